@@ -1,0 +1,9 @@
+import type { Migration } from 'kysely/migration';
+import * as init from './20261124T120000000Z-init.ts';
+
+/** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
+export const migrations: Record<string, Migration> = {
+  '20261124T120000000Z-init': init,
+};
+
+export const latestMigration = Object.keys(migrations).at(-1)!;

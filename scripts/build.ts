@@ -1,0 +1,60 @@
+// Bundles each command into dist/commands (shared code in dist/chunks) and writes oclif.manifest.json.
+// One bundle per command keeps start-up fast: kysely alone is 280 ES modules when loaded unbundled.
+import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const withManifest = !process.argv.includes('--no-manifest');
+
+function listCommands(dir: string): string[] {
+  return readdirSync(dir).flatMap((entry) => {
+    const path = join(dir, entry);
+    if (statSync(path).isDirectory()) return listCommands(path);
+    return entry.endsWith('.ts') ? [path] : [];
+  });
+}
+
+const entryPoints = listCommands(join(root, 'src/commands')).map((file) => ({
+  in: file,
+  out: relative(join(root, 'src'), file).replace(/\.ts$/, ''),
+}));
+
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+rmSync(join(root, 'oclif.manifest.json'), { force: true });
+
+await build({
+  entryPoints,
+  outdir: join(root, 'dist'),
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node22',
+  chunkNames: 'chunks/[name]-[hash]',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // Packages that load files next to themselves (WASM, native bindings) or that oclif must share stay external.
+  external: [
+    '@oclif/core',
+    '@oclif/plugin-help',
+    '@oclif/plugin-autocomplete',
+    '@electric-sql/pglite',
+    'kysely-pglite-dialect',
+    'pg-native',
+    'ink',
+    'react',
+    'ink-testing-library',
+    '@anthropic-ai/sdk',
+    '@opentelemetry/*',
+  ],
+  banner: {
+    js: "import { createRequire as __agentCreateRequire } from 'node:module'; const require = __agentCreateRequire(import.meta.url);",
+  },
+});
+
+if (withManifest) {
+  execFileSync(join(root, 'node_modules/.bin/oclif'), ['manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+}

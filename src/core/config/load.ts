@@ -1,0 +1,167 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { AgentError, ExitCode } from '../cli/errors.ts';
+import {
+  defaultConfigDir,
+  defaultDataDir,
+  isSecretSetting,
+  settingDefinitions,
+  settingNames,
+  type SettingName,
+  type Settings,
+} from './schema.ts';
+
+export type SettingSource = { kind: 'environment' } | { kind: 'file'; path: string } | { kind: 'default' };
+
+export interface AgentConfig {
+  settings: Settings;
+  sources: Record<SettingName, SettingSource>;
+  dataDir: string;
+  strategiesDir: string;
+  envFiles: string[];
+}
+
+export interface ConfigProblem {
+  name: string;
+  given: string;
+  expected: string;
+}
+
+export class ConfigError extends AgentError {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    const lines = problems.map((p) => `  ${p.name}=${p.given}: ${p.expected}`);
+    super(
+      `Invalid configuration (${problems.length} setting${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}\n` +
+        'Fix these in the environment or the env file, then run `ktrdr-agent config` to check.',
+      ExitCode.NotConfigured,
+      'invalid_configuration',
+    );
+    this.problems = problems;
+  }
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** --env-file given on the command line. */
+  envFile?: string;
+}
+
+/**
+ * Env files fill in what the environment does not set; the environment always wins. Cron gives an almost empty
+ * environment, so the user's config dir is read by default.
+ */
+function envFileCandidates(env: NodeJS.ProcessEnv, flagFile: string | undefined): { path: string; required: boolean }[] {
+  const files: { path: string; required: boolean }[] = [];
+  if (flagFile) files.push({ path: resolve(flagFile), required: true });
+  if (env.KTRDR_AGENT_ENV_FILE) files.push({ path: resolve(env.KTRDR_AGENT_ENV_FILE), required: true });
+  files.push({ path: join(defaultConfigDir(env), 'agent.env'), required: false });
+  return files;
+}
+
+function readEnvFile(path: string): Record<string, string> {
+  try {
+    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
+  } catch (error) {
+    throw new AgentError(
+      `Cannot read env file ${path}: ${(error as Error).message}`,
+      ExitCode.NotConfigured,
+      'env_file_unreadable',
+    );
+  }
+}
+
+export function maskSecret(value: string): string {
+  if (value.length <= 8) return '****';
+  return `${value.slice(0, 3)}…${'*'.repeat(4)}${value.slice(-2)}`;
+}
+
+function describeGiven(name: SettingName, raw: string): string {
+  if (isSecretSetting(name)) return maskSecret(raw);
+  return JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
+  const env = options.env ?? process.env;
+  const fileValues = new Map<string, { value: string; path: string }>();
+  const envFiles: string[] = [];
+  for (const candidate of envFileCandidates(env, options.envFile)) {
+    if (!existsSync(candidate.path)) {
+      if (candidate.required) {
+        throw new AgentError(
+          `Env file not found: ${candidate.path}. Create it or point --env-file / KTRDR_AGENT_ENV_FILE at an existing file.`,
+          ExitCode.NotConfigured,
+          'env_file_missing',
+        );
+      }
+      continue;
+    }
+    envFiles.push(candidate.path);
+    for (const [key, value] of Object.entries(readEnvFile(candidate.path))) {
+      if (!fileValues.has(key)) fileValues.set(key, { value, path: candidate.path });
+    }
+  }
+
+  const problems: ConfigProblem[] = [];
+  const settings: Record<string, unknown> = {};
+  const sources = {} as Record<SettingName, SettingSource>;
+  for (const name of settingNames) {
+    let raw: string | undefined;
+    let source: SettingSource = { kind: 'default' };
+    const fromEnv = env[name];
+    if (fromEnv !== undefined && fromEnv !== '') {
+      raw = fromEnv;
+      source = { kind: 'environment' };
+    } else if (fileValues.has(name) && fileValues.get(name)!.value !== '') {
+      raw = fileValues.get(name)!.value;
+      source = { kind: 'file', path: fileValues.get(name)!.path };
+    }
+    const parsed = settingDefinitions[name].schema.safeParse(raw);
+    if (parsed.success) {
+      settings[name] = parsed.data;
+    } else {
+      problems.push({
+        name,
+        given: raw === undefined ? '(unset)' : describeGiven(name, raw),
+        expected: parsed.error.issues.map((issue) => issue.message).join('; '),
+      });
+    }
+    sources[name] = source;
+  }
+  const typed = settings as Settings;
+  if (problems.length === 0 && typed.AGENT_BUDGET_BUFFER_USD > typed.AGENT_BUDGET_DAILY_USD && typed.AGENT_BUDGET_DAILY_USD > 0) {
+    problems.push({
+      name: 'AGENT_BUDGET_BUFFER_USD',
+      given: String(typed.AGENT_BUDGET_BUFFER_USD),
+      expected: `a buffer no larger than AGENT_BUDGET_DAILY_USD (${typed.AGENT_BUDGET_DAILY_USD})`,
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const dataDir = resolve(typed.KTRDR_AGENT_DATA_DIR ?? defaultDataDir(env));
+  const strategiesDir = resolve(typed.KTRDR_STRATEGIES_DIR ?? join(dataDir, 'strategies'));
+  return { settings: typed, sources, dataDir, strategiesDir, envFiles };
+}
+
+/** The effective settings for display: secrets masked, each with where it came from. */
+export function describeConfig(config: AgentConfig): { name: SettingName; value: string | null; source: string; secret: boolean }[] {
+  return settingNames.map((name) => {
+    const value = config.settings[name];
+    const source = config.sources[name];
+    const secret = isSecretSetting(name);
+    let shown: string | null;
+    if (value === undefined) shown = null;
+    else if (secret) shown = maskSecret(String(value));
+    else if (typeof value === 'object') shown = JSON.stringify(value);
+    else shown = String(value);
+    if (name === 'KTRDR_AGENT_DATA_DIR' && value === undefined) shown = config.dataDir;
+    if (name === 'KTRDR_STRATEGIES_DIR' && value === undefined) shown = config.strategiesDir;
+    return {
+      name,
+      value: shown,
+      source: source.kind === 'file' ? `file ${source.path}` : source.kind,
+      secret,
+    };
+  });
+}

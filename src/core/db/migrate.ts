@@ -1,0 +1,58 @@
+import { sql, type Kysely } from 'kysely';
+import { Migrator, type MigrationResult } from 'kysely/migration';
+import { latestMigration, migrations } from '../../../migrations/index.ts';
+import { AgentError } from '../cli/errors.ts';
+import type { Database } from './database-schema.ts';
+
+const migrationTable = 'kysely_migration';
+
+function migrator(db: Kysely<Database>): Migrator {
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: migrationTable,
+    migrationLockTableName: 'kysely_migration_lock',
+  });
+}
+
+export interface MigrationStatus {
+  applied: string[];
+  pending: string[];
+}
+
+export async function migrationStatus(db: Kysely<Database>): Promise<MigrationStatus> {
+  const infos = await migrator(db).getMigrations();
+  return {
+    applied: infos.filter((info) => info.executedAt !== undefined).map((info) => info.name),
+    pending: infos.filter((info) => info.executedAt === undefined).map((info) => info.name),
+  };
+}
+
+/** One cheap query on the start-up path: is the newest migration already applied? */
+async function isUpToDate(db: Kysely<Database>): Promise<boolean> {
+  try {
+    const result = await sql<{ name: string }>`SELECT name FROM ${sql.table(migrationTable)} ORDER BY name DESC LIMIT 1`.execute(db);
+    return result.rows[0]?.name === latestMigration;
+  } catch {
+    return false;
+  }
+}
+
+/** Applies pending migrations under Kysely's migration lock (an advisory lock on PostgreSQL). */
+export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResult[]> {
+  const { error, results } = await migrator(db).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new AgentError(
+      `Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`,
+      1,
+      'migration_failed',
+    );
+  }
+  return results ?? [];
+}
+
+export async function ensureMigrated(db: Kysely<Database>): Promise<void> {
+  if (await isUpToDate(db)) return;
+  await migrateToLatest(db);
+}

@@ -1,0 +1,40 @@
+/** Converts what pg (strings for INT8/NUMERIC) and PGlite (numbers) return into plain numbers, once. */
+export function toNumber(value: string | number | bigint): number {
+  return typeof value === 'number' ? value : Number(value);
+}
+
+export function toNumberOrNull(value: string | number | bigint | null | undefined): number | null {
+  return value === null || value === undefined ? null : Number(value);
+}
+
+export function toDate(value: Date | string): Date {
+  return value instanceof Date ? value : new Date(value);
+}
+
+export function toDateOrNull(value: Date | string | null | undefined): Date | null {
+  return value === null || value === undefined ? null : toDate(value);
+}
+
+/** JSONB comes back parsed from both drivers; this only narrows the type for the caller. */
+export function fromJson<T>(value: unknown): T | null {
+  if (value === null || value === undefined) return null;
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
+}
+
+export function toJson(value: unknown): string | null {
+  return value === undefined || value === null ? null : JSON.stringify(value);
+}
+
+/** A UTC calendar day as YYYY-MM-DD. */
+export function utcDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+/** DATE columns: pg returns a local-midnight Date, PGlite a string; both normalised to YYYY-MM-DD. */
+export function dayString(value: Date | string): string {
+  if (typeof value === 'string') return value.slice(0, 10);
+  const y = value.getFullYear();
+  const m = String(value.getMonth() + 1).padStart(2, '0');
+  const d = String(value.getDate()).padStart(2, '0');
+  return `${y}-${m}-${d}`;
+}
