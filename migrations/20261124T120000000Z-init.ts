@@ -32,6 +32,7 @@ export async function up(db: Kysely<any>): Promise<void> {
       tokens_cache_write BIGINT NOT NULL DEFAULT 0,
       cost_usd NUMERIC(14, 6) NOT NULL DEFAULT 0,
       phase_started_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
+      phase_history JSONB NOT NULL DEFAULT '[]',
       created_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
       updated_at TIMESTAMPTZ NOT NULL DEFAULT NOW(),
       completed_at TIMESTAMPTZ,

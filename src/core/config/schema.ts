@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { parsePriceOverrides } from '../agent/pricing.ts';
 
 /** Reads a boolean the way people write it in env files. */
 const booleanSetting = z
@@ -25,28 +26,16 @@ const postgresUrl = z
   .string()
   .regex(/^postgres(ql)?:\/\//, { error: 'expected a postgres:// or postgresql:// connection URL' });
 
-const modelPriceOverrides = z
-  .string()
-  .transform((text, context) => {
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      context.addIssue({ code: 'custom', message: 'expected JSON' });
-      return z.NEVER;
-    }
-  })
-  .pipe(
-    z.record(
-      z.string(),
-      z.object({
-        input: z.number().nonnegative(),
-        output: z.number().nonnegative(),
-        cacheWrite: z.number().nonnegative().optional(),
-        cacheRead: z.number().nonnegative().optional(),
-      }),
-      { error: 'expected {"model":{"input":USD,"output":USD,"cacheWrite"?:USD,"cacheRead"?:USD}} per million tokens' },
-    ),
-  );
+const modelPriceOverrides = z.string().superRefine((text, context) => {
+  try {
+    parsePriceOverrides(text);
+  } catch (error) {
+    context.addIssue({
+      code: 'custom',
+      message: `${(error as Error).message}; expected {"model":{"input":USD,"output":USD,"cacheWrite"?:USD,"cacheRead"?:USD}} per million tokens`,
+    });
+  }
+});
 
 /** Where each setting comes from when not given: derived from the user's home and XDG variables. */
 export function defaultDataDir(env: NodeJS.ProcessEnv): string {

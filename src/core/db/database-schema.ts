@@ -3,7 +3,10 @@ import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 /** pg returns NUMERIC and INT8 as strings, PGlite returns INT8 as numbers: repositories normalise both. */
 type Numeric = ColumnType<string | number, number | string, number | string>;
 type NullableNumeric = ColumnType<string | number | null, number | string | null | undefined, number | string | null>;
-type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>;
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | string>;
+type NumericDefault = ColumnType<string | number, number | string | undefined, number | string>;
+type JsonDefault<T> = ColumnType<T, string | undefined, string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type Json<T = unknown> = ColumnType<T, string | undefined, string>;
 type NullableJson<T = unknown> = ColumnType<T | null, string | null | undefined, string | null>;
@@ -47,21 +50,27 @@ export interface AgentSessionsTable {
   invocation_attempts: Generated<number>;
   lease_owner: string | null;
   lease_expires_at: NullableTimestamp;
-  tokens_input: Generated<Numeric>;
-  tokens_output: Generated<Numeric>;
-  tokens_cache_read: Generated<Numeric>;
-  tokens_cache_write: Generated<Numeric>;
-  cost_usd: Generated<Numeric>;
+  tokens_input: NumericDefault;
+  tokens_output: NumericDefault;
+  tokens_cache_read: NumericDefault;
+  tokens_cache_write: NumericDefault;
+  cost_usd: NumericDefault;
   phase_started_at: Timestamp;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  phase_history: JsonDefault<PhaseChange[]>;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
   completed_at: NullableTimestamp;
 }
 
+export interface PhaseChange {
+  phase: SessionPhase;
+  at: string;
+}
+
 export interface AgentActionsTable {
-  id: Generated<Numeric>;
+  id: NumericDefault;
   session_id: number;
-  action_at: Generated<Timestamp>;
+  action_at: TimestampDefault;
   phase: string;
   tool_name: string;
   tool_args: NullableJson;
@@ -75,8 +84,8 @@ export interface AgentActionsTable {
 }
 
 export interface AgentTriggersTable {
-  id: Generated<Numeric>;
-  triggered_at: Generated<Timestamp>;
+  id: NumericDefault;
+  triggered_at: TimestampDefault;
   tick_id: string | null;
   trigger_reason: string;
   session_id: number | null;
@@ -120,23 +129,23 @@ export interface AgentMetricsTable {
 export interface AgentBudgetTable {
   date: string;
   budget_limit_usd: Numeric;
-  budget_used_usd: Generated<Numeric>;
-  budget_reserved_usd: Generated<Numeric>;
+  budget_used_usd: NumericDefault;
+  budget_reserved_usd: NumericDefault;
   invocations_count: Generated<number>;
   cycles_started: Generated<number>;
   cycles_completed: Generated<number>;
-  created_at: Generated<Timestamp>;
-  updated_at: Generated<Timestamp>;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
 }
 
 export interface AgentBudgetReservationsTable {
-  id: Generated<Numeric>;
+  id: NumericDefault;
   date: string;
   session_id: number | null;
   amount_usd: Numeric;
   settled_usd: NullableNumeric;
   status: 'reserved' | 'settled';
-  created_at: Generated<Timestamp>;
+  created_at: TimestampDefault;
   settled_at: NullableTimestamp;
 }
 
@@ -145,7 +154,7 @@ export interface AgentControlTable {
   paused: boolean;
   paused_at: NullableTimestamp;
   budget_limit_usd: NullableNumeric;
-  updated_at: Generated<Timestamp>;
+  updated_at: TimestampDefault;
 }
 
 export interface AgentTicksTable {

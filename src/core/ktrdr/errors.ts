@@ -225,10 +225,16 @@ export function timeoutError(timeoutMs: number, context: RequestContext, cause: 
 }
 
 /** A 2xx whose body is not what the contract promises; `fieldPath` names the first field that is wrong. */
-export function invalidResponseError(fieldPath: string, problem: string, context: RequestContext, details?: unknown): KtrdrError {
+export function invalidResponseError(
+  status: number,
+  fieldPath: string,
+  problem: string,
+  context: RequestContext,
+  details?: unknown,
+): KtrdrError {
   return new KtrdrError({
     kind: 'invalid_response',
-    status: null,
+    status,
     code: 'INVALID_RESPONSE',
     message: `KTRDR's answer to ${context.method} ${context.route} does not match the contract: ${fieldPath === '' ? '(body)' : fieldPath}: ${problem}. The backend version may differ from the one this agent was built for.`,
     details: details ?? { field: fieldPath },

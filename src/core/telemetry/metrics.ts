@@ -37,7 +37,7 @@ export interface MetricsSnapshot {
   toolCalls: readonly { tool: string; status: 'success' | 'error'; count: number }[];
   toolErrors: readonly { tool: string; errorType: string; count: number }[];
   toolDurations: readonly ({ tool: string } & HistogramState)[];
-  /** Sharpe ratios of strategies whose cycle ended in success. */
+  /** Sharpe ratios of strategies whose cycle ended in success. Can be negative, so query quantiles, not increase(_sum). */
   strategySharpe: HistogramState;
   /** List every phase, zeros included, so a phase that drains shows 0 instead of vanishing. */
   activeSessions: readonly { phase: string; count: number }[];
@@ -96,59 +96,43 @@ interface Series<T> {
 export function buildRegistry(snapshot: MetricsSnapshot): Registry {
   const registry = new Registry();
 
-  addCounter(registry, 'agent_trigger_total', 'Trigger checks by reason and whether the agent was invoked', [
-    ...snapshot.triggers.map((row) => series({ reason: row.reason, invoked: String(row.invoked) }, row.count)),
-  ]);
-  addCounter(registry, 'agent_gate_evaluations_total', 'Quality gate evaluations by gate and result', [
-    ...snapshot.gateEvaluations.map((row) => series({ gate_type: row.gateType, result: row.result }, row.count)),
-  ]);
-  addCounter(registry, 'agent_gate_failure_reasons_total', 'Quality gate failures by gate and reason', [
-    ...snapshot.gateFailureReasons.map((row) => series({ gate_type: row.gateType, reason: row.reason }, row.count)),
-  ]);
-  addCounter(registry, 'agent_cycle_total', 'Completed research cycles by outcome', [
-    ...snapshot.cycles.map((row) => series({ outcome: row.outcome }, row.count)),
-  ]);
-  addHistogram(registry, 'agent_cycle_duration_seconds', 'Duration of completed cycles', HISTOGRAM_BUCKETS.cycleDurationSeconds, [
-    series({}, snapshot.cycleDurations),
-  ]);
-  addHistogram(registry, 'agent_phase_duration_seconds', 'Duration of completed phases', HISTOGRAM_BUCKETS.phaseDurationSeconds, [
-    ...snapshot.phaseDurations.map((row) => series({ phase: row.phase }, row)),
-  ]);
-  addCounter(registry, 'agent_tokens_total', 'LLM tokens by direction', [
-    ...snapshot.tokens.map((row) => series({ direction: row.direction }, row.count)),
-  ]);
-  addCounter(registry, 'agent_cost_usd_total', 'Estimated LLM cost in USD', [series({}, snapshot.costUsdTotal)]);
-  addGauge(registry, 'agent_budget_daily_limit_usd', "Today's LLM budget in USD", [series({}, snapshot.budgetDailyLimitUsd)]);
-  addGauge(registry, 'agent_budget_remaining_usd', "Remaining LLM budget for today in USD", [
-    series({}, snapshot.budgetRemainingUsd),
-  ]);
-  addGauge(registry, 'agent_budget_utilization_ratio', "Today's spend over today's budget", [
-    series({}, snapshot.budgetUtilization),
-  ]);
-  addCounter(registry, 'agent_tool_calls_total', 'Agent tool calls by tool and status', [
-    ...snapshot.toolCalls.map((row) => series({ tool: row.tool, status: row.status }, row.count)),
-  ]);
-  addCounter(registry, 'agent_tool_errors_total', 'Agent tool errors by tool and error type', [
-    ...snapshot.toolErrors.map((row) => series({ tool: row.tool, error_type: row.errorType }, row.count)),
-  ]);
-  addHistogram(registry, 'agent_tool_duration_seconds', 'Agent tool call duration', HISTOGRAM_BUCKETS.toolDurationSeconds, [
-    ...snapshot.toolDurations.map((row) => series({ tool: row.tool }, row)),
-  ]);
-  addHistogram(registry, 'agent_strategy_sharpe', 'Sharpe ratio of successful strategies', HISTOGRAM_BUCKETS.strategySharpe, [
-    series({}, snapshot.strategySharpe),
-  ]);
-  addGauge(registry, 'agent_active_sessions', 'Research sessions in progress by phase', [
-    ...snapshot.activeSessions.map((row) => series({ phase: row.phase }, row.count)),
-  ]);
-  addGauge(registry, 'agent_session_oldest_phase_age_seconds', 'Time the longest-waiting session has spent in its phase', [
-    ...snapshot.oldestPhaseAge.map((row) => series({ phase: row.phase }, row.seconds)),
-  ]);
-  addGauge(registry, 'agent_tick_last_success_timestamp_seconds', 'Unix time of the last completed tick', [
-    series({}, snapshot.tickLastSuccessUnixSeconds ?? 0),
-  ]);
-  addGauge(registry, 'agent_tick_duration_seconds', 'Duration of the tick that produced this push', [
-    series({}, snapshot.tickDurationSeconds),
-  ]);
+  addCounter(registry, 'agent_trigger_total', 'Trigger checks by reason and whether the agent was invoked', ['reason', 'invoked'],
+    snapshot.triggers.map((row) => series({ reason: row.reason, invoked: String(row.invoked) }, row.count)));
+  addCounter(registry, 'agent_gate_evaluations_total', 'Quality gate evaluations by gate and result', ['gate_type', 'result'],
+    snapshot.gateEvaluations.map((row) => series({ gate_type: row.gateType, result: row.result }, row.count)));
+  addCounter(registry, 'agent_gate_failure_reasons_total', 'Quality gate failures by gate and reason', ['gate_type', 'reason'],
+    snapshot.gateFailureReasons.map((row) => series({ gate_type: row.gateType, reason: row.reason }, row.count)));
+  addCounter(registry, 'agent_cycle_total', 'Completed research cycles by outcome', ['outcome'],
+    snapshot.cycles.map((row) => series({ outcome: row.outcome }, row.count)));
+  addHistogram(registry, 'agent_cycle_duration_seconds', 'Duration of completed cycles', HISTOGRAM_BUCKETS.cycleDurationSeconds,
+    [series({}, snapshot.cycleDurations)]);
+  addHistogram(registry, 'agent_phase_duration_seconds', 'Duration of completed phases', HISTOGRAM_BUCKETS.phaseDurationSeconds,
+    snapshot.phaseDurations.map((row) => series({ phase: row.phase }, row)));
+  addCounter(registry, 'agent_tokens_total', 'LLM tokens by direction', ['direction'],
+    snapshot.tokens.map((row) => series({ direction: row.direction }, row.count)));
+  addCounter(registry, 'agent_cost_usd_total', 'Estimated LLM cost in USD', [], [series({}, snapshot.costUsdTotal)]);
+  addGauge(registry, 'agent_budget_daily_limit_usd', "Today's LLM budget in USD", [],
+    [series({}, snapshot.budgetDailyLimitUsd)]);
+  addGauge(registry, 'agent_budget_remaining_usd', 'Remaining LLM budget for today in USD', [],
+    [series({}, snapshot.budgetRemainingUsd)]);
+  addGauge(registry, 'agent_budget_utilization_ratio', "Today's spend over today's budget", [],
+    [series({}, snapshot.budgetUtilization)]);
+  addCounter(registry, 'agent_tool_calls_total', 'Agent tool calls by tool and status', ['tool', 'status'],
+    snapshot.toolCalls.map((row) => series({ tool: row.tool, status: row.status }, row.count)));
+  addCounter(registry, 'agent_tool_errors_total', 'Agent tool errors by tool and error type', ['tool', 'error_type'],
+    snapshot.toolErrors.map((row) => series({ tool: row.tool, error_type: row.errorType }, row.count)));
+  addHistogram(registry, 'agent_tool_duration_seconds', 'Agent tool call duration', HISTOGRAM_BUCKETS.toolDurationSeconds,
+    snapshot.toolDurations.map((row) => series({ tool: row.tool }, row)));
+  addHistogram(registry, 'agent_strategy_sharpe', 'Sharpe ratio of successful strategies', HISTOGRAM_BUCKETS.strategySharpe,
+    [series({}, snapshot.strategySharpe)]);
+  addGauge(registry, 'agent_active_sessions', 'Research sessions in progress by phase', ['phase'],
+    snapshot.activeSessions.map((row) => series({ phase: row.phase }, row.count)));
+  addGauge(registry, 'agent_session_oldest_phase_age_seconds', 'Time the longest-waiting session has spent in its phase',
+    ['phase'], snapshot.oldestPhaseAge.map((row) => series({ phase: row.phase }, row.seconds)));
+  addGauge(registry, 'agent_tick_last_success_timestamp_seconds', 'Unix time of the last completed tick', [],
+    [series({}, snapshot.tickLastSuccessUnixSeconds ?? 0)]);
+  addGauge(registry, 'agent_tick_duration_seconds', 'Duration of the tick that produced this push', [],
+    [series({}, snapshot.tickDurationSeconds)]);
 
   return registry;
 }
@@ -162,9 +146,14 @@ function series<T>(labels: Labels, value: T): Series<T> {
   return { labels, value };
 }
 
-function addCounter(registry: Registry, name: string, help: string, rows: readonly Series<number>[]): void {
-  const labelNames = labelNamesOf(rows);
-  const counter = new Counter({ name, help, labelNames, registers: [registry] });
+function addCounter(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+  rows: readonly Series<number>[],
+): void {
+  const counter = new Counter({ name, help, labelNames: [...labelNames], registers: [registry] });
   for (const row of uniqueSeries(name, rows)) {
     requireValue(name, row, (value) => Number.isFinite(value) && value >= 0, 'a finite total >= 0');
     // One inc() per process with the all-time total: the pushed value equals the database total.
@@ -172,9 +161,14 @@ function addCounter(registry: Registry, name: string, help: string, rows: readon
   }
 }
 
-function addGauge(registry: Registry, name: string, help: string, rows: readonly Series<number>[]): void {
-  const labelNames = labelNamesOf(rows);
-  const gauge = new Gauge({ name, help, labelNames, registers: [registry] });
+function addGauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly string[],
+  rows: readonly Series<number>[],
+): void {
+  const gauge = new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
   for (const row of uniqueSeries(name, rows)) {
     requireValue(name, row, Number.isFinite, 'a finite number');
     gauge.set(row.labels, row.value);
@@ -250,11 +244,6 @@ class BucketedHistogram {
   reset(): void {
     this.series.length = 0;
   }
-}
-
-function labelNamesOf(rows: readonly Series<unknown>[]): string[] {
-  const first = rows[0];
-  return first === undefined ? [] : Object.keys(first.labels);
 }
 
 function uniqueSeries<T>(name: string, rows: readonly Series<T>[]): readonly Series<T>[] {

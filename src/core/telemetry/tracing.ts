@@ -64,10 +64,10 @@ export function otlpTracesConfigFromEnv(env: TracingEnv): OtlpTracesConfig | nul
   } else {
     return null;
   }
-  if (!URL.canParse(url)) {
-    throw new Error(
-      `OTEL_EXPORTER_OTLP_${tracesEndpoint !== undefined ? 'TRACES_' : ''}ENDPOINT is not a valid URL: set it to e.g. http://localhost:4318`,
-    );
+  const protocol = URL.parse(url)?.protocol;
+  if (protocol !== 'http:' && protocol !== 'https:') {
+    const variable = `OTEL_EXPORTER_OTLP_${tracesEndpoint !== undefined ? 'TRACES_' : ''}ENDPOINT`;
+    throw new Error(`${variable} is not a valid http(s) URL: set it to e.g. http://localhost:4318`);
   }
   const resourceAttributes = parseKeyValueList(env['OTEL_RESOURCE_ATTRIBUTES']);
   const timeout = nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT']) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_TIMEOUT']);
@@ -88,8 +88,8 @@ export function otlpTracesConfigFromEnv(env: TracingEnv): OtlpTracesConfig | nul
 }
 
 /**
- * Starts OTLP/HTTP (JSON) span export when an OTLP endpoint is configured, else returns null.
- * OpenTelemetry is imported only here, lazily, so a tick without tracing never loads it.
+ * Starts OTLP/HTTP (JSON) span export when an OTLP endpoint is configured, else returns null; throws only on an
+ * invalid OTEL_* value. OpenTelemetry is imported only here, lazily, so a tick without tracing never loads it.
  */
 export async function startTracing(env: TracingEnv, options: TracingOptions = {}): Promise<Tracing | null> {
   const config = otlpTracesConfigFromEnv(env);

@@ -1,0 +1,48 @@
+import { Args } from '@oclif/core';
+import { endSession } from '../core/agent/effects.ts';
+import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { withStore } from '../core/cli/with-store.ts';
+import { findSession, listActiveSessions } from '../core/db/repositories/sessions.ts';
+import { createKtrdrClient } from '../core/engine/runtime.ts';
+import { noopTracer } from '../core/telemetry/tracing.ts';
+
+export default class Cancel extends AgentCommand {
+  static override summary = 'Cancel the active session (or the given one) and its KTRDR operation.';
+  static override description = `Always succeeds for an active session, even when KTRDR is down or the operation is gone: the session ends as 'cancelled'.\n\n${exitCodesHelp}`;
+  static override enableJsonFlag = true;
+  static override args = { session: Args.integer({ description: 'Session id (default: the only active session)', required: false, min: 1 }) };
+  static override examples = ['<%= config.bin %> cancel', '<%= config.bin %> cancel 42'];
+
+  async run() {
+    const { args, flags } = await this.parse(Cancel);
+    const config = this.loadAgentConfig(flags['env-file']);
+    return withStore(config, async (store) => {
+      let session;
+      if (args.session !== undefined) {
+        session = await findSession(store.db, args.session);
+        if (!session) throw new AgentError(`Session #${args.session} not found.`, ExitCode.NotFound, 'not_found');
+        if (session.outcome) throw new AgentError(`Session #${args.session} already ended (${session.outcome}).`, ExitCode.NotFound, 'not_active');
+      } else {
+        const active = await listActiveSessions(store.db);
+        if (active.length === 0) throw new AgentError('No active session to cancel.', ExitCode.NotFound, 'no_active_session');
+        if (active.length > 1) {
+          throw new AgentError(`${active.length} sessions are active (${active.map((s) => `#${s.id}`).join(', ')}): name one, e.g. \`ktrdr-agent cancel ${active[0]!.id}\`.`, ExitCode.Error, 'ambiguous');
+        }
+        session = active[0]!;
+      }
+      const operationId = session.phase === 'training' ? session.trainingOperationId : session.phase === 'backtesting' ? session.backtestOperationId : null;
+      let operation: string = 'none';
+      if (operationId) {
+        const ktrdr = createKtrdrClient(config, noopTracer);
+        operation = await ktrdr.cancelOperation(operationId, { reason: 'cancelled by operator' }).then(
+          () => `${operationId} cancelled`,
+          (error: unknown) => `${operationId} not cancelled in KTRDR (${(error as Error).message})`,
+        );
+      }
+      await endSession(store.db, session.id, { outcome: 'cancelled', reason: 'cancelled by operator' }, new Date());
+      if (!this.jsonEnabled()) this.log(`Session #${session.id} cancelled (operation: ${operation}).`);
+      return { sessionId: session.id, cancelled: true, operation };
+    });
+  }
+}

@@ -1,0 +1,18 @@
+import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { withStore } from '../core/cli/with-store.ts';
+import { setPaused } from '../core/db/repositories/activity.ts';
+
+export default class Pause extends AgentCommand {
+  static override summary = 'Pause automatic triggering (every tick honours it until `resume`).';
+  static override description = exitCodesHelp;
+  static override enableJsonFlag = true;
+  static override examples = ['<%= config.bin %> pause'];
+
+  async run() {
+    const { flags } = await this.parse(Pause);
+    const config = this.loadAgentConfig(flags['env-file']);
+    await withStore(config, (store) => setPaused(store.db, true, new Date()));
+    if (!this.jsonEnabled()) this.log("Agent triggering paused. Use 'ktrdr-agent resume' to restart.");
+    return { paused: true };
+  }
+}

@@ -1,0 +1,42 @@
+import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { runTick } from '../core/engine/runtime.ts';
+
+export default class Trigger extends AgentCommand {
+  static override summary = 'Run a trigger pass now and explain what it checked and did.';
+  static override description = `The same pass as \`tick\`, for a person: it waits for the database, prints each check and action, and exits 3 when the budget stopped it.\n\n${exitCodesHelp}`;
+  static override enableJsonFlag = true;
+  static override examples = ['<%= config.bin %> trigger', '<%= config.bin %> trigger --json'];
+
+  async run() {
+    const { flags } = await this.parse(Trigger);
+    const config = this.loadAgentConfig(flags['env-file']);
+    const json = this.jsonEnabled();
+    const outcome = await runTick({
+      config,
+      log: (level, event, fields) => process.stderr.write(`${level}: ${event} ${JSON.stringify(fields ?? {})}\n`),
+      lockWaitMs: config.settings.AGENT_LOCK_WAIT_SECONDS * 1000,
+      ...(json ? {} : { explain: (line: string) => this.log(line) }),
+    });
+    if (outcome.kind === 'locked') {
+      throw new AgentError(`Another pass is running (${outcome.message}). Try again in a moment.`, ExitCode.Error, 'tick_locked');
+    }
+    const { summary } = outcome;
+    if (!json) {
+      const invoked = summary.decisions.filter((d) => d.invoked).length;
+      this.log(
+        `Done: ${summary.decisions.length} decision(s), ${invoked} invocation(s); budget $${summary.budget.usedUsd.toFixed(2)} / $${summary.budget.limitUsd.toFixed(2)} used today.`,
+      );
+    }
+    const stoppedByBudget = summary.budgetExceeded && !summary.decisions.some((d) => d.invoked);
+    if (stoppedByBudget) {
+      if (json) this.logJson({ ...summary, tickId: outcome.tickId });
+      throw new AgentError(
+        `The daily budget is spent ($${summary.budget.usedUsd.toFixed(2)} of $${summary.budget.limitUsd.toFixed(2)}, keeping a $${config.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`,
+        ExitCode.BudgetExceeded,
+        'budget_exceeded',
+      );
+    }
+    return { ...summary, tickId: outcome.tickId };
+  }
+}

@@ -1,0 +1,165 @@
+import { createHash } from 'node:crypto';
+import { recentStrategies, findSession } from '../db/repositories/sessions.ts';
+import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
+import type { Designer, InvocationReport, InvocationRequest } from './designer.ts';
+import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
+
+/**
+ * The control arm: designs valid, varied v3 strategies from the bounded-indicator table with no LLM and no cost,
+ * avoids the indicator pairs tried recently, trains and backtests on windows that never overlap, and writes an
+ * assessment derived from the metrics. Everything it writes is labelled as baseline.
+ */
+export class BaselineDesigner implements Designer {
+  readonly kind = 'baseline' as const;
+  private readonly context: (sessionId: number) => ToolContext;
+
+  constructor(context: (sessionId: number) => ToolContext) {
+    this.context = context;
+  }
+
+  async invoke(request: InvocationRequest): Promise<InvocationReport> {
+    const context = this.context(request.sessionId);
+    const tools = toolsFor(request.purpose, context);
+    const call = async (name: string, input: unknown) => {
+      const tool = tools.find((t: ToolDefinition) => t.name === name);
+      if (!tool) throw new Error(`baseline: no tool ${name} in phase ${request.purpose}`);
+      const outcome = await tool.run(input);
+      if (!outcome.ok) throw new Error(outcome.error);
+      return outcome.content;
+    };
+    try {
+      if (request.purpose === 'design') await this.design(context, call);
+      else if (request.purpose === 'backtest') await this.backtest(context, call);
+      else await this.assess(context, call);
+      return { status: 'completed', reason: 'baseline designer finished', lastText: '', costUsd: 0 };
+    } catch (error) {
+      return { status: 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
+    }
+  }
+
+  private async design(context: ToolContext, call: (name: string, input: unknown) => Promise<unknown>): Promise<void> {
+    const recent = await recentStrategies(context.db, 20);
+    const tried = new Set(recent.map((r) => r.indicators.map((i) => i.split(':')[1]).sort().join('+')));
+    const symbols = (await call('get_available_symbols', {})) as { symbol: string; timeframes: string[] }[];
+    const withHourly = symbols.filter((s) => s.timeframes.includes('1h'));
+    const pool = withHourly.length > 0 ? withHourly : symbols;
+    const seed = hash(`${context.sessionId}`);
+    const pairs = candidatePairs();
+    const order = pairs.map((_, index) => pairs[(index + seed) % pairs.length]!);
+    const pair = order.find((candidate) => !tried.has(pairKey(candidate))) ?? order[0]!;
+    const symbolInfo = pool[seed % Math.max(1, pool.length)];
+    const symbol = symbolInfo?.symbol ?? 'EURUSD';
+    const timeframe = symbolInfo?.timeframes.includes('1h') ? '1h' : (symbolInfo?.timeframes[0] ?? '1h');
+    const name = `baseline_${pair.map((f) => f.type).join('_')}_s${context.sessionId}`;
+    const config = buildStrategy(name, pair, symbol, timeframe, seed);
+    await call('save_strategy_config', { name, config });
+    const today = context.now();
+    const trainingEnd = shiftYears(today, -2);
+    await call('start_training', {
+      strategy_name: name,
+      start_date: isoDay(shiftYears(today, -6)),
+      end_date: isoDay(trainingEnd),
+    });
+  }
+
+  private async backtest(context: ToolContext, call: (name: string, input: unknown) => Promise<unknown>): Promise<void> {
+    const session = await findSession(context.db, context.sessionId);
+    const params = session?.trainingParams;
+    if (!params) throw new Error('baseline: the session has no training parameters');
+    const start = new Date(`${params.endDate}T00:00:00Z`);
+    start.setUTCDate(start.getUTCDate() + 1);
+    const end = shiftYears(start, 1);
+    const today = context.now();
+    await call('start_backtest', { start_date: isoDay(start), end_date: isoDay(end < today ? end : shiftDays(today, -1)) });
+  }
+
+  private async assess(context: ToolContext, call: (name: string, input: unknown) => Promise<unknown>): Promise<void> {
+    const session = await findSession(context.db, context.sessionId);
+    const training = (session?.trainingResults ?? {}) as { accuracy?: number | null; lossReduction?: number | null };
+    const backtest = (session?.backtestResults ?? {}) as { sharpe?: number | null; winRate?: number | null; maxDrawdown?: number | null; totalTrades?: number | null };
+    const sharpe = backtest.sharpe ?? 0;
+    const drawdown = backtest.maxDrawdown ?? 1;
+    const trades = backtest.totalTrades ?? 0;
+    const verdict = sharpe > 1 && drawdown < 0.2 && trades > 50 ? 'promising' : sharpe < 0 || drawdown > 0.3 || trades < 20 ? 'poor' : 'neutral';
+    const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(1)}%`);
+    await call('save_assessment', {
+      verdict,
+      explanation: `[baseline] Metric-derived assessment (no LLM). Sharpe ${sharpe.toFixed(2)}, win rate ${pct(backtest.winRate)}, max drawdown ${pct(backtest.maxDrawdown)}, ${trades} trades; test accuracy ${pct(training.accuracy)}, loss reduction ${pct(training.lossReduction)}.`,
+      strengths: [sharpe > 0 ? `[baseline] positive risk-adjusted return (Sharpe ${sharpe.toFixed(2)})` : '[baseline] passed both quality gates'],
+      weaknesses: [drawdown > 0.2 ? `[baseline] drawdown ${pct(drawdown)} is high` : trades < 50 ? `[baseline] only ${trades} trades: weak statistical evidence` : '[baseline] single symbol and timeframe tested'],
+      suggestions: ['[baseline] test the same indicator pair on another symbol out of sample'],
+    });
+  }
+}
+
+function hash(text: string): number {
+  return createHash('sha256').update(text).digest().readUInt32BE(0);
+}
+
+function pairKey(pair: BoundedIndicatorFact[]): string {
+  return pair.map((f) => f.type).sort().join('+');
+}
+
+/** Two complementary bounded signals (different indicator types), never the same type twice. */
+function candidatePairs(): BoundedIndicatorFact[][] {
+  const singles = BOUNDED_INDICATORS.filter((fact, index, all) => all.findIndex((f) => f.type === fact.type) === index);
+  const pairs: BoundedIndicatorFact[][] = [];
+  for (let i = 0; i < singles.length; i++) for (let j = i + 1; j < singles.length; j++) pairs.push([singles[i]!, singles[j]!]);
+  return pairs;
+}
+
+function buildStrategy(name: string, pair: BoundedIndicatorFact[], symbol: string, timeframe: string, seed: number): Record<string, unknown> {
+  const indicators: Record<string, unknown> = {};
+  const fuzzySets: Record<string, unknown> = {};
+  const nnInputs: unknown[] = [];
+  for (const fact of pair) {
+    const id = `${fact.type}_${Object.values(fact.defaultParameters).find((v) => typeof v === 'number') ?? 'x'}`;
+    indicators[id] = { type: fact.type, ...fact.defaultParameters };
+    const setName = `${fact.type}_zones`;
+    fuzzySets[setName] = {
+      indicator: fact.output ? `${id}.${fact.output}` : id,
+      ...Object.fromEntries(fact.zones.map((zone) => [zone.name, [...zone.triangle]])),
+    };
+    nnInputs.push({ fuzzy_set: setName, timeframes: 'all' });
+  }
+  const hidden = [[16, 8], [32, 16], [24, 12]][seed % 3]!;
+  return {
+    name,
+    version: '3.0',
+    description: `[baseline] ${pair.map((f) => f.displayName).join(' + ')} on ${symbol} ${timeframe}`,
+    hypothesis: `[baseline] ${pair[0]!.displayName} and ${pair[1]!.displayName} are complementary bounded signals whose fuzzy zones predict zigzag swings.`,
+    training_data: {
+      symbols: { mode: 'single', symbol },
+      timeframes: { mode: 'single', timeframe },
+      history_required: 200,
+    },
+    indicators,
+    fuzzy_sets: fuzzySets,
+    nn_inputs: nnInputs,
+    model: { type: 'mlp', architecture: { hidden_layers: hidden, dropout: 0.2, activation: 'relu', output_activation: 'softmax' } },
+    decisions: { output_format: 'classification', confidence_threshold: 0.6 },
+    training: {
+      epochs: 50,
+      batch_size: 32,
+      learning_rate: 0.001,
+      labels: { source: 'zigzag', zigzag_threshold: [0.015, 0.02, 0.025][seed % 3], label_lookahead: 20 },
+      data_split: { train: 0.7, validation: 0.15, test: 0.15 },
+    },
+  };
+}
+
+function isoDay(date: Date): string {
+  return date.toISOString().slice(0, 10);
+}
+
+function shiftYears(date: Date, years: number): Date {
+  const copy = new Date(date);
+  copy.setUTCFullYear(copy.getUTCFullYear() + years);
+  return copy;
+}
+
+function shiftDays(date: Date, days: number): Date {
+  const copy = new Date(date);
+  copy.setUTCDate(copy.getUTCDate() + days);
+  return copy;
+}

@@ -1,0 +1,104 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database-schema.ts';
+import { findSession, recentStrategies, type Session } from '../db/repositories/sessions.ts';
+import type { KtrdrClient } from '../ktrdr/client.ts';
+import { stringifyStrategy } from '../strategy/yaml.ts';
+import type { InvocationPurpose } from '../engine/decide.ts';
+import { boundedIndicatorTable } from './indicator-summary.ts';
+import { renderPrompt } from './prompts.ts';
+
+const promptOfPurpose: Record<InvocationPurpose, string> = {
+  design: 'start_new_cycle',
+  backtest: 'training_completed',
+  assess: 'backtest_completed',
+};
+
+function compactJson(value: unknown): string {
+  return value === null || value === undefined ? '(none)' : '```json\n' + JSON.stringify(value, null, 1) + '\n```';
+}
+
+function percent(value: number | null | undefined): string {
+  return value === null || value === undefined ? 'n/a' : `${(value * 100).toFixed(1)}%`;
+}
+
+async function symbolsSection(ktrdr: KtrdrClient): Promise<string> {
+  try {
+    const symbols = await ktrdr.listSymbols();
+    const lines: string[] = [];
+    for (const symbol of symbols.slice(0, 12)) {
+      const timeframes = symbol.available_timeframes ?? [];
+      let range = '';
+      if (timeframes.includes('1h')) {
+        const data = await ktrdr.getDataRange(symbol.symbol, '1h').catch(() => null);
+        if (data) range = ` — 1h data ${String(data.start_date).slice(0, 10)}..${String(data.end_date).slice(0, 10)}`;
+      }
+      lines.push(`- ${symbol.symbol}: ${timeframes.join(', ')}${range}`);
+    }
+    return lines.length > 0 ? lines.join('\n') : '(KTRDR lists no symbols)';
+  } catch (error) {
+    return `(symbols unavailable: ${(error as Error).message}; use get_available_symbols)`;
+  }
+}
+
+async function recentSection(db: Kysely<Database>, count: number): Promise<string> {
+  const recent = await recentStrategies(db, count);
+  if (recent.length === 0) return '(none yet: this is the first cycle)';
+  return recent
+    .map((r) => {
+      const metrics = [
+        r.accuracy !== null ? `accuracy ${percent(r.accuracy)}` : null,
+        r.sharpe !== null ? `sharpe ${r.sharpe.toFixed(2)}` : null,
+        r.winRate !== null ? `win rate ${percent(r.winRate)}` : null,
+        r.verdict ? `verdict ${r.verdict}` : null,
+      ].filter(Boolean);
+      const reason = r.outcome !== 'success' && r.failureReason ? ` — ${r.failureReason.slice(0, 200)}` : '';
+      return `- #${r.sessionId} ${r.strategyName ?? '(no strategy)'} [${r.indicators.join(', ')}]: ${r.outcome}${metrics.length ? ` (${metrics.join(', ')})` : ''}${reason}`;
+    })
+    .join('\n');
+}
+
+function strategySection(session: Session): string {
+  if (!session.strategyConfig) return '(none)';
+  return '```yaml\n' + stringifyStrategy(session.strategyConfig) + '```';
+}
+
+export function systemPrompt(): string {
+  return renderPrompt('system', { bounded_indicators: boundedIndicatorTable().split('\n').map((l) => `   ${l}`).join('\n') });
+}
+
+/** Everything the phase needs, up front in the first message: no discovery round trips. */
+export async function firstMessage(
+  input: { db: Kysely<Database>; ktrdr: KtrdrClient; sessionId: number; purpose: InvocationPurpose; recentCount: number; today: string },
+): Promise<string> {
+  const session = await findSession(input.db, input.sessionId);
+  if (!session) throw new Error(`session ${input.sessionId} not found`);
+  const common = { session_id: String(session.id), today: input.today };
+  switch (input.purpose) {
+    case 'design':
+      return renderPrompt(promptOfPurpose.design, {
+        ...common,
+        recent_strategies: await recentSection(input.db, input.recentCount),
+        symbols: await symbolsSection(input.ktrdr),
+      });
+    case 'backtest':
+      return renderPrompt(promptOfPurpose.backtest, {
+        ...common,
+        strategy: strategySection(session),
+        training_params: compactJson(session.trainingParams),
+        training_results: compactJson(session.trainingResults),
+        training_gate: session.trainingGate ? `passed (${session.trainingGate.checks.map((c) => `${c.metric} ${c.value} ${c.comparison} ${c.threshold}`).join(', ')})` : '(none)',
+      });
+    case 'assess':
+      return renderPrompt(promptOfPurpose.assess, {
+        ...common,
+        strategy: strategySection(session),
+        training_results: compactJson(session.trainingResults),
+        backtest_params: compactJson(session.backtestParams),
+        backtest_results: compactJson(session.backtestResults),
+        gates: [session.trainingGate, session.backtestGate]
+          .filter(Boolean)
+          .map((g) => `- ${g!.gate}: ${g!.passed ? 'passed' : `failed (${g!.reason})`}`)
+          .join('\n'),
+      });
+  }
+}

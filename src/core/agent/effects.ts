@@ -1,0 +1,54 @@
+import type { Kysely } from 'kysely';
+import type { Database, SessionOutcome } from '../db/database-schema.ts';
+import { recordSessionMetrics } from '../db/repositories/activity.ts';
+import { incrementBudgetCounters } from '../db/repositories/budget.ts';
+import { findSession, finishSession, updateSession, type Assessment, type GateEvaluation } from '../db/repositories/sessions.ts';
+import { utcDay } from '../db/values.ts';
+
+/**
+ * Ends a session in one transaction: its outcome, its metrics row and the day's completed-cycle count.
+ * Returns false when the session had already ended (another pass got there first).
+ */
+export async function endSession(
+  db: Kysely<Database>,
+  sessionId: number,
+  input: { outcome: SessionOutcome; reason: string | null; gate?: GateEvaluation; assessment?: Assessment },
+  now: Date,
+): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    if (input.gate || input.assessment) {
+      await updateSession(
+        trx,
+        sessionId,
+        {
+          ...(input.gate?.gate === 'training' ? { trainingGate: input.gate } : {}),
+          ...(input.gate?.gate === 'backtest' ? { backtestGate: input.gate } : {}),
+          ...(input.assessment ? { assessment: input.assessment } : {}),
+        },
+        now,
+      );
+    }
+    const finished = await finishSession(trx, sessionId, { outcome: input.outcome, failureReason: input.reason, now });
+    if (!finished) return false;
+    const session = await findSession(trx, sessionId);
+    if (!session) return false;
+    const gateFailed = input.outcome === 'failed_training_gate' ? 'training' : input.outcome === 'failed_backtest_gate' ? 'backtest' : null;
+    await recordSessionMetrics(trx, session, {
+      outcome: input.outcome,
+      gateFailed,
+      gateReason: gateFailed ? (input.gate?.reason ?? input.reason) : null,
+      completedAt: now,
+    });
+    await incrementBudgetCounters(trx, utcDay(now), { cyclesCompleted: 1 });
+    return true;
+  });
+}
+
+export async function completeAssessment(
+  db: Kysely<Database>,
+  sessionId: number,
+  assessment: Assessment,
+  now: Date,
+): Promise<void> {
+  await endSession(db, sessionId, { outcome: 'success', reason: null, assessment }, now);
+}

@@ -1,0 +1,320 @@
+// The --json contract of the read commands. Scripts parse these documents, so every shape is a schema that the
+// tests check the real output against; the views' TypeScript types are inferred from here so the two cannot drift.
+import { z } from 'zod';
+import { sessionOutcomes, sessionPhases } from '../../db/database-schema.ts';
+
+const isoTime = z.iso.datetime();
+const day = z.iso.date();
+const usd = z.number();
+const count = z.int().nonnegative();
+const fraction = z.number().nullable();
+
+export const phaseSchema = z.enum(sessionPhases);
+export const activePhaseSchema = z.enum(['designing', 'training', 'backtesting', 'assessing']);
+export const outcomeSchema = z.enum(sessionOutcomes);
+
+/** The KTRDR operation a session waits on, with the progress last polled. */
+export const operationSchema = z.object({
+  kind: z.enum(['training', 'backtest']),
+  id: z.string(),
+  /** KTRDR's status at the last poll; null before the first poll. */
+  status: z.string().nullable(),
+  /** 0..100. */
+  percentage: z.number().min(0).max(100).nullable(),
+  currentStep: z.string().nullable(),
+  seenAt: isoTime.nullable(),
+  progressChangedAt: isoTime.nullable(),
+  /** Running with no progress for longer than AGENT_STALL_TIMEOUT_MINUTES. */
+  stalled: z.boolean(),
+});
+
+/** A designer or assessor invocation holding the session's lease right now. */
+export const invocationSchema = z.object({ owner: z.string(), expiresAt: isoTime });
+
+export const gateCheckSchema = z.object({
+  metric: z.string(),
+  value: z.number().nullable(),
+  threshold: z.number(),
+  comparison: z.enum(['>=', '<=']),
+  passed: z.boolean(),
+});
+
+export const gateEvaluationSchema = z.object({
+  gate: z.enum(['training', 'backtest']),
+  passed: z.boolean(),
+  reason: z.string().nullable(),
+  checks: z.array(gateCheckSchema),
+});
+
+export const failedGateSchema = z.object({ gate: z.enum(['training', 'backtest']), reason: z.string() });
+
+export const trainingFiguresSchema = z.object({
+  accuracy: fraction,
+  valAccuracy: fraction,
+  testLoss: z.number().nullable(),
+  initialLoss: z.number().nullable(),
+  finalLoss: z.number().nullable(),
+  lossReduction: fraction,
+  epochsTrained: z.number().nullable(),
+  epochsConfigured: z.number().nullable(),
+  earlyStopped: z.boolean().nullable(),
+  modelPath: z.string().nullable(),
+});
+
+export const backtestFiguresSchema = z.object({
+  sharpe: z.number().nullable(),
+  winRate: fraction,
+  /** A fraction: 0.123 is a 12.3% drawdown. */
+  maxDrawdown: fraction,
+  totalTrades: z.number().nullable(),
+  profitFactor: z.number().nullable(),
+  totalReturnPct: z.number().nullable(),
+});
+
+export const verdictSchema = z.enum(['promising', 'neutral', 'poor']);
+
+export const assessmentSchema = z.object({
+  verdict: verdictSchema,
+  explanation: z.string(),
+  strengths: z.array(z.string()),
+  weaknesses: z.array(z.string()),
+  suggestions: z.array(z.string()),
+  author: z.string(),
+});
+
+export const usageSchema = z.object({
+  tokensInput: count,
+  tokensOutput: count,
+  tokensCacheRead: count,
+  tokensCacheWrite: count,
+  costUsd: usd,
+});
+
+export const todayBudgetSchema = z.object({
+  date: day,
+  limitUsd: usd,
+  /** `override` when set with `budget set`, else AGENT_BUDGET_DAILY_USD. */
+  limitSource: z.enum(['override', 'config']),
+  usedUsd: usd,
+  /** Worst-case cost of model calls in flight. */
+  reservedUsd: usd,
+  remainingUsd: usd,
+  /** usedUsd / limitUsd; null when the limit is 0. */
+  usedFraction: z.number().nullable(),
+  invocations: count,
+  cyclesStarted: count,
+  cyclesCompleted: count,
+  cyclesActive: count,
+});
+
+export const activeCycleSchema = z.object({
+  id: z.int().positive(),
+  phase: activePhaseSchema,
+  strategyName: z.string().nullable(),
+  designer: z.string(),
+  createdAt: isoTime,
+  phaseStartedAt: isoTime,
+  secondsInPhase: count,
+  secondsSinceStart: count,
+  operation: operationSchema.nullable(),
+  invocation: invocationSchema.nullable(),
+  costUsd: usd,
+});
+
+export const recentCycleSchema = z.object({
+  id: z.int().positive(),
+  strategyName: z.string().nullable(),
+  outcome: outcomeSchema,
+  createdAt: isoTime,
+  completedAt: isoTime,
+  durationSeconds: count,
+  sharpe: z.number().nullable(),
+  failedGate: failedGateSchema.nullable(),
+  failureReason: z.string().nullable(),
+  verdict: verdictSchema.nullable(),
+  costUsd: usd,
+});
+
+export const tickDecisionSchema = z.object({
+  sessionId: z.int().nullable(),
+  trigger: z.string().nullable(),
+  action: z.string().nullable(),
+  skipReason: z.string().nullable(),
+});
+
+export const lastTickSchema = z.object({
+  id: z.string(),
+  startedAt: isoTime,
+  finishedAt: isoTime.nullable(),
+  secondsAgo: count,
+  host: z.string(),
+  status: z.enum(['running', 'ok', 'error', 'paused', 'skipped']),
+  errorMessage: z.string().nullable(),
+  decisions: z.array(tickDecisionSchema),
+  sessionsCreated: z.array(z.int()),
+});
+
+export const statusViewSchema = z.object({
+  generatedAt: isoTime,
+  paused: z.boolean(),
+  pausedAt: isoTime.nullable(),
+  /** Active sessions, oldest first; at most 50 (activeTotal counts them all). */
+  active: z.array(activeCycleSchema),
+  activeTotal: count,
+  recent: z.array(recentCycleSchema),
+  budget: todayBudgetSchema,
+  lastTick: lastTickSchema.nullable(),
+});
+
+export const historyEntrySchema = z.object({
+  id: z.int().positive(),
+  strategyName: z.string().nullable(),
+  phase: phaseSchema,
+  outcome: outcomeSchema.nullable(),
+  active: z.boolean(),
+  createdAt: isoTime,
+  completedAt: isoTime.nullable(),
+  /** Finished: created to completed. Active: so far. */
+  durationSeconds: count,
+  operation: operationSchema.nullable(),
+  training: trainingFiguresSchema.nullable(),
+  backtest: backtestFiguresSchema.nullable(),
+  failedGate: failedGateSchema.nullable(),
+  failureReason: z.string().nullable(),
+  assessment: z.object({ verdict: verdictSchema, summary: z.string() }).nullable(),
+  costUsd: usd,
+  tokensInput: count,
+  tokensOutput: count,
+});
+
+export const historyViewSchema = z.object({
+  generatedAt: isoTime,
+  filters: z.object({
+    limit: z.int().positive(),
+    outcomes: z.array(outcomeSchema).nullable(),
+    since: isoTime.nullable(),
+  }),
+  sessions: z.array(historyEntrySchema),
+  /** Pass to --cursor for the next page; null on the last page. */
+  nextCursor: z.string().nullable(),
+});
+
+export const indicatorSummarySchema = z.object({ id: z.string(), type: z.string().nullable() });
+
+export const strategySummarySchema = z.object({
+  name: z.string().nullable(),
+  hypothesis: z.string().nullable(),
+  description: z.string().nullable(),
+  indicators: z.array(indicatorSummarySchema),
+  symbols: z.array(z.string()),
+  timeframes: z.array(z.string()),
+  filePath: z.string().nullable(),
+});
+
+export const sessionActionSchema = z.object({
+  id: z.int(),
+  at: isoTime,
+  phase: z.string(),
+  toolName: z.string(),
+  args: z.unknown(),
+  success: z.boolean(),
+  errorMessage: z.string().nullable(),
+  durationMs: z.int().nullable(),
+  turn: z.int().nullable(),
+  tokensInput: z.int().nullable(),
+  tokensOutput: z.int().nullable(),
+});
+
+export const phaseSpanSchema = z.object({ phase: phaseSchema, at: isoTime, seconds: count });
+
+export const sessionViewSchema = z.object({
+  generatedAt: isoTime,
+  id: z.int().positive(),
+  phase: phaseSchema,
+  outcome: outcomeSchema.nullable(),
+  active: z.boolean(),
+  designer: z.string(),
+  strategyName: z.string().nullable(),
+  createdAt: isoTime,
+  completedAt: isoTime.nullable(),
+  phaseStartedAt: isoTime,
+  durationSeconds: count,
+  failureReason: z.string().nullable(),
+  strategy: strategySummarySchema.nullable(),
+  training: z.object({
+    operationId: z.string().nullable(),
+    params: z.object({ symbols: z.array(z.string()), timeframes: z.array(z.string()), startDate: z.string(), endDate: z.string() }).nullable(),
+    figures: trainingFiguresSchema.nullable(),
+    results: z.record(z.string(), z.unknown()).nullable(),
+  }),
+  backtest: z.object({
+    operationId: z.string().nullable(),
+    params: z.object({ symbol: z.string(), timeframe: z.string(), startDate: z.string(), endDate: z.string() }).nullable(),
+    figures: backtestFiguresSchema.nullable(),
+    results: z.record(z.string(), z.unknown()).nullable(),
+  }),
+  operation: operationSchema.nullable(),
+  invocation: invocationSchema.nullable(),
+  gates: z.object({ training: gateEvaluationSchema.nullable(), backtest: gateEvaluationSchema.nullable() }),
+  assessment: assessmentSchema.nullable(),
+  usage: usageSchema,
+  phases: z.array(phaseSpanSchema),
+  actions: z.object({ total: count, shown: count, items: z.array(sessionActionSchema) }),
+});
+
+export const budgetDaySchema = z.object({
+  date: day,
+  /** Mon..Sun (UTC). */
+  weekday: z.string(),
+  today: z.boolean(),
+  /** null on a day with no activity and no budget row. */
+  limitUsd: usd.nullable(),
+  usedUsd: usd,
+  invocations: count,
+  cyclesCompleted: count,
+  successful: count,
+});
+
+export const budgetViewSchema = z.object({
+  generatedAt: isoTime,
+  today: todayBudgetSchema.extend({ successful: count, avgCostPerInvocationUsd: usd.nullable() }),
+  configuredLimitUsd: usd,
+  bufferUsd: usd,
+  enforcement: z.boolean(),
+  /** Oldest first, today last. */
+  days: z.array(budgetDaySchema),
+  totals: z.object({ usedUsd: usd, invocations: count, cyclesCompleted: count, successful: count }),
+});
+
+export const budgetSetResultSchema = z.object({
+  limitUsd: usd,
+  previousLimitUsd: usd,
+  date: day,
+  usedTodayUsd: usd,
+  remainingTodayUsd: usd,
+});
+
+/** What every command prints under --json when it fails. */
+export const errorResultSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string(), exitCode: z.int() }),
+});
+
+export type Operation = z.infer<typeof operationSchema>;
+export type Invocation = z.infer<typeof invocationSchema>;
+export type FailedGate = z.infer<typeof failedGateSchema>;
+export type TrainingFigures = z.infer<typeof trainingFiguresSchema>;
+export type BacktestFigures = z.infer<typeof backtestFiguresSchema>;
+export type TodayBudget = z.infer<typeof todayBudgetSchema>;
+export type ActiveCycle = z.infer<typeof activeCycleSchema>;
+export type RecentCycle = z.infer<typeof recentCycleSchema>;
+export type TickDecision = z.infer<typeof tickDecisionSchema>;
+export type LastTick = z.infer<typeof lastTickSchema>;
+export type StatusView = z.infer<typeof statusViewSchema>;
+export type HistoryEntry = z.infer<typeof historyEntrySchema>;
+export type HistoryView = z.infer<typeof historyViewSchema>;
+export type StrategySummary = z.infer<typeof strategySummarySchema>;
+export type SessionAction = z.infer<typeof sessionActionSchema>;
+export type SessionView = z.infer<typeof sessionViewSchema>;
+export type BudgetDayEntry = z.infer<typeof budgetDaySchema>;
+export type BudgetView = z.infer<typeof budgetViewSchema>;
+export type BudgetSetResult = z.infer<typeof budgetSetResultSchema>;

@@ -1,0 +1,231 @@
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database, SessionOutcome } from '../database-schema.ts';
+import { fromJson, toDate, toDateOrNull, toJson, toNumber, toNumberOrNull } from '../values.ts';
+import type { Session } from './sessions.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface TriggerRecord {
+  tickId: string | null;
+  reason: string;
+  sessionId: number | null;
+  context?: unknown;
+  agentInvoked: boolean;
+  skipReason: string | null;
+  budgetUsedTodayUsd: number | null;
+  budgetRemainingUsd: number | null;
+  at: Date;
+}
+
+export async function recordTrigger(db: Db, trigger: TriggerRecord): Promise<void> {
+  await db
+    .insertInto('agent_triggers')
+    .values({
+      tick_id: trigger.tickId,
+      trigger_reason: trigger.reason,
+      session_id: trigger.sessionId,
+      context: toJson(trigger.context),
+      agent_invoked: trigger.agentInvoked,
+      skip_reason: trigger.skipReason,
+      budget_used_today_usd: trigger.budgetUsedTodayUsd,
+      budget_remaining_usd: trigger.budgetRemainingUsd,
+      triggered_at: trigger.at,
+    })
+    .execute();
+}
+
+export interface ActionRecord {
+  sessionId: number;
+  phase: string;
+  toolName: string;
+  args: unknown;
+  result: unknown;
+  success: boolean;
+  errorMessage: string | null;
+  durationMs: number | null;
+  turn: number | null;
+  tokensInput: number | null;
+  tokensOutput: number | null;
+  at: Date;
+}
+
+export async function recordAction(db: Db, action: ActionRecord): Promise<void> {
+  await db
+    .insertInto('agent_actions')
+    .values({
+      session_id: action.sessionId,
+      phase: action.phase,
+      tool_name: action.toolName,
+      tool_args: toJson(action.args),
+      tool_result: toJson(action.result),
+      success: action.success,
+      error_message: action.errorMessage,
+      duration_ms: action.durationMs,
+      turn: action.turn,
+      tokens_input: action.tokensInput,
+      tokens_output: action.tokensOutput,
+      action_at: action.at,
+    })
+    .execute();
+}
+
+export interface Action {
+  id: number;
+  at: Date;
+  phase: string;
+  toolName: string;
+  args: unknown;
+  result: unknown;
+  success: boolean;
+  errorMessage: string | null;
+  durationMs: number | null;
+  turn: number | null;
+  tokensInput: number | null;
+  tokensOutput: number | null;
+}
+
+export async function listActions(db: Db, sessionId: number, limit = 500): Promise<Action[]> {
+  const rows = await db
+    .selectFrom('agent_actions')
+    .selectAll()
+    .where('session_id', '=', sessionId)
+    .orderBy('action_at')
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    id: toNumber(row.id),
+    at: toDate(row.action_at),
+    phase: row.phase,
+    toolName: row.tool_name,
+    args: fromJson(row.tool_args),
+    result: fromJson(row.tool_result),
+    success: row.success,
+    errorMessage: row.error_message,
+    durationMs: row.duration_ms,
+    turn: row.turn,
+    tokensInput: row.tokens_input,
+    tokensOutput: row.tokens_output,
+  }));
+}
+
+function secondsBetween(from: string | Date | undefined, to: string | Date | undefined): number | null {
+  if (!from || !to) return null;
+  return Math.max(0, Math.round((new Date(to).getTime() - new Date(from).getTime()) / 1000));
+}
+
+/** Seconds spent in each phase, from the session's phase history (a phase entered twice adds up). */
+export function phaseDurations(session: Pick<Session, 'phaseHistory'>, endedAt: Date): Record<string, number> {
+  const durations: Record<string, number> = {};
+  const history = session.phaseHistory;
+  history.forEach((change, index) => {
+    if (change.phase === 'idle') return;
+    const next = history[index + 1]?.at ?? endedAt.toISOString();
+    durations[change.phase] = (durations[change.phase] ?? 0) + (secondsBetween(change.at, next) ?? 0);
+  });
+  return durations;
+}
+
+/** The one metrics row of a finished session, written in the same transaction that finishes it. */
+export async function recordSessionMetrics(
+  db: Db,
+  session: Session,
+  input: { outcome: SessionOutcome; gateFailed: string | null; gateReason: string | null; completedAt: Date },
+): Promise<void> {
+  const durations = phaseDurations(session, input.completedAt);
+  const training = (session.trainingResults ?? {}) as Record<string, number | boolean | null | undefined>;
+  const backtest = (session.backtestResults ?? {}) as Record<string, number | null | undefined>;
+  const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
+  await db
+    .insertInto('agent_metrics')
+    .values({
+      session_id: session.id,
+      cycle_started_at: session.createdAt,
+      cycle_completed_at: input.completedAt,
+      cycle_duration_seconds: secondsBetween(session.createdAt, input.completedAt) ?? 0,
+      designing_seconds: durations.designing ?? null,
+      training_seconds: durations.training ?? null,
+      backtesting_seconds: durations.backtesting ?? null,
+      assessing_seconds: durations.assessing ?? null,
+      training_accuracy: num(training.accuracy),
+      training_final_loss: num(training.finalLoss),
+      training_loss_reduction: num(training.lossReduction),
+      training_epochs_completed: num(training.epochsTrained),
+      training_early_stopped: typeof training.earlyStopped === 'boolean' ? training.earlyStopped : null,
+      backtest_sharpe: num(backtest.sharpe),
+      backtest_win_rate: num(backtest.winRate),
+      backtest_max_drawdown: num(backtest.maxDrawdown),
+      backtest_total_trades: num(backtest.totalTrades),
+      backtest_profit_factor: num(backtest.profitFactor),
+      total_tokens_input: session.tokensInput,
+      total_tokens_output: session.tokensOutput,
+      total_tokens_cache_read: session.tokensCacheRead,
+      total_tokens_cache_write: session.tokensCacheWrite,
+      estimated_cost_usd: session.costUsd,
+      outcome: input.outcome,
+      gate_failed: input.gateFailed,
+      gate_reason: input.gateReason,
+    })
+    .onConflict((oc) => oc.column('session_id').doNothing())
+    .execute();
+}
+
+export interface Control {
+  paused: boolean;
+  pausedAt: Date | null;
+  budgetLimitUsd: number | null;
+}
+
+export async function readControl(db: Db): Promise<Control> {
+  const row = await db.selectFrom('agent_control').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
+  return { paused: row.paused, pausedAt: toDateOrNull(row.paused_at), budgetLimitUsd: toNumberOrNull(row.budget_limit_usd) };
+}
+
+export async function setPaused(db: Db, paused: boolean, now: Date): Promise<void> {
+  await db
+    .updateTable('agent_control')
+    .set({ paused, paused_at: paused ? now : null, updated_at: now })
+    .where('id', '=', 1)
+    .execute();
+}
+
+export interface TickRecord {
+  id: string;
+  startedAt: Date;
+  finishedAt: Date | null;
+  host: string;
+  status: string;
+  summary: unknown;
+  errorMessage: string | null;
+}
+
+export async function startTick(db: Db, tick: { id: string; startedAt: Date; host: string }): Promise<void> {
+  await db.insertInto('agent_ticks').values({ id: tick.id, started_at: tick.startedAt, host: tick.host, status: 'running' }).execute();
+}
+
+export async function finishTick(
+  db: Db,
+  tick: { id: string; finishedAt: Date; status: 'ok' | 'error' | 'paused' | 'skipped'; summary: unknown; errorMessage?: string | null },
+): Promise<void> {
+  await db
+    .updateTable('agent_ticks')
+    .set({ finished_at: tick.finishedAt, status: tick.status, summary: toJson(tick.summary), error_message: tick.errorMessage ?? null })
+    .where('id', '=', tick.id)
+    .execute();
+}
+
+export async function lastTick(db: Db): Promise<TickRecord | null> {
+  const row = await db.selectFrom('agent_ticks').selectAll().orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+  if (!row) return null;
+  return {
+    id: row.id,
+    startedAt: toDate(row.started_at),
+    finishedAt: toDateOrNull(row.finished_at),
+    host: row.host,
+    status: row.status,
+    summary: fromJson(row.summary),
+    errorMessage: row.error_message,
+  };
+}
+
+export { sql };

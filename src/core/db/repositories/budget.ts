@@ -1,0 +1,161 @@
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
+import type { AgentBudgetTable, Database } from '../database-schema.ts';
+import { dayString, toDate, toNumber, toNumberOrNull, utcDay } from '../values.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface BudgetDay {
+  date: string;
+  limitUsd: number;
+  usedUsd: number;
+  reservedUsd: number;
+  invocations: number;
+  cyclesStarted: number;
+  cyclesCompleted: number;
+  updatedAt: Date;
+}
+
+function toBudgetDay(row: Selectable<AgentBudgetTable>): BudgetDay {
+  return {
+    date: dayString(row.date as unknown as string),
+    limitUsd: toNumber(row.budget_limit_usd),
+    usedUsd: toNumber(row.budget_used_usd),
+    reservedUsd: toNumber(row.budget_reserved_usd),
+    invocations: row.invocations_count,
+    cyclesStarted: row.cycles_started,
+    cyclesCompleted: row.cycles_completed,
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+/** The daily limit in force: `budget set` overrides the configured default. */
+export async function effectiveDailyLimit(db: Db, configured: number): Promise<number> {
+  const row = await db.selectFrom('agent_control').select('budget_limit_usd').where('id', '=', 1).executeTakeFirst();
+  return toNumberOrNull(row?.budget_limit_usd) ?? configured;
+}
+
+/** Today's row, created (or brought to the current limit) in one statement. */
+export async function ensureBudgetDay(db: Db, date: string, limitUsd: number): Promise<BudgetDay> {
+  const row = await db
+    .insertInto('agent_budget')
+    .values({ date, budget_limit_usd: limitUsd })
+    .onConflict((oc) =>
+      oc.column('date').doUpdateSet({ budget_limit_usd: limitUsd, updated_at: sql`CASE WHEN agent_budget.budget_limit_usd = ${limitUsd} THEN agent_budget.updated_at ELSE NOW() END` }),
+    )
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return toBudgetDay(row);
+}
+
+export async function findBudgetDay(db: Db, date: string): Promise<BudgetDay | null> {
+  const row = await db.selectFrom('agent_budget').selectAll().where('date', '=', date).executeTakeFirst();
+  return row ? toBudgetDay(row) : null;
+}
+
+export async function budgetHistory(db: Db, fromDate: string): Promise<BudgetDay[]> {
+  const rows = await db.selectFrom('agent_budget').selectAll().where('date', '>=', fromDate).orderBy('date', 'desc').execute();
+  return rows.map(toBudgetDay);
+}
+
+export interface Reservation {
+  id: string;
+  date: string;
+  amountUsd: number;
+}
+
+/**
+ * Reserves a call's worst-case cost against the day's budget in one atomic statement: the row is updated only
+ * when used + reserved + amount still fits under limit - buffer, so concurrent ticks can never overshoot.
+ * Returns null when the reservation is refused.
+ */
+export async function reserveBudget(
+  db: Kysely<Database>,
+  input: { date: string; amountUsd: number; bufferUsd: number; enforce: boolean; sessionId: number | null },
+): Promise<Reservation | null> {
+  return db.transaction().execute(async (trx) => {
+    const updated = await trx
+      .updateTable('agent_budget')
+      .set({ budget_reserved_usd: sql`budget_reserved_usd + ${input.amountUsd}`, updated_at: sql`NOW()` })
+      .where('date', '=', input.date)
+      .where((eb) =>
+        input.enforce
+          ? eb(sql`budget_used_usd + budget_reserved_usd + ${input.amountUsd}`, '<=', sql`budget_limit_usd - ${input.bufferUsd}`)
+          : eb.val(true),
+      )
+      .returning('date')
+      .executeTakeFirst();
+    if (!updated) return null;
+    const row = await trx
+      .insertInto('agent_budget_reservations')
+      .values({ date: input.date, amount_usd: input.amountUsd, session_id: input.sessionId, status: 'reserved' })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: String(row.id), date: input.date, amountUsd: input.amountUsd };
+  });
+}
+
+/** Replaces a reservation by the real cost. Settling twice has no effect. */
+export async function settleReservation(db: Kysely<Database>, reservationId: string, actualUsd: number): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const reservation = await trx
+      .updateTable('agent_budget_reservations')
+      .set({ status: 'settled', settled_usd: actualUsd, settled_at: sql`NOW()` })
+      .where('id', '=', reservationId)
+      .where('status', '=', 'reserved')
+      .returning(['date', 'amount_usd'])
+      .executeTakeFirst();
+    if (!reservation) return;
+    await trx
+      .updateTable('agent_budget')
+      .set({
+        budget_reserved_usd: sql`GREATEST(budget_reserved_usd - ${toNumber(reservation.amount_usd)}, 0)`,
+        budget_used_usd: sql`budget_used_usd + ${actualUsd}`,
+        updated_at: sql`NOW()`,
+      })
+      .where('date', '=', dayString(reservation.date as unknown as string))
+      .execute();
+  });
+}
+
+/**
+ * Reservations left open by a process that died mid-call are settled at their full amount: the call may have
+ * been billed, and counting the worst case keeps the limit safe.
+ */
+export async function expireStaleReservations(db: Kysely<Database>, olderThan: Date): Promise<number> {
+  const stale = await db
+    .selectFrom('agent_budget_reservations')
+    .select(['id', 'amount_usd'])
+    .where('status', '=', 'reserved')
+    .where('created_at', '<', olderThan)
+    .execute();
+  for (const reservation of stale) await settleReservation(db, String(reservation.id), toNumber(reservation.amount_usd));
+  return stale.length;
+}
+
+export async function incrementBudgetCounters(
+  db: Db,
+  date: string,
+  counters: { invocations?: number; cyclesStarted?: number; cyclesCompleted?: number },
+): Promise<void> {
+  await db
+    .updateTable('agent_budget')
+    .set({
+      invocations_count: sql`invocations_count + ${counters.invocations ?? 0}`,
+      cycles_started: sql`cycles_started + ${counters.cyclesStarted ?? 0}`,
+      cycles_completed: sql`cycles_completed + ${counters.cyclesCompleted ?? 0}`,
+      updated_at: sql`NOW()`,
+    })
+    .where('date', '=', date)
+    .execute();
+}
+
+export async function setBudgetLimitOverride(db: Kysely<Database>, limitUsd: number, now: Date): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('agent_control').set({ budget_limit_usd: limitUsd, updated_at: now }).where('id', '=', 1).execute();
+    await trx.updateTable('agent_budget').set({ budget_limit_usd: limitUsd, updated_at: now }).where('date', '=', utcDay(now)).execute();
+  });
+}
+
+export function remainingUsd(day: BudgetDay): number {
+  return Math.max(0, day.limitUsd - day.usedUsd - day.reservedUsd);
+}

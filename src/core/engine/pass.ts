@@ -1,0 +1,466 @@
+import type { AgentConfig } from '../config/load.ts';
+import type { Store } from '../db/connect.ts';
+import { readControl, recordTrigger } from '../db/repositories/activity.ts';
+import {
+  effectiveDailyLimit,
+  ensureBudgetDay,
+  expireStaleReservations,
+  incrementBudgetCounters,
+  findBudgetDay,
+  remainingUsd,
+  type BudgetDay,
+} from '../db/repositories/budget.ts';
+import {
+  countActiveSessions,
+  createSession,
+  findSession,
+  listActiveSessions,
+  updateSession,
+  type Session,
+} from '../db/repositories/sessions.ts';
+import { utcDay } from '../db/values.ts';
+import { KtrdrError } from '../ktrdr/errors.ts';
+import type { KtrdrClient } from '../ktrdr/client.ts';
+import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
+import type { Tracer } from '../telemetry/tracing.ts';
+import { endSession } from '../agent/effects.ts';
+import type { Designer, InvocationReport } from '../agent/designer.ts';
+import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
+import { mapWithConcurrency } from './concurrency.ts';
+
+export interface PassEnvironment {
+  store: Store;
+  config: AgentConfig;
+  ktrdr: KtrdrClient;
+  /** Created only when an invocation is due, so a pass with nothing to decide loads no LLM code. */
+  designer: () => Promise<Designer>;
+  designerKind: 'claude' | 'baseline';
+  now: () => Date;
+  tickId: string;
+  tracer: Tracer;
+  /** Human explanation of what the pass checks and does (`trigger`); silent for `tick`. */
+  explain?: (line: string) => void;
+}
+
+export interface DecisionRecord {
+  sessionId: number | null;
+  trigger: TriggerReason;
+  action: string;
+  invoked: boolean;
+  skipReason: string | null;
+  outcome?: string;
+  detail?: string;
+}
+
+export interface PassSummary {
+  status: 'ok' | 'paused';
+  decisions: DecisionRecord[];
+  sessionsCreated: number[];
+  budget: { date: string; limitUsd: number; usedUsd: number; remainingUsd: number; invocations: number };
+  ktrdrUnreachable: boolean;
+  budgetExceeded: boolean;
+}
+
+const outcomeOfPurpose: Record<InvocationPurpose, 'failed_design' | 'failed_backtest' | 'failed_assessment'> = {
+  design: 'failed_design',
+  backtest: 'failed_backtest',
+  assess: 'failed_assessment',
+};
+
+interface Polled {
+  session: Session;
+  observation: OperationObservation;
+  training: TrainingResult | null;
+  backtest: BacktestResult | null;
+}
+
+function isUnreachable(error: unknown): boolean {
+  return error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status !== null && error.status >= 500));
+}
+
+function isNotFound(error: unknown): boolean {
+  return error instanceof KtrdrError && error.status === 404;
+}
+
+function epochsConfigured(session: Session): number | null {
+  const training = session.strategyConfig?.training as { epochs?: unknown } | undefined;
+  return typeof training?.epochs === 'number' ? training.epochs : null;
+}
+
+/** One trigger pass: poll, decide, act, record. Every state change is its own transaction. */
+export class TriggerPass {
+  private readonly env: PassEnvironment;
+  private readonly decisions: DecisionRecord[] = [];
+  private readonly created: number[] = [];
+  private ktrdrUnreachable = false;
+  private budgetExceeded = false;
+  private designerInstance: Designer | null = null;
+
+  constructor(env: PassEnvironment) {
+    this.env = env;
+  }
+
+  private get db() {
+    return this.env.store.db;
+  }
+
+  private get settings() {
+    return this.env.config.settings;
+  }
+
+  private explain(line: string): void {
+    this.env.explain?.(line);
+  }
+
+  private async budgetDay(): Promise<BudgetDay> {
+    const now = this.env.now();
+    const day = await findBudgetDay(this.db, utcDay(now));
+    if (day) return day;
+    return ensureBudgetDay(this.db, utcDay(now), await effectiveDailyLimit(this.db, this.settings.AGENT_BUDGET_DAILY_USD));
+  }
+
+  /** An invocation may start: the baseline costs nothing; otherwise the remaining budget must exceed the buffer. */
+  private canInvoke(day: BudgetDay): boolean {
+    if (this.env.designerKind === 'baseline' || !this.settings.AGENT_BUDGET_ENFORCEMENT) return true;
+    return remainingUsd(day) > this.settings.AGENT_BUDGET_BUFFER_USD;
+  }
+
+  private async record(
+    input: Omit<DecisionRecord, 'sessionId'> & { sessionId: number | null; context?: unknown },
+  ): Promise<void> {
+    const day = await this.budgetDay();
+    const { context, ...decision } = input;
+    this.decisions.push(decision);
+    await recordTrigger(this.db, {
+      tickId: this.env.tickId,
+      reason: input.trigger,
+      sessionId: input.sessionId,
+      context: context ?? (input.detail ? { detail: input.detail } : null),
+      agentInvoked: input.invoked,
+      skipReason: input.skipReason,
+      budgetUsedTodayUsd: day.usedUsd + day.reservedUsd,
+      budgetRemainingUsd: remainingUsd(day),
+      at: this.env.now(),
+    });
+  }
+
+  async run(): Promise<PassSummary> {
+    const { tracer } = this.env;
+    const now = this.env.now();
+    const limit = await effectiveDailyLimit(this.db, this.settings.AGENT_BUDGET_DAILY_USD);
+    await ensureBudgetDay(this.db, utcDay(now), limit);
+    await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
+
+    const control = await readControl(this.db);
+    if (control.paused) {
+      this.explain('Automatic triggering is PAUSED: nothing checked. Resume with `ktrdr-agent resume`.');
+      await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
+      return this.summary('paused');
+    }
+
+    const sessions = await tracer.span('check_active_session', {}, async (span) => {
+      const active = await listActiveSessions(this.db);
+      span.setAttributes({ 'sessions.active': active.length });
+      return active;
+    });
+    this.explain(sessions.length === 0 ? 'Checking for work... no active session.' : `Checking for work... ${sessions.length} active session(s).`);
+
+    const polled = await mapWithConcurrency(sessions, this.settings.AGENT_POLL_CONCURRENCY, (session) => this.poll(session));
+    for (const item of polled) await this.advance(item);
+    await this.startNewCycles();
+    return this.summary('ok');
+  }
+
+  private summary(status: PassSummary['status']): Promise<PassSummary> {
+    return this.budgetDay().then((day) => ({
+      status,
+      decisions: this.decisions,
+      sessionsCreated: this.created,
+      budget: { date: day.date, limitUsd: day.limitUsd, usedUsd: day.usedUsd, remainingUsd: remainingUsd(day), invocations: day.invocations },
+      ktrdrUnreachable: this.ktrdrUnreachable,
+      budgetExceeded: this.budgetExceeded,
+    }));
+  }
+
+  private async poll(session: Session): Promise<Polled> {
+    const operationId =
+      session.phase === 'training' ? session.trainingOperationId : session.phase === 'backtesting' ? session.backtestOperationId : null;
+    if (!operationId) return { session, observation: { kind: 'none' }, training: null, backtest: null };
+    return this.env.tracer.span('check_operation_status', { 'trigger.session_id': session.id, 'ktrdr.operation_id': operationId }, async (span) => {
+      try {
+        const operation = await this.env.ktrdr.getOperation(operationId);
+        const progress = operationProgress(operation);
+        span.setAttributes({ 'ktrdr.operation_status': operation.status });
+        const completed = operation.status === 'completed';
+        return {
+          session,
+          observation: {
+            kind: 'status',
+            status: operation.status,
+            percentage: progress.percentage,
+            currentStep: progress.currentStep,
+            errorMessage: operation.error_message ?? null,
+          },
+          training: completed && session.phase === 'training' ? flattenTrainingOperation(operation, { epochsConfigured: epochsConfigured(session) }) : null,
+          backtest: completed && session.phase === 'backtesting' ? flattenBacktestResult(operation.result_summary) : null,
+        };
+      } catch (error) {
+        if (isNotFound(error)) return { session, observation: { kind: 'not_found' }, training: null, backtest: null };
+        if (isUnreachable(error)) {
+          span.recordError(error);
+          return { session, observation: { kind: 'unreachable', error: (error as Error).message }, training: null, backtest: null };
+        }
+        throw error;
+      }
+    });
+  }
+
+  private async decideFor(item: Polled): Promise<Decision> {
+    const day = await this.budgetDay();
+    const { session } = item;
+    return decide({
+      session: {
+        id: session.id,
+        phase: session.phase,
+        trainingOperationId: session.trainingOperationId,
+        backtestOperationId: session.backtestOperationId,
+        resumeAttempts: session.resumeAttempts,
+        invocationAttempts: session.invocationAttempts,
+        leaseExpiresAt: session.leaseExpiresAt,
+        progressChangedAt: session.progressChangedAt ?? session.phaseStartedAt,
+        lastProgress: session.operationProgress
+          ? { percentage: session.operationProgress.percentage, currentStep: session.operationProgress.currentStep }
+          : null,
+      },
+      operation: item.observation,
+      trainingResult: item.training,
+      backtestResult: item.backtest,
+      canInvoke: this.canInvoke(day),
+      paused: false,
+      now: this.env.now(),
+      config: {
+        gates: {
+          trainingMinAccuracy: this.settings.GATE_TRAINING_MIN_ACCURACY,
+          trainingMaxLoss: this.settings.GATE_TRAINING_MAX_LOSS,
+          trainingMinLossReduction: this.settings.GATE_TRAINING_MIN_LOSS_REDUCTION,
+          backtestMinWinRate: this.settings.GATE_BACKTEST_MIN_WIN_RATE,
+          backtestMaxDrawdown: this.settings.GATE_BACKTEST_MAX_DRAWDOWN,
+          backtestMinSharpe: this.settings.GATE_BACKTEST_MIN_SHARPE,
+        },
+        resumeMaxAttempts: this.settings.AGENT_RESUME_MAX_ATTEMPTS,
+        stallTimeoutMs: this.settings.AGENT_STALL_TIMEOUT_MINUTES * 60_000,
+        maxInvocationAttempts: 2,
+      },
+    });
+  }
+
+  private async advance(item: Polled): Promise<void> {
+    const { session } = item;
+    const decision = await this.decideFor(item);
+    const now = this.env.now();
+    const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
+    switch (decision.action) {
+      case 'skip': {
+        if (decision.skipReason === 'ktrdr_unreachable') this.ktrdrUnreachable = true;
+        if (decision.skipReason === 'budget_exceeded') this.budgetExceeded = true;
+        this.explain(`Session #${session.id} (${session.phase}): waiting (${decision.skipReason}).`);
+        await this.record({ ...base, invoked: false, skipReason: decision.skipReason });
+        return;
+      }
+      case 'record_progress': {
+        await updateSession(
+          this.db,
+          session.id,
+          {
+            operationProgress: { ...decision.progress, seenAt: now.toISOString() },
+            ...(decision.changed ? { progressChangedAt: now } : {}),
+          },
+          now,
+        );
+        const pct = decision.progress.percentage;
+        this.explain(`Session #${session.id} (${session.phase}): operation ${decision.progress.status}${pct !== null ? `, ${Math.round(pct)}% complete` : ''}.`);
+        await this.record({ ...base, invoked: false, skipReason: 'operation_still_running', detail: decision.progress.currentStep ?? undefined });
+        return;
+      }
+      case 'resume_operation': {
+        try {
+          await this.env.ktrdr.resumeOperation(decision.operationId);
+          await updateSession(this.db, session.id, { resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now }, now);
+          this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint.`);
+          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: decision.errorMessage ?? undefined });
+        } catch (error) {
+          if (isUnreachable(error)) {
+            this.ktrdrUnreachable = true;
+            await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable' });
+            return;
+          }
+          const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
+          const reason = `${session.phase === 'training' ? 'training' : 'backtest'} operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no error message'} (resume refused: ${(error as Error).message})`;
+          await this.fail(session, { trigger: decision.trigger, outcome, reason });
+        }
+        return;
+      }
+      case 'fail': {
+        if (decision.cancelOperationId) {
+          await this.env.ktrdr.cancelOperation(decision.cancelOperationId, { reason: decision.reason }).catch(() => undefined);
+        }
+        await this.storeResults(session, item);
+        await this.gateSpan(decision.gate);
+        await this.fail(session, { trigger: decision.trigger, outcome: decision.outcome, reason: decision.reason, gate: decision.gate });
+        return;
+      }
+      case 'enter_assessing': {
+        await this.gateSpan(decision.gate);
+        await this.env.store.db.transaction().execute(async (trx) => {
+          await updateSession(trx, session.id, { backtestResults: item.backtest, backtestGate: decision.gate, phase: 'assessing' }, now);
+        });
+        this.explain(`Session #${session.id}: backtest passed its gate; assessing.`);
+        if (!decision.invoke) {
+          this.budgetExceeded = true;
+          await this.record({ ...base, invoked: false, skipReason: 'budget_exceeded' });
+          return;
+        }
+        await this.invoke(session.id, 'assess', 'backtest_completed', false);
+        return;
+      }
+      case 'invoke': {
+        await this.gateSpan(decision.gate);
+        if (decision.purpose === 'backtest' && item.training) {
+          await updateSession(this.db, session.id, { trainingResults: item.training, trainingGate: decision.gate }, now);
+        }
+        await this.invoke(session.id, decision.purpose, decision.trigger, decision.retry);
+        return;
+      }
+    }
+  }
+
+  private async gateSpan(gate: import('../db/repositories/sessions.ts').GateEvaluation | undefined): Promise<void> {
+    if (!gate) return;
+    await this.env.tracer.span('evaluate_gate', {}, async (span) => {
+      const attrs: Record<string, string | number | boolean> = { 'gate.type': gate.gate, 'gate.passed': gate.passed };
+      for (const check of gate.checks) {
+        if (check.value !== null) attrs[`gate.${check.metric}`] = check.value;
+        attrs[`gate.threshold_${check.metric}`] = check.threshold;
+      }
+      if (gate.reason) attrs['gate.reason'] = gate.reason;
+      span.setAttributes(attrs);
+    });
+  }
+
+  private async storeResults(session: Session, item: Polled): Promise<void> {
+    if (item.training) await updateSession(this.db, session.id, { trainingResults: item.training }, this.env.now());
+    if (item.backtest) await updateSession(this.db, session.id, { backtestResults: item.backtest }, this.env.now());
+  }
+
+  private async fail(
+    session: Session,
+    input: { trigger: TriggerReason; outcome: import('../db/database-schema.ts').SessionOutcome; reason: string; gate?: import('../db/repositories/sessions.ts').GateEvaluation },
+  ): Promise<void> {
+    await endSession(this.db, session.id, { outcome: input.outcome, reason: input.reason, gate: input.gate }, this.env.now());
+    this.explain(`Session #${session.id}: ${input.outcome} — ${input.reason}`);
+    await this.record({
+      sessionId: session.id,
+      trigger: input.trigger,
+      action: 'fail',
+      invoked: false,
+      skipReason: input.gate ? 'gate_failed' : 'session_failed',
+      outcome: input.outcome,
+      detail: input.reason,
+    });
+  }
+
+  private async startNewCycles(): Promise<void> {
+    const max = this.settings.AGENT_MAX_CONCURRENT_SESSIONS;
+    let active = await countActiveSessions(this.db);
+    while (active < max) {
+      const day = await this.env.tracer.span('check_budget', {}, async (span) => {
+        const current = await this.budgetDay();
+        span.setAttributes({ 'trigger.budget_remaining_usd': remainingUsd(current), 'budget.limit_usd': current.limitUsd });
+        return current;
+      });
+      if (!this.canInvoke(day)) {
+        this.budgetExceeded = true;
+        this.explain(`Found: ${active === 0 ? 'no active session' : `${active} active`}, but the budget is spent ($${(day.usedUsd + day.reservedUsd).toFixed(2)} of $${day.limitUsd.toFixed(2)}, buffer $${this.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)}).`);
+        await this.record({ sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded' });
+        return;
+      }
+      const now = this.env.now();
+      const session = await this.db.transaction().execute(async (trx) => {
+        const created = await createSession(trx, {
+          designer: this.env.designerKind,
+          now,
+          leaseOwner: this.env.tickId,
+          leaseExpiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000),
+        });
+        await incrementBudgetCounters(trx, utcDay(now), { cyclesStarted: 1, invocations: 1 });
+        return created;
+      });
+      this.created.push(session.id);
+      active += 1;
+      this.explain(`Found: ${active - 1 === 0 ? 'no active session' : `${active - 1} active session(s)`}, budget available`);
+      this.explain(`Action: Invoking agent with reason 'start_new_cycle'`);
+      this.explain(`Session #${session.id} created`);
+      await this.runInvocation(session.id, 'design', 'start_new_cycle');
+    }
+  }
+
+  /** Takes the lease (so a process killed mid-invocation is found later), then runs the designer. */
+  private async invoke(sessionId: number, purpose: InvocationPurpose, trigger: TriggerReason, retry: boolean): Promise<void> {
+    const now = this.env.now();
+    await this.db.transaction().execute(async (trx) => {
+      const session = await findSession(trx, sessionId);
+      if (!session) return;
+      await updateSession(
+        trx,
+        sessionId,
+        {
+          invocationAttempts: session.invocationAttempts + 1,
+          lease: { owner: this.env.tickId, expiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000) },
+        },
+        now,
+      );
+      await incrementBudgetCounters(trx, utcDay(now), { invocations: 1 });
+    });
+    this.explain(`Session #${sessionId}: invoking the agent (${trigger}${retry ? ', retry after a lost invocation' : ''}).`);
+    await this.runInvocation(sessionId, purpose, trigger);
+  }
+
+  private async runInvocation(sessionId: number, purpose: InvocationPurpose, trigger: TriggerReason): Promise<void> {
+    const day = await this.budgetDay();
+    await this.record({ sessionId, trigger, action: 'invoke', invoked: true, skipReason: null, detail: purpose });
+    let report: InvocationReport;
+    try {
+      this.designerInstance ??= await this.env.designer();
+      report = await this.env.tracer.span(
+        'invoke_agent',
+        { 'trigger.reason': trigger, 'trigger.session_id': sessionId, 'trigger.agent_invoked': true, 'trigger.budget_remaining_usd': remainingUsd(day), 'agent.purpose': purpose },
+        () => this.designerInstance!.invoke({ sessionId, purpose, trigger }),
+      );
+    } catch (error) {
+      report = { status: 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
+    }
+    const session = await findSession(this.db, sessionId);
+    if (!session || session.outcome) return;
+    const achieved =
+      (purpose === 'design' && session.phase !== 'designing') ||
+      (purpose === 'backtest' && session.phase === 'backtesting');
+    const now = this.env.now();
+    if (achieved) {
+      await updateSession(this.db, sessionId, { lease: null }, now);
+      return;
+    }
+    if (report.status === 'budget_exhausted') {
+      // The day's budget ran out mid-invocation: nothing happened, so this attempt does not count.
+      this.budgetExceeded = true;
+      await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session.invocationAttempts - 1) }, now);
+      this.explain(`Session #${sessionId}: the budget ran out during the invocation; it resumes when budget is available.`);
+      return;
+    }
+    const lastWords = report.lastText ? ` Last words: ${report.lastText.slice(0, 500)}` : '';
+    await this.fail(session, {
+      trigger,
+      outcome: outcomeOfPurpose[purpose],
+      reason: `the ${purpose} invocation ended without its effect (${report.status}: ${report.reason}).${lastWords}`,
+    });
+  }
+}

@@ -1,0 +1,154 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { AgentConfig } from '../config/load.ts';
+import { openStore, storeTarget, DatabaseBusyError, type Store } from '../db/connect.ts';
+import { finishTick, startTick } from '../db/repositories/activity.ts';
+import { tryAcquireTickLock } from '../db/tick-lock.ts';
+import { KtrdrClient } from '../ktrdr/client.ts';
+import { StrategyStore } from '../strategy/store.ts';
+import { noopTracer, type Tracer, type Tracing } from '../telemetry/tracing.ts';
+import type { Designer } from '../agent/designer.ts';
+import type { ToolContext } from '../agent/tools.ts';
+import { TriggerPass, type PassSummary } from './pass.ts';
+
+export interface TickLogger {
+  (level: 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
+}
+
+export function newTickId(now: Date): string {
+  return `tick_${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomBytes(4).toString('hex')}`;
+}
+
+export function createKtrdrClient(config: AgentConfig, tracer: Tracer): KtrdrClient {
+  return new KtrdrClient({
+    baseUrl: config.settings.KTRDR_API_URL,
+    timeoutMs: config.settings.KTRDR_TIMEOUT_SECONDS * 1000,
+    retry: { maxAttempts: config.settings.AGENT_RETRY_MAX_ATTEMPTS, backoffBaseSeconds: config.settings.AGENT_RETRY_BACKOFF_BASE },
+    headers: () => tracer.injectHeaders(),
+    onRequest: (info) => {
+      if (tracer === noopTracer) return;
+      void tracer.span(
+        'ktrdr_request',
+        {
+          'http.request.method': info.method,
+          'http.route': info.route,
+          'http.response.status_code': info.status ?? undefined,
+          'ktrdr.attempt': info.attempt,
+          'ktrdr.duration_ms': info.durationMs,
+          'error.type': info.error ? String(info.error).slice(0, 200) : undefined,
+        },
+        async () => undefined,
+      );
+    },
+  });
+}
+
+/** Builds the designer only when an invocation is due: the Anthropic SDK loads on that path alone. */
+function designerFactory(config: AgentConfig, store: Store, ktrdr: KtrdrClient, now: () => Date, tracer: Tracer): () => Promise<Designer> {
+  const strategies = new StrategyStore(config.strategiesDir);
+  const toolContext = (sessionId: number): ToolContext => ({
+    db: store.db,
+    sessionId,
+    ktrdr,
+    strategies,
+    config,
+    now,
+    turn: { index: 0, tokensInput: null, tokensOutput: null },
+  });
+  return async () => {
+    if (config.settings.AGENT_DESIGNER === 'baseline') {
+      const { BaselineDesigner } = await import('../agent/baseline-designer.ts');
+      return new BaselineDesigner(toolContext);
+    }
+    const { ClaudeDesigner } = await import('../agent/claude-designer.ts');
+    return new ClaudeDesigner({ db: store.db, config, ktrdr, now, tracer, toolContext });
+  };
+}
+
+export type TickOutcome =
+  | { kind: 'ran'; summary: PassSummary; tickId: string; durationMs: number }
+  | { kind: 'locked'; message: string };
+
+export interface RunTickOptions {
+  config: AgentConfig;
+  log: TickLogger;
+  explain?: (line: string) => void;
+  now?: () => Date;
+  /** How long to wait for the embedded database before giving up (a tick gives up fast: cron runs it again). */
+  lockWaitMs: number;
+}
+
+/**
+ * One pass with everything around it: the database, the tick lock, tracing, the tick record and the metrics push.
+ * Telemetry is loaded only when configured, and never fails the pass.
+ */
+export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
+  const { config, log } = options;
+  const now = options.now ?? (() => new Date());
+  let tracing: Tracing | null = null;
+  let store: Store;
+  const target = storeTarget(config);
+  try {
+    store = await openStore(target, { lockWaitMs: options.lockWaitMs, poolSize: Math.min(config.settings.AGENT_POLL_CONCURRENCY, 8) });
+  } catch (error) {
+    if (error instanceof DatabaseBusyError) return { kind: 'locked', message: error.message };
+    throw error;
+  }
+  const started = now();
+  const tickId = newTickId(started);
+  try {
+    const lock = await tryAcquireTickLock(target);
+    if (!lock) return { kind: 'locked', message: 'another tick holds the tick lock (pg_try_advisory_lock); this one exits.' };
+    try {
+      if (config.settings.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+        const { startTracing } = await import('../telemetry/tracing.ts');
+        tracing = await startTracing(process.env).catch((error: unknown) => {
+          log('warn', 'tracing_unavailable', { error: (error as Error).message });
+          return null;
+        });
+      }
+      const tracer = tracing?.tracer ?? noopTracer;
+      const ktrdr = createKtrdrClient(config, tracer);
+      await startTick(store.db, { id: tickId, startedAt: started, host: hostname() });
+      let summary: PassSummary;
+      try {
+        summary = await tracer.span('trigger_check', { 'tick.id': tickId }, async (span) => {
+          const result = await new TriggerPass({
+            store,
+            config,
+            ktrdr,
+            designer: designerFactory(config, store, ktrdr, now, tracer),
+            designerKind: config.settings.AGENT_DESIGNER,
+            now,
+            tickId,
+            tracer,
+            ...(options.explain ? { explain: options.explain } : {}),
+          }).run();
+          const invoked = result.decisions.some((d) => d.invoked);
+          span.setAttributes({
+            'trigger.reason': result.decisions.find((d) => d.invoked)?.trigger ?? result.decisions[0]?.trigger ?? 'none',
+            'trigger.agent_invoked': invoked,
+            'trigger.budget_remaining_usd': result.budget.remainingUsd,
+            'trigger.decisions': result.decisions.length,
+          });
+          return result;
+        });
+      } catch (error) {
+        await finishTick(store.db, { id: tickId, finishedAt: now(), status: 'error', summary: null, errorMessage: (error as Error).message }).catch(() => {});
+        throw error;
+      }
+      await finishTick(store.db, { id: tickId, finishedAt: now(), status: summary.status === 'paused' ? 'paused' : 'ok', summary });
+      if (config.settings.PUSHGATEWAY_URL) {
+        const { pushTickMetrics } = await import('../telemetry/tick-metrics.ts');
+        const pushed = await pushTickMetrics(store.db, config, now()).catch((error: unknown) => ({ ok: false as const, error: (error as Error).message }));
+        if (!pushed.ok) log('warn', 'metrics_push_failed', { error: pushed.error });
+      }
+      return { kind: 'ran', summary, tickId, durationMs: now().getTime() - started.getTime() };
+    } finally {
+      await lock.release().catch(() => {});
+    }
+  } finally {
+    await store.close().catch(() => {});
+    if (tracing) await tracing.shutdown(2000).catch(() => {});
+  }
+}

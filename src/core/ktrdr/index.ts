@@ -1,0 +1,39 @@
+export { KtrdrClient, newTrainingTaskId, parseServerTime } from './client.ts';
+export type {
+  CancelOptions,
+  CheckpointList,
+  KtrdrClientOptions,
+  KtrdrRequestInfo,
+  ListOperationsParams,
+  ListWorkersParams,
+  OperationList,
+  RetryPolicy,
+  StartBacktestParams,
+  StartedOperation,
+  StartTrainingParams,
+} from './client.ts';
+export { errorFromResponse, invalidResponseError, isRetryableStatus, KtrdrError, timeoutError, transportError } from './errors.ts';
+export type { KtrdrErrorInit, KtrdrErrorKind } from './errors.ts';
+export { flattenBacktestResult, flattenTrainingOperation, flattenTrainingResult, operationProgress } from './results.ts';
+export type { BacktestResult, OperationProgressView, TrainingResult } from './results.ts';
+export { isTerminalStatus, operationStatuses, terminalOperationStatuses } from './schemas.ts';
+export type {
+  BacktestStartResponse,
+  CancelResult,
+  CheckpointDetail,
+  CheckpointSummary,
+  DataRange,
+  Health,
+  IndicatorInfo,
+  OperationInfo,
+  OperationMetrics,
+  OperationResults,
+  OperationStatus,
+  OperationSummary,
+  ResumeResult,
+  StrategyValidation,
+  StrategyValidationIssue,
+  SymbolInfo,
+  TrainingStartResponse,
+  Worker,
+} from './schemas.ts';

@@ -1,0 +1,255 @@
+/**
+ * Zod schemas of the KTRDR responses the agent reads (CONTRACT §2). Objects are loose: KTRDR adds fields over
+ * time and the agent must not break on them, but a field the agent relies on must be there with the right type.
+ * Payloads keep KTRDR's snake_case names so they read against the contract.
+ */
+import { z } from 'zod';
+
+const optionalText = z.string().nullish();
+const optionalNumber = z.number().nullish();
+const record = z.record(z.string(), z.unknown());
+
+export const operationStatuses = ['pending', 'resuming', 'running', 'completed', 'failed', 'cancelled'] as const;
+export const operationStatusSchema = z.enum(operationStatuses);
+export type OperationStatus = z.infer<typeof operationStatusSchema>;
+export const terminalOperationStatuses: readonly OperationStatus[] = ['completed', 'failed', 'cancelled'];
+
+export function isTerminalStatus(status: OperationStatus): boolean {
+  return terminalOperationStatuses.includes(status);
+}
+
+export const healthSchema = z.looseObject({
+  status: z.string(),
+  version: optionalText,
+});
+export type Health = z.infer<typeof healthSchema>;
+
+export const trainingStartResponseSchema = z.looseObject({
+  success: z.boolean().optional(),
+  task_id: z.string().min(1),
+  status: optionalText,
+  message: optionalText,
+  symbols: z.array(z.string()).nullish(),
+  timeframes: z.array(z.string()).nullish(),
+  strategy_name: optionalText,
+  estimated_duration_minutes: optionalNumber,
+});
+export type TrainingStartResponse = z.infer<typeof trainingStartResponseSchema>;
+
+export const backtestStartResponseSchema = z.looseObject({
+  success: z.boolean().optional(),
+  operation_id: z.string().min(1),
+  status: optionalText,
+  message: optionalText,
+  symbol: optionalText,
+  timeframe: optionalText,
+  mode: optionalText,
+});
+export type BacktestStartResponse = z.infer<typeof backtestStartResponseSchema>;
+
+export const operationProgressSchema = z.looseObject({
+  percentage: z.number(),
+  current_step: optionalText,
+  steps_completed: optionalNumber,
+  steps_total: optionalNumber,
+  items_processed: optionalNumber,
+  items_total: optionalNumber,
+  current_item: optionalText,
+  context: record.nullish(),
+});
+export type OperationProgress = z.infer<typeof operationProgressSchema>;
+
+export const operationMetadataSchema = z.looseObject({
+  symbol: optionalText,
+  timeframe: optionalText,
+  mode: optionalText,
+  start_date: optionalText,
+  end_date: optionalText,
+  parameters: record.nullish(),
+});
+
+export const operationInfoSchema = z.looseObject({
+  operation_id: z.string().min(1),
+  parent_operation_id: optionalText,
+  operation_type: z.string(),
+  status: operationStatusSchema,
+  created_at: z.string(),
+  started_at: optionalText,
+  completed_at: optionalText,
+  progress: operationProgressSchema,
+  metadata: operationMetadataSchema.nullish(),
+  error_message: optionalText,
+  warnings: z.array(z.unknown()).nullish(),
+  errors: z.array(z.unknown()).nullish(),
+  result_summary: record.nullish(),
+  metrics: record.nullish(),
+});
+export type OperationInfo = z.infer<typeof operationInfoSchema>;
+
+export const operationEnvelopeSchema = z.looseObject({ data: operationInfoSchema });
+
+export const operationSummarySchema = z.looseObject({
+  operation_id: z.string().min(1),
+  operation_type: z.string(),
+  status: operationStatusSchema,
+  created_at: z.string(),
+  progress_percentage: optionalNumber,
+  current_step: optionalText,
+  symbol: optionalText,
+  duration_seconds: optionalNumber,
+});
+export type OperationSummary = z.infer<typeof operationSummarySchema>;
+
+export const operationListSchema = z.looseObject({
+  data: z.array(operationSummarySchema),
+  total_count: z.number(),
+  active_count: z.number(),
+});
+
+export const cancelResultSchema = z.looseObject({
+  operation_id: z.string().min(1),
+  status: z.string(),
+  cancelled_at: optionalText,
+  cancellation_reason: optionalText,
+  children_cancelled: z.unknown().optional(),
+});
+export type CancelResult = z.infer<typeof cancelResultSchema>;
+export const cancelResponseSchema = z.looseObject({ data: cancelResultSchema });
+
+export const operationResultsSchema = z.looseObject({
+  operation_id: z.string().min(1),
+  operation_type: z.string(),
+  status: operationStatusSchema,
+  results: record,
+});
+export type OperationResults = z.infer<typeof operationResultsSchema>;
+
+export const epochMetricsSchema = z.looseObject({
+  epoch: z.number(),
+  train_loss: optionalNumber,
+  val_loss: optionalNumber,
+});
+
+/** `/metrics` may answer `metrics: {}` before the first epoch, so every field is optional. */
+export const operationMetricsSchema = z.looseObject({
+  operation_id: optionalText,
+  operation_type: optionalText,
+  metrics: z
+    .looseObject({
+      epochs: z.array(epochMetricsSchema).optional(),
+      best_epoch: optionalNumber,
+      is_overfitting: z.boolean().nullish(),
+      is_plateaued: z.boolean().nullish(),
+      total_epochs_completed: optionalNumber,
+    })
+    .nullish(),
+});
+export type OperationMetrics = z.infer<typeof operationMetricsSchema>;
+export const operationMetricsResponseSchema = z.looseObject({ data: operationMetricsSchema });
+
+export const resumeResultSchema = z.looseObject({
+  operation_id: z.string().min(1),
+  status: z.string(),
+  resumed_from: z
+    .looseObject({
+      checkpoint_type: optionalText,
+      created_at: optionalText,
+      epoch: optionalNumber,
+    })
+    .nullish(),
+});
+export type ResumeResult = z.infer<typeof resumeResultSchema>;
+export const resumeResponseSchema = z.looseObject({ data: resumeResultSchema });
+
+export const checkpointSummarySchema = z.looseObject({
+  operation_id: z.string().min(1),
+  checkpoint_type: z.string(),
+  created_at: z.string(),
+  state_summary: record.nullish(),
+  artifacts_size_bytes: optionalNumber,
+});
+export type CheckpointSummary = z.infer<typeof checkpointSummarySchema>;
+export const checkpointListSchema = z.looseObject({
+  data: z.array(checkpointSummarySchema),
+  total_count: z.number().optional(),
+});
+
+export const checkpointDetailSchema = z.looseObject({
+  operation_id: z.string().min(1),
+  checkpoint_type: z.string(),
+  created_at: z.string(),
+  state: record.nullish(),
+  artifacts_path: optionalText,
+});
+export type CheckpointDetail = z.infer<typeof checkpointDetailSchema>;
+export const checkpointResponseSchema = z.looseObject({ data: checkpointDetailSchema });
+
+export const indicatorParameterSchema = z.looseObject({
+  name: z.string(),
+  type: optionalText,
+  default: z.unknown().optional(),
+  min_value: optionalNumber,
+  max_value: optionalNumber,
+  options: z.array(z.unknown()).nullish(),
+});
+
+export const indicatorInfoSchema = z.looseObject({
+  id: z.string().min(1),
+  name: z.string(),
+  description: optionalText,
+  type: optionalText,
+  parameters: z.array(indicatorParameterSchema).nullish(),
+});
+export type IndicatorInfo = z.infer<typeof indicatorInfoSchema>;
+export const indicatorListSchema = z.looseObject({ data: z.array(indicatorInfoSchema) });
+
+export const symbolInfoSchema = z.looseObject({
+  symbol: z.string().min(1),
+  name: optionalText,
+  type: optionalText,
+  exchange: optionalText,
+  currency: optionalText,
+  available_timeframes: z.array(z.string()),
+  trading_hours: z.unknown().optional(),
+});
+export type SymbolInfo = z.infer<typeof symbolInfoSchema>;
+export const symbolListSchema = z.looseObject({ data: z.array(symbolInfoSchema) });
+
+export const dataRangeSchema = z.looseObject({
+  symbol: optionalText,
+  timeframe: optionalText,
+  start_date: z.string(),
+  end_date: z.string(),
+  point_count: z.number(),
+});
+export type DataRange = z.infer<typeof dataRangeSchema>;
+export const dataRangeResponseSchema = z.looseObject({ data: dataRangeSchema });
+
+export const workerSchema = z.looseObject({
+  worker_id: z.string().min(1),
+  worker_type: optionalText,
+  status: z.string(),
+  current_operation_id: optionalText,
+  capabilities: record.nullish(),
+});
+export type Worker = z.infer<typeof workerSchema>;
+/** `/workers` is the one list KTRDR returns bare, without the `{success,data}` envelope. */
+export const workerListSchema = z.array(workerSchema);
+
+export const validationIssueSchema = z.looseObject({
+  severity: z.string(),
+  category: optionalText,
+  message: z.string(),
+  details: z.unknown().optional(),
+});
+export type StrategyValidationIssue = z.infer<typeof validationIssueSchema>;
+
+export const strategyValidationSchema = z.looseObject({
+  success: z.boolean().optional(),
+  valid: z.boolean(),
+  strategy_name: optionalText,
+  issues: z.array(validationIssueSchema).nullish(),
+  available_indicators: z.array(z.unknown()).nullish(),
+  message: optionalText,
+});
+export type StrategyValidation = z.infer<typeof strategyValidationSchema>;

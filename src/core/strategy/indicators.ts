@@ -1,0 +1,730 @@
+/**
+ * Facts about KTRDR's indicator registry, read from the KTRDR source (`ktrdr/indicators/*`).
+ *
+ * KTRDR registers each indicator class under its class name lowercased with and without the `Indicator` suffix,
+ * plus a few aliases, and looks the YAML `type` up case-insensitively. `GET /indicators/` lists the classes but
+ * always reports a fake `period`/`source` parameter pair, so parameters, outputs and value scales live here.
+ */
+
+export type IndicatorCategory = 'trend' | 'momentum' | 'volatility' | 'volume' | 'multi_purpose';
+
+const INDICATOR_CATEGORIES: readonly IndicatorCategory[] = ['trend', 'momentum', 'volatility', 'volume', 'multi_purpose'];
+
+/** A suggested fuzzy membership on a bounded scale, as a triangular `[left, peak, right]`. */
+export interface FuzzyZone {
+  readonly name: string;
+  readonly triangle: readonly [number, number, number];
+}
+
+/**
+ * What values an indicator output takes, which decides whether fixed fuzzy ranges make sense:
+ * - `bounded`: a fixed range whatever the instrument (RSI 0..100), so fuzzy ranges transfer across symbols;
+ * - `instrument`: the instrument's own units (price, volume), so ranges depend on the symbol and its price level;
+ * - `unbounded`: normalized but open-ended (ROC in %), with a typical band;
+ * - `unknown`: an indicator only KTRDR's catalogue knows about.
+ */
+export type IndicatorValueScale =
+  | {
+      readonly kind: 'bounded';
+      readonly min: number;
+      readonly max: number;
+      readonly zones?: readonly FuzzyZone[];
+    }
+  | { readonly kind: 'instrument'; readonly unit: string }
+  | { readonly kind: 'unbounded'; readonly typicalMin: number; readonly typicalMax: number; readonly unit: string }
+  | { readonly kind: 'unknown' };
+
+export type IndicatorParameterType = 'int' | 'float' | 'bool' | 'string';
+
+export interface IndicatorParameter {
+  readonly name: string;
+  readonly type: IndicatorParameterType;
+  readonly default: number | boolean | string;
+  readonly min?: number;
+  /** When true, `min` itself is not allowed (e.g. a multiplier must be > 0). */
+  readonly exclusiveMin?: boolean;
+  readonly max?: number;
+  readonly options?: readonly string[];
+  readonly description: string;
+}
+
+export interface IndicatorSpec {
+  /** KTRDR's class name, as `GET /indicators/` reports it in `id`. */
+  readonly className: string;
+  /** The registry's canonical YAML `type`: the class name without `Indicator`, lowercased. */
+  readonly canonicalType: string;
+  readonly aliases: readonly string[];
+  readonly displayName: string;
+  readonly category: IndicatorCategory;
+  /** Real constructor parameters; `undefined` when only KTRDR's catalogue knows the indicator. */
+  readonly parameters: readonly IndicatorParameter[] | undefined;
+  /** Dot-notation outputs, primary first; `[]` for single-output indicators, `undefined` when not known locally. */
+  readonly outputs: readonly string[] | undefined;
+  /** Scale of the bare reference (the primary output), and of every output not listed in `outputScales`. */
+  readonly scale: IndicatorValueScale;
+  readonly outputScales?: Readonly<Record<string, IndicatorValueScale>>;
+  /** A reason not to feed this indicator to a model, shown as a warning. */
+  readonly caution?: string;
+  /** Where the entry comes from: this table, or only KTRDR's `GET /indicators/`. */
+  readonly origin: 'builtin' | 'ktrdr';
+}
+
+const PRICE_SOURCES = ['open', 'high', 'low', 'close', 'volume'] as const;
+
+const period = (defaultValue: number, min: number, max?: number, description = 'lookback period in bars'): IndicatorParameter => ({
+  name: 'period',
+  type: 'int',
+  default: defaultValue,
+  min,
+  ...(max === undefined ? {} : { max }),
+  description,
+});
+
+const priceSource: IndicatorParameter = {
+  name: 'source',
+  type: 'string',
+  default: 'close',
+  options: PRICE_SOURCES,
+  description: 'price column to compute on',
+};
+
+const positiveFloat = (name: string, defaultValue: number, max: number, description: string): IndicatorParameter => ({
+  name,
+  type: 'float',
+  default: defaultValue,
+  min: 0,
+  exclusiveMin: true,
+  max,
+  description,
+});
+
+const price: IndicatorValueScale = { kind: 'instrument', unit: 'price' };
+
+const percent0to100 = (zones: readonly FuzzyZone[]): IndicatorValueScale => ({ kind: 'bounded', min: 0, max: 100, zones });
+
+const rsiZones: readonly FuzzyZone[] = [
+  { name: 'oversold', triangle: [0, 20, 35] },
+  { name: 'neutral', triangle: [30, 50, 70] },
+  { name: 'overbought', triangle: [65, 80, 100] },
+];
+
+const stochasticZones: readonly FuzzyZone[] = [
+  { name: 'oversold', triangle: [0, 10, 25] },
+  { name: 'neutral', triangle: [20, 50, 80] },
+  { name: 'overbought', triangle: [75, 90, 100] },
+];
+
+const trendStrengthZones: readonly FuzzyZone[] = [
+  { name: 'weak', triangle: [0, 10, 25] },
+  { name: 'moderate', triangle: [20, 30, 45] },
+  { name: 'strong', triangle: [40, 60, 100] },
+];
+
+const directionalZones: readonly FuzzyZone[] = [
+  { name: 'low', triangle: [0, 10, 25] },
+  { name: 'medium', triangle: [20, 30, 40] },
+  { name: 'high', triangle: [35, 50, 100] },
+];
+
+const aroonZones: readonly FuzzyZone[] = [
+  { name: 'low', triangle: [0, 15, 40] },
+  { name: 'medium', triangle: [30, 50, 70] },
+  { name: 'high', triangle: [60, 85, 100] },
+];
+
+const builtin = (spec: Omit<IndicatorSpec, 'origin' | 'canonicalType'>): IndicatorSpec => ({
+  ...spec,
+  canonicalType: canonicalTypeOf(spec.className),
+  origin: 'builtin',
+});
+
+/** The indicators KTRDR registers, with the facts KTRDR's catalogue endpoint does not give. */
+export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
+  builtin({
+    className: 'RSIIndicator',
+    aliases: [],
+    displayName: 'Relative Strength Index',
+    category: 'momentum',
+    parameters: [period(14, 2, 100), priceSource],
+    outputs: [],
+    scale: percent0to100(rsiZones),
+  }),
+  builtin({
+    className: 'StochasticIndicator',
+    aliases: [],
+    displayName: 'Stochastic Oscillator (%K, %D)',
+    category: 'momentum',
+    parameters: [
+      { name: 'k_period', type: 'int', default: 14, min: 1, max: 100, description: 'lookback for %K' },
+      { name: 'd_period', type: 'int', default: 3, min: 1, max: 20, description: 'smoothing of %D' },
+      { name: 'smooth_k', type: 'int', default: 3, min: 1, max: 20, description: 'smoothing of %K' },
+    ],
+    outputs: ['k', 'd'],
+    scale: percent0to100(stochasticZones),
+  }),
+  builtin({
+    className: 'WilliamsRIndicator',
+    aliases: [],
+    displayName: 'Williams %R',
+    category: 'momentum',
+    parameters: [period(14, 1, 100)],
+    outputs: [],
+    scale: {
+      kind: 'bounded',
+      min: -100,
+      max: 0,
+      zones: [
+        { name: 'oversold', triangle: [-100, -90, -75] },
+        { name: 'neutral', triangle: [-80, -50, -20] },
+        { name: 'overbought', triangle: [-25, -10, 0] },
+      ],
+    },
+  }),
+  builtin({
+    className: 'MFIIndicator',
+    aliases: [],
+    displayName: 'Money Flow Index',
+    category: 'volume',
+    parameters: [period(14, 1, 100)],
+    outputs: [],
+    scale: percent0to100(stochasticZones),
+  }),
+  builtin({
+    className: 'ADXIndicator',
+    aliases: [],
+    displayName: 'Average Directional Index (ADX, +DI, -DI)',
+    category: 'trend',
+    parameters: [period(14, 2, 200)],
+    outputs: ['adx', 'plus_di', 'minus_di'],
+    scale: percent0to100(trendStrengthZones),
+    outputScales: {
+      plus_di: percent0to100(directionalZones),
+      minus_di: percent0to100(directionalZones),
+    },
+  }),
+  builtin({
+    className: 'AroonIndicator',
+    aliases: [],
+    displayName: 'Aroon (up, down, oscillator)',
+    category: 'trend',
+    parameters: [
+      period(14, 1, 200),
+      { name: 'include_oscillator', type: 'bool', default: false, description: 'kept for compatibility; the oscillator output is always computed' },
+    ],
+    outputs: ['up', 'down', 'oscillator'],
+    scale: percent0to100(aroonZones),
+    outputScales: { oscillator: { kind: 'bounded', min: -100, max: 100 } },
+  }),
+  builtin({
+    className: 'CMFIndicator',
+    aliases: [],
+    displayName: 'Chaikin Money Flow',
+    category: 'volume',
+    parameters: [period(21, 2, 500)],
+    outputs: [],
+    scale: {
+      kind: 'bounded',
+      min: -1,
+      max: 1,
+      zones: [
+        { name: 'selling', triangle: [-1, -0.25, 0] },
+        { name: 'neutral', triangle: [-0.1, 0, 0.1] },
+        { name: 'buying', triangle: [0, 0.25, 1] },
+      ],
+    },
+  }),
+  builtin({
+    className: 'RVIIndicator',
+    aliases: [],
+    displayName: 'Relative Vigor Index (rvi, signal)',
+    category: 'momentum',
+    parameters: [
+      period(10, 4, 100),
+      { name: 'signal_period', type: 'int', default: 4, min: 1, max: 50, description: 'SMA period of the signal line' },
+    ],
+    outputs: ['rvi', 'signal'],
+    scale: {
+      kind: 'bounded',
+      min: -1,
+      max: 1,
+      zones: [
+        { name: 'bearish', triangle: [-1, -0.3, 0] },
+        { name: 'neutral', triangle: [-0.15, 0, 0.15] },
+        { name: 'bullish', triangle: [0, 0.3, 1] },
+      ],
+    },
+  }),
+  builtin({
+    className: 'SqueezeIntensityIndicator',
+    aliases: [],
+    displayName: 'Squeeze Intensity (Bollinger inside Keltner)',
+    category: 'volatility',
+    parameters: [
+      { name: 'bb_period', type: 'int', default: 20, min: 2, description: 'Bollinger Bands period' },
+      positiveFloat('bb_multiplier', 2.0, 10, 'Bollinger Bands standard deviation multiplier'),
+      { name: 'kc_period', type: 'int', default: 20, min: 2, description: 'Keltner Channels period' },
+      positiveFloat('kc_multiplier', 2.0, 10, 'Keltner Channels ATR multiplier'),
+      priceSource,
+    ],
+    outputs: [],
+    scale: { kind: 'bounded', min: 0, max: 1 },
+  }),
+  builtin({
+    className: 'MACDIndicator',
+    aliases: [],
+    displayName: 'MACD (line, signal, histogram)',
+    category: 'momentum',
+    parameters: [
+      { name: 'fast_period', type: 'int', default: 12, min: 1, max: 100, description: 'fast EMA period' },
+      { name: 'slow_period', type: 'int', default: 26, min: 1, max: 200, description: 'slow EMA period' },
+      { name: 'signal_period', type: 'int', default: 9, min: 1, max: 50, description: 'signal line EMA period' },
+      priceSource,
+    ],
+    outputs: ['line', 'signal', 'histogram'],
+    scale: price,
+  }),
+  builtin({
+    className: 'BollingerBandsIndicator',
+    aliases: ['bbands'],
+    displayName: 'Bollinger Bands (upper, middle, lower)',
+    category: 'volatility',
+    parameters: [period(20, 2), positiveFloat('multiplier', 2.0, 10, 'standard deviation multiplier'), priceSource],
+    outputs: ['upper', 'middle', 'lower'],
+    scale: price,
+  }),
+  builtin({
+    className: 'BollingerBandWidthIndicator',
+    aliases: [],
+    displayName: 'Bollinger Band Width ((upper - lower) / middle)',
+    category: 'volatility',
+    parameters: [period(20, 2), positiveFloat('multiplier', 2.0, 10, 'standard deviation multiplier'), priceSource],
+    outputs: [],
+    scale: { kind: 'unbounded', typicalMin: 0, typicalMax: 0.1, unit: 'ratio of band width to the middle band' },
+  }),
+  builtin({
+    className: 'KeltnerChannelsIndicator',
+    aliases: [],
+    displayName: 'Keltner Channels (upper, middle, lower)',
+    category: 'volatility',
+    parameters: [
+      period(20, 2, 500, 'EMA period of the middle line'),
+      { name: 'atr_period', type: 'int', default: 10, min: 2, max: 200, description: 'ATR period' },
+      positiveFloat('multiplier', 2.0, 10, 'ATR multiplier'),
+    ],
+    outputs: ['upper', 'middle', 'lower'],
+    scale: price,
+  }),
+  builtin({
+    className: 'DonchianChannelsIndicator',
+    aliases: [],
+    displayName: 'Donchian Channels (upper, middle, lower)',
+    category: 'volatility',
+    parameters: [
+      period(20, 2, 500),
+      { name: 'include_middle', type: 'bool', default: true, description: 'compute the middle line' },
+    ],
+    outputs: ['upper', 'middle', 'lower'],
+    scale: price,
+  }),
+  builtin({
+    className: 'ATRIndicator',
+    aliases: [],
+    displayName: 'Average True Range',
+    category: 'volatility',
+    parameters: [period(14, 1, 100)],
+    outputs: [],
+    scale: price,
+  }),
+  builtin({
+    className: 'SimpleMovingAverage',
+    aliases: ['sma'],
+    displayName: 'Simple Moving Average',
+    category: 'trend',
+    parameters: [period(20, 2, 500), priceSource],
+    outputs: [],
+    scale: price,
+  }),
+  builtin({
+    className: 'ExponentialMovingAverage',
+    aliases: ['ema'],
+    displayName: 'Exponential Moving Average',
+    category: 'trend',
+    parameters: [
+      period(20, 1, 500),
+      priceSource,
+      { name: 'adjust', type: 'bool', default: true, description: 'use the adjusted EMA formula' },
+    ],
+    outputs: [],
+    scale: price,
+  }),
+  builtin({
+    className: 'WeightedMovingAverage',
+    aliases: ['wma'],
+    displayName: 'Weighted Moving Average',
+    category: 'trend',
+    parameters: [period(20, 2, 500), priceSource],
+    outputs: [],
+    scale: price,
+  }),
+  builtin({
+    className: 'DistanceFromMAIndicator',
+    aliases: [],
+    displayName: 'Distance from Moving Average (%)',
+    category: 'trend',
+    parameters: [
+      period(20, 2),
+      { name: 'ma_type', type: 'string', default: 'SMA', options: ['SMA', 'EMA'], description: 'moving average type' },
+      priceSource,
+    ],
+    outputs: [],
+    scale: { kind: 'unbounded', typicalMin: -5, typicalMax: 5, unit: 'percent distance from the moving average' },
+  }),
+  builtin({
+    className: 'IchimokuIndicator',
+    aliases: [],
+    displayName: 'Ichimoku Cloud (tenkan, kijun, senkou_a, senkou_b, chikou)',
+    category: 'trend',
+    parameters: [
+      { name: 'tenkan_period', type: 'int', default: 9, min: 1, description: 'conversion line period' },
+      { name: 'kijun_period', type: 'int', default: 26, min: 1, description: 'base line period' },
+      { name: 'senkou_b_period', type: 'int', default: 52, min: 1, description: 'leading span B period' },
+      { name: 'displacement', type: 'int', default: 26, min: 1, description: 'forward shift of the leading spans' },
+    ],
+    outputs: ['tenkan', 'kijun', 'senkou_a', 'senkou_b', 'chikou'],
+    scale: price,
+  }),
+  builtin({
+    className: 'ParabolicSARIndicator',
+    aliases: [],
+    displayName: 'Parabolic SAR',
+    category: 'trend',
+    parameters: [
+      positiveFloat('initial_af', 0.02, 1, 'initial acceleration factor'),
+      positiveFloat('step_af', 0.02, 1, 'acceleration factor increment'),
+      positiveFloat('max_af', 0.2, 1, 'maximum acceleration factor'),
+    ],
+    outputs: [],
+    scale: price,
+  }),
+  builtin({
+    className: 'SuperTrendIndicator',
+    aliases: [],
+    displayName: 'SuperTrend (trend, direction)',
+    category: 'trend',
+    parameters: [period(10, 2, 200, 'ATR period'), positiveFloat('multiplier', 3.0, 10, 'ATR multiplier')],
+    outputs: ['trend', 'direction'],
+    scale: price,
+    outputScales: { direction: { kind: 'bounded', min: -1, max: 1 } },
+  }),
+  builtin({
+    className: 'ZigZagIndicator',
+    aliases: [],
+    displayName: 'ZigZag',
+    category: 'trend',
+    parameters: [
+      { name: 'threshold', type: 'float', default: 0.05, min: 0, exclusiveMin: true, max: 1, description: 'minimum reversal as a fraction (0.05 = 5%)' },
+      priceSource,
+    ],
+    outputs: [],
+    scale: price,
+    caution:
+      'ZigZag confirms each extreme only after the price has moved on, so as a model input it leaks future data; ' +
+      'KTRDR uses it for labels (training.labels.source: zigzag), not as a feature',
+  }),
+  builtin({
+    className: 'CCIIndicator',
+    aliases: [],
+    displayName: 'Commodity Channel Index',
+    category: 'momentum',
+    parameters: [period(20, 2)],
+    outputs: [],
+    scale: { kind: 'instrument', unit: 'deviations from the typical price, open-ended (often beyond +-200)' },
+  }),
+  builtin({
+    className: 'MomentumIndicator',
+    aliases: [],
+    displayName: 'Momentum (price difference over N bars)',
+    category: 'momentum',
+    parameters: [period(10, 1), priceSource],
+    outputs: [],
+    scale: price,
+  }),
+  builtin({
+    className: 'ROCIndicator',
+    aliases: [],
+    displayName: 'Rate of Change (%)',
+    category: 'momentum',
+    parameters: [period(10, 1), priceSource],
+    outputs: [],
+    scale: { kind: 'unbounded', typicalMin: -5, typicalMax: 5, unit: 'percent change over the period' },
+  }),
+  builtin({
+    className: 'FisherTransformIndicator',
+    aliases: [],
+    displayName: 'Fisher Transform (fisher, signal)',
+    category: 'momentum',
+    parameters: [
+      period(10, 2, 100),
+      { name: 'smoothing', type: 'int', default: 3, min: 1, max: 20, description: 'EMA smoothing period' },
+    ],
+    outputs: ['fisher', 'signal'],
+    scale: { kind: 'unbounded', typicalMin: -3, typicalMax: 3, unit: 'Gaussian-like oscillator' },
+  }),
+  builtin({
+    className: 'OBVIndicator',
+    aliases: [],
+    displayName: 'On-Balance Volume',
+    category: 'volume',
+    parameters: [],
+    outputs: [],
+    scale: { kind: 'instrument', unit: 'cumulative volume' },
+  }),
+  builtin({
+    className: 'ADLineIndicator',
+    aliases: [],
+    displayName: 'Accumulation/Distribution Line',
+    category: 'volume',
+    parameters: [
+      { name: 'use_sma_smoothing', type: 'bool', default: false, description: 'smooth the line with an SMA' },
+      { name: 'smoothing_period', type: 'int', default: 21, min: 2, max: 200, description: 'SMA smoothing period' },
+    ],
+    outputs: [],
+    scale: { kind: 'instrument', unit: 'cumulative money-flow volume' },
+  }),
+  builtin({
+    className: 'VWAPIndicator',
+    aliases: [],
+    displayName: 'Volume Weighted Average Price',
+    category: 'volume',
+    parameters: [
+      period(20, 0, undefined, 'rolling window in bars (0 = cumulative)'),
+      { name: 'use_typical_price', type: 'bool', default: true, description: 'use (high + low + close) / 3 instead of close' },
+    ],
+    outputs: [],
+    scale: price,
+  }),
+  builtin({
+    className: 'VolumeRatioIndicator',
+    aliases: [],
+    displayName: 'Volume Ratio (volume / SMA of volume)',
+    category: 'volume',
+    parameters: [period(20, 2)],
+    outputs: [],
+    scale: { kind: 'unbounded', typicalMin: 0, typicalMax: 3, unit: 'ratio of volume to its average' },
+  }),
+];
+
+/** `RSIIndicator` → `rsi`, `SimpleMovingAverage` → `simplemovingaverage`, as KTRDR's registry derives it. */
+export function canonicalTypeOf(className: string): string {
+  const stem = className.endsWith('Indicator') && className.length > 'Indicator'.length ? className.slice(0, -'Indicator'.length) : className;
+  return stem.toLowerCase();
+}
+
+/** Every lowercase name KTRDR accepts for a class: canonical, full class name, and aliases. */
+function lookupKeysOf(spec: IndicatorSpec): string[] {
+  return [...new Set([spec.canonicalType, spec.className.toLowerCase(), ...spec.aliases.map((alias) => alias.toLowerCase())])];
+}
+
+export interface IndicatorRegistry {
+  readonly entries: readonly IndicatorSpec[];
+  /** True once KTRDR's `GET /indicators/` catalogue has been merged in. */
+  readonly hasKtrdrCatalogue: boolean;
+  /** Finds the entry for a YAML `type`, case-insensitively. */
+  resolve(type: string): IndicatorSpec | undefined;
+  /** Whether KTRDR's catalogue lists this entry (always false before a merge). */
+  isListedByKtrdr(spec: IndicatorSpec): boolean;
+  /** Canonical type names, sorted. */
+  typeNames(): string[];
+  /** Close matches for an unknown type, best first. */
+  suggest(type: string): string[];
+}
+
+/** Builds a registry from specs; later specs do not replace earlier ones under the same name. */
+export function createIndicatorRegistry(
+  specs: readonly IndicatorSpec[],
+  ktrdrClassNames?: ReadonlySet<string>,
+): IndicatorRegistry {
+  const byKey = new Map<string, IndicatorSpec>();
+  for (const spec of specs) {
+    for (const key of lookupKeysOf(spec)) {
+      if (!byKey.has(key)) byKey.set(key, spec);
+    }
+  }
+  const listed = new Set([...(ktrdrClassNames ?? [])].map((name) => name.toLowerCase()));
+  return {
+    entries: specs,
+    hasKtrdrCatalogue: ktrdrClassNames !== undefined,
+    resolve: (type) => byKey.get(type.trim().toLowerCase()),
+    isListedByKtrdr: (spec) => listed.has(spec.className.toLowerCase()),
+    typeNames: () => [...new Set(specs.map((spec) => spec.canonicalType))].sort(),
+    suggest: (type) => suggestTypes(type, byKey),
+  };
+}
+
+export const builtinIndicatorRegistry: IndicatorRegistry = createIndicatorRegistry(BUILTIN_INDICATORS);
+
+export function resolveIndicatorType(type: string, registry: IndicatorRegistry = builtinIndicatorRegistry): IndicatorSpec | undefined {
+  return registry.resolve(type);
+}
+
+/** One entry of KTRDR's `GET /indicators/` response (`data[]`). */
+export interface KtrdrIndicatorListing {
+  readonly id: string;
+  readonly name?: string;
+  readonly description?: string;
+  readonly type?: string;
+}
+
+/**
+ * Adds the indicators that KTRDR's `GET /indicators/` lists to a registry. Accepts the whole response
+ * (`{success, data: [...]}`) or its `data` array; malformed entries are skipped. Entries already known keep their
+ * local facts (KTRDR's catalogue reports fake parameters); unknown ones are added with unknown parameters, outputs
+ * and scale, so references to them are accepted and KTRDR checks the rest.
+ */
+export function mergeKtrdrIndicators(base: IndicatorRegistry, catalogue: unknown): IndicatorRegistry {
+  const listings = readKtrdrListings(catalogue);
+  const specs = [...base.entries];
+  const listedClassNames = new Set<string>();
+  for (const listing of listings) {
+    listedClassNames.add(listing.id);
+    const known = base.resolve(listing.id) ?? base.resolve(canonicalTypeOf(listing.id));
+    if (known) continue;
+    specs.push({
+      className: listing.id,
+      canonicalType: canonicalTypeOf(listing.id),
+      aliases: [],
+      displayName: listing.name ?? listing.id,
+      category: INDICATOR_CATEGORIES.find((category) => category === listing.type) ?? 'multi_purpose',
+      parameters: undefined,
+      outputs: undefined,
+      scale: { kind: 'unknown' },
+      origin: 'ktrdr',
+    });
+  }
+  return createIndicatorRegistry(specs, listedClassNames);
+}
+
+function readKtrdrListings(catalogue: unknown): KtrdrIndicatorListing[] {
+  const items = Array.isArray(catalogue) ? catalogue : isRecord(catalogue) && Array.isArray(catalogue['data']) ? catalogue['data'] : [];
+  const listings: KtrdrIndicatorListing[] = [];
+  for (const item of items) {
+    if (!isRecord(item)) continue;
+    const id = item['id'];
+    if (typeof id !== 'string' || !/^[A-Za-z][A-Za-z0-9_]*$/.test(id)) continue;
+    const name = item['name'];
+    const type = item['type'];
+    listings.push({
+      id,
+      ...(typeof name === 'string' ? { name } : {}),
+      ...(typeof type === 'string' ? { type: type.toLowerCase() } : {}),
+    });
+  }
+  return listings;
+}
+
+/** The scale of a bare reference (`output` undefined) or of a dot-notation output. */
+export function scaleOfOutput(spec: IndicatorSpec, output?: string): IndicatorValueScale {
+  if (output !== undefined) return spec.outputScales?.[output] ?? spec.scale;
+  const primary = spec.outputs?.[0];
+  return (primary !== undefined ? spec.outputScales?.[primary] : undefined) ?? spec.scale;
+}
+
+/** One row of the bounded-indicator table: an indicator output whose values stay in a fixed range. */
+export interface BoundedIndicatorFact {
+  /** Canonical YAML `type`. */
+  readonly type: string;
+  readonly className: string;
+  readonly displayName: string;
+  /** Dot-notation output, when the indicator has several (`adx`, `plus_di`, `k`). */
+  readonly output?: string;
+  readonly min: number;
+  readonly max: number;
+  readonly zones: readonly FuzzyZone[];
+  readonly defaultParameters: Readonly<Record<string, number | boolean | string>>;
+}
+
+/**
+ * Indicator outputs with a fixed value range and tested fuzzy zones: the only safe inputs for fixed fuzzy ranges
+ * (KTRDR's v1.5 finding: 55% of agent strategies put ATR-style price-scale indicators into fixed ranges and learnt
+ * nothing).
+ */
+export const BOUNDED_INDICATORS: readonly BoundedIndicatorFact[] = BUILTIN_INDICATORS.flatMap((spec) => {
+  const outputs: (string | undefined)[] = spec.outputs && spec.outputs.length > 0 ? [...spec.outputs] : [undefined];
+  const defaults = Object.fromEntries((spec.parameters ?? []).map((parameter) => [parameter.name, parameter.default]));
+  return outputs.flatMap((output): BoundedIndicatorFact[] => {
+    const scale = output === undefined ? spec.scale : scaleOfOutput(spec, output);
+    if (scale.kind !== 'bounded' || !scale.zones) return [];
+    return [
+      {
+        type: spec.canonicalType,
+        className: spec.className,
+        displayName: spec.displayName,
+        ...(output === undefined ? {} : { output }),
+        min: scale.min,
+        max: scale.max,
+        zones: scale.zones,
+        defaultParameters: defaults,
+      },
+    ];
+  });
+});
+
+/** The bounded-indicator table as Markdown, for prompts. */
+export function formatBoundedIndicatorTable(facts: readonly BoundedIndicatorFact[] = BOUNDED_INDICATORS): string {
+  const lines = [
+    '| type | reference | range | parameters (defaults) | fuzzy zones [left, peak, right] |',
+    '|---|---|---|---|---|',
+  ];
+  for (const fact of facts) {
+    const reference = fact.output === undefined ? '<id>' : `<id>.${fact.output}`;
+    const parameters = Object.entries(fact.defaultParameters)
+      .map(([name, value]) => `${name}: ${String(value)}`)
+      .join(', ');
+    const zones = fact.zones.map((zone) => `${zone.name} [${zone.triangle.join(', ')}]`).join('; ');
+    lines.push(`| ${fact.type} | ${reference} | ${fact.min}..${fact.max} | ${parameters} | ${zones} |`);
+  }
+  return lines.join('\n');
+}
+
+/** Indicator types whose values are in the instrument's own units, so fixed fuzzy ranges do not transfer. */
+export const INSTRUMENT_SCALE_INDICATOR_TYPES: readonly string[] = BUILTIN_INDICATORS.filter(
+  (spec) => spec.scale.kind === 'instrument',
+).map((spec) => spec.canonicalType);
+
+function suggestTypes(type: string, byKey: ReadonlyMap<string, IndicatorSpec>): string[] {
+  const wanted = squash(type);
+  if (wanted === '') return [];
+  const scored: { name: string; distance: number }[] = [];
+  for (const [key, spec] of byKey) {
+    const candidate = squash(key);
+    const distance = candidate === wanted ? 0 : editDistance(wanted, candidate);
+    const limit = Math.max(1, Math.floor(Math.max(wanted.length, candidate.length) / 3));
+    if (distance <= limit || (wanted.length >= 3 && candidate.startsWith(wanted))) {
+      scored.push({ name: spec.aliases[0] ?? spec.canonicalType, distance });
+    }
+  }
+  scored.sort((left, right) => left.distance - right.distance || left.name.localeCompare(right.name));
+  return [...new Set(scored.map((entry) => entry.name))].slice(0, 3);
+}
+
+/** Lowercase without separators, so `williams_r`, `Williams-R` and `WilliamsR` compare equal. */
+function squash(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/indicator$/, '');
+}
+
+function editDistance(left: string, right: string): number {
+  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
+  for (let row = 1; row <= left.length; row += 1) {
+    const current = [row];
+    for (let column = 1; column <= right.length; column += 1) {
+      const substitution = (previous[column - 1] ?? 0) + (left[row - 1] === right[column - 1] ? 0 : 1);
+      current.push(Math.min((previous[column] ?? 0) + 1, (current[column - 1] ?? 0) + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[right.length] ?? 0;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
