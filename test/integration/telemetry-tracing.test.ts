@@ -297,7 +297,7 @@ describe('tracing off', () => {
       {
         url: 'http://collector:4318/v1/traces',
         headers: { authorization: 'Bearer abc', 'x-tenant': 'ktrdr' },
-        timeoutMillis: undefined,
+        timeoutMillis: 5000,
         serviceName: 'agent-blue',
         resourceAttributes: { 'deployment.environment': 'prod' },
       },

@@ -483,7 +483,7 @@ const round = (value: number, digits = 4) => Number(value.toFixed(digits));
 
 /** The training's results, drawn once per (seed, content) from the design analysis. */
 export function simulateTraining(design: DesignAnalysis, random: SeededRandom): TrainingOutcome {
-  const quality = clamp(design.quality + random.normal(0, 0.035), 0, 1);
+  const quality = clamp(design.quality + random.normal(0, 0.07), 0, 1);
   const overfit = design.overfit;
   const regression = design.outputFormat === 'regression';
   const chance = regression ? 0.5 : 1 / design.classes;
@@ -491,7 +491,7 @@ export function simulateTraining(design: DesignAnalysis, random: SeededRandom): 
   const leakBoost = design.leak ? 0.27 : 0;
 
   const initialLoss = lossScale * (1 + random.normal(0, 0.006));
-  const reduction = clamp(0.42 * quality + 0.3 * overfit - 0.02 + (design.leak ? 0.3 : 0) + random.normal(0, 0.015), 0.005, 0.9);
+  const reduction = clamp(0.4 * quality + 0.3 * overfit - 0.03 + (design.leak ? 0.3 : 0) + random.normal(0, 0.03), 0.005, 0.9);
   const finalTrainLoss = initialLoss * (1 - reduction);
   const accuracySpan = regression ? 0.14 : 0.3;
   const finalTrainAccuracy = clamp(chance + (accuracySpan + 0.03) * quality + 0.22 * overfit + leakBoost + 0.03, 0, 0.97);
@@ -582,7 +582,7 @@ export function simulateBacktest(
   const expectedTrades = bars * (TRADES_PER_BAR[request.timeframe] ?? 0.012) * activity;
   const totalTrades = Math.max(0, Math.round(expectedTrades * (1 + random.normal(0, 0.15))));
 
-  const rawWinRate = clamp(0.37 + 0.5 * edge + random.normal(0, 0.045), 0.05, 0.9);
+  const rawWinRate = clamp(0.35 + 0.5 * edge + random.normal(0, 0.05), 0.05, 0.9);
   const winningTrades = Math.round(totalTrades * rawWinRate);
   const losingTrades = totalTrades - winningTrades;
   const winRate = totalTrades === 0 ? 0 : winningTrades / totalTrades;

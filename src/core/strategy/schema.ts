@@ -93,7 +93,9 @@ function membershipShapeProblem(type: MembershipType, parameters: readonly numbe
   return first === last ? `${type} [${parameters.join(', ')}] has zero width, so it is never active; widen it` : undefined;
 }
 
-const membershipFunctionSchema = z.custom<MembershipFunctionConfig>().superRefine((value, context) => {
+const membershipFunctionSchema = z.custom<MembershipFunctionConfig>().superRefine((written, context) => {
+  // Checked as unknown input: the declared type is what this refinement establishes.
+  const value: unknown = written;
   if (Array.isArray(value)) {
     if (!value.every(isFiniteNumber)) {
       context.addIssue({ code: 'custom', message: `membership parameters must be numbers (got [${value.map(describeValue).join(', ')}])` });

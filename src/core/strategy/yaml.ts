@@ -151,7 +151,8 @@ function findStructureProblem(root: ParsedNode | null, maxDepth: number, lineCou
 
 /** Says how PyYAML (KTRDR's reader) would read a plain scalar differently, or undefined when both agree. */
 function pyyamlDisagreement(node: Scalar, isKey: boolean): string | undefined {
-  if (node.type !== Scalar.PLAIN || typeof node.source !== 'string') return undefined;
+  // An explicit core tag (`!!str 2024-01-01`) means the same to both readers.
+  if (node.type !== Scalar.PLAIN || node.tag !== undefined || typeof node.source !== 'string') return undefined;
   const text = node.source;
   const value: unknown = node.value;
   if (isKey && text === '<<') return "merge keys ('<<') are not supported; write the values out";
@@ -186,7 +187,7 @@ export function stringifyStrategy(config: unknown): string {
       if (node.items.length > 0 && node.items.length <= 12 && node.items.every((item) => isScalar(item))) node.flow = true;
     },
   });
-  return document.toString({ indent: 2, lineWidth: 100, minContentWidth: 40 });
+  return document.toString({ indent: 2, lineWidth: 100, minContentWidth: 40, flowCollectionPadding: false });
 }
 
 const SECTION_ORDER = [

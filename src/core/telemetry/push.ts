@@ -4,7 +4,7 @@ export interface PushMetricsOptions {
   /** Pushgateway base URL, e.g. http://pushgateway:9091 (userinfo becomes Basic auth). */
   url: string;
   job: string;
-  /** Grouping key: hosts sharing one database should push the same instance (see deploy/README.md). */
+  /** Grouping key, normally the hostname; each group holds whole-database totals (see deploy/README.md). */
   instance: string;
   registry: Registry;
   timeoutMs: number;
@@ -28,8 +28,8 @@ export async function pushMetrics(options: PushMetricsOptions): Promise<PushMetr
   const headers: Record<string, string> = { 'Content-Type': options.registry.contentType };
   // fetch refuses URLs with credentials, so move them to a header (and out of every message below).
   if (target.username !== '' || target.password !== '') {
-    const user = decodeURIComponent(target.username);
-    const password = decodeURIComponent(target.password);
+    const user = safeDecode(target.username);
+    const password = safeDecode(target.password);
     headers['Authorization'] = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     target.username = '';
     target.password = '';
@@ -79,6 +79,14 @@ function describeFetchError(err: unknown): string {
     return code === undefined ? cause.message : `${code} (${cause.message})`;
   }
   return err.message;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
 
 function redactUrl(url: string): string {

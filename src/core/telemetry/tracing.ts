@@ -41,11 +41,13 @@ export const noopTracer: Tracer = {
 const SECRET_ENV_NAMES = ['ANTHROPIC_API_KEY'];
 const DEFAULT_SERVICE_NAME = 'ktrdr-agent';
 const TRACES_PATH = 'v1/traces';
+// Half the spec's 10 s: an export still retrying after shutdown() gave up keeps a tick process alive this long.
+const DEFAULT_EXPORT_TIMEOUT_MS = 5000;
 
 export interface OtlpTracesConfig {
   url: string;
   headers: Record<string, string>;
-  timeoutMillis: number | undefined;
+  timeoutMillis: number;
   serviceName: string;
   resourceAttributes: Record<string, string>;
 }
@@ -71,8 +73,8 @@ export function otlpTracesConfigFromEnv(env: TracingEnv): OtlpTracesConfig | nul
   }
   const resourceAttributes = parseKeyValueList(env['OTEL_RESOURCE_ATTRIBUTES']);
   const timeout = nonEmpty(env['OTEL_EXPORTER_OTLP_TRACES_TIMEOUT']) ?? nonEmpty(env['OTEL_EXPORTER_OTLP_TIMEOUT']);
-  const timeoutMillis = timeout === undefined ? undefined : Number(timeout);
-  if (timeoutMillis !== undefined && !(Number.isFinite(timeoutMillis) && timeoutMillis > 0)) {
+  const timeoutMillis = timeout === undefined ? DEFAULT_EXPORT_TIMEOUT_MS : Number(timeout);
+  if (!(Number.isFinite(timeoutMillis) && timeoutMillis > 0)) {
     throw new Error(`OTEL_EXPORTER_OTLP_TIMEOUT must be a positive number of milliseconds, got '${timeout}'`);
   }
   return {
@@ -114,7 +116,7 @@ export async function startTracing(env: TracingEnv, options: TracingOptions = {}
   const exporter = new exporterModule.OTLPTraceExporter({
     url: config.url,
     headers: config.headers,
-    ...(config.timeoutMillis === undefined ? {} : { timeoutMillis: config.timeoutMillis }),
+    timeoutMillis: config.timeoutMillis,
   });
   const provider = new sdk.TracerProvider({
     resource,

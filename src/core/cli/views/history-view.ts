@@ -1,0 +1,225 @@
+// The read model behind `history`: active sessions first (newest first), then finished sessions by completion time,
+// newest first. Pages are keyset-paginated on (completed_at, id) so page 500 costs what page 1 costs; an outcome
+// filter walks idx_sessions_outcome once per outcome and merges, so a rare outcome never scans the table.
+import { sql, type Kysely, type Selectable } from 'kysely';
+import { AgentError, ExitCode } from '../errors.ts';
+import type { AgentSessionsTable, Database, SessionOutcome } from '../../db/database-schema.ts';
+import { sessionOutcomes } from '../../db/database-schema.ts';
+import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
+import type { HistoryEntry, HistoryView } from './schemas.ts';
+import {
+  assessmentOf,
+  backtestFigures,
+  currentOperation,
+  failedGate,
+  firstSentence,
+  secondsBetween,
+  trainingFigures,
+} from './session-facts.ts';
+
+type Db = Kysely<Database>;
+
+/** `failed` stands for every failed_* outcome. */
+export const outcomeFilterChoices = [...sessionOutcomes, 'failed'] as const;
+export type OutcomeFilterChoice = (typeof outcomeFilterChoices)[number];
+
+export function expandOutcomeFilter(choices: readonly OutcomeFilterChoice[]): SessionOutcome[] {
+  const outcomes = new Set<SessionOutcome>();
+  for (const choice of choices) {
+    if (choice === 'failed') for (const o of sessionOutcomes) if (o.startsWith('failed_')) outcomes.add(o);
+    else outcomes.add(choice);
+  }
+  return sessionOutcomes.filter((o) => outcomes.has(o));
+}
+
+/** Where a page ends: inside the active sessions (by id) or inside the finished ones (by completion, then id). */
+type Cursor = { kind: 'active'; id: number } | { kind: 'finished'; completedMicros: string; id: number };
+
+export function encodeCursor(cursor: Cursor): string {
+  const parts = cursor.kind === 'active' ? ['a', cursor.id] : ['f', cursor.completedMicros, cursor.id];
+  return Buffer.from(parts.join(':'), 'utf8').toString('base64url');
+}
+
+export function decodeCursor(text: string): Cursor {
+  const invalid = new AgentError(
+    `Invalid --cursor '${text}': pass the nextCursor value printed by a previous \`history --json\` unchanged.`,
+    ExitCode.Error,
+    'invalid_cursor',
+  );
+  const parts = Buffer.from(text, 'base64url').toString('utf8').split(':');
+  const id = Number(parts.at(-1));
+  if (!Number.isSafeInteger(id) || id <= 0) throw invalid;
+  if (parts[0] === 'a' && parts.length === 2) return { kind: 'active', id };
+  if (parts[0] === 'f' && parts.length === 3 && /^-?\d{1,18}$/.test(parts[1]!)) {
+    return { kind: 'finished', completedMicros: parts[1]!, id };
+  }
+  throw invalid;
+}
+
+export interface HistoryOptions {
+  now: Date;
+  limit: number;
+  /** Only finished sessions with one of these outcomes; null = every session, active ones first. */
+  outcomes: SessionOutcome[] | null;
+  /** Finished sessions that completed at or after this moment (active sessions always show). */
+  since: Date | null;
+  cursor: string | null;
+  stallAfterSeconds: number;
+}
+
+const listColumns = [
+  'id',
+  'phase',
+  'strategy_name',
+  'outcome',
+  'created_at',
+  'completed_at',
+  'training_operation_id',
+  'backtest_operation_id',
+  'operation_progress',
+  'progress_changed_at',
+  'training_results',
+  'backtest_results',
+  'training_gate',
+  'backtest_gate',
+  'failure_reason',
+  'assessment',
+  'cost_usd',
+  'tokens_input',
+  'tokens_output',
+] as const;
+
+type ListRow = Pick<Selectable<AgentSessionsTable>, (typeof listColumns)[number]> & { completed_micros?: string | number | bigint | null };
+
+// Microseconds since the epoch, exact in PostgreSQL and as a JS string: a cursor built from a JS Date would lose
+// the sub-millisecond part and skip or repeat rows that finished within the same millisecond.
+const completedMicros = sql<string>`(extract(epoch from completed_at) * 1000000)::int8`;
+const fromMicros = (micros: string) => sql<Date>`(timestamptz 'epoch' + ${micros}::int8 * interval '1 microsecond')`;
+
+async function activePage(db: Db, beforeId: number | null, limit: number): Promise<ListRow[]> {
+  let query = db.selectFrom('agent_sessions').select(listColumns).where('outcome', 'is', null);
+  if (beforeId !== null) query = query.where('id', '<', beforeId);
+  return query.orderBy('id', 'desc').limit(limit).execute();
+}
+
+async function finishedPage(
+  db: Db,
+  input: { outcome: SessionOutcome | null; since: Date | null; after: Extract<Cursor, { kind: 'finished' }> | null; limit: number },
+): Promise<ListRow[]> {
+  let query = db
+    .selectFrom('agent_sessions')
+    .select(listColumns)
+    .select(completedMicros.as('completed_micros'))
+    .where('completed_at', 'is not', null);
+  if (input.outcome !== null) query = query.where('outcome', '=', input.outcome);
+  if (input.since !== null) query = query.where('completed_at', '>=', input.since);
+  const after = input.after;
+  if (after !== null) {
+    const boundary = fromMicros(after.completedMicros);
+    query = query
+      .where('completed_at', '<=', boundary)
+      .where((eb) => eb.or([eb('completed_at', '<', boundary), eb('id', '<', after.id)]));
+  }
+  return query.orderBy('completed_at', 'desc').orderBy('id', 'desc').limit(input.limit).execute();
+}
+
+function compareFinishedDesc(a: ListRow, b: ListRow): number {
+  const am = BigInt(a.completed_micros ?? 0);
+  const bm = BigInt(b.completed_micros ?? 0);
+  if (am !== bm) return am > bm ? -1 : 1;
+  return b.id - a.id;
+}
+
+function cursorAfter(row: ListRow): Cursor {
+  return row.completed_at === null || row.completed_micros === null || row.completed_micros === undefined
+    ? { kind: 'active', id: row.id }
+    : { kind: 'finished', completedMicros: String(row.completed_micros), id: row.id };
+}
+
+export function toHistoryEntry(row: ListRow, now: Date, stallAfterSeconds: number): HistoryEntry {
+  const createdAt = toDate(row.created_at);
+  const completedAt = toDateOrNull(row.completed_at);
+  const assessment = assessmentOf(fromJson(row.assessment));
+  const active = row.outcome === null;
+  return {
+    id: row.id,
+    strategyName: row.strategy_name,
+    phase: row.phase,
+    outcome: row.outcome,
+    active,
+    createdAt: createdAt.toISOString(),
+    completedAt: completedAt ? completedAt.toISOString() : null,
+    durationSeconds: secondsBetween(createdAt, completedAt ?? now),
+    operation: active
+      ? currentOperation(
+          { ...row, operation_progress: fromJson(row.operation_progress), progress_changed_at: toDateOrNull(row.progress_changed_at) },
+          now,
+          stallAfterSeconds,
+        )
+      : null,
+    training: trainingFigures(fromJson(row.training_results)),
+    backtest: backtestFigures(fromJson(row.backtest_results)),
+    failedGate: failedGate(fromJson(row.training_gate), fromJson(row.backtest_gate)),
+    failureReason: row.failure_reason,
+    assessment: assessment ? { verdict: assessment.verdict, summary: firstSentence(assessment.explanation) } : null,
+    costUsd: toNumber(row.cost_usd),
+    tokensInput: toNumber(row.tokens_input),
+    tokensOutput: toNumber(row.tokens_output),
+  };
+}
+
+export async function loadHistoryView(db: Db, options: HistoryOptions): Promise<HistoryView> {
+  const cursor = options.cursor === null ? null : decodeCursor(options.cursor);
+  // One row more than the page tells whether another page follows.
+  const want = options.limit + 1;
+  const rows: ListRow[] = [];
+  if (options.outcomes === null && (cursor === null || cursor.kind === 'active')) {
+    rows.push(...(await activePage(db, cursor?.kind === 'active' ? cursor.id : null, want)));
+  }
+  if (rows.length < want) {
+    const after = cursor?.kind === 'finished' ? cursor : null;
+    const remaining = want - rows.length;
+    const outcomes = options.outcomes ?? [null];
+    const pages = await Promise.all(
+      outcomes.map((outcome) => finishedPage(db, { outcome, since: options.since, after, limit: remaining })),
+    );
+    rows.push(...pages.flat().sort(compareFinishedDesc).slice(0, remaining));
+  }
+  const page = rows.slice(0, options.limit);
+  const last = page.at(-1);
+  return {
+    generatedAt: options.now.toISOString(),
+    filters: {
+      limit: options.limit,
+      outcomes: options.outcomes,
+      since: options.since ? options.since.toISOString() : null,
+    },
+    sessions: page.map((row) => toHistoryEntry(row, options.now, options.stallAfterSeconds)),
+    nextCursor: rows.length > options.limit && last ? encodeCursor(cursorAfter(last)) : null,
+  };
+}
+
+const relativeSince = /^(\d+)\s*(m|min|h|d|w)$/i;
+const unitSeconds: Record<string, number> = { m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
+
+/** `--since`: a day (2026-01-15, UTC midnight), an ISO time, or a span back from now (30m, 12h, 7d, 2w). */
+export function parseSince(text: string, now: Date): Date {
+  const trimmed = text.trim();
+  const relative = relativeSince.exec(trimmed);
+  if (relative) {
+    const seconds = Number(relative[1]) * unitSeconds[relative[2]!.toLowerCase()]!;
+    return new Date(now.getTime() - seconds * 1000);
+  }
+  if (/^\d{4}-\d{2}-\d{2}$/.test(trimmed)) {
+    const day = new Date(`${trimmed}T00:00:00.000Z`);
+    if (!Number.isNaN(day.getTime()) && day.toISOString().startsWith(trimmed)) return day;
+  } else if (/^\d{4}-\d{2}-\d{2}T/.test(trimmed)) {
+    const time = new Date(trimmed);
+    if (!Number.isNaN(time.getTime())) return time;
+  }
+  throw new AgentError(
+    `Invalid --since '${text}': use a day (2026-01-15), an ISO time (2026-01-15T14:00:00Z) or a span back from now (30m, 12h, 7d, 2w).`,
+    ExitCode.Error,
+    'invalid_since',
+  );
+}

@@ -1,0 +1,247 @@
+// The read model behind `status` and `status --watch`. Every query is bounded and index-backed (the active
+// partial index, completed/created indexes, the budget day key, the ticks' started_at index), so the view costs the
+// same on a fresh install and after a year of sessions.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../db/database-schema.ts';
+import { readControl } from '../../db/repositories/activity.ts';
+import { findBudgetDay } from '../../db/repositories/budget.ts';
+import { fromJson, toDate, toDateOrNull, toNumber, utcDay } from '../../db/values.ts';
+import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
+import {
+  assessmentOf,
+  backtestFigures,
+  currentInvocation,
+  currentOperation,
+  failedGate,
+  secondsBetween,
+} from './session-facts.ts';
+
+export interface StatusViewOptions {
+  now: Date;
+  /** AGENT_BUDGET_DAILY_USD: the limit when `budget set` has not overridden it. */
+  configuredLimitUsd: number;
+  /** AGENT_STALL_TIMEOUT_MINUTES in seconds. */
+  stallAfterSeconds: number;
+  recentLimit?: number;
+  activeLimit?: number;
+}
+
+export const DEFAULT_ACTIVE_LIMIT = 50;
+
+type Db = Kysely<Database>;
+
+async function loadActive(db: Db, options: StatusViewOptions): Promise<{ cycles: ActiveCycle[]; total: number }> {
+  const limit = options.activeLimit ?? DEFAULT_ACTIVE_LIMIT;
+  const rows = await db
+    .selectFrom('agent_sessions')
+    .select([
+      'id',
+      'phase',
+      'designer',
+      'strategy_name',
+      'training_operation_id',
+      'backtest_operation_id',
+      'operation_progress',
+      'progress_changed_at',
+      'lease_owner',
+      'lease_expires_at',
+      'cost_usd',
+      'phase_started_at',
+      'created_at',
+    ])
+    .where('outcome', 'is', null)
+    .orderBy('id')
+    .limit(limit)
+    .execute();
+  const cycles = rows.flatMap((row): ActiveCycle[] => {
+    if (row.phase === 'idle') return [];
+    const phaseStartedAt = toDate(row.phase_started_at);
+    const createdAt = toDate(row.created_at);
+    return [
+      {
+        id: row.id,
+        phase: row.phase,
+        strategyName: row.strategy_name,
+        designer: row.designer,
+        createdAt: createdAt.toISOString(),
+        phaseStartedAt: phaseStartedAt.toISOString(),
+        secondsInPhase: secondsBetween(phaseStartedAt, options.now),
+        secondsSinceStart: secondsBetween(createdAt, options.now),
+        operation: currentOperation(
+          { ...row, operation_progress: fromJson(row.operation_progress), progress_changed_at: toDateOrNull(row.progress_changed_at) },
+          options.now,
+          options.stallAfterSeconds,
+        ),
+        invocation: currentInvocation(row.lease_owner, toDateOrNull(row.lease_expires_at), options.now),
+        costUsd: toNumber(row.cost_usd),
+      },
+    ];
+  });
+  const total = rows.length < limit ? rows.length : await countActive(db);
+  return { cycles, total };
+}
+
+export async function countActive(db: Db): Promise<number> {
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select((eb) => eb.fn.countAll().as('count'))
+    .where('outcome', 'is', null)
+    .executeTakeFirstOrThrow();
+  return toNumber(row.count as string | number);
+}
+
+export async function loadRecentCycles(db: Db, limit: number): Promise<RecentCycle[]> {
+  if (limit <= 0) return [];
+  const rows = await db
+    .selectFrom('agent_sessions')
+    .select([
+      'id',
+      'strategy_name',
+      'outcome',
+      'created_at',
+      'completed_at',
+      'backtest_results',
+      'training_gate',
+      'backtest_gate',
+      'failure_reason',
+      'assessment',
+      'cost_usd',
+    ])
+    .where('completed_at', 'is not', null)
+    .orderBy('completed_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.flatMap((row): RecentCycle[] => {
+    if (!row.outcome || !row.completed_at) return [];
+    const createdAt = toDate(row.created_at);
+    const completedAt = toDate(row.completed_at);
+    return [
+      {
+        id: row.id,
+        strategyName: row.strategy_name,
+        outcome: row.outcome,
+        createdAt: createdAt.toISOString(),
+        completedAt: completedAt.toISOString(),
+        durationSeconds: secondsBetween(createdAt, completedAt),
+        sharpe: backtestFigures(fromJson(row.backtest_results))?.sharpe ?? null,
+        failedGate: failedGate(fromJson(row.training_gate), fromJson(row.backtest_gate)),
+        failureReason: row.failure_reason,
+        verdict: assessmentOf(fromJson(row.assessment))?.verdict ?? null,
+        costUsd: toNumber(row.cost_usd),
+      },
+    ];
+  });
+}
+
+/** Start of the UTC day of `now`: budgets, and "today", are UTC days. */
+export function startOfUtcDay(now: Date): Date {
+  return new Date(`${utcDay(now)}T00:00:00.000Z`);
+}
+
+async function countSince(db: Db, column: 'created_at' | 'completed_at', since: Date): Promise<number> {
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select((eb) => eb.fn.countAll().as('count'))
+    .where(column, '>=', since)
+    .executeTakeFirstOrThrow();
+  return toNumber(row.count as string | number);
+}
+
+/** Today's budget without writing: the tick creates the day's row, a read command must not. */
+export async function loadTodayBudget(
+  db: Db,
+  input: { now: Date; configuredLimitUsd: number; overrideLimitUsd: number | null; activeTotal: number },
+): Promise<TodayBudget> {
+  const date = utcDay(input.now);
+  const dayStart = startOfUtcDay(input.now);
+  const [row, cyclesStarted, cyclesCompleted] = await Promise.all([
+    findBudgetDay(db, date),
+    countSince(db, 'created_at', dayStart),
+    countSince(db, 'completed_at', dayStart),
+  ]);
+  const limitUsd = input.overrideLimitUsd ?? input.configuredLimitUsd;
+  const usedUsd = row?.usedUsd ?? 0;
+  const reservedUsd = row?.reservedUsd ?? 0;
+  return {
+    date,
+    limitUsd,
+    limitSource: input.overrideLimitUsd === null ? 'config' : 'override',
+    usedUsd,
+    reservedUsd,
+    remainingUsd: Math.max(0, limitUsd - usedUsd - reservedUsd),
+    usedFraction: limitUsd > 0 ? usedUsd / limitUsd : null,
+    invocations: row?.invocations ?? 0,
+    cyclesStarted,
+    cyclesCompleted,
+    cyclesActive: input.activeTotal,
+  };
+}
+
+function nullableString(value: unknown): string | null {
+  return typeof value === 'string' && value !== '' ? value : null;
+}
+
+/** The tick summary is the engine's free-form JSON; only the parts a person reads are picked out. */
+export function tickDecisions(summary: unknown): { decisions: TickDecision[]; sessionsCreated: number[] } {
+  const object = summary !== null && typeof summary === 'object' ? (summary as Record<string, unknown>) : {};
+  const decisions = Array.isArray(object.decisions)
+    ? object.decisions
+        .filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object')
+        .map((d) => ({
+          sessionId: typeof d.sessionId === 'number' && Number.isInteger(d.sessionId) ? d.sessionId : null,
+          trigger: nullableString(d.trigger),
+          action: nullableString(d.action),
+          skipReason: nullableString(d.skipReason),
+        }))
+    : [];
+  const sessionsCreated = Array.isArray(object.sessionsCreated)
+    ? object.sessionsCreated.filter((id): id is number => typeof id === 'number' && Number.isInteger(id))
+    : [];
+  return { decisions, sessionsCreated };
+}
+
+const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped'] as const;
+
+export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> {
+  const row = await db.selectFrom('agent_ticks').selectAll().orderBy('started_at', 'desc').limit(1).executeTakeFirst();
+  if (!row) return null;
+  const startedAt = toDate(row.started_at);
+  const finishedAt = toDateOrNull(row.finished_at);
+  const status = tickStatuses.find((s) => s === row.status) ?? 'error';
+  return {
+    id: row.id,
+    startedAt: startedAt.toISOString(),
+    finishedAt: finishedAt ? finishedAt.toISOString() : null,
+    secondsAgo: secondsBetween(finishedAt ?? startedAt, now),
+    host: row.host,
+    status,
+    errorMessage: row.error_message,
+    ...tickDecisions(fromJson(row.summary)),
+  };
+}
+
+export async function loadStatusView(db: Db, options: StatusViewOptions): Promise<StatusView> {
+  const [control, active, recent, lastTick] = await Promise.all([
+    readControl(db),
+    loadActive(db, options),
+    loadRecentCycles(db, options.recentLimit ?? 5),
+    loadLastTick(db, options.now),
+  ]);
+  const budget = await loadTodayBudget(db, {
+    now: options.now,
+    configuredLimitUsd: options.configuredLimitUsd,
+    overrideLimitUsd: control.budgetLimitUsd,
+    activeTotal: active.total,
+  });
+  return {
+    generatedAt: options.now.toISOString(),
+    paused: control.paused,
+    pausedAt: control.pausedAt ? control.pausedAt.toISOString() : null,
+    active: active.cycles,
+    activeTotal: active.total,
+    recent,
+    budget,
+    lastTick,
+  };
+}

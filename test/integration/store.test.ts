@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { sql } from 'kysely';
+import { migrateToLatest, migrationStatus } from '../../src/core/db/migrate.ts';
+import { openStore } from '../../src/core/db/connect.ts';
+import {
+  ensureBudgetDay,
+  expireStaleReservations,
+  findBudgetDay,
+  reserveBudget,
+  settleReservation,
+} from '../../src/core/db/repositories/budget.ts';
+import { endSession } from '../../src/core/agent/effects.ts';
+import { createSession, findSession, listActiveSessions, updateSession } from '../../src/core/db/repositories/sessions.ts';
+import { createTestDatabase, openTestStore, storeKinds } from '../support/databases.ts';
+
+for (const kind of storeKinds) {
+  describe(`state store on ${kind}`, () => {
+    let harness: Awaited<ReturnType<typeof openTestStore>>;
+    before(async () => {
+      harness = await openTestStore(kind);
+    });
+    after(async () => {
+      await harness.cleanup();
+    });
+
+    test('migrations are applied and a second run applies nothing', async () => {
+      const status = await migrationStatus(harness.store.db);
+      assert.deepEqual(status.pending, []);
+      assert.ok(status.applied.length >= 1);
+      assert.deepEqual(await migrateToLatest(harness.store.db), []);
+    });
+
+    test('the phase CHECK constraint refuses an unknown phase', async () => {
+      await assert.rejects(sql`INSERT INTO agent_sessions (phase, designer) VALUES ('dreaming', 'baseline')`.execute(harness.store.db));
+    });
+
+    test('sessions round-trip with plain typed values (numbers, dates, JSON)', async () => {
+      const now = new Date('2026-11-24T10:00:00Z');
+      const session = await createSession(harness.store.db, { designer: 'baseline', now, leaseOwner: 't', leaseExpiresAt: new Date(now.getTime() + 60_000) });
+      await updateSession(harness.store.db, session.id, { phase: 'training', trainingOperationId: 'op_1', trainingParams: { strategyName: 's', symbols: ['EURUSD'], timeframes: ['1h'], startDate: '2020-01-01', endDate: '2022-01-01' } }, now);
+      const loaded = await findSession(harness.store.db, session.id);
+      assert.ok(loaded);
+      assert.equal(loaded.phase, 'training');
+      assert.equal(typeof loaded.costUsd, 'number');
+      assert.equal(typeof loaded.tokensInput, 'number');
+      assert.ok(loaded.createdAt instanceof Date);
+      assert.deepEqual(loaded.trainingParams?.symbols, ['EURUSD']);
+      assert.deepEqual(loaded.phaseHistory.map((p) => p.phase), ['designing', 'training']);
+      assert.ok((await listActiveSessions(harness.store.db)).some((s) => s.id === session.id));
+    });
+
+    test('ending a session writes exactly one metrics row and counts the cycle', async () => {
+      const now = new Date('2026-11-24T11:00:00Z');
+      await ensureBudgetDay(harness.store.db, '2026-11-24', 5);
+      const session = await createSession(harness.store.db, { designer: 'baseline', now, leaseOwner: 't', leaseExpiresAt: now });
+      assert.equal(await endSession(harness.store.db, session.id, { outcome: 'failed_design', reason: 'no strategy' }, now), true);
+      assert.equal(await endSession(harness.store.db, session.id, { outcome: 'failed_design', reason: 'twice' }, now), false);
+      const rows = await harness.store.db.selectFrom('agent_metrics').selectAll().where('session_id', '=', session.id).execute();
+      assert.equal(rows.length, 1);
+      const ended = await findSession(harness.store.db, session.id);
+      assert.equal(ended?.phase, 'idle');
+      assert.equal(ended?.outcome, 'failed_design');
+      assert.equal((await findBudgetDay(harness.store.db, '2026-11-24'))?.cyclesCompleted, 1);
+    });
+
+    test('budget reservations never overshoot the limit minus the buffer', async () => {
+      const date = '2026-11-25';
+      await ensureBudgetDay(harness.store.db, date, 1);
+      const reservations = await Promise.all(
+        Array.from({ length: 20 }, () => reserveBudget(harness.store.db, { date, amountUsd: 0.1, bufferUsd: 0.1, enforce: true, sessionId: null })),
+      );
+      const granted = reservations.filter((r) => r !== null);
+      assert.equal(granted.length, 9);
+      for (const reservation of granted) await settleReservation(harness.store.db, reservation!.id, 0.05);
+      const day = await findBudgetDay(harness.store.db, date);
+      assert.equal(day?.reservedUsd, 0);
+      assert.ok(Math.abs((day?.usedUsd ?? 0) - 0.45) < 1e-9);
+    });
+
+    test('stale reservations are settled at their full amount', async () => {
+      const date = '2026-11-26';
+      await ensureBudgetDay(harness.store.db, date, 5);
+      const reservation = await reserveBudget(harness.store.db, { date, amountUsd: 0.3, bufferUsd: 0, enforce: true, sessionId: null });
+      assert.ok(reservation);
+      assert.equal(await expireStaleReservations(harness.store.db, new Date(Date.now() + 60_000)), 1);
+      const day = await findBudgetDay(harness.store.db, date);
+      assert.equal(day?.reservedUsd, 0);
+      assert.equal(day?.usedUsd, 0.3);
+    });
+  });
+}
+
+describe('migrations from an empty database, twice in a row', () => {
+  test('on PostgreSQL, two stores opened one after the other', async () => {
+    const database = await createTestDatabase();
+    try {
+      for (let i = 0; i < 2; i++) {
+        const store = await openStore({ kind: 'postgres', url: database.url });
+        assert.deepEqual((await migrationStatus(store.db)).pending, []);
+        await store.close();
+      }
+    } finally {
+      await database.drop();
+    }
+  });
+});

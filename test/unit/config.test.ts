@@ -1,0 +1,168 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError, describeConfig, loadConfig } from '../../src/core/config/load.ts';
+import { settingDefinitions, settingNames } from '../../src/core/config/schema.ts';
+import { tempDir } from '../support/databases.ts';
+
+const home = tempDir('ktrdr-agent-home-');
+const base = { HOME: home.path };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ env: { ...base, ...env } });
+    return [];
+  } catch (error) {
+    assert.ok(error instanceof ConfigError, `expected ConfigError, got ${String(error)}`);
+    assert.equal(error.exitCode, 2);
+    return error.problems.map((p) => p.name);
+  }
+}
+
+describe('configuration', () => {
+  test('defaults match the documented values', () => {
+    const config = loadConfig({ env: base });
+    const s = config.settings;
+    assert.equal(s.KTRDR_API_URL, 'http://127.0.0.1:8000/api/v1');
+    assert.equal(s.AGENT_MODEL, 'claude-opus-5-5');
+    assert.equal(s.AGENT_MAX_CONCURRENT_SESSIONS, 1);
+    assert.equal(s.AGENT_RECENT_STRATEGIES_COUNT, 5);
+    assert.equal(s.AGENT_BUDGET_DAILY_USD, 5);
+    assert.equal(s.AGENT_BUDGET_BUFFER_USD, 0.1);
+    assert.equal(s.AGENT_BUDGET_ENFORCEMENT, true);
+    assert.equal(s.GATE_TRAINING_MIN_ACCURACY, 0.45);
+    assert.equal(s.GATE_TRAINING_MAX_LOSS, 0.8);
+    assert.equal(s.GATE_TRAINING_MIN_LOSS_REDUCTION, 0.2);
+    assert.equal(s.GATE_BACKTEST_MIN_WIN_RATE, 0.45);
+    assert.equal(s.GATE_BACKTEST_MAX_DRAWDOWN, 0.4);
+    assert.equal(s.GATE_BACKTEST_MIN_SHARPE, -0.5);
+    assert.equal(s.AGENT_RETRY_MAX_ATTEMPTS, 3);
+    assert.equal(s.AGENT_RETRY_BACKOFF_BASE, 2);
+    assert.equal(s.AGENT_MAX_TURNS, 12);
+    assert.equal(s.AGENT_MAX_TOKENS, 4096);
+    assert.equal(config.dataDir, join(home.path, '.local/share/ktrdr-agent'));
+    assert.equal(config.strategiesDir, join(home.path, '.local/share/ktrdr-agent/strategies'));
+  });
+
+  const invalid: [string, string][] = [
+    ['DATABASE_URL', 'mysql://x'],
+    ['KTRDR_API_URL', 'not a url'],
+    ['KTRDR_TIMEOUT_SECONDS', '0'],
+    ['ANTHROPIC_BASE_URL', 'ftp://x'],
+    ['AGENT_DESIGNER', 'gpt'],
+    ['AGENT_MODEL', 'claude-unknown-9'],
+    ['AGENT_MODEL_PRICES', '{nope'],
+    ['AGENT_MAX_CONCURRENT_SESSIONS', '0'],
+    ['AGENT_RECENT_STRATEGIES_COUNT', '-1'],
+    ['AGENT_MAX_TURNS', '1.5'],
+    ['AGENT_MAX_TOKENS', '10'],
+    ['AGENT_INVOCATION_TIMEOUT_SECONDS', 'soon'],
+    ['AGENT_PROMPT_CACHING', 'maybe'],
+    ['AGENT_BUDGET_DAILY_USD', '-5'],
+    ['AGENT_BUDGET_BUFFER_USD', 'x'],
+    ['AGENT_BUDGET_ENFORCEMENT', 'sometimes'],
+    ['GATE_TRAINING_MIN_ACCURACY', '45'],
+    ['GATE_TRAINING_MAX_LOSS', '-1'],
+    ['GATE_TRAINING_MIN_LOSS_REDUCTION', '2'],
+    ['GATE_BACKTEST_MIN_WIN_RATE', '1.5'],
+    ['GATE_BACKTEST_MAX_DRAWDOWN', 'lots'],
+    ['GATE_BACKTEST_MIN_SHARPE', '1000'],
+    ['AGENT_RETRY_MAX_ATTEMPTS', '0'],
+    ['AGENT_RETRY_BACKOFF_BASE', '-2'],
+    ['AGENT_RESUME_MAX_ATTEMPTS', '11'],
+    ['AGENT_STALL_TIMEOUT_MINUTES', '0'],
+    ['AGENT_LEASE_SECONDS', '1'],
+    ['AGENT_POLL_CONCURRENCY', '0'],
+    ['AGENT_LOCK_WAIT_SECONDS', '-1'],
+    ['PUSHGATEWAY_URL', 'localhost:9091'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', 'grpc://x'],
+    ['KTRDR_AGENT_DATA_DIR', ''],
+  ];
+  for (const [name, value] of invalid) {
+    if (value === '') continue;
+    test(`${name}=${value} is refused with exit 2, naming the variable`, () => {
+      assert.deepEqual(problemsOf({ [name]: value }), [name]);
+    });
+  }
+
+  test('every setting is covered by the validation table or accepts any string', () => {
+    const covered = new Set(invalid.map(([name]) => name));
+    for (const name of settingNames) {
+      if (covered.has(name)) continue;
+      assert.ok(['ANTHROPIC_API_KEY', 'KTRDR_STRATEGIES_DIR'].includes(name), `${name} has no invalid-value test`);
+    }
+    assert.equal(settingNames.length, Object.keys(settingDefinitions).length);
+  });
+
+  test('one message lists every bad variable with what was given and what is expected', () => {
+    try {
+      loadConfig({ env: { ...base, AGENT_MAX_TURNS: 'abc', GATE_BACKTEST_MIN_WIN_RATE: '4' } });
+      assert.fail('expected an error');
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      assert.match(error.message, /AGENT_MAX_TURNS="abc": expected an integer from 1 to 100/);
+      assert.match(error.message, /GATE_BACKTEST_MIN_WIN_RATE="4": expected a fraction/);
+    }
+  });
+
+  test('a buffer larger than the budget is refused', () => {
+    assert.deepEqual(problemsOf({ AGENT_BUDGET_DAILY_USD: '1', AGENT_BUDGET_BUFFER_USD: '2' }), ['AGENT_BUDGET_BUFFER_USD']);
+  });
+
+  test('a model priced through AGENT_MODEL_PRICES is accepted', () => {
+    assert.deepEqual(problemsOf({ AGENT_MODEL: 'my-model', AGENT_MODEL_PRICES: '{"my-model":{"input":1,"output":5}}' }), []);
+  });
+
+  test('env files: --env-file, then KTRDR_AGENT_ENV_FILE, then the user config dir; the environment wins', () => {
+    const dir = tempDir();
+    try {
+      const flagFile = join(dir.path, 'flag.env');
+      const envFile = join(dir.path, 'env.env');
+      writeFileSync(flagFile, 'AGENT_MAX_TURNS=7\nAGENT_MODEL=claude-sonnet-5\n');
+      writeFileSync(envFile, 'AGENT_MAX_TURNS=9\nAGENT_MAX_TOKENS=5000\nAGENT_RECENT_STRATEGIES_COUNT=3\n');
+      const config = loadConfig({ env: { ...base, KTRDR_AGENT_ENV_FILE: envFile, AGENT_RECENT_STRATEGIES_COUNT: '2' }, envFile: flagFile });
+      assert.equal(config.settings.AGENT_MAX_TURNS, 7);
+      assert.equal(config.settings.AGENT_MAX_TOKENS, 5000);
+      assert.equal(config.settings.AGENT_RECENT_STRATEGIES_COUNT, 2);
+      assert.deepEqual(config.sources.AGENT_MAX_TURNS, { kind: 'file', path: flagFile });
+      assert.deepEqual(config.sources.AGENT_RECENT_STRATEGIES_COUNT, { kind: 'environment' });
+      assert.deepEqual(config.sources.AGENT_BUDGET_DAILY_USD, { kind: 'default' });
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('the user config dir env file is read when present', () => {
+    const dir = tempDir();
+    try {
+      mkdirSync(join(dir.path, 'ktrdr-agent'), { recursive: true });
+      writeFileSync(join(dir.path, 'ktrdr-agent', 'agent.env'), 'AGENT_DESIGNER=baseline\n');
+      const config = loadConfig({ env: { ...base, XDG_CONFIG_HOME: dir.path } });
+      assert.equal(config.settings.AGENT_DESIGNER, 'baseline');
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('a missing --env-file is an error that says so', () => {
+    assert.throws(() => loadConfig({ env: base, envFile: '/nonexistent/agent.env' }), /Env file not found: \/nonexistent\/agent.env/);
+  });
+
+  test('secrets are masked in the effective settings', () => {
+    const key = 'sk-ant-api03-abcdefghijklmnopqrstuvwxyz';
+    const shown = describeConfig(loadConfig({ env: { ...base, ANTHROPIC_API_KEY: key } }));
+    const entry = shown.find((s) => s.name === 'ANTHROPIC_API_KEY');
+    assert.ok(entry?.value);
+    assert.ok(!entry.value.includes(key.slice(8, -2)));
+    assert.ok(!JSON.stringify(shown).includes(key));
+  });
+
+  test('a bad secret value is never echoed', () => {
+    try {
+      loadConfig({ env: { ...base, ANTHROPIC_API_KEY: 'sk-ant-secret-value-123456', AGENT_MAX_TURNS: 'x' } });
+    } catch (error) {
+      assert.ok(!(error as Error).message.includes('sk-ant-secret-value-123456'));
+    }
+  });
+});
