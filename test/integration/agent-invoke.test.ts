@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { describe, test, type TestContext } from 'node:test';
 import type Anthropic from '@anthropic-ai/sdk';
 import { createAnthropicClient } from '../../src/core/agent/anthropic-client.ts';
@@ -227,7 +228,7 @@ describe('invokeAgent against the fake Messages API', () => {
     assert.deepEqual(h.fake.scriptErrors, []);
     assert.equal(h.fake.requests.length, 4);
     for (const [index, request] of h.fake.requests.entries()) {
-      assert.equal(request.response?.status, 200, request.response?.body);
+      assert.equal(request.response?.status, 200, request.response?.body ?? 'no response');
       assert.equal(request.body?.tool_choice, undefined);
       // Every earlier assistant turn, thinking signatures included, is exactly what the API returned.
       for (let earlier = 0; earlier < index; earlier += 1) {
@@ -429,7 +430,7 @@ describe('invokeAgent against the fake Messages API', () => {
       const result = await invokeAgent(h.deps());
 
       assert.equal(result.status, 'api_error');
-      assert.match(result.reason, new RegExp(`${status} ${type} after the client retried it: ${message}, request req_011C`));
+      assert.match(result.reason, new RegExp(`${status} ${type} after the client retried it: ${message} \\(request req_011C\\w+\\)$`));
       assert.equal(h.fake.requests.length, 2);
       assert.equal(result.costUsd, 0);
       assert.deepEqual(
@@ -448,7 +449,7 @@ describe('invokeAgent against the fake Messages API', () => {
     const result = await invokeAgent(h.deps());
 
     assert.equal(result.status, 'api_error');
-    assert.match(result.reason, /^the Anthropic API call failed: /);
+    assert.match(result.reason, /^the Anthropic API answered with a body that is not valid JSON \(.+\); its cost is unknown$/);
     const [settlement] = h.budget.settlements;
     assert.equal(settlement?.actualUsd, settlement?.reservedUsd);
     assert.equal(result.costUsd, settlement?.reservedUsd);
@@ -599,6 +600,31 @@ describe('invokeAgent against the fake Messages API', () => {
     const [settlement] = h.budget.settlements;
     assert.equal(settlement?.actualUsd, settlement?.reservedUsd, 'a call cut off in flight keeps its reservation');
     h.budget.assertSettledWithinReservations();
+  });
+});
+
+describe('module loading', () => {
+  test('invoke.ts and pricing.ts load without the SDK; only anthropic-client.ts loads it', () => {
+    const script = `
+      import { registerHooks } from 'node:module';
+      const sdkModules = [];
+      registerHooks({
+        resolve(specifier, context, next) {
+          const resolved = next(specifier, context);
+          if (resolved.url.includes('@anthropic-ai/sdk')) sdkModules.push(resolved.url);
+          return resolved;
+        },
+      });
+      await import(${JSON.stringify(new URL('../../src/core/agent/invoke.ts', import.meta.url).href)});
+      const withoutClient = sdkModules.length;
+      await import(${JSON.stringify(new URL('../../src/core/agent/anthropic-client.ts', import.meta.url).href)});
+      console.log(JSON.stringify({ withoutClient, withClient: sdkModules.length }));
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    const counts = JSON.parse(child.stdout) as { withoutClient: number; withClient: number };
+    assert.equal(counts.withoutClient, 0);
+    assert.ok(counts.withClient > 0);
   });
 });
 

@@ -181,8 +181,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     requests.push(record);
 
     const send = (status: number, body: string, headers: Record<string, string> = {}): void => {
-      record.response = { status, body };
+      // A client that gave up (timeout) gets nothing, and nothing is recorded as answered.
       if (res.destroyed) return;
+      record.response = { status, body };
       res.writeHead(status, { 'content-type': 'application/json', 'request-id': requestId, ...headers });
       res.end(body);
     };

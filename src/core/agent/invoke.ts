@@ -446,7 +446,7 @@ function describeCallFailure(error: unknown, timedOut: boolean, timeoutMs: numbe
     const status = fields.status;
     const type = typeof fields.type === 'string' ? fields.type : 'error';
     const apiMessage = typeof fields.apiMessage === 'string' ? fields.apiMessage : message;
-    const requestId = typeof fields.requestID === 'string' ? `, request ${fields.requestID}` : '';
+    const requestId = typeof fields.requestID === 'string' ? ` (request ${fields.requestID})` : '';
     const retried = RETRIED_STATUSES.has(status) || status >= 500 ? ' after the client retried it' : '';
     return {
       status: 'api_error',
@@ -458,13 +458,31 @@ function describeCallFailure(error: unknown, timedOut: boolean, timeoutMs: numbe
     return { status: 'timeout', reason: `the Anthropic API did not answer in time (${message})`, billing: 'unknown' };
   }
   if (fields.name === 'APIConnectionError') {
-    const cause = fields.cause instanceof Error ? ` (${fields.cause.message})` : '';
+    const causes = causeMessages(fields.cause);
     return {
       status: 'api_error',
-      reason: `could not reach the Anthropic API: ${message}${cause}; check the network and ANTHROPIC_BASE_URL`,
+      reason:
+        `could not reach the Anthropic API: ${message}${causes.length > 0 ? ` (${causes.join(': ')})` : ''}; ` +
+        'check the network and ANTHROPIC_BASE_URL',
+      billing: 'unknown',
+    };
+  }
+  if (error instanceof SyntaxError) {
+    return {
+      status: 'api_error',
+      reason: `the Anthropic API answered with a body that is not valid JSON (${message}); its cost is unknown`,
       billing: 'unknown',
     };
   }
   const name = typeof fields.name === 'string' ? `${fields.name}: ` : '';
   return { status: 'api_error', reason: `the Anthropic API call failed: ${name}${message}`, billing: 'unknown' };
+}
+
+/** Messages down an error's cause chain, where network errors keep the useful part (e.g. ECONNREFUSED). */
+function causeMessages(cause: unknown): string[] {
+  const messages: string[] = [];
+  for (let current = cause, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
+    messages.push(current.message);
+  }
+  return messages;
 }

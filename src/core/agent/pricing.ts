@@ -64,6 +64,11 @@ export class InvalidPriceOverridesError extends Error {
   }
 }
 
+// Rates are held as integer micro-dollars per million tokens and summed as BigInt, so a cost is the exact sum
+// rounded once to the nearest double (no drift from adding many small floats).
+const MICRO = 1_000_000;
+const PICO_PER_USD = 1e12;
+
 function flatPrice(
   model: string,
   input: number,
@@ -156,7 +161,10 @@ function derivedRate(input: number, multiplier: number): number {
   return Math.round(input * multiplier * MICRO) / MICRO;
 }
 
-/** Overrides win over the table so that a negotiated or newly announced price can be set without a release. */
+/**
+ * Overrides win over the table so that a negotiated or newly announced price can be set without a release. An
+ * override is a flat price: it has no long-prompt tiers.
+ */
 export function priceFor(model: string, overrides?: string | PriceOverrides): ModelPrice {
   const parsed = typeof overrides === 'string' ? parsePriceOverrides(overrides) : overrides;
   const override = parsed !== undefined && Object.hasOwn(parsed, model) ? parsed[model] : undefined;
@@ -200,10 +208,6 @@ export function billableTokens(usage: BillableUsage): UsageCost {
   };
 }
 
-// Rates are held as integer micro-dollars per million tokens and summed as BigInt, so a cost is the exact sum
-// rounded once to the nearest double (no drift from adding many small floats).
-const MICRO = 1_000_000;
-const PICO_PER_USD = 1e12;
 
 function microRate(ratePerMTok: number): bigint {
   return BigInt(Math.round(ratePerMTok * MICRO));

@@ -33,8 +33,10 @@ async function isUpToDate(db: Kysely<Database>): Promise<boolean> {
   try {
     const result = await sql<{ name: string }>`SELECT name FROM ${sql.table(migrationTable)} ORDER BY name DESC LIMIT 1`.execute(db);
     return result.rows[0]?.name === latestMigration;
-  } catch {
-    return false;
+  } catch (error) {
+    // 42P01: the migration table does not exist yet (a new database). Anything else (no connection) is real.
+    if ((error as { code?: string }).code === '42P01') return false;
+    throw error;
   }
 }
 

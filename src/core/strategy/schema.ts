@@ -249,14 +249,17 @@ const fuzzySetSchema = z
   });
 
 const nnInputSchema = z
-  .looseObject({
-    fuzzy_set: nonEmptyString('a fuzzy set id').optional(),
-    raw_indicator: nonEmptyString("an indicator id, or 'id.output'").optional(),
-    timeframes: z.union([z.literal('all'), z.array(nonEmptyString('a timeframe such as 1h')).min(1)], {
-      error: "must be 'all' or a non-empty list of timeframes from training_data (e.g. ['1h'])",
-    }),
-    normalization: z.enum(['minmax', 'zscore', 'none'], { error: "must be 'minmax', 'zscore' or 'none'" }).optional(),
-  })
+  .looseObject(
+    {
+      fuzzy_set: nonEmptyString('a fuzzy set id').optional(),
+      raw_indicator: nonEmptyString("an indicator id, or 'id.output'").optional(),
+      timeframes: z.union([z.literal('all'), z.array(nonEmptyString('a timeframe such as 1h')).min(1)], {
+        error: "must be 'all' or a non-empty list of timeframes from training_data (e.g. ['1h'])",
+      }),
+      normalization: z.enum(['minmax', 'zscore', 'none'], { error: "must be 'minmax', 'zscore' or 'none'" }).optional(),
+    },
+    { error: 'must be a map such as {fuzzy_set: rsi_zone, timeframes: all}' },
+  )
   .superRefine((input, context) => {
     const hasFuzzySet = input.fuzzy_set !== undefined;
     const hasRawIndicator = input.raw_indicator !== undefined;

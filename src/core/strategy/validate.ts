@@ -273,7 +273,7 @@ function checkIndicatorParameters(
       continue;
     }
     const problem = parameterValueProblem(parameter, value);
-    if (problem) findings.error(path, `${problem}; ${spec.canonicalType} ${parameter.name} is ${parameter.description}`);
+    if (problem) findings.error(path, `${problem} (${spec.canonicalType}.${parameter.name}: ${parameter.description})`);
   }
   const fast = definition['fast_period'];
   const slow = definition['slow_period'];
@@ -354,7 +354,13 @@ function checkIndicatorReference(
       const definition = indicators[id];
       return isRecord(definition) && typeof definition['type'] === 'string' && definition['type'].toLowerCase() === indicatorId.toLowerCase();
     });
-    const hint = typeOwner !== undefined ? `; reference the indicator id ('${typeOwner}'), not its type` : '';
+    const similar = ids.find((id) => id !== '' && (indicatorId.startsWith(id) || id.startsWith(indicatorId)));
+    const hint =
+      typeOwner !== undefined
+        ? `; reference the indicator id ('${typeOwner}'), not its type`
+        : similar !== undefined
+          ? `; did you mean '${similar}'?`
+          : '';
     findings.error(path, `unknown indicator '${indicatorId}' (${known})${hint}`);
     return undefined;
   }
@@ -472,10 +478,7 @@ function checkNnInputs(
   if (!Array.isArray(nnInputs)) return usedFuzzySets;
   const seenSources = new Map<string, number>();
   nnInputs.forEach((input: unknown, index) => {
-    if (!isRecord(input)) {
-      findings.error(pathOf(['nn_inputs', index]), `must be a map such as {fuzzy_set: rsi_zone, timeframes: all} (got ${describeValue(input)})`);
-      return;
-    }
+    if (!isRecord(input)) return;
     const fuzzySet = input['fuzzy_set'];
     const rawIndicator = input['raw_indicator'];
     if (typeof fuzzySet === 'string' && fuzzySet !== '' && fuzzySets) {
@@ -553,7 +556,13 @@ function messageForIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === 'custom' || !issue.message.startsWith('Invalid')) {
     return issue.input === undefined || issue.code === 'custom' ? issue.message : `${issue.message} (got ${describeValue(issue.input)})`;
   }
+  if (issue.code === 'invalid_type') return `must be ${articleFor(issue.expected)} (got ${describeValue(issue.input)})`;
   return `${issue.message.replace(/^Invalid input: /, '')} (got ${describeValue(issue.input)})`;
+}
+
+function articleFor(expected: string): string {
+  const names: Record<string, string> = { object: 'a map', array: 'a list', record: 'a map', string: 'a string', number: 'a number', int: 'a whole number', boolean: 'true or false' };
+  return names[expected] ?? expected;
 }
 
 function pathOf(segments: readonly PropertyKey[]): string {

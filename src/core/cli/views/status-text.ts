@@ -1,0 +1,127 @@
+import { formatDuration, formatPercent, formatTimestamp, formatUsd, paint, relativeTime, type Color } from '../format.ts';
+import {
+  cycleDetail,
+  describeOperation,
+  describeTick,
+  operationHeading,
+  outcomeWord,
+  truncate,
+} from './phrases.ts';
+import type { ActiveCycle, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
+
+export interface TextOptions {
+  color: boolean;
+}
+
+export function heading(title: string, color: boolean): string {
+  return paint(`=== ${title} ===`, 'bold', color);
+}
+
+export function outcomeColor(word: 'SUCCESS' | 'FAILED' | 'CANCELLED'): Color {
+  return word === 'SUCCESS' ? 'green' : word === 'FAILED' ? 'red' : 'yellow';
+}
+
+export function pausedBanner(pausedAt: string | null, now: Date, color: boolean): string {
+  const since = pausedAt ? ` (since ${formatTimestamp(new Date(pausedAt))}, ${relativeTime(new Date(pausedAt), now)})` : '';
+  return paint(`⚠️  Automatic triggering is PAUSED${since}. Run \`ktrdr-agent resume\` to restart.`, 'yellow', color);
+}
+
+function activeCycleLines(cycle: ActiveCycle, now: Date): string[] {
+  const lines = [
+    `Session: #${cycle.id}`,
+    `Phase: ${cycle.phase.toUpperCase()} (for ${formatDuration(cycle.secondsInPhase)})`,
+    `Strategy: ${cycle.strategyName ?? '(being designed)'}`,
+    `Started: ${relativeTime(new Date(cycle.createdAt), now)}`,
+  ];
+  if (cycle.operation) lines.push(`${operationHeading(cycle.operation)}: ${describeOperation(cycle.operation, now)}`);
+  if (cycle.invocation) {
+    lines.push(`Agent: working (${cycle.invocation.owner}, lease until ${formatTimestamp(new Date(cycle.invocation.expiresAt))})`);
+  }
+  lines.push(`Cost so far: ${formatUsd(cycle.costUsd)}`);
+  return lines;
+}
+
+function activeSection(view: StatusView, now: Date, color: boolean): string[] {
+  const title = view.activeTotal > 1 ? `Current Cycles (${view.activeTotal})` : 'Current Cycle';
+  const lines = [heading(title, color)];
+  if (view.active.length === 0) {
+    lines.push(view.paused ? 'No active cycle (triggering is paused).' : 'No active cycle: the next tick starts one if the budget allows.');
+    return lines;
+  }
+  view.active.forEach((cycle, index) => {
+    if (index > 0) lines.push('');
+    lines.push(...activeCycleLines(cycle, now));
+  });
+  if (view.activeTotal > view.active.length) {
+    lines.push('', `… and ${view.activeTotal - view.active.length} more (ktrdr-agent history lists them all).`);
+  }
+  return lines;
+}
+
+export function recentCycleRows(cycles: RecentCycle[], now: Date, color: boolean): string[] {
+  const names = cycles.map((c) => truncate(c.strategyName ?? '(unnamed)', 36));
+  const idWidth = Math.max(0, ...cycles.map((c) => String(c.id).length + 1));
+  const nameWidth = Math.max(0, ...names.map((n) => n.length));
+  return cycles.map((cycle, i) => {
+    const word = outcomeWord(cycle.outcome);
+    const detail = truncate(cycleDetail(cycle), 80);
+    return [
+      `#${cycle.id}`.padEnd(idWidth),
+      names[i]!.padEnd(nameWidth),
+      paint(word.padEnd(9), outcomeColor(word), color),
+      `${detail}  (${relativeTime(new Date(cycle.completedAt), now)})`,
+    ].join('  ');
+  });
+}
+
+function recentSection(recent: RecentCycle[], now: Date, color: boolean): string[] {
+  const lines = [heading('Recent Cycles', color)];
+  if (recent.length === 0) lines.push('No finished cycles yet.');
+  else lines.push(...recentCycleRows(recent, now, color));
+  return lines;
+}
+
+export function budgetUsedLine(budget: TodayBudget, color: boolean): string {
+  const fraction = budget.usedFraction;
+  const pct = fraction === null ? '' : ` (${formatPercent(fraction)})`;
+  const tone: Color = fraction !== null && fraction >= 0.9 ? 'red' : fraction !== null && fraction >= 0.7 ? 'yellow' : 'green';
+  return `Used: ${paint(`${formatUsd(budget.usedUsd)} / ${formatUsd(budget.limitUsd)}${pct}`, tone, color)}`;
+}
+
+function budgetSection(budget: TodayBudget, color: boolean): string[] {
+  const lines = [heading("Today's Budget", color), budgetUsedLine(budget, color)];
+  if (budget.reservedUsd > 0) lines.push(`Reserved: ${formatUsd(budget.reservedUsd)} (model calls in flight)`);
+  lines.push(
+    `Remaining: ${formatUsd(budget.remainingUsd)}`,
+    `Invocations: ${budget.invocations}`,
+    `Cycles: ${budget.cyclesCompleted} completed, ${budget.cyclesActive} active`,
+  );
+  return lines;
+}
+
+function tickSection(tick: LastTick | null, now: Date, color: boolean): string[] {
+  const lines = [heading('Last Tick', color)];
+  if (!tick) {
+    lines.push('No tick has run yet. Schedule `ktrdr-agent tick` from cron (every 5 minutes).');
+    return lines;
+  }
+  const { headline, details, stale } = describeTick(tick, now);
+  lines.push(paint(headline, tick.status === 'error' ? 'red' : 'gray', color));
+  for (const detail of details) lines.push(`  ${detail}`);
+  if (stale) lines.push(paint('No tick for a while: is the cron job still running?', 'yellow', color));
+  return lines;
+}
+
+export function renderStatusText(view: StatusView, options: TextOptions): string {
+  const now = new Date(view.generatedAt);
+  const { color } = options;
+  const sections: string[][] = [];
+  if (view.paused) sections.push([pausedBanner(view.pausedAt, now, color)]);
+  sections.push(
+    activeSection(view, now, color),
+    recentSection(view.recent, now, color),
+    budgetSection(view.budget, color),
+    tickSection(view.lastTick, now, color),
+  );
+  return sections.map((lines) => lines.join('\n')).join('\n\n');
+}
