@@ -67,6 +67,9 @@ export function parseStrategyYaml(source: string | Uint8Array, limits: StrategyY
     return failure('YAML document is not valid UTF-8');
   }
 
+  // The parser recurses on nesting, so absurd flow nesting is refused before it runs.
+  if (deepestFlowNesting(text) > maxDepth) return failure(tooDeep(maxDepth));
+
   const lineCounter = new LineCounter();
   let document: Document.Parsed;
   try {
@@ -87,6 +90,7 @@ export function parseStrategyYaml(source: string | Uint8Array, limits: StrategyY
   if (firstProblem) {
     const position = firstProblem.linePos?.[0];
     const message = firstProblem.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? firstProblem.message;
+    if (/call stack/i.test(message)) return failure(tooDeep(maxDepth));
     return failure(`${position ? `line ${position.line}, column ${position.col}: ` : ''}${message}`);
   }
 
@@ -128,7 +132,7 @@ function findStructureProblem(root: ParsedNode | null, maxDepth: number, lineCou
       if (problem) return `${at(node)}${problem}`;
       continue;
     }
-    if (depth > maxDepth) return `${at(node)}YAML nests deeper than ${maxDepth} levels, which no strategy needs`;
+    if (depth > maxDepth) return `${at(node)}${tooDeep(maxDepth)}`;
     if (isSeq(node)) {
       for (let index = node.items.length - 1; index >= 0; index -= 1) pending.push({ node: node.items[index], depth: depth + 1, isKey: false });
       continue;
@@ -233,6 +237,43 @@ function exponentSafeNumberTags(tags: Tags): Tags {
     };
     return { ...original, stringify };
   });
+}
+
+function tooDeep(maxDepth: number): string {
+  return `YAML nests deeper than ${maxDepth} levels, which no strategy needs`;
+}
+
+/**
+ * The deepest nesting of flow brackets outside quotes and comments. Never more than the document's real depth, so
+ * it only refuses documents the depth check would refuse anyway.
+ */
+function deepestFlowNesting(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let quote: string | undefined;
+  let inComment = false;
+  let previous = '\n';
+  for (let index = 0; index < text.length; index += 1) {
+    const character = text[index];
+    if (inComment) {
+      if (character === '\n') inComment = false;
+    } else if (quote !== undefined) {
+      if (character === '\\' && quote === '"') index += 1;
+      else if (character === quote && quote === "'" && text[index + 1] === "'") index += 1;
+      else if (character === quote) quote = undefined;
+    } else if (character === '#' && /\s/.test(previous)) {
+      inComment = true;
+    } else if ((character === '"' || character === "'") && /[\s[{,:]/.test(previous)) {
+      quote = character;
+    } else if (character === '[' || character === '{') {
+      depth += 1;
+      deepest = Math.max(deepest, depth);
+    } else if ((character === ']' || character === '}') && depth > 0) {
+      depth -= 1;
+    }
+    previous = character ?? '';
+  }
+  return deepest;
 }
 
 function failure(error: string): YamlParseResult {

@@ -1,0 +1,49 @@
+import React from 'react';
+import { Box, Text } from 'ink';
+import type { StatusView } from '../views/schemas.ts';
+import { BudgetGauge } from './budget-gauge.ts';
+import { LastTick } from './last-tick.ts';
+import { PauseBanner } from './pause-banner.ts';
+import { RecentOutcomes } from './recent-outcomes.ts';
+import { SessionCard } from './session-card.ts';
+import { tone } from './tone.ts';
+
+const h = React.createElement;
+
+export interface DashboardProps {
+  view: StatusView;
+  now: Date;
+  /** Terminal columns; every line is cut to fit. */
+  width: number;
+  /** Terminal rows, when known: active cards that do not fit are counted instead of drawn. */
+  height?: number;
+  color: boolean;
+}
+
+// Lines the fixed parts take (header, recent cycles, budget, last tick, footer and the gaps between them), and the
+// height of one session card; used to decide how many cards fit in the terminal.
+const FIXED_ROWS = 18;
+const CARD_ROWS = 6;
+
+/** One frame of `status --watch`, drawn from a status view. */
+export function Dashboard({ view, now, width, height, color }: DashboardProps) {
+  const pauseRows = view.paused ? 4 : 0;
+  const room = height === undefined ? view.active.length : Math.floor((height - FIXED_ROWS - pauseRows - view.recent.length) / CARD_ROWS);
+  const cards = view.active.slice(0, Math.max(1, room));
+  const hidden = view.activeTotal - cards.length;
+  const title = view.activeTotal === 0 ? 'No active cycle' : view.activeTotal === 1 ? 'Current cycle' : `Current cycles (${view.activeTotal})`;
+  return h(
+    Box,
+    { flexDirection: 'column', width },
+    h(PauseBanner, { paused: view.paused, pausedAt: view.pausedAt, now, width, color }),
+    h(Text, { bold: true, color: tone(color, 'cyan') }, title),
+    ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color })),
+    ...(view.activeTotal === 0
+      ? [h(Text, { key: 'idle', dimColor: color }, view.paused ? 'Paused: no new cycle will start.' : 'The next tick starts a cycle if the budget allows.')]
+      : []),
+    ...(hidden > 0 ? [h(Text, { key: 'hidden', dimColor: color }, `+ ${hidden} more active (ktrdr-agent history)`)] : []),
+    h(Box, { marginTop: 1 }, h(RecentOutcomes, { cycles: view.recent, now, width, color })),
+    h(Box, { marginTop: 1 }, h(BudgetGauge, { budget: view.budget, width, color })),
+    h(Box, { marginTop: 1 }, h(LastTick, { tick: view.lastTick, now, width, color })),
+  );
+}

@@ -1,0 +1,83 @@
+// Entry of `status --watch`, imported lazily by the status command so that nothing else loads React or Ink.
+import React from 'react';
+import { render, renderToString } from 'ink';
+import type { AgentConfig } from '../../config/load.ts';
+import { openStore, storeTarget, type Store } from '../../db/connect.ts';
+import { useColor } from '../format.ts';
+import type { StatusView } from '../views/schemas.ts';
+import { loadStatusView } from '../views/status-view.ts';
+import { viewSettings, withStore } from '../views/with-store.ts';
+import { App } from './app.ts';
+import { Dashboard } from './dashboard.ts';
+
+const h = React.createElement;
+
+export interface WatchOptions {
+  config: AgentConfig;
+  intervalSeconds: number;
+  recentLimit: number;
+}
+
+// A refresh waits this long at most for the embedded database; a tick holding it longer shows as a failed refresh
+// and the next one tries again, so the screen never freezes behind a tick.
+const PGLITE_REFRESH_LOCK_WAIT_MS = 1500;
+
+/** Reads status views: one pool for PostgreSQL, an open-read-close per refresh for PGlite (cron ticks need its lock). */
+export function statusLoader(config: AgentConfig, recentLimit: number): { load: () => Promise<StatusView>; close: () => Promise<void> } {
+  const target = storeTarget(config);
+  const settings = viewSettings(config);
+  const read = (store: Store) => loadStatusView(store.db, { now: new Date(), recentLimit, ...settings });
+  if (target.kind === 'pglite') {
+    return {
+      load: async () => {
+        const store = await openStore(target, { lockWaitMs: PGLITE_REFRESH_LOCK_WAIT_MS });
+        try {
+          return await read(store);
+        } finally {
+          await store.close();
+        }
+      },
+      close: async () => {},
+    };
+  }
+  let opened: Promise<Store> | null = null;
+  return {
+    load: async () => {
+      opened ??= openStore(target, { poolSize: 2 }).catch((error: unknown) => {
+        opened = null;
+        throw error;
+      });
+      return read(await opened);
+    },
+    close: async () => {
+      if (opened) await (await opened.catch(() => null))?.close();
+    },
+  };
+}
+
+/**
+ * Draws the live dashboard until q. Without a terminal (cron, a pipe) it prints one frame and returns, so nothing
+ * ever waits for a key that cannot come.
+ */
+export async function runStatusWatch(options: WatchOptions): Promise<StatusView | null> {
+  if (!process.stdout.isTTY) {
+    const settings = viewSettings(options.config);
+    const view = await withStore(options.config, (db) => loadStatusView(db, { now: new Date(), recentLimit: options.recentLimit, ...settings }));
+    const width = process.stdout.columns ?? 100;
+    const frame = renderToString(h(Dashboard, { view, now: new Date(view.generatedAt), width, color: false }), { columns: width });
+    process.stdout.write(`${frame}\n`);
+    return view;
+  }
+  const loader = statusLoader(options.config, options.recentLimit);
+  try {
+    const instance = render(h(App, { load: loader.load, intervalMs: options.intervalSeconds * 1000, color: useColor() }), {
+      alternateScreen: true,
+      exitOnCtrlC: true,
+      patchConsole: false,
+    });
+    await instance.waitUntilExit();
+    return null;
+  } finally {
+    await loader.close();
+  }
+}
