@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/load.ts';
 import { openStore, storeTarget, DatabaseBusyError, type Store } from '../db/connect.ts';
@@ -45,6 +46,8 @@ export function createKtrdrClient(config: AgentConfig, tracer: Tracer): KtrdrCli
 
 /** Builds the designer only when an invocation is due: the Anthropic SDK loads on that path alone. */
 function designerFactory(config: AgentConfig, store: Store, ktrdr: KtrdrClient, now: () => Date, tracer: Tracer): () => Promise<Designer> {
+  // The default strategies dir is ours to create; one that was configured is KTRDR's and must already exist.
+  if (!config.settings.KTRDR_STRATEGIES_DIR) mkdirSync(config.strategiesDir, { recursive: true });
   const strategies = new StrategyStore(config.strategiesDir);
   const toolContext = (sessionId: number): ToolContext => ({
     db: store.db,

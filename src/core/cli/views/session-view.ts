@@ -1,6 +1,7 @@
 // The read model behind `session <id>`: one session by primary key, its actions through idx_actions_session
 // (bounded; tool results, which can be large, are not read), and the action count from the same index.
 import type { Kysely } from 'kysely';
+import { AgentError, ExitCode } from '../errors.ts';
 import type { Database } from '../../db/database-schema.ts';
 import { findSession, type Session } from '../../db/repositories/sessions.ts';
 import { fromJson, toDate, toNumber } from '../../db/values.ts';
@@ -16,6 +17,21 @@ import {
 } from './session-facts.ts';
 
 type Db = Kysely<Database>;
+
+// Session ids are PostgreSQL INT (SERIAL): anything larger cannot exist.
+export const MAX_SESSION_ID = 2_147_483_647;
+
+export function parseSessionId(text: string): number {
+  const trimmed = text.trim().replace(/^#/, '');
+  if (!/^\d+$/.test(trimmed) || Number(trimmed) === 0) {
+    throw new AgentError(
+      `Invalid session id '${text}': give the number shown by \`ktrdr-agent status\` or \`history\`, e.g. \`ktrdr-agent session 42\`.`,
+      ExitCode.Error,
+      'invalid_session_id',
+    );
+  }
+  return Number(trimmed);
+}
 
 export interface SessionViewOptions {
   now: Date;
