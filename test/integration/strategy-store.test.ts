@@ -5,7 +5,12 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { parseStrategyYaml, StrategyStore, StrategyStoreError, type StrategyStoreErrorCode } from '../../src/core/strategy/index.ts';
+import {
+  parseStrategyYaml,
+  StrategyStore,
+  StrategyStoreError,
+  type StrategyStoreErrorCode,
+} from '../../src/core/strategy/index.ts';
 
 const storeModuleUrl = new URL('../../src/core/strategy/store.ts', import.meta.url).href;
 const temporaryRoots: string[] = [];
@@ -52,16 +57,26 @@ async function listing(directory: string): Promise<string[]> {
 }
 
 /** Runs a child node process with an ES module script; resolves with its output once it exits. */
-function runChild(script: string, args: string[]): { output: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>; child: ReturnType<typeof spawn> } {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+function runChild(
+  script: string,
+  args: string[],
+): {
+  output: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+  child: ReturnType<typeof spawn>;
+} {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, ...args], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const output = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
+  const output = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+    (resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    },
+  );
   return { output, child };
 }
 
@@ -125,7 +140,11 @@ describe('StrategyStore.save and read', () => {
 
   test('refuses a config whose name differs from the file name', async () => {
     const { directory } = await makeStrategiesDirectory();
-    await rejectsWith(new StrategyStore(directory).save('file_name', strategy('yaml_name')), 'invalid_name', /strategy_name/);
+    await rejectsWith(
+      new StrategyStore(directory).save('file_name', strategy('yaml_name')),
+      'invalid_name',
+      /strategy_name/,
+    );
     assert.deepEqual(await listing(directory), []);
   });
 
@@ -148,7 +167,22 @@ describe('StrategyStore.save and read', () => {
 });
 
 describe('StrategyStore name checks', () => {
-  const badNames = ['../x', '/etc/passwd', 'a/b', 'a\\b', 'CON', 'nul', 'Com1', 'x'.repeat(300), '', '.hidden', 'a.b', 'two words', 'a\0b', '-dash'];
+  const badNames = [
+    '../x',
+    '/etc/passwd',
+    'a/b',
+    'a\\b',
+    'CON',
+    'nul',
+    'Com1',
+    'x'.repeat(300),
+    '',
+    '.hidden',
+    'a.b',
+    'two words',
+    'a\0b',
+    '-dash',
+  ];
   for (const name of badNames) {
     test(`refuses ${JSON.stringify(name.length > 20 ? `${name.slice(0, 10)}... (${name.length} chars)` : name)}`, async () => {
       const { root, directory } = await makeStrategiesDirectory();
@@ -216,7 +250,9 @@ describe('StrategyStore symlink handling', () => {
 describe('StrategyStore under concurrency and crashes', () => {
   test('concurrent writers in one process: exactly one content wins', async () => {
     const { directory } = await makeStrategiesDirectory();
-    const writers = Array.from({ length: 8 }, (_, index) => new StrategyStore(directory).save('contested', strategy('contested', 10 + index)));
+    const writers = Array.from({ length: 8 }, (_, index) =>
+      new StrategyStore(directory).save('contested', strategy('contested', 10 + index)),
+    );
     const results = await Promise.allSettled(writers);
     const winners = results.filter((result) => result.status === 'fulfilled');
     assert.equal(winners.length, 1, 'one writer wins');
@@ -280,14 +316,24 @@ describe('StrategyStore under concurrency and crashes', () => {
 
     const results = outputs.map((output) => {
       assert.equal(output.code, 0, output.stderr);
-      return JSON.parse(output.stdout.trim().split('\n').pop() ?? '{}') as { outcome: string; written?: boolean; period?: number };
+      return JSON.parse(output.stdout.trim().split('\n').pop() ?? '{}') as {
+        outcome: string;
+        written?: boolean;
+        period?: number;
+      };
     });
     const winners = results.filter((result) => result.outcome === 'saved');
     assert.equal(winners.length, 1, JSON.stringify(results));
-    assert.ok(results.every((result) => result.outcome === 'saved' || result.outcome === 'exists'), JSON.stringify(results));
+    assert.ok(
+      results.every((result) => result.outcome === 'saved' || result.outcome === 'exists'),
+      JSON.stringify(results),
+    );
     const finalParse = parseStrategyYaml(await fs.readFile(target));
     assert.ok(finalParse.ok);
-    assert.equal((finalParse.value as { indicators: { rsi: { period: number } } }).indicators.rsi.period, winners[0]?.period);
+    assert.equal(
+      (finalParse.value as { indicators: { rsi: { period: number } } }).indicators.rsi.period,
+      winners[0]?.period,
+    );
     assert.ok(wholeReads >= 1, 'the reader saw the published file');
     assert.deepEqual(await listing(directory), ['raced.yaml']);
   });

@@ -151,11 +151,36 @@ const invalidVariants: InvalidVariant[] = [
   },
   { title: 'not a mapping', change: () => ['name', 'x'], path: '', message: /YAML mapping/ },
   { title: 'missing name', change: (config) => void delete config.name, path: 'name', message: /required/ },
-  { title: 'missing training_data', change: (config) => void delete config.training_data, path: 'training_data', message: /required/ },
-  { title: 'missing fuzzy_sets', change: (config) => void delete config.fuzzy_sets, path: 'fuzzy_sets', message: /required/ },
-  { title: 'missing nn_inputs', change: (config) => void delete config.nn_inputs, path: 'nn_inputs', message: /required/ },
-  { title: 'empty nn_inputs', change: (config) => void (config.nn_inputs = []), path: 'nn_inputs', message: /at least one/ },
-  { title: 'name with spaces', change: (config) => void (config.name = 'my strategy!'), path: 'name', message: /letters, digits/ },
+  {
+    title: 'missing training_data',
+    change: (config) => void delete config.training_data,
+    path: 'training_data',
+    message: /required/,
+  },
+  {
+    title: 'missing fuzzy_sets',
+    change: (config) => void delete config.fuzzy_sets,
+    path: 'fuzzy_sets',
+    message: /required/,
+  },
+  {
+    title: 'missing nn_inputs',
+    change: (config) => void delete config.nn_inputs,
+    path: 'nn_inputs',
+    message: /required/,
+  },
+  {
+    title: 'empty nn_inputs',
+    change: (config) => void (config.nn_inputs = []),
+    path: 'nn_inputs',
+    message: /at least one/,
+  },
+  {
+    title: 'name with spaces',
+    change: (config) => void (config.name = 'my strategy!'),
+    path: 'name',
+    message: /letters, digits/,
+  },
   { title: 'name with a path', change: (config) => void (config.name = '../escape'), path: 'name' },
   {
     title: 'name differs from the file name',
@@ -179,13 +204,15 @@ const invalidVariants: InvalidVariant[] = [
   },
   {
     title: 'multi_timeframe with one timeframe',
-    change: (config) => void (config.training_data.timeframes = { mode: 'multi_timeframe', list: ['1h'], base_timeframe: '1h' }),
+    change: (config) =>
+      void (config.training_data.timeframes = { mode: 'multi_timeframe', list: ['1h'], base_timeframe: '1h' }),
     path: 'training_data.timeframes.list',
     message: /at least 2/,
   },
   {
     title: 'base_timeframe outside the list',
-    change: (config) => void (config.training_data.timeframes = { mode: 'multi_timeframe', list: ['1h', '4h'], base_timeframe: '1d' }),
+    change: (config) =>
+      void (config.training_data.timeframes = { mode: 'multi_timeframe', list: ['1h', '4h'], base_timeframe: '1d' }),
     path: 'training_data.timeframes.base_timeframe',
   },
   {
@@ -282,7 +309,8 @@ const invalidVariants: InvalidVariant[] = [
   },
   {
     title: 'unordered trapezoidal membership',
-    change: (config) => void (config.fuzzy_sets.adx_trend.strong = { type: 'trapezoidal', parameters: [20, 60, 35, 100] }),
+    change: (config) =>
+      void (config.fuzzy_sets.adx_trend.strong = { type: 'trapezoidal', parameters: [20, 60, 35, 100] }),
     path: 'fuzzy_sets.adx_trend.strong.parameters',
   },
   {
@@ -327,7 +355,8 @@ const invalidVariants: InvalidVariant[] = [
   },
   {
     title: 'nn input with both fuzzy_set and raw_indicator',
-    change: (config) => void (config.nn_inputs[0] = { fuzzy_set: 'rsi_momentum', raw_indicator: 'rsi_14', timeframes: 'all' }),
+    change: (config) =>
+      void (config.nn_inputs[0] = { fuzzy_set: 'rsi_momentum', raw_indicator: 'rsi_14', timeframes: 'all' }),
     path: 'nn_inputs[0]',
     message: /exactly one/,
   },
@@ -345,7 +374,8 @@ const invalidVariants: InvalidVariant[] = [
   },
   {
     title: 'nn input referencing an unknown raw indicator',
-    change: (config) => void config.nn_inputs.push({ raw_indicator: 'atr_14', timeframes: 'all', normalization: 'zscore' }),
+    change: (config) =>
+      void config.nn_inputs.push({ raw_indicator: 'atr_14', timeframes: 'all', normalization: 'zscore' }),
     path: 'nn_inputs[2].raw_indicator',
     message: /unknown indicator 'atr_14'/,
   },
@@ -387,7 +417,10 @@ const invalidVariants: InvalidVariant[] = [
   {
     title: 'regression with a classification loss',
     change: (config) => {
-      config.decisions = { output_format: 'regression', cost_model: { round_trip_cost: 0.003, min_edge_multiplier: 1.5 } };
+      config.decisions = {
+        output_format: 'regression',
+        cost_model: { round_trip_cost: 0.003, min_edge_multiplier: 1.5 },
+      };
       config.training.labels = { source: 'forward_return', horizon: 20 };
       config.training.loss = 'cross_entropy';
     },
@@ -431,7 +464,10 @@ describe('validateStrategy on invalid variants', () => {
       const validation = validateStrategy(replaced ?? config, variant.options);
       assert.equal(validation.valid, false, `expected invalid:\n${formatFindings(validation.findings)}`);
       const atPath = errorsOf(validation).filter((finding) => finding.path === variant.path);
-      assert.ok(atPath.length > 0, `expected an error at '${variant.path}', got:\n${formatFindings(validation.findings)}`);
+      assert.ok(
+        atPath.length > 0,
+        `expected an error at '${variant.path}', got:\n${formatFindings(validation.findings)}`,
+      );
       if (variant.message) {
         assert.ok(
           atPath.some((finding) => variant.message?.test(finding.message)),
@@ -480,7 +516,9 @@ describe('validateStrategy warnings', () => {
   test('a membership far too narrow for its scale hints at a 0..1 mix-up', () => {
     const config = validStrategy();
     config.fuzzy_sets.rsi_momentum.oversold = [0.1, 0.2, 0.3];
-    const warning = validateStrategy(config).findings.find((finding) => finding.path === 'fuzzy_sets.rsi_momentum.oversold');
+    const warning = validateStrategy(config).findings.find(
+      (finding) => finding.path === 'fuzzy_sets.rsi_momentum.oversold',
+    );
     assert.equal(warning?.severity, 'warning');
     assert.match(warning?.message ?? '', /0\.\.100, not 0\.\.1/);
   });
@@ -503,7 +541,12 @@ describe('formatFindings', () => {
     config.fuzzy_sets.rsi_momentum.indicator = 'rsi_99';
     config.indicators.unused_ema = { type: 'ema', period: 50 };
     const lines = formatFindings(validateStrategy(config).findings).split('\n');
-    assert.ok(lines.includes("error fuzzy_sets.rsi_momentum.indicator: unknown indicator 'rsi_99' (known: rsi_14, adx_14, unused_ema)"), lines.join('\n'));
+    assert.ok(
+      lines.includes(
+        "error fuzzy_sets.rsi_momentum.indicator: unknown indicator 'rsi_99' (known: rsi_14, adx_14, unused_ema)",
+      ),
+      lines.join('\n'),
+    );
     assert.ok(lines.some((line) => line.startsWith('warning indicators.unused_ema: ')));
     assert.equal(formatFindings(validateStrategy('nope').findings).split('\n')[0]?.startsWith('error (root): '), true);
   });
@@ -525,16 +568,24 @@ describe('indicator registry', () => {
 
   test('knows real parameter names and outputs', () => {
     const macd = resolveIndicatorType('macd');
-    assert.deepEqual(macd?.parameters?.map((parameter) => parameter.name), ['fast_period', 'slow_period', 'signal_period', 'source']);
+    assert.deepEqual(
+      macd?.parameters?.map((parameter) => parameter.name),
+      ['fast_period', 'slow_period', 'signal_period', 'source'],
+    );
     assert.deepEqual(macd?.outputs, ['line', 'signal', 'histogram']);
-    assert.deepEqual(resolveIndicatorType('bbands')?.parameters?.map((parameter) => parameter.name), ['period', 'multiplier', 'source']);
+    assert.deepEqual(
+      resolveIndicatorType('bbands')?.parameters?.map((parameter) => parameter.name),
+      ['period', 'multiplier', 'source'],
+    );
     assert.deepEqual(resolveIndicatorType('stochastic')?.outputs, ['k', 'd']);
     assert.deepEqual(resolveIndicatorType('adx')?.outputs, ['adx', 'plus_di', 'minus_di']);
     assert.deepEqual(resolveIndicatorType('aroon')?.outputs, ['up', 'down', 'oscillator']);
   });
 
   test('the bounded table lists the bounded indicators with their scales', () => {
-    const rows = new Map(BOUNDED_INDICATORS.map((fact) => [`${fact.type}${fact.output ? `.${fact.output}` : ''}`, fact]));
+    const rows = new Map(
+      BOUNDED_INDICATORS.map((fact) => [`${fact.type}${fact.output ? `.${fact.output}` : ''}`, fact]),
+    );
     for (const [key, min, max] of [
       ['rsi', 0, 100],
       ['stochastic.k', 0, 100],
@@ -590,6 +641,11 @@ describe('indicator registry', () => {
     assert.equal(registry.resolve('HullMovingAverage')?.origin, 'ktrdr');
     assert.equal(registry.resolve('hullmovingaverageindicator')?.category, 'trend');
     assert.equal(registry.resolve('rsi')?.origin, 'builtin', 'known entries keep their local facts');
+    const rsi = registry.resolve('rsi');
+    const adx = registry.resolve('adx');
+    assert.ok(rsi && adx);
+    assert.equal(registry.isListedByKtrdr(rsi), true);
+    assert.equal(registry.isListedByKtrdr(adx), false);
 
     const config = validStrategy();
     config.indicators.hma_20 = { type: 'hullmovingaverage', period: 20 };

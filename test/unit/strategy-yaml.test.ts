@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { DEFAULT_STRATEGY_YAML_LIMITS, parseStrategyYaml, stringifyStrategy, type YamlParseResult } from '../../src/core/strategy/index.ts';
+import {
+  DEFAULT_STRATEGY_YAML_LIMITS,
+  parseStrategyYaml,
+  stringifyStrategy,
+  type YamlParseResult,
+} from '../../src/core/strategy/index.ts';
 
 const examplesDirectory = new URL('../../../shared/ktrdr/strategies/', import.meta.url);
 
@@ -33,7 +38,10 @@ describe('parseStrategyYaml', () => {
   test('accepts strings and Uint8Arrays alike', () => {
     const text = 'name: s\nlist: [1, 2.5, "x"]\n';
     assert.deepEqual(parseStrategyYaml(text), { ok: true, value: { name: 's', list: [1, 2.5, 'x'] } });
-    assert.deepEqual(parseStrategyYaml(new TextEncoder().encode(text)), { ok: true, value: { name: 's', list: [1, 2.5, 'x'] } });
+    assert.deepEqual(parseStrategyYaml(new TextEncoder().encode(text)), {
+      ok: true,
+      value: { name: 's', list: [1, 2.5, 'x'] },
+    });
   });
 
   test('refuses a billion-laughs alias bomb before expanding it', { timeout: 10_000 }, () => {
@@ -43,12 +51,18 @@ describe('parseStrategyYaml', () => {
   test('allows a few aliases, within the limit', () => {
     const result = parseStrategyYaml('base: &zone [0, 20, 35]\nlow: *zone\nalso: *zone\n');
     assert.deepEqual(result, { ok: true, value: { base: [0, 20, 35], low: [0, 20, 35], also: [0, 20, 35] } });
-    expectRefused(parseStrategyYaml('base: &zone [0, 20, 35]\nlow: *zone\nalso: *zone\n', { maxAliasCount: 1 }), /aliases more than 1 times/);
+    expectRefused(
+      parseStrategyYaml('base: &zone [0, 20, 35]\nlow: *zone\nalso: *zone\n', { maxAliasCount: 1 }),
+      /aliases more than 1 times/,
+    );
   });
 
   test('refuses deep nesting of flow lists', () => {
     const depth = 200;
-    expectRefused(parseStrategyYaml(`deep: ${'['.repeat(depth)}1${']'.repeat(depth)}\n`), /nests deeper than 32 levels/);
+    expectRefused(
+      parseStrategyYaml(`deep: ${'['.repeat(depth)}1${']'.repeat(depth)}\n`),
+      /nests deeper than 32 levels/,
+    );
   });
 
   test('refuses deep nesting of block maps', () => {
@@ -156,6 +170,9 @@ describe('stringifyStrategy', () => {
   test('puts sections in the usual order and keeps unknown ones', () => {
     const yaml = stringifyStrategy({ nn_inputs: [], hypothesis: 'h', name: 'n', indicators: {}, custom: 1 });
     const order = ['name', 'hypothesis', 'indicators', 'nn_inputs', 'custom'].map((key) => yaml.indexOf(`${key}:`));
-    assert.deepEqual([...order].sort((left, right) => left - right), order);
+    assert.deepEqual(
+      [...order].sort((left, right) => left - right),
+      order,
+    );
   });
 });

@@ -105,7 +105,9 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
     try {
       if (config.settings.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
         const { startTracing } = await import('../telemetry/tracing.ts');
-        tracing = await startTracing(process.env).catch((error: unknown) => {
+        // The endpoint may come from the env file, which loadConfig reads but does not copy into process.env.
+        const endpoint = config.settings.OTEL_EXPORTER_OTLP_ENDPOINT;
+        tracing = await startTracing(endpoint ? { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } : process.env).catch((error: unknown) => {
           log('warn', 'tracing_unavailable', { error: (error as Error).message });
           return null;
         });

@@ -8,7 +8,13 @@
 
 export type IndicatorCategory = 'trend' | 'momentum' | 'volatility' | 'volume' | 'multi_purpose';
 
-const INDICATOR_CATEGORIES: readonly IndicatorCategory[] = ['trend', 'momentum', 'volatility', 'volume', 'multi_purpose'];
+const INDICATOR_CATEGORIES: readonly IndicatorCategory[] = [
+  'trend',
+  'momentum',
+  'volatility',
+  'volume',
+  'multi_purpose',
+];
 
 /** A suggested fuzzy membership on a bounded scale, as a triangular `[left, peak, right]`. */
 export interface FuzzyZone {
@@ -71,7 +77,12 @@ export interface IndicatorSpec {
 
 const PRICE_SOURCES = ['open', 'high', 'low', 'close', 'volume'] as const;
 
-const period = (defaultValue: number, min: number, max?: number, description = 'lookback period in bars'): IndicatorParameter => ({
+const period = (
+  defaultValue: number,
+  min: number,
+  max?: number,
+  description = 'lookback period in bars',
+): IndicatorParameter => ({
   name: 'period',
   type: 'int',
   default: defaultValue,
@@ -98,9 +109,14 @@ const positiveFloat = (name: string, defaultValue: number, max: number, descript
   description,
 });
 
-const price: IndicatorValueScale = { kind: 'instrument', unit: 'price' };
+const price: IndicatorValueScale = { kind: 'instrument', unit: 'price units' };
 
-const percent0to100 = (zones: readonly FuzzyZone[]): IndicatorValueScale => ({ kind: 'bounded', min: 0, max: 100, zones });
+const percent0to100 = (zones: readonly FuzzyZone[]): IndicatorValueScale => ({
+  kind: 'bounded',
+  min: 0,
+  max: 100,
+  zones,
+});
 
 const rsiZones: readonly FuzzyZone[] = [
   { name: 'oversold', triangle: [0, 20, 35] },
@@ -209,7 +225,12 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     category: 'trend',
     parameters: [
       period(14, 1, 200),
-      { name: 'include_oscillator', type: 'bool', default: false, description: 'kept for compatibility; the oscillator output is always computed' },
+      {
+        name: 'include_oscillator',
+        type: 'bool',
+        default: false,
+        description: 'kept for compatibility; the oscillator output is always computed',
+      },
     ],
     outputs: ['up', 'down', 'oscillator'],
     scale: percent0to100(aroonZones),
@@ -422,7 +443,15 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     displayName: 'ZigZag',
     category: 'trend',
     parameters: [
-      { name: 'threshold', type: 'float', default: 0.05, min: 0, exclusiveMin: true, max: 1, description: 'minimum reversal as a fraction (0.05 = 5%)' },
+      {
+        name: 'threshold',
+        type: 'float',
+        default: 0.05,
+        min: 0,
+        exclusiveMin: true,
+        max: 1,
+        description: 'minimum reversal as a fraction (0.05 = 5%)',
+      },
       priceSource,
     ],
     outputs: [],
@@ -438,7 +467,7 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     category: 'momentum',
     parameters: [period(20, 2)],
     outputs: [],
-    scale: { kind: 'instrument', unit: 'deviations from the typical price, open-ended (often beyond +-200)' },
+    scale: { kind: 'instrument', unit: 'open-ended deviations from the typical price (often beyond +-200)' },
   }),
   builtin({
     className: 'MomentumIndicator',
@@ -498,7 +527,12 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     category: 'volume',
     parameters: [
       period(20, 0, undefined, 'rolling window in bars (0 = cumulative)'),
-      { name: 'use_typical_price', type: 'bool', default: true, description: 'use (high + low + close) / 3 instead of close' },
+      {
+        name: 'use_typical_price',
+        type: 'bool',
+        default: true,
+        description: 'use (high + low + close) / 3 instead of close',
+      },
     ],
     outputs: [],
     scale: price,
@@ -516,13 +550,18 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
 
 /** `RSIIndicator` → `rsi`, `SimpleMovingAverage` → `simplemovingaverage`, as KTRDR's registry derives it. */
 export function canonicalTypeOf(className: string): string {
-  const stem = className.endsWith('Indicator') && className.length > 'Indicator'.length ? className.slice(0, -'Indicator'.length) : className;
+  const stem =
+    className.endsWith('Indicator') && className.length > 'Indicator'.length
+      ? className.slice(0, -'Indicator'.length)
+      : className;
   return stem.toLowerCase();
 }
 
 /** Every lowercase name KTRDR accepts for a class: canonical, full class name, and aliases. */
 function lookupKeysOf(spec: IndicatorSpec): string[] {
-  return [...new Set([spec.canonicalType, spec.className.toLowerCase(), ...spec.aliases.map((alias) => alias.toLowerCase())])];
+  return [
+    ...new Set([spec.canonicalType, spec.className.toLowerCase(), ...spec.aliases.map((alias) => alias.toLowerCase())]),
+  ];
 }
 
 export interface IndicatorRegistry {
@@ -563,7 +602,10 @@ export function createIndicatorRegistry(
 
 export const builtinIndicatorRegistry: IndicatorRegistry = createIndicatorRegistry(BUILTIN_INDICATORS);
 
-export function resolveIndicatorType(type: string, registry: IndicatorRegistry = builtinIndicatorRegistry): IndicatorSpec | undefined {
+export function resolveIndicatorType(
+  type: string,
+  registry: IndicatorRegistry = builtinIndicatorRegistry,
+): IndicatorSpec | undefined {
   return registry.resolve(type);
 }
 
@@ -586,8 +628,8 @@ export function mergeKtrdrIndicators(base: IndicatorRegistry, catalogue: unknown
   const specs = [...base.entries];
   const listedClassNames = new Set<string>();
   for (const listing of listings) {
-    listedClassNames.add(listing.id);
     const known = base.resolve(listing.id) ?? base.resolve(canonicalTypeOf(listing.id));
+    listedClassNames.add(known?.className ?? listing.id);
     if (known) continue;
     specs.push({
       className: listing.id,
@@ -605,7 +647,11 @@ export function mergeKtrdrIndicators(base: IndicatorRegistry, catalogue: unknown
 }
 
 function readKtrdrListings(catalogue: unknown): KtrdrIndicatorListing[] {
-  const items = Array.isArray(catalogue) ? catalogue : isRecord(catalogue) && Array.isArray(catalogue['data']) ? catalogue['data'] : [];
+  const items = Array.isArray(catalogue)
+    ? catalogue
+    : isRecord(catalogue) && Array.isArray(catalogue['data'])
+      ? catalogue['data']
+      : [];
   const listings: KtrdrIndicatorListing[] = [];
   for (const item of items) {
     if (!isRecord(item)) continue;
@@ -709,7 +755,10 @@ function suggestTypes(type: string, byKey: ReadonlyMap<string, IndicatorSpec>): 
 
 /** Lowercase without separators, so `williams_r`, `Williams-R` and `WilliamsR` compare equal. */
 function squash(name: string): string {
-  return name.toLowerCase().replace(/[^a-z0-9]/g, '').replace(/indicator$/, '');
+  return name
+    .toLowerCase()
+    .replace(/[^a-z0-9]/g, '')
+    .replace(/indicator$/, '');
 }
 
 function editDistance(left: string, right: string): number {

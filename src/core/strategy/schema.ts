@@ -84,13 +84,16 @@ function membershipShapeProblem(type: MembershipType, parameters: readonly numbe
   }
   for (let index = 1; index < parameters.length; index += 1) {
     if ((parameters[index - 1] ?? 0) > (parameters[index] ?? 0)) {
-      const order = type === 'triangular' ? 'left <= peak <= right' : 'left_foot <= left_shoulder <= right_shoulder <= right_foot';
+      const order =
+        type === 'triangular' ? 'left <= peak <= right' : 'left_foot <= left_shoulder <= right_shoulder <= right_foot';
       return `${type} ${MEMBERSHIP_PARAMETER_SHAPES[type]} must be ordered ${order} (got [${parameters.join(', ')}])`;
     }
   }
   const first = parameters[0] ?? 0;
   const last = parameters[parameters.length - 1] ?? 0;
-  return first === last ? `${type} [${parameters.join(', ')}] has zero width, so it is never active; widen it` : undefined;
+  return first === last
+    ? `${type} [${parameters.join(', ')}] has zero width, so it is never active; widen it`
+    : undefined;
 }
 
 const membershipFunctionSchema = z.custom<MembershipFunctionConfig>().superRefine((written, context) => {
@@ -98,7 +101,10 @@ const membershipFunctionSchema = z.custom<MembershipFunctionConfig>().superRefin
   const value: unknown = written;
   if (Array.isArray(value)) {
     if (!value.every(isFiniteNumber)) {
-      context.addIssue({ code: 'custom', message: `membership parameters must be numbers (got [${value.map(describeValue).join(', ')}])` });
+      context.addIssue({
+        code: 'custom',
+        message: `membership parameters must be numbers (got [${value.map(describeValue).join(', ')}])`,
+      });
       return;
     }
     if (value.length !== MEMBERSHIP_PARAMETER_COUNTS.triangular) {
@@ -141,7 +147,11 @@ const membershipFunctionSchema = z.custom<MembershipFunctionConfig>().superRefin
     return;
   }
   if (!Array.isArray(parameters) || !parameters.every(isFiniteNumber)) {
-    context.addIssue({ code: 'custom', path: ['parameters'], message: `must be a list of numbers (got ${describeValue(parameters)})` });
+    context.addIssue({
+      code: 'custom',
+      path: ['parameters'],
+      message: `must be a list of numbers (got ${describeValue(parameters)})`,
+    });
     return;
   }
   const expected = MEMBERSHIP_PARAMETER_COUNTS[type];
@@ -168,10 +178,22 @@ const symbolsSchema = z
   })
   .superRefine((symbols, context) => {
     if (symbols.mode === 'single' && symbols.symbol === undefined) {
-      context.addIssue({ code: 'custom', path: ['symbol'], message: "is required when mode is 'single' (e.g. symbol: EURUSD)" });
+      context.addIssue({
+        code: 'custom',
+        path: ['symbol'],
+        message: "is required when mode is 'single' (e.g. symbol: EURUSD)",
+      });
     }
-    if (symbols.mode === 'multi_symbol' && (symbols.list ?? []).length === 0 && symbols.selection_criteria === undefined) {
-      context.addIssue({ code: 'custom', path: ['list'], message: "is required when mode is 'multi_symbol': list at least one symbol" });
+    if (
+      symbols.mode === 'multi_symbol' &&
+      (symbols.list ?? []).length === 0 &&
+      symbols.selection_criteria === undefined
+    ) {
+      context.addIssue({
+        code: 'custom',
+        path: ['list'],
+        message: "is required when mode is 'multi_symbol': list at least one symbol",
+      });
     }
     const duplicate = firstDuplicate(symbols.list ?? []);
     if (duplicate !== undefined) {
@@ -188,7 +210,11 @@ const timeframesSchema = z
   })
   .superRefine((timeframes, context) => {
     if (timeframes.mode === 'single' && timeframes.timeframe === undefined) {
-      context.addIssue({ code: 'custom', path: ['timeframe'], message: "is required when mode is 'single' (e.g. timeframe: 1h)" });
+      context.addIssue({
+        code: 'custom',
+        path: ['timeframe'],
+        message: "is required when mode is 'single' (e.g. timeframe: 1h)",
+      });
     }
     if (timeframes.mode === 'multi_timeframe') {
       const list = timeframes.list ?? [];
@@ -280,9 +306,17 @@ const nnInputSchema = z
     }
   });
 
-const positiveInt = (what: string) => z.number({ error: `must be ${what}` }).int({ error: `must be ${what}` }).positive({ error: `must be ${what}` });
+const positiveInt = (what: string) =>
+  z
+    .number({ error: `must be ${what}` })
+    .int({ error: `must be ${what}` })
+    .positive({ error: `must be ${what}` });
 const positiveNumber = (what: string) => z.number({ error: `must be ${what}` }).positive({ error: `must be ${what}` });
-const fraction = (what: string) => z.number({ error: `must be ${what}` }).min(0, { error: `must be ${what}` }).max(1, { error: `must be ${what}` });
+const fraction = (what: string) =>
+  z
+    .number({ error: `must be ${what}` })
+    .min(0, { error: `must be ${what}` })
+    .max(1, { error: `must be ${what}` });
 
 const modelSchema = z.looseObject({
   type: z.enum(['mlp', 'lstm', 'gru'], { error: "must be 'mlp', 'lstm' or 'gru'" }).optional(),
@@ -292,7 +326,11 @@ const modelSchema = z.looseObject({
         .array(positiveInt('a positive layer size'), { error: 'must be a list of layer sizes such as [32, 16]' })
         .min(1, { error: 'must list at least one layer size' })
         .optional(),
-      dropout: z.number({ error: 'must be a number in [0, 1)' }).min(0, { error: 'must be in [0, 1)' }).lt(1, { error: 'must be in [0, 1)' }).optional(),
+      dropout: z
+        .number({ error: 'must be a number in [0, 1)' })
+        .min(0, { error: 'must be in [0, 1)' })
+        .lt(1, { error: 'must be in [0, 1)' })
+        .optional(),
     })
     .optional(),
   sequence_length: positiveInt('a positive whole number of bars').optional(),
@@ -334,7 +372,10 @@ const dataSplitSchema = z
   .superRefine((split, context) => {
     const total = split.train + split.validation + split.test;
     if (Math.abs(total - 1) > 1e-6) {
-      context.addIssue({ code: 'custom', message: `train + validation + test must add up to 1 (got ${roundForMessage(total)})` });
+      context.addIssue({
+        code: 'custom',
+        message: `train + validation + test must add up to 1 (got ${roundForMessage(total)})`,
+      });
     }
   });
 

@@ -2,7 +2,13 @@ import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { checkStrategyName, isRecord } from './schema.ts';
-import { DEFAULT_STRATEGY_YAML_LIMITS, parseStrategyYaml, stringifyStrategy, type StrategyYamlLimits, type YamlParseResult } from './yaml.ts';
+import {
+  DEFAULT_STRATEGY_YAML_LIMITS,
+  parseStrategyYaml,
+  stringifyStrategy,
+  type StrategyYamlLimits,
+  type YamlParseResult,
+} from './yaml.ts';
 
 export type StrategyStoreErrorCode = 'invalid_name' | 'outside_dir' | 'exists' | 'io';
 
@@ -85,7 +91,10 @@ export class StrategyStore {
     const sha256 = sha256Hex(yaml);
     const size = Buffer.byteLength(yaml, 'utf8');
     if (size > this.#maxBytes) {
-      throw new StrategyStoreError('io', `strategy '${name}' renders to ${size} bytes of YAML, over the ${this.#maxBytes}-byte limit`);
+      throw new StrategyStoreError(
+        'io',
+        `strategy '${name}' renders to ${size} bytes of YAML, over the ${this.#maxBytes}-byte limit`,
+      );
     }
 
     const directory = await this.#resolveDirectory();
@@ -106,7 +115,10 @@ export class StrategyStore {
     if (outcome === 'exists') {
       const winner = await readRegularFile(targetPath, size);
       if (winner.kind !== 'missing') return settleExisting(winner);
-      throw new StrategyStoreError('io', `could not publish ${targetPath}: another writer created and removed it; try again`);
+      throw new StrategyStoreError(
+        'io',
+        `could not publish ${targetPath}: another writer created and removed it; try again`,
+      );
     }
     await fsyncDirectory(directory);
     return { path: targetPath, yaml, sha256, written: true };
@@ -118,12 +130,21 @@ export class StrategyStore {
     const directory = await this.#resolveDirectory();
     const targetPath = targetPathIn(directory, name);
     const existing = await readRegularFile(targetPath, this.#maxBytes);
-    if (existing.kind === 'missing') throw new StrategyStoreError('io', `there is no strategy named '${name}' in ${directory}`);
+    if (existing.kind === 'missing')
+      throw new StrategyStoreError('io', `there is no strategy named '${name}' in ${directory}`);
     if (existing.kind === 'oversize') {
-      throw new StrategyStoreError('io', `${targetPath} is ${existing.size} bytes, over the ${this.#maxBytes}-byte limit for strategy files`);
+      throw new StrategyStoreError(
+        'io',
+        `${targetPath} is ${existing.size} bytes, over the ${this.#maxBytes}-byte limit for strategy files`,
+      );
     }
     const yaml = existing.content.toString('utf8');
-    return { path: targetPath, yaml, sha256: sha256Hex(yaml), parsed: parseStrategyYaml(existing.content, this.#yamlLimits) };
+    return {
+      path: targetPath,
+      yaml,
+      sha256: sha256Hex(yaml),
+      parsed: parseStrategyYaml(existing.content, this.#yamlLimits),
+    };
   }
 
   /** Whether anything exists under `<name>.yaml` (a strategy, or something else in the way). */
@@ -151,7 +172,11 @@ export class StrategyStore {
       entry = await fs.lstat(this.directory);
     } catch (error) {
       if (errorCode(error) === 'ENOENT') {
-        throw new StrategyStoreError('io', `the strategies directory ${this.directory} does not exist; create it or point the config at KTRDR's strategies folder`, { cause: error });
+        throw new StrategyStoreError(
+          'io',
+          `the strategies directory ${this.directory} does not exist; create it or point the config at KTRDR's strategies folder`,
+          { cause: error },
+        );
       }
       throw ioError(`could not inspect the strategies directory ${this.directory}`, error);
     }
@@ -162,7 +187,8 @@ export class StrategyStore {
         `the strategies directory ${this.directory} is a symbolic link to ${target}; configure the real directory instead, so writes cannot be redirected`,
       );
     }
-    if (!entry.isDirectory()) throw new StrategyStoreError('io', `the strategies path ${this.directory} is not a directory`);
+    if (!entry.isDirectory())
+      throw new StrategyStoreError('io', `the strategies path ${this.directory} is not a directory`);
     let realDirectory: string;
     try {
       realDirectory = await fs.realpath(this.directory);
@@ -182,11 +208,19 @@ export class StrategyStore {
 
   async #existsError(directory: string, name: string, sameContent: boolean): Promise<StrategyStoreError> {
     if (sameContent) {
-      return new StrategyStoreError('exists', `strategy '${name}' already exists in ${directory} with the same content`);
+      return new StrategyStoreError(
+        'exists',
+        `strategy '${name}' already exists in ${directory} with the same content`,
+      );
     }
     const suggestion = await suggestFreeName(directory, name);
-    const advice = suggestion ? `save it under a new name such as '${suggestion}' (and set name: ${suggestion} in the YAML)` : 'save it under a new name';
-    return new StrategyStoreError('exists', `a different strategy named '${name}' already exists in ${directory}; strategies are never overwritten, so ${advice}`);
+    const advice = suggestion
+      ? `save it under a new name such as '${suggestion}' (and set name: ${suggestion} in the YAML)`
+      : 'save it under a new name';
+    return new StrategyStoreError(
+      'exists',
+      `a different strategy named '${name}' already exists in ${directory}; strategies are never overwritten, so ${advice}`,
+    );
   }
 }
 
@@ -200,7 +234,11 @@ export async function stageStrategyFile(directory: string, name: string, yaml: s
   const tempPath = path.join(directory, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let handle;
   try {
-    handle = await fs.open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | NO_FOLLOW, 0o644);
+    handle = await fs.open(
+      tempPath,
+      fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | NO_FOLLOW,
+      0o644,
+    );
   } catch (error) {
     throw ioError(`could not create a temporary file in ${directory}`, error);
   }
@@ -266,7 +304,10 @@ function targetPathIn(directory: string, name: string): string {
   return targetPath;
 }
 
-type ExistingFile = { readonly kind: 'missing' } | { readonly kind: 'oversize'; readonly size: number } | { readonly kind: 'file'; readonly content: Buffer };
+type ExistingFile =
+  | { readonly kind: 'missing' }
+  | { readonly kind: 'oversize'; readonly size: number }
+  | { readonly kind: 'file'; readonly content: Buffer };
 
 /** Reads a file that must be a regular file reached without symlinks, unless it is larger than `limit` bytes. */
 async function readRegularFile(filePath: string, limit: number): Promise<ExistingFile> {
@@ -279,16 +320,24 @@ async function readRegularFile(filePath: string, limit: number): Promise<Existin
   }
   if (entry.isSymbolicLink()) {
     const target = await fs.readlink(filePath).catch(() => 'an unreadable target');
-    throw new StrategyStoreError('outside_dir', `${filePath} is a symbolic link (to ${target}); refusing to follow it. Remove the link or use another name`);
+    throw new StrategyStoreError(
+      'outside_dir',
+      `${filePath} is a symbolic link (to ${target}); refusing to follow it. Remove the link or use another name`,
+    );
   }
-  if (!entry.isFile()) throw new StrategyStoreError('io', `${filePath} exists but is not a regular file; remove it or use another name`);
+  if (!entry.isFile())
+    throw new StrategyStoreError('io', `${filePath} exists but is not a regular file; remove it or use another name`);
 
   let handle;
   try {
     handle = await fs.open(filePath, fsConstants.O_RDONLY | NO_FOLLOW);
   } catch (error) {
     if (errorCode(error) === 'ELOOP') {
-      throw new StrategyStoreError('outside_dir', `${filePath} became a symbolic link while being read; refusing to follow it`, { cause: error });
+      throw new StrategyStoreError(
+        'outside_dir',
+        `${filePath} became a symbolic link while being read; refusing to follow it`,
+        { cause: error },
+      );
     }
     if (errorCode(error) === 'ENOENT') return { kind: 'missing' };
     throw ioError(`could not open ${filePath}`, error);
@@ -342,7 +391,9 @@ function sha256Hex(text: string): string {
 }
 
 function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
+    ? error.code
+    : undefined;
 }
 
 function ioError(what: string, cause: unknown): StrategyStoreError {

@@ -27,7 +27,7 @@ const phaseColors: Record<ActiveCycle['phase'], string> = {
 export function SessionCard({ cycle, now, width, color }: SessionCardProps) {
   const inner = Math.max(10, width - 4);
   const operation = cycle.operation;
-  const rows = [
+  const rows: React.ReactNode[] = [
     h(
       Text,
       { key: 'title', wrap: 'truncate-end' },

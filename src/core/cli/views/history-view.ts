@@ -26,8 +26,11 @@ export type OutcomeFilterChoice = (typeof outcomeFilterChoices)[number];
 export function expandOutcomeFilter(choices: readonly OutcomeFilterChoice[]): SessionOutcome[] {
   const outcomes = new Set<SessionOutcome>();
   for (const choice of choices) {
-    if (choice === 'failed') for (const o of sessionOutcomes) if (o.startsWith('failed_')) outcomes.add(o);
-    else outcomes.add(choice);
+    if (choice === 'failed') {
+      for (const outcome of sessionOutcomes) if (outcome.startsWith('failed_')) outcomes.add(outcome);
+    } else {
+      outcomes.add(choice);
+    }
   }
   return sessionOutcomes.filter((o) => outcomes.has(o));
 }

@@ -1,0 +1,145 @@
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Flags } from '@oclif/core';
+import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { paint } from '../core/cli/format.ts';
+import { ConfigError, loadConfig, type AgentConfig } from '../core/config/load.ts';
+import { describeTarget, openStore, storeTarget } from '../core/db/connect.ts';
+import { migrationStatus } from '../core/db/migrate.ts';
+import { createKtrdrClient } from '../core/engine/runtime.ts';
+import { StrategyStore } from '../core/strategy/store.ts';
+import { noopTracer } from '../core/telemetry/tracing.ts';
+
+interface Check {
+  name: string;
+  ok: boolean;
+  detail: string;
+  fix?: string;
+  optional?: boolean;
+}
+
+async function probe(url: string, timeoutMs: number): Promise<string | null> {
+  try {
+    await fetch(url, { signal: AbortSignal.timeout(timeoutMs), method: 'GET' });
+    return null;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}
+
+export default class Doctor extends AgentCommand {
+  static override summary = 'Check the installation: configuration, database, KTRDR, strategies directory, API key, telemetry endpoints.';
+  static override description = `A checklist with the fix for each failure. Exits 1 when something is broken (2 when the configuration is invalid).\n\n${exitCodesHelp}`;
+  static override enableJsonFlag = true;
+  static override flags = {
+    online: Flags.boolean({ description: 'Also make a real authenticated call to the Anthropic API (costs nothing: lists models).' }),
+  };
+  static override examples = ['<%= config.bin %> doctor', '<%= config.bin %> doctor --online --json'];
+
+  async run() {
+    const { flags } = await this.parse(Doctor);
+    const checks: Check[] = [];
+    let config: AgentConfig;
+    try {
+      config = loadConfig(flags['env-file'] ? { envFile: flags['env-file'] } : {});
+      checks.push({ name: 'configuration', ok: true, detail: config.envFiles.length ? `valid (env files: ${config.envFiles.join(', ')})` : 'valid' });
+    } catch (error) {
+      if (error instanceof ConfigError) {
+        checks.push({ name: 'configuration', ok: false, detail: error.message.split('\n').slice(0, -1).join('; '), fix: 'fix the listed variables; `ktrdr-agent config` shows the effective settings' });
+        return this.report(checks, 2);
+      }
+      throw error;
+    }
+    const s = config.settings;
+    const target = storeTarget(config);
+    try {
+      const store = await openStore(target, { lockWaitMs: s.AGENT_LOCK_WAIT_SECONDS * 1000 });
+      const status = await migrationStatus(store.db);
+      await store.close();
+      checks.push({ name: 'database', ok: status.pending.length === 0, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied, ${status.pending.length} pending`, fix: 'run `ktrdr-agent db migrate`' });
+    } catch (error) {
+      checks.push({ name: 'database', ok: false, detail: (error as Error).message, fix: 'check DATABASE_URL (or the data dir for PGlite)' });
+    }
+    const ktrdr = createKtrdrClient(config, noopTracer);
+    let ktrdrUp = false;
+    try {
+      await ktrdr.health();
+      ktrdrUp = true;
+      const workers = await ktrdr.listWorkers().catch(() => null);
+      checks.push({ name: 'KTRDR', ok: true, detail: `${s.KTRDR_API_URL} healthy${workers ? `; ${workers.length} worker(s)` : ''}` });
+    } catch (error) {
+      checks.push({ name: 'KTRDR', ok: false, detail: `${s.KTRDR_API_URL}: ${(error as Error).message}`, fix: 'start KTRDR or set KTRDR_API_URL (try `ktrdr-agent sim serve` for the simulator)' });
+    }
+    const probeName = `ktrdr_agent_doctor_probe`;
+    try {
+      if (!s.KTRDR_STRATEGIES_DIR) mkdirSync(config.strategiesDir, { recursive: true });
+      const store = new StrategyStore(config.strategiesDir);
+      const saved = await store.save(probeName, {
+        name: probeName,
+        version: '3.0',
+        description: 'ktrdr-agent doctor probe (deleted right away)',
+        training_data: { symbols: { mode: 'single', symbol: 'EURUSD' }, timeframes: { mode: 'single', timeframe: '1h' }, history_required: 100 },
+        indicators: { rsi_14: { type: 'rsi', period: 14 } },
+        fuzzy_sets: { rsi_zones: { indicator: 'rsi_14', oversold: [0, 25, 40], overbought: [60, 75, 100] } },
+        nn_inputs: [{ fuzzy_set: 'rsi_zones', timeframes: 'all' }],
+        model: { type: 'mlp', architecture: { hidden_layers: [8] } },
+        decisions: { output_format: 'classification' },
+        training: { epochs: 1 },
+      }, { allowOverwriteSame: true });
+      let detail = `${config.strategiesDir} writable`;
+      let ok = true;
+      if (ktrdrUp) {
+        const validation = await ktrdr.validateStrategy(probeName).catch((error: unknown) => error as Error);
+        if (validation instanceof Error) {
+          ok = false;
+          detail += `; KTRDR cannot see the probe strategy (${validation.message}): it reads another directory`;
+        } else detail += '; KTRDR reads the same directory';
+      }
+      rmSync(saved.path, { force: true });
+      checks.push({ name: 'strategies directory', ok, detail, fix: "set KTRDR_STRATEGIES_DIR to KTRDR's strategies folder" });
+    } catch (error) {
+      rmSync(join(config.strategiesDir, `${probeName}.yaml`), { force: true });
+      checks.push({ name: 'strategies directory', ok: false, detail: (error as Error).message, fix: "create it, or set KTRDR_STRATEGIES_DIR to KTRDR's strategies folder" });
+    }
+    if (s.AGENT_DESIGNER === 'claude') {
+      if (!s.ANTHROPIC_API_KEY) {
+        checks.push({ name: 'Anthropic API key', ok: false, detail: 'ANTHROPIC_API_KEY is not set', fix: 'set ANTHROPIC_API_KEY, or AGENT_DESIGNER=baseline' });
+      } else if (flags.online) {
+        try {
+          const { createAnthropicClient } = await import('../core/agent/anthropic-client.ts');
+          const client = createAnthropicClient({ apiKey: s.ANTHROPIC_API_KEY, ...(s.ANTHROPIC_BASE_URL ? { baseURL: s.ANTHROPIC_BASE_URL } : {}), maxRetries: 1, timeoutMs: 10_000 });
+          await client.models.retrieve(s.AGENT_MODEL);
+          checks.push({ name: 'Anthropic API key', ok: true, detail: `authenticated; model ${s.AGENT_MODEL} available` });
+        } catch (error) {
+          checks.push({ name: 'Anthropic API key', ok: false, detail: (error as Error).message.slice(0, 200), fix: 'check the key and AGENT_MODEL' });
+        }
+      } else {
+        checks.push({ name: 'Anthropic API key', ok: true, detail: 'set (use --online to make an authenticated call)' });
+      }
+    } else {
+      checks.push({ name: 'Anthropic API key', ok: true, detail: 'not needed: baseline designer', optional: true });
+    }
+    for (const [name, url] of [['Pushgateway', s.PUSHGATEWAY_URL], ['OTLP endpoint', s.OTEL_EXPORTER_OTLP_ENDPOINT]] as const) {
+      if (!url) {
+        checks.push({ name, ok: true, detail: 'not configured', optional: true });
+        continue;
+      }
+      const problem = await probe(url, 3000);
+      checks.push({ name, ok: problem === null, detail: problem === null ? `${url} reachable` : `${url}: ${problem}`, fix: 'start it, or unset the variable' });
+    }
+    return this.report(checks, checks.some((c) => !c.ok) ? 1 : 0);
+  }
+
+  private report(checks: Check[], exitCode: number) {
+    if (!this.jsonEnabled()) {
+      for (const check of checks) {
+        const mark = check.ok ? paint('✓', 'green') : paint('✗', 'red');
+        this.log(`${mark} ${check.name}: ${check.detail}`);
+        if (!check.ok && check.fix) this.log(`    fix: ${check.fix}`);
+      }
+      this.log(exitCode === 0 ? '\nEverything looks right.' : '\nSomething needs fixing (see above).');
+    }
+    process.exitCode = exitCode;
+    return { ok: exitCode === 0, checks };
+  }
+}

@@ -1,0 +1,85 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Flags } from '@oclif/core';
+import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { defaultConfigDir } from '../core/config/schema.ts';
+
+export default class Schedule extends AgentCommand {
+  static override summary = 'Print (or install) a crontab line or systemd units that run `tick` every 5 minutes.';
+  static override description = `Uses the absolute paths of this installation and the env file (cron and systemd give an almost empty environment).\n\n${exitCodesHelp}`;
+  static override flags = {
+    cron: Flags.boolean({ description: 'A crontab line.', exactlyOne: ['cron', 'systemd'] }),
+    systemd: Flags.boolean({ description: 'A systemd service and timer (user units).', exactlyOne: ['cron', 'systemd'] }),
+    install: Flags.boolean({ description: 'Install it: append to the crontab, or write the user units and enable the timer.' }),
+  };
+  static override examples = ['<%= config.bin %> schedule --cron', '<%= config.bin %> schedule --systemd --install'];
+
+  async run(): Promise<void> {
+    const { flags } = await this.parse(Schedule);
+    const node = process.execPath;
+    const bin = resolve(this.config.root, 'bin', 'run.js');
+    const envFile = flags['env-file'] ? resolve(flags['env-file']) : (process.env.KTRDR_AGENT_ENV_FILE ?? join(defaultConfigDir(process.env), 'agent.env'));
+    const command = `${node} ${bin} tick --env-file ${envFile}`;
+    if (flags.cron) {
+      const line = `*/5 * * * * ${command} 2>> ${join(homedir(), '.local/state/ktrdr-agent-tick.log')}`;
+      if (!flags.install) {
+        this.log(line);
+        return;
+      }
+      let current = '';
+      try {
+        current = execFileSync('crontab', ['-l'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+      } catch {
+        current = '';
+      }
+      if (current.includes(`${bin} tick`)) {
+        this.log('A ktrdr-agent tick line is already in the crontab; nothing changed.');
+        return;
+      }
+      mkdirSync(join(homedir(), '.local/state'), { recursive: true });
+      execFileSync('crontab', ['-'], { input: `${current}${current.endsWith('\n') || current === '' ? '' : '\n'}${line}\n` });
+      this.log(`Installed in the crontab:\n${line}`);
+      return;
+    }
+    const service = `[Unit]
+Description=ktrdr-agent trigger pass
+Wants=network-online.target
+After=network-online.target
+
+[Service]
+Type=oneshot
+EnvironmentFile=-${envFile}
+ExecStart=${command}
+TimeoutStartSec=15min
+`;
+    const timer = `[Unit]
+Description=Run the ktrdr-agent trigger pass every 5 minutes
+
+[Timer]
+OnBootSec=2min
+OnUnitActiveSec=5min
+Persistent=true
+
+[Install]
+WantedBy=timers.target
+`;
+    if (!flags.install) {
+      this.log(`# ~/.config/systemd/user/ktrdr-agent-tick.service\n${service}\n# ~/.config/systemd/user/ktrdr-agent-tick.timer\n${timer}`);
+      return;
+    }
+    const dir = join(homedir(), '.config/systemd/user');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'ktrdr-agent-tick.service'), service);
+    writeFileSync(join(dir, 'ktrdr-agent-tick.timer'), timer);
+    try {
+      execFileSync('systemctl', ['--user', 'daemon-reload'], { stdio: 'ignore' });
+      execFileSync('systemctl', ['--user', 'enable', '--now', 'ktrdr-agent-tick.timer'], { stdio: 'ignore' });
+    } catch (error) {
+      throw new AgentError(`Units written to ${dir}, but enabling the timer failed (${(error as Error).message}). Run: systemctl --user enable --now ktrdr-agent-tick.timer`, ExitCode.Error, 'systemd');
+    }
+    this.log(`Installed and enabled ktrdr-agent-tick.timer (units in ${dir}).`);
+  }
+}

@@ -1,0 +1,64 @@
+import { readFileSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { Args, Flags } from '@oclif/core';
+import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
+import { noopTracer } from '../../core/telemetry/tracing.ts';
+import { createKtrdrClient } from '../../core/engine/runtime.ts';
+import {
+  builtinIndicatorRegistry,
+  formatFindings,
+  mergeKtrdrIndicators,
+  parseStrategyYaml,
+  validateStrategy,
+  type IndicatorRegistry,
+  type StrategyFinding,
+} from '../../core/strategy/index.ts';
+
+interface FileReport {
+  file: string;
+  valid: boolean;
+  findings: readonly StrategyFinding[];
+}
+
+export default class StrategyValidate extends AgentCommand {
+  static override summary = 'Validate KTRDR v3 strategy files with the checks KTRDR makes at training start, and the ones it only makes hours later.';
+  static override description = `One line per problem (error or warning, by path). Exit 0 when every file is valid, 1 otherwise. --online also asks a running KTRDR (KTRDR_API_URL) for its indicator registry.\n\n${exitCodesHelp}`;
+  static override enableJsonFlag = true;
+  static override strict = false;
+  static override args = { files: Args.string({ description: 'Strategy YAML files', required: true }) };
+  static override flags = {
+    online: Flags.boolean({ description: "Also use KTRDR's indicator registry from the running backend." }),
+  };
+  static override examples = ['<%= config.bin %> strategy validate strategies/*.yaml', '<%= config.bin %> strategy validate my.yaml --online --json'];
+
+  async run() {
+    const { argv, flags } = await this.parse(StrategyValidate);
+    const files = argv as string[];
+    let registry: IndicatorRegistry = builtinIndicatorRegistry;
+    if (flags.online) {
+      const config = this.loadAgentConfig(flags['env-file']);
+      const ktrdr = createKtrdrClient(config, noopTracer);
+      registry = mergeKtrdrIndicators(builtinIndicatorRegistry, { data: await ktrdr.listIndicators() });
+    }
+    const reports: FileReport[] = files.map((file) => {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (error) {
+        return { file, valid: false, findings: [{ severity: 'error', path: '(file)', message: (error as Error).message }] };
+      }
+      const parsed = parseStrategyYaml(text);
+      if (!parsed.ok) return { file, valid: false, findings: [{ severity: 'error', path: '(yaml)', message: parsed.error }] };
+      const result = validateStrategy(parsed.value, { registry, expectedName: basename(file, extname(file)), nameMismatch: 'warning' });
+      return { file, valid: result.valid, findings: result.findings };
+    });
+    if (!this.jsonEnabled()) {
+      for (const report of reports) {
+        this.log(`${report.valid ? 'valid  ' : 'INVALID'} ${report.file}`);
+        if (report.findings.length > 0) this.log(formatFindings(report.findings).replace(/^/gm, '  '));
+      }
+    }
+    if (reports.some((r) => !r.valid)) process.exitCode = 1;
+    return { valid: reports.every((r) => r.valid), files: reports };
+  }
+}
