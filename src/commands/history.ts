@@ -8,12 +8,12 @@ import { viewSettings, withStore } from '../core/cli/views/with-store.ts';
 
 export default class History extends AgentCommand {
   static override summary = 'Show research sessions, newest first: results, gate reasons, assessment and cost.';
-  static override description = `Active sessions come first, then finished ones by completion time. --outcome keeps finished sessions with that outcome (repeat it for several; \`failed\` means every failed_* outcome). --since keeps sessions finished at or after a day (2026-01-15, UTC), an ISO time, or a span back from now (30m, 12h, 7d, 2w). Page with --cursor and the nextCursor value of the previous page.\n\n${exitCodesHelp}`;
+  static override description = `Active sessions come first, then finished ones by completion time. --outcome keeps finished sessions with that outcome (repeat it for several; \`failed\` means every failed_* outcome). --since keeps sessions finished at or after a day (2026-01-15, UTC), an ISO time, a span back from now (30m, 12h, 7d, 2w), today or yesterday. Page with --cursor and the nextCursor value of the previous page.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override flags = {
     limit: Flags.integer({ char: 'n', description: 'Sessions per page.', default: 10, min: 1, max: 1000 }),
     outcome: Flags.string({ description: 'Only finished sessions with this outcome.', options: [...outcomeFilterChoices], multiple: true }),
-    since: Flags.string({ description: 'Only sessions finished since: 2026-01-15, 2026-01-15T14:00:00Z, 30m, 12h, 7d, 2w.' }),
+    since: Flags.string({ description: 'Only sessions finished since: 2026-01-15, 2026-01-15T14:00:00Z, 30m, 12h, 7d, 2w, today, yesterday.' }),
     cursor: Flags.string({ description: 'Continue after the page that printed this nextCursor.' }),
   };
   static override examples = [
@@ -39,7 +39,10 @@ export default class History extends AgentCommand {
         stallAfterSeconds: viewSettings(config).stallAfterSeconds,
       }),
     );
-    if (!this.jsonEnabled()) this.log(renderHistoryText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) {
+      const filterFlags = [...(flags.outcome ?? []).map((o) => `--outcome ${o}`), ...(since ? [`--since ${since.toISOString()}`] : [])].join(' ');
+      this.log(renderHistoryText(view, { color: useColor(), filterFlags }));
+    }
     return view;
   }
 }

@@ -1,7 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
-import { redactSecrets } from '../core/cli/redact.ts';
-import { runTick, type TickLogger } from '../core/engine/runtime.ts';
+import { executeTick } from '../core/engine/tick-command.ts';
 
 export default class Tick extends AgentCommand {
   static override summary = 'Run one trigger pass (for cron or a systemd timer, every 5 minutes).';
@@ -13,30 +12,6 @@ export default class Tick extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tick);
-    const config = this.loadAgentConfig(flags['env-file']);
-    const log: TickLogger = (level, event, fields = {}) => {
-      process.stderr.write(`${redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }))}\n`);
-    };
-    const outcome = await runTick({
-      config,
-      log,
-      lockWaitMs: Math.min(config.settings.AGENT_LOCK_WAIT_SECONDS, 5) * 1000,
-      ...(flags.verbose ? { explain: (line: string) => this.log(line) } : {}),
-    });
-    if (outcome.kind === 'locked') {
-      log('info', 'tick_skipped', { reason: outcome.message });
-      return;
-    }
-    const { summary } = outcome;
-    log('info', 'tick_finished', {
-      tick: outcome.tickId,
-      status: summary.status,
-      durationMs: outcome.durationMs,
-      decisions: summary.decisions.length,
-      invoked: summary.decisions.filter((d) => d.invoked).length,
-      sessionsCreated: summary.sessionsCreated,
-      ktrdrUnreachable: summary.ktrdrUnreachable,
-      budgetRemainingUsd: Number(summary.budget.remainingUsd.toFixed(4)),
-    });
+    await executeTick({ ...(flags['env-file'] ? { envFile: flags['env-file'] } : {}), verbose: flags.verbose, out: (line) => this.log(line) });
   }
 }

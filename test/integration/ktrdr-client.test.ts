@@ -219,10 +219,10 @@ describe('KtrdrClient against the simulator', () => {
     await withSimulator(
       { faults: { dropRate: 1 } },
       {},
-      async ({ sim, client, attempts }) => {
-        const observed = client.listSymbols();
+      async ({ sim, client, attempts, hooks }) => {
         // The first attempt is dropped; let the retry through.
-        assert.ok((await observed).length > 0);
+        hooks.afterAttempt = () => (sim.faults.dropRate = 0);
+        assert.ok((await client.listSymbols()).length > 0);
         assert.equal(attempts.length, 2);
         assert.equal(attempts[0]?.error?.kind, 'transport');
         assert.equal(attempts[0]?.status, null);
@@ -237,9 +237,9 @@ describe('KtrdrClient against the simulator', () => {
     await withSimulator(
       { faults: { dropRate: 1 } },
       {},
-      async ({ sim, client, attempts }) => {
-        const pending = client.startTraining({ strategyName: 'rsi_adx' });
-        const started = await pending;
+      async ({ sim, client, hooks }) => {
+        hooks.afterAttempt = () => (sim.faults.dropRate = 0);
+        const started = await client.startTraining({ strategyName: 'rsi_adx' });
         assert.equal(started.recovered, true);
         assert.equal(started.response, null);
         assert.equal(sim.state.operations.size, 1);
@@ -258,9 +258,9 @@ describe('KtrdrClient against the simulator', () => {
     await withSimulator(
       { faults: { errorRate: 1 } },
       {},
-      async ({ sim, client, attempts }) => {
-        const pending = client.startTraining({ strategyName: 'rsi_adx', taskId: 'op_training_20250101_000000_0badc0de' });
-        const started = await pending;
+      async ({ sim, client, hooks }) => {
+        hooks.afterAttempt = () => (sim.faults.errorRate = 0);
+        const started = await client.startTraining({ strategyName: 'rsi_adx', taskId: 'op_training_20250101_000000_0badc0de' });
         assert.equal(started.recovered, false);
         assert.equal(started.operationId, 'op_training_20250101_000000_0badc0de');
         assert.equal(sim.state.operations.size, 1);
@@ -273,17 +273,16 @@ describe('KtrdrClient against the simulator', () => {
   });
 
   test('never starts a backtest twice when the answer to the start is lost', async () => {
-    await withSimulator({}, {}, async ({ sim, client, advance, attempts }) => {
+    await withSimulator({}, {}, async ({ sim, client, advance, hooks }) => {
       const training = await client.startTraining({ strategyName: 'rsi_adx' });
       advance(24 * HOUR);
       const modelPath = flattenTrainingOperation(await client.getOperation(training.operationId)).modelPath;
       assert.ok(modelPath);
       // An earlier backtest of the same strategy on other dates must not be mistaken for this one.
       await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2023-01-01', endDate: '2023-06-30' });
-      const before = attempts.length;
       sim.faults.dropRate = 1;
-      const pending = client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31' });
-      const started = await pending;
+      hooks.afterAttempt = () => (sim.faults.dropRate = 0);
+      const started = await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31' });
       assert.equal(started.recovered, true);
       const backtests = [...sim.state.operations.values()].filter((operation) => operation.type === 'backtesting');
       assert.equal(backtests.length, 2);
@@ -295,15 +294,14 @@ describe('KtrdrClient against the simulator', () => {
   });
 
   test('starts a backtest again when the failed attempt left no operation behind', async () => {
-    await withSimulator({}, {}, async ({ sim, client, advance, attempts }) => {
+    await withSimulator({}, {}, async ({ sim, client, advance, hooks }) => {
       const training = await client.startTraining({ strategyName: 'rsi_adx' });
       advance(24 * HOUR);
       const modelPath = flattenTrainingOperation(await client.getOperation(training.operationId)).modelPath;
       assert.ok(modelPath);
-      const before = attempts.length;
       sim.faults.errorRate = 1;
-      const pending = client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31' });
-      const started = await pending;
+      hooks.afterAttempt = () => (sim.faults.errorRate = 0);
+      const started = await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31' });
       assert.equal(started.recovered, false);
       assert.equal([...sim.state.operations.values()].filter((operation) => operation.type === 'backtesting').length, 1);
       assert.equal(sim.state.requests.filter((request) => request.path === '/backtests/start').length, 2);
@@ -312,13 +310,12 @@ describe('KtrdrClient against the simulator', () => {
   });
 
   test('reports a cancel whose answer was lost as done when the retry finds the operation cancelled', async () => {
-    await withSimulator({}, {}, async ({ sim, client, advance, attempts }) => {
+    await withSimulator({}, {}, async ({ sim, client, advance, hooks }) => {
       const started = await client.startTraining({ strategyName: 'rsi_adx' });
       advance(2_000);
-      const before = attempts.length;
       sim.faults.dropRate = 1;
-      const pending = client.cancelOperation(started.operationId, { reason: 'stop' });
-      const cancelled = await pending;
+      hooks.afterAttempt = () => (sim.faults.dropRate = 0);
+      const cancelled = await client.cancelOperation(started.operationId, { reason: 'stop' });
       assert.equal(cancelled.status, 'cancelled');
       assert.equal(cancelled.operation_id, started.operationId);
       assert.equal((await client.getOperation(started.operationId)).status, 'cancelled');
@@ -339,7 +336,7 @@ describe('KtrdrClient against the simulator', () => {
 describe('KtrdrClient error shapes', () => {
   const cases: { name: string; status: number; body: unknown; code: string; message: RegExp; retryable: boolean }[] = [
     {
-      name: 'global handler envelope',
+      name: 'the global handler envelope',
       status: 404,
       body: { success: false, error: { code: 'DATA-NotFound', message: 'No data available for X (1h)', details: { symbol: 'X' } } },
       code: 'DATA-NotFound',
@@ -347,7 +344,7 @@ describe('KtrdrClient error shapes', () => {
       retryable: false,
     },
     {
-      name: '422 VALIDATION_ERROR with its field list',
+      name: 'the 422 VALIDATION_ERROR with its field list',
       status: 422,
       body: {
         success: false,
@@ -357,9 +354,9 @@ describe('KtrdrClient error shapes', () => {
       message: /Request validation failed: body -> strategy_name: Field required/,
       retryable: false,
     },
-    { name: 'FastAPI string detail', status: 404, body: { detail: 'Operation not found: op_x' }, code: 'NOT_FOUND', message: /Operation not found: op_x/, retryable: false },
+    { name: 'the FastAPI string detail', status: 404, body: { detail: 'Operation not found: op_x' }, code: 'NOT_FOUND', message: /Operation not found: op_x/, retryable: false },
     {
-      name: 'ConfigurationError detail object',
+      name: 'the ConfigurationError detail object',
       status: 400,
       body: {
         detail: {
@@ -375,19 +372,19 @@ describe('KtrdrClient error shapes', () => {
       retryable: false,
     },
     {
-      name: 'WorkerUnavailableError detail object',
+      name: 'the WorkerUnavailableError detail object',
       status: 503,
       body: { detail: { error: 'No training workers available', worker_type: 'training', registered_workers: 0, backend_uptime_seconds: 12, hint: 'Start a worker' } },
       code: 'WORKER_UNAVAILABLE',
       message: /No training workers available \(worker type training, 0 registered\)\. Start a worker/,
       retryable: true,
     },
-    { name: 'plain JSON with a reason', status: 409, body: { triggered: false, reason: 'budget_exhausted' }, code: 'budget_exhausted', message: /budget_exhausted/, retryable: false },
+    { name: 'the plain JSON with a reason', status: 409, body: { triggered: false, reason: 'budget_exhausted' }, code: 'budget_exhausted', message: /budget_exhausted/, retryable: false },
     { name: 'a body that is not JSON', status: 502, body: '<html>Bad Gateway</html>', code: 'BAD_GATEWAY', message: /<html>Bad Gateway<\/html>/, retryable: true },
   ];
 
   for (const shape of cases) {
-    test(`reads the ${shape.name}`, async () => {
+    test(`reads ${shape.name}`, async () => {
       const server = await rawServer((_request, _count, response) => reply(response, shape.status, shape.body));
       try {
         const client = new KtrdrClient({ baseUrl: server.url, retry: { maxAttempts: 1, backoffBaseSeconds: 0 } });
@@ -418,6 +415,7 @@ describe('KtrdrClient error shapes', () => {
       const operation = await rejection(client.getOperation('op_x'));
       assert.equal(operation.kind, 'invalid_response');
       assert.match(operation.message, /data\.progress\.percentage/);
+      assert.equal((operation.details as { field: string }).field, 'data.progress.percentage');
       assert.equal(server.requests.length, 2);
     } finally {
       await server.close();
@@ -484,7 +482,7 @@ describe('KtrdrClient retries', () => {
     });
     try {
       const attempts: KtrdrRequestInfo[] = [];
-      const client = new KtrdrClient({ baseUrl: server.url, timeoutMs: 100, retry: fastRetry, onRequest: (info) => attempts.push(info) });
+      const client = new KtrdrClient({ baseUrl: server.url, timeoutMs: 250, retry: fastRetry, onRequest: (info) => attempts.push(info) });
       assert.equal((await client.health()).status, 'ok');
       assert.equal(attempts[0]?.error?.kind, 'timeout');
       assert.equal(attempts[0]?.error?.code, 'TIMEOUT');
@@ -500,7 +498,7 @@ describe('KtrdrClient retries', () => {
       reply(response, 500, { success: false, error: { code: 'OPERATIONS-RetryError', message: 'boom', details: {} } });
     });
     try {
-      const client = new KtrdrClient({ baseUrl: server.url, timeoutMs: 100, retry: fastRetry });
+      const client = new KtrdrClient({ baseUrl: server.url, timeoutMs: 250, retry: fastRetry });
       assert.equal((await rejection(client.resumeOperation('op_x'))).kind, 'timeout');
       assert.equal((await rejection(client.retryOperation('op_x'))).status, 500);
       assert.equal(server.requests.length, 2);

@@ -158,7 +158,6 @@ function sessionRow(shape: SessionShape, rand: () => number, now: Date): Inserta
   const symbol = symbols[shape.index % symbols.length]!;
   const timeframe = timeframes[shape.index % timeframes.length]!;
   const created = shape.createdAt;
-  const at = (minutes: number) => new Date(created.getTime() + minutes * MINUTE);
 
   const history: { phase: string; at: string }[] = [{ phase: 'designing', at: created.toISOString() }];
   const end = shape.completedAt ?? now;
@@ -273,7 +272,6 @@ function sessionRow(shape: SessionShape, rand: () => number, now: Date): Inserta
     row.lease_expires_at = new Date(now.getTime() + 10 * MINUTE);
     row.invocation_attempts = 1;
   }
-  void at;
   return row;
 }
 
@@ -286,7 +284,7 @@ async function insertSessions(db: Kysely<Database>, rows: Insertable<AgentSessio
   return ids;
 }
 
-const tools = [
+const toolNames = [
   'get_recent_strategies',
   'get_available_indicators',
   'save_strategy_config',
@@ -299,8 +297,10 @@ const tools = [
 
 async function insertActions(db: Kysely<Database>, ids: number[], perSession: number, now: Date): Promise<number> {
   if (perSession <= 0 || ids.length === 0) return 0;
+  // Ids from one seeding are one contiguous serial range, so each statement covers an id range.
   const sorted = [...ids].sort((a, b) => a - b);
   const sessionsPerStatement = Math.max(1, Math.floor(50_000 / perSession));
+  const tools = sql.join(toolNames.map((tool) => sql.lit(tool)));
   for (let i = 0; i < sorted.length; i += sessionsPerStatement) {
     const chunk = sorted.slice(i, i + sessionsPerStatement);
     await sql`
@@ -308,8 +308,8 @@ async function insertActions(db: Kysely<Database>, ids: number[], perSession: nu
       SELECT s.id,
         s.created_at + (COALESCE(s.completed_at, ${now}::timestamptz) - s.created_at) * g / (${perSession}::int + 1),
         (ARRAY['designing', 'training', 'backtesting', 'assessing'])[1 + (g - 1) * 4 / ${perSession}::int],
-        (${sql.val(tools)}::text[])[1 + (g - 1) % ${tools.length}::int],
-        CASE (g - 1) % ${tools.length}::int
+        (ARRAY[${tools}])[1 + (g - 1) % ${toolNames.length}::int],
+        CASE (g - 1) % ${toolNames.length}::int
           WHEN 0 THEN jsonb_build_object('n', 5)
           WHEN 2 THEN jsonb_build_object('name', s.strategy_name, 'config', jsonb_build_object('version', '3.0'))
           WHEN 3 THEN jsonb_build_object('strategy', s.strategy_name, 'symbols', jsonb_build_array('EURUSD'))
@@ -323,13 +323,15 @@ async function insertActions(db: Kysely<Database>, ids: number[], perSession: nu
         800 + (s.id + g) % 400,
         100 + (s.id * 3 + g) % 300
       FROM agent_sessions s CROSS JOIN generate_series(1, ${perSession}::int) AS g
-      WHERE s.id = ANY(${sql.val(chunk)}::int[])`.execute(db);
+      WHERE s.id BETWEEN ${chunk[0]!}::int AND ${chunk.at(-1)!}::int`.execute(db);
   }
   return sorted.length * perSession;
 }
 
 async function insertMetrics(db: Kysely<Database>, ids: number[]): Promise<void> {
   if (ids.length === 0) return;
+  const lo = ids.reduce((a, b) => Math.min(a, b));
+  const hi = ids.reduce((a, b) => Math.max(a, b));
   await sql`
     INSERT INTO agent_metrics (session_id, cycle_started_at, cycle_completed_at, cycle_duration_seconds,
       training_accuracy, training_final_loss, training_loss_reduction, training_epochs_completed, training_early_stopped,
@@ -347,7 +349,7 @@ async function insertMetrics(db: Kysely<Database>, ids: number[]): Promise<void>
       outcome,
       CASE outcome WHEN 'failed_training_gate' THEN 'training' WHEN 'failed_backtest_gate' THEN 'backtest' END,
       CASE outcome WHEN 'failed_training_gate' THEN training_gate->>'reason' WHEN 'failed_backtest_gate' THEN backtest_gate->>'reason' END
-    FROM agent_sessions WHERE id = ANY(${sql.val(ids)}::int[]) AND outcome IS NOT NULL
+    FROM agent_sessions WHERE id BETWEEN ${lo}::int AND ${hi}::int AND outcome IS NOT NULL
     ON CONFLICT (session_id) DO NOTHING`.execute(db);
 }
 
@@ -380,7 +382,7 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
   const step = queue.length > 1 ? (windowEnd - windowStart) / (queue.length - 1) : 0;
   const shapes: SessionShape[] = queue.map((outcome, i) => {
     const createdAt = new Date(Math.round(queue.length > 1 ? windowStart + i * step : windowEnd));
-    const minutes = 20 + Math.floor(((i * 7919) % 70) + 0.5);
+    const minutes = 20 + ((i * 7919) % 70);
     return { kind: { outcome }, createdAt, completedAt: new Date(createdAt.getTime() + minutes * MINUTE), index: i };
   });
   let index = shapes.length;
@@ -400,7 +402,7 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
   });
 
   const actionCount = await insertActions(db, ids, actionsPerSession, now);
-  if (options.metrics !== false) await insertMetrics(db, Object.values(finished).flat());
+  if (options.metrics !== false) await insertMetrics(db, ids);
 
   // One budget row per day of the window, with the spend of the sessions started that day.
   const dailyLimit = options.dailyLimitUsd ?? 5;

@@ -1,12 +1,14 @@
 import { sql, type Kysely } from 'kysely';
-import { Migrator, type MigrationResult } from 'kysely/migration';
+import type { MigrationResult, Migrator } from 'kysely/migration';
 import { latestMigration, migrations } from '../../../migrations/index.ts';
 import { AgentError } from '../cli/errors.ts';
 import type { Database } from './database-schema.ts';
 
 const migrationTable = 'kysely_migration';
 
-function migrator(db: Kysely<Database>): Migrator {
+/** Loaded only when migrations are looked at: the start-up path checks one row and goes on. */
+async function migrator(db: Kysely<Database>): Promise<Migrator> {
+  const { Migrator } = await import('kysely/migration');
   return new Migrator({
     db,
     provider: { getMigrations: async () => migrations },
@@ -21,7 +23,7 @@ export interface MigrationStatus {
 }
 
 export async function migrationStatus(db: Kysely<Database>): Promise<MigrationStatus> {
-  const infos = await migrator(db).getMigrations();
+  const infos = await (await migrator(db)).getMigrations();
   return {
     applied: infos.filter((info) => info.executedAt !== undefined).map((info) => info.name),
     pending: infos.filter((info) => info.executedAt === undefined).map((info) => info.name),
@@ -42,7 +44,7 @@ async function isUpToDate(db: Kysely<Database>): Promise<boolean> {
 
 /** Applies pending migrations under Kysely's migration lock (an advisory lock on PostgreSQL). */
 export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationResult[]> {
-  const { error, results } = await migrator(db).migrateToLatest();
+  const { error, results } = await (await migrator(db)).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
     throw new AgentError(

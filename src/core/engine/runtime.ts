@@ -6,10 +6,10 @@ import { openStore, storeTarget, DatabaseBusyError, type Store } from '../db/con
 import { finishTick, startTick } from '../db/repositories/activity.ts';
 import { tryAcquireTickLock } from '../db/tick-lock.ts';
 import { KtrdrClient } from '../ktrdr/client.ts';
-import { StrategyStore } from '../strategy/store.ts';
 import { noopTracer, type Tracer, type Tracing } from '../telemetry/tracing.ts';
 import type { Designer } from '../agent/designer.ts';
 import type { ToolContext } from '../agent/tools.ts';
+import type { StrategyStore } from '../strategy/store.ts';
 import { TriggerPass, type PassSummary } from './pass.ts';
 
 export interface TickLogger {
@@ -46,10 +46,7 @@ export function createKtrdrClient(config: AgentConfig, tracer: Tracer): KtrdrCli
 
 /** Builds the designer only when an invocation is due: the Anthropic SDK loads on that path alone. */
 function designerFactory(config: AgentConfig, store: Store, ktrdr: KtrdrClient, now: () => Date, tracer: Tracer): () => Promise<Designer> {
-  // The default strategies dir is ours to create; one that was configured is KTRDR's and must already exist.
-  if (!config.settings.KTRDR_STRATEGIES_DIR) mkdirSync(config.strategiesDir, { recursive: true });
-  const strategies = new StrategyStore(config.strategiesDir);
-  const toolContext = (sessionId: number): ToolContext => ({
+  const toolContext = (strategies: StrategyStore) => (sessionId: number): ToolContext => ({
     db: store.db,
     sessionId,
     ktrdr,
@@ -59,12 +56,16 @@ function designerFactory(config: AgentConfig, store: Store, ktrdr: KtrdrClient, 
     turn: { index: 0, tokensInput: null, tokensOutput: null },
   });
   return async () => {
+    // The default strategies dir is ours to create; one that was configured is KTRDR's and must already exist.
+    if (!config.settings.KTRDR_STRATEGIES_DIR) mkdirSync(config.strategiesDir, { recursive: true });
+    const { StrategyStore } = await import('../strategy/store.ts');
+    const contextFor = toolContext(new StrategyStore(config.strategiesDir));
     if (config.settings.AGENT_DESIGNER === 'baseline') {
       const { BaselineDesigner } = await import('../agent/baseline-designer.ts');
-      return new BaselineDesigner(toolContext);
+      return new BaselineDesigner(contextFor);
     }
     const { ClaudeDesigner } = await import('../agent/claude-designer.ts');
-    return new ClaudeDesigner({ db: store.db, config, ktrdr, now, tracer, toolContext });
+    return new ClaudeDesigner({ db: store.db, config, ktrdr, now, tracer, toolContext: contextFor });
   };
 }
 

@@ -321,14 +321,14 @@ export class KtrdrClient {
       path: `/operations/${encodeURIComponent(operationId)}`,
       body: { reason: options.reason, force: options.force ?? false },
     };
-    let firstError: KtrdrError | null = null;
+    let earlierAttemptFailed = false;
     for (let attempt = 1; ; attempt++) {
       try {
         const body = await this.#send(spec, attempt, cancelResponseSchema);
         return body.data;
       } catch (error) {
         const failure = error as KtrdrError;
-        if (firstError !== null && failure.status === 400) {
+        if (earlierAttemptFailed && failure.status === 400) {
           const operation = await this.getOperation(operationId);
           if (operation.status === 'cancelled') {
             return {
@@ -340,7 +340,7 @@ export class KtrdrClient {
           }
         }
         if (!this.#mayRetry(failure, 'idempotent', attempt)) throw failure;
-        firstError ??= failure;
+        earlierAttemptFailed = true;
         await this.#backoff(attempt);
       }
     }
@@ -361,6 +361,7 @@ export class KtrdrClient {
     return body.data;
   }
 
+  /** Resumes a failed or cancelled operation from its checkpoint; repeated only if KTRDR surely never saw it. */
   async resumeOperation(operationId: string): Promise<ResumeResult> {
     const body = await this.#call(
       { method: 'POST', route: '/operations/{id}/resume', path: `/operations/${encodeURIComponent(operationId)}/resume` },
@@ -370,7 +371,7 @@ export class KtrdrClient {
     return body.data;
   }
 
-  /** Retries a FAILED operation; KTRDR answers with the new operation. */
+  /** Retries a FAILED operation; KTRDR answers with the new operation, so it is repeated only if surely unsent. */
   async retryOperation(operationId: string): Promise<OperationInfo> {
     const body = await this.#call(
       { method: 'POST', route: '/operations/{id}/retry', path: `/operations/${encodeURIComponent(operationId)}/retry` },

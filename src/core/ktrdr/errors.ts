@@ -237,7 +237,7 @@ export function invalidResponseError(
     status,
     code: 'INVALID_RESPONSE',
     message: `KTRDR's answer to ${context.method} ${context.route} does not match the contract: ${fieldPath === '' ? '(body)' : fieldPath}: ${problem}. The backend version may differ from the one this agent was built for.`,
-    details: details ?? { field: fieldPath },
+    details: { field: fieldPath, ...(typeof details === 'object' && details !== null ? details : {}) },
     retryable: false,
     method: context.method,
     route: context.route,

@@ -87,6 +87,7 @@ export interface DesignAnalysis {
   overfit: number;
   /** An input that sees the future (ZigZag). */
   leak: boolean;
+  modelType: string;
   hiddenUnits: number;
   confidenceThreshold: number;
   /** Indicator types the registry does not know: the worker fails on them. */
@@ -441,6 +442,7 @@ export function analyzeDesign(config: unknown, symbolOverride?: string[], timefr
     quality: clamp(quality, 0, 1),
     overfit: clamp(overfit, 0, 1),
     leak,
+    modelType,
     hiddenUnits,
     confidenceThreshold,
     unknownTypes,

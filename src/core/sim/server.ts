@@ -55,7 +55,7 @@ export interface SimulatorOptions {
 
 export interface SimulatorState {
   operations: Map<string, SimOperation>;
-  /** Every API request received, in order, faults included: for tests that count attempts. */
+  /** API requests received, in order, faults included (the last 10,000): for tests that count attempts. */
   requests: { method: string; path: string }[];
 }
 
@@ -452,7 +452,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
             recall: training.recall,
             f1_score: training.f1,
           },
-      model_info: { model_type: 'mlp', hidden_units: design.hiddenUnits, output_format: design.outputFormat, classes: regression ? null : design.classes },
+      model_info: { model_type: design.modelType, hidden_units: design.hiddenUnits, output_format: design.outputFormat, classes: regression ? null : design.classes },
       data_summary: {
         symbols: operation.symbols,
         timeframes: operation.timeframes,
@@ -972,6 +972,8 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     }
     const path = url.pathname.slice(API_PREFIX.length);
     state.requests.push({ method, path });
+    // Kept for tests; bounded so that a long `sim serve` does not grow without end.
+    if (state.requests.length > 10_000) state.requests.splice(0, state.requests.length - 10_000);
     if (faults.latencyMs > 0) await delay(faults.latencyMs);
     // Both draws happen on every request so that one fault setting does not shift the other's sequence.
     const failRequest = requestRandom.chance(faults.errorRate);

@@ -4,6 +4,7 @@ import type { Database } from '../../db/database-schema.ts';
 import { effectiveDailyLimit, findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';
 import { utcDay } from '../../db/values.ts';
 import type { BudgetSetResult } from './schemas.ts';
+import { roundUsd } from './session-facts.ts';
 
 export const MAX_DAILY_LIMIT_USD = 100_000;
 
@@ -18,7 +19,7 @@ export function parseDailyLimit(text: string): number {
       'invalid_budget',
     );
   }
-  return Math.round(amount * 1e6) / 1e6;
+  return roundUsd(amount);
 }
 
 /** Persists the override (and today's row, if there is one) and reports the day against the new limit. */
@@ -37,6 +38,6 @@ export async function setDailyLimit(
     previousLimitUsd,
     date,
     usedTodayUsd,
-    remainingTodayUsd: Math.max(0, input.limitUsd - usedTodayUsd - reservedUsd),
+    remainingTodayUsd: roundUsd(Math.max(0, input.limitUsd - usedTodayUsd - reservedUsd)),
   };
 }

@@ -7,6 +7,7 @@ import { readControl } from '../../db/repositories/activity.ts';
 import { budgetHistory } from '../../db/repositories/budget.ts';
 import { toNumber, utcDay } from '../../db/values.ts';
 import type { BudgetDayEntry, BudgetView } from './schemas.ts';
+import { roundUsd } from './session-facts.ts';
 import { countActive, loadTodayBudget, startOfUtcDay } from './status-view.ts';
 
 type Db = Kysely<Database>;
@@ -76,14 +77,14 @@ export async function loadBudgetView(db: Db, options: BudgetViewOptions): Promis
     today: {
       ...today,
       successful: todaySuccessful,
-      avgCostPerInvocationUsd: today.invocations > 0 ? today.usedUsd / today.invocations : null,
+      avgCostPerInvocationUsd: today.invocations > 0 ? roundUsd(today.usedUsd / today.invocations) : null,
     },
     configuredLimitUsd: options.configuredLimitUsd,
     bufferUsd: options.bufferUsd,
     enforcement: options.enforcement,
     days,
     totals: {
-      usedUsd: days.reduce((sum, d) => sum + d.usedUsd, 0),
+      usedUsd: roundUsd(days.reduce((sum, d) => sum + d.usedUsd, 0)),
       invocations: days.reduce((sum, d) => sum + d.invocations, 0),
       cyclesCompleted: days.reduce((sum, d) => sum + d.cyclesCompleted, 0),
       successful: days.reduce((sum, d) => sum + d.successful, 0),

@@ -33,13 +33,14 @@ function entryLines(entry: HistoryEntry, now: Date, color: boolean): string[] {
   const started = new Date(entry.createdAt);
   if (entry.active) {
     lines.push(`  Started: ${formatTimestamp(started)} (${relativeTime(started, now)})`);
-    if (entry.operation) lines.push(`  ${entry.operation.kind === 'training' ? 'Training' : 'Backtest'}: ${describeOperation(entry.operation, now)}`);
   } else {
     lines.push(`  Finished: ${formatTimestamp(new Date(entry.completedAt!))} (${relativeTime(new Date(entry.completedAt!), now)})`);
     lines.push(`  Duration: ${formatDuration(entry.durationSeconds)}`);
   }
   if (entry.training) lines.push(`  Training: ${trainingLine(entry.training)}`);
   if (entry.backtest) lines.push(`  Backtest: ${backtestLine(entry.backtest)}`);
+  // The running operation comes after the figures it will add to: training figures, then `Backtest: op_… (running)`.
+  if (entry.operation) lines.push(`  ${entry.operation.kind === 'training' ? 'Training' : 'Backtest'}: ${describeOperation(entry.operation, now)}`);
   if (entry.failedGate) lines.push(`  Gate Reason: ${entry.failedGate.gate} gate, ${entry.failedGate.reason}`);
   else if (entry.outcome !== null && entry.outcome !== 'success') {
     lines.push(`  Reason: ${cycleDetail({ ...entry, outcome: entry.outcome, sharpe: entry.backtest?.sharpe ?? null, verdict: null })}`);
@@ -49,20 +50,22 @@ function entryLines(entry: HistoryEntry, now: Date, color: boolean): string[] {
   return lines;
 }
 
-export function renderHistoryText(view: HistoryView, options: TextOptions): string {
+export interface HistoryTextOptions extends TextOptions {
+  /** The filter flags as typed, repeated in the next-page hint. */
+  filterFlags?: string;
+}
+
+export function renderHistoryText(view: HistoryView, options: HistoryTextOptions): string {
   const now = new Date(view.generatedAt);
   if (view.sessions.length === 0) {
     const filtered = view.filters.outcomes !== null || view.filters.since !== null;
     return filtered ? 'No sessions match these filters.' : 'No sessions yet: the first tick starts one.';
   }
   const blocks = view.sessions.map((entry) => entryLines(entry, now, options.color).join('\n'));
-  if (view.nextCursor) blocks.push(paint(`More: ktrdr-agent history --cursor ${view.nextCursor}${filterFlags(view)}`, 'gray', options.color));
+  if (view.nextCursor) {
+    const flags = [`--limit ${view.filters.limit}`, options.filterFlags ?? '', `--cursor ${view.nextCursor}`].filter(Boolean).join(' ');
+    blocks.push(paint(`More: ktrdr-agent history ${flags}`, 'gray', options.color));
+  }
   return blocks.join('\n\n');
 }
 
-function filterFlags(view: HistoryView): string {
-  const flags = [` --limit ${view.filters.limit}`];
-  for (const outcome of view.filters.outcomes ?? []) flags.push(` --outcome ${outcome}`);
-  if (view.filters.since) flags.push(` --since ${view.filters.since}`);
-  return flags.join('');
-}

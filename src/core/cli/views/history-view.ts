@@ -205,9 +205,12 @@ export async function loadHistoryView(db: Db, options: HistoryOptions): Promise<
 const relativeSince = /^(\d+)\s*(m|min|h|d|w)$/i;
 const unitSeconds: Record<string, number> = { m: 60, min: 60, h: 3600, d: 86400, w: 604800 };
 
-/** `--since`: a day (2026-01-15, UTC midnight), an ISO time, or a span back from now (30m, 12h, 7d, 2w). */
+/** `--since`: a day (2026-01-15, UTC midnight), an ISO time, a span back from now (30m, 12h, 7d, 2w), today, yesterday. */
 export function parseSince(text: string, now: Date): Date {
   const trimmed = text.trim();
+  const midnight = Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00.000Z`);
+  if (trimmed.toLowerCase() === 'today') return new Date(midnight);
+  if (trimmed.toLowerCase() === 'yesterday') return new Date(midnight - 86_400_000);
   const relative = relativeSince.exec(trimmed);
   if (relative) {
     const seconds = Number(relative[1]) * unitSeconds[relative[2]!.toLowerCase()]!;
@@ -221,7 +224,7 @@ export function parseSince(text: string, now: Date): Date {
     if (!Number.isNaN(time.getTime())) return time;
   }
   throw new AgentError(
-    `Invalid --since '${text}': use a day (2026-01-15), an ISO time (2026-01-15T14:00:00Z) or a span back from now (30m, 12h, 7d, 2w).`,
+    `Invalid --since '${text}': use a day (2026-01-15), an ISO time (2026-01-15T14:00:00Z), a span back from now (30m, 12h, 7d, 2w), today or yesterday.`,
     ExitCode.Error,
     'invalid_since',
   );

@@ -41,6 +41,29 @@ function activeCycleLines(cycle: ActiveCycle, now: Date): string[] {
   return lines;
 }
 
+// Up to this many active sessions get a block each; more get one line each so the budget stays on screen.
+const DETAILED_ACTIVE_LIMIT = 3;
+
+function activeCycleRows(cycles: ActiveCycle[], now: Date, color: boolean): string[] {
+  const names = cycles.map((c) => truncate(c.strategyName ?? '(being designed)', 32));
+  const idWidth = Math.max(...cycles.map((c) => String(c.id).length + 1));
+  const nameWidth = Math.max(...names.map((n) => n.length));
+  return cycles.map((cycle, i) => {
+    const doing = cycle.operation
+      ? describeOperation(cycle.operation, now)
+      : cycle.invocation
+        ? `agent working (${cycle.invocation.owner})`
+        : 'waiting for the next tick';
+    return [
+      `#${cycle.id}`.padEnd(idWidth),
+      paint(cycle.phase.toUpperCase().padEnd(11), 'cyan', color),
+      formatDuration(cycle.secondsInPhase).padStart(7),
+      names[i]!.padEnd(nameWidth),
+      doing,
+    ].join('  ');
+  });
+}
+
 function activeSection(view: StatusView, now: Date, color: boolean): string[] {
   const title = view.activeTotal > 1 ? `Current Cycles (${view.activeTotal})` : 'Current Cycle';
   const lines = [heading(title, color)];
@@ -48,10 +71,14 @@ function activeSection(view: StatusView, now: Date, color: boolean): string[] {
     lines.push(view.paused ? 'No active cycle (triggering is paused).' : 'No active cycle: the next tick starts one if the budget allows.');
     return lines;
   }
-  view.active.forEach((cycle, index) => {
-    if (index > 0) lines.push('');
-    lines.push(...activeCycleLines(cycle, now));
-  });
+  if (view.active.length <= DETAILED_ACTIVE_LIMIT) {
+    view.active.forEach((cycle, index) => {
+      if (index > 0) lines.push('');
+      lines.push(...activeCycleLines(cycle, now));
+    });
+  } else {
+    lines.push(...activeCycleRows(view.active, now, color));
+  }
   if (view.activeTotal > view.active.length) {
     lines.push('', `… and ${view.activeTotal - view.active.length} more (ktrdr-agent history lists them all).`);
   }

@@ -13,6 +13,7 @@ import {
   currentInvocation,
   currentOperation,
   failedGate,
+  roundUsd,
   secondsBetween,
 } from './session-facts.ts';
 
@@ -169,8 +170,8 @@ export async function loadTodayBudget(
     limitSource: input.overrideLimitUsd === null ? 'config' : 'override',
     usedUsd,
     reservedUsd,
-    remainingUsd: Math.max(0, limitUsd - usedUsd - reservedUsd),
-    usedFraction: limitUsd > 0 ? usedUsd / limitUsd : null,
+    remainingUsd: roundUsd(Math.max(0, limitUsd - usedUsd - reservedUsd)),
+    usedFraction: limitUsd > 0 ? roundUsd(usedUsd / limitUsd) : null,
     invocations: row?.invocations ?? 0,
     cyclesStarted,
     cyclesCompleted,

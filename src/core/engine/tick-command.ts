@@ -1,0 +1,36 @@
+import { loadConfig } from '../config/load.ts';
+import { registerSecret, redactSecrets } from '../cli/redact.ts';
+import { runTick, type TickLogger } from './runtime.ts';
+
+/**
+ * `ktrdr-agent tick`, shared by the oclif command and the start-up fast path in bin/run.js (cron runs this every
+ * five minutes, so it skips loading oclif).
+ */
+export async function executeTick(options: { envFile?: string; verbose: boolean; out: (line: string) => void }): Promise<void> {
+  const config = loadConfig(options.envFile ? { envFile: options.envFile } : {});
+  if (config.settings.ANTHROPIC_API_KEY) registerSecret(config.settings.ANTHROPIC_API_KEY);
+  const log: TickLogger = (level, event, fields = {}) => {
+    process.stderr.write(`${redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }))}\n`);
+  };
+  const outcome = await runTick({
+    config,
+    log,
+    lockWaitMs: Math.min(config.settings.AGENT_LOCK_WAIT_SECONDS, 5) * 1000,
+    ...(options.verbose ? { explain: options.out } : {}),
+  });
+  if (outcome.kind === 'locked') {
+    log('info', 'tick_skipped', { reason: outcome.message });
+    return;
+  }
+  const { summary } = outcome;
+  log('info', 'tick_finished', {
+    tick: outcome.tickId,
+    status: summary.status,
+    durationMs: outcome.durationMs,
+    decisions: summary.decisions.length,
+    invoked: summary.decisions.filter((d) => d.invoked).length,
+    sessionsCreated: summary.sessionsCreated,
+    ktrdrUnreachable: summary.ktrdrUnreachable,
+    budgetRemainingUsd: Number(summary.budget.remainingUsd.toFixed(4)),
+  });
+}

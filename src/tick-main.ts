@@ -1,0 +1,29 @@
+// The start-up fast path for `ktrdr-agent tick` (see bin/run.js): same behaviour as the oclif command, without
+// loading oclif. `tick --help` still goes through oclif.
+import { parseArgs } from 'node:util';
+import { reportError } from './core/cli/report-error.ts';
+import { executeTick } from './core/engine/tick-command.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  let values: { 'env-file'?: string; verbose?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { 'env-file': { type: 'string' }, verbose: { type: 'boolean', short: 'v' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    return reportError(new Error(`${(error as Error).message}. See \`ktrdr-agent tick --help\`.`), { json: false });
+  }
+  try {
+    await executeTick({
+      ...(values['env-file'] ? { envFile: values['env-file'] } : {}),
+      verbose: values.verbose ?? false,
+      out: (line) => process.stdout.write(`${line}\n`),
+    });
+    return 0;
+  } catch (error) {
+    return reportError(error, { json: false });
+  }
+}
