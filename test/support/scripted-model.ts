@@ -1,3 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
+import pg from 'pg';
+import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
+import { runCli, type CliResult } from './cli.ts';
+import { createTestDatabase, tempDir } from './databases.ts';
+import { startFakeAnthropic } from './fake-anthropic.ts';
 import type { FakeAnthropic, RecordedRequest, ScriptReaction, ScriptedResponse, WireBlock, WireMessage } from './fake-anthropic.ts';
 import { text, thinking, toolUse } from './fake-anthropic.ts';
 
@@ -13,8 +20,10 @@ export interface ScriptedModelOptions {
   traversalName?: boolean;
   /** The first start_backtest overlaps the training window. */
   overlappingBacktest?: boolean;
-  /** Waits this long before answering the first design request (once per scripted model; for kill tests). */
+  /** Waits this long before answering the first request of a design invocation (for kill tests). */
   designDelayMs?: number;
+  /** How many first design requests get that delay (default 1). */
+  designDelayTimes?: number;
 }
 
 export const TRAINING_WINDOW = { start_date: '2018-01-01', end_date: '2022-12-31' } as const;
@@ -214,10 +223,10 @@ export function modelTurn(request: RecordedRequest, options: ScriptedModelOption
 
 /** The scripted model as a reaction the fake server calls for each request. */
 export function scriptedModel(options: ScriptedModelOptions = {}): ScriptReaction {
-  let delayPending = (options.designDelayMs ?? 0) > 0;
+  let delaysLeft = (options.designDelayMs ?? 0) > 0 ? (options.designDelayTimes ?? 1) : 0;
   return async (request, { signal }) => {
-    if (delayPending && isFirstTurnOf(request, 'save_strategy_config')) {
-      delayPending = false;
+    if (delaysLeft > 0 && isFirstTurnOf(request, 'save_strategy_config')) {
+      delaysLeft -= 1;
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, options.designDelayMs);
         signal.addEventListener('abort', () => {
@@ -234,4 +243,155 @@ export function scriptedModel(options: ScriptedModelOptions = {}): ScriptReactio
 export function playModel(fake: FakeAnthropic, options: ScriptedModelOptions = {}, turns = 300): void {
   const model = scriptedModel(options);
   fake.script(Array.from({ length: turns }, () => model));
+}
+
+/** Gate thresholds every result passes, and ones none can. */
+export const GATES_ALWAYS_PASS: Record<string, string> = {
+  GATE_TRAINING_MIN_ACCURACY: '0',
+  GATE_TRAINING_MAX_LOSS: '100',
+  GATE_TRAINING_MIN_LOSS_REDUCTION: '-1',
+  GATE_BACKTEST_MIN_WIN_RATE: '0',
+  GATE_BACKTEST_MAX_DRAWDOWN: '1',
+  GATE_BACKTEST_MIN_SHARPE: '-100',
+};
+
+/**
+ * A clock for the simulator that the test can hold still (operations stay where they are while frozen) and move on
+ * at will; time never goes backwards.
+ */
+export class SimClock {
+  private frozenAt: number | null = null;
+  private offset = 0;
+
+  readonly now = (): number => this.frozenAt ?? Date.now() + this.offset;
+
+  freeze(): void {
+    this.frozenAt = this.now();
+  }
+
+  advance(ms: number): void {
+    if (this.frozenAt !== null) this.frozenAt += ms;
+    else this.offset += ms;
+  }
+
+  run(): void {
+    if (this.frozenAt === null) return;
+    this.offset = this.frozenAt - Date.now();
+    this.frozenAt = null;
+  }
+}
+
+export interface SessionRow {
+  id: number;
+  phase: string;
+  designer: string;
+  strategy_name: string | null;
+  strategy_file_path: string | null;
+  training_operation_id: string | null;
+  backtest_operation_id: string | null;
+  outcome: string | null;
+  failure_reason: string | null;
+  invocation_attempts: number;
+  lease_expires_at: Date | null;
+  tokens_input: string;
+  tokens_output: string;
+  tokens_cache_read: string;
+  tokens_cache_write: string;
+  cost_usd: string;
+  phase_history: { phase: string; at: string }[];
+  assessment: Record<string, unknown> | null;
+}
+
+/** Everything one engine end-to-end test runs against: its own database, simulator, fake Anthropic and a CLI env. */
+export interface EngineRig {
+  env: Record<string, string>;
+  apiKey: string;
+  strategiesDir: string;
+  sim: Simulator;
+  clock: SimClock;
+  fake: FakeAnthropic;
+  pool: pg.Pool;
+  /** Every CLI result so far, for secret checks. */
+  outputs: CliResult[];
+  tick(extraEnv?: Record<string, string>): Promise<CliResult>;
+  /** Ticks (~200 ms apart, the simulator clock moving `advanceMs` each time) until `done` holds; fails after maxTicks. */
+  tickUntil(done: () => Promise<boolean>, options?: { maxTicks?: number; advanceMs?: number; env?: Record<string, string> }): Promise<number>;
+  sessions(): Promise<SessionRow[]>;
+  session(id: number): Promise<SessionRow>;
+  close(): Promise<void>;
+}
+
+export async function startEngineRig(options: {
+  designer: 'claude' | 'baseline';
+  model?: ScriptedModelOptions;
+  env?: Record<string, string>;
+  frozenClock?: boolean;
+}): Promise<EngineRig> {
+  const database = await createTestDatabase('ktrdr_agent_engine');
+  const home = tempDir('ktrdr-agent-home-');
+  const strategies = tempDir('ktrdr-agent-strategies-');
+  const clock = new SimClock();
+  if (options.frozenClock) clock.freeze();
+  const sim = await createSimulator({ strategiesDir: strategies.path, seed: 7, timeScale: 20_000, now: clock.now });
+  const fake = await startFakeAnthropic();
+  if (options.designer === 'claude') playModel(fake, options.model ?? {});
+  const apiKey = `sk-ant-test-${randomBytes(12).toString('hex')}`;
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 });
+  const env: Record<string, string> = {
+    HOME: home.path,
+    DATABASE_URL: database.url,
+    KTRDR_API_URL: sim.url,
+    KTRDR_STRATEGIES_DIR: strategies.path,
+    AGENT_DESIGNER: options.designer,
+    ANTHROPIC_API_KEY: apiKey,
+    ANTHROPIC_BASE_URL: fake.url,
+    AGENT_RETRY_BACKOFF_BASE: '0.01',
+    ...GATES_ALWAYS_PASS,
+    ...options.env,
+  };
+  const outputs: CliResult[] = [];
+  const tick = async (extraEnv: Record<string, string> = {}): Promise<CliResult> => {
+    const result = await runCli(['tick'], { ...env, ...extraEnv });
+    outputs.push(result);
+    if (result.code !== 0) throw new Error(`tick exited ${result.code} (${result.signal}):\n${result.stderr}`);
+    return result;
+  };
+  const sessions = async (): Promise<SessionRow[]> => {
+    const exists = await pool.query(`SELECT to_regclass('agent_sessions') AS t`);
+    if (!exists.rows[0].t) return [];
+    return (await pool.query<SessionRow>('SELECT * FROM agent_sessions ORDER BY id')).rows;
+  };
+  return {
+    env,
+    apiKey,
+    strategiesDir: strategies.path,
+    sim,
+    clock,
+    fake,
+    pool,
+    outputs,
+    tick,
+    async tickUntil(done, { maxTicks = 25, advanceMs = 5_000, env: extraEnv = {} } = {}) {
+      for (let count = 1; count <= maxTicks; count += 1) {
+        await tick(extraEnv);
+        if (await done()) return count;
+        clock.advance(advanceMs);
+        await delay(200);
+      }
+      throw new Error(`the condition did not hold after ${maxTicks} ticks; sessions: ${JSON.stringify(await sessions(), null, 1)}`);
+    },
+    sessions,
+    async session(id) {
+      const row = (await sessions()).find((s) => s.id === id);
+      if (!row) throw new Error(`no session ${id}`);
+      return row;
+    },
+    async close() {
+      await pool.end();
+      await Promise.allSettled([sim.close(), fake.close()]);
+      await database.drop();
+      home.remove();
+      strategies.remove();
+    },
+  };
 }

@@ -39,21 +39,24 @@ export async function pushTickMetrics(db: Kysely<Database>, config: AgentConfig,
 
 /** Every value the metrics show, from the database as of `now` (gauges) and since it was created (counters). */
 export async function buildMetricsSnapshot(db: Kysely<Database>, now: Date, options: MetricsSnapshotOptions = {}): Promise<MetricsSnapshot> {
-  const [triggers, gates, cycles, phaseDurations, sessionTotals, tools, budget, active, tick] = await Promise.all([
+  // Independent families: with a pool they run side by side (PGlite runs them one after another).
+  const [triggers, gateEvaluations, gateFailureReasons, cycles, phaseDurations, sessionTotals, tools, toolErrors, budget, active, tick] = await Promise.all([
     readTriggers(db),
-    readGates(db),
+    readGateEvaluations(db),
+    readGateFailureReasons(db),
     readCycles(db),
     readPhaseDurations(db),
     readSessionTotals(db),
-    readTools(db),
+    readToolCalls(db),
+    readToolErrors(db),
     readBudget(db, now, options.configuredDailyLimitUsd ?? 0),
     readActiveSessions(db, now),
     readLastTick(db),
   ]);
   return {
     triggers,
-    gateEvaluations: gates.evaluations,
-    gateFailureReasons: gates.failureReasons,
+    gateEvaluations,
+    gateFailureReasons,
     cycles: cycles.cycles,
     cycleDurations: cycles.durations,
     phaseDurations,
@@ -63,7 +66,7 @@ export async function buildMetricsSnapshot(db: Kysely<Database>, now: Date, opti
     budgetRemainingUsd: budget.remainingUsd,
     budgetUtilization: budget.utilization,
     toolCalls: tools.calls,
-    toolErrors: tools.errors,
+    toolErrors,
     toolDurations: tools.durations,
     strategySharpe: cycles.sharpe,
     activeSessions: active.counts,
@@ -121,50 +124,47 @@ async function readTriggers(db: Kysely<Database>): Promise<MetricsSnapshot['trig
   return rows.map((row) => ({ reason: row.trigger_reason, invoked: row.agent_invoked, count: num(row.count) }));
 }
 
-/**
- * Gate results stored on the sessions. A failure reason is one label per failing check, as `gateFailureLabels`
- * in engine/gates.ts makes them: `<metric>_missing` without a value, else `_low` for a minimum, `_high` for a maximum.
- */
-async function readGates(db: Kysely<Database>): Promise<{
-  evaluations: MetricsSnapshot['gateEvaluations'];
-  failureReasons: MetricsSnapshot['gateFailureReasons'];
-}> {
-  const { rows } = await sql<{ gate_type: string; kind: 'evaluation' | 'failure'; label: string; count: unknown }>`
-    WITH gates AS (
-      SELECT g.gate_type, g.gate
-      FROM agent_sessions s
-      CROSS JOIN LATERAL (VALUES ('training', s.training_gate), ('backtest', s.backtest_gate)) AS g (gate_type, gate)
-      WHERE (s.training_gate IS NOT NULL OR s.backtest_gate IS NOT NULL)
-        AND jsonb_typeof(g.gate -> 'passed') = 'boolean'
-    )
-    SELECT gate_type, 'evaluation' AS kind,
-      CASE WHEN (gate ->> 'passed')::boolean THEN 'passed' ELSE 'failed' END AS label,
-      count(*) AS count
-    FROM gates
-    GROUP BY 1, 3
+/** Gate results stored on the sessions: one evaluation per non-null training_gate / backtest_gate. */
+async function readGateEvaluations(db: Kysely<Database>): Promise<MetricsSnapshot['gateEvaluations']> {
+  const { rows } = await sql<{ gate_type: string; passed: string; count: unknown }>`
+    SELECT 'training' AS gate_type, training_gate ->> 'passed' AS passed, count(*) AS count
+    FROM agent_sessions
+    WHERE jsonb_typeof(training_gate -> 'passed') = 'boolean'
+    GROUP BY 2
     UNION ALL
-    SELECT gate_type, 'failure' AS kind,
-      (c.item ->> 'metric') || CASE
-        WHEN jsonb_typeof(c.item -> 'value') IS DISTINCT FROM 'number' THEN '_missing'
-        WHEN c.item ->> 'comparison' = '>=' THEN '_low'
-        ELSE '_high'
-      END AS label,
-      count(*) AS count
-    FROM gates
-    CROSS JOIN LATERAL jsonb_array_elements(
-      CASE WHEN jsonb_typeof(gate -> 'checks') = 'array' THEN gate -> 'checks' ELSE '[]'::jsonb END
-    ) AS c (item)
-    WHERE c.item ->> 'passed' = 'false' AND c.item ->> 'metric' IS NOT NULL
-    GROUP BY 1, 3
+    SELECT 'backtest' AS gate_type, backtest_gate ->> 'passed' AS passed, count(*) AS count
+    FROM agent_sessions
+    WHERE jsonb_typeof(backtest_gate -> 'passed') = 'boolean'
+    GROUP BY 2
   `.execute(db);
-  return {
-    evaluations: rows
-      .filter((row) => row.kind === 'evaluation')
-      .map((row) => ({ gateType: row.gate_type, result: row.label === 'passed' ? 'passed' : 'failed', count: num(row.count) })),
-    failureReasons: rows
-      .filter((row) => row.kind === 'failure')
-      .map((row) => ({ gateType: row.gate_type, reason: row.label, count: num(row.count) })),
-  };
+  return rows.map((row) => ({ gateType: row.gate_type, result: row.passed === 'true' ? 'passed' : 'failed', count: num(row.count) }));
+}
+
+/**
+ * One label per failing check of a failed gate, as `gateFailureLabels` in engine/gates.ts makes them:
+ * `<metric>_missing` without a value, else `_low` for a minimum, `_high` for a maximum.
+ */
+async function readGateFailureReasons(db: Kysely<Database>): Promise<MetricsSnapshot['gateFailureReasons']> {
+  const { rows } = await sql<{ gate_type: string; reason: string; count: unknown }>`
+    SELECT g.gate_type,
+      c.metric || CASE
+        WHEN jsonb_typeof(c.value) IS DISTINCT FROM 'number' THEN '_missing'
+        WHEN c.comparison = '>=' THEN '_low'
+        ELSE '_high'
+      END AS reason,
+      count(*) AS count
+    FROM agent_sessions s
+    CROSS JOIN LATERAL (VALUES ('training', s.training_gate), ('backtest', s.backtest_gate)) AS g (gate_type, gate)
+    CROSS JOIN LATERAL jsonb_to_recordset(
+      CASE WHEN jsonb_typeof(g.gate -> 'checks') = 'array' THEN g.gate -> 'checks' ELSE '[]'::jsonb END
+    ) AS c (metric text, value jsonb, comparison text, passed text)
+    WHERE (s.training_gate ->> 'passed' = 'false' OR s.backtest_gate ->> 'passed' = 'false')
+      AND g.gate ->> 'passed' = 'false'
+      AND c.passed = 'false'
+      AND c.metric IS NOT NULL
+    GROUP BY 1, 2
+  `.execute(db);
+  return rows.map((row) => ({ gateType: row.gate_type, reason: row.reason, count: num(row.count) }));
 }
 
 /** Cycles by outcome, their durations, and the Sharpe of successful ones: one scan of agent_metrics. */
@@ -239,55 +239,58 @@ async function readSessionTotals(db: Kysely<Database>): Promise<{ tokens: Metric
   };
 }
 
-/**
- * A bounded error type from the recorded message (the messages come from agent/tools.ts and ktrdr/errors.ts):
- * the free text would give the metric one series per message.
- */
-const toolErrorType = sql`CASE
-  WHEN success THEN NULL
-  WHEN error_message LIKE 'invalid input for %' THEN 'invalid_input'
-  WHEN error_message LIKE '%Could not reach KTRDR%' OR error_message LIKE '%KTRDR did not answer%'
-    OR error_message ~ 'KTRDR answered .* with HTTP 5[0-9][0-9]' THEN 'ktrdr_unavailable'
-  WHEN error_message LIKE '%KTRDR answered%' OR error_message LIKE 'KTRDR rejected%' THEN 'ktrdr_rejected'
-  WHEN error_message LIKE '%does not match the contract%' THEN 'ktrdr_invalid_response'
-  WHEN error_message LIKE tool_name || ' failed: %' THEN 'exception'
-  ELSE 'rejected'
-END`;
+/** Tool durations are whole milliseconds: bucketing them against integer bounds avoids NUMERIC arithmetic per row. */
+const TOOL_DURATION_BOUNDS_MS = HISTOGRAM_BUCKETS.toolDurationSeconds.map((le) => Math.floor(Number((le * 1000).toFixed(6))));
 
-/** Calls, errors and durations of every tool from one scan of agent_actions, grouped to a few rows per tool. */
-async function readTools(db: Kysely<Database>): Promise<{
+/** Calls and durations of every tool, from one scan of agent_actions grouped by tool and success. */
+async function readToolCalls(db: Kysely<Database>): Promise<{
   calls: MetricsSnapshot['toolCalls'];
-  errors: MetricsSnapshot['toolErrors'];
   durations: MetricsSnapshot['toolDurations'];
 }> {
-  // Bucketed in milliseconds: `duration_ms / 1000.0` is NUMERIC, so 10 ms lands exactly in the 0.01 s bucket.
-  const { rows } = await sql<Row & { tool: string; success: boolean; error_type: string | null; calls: unknown }>`
-    SELECT tool_name AS tool, success, ${toolErrorType} AS error_type, count(*) AS calls,
-      ${histogramColumns(sql`(duration_ms / 1000.0)`, HISTOGRAM_BUCKETS.toolDurationSeconds)}
+  const { rows } = await sql<Row & { tool: string; success: boolean; calls: unknown }>`
+    SELECT tool_name AS tool, success, count(*) AS calls, ${histogramColumns(sql`duration_ms`, TOOL_DURATION_BOUNDS_MS)}
     FROM agent_actions
-    GROUP BY 1, 2, 3
+    GROUP BY 1, 2
   `.execute(db);
-  const calls = new Map<string, { tool: string; status: 'success' | 'error'; count: number }>();
-  const errors = new Map<string, { tool: string; errorType: string; count: number }>();
   const durations = new Map<string, HistogramState>();
   for (const row of rows) {
-    const status = row.success ? 'success' : 'error';
-    const callKey = `${row.tool}\u0000${status}`;
-    const count = num(row.calls);
-    calls.set(callKey, { tool: row.tool, status, count: (calls.get(callKey)?.count ?? 0) + count });
-    if (!row.success && row.error_type !== null) {
-      const errorKey = `${row.tool}\u0000${row.error_type}`;
-      errors.set(errorKey, { tool: row.tool, errorType: row.error_type, count: (errors.get(errorKey)?.count ?? 0) + count });
-    }
-    const state = histogramFromRow(row, HISTOGRAM_BUCKETS.toolDurationSeconds);
+    const inMs = histogramFromRow(row, TOOL_DURATION_BOUNDS_MS);
+    const state: HistogramState = {
+      buckets: HISTOGRAM_BUCKETS.toolDurationSeconds.map((le, i) => ({ le, count: inMs.buckets[i]?.count ?? 0 })),
+      sum: inMs.sum / 1000,
+      count: inMs.count,
+    };
     const previous = durations.get(row.tool);
     durations.set(row.tool, previous ? addHistograms(previous, state) : state);
   }
   return {
-    calls: [...calls.values()],
-    errors: [...errors.values()],
+    calls: rows.map((row) => ({ tool: row.tool, status: row.success ? 'success' : 'error', count: num(row.calls) })),
     durations: [...durations.entries()].map(([tool, state]) => ({ tool, ...state })),
   };
+}
+
+/**
+ * Failed calls by a bounded error type read from the recorded message (the messages come from agent/tools.ts and
+ * ktrdr/errors.ts): the free text itself would give the metric one series per message.
+ */
+async function readToolErrors(db: Kysely<Database>): Promise<MetricsSnapshot['toolErrors']> {
+  const { rows } = await sql<{ tool: string; error_type: string; count: unknown }>`
+    SELECT tool_name AS tool,
+      CASE
+        WHEN error_message LIKE 'invalid input for %' THEN 'invalid_input'
+        WHEN error_message LIKE '%Could not reach KTRDR%' OR error_message LIKE '%KTRDR did not answer%'
+          OR error_message ~ 'KTRDR answered .* with HTTP 5[0-9][0-9]' THEN 'ktrdr_unavailable'
+        WHEN error_message LIKE '%KTRDR answered%' OR error_message LIKE 'KTRDR rejected%' THEN 'ktrdr_rejected'
+        WHEN error_message LIKE '%does not match the contract%' THEN 'ktrdr_invalid_response'
+        WHEN error_message LIKE tool_name || ' failed: %' THEN 'exception'
+        ELSE 'rejected'
+      END AS error_type,
+      count(*) AS count
+    FROM agent_actions
+    WHERE NOT success
+    GROUP BY 1, 2
+  `.execute(db);
+  return rows.map((row) => ({ tool: row.tool, errorType: row.error_type, count: num(row.count) }));
 }
 
 /**

@@ -88,7 +88,7 @@ export function App({ load, intervalMs, color, clock = systemClock }: AppProps) 
     : `Loading…${keys}`;
   return h(
     Box,
-    { flexDirection: 'column', width },
+    { flexDirection: 'column', width: '100%' },
     h(
       Text,
       { wrap: 'truncate-end' },
@@ -97,7 +97,7 @@ export function App({ load, intervalMs, color, clock = systemClock }: AppProps) 
     ),
     view ? h(Dashboard, { view, now, width, height: rows, color }) : null,
     error
-      ? h(Text, { wrap: 'truncate-end', color: tone(color, 'red') }, `Refresh failed: ${error}${view ? ' (showing the last good data)' : ''}`)
+      ? h(Text, { wrap: 'truncate-end', color: tone(color, 'red') }, `Refresh failed${view ? ' (showing the last good data)' : ''}: ${error}`)
       : null,
     h(Box, { marginTop: 1 }, h(Text, { wrap: 'truncate-end', dimColor: color }, footer)),
   );

@@ -22,7 +22,7 @@ export function BudgetGauge({ budget, width, color }: BudgetGaugeProps) {
   const reserved = budget.reservedUsd > 0 ? ` · ${formatUsd(budget.reservedUsd)} in flight` : '';
   return h(
     Box,
-    { flexDirection: 'column', width },
+    { flexDirection: 'column', width: '100%' },
     h(Text, { bold: true }, `Budget today (${budget.date} UTC)`),
     h(
       Text,

@@ -21,29 +21,36 @@ export interface DashboardProps {
 }
 
 // Lines the fixed parts take (header, recent cycles, budget, last tick, footer and the gaps between them), and the
-// height of one session card; used to decide how many cards fit in the terminal.
+// height of one session card: when the cards do not fit, each session gets one line instead.
 const FIXED_ROWS = 18;
 const CARD_ROWS = 6;
 
 /** One frame of `status --watch`, drawn from a status view. */
 export function Dashboard({ view, now, width, height, color }: DashboardProps) {
   const pauseRows = view.paused ? 4 : 0;
-  const room = height === undefined ? view.active.length : Math.floor((height - FIXED_ROWS - pauseRows - view.recent.length) / CARD_ROWS);
-  const cards = view.active.slice(0, Math.max(1, room));
+  const spare = height === undefined ? Number.POSITIVE_INFINITY : height - FIXED_ROWS - pauseRows;
+  // A short terminal keeps at least one active line and one recent cycle; recent cycles give way first.
+  const recent = view.recent.slice(0, Math.max(1, Math.min(view.recent.length, spare - 1)));
+  const room = Math.max(1, spare - recent.length);
+  const compact = view.active.length * CARD_ROWS > room;
+  // In compact mode one line is kept for the "+ N more" note when some do not fit.
+  const shown = compact ? (view.activeTotal > room ? Math.max(1, room - 1) : room) : view.active.length;
+  const cards = view.active.slice(0, shown);
+  const nameWidth = Math.min(Math.max(8, Math.floor(width * 0.3)), Math.max(8, ...cards.map((c) => (c.strategyName ?? '(being designed)').length)));
   const hidden = view.activeTotal - cards.length;
   const title = view.activeTotal === 0 ? 'No active cycle' : view.activeTotal === 1 ? 'Current cycle' : `Current cycles (${view.activeTotal})`;
   return h(
     Box,
-    { flexDirection: 'column', width },
-    h(PauseBanner, { paused: view.paused, pausedAt: view.pausedAt, now, width, color }),
+    { flexDirection: 'column', width: '100%' },
+    h(PauseBanner, { paused: view.paused, pausedAt: view.pausedAt, now, color }),
     h(Text, { bold: true, color: tone(color, 'cyan') }, title),
-    ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color })),
+    ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color, compact, nameWidth })),
     ...(view.activeTotal === 0
       ? [h(Text, { key: 'idle', dimColor: color }, view.paused ? 'Paused: no new cycle will start.' : 'The next tick starts a cycle if the budget allows.')]
       : []),
     ...(hidden > 0 ? [h(Text, { key: 'hidden', dimColor: color }, `+ ${hidden} more active (ktrdr-agent history)`)] : []),
-    h(Box, { marginTop: 1 }, h(RecentOutcomes, { cycles: view.recent, now, width, color })),
+    h(Box, { marginTop: 1 }, h(RecentOutcomes, { cycles: recent, now, width, color })),
     h(Box, { marginTop: 1 }, h(BudgetGauge, { budget: view.budget, width, color })),
-    h(Box, { marginTop: 1 }, h(LastTick, { tick: view.lastTick, now, width, color })),
+    h(Box, { marginTop: 1 }, h(LastTick, { tick: view.lastTick, now, color })),
   );
 }

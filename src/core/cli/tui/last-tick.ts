@@ -9,18 +9,17 @@ const h = React.createElement;
 export interface LastTickProps {
   tick: LastTickView | null;
   now: Date;
-  width: number;
   color: boolean;
   /** Decision lines shown at most; the rest are counted. */
   maxDetails?: number;
 }
 
 /** When cron last ran a tick and what it decided. */
-export function LastTick({ tick, now, width, color, maxDetails = 3 }: LastTickProps) {
+export function LastTick({ tick, now, color, maxDetails = 3 }: LastTickProps) {
   if (!tick) {
     return h(
       Box,
-      { flexDirection: 'column', width },
+      { flexDirection: 'column', width: '100%' },
       h(Text, { bold: true }, 'Last tick'),
       h(Text, { color: tone(color, 'yellow'), wrap: 'truncate-end' }, 'No tick has run yet: schedule `ktrdr-agent tick` from cron.'),
     );
@@ -31,7 +30,7 @@ export function LastTick({ tick, now, width, color, maxDetails = 3 }: LastTickPr
   const statusColor = tick.status === 'error' ? 'red' : tick.status === 'ok' ? 'green' : 'yellow';
   return h(
     Box,
-    { flexDirection: 'column', width },
+    { flexDirection: 'column', width: '100%' },
     h(Text, { wrap: 'truncate-end' }, h(Text, { bold: true }, 'Last tick '), h(Text, { color: tone(color, statusColor) }, headline)),
     ...shown.map((detail, index) => h(Text, { key: index, wrap: 'truncate-end', dimColor: color }, `  ${detail}`)),
     ...(stale ? [h(Text, { key: 'stale', color: tone(color, 'yellow') }, 'No tick for a while: is the cron job running?')] : []),

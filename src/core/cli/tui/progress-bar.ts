@@ -19,7 +19,7 @@ export function ProgressBar({ percentage, width, color }: ProgressBarProps) {
   const filled = percentage === null ? 0 : Math.round((Math.min(100, Math.max(0, percentage)) / 100) * inner);
   return h(
     Text,
-    null,
+    { wrap: 'truncate-end' },
     '[',
     h(Text, { color: tone(color, 'green') }, '█'.repeat(filled)),
     h(Text, { color: tone(color, 'gray') }, '░'.repeat(inner - filled)),

@@ -19,7 +19,7 @@ const wordColors = { SUCCESS: 'green', FAILED: 'red', CANCELLED: 'yellow' } as c
 /** The last finished cycles, one line each: outcome, strategy, Sharpe or the reason it stopped, when. */
 export function RecentOutcomes({ cycles, now, width, color }: RecentOutcomesProps) {
   const idWidth = Math.max(3, ...cycles.map((c) => String(c.id).length + 1));
-  const nameWidth = Math.min(28, Math.max(8, ...cycles.map((c) => (c.strategyName ?? '(unnamed)').length)));
+  const nameWidth = Math.min(28, Math.max(8, Math.floor(width * 0.25)), Math.max(8, ...cycles.map((c) => (c.strategyName ?? '(unnamed)').length)));
   const lines = cycles.map((cycle) => {
     const word = outcomeWord(cycle.outcome);
     const when = relativeTime(new Date(cycle.completedAt), now);
@@ -37,7 +37,7 @@ export function RecentOutcomes({ cycles, now, width, color }: RecentOutcomesProp
   });
   return h(
     Box,
-    { flexDirection: 'column', width },
+    { flexDirection: 'column', width: '100%' },
     h(Text, { bold: true }, 'Recent cycles'),
     ...(lines.length > 0 ? lines : [h(Text, { key: 'none', dimColor: color }, 'No finished cycles yet')]),
   );

@@ -1,7 +1,7 @@
 import React from 'react';
 import { Box, Text } from 'ink';
 import { formatDuration, formatUsd, relativeTime } from '../format.ts';
-import { describeOperation } from '../views/phrases.ts';
+import { describeOperation, truncate } from '../views/phrases.ts';
 import { secondsBetween } from '../views/session-facts.ts';
 import type { ActiveCycle } from '../views/schemas.ts';
 import { ProgressBar } from './progress-bar.ts';
@@ -14,6 +14,10 @@ export interface SessionCardProps {
   now: Date;
   width: number;
   color: boolean;
+  /** One line instead of a box, for when many sessions share the screen. */
+  compact?: boolean;
+  /** Strategy column width in compact mode, so the progress bars line up. */
+  nameWidth?: number;
 }
 
 const phaseColors: Record<ActiveCycle['phase'], string> = {
@@ -24,9 +28,11 @@ const phaseColors: Record<ActiveCycle['phase'], string> = {
 };
 
 /** One active session: phase, strategy, time in phase, and the KTRDR operation with a progress bar. */
-export function SessionCard({ cycle, now, width, color }: SessionCardProps) {
-  const inner = Math.max(10, width - 4);
+export function SessionCard({ cycle, now, width, color, compact = false, nameWidth = 28 }: SessionCardProps) {
   const operation = cycle.operation;
+  const inPhase = formatDuration(secondsBetween(new Date(cycle.phaseStartedAt), now));
+  if (compact) return compactLine(cycle, inPhase, width, nameWidth, color);
+  const inner = Math.max(10, Math.min(60, width - 4));
   const rows: React.ReactNode[] = [
     h(
       Text,
@@ -38,7 +44,7 @@ export function SessionCard({ cycle, now, width, color }: SessionCardProps) {
     h(
       Text,
       { key: 'times', wrap: 'truncate-end', dimColor: color },
-      `in phase ${formatDuration(secondsBetween(new Date(cycle.phaseStartedAt), now))} · started ${relativeTime(new Date(cycle.createdAt), now)} · ${formatUsd(cycle.costUsd)} so far`,
+      `in phase ${inPhase} · started ${relativeTime(new Date(cycle.createdAt), now)} · ${formatUsd(cycle.costUsd)} so far`,
     ),
   ];
   if (operation) {
@@ -55,7 +61,28 @@ export function SessionCard({ cycle, now, width, color }: SessionCardProps) {
   }
   return h(
     Box,
-    { flexDirection: 'column', borderStyle: 'round', borderColor: tone(color, phaseColors[cycle.phase]), paddingX: 1, width },
+    { flexDirection: 'column', borderStyle: 'round', borderColor: tone(color, phaseColors[cycle.phase]), paddingX: 1, width: '100%' },
     ...rows,
+  );
+}
+
+function compactLine(cycle: ActiveCycle, inPhase: string, width: number, nameWidth: number, color: boolean) {
+  const head = `#${cycle.id} `;
+  const phase = cycle.phase.toUpperCase().padEnd(12);
+  const name = ` ${inPhase.padStart(7)}  ${truncate(cycle.strategyName ?? '(being designed)', nameWidth).padEnd(nameWidth)}`;
+  const operation = cycle.operation;
+  const barWidth = operation ? Math.min(24, Math.max(0, width - head.length - phase.length - name.length - 2)) : 0;
+  return h(
+    Box,
+    { width: '100%' },
+    h(
+      Text,
+      { wrap: 'truncate-end' },
+      h(Text, { bold: true }, head),
+      h(Text, { color: tone(color, phaseColors[cycle.phase]) }, phase),
+      name,
+      cycle.invocation ? h(Text, { color: tone(color, 'magenta') }, '  agent working') : '',
+    ),
+    operation && barWidth >= 10 ? h(Box, { marginLeft: 2, flexShrink: 0 }, h(ProgressBar, { percentage: operation.percentage, width: barWidth, color })) : null,
   );
 }
