@@ -365,6 +365,7 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
   const database = await createTestDatabase('ktrdr_agent_bench');
   const firstMessageBytes: Record<string, number> = {};
   const params = template.trainingParams as { startDate: string; endDate: string };
+  const dayAfter = (date: string, days: number) => new Date(Date.parse(date) + days * 86_400_000).toISOString().slice(0, 10);
   const step = (name: string, input: unknown): ScriptStep => ({ content: [thinking(`Call ${name}.`), toolUse(name, input)], stop_reason: 'tool_use' });
   const plans: Record<string, (n: number) => ScriptStep[]> = {
     design: (n) => {
@@ -380,7 +381,7 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
     },
     backtest: () => [
       step('get_agent_state', {}),
-      step('start_backtest', { start_date: params.endDate, end_date: new Date(Date.parse(params.endDate) + 180 * 86_400_000).toISOString().slice(0, 10) }),
+      step('start_backtest', { start_date: dayAfter(params.endDate, 1), end_date: dayAfter(params.endDate, 181) }),
       { content: [thinking('Done.'), text('Backtest started.')], stop_reason: 'end_turn' },
     ],
     assess: () => [
