@@ -395,7 +395,6 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
   const react = (request: RecordedRequest): ScriptStep => {
     const tools = (request.body?.tools as { name: string }[] | undefined)?.map((t) => t.name) ?? [];
     const phase = tools.includes('save_strategy_config') ? 'design' : tools.includes('start_backtest') ? 'backtest' : 'assess';
-    if (process.env.BENCH_DEBUG) console.error(JSON.stringify((request.body?.messages as unknown[] | undefined)?.at(-1)).slice(0, 600));
     if ((request.body?.messages as unknown[] | undefined)?.length === 1) {
       firstMessageBytes[phase] ??= Buffer.byteLength(JSON.stringify({ system: request.body?.system, messages: request.body?.messages, tools: request.body?.tools }));
       queue = plans[phase]!(designs++);

@@ -29,6 +29,8 @@ export interface SeedOptions {
   seed?: number;
   /** Sessions per INSERT (default 1000; capped to stay under PostgreSQL's 65535 parameters). */
   batchSize?: number;
+  /** INSERTs in flight at once (default 4); give the store a pool at least this large. */
+  concurrency?: number;
 }
 
 export interface SeededData {
@@ -275,13 +277,23 @@ function sessionRow(shape: SessionShape, rand: () => number, now: Date): Inserta
   return row;
 }
 
-async function insertSessions(db: Kysely<Database>, rows: Insertable<AgentSessionsTable>[], batchSize: number): Promise<number[]> {
-  const ids: number[] = [];
-  for (let i = 0; i < rows.length; i += batchSize) {
-    const inserted = await db.insertInto('agent_sessions').values(rows.slice(i, i + batchSize)).returning('id').execute();
-    ids.push(...inserted.map((r) => r.id));
-  }
-  return ids;
+/** Runs `task(0..count-1)`, `concurrency` at a time: a PostgreSQL pool runs them in parallel, PGlite queues them. */
+async function inParallel(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < count; index = next++) await task(index);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, count)) }, worker));
+}
+
+async function insertSessions(db: Kysely<Database>, rows: Insertable<AgentSessionsTable>[], batchSize: number, concurrency: number): Promise<number[]> {
+  const batches: number[][] = [];
+  await inParallel(Math.ceil(rows.length / batchSize), concurrency, async (batch) => {
+    const start = batch * batchSize;
+    const inserted = await db.insertInto('agent_sessions').values(rows.slice(start, start + batchSize)).returning('id').execute();
+    batches[batch] = inserted.map((r) => r.id);
+  });
+  return batches.flat();
 }
 
 const toolNames = [
@@ -295,14 +307,14 @@ const toolNames = [
   'submit_assessment',
 ];
 
-async function insertActions(db: Kysely<Database>, ids: number[], perSession: number, now: Date): Promise<number> {
+async function insertActions(db: Kysely<Database>, ids: number[], perSession: number, now: Date, concurrency: number): Promise<number> {
   if (perSession <= 0 || ids.length === 0) return 0;
   // Ids from one seeding are one contiguous serial range, so each statement covers an id range.
   const sorted = [...ids].sort((a, b) => a - b);
   const sessionsPerStatement = Math.max(1, Math.floor(50_000 / perSession));
   const tools = sql.join(toolNames.map((tool) => sql.lit(tool)));
-  for (let i = 0; i < sorted.length; i += sessionsPerStatement) {
-    const chunk = sorted.slice(i, i + sessionsPerStatement);
+  await inParallel(Math.ceil(sorted.length / sessionsPerStatement), concurrency, async (statement) => {
+    const chunk = sorted.slice(statement * sessionsPerStatement, (statement + 1) * sessionsPerStatement);
     await sql`
       INSERT INTO agent_actions (session_id, action_at, phase, tool_name, tool_args, success, error_message, duration_ms, turn, tokens_input, tokens_output)
       SELECT s.id,
@@ -324,7 +336,7 @@ async function insertActions(db: Kysely<Database>, ids: number[], perSession: nu
         100 + (s.id * 3 + g) % 300
       FROM agent_sessions s CROSS JOIN generate_series(1, ${perSession}::int) AS g
       WHERE s.id BETWEEN ${chunk[0]!}::int AND ${chunk.at(-1)!}::int`.execute(db);
-  }
+  });
   return sorted.length * perSession;
 }
 
@@ -365,18 +377,15 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
   // 34 columns at most per session row.
   const batchSize = Math.max(1, Math.min(options.batchSize ?? 1000, Math.floor(65_000 / 34)));
 
-  // Finished sessions in chronological order (ids grow with time), outcomes interleaved.
-  const queue: SessionOutcome[] = [];
-  const remaining = new Map(sessionOutcomes.map((o) => [o, options.finished?.[o] ?? 0]));
-  while ([...remaining.values()].some((n) => n > 0)) {
-    for (const outcome of sessionOutcomes) {
-      const left = remaining.get(outcome)!;
-      if (left > 0) {
-        queue.push(outcome);
-        remaining.set(outcome, left - 1);
-      }
-    }
-  }
+  // Finished sessions in chronological order, each outcome spread evenly over the window (a rare outcome is not
+  // bunched at one end); with one of each, they finish in sessionOutcomes order.
+  const queue = sessionOutcomes
+    .flatMap((outcome, o) => {
+      const n = options.finished?.[outcome] ?? 0;
+      return Array.from({ length: n }, (_, k) => ({ outcome, key: (k + 0.5) / n + o * 1e-9 }));
+    })
+    .sort((a, b) => a.key - b.key)
+    .map((slot) => slot.outcome);
   const windowStart = now.getTime() - spreadDays * DAY;
   const windowEnd = now.getTime() - 2 * 60 * MINUTE;
   const step = queue.length > 1 ? (windowEnd - windowStart) / (queue.length - 1) : 0;
@@ -392,7 +401,8 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
     }
   }
   const rows = shapes.map((shape) => sessionRow(shape, rand, now));
-  const ids = await insertSessions(db, rows, batchSize);
+  const concurrency = options.concurrency ?? 4;
+  const ids = await insertSessions(db, rows, batchSize, concurrency);
 
   const active = Object.fromEntries(activePhases.map((p) => [p, [] as number[]])) as Record<ActivePhase, number[]>;
   const finished = Object.fromEntries(sessionOutcomes.map((o) => [o, [] as number[]])) as Record<SessionOutcome, number[]>;
@@ -401,7 +411,7 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
     else active[shape.kind.phase].push(ids[i]!);
   });
 
-  const actionCount = await insertActions(db, ids, actionsPerSession, now);
+  const actionCount = await insertActions(db, ids, actionsPerSession, now, concurrency);
   if (options.metrics !== false) await insertMetrics(db, ids);
 
   // One budget row per day of the window, with the spend of the sessions started that day.
@@ -442,18 +452,23 @@ export async function seedDatabase(db: Kysely<Database>, options: SeedOptions = 
       .execute();
   }
 
-  // Ticks five minutes apart; the newest polled the first training session and found the concurrency limit reached.
+  // Ticks five minutes apart, with summaries shaped like the engine's: the newest recorded the first training
+  // session's progress and found the budget too low to start another cycle.
   const tickCount = options.ticks ?? 3;
   const trainingId = active.training[0] ?? null;
   const ticks = Array.from({ length: tickCount }, (_, i) => {
     const startedAt = new Date(now.getTime() - (2 + 5 * (tickCount - 1 - i)) * MINUTE);
     const newest = i === tickCount - 1;
-    const decisions = newest
-      ? [
-          ...(trainingId === null ? [] : [{ sessionId: trainingId, trigger: 'poll_training', action: 'wait', skipReason: null }]),
-          { sessionId: null, trigger: 'start_new_cycle', action: null, skipReason: 'max_concurrent_sessions' },
-        ]
-      : [];
+    const progress = {
+      sessionId: trainingId,
+      trigger: 'operation_still_running',
+      action: 'record_progress',
+      invoked: false,
+      skipReason: 'operation_still_running',
+      detail: 'Epoch 34/50',
+    };
+    const noBudget = { sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded' };
+    const decisions = newest ? [...(trainingId === null ? [] : [progress]), noBudget] : [];
     return {
       id: `seed-tick-${now.getTime()}-${i}`,
       started_at: startedAt,

@@ -146,16 +146,26 @@ describe('phrases', () => {
 
   test('tick decisions from the free-form summary; junk is ignored', () => {
     const { decisions, sessionsCreated } = tickDecisions({
-      decisions: [{ sessionId: 4, trigger: 'poll_training', action: 'wait' }, null, 'junk', { sessionId: 'x', skipReason: 'budget_exhausted' }],
+      decisions: [
+        { sessionId: 4, trigger: 'operation_still_running', action: 'record_progress', invoked: false, skipReason: 'operation_still_running', detail: 'Epoch 3/50' },
+        null,
+        'junk',
+        { sessionId: 'x', trigger: 'start_new_cycle', action: 'skip', skipReason: 'budget_exceeded' },
+        { sessionId: 7, trigger: 'backtest_completed', action: 'fail', invoked: false, skipReason: null, outcome: 'failed_backtest_gate' },
+        { sessionId: 8, trigger: 'start_new_cycle', action: 'invoke', invoked: true, skipReason: null, detail: 'design' },
+      ],
       sessionsCreated: [5, 'six'],
     });
-    assert.deepEqual(decisions, [
-      { sessionId: 4, trigger: 'poll_training', action: 'wait', skipReason: null },
-      { sessionId: null, trigger: null, action: null, skipReason: 'budget_exhausted' },
-    ]);
+    assert.equal(decisions.length, 4);
+    assert.deepEqual(decisions[1], { sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded', outcome: null, detail: null });
     assert.deepEqual(sessionsCreated, [5]);
     assert.deepEqual(tickDecisions(null), { decisions: [], sessionsCreated: [] });
-    assert.equal(decisionText(decisions[1]!), 'check → skipped (budget_exhausted)');
+    assert.deepEqual(decisions.map(decisionText), [
+      '#4 operation_still_running → progress recorded · Epoch 3/50',
+      'start_new_cycle → skipped (budget_exceeded)',
+      '#7 backtest_completed → failed (failed_backtest_gate)',
+      '#8 start_new_cycle → agent invoked · design',
+    ]);
   });
 
   test('a running tick is described as running, not by a finish it has not had', () => {
@@ -232,6 +242,36 @@ describe('status text', () => {
     assert.match(text, /=== Today's Budget ===\nUsed: \$1\.24 \/ \$5\.00 \(24\.8%\)\nRemaining: \$3\.76\nInvocations: 18\nCycles: 3 completed, 0 active/);
     assert.match(text, /No tick has run yet/);
     assert.doesNotMatch(text, /\u001b\[/, 'no escape codes without colour');
+  });
+
+  test('up to three active sessions get a block each, in the reference layout', () => {
+    const text = renderStatusText(
+      {
+        ...view,
+        paused: false,
+        activeTotal: 1,
+        active: [
+          {
+            id: 42,
+            phase: 'training',
+            strategyName: 'momentum_breakout_20240115_143022',
+            designer: 'claude',
+            createdAt: '2026-01-15T14:15:00.000Z',
+            phaseStartedAt: '2026-01-15T14:18:00.000Z',
+            secondsInPhase: 720,
+            secondsSinceStart: 900,
+            operation: { kind: 'training', id: 'op_abc123', status: 'running', percentage: 67, currentStep: null, seenAt: null, progressChangedAt: null, stalled: false },
+            invocation: null,
+            costUsd: 0.04,
+          },
+        ],
+      },
+      { color: false },
+    );
+    assert.match(
+      text,
+      /^=== Current Cycle ===\nSession: #42\nPhase: TRAINING \(for 12m 0s\)\nStrategy: momentum_breakout_20240115_143022\nStarted: 15 minutes ago\nTraining Operation: op_abc123 \(running, 67% complete\)\nCost so far: \$0\.04\n/,
+    );
   });
 
   test('colours only when asked', () => {

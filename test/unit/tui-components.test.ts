@@ -93,6 +93,10 @@ function budget(overrides: Partial<TodayBudget> = {}): TodayBudget {
   };
 }
 
+function progressDecision(sessionId: number) {
+  return { sessionId, trigger: 'operation_still_running', action: 'record_progress', invoked: false, skipReason: 'operation_still_running', outcome: null, detail: 'Epoch 34/50' };
+}
+
 function tick(overrides: Partial<LastTickView> = {}): LastTickView {
   return {
     id: 'tick-1',
@@ -102,7 +106,7 @@ function tick(overrides: Partial<LastTickView> = {}): LastTickView {
     host: 'host-1',
     status: 'ok',
     errorMessage: null,
-    decisions: [{ sessionId: 42, trigger: 'poll_training', action: 'wait', skipReason: null }],
+    decisions: [progressDecision(42)],
     sessionsCreated: [],
     ...overrides,
   };
@@ -247,8 +251,8 @@ describe('LastTick', () => {
       h(LastTick, {
         tick: tick({
           decisions: [
-            { sessionId: 42, trigger: 'poll_training', action: 'wait', skipReason: null },
-            { sessionId: null, trigger: 'start_new_cycle', action: null, skipReason: 'budget_exhausted' },
+            progressDecision(42),
+            { sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded', outcome: null, detail: null },
           ],
           sessionsCreated: [43],
         }),
@@ -257,13 +261,13 @@ describe('LastTick', () => {
       }),
     );
     assert.match(frame, /Last tick 2 minutes ago \(ok on host-1\)/);
-    assert.match(frame, /#42 poll_training → wait/);
-    assert.match(frame, /start_new_cycle → skipped \(budget_exhausted\)/);
+    assert.match(frame, /#42 operation_still_running → progress recorded · Epoch 34\/50/);
+    assert.match(frame, /start_new_cycle → skipped \(budget_exceeded\)/);
     assert.match(frame, /created #43/);
   });
 
   test('shows a failed tick with its error and counts decisions beyond the limit', () => {
-    const decisions = Array.from({ length: 5 }, (_, i) => ({ sessionId: i + 1, trigger: 'poll_training', action: 'wait', skipReason: null }));
+    const decisions = Array.from({ length: 5 }, (_, i) => progressDecision(i + 1));
     const frame = frameOf(h(LastTick, { tick: tick({ status: 'error', errorMessage: 'KTRDR unreachable\nstack', decisions }), now: NOW, color: false, maxDetails: 3 }));
     assert.match(frame, /\(error on host-1\)/);
     assert.match(frame, /… 3 more/);

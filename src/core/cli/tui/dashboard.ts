@@ -15,7 +15,7 @@ export interface DashboardProps {
   now: Date;
   /** Terminal columns; every line is cut to fit. */
   width: number;
-  /** Terminal rows, when known: active cards that do not fit are counted instead of drawn. */
+  /** Terminal rows, when known: cards that do not fit become one line each, and lines that do not fit are counted. */
   height?: number;
   color: boolean;
 }

@@ -75,7 +75,16 @@ export async function runStatusWatch(options: WatchOptions): Promise<StatusView 
       exitOnCtrlC: true,
       patchConsole: false,
     });
-    await instance.waitUntilExit();
+    // Without raw-mode input (stdin not a terminal) Ctrl+C arrives as a signal, and an SSH hang-up as SIGHUP:
+    // unmount either way so the terminal gets its main screen and cursor back.
+    const stop = () => instance.unmount();
+    const signals = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+    for (const signal of signals) process.once(signal, stop);
+    try {
+      await instance.waitUntilExit();
+    } finally {
+      for (const signal of signals) process.off(signal, stop);
+    }
     return null;
   } finally {
     await loader.close();

@@ -49,17 +49,29 @@ export function cycleDetail(cycle: Pick<RecentCycle, 'outcome' | 'sharpe' | 'fai
   return reason ? `${stage}: ${reason}` : stage;
 }
 
+const actionWords: Record<string, string> = {
+  skip: 'skipped',
+  record_progress: 'progress recorded',
+  resume_operation: 'operation resumed',
+  fail: 'failed',
+  enter_assessing: 'assessing',
+  invoke: 'agent invoked',
+};
+
+/** `#42 operation_still_running → progress recorded · Epoch 34/50`, `start_new_cycle → skipped (budget_exceeded)`. */
 export function decisionText(decision: TickDecision): string {
   const subject = decision.sessionId === null ? '' : `#${decision.sessionId} `;
-  const trigger = decision.trigger ?? 'check';
-  const result = decision.skipReason ? `skipped (${decision.skipReason})` : (decision.action ?? 'nothing to do');
-  return `${subject}${trigger} → ${result}`;
+  const action = decision.action ? (actionWords[decision.action] ?? decision.action) : 'nothing to do';
+  // A skip reason that only repeats the trigger (operation_still_running twice) says nothing new.
+  const why = decision.outcome ?? (decision.skipReason && decision.skipReason !== decision.trigger ? decision.skipReason : null);
+  const detail = decision.detail ? ` · ${decision.detail}` : '';
+  return `${subject}${decision.trigger ?? 'check'} → ${action}${why ? ` (${why})` : ''}${detail}`;
 }
 
 /** Cron runs a tick every few minutes; this long without one means it is not running. */
 export const STALE_TICK_SECONDS = 30 * 60;
 
-/** `2 minutes ago (ok on host-1): #42 poll_training → wait`. */
+/** `2 minutes ago (ok on host-1)`, then one line per decision. */
 export function describeTick(tick: LastTick, now: Date): { headline: string; details: string[]; stale: boolean } {
   const at = new Date(tick.finishedAt ?? tick.startedAt);
   const when = tick.status === 'running' ? `running since ${relativeTime(new Date(tick.startedAt), now)}` : relativeTime(at, now);

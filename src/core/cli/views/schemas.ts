@@ -135,11 +135,18 @@ export const recentCycleSchema = z.object({
   costUsd: usd,
 });
 
+/** One decision of a tick, as the engine records it in agent_ticks.summary. */
 export const tickDecisionSchema = z.object({
   sessionId: z.int().nullable(),
   trigger: z.string().nullable(),
+  /** skip, record_progress, resume_operation, fail, enter_assessing, invoke. */
   action: z.string().nullable(),
+  invoked: z.boolean(),
   skipReason: z.string().nullable(),
+  /** The outcome a `fail` decision gave the session. */
+  outcome: z.string().nullable(),
+  /** E.g. the operation's current step, or what the agent was invoked for. */
+  detail: z.string().nullable(),
 });
 
 export const lastTickSchema = z.object({

@@ -153,7 +153,3 @@ export function outcomeLabel(outcome: SessionOutcome): string {
   if (outcome === 'cancelled') return 'CANCELLED';
   return `FAILED (${outcome.slice('failed_'.length)})`;
 }
-
-export function phaseLabel(phase: SessionPhase): string {
-  return phase.toUpperCase();
-}

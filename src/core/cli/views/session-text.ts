@@ -195,7 +195,7 @@ function actionsSection(view: SessionView, color: boolean): string[] {
   const lines = [heading('Actions (UTC)', color)];
   const { items, total } = view.actions;
   if (items.length === 0) {
-    lines.push('No actions recorded.');
+    lines.push(total === 0 ? 'No actions recorded.' : `${total} actions (use --actions ${total} to list them).`);
     return lines;
   }
   const spansDays = new Set(items.map((a) => a.at.slice(0, 10))).size > 1;

@@ -1,7 +1,7 @@
 // The read model behind `status` and `status --watch`. Every query is bounded and index-backed (the active
 // partial index, completed/created indexes, the budget day key, the ticks' started_at index), so the view costs the
 // same on a fresh install and after a year of sessions.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl } from '../../db/repositories/activity.ts';
 import { findBudgetDay } from '../../db/repositories/budget.ts';
@@ -27,7 +27,7 @@ export interface StatusViewOptions {
   activeLimit?: number;
 }
 
-export const DEFAULT_ACTIVE_LIMIT = 50;
+const DEFAULT_ACTIVE_LIMIT = 50;
 
 type Db = Kysely<Database>;
 
@@ -193,7 +193,10 @@ export function tickDecisions(summary: unknown): { decisions: TickDecision[]; se
           sessionId: typeof d.sessionId === 'number' && Number.isInteger(d.sessionId) ? d.sessionId : null,
           trigger: nullableString(d.trigger),
           action: nullableString(d.action),
+          invoked: d.invoked === true,
           skipReason: nullableString(d.skipReason),
+          outcome: nullableString(d.outcome),
+          detail: nullableString(d.detail),
         }))
     : [];
   const sessionsCreated = Array.isArray(object.sessionsCreated)

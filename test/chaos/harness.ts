@@ -1,0 +1,219 @@
+// A seeded chaos run: many ticks of the built CLI against the simulator with faults, the claude designer's API
+// answering 429/529/500 now and then, processes killed with SIGKILL at random points and ticks launched
+// concurrently. After every round the invariants are checked in SQL and against the simulator's operations.
+import { spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { parse as parseYaml } from 'yaml';
+import { openStore } from '../../src/core/db/connect.ts';
+import { SeededRandom } from '../../src/core/sim/random.ts';
+import { createSimulator } from '../../src/core/sim/index.ts';
+import { repoRoot } from '../support/cli.ts';
+import { createTestDatabase, tempDir } from '../support/databases.ts';
+import { startFakeAnthropic, text, thinking, toolUse, type RecordedRequest, type ScriptStep } from '../support/fake-anthropic.ts';
+
+export interface ChaosOptions {
+  seed: number;
+  rounds: number;
+  /** Share of launched ticks killed with SIGKILL partway. */
+  killRate: number;
+  /** Ticks launched at once, at most. */
+  maxConcurrent: number;
+  /** Share of Messages API requests answered 429, 529 or 500. */
+  anthropicErrorRate: number;
+  dailyBudgetUsd: number;
+}
+
+export interface ChaosReport {
+  ticks: number;
+  kills: number;
+  faultsInjected: { simulatorRuns: number; anthropicErrors: number; simulatorRequests: number; anthropicRequests: number };
+  sessions: Record<string, number>;
+  violations: string[];
+}
+
+/** A private copy of the built CLI, so a rebuild of dist/ elsewhere in the checkout during the run cannot fail ticks. */
+async function snapshotBuild(): Promise<{ bin: string; remove(): void }> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const root = mkdtempSync(join(tmpdir(), 'ktrdr-agent-chaos-build-'));
+    try {
+      for (const entry of ['bin', 'dist', 'prompts', 'package.json', 'oclif.manifest.json']) cpSync(join(repoRoot, entry), join(root, entry), { recursive: true });
+      symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
+      if (existsSync(join(root, 'dist/tick-main.js'))) return { bin: join(root, 'bin/run.js'), remove: () => rmSync(root, { recursive: true, force: true }) };
+    } catch {
+      // a rebuild was under way: try again
+    }
+    rmSync(root, { recursive: true, force: true });
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+  }
+  throw new Error('dist/ is missing or incomplete: run `npm run build` first');
+}
+
+export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
+  const build = await snapshotBuild();
+  const binRun = build.bin;
+  const random = new SeededRandom(options.seed);
+  const work = tempDir('ktrdr-agent-chaos-');
+  const strategiesDir = join(work.path, 'strategies');
+  mkdirSync(strategiesDir);
+  const database = await createTestDatabase('ktrdr_agent_chaos');
+  const simulator = await createSimulator({
+    strategiesDir,
+    seed: options.seed,
+    timeScale: 50_000,
+    faults: { errorRate: 0.05, latencyMs: 15, dropRate: 0.02, lostRate: 0.08, stallRate: 0.08, failureRate: 0.15 },
+  });
+  const fake = await startFakeAnthropic();
+  let anthropicErrors = 0;
+  const templates: { config: Record<string, unknown>; params: { startDate: string; endDate: string } }[] = [];
+  let designs = 0;
+  const queues = new Map<string, ScriptStep[]>();
+  const step = (name: string, input: unknown): ScriptStep => ({ content: [thinking(`Call ${name}.`), toolUse(name, input)], stop_reason: 'tool_use' });
+  const end = (words: string): ScriptStep => ({ content: [thinking('Done.'), text(words)], stop_reason: 'end_turn' });
+  const dayAfter = (date: string, days: number) => new Date(Date.parse(date) + days * 86_400_000).toISOString().slice(0, 10);
+  const react = (request: RecordedRequest): ScriptStep => {
+    if (random.next() < options.anthropicErrorRate) {
+      anthropicErrors++;
+      return { status: [429, 529, 500][Math.floor(random.next() * 3)]!, retryAfter: 0 };
+    }
+    const messages = (request.body?.messages as { content: unknown }[] | undefined) ?? [];
+    const key = JSON.stringify(messages[0]?.content).slice(0, 400);
+    const tools = (request.body?.tools as { name: string }[] | undefined)?.map((t) => t.name) ?? [];
+    const template = templates[0];
+    if (messages.length === 1 || !queues.has(key)) {
+      const name = `chaos_${options.seed}_${designs++}`;
+      queues.set(
+        key,
+        !template
+          ? [end('No idea yet.')]
+          : tools.includes('save_strategy_config')
+            ? [
+                step('save_strategy_config', { name, config: { ...template.config, name } }),
+                step('start_training', { strategy_name: name, start_date: template.params.startDate, end_date: template.params.endDate }),
+                end('Training started.'),
+              ]
+            : tools.includes('start_backtest')
+              ? [step('start_backtest', { start_date: dayAfter(template.params.endDate, 1), end_date: dayAfter(template.params.endDate, 181) }), end('Started.')]
+              : [step('save_assessment', { verdict: 'neutral', explanation: 'Middling results here.', strengths: ['a'], weaknesses: ['b'], suggestions: ['c'] }), end('Assessed.')],
+      );
+    }
+    return queues.get(key)!.shift() ?? end('Nothing left.');
+  };
+  fake.script(Array.from({ length: 5000 }, () => react));
+
+  const baseEnv = {
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NO_COLOR: '1',
+    HOME: work.path,
+    DATABASE_URL: database.url,
+    KTRDR_API_URL: simulator.url,
+    KTRDR_STRATEGIES_DIR: strategiesDir,
+    ANTHROPIC_API_KEY: 'sk-ant-api03-chaos',
+    ANTHROPIC_BASE_URL: fake.url,
+    AGENT_MAX_CONCURRENT_SESSIONS: '3',
+    AGENT_BUDGET_DAILY_USD: String(options.dailyBudgetUsd),
+    AGENT_RETRY_BACKOFF_BASE: '0.01',
+    AGENT_RETRY_MAX_ATTEMPTS: '2',
+    AGENT_LEASE_SECONDS: '10',
+    AGENT_STALL_TIMEOUT_MINUTES: '1',
+    KTRDR_TIMEOUT_SECONDS: '2',
+  };
+  let ticks = 0;
+  let kills = 0;
+  const violations: string[] = [];
+  const failedTicks: string[] = [];
+  const client = new pg.Client({ connectionString: database.url });
+  const launch = (designer: string): Promise<void> =>
+    new Promise((resolve) => {
+      ticks++;
+      const child = spawn(process.execPath, [binRun, 'tick'], { cwd: repoRoot, env: { ...baseEnv, AGENT_DESIGNER: designer }, stdio: ['ignore', 'ignore', 'pipe'] });
+      if (random.next() < options.killRate) {
+        setTimeout(() => {
+          if (child.exitCode === null && child.kill('SIGKILL')) kills++;
+        }, 20 + Math.floor(random.next() * 600));
+      }
+      let stderr = '';
+      child.stderr!.on('data', (chunk) => (stderr += chunk));
+      child.on('close', (code, signal) => {
+        // A killed tick proves nothing; a finished one must end 0 (or 3, the budget) with no crash.
+        if (signal === null && code !== 0 && code !== 3) failedTicks.push(`tick exited ${code}: ${stderr.slice(-400)}`);
+        resolve();
+      });
+    });
+
+  try {
+    // Migrated up front: a tick killed during its first migration is another test's business.
+    await (await openStore({ kind: 'postgres', url: database.url })).close();
+    await client.connect();
+    for (let round = 0; round < options.rounds; round++) {
+      const count = 1 + Math.floor(random.next() * options.maxConcurrent);
+      const designer = templates.length === 0 || random.next() < 0.5 ? 'baseline' : 'claude';
+      await Promise.all(Array.from({ length: count }, () => launch(designer)));
+      if (templates.length === 0) {
+        const row = (await client.query(`SELECT strategy_config, training_params FROM agent_sessions WHERE training_params IS NOT NULL AND designer = 'baseline' LIMIT 1`)).rows[0];
+        if (row) templates.push({ config: row.strategy_config, params: row.training_params });
+      }
+      violations.push(...failedTicks.splice(0).map((f) => `round ${round}: ${f}`));
+      violations.push(...(await checkInvariants(client, strategiesDir, [...simulator.state.operations.values()]).then((found) => found.map((v) => `round ${round}: ${v}`))));
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const sessions = Object.fromEntries(
+      (await client.query(`SELECT coalesce(outcome, phase) AS state, count(*)::int AS n FROM agent_sessions GROUP BY 1`)).rows.map((r) => [r.state, r.n]),
+    );
+    const simulatorRuns = [...simulator.state.operations.values()].flatMap((op) => op.runs).filter((run) => run.fate.kind !== 'complete').length;
+    return { ticks, kills, faultsInjected: { simulatorRuns, anthropicErrors, simulatorRequests: simulator.state.requests.length, anthropicRequests: fake.requests.length }, sessions, violations };
+  } finally {
+    await client.end().catch(() => undefined);
+    await fake.close();
+    await simulator.close();
+    await database.drop();
+    work.remove();
+    build.remove();
+  }
+}
+
+async function checkInvariants(client: pg.Client, strategiesDir: string, operations: { id: string; type: string; strategyName: string; retryOf: string | null }[]): Promise<string[]> {
+  const found: string[] = [];
+  const count = async (label: string, query: string) => {
+    const rows = (await client.query(query)).rows as { id: unknown }[];
+    if (rows.length > 0) found.push(`${label}: ${rows.map((r) => JSON.stringify(r)).join(', ').slice(0, 500)}`);
+  };
+  await count(
+    'session not in exactly one valid phase',
+    `SELECT id, phase, outcome FROM agent_sessions WHERE phase NOT IN ('idle','designing','training','backtesting','assessing') OR (outcome IS NULL) <> (phase <> 'idle')`,
+  );
+  await count(
+    'non-terminal session with neither operation id nor lease',
+    `SELECT id, phase FROM agent_sessions WHERE outcome IS NULL AND lease_owner IS NULL AND NOT (
+       (phase = 'training' AND training_operation_id IS NOT NULL) OR (phase = 'backtesting' AND backtest_operation_id IS NOT NULL))`,
+  );
+  await count('spend above the daily limit', `SELECT date, budget_used_usd, budget_limit_usd FROM agent_budget WHERE budget_used_usd > budget_limit_usd`);
+  await count('finished session without its metrics row', `SELECT s.id FROM agent_sessions s LEFT JOIN agent_metrics m ON m.session_id = s.id WHERE s.outcome IS NOT NULL AND m.id IS NULL`);
+  const starts = new Map<string, string[]>();
+  for (const op of operations) {
+    if (op.retryOf) continue;
+    const key = `${op.type}:${op.strategyName}`;
+    starts.set(key, [...(starts.get(key) ?? []), op.id]);
+  }
+  for (const [key, ids] of starts) if (ids.length > 1) found.push(`KTRDR operation started twice: ${key} (${ids.join(', ')})`);
+  for (const file of readdirSync(strategiesDir)) {
+    if (!file.endsWith('.yaml')) continue;
+    try {
+      parseYaml(readFileSync(join(strategiesDir, file), 'utf8'));
+    } catch (error) {
+      found.push(`strategy file ${file} does not parse: ${(error as Error).message}`);
+    }
+  }
+  return found;
+}
+
+export function printReport(report: ChaosReport): void {
+  console.log(
+    `chaos: ${report.ticks} ticks run, ${report.kills} killed with SIGKILL, faults injected: ${report.faultsInjected.simulatorRuns} simulator runs failed/lost/stalled, ` +
+      `${report.faultsInjected.anthropicErrors} Messages API errors of ${report.faultsInjected.anthropicRequests} requests (simulator saw ${report.faultsInjected.simulatorRequests} requests); ` +
+      `sessions ${JSON.stringify(report.sessions)}; invariant violations: ${report.violations.length}`,
+  );
+  for (const violation of report.violations.slice(0, 20)) console.log(`  ${violation}`);
+}

@@ -1,0 +1,11 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { printReport, runChaos } from '../chaos/harness.ts';
+
+test('a short seeded chaos run keeps every invariant', async () => {
+  const report = await runChaos({ seed: 7, rounds: 100, killRate: 0.25, maxConcurrent: 3, anthropicErrorRate: 0.15, dailyBudgetUsd: 0.5 });
+  printReport(report);
+  assert.ok(report.ticks >= 30);
+  assert.ok(report.kills > 0);
+  assert.deepEqual(report.violations, []);
+});
