@@ -95,6 +95,7 @@ export class TriggerPass {
   private ktrdrUnreachable = false;
   private budgetExceeded = false;
   private designerInstance: Designer | null = null;
+  private cachedDay: BudgetDay | null = null;
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -112,11 +113,19 @@ export class TriggerPass {
     this.env.explain?.(line);
   }
 
+  /** Today's budget row, read once and again only after something spent or counted (an invocation, a new cycle). */
   private async budgetDay(): Promise<BudgetDay> {
-    const now = this.env.now();
-    const day = await findBudgetDay(this.db, utcDay(now));
-    if (day) return day;
-    return ensureBudgetDay(this.db, utcDay(now), await effectiveDailyLimit(this.db, this.settings.AGENT_BUDGET_DAILY_USD));
+    const date = utcDay(this.env.now());
+    if (this.cachedDay?.date === date) return this.cachedDay;
+    const day =
+      (await findBudgetDay(this.db, date)) ??
+      (await ensureBudgetDay(this.db, date, await effectiveDailyLimit(this.db, this.settings.AGENT_BUDGET_DAILY_USD)));
+    this.cachedDay = day;
+    return day;
+  }
+
+  private budgetChanged(): void {
+    this.cachedDay = null;
   }
 
   /** An invocation may start: the baseline costs nothing; otherwise the remaining budget must exceed the buffer. */
@@ -395,6 +404,7 @@ export class TriggerPass {
         await incrementBudgetCounters(trx, utcDay(now), { cyclesStarted: 1, invocations: 1 });
         return created;
       });
+      this.budgetChanged();
       this.created.push(session.id);
       active += 1;
       this.explain(`Found: ${active - 1 === 0 ? 'no active session' : `${active - 1} active session(s)`}, budget available`);
@@ -421,6 +431,7 @@ export class TriggerPass {
       );
       await incrementBudgetCounters(trx, utcDay(now), { invocations: 1 });
     });
+    this.budgetChanged();
     this.explain(`Session #${sessionId}: invoking the agent (${trigger}${retry ? ', retry after a lost invocation' : ''}).`);
     await this.runInvocation(sessionId, purpose, trigger);
   }
@@ -439,6 +450,7 @@ export class TriggerPass {
     } catch (error) {
       report = { status: 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
     }
+    this.budgetChanged();
     const session = await findSession(this.db, sessionId);
     if (!session || session.outcome) return;
     const achieved =

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database, SessionOutcome } from '../database-schema.ts';
-import { fromJson, toDate, toDateOrNull, toJson, toNumber, toNumberOrNull } from '../values.ts';
+import { fromJson, toDate, toDateOrNull, toJson, toNumber, toNumberOrNull, withoutNul } from '../values.ts';
 import type { Session } from './sessions.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -59,7 +59,7 @@ export async function recordAction(db: Db, action: ActionRecord): Promise<void> 
       tool_args: toJson(action.args),
       tool_result: toJson(action.result),
       success: action.success,
-      error_message: action.errorMessage,
+      error_message: action.errorMessage === null ? null : withoutNul(action.errorMessage),
       duration_ms: action.durationMs,
       turn: action.turn,
       tokens_input: action.tokensInput,

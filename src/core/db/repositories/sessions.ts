@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentSessionsTable, Database, PhaseChange, SessionOutcome, SessionPhase } from '../database-schema.ts';
-import { fromJson, toDate, toDateOrNull, toJson, toNumber } from '../values.ts';
+import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 
 export interface OperationProgress {
   percentage: number | null;
@@ -228,7 +228,7 @@ export async function finishSession(
     .set({
       phase: 'idle',
       outcome: input.outcome,
-      failure_reason: input.failureReason,
+      failure_reason: input.failureReason === null ? null : withoutNul(input.failureReason),
       completed_at: input.now,
       updated_at: input.now,
       phase_history: sql`phase_history || ${JSON.stringify([{ phase: 'idle', at: input.now.toISOString() }])}::jsonb`,
