@@ -35,6 +35,8 @@ await build({
   target: 'node22',
   chunkNames: 'chunks/[name]-[hash]',
   sourcemap: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
   // Packages that load files next to themselves (WASM, native bindings) or that oclif must share stay external.
   external: [
