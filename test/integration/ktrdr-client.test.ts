@@ -451,6 +451,35 @@ describe('KtrdrClient retries', () => {
     }
   });
 
+  test('runs every attempt inside the caller\'s wrapper, with the headers it sets', async () => {
+    const server = await rawServer((_request, count, response) =>
+      count < 2 ? reply(response, 503, { detail: 'busy' }) : reply(response, 200, { status: 'ok' }),
+    );
+    try {
+      const wrapped: string[] = [];
+      let current: string | null = null;
+      const client = new KtrdrClient({
+        baseUrl: server.url,
+        retry: fastRetry,
+        headers: () => ({ traceparent: current ?? 'outside' }),
+        around: async (info, send) => {
+          current = `${info.method} ${info.route} #${info.attempt}`;
+          wrapped.push(current);
+          try {
+            return await send();
+          } finally {
+            current = null;
+          }
+        },
+      });
+      assert.equal((await client.health()).status, 'ok');
+      assert.deepEqual(wrapped, ['GET /health #1', 'GET /health #2']);
+      assert.deepEqual(server.requests.map((request) => request.headers.traceparent), ['GET /health #1', 'GET /health #2']);
+    } finally {
+      await server.close();
+    }
+  });
+
   test('gives up after maxAttempts and throws the last error', async () => {
     const server = await rawServer((_request, _count, response) => reply(response, 503, { detail: { error: 'No training workers available', worker_type: 'training' } }));
     try {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/load.ts';
@@ -21,25 +22,35 @@ export function newTickId(now: Date): string {
 }
 
 export function createKtrdrClient(config: AgentConfig, tracer: Tracer): KtrdrClient {
-  return new KtrdrClient({
+  const options = {
     baseUrl: config.settings.KTRDR_API_URL,
     timeoutMs: config.settings.KTRDR_TIMEOUT_SECONDS * 1000,
     retry: { maxAttempts: config.settings.AGENT_RETRY_MAX_ATTEMPTS, backoffBaseSeconds: config.settings.AGENT_RETRY_BACKOFF_BASE },
     headers: () => tracer.injectHeaders(),
-    onRequest: (info) => {
-      if (tracer === noopTracer) return;
-      void tracer.span(
+  };
+  if (tracer === noopTracer) return new KtrdrClient(options);
+  // One span per HTTP attempt, around the request itself: KTRDR's spans join ours through its traceparent.
+  const attemptStatus = new AsyncLocalStorage<{ status: number | null }>();
+  return new KtrdrClient({
+    ...options,
+    around: (info, send) =>
+      tracer.span(
         'ktrdr_request',
-        {
-          'http.request.method': info.method,
-          'http.route': info.route,
-          'http.response.status_code': info.status ?? undefined,
-          'ktrdr.attempt': info.attempt,
-          'ktrdr.duration_ms': info.durationMs,
-          'error.type': info.error ? String(info.error).slice(0, 200) : undefined,
+        { 'http.request.method': info.method, 'http.route': info.route, 'ktrdr.attempt': info.attempt },
+        (span) => {
+          const holder = { status: null as number | null };
+          return attemptStatus.run(holder, async () => {
+            try {
+              return await send();
+            } finally {
+              if (holder.status !== null) span.setAttributes({ 'http.response.status_code': holder.status });
+            }
+          });
         },
-        async () => undefined,
-      );
+      ),
+    onRequest: (info) => {
+      const holder = attemptStatus.getStore();
+      if (holder) holder.status = info.status;
     },
   });
 }

@@ -67,6 +67,11 @@ export interface KtrdrClientOptions {
   onRequest?: (info: KtrdrRequestInfo) => void;
   /** Extra headers per attempt, e.g. a W3C traceparent from telemetry. */
   headers?: () => Record<string, string>;
+  /**
+   * Runs each HTTP attempt inside the caller's code, e.g. a tracing span, so the attempt is timed by it and the
+   * `headers()` it sends (a traceparent) belong to it.
+   */
+  around?: <T>(info: { method: string; route: string; attempt: number }, send: () => Promise<T>) => Promise<T>;
   /** Clock, for generated task ids and for matching a backtest created after a lost start. */
   now?: () => number;
   /** Source of jitter in [0, 1). */
@@ -204,6 +209,7 @@ export class KtrdrClient {
   readonly #fetch: typeof fetch;
   readonly #onRequest: ((info: KtrdrRequestInfo) => void) | undefined;
   readonly #headers: (() => Record<string, string>) | undefined;
+  readonly #around: KtrdrClientOptions['around'];
   readonly #now: () => number;
   readonly #random: () => number;
 
@@ -217,6 +223,7 @@ export class KtrdrClient {
     this.#fetch = options.fetch ?? globalThis.fetch;
     this.#onRequest = options.onRequest;
     this.#headers = options.headers;
+    this.#around = options.around;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
   }
@@ -528,7 +535,12 @@ export class KtrdrClient {
     return url;
   }
 
-  async #send<S extends z.ZodType>(spec: RequestSpec, attempt: number, schema: S): Promise<z.output<S>> {
+  #send<S extends z.ZodType>(spec: RequestSpec, attempt: number, schema: S): Promise<z.output<S>> {
+    if (!this.#around) return this.#sendAttempt(spec, attempt, schema);
+    return this.#around({ method: spec.method, route: spec.route, attempt }, () => this.#sendAttempt(spec, attempt, schema));
+  }
+
+  async #sendAttempt<S extends z.ZodType>(spec: RequestSpec, attempt: number, schema: S): Promise<z.output<S>> {
     const context = { method: spec.method, route: spec.route };
     const started = performance.now();
     let status: number | null = null;
