@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { z } from 'zod';
 import { errorFromResponse, invalidResponseError, KtrdrError, timeoutError, transportError } from './errors.ts';
+import { nodeHttpTransport, type KtrdrTransport } from './http-transport.ts';
 import {
   backtestStartResponseSchema,
   cancelResponseSchema,
@@ -62,7 +63,8 @@ export interface KtrdrClientOptions {
   baseUrl: string;
   timeoutMs?: number;
   retry?: RetryPolicy;
-  fetch?: typeof fetch;
+  /** The HTTP transport; node:http by default (global `fetch` works too). */
+  fetch?: KtrdrTransport;
   /** Called once per HTTP attempt, after it ends; for logs, metrics and spans. */
   onRequest?: (info: KtrdrRequestInfo) => void;
   /** Extra headers per attempt, e.g. a W3C traceparent from telemetry. */
@@ -206,7 +208,7 @@ export class KtrdrClient {
   readonly baseUrl: string;
   readonly timeoutMs: number;
   readonly retry: RetryPolicy;
-  readonly #fetch: typeof fetch;
+  readonly #fetch: KtrdrTransport;
   readonly #onRequest: ((info: KtrdrRequestInfo) => void) | undefined;
   readonly #headers: (() => Record<string, string>) | undefined;
   readonly #around: KtrdrClientOptions['around'];
@@ -220,7 +222,7 @@ export class KtrdrClient {
     if (!Number.isInteger(this.retry.maxAttempts) || this.retry.maxAttempts < 1) {
       throw new RangeError(`retry.maxAttempts must be an integer >= 1, got ${this.retry.maxAttempts}`);
     }
-    this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#fetch = options.fetch ?? nodeHttpTransport;
     this.#onRequest = options.onRequest;
     this.#headers = options.headers;
     this.#around = options.around;

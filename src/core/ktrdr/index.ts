@@ -1,4 +1,6 @@
 export { KtrdrClient, newTrainingTaskId, parseServerTime } from './client.ts';
+export { nodeHttpTransport } from './http-transport.ts';
+export type { KtrdrTransport, TransportInit, TransportResponse } from './http-transport.ts';
 export type {
   CancelOptions,
   CheckpointList,

@@ -1,0 +1,59 @@
+import http from 'node:http';
+import https from 'node:https';
+
+export interface TransportInit {
+  method: string;
+  headers: Record<string, string>;
+  body?: string | undefined;
+  signal?: AbortSignal;
+}
+
+export interface TransportResponse {
+  status: number;
+  ok: boolean;
+  text(): Promise<string>;
+}
+
+/** The part of `fetch` the client uses. */
+export type KtrdrTransport = (url: string, init: TransportInit) => Promise<TransportResponse>;
+
+/**
+ * A request over node:http with fetch's error semantics (a transport failure is `TypeError('fetch failed')` with
+ * the socket error as cause; an abort rejects with the signal's reason). The global fetch loads undici on first use,
+ * about 25 ms, and a tick is a fresh process every five minutes.
+ */
+export const nodeHttpTransport: KtrdrTransport = (url, init) =>
+  new Promise((resolve, reject) => {
+    const { signal } = init;
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const target = new URL(url);
+    const client = target.protocol === 'https:' ? https : http;
+    const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const request = client.request(target, { method: init.method, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', (error) => settle(() => reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }))));
+      response.on('end', () => {
+        const status = response.statusCode ?? 0;
+        const body = Buffer.concat(chunks).toString('utf8');
+        settle(() => resolve({ status, ok: status >= 200 && status < 300, text: async () => body }));
+      });
+    });
+    function onAbort() {
+      settle(() => reject(signal!.reason));
+      request.destroy();
+    }
+    signal?.addEventListener('abort', onAbort, { once: true });
+    request.on('error', (error) => settle(() => reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }))));
+    request.end(init.body);
+  });
