@@ -30,12 +30,12 @@ export default class Trigger extends AgentCommand {
     }
     const stoppedByBudget = summary.budgetExceeded && !summary.decisions.some((d) => d.invoked);
     if (stoppedByBudget) {
-      if (json) this.logJson({ ...summary, tickId: outcome.tickId });
-      throw new AgentError(
-        `The daily budget is spent ($${summary.budget.usedUsd.toFixed(2)} of $${summary.budget.limitUsd.toFixed(2)}, keeping a $${config.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`,
-        ExitCode.BudgetExceeded,
-        'budget_exceeded',
-      );
+      const message = `The daily budget is spent ($${summary.budget.usedUsd.toFixed(2)} of $${summary.budget.limitUsd.toFixed(2)}, keeping a $${config.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`;
+      if (!json) throw new AgentError(message, ExitCode.BudgetExceeded, 'budget_exceeded');
+      // One JSON document: what the pass did, and why it stopped.
+      this.logJson({ ...summary, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } });
+      process.exitCode = ExitCode.BudgetExceeded;
+      return undefined;
     }
     return { ...summary, tickId: outcome.tickId };
   }

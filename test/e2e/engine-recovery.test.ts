@@ -109,6 +109,21 @@ describe('engine: recovery through the built CLI', () => {
     assert.ok(!`${result.stdout}${result.stderr}`.includes(rig.apiKey));
   });
 
+  test('budget exhausted under --json: exit 3 and exactly one JSON document that says why', async (t) => {
+    const rig = await startEngineRig({
+      designer: 'claude',
+      env: { AGENT_BUDGET_DAILY_USD: '0.01', AGENT_BUDGET_BUFFER_USD: '0.01' },
+    });
+    t.after(() => rig.close());
+    const result = await runCli(['trigger', '--json'], rig.env);
+    rig.outputs.push(result);
+    assert.equal(result.code, 3, result.stderr);
+    const document = JSON.parse(result.stdout) as { budgetExceeded: boolean; error: { code: string; exitCode: number } };
+    assert.equal(document.budgetExceeded, true);
+    assert.deepEqual([document.error.code, document.error.exitCode], ['budget_exceeded', 3]);
+    assert.equal(rig.fake.requests.length, 0);
+  });
+
   test('kill -9 during an invocation: after the lease expires the next tick retries it once and the session goes on', async (t) => {
     const rig = await startEngineRig({
       designer: 'claude',
