@@ -40,7 +40,12 @@ export default class Cancel extends AgentCommand {
           (error: unknown) => `${operationId} not cancelled in KTRDR (${(error as Error).message})`,
         );
       }
-      await endSession(store.db, session.id, { outcome: 'cancelled', reason: 'cancelled by operator' }, new Date());
+      const cancelled = await endSession(store.db, session.id, { outcome: 'cancelled', reason: 'cancelled by operator' }, new Date());
+      if (!cancelled) {
+        const ended = await findSession(store.db, session.id);
+        if (!this.jsonEnabled()) this.log(`Session #${session.id} had just ended (${ended?.outcome ?? 'unknown'}) before the cancel; nothing to cancel.`);
+        return { sessionId: session.id, cancelled: false, outcome: ended?.outcome ?? null, operation };
+      }
       if (!this.jsonEnabled()) this.log(`Session #${session.id} cancelled (operation: ${operation}).`);
       return { sessionId: session.id, cancelled: true, operation };
     });

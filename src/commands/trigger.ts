@@ -1,5 +1,6 @@
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { redactSecrets } from '../core/cli/redact.ts';
 import { runTick } from '../core/engine/runtime.ts';
 
 export default class Trigger extends AgentCommand {
@@ -14,7 +15,7 @@ export default class Trigger extends AgentCommand {
     const json = this.jsonEnabled();
     const outcome = await runTick({
       config,
-      log: (level, event, fields) => process.stderr.write(`${level}: ${event} ${JSON.stringify(fields ?? {})}\n`),
+      log: (level, event, fields) => process.stderr.write(`${level}: ${event} ${redactSecrets(JSON.stringify(fields ?? {}))}\n`),
       lockWaitMs: config.settings.AGENT_LOCK_WAIT_SECONDS * 1000,
       ...(json ? {} : { explain: (line: string) => this.log(line) }),
     });

@@ -183,6 +183,7 @@ describe('hostile input from a tool or a file', () => {
       sessionId: session.id,
       ktrdr: new KtrdrClient({ baseUrl: simulator.url }),
       strategies: new StrategyStore(strategiesDir),
+      ktrdrUnreachable: false,
       config,
       now: () => new Date(),
       turn: { index: 1, tokensInput: null, tokensOutput: null },

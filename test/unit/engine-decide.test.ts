@@ -52,7 +52,9 @@ function input(options: {
       invocationAttempts: options.attempts ?? (options.lease === 'none' ? 0 : 1),
       leaseExpiresAt: options.lease === 'none' ? null : options.lease === 'live' ? new Date(now.getTime() + 60_000) : minutesAgo(1),
       progressChangedAt: options.stalled ? minutesAgo(120) : minutesAgo(1),
-      lastProgress: options.stalled ? { percentage: 40, currentStep: 'Epoch 20/50' } : { percentage: 30, currentStep: 'Epoch 15/50' },
+      lastProgress: options.stalled
+        ? { percentage: 40, currentStep: 'Epoch 20/50', seenAt: minutesAgo(5) }
+        : { percentage: 30, currentStep: 'Epoch 15/50', seenAt: minutesAgo(5) },
     },
     operation,
     trainingResult: options.status === 'completed' && options.phase === 'training' ? (options.gatePasses ? goodTraining : badTraining) : null,
@@ -149,6 +151,24 @@ describe('decide: recovery rules', () => {
     assert.equal(decision.action, 'fail');
     assert.equal(decision.action === 'fail' && decision.cancelOperationId, 'op_b');
     assert.match(decision.action === 'fail' ? decision.reason : '', /stalled: no progress for 120 min/);
+  });
+
+  test('no progress across a gap in observation (KTRDR down, paused) is not a stall', () => {
+    const base = input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none', stalled: true });
+    const decision = decide({ ...base, session: { ...base.session, lastProgress: { percentage: 40, currentStep: 'Epoch 20/50', seenAt: minutesAgo(90) } } });
+    assert.equal(decision.action, 'record_progress');
+    assert.equal(decision.action === 'record_progress' && decision.changed, true);
+  });
+
+  test('a queued (pending) operation is never a stall', () => {
+    const decision = decide(input({ phase: 'training', status: 'pending', gatePasses: true, canInvoke: true, paused: false, lease: 'none', stalled: true }));
+    assert.equal(decision.action, 'record_progress');
+  });
+
+  test('a training that passed its gate without a model path fails before any invocation', () => {
+    const base = input({ phase: 'training', status: 'completed', gatePasses: true, canInvoke: true, paused: false, lease: 'none' });
+    const decision = decide({ ...base, trainingResult: { ...goodTraining, modelPath: null } });
+    assert.equal(decision.action === 'fail' && decision.outcome, 'failed_training');
   });
 
   test('progress that moved is recorded as a change', () => {

@@ -33,7 +33,7 @@ export class BaselineDesigner implements Designer {
       else await this.assess(context, call);
       return { status: 'completed', reason: 'baseline designer finished', lastText: '', costUsd: 0 };
     } catch (error) {
-      return { status: 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
+      return { status: context.ktrdrUnreachable ? 'ktrdr_unreachable' : 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
     }
   }
 

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
-import { addSessionUsage, findSession } from '../db/repositories/sessions.ts';
-import { reserveBudget, settleReservation } from '../db/repositories/budget.ts';
+import { addSessionUsage } from '../db/repositories/sessions.ts';
+import { effectiveDailyLimit, ensureBudgetDay, reserveBudget, settleReservation } from '../db/repositories/budget.ts';
 import { utcDay } from '../db/values.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import type { Tracer } from '../telemetry/tracing.ts';
@@ -71,14 +71,18 @@ export class ClaudeDesigner implements Designer {
       firstMessage: message,
       promptCaching: settings.AGENT_PROMPT_CACHING,
       budget: {
-        reserve: (amountUsd) =>
-          reserveBudget(db, {
-            date: utcDay(now()),
+        reserve: async (amountUsd) => {
+          // An invocation can run past midnight UTC: the new day's row must exist before it can be reserved against.
+          const date = utcDay(now());
+          await ensureBudgetDay(db, date, await effectiveDailyLimit(db, settings.AGENT_BUDGET_DAILY_USD));
+          return reserveBudget(db, {
+            date,
             amountUsd,
             bufferUsd: settings.AGENT_BUDGET_BUFFER_USD,
             enforce: settings.AGENT_BUDGET_ENFORCEMENT,
             sessionId: request.sessionId,
-          }),
+          });
+        },
         settle: (id, actualUsd) => settleReservation(db, id, actualUsd),
       },
       onResponse: async (info) => {
@@ -108,12 +112,11 @@ export class ClaudeDesigner implements Designer {
       },
       isDone: () => effectDone,
     });
-    const session = await findSession(db, request.sessionId);
     return {
-      status: result.status,
+      status: context.ktrdrUnreachable && !effectDone ? 'ktrdr_unreachable' : result.status,
       reason: result.reason,
       lastText: result.lastText,
-      costUsd: result.costUsd ?? session?.costUsd ?? 0,
+      costUsd: result.costUsd,
     };
   }
 }

@@ -8,7 +8,7 @@ export interface InvocationRequest {
 
 export interface InvocationReport {
   /** `completed` means the model (or the baseline) stopped on its own; whether it did its job is read from the session. */
-  status: 'completed' | 'budget_exhausted' | 'max_turns' | 'max_tokens' | 'refusal' | 'timeout' | 'api_error' | 'tool_error_limit' | 'error';
+  status: 'completed' | 'budget_exhausted' | 'ktrdr_unreachable' | 'max_turns' | 'max_tokens' | 'refusal' | 'timeout' | 'api_error' | 'tool_error_limit' | 'error';
   reason: string;
   lastText: string;
   costUsd: number;

@@ -1,10 +1,12 @@
 import type { Kysely } from 'kysely';
+import { rmSync } from 'node:fs';
 import { z } from 'zod';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
 import { recordAction } from '../db/repositories/activity.ts';
 import { findSession, recentStrategies, updateSession, type Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
+import { KtrdrError } from '../ktrdr/errors.ts';
 import { formatFindings, validateStrategy } from '../strategy/validate.ts';
 import { StrategyStore, StrategyStoreError } from '../strategy/store.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
@@ -29,6 +31,8 @@ export interface ToolContext {
   now: () => Date;
   /** The current model turn and its tokens, for the action log. */
   turn: { index: number; tokensInput: number | null; tokensOutput: number | null };
+  /** Set when a tool could not reach KTRDR: the invocation then waits instead of failing the session. */
+  ktrdrUnreachable: boolean;
 }
 
 const isoDate = z
@@ -66,6 +70,9 @@ function defineTool<S extends z.ZodType>(
         try {
           outcome = await spec.run(parsed.data, session);
         } catch (error) {
+          if (error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status ?? 0) >= 500)) {
+            context.ktrdrUnreachable = true;
+          }
           outcome = { ok: false, error: `${spec.name} failed: ${(error as Error).message}` };
         }
       }
@@ -112,6 +119,12 @@ export function windowsOverlap(a: { startDate: string; endDate: string }, b: { s
 function trainingTaskId(sessionId: number, strategyName: string): string {
   // Deterministic per session and strategy, so a start retried after a crash finds the same KTRDR operation.
   return `op_training_agent_s${sessionId}_${strategyName}`.slice(0, 100);
+}
+
+/** The session ended while the operation was being started (an operator's cancel): nobody would watch it. */
+async function abandon(context: ToolContext, operationId: string): Promise<ToolOutcome> {
+  await context.ktrdr.cancelOperation(operationId, { reason: 'the research session ended while it was starting' }).catch(() => undefined);
+  return { ok: false, error: `the session ended while ${operationId} was starting; the operation was cancelled` };
 }
 
 function getAgentStateTool(context: ToolContext): ToolDefinition {
@@ -180,20 +193,22 @@ function designTools(context: ToolContext): ToolDefinition[] {
           if (error instanceof StrategyStoreError) return { ok: false, error: `strategy not saved: ${error.message}` };
           throw error;
         }
+        const ktrdrCheck = await context.ktrdr.validateStrategy(input.name).then(
+          (r) => ({ valid: r.valid, issues: r.issues ?? [] }),
+          (error: unknown) => ({ valid: null, issues: [], note: `KTRDR validation unavailable: ${(error as Error).message}` }),
+        );
+        if (ktrdrCheck.valid === false) {
+          // Only a strategy KTRDR accepts becomes the session's: start_training cannot pick up a rejected one.
+          if (saved.written) rmSync(saved.path, { force: true });
+          const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
+          return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.` };
+        }
         await updateSession(
           context.db,
           session.id,
           { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path },
           context.now(),
         );
-        const ktrdrCheck = await context.ktrdr.validateStrategy(input.name).then(
-          (r) => ({ valid: r.valid, issues: r.issues ?? [] }),
-          (error: unknown) => ({ valid: null, issues: [], note: `KTRDR validation unavailable: ${(error as Error).message}` }),
-        );
-        if (ktrdrCheck.valid === false) {
-          const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
-          return { ok: false, error: `KTRDR rejected the saved strategy:\n${problems}\nFix it and save again under a new name.` };
-        }
         return {
           ok: true,
           content: {
@@ -246,7 +261,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           taskId: trainingTaskId(session.id, input.strategy_name),
         });
         const operationId = response.operationId;
-        await updateSession(
+        const recorded = await updateSession(
           context.db,
           session.id,
           {
@@ -256,6 +271,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           },
           context.now(),
         );
+        if (!recorded) return abandon(context, operationId);
         return {
           ok: true,
           content: { operation_id: operationId, phase: 'training', message: 'Training started. The trigger will call you back when it completes and passes its gate.' },
@@ -307,7 +323,7 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
           symbol,
           timeframe,
         });
-        await updateSession(
+        const recorded = await updateSession(
           context.db,
           session.id,
           {
@@ -317,6 +333,7 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
           },
           context.now(),
         );
+        if (!recorded) return abandon(context, response.operationId);
         return { ok: true, content: { operation_id: response.operationId, phase: 'backtesting', message: 'Backtest started.' } };
       },
     }),

@@ -1,3 +1,5 @@
+import { redactSecrets } from '../cli/redact.ts';
+
 /** Converts what pg (strings for INT8/NUMERIC) and PGlite (numbers) return into plain numbers, once. */
 export function toNumber(value: string | number | bigint): number {
   return typeof value === 'number' ? value : Number(value);
@@ -21,9 +23,13 @@ export function fromJson<T>(value: unknown): T | null {
   return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }
 
-/** PostgreSQL text and JSONB cannot hold NUL (U+0000); input from a model or a tool may. */
+/**
+ * Text bound for the database: PostgreSQL cannot hold NUL (U+0000), which input from a model or a tool may carry,
+ * and a secret must never be stored, whatever error message carried it.
+ */
 export function withoutNul(text: string): string {
-  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
+  const safe = redactSecrets(text);
+  return safe.includes('\u0000') ? safe.replaceAll('\u0000', '\uFFFD') : safe;
 }
 
 export function toJson(value: unknown): string | null {

@@ -43,14 +43,14 @@ export interface SessionSnapshot {
   invocationAttempts: number;
   leaseExpiresAt: Date | null;
   progressChangedAt: Date | null;
-  lastProgress: { percentage: number | null; currentStep: string | null } | null;
+  lastProgress: { percentage: number | null; currentStep: string | null; seenAt: Date | null } | null;
 }
 
 export interface DecisionInput {
   session: SessionSnapshot;
   operation: OperationObservation;
   /** Flattened results, present once the operation completed and its results were read. */
-  trainingResult: { accuracy: number | null; finalLoss: number | null; lossReduction: number | null } | null;
+  trainingResult: { accuracy: number | null; finalLoss: number | null; lossReduction: number | null; modelPath?: string | null } | null;
   backtestResult: { winRate: number | null; maxDrawdown: number | null; sharpe: number | null } | null;
   /** False when the budget is at or under the buffer (never false for the zero-cost baseline designer). */
   canInvoke: boolean;
@@ -92,7 +92,7 @@ function leaseState(session: SessionSnapshot, now: Date): LeaseState {
   return session.leaseExpiresAt.getTime() > now.getTime() ? 'live' : 'expired';
 }
 
-const invocationFailure: Record<InvocationPurpose, SessionOutcome> = {
+export const invocationFailure: Record<InvocationPurpose, 'failed_design' | 'failed_backtest' | 'failed_assessment'> = {
   design: 'failed_design',
   backtest: 'failed_backtest',
   assess: 'failed_assessment',
@@ -143,9 +143,12 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
     case 'running':
     case 'resuming': {
       const last = input.session.lastProgress;
-      const changed = !last || last.percentage !== op.percentage || last.currentStep !== op.currentStep;
+      // Time the pass could not watch (KTRDR down, agent paused) is not a stall: a gap in observation restarts the clock.
+      const unobserved = !last?.seenAt || input.now.getTime() - last.seenAt.getTime() > input.config.stallTimeoutMs;
+      const changed = unobserved || last.percentage !== op.percentage || last.currentStep !== op.currentStep;
       const since = input.session.progressChangedAt;
-      if (!changed && since && input.now.getTime() - since.getTime() > input.config.stallTimeoutMs) {
+      // A queued (pending) operation waits for a worker: that is not a stall either.
+      if (op.status !== 'pending' && !changed && since && input.now.getTime() - since.getTime() > input.config.stallTimeoutMs) {
         const minutes = Math.round((input.now.getTime() - since.getTime()) / 60000);
         return {
           action: 'fail',
@@ -199,6 +202,9 @@ export function decide(input: DecisionInput): Decision {
       }
       const gate = evaluateTrainingGate(input.trainingResult, input.config.gates);
       if (!gate.passed) return { action: 'fail', trigger: 'training_completed', outcome: 'failed_training_gate', reason: `training gate: ${gate.reason}`, gate };
+      if (input.trainingResult.modelPath === null) {
+        return { action: 'fail', trigger: 'training_completed', outcome: 'failed_training', reason: 'training completed without a model_path: there is no model to backtest', gate };
+      }
       return invocationDecision(input, 'backtest', 'training_completed', gate);
     }
     case 'backtesting': {

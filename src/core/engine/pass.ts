@@ -25,8 +25,10 @@ import { flattenBacktestResult, flattenTrainingOperation, operationProgress, typ
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
 import type { Designer, InvocationReport } from '../agent/designer.ts';
-import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
+import { decide, invocationFailure, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
 import { mapWithConcurrency } from './concurrency.ts';
+import { priceFor, worstCaseCost } from '../agent/pricing.ts';
+import { AgentError, ExitCode } from '../cli/errors.ts';
 
 export interface PassEnvironment {
   store: Store;
@@ -61,11 +63,6 @@ export interface PassSummary {
   budgetExceeded: boolean;
 }
 
-const outcomeOfPurpose: Record<InvocationPurpose, 'failed_design' | 'failed_backtest' | 'failed_assessment'> = {
-  design: 'failed_design',
-  backtest: 'failed_backtest',
-  assess: 'failed_assessment',
-};
 
 interface Polled {
   session: Session;
@@ -131,7 +128,14 @@ export class TriggerPass {
   /** An invocation may start: the baseline costs nothing; otherwise the remaining budget must exceed the buffer. */
   private canInvoke(day: BudgetDay): boolean {
     if (this.env.designerKind === 'baseline' || !this.settings.AGENT_BUDGET_ENFORCEMENT) return true;
-    return remainingUsd(day) > this.settings.AGENT_BUDGET_BUFFER_USD;
+    const spendable = remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD;
+    return spendable > 0 && spendable >= this.minimumCallUsd();
+  }
+
+  /** The worst case of a first request (prompt and context bounded at 6k tokens): less than this buys no call. */
+  private minimumCallUsd(): number {
+    const price = priceFor(this.settings.AGENT_MODEL, this.settings.AGENT_MODEL_PRICES);
+    return worstCaseCost(price, { inputTokensUpperBound: 6_000, maxTokens: this.settings.AGENT_MAX_TOKENS });
   }
 
   private async record(
@@ -215,9 +219,11 @@ export class TriggerPass {
         };
       } catch (error) {
         if (isNotFound(error)) return { session, observation: { kind: 'not_found' }, training: null, backtest: null };
-        if (isUnreachable(error)) {
+        // Any other KTRDR failure (down, 429, a malformed answer) leaves this session as it is until the next pass;
+        // it must not stop the pass for the other sessions.
+        if (error instanceof KtrdrError) {
           span.recordError(error);
-          return { session, observation: { kind: 'unreachable', error: (error as Error).message }, training: null, backtest: null };
+          return { session, observation: { kind: 'unreachable', error: error.message }, training: null, backtest: null };
         }
         throw error;
       }
@@ -238,7 +244,11 @@ export class TriggerPass {
         leaseExpiresAt: session.leaseExpiresAt,
         progressChangedAt: session.progressChangedAt ?? session.phaseStartedAt,
         lastProgress: session.operationProgress
-          ? { percentage: session.operationProgress.percentage, currentStep: session.operationProgress.currentStep }
+          ? {
+              percentage: session.operationProgress.percentage,
+              currentStep: session.operationProgress.currentStep,
+              seenAt: session.operationProgress.seenAt ? new Date(session.operationProgress.seenAt) : null,
+            }
           : null,
       },
       operation: item.observation,
@@ -381,7 +391,23 @@ export class TriggerPass {
   private async startNewCycles(): Promise<void> {
     const max = this.settings.AGENT_MAX_CONCURRENT_SESSIONS;
     let active = await countActiveSessions(this.db);
-    while (active < max) {
+    if (active >= max) return;
+    if (this.env.designerKind === 'claude' && !this.settings.ANTHROPIC_API_KEY) {
+      throw new AgentError(
+        'ANTHROPIC_API_KEY is not set, so the claude designer cannot start a cycle. Set it (env or env file), or set AGENT_DESIGNER=baseline.',
+        ExitCode.NotConfigured,
+        'not_configured',
+      );
+    }
+    // A new cycle needs KTRDR: when it is down, wait rather than create a session bound to fail.
+    const reachable = !this.ktrdrUnreachable && (await this.env.ktrdr.health().then(() => true, () => false));
+    if (!reachable) {
+      this.ktrdrUnreachable = true;
+      this.explain('Found: a free slot, but KTRDR is unreachable: no new cycle this pass.');
+      await this.record({ sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'ktrdr_unreachable' });
+      return;
+    }
+    while (active < max && !this.budgetExceeded) {
       const day = await this.env.tracer.span('check_budget', {}, async (span) => {
         const current = await this.budgetDay();
         span.setAttributes({ 'trigger.budget_remaining_usd': remainingUsd(current), 'budget.limit_usd': current.limitUsd });
@@ -461,17 +487,19 @@ export class TriggerPass {
       await updateSession(this.db, sessionId, { lease: null }, now);
       return;
     }
-    if (report.status === 'budget_exhausted') {
-      // The day's budget ran out mid-invocation: nothing happened, so this attempt does not count.
-      this.budgetExceeded = true;
+    if (report.status === 'budget_exhausted' || report.status === 'ktrdr_unreachable') {
+      // The budget ran out, or KTRDR went away, mid-invocation: not the design's fault, so the attempt does not count
+      // and the session waits in its phase for the next pass.
+      if (report.status === 'budget_exhausted') this.budgetExceeded = true;
+      else this.ktrdrUnreachable = true;
       await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session.invocationAttempts - 1) }, now);
-      this.explain(`Session #${sessionId}: the budget ran out during the invocation; it resumes when budget is available.`);
+      this.explain(`Session #${sessionId}: ${report.status === 'budget_exhausted' ? 'the budget ran out' : 'KTRDR became unreachable'} during the invocation; it resumes on a later pass.`);
       return;
     }
     const lastWords = report.lastText ? ` Last words: ${report.lastText.slice(0, 500)}` : '';
     await this.fail(session, {
       trigger,
-      outcome: outcomeOfPurpose[purpose],
+      outcome: invocationFailure[purpose],
       reason: `the ${purpose} invocation ended without its effect (${report.status}: ${report.reason}).${lastWords}`,
     });
   }

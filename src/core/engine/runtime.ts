@@ -65,6 +65,7 @@ function designerFactory(config: AgentConfig, store: Store, ktrdr: KtrdrClient, 
     config,
     now,
     turn: { index: 0, tokensInput: null, tokensOutput: null },
+    ktrdrUnreachable: false,
   });
   return async () => {
     // The default strategies dir is ours to create; one that was configured is KTRDR's and must already exist.

@@ -209,7 +209,7 @@ export async function finishTick(
 ): Promise<void> {
   await db
     .updateTable('agent_ticks')
-    .set({ finished_at: tick.finishedAt, status: tick.status, summary: toJson(tick.summary), error_message: tick.errorMessage ?? null })
+    .set({ finished_at: tick.finishedAt, status: tick.status, summary: toJson(tick.summary), error_message: tick.errorMessage ? withoutNul(tick.errorMessage) : null })
     .where('id', '=', tick.id)
     .execute();
 }

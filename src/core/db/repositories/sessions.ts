@@ -176,8 +176,11 @@ export interface SessionChanges {
   lease?: { owner: string; expiresAt: Date } | null;
 }
 
-/** Applies changes to an active session; a phase change restarts the phase clock and the invocation count. */
-export async function updateSession(db: Db, id: number, changes: SessionChanges, now: Date): Promise<void> {
+/**
+ * Applies changes to an active session; a phase change restarts the phase clock and the invocation count.
+ * Returns false when the session has already ended (cancelled meanwhile, say).
+ */
+export async function updateSession(db: Db, id: number, changes: SessionChanges, now: Date): Promise<boolean> {
   const values: Record<string, unknown> = { updated_at: now };
   if (changes.phase !== undefined) {
     values.phase = changes.phase;
@@ -214,7 +217,8 @@ export async function updateSession(db: Db, id: number, changes: SessionChanges,
     values.lease_owner = changes.lease?.owner ?? null;
     values.lease_expires_at = changes.lease?.expiresAt ?? null;
   }
-  await db.updateTable('agent_sessions').set(values).where('id', '=', id).where('outcome', 'is', null).execute();
+  const result = await db.updateTable('agent_sessions').set(values).where('id', '=', id).where('outcome', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
 }
 
 /** Ends a session: IDLE with its outcome. Returns false when it had already ended. */
