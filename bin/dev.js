@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
 // Development entry: rebuilds the bundle from src/ and ignores any oclif.manifest.json, so nothing is ever stale.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';

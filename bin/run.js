@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --
+// '--' ends Node's own options: without it Node claims a --env-file given to this CLI and exits 9 when the file is missing.
 import module from 'node:module';
 
 // Compiled bytecode is cached on disk, so later runs (cron, every 5 minutes) start faster.

@@ -17,7 +17,7 @@ function listCommands(dir: string): string[] {
   });
 }
 
-const entryPoints = [...listCommands(join(root, 'src/commands')), join(root, 'src/tick-main.ts')].map((file) => ({
+const entryPoints = [...listCommands(join(root, 'src/commands')), ...listCommands(join(root, 'src/hooks')), join(root, 'src/tick-main.ts')].map((file) => ({
   in: file,
   out: relative(join(root, 'src'), file).replace(/\.ts$/, ''),
 }));

@@ -31,16 +31,24 @@ export default class Demo extends AgentCommand {
     const strategiesDir = join(demoDir, 'strategies');
     mkdirSync(strategiesDir, { recursive: true });
     const simulator = await createSimulator({ strategiesDir, seed: flags.seed, timeScale: flags['time-scale'] });
+    // The demo is a sandbox: no env file, no external database, nothing pushed or traced to production endpoints.
     const env: Record<string, string> = {
       KTRDR_AGENT_DATA_DIR: demoDir,
       KTRDR_API_URL: simulator.url,
       KTRDR_STRATEGIES_DIR: strategiesDir,
       AGENT_DESIGNER: flags.designer,
       AGENT_RETRY_BACKOFF_BASE: '0.05',
+      DATABASE_URL: '',
+      PUSHGATEWAY_URL: '',
+      OTEL_EXPORTER_OTLP_ENDPOINT: '',
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: '',
     };
-    const { DATABASE_URL: _external, PUSHGATEWAY_URL: _push, OTEL_EXPORTER_OTLP_ENDPOINT: _otel, ...inherited } = process.env;
-    const config = loadConfig({ env: { ...inherited, ...env }, ...(flags['env-file'] ? { envFile: flags['env-file'] } : {}) });
-    config.settings.DATABASE_URL = undefined;
+    for (const name of ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL', 'AGENT_MODEL', 'AGENT_MODEL_PRICES'] as const) {
+      const value = base.settings[name];
+      if (value !== undefined) env[name] = String(value);
+    }
+    Object.assign(process.env, env);
+    const config = loadConfig({ env: process.env, ignoreEnvFiles: true });
     this.log(`Demo: ${flags.designer} designer, KTRDR simulator at ${simulator.url} (not KTRDR), PGlite in ${demoDir}`);
     let finished = 0;
     try {
@@ -62,8 +70,7 @@ export default class Demo extends AgentCommand {
       await simulator.close();
     }
     this.log(`\n${finished} cycle(s) finished.\n`);
-    Object.assign(process.env, env);
-    delete process.env.DATABASE_URL;
+    // status and history read the same sandbox: its settings are in process.env, which wins over any env file.
     await this.config.runCommand('status', []);
     this.log('');
     await this.config.runCommand('history', ['--limit', String(Math.max(flags.cycles, 5))]);

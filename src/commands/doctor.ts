@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { paint } from '../core/cli/format.ts';
-import { ConfigError, loadConfig, type AgentConfig } from '../core/config/load.ts';
+import { ConfigError, loadConfig, maskUrlCredentials, type AgentConfig } from '../core/config/load.ts';
 import { describeTarget, openStore, storeTarget } from '../core/db/connect.ts';
 import { migrationStatus } from '../core/db/migrate.ts';
 import { createKtrdrClient } from '../core/engine/runtime.ts';
@@ -20,7 +20,15 @@ interface Check {
 
 async function probe(url: string, timeoutMs: number): Promise<string | null> {
   try {
-    await fetch(url, { signal: AbortSignal.timeout(timeoutMs), method: 'GET' });
+    // Credentials in the URL go into a header: fetch refuses URLs that carry them.
+    const target = new URL(url);
+    const headers: Record<string, string> = {};
+    if (target.username || target.password) {
+      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString('base64')}`;
+      target.username = '';
+      target.password = '';
+    }
+    await fetch(target, { signal: AbortSignal.timeout(timeoutMs), method: 'GET', headers });
     return null;
   } catch (error) {
     return (error as Error).message;
@@ -53,7 +61,8 @@ export default class Doctor extends AgentCommand {
     const s = config.settings;
     const target = storeTarget(config);
     try {
-      const store = await openStore(target, { lockWaitMs: s.AGENT_LOCK_WAIT_SECONDS * 1000 });
+      // A diagnosis changes nothing: migrations are reported, not applied.
+      const store = await openStore(target, { migrate: false, lockWaitMs: s.AGENT_LOCK_WAIT_SECONDS * 1000 });
       const status = await migrationStatus(store.db);
       await store.close();
       checks.push({ name: 'database', ok: status.pending.length === 0, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied, ${status.pending.length} pending`, fix: 'run `ktrdr-agent db migrate`' });
@@ -125,7 +134,8 @@ export default class Doctor extends AgentCommand {
         continue;
       }
       const problem = await probe(url, 3000);
-      checks.push({ name, ok: problem === null, detail: problem === null ? `${url} reachable` : `${url}: ${problem}`, fix: 'start it, or unset the variable' });
+      const shown = maskUrlCredentials(url);
+      checks.push({ name, ok: problem === null, detail: problem === null ? `${shown} reachable` : `${shown}: ${problem}`, fix: 'start it, or unset the variable' });
     }
     return this.report(checks, checks.some((c) => !c.ok) ? 1 : 0);
   }

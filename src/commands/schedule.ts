@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
@@ -22,9 +22,20 @@ export default class Schedule extends AgentCommand {
     const node = process.execPath;
     const bin = resolve(this.config.root, 'bin', 'run.js');
     const envFile = flags['env-file'] ? resolve(flags['env-file']) : (process.env.KTRDR_AGENT_ENV_FILE ?? join(defaultConfigDir(process.env), 'agent.env'));
-    const command = `${node} ${bin} tick --env-file ${envFile}`;
+    // Cron and systemd start with an almost empty environment: the settings must come from the env file.
+    const hasEnvFile = existsSync(envFile);
+    if (!hasEnvFile) {
+      process.stderr.write(
+        `Warning: ${envFile} does not exist. Cron and systemd give the tick an almost empty environment: put DATABASE_URL, KTRDR_API_URL, ANTHROPIC_API_KEY and the rest there (\`ktrdr-agent config\` shows what is in effect).\n`,
+      );
+    }
+    // '--' ends Node's own options, so Node never claims the --env-file meant for the CLI.
+    const command = `${node} -- ${bin} tick${hasEnvFile ? ` --env-file ${envFile}` : ''}`;
     if (flags.cron) {
-      const line = `*/5 * * * * ${command} 2>> ${join(homedir(), '.local/state/ktrdr-agent-tick.log')}`;
+      const logDir = join(homedir(), '.local', 'state', 'ktrdr-agent');
+      // The redirection fails (and the tick never runs) when the directory is missing.
+      mkdirSync(logDir, { recursive: true });
+      const line = `*/5 * * * * ${command} >> ${join(logDir, 'tick.log')} 2>&1`;
       if (!flags.install) {
         this.log(line);
         return;
@@ -39,7 +50,6 @@ export default class Schedule extends AgentCommand {
         this.log('A ktrdr-agent tick line is already in the crontab; nothing changed.');
         return;
       }
-      mkdirSync(join(homedir(), '.local/state'), { recursive: true });
       execFileSync('crontab', ['-'], { input: `${current}${current.endsWith('\n') || current === '' ? '' : '\n'}${line}\n` });
       this.log(`Installed in the crontab:\n${line}`);
       return;
@@ -51,23 +61,24 @@ After=network-online.target
 
 [Service]
 Type=oneshot
-EnvironmentFile=-${envFile}
-ExecStart=${command}
+${hasEnvFile ? `EnvironmentFile=${envFile}\n` : ''}ExecStart=${command}
 TimeoutStartSec=15min
 `;
     const timer = `[Unit]
 Description=Run the ktrdr-agent trigger pass every 5 minutes
 
 [Timer]
-OnBootSec=2min
-OnUnitActiveSec=5min
+OnCalendar=*:0/5
 Persistent=true
+RandomizedDelaySec=10s
 
 [Install]
 WantedBy=timers.target
 `;
     if (!flags.install) {
       this.log(`# ~/.config/systemd/user/ktrdr-agent-tick.service\n${service}\n# ~/.config/systemd/user/ktrdr-agent-tick.timer\n${timer}`);
+      this.log('# Install with: ktrdr-agent schedule --systemd --install');
+      this.log('# User timers stop at logout unless lingering is on: loginctl enable-linger $USER');
       return;
     }
     const dir = join(homedir(), '.config/systemd/user');
@@ -81,5 +92,6 @@ WantedBy=timers.target
       throw new AgentError(`Units written to ${dir}, but enabling the timer failed (${(error as Error).message}). Run: systemctl --user enable --now ktrdr-agent-tick.timer`, ExitCode.Error, 'systemd');
     }
     this.log(`Installed and enabled ktrdr-agent-tick.timer (units in ${dir}).`);
+    this.log('User timers stop at logout unless lingering is on: loginctl enable-linger $USER');
   }
 }

@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { parse as parseYaml } from 'yaml';
+import { formatFindings, parseStrategyYaml, validateStrategy } from '../../src/core/strategy/index.ts';
 import { openStore } from '../../src/core/db/connect.ts';
 import { SeededRandom } from '../../src/core/sim/random.ts';
 import { createSimulator } from '../../src/core/sim/index.ts';
@@ -200,11 +200,14 @@ async function checkInvariants(client: pg.Client, strategiesDir: string, operati
   for (const [key, ids] of starts) if (ids.length > 1) found.push(`KTRDR operation started twice: ${key} (${ids.join(', ')})`);
   for (const file of readdirSync(strategiesDir)) {
     if (!file.endsWith('.yaml')) continue;
-    try {
-      parseYaml(readFileSync(join(strategiesDir, file), 'utf8'));
-    } catch (error) {
-      found.push(`strategy file ${file} does not parse: ${(error as Error).message}`);
+    // Whole means the complete strategy the agent saved: it parses, and it validates with its name equal to the file's.
+    const parsed = parseStrategyYaml(readFileSync(join(strategiesDir, file), 'utf8'));
+    if (!parsed.ok) {
+      found.push(`strategy file ${file} does not parse: ${parsed.error}`);
+      continue;
     }
+    const validation = validateStrategy(parsed.value, { expectedName: file.replace(/\.yaml$/, ''), nameMismatch: 'error' });
+    if (!validation.valid) found.push(`strategy file ${file} is not a whole strategy: ${formatFindings(validation.findings).slice(0, 300)}`);
   }
   return found;
 }

@@ -103,21 +103,24 @@ describe('one tick at a time', () => {
   test('two processes racing for the lock: exactly one wins', async () => {
     const database = await createTestDatabase();
     try {
+      // Each racer reports, then holds whatever it got until the parent has heard from all four: no timing involved.
       const script = `
         import { tryAcquireTickLock } from './src/core/db/tick-lock.ts';
         const lock = await tryAcquireTickLock({ kind: 'postgres', url: process.argv[1] });
         process.stdout.write(lock ? 'won' : 'lost');
-        await new Promise((r) => setTimeout(r, 1500));
+        process.stdin.resume();
+        await new Promise((r) => process.stdin.once('end', r));
         await lock?.release();`;
+      const children: import('node:child_process').ChildProcess[] = [];
       const race = () =>
         new Promise<string>((resolve, reject) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', script, database.url], { cwd: repoRoot });
-          let out = '';
-          child.stdout.on('data', (c) => (out += c));
+          const child = spawn(process.execPath, ['--input-type=module', '-e', script, database.url], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'inherit'] });
+          children.push(child);
+          child.stdout!.once('data', (c) => resolve(String(c)));
           child.on('error', reject);
-          child.on('close', () => resolve(out));
         });
       const results = await Promise.all([race(), race(), race(), race()]);
+      await Promise.all(children.map((child) => new Promise((resolve) => { child.on('close', resolve); child.stdin!.end(); })));
       assert.equal(results.filter((r) => r === 'won').length, 1, results.join(','));
       assert.equal(results.filter((r) => r === 'lost').length, 3);
     } finally {
@@ -143,23 +146,24 @@ describe('one tick at a time', () => {
 
   test('a PGlite data dir held by another process: the second exits with a clear message after its wait', async () => {
     const dir = tempDir();
+    let holder: import('node:child_process').ChildProcess | undefined;
     try {
       const env = { HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline', AGENT_LOCK_WAIT_SECONDS: '1' };
       assert.equal((await runCli(['db', 'migrate'], env)).code, 0);
-      const holder = spawn(
+      holder = spawn(
         process.execPath,
-        ['--input-type=module', '-e', `import { openStore } from './src/core/db/connect.ts'; const s = await openStore({ kind: 'pglite', dataDir: process.argv[1] + '/pgdata' }); process.stdout.write('open'); await new Promise((r) => setTimeout(r, 8000)); await s.close();`, dir.path],
+        ['--input-type=module', '-e', `import { openStore } from './src/core/db/connect.ts'; const s = await openStore({ kind: 'pglite', dataDir: process.argv[1] + '/pgdata' }); process.stdout.write('open'); await new Promise(() => {});`, dir.path],
         { cwd: repoRoot },
       );
-      await new Promise<void>((resolve) => holder.stdout.once('data', () => resolve()));
+      await new Promise<void>((resolve) => holder!.stdout!.once('data', () => resolve()));
       const status = await runCli(['db', 'migrate', '--status'], env);
       assert.equal(status.code, 1);
       assert.match(status.stderr, /in use by another ktrdr-agent process/);
       const tick = await runCli(['tick'], env);
       assert.equal(tick.code, 0);
       assert.match(tick.stderr, /tick_skipped/);
-      holder.kill('SIGKILL');
     } finally {
+      holder?.kill('SIGKILL');
       dir.remove();
     }
   });

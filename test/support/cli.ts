@@ -17,7 +17,7 @@ export interface CliResult {
  */
 export function runCli(args: string[], env: Record<string, string>, options: { timeoutMs?: number; input?: string } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binRun, ...args], {
+    const child = spawn(process.execPath, ['--', binRun, ...args], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...env },
       stdio: ['pipe', 'pipe', 'pipe'],

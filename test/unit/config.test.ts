@@ -166,3 +166,21 @@ describe('configuration', () => {
     }
   });
 });
+
+describe('credentials in URLs', () => {
+  test('config never shows a password from a connection URL, valid or not', () => {
+    const shown = describeConfig(
+      loadConfig({ env: { HOME: home.path, DATABASE_URL: 'postgres://agent:hunter2secret@db:5432/agent', PUSHGATEWAY_URL: 'http://pg:s3cretpw@gw:9091' } }),
+    );
+    const text = JSON.stringify(shown);
+    assert.ok(!text.includes('hunter2secret'));
+    assert.ok(!text.includes('s3cretpw'));
+    assert.match(text, /postgres:\/\/agent:\*\*\*\*@db:5432\/agent/);
+    try {
+      loadConfig({ env: { HOME: home.path, DATABASE_URL: 'mysql://agent:pw-in-error@db/x' } });
+      assert.fail('expected an error');
+    } catch (error) {
+      assert.ok(!(error as Error).message.includes('pw-in-error'));
+    }
+  });
+});

@@ -21,6 +21,8 @@ export interface AgentConfig {
   dataDir: string;
   strategiesDir: string;
   envFiles: string[];
+  /** Standard OTEL_* variables found in env files (the environment's own are read directly from it). */
+  otelFromFiles: Record<string, string>;
 }
 
 export interface ConfigProblem {
@@ -47,6 +49,8 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** --env-file given on the command line. */
   envFile?: string;
+  /** Read no env file at all (the demo runs in a sandbox of its own). */
+  ignoreEnvFiles?: boolean;
 }
 
 /**
@@ -73,6 +77,18 @@ function readEnvFile(path: string): Record<string, string> {
   }
 }
 
+/** A URL with its password (and any token-like query values) masked: postgres://agent:****@db/agent. */
+export function maskUrlCredentials(value: string): string {
+  try {
+    const url = new URL(value);
+    if (!url.password) return value;
+    url.password = '****';
+    return url.toString();
+  } catch {
+    return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@');
+  }
+}
+
 export function maskSecret(value: string): string {
   if (value.length <= 8) return '****';
   return `${value.slice(0, 3)}…${'*'.repeat(4)}${value.slice(-2)}`;
@@ -80,14 +96,15 @@ export function maskSecret(value: string): string {
 
 function describeGiven(name: SettingName, raw: string): string {
   if (isSecretSetting(name)) return maskSecret(raw);
-  return JSON.stringify(raw.length > 80 ? `${raw.slice(0, 77)}...` : raw);
+  const shown = maskUrlCredentials(raw);
+  return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
 }
 
 export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
   const env = options.env ?? process.env;
   const fileValues = new Map<string, { value: string; path: string }>();
   const envFiles: string[] = [];
-  for (const candidate of envFileCandidates(env, options.envFile)) {
+  for (const candidate of options.ignoreEnvFiles ? [] : envFileCandidates(env, options.envFile)) {
     if (!existsSync(candidate.path)) {
       if (candidate.required) {
         throw new AgentError(
@@ -108,15 +125,17 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
   const settings: Record<string, unknown> = {};
   const sources = {} as Record<SettingName, SettingSource>;
   for (const name of settingNames) {
+    // The first source that names a setting decides it; an empty value there means "unset, use the default".
     let raw: string | undefined;
     let source: SettingSource = { kind: 'default' };
     const fromEnv = env[name];
-    if (fromEnv !== undefined && fromEnv !== '') {
-      raw = fromEnv;
-      source = { kind: 'environment' };
-    } else if (fileValues.has(name) && fileValues.get(name)!.value !== '') {
-      raw = fileValues.get(name)!.value;
-      source = { kind: 'file', path: fileValues.get(name)!.path };
+    const fromFile = fileValues.get(name);
+    if (fromEnv !== undefined) {
+      raw = fromEnv === '' ? undefined : fromEnv;
+      source = raw === undefined ? { kind: 'default' } : { kind: 'environment' };
+    } else if (fromFile) {
+      raw = fromFile.value === '' ? undefined : fromFile.value;
+      source = raw === undefined ? { kind: 'default' } : { kind: 'file', path: fromFile.path };
     }
     const parsed = settingDefinitions[name].schema.safeParse(raw);
     if (parsed.success) {
@@ -154,7 +173,10 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
 
   const dataDir = resolve(typed.KTRDR_AGENT_DATA_DIR ?? defaultDataDir(env));
   const strategiesDir = resolve(typed.KTRDR_STRATEGIES_DIR ?? join(dataDir, 'strategies'));
-  return { settings: typed, sources, dataDir, strategiesDir, envFiles };
+  const otelFromFiles = Object.fromEntries(
+    [...fileValues].filter(([key, entry]) => key.startsWith('OTEL_') && env[key] === undefined && entry.value !== '').map(([key, entry]) => [key, entry.value]),
+  );
+  return { settings: typed, sources, dataDir, strategiesDir, envFiles, otelFromFiles };
 }
 
 /** The effective settings for display: secrets masked, each with where it came from. */
@@ -167,7 +189,7 @@ export function describeConfig(config: AgentConfig): { name: SettingName; value:
     if (value === undefined) shown = null;
     else if (secret) shown = maskSecret(String(value));
     else if (typeof value === 'object') shown = JSON.stringify(value);
-    else shown = String(value);
+    else shown = maskUrlCredentials(String(value));
     if (name === 'KTRDR_AGENT_DATA_DIR' && value === undefined) shown = config.dataDir;
     if (name === 'KTRDR_STRATEGIES_DIR' && value === undefined) shown = config.strategiesDir;
     return {

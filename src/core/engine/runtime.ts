@@ -116,11 +116,12 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
     const lock = await tryAcquireTickLock(target);
     if (!lock) return { kind: 'locked', message: 'another tick holds the tick lock (pg_try_advisory_lock); this one exits.' };
     try {
-      if (config.settings.OTEL_EXPORTER_OTLP_ENDPOINT || process.env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+      // OTEL_* settings may come from the env file, which loadConfig reads but never copies into process.env.
+      const otelEnv: NodeJS.ProcessEnv = { ...config.otelFromFiles, ...process.env };
+      if (config.settings.OTEL_EXPORTER_OTLP_ENDPOINT) otelEnv.OTEL_EXPORTER_OTLP_ENDPOINT = config.settings.OTEL_EXPORTER_OTLP_ENDPOINT;
+      if (otelEnv.OTEL_EXPORTER_OTLP_ENDPOINT || otelEnv.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
         const { startTracing } = await import('../telemetry/tracing.ts');
-        // The endpoint may come from the env file, which loadConfig reads but does not copy into process.env.
-        const endpoint = config.settings.OTEL_EXPORTER_OTLP_ENDPOINT;
-        tracing = await startTracing(endpoint ? { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint } : process.env).catch((error: unknown) => {
+        tracing = await startTracing(otelEnv).catch((error: unknown) => {
           log('warn', 'tracing_unavailable', { error: (error as Error).message });
           return null;
         });

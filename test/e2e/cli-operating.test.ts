@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
+import { binRun, runCli } from '../support/cli.ts';
+import { createTestDatabase, tempDir } from '../support/databases.ts';
+
+describe('demo', () => {
+  test('from a fresh data dir to finished cycles, sandboxed from the user env file', async () => {
+    const home = tempDir('ktrdr-agent-demo-');
+    try {
+      // A production setting in the user's env file must not reach the demo.
+      mkdirSync(join(home.path, '.config', 'ktrdr-agent'), { recursive: true });
+      writeFileSync(join(home.path, '.config', 'ktrdr-agent', 'agent.env'), 'DATABASE_URL=postgres://prod:prodsecret@127.0.0.1:9/prod\nPUSHGATEWAY_URL=http://127.0.0.1:9\n');
+      const result = await runCli(['demo', '--cycles', '2'], { HOME: home.path }, { timeoutMs: 180_000 });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /simulator .*\(not KTRDR\)/);
+      assert.match(result.stdout, /2 cycle\(s\) finished|[3-9] cycle\(s\) finished/);
+      assert.match(result.stdout, /=== Recent Cycles ===/);
+      assert.match(result.stdout, /Session #1 - baseline_/);
+      assert.ok(!`${result.stdout}${result.stderr}`.includes('prodsecret'));
+      assert.ok(existsSync(join(home.path, '.local', 'share', 'ktrdr-agent', 'demo', 'pgdata')));
+    } finally {
+      home.remove();
+    }
+  });
+});
+
+describe('doctor', () => {
+  const home = tempDir('ktrdr-agent-doctor-');
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let simulator: Simulator;
+  const strategiesDir = join(home.path, 'strategies');
+  before(async () => {
+    mkdirSync(strategiesDir);
+    database = await createTestDatabase();
+    simulator = await createSimulator({ strategiesDir, seed: 1 });
+  });
+  after(async () => {
+    await simulator.close();
+    await database.drop();
+    home.remove();
+  });
+
+  test('everything in order: exit 0, a checklist, and the database left as it was (migrations reported, not applied)', async () => {
+    const env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline' };
+    const first = await runCli(['doctor'], env);
+    assert.equal(first.code, 1, first.stdout);
+    assert.match(first.stdout, /✗ database: .*pending.*\n\s+fix: run `ktrdr-agent db migrate`/);
+    assert.equal((await runCli(['db', 'migrate'], env)).code, 0);
+    const result = await runCli(['doctor', '--json'], env);
+    assert.equal(result.code, 0, result.stdout);
+    const report = JSON.parse(result.stdout) as { ok: boolean; checks: { name: string; ok: boolean; detail: string }[] };
+    assert.equal(report.ok, true);
+    assert.match(report.checks.find((c) => c.name === 'strategies directory')!.detail, /KTRDR reads the same directory/);
+    assert.ok(!existsSync(join(strategiesDir, 'ktrdr_agent_doctor_probe.yaml')));
+  });
+
+  test('KTRDR unreachable and a password in the Pushgateway URL: exit 1, the fix printed, no password', async () => {
+    const env = {
+      HOME: home.path,
+      DATABASE_URL: database.url,
+      KTRDR_API_URL: 'http://127.0.0.1:9/api/v1',
+      KTRDR_STRATEGIES_DIR: strategiesDir,
+      AGENT_DESIGNER: 'baseline',
+      PUSHGATEWAY_URL: 'http://pusher:pushsecret@127.0.0.1:9',
+    };
+    const result = await runCli(['doctor'], env);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: start KTRDR or set KTRDR_API_URL/);
+    assert.ok(!result.stdout.includes('pushsecret'));
+  });
+
+  test('invalid configuration: exit 2, naming the variable', async () => {
+    const result = await runCli(['doctor'], { HOME: home.path, AGENT_MAX_TURNS: 'lots' });
+    assert.equal(result.code, 2);
+    assert.match(result.stdout, /AGENT_MAX_TURNS/);
+  });
+});
+
+describe('schedule', () => {
+  test('--cron prints a line with absolute paths, every 5 minutes, the env file, and Node told to leave --env-file alone', async () => {
+    const home = tempDir('ktrdr-agent-schedule-');
+    try {
+      const envFile = join(home.path, 'agent.env');
+      writeFileSync(envFile, 'AGENT_DESIGNER=baseline\n');
+      const result = await runCli(['schedule', '--cron', '--env-file', envFile], { HOME: home.path });
+      assert.equal(result.code, 0, result.stderr);
+      const line = result.stdout.trim();
+      assert.ok(line.startsWith('*/5 * * * * /'), line);
+      assert.ok(line.includes(` -- ${binRun} tick --env-file ${envFile}`), line);
+      assert.ok(existsSync(join(home.path, '.local', 'state', 'ktrdr-agent')));
+    } finally {
+      home.remove();
+    }
+  });
+
+  test('--systemd prints a persistent calendar timer and a oneshot service', async () => {
+    const home = tempDir('ktrdr-agent-schedule-');
+    try {
+      const result = await runCli(['schedule', '--systemd'], { HOME: home.path });
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /OnCalendar=\*:0\/5/);
+      assert.match(result.stdout, /Persistent=true/);
+      assert.match(result.stdout, /Type=oneshot/);
+      assert.match(result.stderr, /does not exist/);
+    } finally {
+      home.remove();
+    }
+  });
+
+  test("a missing --env-file is the CLI's own error, exit 2 (Node does not claim the flag)", async () => {
+    const result = await runCli(['config', '--env-file', '/nonexistent/agent.env'], { HOME: '/nonexistent' });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /Env file not found: \/nonexistent\/agent.env/);
+  });
+
+  test('an unknown command is a usage error: exit 1', async () => {
+    const result = await runCli(['stauts'], { HOME: '/nonexistent' });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /'stauts' is not a ktrdr-agent command/);
+  });
+});
