@@ -17,14 +17,14 @@ export default class Cancel extends AgentCommand {
   async run() {
     const { args, flags } = await this.parse(Cancel);
     const config = this.loadAgentConfig(flags['env-file']);
-    return withStore(config, async (store) => {
+    return withStore(config, async (db) => {
       let session;
       if (args.session !== undefined) {
-        session = await findSession(store.db, args.session);
+        session = await findSession(db, args.session);
         if (!session) throw new AgentError(`Session #${args.session} not found.`, ExitCode.NotFound, 'not_found');
         if (session.outcome) throw new AgentError(`Session #${args.session} already ended (${session.outcome}).`, ExitCode.NotFound, 'not_active');
       } else {
-        const active = await listActiveSessions(store.db);
+        const active = await listActiveSessions(db);
         if (active.length === 0) throw new AgentError('No active session to cancel.', ExitCode.NotFound, 'no_active_session');
         if (active.length > 1) {
           throw new AgentError(`${active.length} sessions are active (${active.map((s) => `#${s.id}`).join(', ')}): name one, e.g. \`ktrdr-agent cancel ${active[0]!.id}\`.`, ExitCode.Error, 'ambiguous');
@@ -40,9 +40,9 @@ export default class Cancel extends AgentCommand {
           (error: unknown) => `${operationId} not cancelled in KTRDR (${(error as Error).message})`,
         );
       }
-      const cancelled = await endSession(store.db, session.id, { outcome: 'cancelled', reason: 'cancelled by operator' }, new Date());
+      const cancelled = await endSession(db, session.id, { outcome: 'cancelled', reason: 'cancelled by operator' }, new Date());
       if (!cancelled) {
-        const ended = await findSession(store.db, session.id);
+        const ended = await findSession(db, session.id);
         if (!this.jsonEnabled()) this.log(`Session #${session.id} had just ended (${ended?.outcome ?? 'unknown'}) before the cancel; nothing to cancel.`);
         return { sessionId: session.id, cancelled: false, outcome: ended?.outcome ?? null, operation };
       }

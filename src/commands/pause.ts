@@ -11,7 +11,7 @@ export default class Pause extends AgentCommand {
   async run() {
     const { flags } = await this.parse(Pause);
     const config = this.loadAgentConfig(flags['env-file']);
-    await withStore(config, (store) => setPaused(store.db, true, new Date()));
+    await withStore(config, (db) => setPaused(db, true, new Date()));
     if (!this.jsonEnabled()) this.log("Agent triggering paused. Use 'ktrdr-agent resume' to restart.");
     return { paused: true };
   }

@@ -11,7 +11,7 @@ export default class Resume extends AgentCommand {
   async run() {
     const { flags } = await this.parse(Resume);
     const config = this.loadAgentConfig(flags['env-file']);
-    await withStore(config, (store) => setPaused(store.db, false, new Date()));
+    await withStore(config, (db) => setPaused(db, false, new Date()));
     if (!this.jsonEnabled()) this.log('Agent triggering resumed.');
     return { paused: false };
   }

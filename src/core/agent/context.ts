@@ -77,6 +77,9 @@ export async function firstMessage(
     case 'design':
       return renderPrompt(promptOfPurpose.design, {
         ...common,
+        saved_strategy: session.strategyName
+          ? `This session already saved \`${session.strategyName}\` (an earlier attempt was interrupted). Unless it needs fixing, call \`start_training\` for it now: starting it again finds the same KTRDR operation rather than a second one.\n\n${strategySection(session)}`
+          : '(none yet in this session)',
         recent_strategies: await recentSection(input.db, input.recentCount),
         symbols: await symbolsSection(input.ktrdr),
       });

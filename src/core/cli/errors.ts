@@ -8,14 +8,6 @@ export const ExitCode = {
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-export const exitCodeTable: { code: ExitCode; meaning: string }[] = [
-  { code: 0, meaning: 'success (including a tick that found nothing to do or lost the tick lock)' },
-  { code: 1, meaning: 'error (database unreachable, unexpected failure)' },
-  { code: 2, meaning: 'not configured (invalid or missing settings)' },
-  { code: 3, meaning: 'budget exceeded' },
-  { code: 4, meaning: 'no active session / not found' },
-];
-
 /** An error meant for the operator: a message that says what is wrong and how to fix it, and an exit code. */
 export class AgentError extends Error {
   readonly exitCode: ExitCode;

@@ -1,11 +1,16 @@
+import type { Kysely } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
-import { openStore, storeTarget, type Store } from '../db/connect.ts';
+import { openStore, storeTarget } from '../db/connect.ts';
+import type { Database } from '../db/database-schema.ts';
 
-/** Opens the database for one command and always closes it (releasing the embedded database's lock). */
-export async function withStore<T>(config: AgentConfig, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await openStore(storeTarget(config), { lockWaitMs: config.settings.AGENT_LOCK_WAIT_SECONDS * 1000 });
+/**
+ * Opens the database for one command (or one refresh) and always closes it, so an embedded data dir is held only
+ * as long as the work, never against the next cron tick.
+ */
+export async function withStore<T>(config: AgentConfig, work: (db: Kysely<Database>) => Promise<T>, lockWaitMs?: number): Promise<T> {
+  const store = await openStore(storeTarget(config), { lockWaitMs: lockWaitMs ?? config.settings.AGENT_LOCK_WAIT_SECONDS * 1000 });
   try {
-    return await fn(store);
+    return await work(store.db);
   } finally {
     await store.close();
   }

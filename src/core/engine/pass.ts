@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { readControl, recordTrigger } from '../db/repositories/activity.ts';
@@ -29,6 +30,9 @@ import { decide, invocationFailure, type Decision, type InvocationPurpose, type 
 import { mapWithConcurrency } from './concurrency.ts';
 import { priceFor, worstCaseCost } from '../agent/pricing.ts';
 import { AgentError, ExitCode } from '../cli/errors.ts';
+
+/** Serialises session creation (a transaction-level advisory lock, released at commit). */
+const CYCLE_CREATION_LOCK_KEY = 0x6b747265;
 
 export interface PassEnvironment {
   store: Store;
@@ -421,6 +425,9 @@ export class TriggerPass {
       }
       const now = this.env.now();
       const session = await this.db.transaction().execute(async (trx) => {
+        // The cap holds even if the tick lock were ever lost: creations are serialised and the count taken inside.
+        await sql`SELECT pg_advisory_xact_lock(${CYCLE_CREATION_LOCK_KEY})`.execute(trx);
+        if ((await countActiveSessions(trx)) >= max) return null;
         const created = await createSession(trx, {
           designer: this.env.designerKind,
           now,
@@ -430,6 +437,7 @@ export class TriggerPass {
         await incrementBudgetCounters(trx, utcDay(now), { cyclesStarted: 1, invocations: 1 });
         return created;
       });
+      if (!session) return;
       this.budgetChanged();
       this.created.push(session.id);
       active += 1;
