@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { createSimulator } from '../../src/core/sim/index.ts';
 import { runCli } from '../support/cli.ts';
 import { tempDir } from '../support/databases.ts';
 
@@ -60,5 +61,24 @@ describe('strategy validate', () => {
     const result = await runCli(['strategy', 'validate', file], env);
     assert.equal(result.code, 1);
     assert.match(result.stdout, /error \(yaml\): .*alias/i);
+  });
+
+  test('--online: KTRDR validates the files in its strategies directory and says so for the others', async () => {
+    const strategiesDir = join(dir.path, 'ktrdr-strategies');
+    mkdirSync(strategiesDir);
+    copyFileSync(join(sharedStrategies, 'v3_minimal.yaml'), join(strategiesDir, 'v3_minimal.yaml'));
+    const simulator = await createSimulator({ strategiesDir, seed: 1 });
+    try {
+      const onlineEnv = { ...env, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir };
+      const inside = await runCli(['strategy', 'validate', join(strategiesDir, 'v3_minimal.yaml'), '--online', '--json'], onlineEnv);
+      assert.equal(inside.code, 0, inside.stdout + inside.stderr);
+      const insideReport = JSON.parse(inside.stdout) as { files: { findings: { path: string }[] }[] };
+      assert.ok(!insideReport.files[0]!.findings.some((f) => f.path === '(ktrdr)'));
+      const outside = await runCli(['strategy', 'validate', join(sharedStrategies, 'v3_minimal.yaml'), '--online'], onlineEnv);
+      assert.equal(outside.code, 0);
+      assert.match(outside.stdout, /warning \(ktrdr\): not in KTRDR's strategies directory/);
+    } finally {
+      await simulator.close();
+    }
   });
 });

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { basename, extname } from 'node:path';
+import { readFileSync, realpathSync } from 'node:fs';
+import { basename, dirname, extname } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
 import { noopTracer } from '../../core/telemetry/tracing.ts';
@@ -17,7 +17,7 @@ import {
 interface FileReport {
   file: string;
   valid: boolean;
-  findings: readonly StrategyFinding[];
+  findings: StrategyFinding[];
 }
 
 export default class StrategyValidate extends AgentCommand {
@@ -35,10 +35,12 @@ export default class StrategyValidate extends AgentCommand {
     const { argv, flags } = await this.parse(StrategyValidate);
     const files = argv as string[];
     let registry: IndicatorRegistry = builtinIndicatorRegistry;
+    let online: { ktrdr: ReturnType<typeof createKtrdrClient>; strategiesDir: string } | null = null;
     if (flags.online) {
       const config = this.loadAgentConfig(flags['env-file']);
       const ktrdr = createKtrdrClient(config, noopTracer);
       registry = mergeKtrdrIndicators(builtinIndicatorRegistry, { data: await ktrdr.listIndicators() });
+      online = { ktrdr, strategiesDir: realpathSync(config.strategiesDir) };
     }
     const reports: FileReport[] = files.map((file) => {
       let text: string;
@@ -52,6 +54,23 @@ export default class StrategyValidate extends AgentCommand {
       const result = validateStrategy(parsed.value, { registry, expectedName: basename(file, extname(file)), nameMismatch: 'warning' });
       return { file, valid: result.valid, findings: result.findings };
     });
+    if (online) {
+      // KTRDR validates by name a file in its own strategies directory; other files get our checks only.
+      for (const report of reports) {
+        const name = basename(report.file, extname(report.file));
+        if (dirname(realpathSync(report.file)) !== online.strategiesDir) {
+          report.findings.push({ severity: 'warning', path: '(ktrdr)', message: `not in KTRDR's strategies directory (${online.strategiesDir}), so KTRDR cannot validate it` });
+          continue;
+        }
+        const result = await online.ktrdr.validateStrategy(name);
+        for (const issue of result.issues ?? []) {
+          const severity = issue.severity === 'error' ? 'error' : 'warning';
+          report.findings.push({ severity, path: `(ktrdr) ${issue.category ?? ''}`.trim(), message: issue.message });
+          if (severity === 'error') report.valid = false;
+        }
+        if (result.valid === false) report.valid = false;
+      }
+    }
     if (!this.jsonEnabled()) {
       for (const report of reports) {
         this.log(`${report.valid ? 'valid  ' : 'INVALID'} ${report.file}`);
