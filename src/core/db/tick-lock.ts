@@ -29,13 +29,6 @@ export async function tryAcquireTickLock(target: StoreTarget): Promise<TickLock 
     await client.end().catch(() => {});
     throw error;
   }
-  return {
-    release: async () => {
-      try {
-        await client.query('SELECT pg_advisory_unlock($1)', [TICK_LOCK_KEY]);
-      } finally {
-        await client.end().catch(() => {});
-      }
-    },
-  };
+  // Ending the session releases a session-level advisory lock: no unlock round trip needed.
+  return { release: () => client.end().catch(() => {}) };
 }

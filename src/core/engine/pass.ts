@@ -164,11 +164,11 @@ export class TriggerPass {
   async run(): Promise<PassSummary> {
     const { tracer } = this.env;
     const now = this.env.now();
-    const limit = await effectiveDailyLimit(this.db, this.settings.AGENT_BUDGET_DAILY_USD);
-    await ensureBudgetDay(this.db, utcDay(now), limit);
-    await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
-
     const control = await readControl(this.db);
+    this.cachedDay = await ensureBudgetDay(this.db, utcDay(now), control.budgetLimitUsd ?? this.settings.AGENT_BUDGET_DAILY_USD);
+    const expired = await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
+    if (expired > 0) this.budgetChanged();
+
     if (control.paused) {
       this.explain('Automatic triggering is PAUSED: nothing checked. Resume with `ktrdr-agent resume`.');
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });

@@ -102,18 +102,26 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
   const { config, log } = options;
   const now = options.now ?? (() => new Date());
   let tracing: Tracing | null = null;
-  let store: Store;
   const target = storeTarget(config);
-  try {
-    store = await openStore(target, { lockWaitMs: options.lockWaitMs, poolSize: Math.min(config.settings.AGENT_POLL_CONCURRENCY, 8) });
-  } catch (error) {
-    if (error instanceof DatabaseBusyError) return { kind: 'locked', message: error.message };
-    throw error;
+  // The store's first connection and the tick lock's dedicated one open together: each starts a PostgreSQL backend.
+  const [opened, acquired] = await Promise.allSettled([
+    openStore(target, { lockWaitMs: options.lockWaitMs, poolSize: Math.min(config.settings.AGENT_POLL_CONCURRENCY, 8) }),
+    tryAcquireTickLock(target),
+  ]);
+  if (opened.status === 'rejected') {
+    if (acquired.status === 'fulfilled') await acquired.value?.release().catch(() => {});
+    if (opened.reason instanceof DatabaseBusyError) return { kind: 'locked', message: opened.reason.message };
+    throw opened.reason;
+  }
+  const store = opened.value;
+  if (acquired.status === 'rejected') {
+    await store.close().catch(() => {});
+    throw acquired.reason;
   }
   const started = now();
   const tickId = newTickId(started);
   try {
-    const lock = await tryAcquireTickLock(target);
+    const lock = acquired.value;
     if (!lock) return { kind: 'locked', message: 'another tick holds the tick lock (pg_try_advisory_lock); this one exits.' };
     try {
       // OTEL_* settings may come from the env file, which loadConfig reads but never copies into process.env.
