@@ -1,7 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
-import { addSessionUsage } from '../db/repositories/sessions.ts';
 import { effectiveDailyLimit, ensureBudgetDay, reserveBudget, settleReservation } from '../db/repositories/budget.ts';
 import { utcDay } from '../db/values.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
@@ -83,13 +82,12 @@ export class ClaudeDesigner implements Designer {
             sessionId: request.sessionId,
           });
         },
-        settle: (id, actualUsd) => settleReservation(db, id, actualUsd),
+        settle: (id, actualUsd, usage) => settleReservation(db, id, actualUsd, { id: request.sessionId, ...usage }),
       },
       onResponse: async (info) => {
         context.turn.index = info.turn;
         context.turn.tokensInput = info.usage.input + info.usage.cacheRead + info.usage.cacheWrite;
         context.turn.tokensOutput = info.usage.output;
-        await addSessionUsage(db, request.sessionId, { ...info.usage, costUsd: info.costUsd });
         await tracer.span(
           'llm_request',
           {

@@ -40,7 +40,11 @@ export interface InvocationBudget {
   /** Holds `amountUsd` against the limit, or returns null when the limit cannot cover it. */
   reserve(amountUsd: number): Promise<{ id: string } | null>;
   /** Replaces the held amount with what was actually spent. */
-  settle(reservationId: string, actualUsd: number): Promise<void>;
+  /**
+   * Replaces the held amount with what was actually spent, with the tokens behind it (zero for a call that failed),
+   * so the spend and the session's own usage can be recorded together.
+   */
+  settle(reservationId: string, actualUsd: number, usage: TokenUsage): Promise<void>;
 }
 
 export interface ResponseInfo {
@@ -108,6 +112,10 @@ export interface InvocationResult {
 
 const DEFAULT_MAX_TOOL_ERRORS = 5;
 
+function noTokens(): TokenUsage {
+  return { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
+}
+
 type UserBlock = TextBlockParam | ToolResultBlockParam;
 type ConversationTurn = { role: 'user'; content: UserBlock[] } | { role: 'assistant'; content: ContentBlock[] };
 
@@ -168,7 +176,7 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
         const failure = describeCallFailure(error, timeLimit.signal.aborted, deps.timeoutMs);
         // An answered error is not billed; a call cut off in flight may have been, so it keeps its reservation.
         const settledUsd = failure.billing === 'not_billed' ? 0 : reservedUsd;
-        await deps.budget.settle(reservation.id, settledUsd);
+        await deps.budget.settle(reservation.id, settledUsd, noTokens());
         costUsd += settledUsd;
         return end(failure.status, failure.reason);
       }
@@ -176,7 +184,7 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
 
       const malformation = malformationOf(message);
       if (malformation !== null) {
-        await deps.budget.settle(reservation.id, reservedUsd);
+        await deps.budget.settle(reservation.id, reservedUsd, noTokens());
         costUsd += reservedUsd;
         return end(
           'api_error',
@@ -186,9 +194,9 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       }
 
       const turnCostUsd = costOfUsage(deps.price, message.usage);
-      await deps.budget.settle(reservation.id, turnCostUsd);
-      costUsd += turnCostUsd;
       const turnUsage = tokenUsageOf(message.usage);
+      await deps.budget.settle(reservation.id, turnCostUsd, turnUsage);
+      costUsd += turnCostUsd;
       usage.input += turnUsage.input;
       usage.output += turnUsage.output;
       usage.cacheWrite += turnUsage.cacheWrite;

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentBudgetTable, Database } from '../database-schema.ts';
 import { dayString, toDate, toNumber, toNumberOrNull, utcDay } from '../values.ts';
+import { addSessionUsage } from './sessions.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -94,8 +95,16 @@ export async function reserveBudget(
   });
 }
 
-/** Replaces a reservation by the real cost. Settling twice has no effect. */
-export async function settleReservation(db: Kysely<Database>, reservationId: string, actualUsd: number): Promise<void> {
+/**
+ * Replaces a reservation by the real cost, and adds the call's tokens and cost to its session in the same
+ * transaction, so the day's spend and the sessions' costs always agree. Settling twice has no effect.
+ */
+export async function settleReservation(
+  db: Kysely<Database>,
+  reservationId: string,
+  actualUsd: number,
+  session?: { id: number; input: number; output: number; cacheRead: number; cacheWrite: number },
+): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const reservation = await trx
       .updateTable('agent_budget_reservations')
@@ -114,6 +123,7 @@ export async function settleReservation(db: Kysely<Database>, reservationId: str
       })
       .where('date', '=', dayString(reservation.date as unknown as string))
       .execute();
+    if (session) await addSessionUsage(trx, session.id, { ...session, costUsd: actualUsd });
   });
 }
 
@@ -124,11 +134,14 @@ export async function settleReservation(db: Kysely<Database>, reservationId: str
 export async function expireStaleReservations(db: Kysely<Database>, olderThan: Date): Promise<number> {
   const stale = await db
     .selectFrom('agent_budget_reservations')
-    .select(['id', 'amount_usd'])
+    .select(['id', 'amount_usd', 'session_id'])
     .where('status', '=', 'reserved')
     .where('created_at', '<', olderThan)
     .execute();
-  for (const reservation of stale) await settleReservation(db, String(reservation.id), toNumber(reservation.amount_usd));
+  for (const reservation of stale) {
+    const session = reservation.session_id === null ? undefined : { id: reservation.session_id, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
+    await settleReservation(db, String(reservation.id), toNumber(reservation.amount_usd), session);
+  }
   return stale.length;
 }
 
