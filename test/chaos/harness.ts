@@ -117,6 +117,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     AGENT_RETRY_BACKOFF_BASE: '0.01',
     AGENT_RETRY_MAX_ATTEMPTS: '2',
     AGENT_LEASE_SECONDS: '10',
+    AGENT_MAX_TOKENS: '1024',
     AGENT_STALL_TIMEOUT_MINUTES: '1',
     KTRDR_TIMEOUT_SECONDS: '2',
   };

@@ -4,7 +4,7 @@ import { printReport, runChaos } from './harness.ts';
 
 test('a long seeded chaos run keeps every invariant', { timeout: 20 * 60_000 }, async () => {
   const seed = Number(process.env.CHAOS_SEED ?? 20261124);
-  const report = await runChaos({ seed, rounds: Number(process.env.CHAOS_ROUNDS ?? 150), killRate: 0.2, maxConcurrent: 3, anthropicErrorRate: 0.15, dailyBudgetUsd: 0.5 });
+  const report = await runChaos({ seed, rounds: Number(process.env.CHAOS_ROUNDS ?? 150), killRate: 0.2, maxConcurrent: 3, anthropicErrorRate: 0.2, dailyBudgetUsd: 2 });
   printReport(report);
   assert.ok(report.kills > 0 && report.faultsInjected.simulatorRuns > 0);
   assert.deepEqual(report.violations, []);

@@ -144,7 +144,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
       problems.push({
         name,
         given: raw === undefined ? '(unset)' : describeGiven(name, raw),
-        expected: parsed.error.issues.map((issue) => issue.message).join('; '),
+        expected: [...new Set(parsed.error.issues.map((issue) => issue.message))].join('; '),
       });
     }
     sources[name] = source;

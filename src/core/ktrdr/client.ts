@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { errorFromResponse, invalidResponseError, KtrdrError, timeoutError, transportError } from './errors.ts';
 import { nodeHttpTransport, type KtrdrTransport } from './http-transport.ts';
 import {
@@ -437,7 +437,7 @@ export class KtrdrClient {
     );
   }
 
-  async #call<S extends z.ZodType>(spec: RequestSpec, schema: S, retryClass: RetryClass = 'idempotent'): Promise<z.output<S>> {
+  async #call<S extends z.ZodMiniType>(spec: RequestSpec, schema: S, retryClass: RetryClass = 'idempotent'): Promise<z.output<S>> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await this.#send(spec, attempt, schema);
@@ -454,7 +454,7 @@ export class KtrdrClient {
    * by `findExisting`; an operation found there is the answer. When the check itself fails the start is not
    * repeated, since a second operation is worse than a reported error.
    */
-  async #startOnce<S extends z.ZodType>(
+  async #startOnce<S extends z.ZodMiniType>(
     spec: RequestSpec,
     schema: S,
     idOf: (response: z.output<S>) => string,
@@ -537,12 +537,12 @@ export class KtrdrClient {
     return url;
   }
 
-  #send<S extends z.ZodType>(spec: RequestSpec, attempt: number, schema: S): Promise<z.output<S>> {
+  #send<S extends z.ZodMiniType>(spec: RequestSpec, attempt: number, schema: S): Promise<z.output<S>> {
     if (!this.#around) return this.#sendAttempt(spec, attempt, schema);
     return this.#around({ method: spec.method, route: spec.route, attempt }, () => this.#sendAttempt(spec, attempt, schema));
   }
 
-  async #sendAttempt<S extends z.ZodType>(spec: RequestSpec, attempt: number, schema: S): Promise<z.output<S>> {
+  async #sendAttempt<S extends z.ZodMiniType>(spec: RequestSpec, attempt: number, schema: S): Promise<z.output<S>> {
     const context = { method: spec.method, route: spec.route };
     const started = performance.now();
     let status: number | null = null;

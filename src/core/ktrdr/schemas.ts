@@ -3,10 +3,10 @@
  * time and the agent must not break on them, but a field the agent relies on must be there with the right type.
  * Payloads keep KTRDR's snake_case names so they read against the contract.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
-const optionalText = z.string().nullish();
-const optionalNumber = z.number().nullish();
+const optionalText = z.nullish(z.string());
+const optionalNumber = z.nullish(z.number());
 const record = z.record(z.string(), z.unknown());
 
 export const operationStatuses = ['pending', 'resuming', 'running', 'completed', 'failed', 'cancelled'] as const;
@@ -25,20 +25,20 @@ export const healthSchema = z.looseObject({
 export type Health = z.infer<typeof healthSchema>;
 
 export const trainingStartResponseSchema = z.looseObject({
-  success: z.boolean().optional(),
-  task_id: z.string().min(1),
+  success: z.optional(z.boolean()),
+  task_id: z.string().check(z.minLength(1)),
   status: optionalText,
   message: optionalText,
-  symbols: z.array(z.string()).nullish(),
-  timeframes: z.array(z.string()).nullish(),
+  symbols: z.nullish(z.array(z.string())),
+  timeframes: z.nullish(z.array(z.string())),
   strategy_name: optionalText,
   estimated_duration_minutes: optionalNumber,
 });
 export type TrainingStartResponse = z.infer<typeof trainingStartResponseSchema>;
 
 export const backtestStartResponseSchema = z.looseObject({
-  success: z.boolean().optional(),
-  operation_id: z.string().min(1),
+  success: z.optional(z.boolean()),
+  operation_id: z.string().check(z.minLength(1)),
   status: optionalText,
   message: optionalText,
   symbol: optionalText,
@@ -55,7 +55,7 @@ export const operationProgressSchema = z.looseObject({
   items_processed: optionalNumber,
   items_total: optionalNumber,
   current_item: optionalText,
-  context: record.nullish(),
+  context: z.nullish(record),
 });
 export type OperationProgress = z.infer<typeof operationProgressSchema>;
 
@@ -65,11 +65,11 @@ export const operationMetadataSchema = z.looseObject({
   mode: optionalText,
   start_date: optionalText,
   end_date: optionalText,
-  parameters: record.nullish(),
+  parameters: z.nullish(record),
 });
 
 export const operationInfoSchema = z.looseObject({
-  operation_id: z.string().min(1),
+  operation_id: z.string().check(z.minLength(1)),
   parent_operation_id: optionalText,
   operation_type: z.string(),
   status: operationStatusSchema,
@@ -77,19 +77,19 @@ export const operationInfoSchema = z.looseObject({
   started_at: optionalText,
   completed_at: optionalText,
   progress: operationProgressSchema,
-  metadata: operationMetadataSchema.nullish(),
+  metadata: z.nullish(operationMetadataSchema),
   error_message: optionalText,
-  warnings: z.array(z.unknown()).nullish(),
-  errors: z.array(z.unknown()).nullish(),
-  result_summary: record.nullish(),
-  metrics: record.nullish(),
+  warnings: z.nullish(z.array(z.unknown())),
+  errors: z.nullish(z.array(z.unknown())),
+  result_summary: z.nullish(record),
+  metrics: z.nullish(record),
 });
 export type OperationInfo = z.infer<typeof operationInfoSchema>;
 
 export const operationEnvelopeSchema = z.looseObject({ data: operationInfoSchema });
 
 export const operationSummarySchema = z.looseObject({
-  operation_id: z.string().min(1),
+  operation_id: z.string().check(z.minLength(1)),
   operation_type: z.string(),
   status: operationStatusSchema,
   created_at: z.string(),
@@ -107,17 +107,17 @@ export const operationListSchema = z.looseObject({
 });
 
 export const cancelResultSchema = z.looseObject({
-  operation_id: z.string().min(1),
+  operation_id: z.string().check(z.minLength(1)),
   status: z.string(),
   cancelled_at: optionalText,
   cancellation_reason: optionalText,
-  children_cancelled: z.unknown().optional(),
+  children_cancelled: z.optional(z.unknown()),
 });
 export type CancelResult = z.infer<typeof cancelResultSchema>;
 export const cancelResponseSchema = z.looseObject({ data: cancelResultSchema });
 
 export const operationResultsSchema = z.looseObject({
-  operation_id: z.string().min(1),
+  operation_id: z.string().check(z.minLength(1)),
   operation_type: z.string(),
   status: operationStatusSchema,
   results: record,
@@ -134,51 +134,51 @@ export const epochMetricsSchema = z.looseObject({
 export const operationMetricsSchema = z.looseObject({
   operation_id: optionalText,
   operation_type: optionalText,
-  metrics: z
-    .looseObject({
-      epochs: z.array(epochMetricsSchema).optional(),
+  metrics: z.nullish(
+    z.looseObject({
+      epochs: z.optional(z.array(epochMetricsSchema)),
       best_epoch: optionalNumber,
-      is_overfitting: z.boolean().nullish(),
-      is_plateaued: z.boolean().nullish(),
+      is_overfitting: z.nullish(z.boolean()),
+      is_plateaued: z.nullish(z.boolean()),
       total_epochs_completed: optionalNumber,
-    })
-    .nullish(),
+    }),
+  ),
 });
 export type OperationMetrics = z.infer<typeof operationMetricsSchema>;
 export const operationMetricsResponseSchema = z.looseObject({ data: operationMetricsSchema });
 
 export const resumeResultSchema = z.looseObject({
-  operation_id: z.string().min(1),
+  operation_id: z.string().check(z.minLength(1)),
   status: z.string(),
-  resumed_from: z
-    .looseObject({
+  resumed_from: z.nullish(
+    z.looseObject({
       checkpoint_type: optionalText,
       created_at: optionalText,
       epoch: optionalNumber,
-    })
-    .nullish(),
+    }),
+  ),
 });
 export type ResumeResult = z.infer<typeof resumeResultSchema>;
 export const resumeResponseSchema = z.looseObject({ data: resumeResultSchema });
 
 export const checkpointSummarySchema = z.looseObject({
-  operation_id: z.string().min(1),
+  operation_id: z.string().check(z.minLength(1)),
   checkpoint_type: z.string(),
   created_at: z.string(),
-  state_summary: record.nullish(),
+  state_summary: z.nullish(record),
   artifacts_size_bytes: optionalNumber,
 });
 export type CheckpointSummary = z.infer<typeof checkpointSummarySchema>;
 export const checkpointListSchema = z.looseObject({
   data: z.array(checkpointSummarySchema),
-  total_count: z.number().optional(),
+  total_count: z.optional(z.number()),
 });
 
 export const checkpointDetailSchema = z.looseObject({
-  operation_id: z.string().min(1),
+  operation_id: z.string().check(z.minLength(1)),
   checkpoint_type: z.string(),
   created_at: z.string(),
-  state: record.nullish(),
+  state: z.nullish(record),
   artifacts_path: optionalText,
 });
 export type CheckpointDetail = z.infer<typeof checkpointDetailSchema>;
@@ -187,30 +187,30 @@ export const checkpointResponseSchema = z.looseObject({ data: checkpointDetailSc
 export const indicatorParameterSchema = z.looseObject({
   name: z.string(),
   type: optionalText,
-  default: z.unknown().optional(),
+  default: z.optional(z.unknown()),
   min_value: optionalNumber,
   max_value: optionalNumber,
-  options: z.array(z.unknown()).nullish(),
+  options: z.nullish(z.array(z.unknown())),
 });
 
 export const indicatorInfoSchema = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   name: z.string(),
   description: optionalText,
   type: optionalText,
-  parameters: z.array(indicatorParameterSchema).nullish(),
+  parameters: z.nullish(z.array(indicatorParameterSchema)),
 });
 export type IndicatorInfo = z.infer<typeof indicatorInfoSchema>;
 export const indicatorListSchema = z.looseObject({ data: z.array(indicatorInfoSchema) });
 
 export const symbolInfoSchema = z.looseObject({
-  symbol: z.string().min(1),
+  symbol: z.string().check(z.minLength(1)),
   name: optionalText,
   type: optionalText,
   exchange: optionalText,
   currency: optionalText,
   available_timeframes: z.array(z.string()),
-  trading_hours: z.unknown().optional(),
+  trading_hours: z.optional(z.unknown()),
 });
 export type SymbolInfo = z.infer<typeof symbolInfoSchema>;
 export const symbolListSchema = z.looseObject({ data: z.array(symbolInfoSchema) });
@@ -226,11 +226,11 @@ export type DataRange = z.infer<typeof dataRangeSchema>;
 export const dataRangeResponseSchema = z.looseObject({ data: dataRangeSchema });
 
 export const workerSchema = z.looseObject({
-  worker_id: z.string().min(1),
+  worker_id: z.string().check(z.minLength(1)),
   worker_type: optionalText,
   status: z.string(),
   current_operation_id: optionalText,
-  capabilities: record.nullish(),
+  capabilities: z.nullish(record),
 });
 export type Worker = z.infer<typeof workerSchema>;
 /** `/workers` is the one list KTRDR returns bare, without the `{success,data}` envelope. */
@@ -240,16 +240,16 @@ export const validationIssueSchema = z.looseObject({
   severity: z.string(),
   category: optionalText,
   message: z.string(),
-  details: z.unknown().optional(),
+  details: z.optional(z.unknown()),
 });
 export type StrategyValidationIssue = z.infer<typeof validationIssueSchema>;
 
 export const strategyValidationSchema = z.looseObject({
-  success: z.boolean().optional(),
+  success: z.optional(z.boolean()),
   valid: z.boolean(),
   strategy_name: optionalText,
-  issues: z.array(validationIssueSchema).nullish(),
-  available_indicators: z.array(z.unknown()).nullish(),
+  issues: z.nullish(z.array(validationIssueSchema)),
+  available_indicators: z.nullish(z.array(z.unknown())),
   message: optionalText,
 });
 export type StrategyValidation = z.infer<typeof strategyValidationSchema>;
