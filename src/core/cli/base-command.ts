@@ -1,7 +1,8 @@
 import { Command, Flags, Errors } from '@oclif/core';
 import { loadConfig, type AgentConfig } from '../config/load.ts';
 import { AgentError, ExitCode } from './errors.ts';
-import { redactSecrets, registerSecret } from './redact.ts';
+import { registerSecret } from './redact.ts';
+import { reportError } from './report-error.ts';
 
 export const exitCodesHelp = `EXIT CODES
   0  success (a tick that found nothing to do, or lost the tick lock, is a success)
@@ -32,28 +33,12 @@ export abstract class AgentCommand extends Command {
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
-    let exitCode: number;
-    let code: string;
-    if (error instanceof AgentError) {
-      exitCode = error.exitCode;
-      code = error.code;
-    } else if (error instanceof Errors.ExitError) {
+    if (error instanceof Errors.ExitError) {
       process.exitCode = error.oclif.exit;
       return;
-    } else if (error instanceof Errors.CLIError) {
-      exitCode = ExitCode.Error;
-      code = 'usage';
-    } else {
-      exitCode = ExitCode.Error;
-      code = 'unexpected';
     }
-    const message = redactSecrets(error.message || String(error));
-    process.exitCode = exitCode;
-    if (this.jsonEnabled()) {
-      this.logJson({ error: { code, message, exitCode } });
-    } else {
-      process.stderr.write(`Error: ${message}\n`);
-      if (code === 'unexpected' && process.env.DEBUG && error.stack) process.stderr.write(`${redactSecrets(error.stack)}\n`);
-    }
+    // oclif's own usage errors (bad flags) are errors of the documented kind 1, not its default 2 ("not configured").
+    const reported = error instanceof Errors.CLIError && !(error instanceof AgentError) ? new AgentError(error.message, ExitCode.Error, 'usage') : error;
+    process.exitCode = reportError(reported, { json: this.jsonEnabled() });
   }
 }
