@@ -12,11 +12,19 @@ import { utcDay } from '../db/values.ts';
 export async function endSession(
   db: Kysely<Database>,
   sessionId: number,
-  input: { outcome: SessionOutcome; reason: string | null; gate?: GateEvaluation; assessment?: Assessment },
+  input: {
+    outcome: SessionOutcome;
+    reason: string | null;
+    gate?: GateEvaluation;
+    assessment?: Assessment;
+    /** Results read in the same pass, stored with the outcome so the metrics row has them. */
+    trainingResults?: unknown;
+    backtestResults?: unknown;
+  },
   now: Date,
 ): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
-    if (input.gate || input.assessment) {
+    if (input.gate || input.assessment || input.trainingResults || input.backtestResults) {
       await updateSession(
         trx,
         sessionId,
@@ -24,6 +32,8 @@ export async function endSession(
           ...(input.gate?.gate === 'training' ? { trainingGate: input.gate } : {}),
           ...(input.gate?.gate === 'backtest' ? { backtestGate: input.gate } : {}),
           ...(input.assessment ? { assessment: input.assessment } : {}),
+          ...(input.trainingResults ? { trainingResults: input.trainingResults } : {}),
+          ...(input.backtestResults ? { backtestResults: input.backtestResults } : {}),
         },
         now,
       );

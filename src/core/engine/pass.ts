@@ -17,8 +17,11 @@ import {
   findSession,
   listActiveSessions,
   updateSession,
+  type GateEvaluation,
   type Session,
+  type SessionChanges,
 } from '../db/repositories/sessions.ts';
+import type { SessionOutcome } from '../db/database-schema.ts';
 import { utcDay } from '../db/values.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
@@ -327,37 +330,41 @@ export class TriggerPass {
         if (decision.cancelOperationId) {
           await this.env.ktrdr.cancelOperation(decision.cancelOperationId, { reason: decision.reason }).catch(() => undefined);
         }
-        await this.storeResults(session, item);
         await this.gateSpan(decision.gate);
-        await this.fail(session, { trigger: decision.trigger, outcome: decision.outcome, reason: decision.reason, gate: decision.gate });
+        await this.fail(session, {
+          trigger: decision.trigger,
+          outcome: decision.outcome,
+          reason: decision.reason,
+          gate: decision.gate,
+          trainingResults: item.training,
+          backtestResults: item.backtest,
+        });
         return;
       }
       case 'enter_assessing': {
         await this.gateSpan(decision.gate);
-        await this.env.store.db.transaction().execute(async (trx) => {
-          await updateSession(trx, session.id, { backtestResults: item.backtest, backtestGate: decision.gate, phase: 'assessing' }, now);
-        });
+        const changes: SessionChanges = { backtestResults: item.backtest, backtestGate: decision.gate, phase: 'assessing' };
         this.explain(`Session #${session.id}: backtest passed its gate; assessing.`);
         if (!decision.invoke) {
+          await updateSession(this.db, session.id, changes, now);
           this.budgetExceeded = true;
           await this.record({ ...base, invoked: false, skipReason: 'budget_exceeded' });
           return;
         }
-        await this.invoke(session.id, 'assess', 'backtest_completed', false);
+        await this.invoke(session.id, 'assess', 'backtest_completed', false, changes);
         return;
       }
       case 'invoke': {
         await this.gateSpan(decision.gate);
-        if (decision.purpose === 'backtest' && item.training) {
-          await updateSession(this.db, session.id, { trainingResults: item.training, trainingGate: decision.gate }, now);
-        }
-        await this.invoke(session.id, decision.purpose, decision.trigger, decision.retry);
+        const changes: SessionChanges =
+          decision.purpose === 'backtest' && item.training ? { trainingResults: item.training, ...(decision.gate ? { trainingGate: decision.gate } : {}) } : {};
+        await this.invoke(session.id, decision.purpose, decision.trigger, decision.retry, changes);
         return;
       }
     }
   }
 
-  private async gateSpan(gate: import('../db/repositories/sessions.ts').GateEvaluation | undefined): Promise<void> {
+  private async gateSpan(gate: GateEvaluation | undefined): Promise<void> {
     if (!gate) return;
     await this.env.tracer.span('evaluate_gate', {}, async (span) => {
       const attrs: Record<string, string | number | boolean> = { 'gate.type': gate.gate, 'gate.passed': gate.passed };
@@ -370,16 +377,29 @@ export class TriggerPass {
     });
   }
 
-  private async storeResults(session: Session, item: Polled): Promise<void> {
-    if (item.training) await updateSession(this.db, session.id, { trainingResults: item.training }, this.env.now());
-    if (item.backtest) await updateSession(this.db, session.id, { backtestResults: item.backtest }, this.env.now());
-  }
-
   private async fail(
     session: Session,
-    input: { trigger: TriggerReason; outcome: import('../db/database-schema.ts').SessionOutcome; reason: string; gate?: import('../db/repositories/sessions.ts').GateEvaluation },
+    input: {
+      trigger: TriggerReason;
+      outcome: SessionOutcome;
+      reason: string;
+      gate?: GateEvaluation;
+      trainingResults?: TrainingResult | null;
+      backtestResults?: BacktestResult | null;
+    },
   ): Promise<void> {
-    await endSession(this.db, session.id, { outcome: input.outcome, reason: input.reason, gate: input.gate }, this.env.now());
+    await endSession(
+      this.db,
+      session.id,
+      {
+        outcome: input.outcome,
+        reason: input.reason,
+        ...(input.gate ? { gate: input.gate } : {}),
+        ...(input.trainingResults ? { trainingResults: input.trainingResults } : {}),
+        ...(input.backtestResults ? { backtestResults: input.backtestResults } : {}),
+      },
+      this.env.now(),
+    );
     this.explain(`Session #${session.id}: ${input.outcome} — ${input.reason}`);
     await this.record({
       sessionId: session.id,
@@ -449,7 +469,14 @@ export class TriggerPass {
   }
 
   /** Takes the lease (so a process killed mid-invocation is found later), then runs the designer. */
-  private async invoke(sessionId: number, purpose: InvocationPurpose, trigger: TriggerReason, retry: boolean): Promise<void> {
+  /** One transaction: what the pass learnt (results, gate, a phase change), the lease, and the invocation count. */
+  private async invoke(
+    sessionId: number,
+    purpose: InvocationPurpose,
+    trigger: TriggerReason,
+    retry: boolean,
+    changes: SessionChanges = {},
+  ): Promise<void> {
     const now = this.env.now();
     await this.db.transaction().execute(async (trx) => {
       const session = await findSession(trx, sessionId);
@@ -458,7 +485,9 @@ export class TriggerPass {
         trx,
         sessionId,
         {
-          invocationAttempts: session.invocationAttempts + 1,
+          ...changes,
+          // A phase change starts the count afresh.
+          invocationAttempts: changes.phase ? 1 : session.invocationAttempts + 1,
           lease: { owner: this.env.tickId, expiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000) },
         },
         now,
