@@ -148,6 +148,15 @@ describe('engine: a full research cycle through the built CLI', () => {
     assert.equal(requests.filter((r) => isFirstTurnOf(r, 'save_strategy_config')).length, 1);
     assert.equal(requests.filter((r) => isFirstTurnOf(r, 'start_backtest')).length, 1);
     assert.equal(requests.filter((r) => isFirstTurnOf(r, 'save_assessment')).length, 1);
+    // Context up front, compact: each phase's first message (system prompt, tools and context) stays well under
+    // the ~8k tokens the design allows (4 characters per token is generous for this English and JSON).
+    for (const tool of ['save_strategy_config', 'start_backtest', 'save_assessment']) {
+      const first = requests.find((r) => isFirstTurnOf(r, tool))!;
+      const body = first.body!;
+      const size = JSON.stringify({ system: body.system, tools: body.tools, messages: body.messages }).length;
+      assert.ok(size < 8_000 * 4, `first ${tool} request is ${size} characters`);
+      assert.match(JSON.stringify(body.messages[0]), /session #\d+/);
+    }
     assert.equal(requests.length, 5);
 
     // The API key: only in the auth header, nowhere in the database, output or strategy files.
