@@ -14,6 +14,7 @@ import pg from 'pg';
 import { repoRoot, runCli, type CliResult } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.ts';
+import { closedPort } from '../support/ports.ts';
 
 const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
 const TEST_TIMEOUT_MS = 180_000;
@@ -22,15 +23,6 @@ function ensureBuilt(): void {
   if (!existsSync(join(repoRoot, 'dist', 'tick-main.js')) || !existsSync(join(repoRoot, 'dist', 'commands', 'tick.js'))) {
     execFileSync(process.execPath, ['scripts/build.ts'], { cwd: repoRoot, stdio: 'inherit' });
   }
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 /** What the CLI runs with: a fresh database, KTRDR down, the baseline designer (no LLM). */

@@ -2,12 +2,10 @@
 // or a script would: human output, --json checked against the published schemas, and exit codes.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import type { z } from 'zod';
 import { openStore, type StoreTarget } from '../../src/core/db/connect.ts';
 import {
@@ -19,26 +17,18 @@ import {
   statusViewSchema,
 } from '../../src/core/cli/views/schemas.ts';
 import { everyPhaseAndOutcome, seedDatabase, type SeededData } from '../support/seed.ts';
+import { repoRoot, runCli as runChild, type CliResult } from '../support/cli.ts';
+import { createTestDatabase } from '../support/databases.ts';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
-const POSTGRES_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
-
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
+/** The built CLI with exactly this environment (cleanEnv below builds it). */
 function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<CliResult> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [join(root, 'bin/run.js'), ...args], { cwd: root, env, timeout: 120_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout, stderr });
-    });
-  });
+  const { PATH: _path, ...rest } = env;
+  return runChild(args, Object.fromEntries(Object.entries(rest).filter((entry): entry is [string, string] => entry[1] !== undefined)));
 }
 
-function parseJson<S extends z.ZodType>(schema: S, result: CliResult): z.output<S> {
+const root = repoRoot;
+
+function parseJson<S extends z.ZodType>(schema: S, result: Pick<CliResult, 'stdout'>): z.output<S> {
   const parsed = schema.safeParse(JSON.parse(result.stdout));
   assert.ok(parsed.success, `--json output does not match its schema: ${parsed.success ? '' : JSON.stringify(parsed.error.issues, null, 2)}`);
   return parsed.data;
@@ -60,26 +50,16 @@ function cleanEnv(home: string, extra: Record<string, string>): NodeJS.ProcessEn
 }
 
 function postgresBackend(): Backend {
-  const database = `ktrdr_cli_read_${process.pid}_${Date.now()}`;
   const home = mkdtempSync(join(tmpdir(), 'ktrdr-cli-home-'));
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: POSTGRES_ADMIN_URL });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
+  let database: Awaited<ReturnType<typeof createTestDatabase>> | undefined;
   return {
     name: 'PostgreSQL',
     async setUp() {
-      await admin(`CREATE DATABASE ${database}`);
-      const url = `postgres://postgres@127.0.0.1:5432/${database}`;
-      return { target: { kind: 'postgres', url }, env: cleanEnv(home, { DATABASE_URL: url }) };
+      database = await createTestDatabase('ktrdr_cli_read');
+      return { target: { kind: 'postgres', url: database.url }, env: cleanEnv(home, { DATABASE_URL: database.url }) };
     },
     async tearDown() {
-      await admin(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await database?.drop();
       rmSync(home, { recursive: true, force: true });
     },
   };

@@ -5,7 +5,6 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,18 +14,11 @@ import { buildRegistry, emptyMetricsSnapshot } from '../../src/core/telemetry/me
 import type { MetricsSnapshot } from '../../src/core/telemetry/metrics.ts';
 import { groupingKeyPath, pushMetrics } from '../../src/core/telemetry/push.ts';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.ts';
+import { freePort } from '../support/ports.ts';
 
 const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
 const JOB = 'ktrdr_agent';
 const INSTANCE = 'tick-host-1';
-
-async function freePort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 async function waitUntilReady(url: string, gateway: ChildProcess, output: () => string): Promise<void> {
   const deadline = Date.now() + 15_000;

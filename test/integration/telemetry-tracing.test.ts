@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { noopTracer, otlpTracesConfigFromEnv, startTracing } from '../../src/core/telemetry/tracing.ts';
 import type { Tracing } from '../../src/core/telemetry/tracing.ts';
+import { closedPort } from '../support/ports.ts';
 
 const TRACING_MODULE = new URL('../../src/core/telemetry/tracing.ts', import.meta.url);
 
@@ -111,14 +111,6 @@ class OtlpReceiver {
     assert.equal(matches.length, 1, `expected one '${name}' span, got ${matches.length}`);
     return matches[0] as ReceivedSpan;
   }
-}
-
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 describe('tracing exported over OTLP/HTTP', () => {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createServer as createNetServer } from 'node:net';
 import { hostname } from 'node:os';
 import { after, before, describe, test } from 'node:test';
 import { Kysely, PostgresDialect } from 'kysely';
@@ -15,6 +14,7 @@ import type { HistogramState, MetricsSnapshot } from '../../src/core/telemetry/m
 import { buildMetricsSnapshot, pushTickMetrics } from '../../src/core/telemetry/tick-metrics.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.ts';
+import { closedPort } from '../support/ports.ts';
 
 const NOW = new Date('2026-11-24T12:00:00.000Z');
 const TODAY = '2026-11-24';
@@ -221,15 +221,6 @@ async function seed(db: Kysely<Database>): Promise<number[]> {
       .execute();
   }
   return ids;
-}
-
-/** A loopback port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const probe = createNetServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  return port;
 }
 
 function byKey<T>(rows: readonly T[], key: (row: T) => string): Map<string, T> {
