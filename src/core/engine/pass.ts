@@ -132,7 +132,7 @@ export class TriggerPass {
     this.cachedDay = null;
   }
 
-  /** An invocation may start: the baseline costs nothing; otherwise the remaining budget must exceed the buffer. */
+  /** An invocation may start: the baseline costs nothing; otherwise what is left above the buffer must pay for a call. */
   private canInvoke(day: BudgetDay): boolean {
     if (this.env.designerKind === 'baseline' || !this.settings.AGENT_BUDGET_ENFORCEMENT) return true;
     const spendable = remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD;
