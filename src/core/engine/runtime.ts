@@ -81,6 +81,14 @@ function designerFactory(config: AgentConfig, store: Store, ktrdr: KtrdrClient, 
   };
 }
 
+/** Pushes the database's totals to the Pushgateway when one is configured; a failure is logged, never thrown. */
+async function pushMetrics(store: Store, config: AgentConfig, at: Date, log: TickLogger): Promise<void> {
+  if (!config.settings.PUSHGATEWAY_URL) return;
+  const { pushTickMetrics } = await import('../telemetry/tick-metrics.ts');
+  const pushed = await pushTickMetrics(store.db, config, at).catch((error: unknown) => ({ ok: false as const, error: (error as Error).message }));
+  if (!pushed.ok) log('warn', 'metrics_push_failed', { error: pushed.error });
+}
+
 export type TickOutcome =
   | { kind: 'ran'; summary: PassSummary; tickId: string; durationMs: number }
   | { kind: 'locked'; message: string };
@@ -162,14 +170,12 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
         });
       } catch (error) {
         await finishTick(store.db, { id: tickId, finishedAt: now(), status: 'error', summary: null, errorMessage: (error as Error).message }).catch(() => {});
+        // A failed pass is pushed too: the gauges stay current and the last-success timestamp shows the gap.
+        await pushMetrics(store, config, now(), log);
         throw error;
       }
       await finishTick(store.db, { id: tickId, finishedAt: now(), status: summary.status === 'paused' ? 'paused' : 'ok', summary });
-      if (config.settings.PUSHGATEWAY_URL) {
-        const { pushTickMetrics } = await import('../telemetry/tick-metrics.ts');
-        const pushed = await pushTickMetrics(store.db, config, now()).catch((error: unknown) => ({ ok: false as const, error: (error as Error).message }));
-        if (!pushed.ok) log('warn', 'metrics_push_failed', { error: pushed.error });
-      }
+      await pushMetrics(store, config, now(), log);
       return { kind: 'ran', summary, tickId, durationMs: now().getTime() - started.getTime() };
     } finally {
       await lock.release().catch(() => {});
