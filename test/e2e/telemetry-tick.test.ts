@@ -2,8 +2,6 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:http';
-import type { IncomingMessage, Server } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
 import type { AddressInfo, Server as NetServer, Socket } from 'node:net';
 import { hostname } from 'node:os';
@@ -15,6 +13,7 @@ import { repoRoot, runCli, type CliResult } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 import { parsePrometheusText, sampleValue } from '../support/prometheus-text.ts';
 import { closedPort } from '../support/ports.ts';
+import { OtlpReceiver } from '../support/otlp-receiver.ts';
 
 const PUSHGATEWAY_BIN = '/usr/bin/prometheus-pushgateway';
 const TEST_TIMEOUT_MS = 180_000;
@@ -93,99 +92,6 @@ class Pushgateway {
       await exited;
     }
     this.dir.remove();
-  }
-}
-
-interface OtlpKeyValue {
-  key: string;
-  value: { stringValue?: string; intValue?: number | string; doubleValue?: number; boolValue?: boolean };
-}
-
-interface ReceivedSpan {
-  name: string;
-  traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
-  attributes: Record<string, string | number | boolean>;
-}
-
-function attributesOf(list: OtlpKeyValue[] | undefined): Record<string, string | number | boolean> {
-  const result: Record<string, string | number | boolean> = {};
-  for (const { key, value } of list ?? []) {
-    if (value.stringValue !== undefined) result[key] = value.stringValue;
-    else if (value.intValue !== undefined) result[key] = Number(value.intValue);
-    else if (value.doubleValue !== undefined) result[key] = value.doubleValue;
-    else if (value.boolValue !== undefined) result[key] = value.boolValue;
-  }
-  return result;
-}
-
-async function readBody(request: IncomingMessage): Promise<string> {
-  let body = '';
-  for await (const chunk of request) body += chunk;
-  return body;
-}
-
-/** A minimal OTLP/HTTP JSON trace receiver on loopback. */
-class OtlpReceiver {
-  readonly spans: ReceivedSpan[] = [];
-  private readonly server: Server;
-
-  constructor() {
-    this.server = createServer(async (request, response) => {
-      const body = await readBody(request);
-      if (request.method !== 'POST' || request.url !== '/v1/traces') {
-        response.writeHead(404).end();
-        return;
-      }
-      const payload = JSON.parse(body) as {
-        resourceSpans: {
-          scopeSpans: { spans: { name: string; traceId: string; spanId: string; parentSpanId?: string; attributes?: OtlpKeyValue[] }[] }[];
-        }[];
-      };
-      for (const resourceSpan of payload.resourceSpans) {
-        for (const scopeSpan of resourceSpan.scopeSpans) {
-          for (const span of scopeSpan.spans) {
-            this.spans.push({
-              name: span.name,
-              traceId: span.traceId,
-              spanId: span.spanId,
-              parentSpanId: span.parentSpanId || undefined,
-              attributes: attributesOf(span.attributes),
-            });
-          }
-        }
-      }
-      response.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
-    });
-  }
-
-  async start(): Promise<string> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-
-  /** The exporter flushes before the tick exits; the wait only covers the receiver's own request handling. */
-  async waitFor(name: string): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (!this.spans.some((span) => span.name === name) && Date.now() < deadline) await sleep(20);
-  }
-
-  first(name: string): ReceivedSpan {
-    const match = this.spans.find((span) => span.name === name);
-    assert.ok(match, `expected a '${name}' span, got: ${this.spans.map((s) => s.name).join(', ')}`);
-    return match;
-  }
-
-  only(name: string): ReceivedSpan {
-    const matches = this.spans.filter((span) => span.name === name);
-    assert.equal(matches.length, 1, `expected one '${name}' span, got ${matches.length}: ${this.spans.map((s) => s.name).join(', ')}`);
-    return matches[0] as ReceivedSpan;
   }
 }
 
@@ -304,7 +210,7 @@ describe('telemetry of a tick run by the built CLI', () => {
       assertTickSucceeded(result);
       await receiver.waitFor('trigger_check');
 
-      const root = receiver.only('trigger_check');
+      const root = receiver.span('trigger_check');
       assert.equal(root.parentSpanId, undefined, 'trigger_check is a root span');
       const [tick] = await query<{ id: string }>(database.url, 'SELECT id FROM agent_ticks');
       assert.equal(root.attributes['tick.id'], tick?.id);
@@ -315,11 +221,11 @@ describe('telemetry of a tick run by the built CLI', () => {
 
       // KTRDR is down here: the pass asks its health before starting a cycle, one span per HTTP attempt.
       for (const name of ['check_active_session', 'ktrdr_request']) {
-        const child = name === 'ktrdr_request' ? receiver.first(name) : receiver.only(name);
+        const child = name === 'ktrdr_request' ? receiver.first(name) : receiver.span(name);
         assert.equal(child.traceId, root.traceId, `${name} is in the pass's trace`);
         assert.equal(child.parentSpanId, root.spanId, `${name} is a child of trigger_check`);
       }
-      assert.equal(receiver.only('check_active_session').attributes['sessions.active'], 0);
+      assert.equal(receiver.span('check_active_session').attributes['sessions.active'], 0);
       assert.equal(receiver.first('ktrdr_request').attributes['http.route'], '/health');
     });
   });
