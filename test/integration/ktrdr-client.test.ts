@@ -293,6 +293,26 @@ describe('KtrdrClient against the simulator', () => {
     });
   });
 
+  test('adopts the backtest an earlier, crashed caller started, instead of starting a second one', async () => {
+    await withSimulator({}, {}, async ({ sim, client, advance }) => {
+      const training = await client.startTraining({ strategyName: 'rsi_adx' });
+      advance(24 * HOUR);
+      const modelPath = flattenTrainingOperation(await client.getOperation(training.operationId)).modelPath;
+      assert.ok(modelPath);
+      const since = Date.now() - HOUR;
+      const first = await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31' });
+      // The caller died before recording `first`; its retry asks to adopt whatever it may have started.
+      const retried = await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31', adoptStartedSince: since });
+      assert.equal(retried.operationId, first.operationId);
+      assert.equal(retried.recovered, true);
+      assert.equal(sim.state.requests.filter((request) => request.path === '/backtests/start').length, 1);
+      // Other dates are another backtest: started, not adopted.
+      const other = await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2025-01-01', endDate: '2025-03-31', adoptStartedSince: since });
+      assert.notEqual(other.operationId, first.operationId);
+      assert.equal(other.recovered, false);
+    });
+  });
+
   test('starts a backtest again when the failed attempt left no operation behind', async () => {
     await withSimulator({}, {}, async ({ sim, client, advance, hooks }) => {
       const training = await client.startTraining({ strategyName: 'rsi_adx' });

@@ -322,6 +322,8 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
           endDate: input.end_date,
           symbol,
           timeframe,
+          // A retried invocation (the first died with its process) adopts the backtest the first one may have started.
+          ...(session.invocationAttempts > 1 ? { adoptStartedSince: session.phaseStartedAt.getTime() } : {}),
         });
         const recorded = await updateSession(
           context.db,

@@ -102,6 +102,11 @@ export interface StartBacktestParams {
   initialCapital?: number;
   commission?: number;
   slippage?: number;
+  /**
+   * Adopt a matching backtest (strategy, model, dates) created since this time (ms) instead of starting another:
+   * for a caller retrying after a crash between KTRDR's start and its own record of it.
+   */
+  adoptStartedSince?: number;
 }
 
 export interface StartedOperation<Response> {
@@ -269,6 +274,10 @@ export class KtrdrClient {
       throw new TypeError(
         'startBacktest needs modelPath: pass result_summary.model_path of the training (KTRDR fails a backtest started without it)',
       );
+    }
+    if (params.adoptStartedSince !== undefined) {
+      const existing = await this.#findStartedBacktest(params, params.adoptStartedSince);
+      if (existing) return { operationId: existing, recovered: true, response: null };
     }
     const firstAttemptAt = this.#now();
     const spec: RequestSpec = {
