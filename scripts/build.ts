@@ -17,10 +17,13 @@ function listCommands(dir: string): string[] {
   });
 }
 
-const entryPoints = [...listCommands(join(root, 'src/commands')), ...listCommands(join(root, 'src/hooks')), join(root, 'src/tick-main.ts')].map((file) => ({
-  in: file,
-  out: relative(join(root, 'src'), file).replace(/\.ts$/, ''),
-}));
+// Commands keep their paths under dist/commands (oclif finds them there); the tick fast path (bin/run.js) and the
+// oclif hook get fixed names of their own.
+const entryPoints = [
+  ...listCommands(join(root, 'src/commands')).map((file) => ({ in: file, out: relative(join(root, 'src'), file).replace(/\.ts$/, '') })),
+  { in: join(root, 'src/core/cli/tick-main.ts'), out: 'tick-main' },
+  { in: join(root, 'src/core/cli/command-not-found-hook.ts'), out: 'hooks/command-not-found' },
+];
 
 rmSync(join(root, 'dist'), { recursive: true, force: true });
 rmSync(join(root, 'oclif.manifest.json'), { force: true });

@@ -1,8 +1,8 @@
 // The start-up fast path for `ktrdr-agent tick` (see bin/run.js): same behaviour as the oclif command, without
 // loading oclif. `tick --help` still goes through oclif.
 import { parseArgs } from 'node:util';
-import { reportError } from './core/cli/report-error.ts';
-import { executeTick } from './core/engine/tick-command.ts';
+import { reportError } from './report-error.ts';
+import { executeTick } from '../engine/tick-command.ts';
 
 export async function main(argv: string[]): Promise<number> {
   let values: { 'env-file'?: string; verbose?: boolean };
