@@ -8,7 +8,8 @@ import { budgetHistory } from '../../db/repositories/budget.ts';
 import { toNumber, utcDay } from '../../db/values.ts';
 import type { BudgetDayEntry, BudgetView } from './schemas.ts';
 import { roundUsd } from './session-facts.ts';
-import { countActive, loadTodayBudget, startOfUtcDay } from './status-view.ts';
+import { countActiveSessions } from '../../db/repositories/sessions.ts';
+import { loadTodayBudget, startOfUtcDay } from './status-view.ts';
 
 type Db = Kysely<Database>;
 
@@ -41,7 +42,7 @@ export async function loadBudgetView(db: Db, options: BudgetViewOptions): Promis
   const firstDay = new Date(todayStart.getTime() - Math.max(0, options.days - 1) * DAY_MS);
   const [control, activeTotal, rows, completed, successful] = await Promise.all([
     readControl(db),
-    countActive(db),
+    countActiveSessions(db),
     budgetHistory(db, utcDay(firstDay)),
     completedPerDay(db, firstDay, false),
     completedPerDay(db, firstDay, true),

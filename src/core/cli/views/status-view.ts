@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl } from '../../db/repositories/activity.ts';
+import { countActiveSessions } from '../../db/repositories/sessions.ts';
 import { findBudgetDay } from '../../db/repositories/budget.ts';
 import { fromJson, toDate, toDateOrNull, toNumber, utcDay } from '../../db/values.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
@@ -78,17 +79,8 @@ async function loadActive(db: Db, options: StatusViewOptions): Promise<{ cycles:
       },
     ];
   });
-  const total = rows.length < limit ? rows.length : await countActive(db);
+  const total = rows.length < limit ? rows.length : await countActiveSessions(db);
   return { cycles, total };
-}
-
-export async function countActive(db: Db): Promise<number> {
-  const row = await db
-    .selectFrom('agent_sessions')
-    .select((eb) => eb.fn.countAll().as('count'))
-    .where('outcome', 'is', null)
-    .executeTakeFirstOrThrow();
-  return toNumber(row.count as string | number);
 }
 
 export async function loadRecentCycles(db: Db, limit: number): Promise<RecentCycle[]> {

@@ -1,6 +1,6 @@
-import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Database, SessionOutcome } from '../database-schema.ts';
-import { fromJson, toDate, toDateOrNull, toJson, toNumber, toNumberOrNull, withoutNul } from '../values.ts';
+import { toDateOrNull, toJson, toNumberOrNull, withoutNul } from '../values.ts';
 import type { Session } from './sessions.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -67,46 +67,6 @@ export async function recordAction(db: Db, action: ActionRecord): Promise<void> 
       action_at: action.at,
     })
     .execute();
-}
-
-export interface Action {
-  id: number;
-  at: Date;
-  phase: string;
-  toolName: string;
-  args: unknown;
-  result: unknown;
-  success: boolean;
-  errorMessage: string | null;
-  durationMs: number | null;
-  turn: number | null;
-  tokensInput: number | null;
-  tokensOutput: number | null;
-}
-
-export async function listActions(db: Db, sessionId: number, limit = 500): Promise<Action[]> {
-  const rows = await db
-    .selectFrom('agent_actions')
-    .selectAll()
-    .where('session_id', '=', sessionId)
-    .orderBy('action_at')
-    .orderBy('id')
-    .limit(limit)
-    .execute();
-  return rows.map((row) => ({
-    id: toNumber(row.id),
-    at: toDate(row.action_at),
-    phase: row.phase,
-    toolName: row.tool_name,
-    args: fromJson(row.tool_args),
-    result: fromJson(row.tool_result),
-    success: row.success,
-    errorMessage: row.error_message,
-    durationMs: row.duration_ms,
-    turn: row.turn,
-    tokensInput: row.tokens_input,
-    tokensOutput: row.tokens_output,
-  }));
 }
 
 function secondsBetween(from: string | Date | undefined, to: string | Date | undefined): number | null {
@@ -189,16 +149,6 @@ export async function setPaused(db: Db, paused: boolean, now: Date): Promise<voi
     .execute();
 }
 
-export interface TickRecord {
-  id: string;
-  startedAt: Date;
-  finishedAt: Date | null;
-  host: string;
-  status: string;
-  summary: unknown;
-  errorMessage: string | null;
-}
-
 export async function startTick(db: Db, tick: { id: string; startedAt: Date; host: string }): Promise<void> {
   await db.insertInto('agent_ticks').values({ id: tick.id, started_at: tick.startedAt, host: tick.host, status: 'running' }).execute();
 }
@@ -213,19 +163,3 @@ export async function finishTick(
     .where('id', '=', tick.id)
     .execute();
 }
-
-export async function lastTick(db: Db): Promise<TickRecord | null> {
-  const row = await db.selectFrom('agent_ticks').selectAll().orderBy('started_at', 'desc').limit(1).executeTakeFirst();
-  if (!row) return null;
-  return {
-    id: row.id,
-    startedAt: toDate(row.started_at),
-    finishedAt: toDateOrNull(row.finished_at),
-    host: row.host,
-    status: row.status,
-    summary: fromJson(row.summary),
-    errorMessage: row.error_message,
-  };
-}
-
-export { sql };
