@@ -4,7 +4,8 @@ import { useColor } from '../core/cli/format.ts';
 import { expandOutcomeFilter, loadHistoryView, outcomeFilterChoices, parseSince } from '../core/cli/views/history-view.ts';
 import { renderHistoryText } from '../core/cli/views/history-text.ts';
 import type { HistoryView } from '../core/cli/views/schemas.ts';
-import { viewSettings, withStore } from '../core/cli/views/with-store.ts';
+import { viewSettings } from '../core/cli/views/view-settings.ts';
+import { withStore } from '../core/cli/with-store.ts';
 
 export default class History extends AgentCommand {
   static override summary = 'Show research sessions, newest first: results, gate reasons, assessment and cost.';

@@ -5,7 +5,8 @@ import { useColor } from '../core/cli/format.ts';
 import type { SessionView } from '../core/cli/views/schemas.ts';
 import { loadSessionView, MAX_SESSION_ID, parseSessionId } from '../core/cli/views/session-view.ts';
 import { renderSessionText } from '../core/cli/views/session-text.ts';
-import { viewSettings, withStore } from '../core/cli/views/with-store.ts';
+import { viewSettings } from '../core/cli/views/view-settings.ts';
+import { withStore } from '../core/cli/with-store.ts';
 
 export default class Session extends AgentCommand {
   static override summary = 'Show everything about one session: strategy, results, gates, assessment, cost and actions.';

@@ -5,7 +5,8 @@ import { useColor } from '../core/cli/format.ts';
 import type { StatusView } from '../core/cli/views/schemas.ts';
 import { loadStatusView } from '../core/cli/views/status-view.ts';
 import { renderStatusText } from '../core/cli/views/status-text.ts';
-import { viewSettings, withStore } from '../core/cli/views/with-store.ts';
+import { viewSettings } from '../core/cli/views/view-settings.ts';
+import { withStore } from '../core/cli/with-store.ts';
 
 export default class Status extends AgentCommand {
   static override summary = "Show the current research cycle, recent outcomes, today's budget and the last tick.";

@@ -4,7 +4,7 @@ import { useColor } from '../../core/cli/format.ts';
 import { loadBudgetView } from '../../core/cli/views/budget-view.ts';
 import { renderBudgetText } from '../../core/cli/views/budget-text.ts';
 import type { BudgetView } from '../../core/cli/views/schemas.ts';
-import { withStore } from '../../core/cli/views/with-store.ts';
+import { withStore } from '../../core/cli/with-store.ts';
 
 export default class Budget extends AgentCommand {
   static override summary = "Show today's LLM budget and spending over the last days.";

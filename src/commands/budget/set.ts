@@ -4,7 +4,7 @@ import { useColor } from '../../core/cli/format.ts';
 import { setDailyLimit, parseDailyLimit } from '../../core/cli/views/budget-set.ts';
 import { renderBudgetSetText } from '../../core/cli/views/budget-text.ts';
 import type { BudgetSetResult } from '../../core/cli/views/schemas.ts';
-import { withStore } from '../../core/cli/views/with-store.ts';
+import { withStore } from '../../core/cli/with-store.ts';
 
 export default class BudgetSet extends AgentCommand {
   static override summary = 'Set the daily LLM budget limit in USD (overrides AGENT_BUDGET_DAILY_USD).';

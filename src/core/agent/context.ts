@@ -23,17 +23,16 @@ function percent(value: number | null | undefined): string {
 
 async function symbolsSection(ktrdr: KtrdrClient): Promise<string> {
   try {
-    const symbols = await ktrdr.listSymbols();
-    const lines: string[] = [];
-    for (const symbol of symbols.slice(0, 12)) {
-      const timeframes = symbol.available_timeframes ?? [];
-      let range = '';
-      if (timeframes.includes('1h')) {
-        const data = await ktrdr.getDataRange(symbol.symbol, '1h').catch(() => null);
-        if (data) range = ` — 1h data ${String(data.start_date).slice(0, 10)}..${String(data.end_date).slice(0, 10)}`;
-      }
-      lines.push(`- ${symbol.symbol}: ${timeframes.join(', ')}${range}`);
-    }
+    const symbols = (await ktrdr.listSymbols()).slice(0, 12);
+    // The data ranges are independent reads: asked together, not one after another.
+    const lines = await Promise.all(
+      symbols.map(async (symbol) => {
+        const timeframes = symbol.available_timeframes ?? [];
+        const data = timeframes.includes('1h') ? await ktrdr.getDataRange(symbol.symbol, '1h').catch(() => null) : null;
+        const range = data ? ` — 1h data ${String(data.start_date).slice(0, 10)}..${String(data.end_date).slice(0, 10)}` : '';
+        return `- ${symbol.symbol}: ${timeframes.join(', ')}${range}`;
+      }),
+    );
     return lines.length > 0 ? lines.join('\n') : '(KTRDR lists no symbols)';
   } catch (error) {
     return `(symbols unavailable: ${(error as Error).message}; use get_available_symbols)`;

@@ -6,7 +6,8 @@ import { openStore, storeTarget, type Store } from '../../db/connect.ts';
 import { useColor } from '../format.ts';
 import type { StatusView } from '../views/schemas.ts';
 import { loadStatusView } from '../views/status-view.ts';
-import { viewSettings, withStore } from '../views/with-store.ts';
+import { viewSettings } from '../views/view-settings.ts';
+import { withStore } from '../with-store.ts';
 import { App } from './app.ts';
 import { Dashboard } from './dashboard.ts';
 

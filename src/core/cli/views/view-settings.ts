@@ -1,7 +1,5 @@
 import type { AgentConfig } from '../../config/load.ts';
 
-export { withStore } from '../with-store.ts';
-
 /** The view options every read command takes from the configuration. */
 export function viewSettings(config: AgentConfig): { configuredLimitUsd: number; stallAfterSeconds: number } {
   return {
