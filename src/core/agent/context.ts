@@ -4,7 +4,7 @@ import { findSession, recentStrategies, type Session } from '../db/repositories/
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { stringifyStrategy } from '../strategy/yaml.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
-import { boundedIndicatorTable } from './indicator-summary.ts';
+import { formatBoundedIndicatorTable } from '../strategy/indicators.ts';
 import { renderPrompt } from './prompts.ts';
 
 const promptOfPurpose: Record<InvocationPurpose, string> = {
@@ -62,7 +62,7 @@ function strategySection(session: Session): string {
 }
 
 export function systemPrompt(): string {
-  return renderPrompt('system', { bounded_indicators: boundedIndicatorTable().split('\n').map((l) => `   ${l}`).join('\n') });
+  return renderPrompt('system', { bounded_indicators: formatBoundedIndicatorTable().split('\n').map((l) => `   ${l}`).join('\n') });
 }
 
 /** Everything the phase needs, up front in the first message: no discovery round trips. */

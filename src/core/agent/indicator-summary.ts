@@ -1,4 +1,4 @@
-import { BOUNDED_INDICATORS, INSTRUMENT_SCALE_INDICATOR_TYPES, formatBoundedIndicatorTable } from '../strategy/indicators.ts';
+import { BOUNDED_INDICATORS, INSTRUMENT_SCALE_INDICATOR_TYPES } from '../strategy/indicators.ts';
 
 /** What `get_available_indicators` returns: compact, bounded indicators first (the only safe fuzzy inputs). */
 export function boundedIndicatorSummary() {
@@ -12,8 +12,4 @@ export function boundedIndicatorSummary() {
     })),
     price_scale_avoid_in_fuzzy_sets: INSTRUMENT_SCALE_INDICATOR_TYPES,
   };
-}
-
-export function boundedIndicatorTable(): string {
-  return formatBoundedIndicatorTable();
 }
