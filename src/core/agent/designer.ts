@@ -1,3 +1,4 @@
+import type { InfrastructureFault } from '../kernel/faults.ts';
 import type { InvocationPurpose, TriggerReason } from '../engine/decide.ts';
 
 export interface InvocationRequest {
@@ -8,10 +9,12 @@ export interface InvocationRequest {
 
 export interface InvocationReport {
   /** `completed` means the model (or the baseline) stopped on its own; whether it did its job is read from the session. */
-  status: 'completed' | 'budget_exhausted' | 'ktrdr_unreachable' | 'max_turns' | 'max_tokens' | 'refusal' | 'timeout' | 'api_error' | 'tool_error_limit' | 'error';
+  status: 'completed' | 'budget_exhausted' | 'ktrdr_unreachable' | 'max_turns' | 'max_tokens' | 'refusal' | 'timeout' | 'api_error' | 'tool_error_limit' | 'infrastructure_fault' | 'error';
   reason: string;
   lastText: string;
   costUsd: number;
+  /** Set when the invocation stopped on a fault of the world (never a research outcome). */
+  fault?: InfrastructureFault;
 }
 
 /** Designs strategies, starts operations and writes assessments, through the phase's tools. */

@@ -12,8 +12,9 @@ import type {
   Usage,
 } from '@anthropic-ai/sdk/resources/messages';
 import { costOfUsage, estimateInputTokensUpperBound, worstCaseCost, type ModelPrice } from './pricing.ts';
+import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 
-export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string };
+export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
 
 export interface ToolRunContext {
   /** Aborted when the invocation's time limit is reached. */
@@ -96,7 +97,8 @@ export type InvocationStatus =
   | 'refusal'
   | 'timeout'
   | 'api_error'
-  | 'tool_error_limit';
+  | 'tool_error_limit'
+  | 'infrastructure_fault';
 
 export interface InvocationResult {
   status: InvocationStatus;
@@ -108,6 +110,8 @@ export interface InvocationResult {
   costUsd: number;
   /** The model's last words: its last text, or its last thinking when it wrote no text. */
   lastText: string;
+  /** Set when the invocation stopped on a fault of the world rather than a research result. */
+  fault?: InfrastructureFault;
 }
 
 const DEFAULT_MAX_TOOL_ERRORS = 5;
@@ -133,13 +137,14 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
   const deadline = Date.now() + deps.timeoutMs;
   const timeLimit = new AbortController();
   const timer = setTimeout(() => timeLimit.abort(), deps.timeoutMs);
-  const end = (status: InvocationStatus, reason: string): InvocationResult => ({
+  const end = (status: InvocationStatus, reason: string, fault?: InfrastructureFault): InvocationResult => ({
     status,
     reason,
     turns,
     usage: { ...usage },
     costUsd,
     lastText,
+    ...(fault ? { fault } : {}),
   });
 
   try {
@@ -253,6 +258,9 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
           durationMs: Date.now() - startedAt,
           usage: turnUsage,
         });
+        // A fault of the world (a full strategies directory, KTRDR refusing our credentials) ends the invocation:
+        // retrying it in more paid turns cannot help, and it is not the design's fault.
+        if (!outcome.ok && outcome.fault) return end('infrastructure_fault', outcome.fault.cause, outcome.fault);
         // Later calls in the same response are not run once the phase is done: they could repeat its effect.
         if (deps.isDone?.()) break;
       }
@@ -334,6 +342,9 @@ async function runTool(
     if (isToolOutcome(outcome)) return outcome;
     return { ok: false, error: `Tool "${call.name}" returned no valid outcome; this is a defect in the agent, not in the input.` };
   } catch (error) {
+    if (isInfrastructureFault(error)) {
+      return { ok: false, error: `Tool "${call.name}" could not run: ${error.fault.cause}`, fault: error.fault };
+    }
     return { ok: false, error: `Tool "${call.name}" failed: ${error instanceof Error ? error.message : String(error)}` };
   }
 }

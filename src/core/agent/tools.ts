@@ -9,11 +9,12 @@ import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
 import { formatFindings, validateStrategy } from '../strategy/validate.ts';
 import { StrategyStore, StrategyStoreError } from '../strategy/store.ts';
+import type { InfrastructureFault } from '../kernel/faults.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
 
-export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string };
+export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
 
 export interface ToolDefinition {
   name: string;
