@@ -42,7 +42,6 @@ export class ClaudeDesigner implements Designer {
     const client = createAnthropicClient({
       apiKey: settings.ANTHROPIC_API_KEY,
       ...(settings.ANTHROPIC_BASE_URL ? { baseURL: settings.ANTHROPIC_BASE_URL } : {}),
-      maxRetries: settings.AGENT_RETRY_MAX_ATTEMPTS,
       timeoutMs: settings.AGENT_INVOCATION_TIMEOUT_SECONDS * 1000,
     });
     const message = await tracer.span('prepare_context', { 'agent.purpose': request.purpose }, async (span) => {
