@@ -147,6 +147,9 @@ export interface AgentBudgetReservationsTable {
   status: 'reserved' | 'settled';
   created_at: TimestampDefault;
   settled_at: NullableTimestamp;
+  /** True when the settled amount is a kept reservation, not a cost confirmed by the API's usage. */
+  estimated: Generated<boolean>;
+  request_id: string | null;
 }
 
 export interface AgentControlTable {

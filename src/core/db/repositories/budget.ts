@@ -104,11 +104,18 @@ export async function settleReservation(
   reservationId: string,
   actualUsd: number,
   session?: { id: number; input: number; output: number; cacheRead: number; cacheWrite: number },
+  details: { estimated?: boolean; requestId?: string } = {},
 ): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const reservation = await trx
       .updateTable('agent_budget_reservations')
-      .set({ status: 'settled', settled_usd: actualUsd, settled_at: sql`NOW()` })
+      .set({
+        status: 'settled',
+        settled_usd: actualUsd,
+        settled_at: sql`NOW()`,
+        estimated: details.estimated ?? false,
+        request_id: details.requestId ?? null,
+      })
       .where('id', '=', reservationId)
       .where('status', '=', 'reserved')
       .returning(['date', 'amount_usd'])
@@ -140,9 +147,24 @@ export async function expireStaleReservations(db: Kysely<Database>, olderThan: D
     .execute();
   for (const reservation of stale) {
     const session = reservation.session_id === null ? undefined : { id: reservation.session_id, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-    await settleReservation(db, String(reservation.id), toNumber(reservation.amount_usd), session);
+    await settleReservation(db, String(reservation.id), toNumber(reservation.amount_usd), session, { estimated: true });
   }
   return stale.length;
+}
+
+/**
+ * The part of the settled spend that is an estimate (reservations kept for attempts of unknown outcome), for a day
+ * or for a session; `budget` and `session` show it as "estimated, unconfirmed".
+ */
+export async function estimatedSpendUsd(db: Db, scope: { date: string } | { sessionId: number }): Promise<number> {
+  const row = await db
+    .selectFrom('agent_budget_reservations')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string | number>('settled_usd'), sql<number>`0`).as('total'))
+    .where('status', '=', 'settled')
+    .where('estimated', '=', true)
+    .where((eb) => ('date' in scope ? eb('date', '=', scope.date) : eb('session_id', '=', scope.sessionId)))
+    .executeTakeFirst();
+  return toNumber(row?.total ?? 0);
 }
 
 export async function incrementBudgetCounters(
