@@ -58,6 +58,14 @@ export async function budgetHistory(db: Db, fromDate: string): Promise<BudgetDay
   return rows.map(toBudgetDay);
 }
 
+/**
+ * Amounts are stored in NUMERIC(14, 6): rounded up to the micro-dollar, so that neither a reservation nor a spend
+ * is ever booked below the exact amount (rounding to nearest could under-book by half a micro-dollar per call).
+ */
+export function toBookedUsd(usd: number): number {
+  return Math.ceil(Math.round(usd * 1e12) / 1e6) / 1e6;
+}
+
 export interface Reservation {
   id: string;
   date: string;
@@ -73,6 +81,7 @@ export async function reserveBudget(
   db: Kysely<Database>,
   input: { date: string; amountUsd: number; bufferUsd: number; enforce: boolean; sessionId: number | null },
 ): Promise<Reservation | null> {
+  input = { ...input, amountUsd: toBookedUsd(input.amountUsd) };
   return db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('agent_budget')
@@ -106,6 +115,7 @@ export async function settleReservation(
   session?: { id: number; input: number; output: number; cacheRead: number; cacheWrite: number },
   details: { estimated?: boolean; requestId?: string } = {},
 ): Promise<void> {
+  actualUsd = toBookedUsd(actualUsd);
   await db.transaction().execute(async (trx) => {
     const reservation = await trx
       .updateTable('agent_budget_reservations')
