@@ -354,7 +354,11 @@ async function inFlight(): Promise<void> {
   );
 }
 
-/** One full cycle with the claude designer against the fake Messages API, prompt caching on or off. */
+/**
+ * One full cycle with the claude designer against the fake Messages API, prompt caching on or off, with the default
+ * model and effort of each phase. The figure before per-phase models and cache placement (commit 4b907a9, all
+ * phases on claude-opus-5-5, every call cached): $0.06276 with caching on, $0.11709 off.
+ */
 async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
   const work = tempDir('ktrdr-agent-bench-tokens-');
   const strategiesDir = join(work.path, 'strategies');
@@ -460,10 +464,12 @@ async function tokens(): Promise<void> {
   results.tokens = { cachingOn: on, cachingOff: off, costRatioOnToOff: ratio };
   table(
     `tokens: one successful design/backtest/assess cycle against the fake Messages API (cost ratio on/off ${ratio})`,
-    ['AGENT_PROMPT_CACHING', 'input', 'output', 'cache read', 'cache write', 'cost USD', 'first msg bytes design/backtest/assess'],
+    ['AGENT_PROMPT_CACHING', 'input', 'output', 'cache read', 'cache write', 'cache-read share', 'cost USD', 'first msg bytes design/backtest/assess'],
     [on, off].map((r) => {
       const first = r.firstMessageBytes as Record<string, number>;
-      return [String(r.caching), r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
+      const prompt = Number(r.input) + Number(r.cache_read) + Number(r.cache_write);
+      const share = prompt > 0 ? `${round((100 * Number(r.cache_read)) / prompt, 1)}%` : '-';
+      return [String(r.caching), r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, share, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
     }),
   );
 }
