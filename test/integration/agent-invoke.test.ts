@@ -665,6 +665,24 @@ describe('invokeAgent against the fake Messages API', () => {
     assert.equal(h.fake.requests.length, 1);
   });
 
+  test('stops when fewer input tokens are left in the rate limit than the next call counts', async (t) => {
+    const h = await harness(t);
+    h.fake.script([
+      {
+        content: [thinking('Look first.'), toolUse('list_indicators', {})],
+        stop_reason: 'tool_use',
+        headers: { 'anthropic-ratelimit-input-tokens-remaining': '10', 'anthropic-ratelimit-requests-remaining': '40' },
+      },
+      endTurn('never sent'),
+    ]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.fault?.faultClass, 'anthropic_rate_limited');
+    assert.match(result.reason, /has 10 input tokens left, fewer than the next call's \d+/);
+    assert.equal(h.fake.requests.length, 1);
+  });
+
   test('records the request id of every answered call in its settlement and response info', async (t) => {
     const h = await harness(t);
     h.fake.script([endTurn('Done.')]);

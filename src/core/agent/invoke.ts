@@ -202,16 +202,17 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
         return end('max_turns', `the model was still working after ${deps.maxTurns} API calls (maxTurns)`);
       }
 
-      if (rateLimit !== null) {
-        const shortage = rateLimitShortage(rateLimit);
-        if (shortage !== null) {
-          return end('infrastructure_fault', shortage, { faultClass: 'anthropic_rate_limited', cause: shortage });
-        }
-      }
       const turn = turns + 1;
       const request = buildRequest(deps, conversation, turn);
       const counted = deps.countTokens === false ? null : await countInputTokens(deps.client, request, timeLimit.signal);
       const inputTokensUpperBound = counted ?? estimateInputTokensUpperBound(request);
+      if (rateLimit !== null) {
+        // The last answer said how much quota is left: a call it cannot cover would only come back as a 429.
+        const shortage = rateLimitShortage(rateLimit, counted ?? 0);
+        if (shortage !== null) {
+          return end('infrastructure_fault', shortage, { faultClass: 'anthropic_rate_limited', cause: shortage });
+        }
+      }
       const reservedUsd = worstCaseCost(deps.price, {
         inputTokensUpperBound,
         maxTokens: deps.maxTokens,
@@ -437,7 +438,9 @@ function toMessageParams(conversation: readonly ConversationTurn[], caching: boo
 }
 
 function hasBreakpoint(request: MessageCreateParamsNonStreaming): boolean {
-  return JSON.stringify(request).includes('"cache_control"');
+  const marked = (blocks: unknown): boolean =>
+    Array.isArray(blocks) && blocks.some((block) => typeof block === 'object' && block !== null && 'cache_control' in block);
+  return marked(request.system) || marked(request.tools) || request.messages.some((message) => marked(message.content));
 }
 
 /**
@@ -514,8 +517,11 @@ function rateLimitOf(headers: Headers): RateLimitState | null {
   return state.requestsRemaining === null && state.inputTokensRemaining === null && state.outputTokensRemaining === null ? null : state;
 }
 
-/** Why the next call would be refused for quota (so it is not sent), or null when the quota covers it. */
-function rateLimitShortage(state: RateLimitState): string | null {
+/**
+ * Why the next call would be refused for quota (so it is not sent), or null when the quota covers it: no request
+ * left, no output tokens left, or fewer input tokens left than the call's counted input.
+ */
+function rateLimitShortage(state: RateLimitState, inputTokens: number): string | null {
   const until = state.resetAt ? ` until ${state.resetAt}` : '';
   if (state.requestsRemaining !== null && state.requestsRemaining < 1) {
     return `the API rate limit has no request left${until} (anthropic-ratelimit-requests-remaining: 0)`;
@@ -523,8 +529,11 @@ function rateLimitShortage(state: RateLimitState): string | null {
   if (state.outputTokensRemaining !== null && state.outputTokensRemaining < 1) {
     return `the API rate limit has no output tokens left${until} (anthropic-ratelimit-output-tokens-remaining: 0)`;
   }
-  if (state.inputTokensRemaining !== null && state.inputTokensRemaining < 1) {
-    return `the API rate limit has no input tokens left${until} (anthropic-ratelimit-input-tokens-remaining: 0)`;
+  if (state.inputTokensRemaining !== null && state.inputTokensRemaining < Math.max(1, inputTokens)) {
+    return (
+      `the API rate limit has ${state.inputTokensRemaining} input tokens left${until}, fewer than the next call's ` +
+      `${inputTokens} (anthropic-ratelimit-input-tokens-remaining)`
+    );
   }
   return null;
 }
