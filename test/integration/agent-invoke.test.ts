@@ -1010,6 +1010,27 @@ describe('the fake Messages API holds the client to the real rules', () => {
     assert.match(error, /forced tool use \("any"\) is not supported with claude-opus-5-5/);
   });
 
+  test('rejects disabled thinking and budget_tokens on the always-thinking models, and inference_geo on Haiku 4.5', async (t) => {
+    const { h, question } = await firstTurn(t);
+    for (const model of ['claude-opus-5-5', 'claude-fable-5-2']) {
+      for (const thinkingParam of [{ type: 'disabled' as const }, { type: 'enabled' as const, budget_tokens: 2_000 }]) {
+        const error = await rejection(h.client.messages.create({ model, max_tokens: 4_096, thinking: thinkingParam, messages: [question] }));
+        assert.match(error, new RegExp(`"thinking.type.${thinkingParam.type}" is not supported for this model`));
+      }
+    }
+    const geo = await rejection(h.client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 1_024, inference_geo: 'us', messages: [question] }));
+    assert.match(geo, /inference_geo: not supported on claude-haiku-4-5/);
+  });
+
+  test('answers count_tokens with the input tokens that messages bills, without consuming the script', async (t) => {
+    const { h, tools, question } = await firstTurn(t);
+    h.fake.script([endTurn('Counted and answered.')]);
+    const counted = await h.client.messages.countTokens({ model: MODEL, tools, messages: [question] });
+    const message = await h.client.messages.create({ model: MODEL, max_tokens: 1_024, tools, messages: [question] });
+    assert.equal(counted.input_tokens, message.usage.input_tokens);
+    assert.equal(h.fake.remainingSteps(), 0);
+  });
+
   test('rejects more than four cache breakpoints', async (t) => {
     const { h } = await firstTurn(t);
     const cached = (value: string) => ({ type: 'text' as const, text: value, cache_control: { type: 'ephemeral' as const } });

@@ -442,7 +442,10 @@ export function worstCaseCost(price: ModelPrice, bounds: WorstCaseBounds): numbe
  * English prose runs near 4 bytes per token and JSON near 3; long digit runs, identifiers and base64-like strings
  * are the densest content the agent sends, at about 2. The request JSON also holds bytes the model never reads as
  * tokens (key names, quoting and escapes, thinking signatures), which widens the margin. Only adversarial input
- * (e.g. raw bytes forcing byte-fallback tokens) could beat it, and the agent does not send such input.
+ * (e.g. raw bytes forcing byte-fallback tokens) could beat it, and the agent does not send such input. The newer
+ * tokenizer (Claude 4.7 and later, Haiku 5.5 included) counts about 30% more tokens than Haiku 4.5's for the same
+ * text (Haiku 5.5 overview, checked 2026-12-01), so ratios tuned on older models undercount; this bound is only the
+ * fallback when `count_tokens` fails.
  */
 const BYTES_PER_TOKEN_FLOOR = 2;
 /** Tokens the API adds around what is sent (role and turn framing, the tool-use system preamble). */
