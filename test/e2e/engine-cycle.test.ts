@@ -86,11 +86,16 @@ describe('engine: a full research cycle through the built CLI', () => {
     assert.deepEqual(Object.keys(parsed.indicators).sort(), ['adx_14', 'rsi_14']);
     assert.equal(session.strategy_file_path, join(rig.strategiesDir, files[0]!.name));
 
-    const actions = await rows<{ tool_name: string; success: boolean; phase: string }>(
+    const actions = await rows<{ tool_name: string; success: boolean; phase: string; request_id: string | null; tokens_thinking: number | null }>(
       rig,
-      'SELECT tool_name, success, phase FROM agent_actions WHERE session_id = $1 ORDER BY id',
+      'SELECT tool_name, success, phase, request_id, tokens_thinking FROM agent_actions WHERE session_id = $1 ORDER BY id',
       [session.id],
     );
+    // Each tool call names the API request that asked for it, and that response's thinking tokens.
+    for (const action of actions) {
+      assert.match(action.request_id ?? '', /^req_011C/);
+      assert.ok((action.tokens_thinking ?? 0) > 0);
+    }
     assert.deepEqual(
       actions.map((a) => [a.tool_name, a.success, a.phase]),
       [

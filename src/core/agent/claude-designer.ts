@@ -88,6 +88,8 @@ export class ClaudeDesigner implements Designer {
         context.turn.index = info.turn;
         context.turn.tokensInput = info.usage.input + info.usage.cacheRead + info.usage.cacheWrite;
         context.turn.tokensOutput = info.usage.output;
+        context.turn.requestId = info.requestId;
+        context.turn.tokensThinking = info.thinkingTokens;
         await tracer.span(
           'llm_request',
           {

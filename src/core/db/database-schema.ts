@@ -81,6 +81,9 @@ export interface AgentActionsTable {
   turn: number | null;
   tokens_input: number | null;
   tokens_output: number | null;
+  /** The API request id of the response that asked for this call. */
+  request_id: string | null;
+  tokens_thinking: number | null;
 }
 
 export interface AgentTriggersTable {
