@@ -550,6 +550,32 @@ describe('invokeAgent against the fake Messages API', () => {
     h.fake.assertApiKeyConfined(API_KEY, result);
   });
 
+  test('a malformed message that carries usage is booked at its usage, not dropped to $0', async (t) => {
+    const h = await harness(t);
+    h.fake.script([{ rawBody: JSON.stringify({ id: 'msg_01', type: 'message', content: null, usage: { input_tokens: 1_000, output_tokens: 100 } }) }]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'api_error');
+    assert.match(result.reason, /malformed message \(content is not a list of blocks\); its usage was booked/);
+    // 1,000 x $4 + 100 x $20 per million
+    assert.deepEqual(
+      h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]),
+      [[0.006, false]],
+    );
+  });
+
+  test('a first call the budget refuses is not counted as an API call', async (t) => {
+    const h = await harness(t, { limitUsd: 0.0001 });
+    h.fake.script([endTurn('never sent')]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'budget_exhausted');
+    assert.equal(result.turns, 0);
+    assert.equal(h.fake.requests.length, 0);
+  });
+
   test('a connection refused never reached the API: $0, and anthropic_unreachable after the retries', async (t) => {
     const h = await harness(t, { maxAttempts: 2 });
     // A port that was just closed refuses connections.

@@ -41,6 +41,11 @@ export interface ScriptedMalformed {
   malformed: true;
 }
 
+/** A 200 with exactly this JSON body (for shapes the API should never send). */
+export interface ScriptedRawBody {
+  rawBody: string;
+}
+
 /** A 200 whose body is an HTML page: answered, but without a message or usage. */
 export interface ScriptedHtml {
   htmlPage: true;
@@ -59,7 +64,7 @@ export type ScriptReaction = (
   context: { signal: AbortSignal },
 ) => ScriptStep | Promise<ScriptStep>;
 
-export type ScriptStep = ScriptedResponse | ScriptedError | ScriptedMalformed | ScriptedHtml | ScriptedDrop | ScriptReaction;
+export type ScriptStep = ScriptedResponse | ScriptedError | ScriptedMalformed | ScriptedRawBody | ScriptedHtml | ScriptedDrop | ScriptReaction;
 
 export interface WireBlock {
   type: string;
@@ -285,6 +290,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     if (typeof step === 'function') throw new Error('a script reaction returned a reaction that returned another');
 
     if ('malformed' in step) return send(200, '{"id":"msg_01","type":"message","content":[{"type":"te');
+    if ('rawBody' in step) return send(200, step.rawBody);
     if ('htmlPage' in step) {
       if (res.destroyed) return;
       record.response = { status: 200, body: HTML_PAGE };

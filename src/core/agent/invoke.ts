@@ -220,7 +220,6 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
         mayRunInUs: deps.inferenceGeo !== 'global',
       });
 
-      turns = turn;
       let answered: {
         message: Message;
         requestId: string | null;
@@ -237,6 +236,8 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
             `the budget cannot cover the next request (worst case $${reservedUsd.toFixed(4)}), so it was not sent`,
           );
         }
+        // A turn counts as an API call once its first attempt is sent.
+        turns = turn;
         const attemptStartedAt = Date.now();
         try {
           const { data, response, request_id } = await deps.client.messages
@@ -284,25 +285,25 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
 
       const malformation = malformationOf(message);
       if (malformation !== null) {
+        if (hasUsage(message)) {
+          // Billed (it carries usage) but unusable: book what the usage says, then stop.
+          const booked = await settleAnsweredUsage(deps, reservationId, reservedUsd, message.usage, requestId);
+          costUsd += booked.usd;
+          return end('api_error', `the API returned a malformed message (${malformation}); its usage was booked ($${booked.usd.toFixed(6)})`);
+        }
         // An answer without usage was not billed (an HTML page from a proxy, a body that is not a message).
         await deps.budget.settle(reservationId, 0, noTokens(), { estimated: false, ...(requestId ? { requestId } : {}) });
         const reason = `the Anthropic API answered with something that is not a message (${malformation}); it carries no usage, so nothing was booked`;
         return end('infrastructure_fault', reason, { faultClass: 'anthropic_unbilled', cause: reason });
       }
 
-      let turnCostUsd: number;
-      try {
-        turnCostUsd = costOfUsage(deps.price, message.usage);
-      } catch (error) {
-        if (!(error instanceof UnpricedUsageError)) throw error;
-        // Fail closed: a charge with no known price keeps the whole reservation and ends the invocation.
-        await deps.budget.settle(reservationId, reservedUsd, tokenUsageOf(message.usage), { estimated: true, ...(requestId ? { requestId } : {}) });
-        costUsd += reservedUsd;
-        return end('api_error', `${error.message}; the reservation of $${reservedUsd.toFixed(4)} was kept as spent and the agent stops`);
+      const booked = await settleAnsweredUsage(deps, reservationId, reservedUsd, message.usage, requestId);
+      costUsd += booked.usd;
+      if (booked.unpriced !== null) {
+        return end('api_error', `${booked.unpriced}; the reservation of $${reservedUsd.toFixed(4)} was kept as spent and the agent stops`);
       }
+      const turnCostUsd = booked.usd;
       const turnUsage = tokenUsageOf(message.usage);
-      await deps.budget.settle(reservationId, turnCostUsd, turnUsage, { estimated: false, ...(requestId ? { requestId } : {}) });
-      costUsd += turnCostUsd;
       usage.input += turnUsage.input;
       usage.output += turnUsage.output;
       usage.cacheWrite += turnUsage.cacheWrite;
@@ -600,6 +601,34 @@ function renderToolContent(content: unknown): string {
   } catch {
     return String(content);
   }
+}
+
+/**
+ * Books an answered attempt from its usage. Usage without a known price (fast mode, an unknown tier) fails closed:
+ * the whole reservation is kept, marked estimated, and `unpriced` says why.
+ */
+async function settleAnsweredUsage(
+  deps: InvocationDeps,
+  reservationId: string,
+  reservedUsd: number,
+  usage: Usage,
+  requestId: string | null,
+): Promise<{ usd: number; unpriced: string | null }> {
+  const ids = requestId ? { requestId } : {};
+  try {
+    const usd = costOfUsage(deps.price, usage);
+    await deps.budget.settle(reservationId, usd, tokenUsageOf(usage), { estimated: false, ...ids });
+    return { usd, unpriced: null };
+  } catch (error) {
+    if (!(error instanceof UnpricedUsageError)) throw error;
+    await deps.budget.settle(reservationId, reservedUsd, tokenUsageOf(usage), { estimated: true, ...ids });
+    return { usd: reservedUsd, unpriced: error.message };
+  }
+}
+
+function hasUsage(message: unknown): message is { usage: Usage } {
+  const usage = (message as { usage?: { input_tokens?: unknown; output_tokens?: unknown } | null } | null)?.usage;
+  return typeof usage?.input_tokens === 'number' && typeof usage.output_tokens === 'number';
 }
 
 function tokenUsageOf(usage: Usage): TokenUsage {
