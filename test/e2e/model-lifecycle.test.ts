@@ -22,6 +22,26 @@ describe('model lifecycle through the built CLI', () => {
       const result = JSON.parse(asJson.stdout) as { warnings: string[] };
       assert.equal(result.warnings.length, 1);
       assert.match(result.warnings[0]!, /"claude-opus-5-5"/);
+
+      // The tick log says it too, on every pass, as a structured warning.
+      const tick = await runCli(['tick'], {
+        ...env,
+        AGENT_MODEL: 'claude-opus-4-5',
+        ANTHROPIC_API_KEY: 'sk-ant-api03-lifecycle',
+        KTRDR_API_URL: 'http://127.0.0.1:9/api/v1',
+      });
+      assert.equal(tick.code, 0, tick.stderr);
+      const events = `${tick.stdout}\n${tick.stderr}`
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { level?: string; event?: string; warning?: string });
+      const deprecation = events.find((event) => event.event === 'model_deprecated');
+      assert.equal(deprecation?.level, 'warn');
+      assert.match(deprecation?.warning ?? '', /claude-opus-4-5" is deprecated and retires on 2027-01-22/);
+
+      // doctor lists it among its checks (KTRDR is down here, so doctor itself exits 1).
+      const doctor = await runCli(['doctor'], { ...env, AGENT_MODEL: 'claude-opus-4-5', ANTHROPIC_API_KEY: 'sk-ant-api03-lifecycle', KTRDR_API_URL: 'http://127.0.0.1:9/api/v1' });
+      assert.match(doctor.stdout, /model lifecycle: warning: AGENT_MODEL: model "claude-opus-4-5" is deprecated/);
     } finally {
       home.remove();
     }
