@@ -153,22 +153,16 @@ const TABLE: readonly ModelPrice[] = [
     sourcePage: 'https://platform.claude.com/docs/en/models/haiku-5-5/overview',
   }),
   // Haiku 4.5: $1 / $5, 64K output, extended thinking, no effort and no inference_geo (legacy, models overview).
-  row('claude-haiku-4-5', {
-    ...rates(1, 1.25, 2, 0.1, 5),
-    lifecycle: 'legacy',
-    thinking: 'extended',
-    inferenceGeo: false,
-    maxOutputTokens: 64_000,
-    sourcePage: 'https://platform.claude.com/docs/en/models/haiku-4-5/overview',
-  }),
-  row('claude-haiku-4-5-20251001', {
-    ...rates(1, 1.25, 2, 0.1, 5),
-    lifecycle: 'legacy',
-    thinking: 'extended',
-    inferenceGeo: false,
-    maxOutputTokens: 64_000,
-    sourcePage: 'https://platform.claude.com/docs/en/models/haiku-4-5/overview',
-  }),
+  ...['claude-haiku-4-5', 'claude-haiku-4-5-20251001'].map((model) =>
+    row(model, {
+      ...rates(1, 1.25, 2, 0.1, 5),
+      lifecycle: 'legacy',
+      thinking: 'extended',
+      inferenceGeo: false,
+      maxOutputTokens: 64_000,
+      sourcePage: 'https://platform.claude.com/docs/en/models/haiku-4-5/overview',
+    }),
+  ),
   // Opus 4.5: deprecated on 2026-11-23, retiring 2027-01-22, replaced by Opus 5.5 (deprecations page).
   ...['claude-opus-4-5', 'claude-opus-4-5-20251101'].map((model) =>
     row(model, {
