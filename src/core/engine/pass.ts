@@ -28,7 +28,7 @@ import type { KtrdrClient } from '../ktrdr/client.ts';
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
-import type { Designer, InvocationReport } from '../agent/designer.ts';
+import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
 import { decide, invocationFailure, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { priceFor, worstCaseCost } from '../agent/pricing.ts';
@@ -43,7 +43,7 @@ export interface PassEnvironment {
   ktrdr: KtrdrClient;
   /** Created only when an invocation is due, so a pass with nothing to decide loads no LLM code. */
   designer: () => Promise<Designer>;
-  designerKind: 'claude' | 'baseline';
+  designerKind: DesignerKind;
   now: () => Date;
   tickId: string;
   tracer: Tracer;
@@ -134,7 +134,7 @@ export class TriggerPass {
 
   /** An invocation may start: the baseline costs nothing; otherwise what is left above the buffer must pay for a call. */
   private canInvoke(day: BudgetDay): boolean {
-    if (this.env.designerKind === 'baseline' || !this.settings.AGENT_BUDGET_ENFORCEMENT) return true;
+    if (this.env.designerKind !== 'claude' || !this.settings.AGENT_BUDGET_ENFORCEMENT) return true;
     const spendable = remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD;
     return spendable > 0 && spendable >= this.minimumCallUsd();
   }

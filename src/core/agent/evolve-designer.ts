@@ -1,0 +1,213 @@
+import { indicatorKeyCounts, queryExperiments, earlierRunsOfDesign, type Experiment } from '../db/repositories/experiments.ts';
+import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
+import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
+import { validateStrategy } from '../strategy/validate.ts';
+import { BaselineDesigner, buildStrategy, candidatePairs, hash, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
+import type { DesignerKind } from './designer.ts';
+import type { ToolContext } from './tools.ts';
+
+type Strategy = Record<string, any>;
+
+/** A small deterministic generator (mulberry32): the same session id always evolves the same child. */
+function generator(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ARCHITECTURES = [[8], [16, 8], [24, 12], [32, 16], [48, 24], [64, 32]];
+export const EXPLORATION_PROBABILITY = 0.25;
+const PARENT_POOL = 8;
+
+export const mutationKinds = ['parameter', 'zones', 'architecture', 'label_threshold', 'indicator_swap', 'recombine'] as const;
+export type MutationKind = (typeof mutationKinds)[number];
+
+function clone<T>(value: T): T {
+  return structuredClone(value);
+}
+
+/** An indicator with the fuzzy sets that read it and the nn inputs that feed them: what a swap moves as one. */
+interface Unit {
+  id: string;
+  indicator: Record<string, unknown>;
+  sets: Record<string, Record<string, unknown>>;
+  inputs: Record<string, unknown>[];
+}
+
+function unitsOf(strategy: Strategy): Unit[] {
+  const sets = (strategy.fuzzy_sets ?? {}) as Record<string, Record<string, unknown>>;
+  const inputs = (strategy.nn_inputs ?? []) as Record<string, unknown>[];
+  return Object.entries((strategy.indicators ?? {}) as Record<string, Record<string, unknown>>).map(([id, indicator]) => {
+    const own = Object.fromEntries(Object.entries(sets).filter(([, set]) => String(set.indicator ?? '').split('.')[0] === id));
+    return { id, indicator, sets: own, inputs: inputs.filter((i) => typeof i.fuzzy_set === 'string' && i.fuzzy_set in own) };
+  });
+}
+
+function withUnits(strategy: Strategy, units: Unit[]): Strategy {
+  const next = clone(strategy);
+  next.indicators = Object.fromEntries(units.map((u) => [u.id, u.indicator]));
+  next.fuzzy_sets = Object.assign({}, ...units.map((u) => u.sets));
+  next.nn_inputs = units.flatMap((u) => u.inputs);
+  return next;
+}
+
+function unitOfFact(fact: BoundedIndicatorFact, random: () => number): Unit {
+  const id = `${fact.type}_${Math.floor(random() * 1000)}`;
+  const setName = `${id}_zones`;
+  return {
+    id,
+    indicator: { type: fact.type, ...fact.defaultParameters },
+    sets: { [setName]: { indicator: fact.output ? `${id}.${fact.output}` : id, ...Object.fromEntries(fact.zones.map((z) => [z.name, [...z.triangle]])) } },
+    inputs: [{ fuzzy_set: setName, timeframes: 'all' }],
+  };
+}
+
+function pick<T>(items: readonly T[], random: () => number): T {
+  return items[Math.floor(random() * items.length) % items.length]!;
+}
+
+/** One mutation of a parent (and, for recombination, a second parent). Returns null when it does not apply. */
+export function mutate(parent: Strategy, kind: MutationKind, random: () => number, other: Strategy | null): Strategy | null {
+  const child = clone(parent);
+  switch (kind) {
+    case 'parameter': {
+      const entries = Object.values((child.indicators ?? {}) as Record<string, Record<string, unknown>>);
+      const candidates = entries.flatMap((indicator) => Object.entries(indicator).filter(([key, v]) => key !== 'type' && typeof v === 'number' && Number.isInteger(v)).map(([key]) => ({ indicator, key })));
+      if (candidates.length === 0) return null;
+      const { indicator, key } = pick(candidates, random);
+      const value = indicator[key] as number;
+      const factor = 0.7 + random() * 0.6;
+      const next = Math.max(2, Math.round(value * factor));
+      indicator[key] = next === value ? value + 1 : next;
+      return child;
+    }
+    case 'zones': {
+      const sets = Object.values((child.fuzzy_sets ?? {}) as Record<string, Record<string, unknown>>);
+      if (sets.length === 0) return null;
+      const set = pick(sets, random);
+      const memberships = Object.entries(set).filter(([key, v]) => key !== 'indicator' && Array.isArray(v) && v.length === 3);
+      if (memberships.length === 0) return null;
+      const [name, triangle] = pick(memberships, random) as [string, number[]];
+      // Widen or narrow the zone around its peak by up to 20%.
+      const scale = 0.8 + random() * 0.4;
+      const peak = triangle[1]!;
+      set[name] = [Math.round((peak - (peak - triangle[0]!) * scale) * 100) / 100, peak, Math.round((peak + (triangle[2]! - peak) * scale) * 100) / 100];
+      return child;
+    }
+    case 'architecture': {
+      const hidden = child.model?.architecture?.hidden_layers as number[] | undefined;
+      if (!hidden) return null;
+      const at = ARCHITECTURES.findIndex((a) => a.join('x') === hidden.join('x'));
+      const index = at < 0 ? 2 : Math.min(ARCHITECTURES.length - 1, Math.max(0, at + (random() < 0.6 ? -1 : 1)));
+      if (index === at) return null;
+      child.model.architecture.hidden_layers = [...ARCHITECTURES[index]!];
+      return child;
+    }
+    case 'label_threshold': {
+      const labels = child.training?.labels as Record<string, unknown> | undefined;
+      if (!labels || typeof labels.zigzag_threshold !== 'number') return null;
+      const step = random() < 0.5 ? -0.0025 : 0.0025;
+      labels.zigzag_threshold = Math.round(Math.min(0.04, Math.max(0.005, labels.zigzag_threshold + step)) * 10000) / 10000;
+      return child;
+    }
+    case 'indicator_swap': {
+      const units = unitsOf(child);
+      if (units.length === 0) return null;
+      const index = Math.floor(random() * units.length) % units.length;
+      const present = new Set(units.map((u) => String(u.indicator.type)));
+      const fresh = BOUNDED_INDICATORS.filter((f) => !present.has(f.type));
+      if (fresh.length === 0) return null;
+      units[index] = unitOfFact(pick(fresh, random), random);
+      return withUnits(child, units);
+    }
+    case 'recombine': {
+      if (!other) return null;
+      const mine = unitsOf(child);
+      const theirs = unitsOf(other).filter((u) => !mine.some((m) => m.indicator.type === u.indicator.type || m.id === u.id));
+      if (mine.length === 0 || theirs.length === 0) return null;
+      const keep = pick(mine, random);
+      return withUnits(child, [keep, pick(theirs, random)]);
+    }
+  }
+}
+
+/**
+ * The second control arm, with memory and no LLM: it breeds from the best experiments so far (mutation and
+ * recombination of what passed both gates), and with some probability explores an indicator pair nobody tried.
+ * Each design records its parent and the hypothesis `exploration`; training, backtest and assessment are the
+ * baseline's.
+ */
+export class EvolveDesigner extends BaselineDesigner {
+  override readonly kind: DesignerKind = 'evolve';
+
+  protected override async design(context: ToolContext, call: ToolCall): Promise<void> {
+    const random = generator(hash(`evolve:${context.sessionId}`));
+    const best = (await queryExperiments(context.db, { sort: 'score', limit: PARENT_POOL })).experiments.filter((e) => e.strategy !== null);
+    const explore = best.length === 0 || random() < EXPLORATION_PROBABILITY;
+    const candidates = explore ? await this.explorations(context, call, random) : this.children(best, random, context.sessionId);
+    for (const candidate of candidates.slice(0, 30)) {
+      const features = strategyFeatures(candidate.config);
+      if (!validateStrategy(candidate.config).valid) continue;
+      const runs = await earlierRunsOfDesign(context.db, { fingerprint: strategyFingerprint(candidate.config), symbol: features.symbol, timeframe: features.timeframe });
+      if (runs.length > 0) continue;
+      await call('save_strategy_config', {
+        name: candidate.config.name,
+        config: candidate.config,
+        tests_hypothesis: 'exploration',
+        ...(candidate.parent ? { parent_experiment: candidate.parent.id } : {}),
+        training_window: trainingWindow(context.now()),
+      });
+      await startTraining(call, candidate.config.name as string, context.now());
+      return;
+    }
+    throw new Error('evolve: no untried design found among the candidates');
+  }
+
+  /** Untried indicator pairs first (fewest tries first), on a symbol with hourly data. */
+  private async explorations(context: ToolContext, call: ToolCall, random: () => number): Promise<{ config: Strategy; parent: Experiment | null }[]> {
+    const counts = await indicatorKeyCounts(context.db);
+    const symbols = (await call('get_available_symbols', {})) as { symbol: string; timeframes: string[] }[];
+    const pool = symbols.filter((s) => s.timeframes.includes('1h'));
+    const chosen = pick(pool.length > 0 ? pool : symbols, random);
+    const symbol = chosen?.symbol ?? 'EURUSD';
+    const timeframe = chosen?.timeframes.includes('1h') ? '1h' : (chosen?.timeframes[0] ?? '1h');
+    const pairs = candidatePairs()
+      .map((pair) => ({ pair, tries: counts.get(pairKey(pair))?.tried ?? 0, tiebreak: random() }))
+      .sort((a, b) => a.tries - b.tries || a.tiebreak - b.tiebreak);
+    return pairs.map(({ pair }, index) => {
+      const name = `evolve_explore_${pair.map((f) => f.type).join('_')}_s${context.sessionId}`;
+      const config = buildStrategy(name, pair, symbol, timeframe, hash(`${context.sessionId}:${index}`));
+      return { config: relabel(config, name, `[evolve] exploration of ${pair.map((f) => f.displayName).join(' + ')}`), parent: null };
+    });
+  }
+
+  /** Children of the best experiments: a rank-weighted parent, one mutation each, many tries. */
+  private children(best: Experiment[], random: () => number, sessionId: number): { config: Strategy; parent: Experiment | null }[] {
+    const out: { config: Strategy; parent: Experiment | null }[] = [];
+    for (let attempt = 0; attempt < 60 && out.length < 30; attempt++) {
+      // Rank weights 1/(rank+1): the best parent is chosen most, every parent sometimes.
+      const weights = best.map((_, rank) => 1 / (rank + 1));
+      let roll = random() * weights.reduce((a, b) => a + b, 0);
+      let index = 0;
+      while (index < best.length - 1 && roll > weights[index]!) roll -= weights[index++]!;
+      const parent = best[index]!;
+      const kind = pick(mutationKinds, random);
+      const other = best.length > 1 ? best[(index + 1 + Math.floor(random() * (best.length - 1))) % best.length]!.strategy : null;
+      const child = mutate(parent.strategy as Strategy, kind, random, other);
+      if (!child) continue;
+      const name = `evolve_${kind}_e${parent.id}_s${sessionId}_${attempt}`;
+      out.push({ config: relabel(child, name, `[evolve] ${kind.replace('_', ' ')} of experiment #${parent.id}`), parent });
+    }
+    return out;
+  }
+}
+
+function relabel(config: Strategy, name: string, description: string): Strategy {
+  return { ...config, name, description, hypothesis: `${description}: a small change to a design that passed both gates may improve it.` };
+}
+

@@ -1,0 +1,154 @@
+// The research memory as the designer reads it: built deterministically from the experiments and hypotheses, in a
+// fixed order of importance, and cut to a token budget line by line so it never exceeds it, at 10 experiments or
+// at 100,000. Every query is an index range or one aggregate; none returns more than a few dozen rows.
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../db/database-schema.ts';
+import { countExperiments, queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../db/repositories/experiments.ts';
+import { openHypotheses } from '../db/repositories/hypotheses.ts';
+import { toNumber } from '../db/values.ts';
+
+/**
+ * Tokens estimated as ⌈characters / 3⌉: Claude's tokenizer averages about 3.5–4 characters a token on English
+ * with numbers, so this over-counts and the real prompt stays inside the budget.
+ */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 3);
+}
+
+function pct(value: number | null): string {
+  return value === null ? 'n/a' : `${(value * 100).toFixed(1)}%`;
+}
+
+function num(value: number | null, digits = 2): string {
+  return value === null ? 'n/a' : value.toFixed(digits);
+}
+
+/** One line per experiment: what it was, where, what came of it. */
+export function experimentLine(e: Experiment): string {
+  const design = [e.indicatorKey ?? '(no indicators)', e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null, e.architecture ? `mlp ${e.architecture}` : null]
+    .filter(Boolean)
+    .join(', ');
+  const results =
+    e.sharpe !== null
+      ? `sharpe ${num(e.sharpe)}, DSR ${num(e.deflatedSharpe)}, win ${pct(e.winRate)}, dd ${pct(e.maxDrawdown)}`
+      : e.accuracy !== null
+        ? `accuracy ${pct(e.accuracy)}, loss ${num(e.finalLoss, 3)}`
+        : '';
+  const why = e.outcome !== 'success' && e.failedChecks.length > 0 ? ` on ${e.failedChecks.join(',')}` : '';
+  const lineage = [e.hypothesisId !== null ? `tests H${e.hypothesisId}` : null, e.parentExperimentId !== null ? `child of #${e.parentExperimentId}` : null].filter(Boolean).join(', ');
+  return `- #${e.id} ${e.strategyName ?? '(unsaved)'} [${design}] ${e.symbol ?? '?'} ${e.timeframe ?? '?'}: ${e.outcome}${why}${results ? ` (${results})` : ''}${lineage ? ` {${lineage}}` : ''}`;
+}
+
+interface Section {
+  title: string;
+  lines: string[];
+  empty: string;
+}
+
+async function failureGroups(db: Kysely<Database>): Promise<string[]> {
+  const rows = await db
+    .selectFrom('agent_experiments')
+    .select([
+      'gate_failed',
+      sql<string>`array_to_string(failed_checks, ',')`.as('checks'),
+      'indicator_key',
+      sql<string | number>`count(*)`.as('n'),
+    ])
+    .where('gate_failed', 'is not', null)
+    .groupBy(['gate_failed', sql`array_to_string(failed_checks, ',')`, 'indicator_key'])
+    .orderBy(sql`count(*)`, 'desc')
+    .orderBy('indicator_key')
+    .limit(12)
+    .execute();
+  return rows.map((r) => {
+    const n = toNumber(r.n);
+    return `- ${n} design${n === 1 ? '' : 's'} failed the ${r.gate_failed} gate on ${r.checks || 'unknown checks'} with ${r.indicator_key ?? '(no indicators)'}`;
+  });
+}
+
+async function coverage(db: Kysely<Database>): Promise<string[]> {
+  // One pass over the table: counts per indicator combination, label source and architecture size together.
+  const rows = await sql<{ dimension: string; value: string | null; tried: string | number; passed: string | number; best: number | null }>`
+    SELECT CASE WHEN GROUPING(indicator_key) = 0 THEN 'indicators' WHEN GROUPING(label_source) = 0 THEN 'labels' ELSE 'architecture' END AS dimension,
+           coalesce(indicator_key, label_source, architecture) AS value,
+           count(*) AS tried, count(score) AS passed, max(score) AS best
+      FROM agent_experiments
+     WHERE fingerprint IS NOT NULL
+     GROUP BY GROUPING SETS ((indicator_key), (label_source), (architecture))`.execute(db);
+  const byDimension = new Map<string, typeof rows.rows>();
+  for (const row of rows.rows) {
+    if (row.value === null) continue;
+    byDimension.set(row.dimension, [...(byDimension.get(row.dimension) ?? []), row]);
+  }
+  const lines: string[] = [];
+  for (const [dimension, limit] of [['indicators', 12], ['labels', 4], ['architecture', 5]] as const) {
+    const entries = (byDimension.get(dimension) ?? [])
+      .map((r) => ({ value: r.value!, tried: toNumber(r.tried), passed: toNumber(r.passed), best: r.best }))
+      .sort((a, b) => b.tried - a.tried || (a.value < b.value ? -1 : 1))
+      .slice(0, limit);
+    if (entries.length === 0) continue;
+    lines.push(`- ${dimension}: ${entries.map((e) => `${e.value} ${e.passed}/${e.tried} passed${e.best !== null ? ` (best ${e.best.toFixed(2)})` : ''}`).join('; ')}`);
+  }
+  return lines;
+}
+
+/** The memory section and its estimated size; `tokenBudget` bounds the whole of it. */
+export async function buildMemorySection(
+  db: Kysely<Database>,
+  options: { tokenBudget: number; recentCount: number },
+): Promise<{ text: string; estimatedTokens: number; experiments: number }> {
+  const total = await countExperiments(db);
+  if (total === 0) {
+    const text = '(no experiments yet: this is the first cycle)';
+    return { text, estimatedTokens: estimateTokens(text), experiments: 0 };
+  }
+  const [best, recent, failures, covered, hypotheses] = await Promise.all([
+    queryExperiments(db, { sort: 'score', limit: 8 }),
+    queryExperiments(db, { sort: 'completed_at', limit: Math.max(1, options.recentCount) }),
+    failureGroups(db),
+    coverage(db),
+    openHypotheses(db, 10),
+  ]);
+  const sections: Section[] = [
+    { title: `### Best so far (score: ${SCORE_DESCRIPTION})`, lines: best.experiments.map(experimentLine), empty: '- none has passed both gates yet' },
+    { title: '### Most recent', lines: recent.experiments.map(experimentLine), empty: '- none' },
+    { title: '### Failures by reason (count, gate, checks, indicators)', lines: failures, empty: '- no gate failures' },
+    { title: '### Coverage (passed both gates / tried)', lines: covered, empty: '- nothing tried yet' },
+    {
+      title: '### Open hypotheses (test one with save_strategy_config tests_hypothesis)',
+      lines: hypotheses.map((h) => `- H${h.id} [${h.status}] ${h.text.replace(/\s+/g, ' ').slice(0, 240)}`),
+      empty: '- none open: propose some in save_assessment hypotheses_proposed',
+    },
+  ];
+  const header = `${total} experiment${total === 1 ? '' : 's'} so far. Use query_experiments to dig deeper.`;
+  const out: string[] = [header];
+  let used = estimateTokens(header);
+  const fits = (line: string) => used + estimateTokens(`\n${line}`) <= options.tokenBudget;
+  const add = (line: string) => {
+    out.push(line);
+    used += estimateTokens(`\n${line}`);
+  };
+  // First every section's heading and its first line, so no part of the memory vanishes; then the rest, in order.
+  const shown = sections.map(() => 0);
+  sections.forEach((section, index) => {
+    const first = section.lines[0] ?? section.empty;
+    if (fits(section.title) && used + estimateTokens(`\n${section.title}\n${first}`) <= options.tokenBudget) {
+      shown[index] = 1;
+    }
+  });
+  // Render in order, adding further lines while they fit, after reserving room for the later sections' first lines.
+  const reserved = (from: number) =>
+    sections.slice(from).reduce((sum, section, offset) => sum + (shown[from + offset] ? estimateTokens(`\n${section.title}\n${section.lines[0] ?? section.empty}`) : 0), 0);
+  sections.forEach((section, index) => {
+    if (!shown[index]) return;
+    const lines = section.lines.length > 0 ? section.lines : [section.empty];
+    add(section.title);
+    add(lines[0]!);
+    for (const line of lines.slice(1)) {
+      if (used + estimateTokens(`\n${line}`) + reserved(index + 1) > options.tokenBudget) break;
+      add(line);
+    }
+  });
+  const text = out.join('\n');
+  return { text, estimatedTokens: estimateTokens(text), experiments: total };
+}
