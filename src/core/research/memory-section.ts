@@ -81,14 +81,17 @@ async function coverage(db: Kysely<Database>): Promise<string[]> {
     byDimension.set(row.dimension, [...(byDimension.get(row.dimension) ?? []), row]);
   }
   const lines: string[] = [];
+  // Interleaved by rank, so a tight budget still shows the most tried of each dimension.
+  const ranked: string[][] = [];
   for (const [dimension, limit] of [['indicators', 12], ['labels', 4], ['architecture', 5]] as const) {
     const entries = (byDimension.get(dimension) ?? [])
       .map((r) => ({ value: r.value!, tried: toNumber(r.tried), passed: toNumber(r.passed), best: r.best }))
       .sort((a, b) => b.tried - a.tried || (a.value < b.value ? -1 : 1))
       .slice(0, limit);
     if (entries.length === 0) continue;
-    lines.push(`- ${dimension}: ${entries.map((e) => `${e.value} ${e.passed}/${e.tried} passed${e.best !== null ? ` (best ${e.best.toFixed(2)})` : ''}`).join('; ')}`);
+    ranked.push(entries.map((e) => `- ${dimension} ${e.value}: ${e.passed}/${e.tried} passed${e.best !== null ? ` (best ${e.best.toFixed(2)})` : ''}`));
   }
+  for (let rank = 0; ranked.some((list) => rank < list.length); rank++) for (const list of ranked) if (rank < list.length) lines.push(list[rank]!);
   return lines;
 }
 
@@ -121,34 +124,28 @@ export async function buildMemorySection(
     },
   ];
   const header = `${total} experiment${total === 1 ? '' : 's'} so far. Use query_experiments to dig deeper.`;
-  const out: string[] = [header];
+  const cost = (line: string) => estimateTokens(`\n${line}`);
   let used = estimateTokens(header);
-  const fits = (line: string) => used + estimateTokens(`\n${line}`) <= options.tokenBudget;
-  const add = (line: string) => {
-    out.push(line);
-    used += estimateTokens(`\n${line}`);
-  };
-  // First every section's heading and its first line, so no part of the memory vanishes; then the rest, in order.
-  const shown = sections.map(() => 0);
+  // First each section's heading and first line, in order of importance, so no part vanishes while another grows;
+  // then the remaining lines, section by section, while they fit. The sum of per-line estimates bounds the whole.
+  const bodies = sections.map((section) => (section.lines.length > 0 ? section.lines : [section.empty]));
+  const kept = sections.map(() => 0);
   sections.forEach((section, index) => {
-    const first = section.lines[0] ?? section.empty;
-    if (fits(section.title) && used + estimateTokens(`\n${section.title}\n${first}`) <= options.tokenBudget) {
-      shown[index] = 1;
+    const block = cost(section.title) + cost(bodies[index]![0]!);
+    if (used + block <= options.tokenBudget) {
+      kept[index] = 1;
+      used += block;
     }
   });
-  // Render in order, adding further lines while they fit, after reserving room for the later sections' first lines.
-  const reserved = (from: number) =>
-    sections.slice(from).reduce((sum, section, offset) => sum + (shown[from + offset] ? estimateTokens(`\n${section.title}\n${section.lines[0] ?? section.empty}`) : 0), 0);
-  sections.forEach((section, index) => {
-    if (!shown[index]) return;
-    const lines = section.lines.length > 0 ? section.lines : [section.empty];
-    add(section.title);
-    add(lines[0]!);
-    for (const line of lines.slice(1)) {
-      if (used + estimateTokens(`\n${line}`) + reserved(index + 1) > options.tokenBudget) break;
-      add(line);
+  sections.forEach((_, index) => {
+    if (kept[index] === 0) return;
+    for (const line of bodies[index]!.slice(1)) {
+      if (used + cost(line) > options.tokenBudget) break;
+      kept[index]! += 1;
+      used += cost(line);
     }
   });
+  const out = [header, ...sections.flatMap((section, index) => (kept[index]! > 0 ? [section.title, ...bodies[index]!.slice(0, kept[index])] : []))];
   const text = out.join('\n');
   return { text, estimatedTokens: estimateTokens(text), experiments: total };
 }
