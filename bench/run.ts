@@ -374,7 +374,8 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
         step('get_agent_state', {}),
         step('get_available_indicators', {}),
         step('get_recent_strategies', {}),
-        step('save_strategy_config', { name, config: { ...template.config, name }, description: 'A benchmark design.' }),
+        // A new design each time (the memory refuses one already run): the confidence threshold moves a little.
+        step('save_strategy_config', { name, config: { ...template.config, name, decisions: { ...(template.config.decisions as object), confidence_threshold: 0.5 + n / 100 } }, description: 'A benchmark design.' }),
         step('start_training', { strategy_name: name, start_date: params.startDate, end_date: params.endDate }),
         { content: [thinking('Done.'), text('Training started.')], stop_reason: 'end_turn' },
       ];
