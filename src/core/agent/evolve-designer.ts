@@ -21,6 +21,7 @@ function generator(seed: number): () => number {
 }
 
 const ARCHITECTURES = [[8], [16, 8], [24, 12], [32, 16], [48, 24], [64, 32]];
+const LABEL_THRESHOLDS = [0.01, 0.015, 0.02, 0.025, 0.03];
 export const EXPLORATION_PROBABILITY = 0.25;
 const PARENT_POOL = 8;
 
@@ -111,8 +112,9 @@ export function mutate(parent: Strategy, kind: MutationKind, random: () => numbe
     case 'label_threshold': {
       const labels = child.training?.labels as Record<string, unknown> | undefined;
       if (!labels || typeof labels.zigzag_threshold !== 'number') return null;
-      const step = random() < 0.5 ? -0.0025 : 0.0025;
-      labels.zigzag_threshold = Math.round(Math.min(0.04, Math.max(0.005, labels.zigzag_threshold + step)) * 10000) / 10000;
+      const current = labels.zigzag_threshold;
+      const others = LABEL_THRESHOLDS.filter((t) => Math.abs(t - current) > 1e-9);
+      labels.zigzag_threshold = pick(others, random);
       return child;
     }
     case 'indicator_swap': {
@@ -149,8 +151,14 @@ export class EvolveDesigner extends BaselineDesigner {
     const random = generator(hash(`evolve:${context.sessionId}`));
     const best = (await queryExperiments(context.db, { sort: 'score', limit: PARENT_POOL })).experiments.filter((e) => e.strategy !== null);
     const explore = best.length === 0 || random() < EXPLORATION_PROBABILITY;
-    const candidates = explore ? await this.explorations(context, call, random) : this.children(best, random, context.sessionId);
-    for (const candidate of candidates.slice(0, 30)) {
+    const pool = explore ? await this.explorations(context, call, random) : this.children(best, random, context.sessionId);
+    const memory = await featureMemory(context);
+    // The memory ranks the candidates: the design whose parts (indicators, labels, network size) passed most often
+    // so far, with a bonus for parts seldom tried. Ties keep the generation order.
+    const ranked = pool
+      .map((candidate, index) => ({ candidate, index, value: memory.estimate(candidate.config) }))
+      .sort((a, b) => b.value - a.value || a.index - b.index);
+    for (const { candidate } of ranked.slice(0, 40)) {
       const features = strategyFeatures(candidate.config);
       if (!validateStrategy(candidate.config).valid) continue;
       const runs = await earlierRunsOfDesign(context.db, { fingerprint: strategyFingerprint(candidate.config), symbol: features.symbol, timeframe: features.timeframe });
@@ -168,7 +176,7 @@ export class EvolveDesigner extends BaselineDesigner {
     throw new Error('evolve: no untried design found among the candidates');
   }
 
-  /** Untried indicator pairs first (fewest tries first), on a symbol with hourly data. */
+  /** Untried indicator pairs first (fewest tries first), each with a drawn network size and label threshold. */
   private async explorations(context: ToolContext, call: ToolCall, random: () => number): Promise<{ config: Strategy; parent: Experiment | null }[]> {
     const counts = await indicatorKeyCounts(context.db);
     const symbols = (await call('get_available_symbols', {})) as { symbol: string; timeframes: string[] }[];
@@ -178,10 +186,13 @@ export class EvolveDesigner extends BaselineDesigner {
     const timeframe = chosen?.timeframes.includes('1h') ? '1h' : (chosen?.timeframes[0] ?? '1h');
     const pairs = candidatePairs()
       .map((pair) => ({ pair, tries: counts.get(pairKey(pair))?.tried ?? 0, tiebreak: random() }))
-      .sort((a, b) => a.tries - b.tries || a.tiebreak - b.tiebreak);
+      .sort((a, b) => a.tries - b.tries || a.tiebreak - b.tiebreak)
+      .slice(0, 40);
     return pairs.map(({ pair }, index) => {
       const name = `evolve_explore_${pair.map((f) => f.type).join('_')}_s${context.sessionId}`;
-      const config = buildStrategy(name, pair, symbol, timeframe, hash(`${context.sessionId}:${index}`));
+      const config = buildStrategy(name, pair, symbol, timeframe, hash(`${context.sessionId}:${index}`)) as Strategy;
+      config.model.architecture.hidden_layers = [...pick(ARCHITECTURES.slice(0, 4), random)];
+      config.training.labels.zigzag_threshold = pick(LABEL_THRESHOLDS, random);
       return { config: relabel(config, name, `[evolve] exploration of ${pair.map((f) => f.displayName).join(' + ')}`), parent: null };
     });
   }
@@ -189,7 +200,7 @@ export class EvolveDesigner extends BaselineDesigner {
   /** Children of the best experiments: a rank-weighted parent, one mutation each, many tries. */
   private children(best: Experiment[], random: () => number, sessionId: number): { config: Strategy; parent: Experiment | null }[] {
     const out: { config: Strategy; parent: Experiment | null }[] = [];
-    for (let attempt = 0; attempt < 60 && out.length < 30; attempt++) {
+    for (let attempt = 0; attempt < 80 && out.length < 40; attempt++) {
       // Rank weights 1/(rank+1): the best parent is chosen most, every parent sometimes.
       const weights = best.map((_, rank) => 1 / (rank + 1));
       let roll = random() * weights.reduce((a, b) => a + b, 0);
@@ -206,6 +217,49 @@ export class EvolveDesigner extends BaselineDesigner {
     return out;
   }
 }
+
+/** The parts of a design the memory keeps score of. */
+function designParts(config: Strategy): string[] {
+  const f = strategyFeatures(config);
+  return [...f.indicatorTypes.map((t) => `indicator:${t}`), `pair:${f.indicatorKey}`, `label:${f.labelThreshold ?? '?'}`, `network:${f.architecture ?? '?'}`];
+}
+
+/**
+ * What the memory says about each part of a design: how often a design with it passed both gates, smoothed
+ * ((passed + 1) / (tried + 2)), plus a small bonus for parts seldom tried. Read from the latest 2,000 experiments.
+ */
+async function featureMemory(context: ToolContext): Promise<{ estimate(config: Strategy): number }> {
+  const rows = await context.db
+    .selectFrom('agent_experiments')
+    .select(['strategy', 'score'])
+    .where('training_gate', 'is not', null)
+    .orderBy('id', 'desc')
+    .limit(2000)
+    .execute();
+  const stats = new Map<string, { tried: number; passed: number }>();
+  for (const row of rows) {
+    if (!row.strategy) continue;
+    const config = (typeof row.strategy === 'string' ? JSON.parse(row.strategy) : row.strategy) as Strategy;
+    for (const part of designParts(config)) {
+      const entry = stats.get(part) ?? { tried: 0, passed: 0 };
+      entry.tried += 1;
+      if (row.score !== null) entry.passed += 1;
+      stats.set(part, entry);
+    }
+  }
+  return {
+    estimate(config: Strategy): number {
+      const parts = designParts(config);
+      const values = parts.map((part) => {
+        const entry = stats.get(part) ?? { tried: 0, passed: 0 };
+        return (entry.passed + 1) / (entry.tried + 2) + EXPLORATION_BONUS / Math.sqrt(entry.tried + 1);
+      });
+      return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+    },
+  };
+}
+
+const EXPLORATION_BONUS = 0.1;
 
 function relabel(config: Strategy, name: string, description: string): Strategy {
   return { ...config, name, description, hypothesis: `${description}: a small change to a design that passed both gates may improve it.` };
