@@ -64,7 +64,7 @@ describe('report (built CLI, headless chromium)', () => {
     for (const chart of ['chart-best', 'chart-outcomes', 'chart-spend', 'chart-gates']) {
       const drawn = await page.$$eval(`#${chart} path`, (paths) =>
         paths.map((p) => {
-          const box = (p as SVGGraphicsElement).getBBox();
+          const box = (p as unknown as { getBBox(): { width: number; height: number } }).getBBox();
           return { d: p.getAttribute('d') ?? '', area: box.width * Math.max(box.height, 1) };
         }),
       );
