@@ -60,10 +60,6 @@ async function runArm(designer: 'baseline' | 'evolve', seed: number, cycles: num
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
     const rows = (await client.query(`SELECT outcome, score FROM agent_experiments ORDER BY session_id LIMIT $1`, [cycles])).rows as { outcome: string; score: number | null }[];
-    if (process.env.BENCH_ARM_DUMP) {
-      const dump = (await client.query(`SELECT strategy_name, outcome, score, accuracy, final_loss, sharpe, architecture, label_threshold, indicator_key FROM agent_experiments ORDER BY session_id`)).rows;
-      for (const d of dump) console.log(designer, JSON.stringify(d));
-    }
     const outcomes: Record<string, number> = {};
     const bestSoFar: (number | null)[] = [];
     let best: number | null = null;
