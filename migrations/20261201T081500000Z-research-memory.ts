@@ -70,6 +70,19 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`CREATE INDEX idx_experiments_parent ON agent_experiments (parent_experiment_id) WHERE parent_experiment_id IS NOT NULL`.execute(db);
   await sql`CREATE INDEX idx_experiments_hypothesis ON agent_experiments (hypothesis_id) WHERE hypothesis_id IS NOT NULL`.execute(db);
 
+  // Running counts per design part and per failure reason, kept in the transaction that writes each experiment, so
+  // the memory section reads a few dozen rows instead of aggregating the whole table.
+  await sql`
+    CREATE TABLE agent_experiment_tallies (
+      dimension VARCHAR(20) NOT NULL,
+      value VARCHAR(400) NOT NULL,
+      tried INT NOT NULL DEFAULT 0,
+      passed INT NOT NULL DEFAULT 0,
+      best DOUBLE PRECISION,
+      PRIMARY KEY (dimension, value)
+    )`.execute(db);
+  await sql`CREATE INDEX idx_tallies_rank ON agent_experiment_tallies (dimension, tried DESC, value)`.execute(db);
+
   await sql`
     CREATE TABLE agent_hypotheses (
       id SERIAL PRIMARY KEY,
@@ -112,7 +125,7 @@ export async function down(db: Kysely<any>): Promise<void> {
     await sql`ALTER TABLE agent_sessions DROP COLUMN IF EXISTS ${sql.ref(column)}`.execute(db);
   }
   await sql`ALTER TABLE agent_experiments DROP CONSTRAINT IF EXISTS experiments_hypothesis_fk`.execute(db);
-  for (const table of ['agent_hypothesis_events', 'agent_hypotheses', 'agent_experiments']) {
+  for (const table of ['agent_hypothesis_events', 'agent_hypotheses', 'agent_experiment_tallies', 'agent_experiments']) {
     await sql`DROP TABLE IF EXISTS ${sql.table(table)}`.execute(db);
   }
 }

@@ -10,7 +10,7 @@ import { endSession } from '../../src/core/agent/effects.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from '../../src/core/agent/tools.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
-import { backfillExperiments, findExperimentOfSession, queryExperiments } from '../../src/core/db/repositories/experiments.ts';
+import { backfillExperiments, findExperimentOfSession, queryExperiments, rebuildTallies } from '../../src/core/db/repositories/experiments.ts';
 import { addHypothesis, findHypothesis, hypothesisEvents } from '../../src/core/db/repositories/hypotheses.ts';
 import { createSession, finishSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
@@ -84,6 +84,15 @@ for (const kind of storeKinds) {
       assert.equal(await backfillExperiments(store.db), 1);
       assert.equal(await backfillExperiments(store.db), 0);
       assert.equal((await findExperimentOfSession(store.db, old.id))?.outcome, 'failed_design');
+    });
+
+    test('the running tallies written with each experiment equal a recount from the table', async () => {
+      const read = async () => (await store.db.selectFrom('agent_experiment_tallies').selectAll().orderBy('dimension').orderBy('value').execute()).map((r) => ({ ...r, tried: Number(r.tried), passed: Number(r.passed) }));
+      const incremental = await read();
+      assert.ok(incremental.some((t) => t.dimension === 'failure' && t.value === 'training|final_loss_high|adx+rsi'));
+      assert.deepEqual(incremental.find((t) => t.dimension === 'total')?.tried, 2);
+      await rebuildTallies(store.db);
+      assert.deepEqual(await read(), incremental);
     });
 
     test('the memory section stays under its budget at 10 and at 1,000 experiments and shows every part', async () => {

@@ -3,6 +3,7 @@
 // from the row number. Used by the memory-section tests (10, 1,000) and the bench (100,000).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../src/core/db/database-schema.ts';
+import { rebuildTallies } from '../../src/core/db/repositories/experiments.ts';
 
 const indicatorPairs = ['adx+rsi', 'aroon+mfi', 'rsi+williamsr', 'adx+stochastic', 'mfi+rsi', 'aroon+rsi', 'adx+aroon', 'cmf+rsi'];
 const outcomes = ['success', 'failed_training_gate', 'failed_backtest_gate', 'failed_training_gate', 'success', 'failed_design', 'failed_backtest_gate', 'cancelled'];
@@ -47,4 +48,5 @@ export async function seedExperiments(db: Kysely<Database>, count: number, optio
            s.completed_at, s.completed_at - interval '5 minutes',
            CASE WHEN s.outcome IN ('failed_design', 'cancelled') THEN NULL ELSE '{"gate":"training","passed":true,"reason":null,"checks":[]}'::jsonb END
       FROM sessions s JOIN numbered nb ON s.strategy_name = 'seeded_' || nb.n`.execute(db);
+  await rebuildTallies(db);
 }

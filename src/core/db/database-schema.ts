@@ -232,6 +232,15 @@ export interface AgentExperimentsTable {
   created_at: TimestampDefault;
 }
 
+export interface AgentExperimentTalliesTable {
+  /** 'total', 'indicators', 'labels', 'architecture' or 'failure' (value: gate|checks|indicators). */
+  dimension: string;
+  value: string;
+  tried: Generated<number>;
+  passed: Generated<number>;
+  best: NullableDouble;
+}
+
 export interface AgentHypothesesTable {
   id: Generated<number>;
   text: string;
@@ -264,6 +273,7 @@ export interface Database {
   agent_control: AgentControlTable;
   agent_ticks: AgentTicksTable;
   agent_experiments: AgentExperimentsTable;
+  agent_experiment_tallies: AgentExperimentTalliesTable;
   agent_hypotheses: AgentHypothesesTable;
   agent_hypothesis_events: AgentHypothesisEventsTable;
 }

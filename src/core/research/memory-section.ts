@@ -1,11 +1,11 @@
 // The research memory as the designer reads it: built deterministically from the experiments and hypotheses, in a
 // fixed order of importance, and cut to a token budget line by line so it never exceeds it, at 10 experiments or
-// at 100,000. Every query is an index range or one aggregate; none returns more than a few dozen rows.
-import { sql, type Kysely } from 'kysely';
+// at 100,000. Every query is an index range (the counts come from the running tallies); none returns more than a few
+// dozen rows.
+import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { countExperiments, queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../db/repositories/experiments.ts';
+import { countExperiments, queryExperiments, SCORE_DESCRIPTION, topTallies, type Experiment } from '../db/repositories/experiments.ts';
 import { openHypotheses } from '../db/repositories/hypotheses.ts';
-import { toNumber } from '../db/values.ts';
 
 /**
  * Tokens estimated as ⌈characters / 3⌉: Claude's tokenizer averages about 3.5–4 characters a token on English
@@ -46,51 +46,23 @@ interface Section {
 }
 
 async function failureGroups(db: Kysely<Database>): Promise<string[]> {
-  const rows = await db
-    .selectFrom('agent_experiments')
-    .select([
-      'gate_failed',
-      sql<string>`array_to_string(failed_checks, ',')`.as('checks'),
-      'indicator_key',
-      sql<string | number>`count(*)`.as('n'),
-    ])
-    .where('gate_failed', 'is not', null)
-    .groupBy(['gate_failed', sql`array_to_string(failed_checks, ',')`, 'indicator_key'])
-    .orderBy(sql`count(*)`, 'desc')
-    .orderBy('indicator_key')
-    .limit(12)
-    .execute();
-  return rows.map((r) => {
-    const n = toNumber(r.n);
-    return `- ${n} design${n === 1 ? '' : 's'} failed the ${r.gate_failed} gate on ${r.checks || 'unknown checks'} with ${r.indicator_key ?? '(no indicators)'}`;
+  return (await topTallies(db, 'failure', 12)).map((t) => {
+    const [gate, checks, indicators] = t.value.split('|');
+    return `- ${t.tried} design${t.tried === 1 ? '' : 's'} failed the ${gate} gate on ${checks || 'unknown checks'} with ${indicators || '(no indicators)'}`;
   });
 }
 
 async function coverage(db: Kysely<Database>): Promise<string[]> {
-  // One pass over the table: counts per indicator combination, label source and architecture size together.
-  const rows = await sql<{ dimension: string; value: string | null; tried: string | number; passed: string | number; best: number | null }>`
-    SELECT CASE WHEN GROUPING(indicator_key) = 0 THEN 'indicators' WHEN GROUPING(label_source) = 0 THEN 'labels' ELSE 'architecture' END AS dimension,
-           coalesce(indicator_key, label_source, architecture) AS value,
-           count(*) AS tried, count(score) AS passed, max(score) AS best
-      FROM agent_experiments
-     WHERE fingerprint IS NOT NULL
-     GROUP BY GROUPING SETS ((indicator_key), (label_source), (architecture))`.execute(db);
-  const byDimension = new Map<string, typeof rows.rows>();
-  for (const row of rows.rows) {
-    if (row.value === null) continue;
-    byDimension.set(row.dimension, [...(byDimension.get(row.dimension) ?? []), row]);
-  }
-  const lines: string[] = [];
+  const [indicators, labels, architecture] = await Promise.all([topTallies(db, 'indicators', 12), topTallies(db, 'labels', 4), topTallies(db, 'architecture', 5)]);
   // Interleaved by rank, so a tight budget still shows the most tried of each dimension.
-  const ranked: string[][] = [];
-  for (const [dimension, limit] of [['indicators', 12], ['labels', 4], ['architecture', 5]] as const) {
-    const entries = (byDimension.get(dimension) ?? [])
-      .map((r) => ({ value: r.value!, tried: toNumber(r.tried), passed: toNumber(r.passed), best: r.best }))
-      .sort((a, b) => b.tried - a.tried || (a.value < b.value ? -1 : 1))
-      .slice(0, limit);
-    if (entries.length === 0) continue;
-    ranked.push(entries.map((e) => `- ${dimension} ${e.value}: ${e.passed}/${e.tried} passed${e.best !== null ? ` (best ${e.best.toFixed(2)})` : ''}`));
-  }
+  const ranked = (
+    [
+      ['indicators', indicators],
+      ['labels', labels],
+      ['architecture', architecture],
+    ] as const
+  ).map(([dimension, entries]) => entries.map((e) => `- ${dimension} ${e.value}: ${e.passed}/${e.tried} passed${e.best !== null ? ` (best ${e.best.toFixed(2)})` : ''}`));
+  const lines: string[] = [];
   for (let rank = 0; ranked.some((list) => rank < list.length); rank++) for (const list of ranked) if (rank < list.length) lines.push(list[rank]!);
   return lines;
 }

@@ -271,8 +271,72 @@ export async function recordExperiment(db: Db, sessionId: number): Promise<numbe
   if (!session?.outcome) return null;
   const existing = await experimentIdOfSession(db, sessionId);
   if (existing !== null) return existing;
-  const row = await db.insertInto('agent_experiments').values(await experimentRow(db, session)).returning('id').executeTakeFirstOrThrow();
+  const values = await experimentRow(db, session);
+  const row = await db.insertInto('agent_experiments').values(values).returning('id').executeTakeFirstOrThrow();
+  await tally(db, values);
   return row.id;
+}
+
+function talliesOf(e: Pick<Insertable<AgentExperimentsTable>, 'fingerprint' | 'indicator_key' | 'label_source' | 'architecture' | 'gate_failed' | 'failed_checks'>): { dimension: string; value: string }[] {
+  const out = [{ dimension: 'total', value: '' }];
+  if (e.fingerprint) {
+    if (e.indicator_key) out.push({ dimension: 'indicators', value: e.indicator_key });
+    if (e.label_source) out.push({ dimension: 'labels', value: e.label_source });
+    if (e.architecture) out.push({ dimension: 'architecture', value: e.architecture });
+  }
+  if (e.gate_failed) out.push({ dimension: 'failure', value: `${e.gate_failed}|${(e.failed_checks ?? []).join(',')}|${e.indicator_key ?? ''}`.slice(0, 400) });
+  return out;
+}
+
+/** Adds one experiment to the running tallies (an upsert per part: concurrent writers queue on the row). */
+async function tally(db: Db, e: Insertable<AgentExperimentsTable>): Promise<void> {
+  const passed = e.score !== null && e.score !== undefined;
+  for (const { dimension, value } of talliesOf(e)) {
+    await db
+      .insertInto('agent_experiment_tallies')
+      .values({ dimension, value, tried: 1, passed: passed ? 1 : 0, best: passed ? (e.score as number) : null })
+      .onConflict((oc) =>
+        oc.columns(['dimension', 'value']).doUpdateSet({
+          tried: sql`agent_experiment_tallies.tried + 1`,
+          passed: sql`agent_experiment_tallies.passed + ${passed ? 1 : 0}`,
+          best: sql`greatest(agent_experiment_tallies.best, excluded.best)`,
+        }),
+      )
+      .execute();
+  }
+}
+
+/** Recounts the tallies from the experiments (for data written around recordExperiment, e.g. bulk test seeds). */
+export async function rebuildTallies(db: Kysely<any>): Promise<void> {
+  await sql`DELETE FROM agent_experiment_tallies`.execute(db);
+  await sql`
+    INSERT INTO agent_experiment_tallies (dimension, value, tried, passed, best)
+    SELECT 'total', '', count(*), count(score), max(score) FROM agent_experiments
+    UNION ALL SELECT 'indicators', indicator_key, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND indicator_key IS NOT NULL GROUP BY indicator_key
+    UNION ALL SELECT 'labels', label_source, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND label_source IS NOT NULL GROUP BY label_source
+    UNION ALL SELECT 'architecture', architecture, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND architecture IS NOT NULL GROUP BY architecture
+    UNION ALL SELECT 'failure', left(gate_failed || '|' || array_to_string(failed_checks, ',') || '|' || coalesce(indicator_key, ''), 400), count(*), 0, NULL
+      FROM agent_experiments WHERE gate_failed IS NOT NULL GROUP BY 2`.execute(db);
+}
+
+export interface Tally {
+  value: string;
+  tried: number;
+  passed: number;
+  best: number | null;
+}
+
+/** The most tried values of one dimension, most tried first. */
+export async function topTallies(db: Db, dimension: string, limit: number): Promise<Tally[]> {
+  const rows = await db
+    .selectFrom('agent_experiment_tallies')
+    .selectAll()
+    .where('dimension', '=', dimension)
+    .orderBy('tried', 'desc')
+    .orderBy('value')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ value: r.value, tried: toNumber(r.tried), passed: toNumber(r.passed), best: r.best }));
 }
 
 /** Writes the missing experiments of finished sessions, oldest first (so each DSR counts the trials before it). */
@@ -382,9 +446,10 @@ export async function bestExperiment(db: Db): Promise<Experiment | null> {
   return row ? toExperiment(row) : null;
 }
 
+/** Every experiment in the memory, from the running tally (no count over the table). */
 export async function countExperiments(db: Db): Promise<number> {
-  const row = await db.selectFrom('agent_experiments').select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
-  return toNumber(row.n as string | number);
+  const row = await db.selectFrom('agent_experiment_tallies').select('tried').where('dimension', '=', 'total').where('value', '=', '').executeTakeFirst();
+  return row ? toNumber(row.tried) : 0;
 }
 
 /** A few ids to offer when a tool was given one that does not exist: the best and the newest. */
@@ -396,11 +461,6 @@ export async function someExperimentIds(db: Db): Promise<number[]> {
 
 /** How often each indicator combination was tried, and how often it passed both gates. */
 export async function indicatorKeyCounts(db: Db): Promise<Map<string, { tried: number; passed: number }>> {
-  const rows = await db
-    .selectFrom('agent_experiments')
-    .select(['indicator_key', sql<string | number>`count(*)`.as('tried'), sql<string | number>`count(score)`.as('passed')])
-    .where('indicator_key', 'is not', null)
-    .groupBy('indicator_key')
-    .execute();
-  return new Map(rows.map((r) => [r.indicator_key!, { tried: toNumber(r.tried), passed: toNumber(r.passed) }]));
+  const rows = await topTallies(db, 'indicators', 10_000);
+  return new Map(rows.map((r) => [r.value, { tried: r.tried, passed: r.passed }]));
 }
