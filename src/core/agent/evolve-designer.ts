@@ -2,22 +2,17 @@ import { indicatorKeyCounts, queryExperiments, earlierRunsOfDesign, type Experim
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
 import { validateStrategy } from '../strategy/validate.ts';
+import { SeededRandom } from '../sim/random.ts';
 import { BaselineDesigner, buildStrategy, candidatePairs, hash, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
 import type { DesignerKind } from './designer.ts';
 import type { ToolContext } from './tools.ts';
 
 type Strategy = Record<string, any>;
 
-/** A small deterministic generator (mulberry32): the same session id always evolves the same child. */
+/** The simulator's seeded generator (mulberry32): the same session id always evolves the same child. */
 function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new SeededRandom(seed);
+  return () => random.next();
 }
 
 const ARCHITECTURES = [[8], [16, 8], [24, 12], [32, 16], [48, 24], [64, 32]];
