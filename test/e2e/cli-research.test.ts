@@ -7,6 +7,7 @@ import {
   errorResultSchema,
   experimentDetailViewSchema,
   experimentsViewSchema,
+  historyViewSchema,
   hypothesesViewSchema,
   hypothesisDetailViewSchema,
   hypothesisSchema,
@@ -106,5 +107,9 @@ describe('research commands (built CLI, PostgreSQL)', () => {
     const withDsr = (await store.db.selectFrom('agent_experiments').select(['session_id', 'deflated_sharpe']).where('deflated_sharpe', 'is not', null).orderBy('id').executeTakeFirstOrThrow());
     const session = parsed(sessionViewSchema, await runCli(['session', String(withDsr.session_id), '--json'], env));
     assert.equal(session.experiment?.deflatedSharpe, withDsr.deflated_sharpe);
+    const history = parsed(historyViewSchema, await runCli(['history', '--limit', '1000', '--json'], env));
+    assert.equal(history.sessions.find((s) => s.id === withDsr.session_id)?.deflatedSharpe, withDsr.deflated_sharpe);
+    const historyText = await runCli(['history', '--limit', '3'], env);
+    assert.equal(historyText.code, 0);
   });
 });

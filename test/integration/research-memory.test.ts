@@ -8,6 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { endSession } from '../../src/core/agent/effects.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from '../../src/core/agent/tools.ts';
+import { firstMessage } from '../../src/core/agent/context.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
 import { backfillExperiments, findExperimentOfSession, queryExperiments, rebuildTallies } from '../../src/core/db/repositories/experiments.ts';
@@ -246,6 +247,23 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.equal(proposed.length, 2);
     assert.ok(proposed[0]!.text.includes('DROP TABLE') && !proposed[0]!.text.includes('\u0000'));
     assert.equal(proposed[0]!.source, 'designer');
+  });
+
+  test('the design message carries the memory; the assessment message the hypothesis under test and the parent', async () => {
+    const ktrdr = new KtrdrClient({ baseUrl: simulator.url });
+    const hypothesis = await addHypothesis(store.db, { text: 'ADX period 10 reacts faster on EURUSD', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+    const parent = (await queryExperiments(store.db, { sort: 'id', limit: 1 })).experiments[0]!;
+    const session = await newSession();
+    const design = await firstMessage({ db: store.db, ktrdr, sessionId: session.id, purpose: 'design', recentCount: 5, today: '2026-11-30', memoryTokenBudget: 800 });
+    assert.match(design, /## Research memory[\s\S]*experiments? so far[\s\S]*### Best so far[\s\S]*### Open hypotheses[\s\S]*H\d+ \[/);
+    const changed = structuredClone(validStrategy('lineage_a')) as Record<string, any>;
+    changed.indicators.adx_14.period = 11;
+    const saved = await (await toolsOf('design', session.id)).get('save_strategy_config')!.run({ name: 'lineage_a', config: changed, tests_hypothesis: hypothesis.id, parent_experiment: parent.id });
+    assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
+    await updateSession(store.db, session.id, { phase: 'assessing' }, new Date());
+    const assess = await firstMessage({ db: store.db, ktrdr, sessionId: session.id, purpose: 'assess', recentCount: 5, today: '2026-11-30' });
+    assert.match(assess, new RegExp(`Hypothesis under test: H${hypothesis.id} \\[testing\\] ADX period 10 reacts faster on EURUSD`));
+    assert.match(assess, new RegExp(`Parent experiment \\(compare this result with it\\):\\n  - #${parent.id} `));
   });
 
   test('query_experiments pages through the memory read-only', async () => {
