@@ -82,16 +82,31 @@ for (const kind of storeKinds) {
       // Ended the old way: no experiment written.
       await finishSession(store.db, old.id, { outcome: 'failed_design', failureReason: 'never saved', now });
       assert.equal(await findExperimentOfSession(store.db, old.id), null);
-      assert.equal(await backfillExperiments(store.db), 1);
+      // Three old backtests on one family: backfilled in completion order, each counts the trials before it.
+      const backtested: number[] = [];
+      for (const [i, sharpe] of [0.4, 1.1, -0.2].entries()) {
+        const at = new Date(now.getTime() + (i + 1) * 60_000);
+        const s = await createSession(store.db, { designer: 'baseline', now: at, leaseOwner: 't', leaseExpiresAt: at });
+        await updateSession(store.db, s.id, {
+          backtestParams: { symbol: 'AUDCAD', timeframe: '4h', startDate: '2024-01-01', endDate: '2024-12-31', modelPath: 'm' },
+          backtestResults: { sharpe, winRate: 0.5, maxDrawdown: 0.1, totalTrades: 80 },
+        }, at);
+        await finishSession(store.db, s.id, { outcome: 'failed_backtest_gate', failureReason: 'old', now: at });
+        backtested.push(s.id);
+      }
+      assert.equal(await backfillExperiments(store.db), 4);
       assert.equal(await backfillExperiments(store.db), 0);
       assert.equal((await findExperimentOfSession(store.db, old.id))?.outcome, 'failed_design');
+      const trials = await Promise.all(backtested.map(async (id) => (await findExperimentOfSession(store.db, id))!));
+      assert.deepEqual(trials.map((e) => e.dsrTrials), [1, 2, 3]);
+      assert.ok(trials.every((e) => e.deflatedSharpe !== null && e.deflatedSharpe >= 0 && e.deflatedSharpe <= 1));
     });
 
     test('the running tallies written with each experiment equal a recount from the table', async () => {
       const read = async () => (await store.db.selectFrom('agent_experiment_tallies').selectAll().orderBy('dimension').orderBy('value').execute()).map((r) => ({ ...r, tried: Number(r.tried), passed: Number(r.passed) }));
       const incremental = await read();
       assert.ok(incremental.some((t) => t.dimension === 'failure' && t.value === 'training|final_loss_high|adx+rsi'));
-      assert.deepEqual(incremental.find((t) => t.dimension === 'total')?.tried, 2);
+      assert.deepEqual(incremental.find((t) => t.dimension === 'total')?.tried, 5);
       await rebuildTallies(store.db);
       assert.deepEqual(await read(), incremental);
     });

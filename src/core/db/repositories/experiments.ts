@@ -1,9 +1,9 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { canonicalStrategy, strategyFeatures, strategyFingerprint } from '../../research/fingerprint.ts';
-import { deflatedSharpeOfBacktest } from '../../research/deflated-sharpe.ts';
+import { deflatedSharpeOfBacktest, type FamilyMoments } from '../../research/deflated-sharpe.ts';
 import type { AgentExperimentsTable, Database, SessionOutcome } from '../database-schema.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
-import { findSession, type Assessment, type GateEvaluation, type Session } from './sessions.ts';
+import { findSession, toSession, type Assessment, type GateEvaluation, type Session } from './sessions.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -155,8 +155,12 @@ export async function recordLineage(db: Db, sessionId: number, lineage: Lineage)
     .execute();
 }
 
+function withCandidate(family: FamilyMoments, sharpe: number): FamilyMoments {
+  return { n: family.n + 1, sum: family.sum + sharpe, sumSquares: family.sumSquares + sharpe * sharpe };
+}
+
 /** The family's backtests so far (count, Σ sharpe, Σ sharpe²) on one symbol and timeframe: one index range. */
-async function familyMoments(db: Db, symbol: string, timeframe: string): Promise<{ n: number; sum: number; sumSquares: number }> {
+async function familyMoments(db: Db, symbol: string, timeframe: string): Promise<FamilyMoments> {
   const row = await db
     .selectFrom('agent_experiments')
     .select([
@@ -185,13 +189,12 @@ export async function deflatedSharpeInFamily(
     sharpe: input.sharpe,
     startDate: input.startDate,
     endDate: input.endDate,
-    family: { n: moments.n + 1, sum: moments.sum + input.sharpe, sumSquares: moments.sumSquares + input.sharpe * input.sharpe },
+    family: withCandidate(moments, input.sharpe),
   });
 }
 
 /** The experiment row of a finished session: everything the memory reads, flattened once. */
-async function experimentRow(db: Db, session: Session): Promise<Insertable<AgentExperimentsTable>> {
-  const lineage = await lineageOf(db, session.id);
+function experimentRow(session: Session, lineage: Lineage, family: (symbol: string, timeframe: string) => FamilyMoments): Insertable<AgentExperimentsTable> {
   const config = session.strategyConfig;
   const features = strategyFeatures(config);
   const training = (session.trainingResults ?? {}) as Record<string, unknown>;
@@ -199,13 +202,15 @@ async function experimentRow(db: Db, session: Session): Promise<Insertable<Agent
   const symbol = session.backtestParams?.symbol ?? session.trainingParams?.symbols[0] ?? features.symbol;
   const timeframe = session.backtestParams?.timeframe ?? session.trainingParams?.timeframes[0] ?? features.timeframe;
   const sharpe = finite(backtest.sharpe);
-  const dsr = await deflatedSharpeInFamily(db, {
-    symbol,
-    timeframe,
-    sharpe,
-    startDate: session.backtestParams?.startDate ?? null,
-    endDate: session.backtestParams?.endDate ?? null,
-  });
+  const dsr =
+    sharpe !== null && symbol && timeframe
+      ? deflatedSharpeOfBacktest({
+          sharpe,
+          startDate: session.backtestParams?.startDate ?? null,
+          endDate: session.backtestParams?.endDate ?? null,
+          family: withCandidate(family(symbol, timeframe), sharpe),
+        })
+      : null;
   const gates = [session.trainingGate, session.backtestGate];
   const failedGate = gates.find((g) => g && !g.passed) ?? null;
   const bothPassed = session.trainingGate?.passed === true && session.backtestGate?.passed === true;
@@ -271,7 +276,11 @@ export async function recordExperiment(db: Db, sessionId: number): Promise<numbe
   if (!session?.outcome) return null;
   const existing = await experimentIdOfSession(db, sessionId);
   if (existing !== null) return existing;
-  const values = await experimentRow(db, session);
+  const lineage = await lineageOf(db, session.id);
+  const symbol = session.backtestParams?.symbol ?? session.trainingParams?.symbols[0] ?? null;
+  const timeframe = session.backtestParams?.timeframe ?? session.trainingParams?.timeframes[0] ?? null;
+  const moments = symbol && timeframe ? await familyMoments(db, symbol, timeframe) : { n: 0, sum: 0, sumSquares: 0 };
+  const values = experimentRow(session, lineage, () => moments);
   const row = await db.insertInto('agent_experiments').values(values).returning('id').executeTakeFirstOrThrow();
   await tally(db, values);
   return row.id;
@@ -339,23 +348,47 @@ export async function topTallies(db: Db, dimension: string, limit: number): Prom
   return rows.map((r) => ({ value: r.value, tried: toNumber(r.tried), passed: toNumber(r.passed), best: r.best }));
 }
 
-/** Writes the missing experiments of finished sessions, oldest first (so each DSR counts the trials before it). */
+/**
+ * Writes the missing experiments of finished sessions, oldest first (so each DSR counts the trials before it), in
+ * batches: 500 sessions read, their rows built with the families' moments kept in memory, one multi-row insert; the
+ * tallies are recounted once at the end. Idempotent.
+ */
 export async function backfillExperiments(db: Kysely<any>): Promise<number> {
   const typed = db as Kysely<Database>;
+  const families = new Map<string, FamilyMoments>();
+  const family = async (symbol: string, timeframe: string): Promise<FamilyMoments> => {
+    const key = `${symbol}\u0000${timeframe}`;
+    if (!families.has(key)) families.set(key, await familyMoments(typed, symbol, timeframe));
+    return families.get(key)!;
+  };
   let written = 0;
   for (;;) {
     const missing = await typed
       .selectFrom('agent_sessions')
-      .select('id')
+      .selectAll()
       .where('outcome', 'is not', null)
       .where(({ not, exists, selectFrom }) => not(exists(selectFrom('agent_experiments').select('id').whereRef('agent_experiments.session_id', '=', 'agent_sessions.id'))))
       .orderBy('completed_at')
       .orderBy('id')
       .limit(500)
       .execute();
-    if (missing.length === 0) return written;
-    for (const { id } of missing) if ((await recordExperiment(typed, id)) !== null) written += 1;
+    if (missing.length === 0) break;
+    const rows: Insertable<AgentExperimentsTable>[] = [];
+    for (const raw of missing) {
+      const session = toSession(raw);
+      const lineage = { model: raw.design_model ?? null, testsHypothesisId: raw.tests_hypothesis_id ?? null, exploration: raw.exploration ?? false, parentExperimentId: raw.parent_experiment_id ?? null };
+      const symbol = session.backtestParams?.symbol ?? session.trainingParams?.symbols[0] ?? null;
+      const timeframe = session.backtestParams?.timeframe ?? session.trainingParams?.timeframes[0] ?? null;
+      const moments = symbol && timeframe ? await family(symbol, timeframe) : { n: 0, sum: 0, sumSquares: 0 };
+      const row = experimentRow(session, lineage, () => moments);
+      if (row.sharpe !== null && row.sharpe !== undefined && symbol && timeframe) families.set(`${symbol}\u0000${timeframe}`, withCandidate(moments, row.sharpe));
+      rows.push(row);
+    }
+    await typed.insertInto('agent_experiments').values(rows).onConflict((oc) => oc.column('session_id').doNothing()).execute();
+    written += rows.length;
   }
+  if (written > 0) await rebuildTallies(typed);
+  return written;
 }
 
 export async function experimentIdOfSession(db: Db, sessionId: number): Promise<number | null> {
