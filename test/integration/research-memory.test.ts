@@ -129,6 +129,19 @@ for (const kind of storeKinds) {
       }
     });
 
+    if (kind === 'postgres') {
+      test('at 100,000 experiments the memory section still fits its budget', async () => {
+        const have = (await store.db.selectFrom('agent_experiments').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
+        await seedExperiments(store.db, 100_000 - have);
+        for (const budget of [200, 1500]) {
+          const memory = await buildMemorySection(store.db, { tokenBudget: budget, recentCount: 5 });
+          assert.equal(memory.experiments, 100_000);
+          assert.ok(memory.estimatedTokens <= budget, `${memory.estimatedTokens} tokens > budget ${budget}`);
+          assert.match(memory.text, /^100000 experiments so far/);
+        }
+      });
+    }
+
     test('query filters: indicators (all of them), outcome, metric range, sort by score', async () => {
       const { experiments } = await queryExperiments(store.db, { indicators: ['adx', 'rsi'], outcomes: ['success'], metric: { name: 'sharpe', min: 1 }, sort: 'score', limit: 5 });
       assert.ok(experiments.length > 0);
