@@ -19,7 +19,8 @@ describe('the optional deflated Sharpe gate (GATE_BACKTEST_MIN_DSR)', () => {
     const on = { ...gates, backtestMinDsr: 0.95 };
     const low = evaluateBacktestGate({ ...good, deflatedSharpe: 0.62 }, on);
     assert.equal(low.passed, false);
-    assert.equal(low.reason, 'deflated_sharpe 0.62 < 0.95');
+    // A probability, shown as one: 0.999 must not read as 1.00.
+    assert.equal(low.reason, 'deflated_sharpe 62% < 95%');
     assert.equal(evaluateBacktestGate({ ...good, deflatedSharpe: 0.97 }, on).passed, true);
     assert.match(evaluateBacktestGate({ ...good, deflatedSharpe: null }, on).reason ?? '', /deflated_sharpe missing/);
   });

@@ -79,7 +79,7 @@ export function evaluateBacktestGate(
     { metric: 'win_rate', value: result.winRate, threshold: thresholds.backtestMinWinRate, comparison: '>=', format: 'percent' },
     { metric: 'max_drawdown', value: result.maxDrawdown, threshold: thresholds.backtestMaxDrawdown, comparison: '<=', format: 'percent' },
     { metric: 'sharpe', value: result.sharpe, threshold: thresholds.backtestMinSharpe, comparison: '>=', format: 'number' },
-    ...(dsr === undefined || dsr === null ? [] : [{ metric: 'deflated_sharpe', value: result.deflatedSharpe, threshold: dsr, comparison: '>=' as const, format: 'number' as const }]),
+    ...(dsr === undefined || dsr === null ? [] : [{ metric: 'deflated_sharpe', value: result.deflatedSharpe, threshold: dsr, comparison: '>=' as const, format: 'percent' as const }]),
   ]);
 }
 
