@@ -162,10 +162,12 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
         const medians = await helpers.interleaved(
           {
             'tick (paused)': () => helpers.timeChild([helpers.binRun, 'tick'], env),
+            // A read command of the same kind, for reference under the same load.
+            'history --json': () => helpers.timeChild([helpers.binRun, 'history', '--json'], env),
             'experiments --json': () => helpers.timeChild([helpers.binRun, 'experiments', '--json'], env),
             'experiments --sort score --indicator rsi --json': () => helpers.timeChild([helpers.binRun, 'experiments', '--sort', 'score', '--indicator', 'rsi', '--json'], env),
           },
-          5,
+          7,
         );
         entry.commands = Object.fromEntries(Object.entries(medians).map(([n, ms]) => [n, { medianMs: round(ms, 1), ratioToIdleTick: round(ms / medians['tick (paused)']!) }]));
         entry.explain = {
@@ -174,7 +176,7 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
           memorySection: await explain(database.url, (db) => buildMemorySection(db, { tokenBudget: 1500, recentCount: 5 })),
         };
         helpers.table(
-          `research: experiments at ${size} experiments (median of 5, interleaved)`,
+          `research: experiments at ${size} experiments (median of 7, interleaved)`,
           ['command', 'median ms', 'ratio to idle tick'],
           Object.entries(medians).map(([n, ms]) => [n, round(ms, 1), round(ms / medians['tick (paused)']!)]),
         );
