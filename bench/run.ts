@@ -18,6 +18,7 @@ import { repoRoot, type CliResult } from '../test/support/cli.ts';
 import { createTestDatabase, tempDir } from '../test/support/databases.ts';
 import { startFakeAnthropic, text, thinking, toolUse, type RecordedRequest, type ScriptStep } from '../test/support/fake-anthropic.ts';
 import { realisticOutcomes, seedDatabase } from '../test/support/seed.ts';
+import { researchArms, researchMemory } from './research.ts';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick
@@ -378,7 +379,8 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
         step('get_agent_state', {}),
         step('get_available_indicators', {}),
         step('get_recent_strategies', {}),
-        step('save_strategy_config', { name, config: { ...template.config, name }, description: 'A benchmark design.' }),
+        // A new design each time (the memory refuses one already run): the confidence threshold moves a little.
+        step('save_strategy_config', { name, config: { ...template.config, name, decisions: { ...(template.config.decisions as object), confidence_threshold: 0.5 + n / 100 } }, description: 'A benchmark design.' }),
         step('start_training', { strategy_name: name, start_date: params.startDate, end_date: params.endDate }),
         { content: [thinking('Done.'), text('Training started.')], stop_reason: 'end_turn' },
       ];
@@ -474,8 +476,12 @@ async function tokens(): Promise<void> {
   );
 }
 
+const helpers = { binRun, results, table, timeChild, interleaved };
+const research = () => researchArms(helpers, quick ? { seeds: [1], cycles: 20 } : { seeds: [1, 2, 3], cycles: 60 });
+const memory = () => researchMemory(helpers, { sizes: quick ? [10, 1_000, 10_000] : [10, 1_000, 100_000], runs: quick ? 5 : 11 });
+
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
-const sections: Record<string, () => Promise<void>> = { startup, scale, inFlight, tokens };
+const sections: Record<string, () => Promise<void>> = { startup, scale, inFlight, tokens, research, memory };
 const started = Date.now();
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;

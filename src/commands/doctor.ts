@@ -130,7 +130,7 @@ export default class Doctor extends AgentCommand {
         checks.push({ name: 'Anthropic API key', ok: true, detail: 'set (use --online to make an authenticated call)' });
       }
     } else {
-      checks.push({ name: 'Anthropic API key', ok: true, detail: 'not needed: baseline designer', optional: true });
+      checks.push({ name: 'Anthropic API key', ok: true, detail: `not needed: ${s.AGENT_DESIGNER} designer`, optional: true });
     }
     for (const [name, url] of [['Pushgateway', s.PUSHGATEWAY_URL], ['OTLP endpoint', s.OTEL_EXPORTER_OTLP_ENDPOINT]] as const) {
       if (!url) {

@@ -90,13 +90,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           ? [end('No idea yet.')]
           : tools.includes('save_strategy_config')
             ? [
-                step('save_strategy_config', { name, config: { ...template.config, name } }),
+                // Each design differs a little: the research memory refuses one already run.
+                step('save_strategy_config', { name, config: varied(template.config, name, designs), tests_hypothesis: 'exploration' }),
                 step('start_training', { strategy_name: name, start_date: template.params.startDate, end_date: template.params.endDate }),
                 end('Training started.'),
               ]
             : tools.includes('start_backtest')
               ? [step('start_backtest', { start_date: dayAfter(template.params.endDate, 1), end_date: dayAfter(template.params.endDate, 181) }), end('Started.')]
-              : [step('save_assessment', { verdict: 'neutral', explanation: 'Middling results here.', strengths: ['a'], weaknesses: ['b'], suggestions: ['c'] }), end('Assessed.')],
+              : [step('save_assessment', { verdict: 'neutral', explanation: 'Middling results here.', strengths: ['a'], weaknesses: ['b'], suggestions: ['c'], hypotheses_proposed: [{ text: `chaos hypothesis ${designs}: the template generalises` }] }), end('Assessed.')],
       );
     }
     return queues.get(key)!.shift() ?? end('Nothing left.');
@@ -175,6 +176,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
+/** The template with its confidence threshold nudged per design: a new fingerprint each time. */
+function varied(config: Record<string, unknown>, name: string, index: number): Record<string, unknown> {
+  const decisions = (config.decisions ?? {}) as Record<string, unknown>;
+  return { ...config, name, decisions: { ...decisions, confidence_threshold: Math.round((0.5 + (index % 45) / 100) * 100) / 100 } };
+}
+
 async function checkInvariants(client: pg.Client, strategiesDir: string, operations: { id: string; type: string; strategyName: string; retryOf: string | null }[]): Promise<string[]> {
   const found: string[] = [];
   const count = async (label: string, query: string) => {
@@ -192,6 +199,16 @@ async function checkInvariants(client: pg.Client, strategiesDir: string, operati
   );
   await count('spend above the daily limit', `SELECT date, budget_used_usd, budget_limit_usd FROM agent_budget WHERE budget_used_usd > budget_limit_usd`);
   await count('finished session without its metrics row', `SELECT s.id FROM agent_sessions s LEFT JOIN agent_metrics m ON m.session_id = s.id WHERE s.outcome IS NOT NULL AND m.id IS NULL`);
+  await count(
+    'finished session without exactly one experiment row (or an active one with any)',
+    `SELECT s.id, s.outcome, count(e.id)::int AS experiments FROM agent_sessions s LEFT JOIN agent_experiments e ON e.session_id = s.id
+      GROUP BY s.id, s.outcome HAVING count(e.id) <> (CASE WHEN s.outcome IS NULL THEN 0 ELSE 1 END)`,
+  );
+  await count(
+    'hypothesis status not set by its latest tool event',
+    `SELECT h.id, h.status FROM agent_hypotheses h WHERE h.status IS DISTINCT FROM (
+       SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.status <> 'retired' ORDER BY ev.id DESC LIMIT 1)`,
+  );
   const starts = new Map<string, string[]>();
   for (const op of operations) {
     if (op.retryOf) continue;

@@ -34,6 +34,8 @@ interface ToolExchange {
   name: string;
   input: Record<string, unknown>;
   isError: boolean | null;
+  /** The tool result's text (an error message when isError). */
+  resultText: string;
 }
 
 /** A v3 strategy shaped like KTRDR's v3_multi_output_indicator example: RSI (0..100) plus ADX with DI+/DI-. */
@@ -136,13 +138,16 @@ function exchangesOf(messages: WireMessage[]): ToolExchange[] {
     if (typeof message.content === 'string') continue;
     for (const block of message.content) {
       if (message.role === 'assistant' && block.type === 'tool_use') {
-        const exchange: ToolExchange = { name: String(block.name), input: (block.input ?? {}) as Record<string, unknown>, isError: null };
+        const exchange: ToolExchange = { name: String(block.name), input: (block.input ?? {}) as Record<string, unknown>, isError: null, resultText: '' };
         byId.set(String(block.id), exchange);
         exchanges.push(exchange);
       }
       if (message.role === 'user' && block.type === 'tool_result') {
         const exchange = byId.get(String(block.tool_use_id));
-        if (exchange) exchange.isError = block.is_error === true;
+        if (exchange) {
+          exchange.isError = block.is_error === true;
+          exchange.resultText = textOf((block.content ?? '') as string | WireBlock[]);
+        }
       }
     }
   }
@@ -182,9 +187,13 @@ export function modelTurn(request: RecordedRequest, options: ScriptedModelOption
       return call('Saving the strategy with an extra extreme RSI set.', 'save_strategy_config', { name, config: invalidStrategy(name) });
     }
     if (!succeeded('save_strategy_config')) {
-      return call('The validation passed; saving it.', 'save_strategy_config', {
+      // The research memory refuses a design already run: like Claude, change what it computes and save again.
+      const known = saves.filter((e) => e.isError === true && e.resultText.includes('already run')).length;
+      const config = validStrategy(name) as { indicators: { rsi_14: { period: number } } };
+      if (known > 0) config.indicators.rsi_14.period = 14 + known;
+      return call(known > 0 ? 'That design was already run; I change the RSI period.' : 'The validation passed; saving it.', 'save_strategy_config', {
         name,
-        config: validStrategy(name),
+        config,
         description: 'RSI momentum with ADX trend filter',
       });
     }

@@ -234,6 +234,7 @@ describe('status text', () => {
       cyclesActive: 0,
     },
     lastTick: null,
+    bestExperiment: null,
   };
 
   test('opens with the pause banner and reads like the reference', () => {

@@ -122,6 +122,7 @@ function statusView(overrides: Partial<StatusView> = {}): StatusView {
     recent: [recentCycle(), gateFailure],
     budget: budget(),
     lastTick: tick(),
+    bestExperiment: null,
     ...overrides,
   });
 }

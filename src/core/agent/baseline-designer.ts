@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { recentStrategies, findSession } from '../db/repositories/sessions.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
-import type { Designer, InvocationReport, InvocationRequest } from './designer.ts';
+import type { Designer, DesignerKind, InvocationReport, InvocationRequest } from './designer.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
 
 /**
@@ -10,7 +10,7 @@ import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
  * assessment derived from the metrics. Everything it writes is labelled as baseline.
  */
 export class BaselineDesigner implements Designer {
-  readonly kind = 'baseline' as const;
+  readonly kind: DesignerKind = 'baseline';
   private readonly context: (sessionId: number) => ToolContext;
 
   constructor(context: (sessionId: number) => ToolContext) {
@@ -31,13 +31,13 @@ export class BaselineDesigner implements Designer {
       if (request.purpose === 'design') await this.design(context, call);
       else if (request.purpose === 'backtest') await this.backtest(context, call);
       else await this.assess(context, call);
-      return { status: 'completed', reason: 'baseline designer finished', lastText: '', costUsd: 0 };
+      return { status: 'completed', reason: `${this.kind} designer finished`, lastText: '', costUsd: 0 };
     } catch (error) {
       return { status: context.ktrdrUnreachable ? 'ktrdr_unreachable' : 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
     }
   }
 
-  private async design(context: ToolContext, call: (name: string, input: unknown) => Promise<unknown>): Promise<void> {
+  protected async design(context: ToolContext, call: ToolCall): Promise<void> {
     const recent = await recentStrategies(context.db, 20);
     const tried = new Set(recent.map((r) => r.indicators.map((i) => i.split(':')[1]).sort().join('+')));
     const symbols = (await call('get_available_symbols', {})) as { symbol: string; timeframes: string[] }[];
@@ -46,23 +46,27 @@ export class BaselineDesigner implements Designer {
     const seed = hash(`${context.sessionId}`);
     const pairs = candidatePairs();
     const order = pairs.map((_, index) => pairs[(index + seed) % pairs.length]!);
-    const pair = order.find((candidate) => !tried.has(pairKey(candidate))) ?? order[0]!;
+    const untried = order.filter((candidate) => !tried.has(pairKey(candidate)));
     const symbolInfo = pool[seed % Math.max(1, pool.length)];
     const symbol = symbolInfo?.symbol ?? 'EURUSD';
     const timeframe = symbolInfo?.timeframes.includes('1h') ? '1h' : (symbolInfo?.timeframes[0] ?? '1h');
-    const name = `baseline_${pair.map((f) => f.type).join('_')}_s${context.sessionId}`;
-    const config = buildStrategy(name, pair, symbol, timeframe, seed);
-    await call('save_strategy_config', { name, config });
-    const today = context.now();
-    const trainingEnd = shiftYears(today, -2);
-    await call('start_training', {
-      strategy_name: name,
-      start_date: isoDay(shiftYears(today, -6)),
-      end_date: isoDay(trainingEnd),
-    });
+    // The research memory refuses a design already run; the random arm then simply draws the next pair.
+    for (const pair of [...untried, ...order].slice(0, 8)) {
+      const name = `baseline_${pair.map((f) => f.type).join('_')}_s${context.sessionId}`;
+      const config = buildStrategy(name, pair, symbol, timeframe, seed);
+      try {
+        await call('save_strategy_config', { name, config, tests_hypothesis: 'exploration', training_window: trainingWindow(context.now()) });
+      } catch (error) {
+        if ((error as Error).message.includes('already run')) continue;
+        throw error;
+      }
+      await startTraining(call, name, context.now());
+      return;
+    }
+    throw new Error('baseline: every candidate design was already run');
   }
 
-  private async backtest(context: ToolContext, call: (name: string, input: unknown) => Promise<unknown>): Promise<void> {
+  protected async backtest(context: ToolContext, call: ToolCall): Promise<void> {
     const session = await findSession(context.db, context.sessionId);
     const params = session?.trainingParams;
     if (!params) throw new Error('baseline: the session has no training parameters');
@@ -73,7 +77,7 @@ export class BaselineDesigner implements Designer {
     await call('start_backtest', { start_date: isoDay(start), end_date: isoDay(end < today ? end : shiftDays(today, -1)) });
   }
 
-  private async assess(context: ToolContext, call: (name: string, input: unknown) => Promise<unknown>): Promise<void> {
+  protected async assess(context: ToolContext, call: ToolCall): Promise<void> {
     const session = await findSession(context.db, context.sessionId);
     const training = (session?.trainingResults ?? {}) as { accuracy?: number | null; lossReduction?: number | null };
     const backtest = (session?.backtestResults ?? {}) as { sharpe?: number | null; winRate?: number | null; maxDrawdown?: number | null; totalTrades?: number | null };
@@ -92,23 +96,34 @@ export class BaselineDesigner implements Designer {
   }
 }
 
-function hash(text: string): number {
+export type ToolCall = (name: string, input: unknown) => Promise<unknown>;
+
+/** Train six to two years back, leaving the later data for the backtest. */
+export function trainingWindow(today: Date): { start_date: string; end_date: string } {
+  return { start_date: isoDay(shiftYears(today, -6)), end_date: isoDay(shiftYears(today, -2)) };
+}
+
+export async function startTraining(call: ToolCall, name: string, today: Date): Promise<void> {
+  await call('start_training', { strategy_name: name, ...trainingWindow(today) });
+}
+
+export function hash(text: string): number {
   return createHash('sha256').update(text).digest().readUInt32BE(0);
 }
 
-function pairKey(pair: BoundedIndicatorFact[]): string {
+export function pairKey(pair: BoundedIndicatorFact[]): string {
   return pair.map((f) => f.type).sort().join('+');
 }
 
 /** Two complementary bounded signals (different indicator types), never the same type twice. */
-function candidatePairs(): BoundedIndicatorFact[][] {
+export function candidatePairs(): BoundedIndicatorFact[][] {
   const singles = BOUNDED_INDICATORS.filter((fact, index, all) => all.findIndex((f) => f.type === fact.type) === index);
   const pairs: BoundedIndicatorFact[][] = [];
   for (let i = 0; i < singles.length; i++) for (let j = i + 1; j < singles.length; j++) pairs.push([singles[i]!, singles[j]!]);
   return pairs;
 }
 
-function buildStrategy(name: string, pair: BoundedIndicatorFact[], symbol: string, timeframe: string, seed: number): Record<string, unknown> {
+export function buildStrategy(name: string, pair: BoundedIndicatorFact[], symbol: string, timeframe: string, seed: number): Record<string, unknown> {
   const indicators: Record<string, unknown> = {};
   const fuzzySets: Record<string, unknown> = {};
   const nnInputs: unknown[] = [];

@@ -53,6 +53,7 @@ export class ClaudeDesigner implements Designer {
         sessionId: request.sessionId,
         purpose: request.purpose,
         recentCount: settings.AGENT_RECENT_STRATEGIES_COUNT,
+        memoryTokenBudget: settings.AGENT_MEMORY_TOKEN_BUDGET,
         today: utcDay(now()),
       });
       span.setAttributes({ 'prompt.first_message_chars': text.length });

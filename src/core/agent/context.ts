@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { findSession, recentStrategies, type Session } from '../db/repositories/sessions.ts';
+import { findSession, type Session } from '../db/repositories/sessions.ts';
+import { findExperiment } from '../db/repositories/experiments.ts';
+import { findHypothesis } from '../db/repositories/hypotheses.ts';
+import { buildMemorySection, experimentLine } from '../research/memory-section.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { stringifyStrategy } from '../strategy/yaml.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
@@ -39,21 +42,20 @@ async function symbolsSection(ktrdr: KtrdrClient): Promise<string> {
   }
 }
 
-async function recentSection(db: Kysely<Database>, count: number): Promise<string> {
-  const recent = await recentStrategies(db, count);
-  if (recent.length === 0) return '(none yet: this is the first cycle)';
-  return recent
-    .map((r) => {
-      const metrics = [
-        r.accuracy !== null ? `accuracy ${percent(r.accuracy)}` : null,
-        r.sharpe !== null ? `sharpe ${r.sharpe.toFixed(2)}` : null,
-        r.winRate !== null ? `win rate ${percent(r.winRate)}` : null,
-        r.verdict ? `verdict ${r.verdict}` : null,
-      ].filter(Boolean);
-      const reason = r.outcome !== 'success' && r.failureReason ? ` — ${r.failureReason.slice(0, 200)}` : '';
-      return `- #${r.sessionId} ${r.strategyName ?? '(no strategy)'} [${r.indicators.join(', ')}]: ${r.outcome}${metrics.length ? ` (${metrics.join(', ')})` : ''}${reason}`;
-    })
-    .join('\n');
+/** The hypothesis the design tests and the experiment it builds on, so the verdict compares child to parent. */
+async function lineageSection(db: Kysely<Database>, sessionId: number): Promise<string> {
+  const row = await db.selectFrom('agent_sessions').select(['tests_hypothesis_id', 'exploration', 'parent_experiment_id']).where('id', '=', sessionId).executeTakeFirst();
+  const hypothesis = row?.tests_hypothesis_id ? await findHypothesis(db, row.tests_hypothesis_id) : null;
+  const parent = row?.parent_experiment_id ? await findExperiment(db, row.parent_experiment_id) : null;
+  const lines = [
+    hypothesis
+      ? `- Hypothesis under test: H${hypothesis.id} [${hypothesis.status}] ${hypothesis.text}. Give your verdict on it in \`hypothesis_verdict\`.`
+      : row?.exploration
+        ? '- Hypothesis under test: none (exploration).'
+        : '- Hypothesis under test: none named.',
+    parent ? `- Parent experiment (compare this result with it):\n  ${experimentLine(parent)}` : '- Parent experiment: none.',
+  ];
+  return lines.join('\n');
 }
 
 function strategySection(session: Session): string {
@@ -67,7 +69,7 @@ export function systemPrompt(): string {
 
 /** Everything the phase needs, up front in the first message: no discovery round trips. */
 export async function firstMessage(
-  input: { db: Kysely<Database>; ktrdr: KtrdrClient; sessionId: number; purpose: InvocationPurpose; recentCount: number; today: string },
+  input: { db: Kysely<Database>; ktrdr: KtrdrClient; sessionId: number; purpose: InvocationPurpose; recentCount: number; today: string; memoryTokenBudget?: number },
 ): Promise<string> {
   const session = await findSession(input.db, input.sessionId);
   if (!session) throw new Error(`session ${input.sessionId} not found`);
@@ -79,7 +81,7 @@ export async function firstMessage(
         saved_strategy: session.strategyName
           ? `This session already saved \`${session.strategyName}\` (an earlier attempt was interrupted). Unless it needs fixing, call \`start_training\` for it now: starting it again finds the same KTRDR operation rather than a second one.\n\n${strategySection(session)}`
           : '(none yet in this session)',
-        recent_strategies: await recentSection(input.db, input.recentCount),
+        research_memory: (await buildMemorySection(input.db, { tokenBudget: input.memoryTokenBudget ?? 1500, recentCount: input.recentCount })).text,
         symbols: await symbolsSection(input.ktrdr),
       });
     case 'backtest':
@@ -97,6 +99,7 @@ export async function firstMessage(
         training_results: compactJson(session.trainingResults),
         backtest_params: compactJson(session.backtestParams),
         backtest_results: compactJson(session.backtestResults),
+        lineage: await lineageSection(input.db, session.id),
         gates: [session.trainingGate, session.backtestGate]
           .filter(Boolean)
           .map((g) => `- ${g!.gate}: ${g!.passed ? 'passed' : `failed (${g!.reason})`}`)

@@ -1,6 +1,9 @@
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import type { InvocationPurpose, TriggerReason } from '../engine/decide.ts';
 
+/** claude costs money; baseline and evolve are the no-LLM control arms. */
+export type DesignerKind = 'claude' | 'baseline' | 'evolve';
+
 export interface InvocationRequest {
   sessionId: number;
   purpose: InvocationPurpose;
@@ -19,6 +22,6 @@ export interface InvocationReport {
 
 /** Designs strategies, starts operations and writes assessments, through the phase's tools. */
 export interface Designer {
-  readonly kind: 'claude' | 'baseline';
+  readonly kind: DesignerKind;
   invoke(request: InvocationRequest): Promise<InvocationReport>;
 }

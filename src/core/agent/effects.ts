@@ -4,9 +4,20 @@ import { recordSessionMetrics } from '../db/repositories/activity.ts';
 import { incrementBudgetCounters } from '../db/repositories/budget.ts';
 import { findSession, finishSession, updateSession, type Assessment, type GateEvaluation } from '../db/repositories/sessions.ts';
 import { utcDay } from '../db/values.ts';
+import { recordExperiment } from '../db/repositories/experiments.ts';
+import { addHypothesis, setHypothesisStatus } from '../db/repositories/hypotheses.ts';
+import type { HypothesisStatus } from '../db/database-schema.ts';
+
+/** What an assessment says about hypotheses: new ones it proposes, and its verdict on the one the design tested. */
+export interface HypothesisFindings {
+  proposed: { text: string; rationale: string | null }[];
+  verdict: { id: number; status: HypothesisStatus; evidence: string } | null;
+  via: string;
+}
 
 /**
- * Ends a session in one transaction: its outcome, its metrics row and the day's completed-cycle count.
+ * Ends a session in one transaction: its outcome, its metrics row, its experiment (the research memory), the
+ * hypotheses its assessment proposed or judged, and the day's completed-cycle count.
  * Returns false when the session had already ended (another pass got there first).
  */
 export async function endSession(
@@ -20,6 +31,7 @@ export async function endSession(
     /** Results read in the same pass, stored with the outcome so the metrics row has them. */
     trainingResults?: unknown;
     backtestResults?: unknown;
+    hypotheses?: HypothesisFindings;
   },
   now: Date,
 ): Promise<boolean> {
@@ -49,6 +61,21 @@ export async function endSession(
       gateReason: gateFailed ? (input.gate?.reason ?? input.reason) : null,
       completedAt: now,
     });
+    const experimentId = await recordExperiment(trx, sessionId);
+    if (input.hypotheses) {
+      const { proposed, verdict, via } = input.hypotheses;
+      for (const hypothesis of proposed) {
+        await addHypothesis(trx, {
+          text: hypothesis.text,
+          rationale: hypothesis.rationale,
+          source: session.designer === 'claude' ? 'model' : 'designer',
+          proposedByExperimentId: experimentId,
+          via,
+          now,
+        });
+      }
+      if (verdict) await setHypothesisStatus(trx, verdict.id, { status: verdict.status, evidence: verdict.evidence, experimentId, via, now });
+    }
     await incrementBudgetCounters(trx, utcDay(now), { cyclesCompleted: 1 });
     return true;
   });
@@ -59,6 +86,7 @@ export async function completeAssessment(
   sessionId: number,
   assessment: Assessment,
   now: Date,
+  hypotheses?: HypothesisFindings,
 ): Promise<void> {
-  await endSession(db, sessionId, { outcome: 'success', reason: null, assessment }, now);
+  await endSession(db, sessionId, { outcome: 'success', reason: null, assessment, ...(hypotheses ? { hypotheses } : {}) }, now);
 }

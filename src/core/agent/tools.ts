@@ -12,6 +12,27 @@ import { StrategyStore, StrategyStoreError } from '../strategy/store.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
+import {
+  earlierRunsOfDesign,
+  experimentMetrics,
+  experimentSortKeys,
+  findExperiment,
+  queryExperiments,
+  recordLineage,
+  someExperimentIds,
+  type Experiment,
+} from '../db/repositories/experiments.ts';
+import {
+  findHypothesis,
+  HYPOTHESES_PER_CALL_MAX,
+  HYPOTHESIS_EVIDENCE_MAX,
+  HYPOTHESIS_RATIONALE_MAX,
+  HYPOTHESIS_TEXT_MAX,
+  openHypotheses,
+  setHypothesisStatus,
+} from '../db/repositories/hypotheses.ts';
+import { hypothesisStatuses, sessionOutcomes } from '../db/database-schema.ts';
+import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
 
 export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
@@ -139,6 +160,99 @@ function getAgentStateTool(context: ToolContext): ToolDefinition {
   });
 }
 
+/** One line per experiment, for a tool error that points at what was already learnt. */
+export function describeRun(e: Experiment): string {
+  const windows = [
+    e.trainingWindow ? `training ${e.trainingWindow.startDate}..${e.trainingWindow.endDate}` : null,
+    e.backtestWindow ? `backtest ${e.backtestWindow.startDate}..${e.backtestWindow.endDate}` : null,
+  ].filter(Boolean);
+  const metrics = [
+    e.accuracy !== null ? `accuracy ${(e.accuracy * 100).toFixed(1)}%` : null,
+    e.sharpe !== null ? `sharpe ${e.sharpe.toFixed(2)}` : null,
+    e.deflatedSharpe !== null ? `DSR ${e.deflatedSharpe.toFixed(2)}` : null,
+  ].filter(Boolean);
+  const reason = e.outcome !== 'success' && e.failureReason ? ` (${e.failureReason.slice(0, 160)})` : '';
+  return `experiment #${e.id} (session #${e.sessionId}) on ${e.symbol ?? '?'} ${e.timeframe ?? '?'}${windows.length ? `, ${windows.join(', ')}` : ''}: ${e.outcome}${reason}${metrics.length ? `; ${metrics.join(', ')}` : ''}`;
+}
+
+const sameWindow = (a: { startDate: string; endDate: string } | null, b: { start_date: string; end_date: string }) =>
+  a !== null && a.startDate === b.start_date && a.endDate === b.end_date;
+
+/** Ids a tool may be given, listed when it was given another. */
+async function validHypothesisIds(context: ToolContext): Promise<string> {
+  const open = await openHypotheses(context.db, 20);
+  return open.length === 0 ? 'there are no open hypotheses (propose one in save_assessment, or use "exploration")' : `open hypotheses: ${open.map((h) => `#${h.id} ${h.text.slice(0, 60)}`).join('; ')}`;
+}
+
+async function validExperimentIds(context: ToolContext): Promise<string> {
+  const ids = await someExperimentIds(context.db);
+  return ids.length === 0 ? 'there are no experiments yet (leave parent_experiment out)' : `known experiments include ${ids.map((id) => `#${id}`).join(', ')} (query_experiments lists more)`;
+}
+
+function queryExperimentsTool(context: ToolContext): ToolDefinition {
+  return defineTool(context, {
+    name: 'query_experiments',
+    description:
+      'Search every experiment run so far (the research memory). Filters: indicators (all of these types), outcome, symbol, timeframe, hypothesis id, a metric range; sort by a metric; paged with limit/offset. Read-only.',
+    input: z
+      .object({
+        indicators: z.array(z.string().min(1).max(40)).max(5).optional(),
+        outcome: z.array(z.enum(sessionOutcomes)).max(8).optional(),
+        symbol: z.string().min(1).max(40).optional(),
+        timeframe: z.string().min(1).max(20).optional(),
+        hypothesis: z.number().int().positive().optional(),
+        metric: z.enum(experimentMetrics).optional(),
+        min: z.number().optional(),
+        max: z.number().optional(),
+        sort: z.enum(experimentSortKeys).optional(),
+        limit: z.number().int().min(1).max(50).optional(),
+        offset: z.number().int().min(0).max(100000).optional(),
+      })
+      .strict(),
+    run: async (input) => {
+      if ((input.min !== undefined || input.max !== undefined) && !input.metric) return { ok: false, error: 'min/max need metric: name the metric they bound' };
+      const limit = input.limit ?? 10;
+      const offset = input.offset ?? 0;
+      const { experiments } = await queryExperiments(context.db, {
+        outcomes: input.outcome ?? null,
+        indicators: input.indicators ?? null,
+        symbol: input.symbol ?? null,
+        timeframe: input.timeframe ?? null,
+        hypothesisId: input.hypothesis ?? null,
+        metric: input.metric ? { name: input.metric, min: input.min ?? null, max: input.max ?? null } : null,
+        sort: input.sort ?? 'completed_at',
+        limit,
+        offset,
+      });
+      return {
+        ok: true,
+        content: {
+          experiments: experiments.map((e) => ({
+            id: e.id,
+            strategy: e.strategyName,
+            indicators: e.indicatorTypes,
+            label: e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null,
+            architecture: e.architecture,
+            symbol: e.symbol,
+            timeframe: e.timeframe,
+            outcome: e.outcome,
+            failure: e.failedChecks.length ? e.failedChecks.join(',') : null,
+            accuracy: e.accuracy,
+            final_loss: e.finalLoss,
+            sharpe: e.sharpe,
+            deflated_sharpe: e.deflatedSharpe,
+            win_rate: e.winRate,
+            score: e.score,
+            hypothesis: e.hypothesisId,
+            parent: e.parentExperimentId,
+          })),
+          next_offset: experiments.length === limit ? offset + limit : null,
+        },
+      };
+    },
+  });
+}
+
 function designTools(context: ToolContext): ToolDefinition[] {
   const registryErrors = (name: string) => `Fix the problems above and call ${name} again.`;
   return [
@@ -148,6 +262,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
       input: z.object({ n: z.number().int().min(1).max(50).optional() }).strict(),
       run: async (input) => ({ ok: true, content: await recentStrategies(context.db, input.n ?? context.config.settings.AGENT_RECENT_STRATEGIES_COUNT) }),
     }),
+    queryExperimentsTool(context),
     defineTool(context, {
       name: 'get_available_indicators',
       description: 'Indicator types KTRDR can compute, with parameter names and, for bounded indicators, their value range.',
@@ -182,6 +297,9 @@ function designTools(context: ToolContext): ToolDefinition[] {
           name: z.string().min(1).max(100),
           config: z.record(z.string(), z.unknown()),
           description: z.string().max(2000).optional(),
+          tests_hypothesis: z.union([z.number().int().positive(), z.literal('exploration')]).optional(),
+          parent_experiment: z.number().int().positive().optional(),
+          training_window: z.object({ start_date: isoDate, end_date: isoDate }).strict().optional(),
         })
         .strict(),
       run: async (input, session) => {
@@ -189,6 +307,26 @@ function designTools(context: ToolContext): ToolDefinition[] {
         const config = { ...input.config, ...(input.description && !input.config.description ? { description: input.description } : {}) };
         const result = validateStrategy(config, { expectedName: input.name, nameMismatch: 'error' });
         if (!result.valid) return { ok: false, error: `strategy not saved:\n${formatFindings(result.findings)}\n${registryErrors('save_strategy_config')}` };
+        const hypothesisId = typeof input.tests_hypothesis === 'number' ? input.tests_hypothesis : null;
+        const hypothesis = hypothesisId === null ? null : await findHypothesis(context.db, hypothesisId);
+        if (hypothesisId !== null && (!hypothesis || hypothesis.retiredAt)) {
+          return { ok: false, error: `tests_hypothesis #${hypothesisId} is not an open hypothesis; ${await validHypothesisIds(context)}` };
+        }
+        if (input.parent_experiment !== undefined && !(await findExperiment(context.db, input.parent_experiment))) {
+          return { ok: false, error: `parent_experiment #${input.parent_experiment} does not exist; ${await validExperimentIds(context)}` };
+        }
+        // A design already run on the same symbol and timeframe (and window, when one is given) is a known answer.
+        const features = strategyFeatures(config);
+        const fingerprint = strategyFingerprint(config);
+        const runs = await earlierRunsOfDesign(context.db, { fingerprint, symbol: features.symbol, timeframe: features.timeframe });
+        const window = input.training_window;
+        const duplicate = window ? runs.find((e) => sameWindow(e.trainingWindow, window)) : runs[0];
+        if (duplicate) {
+          return {
+            ok: false,
+            error: `strategy not saved: this design (fingerprint ${fingerprint.slice(0, 12)}) was already run: ${describeRun(duplicate)}. Change what it computes (indicators, parameters, fuzzy sets, model, labels), or${window ? ' choose a training_window not run yet' : ' give a training_window not run yet'}; renaming it does not make it new.`,
+          };
+        }
         let saved;
         try {
           saved = await context.strategies.save(input.name, config);
@@ -206,16 +344,25 @@ function designTools(context: ToolContext): ToolDefinition[] {
           const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
           return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.` };
         }
-        await updateSession(
-          context.db,
-          session.id,
-          { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path },
-          context.now(),
-        );
+        await context.db.transaction().execute(async (trx) => {
+          await updateSession(trx, session.id, { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path }, context.now());
+          await recordLineage(trx, session.id, {
+            model: session.designer === 'claude' ? context.config.settings.AGENT_MODEL : null,
+            testsHypothesisId: hypothesisId,
+            exploration: input.tests_hypothesis === 'exploration',
+            parentExperimentId: input.parent_experiment ?? null,
+          });
+          if (hypothesis && hypothesis.status === 'untested') {
+            await setHypothesisStatus(trx, hypothesis.id, { status: 'testing', evidence: `session #${session.id} designs ${input.name} to test it`, experimentId: null, via: 'save_strategy_config', now: context.now() });
+          }
+        });
         return {
           ok: true,
           content: {
             saved: input.name,
+            fingerprint,
+            tests_hypothesis: input.tests_hypothesis ?? null,
+            parent_experiment: input.parent_experiment ?? null,
             path: saved.path,
             warnings: result.findings.filter((f) => f.severity === 'warning').map((f) => `${f.path}: ${f.message}`),
             ktrdr_validation: ktrdrCheck,
@@ -255,6 +402,15 @@ function designTools(context: ToolContext): ToolDefinition[] {
         };
         const symbols = input.symbols ?? trainingData.symbols?.list ?? (trainingData.symbols?.symbol ? [trainingData.symbols.symbol] : []);
         const timeframes = input.timeframes ?? trainingData.timeframes?.list ?? (trainingData.timeframes?.timeframe ? [trainingData.timeframes.timeframe] : []);
+        if (session.strategyConfig) {
+          const runs = await earlierRunsOfDesign(context.db, {
+            fingerprint: strategyFingerprint(session.strategyConfig),
+            symbol: symbols[0] ?? null,
+            timeframe: timeframes[0] ?? null,
+          });
+          const duplicate = runs.find((e) => sameWindow(e.trainingWindow, input));
+          if (duplicate) return { ok: false, error: `this design was already trained on this window: ${describeRun(duplicate)}. Choose another window, or go back and change the design.` };
+        }
         const response = await context.ktrdr.startTraining({
           strategyName: input.strategy_name,
           symbols,
@@ -358,12 +514,39 @@ function assessTools(context: ToolContext): ToolDefinition[] {
           strengths: listOfPoints,
           weaknesses: listOfPoints,
           suggestions: listOfPoints,
+          hypotheses_proposed: z
+            .array(z.object({ text: z.string().min(10).max(HYPOTHESIS_TEXT_MAX), rationale: z.string().max(HYPOTHESIS_RATIONALE_MAX).optional() }).strict())
+            .max(HYPOTHESES_PER_CALL_MAX, `propose at most ${HYPOTHESES_PER_CALL_MAX} hypotheses per assessment: keep the ones this result most directly suggests`)
+            .optional(),
+          hypothesis_verdict: z
+            .object({
+              id: z.number().int().positive(),
+              status: z.enum(hypothesisStatuses.filter((s) => s !== 'untested' && s !== 'testing') as ['validated', 'refuted', 'inconclusive']),
+              evidence: z.string().min(10).max(HYPOTHESIS_EVIDENCE_MAX),
+            })
+            .strict()
+            .optional(),
         })
         .strict(),
       run: async (input, session) => {
         if (session.phase !== 'assessing') return { ok: false, error: `save_assessment is only allowed while assessing (phase is ${session.phase})` };
-        await completeAssessment(context.db, session.id, { ...input, author: session.designer === 'baseline' ? 'baseline' : context.config.settings.AGENT_MODEL }, context.now());
-        return { ok: true, content: { saved: true, outcome: 'success' } };
+        const { hypotheses_proposed: proposed, hypothesis_verdict: verdict, ...assessment } = input;
+        if (verdict) {
+          const hypothesis = await findHypothesis(context.db, verdict.id);
+          if (!hypothesis || hypothesis.retiredAt) return { ok: false, error: `hypothesis_verdict names #${verdict.id}, which is not an open hypothesis; ${await validHypothesisIds(context)}` };
+        }
+        await completeAssessment(
+          context.db,
+          session.id,
+          { ...assessment, author: session.designer === 'claude' ? context.config.settings.AGENT_MODEL : session.designer },
+          context.now(),
+          {
+            proposed: (proposed ?? []).map((p) => ({ text: p.text, rationale: p.rationale ?? null })),
+            verdict: verdict ?? null,
+            via: 'save_assessment',
+          },
+        );
+        return { ok: true, content: { saved: true, outcome: 'success', hypotheses_proposed: proposed?.length ?? 0, hypothesis_verdict: verdict ? `#${verdict.id} ${verdict.status}` : null } };
       },
     }),
   ];

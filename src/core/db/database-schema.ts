@@ -60,6 +60,11 @@ export interface AgentSessionsTable {
   created_at: TimestampDefault;
   updated_at: TimestampDefault;
   completed_at: NullableTimestamp;
+  /** Research lineage, set by save_strategy_config and copied into the session's experiment when it ends. */
+  design_model: ColumnType<string | null, string | null | undefined, string | null>;
+  tests_hypothesis_id: ColumnType<number | null, number | null | undefined, number | null>;
+  exploration: ColumnType<boolean, boolean | undefined, boolean>;
+  parent_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface PhaseChange {
@@ -173,6 +178,97 @@ export interface AgentTicksTable {
   error_message: string | null;
 }
 
+export const hypothesisStatuses = ['untested', 'testing', 'validated', 'refuted', 'inconclusive'] as const;
+export type HypothesisStatus = (typeof hypothesisStatuses)[number];
+
+type NullableDouble = ColumnType<number | null, number | null | undefined, number | null>;
+type TextArray = ColumnType<string[], string[] | undefined, string[]>;
+
+export interface AgentExperimentsTable {
+  id: Generated<number>;
+  session_id: number;
+  outcome: SessionOutcome;
+  designer: string;
+  model: string | null;
+  strategy_name: string | null;
+  strategy: NullableJson;
+  canonical: NullableJson;
+  fingerprint: string | null;
+  indicator_types: TextArray;
+  indicator_key: string | null;
+  label_source: string | null;
+  label_threshold: NullableDouble;
+  architecture: string | null;
+  symbol: string | null;
+  timeframe: string | null;
+  symbols: TextArray;
+  timeframes: TextArray;
+  training_start: string | null;
+  training_end: string | null;
+  backtest_start: string | null;
+  backtest_end: string | null;
+  training_gate: NullableJson;
+  backtest_gate: NullableJson;
+  gate_failed: string | null;
+  failed_checks: TextArray;
+  failure_reason: string | null;
+  training_metrics: NullableJson;
+  backtest_metrics: NullableJson;
+  accuracy: NullableDouble;
+  final_loss: NullableDouble;
+  loss_reduction: NullableDouble;
+  sharpe: NullableDouble;
+  win_rate: NullableDouble;
+  max_drawdown: NullableDouble;
+  total_trades: number | null;
+  total_return_pct: NullableDouble;
+  deflated_sharpe: NullableDouble;
+  dsr_trials: number | null;
+  score: NullableDouble;
+  assessment: NullableJson;
+  verdict: string | null;
+  tokens_input: NumericDefault;
+  tokens_output: NumericDefault;
+  cost_usd: NumericDefault;
+  hypothesis_id: number | null;
+  exploration: ColumnType<boolean, boolean | undefined, boolean>;
+  parent_experiment_id: number | null;
+  started_at: NullableTimestamp;
+  completed_at: Timestamp;
+  created_at: TimestampDefault;
+}
+
+export interface AgentExperimentTalliesTable {
+  /** 'total', 'indicators', 'labels', 'architecture' or 'failure' (value: gate|checks|indicators). */
+  dimension: string;
+  value: string;
+  tried: Generated<number>;
+  passed: Generated<number>;
+  best: NullableDouble;
+}
+
+export interface AgentHypothesesTable {
+  id: Generated<number>;
+  text: string;
+  rationale: string | null;
+  status: HypothesisStatus;
+  source: 'model' | 'operator' | 'designer';
+  proposed_by_experiment_id: number | null;
+  retired_at: NullableTimestamp;
+  created_at: TimestampDefault;
+  updated_at: TimestampDefault;
+}
+
+export interface AgentHypothesisEventsTable {
+  id: NumericDefault;
+  hypothesis_id: number;
+  status: HypothesisStatus | 'retired';
+  evidence: string | null;
+  experiment_id: number | null;
+  via: string;
+  at: TimestampDefault;
+}
+
 export interface Database {
   agent_sessions: AgentSessionsTable;
   agent_actions: AgentActionsTable;
@@ -182,6 +278,10 @@ export interface Database {
   agent_budget_reservations: AgentBudgetReservationsTable;
   agent_control: AgentControlTable;
   agent_ticks: AgentTicksTable;
+  agent_experiments: AgentExperimentsTable;
+  agent_experiment_tallies: AgentExperimentTalliesTable;
+  agent_hypotheses: AgentHypothesesTable;
+  agent_hypothesis_events: AgentHypothesisEventsTable;
 }
 
 export type { JSONColumnType };

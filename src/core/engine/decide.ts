@@ -51,7 +51,7 @@ export interface DecisionInput {
   operation: OperationObservation;
   /** Flattened results, present once the operation completed and its results were read. */
   trainingResult: { accuracy: number | null; finalLoss: number | null; lossReduction: number | null; modelPath?: string | null } | null;
-  backtestResult: { winRate: number | null; maxDrawdown: number | null; sharpe: number | null } | null;
+  backtestResult: { winRate: number | null; maxDrawdown: number | null; sharpe: number | null; deflatedSharpe?: number | null } | null;
   /** False when the budget is at or under the buffer (never false for the zero-cost baseline designer). */
   canInvoke: boolean;
   paused: boolean;

@@ -7,6 +7,8 @@ export interface GateThresholds {
   backtestMinWinRate: number;
   backtestMaxDrawdown: number;
   backtestMinSharpe: number;
+  /** Optional: the deflated Sharpe ratio among the family's trials must reach this (GATE_BACKTEST_MIN_DSR). */
+  backtestMinDsr?: number | null;
 }
 
 interface Check {
@@ -69,13 +71,15 @@ export function evaluateTrainingGate(
 }
 
 export function evaluateBacktestGate(
-  result: { winRate: number | null; maxDrawdown: number | null; sharpe: number | null },
+  result: { winRate: number | null; maxDrawdown: number | null; sharpe: number | null; deflatedSharpe?: number | null },
   thresholds: GateThresholds,
 ): GateEvaluation {
+  const dsr = thresholds.backtestMinDsr;
   return evaluate('backtest', [
     { metric: 'win_rate', value: result.winRate, threshold: thresholds.backtestMinWinRate, comparison: '>=', format: 'percent' },
     { metric: 'max_drawdown', value: result.maxDrawdown, threshold: thresholds.backtestMaxDrawdown, comparison: '<=', format: 'percent' },
     { metric: 'sharpe', value: result.sharpe, threshold: thresholds.backtestMinSharpe, comparison: '>=', format: 'number' },
+    ...(dsr === undefined || dsr === null ? [] : [{ metric: 'deflated_sharpe', value: result.deflatedSharpe, threshold: dsr, comparison: '>=' as const, format: 'percent' as const }]),
   ]);
 }
 

@@ -28,7 +28,8 @@ import type { KtrdrClient } from '../ktrdr/client.ts';
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
-import type { Designer, InvocationReport } from '../agent/designer.ts';
+import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
+import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
 import { decide, invocationFailure, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { priceFor, worstCaseCost } from '../agent/pricing.ts';
@@ -43,7 +44,7 @@ export interface PassEnvironment {
   ktrdr: KtrdrClient;
   /** Created only when an invocation is due, so a pass with nothing to decide loads no LLM code. */
   designer: () => Promise<Designer>;
-  designerKind: 'claude' | 'baseline';
+  designerKind: DesignerKind;
   now: () => Date;
   tickId: string;
   tracer: Tracer;
@@ -134,7 +135,7 @@ export class TriggerPass {
 
   /** An invocation may start: the baseline costs nothing; otherwise what is left above the buffer must pay for a call. */
   private canInvoke(day: BudgetDay): boolean {
-    if (this.env.designerKind === 'baseline' || !this.settings.AGENT_BUDGET_ENFORCEMENT) return true;
+    if (this.env.designerKind !== 'claude' || !this.settings.AGENT_BUDGET_ENFORCEMENT) return true;
     const spendable = remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD;
     return spendable > 0 && spendable >= this.minimumCallUsd();
   }
@@ -260,7 +261,7 @@ export class TriggerPass {
       },
       operation: item.observation,
       trainingResult: item.training,
-      backtestResult: item.backtest,
+      backtestResult: item.backtest && (await this.withDeflatedSharpe(session, item.backtest)),
       canInvoke: this.canInvoke(day),
       paused: false,
       now: this.env.now(),
@@ -272,12 +273,27 @@ export class TriggerPass {
           backtestMinWinRate: this.settings.GATE_BACKTEST_MIN_WIN_RATE,
           backtestMaxDrawdown: this.settings.GATE_BACKTEST_MAX_DRAWDOWN,
           backtestMinSharpe: this.settings.GATE_BACKTEST_MIN_SHARPE,
+          backtestMinDsr: this.settings.GATE_BACKTEST_MIN_DSR ?? null,
         },
         resumeMaxAttempts: this.settings.AGENT_RESUME_MAX_ATTEMPTS,
         stallTimeoutMs: this.settings.AGENT_STALL_TIMEOUT_MINUTES * 60_000,
         maxInvocationAttempts: 2,
       },
     });
+  }
+
+  /** The backtest with its deflated Sharpe among its family's trials, computed only when the DSR gate is on. */
+  private async withDeflatedSharpe(session: Session, backtest: BacktestResult): Promise<BacktestResult & { deflatedSharpe?: number | null }> {
+    if (this.settings.GATE_BACKTEST_MIN_DSR === undefined) return backtest;
+    const params = session.backtestParams;
+    const dsr = await deflatedSharpeInFamily(this.db, {
+      symbol: params?.symbol ?? null,
+      timeframe: params?.timeframe ?? null,
+      sharpe: backtest.sharpe,
+      startDate: params?.startDate ?? null,
+      endDate: params?.endDate ?? null,
+    });
+    return { ...backtest, deflatedSharpe: dsr?.dsr ?? null };
   }
 
   private async advance(item: Polled): Promise<void> {

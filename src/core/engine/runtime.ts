@@ -73,6 +73,10 @@ function designerFactory(config: AgentConfig, store: Store, ktrdr: KtrdrClient, 
     if (!config.settings.KTRDR_STRATEGIES_DIR) mkdirSync(config.strategiesDir, { recursive: true });
     const { StrategyStore } = await import('../strategy/store.ts');
     const contextFor = toolContext(new StrategyStore(config.strategiesDir));
+    if (config.settings.AGENT_DESIGNER === 'evolve') {
+      const { EvolveDesigner } = await import('../agent/evolve-designer.ts');
+      return new EvolveDesigner(contextFor);
+    }
     if (config.settings.AGENT_DESIGNER === 'baseline') {
       const { BaselineDesigner } = await import('../agent/baseline-designer.ts');
       return new BaselineDesigner(contextFor);

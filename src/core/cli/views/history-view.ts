@@ -168,7 +168,17 @@ export function toHistoryEntry(row: ListRow, now: Date, stallAfterSeconds: numbe
     costUsd: toNumber(row.cost_usd),
     tokensInput: toNumber(row.tokens_input),
     tokensOutput: toNumber(row.tokens_output),
+    deflatedSharpe: null,
   };
+}
+
+/** The page's deflated Sharpe ratios, from their experiments: one indexed lookup for the whole page. */
+async function withDeflatedSharpe(db: Db, entries: HistoryEntry[]): Promise<HistoryEntry[]> {
+  const finished = entries.filter((e) => !e.active).map((e) => e.id);
+  if (finished.length === 0) return entries;
+  const rows = await db.selectFrom('agent_experiments').select(['session_id', 'deflated_sharpe']).where('session_id', 'in', finished).execute();
+  const bySession = new Map(rows.map((r) => [r.session_id, r.deflated_sharpe]));
+  return entries.map((e) => ({ ...e, deflatedSharpe: bySession.get(e.id) ?? null }));
 }
 
 export async function loadHistoryView(db: Db, options: HistoryOptions): Promise<HistoryView> {
@@ -197,7 +207,7 @@ export async function loadHistoryView(db: Db, options: HistoryOptions): Promise<
       outcomes: options.outcomes,
       since: options.since ? options.since.toISOString() : null,
     },
-    sessions: page.map((row) => toHistoryEntry(row, options.now, options.stallAfterSeconds)),
+    sessions: await withDeflatedSharpe(db, page.map((row) => toHistoryEntry(row, options.now, options.stallAfterSeconds))),
     nextCursor: rows.length > options.limit && last ? encodeCursor(cursorAfter(last)) : null,
   };
 }

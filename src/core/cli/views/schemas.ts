@@ -1,7 +1,7 @@
 // The --json contract of the read commands. Scripts parse these documents, so every shape is a schema that the
 // tests check the real output against; the views' TypeScript types are inferred from here so the two cannot drift.
 import { z } from 'zod';
-import { sessionOutcomes, sessionPhases } from '../../db/database-schema.ts';
+import { hypothesisStatuses, sessionOutcomes, sessionPhases } from '../../db/database-schema.ts';
 
 const isoTime = z.iso.datetime();
 const day = z.iso.date();
@@ -163,6 +163,107 @@ export const lastTickSchema = z.object({
   sessionsCreated: z.array(z.int()),
 });
 
+/** One experiment of the research memory, in the shape every research view shares. */
+export const experimentSummarySchema = z.object({
+  id: z.int().positive(),
+  sessionId: z.int().positive(),
+  strategyName: z.string().nullable(),
+  outcome: outcomeSchema,
+  designer: z.string(),
+  model: z.string().nullable(),
+  indicators: z.array(z.string()),
+  labelSource: z.string().nullable(),
+  labelThreshold: z.number().nullable(),
+  architecture: z.string().nullable(),
+  symbol: z.string().nullable(),
+  timeframe: z.string().nullable(),
+  trainingWindow: z.object({ startDate: day, endDate: day }).nullable(),
+  backtestWindow: z.object({ startDate: day, endDate: day }).nullable(),
+  gateFailed: z.enum(['training', 'backtest']).nullable(),
+  failedChecks: z.array(z.string()),
+  accuracy: fraction,
+  finalLoss: z.number().nullable(),
+  sharpe: z.number().nullable(),
+  winRate: fraction,
+  maxDrawdown: fraction,
+  totalTrades: z.number().nullable(),
+  /** Probability (0..1) that the true Sharpe beats the expected best of the family's trials. */
+  deflatedSharpe: z.number().min(0).max(1).nullable(),
+  /** Backtests in the family (symbol, timeframe) when the DSR was computed, this one included. */
+  dsrTrials: z.int().nullable(),
+  /** The backtest Sharpe when both gates passed; null otherwise. */
+  score: z.number().nullable(),
+  verdict: verdictSchema.nullable(),
+  hypothesisId: z.int().nullable(),
+  exploration: z.boolean(),
+  parentExperimentId: z.int().nullable(),
+  fingerprint: z.string().nullable(),
+  costUsd: usd,
+  completedAt: isoTime,
+});
+
+export const experimentsViewSchema = z.object({
+  generatedAt: isoTime,
+  filters: z.object({
+    outcomes: z.array(outcomeSchema).nullable(),
+    indicators: z.array(z.string()).nullable(),
+    symbol: z.string().nullable(),
+    sort: z.string(),
+    limit: z.int().positive(),
+  }),
+  /** Every experiment in the memory, whatever the filters. */
+  total: count,
+  experiments: z.array(experimentSummarySchema),
+});
+
+export const experimentDetailViewSchema = z.object({
+  generatedAt: isoTime,
+  experiment: experimentSummarySchema.extend({
+    failureReason: z.string().nullable(),
+    strategy: z.record(z.string(), z.unknown()).nullable(),
+    trainingGate: gateEvaluationSchema.nullable(),
+    backtestGate: gateEvaluationSchema.nullable(),
+    trainingMetrics: z.record(z.string(), z.unknown()).nullable(),
+    backtestMetrics: z.record(z.string(), z.unknown()).nullable(),
+    assessment: z.object({ verdict: verdictSchema, explanation: z.string() }).nullable(),
+    tokensInput: count,
+    tokensOutput: count,
+  }),
+  parent: experimentSummarySchema.nullable(),
+  children: z.array(experimentSummarySchema),
+  hypothesis: z.object({ id: z.int(), text: z.string(), status: z.enum(hypothesisStatuses) }).nullable(),
+});
+
+export const hypothesisStatusSchema = z.enum(hypothesisStatuses);
+
+export const hypothesisSchema = z.object({
+  id: z.int().positive(),
+  text: z.string(),
+  rationale: z.string().nullable(),
+  status: hypothesisStatusSchema,
+  retired: z.boolean(),
+  source: z.enum(['model', 'operator', 'designer']),
+  proposedByExperimentId: z.int().nullable(),
+  createdAt: isoTime,
+  updatedAt: isoTime,
+});
+
+export const hypothesesViewSchema = z.object({
+  generatedAt: isoTime,
+  filters: z.object({ statuses: z.array(hypothesisStatusSchema).nullable(), includeRetired: z.boolean() }),
+  hypotheses: z.array(hypothesisSchema),
+});
+
+export const hypothesisDetailViewSchema = z.object({
+  generatedAt: isoTime,
+  hypothesis: hypothesisSchema,
+  /** Every status it had, oldest first, and what set it (a tool or the operator). */
+  events: z.array(
+    z.object({ status: z.enum([...hypothesisStatuses, 'retired']), evidence: z.string().nullable(), experimentId: z.int().nullable(), via: z.string(), at: isoTime }),
+  ),
+  experiments: z.array(experimentSummarySchema),
+});
+
 export const statusViewSchema = z.object({
   generatedAt: isoTime,
   paused: z.boolean(),
@@ -173,6 +274,8 @@ export const statusViewSchema = z.object({
   recent: z.array(recentCycleSchema),
   budget: todayBudgetSchema,
   lastTick: lastTickSchema.nullable(),
+  /** The best experiment so far by score (backtest Sharpe of those that passed both gates). */
+  bestExperiment: experimentSummarySchema.nullable(),
 });
 
 export const historyEntrySchema = z.object({
@@ -194,6 +297,8 @@ export const historyEntrySchema = z.object({
   costUsd: usd,
   tokensInput: count,
   tokensOutput: count,
+  /** Of the session's experiment, once it ended with a backtest. */
+  deflatedSharpe: z.number().min(0).max(1).nullable(),
 });
 
 export const historyViewSchema = z.object({
@@ -269,6 +374,8 @@ export const sessionViewSchema = z.object({
   usage: usageSchema,
   phases: z.array(phaseSpanSchema),
   actions: z.object({ total: count, shown: count, items: z.array(sessionActionSchema) }),
+  /** The session's experiment in the research memory, once the session ended. */
+  experiment: experimentSummarySchema.nullable(),
 });
 
 export const budgetDaySchema = z.object({
@@ -328,3 +435,9 @@ export type SessionView = z.infer<typeof sessionViewSchema>;
 export type BudgetDayEntry = z.infer<typeof budgetDaySchema>;
 export type BudgetView = z.infer<typeof budgetViewSchema>;
 export type BudgetSetResult = z.infer<typeof budgetSetResultSchema>;
+export type ExperimentSummary = z.infer<typeof experimentSummarySchema>;
+export type ExperimentsView = z.infer<typeof experimentsViewSchema>;
+export type ExperimentDetailView = z.infer<typeof experimentDetailViewSchema>;
+export type HypothesisEntry = z.infer<typeof hypothesisSchema>;
+export type HypothesesView = z.infer<typeof hypothesesViewSchema>;
+export type HypothesisDetailView = z.infer<typeof hypothesisDetailViewSchema>;

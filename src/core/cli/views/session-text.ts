@@ -130,6 +130,20 @@ function backtestSection(view: SessionView, color: boolean): string[] {
     `Profit Factor: ${formatNumber(figures.profitFactor)}`,
   );
   if (figures.totalReturnPct !== null) lines.push(`Total Return: ${formatNumber(figures.totalReturnPct)}%`);
+  const experiment = view.experiment;
+  if (experiment?.deflatedSharpe !== null && experiment?.deflatedSharpe !== undefined) {
+    lines.push(`Deflated Sharpe: ${formatNumber(experiment.deflatedSharpe)} (among ${experiment.dsrTrials ?? '?'} backtests on ${experiment.symbol ?? '?'} ${experiment.timeframe ?? '?'})`);
+  }
+  return lines;
+}
+
+function experimentSection(view: SessionView, color: boolean): string[] {
+  const e = view.experiment;
+  if (!e) return [];
+  const lines = [heading('Experiment', color), `Experiment: #${e.id} (\`ktrdr-agent experiments show ${e.id}\`)`];
+  lines.push(`Tests: ${e.hypothesisId !== null ? `hypothesis #${e.hypothesisId}` : e.exploration ? 'exploration' : '(not stated)'}`);
+  if (e.parentExperimentId !== null) lines.push(`Parent: experiment #${e.parentExperimentId}`);
+  if (e.fingerprint) lines.push(`Fingerprint: ${e.fingerprint.slice(0, 16)}`);
   return lines;
 }
 
@@ -220,6 +234,7 @@ export function renderSessionText(view: SessionView, options: TextOptions): stri
     backtestSection(view, color),
     gatesSection(view, color),
     assessmentSection(view, color),
+    experimentSection(view, color),
     costSection(view, color),
     phasesSection(view, color),
     actionsSection(view, color),

@@ -1,5 +1,7 @@
 // The read model behind `session <id>`: one session by primary key, its actions through idx_actions_session
 // (bounded; tool results, which can be large, are not read), and the action count from the same index.
+import { findExperimentOfSession } from '../../db/repositories/experiments.ts';
+import { experimentSummary } from './research-view.ts';
 import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../errors.ts';
 import type { Database } from '../../db/database-schema.ts';
@@ -130,7 +132,11 @@ function phaseSpans(session: Session, now: Date): SessionView['phases'] {
 export async function loadSessionView(db: Db, id: number, options: SessionViewOptions): Promise<SessionView | null> {
   const session = await findSession(db, id);
   if (!session) return null;
-  const [actions, estimatedUsd] = await Promise.all([loadActions(db, id, options.actionLimit), estimatedSpendUsd(db, { sessionId: id })]);
+  const [actions, estimatedUsd, experiment] = await Promise.all([
+    loadActions(db, id, options.actionLimit),
+    estimatedSpendUsd(db, { sessionId: id }),
+    findExperimentOfSession(db, id),
+  ]);
   const ended = session.completedAt ?? options.now;
   const trainingParams = session.trainingParams;
   const backtestParams = session.backtestParams;
@@ -201,5 +207,6 @@ export async function loadSessionView(db: Db, id: number, options: SessionViewOp
     },
     phases: phaseSpans(session, ended),
     actions: { total: actions.total, shown: actions.items.length, items: actions.items },
+    experiment: experiment ? experimentSummary(experiment) : null,
   };
 }

@@ -139,6 +139,17 @@ function tickSection(tick: LastTick | null, now: Date, color: boolean): string[]
   return lines;
 }
 
+function bestSection(best: StatusView['bestExperiment'], color: boolean): string[] {
+  const lines = [heading('Best Experiment', color)];
+  if (!best) return [...lines, 'None has passed both gates yet.'];
+  lines.push(
+    `Experiment: #${best.id} ${best.strategyName ?? ''} (session #${best.sessionId})`.trimEnd(),
+    `Design: ${best.indicators.join('+') || '(no indicators)'} on ${best.symbol ?? '?'} ${best.timeframe ?? '?'}`,
+    `Sharpe: ${best.sharpe === null ? '—' : best.sharpe.toFixed(2)}, deflated Sharpe: ${best.deflatedSharpe === null ? '—' : best.deflatedSharpe.toFixed(2)}`,
+  );
+  return lines;
+}
+
 export function renderStatusText(view: StatusView, options: TextOptions): string {
   const now = new Date(view.generatedAt);
   const { color } = options;
@@ -148,6 +159,7 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
     activeSection(view, now, color),
     recentSection(view.recent, now, color),
     budgetSection(view.budget, color),
+    bestSection(view.bestExperiment, color),
     tickSection(view.lastTick, now, color),
   );
   return sections.map((lines) => lines.join('\n')).join('\n\n');

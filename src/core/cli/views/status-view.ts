@@ -1,6 +1,7 @@
 // The read model behind `status` and `status --watch`. Every query is bounded and index-backed (the active
 // partial index, completed/created indexes, the budget day key, the ticks' started_at index), so the view costs the
 // same on a fresh install and after a year of sessions.
+import { loadBestExperiment } from './research-view.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl } from '../../db/repositories/activity.ts';
@@ -218,11 +219,12 @@ export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> 
 }
 
 export async function loadStatusView(db: Db, options: StatusViewOptions): Promise<StatusView> {
-  const [control, active, recent, lastTick] = await Promise.all([
+  const [control, active, recent, lastTick, best] = await Promise.all([
     readControl(db),
     loadActive(db, options),
     loadRecentCycles(db, options.recentLimit ?? 5),
     loadLastTick(db, options.now),
+    loadBestExperiment(db),
   ]);
   const budget = await loadTodayBudget(db, {
     now: options.now,
@@ -239,5 +241,6 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
     recent,
     budget,
     lastTick,
+    bestExperiment: best,
   };
 }

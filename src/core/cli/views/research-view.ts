@@ -1,0 +1,195 @@
+// The read models behind `experiments`, `experiments show`, `hypotheses` and `hypotheses show`, and the best
+// experiment on `status`: plain projections of the research memory's repositories.
+import type { Kysely } from 'kysely';
+import type { Database, HypothesisStatus, SessionOutcome } from '../../db/database-schema.ts';
+import {
+  bestExperiment,
+  childrenOf,
+  countExperiments,
+  findExperiment,
+  queryExperiments,
+  type Experiment,
+  type ExperimentSortKey,
+} from '../../db/repositories/experiments.ts';
+import {
+  addHypothesis,
+  findHypothesis,
+  HYPOTHESIS_RATIONALE_MAX,
+  HYPOTHESIS_TEXT_MAX,
+  hypothesisEvents,
+  listHypotheses,
+  setHypothesisStatus,
+  type Hypothesis,
+} from '../../db/repositories/hypotheses.ts';
+import { hypothesisStatuses } from '../../db/database-schema.ts';
+import { AgentError, ExitCode } from '../errors.ts';
+import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
+
+type Db = Kysely<Database>;
+
+export function experimentSummary(e: Experiment): ExperimentSummary {
+  return {
+    id: e.id,
+    sessionId: e.sessionId,
+    strategyName: e.strategyName,
+    outcome: e.outcome,
+    designer: e.designer,
+    model: e.model,
+    indicators: e.indicatorTypes,
+    labelSource: e.labelSource,
+    labelThreshold: e.labelThreshold,
+    architecture: e.architecture,
+    symbol: e.symbol,
+    timeframe: e.timeframe,
+    trainingWindow: e.trainingWindow,
+    backtestWindow: e.backtestWindow,
+    gateFailed: e.gateFailed === 'training' || e.gateFailed === 'backtest' ? e.gateFailed : null,
+    failedChecks: e.failedChecks,
+    accuracy: e.accuracy,
+    finalLoss: e.finalLoss,
+    sharpe: e.sharpe,
+    winRate: e.winRate,
+    maxDrawdown: e.maxDrawdown,
+    totalTrades: e.totalTrades,
+    deflatedSharpe: e.deflatedSharpe,
+    dsrTrials: e.dsrTrials,
+    score: e.score,
+    verdict: e.verdict === 'promising' || e.verdict === 'neutral' || e.verdict === 'poor' ? e.verdict : null,
+    hypothesisId: e.hypothesisId,
+    exploration: e.exploration,
+    parentExperimentId: e.parentExperimentId,
+    fingerprint: e.fingerprint,
+    costUsd: e.costUsd,
+    completedAt: e.completedAt.toISOString(),
+  };
+}
+
+export interface ExperimentsOptions {
+  now: Date;
+  outcomes: SessionOutcome[] | null;
+  indicators: string[] | null;
+  symbol: string | null;
+  sort: ExperimentSortKey;
+  limit: number;
+}
+
+export async function loadExperimentsView(db: Db, options: ExperimentsOptions): Promise<ExperimentsView> {
+  const [page, total] = await Promise.all([
+    queryExperiments(db, { outcomes: options.outcomes, indicators: options.indicators, symbol: options.symbol, sort: options.sort, limit: options.limit }),
+    countExperiments(db),
+  ]);
+  return {
+    generatedAt: options.now.toISOString(),
+    filters: { outcomes: options.outcomes, indicators: options.indicators, symbol: options.symbol, sort: options.sort, limit: options.limit },
+    total,
+    experiments: page.experiments.map(experimentSummary),
+  };
+}
+
+export async function loadExperimentDetail(db: Db, id: number, now: Date): Promise<ExperimentDetailView | null> {
+  const experiment = await findExperiment(db, id);
+  if (!experiment) return null;
+  const [parent, children, hypothesis] = await Promise.all([
+    experiment.parentExperimentId === null ? null : findExperiment(db, experiment.parentExperimentId),
+    childrenOf(db, id),
+    experiment.hypothesisId === null ? null : findHypothesis(db, experiment.hypothesisId),
+  ]);
+  const verdict = experimentSummary(experiment).verdict;
+  return {
+    generatedAt: now.toISOString(),
+    experiment: {
+      ...experimentSummary(experiment),
+      failureReason: experiment.failureReason,
+      strategy: experiment.strategy,
+      trainingGate: experiment.trainingGate,
+      backtestGate: experiment.backtestGate,
+      trainingMetrics: experiment.trainingMetrics,
+      backtestMetrics: experiment.backtestMetrics,
+      assessment: experiment.assessment && verdict ? { verdict, explanation: experiment.assessment.explanation } : null,
+      tokensInput: experiment.tokensInput,
+      tokensOutput: experiment.tokensOutput,
+    },
+    parent: parent ? experimentSummary(parent) : null,
+    children: children.map(experimentSummary),
+    hypothesis: hypothesis ? { id: hypothesis.id, text: hypothesis.text, status: hypothesis.status } : null,
+  };
+}
+
+export function hypothesisEntry(h: Hypothesis): HypothesisEntry {
+  return {
+    id: h.id,
+    text: h.text,
+    rationale: h.rationale,
+    status: h.status,
+    retired: h.retiredAt !== null,
+    source: h.source,
+    proposedByExperimentId: h.proposedByExperimentId,
+    createdAt: h.createdAt.toISOString(),
+    updatedAt: h.updatedAt.toISOString(),
+  };
+}
+
+export async function loadHypothesesView(db: Db, options: { now: Date; statuses: HypothesisStatus[] | null; includeRetired: boolean }): Promise<HypothesesView> {
+  const hypotheses = await listHypotheses(db, { statuses: options.statuses, includeRetired: options.includeRetired, limit: 1000 });
+  return {
+    generatedAt: options.now.toISOString(),
+    filters: { statuses: options.statuses, includeRetired: options.includeRetired },
+    hypotheses: hypotheses.map(hypothesisEntry),
+  };
+}
+
+export async function loadHypothesisDetail(db: Db, id: number, now: Date): Promise<HypothesisDetailView | null> {
+  const hypothesis = await findHypothesis(db, id);
+  if (!hypothesis) return null;
+  const [events, tested] = await Promise.all([hypothesisEvents(db, id), queryExperiments(db, { hypothesisId: id, sort: 'completed_at', limit: 100 })]);
+  return {
+    generatedAt: now.toISOString(),
+    hypothesis: hypothesisEntry(hypothesis),
+    events: events.map((e) => ({ ...e, at: e.at.toISOString() })),
+    experiments: tested.experiments.map(experimentSummary),
+  };
+}
+
+export async function loadBestExperiment(db: Db): Promise<ExperimentSummary | null> {
+  const best = await bestExperiment(db);
+  return best ? experimentSummary(best) : null;
+}
+
+/** `42`, `#42`, or for hypotheses `H42`: a positive id, or an error that says how to write one. */
+export function parseResearchId(text: string, kind: 'experiment' | 'hypothesis'): number {
+  const trimmed = text.trim().replace(kind === 'hypothesis' ? /^(#|H)/i : /^#/, '');
+  if (!/^\d{1,9}$/.test(trimmed) || Number(trimmed) === 0) {
+    const list = kind === 'experiment' ? '`ktrdr-agent experiments`' : '`ktrdr-agent hypotheses`';
+    throw new AgentError(`Invalid ${kind} id '${text}': give the number ${list} shows, e.g. 42.`, ExitCode.Error, `invalid_${kind}_id`);
+  }
+  return Number(trimmed);
+}
+
+export const hypothesisSetChoices = [...hypothesisStatuses, 'retired'] as const;
+
+/** An operator's change: recorded as an event like a tool's, so the history says who moved it and why. */
+export async function setHypothesisByOperator(
+  db: Db,
+  input: { id: number; status: (typeof hypothesisSetChoices)[number]; evidence: string | null; now: Date },
+): Promise<HypothesisEntry> {
+  const changed = await db.transaction().execute(async (trx) =>
+    setHypothesisStatus(trx, input.id, { status: input.status, evidence: input.evidence, experimentId: null, via: 'operator', now: input.now }),
+  );
+  const hypothesis = changed ? await findHypothesis(db, input.id) : null;
+  if (!hypothesis) throw new AgentError(`No hypothesis H${input.id}. \`ktrdr-agent hypotheses\` lists them.`, ExitCode.NotFound, 'hypothesis_not_found');
+  return hypothesisEntry(hypothesis);
+}
+
+export async function addHypothesisByOperator(db: Db, input: { text: string; rationale: string | null; now: Date }): Promise<HypothesisEntry> {
+  const text = input.text.trim();
+  if (text.length < 10 || text.length > HYPOTHESIS_TEXT_MAX) {
+    throw new AgentError(`A hypothesis needs 10 to ${HYPOTHESIS_TEXT_MAX} characters (got ${text.length}): say what you expect and where.`, ExitCode.Error, 'invalid_hypothesis');
+  }
+  if (input.rationale !== null && input.rationale.length > HYPOTHESIS_RATIONALE_MAX) {
+    throw new AgentError(`--rationale is ${input.rationale.length} characters; keep it under ${HYPOTHESIS_RATIONALE_MAX}.`, ExitCode.Error, 'invalid_hypothesis');
+  }
+  const hypothesis = await db.transaction().execute((trx) =>
+    addHypothesis(trx, { text, rationale: input.rationale, source: 'operator', proposedByExperimentId: null, via: 'operator', now: input.now }),
+  );
+  return hypothesisEntry(hypothesis);
+}

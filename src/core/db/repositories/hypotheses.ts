@@ -1,0 +1,130 @@
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { AgentHypothesesTable, Database, HypothesisStatus } from '../database-schema.ts';
+import { hypothesisStatuses } from '../database-schema.ts';
+import { toDate, toDateOrNull, withoutNul } from '../values.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** Bounds on what a model (or an operator) can write: long enough for a thought, short enough for a prompt. */
+export const HYPOTHESIS_TEXT_MAX = 1000;
+export const HYPOTHESIS_RATIONALE_MAX = 2000;
+export const HYPOTHESIS_EVIDENCE_MAX = 4000;
+export const HYPOTHESES_PER_CALL_MAX = 5;
+
+export interface Hypothesis {
+  id: number;
+  text: string;
+  rationale: string | null;
+  status: HypothesisStatus;
+  source: 'model' | 'operator' | 'designer';
+  proposedByExperimentId: number | null;
+  retiredAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface HypothesisEvent {
+  status: HypothesisStatus | 'retired';
+  evidence: string | null;
+  experimentId: number | null;
+  via: string;
+  at: Date;
+}
+
+function toHypothesis(row: Selectable<AgentHypothesesTable>): Hypothesis {
+  return {
+    id: row.id,
+    text: row.text,
+    rationale: row.rationale,
+    status: row.status,
+    source: row.source,
+    proposedByExperimentId: row.proposed_by_experiment_id,
+    retiredAt: toDateOrNull(row.retired_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+export function isHypothesisStatus(value: string): value is HypothesisStatus {
+  return (hypothesisStatuses as readonly string[]).includes(value);
+}
+
+function bounded(text: string, max: number): string {
+  const clean = withoutNul(text).trim();
+  return clean.length > max ? clean.slice(0, max) : clean;
+}
+
+/** Adds a hypothesis and its first event; every status it ever has is an event, so the history is complete. */
+export async function addHypothesis(
+  db: Db,
+  input: { text: string; rationale: string | null; source: Hypothesis['source']; proposedByExperimentId: number | null; via: string; now: Date },
+): Promise<Hypothesis> {
+  const row = await db
+    .insertInto('agent_hypotheses')
+    .values({
+      text: bounded(input.text, HYPOTHESIS_TEXT_MAX),
+      rationale: input.rationale === null ? null : bounded(input.rationale, HYPOTHESIS_RATIONALE_MAX),
+      status: 'untested',
+      source: input.source,
+      proposed_by_experiment_id: input.proposedByExperimentId,
+      created_at: input.now,
+      updated_at: input.now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await db
+    .insertInto('agent_hypothesis_events')
+    .values({ hypothesis_id: row.id, status: 'untested', evidence: null, experiment_id: input.proposedByExperimentId, via: input.via, at: input.now })
+    .execute();
+  return toHypothesis(row);
+}
+
+/** Moves a hypothesis to a status (or retires it) and records why, in the caller's transaction. */
+export async function setHypothesisStatus(
+  db: Db,
+  id: number,
+  input: { status: HypothesisStatus | 'retired'; evidence: string | null; experimentId: number | null; via: string; now: Date },
+): Promise<boolean> {
+  const changes =
+    input.status === 'retired' ? { retired_at: input.now, updated_at: input.now } : { status: input.status, retired_at: null, updated_at: input.now };
+  const result = await db.updateTable('agent_hypotheses').set(changes).where('id', '=', id).executeTakeFirst();
+  if (Number(result.numUpdatedRows) === 0) return false;
+  await db
+    .insertInto('agent_hypothesis_events')
+    .values({
+      hypothesis_id: id,
+      status: input.status,
+      evidence: input.evidence === null ? null : bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
+      experiment_id: input.experimentId,
+      via: input.via,
+      at: input.now,
+    })
+    .execute();
+  return true;
+}
+
+export async function findHypothesis(db: Db, id: number): Promise<Hypothesis | null> {
+  const row = await db.selectFrom('agent_hypotheses').selectAll().where('id', '=', id).executeTakeFirst();
+  return row ? toHypothesis(row) : null;
+}
+
+export async function hypothesisEvents(db: Db, id: number): Promise<HypothesisEvent[]> {
+  const rows = await db.selectFrom('agent_hypothesis_events').selectAll().where('hypothesis_id', '=', id).orderBy('id').limit(500).execute();
+  return rows.map((r) => ({ status: r.status, evidence: r.evidence, experimentId: r.experiment_id, via: r.via, at: toDate(r.at) }));
+}
+
+export async function listHypotheses(
+  db: Db,
+  options: { statuses?: HypothesisStatus[] | null; includeRetired?: boolean; limit: number },
+): Promise<Hypothesis[]> {
+  let query = db.selectFrom('agent_hypotheses').selectAll();
+  if (options.statuses && options.statuses.length > 0) query = query.where('status', 'in', options.statuses);
+  if (!options.includeRetired) query = query.where('retired_at', 'is', null);
+  const rows = await query.orderBy('id', 'desc').limit(options.limit).execute();
+  return rows.map(toHypothesis);
+}
+
+/** Open hypotheses (untested or being tested, not retired): what the designer is offered to test. */
+export async function openHypotheses(db: Db, limit: number): Promise<Hypothesis[]> {
+  return listHypotheses(db, { statuses: ['untested', 'testing'], limit });
+}
