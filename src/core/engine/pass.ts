@@ -25,6 +25,8 @@ import type { SessionOutcome } from '../db/database-schema.ts';
 import { utcDay } from '../db/values.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
+import { ownershipMismatch } from '../ktrdr/ownership.ts';
+import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './recovery.ts';
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
@@ -84,6 +86,11 @@ function isUnreachable(error: unknown): boolean {
 
 function isNotFound(error: unknown): boolean {
   return error instanceof KtrdrError && error.status === 404;
+}
+
+function outputFormat(session: Session): string | null {
+  const decisions = session.strategyConfig?.decisions as { output_format?: unknown } | undefined;
+  return typeof decisions?.output_format === 'string' ? decisions.output_format : null;
 }
 
 function epochsConfigured(session: Session): number | null {
@@ -211,6 +218,9 @@ export class TriggerPass {
         const operation = await this.env.ktrdr.getOperation(operationId);
         const progress = operationProgress(operation);
         span.setAttributes({ 'ktrdr.operation_status': operation.status });
+        const claim = sessionClaim(session);
+        const mismatch = claim ? ownershipMismatch(operation, claim) : null;
+        if (mismatch) return { session, observation: { kind: 'foreign', operationId, reason: mismatch }, training: null, backtest: null };
         const completed = operation.status === 'completed';
         return {
           session,
@@ -221,7 +231,10 @@ export class TriggerPass {
             currentStep: progress.currentStep,
             errorMessage: operation.error_message ?? null,
           },
-          training: completed && session.phase === 'training' ? flattenTrainingOperation(operation, { epochsConfigured: epochsConfigured(session) }) : null,
+          training:
+            completed && session.phase === 'training'
+              ? flattenTrainingOperation(operation, { epochsConfigured: epochsConfigured(session), outputFormat: outputFormat(session), priorRun: priorRunOf(session) })
+              : null,
           backtest: completed && session.phase === 'backtesting' ? flattenBacktestResult(operation.result_summary) : null,
         };
       } catch (error) {
@@ -255,6 +268,7 @@ export class TriggerPass {
               percentage: session.operationProgress.percentage,
               currentStep: session.operationProgress.currentStep,
               seenAt: session.operationProgress.seenAt ? new Date(session.operationProgress.seenAt) : null,
+              status: session.operationProgress.status ?? null,
             }
           : null,
       },
@@ -269,12 +283,18 @@ export class TriggerPass {
           trainingMinAccuracy: this.settings.GATE_TRAINING_MIN_ACCURACY,
           trainingMaxLoss: this.settings.GATE_TRAINING_MAX_LOSS,
           trainingMinLossReduction: this.settings.GATE_TRAINING_MIN_LOSS_REDUCTION,
+          trainingMinDirectionalAccuracy: this.settings.GATE_TRAINING_MIN_DIRECTIONAL_ACCURACY,
           backtestMinWinRate: this.settings.GATE_BACKTEST_MIN_WIN_RATE,
           backtestMaxDrawdown: this.settings.GATE_BACKTEST_MAX_DRAWDOWN,
           backtestMinSharpe: this.settings.GATE_BACKTEST_MIN_SHARPE,
         },
         resumeMaxAttempts: this.settings.AGENT_RESUME_MAX_ATTEMPTS,
-        stallTimeoutMs: this.settings.AGENT_STALL_TIMEOUT_MINUTES * 60_000,
+        stall: {
+          queuedMs: this.settings.AGENT_STALL_QUEUED_MINUTES * 60_000,
+          resumingMs: this.settings.AGENT_STALL_RESUMING_MINUTES * 60_000,
+          runningAtZeroMs: this.settings.AGENT_STALL_ZERO_PROGRESS_MINUTES * 60_000,
+          runningMs: this.settings.AGENT_STALL_TIMEOUT_MINUTES * 60_000,
+        },
         maxInvocationAttempts: 2,
       },
     });
@@ -310,10 +330,25 @@ export class TriggerPass {
       }
       case 'resume_operation': {
         try {
-          await this.env.ktrdr.resumeOperation(decision.operationId);
-          await updateSession(this.db, session.id, { resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now }, now);
-          this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint.`);
-          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: decision.errorMessage ?? undefined });
+          const resumed = await resumeAndVerify(this.env.ktrdr, session, decision.operationId);
+          if (resumed.kind === 'foreign') {
+            const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
+            await this.fail(session, { trigger: decision.trigger, outcome, reason: `operation ${decision.operationId} was resumed into a request that is not this session's (${resumed.reason}); it was cancelled and nothing of it was read` });
+            return;
+          }
+          const at = resumed.kind === 'resumed' && resumed.resumedAtEpoch !== null ? ` at epoch ${resumed.resumedAtEpoch}` : '';
+          await updateSession(
+            this.db,
+            session.id,
+            {
+              resumeAttempts: session.resumeAttempts + 1,
+              progressChangedAt: now,
+              ...(resumed.kind === 'resumed' && resumed.priorRun ? { trainingResults: { priorRun: resumed.priorRun } } : {}),
+            },
+            now,
+          );
+          this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint${at}.`);
+          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: `resumed${at}: ${decision.errorMessage ?? 'no message'}` });
         } catch (error) {
           if (isUnreachable(error)) {
             this.ktrdrUnreachable = true;
@@ -323,6 +358,29 @@ export class TriggerPass {
           const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
           const reason = `${session.phase === 'training' ? 'training' : 'backtest'} operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no error message'} (resume refused: ${(error as Error).message})`;
           await this.fail(session, { trigger: decision.trigger, outcome, reason });
+        }
+        return;
+      }
+      case 'restart_operation': {
+        try {
+          const restarted = await restartAfresh(this.db, this.env.ktrdr, session, decision.operationId, decision.reason);
+          const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
+          if (restarted.kind === 'foreign') {
+            await this.fail(session, { trigger: decision.trigger, outcome, reason: `${decision.reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` });
+            return;
+          }
+          const idField = session.phase === 'training' ? { trainingOperationId: restarted.operationId } : { backtestOperationId: restarted.operationId };
+          await updateSession(this.db, session.id, { ...idField, resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, operationProgress: null }, now);
+          this.explain(`Session #${session.id}: ${decision.reason}; cancelled it and started afresh as ${restarted.operationId}.`);
+          await this.record({ ...base, invoked: false, skipReason: 'operation_restarted', detail: `${decision.stallCase}: ${decision.reason}; restarted as ${restarted.operationId}` });
+        } catch (error) {
+          if (isUnreachable(error)) {
+            this.ktrdrUnreachable = true;
+            await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable' });
+            return;
+          }
+          const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
+          await this.fail(session, { trigger: decision.trigger, outcome, reason: `${decision.reason}; starting it afresh failed: ${(error as Error).message}` });
         }
         return;
       }
@@ -524,13 +582,15 @@ export class TriggerPass {
       await updateSession(this.db, sessionId, { lease: null }, now);
       return;
     }
-    if (report.status === 'budget_exhausted' || report.status === 'ktrdr_unreachable') {
-      // The budget ran out, or KTRDR went away, mid-invocation: not the design's fault, so the attempt does not count
-      // and the session waits in its phase for the next pass.
+    const busy = report.fault?.faultClass === 'ktrdr_busy';
+    if (report.status === 'budget_exhausted' || report.status === 'ktrdr_unreachable' || busy) {
+      // The budget ran out, KTRDR went away or had no free worker, mid-invocation: not the design's fault, so the
+      // attempt does not count and the session waits in its phase for the next pass.
       if (report.status === 'budget_exhausted') this.budgetExceeded = true;
-      else this.ktrdrUnreachable = true;
+      else if (!busy) this.ktrdrUnreachable = true;
       await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session.invocationAttempts - 1) }, now);
-      this.explain(`Session #${sessionId}: ${report.status === 'budget_exhausted' ? 'the budget ran out' : 'KTRDR became unreachable'} during the invocation; it resumes on a later pass.`);
+      const what = report.status === 'budget_exhausted' ? 'the budget ran out' : busy ? `KTRDR was busy (${report.fault!.cause})` : 'KTRDR became unreachable';
+      this.explain(`Session #${sessionId}: ${what} during the invocation; it resumes on a later pass.`);
       return;
     }
     const lastWords = report.lastText ? ` Last words: ${report.lastText.slice(0, 500)}` : '';
