@@ -328,62 +328,10 @@ export class TriggerPass {
         await this.record({ ...base, invoked: false, skipReason: 'operation_still_running', detail: decision.progress.currentStep ?? undefined });
         return;
       }
-      case 'resume_operation': {
-        try {
-          const resumed = await resumeAndVerify(this.env.ktrdr, session, decision.operationId);
-          if (resumed.kind === 'foreign') {
-            const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
-            await this.fail(session, { trigger: decision.trigger, outcome, reason: `operation ${decision.operationId} was resumed into a request that is not this session's (${resumed.reason}); it was cancelled and nothing of it was read` });
-            return;
-          }
-          const at = resumed.kind === 'resumed' && resumed.resumedAtEpoch !== null ? ` at epoch ${resumed.resumedAtEpoch}` : '';
-          await updateSession(
-            this.db,
-            session.id,
-            {
-              resumeAttempts: session.resumeAttempts + 1,
-              progressChangedAt: now,
-              ...(resumed.kind === 'resumed' && resumed.priorRun ? { trainingResults: { priorRun: resumed.priorRun } } : {}),
-            },
-            now,
-          );
-          this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint${at}.`);
-          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: `resumed${at}: ${decision.errorMessage ?? 'no message'}` });
-        } catch (error) {
-          if (isUnreachable(error)) {
-            this.ktrdrUnreachable = true;
-            await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable' });
-            return;
-          }
-          const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
-          const reason = `${session.phase === 'training' ? 'training' : 'backtest'} operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no error message'} (resume refused: ${(error as Error).message})`;
-          await this.fail(session, { trigger: decision.trigger, outcome, reason });
-        }
+      case 'resume_operation':
+      case 'restart_operation':
+        await this.recover(session, decision);
         return;
-      }
-      case 'restart_operation': {
-        try {
-          const restarted = await restartAfresh(this.db, this.env.ktrdr, session, decision.operationId, decision.reason);
-          const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
-          if (restarted.kind === 'foreign') {
-            await this.fail(session, { trigger: decision.trigger, outcome, reason: `${decision.reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` });
-            return;
-          }
-          const idField = session.phase === 'training' ? { trainingOperationId: restarted.operationId } : { backtestOperationId: restarted.operationId };
-          await updateSession(this.db, session.id, { ...idField, resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, operationProgress: null }, now);
-          this.explain(`Session #${session.id}: ${decision.reason}; cancelled it and started afresh as ${restarted.operationId}.`);
-          await this.record({ ...base, invoked: false, skipReason: 'operation_restarted', detail: `${decision.stallCase}: ${decision.reason}; restarted as ${restarted.operationId}` });
-        } catch (error) {
-          if (isUnreachable(error)) {
-            this.ktrdrUnreachable = true;
-            await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable' });
-            return;
-          }
-          const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
-          await this.fail(session, { trigger: decision.trigger, outcome, reason: `${decision.reason}; starting it afresh failed: ${(error as Error).message}` });
-        }
-        return;
-      }
       case 'fail': {
         if (decision.cancelOperationId) {
           await this.env.ktrdr.cancelOperation(decision.cancelOperationId, { reason: decision.reason }).catch(() => undefined);
@@ -419,6 +367,49 @@ export class TriggerPass {
         await this.invoke(session.id, decision.purpose, decision.trigger, decision.retry, changes);
         return;
       }
+    }
+  }
+
+  /** A resume (failure a resume can fix) or a fresh start (no progress); either is checked to be this session's. */
+  private async recover(session: Session, decision: Extract<Decision, { action: 'resume_operation' | 'restart_operation' }>): Promise<void> {
+    const now = this.env.now();
+    const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
+    const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
+    try {
+      if (decision.action === 'resume_operation') {
+        const resumed = await resumeAndVerify(this.env.ktrdr, session, decision.operationId);
+        if (resumed.kind === 'foreign') {
+          const reason = `operation ${decision.operationId} was resumed into a request that is not this session's (${resumed.reason}); it was cancelled and nothing of it was read`;
+          await this.fail(session, { trigger: decision.trigger, outcome, reason });
+          return;
+        }
+        const at = resumed.kind === 'resumed' && resumed.resumedAtEpoch !== null ? ` at epoch ${resumed.resumedAtEpoch}` : '';
+        const priorRun = resumed.kind === 'resumed' && resumed.priorRun ? { trainingResults: { priorRun: resumed.priorRun } } : {};
+        await updateSession(this.db, session.id, { resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, ...priorRun }, now);
+        this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint${at}.`);
+        await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: `resumed${at}: ${decision.errorMessage ?? 'no message'}` });
+        return;
+      }
+      const restarted = await restartAfresh(this.db, this.env.ktrdr, session, decision.operationId, decision.reason);
+      if (restarted.kind === 'foreign') {
+        await this.fail(session, { trigger: decision.trigger, outcome, reason: `${decision.reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` });
+        return;
+      }
+      const idField = session.phase === 'training' ? { trainingOperationId: restarted.operationId } : { backtestOperationId: restarted.operationId };
+      await updateSession(this.db, session.id, { ...idField, resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, operationProgress: null }, now);
+      this.explain(`Session #${session.id}: ${decision.reason}; cancelled it and started afresh as ${restarted.operationId}.`);
+      await this.record({ ...base, invoked: false, skipReason: 'operation_restarted', detail: `${decision.stallCase}: ${decision.reason}; restarted as ${restarted.operationId}` });
+    } catch (error) {
+      if (isUnreachable(error)) {
+        this.ktrdrUnreachable = true;
+        await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable' });
+        return;
+      }
+      const reason =
+        decision.action === 'resume_operation'
+          ? `${session.phase === 'training' ? 'training' : 'backtest'} operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no error message'} (resume refused: ${(error as Error).message})`
+          : `${decision.reason}; starting it afresh failed: ${(error as Error).message}`;
+      await this.fail(session, { trigger: decision.trigger, outcome, reason });
     }
   }
 

@@ -85,6 +85,11 @@ export async function resumeAndVerify(ktrdr: KtrdrClient, session: Session, oper
   return { kind: 'resumed', operationId, resumedAtEpoch, priorRun };
 }
 
+async function restartOutcome(ktrdr: KtrdrClient, operationId: string, claim: OperationClaim | null): Promise<RecoveryOutcome> {
+  const mismatch = await verify(ktrdr, operationId, claim);
+  return mismatch ? { kind: 'foreign', operationId, reason: mismatch } : { kind: 'restarted', operationId };
+}
+
 /** Cancels the stalled operation and starts the same request afresh under a new id. */
 export async function restartAfresh(db: Kysely<Database>, ktrdr: KtrdrClient, session: Session, operationId: string, reason: string): Promise<RecoveryOutcome> {
   await ktrdr.cancelOperation(operationId, { reason, force: true }).catch(() => undefined);
@@ -100,8 +105,7 @@ export async function restartAfresh(db: Kysely<Database>, ktrdr: KtrdrClient, se
       endDate: p.endDate,
       taskId: trainingTaskId(await installationId(db), session.id, p.strategyName, freshStart),
     });
-    const mismatch = await verify(ktrdr, started.operationId, claim);
-    return mismatch ? { kind: 'foreign', operationId: started.operationId, reason: mismatch } : { kind: 'restarted', operationId: started.operationId };
+    return restartOutcome(ktrdr, started.operationId, claim);
   }
   if (session.phase === 'backtesting' && session.backtestParams && session.strategyName) {
     const p = session.backtestParams;
@@ -113,8 +117,7 @@ export async function restartAfresh(db: Kysely<Database>, ktrdr: KtrdrClient, se
       symbol: p.symbol,
       timeframe: p.timeframe,
     });
-    const mismatch = await verify(ktrdr, started.operationId, claim);
-    return mismatch ? { kind: 'foreign', operationId: started.operationId, reason: mismatch } : { kind: 'restarted', operationId: started.operationId };
+    return restartOutcome(ktrdr, started.operationId, claim);
   }
   return { kind: 'foreign', operationId, reason: 'the session has no parameters to start its operation again' };
 }
