@@ -10,6 +10,7 @@ import { loadConfig } from '../../src/core/config/load.ts';
 import { runTick } from '../../src/core/engine/runtime.ts';
 import { openStore } from '../../src/core/db/connect.ts';
 import { ensureMigrated } from '../../src/core/db/migrate.ts';
+import { setPaused } from '../../src/core/db/repositories/activity.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 import { startFakeAnthropic } from '../support/fake-anthropic.ts';
@@ -272,6 +273,38 @@ describe('KTRDR fidelity against the simulator', () => {
       world.clock.advance(MINUTE);
       await agent.tick();
       assert.equal((await agent.session(1)).phase, 'training');
+    } finally {
+      await agent.drop();
+      await world.close();
+    }
+  });
+
+  test('pause stops new cycles and invocations but keeps polling: progress stays true, nothing else changes', async () => {
+    const world = await rig();
+    const agent = await installation(world.sim, world.strategiesDir, world.clock);
+    try {
+      await agent.tick();
+      assert.equal((await agent.session(1)).phase, 'training');
+      const store = await openStore({ kind: 'postgres', url: agent.url });
+      await setPaused(store.db, true, new Date(world.clock.now()));
+      world.clock.advance(10 * MINUTE);
+      const polls = () => world.sim.state.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/operations/')).length;
+      const before = polls();
+      await agent.tick();
+      assert.ok(polls() > before, 'a paused pass still polls');
+      const watched = await agent.session(1);
+      assert.ok(watched.operation_progress.percentage > 0, JSON.stringify(watched.operation_progress));
+      // The training completes while paused: no backtest invocation, no new session.
+      world.clock.advance(24 * HOUR);
+      await agent.tick();
+      const held = await agent.session(1);
+      assert.equal(held.phase, 'training');
+      assert.equal(held.backtest_operation_id, null);
+      assert.equal((await agent.pool.query('SELECT count(*)::int AS n FROM agent_sessions')).rows[0].n, 1);
+      await setPaused(store.db, false, new Date(world.clock.now()));
+      await store.close();
+      await agent.tick();
+      assert.equal((await agent.session(1)).phase, 'backtesting');
     } finally {
       await agent.drop();
       await world.close();

@@ -179,12 +179,6 @@ export class TriggerPass {
     const expired = await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
     if (expired > 0) this.budgetChanged();
 
-    if (control.paused) {
-      this.explain('Automatic triggering is PAUSED: nothing checked. Resume with `ktrdr-agent resume`.');
-      await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
-      return this.summary('paused');
-    }
-
     const sessions = await tracer.span('check_active_session', {}, async (span) => {
       const active = await listActiveSessions(this.db);
       span.setAttributes({ 'sessions.active': active.length });
@@ -193,6 +187,14 @@ export class TriggerPass {
     this.explain(sessions.length === 0 ? 'Checking for work... no active session.' : `Checking for work... ${sessions.length} active session(s).`);
 
     const polled = await mapWithConcurrency(sessions, this.settings.AGENT_POLL_CONCURRENCY, (session) => this.poll(session));
+    if (control.paused) {
+      // Pause stops new cycles, invocations and every change of a session; polling costs nothing and keeps the
+      // progress (and the no-progress clocks) true, so running operations are still watched.
+      for (const item of polled) await this.advance(item, { pollOnly: true });
+      this.explain('Automatic triggering is PAUSED: running operations polled, nothing started or invoked. Resume with `ktrdr-agent resume`.');
+      await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
+      return this.summary('paused');
+    }
     for (const item of polled) await this.advance(item);
     await this.startNewCycles();
     return this.summary('ok');
@@ -300,9 +302,11 @@ export class TriggerPass {
     });
   }
 
-  private async advance(item: Polled): Promise<void> {
+  private async advance(item: Polled, options: { pollOnly?: boolean } = {}): Promise<void> {
     const { session } = item;
-    const decision = await this.decideFor(item);
+    const decided = await this.decideFor(item);
+    const decision: Decision =
+      options.pollOnly && decided.action !== 'record_progress' ? { action: 'skip', trigger: 'paused', skipReason: 'paused' } : decided;
     const now = this.env.now();
     const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
     switch (decision.action) {

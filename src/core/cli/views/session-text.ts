@@ -129,7 +129,8 @@ function backtestSection(view: SessionView, color: boolean): string[] {
     `Total Trades: ${formatInteger(figures.totalTrades)}`,
     `Profit Factor: ${formatNumber(figures.profitFactor)}`,
   );
-  if (figures.totalReturnPct !== null) lines.push(`Total Return: ${formatNumber(figures.totalReturnPct)}%`);
+  // `total_return_pct` is a fraction (0.12 = 12%, CONTRACT §3.2), like the win rate and the drawdown.
+  if (figures.totalReturnPct !== null) lines.push(`Total Return: ${formatPercent(figures.totalReturnPct, 2)}`);
   return lines;
 }
 
