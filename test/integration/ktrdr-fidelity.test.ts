@@ -209,6 +209,26 @@ describe('KTRDR fidelity against the simulator', () => {
     }
   });
 
+  test('a fixable failure with no checkpoint (KTRDR orphan detector after a backend restart) is started afresh', async () => {
+    const world = await rig();
+    const agent = await installation(world.sim, world.strategiesDir, world.clock);
+    try {
+      world.sim.faults.failureRate = 1;
+      world.sim.faults.orphaned = true;
+      await agent.tick();
+      const first = (await agent.session(1)).training_operation_id;
+      world.sim.faults.failureRate = 0;
+      const done = await runSession(agent, world.clock, 1);
+      assert.equal(done.outcome, 'success', done.failure_reason);
+      assert.match(done.training_operation_id, /_s1_r1_/);
+      const restart = (await agent.triggers(1)).find((t) => t.skip_reason === 'operation_restarted');
+      assert.match(restart?.context?.detail ?? '', new RegExp(`^no_checkpoint: training operation ${first} failed \\(Operation was RUNNING but no worker claimed it.*\\) and has no checkpoint to resume from; restarted as `));
+    } finally {
+      await agent.drop();
+      await world.close();
+    }
+  });
+
   test('windows come from /data/range: the baseline trains and backtests inside the data KTRDR holds', async () => {
     const limits = { startDate: '2021-03-01', endDate: '2024-09-30' };
     const dataLimits = Object.fromEntries(['EURUSD', 'GBPUSD', 'USDJPY', 'AUDUSD', 'AAPL', 'MSFT', 'SPY'].map((s) => [s, limits]));

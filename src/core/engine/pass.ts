@@ -374,35 +374,48 @@ export class TriggerPass {
     }
   }
 
-  /** A resume (failure a resume can fix) or a fresh start (no progress); either is checked to be this session's. */
+  /**
+   * A resume (a failure a resume can fix) or a fresh start (no progress, or a fixable failure with no checkpoint, as
+   * after KTRDR's orphan detector failed a training whose backend restarted); either is checked to be this session's.
+   */
   private async recover(session: Session, decision: Extract<Decision, { action: 'resume_operation' | 'restart_operation' }>): Promise<void> {
     const now = this.env.now();
     const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
     const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
+    const kind = session.phase === 'training' ? 'training' : 'backtest';
+    let restartReason = decision.action === 'restart_operation' ? decision.reason : null;
     try {
       if (decision.action === 'resume_operation') {
-        const resumed = await resumeAndVerify(this.env.ktrdr, session, decision.operationId);
-        if (resumed.kind === 'foreign') {
+        const resumed = await resumeAndVerify(this.env.ktrdr, session, decision.operationId).catch((error: unknown) => {
+          if (error instanceof KtrdrError && error.isNotFound) return null;
+          throw error;
+        });
+        if (resumed === null) {
+          restartReason = `${kind} operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}) and has no checkpoint to resume from`;
+        } else if (resumed.kind === 'foreign') {
           const reason = `operation ${decision.operationId} was resumed into a request that is not this session's (${resumed.reason}); it was cancelled and nothing of it was read`;
           await this.fail(session, { trigger: decision.trigger, outcome, reason });
           return;
+        } else {
+          const at = resumed.kind === 'resumed' && resumed.resumedAtEpoch !== null ? ` at epoch ${resumed.resumedAtEpoch}` : '';
+          const priorRun = resumed.kind === 'resumed' && resumed.priorRun ? { trainingResults: { priorRun: resumed.priorRun } } : {};
+          await updateSession(this.db, session.id, { resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, ...priorRun }, now);
+          this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint${at}.`);
+          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: `resumed${at}: ${decision.errorMessage ?? 'no message'}` });
+          return;
         }
-        const at = resumed.kind === 'resumed' && resumed.resumedAtEpoch !== null ? ` at epoch ${resumed.resumedAtEpoch}` : '';
-        const priorRun = resumed.kind === 'resumed' && resumed.priorRun ? { trainingResults: { priorRun: resumed.priorRun } } : {};
-        await updateSession(this.db, session.id, { resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, ...priorRun }, now);
-        this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint${at}.`);
-        await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: `resumed${at}: ${decision.errorMessage ?? 'no message'}` });
-        return;
       }
-      const restarted = await restartAfresh(this.db, this.env.ktrdr, session, decision.operationId, decision.reason);
+      const reason = restartReason ?? `${kind} operation ${decision.operationId} needs a fresh start`;
+      const restarted = await restartAfresh(this.db, this.env.ktrdr, session, decision.operationId, reason);
       if (restarted.kind === 'foreign') {
-        await this.fail(session, { trigger: decision.trigger, outcome, reason: `${decision.reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` });
+        await this.fail(session, { trigger: decision.trigger, outcome, reason: `${reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` });
         return;
       }
       const idField = session.phase === 'training' ? { trainingOperationId: restarted.operationId } : { backtestOperationId: restarted.operationId };
       await updateSession(this.db, session.id, { ...idField, resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, operationProgress: null }, now);
-      this.explain(`Session #${session.id}: ${decision.reason}; cancelled it and started afresh as ${restarted.operationId}.`);
-      await this.record({ ...base, invoked: false, skipReason: 'operation_restarted', detail: `${decision.stallCase}: ${decision.reason}; restarted as ${restarted.operationId}` });
+      this.explain(`Session #${session.id}: ${reason}; started afresh as ${restarted.operationId}.`);
+      const which = decision.action === 'restart_operation' ? decision.stallCase : 'no_checkpoint';
+      await this.record({ ...base, action: 'restart_operation', invoked: false, skipReason: 'operation_restarted', detail: `${which}: ${reason}; restarted as ${restarted.operationId}` });
     } catch (error) {
       if (isUnreachable(error)) {
         this.ktrdrUnreachable = true;
@@ -410,9 +423,9 @@ export class TriggerPass {
         return;
       }
       const reason =
-        decision.action === 'resume_operation'
-          ? `${session.phase === 'training' ? 'training' : 'backtest'} operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no error message'} (resume refused: ${(error as Error).message})`
-          : `${decision.reason}; starting it afresh failed: ${(error as Error).message}`;
+        restartReason === null
+          ? `${kind} operation ${decision.operationId} failed: ${decision.action === 'resume_operation' ? (decision.errorMessage ?? 'no error message') : ''} (resume refused: ${(error as Error).message})`
+          : `${restartReason}; starting it afresh failed: ${(error as Error).message}`;
       await this.fail(session, { trigger: decision.trigger, outcome, reason });
     }
   }

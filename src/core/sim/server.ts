@@ -45,6 +45,11 @@ export interface SimFaults {
    * 2c5c7173 after a resume whose training had in fact finished.
    */
   staleResuming: boolean;
+  /**
+   * Failures drawn by `failureRate` are those of KTRDR's orphan detector after a backend restart: "Operation was
+   * RUNNING but no worker claimed it", with no checkpoint to resume from.
+   */
+  orphaned: boolean;
 }
 
 /** Data the simulated market holds, narrower than its default history: `null` for none at all. */
@@ -88,7 +93,7 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-const noFaults: SimFaults = { failureRate: 0, errorRate: 0, latencyMs: 0, dropRate: 0, lostRate: 0, stallRate: 0, noWorkers: false, staleResuming: false };
+const noFaults: SimFaults = { failureRate: 0, errorRate: 0, latencyMs: 0, dropRate: 0, lostRate: 0, stallRate: 0, noWorkers: false, staleResuming: false, orphaned: false };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -135,6 +140,7 @@ export function applyFaults(target: SimFaults, update: unknown): void {
   if (typeof update.latencyMs === 'number' && Number.isFinite(update.latencyMs)) target.latencyMs = Math.max(0, update.latencyMs);
   if (typeof update.noWorkers === 'boolean') target.noWorkers = update.noWorkers;
   if (typeof update.staleResuming === 'boolean') target.staleResuming = update.staleResuming;
+  if (typeof update.orphaned === 'boolean') target.orphaned = update.orphaned;
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -183,6 +189,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     if (draws[0]! < faults.failureRate && operation.workSteps - fromStep >= 2) {
       const atStep = Math.max(fromStep + 1, stepWithin(draws[3]!, fromStep));
       const where = operation.type === 'training' ? `epoch ${atStep}` : `${atStep}% of the bars`;
+      if (faults.orphaned) return { kind: 'fail', atStep, message: `Operation was RUNNING but no worker claimed it (${SIMULATOR_LABEL})`, checkpoint: false };
       return {
         kind: 'fail',
         atStep,
