@@ -97,10 +97,10 @@ describe('decide: every phase x operation status x gate x budget x paused x leas
                     assert.equal(decision.action === 'skip' && decision.skipReason, 'ktrdr_unreachable');
                     return;
                   case 'not_found':
-                  case 'cancelled':
                     assert.equal(decision.action, 'fail');
                     assert.equal(decision.action === 'fail' && decision.outcome, failedOutcome);
                     return;
+                  case 'cancelled':
                   case 'failed':
                     assert.equal(decision.action, 'resume_operation');
                     return;
@@ -214,6 +214,13 @@ describe('decide: recovery rules', () => {
     }
     const worker = decide(input({ phase: 'training', status: 'failed', gatePasses: true, canInvoke: true, paused: false, lease: 'none' }));
     assert.equal(worker.action, 'resume_operation');
+  });
+
+  test('an operation cancelled in KTRDR (a killed worker) is resumed within the limit, then the session fails', () => {
+    const resumed = decide(input({ phase: 'training', status: 'cancelled', gatePasses: true, canInvoke: true, paused: false, lease: 'none' }));
+    assert.equal(resumed.action === 'resume_operation' && resumed.errorMessage, 'cancelled in KTRDR, not by this agent');
+    const spent = decide(input({ phase: 'training', status: 'cancelled', gatePasses: true, canInvoke: true, paused: false, lease: 'none', resumeAttempts: 2 }));
+    assert.equal(spent.action === 'fail' && spent.reason, 'training operation op_t was cancelled in KTRDR after 2 resume(s) or restart(s)');
   });
 
   test("an operation that is not this session's fails it and is never read as a result", () => {

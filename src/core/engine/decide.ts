@@ -217,7 +217,18 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
       };
     }
     case 'cancelled':
-      return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `${kind} operation ${operationId} was cancelled in KTRDR` };
+      // The agent cancels only operations whose session it ends (and the operator's `cancel` ends it too), so an
+      // active session's operation cancelled in KTRDR was cancelled by the world: a killed training worker does that
+      // (seen with test:real on 2c5c7173). It is resumed from its cancellation checkpoint, or started afresh.
+      if (input.session.resumeAttempts < input.config.resumeMaxAttempts) {
+        return { action: 'resume_operation', trigger: failedTrigger, operationId, errorMessage: 'cancelled in KTRDR, not by this agent' };
+      }
+      return {
+        action: 'fail',
+        trigger: failedTrigger,
+        outcome: failedOutcome,
+        reason: `${kind} operation ${operationId} was cancelled in KTRDR${input.session.resumeAttempts > 0 ? ` after ${input.session.resumeAttempts} resume(s) or restart(s)` : ''}`,
+      };
     case 'completed':
       return null;
     default:
