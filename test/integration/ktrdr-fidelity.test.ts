@@ -11,6 +11,8 @@ import { runTick } from '../../src/core/engine/runtime.ts';
 import { openStore } from '../../src/core/db/connect.ts';
 import { ensureMigrated } from '../../src/core/db/migrate.ts';
 import { setPaused } from '../../src/core/db/repositories/activity.ts';
+import { loadSessionView } from '../../src/core/cli/views/session-view.ts';
+import { renderSessionText } from '../../src/core/cli/views/session-text.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 import { startFakeAnthropic } from '../support/fake-anthropic.ts';
@@ -180,6 +182,11 @@ describe('KTRDR fidelity against the simulator', () => {
       assert.equal(done.training_results.epochsTrained, operation.training!.epochsTrained);
       const expected = (history[0]! - operation.training!.finalTrainLoss) / history[0]!;
       assert.ok(Math.abs(done.training_results.lossReduction - expected) < 1e-9);
+      // `session` says it too.
+      const store = await openStore({ kind: 'postgres', url: agent.url });
+      const view = await loadSessionView(store.db, 1, { now: new Date(world.clock.now()), actionLimit: 50, stallAfterSeconds: 3600 });
+      await store.close();
+      assert.match(renderSessionText(view!, { color: false }), new RegExp(`Epochs: \\d+/50( \\(early stopped\\))? \\(resumed at epoch ${epoch}\\)`));
     } finally {
       await agent.drop();
       await world.close();

@@ -107,7 +107,8 @@ function trainingSection(view: SessionView, color: boolean): string[] {
   if (figures.testLoss !== null) lines.push(`Test Loss: ${formatNumber(figures.testLoss)}`);
   if (figures.epochsTrained !== null) {
     const of = figures.epochsConfigured !== null ? `/${figures.epochsConfigured}` : '';
-    lines.push(`Epochs: ${figures.epochsTrained}${of}${figures.earlyStopped ? ' (early stopped)' : ''}`);
+    const resumed = figures.resumedAtEpoch !== null ? ` (resumed at epoch ${figures.resumedAtEpoch})` : '';
+    lines.push(`Epochs: ${figures.epochsTrained}${of}${figures.earlyStopped ? ' (early stopped)' : ''}${resumed}`);
   }
   if (figures.modelPath) lines.push(`Model: ${figures.modelPath}`);
   return lines;
