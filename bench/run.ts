@@ -354,7 +354,11 @@ async function inFlight(): Promise<void> {
   );
 }
 
-/** One full cycle with the claude designer against the fake Messages API, prompt caching on or off. */
+/**
+ * One full cycle with the claude designer against the fake Messages API, prompt caching on or off, with the default
+ * model and effort of each phase. The figure before per-phase models and cache placement (commit 4b907a9, all
+ * phases on claude-opus-5-5, every call cached): $0.06276 with caching on, $0.11709 off.
+ */
 async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
   const work = tempDir('ktrdr-agent-bench-tokens-');
   const strategiesDir = join(work.path, 'strategies');
@@ -430,7 +434,20 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
     const attempts = (await client.query(`SELECT outcome, count(*)::int AS n, min(failure_reason) AS reason FROM agent_sessions GROUP BY outcome`)).rows;
     await client.end();
     if (!finished) throw new Error(`no cycle succeeded: ${JSON.stringify(attempts)}`);
-    return { caching, ...finished, requests: fake.requests.length, firstMessageBytes, sessionsByOutcome: attempts };
+    const perPhase: Record<string, { model: string; calls: number; input: number; cacheWrite: number; cacheRead: number; output: number }> = {};
+    for (const request of fake.requests) {
+      if (request.response?.status !== 200) continue;
+      const tools = (request.body?.tools as { name: string }[] | undefined)?.map((t) => t.name) ?? [];
+      const phase = tools.includes('save_strategy_config') ? 'design' : tools.includes('start_backtest') ? 'backtest' : 'assess';
+      const usage = (JSON.parse(request.response.body) as { usage: { input_tokens: number; output_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number } }).usage;
+      const entry = (perPhase[phase] ??= { model: String(request.body?.model), calls: 0, input: 0, cacheWrite: 0, cacheRead: 0, output: 0 });
+      entry.calls += 1;
+      entry.input += usage.input_tokens;
+      entry.cacheWrite += usage.cache_creation_input_tokens;
+      entry.cacheRead += usage.cache_read_input_tokens;
+      entry.output += usage.output_tokens;
+    }
+    return { caching, ...finished, requests: fake.requests.length, countRequests: fake.countRequests.length, perPhase, firstMessageBytes, sessionsByOutcome: attempts };
   } finally {
     await fake.close();
     await simulator.close();
@@ -442,14 +459,17 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
 async function tokens(): Promise<void> {
   const on = await tokenCycle(true);
   const off = await tokenCycle(false);
+  for (const [phase, usage] of Object.entries(on.perPhase as Record<string, Record<string, unknown>>)) console.log(`  ${phase}: ${JSON.stringify(usage)}`);
   const ratio = round(Number(on.cost) / Number(off.cost), 3);
   results.tokens = { cachingOn: on, cachingOff: off, costRatioOnToOff: ratio };
   table(
     `tokens: one successful design/backtest/assess cycle against the fake Messages API (cost ratio on/off ${ratio})`,
-    ['AGENT_PROMPT_CACHING', 'input', 'output', 'cache read', 'cache write', 'cost USD', 'first msg bytes design/backtest/assess'],
+    ['AGENT_PROMPT_CACHING', 'input', 'output', 'cache read', 'cache write', 'cache-read share', 'cost USD', 'first msg bytes design/backtest/assess'],
     [on, off].map((r) => {
       const first = r.firstMessageBytes as Record<string, number>;
-      return [String(r.caching), r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
+      const prompt = Number(r.input) + Number(r.cache_read) + Number(r.cache_write);
+      const share = prompt > 0 ? `${round((100 * Number(r.cache_read)) / prompt, 1)}%` : '-';
+      return [String(r.caching), r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, share, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
     }),
   );
 }

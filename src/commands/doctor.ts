@@ -2,6 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { modelWarnings } from '../core/config/model-checks.ts';
 import { paint } from '../core/cli/format.ts';
 import { ConfigError, loadConfig, maskUrlCredentials, type AgentConfig } from '../core/config/load.ts';
 import { describeTarget, openStore, storeTarget } from '../core/db/connect.ts';
@@ -111,6 +112,9 @@ export default class Doctor extends AgentCommand {
       checks.push({ name: 'strategies directory', ok: false, detail: (error as Error).message, fix: "create it, or set KTRDR_STRATEGIES_DIR to KTRDR's strategies folder" });
     }
     if (s.AGENT_DESIGNER === 'claude') {
+      for (const warning of modelWarnings(s)) {
+        checks.push({ name: 'model lifecycle', ok: true, detail: `warning: ${warning}`, optional: true });
+      }
       if (!s.ANTHROPIC_API_KEY) {
         checks.push({ name: 'Anthropic API key', ok: false, detail: 'ANTHROPIC_API_KEY is not set', fix: 'set ANTHROPIC_API_KEY, or AGENT_DESIGNER=baseline' });
       } else if (flags.online) {

@@ -4,8 +4,8 @@ import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { TICK_LOCK_KEY } from '../../src/core/db/tick-lock.ts';
 import { repoRoot, runCli } from '../support/cli.ts';
-import { createTestDatabase, tempDir } from '../support/databases.ts';
 import { migrations } from '../../migrations/index.ts';
+import { createTestDatabase, tempDir } from '../support/databases.ts';
 
 describe('the built CLI as a child process', () => {
   const home = tempDir('ktrdr-agent-home-');
@@ -137,7 +137,6 @@ describe('one tick at a time', () => {
       assert.equal(a.code, 0, a.stderr);
       assert.equal(b.code, 0, b.stderr);
       const applied = [a, b].map((r) => (JSON.parse(r.stdout) as { appliedNow: string[] }).appliedNow.length);
-      // One process applies every migration, the other waits and finds none pending.
       assert.deepEqual(applied.sort(), [0, Object.keys(migrations).length]);
       const status = JSON.parse((await runCli(['db', 'migrate', '--status', '--json'], env)).stdout) as { pending: string[] };
       assert.deepEqual(status.pending, []);

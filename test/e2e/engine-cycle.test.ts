@@ -11,11 +11,11 @@ async function rows<T = Record<string, unknown>>(rig: EngineRig, query: string, 
   return (await rig.pool.query(query, params)).rows as T[];
 }
 
-/** What the fake server billed for these requests' responses, at Opus 5.5 prices. */
+/** What the fake server billed for these requests' responses, at the price of the model each was sent to. */
 function ownCost(requests: RecordedRequest[]): number {
   return requests.reduce((sum, r) => {
     const usage = (JSON.parse(r.response?.body ?? '{}') as { usage?: Record<string, number> }).usage ?? {};
-    return sum + costOfUsage(priceFor('claude-opus-5-5'), usage as never);
+    return sum + costOfUsage(priceFor(r.body?.model ?? 'claude-opus-5-5'), usage as never);
   }, 0);
 }
 
@@ -86,11 +86,16 @@ describe('engine: a full research cycle through the built CLI', () => {
     assert.deepEqual(Object.keys(parsed.indicators).sort(), ['adx_14', 'rsi_14']);
     assert.equal(session.strategy_file_path, join(rig.strategiesDir, files[0]!.name));
 
-    const actions = await rows<{ tool_name: string; success: boolean; phase: string }>(
+    const actions = await rows<{ tool_name: string; success: boolean; phase: string; request_id: string | null; tokens_thinking: number | null }>(
       rig,
-      'SELECT tool_name, success, phase FROM agent_actions WHERE session_id = $1 ORDER BY id',
+      'SELECT tool_name, success, phase, request_id, tokens_thinking FROM agent_actions WHERE session_id = $1 ORDER BY id',
       [session.id],
     );
+    // Each tool call names the API request that asked for it, and that response's thinking tokens.
+    for (const action of actions) {
+      assert.match(action.request_id ?? '', /^req_011C/);
+      assert.ok((action.tokens_thinking ?? 0) > 0);
+    }
     assert.deepEqual(
       actions.map((a) => [a.tool_name, a.success, a.phase]),
       [
@@ -126,9 +131,10 @@ describe('engine: a full research cycle through the built CLI', () => {
     if (all.length === 1) assert.ok(Math.abs(Number(budget[0]!.budget_used_usd) - cost) < 1e-6);
     assert.equal(Number(budget[0]!.budget_reserved_usd), 0);
     assert.equal(budget[0]!.cycles_started, all.length);
-    // The session's cost is exactly what its own model responses were billed.
+    // The session's cost is what its own model responses were billed, each call booked rounded up to the micro-dollar.
     const ownRequests = rig.fake.requests.filter((r) => sessionIdOf(r) === session.id);
-    assert.ok(Math.abs(ownCost(ownRequests) - cost) < 1e-6, `cost of session ${session.id}'s responses ${ownCost(ownRequests)} vs ${cost}`);
+    const billed = ownCost(ownRequests);
+    assert.ok(cost >= billed - 1e-12 && cost - billed <= ownRequests.length * 1e-6, `cost of session ${session.id}'s responses ${billed} vs ${cost}`);
 
     const invoked = await rows<{ trigger_reason: string; session_id: number }>(
       rig,

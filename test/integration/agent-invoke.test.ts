@@ -8,6 +8,7 @@ import {
   type InvocationBudget,
   type InvocationDeps,
   type ResponseInfo,
+  type SettlementDetails,
   type ToolCallInfo,
   type ToolDefinition,
 } from '../../src/core/agent/invoke.ts';
@@ -48,7 +49,7 @@ class MemoryBudget implements InvocationBudget {
   spentUsd = 0;
   readonly open = new Map<string, number>();
   readonly refused: number[] = [];
-  readonly settlements: Array<{ reservedUsd: number; actualUsd: number }> = [];
+  readonly settlements: Array<{ reservedUsd: number; actualUsd: number; estimated: boolean; requestId?: string }> = [];
   #nextId = 1;
 
   constructor(limitUsd: number) {
@@ -66,11 +67,11 @@ class MemoryBudget implements InvocationBudget {
     return { id };
   }
 
-  async settle(reservationId: string, actualUsd: number): Promise<void> {
+  async settle(reservationId: string, actualUsd: number, _usage: unknown, details: SettlementDetails): Promise<void> {
     const reservedUsd = this.open.get(reservationId);
     assert.ok(reservedUsd !== undefined, `settled an unknown reservation ${reservationId}`);
     this.open.delete(reservationId);
-    this.settlements.push({ reservedUsd, actualUsd });
+    this.settlements.push({ reservedUsd, actualUsd, ...details });
     this.spentUsd += actualUsd;
   }
 
@@ -133,10 +134,13 @@ interface Harness {
   deps(overrides?: Partial<InvocationDeps>): InvocationDeps;
 }
 
-async function harness(t: TestContext, options: { maxRetries?: number; limitUsd?: number } = {}): Promise<Harness> {
-  const fake = await startFakeAnthropic({ apiKey: API_KEY });
+async function harness(
+  t: TestContext,
+  options: { maxAttempts?: number; limitUsd?: number; fake?: Parameters<typeof startFakeAnthropic>[0] } = {},
+): Promise<Harness> {
+  const fake = await startFakeAnthropic({ apiKey: API_KEY, ...options.fake });
   t.after(() => fake.close());
-  const client = createAnthropicClient({ apiKey: API_KEY, baseURL: fake.url, maxRetries: options.maxRetries ?? 2, timeoutMs: 10_000 });
+  const client = createAnthropicClient({ apiKey: API_KEY, baseURL: fake.url, timeoutMs: 10_000 });
   const budget = new MemoryBudget(options.limitUsd ?? 100);
   const state: StrategyToolsState = { trainingStarted: [] };
   const responses: ResponseInfo[] = [];
@@ -159,6 +163,7 @@ async function harness(t: TestContext, options: { maxRetries?: number; limitUsd?
       tools: strategyTools(state),
       firstMessage: 'Design a momentum strategy for EURUSD on 1h bars, then start its training.',
       budget,
+      retry: { maxAttempts: options.maxAttempts ?? 3, initialDelayMs: 1 },
       onResponse: (info) => {
         responses.push(info);
       },
@@ -402,9 +407,9 @@ describe('invokeAgent against the fake Messages API', () => {
     assert.match(result.reason, /after 2 API calls/);
   });
 
-  test('waits out a 429 with retry-after and succeeds, under one reservation', async (t) => {
+  test('retries a 429 in its own loop after retry-after-ms, with a fresh reservation per HTTP attempt', async (t) => {
     const h = await harness(t);
-    h.fake.script([{ status: 429, retryAfter: 1 }, endTurn('Done after the rate limit.')]);
+    h.fake.script([{ status: 429, retryAfterMs: 5 }, endTurn('Done after the rate limit.')]);
 
     const result = await invokeAgent(h.deps());
 
@@ -414,47 +419,314 @@ describe('invokeAgent against the fake Messages API', () => {
       h.fake.requests.map((request) => request.response?.status),
       [429, 200],
     );
-    assert.equal(h.fake.requests[1]?.headers['x-stainless-retry-count'], '1');
-    assert.equal(h.budget.settlements.length, 1);
+    // The SDK did not retry: each attempt is its own request, reserved before it was sent.
+    assert.equal(h.fake.requests[1]?.headers['x-stainless-retry-count'], '0');
+    assert.equal(h.budget.settlements.length, 2);
+    assert.equal(h.budget.settlements[0]?.actualUsd, 0, 'an error answer is not billed');
+    assert.equal(h.responses[0]?.attempts, 2);
     h.budget.assertSettledWithinReservations();
+  });
+
+  test('AGENT_RETRY_MAX_ATTEMPTS counts attempts: 3 means three HTTP requests, not four', async (t) => {
+    const h = await harness(t, { maxAttempts: 3 });
+    h.fake.script([{ status: 529 }, { status: 529 }, { status: 529 }, endTurn('never reached')]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'infrastructure_fault', result.reason);
+    assert.equal(h.fake.requests.length, 3);
+    assert.equal(h.fake.remainingSteps(), 1);
+  });
+
+  test('obeys x-should-retry: false on a 500 and does not retry it', async (t) => {
+    const h = await harness(t, { maxAttempts: 3 });
+    h.fake.script([{ status: 500, shouldRetry: false }, endTurn('never reached')]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'infrastructure_fault', result.reason);
+    assert.equal(h.fake.requests.length, 1);
+  });
+
+  test('does not retry a 400: it is an error of the request, not a fault of the world', async (t) => {
+    const h = await harness(t, { maxAttempts: 3 });
+    h.fake.script([{ status: 400, message: 'messages.0: bad' }, endTurn('never reached')]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'api_error');
+    assert.equal(result.fault, undefined);
+    assert.match(result.reason, /answered 400 invalid_request_error: messages\.0: bad \(request req_011C\w+\)$/);
+    assert.equal(h.fake.requests.length, 1);
+    assert.equal(result.costUsd, 0);
   });
 
   for (const [status, type, message] of [
     [529, 'overloaded_error', 'Overloaded'],
     [500, 'api_error', 'Internal server error'],
   ] as const) {
-    test(`ends with api_error when ${status} persists after the retries`, async (t) => {
-      const h = await harness(t, { maxRetries: 1 });
+    test(`ends with an anthropic_unreachable fault when ${status} persists after the retries, at $0`, async (t) => {
+      const h = await harness(t, { maxAttempts: 2 });
       h.fake.script([{ status }, { status }]);
 
       const result = await invokeAgent(h.deps());
 
-      assert.equal(result.status, 'api_error');
-      assert.match(result.reason, new RegExp(`${status} ${type} after the client retried it: ${message} \\(request req_011C\\w+\\)$`));
+      assert.equal(result.status, 'infrastructure_fault');
+      assert.equal(result.fault?.faultClass, 'anthropic_unreachable');
+      assert.match(result.reason, new RegExp(`${status} ${type}: ${message} \\(request req_011C\\w+\\) \\(after 2 attempts\\)$`));
       assert.equal(h.fake.requests.length, 2);
       assert.equal(result.costUsd, 0);
       assert.deepEqual(
-        h.budget.settlements.map((settlement) => settlement.actualUsd),
-        [0],
+        h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]),
+        [
+          [0, false],
+          [0, false],
+        ],
       );
       h.budget.assertSettledWithinReservations();
       h.fake.assertApiKeyConfined(API_KEY, result);
     });
   }
 
-  test('ends with api_error on a malformed response and keeps its reservation as spent', async (t) => {
+  for (const [status, faultClass] of [
+    [401, 'anthropic_auth'],
+    [403, 'anthropic_auth'],
+    [429, 'anthropic_rate_limited'],
+  ] as const) {
+    test(`classifies a persistent ${status} as ${faultClass}`, async (t) => {
+      const h = await harness(t, { maxAttempts: 2 });
+      h.fake.script([{ status, retryAfterMs: 1 }, { status, retryAfterMs: 1 }]);
+
+      const result = await invokeAgent(h.deps());
+
+      assert.equal(result.status, 'infrastructure_fault');
+      assert.equal(result.fault?.faultClass, faultClass);
+      assert.equal(result.costUsd, 0);
+      h.fake.assertApiKeyConfined(API_KEY, result);
+    });
+  }
+
+  test('an HTML 502 from a proxy settles at $0 and, once retries are spent, is anthropic_unreachable', async (t) => {
+    const h = await harness(t, { maxAttempts: 2 });
+    h.fake.script([
+      { status: 502, html: true },
+      { status: 502, html: true },
+    ]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'infrastructure_fault');
+    assert.equal(result.fault?.faultClass, 'anthropic_unreachable');
+    assert.match(result.reason, /answered 502 error: .*502 Bad Gateway/);
+    assert.doesNotMatch(result.reason, /<html>/);
+    assert.equal(result.costUsd, 0);
+  });
+
+  test('an HTML page answered with 200 carries no usage: $0 and an anthropic_unbilled fault', async (t) => {
+    const h = await harness(t);
+    h.fake.script([{ htmlPage: true }]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'infrastructure_fault', result.reason);
+    assert.equal(result.fault?.faultClass, 'anthropic_unbilled');
+    assert.deepEqual(
+      h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]),
+      [[0, false]],
+    );
+  });
+
+  test('a body that is not valid JSON carries no usage: $0 and an anthropic_unbilled fault', async (t) => {
     const h = await harness(t);
     h.fake.script([{ malformed: true }]);
 
     const result = await invokeAgent(h.deps());
 
-    assert.equal(result.status, 'api_error');
-    assert.match(result.reason, /^the Anthropic API answered with a body that is not valid JSON \(.+\); its cost is unknown$/);
-    const [settlement] = h.budget.settlements;
-    assert.equal(settlement?.actualUsd, settlement?.reservedUsd);
-    assert.equal(result.costUsd, settlement?.reservedUsd);
+    assert.equal(result.status, 'infrastructure_fault');
+    assert.equal(result.fault?.faultClass, 'anthropic_unbilled');
+    assert.match(result.reason, /^the Anthropic API answered with a body that is not valid JSON \(.+\); it carries no usage$/);
+    assert.equal(result.costUsd, 0);
     h.budget.assertSettledWithinReservations();
     h.fake.assertApiKeyConfined(API_KEY, result);
+  });
+
+  test('a malformed message that carries usage is booked at its usage, not dropped to $0', async (t) => {
+    const h = await harness(t);
+    h.fake.script([{ rawBody: JSON.stringify({ id: 'msg_01', type: 'message', content: null, usage: { input_tokens: 1_000, output_tokens: 100 } }) }]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'api_error');
+    assert.match(result.reason, /malformed message \(content is not a list of blocks\); its usage was booked/);
+    // 1,000 x $4 + 100 x $20 per million
+    assert.deepEqual(
+      h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]),
+      [[0.006, false]],
+    );
+  });
+
+  test('a first call the budget refuses is not counted as an API call', async (t) => {
+    const h = await harness(t, { limitUsd: 0.0001 });
+    h.fake.script([endTurn('never sent')]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'budget_exhausted');
+    assert.equal(result.turns, 0);
+    assert.equal(h.fake.requests.length, 0);
+  });
+
+  test('a connection refused never reached the API: $0, and anthropic_unreachable after the retries', async (t) => {
+    const h = await harness(t, { maxAttempts: 2 });
+    // A port that was just closed refuses connections.
+    const closed = await startFakeAnthropic();
+    const refusedUrl = closed.url;
+    await closed.close();
+    const client = createAnthropicClient({ apiKey: API_KEY, baseURL: refusedUrl, timeoutMs: 5_000 });
+
+    const result = await invokeAgent(h.deps({ client, countTokens: false }));
+
+    assert.equal(result.status, 'infrastructure_fault');
+    assert.equal(result.fault?.faultClass, 'anthropic_unreachable');
+    assert.match(result.reason, /ECONNREFUSED/);
+    assert.deepEqual(
+      h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]),
+      [
+        [0, false],
+        [0, false],
+      ],
+    );
+    assert.equal(result.costUsd, 0);
+  });
+
+  test('a connection dropped after the request was sent keeps its reservation, marked estimated, per attempt', async (t) => {
+    const h = await harness(t, { maxAttempts: 2 });
+    h.fake.script([{ drop: true }, endTurn('Answered on the second attempt.')]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'completed', result.reason);
+    assert.equal(h.fake.requests[0]?.dropped, true);
+    const [dropped, answered] = h.budget.settlements;
+    assert.equal(dropped?.actualUsd, dropped?.reservedUsd, 'a request cut off after it was sent may be billed');
+    assert.equal(dropped?.estimated, true);
+    assert.equal(answered?.estimated, false);
+    assert.ok(answered!.actualUsd < answered!.reservedUsd);
+    assert.equal(result.costUsd, dropped!.actualUsd + answered!.actualUsd);
+    h.budget.assertSettledWithinReservations();
+  });
+
+  test('reserves from count_tokens plus a margin, and falls back to the byte bound when counting fails', async (t) => {
+    const counted = await harness(t);
+    counted.fake.script([endTurn('Counted.')]);
+    await invokeAgent(counted.deps());
+    const uncounted = await harness(t, { fake: { countTokens: false } });
+    uncounted.fake.script([endTurn('Estimated.')]);
+    await invokeAgent(uncounted.deps());
+
+    assert.equal(counted.fake.countRequests.length, 1);
+    assert.equal(counted.responses[0]?.inputCounted, true);
+    assert.equal(uncounted.responses[0]?.inputCounted, false);
+    const countedReservation = counted.budget.settlements[0]!.reservedUsd;
+    const estimatedReservation = uncounted.budget.settlements[0]!.reservedUsd;
+    assert.ok(countedReservation < estimatedReservation, `counted $${countedReservation} vs estimated $${estimatedReservation}`);
+    counted.budget.assertSettledWithinReservations();
+    uncounted.budget.assertSettledWithinReservations();
+  });
+
+  test('sends output_config.effort and never a thinking parameter to an always-thinking model', async (t) => {
+    const h = await harness(t);
+    h.fake.script([endTurn('Low effort.')]);
+
+    const result = await invokeAgent(h.deps({ effort: 'low' }));
+
+    assert.equal(result.status, 'completed', result.reason);
+    assert.deepEqual(h.fake.requests[0]?.body?.output_config, { effort: 'low' });
+    assert.equal(h.fake.requests[0]?.body?.thinking, undefined);
+  });
+
+  test('settles a call that ran in the US (a workspace default) at 1.1x, inside its reservation', async (t) => {
+    const h = await harness(t, { fake: { workspaceInferenceGeo: 'us' } });
+    h.fake.script([endTurn('Ran in the US.')]);
+
+    await invokeAgent(h.deps());
+
+    const usage = responseUsage(h.fake.requests[0]!);
+    assert.equal((usage as { inference_geo?: string }).inference_geo, 'us');
+    const globalCost = costOfUsage(priceFor(MODEL), { ...usage, inference_geo: 'global' });
+    assert.ok(Math.abs(h.budget.settlements[0]!.actualUsd - globalCost * 1.1) < 1e-9);
+    assert.equal(h.responses[0]?.inferenceGeo, 'us');
+    h.budget.assertSettledWithinReservations();
+  });
+
+  test('fails closed on fast mode: the reservation is kept, marked estimated, and the agent stops', async (t) => {
+    const h = await harness(t);
+    h.fake.script([{ content: [thinking('Quick.'), text('Fast.')], stop_reason: 'end_turn', usage: { speed: 'fast' } }]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'api_error');
+    assert.match(result.reason, /no price is known for speed "fast"/);
+    const [settlement] = h.budget.settlements;
+    assert.equal(settlement?.actualUsd, settlement?.reservedUsd);
+    assert.equal(settlement?.estimated, true);
+  });
+
+  test('stops before a call the rate limit has no room for, as an anthropic_rate_limited fault', async (t) => {
+    const h = await harness(t);
+    h.fake.script([
+      {
+        content: [thinking('Look first.'), toolUse('list_indicators', {})],
+        stop_reason: 'tool_use',
+        headers: { 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': '2026-12-01T09:00:00Z' },
+      },
+      endTurn('never sent'),
+    ]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.status, 'infrastructure_fault');
+    assert.equal(result.fault?.faultClass, 'anthropic_rate_limited');
+    assert.match(result.reason, /until 2026-12-01T09:00:00Z/);
+    assert.equal(h.fake.requests.length, 1);
+  });
+
+  test('stops when fewer input tokens are left in the rate limit than the next call counts', async (t) => {
+    const h = await harness(t);
+    h.fake.script([
+      {
+        content: [thinking('Look first.'), toolUse('list_indicators', {})],
+        stop_reason: 'tool_use',
+        headers: { 'anthropic-ratelimit-input-tokens-remaining': '10', 'anthropic-ratelimit-requests-remaining': '40' },
+      },
+      endTurn('never sent'),
+    ]);
+
+    const result = await invokeAgent(h.deps());
+
+    assert.equal(result.fault?.faultClass, 'anthropic_rate_limited');
+    assert.match(result.reason, /has 10 input tokens left, fewer than the next call's \d+/);
+    assert.equal(h.fake.requests.length, 1);
+  });
+
+  test('records the request id of every answered call in its settlement and response info', async (t) => {
+    const h = await harness(t);
+    h.fake.script([endTurn('Done.')]);
+
+    await invokeAgent(h.deps());
+
+    assert.match(h.budget.settlements[0]?.requestId ?? '', /^req_011C/);
+    assert.equal(h.responses[0]?.requestId, h.budget.settlements[0]?.requestId);
+  });
+
+  test('with cacheFromTurn 2, a one-call phase sends no breakpoint and pays no cache write', async (t) => {
+    const h = await harness(t);
+    h.fake.script([endTurn('One call.')]);
+
+    await invokeAgent(h.deps({ cacheFromTurn: 2 }));
+
+    assert.doesNotMatch(h.fake.requests[0]!.rawBody, /cache_control/);
+    assert.equal(h.responses[0]?.usage.cacheWrite, 0);
   });
 
   test('ends with refusal and reports its category', async (t) => {
@@ -659,13 +931,14 @@ describe('prompt caching', () => {
     return found;
   }
 
-  test('marks tools, system and the newest user message, and reads the cache from turn 2 on', async (t) => {
+  test('marks the system block and the newest user message, and reads the cache from turn 2 on', async (t) => {
     const { h } = await runConversation(t, true);
 
     for (const request of h.fake.requests) {
       const lastMessage = request.body!.messages.length - 1;
       const lastBlock = (request.body!.messages[lastMessage]!.content as WireBlock[]).length - 1;
-      assert.deepEqual(breakpointsOf(request), ['tools.2', 'system.0', `messages.${lastMessage}.${lastBlock}`]);
+      // No breakpoint on the tools alone: below the minimum cacheable length it creates nothing.
+      assert.deepEqual(breakpointsOf(request), ['system.0', `messages.${lastMessage}.${lastBlock}`]);
     }
     const [first, ...later] = h.responses;
     assert.ok(first!.usage.cacheWrite > 0);
@@ -761,6 +1034,27 @@ describe('the fake Messages API holds the client to the real rules', () => {
       h.client.messages.create({ model: MODEL, max_tokens: 1_024, tools, tool_choice: { type: 'any' }, messages: [question] }),
     );
     assert.match(error, /forced tool use \("any"\) is not supported with claude-opus-5-5/);
+  });
+
+  test('rejects disabled thinking and budget_tokens on the always-thinking models, and inference_geo on Haiku 4.5', async (t) => {
+    const { h, question } = await firstTurn(t);
+    for (const model of ['claude-opus-5-5', 'claude-fable-5-2']) {
+      for (const thinkingParam of [{ type: 'disabled' as const }, { type: 'enabled' as const, budget_tokens: 2_000 }]) {
+        const error = await rejection(h.client.messages.create({ model, max_tokens: 4_096, thinking: thinkingParam, messages: [question] }));
+        assert.match(error, new RegExp(`"thinking.type.${thinkingParam.type}" is not supported for this model`));
+      }
+    }
+    const geo = await rejection(h.client.messages.create({ model: 'claude-haiku-4-5', max_tokens: 1_024, inference_geo: 'us', messages: [question] }));
+    assert.match(geo, /inference_geo: not supported on claude-haiku-4-5/);
+  });
+
+  test('answers count_tokens with the input tokens that messages bills, without consuming the script', async (t) => {
+    const { h, tools, question } = await firstTurn(t);
+    h.fake.script([endTurn('Counted and answered.')]);
+    const counted = await h.client.messages.countTokens({ model: MODEL, tools, messages: [question] });
+    const message = await h.client.messages.create({ model: MODEL, max_tokens: 1_024, tools, messages: [question] });
+    assert.equal(counted.input_tokens, message.usage.input_tokens);
+    assert.equal(h.fake.remainingSteps(), 0);
   });
 
   test('rejects more than four cache breakpoints', async (t) => {

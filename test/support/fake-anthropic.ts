@@ -15,6 +15,10 @@ export interface ScriptedResponse {
   stop_reason: string;
   stop_sequence?: string;
   stop_details?: { type: 'refusal'; category: string | null; explanation: string | null };
+  /** Usage fields that replace the computed ones (e.g. `speed: 'fast'`, `service_tier: 'priority'`). */
+  usage?: Record<string, unknown>;
+  /** Extra response headers, e.g. `anthropic-ratelimit-requests-remaining`. */
+  headers?: Record<string, string>;
 }
 
 export interface ScriptedError {
@@ -24,10 +28,35 @@ export interface ScriptedError {
   message?: string;
   /** Seconds, sent as `retry-after`. */
   retryAfter?: number;
+  /** Milliseconds, sent as `retry-after-ms`. */
+  retryAfterMs?: number;
+  /** Sent as `x-should-retry`, which the SDK obeys over the status. */
+  shouldRetry?: boolean;
+  /** Answer with an HTML page (as a proxy or load balancer does) instead of the API's JSON error. */
+  html?: boolean;
 }
 
+/** A 200 whose body is JSON cut short. */
 export interface ScriptedMalformed {
   malformed: true;
+}
+
+/** A 200 with exactly this JSON body (for shapes the API should never send). */
+export interface ScriptedRawBody {
+  rawBody: string;
+}
+
+/** A 200 whose body is an HTML page: answered, but without a message or usage. */
+export interface ScriptedHtml {
+  htmlPage: true;
+}
+
+/**
+ * The connection is dropped after the request was read, as when a network fails after the server started
+ * generating: the API may bill the request, and the client never sees an answer.
+ */
+export interface ScriptedDrop {
+  drop: true;
 }
 
 export type ScriptReaction = (
@@ -35,7 +64,7 @@ export type ScriptReaction = (
   context: { signal: AbortSignal },
 ) => ScriptStep | Promise<ScriptStep>;
 
-export type ScriptStep = ScriptedResponse | ScriptedError | ScriptedMalformed | ScriptReaction;
+export type ScriptStep = ScriptedResponse | ScriptedError | ScriptedMalformed | ScriptedRawBody | ScriptedHtml | ScriptedDrop | ScriptReaction;
 
 export interface WireBlock {
   type: string;
@@ -67,17 +96,25 @@ export interface RecordedRequest {
   rawBody: string;
   body: WireRequest | undefined;
   response?: { status: number; body: string };
+  /** Set when the server dropped the connection after reading the request (it may have billed it). */
+  dropped?: boolean;
 }
 
 export interface FakeAnthropicOptions {
   /** When set, requests must carry exactly this key. */
   apiKey?: string;
+  /** Where inference runs when a request does not say (a workspace default); `global` unless set. */
+  workspaceInferenceGeo?: 'us' | 'global';
+  /** When false, `count_tokens` answers 500 (to test the fallback). Default true. */
+  countTokens?: boolean;
 }
 
 export interface FakeAnthropic {
   /** Base URL for the SDK's `baseURL`. */
   url: string;
+  /** Messages requests (count_tokens requests are in `countRequests`). */
   requests: RecordedRequest[];
+  countRequests: RecordedRequest[];
   /** Appends steps; each request that passes validation consumes one. */
   script(steps: ScriptStep[]): void;
   remainingSteps(): number;
@@ -104,8 +141,12 @@ export function toolUse(name: string, input: unknown): ScriptedBlock {
   return { type: 'tool_use', name, input };
 }
 
-/** Models on which thinking cannot be turned off and forced tool use is refused (Opus 5.5, Fable 5.1). */
-const ALWAYS_THINKING_MODELS = new Set(['claude-opus-5-5', 'claude-fable-5-1']);
+/** Models on which thinking cannot be turned off and forced tool use is refused (Opus 5.5, Fable 5.x). */
+const ALWAYS_THINKING_MODELS = new Set(['claude-opus-5-5', 'claude-fable-5-1', 'claude-fable-5-2']);
+/** Models released before Opus 4.6 answer 400 to `inference_geo` (data residency docs). */
+const NO_INFERENCE_GEO_MODELS = new Set(['claude-haiku-4-5', 'claude-haiku-4-5-20251001', 'claude-opus-4-5', 'claude-opus-4-5-20251101']);
+/** Retired models: requests fail (model deprecations page). */
+const RETIRED_MODELS = new Set(['claude-sonnet-4-5', 'claude-sonnet-4-5-20250929']);
 const AUTH_HEADERS = new Set(['x-api-key', 'authorization']);
 const MAX_CACHE_BREAKPOINTS = 4;
 /** The API looks for an earlier cache entry at most this many blocks before each breakpoint. */
@@ -148,6 +189,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const secret = randomBytes(32);
   const queue: ScriptStep[] = [];
   const requests: RecordedRequest[] = [];
+  const countRequests: RecordedRequest[] = [];
   const scriptErrors: unknown[] = [];
   const issuedSignatures = new Set<string>();
   const issuedRedactedData = new Set<string>();
@@ -178,7 +220,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       rawBody,
       body: undefined,
     };
-    requests.push(record);
+    const path = record.path.split('?')[0];
+    (path === '/v1/messages/count_tokens' ? countRequests : requests).push(record);
 
     const send = (status: number, body: string, headers: Record<string, string> = {}): void => {
       // A client that gave up (timeout) gets nothing, and nothing is recorded as answered.
@@ -190,7 +233,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const fail = (status: number, errorType: string, message: string, headers: Record<string, string> = {}): void =>
       send(status, errorBody(errorType, message, requestId), headers);
 
-    if (record.method !== 'POST' || record.path.split('?')[0] !== '/v1/messages') {
+    if (record.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) {
       return fail(404, 'not_found_error', `Not found: ${record.method} ${record.path}`);
     }
     const presentedKey = presentedApiKey(record.headers);
@@ -210,11 +253,17 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       return fail(400, 'invalid_request_error', 'The request body is not valid JSON.');
     }
     record.body = body;
+    const counting = path === '/v1/messages/count_tokens';
     try {
-      validateRequest(body);
+      validateRequest(body, counting);
     } catch (error) {
       if (error instanceof RequestRejection) return fail(error.status, error.errorType, error.message);
       throw error;
+    }
+    if (counting) {
+      if (options.countTokens === false) return fail(500, 'api_error', 'count_tokens is unavailable', { 'x-should-retry': 'false' });
+      // The same tokens the request is billed for: count_tokens counts what messages would bill as input.
+      return send(200, JSON.stringify({ input_tokens: segmentsOf(body).reduce((sum, segment) => sum + segment.tokens, 0) }));
     }
 
     let step = queue.shift();
@@ -241,9 +290,29 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     if (typeof step === 'function') throw new Error('a script reaction returned a reaction that returned another');
 
     if ('malformed' in step) return send(200, '{"id":"msg_01","type":"message","content":[{"type":"te');
+    if ('rawBody' in step) return send(200, step.rawBody);
+    if ('htmlPage' in step) {
+      if (res.destroyed) return;
+      record.response = { status: 200, body: HTML_PAGE };
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      return void res.end(HTML_PAGE);
+    }
+    if ('drop' in step) {
+      record.dropped = true;
+      res.socket?.destroy();
+      return;
+    }
     if ('status' in step) {
       const headers: Record<string, string> = {};
       if (step.retryAfter !== undefined) headers['retry-after'] = String(step.retryAfter);
+      if (step.retryAfterMs !== undefined) headers['retry-after-ms'] = String(step.retryAfterMs);
+      if (step.shouldRetry !== undefined) headers['x-should-retry'] = String(step.shouldRetry);
+      if (step.html) {
+        if (res.destroyed) return;
+        record.response = { status: step.status, body: HTML_PAGE };
+        res.writeHead(step.status, { 'content-type': 'text/html', ...headers });
+        return void res.end(HTML_PAGE);
+      }
       return fail(
         step.status,
         step.errorType ?? ERROR_TYPES[step.status] ?? 'api_error',
@@ -251,14 +320,20 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         headers,
       );
     }
-    send(200, JSON.stringify(respond(body, step)));
+    send(200, JSON.stringify(respond(body, step)), step.headers ?? {});
   }
 
-  function validateRequest(body: WireRequest): void {
+  function validateRequest(body: WireRequest, counting: boolean): void {
     if (!isObject(body)) reject('The request body must be a JSON object.');
     if (typeof body.model !== 'string' || body.model === '') reject('model: Field required');
-    if (!Number.isInteger(body.max_tokens) || body.max_tokens < 1) {
+    if (RETIRED_MODELS.has(body.model)) throw new RequestRejection(404, `model: ${body.model} has been retired`);
+    if (!counting && (!Number.isInteger(body.max_tokens) || body.max_tokens < 1)) {
       reject('max_tokens: Field required and must be an integer of at least 1');
+    }
+    if (counting && body.max_tokens !== undefined) reject('max_tokens: Extra inputs are not permitted');
+    if (body.inference_geo !== undefined) {
+      if (body.inference_geo !== 'us' && body.inference_geo !== 'global') reject('inference_geo: Input should be "us" or "global"');
+      if (NO_INFERENCE_GEO_MODELS.has(body.model)) reject(`inference_geo: not supported on ${body.model}`);
     }
     if (!Array.isArray(body.messages) || body.messages.length === 0) reject('messages: at least one message is required');
     if (body.stream === true) reject('stream: this fake serves only non-streaming requests');
@@ -470,7 +545,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       stop_details: step.stop_details ?? null,
       container: null,
       diagnostics: null,
-      usage: usageFor(request, step),
+      usage: { ...usageFor(request, step), ...step.usage },
     };
   }
 
@@ -532,7 +607,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       cache_creation_input_tokens: write5m + write1h,
       cache_read_input_tokens: cacheRead,
       cache_creation: { ephemeral_5m_input_tokens: write5m, ephemeral_1h_input_tokens: write1h },
-      inference_geo: 'global',
+      inference_geo: typeof request.inference_geo === 'string' ? request.inference_geo : (options.workspaceInferenceGeo ?? 'global'),
       output_tokens_details: { thinking_tokens: Math.min(thinkingTokens, output) },
       server_tool_use: null,
       service_tier: 'standard',
@@ -546,6 +621,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   return {
     url: `http://127.0.0.1:${port}`,
     requests,
+    countRequests,
     scriptErrors,
     script(steps) {
       queue.push(...steps);
@@ -639,6 +715,8 @@ function canonical(value: unknown): string {
 function digest(value: string): string {
   return createHash('sha256').update(value).digest('hex');
 }
+
+const HTML_PAGE = '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
 
 const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 

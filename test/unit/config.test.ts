@@ -45,7 +45,7 @@ describe('configuration', () => {
     assert.equal(s.AGENT_RETRY_MAX_ATTEMPTS, 3);
     assert.equal(s.AGENT_RETRY_BACKOFF_BASE, 2);
     assert.equal(s.AGENT_MAX_TURNS, 12);
-    assert.equal(s.AGENT_MAX_TOKENS, 4096);
+    assert.equal(s.AGENT_MAX_TOKENS, 16000);
     assert.equal(config.dataDir, join(home.path, '.local/share/ktrdr-agent'));
     assert.equal(config.strategiesDir, join(home.path, '.local/share/ktrdr-agent/strategies'));
   });
@@ -58,6 +58,13 @@ describe('configuration', () => {
     ['AGENT_DESIGNER', 'gpt'],
     ['AGENT_MODEL', 'claude-unknown-9'],
     ['AGENT_MODEL_PRICES', '{nope'],
+    ['AGENT_MODEL_DESIGN', 'claude-unknown-9'],
+    ['AGENT_MODEL_BACKTEST', 'claude-unknown-9'],
+    ['AGENT_MODEL_ASSESS', 'claude-unknown-9'],
+    ['AGENT_EFFORT_DESIGN', 'extreme'],
+    ['AGENT_EFFORT_BACKTEST', 'none'],
+    ['AGENT_EFFORT_ASSESS', '3'],
+    ['AGENT_INFERENCE_GEO', 'eu'],
     ['AGENT_MAX_CONCURRENT_SESSIONS', '0'],
     ['AGENT_RECENT_STRATEGIES_COUNT', '-1'],
     ['AGENT_MAX_TURNS', '1.5'],

@@ -1,15 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
-import { effectiveDailyLimit, ensureBudgetDay, reserveBudget, settleReservation } from '../db/repositories/budget.ts';
 import { utcDay } from '../db/values.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import type { Tracer } from '../telemetry/tracing.ts';
 import { createAnthropicClient } from './anthropic-client.ts';
+import { databaseBudget } from './database-budget.ts';
 import { firstMessage, systemPrompt } from './context.ts';
 import type { Designer, InvocationReport, InvocationRequest } from './designer.ts';
 import { invokeAgent } from './invoke.ts';
 import { priceFor } from './pricing.ts';
+import { phaseEffort, phaseModel } from '../config/model-checks.ts';
 import { toolsFor, type ToolContext } from './tools.ts';
 
 export interface ClaudeDesignerOptions {
@@ -36,13 +37,13 @@ export class ClaudeDesigner implements Designer {
     if (!settings.ANTHROPIC_API_KEY) {
       return { status: 'error', reason: 'ANTHROPIC_API_KEY is not set (or set AGENT_DESIGNER=baseline)', lastText: '', costUsd: 0 };
     }
-    const price = priceFor(settings.AGENT_MODEL, settings.AGENT_MODEL_PRICES);
+    const model = phaseModel(settings, request.purpose);
+    const price = priceFor(model, settings.AGENT_MODEL_PRICES);
     const context = this.options.toolContext(request.sessionId);
     const tools = toolsFor(request.purpose, context);
     const client = createAnthropicClient({
       apiKey: settings.ANTHROPIC_API_KEY,
       ...(settings.ANTHROPIC_BASE_URL ? { baseURL: settings.ANTHROPIC_BASE_URL } : {}),
-      maxRetries: settings.AGENT_RETRY_MAX_ATTEMPTS,
       timeoutMs: settings.AGENT_INVOCATION_TIMEOUT_SECONDS * 1000,
     });
     const message = await tracer.span('prepare_context', { 'agent.purpose': request.purpose }, async (span) => {
@@ -60,7 +61,7 @@ export class ClaudeDesigner implements Designer {
     let effectDone = false;
     const result = await invokeAgent({
       client,
-      model: settings.AGENT_MODEL,
+      model,
       maxTokens: settings.AGENT_MAX_TOKENS,
       maxTurns: settings.AGENT_MAX_TURNS,
       timeoutMs: settings.AGENT_INVOCATION_TIMEOUT_SECONDS * 1000,
@@ -69,29 +70,37 @@ export class ClaudeDesigner implements Designer {
       tools,
       firstMessage: message,
       promptCaching: settings.AGENT_PROMPT_CACHING,
-      budget: {
-        reserve: async (amountUsd) => {
-          // An invocation can run past midnight UTC: the new day's row must exist before it can be reserved against.
-          const date = utcDay(now());
-          await ensureBudgetDay(db, date, await effectiveDailyLimit(db, settings.AGENT_BUDGET_DAILY_USD));
-          return reserveBudget(db, {
-            date,
-            amountUsd,
-            bufferUsd: settings.AGENT_BUDGET_BUFFER_USD,
-            enforce: settings.AGENT_BUDGET_ENFORCEMENT,
-            sessionId: request.sessionId,
-          });
-        },
-        settle: (id, actualUsd, usage) => settleReservation(db, id, actualUsd, { id: request.sessionId, ...usage }),
-      },
+      // Design is a conversation of several calls; starting a backtest or saving an assessment usually takes one,
+      // so those phases cache only once a second call shows the conversation goes on.
+      cacheFromTurn: request.purpose === 'design' ? 1 : 2,
+      effort: phaseEffort(settings, request.purpose),
+      ...(settings.AGENT_INFERENCE_GEO ? { inferenceGeo: settings.AGENT_INFERENCE_GEO } : {}),
+      retry: { maxAttempts: settings.AGENT_RETRY_MAX_ATTEMPTS },
+      budget: databaseBudget({
+        db,
+        dailyLimitUsd: settings.AGENT_BUDGET_DAILY_USD,
+        bufferUsd: settings.AGENT_BUDGET_BUFFER_USD,
+        enforce: settings.AGENT_BUDGET_ENFORCEMENT,
+        sessionId: request.sessionId,
+        now,
+      }),
       onResponse: async (info) => {
         context.turn.index = info.turn;
         context.turn.tokensInput = info.usage.input + info.usage.cacheRead + info.usage.cacheWrite;
         context.turn.tokensOutput = info.usage.output;
+        context.turn.requestId = info.requestId;
+        context.turn.tokensThinking = info.thinkingTokens;
         await tracer.span(
           'llm_request',
           {
-            'gen_ai.request.model': settings.AGENT_MODEL,
+            'gen_ai.request.model': model,
+            'gen_ai.request.effort': phaseEffort(settings, request.purpose),
+            'gen_ai.response.id': info.requestId ?? '',
+            'gen_ai.usage.thinking_tokens': info.thinkingTokens,
+            'llm.inference_geo': info.inferenceGeo ?? 'unknown',
+            'llm.service_tier': info.serviceTier ?? 'unknown',
+            'llm.attempts': info.attempts,
+            'llm.input_counted': info.inputCounted,
             'gen_ai.usage.input_tokens': info.usage.input,
             'gen_ai.usage.output_tokens': info.usage.output,
             'gen_ai.usage.cache_read_tokens': info.usage.cacheRead,
@@ -115,6 +124,7 @@ export class ClaudeDesigner implements Designer {
       reason: result.reason,
       lastText: result.lastText,
       costUsd: result.costUsd,
+      ...(result.fault ? { fault: result.fault } : {}),
     };
   }
 }

@@ -11,7 +11,8 @@ import type {
   ToolUseBlock,
   Usage,
 } from '@anthropic-ai/sdk/resources/messages';
-import { costOfUsage, estimateInputTokensUpperBound, worstCaseCost, type ModelPrice } from './pricing.ts';
+import type { AttemptFailure } from './anthropic-client.ts';
+import { costOfUsage, estimateInputTokensUpperBound, UnpricedUsageError, worstCaseCost, type ModelPrice } from './pricing.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 
 export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
@@ -37,15 +38,24 @@ export interface TokenUsage {
   cacheRead: number;
 }
 
+export interface SettlementDetails {
+  /**
+   * True when the amount is the reservation kept for an attempt of unknown outcome (cut off after it was sent, or
+   * answered with usage that has no price): an estimate, not a confirmed charge.
+   */
+  estimated: boolean;
+  /** The API's request id, when the attempt was answered. */
+  requestId?: string;
+}
+
 export interface InvocationBudget {
   /** Holds `amountUsd` against the limit, or returns null when the limit cannot cover it. */
   reserve(amountUsd: number): Promise<{ id: string } | null>;
-  /** Replaces the held amount with what was actually spent. */
   /**
    * Replaces the held amount with what was actually spent, with the tokens behind it (zero for a call that failed),
    * so the spend and the session's own usage can be recorded together.
    */
-  settle(reservationId: string, actualUsd: number, usage: TokenUsage): Promise<void>;
+  settle(reservationId: string, actualUsd: number, usage: TokenUsage, details: SettlementDetails): Promise<void>;
 }
 
 export interface ResponseInfo {
@@ -54,6 +64,27 @@ export interface ResponseInfo {
   costUsd: number;
   stopReason: string | null;
   durationMs: number;
+  /** HTTP attempts this turn took (1 when the first was answered). */
+  attempts: number;
+  requestId: string | null;
+  /** Part of `usage.output` spent thinking (`usage.output_tokens_details.thinking_tokens`). */
+  thinkingTokens: number;
+  inferenceGeo: string | null;
+  serviceTier: string | null;
+  /** Whether the reservation was sized from `count_tokens` (else from the request's byte size). */
+  inputCounted: boolean;
+}
+
+/** `output_config.effort`; on Opus 5.5 and Fable 5.x it steers thinking, which cannot be turned off. */
+export type Effort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
+
+export interface RetryPolicy {
+  /** HTTP attempts per API call, the first included (AGENT_RETRY_MAX_ATTEMPTS). */
+  maxAttempts: number;
+  /** First wait when the server names none; doubled per retry up to 8 s, with up to 25% jitter (the SDK's rule). */
+  initialDelayMs?: number;
+  /** For tests: how a wait is made. */
+  sleep?(ms: number, signal: AbortSignal): Promise<void>;
 }
 
 export interface ToolCallInfo {
@@ -80,6 +111,19 @@ export interface InvocationDeps {
   firstMessage: string;
   /** Defaults to true. */
   promptCaching?: boolean;
+  /**
+   * The first API call of the invocation that carries cache breakpoints (default 1). A breakpoint pays a 1.25x write
+   * that only a later call reads, so a phase that usually ends after one call starts caching at call 2, once a
+   * second call proves the conversation continues.
+   */
+  cacheFromTurn?: number;
+  effort?: Effort;
+  /** Sent as `inference_geo` when the model supports it; `global` also lets the reservation drop the 1.1x US rate. */
+  inferenceGeo?: 'us' | 'global';
+  /** Defaults to one attempt per call. */
+  retry?: RetryPolicy;
+  /** Reserve from `messages.countTokens` (default true); the byte heuristic is the fallback. */
+  countTokens?: boolean;
   budget: InvocationBudget;
   onResponse?(info: ResponseInfo): Promise<void> | void;
   onToolCall?(info: ToolCallInfo): Promise<void> | void;
@@ -134,6 +178,9 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
   let consecutiveToolErrors = 0;
   let lastToolError = '';
 
+  const retry = deps.retry ?? { maxAttempts: 1 };
+  const maxAttempts = Math.max(1, Math.floor(retry.maxAttempts));
+  let rateLimit: RateLimitState | null = null;
   const deadline = Date.now() + deps.timeoutMs;
   const timeLimit = new AbortController();
   const timer = setTimeout(() => timeLimit.abort(), deps.timeoutMs);
@@ -155,58 +202,125 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
         return end('max_turns', `the model was still working after ${deps.maxTurns} API calls (maxTurns)`);
       }
 
-      const request = buildRequest(deps, conversation);
+      const turn = turns + 1;
+      const request = buildRequest(deps, conversation, turn);
+      const counted = deps.countTokens === false ? null : await countInputTokens(deps.client, request, timeLimit.signal);
+      const inputTokensUpperBound = counted ?? estimateInputTokensUpperBound(request);
+      if (rateLimit !== null) {
+        // The last answer said how much quota is left: a call it cannot cover would only come back as a 429.
+        const shortage = rateLimitShortage(rateLimit, counted ?? 0);
+        if (shortage !== null) {
+          return end('infrastructure_fault', shortage, { faultClass: 'anthropic_rate_limited', cause: shortage });
+        }
+      }
       const reservedUsd = worstCaseCost(deps.price, {
-        inputTokensUpperBound: estimateInputTokensUpperBound(request),
+        inputTokensUpperBound,
         maxTokens: deps.maxTokens,
+        cacheWrite: hasBreakpoint(request) ? '5m' : 'none',
+        mayRunInUs: deps.inferenceGeo !== 'global',
       });
-      const reservation = await deps.budget.reserve(reservedUsd);
-      if (reservation === null) {
-        return end(
-          'budget_exhausted',
-          `the budget cannot cover the next request (worst case $${reservedUsd.toFixed(4)}), so it was not sent`,
-        );
-      }
 
-      turns += 1;
-      const turn = turns;
-      const callStartedAt = Date.now();
-      let message: Message;
-      try {
-        message = await deps.client.messages.create(request, {
-          signal: timeLimit.signal,
-          timeout: Math.max(1, deadline - Date.now()),
-        });
-      } catch (error) {
-        const failure = describeCallFailure(error, timeLimit.signal.aborted, deps.timeoutMs);
-        // An answered error is not billed; a call cut off in flight may have been, so it keeps its reservation.
-        const settledUsd = failure.billing === 'not_billed' ? 0 : reservedUsd;
-        await deps.budget.settle(reservation.id, settledUsd, noTokens());
-        costUsd += settledUsd;
-        return end(failure.status, failure.reason);
+      let answered: {
+        message: Message;
+        requestId: string | null;
+        headers: Headers;
+        attempts: number;
+        durationMs: number;
+        reservationId: string;
+      } | null = null;
+      for (let attempt = 1; answered === null; attempt += 1) {
+        const reservation = await deps.budget.reserve(reservedUsd);
+        if (reservation === null) {
+          return end(
+            'budget_exhausted',
+            `the budget cannot cover the next request (worst case $${reservedUsd.toFixed(4)}), so it was not sent`,
+          );
+        }
+        // A turn counts as an API call once its first attempt is sent.
+        turns = turn;
+        const attemptStartedAt = Date.now();
+        try {
+          const { data, response, request_id } = await deps.client.messages
+            .create(request, { signal: timeLimit.signal, timeout: Math.max(1, deadline - Date.now()), maxRetries: 0 })
+            .withResponse();
+          // The reservation stays open until the usage is priced below.
+          answered = {
+            message: data,
+            requestId: request_id ?? null,
+            headers: response.headers,
+            attempts: attempt,
+            durationMs: Date.now() - attemptStartedAt,
+            reservationId: reservation.id,
+          };
+        } catch (error) {
+          const failure = await classify(error);
+          const timedOut = timeLimit.signal.aborted || Date.now() >= deadline;
+          // Nothing reached the API, or it answered without usage: $0. Cut off after sending: the reservation stays.
+          const settledUsd = failure.billing === 'not_billed' ? 0 : reservedUsd;
+          await deps.budget.settle(reservation.id, settledUsd, noTokens(), {
+            estimated: failure.billing !== 'not_billed',
+            ...(failure.requestId ? { requestId: failure.requestId } : {}),
+          });
+          costUsd += settledUsd;
+          if (timedOut || failure.kind === 'aborted') {
+            return end('timeout', `the invocation reached its time limit of ${deps.timeoutMs} ms while waiting for the API`);
+          }
+          const wait = failure.retryable && attempt < maxAttempts ? retryDelayMs(failure, attempt, retry) : null;
+          if (wait !== null && Date.now() + wait < deadline) {
+            try {
+              await (retry.sleep ?? sleep)(wait, timeLimit.signal);
+            } catch {
+              return end('timeout', `the invocation reached its time limit of ${deps.timeoutMs} ms while waiting to retry`);
+            }
+            continue;
+          }
+          const tried = attempt > 1 ? ` (after ${attempt} attempts)` : '';
+          const reason = `${failure.reason}${tried}`;
+          if (failure.faultClass !== undefined) return end('infrastructure_fault', reason, { faultClass: failure.faultClass, cause: reason });
+          return end('api_error', reason);
+        }
       }
-      const durationMs = Date.now() - callStartedAt;
+      const { message, requestId, headers, durationMs, reservationId } = answered;
+      rateLimit = rateLimitOf(headers);
 
       const malformation = malformationOf(message);
       if (malformation !== null) {
-        await deps.budget.settle(reservation.id, reservedUsd, noTokens());
-        costUsd += reservedUsd;
-        return end(
-          'api_error',
-          `the API returned a malformed message (${malformation}); its cost is unknown, so the reservation of ` +
-            `$${reservedUsd.toFixed(4)} was kept as spent`,
-        );
+        if (hasUsage(message)) {
+          // Billed (it carries usage) but unusable: book what the usage says, then stop.
+          const booked = await settleAnsweredUsage(deps, reservationId, reservedUsd, message.usage, requestId);
+          costUsd += booked.usd;
+          return end('api_error', `the API returned a malformed message (${malformation}); its usage was booked ($${booked.usd.toFixed(6)})`);
+        }
+        // An answer without usage was not billed (an HTML page from a proxy, a body that is not a message).
+        await deps.budget.settle(reservationId, 0, noTokens(), { estimated: false, ...(requestId ? { requestId } : {}) });
+        const reason = `the Anthropic API answered with something that is not a message (${malformation}); it carries no usage, so nothing was booked`;
+        return end('infrastructure_fault', reason, { faultClass: 'anthropic_unbilled', cause: reason });
       }
 
-      const turnCostUsd = costOfUsage(deps.price, message.usage);
+      const booked = await settleAnsweredUsage(deps, reservationId, reservedUsd, message.usage, requestId);
+      costUsd += booked.usd;
+      if (booked.unpriced !== null) {
+        return end('api_error', `${booked.unpriced}; the reservation of $${reservedUsd.toFixed(4)} was kept as spent and the agent stops`);
+      }
+      const turnCostUsd = booked.usd;
       const turnUsage = tokenUsageOf(message.usage);
-      await deps.budget.settle(reservation.id, turnCostUsd, turnUsage);
-      costUsd += turnCostUsd;
       usage.input += turnUsage.input;
       usage.output += turnUsage.output;
       usage.cacheWrite += turnUsage.cacheWrite;
       usage.cacheRead += turnUsage.cacheRead;
-      await deps.onResponse?.({ turn, usage: turnUsage, costUsd: turnCostUsd, stopReason: message.stop_reason, durationMs });
+      await deps.onResponse?.({
+        turn,
+        usage: turnUsage,
+        costUsd: turnCostUsd,
+        stopReason: message.stop_reason,
+        durationMs,
+        attempts: answered.attempts,
+        requestId,
+        thinkingTokens: message.usage.output_tokens_details?.thinking_tokens ?? 0,
+        inferenceGeo: message.usage.inference_geo ?? null,
+        serviceTier: message.usage.service_tier ?? null,
+        inputCounted: counted !== null,
+      });
 
       appendAssistantContent(conversation, message.content);
       lastText = lastWordsOf(message.content) ?? lastText;
@@ -278,23 +392,33 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
   }
 }
 
-function buildRequest(deps: InvocationDeps, conversation: readonly ConversationTurn[]): MessageCreateParamsNonStreaming {
-  const caching = deps.promptCaching ?? true;
-  // Three breakpoints, under the API's limit of four: tools and system form the stable prefix, and the newest user
-  // message caches the conversation so far (earlier breakpoints are found again by the API's lookback).
-  const tools: Tool[] = deps.tools.map((tool, index) => ({
+function buildRequest(
+  deps: InvocationDeps,
+  conversation: readonly ConversationTurn[],
+  turn: number,
+): MessageCreateParamsNonStreaming {
+  // Breakpoints only where a later call reads them: the system block (tools and system form the prefix every call
+  // of the phase shares) and the newest user message (the conversation so far, read by the next call; earlier
+  // entries are found again by the API's lookback). No breakpoint on the tools alone: below the minimum cacheable
+  // length (512 tokens on the 5.x models, prompt caching docs) it creates nothing and only uses up one of four.
+  const caching = (deps.promptCaching ?? true) && turn >= (deps.cacheFromTurn ?? 1);
+  const tools: Tool[] = deps.tools.map((tool) => ({
     name: tool.name,
     description: tool.description,
     input_schema: tool.inputSchema as Tool.InputSchema,
-    ...(caching && index === deps.tools.length - 1 ? { cache_control: { type: 'ephemeral' } } : {}),
   }));
   const system: TextBlockParam[] =
     deps.system === '' ? [] : [{ type: 'text', text: deps.system, ...(caching ? { cache_control: { type: 'ephemeral' } } : {}) }];
+  // Thinking is never sent: adaptive thinking is the default on the 5.x models, and `disabled` or `budget_tokens`
+  // is refused on the always-thinking ones (Opus 5.5, Fable 5.x). Effort exists only for adaptive thinking.
+  const effort = deps.effort !== undefined && deps.price.thinking !== 'extended' ? deps.effort : undefined;
   return {
     model: deps.model,
     max_tokens: deps.maxTokens,
     ...(system.length > 0 ? { system } : {}),
     ...(tools.length > 0 ? { tools } : {}),
+    ...(effort !== undefined ? { output_config: { effort } } : {}),
+    ...(deps.inferenceGeo !== undefined && deps.price.inferenceGeo ? { inference_geo: deps.inferenceGeo } : {}),
     messages: toMessageParams(conversation, caching),
   };
 }
@@ -312,6 +436,107 @@ function toMessageParams(conversation: readonly ConversationTurn[], caching: boo
     if (lastBlock !== undefined) content[content.length - 1] = { ...lastBlock, cache_control: { type: 'ephemeral' } };
     return { role: 'user', content };
   });
+}
+
+function hasBreakpoint(request: MessageCreateParamsNonStreaming): boolean {
+  const marked = (blocks: unknown): boolean =>
+    Array.isArray(blocks) && blocks.some((block) => typeof block === 'object' && block !== null && 'cache_control' in block);
+  return marked(request.system) || marked(request.tools) || request.messages.some((message) => marked(message.content));
+}
+
+/**
+ * The exact input tokens of the request (same shape, tools included), plus a margin for what the count may leave
+ * out; null when counting failed, so that the caller falls back to the byte heuristic.
+ */
+async function countInputTokens(client: Anthropic, request: MessageCreateParamsNonStreaming, signal: AbortSignal): Promise<number | null> {
+  try {
+    const { model, messages, system, tools, output_config: outputConfig } = request;
+    const counted = await client.messages.countTokens(
+      { model, messages, ...(system ? { system } : {}), ...(tools ? { tools } : {}), ...(outputConfig ? { output_config: outputConfig } : {}) },
+      { signal, maxRetries: 0 },
+    );
+    if (!Number.isInteger(counted.input_tokens) || counted.input_tokens < 0) return null;
+    return Math.ceil(counted.input_tokens * (1 + COUNT_MARGIN)) + COUNT_MARGIN_TOKENS;
+  } catch {
+    return null;
+  }
+}
+
+/** The count is documented as an estimate: 5% and 256 tokens on top keep the reservation an upper bound. */
+const COUNT_MARGIN = 0.05;
+const COUNT_MARGIN_TOKENS = 256;
+
+async function classify(error: unknown): Promise<AttemptFailure> {
+  // Loaded on failure only: the client module (and the SDK) is already loaded by then.
+  const { classifyAttemptFailure } = await import('./anthropic-client.ts');
+  return classifyAttemptFailure(error);
+}
+
+/** The server's wait when it named one, else the SDK's backoff: 0.5 s doubling per retry, at most 8 s, 25% jitter. */
+function retryDelayMs(failure: AttemptFailure, attempt: number, retry: RetryPolicy): number {
+  if (failure.retryAfterMs !== undefined) return failure.retryAfterMs;
+  const initial = retry.initialDelayMs ?? 500;
+  return Math.min(initial * 2 ** (attempt - 1), 8_000) * (1 - Math.random() * 0.25);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('aborted'));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** What the last answer's `anthropic-ratelimit-*` headers said is left (rate limits docs). */
+interface RateLimitState {
+  requestsRemaining: number | null;
+  inputTokensRemaining: number | null;
+  outputTokensRemaining: number | null;
+  resetAt: string | null;
+}
+
+function rateLimitOf(headers: Headers): RateLimitState | null {
+  const number = (name: string): number | null => {
+    const value = headers.get(name);
+    if (value === null || value.trim() === '') return null;
+    const parsed = Number(value);
+    return Number.isFinite(parsed) ? parsed : null;
+  };
+  const state: RateLimitState = {
+    requestsRemaining: number('anthropic-ratelimit-requests-remaining'),
+    inputTokensRemaining: number('anthropic-ratelimit-input-tokens-remaining'),
+    outputTokensRemaining: number('anthropic-ratelimit-output-tokens-remaining'),
+    resetAt: headers.get('anthropic-ratelimit-requests-reset') ?? headers.get('anthropic-ratelimit-input-tokens-reset'),
+  };
+  return state.requestsRemaining === null && state.inputTokensRemaining === null && state.outputTokensRemaining === null ? null : state;
+}
+
+/**
+ * Why the next call would be refused for quota (so it is not sent), or null when the quota covers it: no request
+ * left, no output tokens left, or fewer input tokens left than the call's counted input.
+ */
+function rateLimitShortage(state: RateLimitState, inputTokens: number): string | null {
+  const until = state.resetAt ? ` until ${state.resetAt}` : '';
+  if (state.requestsRemaining !== null && state.requestsRemaining < 1) {
+    return `the API rate limit has no request left${until} (anthropic-ratelimit-requests-remaining: 0)`;
+  }
+  if (state.outputTokensRemaining !== null && state.outputTokensRemaining < 1) {
+    return `the API rate limit has no output tokens left${until} (anthropic-ratelimit-output-tokens-remaining: 0)`;
+  }
+  if (state.inputTokensRemaining !== null && state.inputTokensRemaining < Math.max(1, inputTokens)) {
+    return (
+      `the API rate limit has ${state.inputTokensRemaining} input tokens left${until}, fewer than the next call's ` +
+      `${inputTokens} (anthropic-ratelimit-input-tokens-remaining)`
+    );
+  }
+  return null;
 }
 
 /** A pause_turn continuation extends the paused assistant turn rather than starting a second one in a row. */
@@ -378,6 +603,34 @@ function renderToolContent(content: unknown): string {
   }
 }
 
+/**
+ * Books an answered attempt from its usage. Usage without a known price (fast mode, an unknown tier) fails closed:
+ * the whole reservation is kept, marked estimated, and `unpriced` says why.
+ */
+async function settleAnsweredUsage(
+  deps: InvocationDeps,
+  reservationId: string,
+  reservedUsd: number,
+  usage: Usage,
+  requestId: string | null,
+): Promise<{ usd: number; unpriced: string | null }> {
+  const ids = requestId ? { requestId } : {};
+  try {
+    const usd = costOfUsage(deps.price, usage);
+    await deps.budget.settle(reservationId, usd, tokenUsageOf(usage), { estimated: false, ...ids });
+    return { usd, unpriced: null };
+  } catch (error) {
+    if (!(error instanceof UnpricedUsageError)) throw error;
+    await deps.budget.settle(reservationId, reservedUsd, tokenUsageOf(usage), { estimated: true, ...ids });
+    return { usd: reservedUsd, unpriced: error.message };
+  }
+}
+
+function hasUsage(message: unknown): message is { usage: Usage } {
+  const usage = (message as { usage?: { input_tokens?: unknown; output_tokens?: unknown } | null } | null)?.usage;
+  return typeof usage?.input_tokens === 'number' && typeof usage.output_tokens === 'number';
+}
+
 function tokenUsageOf(usage: Usage): TokenUsage {
   return {
     input: usage.input_tokens,
@@ -429,79 +682,4 @@ function refusalReason(message: Message): string {
   const category = details?.category ? ` (category: ${details.category})` : '';
   const explanation = details?.explanation ? `: ${details.explanation}` : '';
   return `the model declined to continue${category}${explanation}`;
-}
-
-interface CallFailure {
-  status: 'api_error' | 'timeout';
-  reason: string;
-  billing: 'not_billed' | 'unknown';
-}
-
-const RETRIED_STATUSES = new Set([408, 409, 429]);
-
-/**
- * Builds the reason from the SDK error's status, type and API message only: its headers and request options are
- * never read, so no credential can reach the reason.
- */
-function describeCallFailure(error: unknown, timedOut: boolean, timeoutMs: number): CallFailure {
-  if (timedOut) {
-    return {
-      status: 'timeout',
-      reason: `the invocation reached its time limit of ${timeoutMs} ms while waiting for the API`,
-      billing: 'unknown',
-    };
-  }
-  const fields = (typeof error === 'object' && error !== null ? error : {}) as {
-    name?: unknown;
-    message?: unknown;
-    status?: unknown;
-    type?: unknown;
-    apiMessage?: unknown;
-    requestID?: unknown;
-    cause?: unknown;
-  };
-  const message = typeof fields.message === 'string' ? fields.message : String(error);
-  if (typeof fields.status === 'number') {
-    const status = fields.status;
-    const type = typeof fields.type === 'string' ? fields.type : 'error';
-    const apiMessage = typeof fields.apiMessage === 'string' ? fields.apiMessage : message;
-    const requestId = typeof fields.requestID === 'string' ? ` (request ${fields.requestID})` : '';
-    const retried = RETRIED_STATUSES.has(status) || status >= 500 ? ' after the client retried it' : '';
-    return {
-      status: 'api_error',
-      reason: `the Anthropic API answered ${status} ${type}${retried}: ${apiMessage}${requestId}`,
-      billing: 'not_billed',
-    };
-  }
-  if (fields.name === 'APIConnectionTimeoutError') {
-    return { status: 'timeout', reason: `the Anthropic API did not answer in time (${message})`, billing: 'unknown' };
-  }
-  if (fields.name === 'APIConnectionError') {
-    const causes = causeMessages(fields.cause);
-    return {
-      status: 'api_error',
-      reason:
-        `could not reach the Anthropic API: ${message}${causes.length > 0 ? ` (${causes.join(': ')})` : ''}; ` +
-        'check the network and ANTHROPIC_BASE_URL',
-      billing: 'unknown',
-    };
-  }
-  if (error instanceof SyntaxError) {
-    return {
-      status: 'api_error',
-      reason: `the Anthropic API answered with a body that is not valid JSON (${message}); its cost is unknown`,
-      billing: 'unknown',
-    };
-  }
-  const name = typeof fields.name === 'string' ? `${fields.name}: ` : '';
-  return { status: 'api_error', reason: `the Anthropic API call failed: ${name}${message}`, billing: 'unknown' };
-}
-
-/** Messages down an error's cause chain, where network errors keep the useful part (e.g. ECONNREFUSED). */
-function causeMessages(cause: unknown): string[] {
-  const messages: string[] = [];
-  for (let current = cause, depth = 0; current instanceof Error && depth < 4; current = current.cause, depth += 1) {
-    messages.push(current.message);
-  }
-  return messages;
 }

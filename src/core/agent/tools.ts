@@ -35,7 +35,7 @@ export interface ToolContext {
   config: AgentConfig;
   now: () => Date;
   /** The current model turn and its tokens, for the action log. */
-  turn: { index: number; tokensInput: number | null; tokensOutput: number | null };
+  turn: { index: number; tokensInput: number | null; tokensOutput: number | null; requestId?: string | null; tokensThinking?: number | null };
   /** Set when a tool could not reach KTRDR: the invocation then waits instead of failing the session. */
   ktrdrUnreachable: boolean;
 }
@@ -99,6 +99,8 @@ function defineTool<S extends z.ZodType>(
         turn: context.turn.index,
         tokensInput: context.turn.tokensInput,
         tokensOutput: context.turn.tokensOutput,
+        requestId: context.turn.requestId ?? null,
+        tokensThinking: context.turn.tokensThinking ?? null,
         at: context.now(),
       });
       return outcome;

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseEnv } from 'node:util';
-import { PRICE_TABLE, UnknownModelPriceError, priceFor } from '../agent/pricing.ts';
+import { modelProblems } from './model-checks.ts';
 import { AgentError, ExitCode } from '../cli/errors.ts';
 import {
   defaultConfigDir,
@@ -157,18 +157,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
       expected: `a buffer no larger than AGENT_BUDGET_DAILY_USD (${typed.AGENT_BUDGET_DAILY_USD})`,
     });
   }
-  if (problems.length === 0 && typed.AGENT_DESIGNER === 'claude') {
-    try {
-      priceFor(typed.AGENT_MODEL, typed.AGENT_MODEL_PRICES);
-    } catch (error) {
-      if (!(error instanceof UnknownModelPriceError)) throw error;
-      problems.push({
-        name: 'AGENT_MODEL',
-        given: JSON.stringify(typed.AGENT_MODEL),
-        expected: `a model with a known price (${[...PRICE_TABLE.keys()].join(', ')}), or set its price in AGENT_MODEL_PRICES`,
-      });
-    }
-  }
+  if (problems.length === 0 && typed.AGENT_DESIGNER === 'claude') problems.push(...modelProblems(typed));
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = resolve(typed.KTRDR_AGENT_DATA_DIR ?? defaultDataDir(env));

@@ -21,6 +21,8 @@ const number = (options: { min?: number; max?: number; int?: boolean; expected: 
   return z.coerce.number({ error }).check(...checks);
 };
 
+const effort = z.enum(['low', 'medium', 'high', 'xhigh', 'max'], { error: 'expected low, medium, high, xhigh or max' });
+
 const fraction = number({ min: 0, max: 1, expected: 'a fraction between 0 and 1 (0.45 means 45%)' });
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -61,13 +63,20 @@ export const settingDefinitions = {
   KTRDR_TIMEOUT_SECONDS: { schema: z._default(number({ min: 0.1, max: 600, expected: 'seconds between 0.1 and 600' }), 15), description: 'Timeout of one KTRDR HTTP request' },
   ANTHROPIC_API_KEY: { schema: z.optional(z.string().check(z.minLength(1))), secret: true, description: 'Anthropic API key (needed by the claude designer)' },
   ANTHROPIC_BASE_URL: { schema: z.optional(httpUrl), description: 'Anthropic API base URL (read by the SDK)' },
-  AGENT_MODEL: { schema: z._default(z.string().check(z.minLength(1)), 'claude-opus-5-5'), description: 'Claude model for design and assessment' },
+  AGENT_MODEL: { schema: z._default(z.string().check(z.minLength(1)), 'claude-opus-5-5'), description: 'Claude model for design (and any phase whose model setting is empty)' },
+  AGENT_MODEL_DESIGN: { schema: z.optional(z.string().check(z.minLength(1))), description: 'Model of the design phase; unset = AGENT_MODEL' },
+  AGENT_MODEL_BACKTEST: { schema: z._default(z.string().check(z.minLength(1)), 'claude-haiku-5-5'), description: 'Model of the backtest phase (choosing dates: one mechanical call); set it to AGENT_MODEL to use one model' },
+  AGENT_MODEL_ASSESS: { schema: z._default(z.string().check(z.minLength(1)), 'claude-haiku-5-5'), description: 'Model of the assessment phase (a verdict and its reasons from the gate figures); set it to AGENT_MODEL to use one model' },
+  AGENT_EFFORT_DESIGN: { schema: z._default(effort, 'medium'), description: 'output_config.effort of the design phase (low|medium|high|xhigh|max)' },
+  AGENT_EFFORT_BACKTEST: { schema: z._default(effort, 'low'), description: 'output_config.effort of the backtest phase' },
+  AGENT_EFFORT_ASSESS: { schema: z._default(effort, 'medium'), description: 'output_config.effort of the assessment phase' },
+  AGENT_INFERENCE_GEO: { schema: z.optional(z.enum(['us', 'global'], { error: 'expected us or global' })), description: 'inference_geo sent with each call; unset = the workspace default, reserved at the 1.1x US rate' },
   AGENT_MODEL_PRICES: { schema: z.optional(modelPriceOverrides), description: 'JSON price overrides per model, USD per million tokens' },
   AGENT_DESIGNER: { schema: z._default(z.enum(['claude', 'baseline'], { error: 'expected claude or baseline' }), 'claude'), description: 'claude (LLM) or baseline (no LLM, zero cost)' },
   AGENT_MAX_CONCURRENT_SESSIONS: { schema: z._default(number({ min: 1, max: 1000, int: true, expected: 'an integer from 1 to 1000' }), 1), description: 'Research sessions active at once' },
   AGENT_RECENT_STRATEGIES_COUNT: { schema: z._default(number({ min: 0, max: 50, int: true, expected: 'an integer from 0 to 50' }), 5), description: 'Recent strategies shown to the designer' },
   AGENT_MAX_TURNS: { schema: z._default(number({ min: 1, max: 100, int: true, expected: 'an integer from 1 to 100' }), 12), description: 'Model turns per invocation' },
-  AGENT_MAX_TOKENS: { schema: z._default(number({ min: 256, max: 128000, int: true, expected: 'an integer from 256 to 128000' }), 4096), description: 'max_tokens per model response' },
+  AGENT_MAX_TOKENS: { schema: z._default(number({ min: 256, max: 128000, int: true, expected: 'an integer from 256 to 128000' }), 16000), description: 'max_tokens per model response, thinking included; checked against each phase model\'s output limit' },
   AGENT_INVOCATION_TIMEOUT_SECONDS: { schema: z._default(number({ min: 5, max: 3600, expected: 'seconds between 5 and 3600' }), 300), description: 'Wall time of one invocation' },
   AGENT_PROMPT_CACHING: { schema: z._default(booleanSetting, true), description: 'Mark prompt prefixes for caching' },
   AGENT_BUDGET_DAILY_USD: { schema: z._default(number({ min: 0, max: 100000, expected: 'a dollar amount >= 0' }), 5), description: 'Daily LLM budget (UTC day); `budget set` overrides it' },
@@ -80,7 +89,7 @@ export const settingDefinitions = {
   GATE_BACKTEST_MIN_WIN_RATE: { schema: z._default(fraction, 0.45), description: 'Backtest gate: minimum win rate' },
   GATE_BACKTEST_MAX_DRAWDOWN: { schema: z._default(fraction, 0.4), description: 'Backtest gate: maximum drawdown' },
   GATE_BACKTEST_MIN_SHARPE: { schema: z._default(number({ min: -100, max: 100, expected: 'a Sharpe ratio between -100 and 100' }), -0.5), description: 'Backtest gate: minimum Sharpe ratio' },
-  AGENT_RETRY_MAX_ATTEMPTS: { schema: z._default(number({ min: 1, max: 10, int: true, expected: 'an integer from 1 to 10' }), 3), description: 'Attempts per retryable KTRDR or API call' },
+  AGENT_RETRY_MAX_ATTEMPTS: { schema: z._default(number({ min: 1, max: 10, int: true, expected: 'an integer from 1 to 10' }), 3), description: 'HTTP attempts per retryable KTRDR or Anthropic call, the first included (3 = up to 2 retries); each Anthropic attempt is reserved on its own' },
   AGENT_RETRY_BACKOFF_BASE: { schema: z._default(number({ min: 0, max: 60, expected: 'seconds between 0 and 60' }), 2), description: 'Exponential backoff base, seconds' },
   AGENT_RESUME_MAX_ATTEMPTS: { schema: z._default(number({ min: 0, max: 10, int: true, expected: 'an integer from 0 to 10' }), 2), description: 'Resumes of a failed operation, and fresh starts of a stalled one, per session' },
   AGENT_STALL_QUEUED_MINUTES: { schema: z._default(number({ min: 1, max: 10080, expected: 'minutes between 1 and 10080' }), 20), description: "An operation 'pending' this long with no worker taking it: cancelled and started afresh" },

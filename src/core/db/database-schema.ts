@@ -81,6 +81,9 @@ export interface AgentActionsTable {
   turn: number | null;
   tokens_input: number | null;
   tokens_output: number | null;
+  /** The API request id of the response that asked for this call. */
+  request_id: string | null;
+  tokens_thinking: number | null;
 }
 
 export interface AgentTriggersTable {
@@ -147,6 +150,9 @@ export interface AgentBudgetReservationsTable {
   status: 'reserved' | 'settled';
   created_at: TimestampDefault;
   settled_at: NullableTimestamp;
+  /** True when the settled amount is a kept reservation, not a cost confirmed by the API's usage. */
+  estimated: Generated<boolean>;
+  request_id: string | null;
 }
 
 export interface AgentControlTable {

@@ -3,6 +3,7 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/load.ts';
+import { modelWarnings } from '../config/model-checks.ts';
 import { openStore, storeTarget, DatabaseBusyError, type Store } from '../db/connect.ts';
 import { finishTick, startTick } from '../db/repositories/activity.ts';
 import { tryAcquireTickLock } from '../db/tick-lock.ts';
@@ -122,6 +123,9 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
     throw opened.reason;
   }
   const store = opened.value;
+  if (config.settings.AGENT_DESIGNER === 'claude') {
+    for (const warning of modelWarnings(config.settings)) log('warn', 'model_deprecated', { warning });
+  }
   if (acquired.status === 'rejected') {
     await store.close().catch(() => {});
     throw acquired.reason;

@@ -7,6 +7,7 @@ export function renderBudgetText(view: BudgetView, options: TextOptions): string
   const t = view.today;
   const limitNote = t.limitSource === 'override' ? ' (set with `budget set`)' : ' (AGENT_BUDGET_DAILY_USD)';
   const today = [heading(`Today (${t.date})`, color), `Limit: ${formatUsd(t.limitUsd)}${limitNote}`, budgetUsedLine(t, color)];
+  if (t.estimatedUsd > 0) today.push(`  of which estimated, unconfirmed: ${formatUsd(t.estimatedUsd)} (calls cut off after they were sent)`);
   if (t.reservedUsd > 0) today.push(`Reserved: ${formatUsd(t.reservedUsd)} (model calls in flight)`);
   today.push(`Remaining: ${formatUsd(t.remainingUsd)}`);
   if (!view.enforcement) today.push(paint('Enforcement is OFF (AGENT_BUDGET_ENFORCEMENT=false): the limit is not applied.', 'yellow', color));

@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl } from '../../db/repositories/activity.ts';
-import { budgetHistory } from '../../db/repositories/budget.ts';
+import { budgetHistory, estimatedSpendUsd } from '../../db/repositories/budget.ts';
 import { toNumber, utcDay } from '../../db/values.ts';
 import type { BudgetDayEntry, BudgetView } from './schemas.ts';
 import { roundUsd } from './session-facts.ts';
@@ -40,12 +40,13 @@ async function completedPerDay(db: Db, from: Date, onlySuccess: boolean): Promis
 export async function loadBudgetView(db: Db, options: BudgetViewOptions): Promise<BudgetView> {
   const todayStart = startOfUtcDay(options.now);
   const firstDay = new Date(todayStart.getTime() - Math.max(0, options.days - 1) * DAY_MS);
-  const [control, activeTotal, rows, completed, successful] = await Promise.all([
+  const [control, activeTotal, rows, completed, successful, estimatedToday] = await Promise.all([
     readControl(db),
     countActiveSessions(db),
     budgetHistory(db, utcDay(firstDay)),
     completedPerDay(db, firstDay, false),
     completedPerDay(db, firstDay, true),
+    estimatedSpendUsd(db, { date: utcDay(todayStart) }),
   ]);
   const today = await loadTodayBudget(db, {
     now: options.now,
@@ -79,6 +80,7 @@ export async function loadBudgetView(db: Db, options: BudgetViewOptions): Promis
       ...today,
       successful: todaySuccessful,
       avgCostPerInvocationUsd: today.invocations > 0 ? roundUsd(today.usedUsd / today.invocations) : null,
+      estimatedUsd: roundUsd(estimatedToday),
     },
     configuredLimitUsd: options.configuredLimitUsd,
     bufferUsd: options.bufferUsd,

@@ -90,6 +90,8 @@ export const usageSchema = z.object({
   tokensCacheRead: count,
   tokensCacheWrite: count,
   costUsd: usd,
+  /** The part of costUsd that is a kept reservation for a call of unknown outcome: estimated, unconfirmed. */
+  estimatedUsd: usd,
 });
 
 export const todayBudgetSchema = z.object({
@@ -286,7 +288,8 @@ export const budgetDaySchema = z.object({
 
 export const budgetViewSchema = z.object({
   generatedAt: isoTime,
-  today: todayBudgetSchema.extend({ successful: count, avgCostPerInvocationUsd: usd.nullable() }),
+  /** estimatedUsd: the part of usedUsd that is kept reservations for calls of unknown outcome (unconfirmed). */
+  today: todayBudgetSchema.extend({ successful: count, avgCostPerInvocationUsd: usd.nullable(), estimatedUsd: usd }),
   configuredLimitUsd: usd,
   bufferUsd: usd,
   enforcement: z.boolean(),

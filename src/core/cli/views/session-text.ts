@@ -178,6 +178,7 @@ function costSection(view: SessionView, color: boolean): string[] {
     lines.push(`Cache: ${formatInteger(u.tokensCacheRead)} read / ${formatInteger(u.tokensCacheWrite)} written`);
   }
   lines.push(`Estimated: ${formatUsd(u.costUsd)}`);
+  if (u.estimatedUsd > 0) lines.push(`  of which unconfirmed: ${formatUsd(u.estimatedUsd)} (calls cut off after they were sent)`);
   return lines;
 }
 

@@ -3,6 +3,7 @@
 import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../errors.ts';
 import type { Database } from '../../db/database-schema.ts';
+import { estimatedSpendUsd } from '../../db/repositories/budget.ts';
 import { findSession, type Session } from '../../db/repositories/sessions.ts';
 import { fromJson, toDate, toNumber } from '../../db/values.ts';
 import type { SessionAction, SessionView, StrategySummary } from './schemas.ts';
@@ -12,6 +13,7 @@ import {
   currentInvocation,
   currentOperation,
   gateEvaluation,
+  roundUsd,
   secondsBetween,
   trainingFigures,
 } from './session-facts.ts';
@@ -128,7 +130,7 @@ function phaseSpans(session: Session, now: Date): SessionView['phases'] {
 export async function loadSessionView(db: Db, id: number, options: SessionViewOptions): Promise<SessionView | null> {
   const session = await findSession(db, id);
   if (!session) return null;
-  const actions = await loadActions(db, id, options.actionLimit);
+  const [actions, estimatedUsd] = await Promise.all([loadActions(db, id, options.actionLimit), estimatedSpendUsd(db, { sessionId: id })]);
   const ended = session.completedAt ?? options.now;
   const trainingParams = session.trainingParams;
   const backtestParams = session.backtestParams;
@@ -195,6 +197,7 @@ export async function loadSessionView(db: Db, id: number, options: SessionViewOp
       tokensCacheRead: session.tokensCacheRead,
       tokensCacheWrite: session.tokensCacheWrite,
       costUsd: session.costUsd,
+      estimatedUsd: roundUsd(estimatedUsd),
     },
     phases: phaseSpans(session, ended),
     actions: { total: actions.total, shown: actions.items.length, items: actions.items },

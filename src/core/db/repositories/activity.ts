@@ -46,6 +46,9 @@ export interface ActionRecord {
   turn: number | null;
   tokensInput: number | null;
   tokensOutput: number | null;
+  /** The API request id and thinking tokens of the response that asked for the call (claude designer only). */
+  requestId?: string | null;
+  tokensThinking?: number | null;
   at: Date;
 }
 
@@ -64,6 +67,8 @@ export async function recordAction(db: Db, action: ActionRecord): Promise<void> 
       turn: action.turn,
       tokens_input: action.tokensInput,
       tokens_output: action.tokensOutput,
+      request_id: action.requestId ?? null,
+      tokens_thinking: action.tokensThinking ?? null,
       action_at: action.at,
     })
     .execute();

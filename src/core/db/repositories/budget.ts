@@ -58,6 +58,14 @@ export async function budgetHistory(db: Db, fromDate: string): Promise<BudgetDay
   return rows.map(toBudgetDay);
 }
 
+/**
+ * Amounts are stored in NUMERIC(14, 6): rounded up to the micro-dollar, so that neither a reservation nor a spend
+ * is ever booked below the exact amount (rounding to nearest could under-book by half a micro-dollar per call).
+ */
+export function toBookedUsd(usd: number): number {
+  return Math.ceil(Math.round(usd * 1e12) / 1e6) / 1e6;
+}
+
 export interface Reservation {
   id: string;
   date: string;
@@ -73,6 +81,7 @@ export async function reserveBudget(
   db: Kysely<Database>,
   input: { date: string; amountUsd: number; bufferUsd: number; enforce: boolean; sessionId: number | null },
 ): Promise<Reservation | null> {
+  input = { ...input, amountUsd: toBookedUsd(input.amountUsd) };
   return db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('agent_budget')
@@ -104,11 +113,19 @@ export async function settleReservation(
   reservationId: string,
   actualUsd: number,
   session?: { id: number; input: number; output: number; cacheRead: number; cacheWrite: number },
+  details: { estimated?: boolean; requestId?: string } = {},
 ): Promise<void> {
+  actualUsd = toBookedUsd(actualUsd);
   await db.transaction().execute(async (trx) => {
     const reservation = await trx
       .updateTable('agent_budget_reservations')
-      .set({ status: 'settled', settled_usd: actualUsd, settled_at: sql`NOW()` })
+      .set({
+        status: 'settled',
+        settled_usd: actualUsd,
+        settled_at: sql`NOW()`,
+        estimated: details.estimated ?? false,
+        request_id: details.requestId ?? null,
+      })
       .where('id', '=', reservationId)
       .where('status', '=', 'reserved')
       .returning(['date', 'amount_usd'])
@@ -140,9 +157,24 @@ export async function expireStaleReservations(db: Kysely<Database>, olderThan: D
     .execute();
   for (const reservation of stale) {
     const session = reservation.session_id === null ? undefined : { id: reservation.session_id, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
-    await settleReservation(db, String(reservation.id), toNumber(reservation.amount_usd), session);
+    await settleReservation(db, String(reservation.id), toNumber(reservation.amount_usd), session, { estimated: true });
   }
   return stale.length;
+}
+
+/**
+ * The part of the settled spend that is an estimate (reservations kept for attempts of unknown outcome), for a day
+ * or for a session; `budget` and `session` show it as "estimated, unconfirmed".
+ */
+export async function estimatedSpendUsd(db: Db, scope: { date: string } | { sessionId: number }): Promise<number> {
+  const row = await db
+    .selectFrom('agent_budget_reservations')
+    .select((eb) => eb.fn.coalesce(eb.fn.sum<string | number>('settled_usd'), sql<number>`0`).as('total'))
+    .where('status', '=', 'settled')
+    .where('estimated', '=', true)
+    .where((eb) => ('date' in scope ? eb('date', '=', scope.date) : eb('session_id', '=', scope.sessionId)))
+    .executeTakeFirst();
+  return toNumber(row?.total ?? 0);
 }
 
 export async function incrementBudgetCounters(
