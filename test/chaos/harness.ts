@@ -10,9 +10,13 @@ import { formatFindings, parseStrategyYaml, validateStrategy } from '../../src/c
 import { openStore } from '../../src/core/db/connect.ts';
 import { SeededRandom } from '../../src/core/sim/random.ts';
 import { createSimulator } from '../../src/core/sim/index.ts';
+import { isActive, viewAt, type SimOperation } from '../../src/core/sim/operations.ts';
 import { repoRoot } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 import { startFakeAnthropic, text, thinking, toolUse, type RecordedRequest, type ScriptStep } from '../support/fake-anthropic.ts';
+
+/** Simulated seconds per real second in a chaos run. */
+const CHAOS_TIME_SCALE = 50_000;
 
 export interface ChaosOptions {
   seed: number;
@@ -62,7 +66,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const simulator = await createSimulator({
     strategiesDir,
     seed: options.seed,
-    timeScale: 50_000,
+    timeScale: CHAOS_TIME_SCALE,
     faults: { errorRate: 0.05, latencyMs: 15, dropRate: 0.02, lostRate: 0.08, stallRate: 0.08, failureRate: 0.15 },
   });
   const fake = await startFakeAnthropic();
@@ -182,7 +186,7 @@ function varied(config: Record<string, unknown>, name: string, index: number): R
   return { ...config, name, decisions: { ...decisions, confidence_threshold: Math.round((0.5 + (index % 45) / 100) * 100) / 100 } };
 }
 
-async function checkInvariants(client: pg.Client, strategiesDir: string, operations: { id: string; type: string; strategyName: string; retryOf: string | null }[]): Promise<string[]> {
+async function checkInvariants(client: pg.Client, strategiesDir: string, operations: SimOperation[]): Promise<string[]> {
   const found: string[] = [];
   const count = async (label: string, query: string) => {
     const rows = (await client.query(query)).rows as { id: unknown }[];
@@ -209,13 +213,22 @@ async function checkInvariants(client: pg.Client, strategiesDir: string, operati
     `SELECT h.id, h.status FROM agent_hypotheses h WHERE h.status IS DISTINCT FROM (
        SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.status <> 'retired' ORDER BY ev.id DESC LIMIT 1)`,
   );
-  const starts = new Map<string, string[]>();
+  // A second start of the same strategy is a fresh start after a stall only when the first had ended (cancelled or
+  // failed) by then; two live at once is the double start this invariant is about.
+  const starts = new Map<string, SimOperation[]>();
   for (const op of operations) {
     if (op.retryOf) continue;
     const key = `${op.type}:${op.strategyName}`;
-    starts.set(key, [...(starts.get(key) ?? []), op.id]);
+    starts.set(key, [...(starts.get(key) ?? []), op]);
   }
-  for (const [key, ids] of starts) if (ids.length > 1) found.push(`KTRDR operation started twice: ${key} (${ids.join(', ')})`);
+  for (const [key, ops] of starts) {
+    const ordered = [...ops].sort((a, b) => a.createdAt - b.createdAt);
+    for (let i = 1; i < ordered.length; i++) {
+      const later = ordered[i]!;
+      const live = ordered.slice(0, i).filter((earlier) => isActive(viewAt(earlier, later.createdAt, CHAOS_TIME_SCALE).status));
+      if (live.length > 0) found.push(`KTRDR operation started twice: ${key} (${[...live.map((o) => o.id), later.id].join(', ')})`);
+    }
+  }
   for (const file of readdirSync(strategiesDir)) {
     if (!file.endsWith('.yaml')) continue;
     // Whole means the complete strategy the agent saved: it parses, and it validates with its name equal to the file's.

@@ -54,7 +54,7 @@ describe('engine: every way a session ends, through the built CLI', () => {
     t.after(() => rig.close());
     const session = await firstSessionEnds(rig);
     assert.equal(session.outcome, 'failed_training_gate', session.failure_reason ?? '');
-    assert.match(session.failure_reason ?? '', /^training gate: accuracy \d+(\.\d)?% < 100%$/);
+    assert.match(session.failure_reason ?? '', /^training gate: test_accuracy \d+(\.\d)?% < 100%$/);
     assert.equal(session.backtest_operation_id, null);
     const metrics = (await rig.pool.query('SELECT gate_failed FROM agent_metrics WHERE session_id = $1', [session.id])).rows;
     assert.equal(metrics.length, 1);

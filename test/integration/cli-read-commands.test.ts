@@ -225,6 +225,9 @@ for (const backend of [postgresBackend(), pgliteBackend()]) {
       assert.match(out, /=== Training Results ===\nOperation: op_training_\d+\nAccuracy: \d+\.\d%/);
       assert.match(out, /Epochs: 47\/50 \(early stopped\)/);
       assert.match(out, /=== Backtest Results ===\nOperation: op_backtest_\d+\nSharpe Ratio: -?\d\.\d\d\nWin Rate: \d+\.\d%\nMax Drawdown: \d+\.\d%\nTotal Trades: \d+\nProfit Factor: \d\.\d\d/);
+      // total_return_pct is a fraction: shown x100 (seeded between -2% and 18%).
+      const totalReturn = Number(/Total Return: (-?\d+\.\d\d)%/.exec(out)?.[1]);
+      assert.ok(totalReturn >= -2 && totalReturn <= 18, out);
       assert.match(out, /=== Gates ===\nTraining gate: PASSED\n {2}accuracy +\d+\.\d% +needs >= 45\.0% +pass/);
       assert.match(out, /Backtest gate: PASSED/);
       assert.match(out, /=== Assessment ===\nPassed: Yes\nVerdict: (promising|neutral|poor) \(by claude\)/);

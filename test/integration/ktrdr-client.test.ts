@@ -180,7 +180,7 @@ describe('KtrdrClient against the simulator', () => {
       const running = await client.getOperation(started.operationId);
       assert.equal(running.status, 'running');
       assert.equal(running.metadata?.parameters?.strategy_name, 'rsi_adx');
-      assert.ok((await client.getOperationMetrics(started.operationId)).metrics?.epochs?.length);
+      assert.ok((await client.getOperationMetrics(started.operationId)).epochs.length);
       const active = await client.listOperations({ activeOnly: true, operationType: 'training' });
       assert.deepEqual(active.operations.map((operation) => operation.operation_id), [started.operationId]);
       assert.equal(active.activeCount, 1);

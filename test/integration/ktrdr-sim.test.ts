@@ -213,7 +213,7 @@ describe('KTRDR simulator', () => {
       assert.equal(running.result_summary, null);
       assert.ok(running.started_at);
       const metrics = await context.client.getOperationMetrics(operationId);
-      assert.equal(metrics.metrics?.epochs?.length, Number(match[1]));
+      assert.equal(metrics.epochs.length, Number(match[1]));
       context.advance(24 * HOUR);
       const done = await context.client.getOperation(operationId);
       assert.equal(done.status, 'completed');
@@ -277,7 +277,11 @@ describe('KTRDR simulator', () => {
       context.advance(24 * HOUR);
       const completed = await context.client.getOperation(operationId);
       assert.equal(completed.status, 'completed');
-      assert.equal(flattenTrainingOperation(completed).epochsTrained, 50);
+      // Like KTRDR, the resumed run reports only the epochs after the resume point; read with the first run's
+      // resume point, the whole run is seen.
+      assert.equal(flattenTrainingOperation(completed).epochsTrained, 50 - failedAt);
+      assert.equal(completed.result_summary?.training_metrics && (completed.result_summary.training_metrics as { history: { train_loss: number[] } }).history.train_loss.length, 50 - failedAt);
+      assert.equal(flattenTrainingOperation(completed, { priorRun: { initialLoss: null, resumedAtEpoch: failedAt } }).epochsTrained, 50);
       assert.equal((await context.client.listCheckpoints()).totalCount, 0, 'the checkpoint is deleted on success');
       const done = await rejection(context.client.resumeOperation(operationId));
       assert.equal(done.status, 409);
@@ -293,7 +297,7 @@ describe('KTRDR simulator', () => {
       context.advance(HOUR);
       const failed = await context.client.getOperation(operationId);
       assert.equal(failed.status, 'failed');
-      assert.match(failed.error_message ?? '', /No data available for ZZZUSD \(1h\)/);
+      assert.match(failed.error_message ?? '', /No data found in cache for ZZZUSD 1h/);
       const error = await rejection(context.client.resumeOperation(operationId));
       assert.equal(error.status, 404);
       assert.equal((await rejection(context.client.getCheckpoint(operationId))).status, 404);

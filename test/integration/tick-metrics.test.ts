@@ -22,6 +22,7 @@ const THRESHOLDS: GateThresholds = {
   trainingMinAccuracy: 0.45,
   trainingMaxLoss: 0.8,
   trainingMinLossReduction: 0.2,
+  trainingMinDirectionalAccuracy: 0.51,
   backtestMinWinRate: 0.45,
   backtestMaxDrawdown: 0.4,
   backtestMinSharpe: 0.5,
@@ -30,7 +31,7 @@ const THRESHOLDS: GateThresholds = {
 const secondsAgo = (seconds: number) => new Date(NOW.getTime() - seconds * 1000);
 
 const trainingPassed = evaluateTrainingGate({ accuracy: 0.6, finalLoss: 0.3, lossReduction: 0.5 }, THRESHOLDS);
-// accuracy below its minimum, final loss never reported: accuracy_low and final_loss_missing.
+// accuracy below its minimum, no loss reported at all: test_accuracy_low and final_train_loss_missing.
 const trainingFailed = evaluateTrainingGate({ accuracy: 0.3, finalLoss: null, lossReduction: 0.5 }, THRESHOLDS);
 const backtestPassed = evaluateBacktestGate({ winRate: 0.55, maxDrawdown: 0.1, sharpe: 1.2 }, THRESHOLDS);
 // win rate below its minimum, drawdown above its maximum: win_rate_low and max_drawdown_high.
@@ -284,7 +285,7 @@ for (const kind of storeKinds) {
       assert.deepEqual(new Map([...actualReasons].map(([key, row]) => [key, row.count])), expectedReasons);
       assert.deepEqual(
         [...expectedReasons.keys()].sort(),
-        ['backtest/max_drawdown_high', 'backtest/win_rate_low', 'training/accuracy_low', 'training/final_loss_missing'],
+        ['backtest/max_drawdown_high', 'backtest/win_rate_low', 'training/final_train_loss_missing', 'training/test_accuracy_low'],
       );
     });
 

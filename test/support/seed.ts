@@ -232,7 +232,8 @@ function sessionRow(shape: SessionShape, rand: () => number, now: Date): Inserta
       maxDrawdown: round(0.08 + rand() * 0.2),
       totalTrades: 80 + Math.round(rand() * 120),
       profitFactor: round(1 + rand() * 0.6, 2),
-      totalReturnPct: round(-2 + rand() * 20, 2),
+      // A fraction, as KTRDR reports it (0.12 = 12%).
+      totalReturnPct: round((-2 + rand() * 20) / 100, 4),
     };
     row.backtest_results = JSON.stringify(results);
     row.backtest_gate = JSON.stringify(

@@ -31,9 +31,14 @@ describe('configuration', () => {
     assert.equal(s.AGENT_BUDGET_DAILY_USD, 5);
     assert.equal(s.AGENT_BUDGET_BUFFER_USD, 0.1);
     assert.equal(s.AGENT_BUDGET_ENFORCEMENT, true);
-    assert.equal(s.GATE_TRAINING_MIN_ACCURACY, 0.45);
+    // KTRDR's own training gate defaults (ktrdr/agents/gates.py at 2c5c7173), applied to the metrics it gates on.
+    assert.equal(s.GATE_TRAINING_MIN_ACCURACY, 0.1);
     assert.equal(s.GATE_TRAINING_MAX_LOSS, 0.8);
-    assert.equal(s.GATE_TRAINING_MIN_LOSS_REDUCTION, 0.2);
+    assert.equal(s.GATE_TRAINING_MIN_LOSS_REDUCTION, -0.5);
+    assert.equal(s.GATE_TRAINING_MIN_DIRECTIONAL_ACCURACY, 0.51);
+    assert.equal(s.AGENT_STALL_QUEUED_MINUTES, 20);
+    assert.equal(s.AGENT_STALL_RESUMING_MINUTES, 10);
+    assert.equal(s.AGENT_STALL_ZERO_PROGRESS_MINUTES, 10);
     assert.equal(s.GATE_BACKTEST_MIN_WIN_RATE, 0.45);
     assert.equal(s.GATE_BACKTEST_MAX_DRAWDOWN, 0.4);
     assert.equal(s.GATE_BACKTEST_MIN_SHARPE, -0.5);
@@ -73,6 +78,10 @@ describe('configuration', () => {
     ['GATE_TRAINING_MIN_ACCURACY', '45'],
     ['GATE_TRAINING_MAX_LOSS', '-1'],
     ['GATE_TRAINING_MIN_LOSS_REDUCTION', '2'],
+    ['GATE_TRAINING_MIN_DIRECTIONAL_ACCURACY', '1.5'],
+    ['AGENT_STALL_QUEUED_MINUTES', '0'],
+    ['AGENT_STALL_RESUMING_MINUTES', 'soon'],
+    ['AGENT_STALL_ZERO_PROGRESS_MINUTES', '-3'],
     ['GATE_BACKTEST_MIN_WIN_RATE', '1.5'],
     ['GATE_BACKTEST_MAX_DRAWDOWN', 'lots'],
     ['GATE_BACKTEST_MIN_SHARPE', '1000'],

@@ -4,7 +4,7 @@ import { evaluateBacktestGate, type GateThresholds } from '../../src/core/engine
 import { loadConfig } from '../../src/core/config/load.ts';
 
 // Only the backtest thresholds matter here.
-const gates: GateThresholds = { trainingMinAccuracy: 0, trainingMaxLoss: 1, trainingMinLossReduction: 0, backtestMinWinRate: 0.45, backtestMaxDrawdown: 0.4, backtestMinSharpe: -0.5 };
+const gates: GateThresholds = { trainingMinAccuracy: 0, trainingMaxLoss: 1, trainingMinLossReduction: 0, trainingMinDirectionalAccuracy: 0.51, backtestMinWinRate: 0.45, backtestMaxDrawdown: 0.4, backtestMinSharpe: -0.5 };
 const good = { winRate: 0.5, maxDrawdown: 0.1, sharpe: 1.2 };
 
 describe('the optional deflated Sharpe gate (GATE_BACKTEST_MIN_DSR)', () => {

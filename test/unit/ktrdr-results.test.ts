@@ -98,6 +98,9 @@ describe('flattenTrainingResult', () => {
       earlyStopped: null,
       valAccuracy: null,
       modelPath: 'models/s/1h_v1',
+      outputFormat: null,
+      directionalAccuracy: null,
+      resumedAtEpoch: null,
     });
     for (const empty of [null, undefined, {}, 'not an object', []]) {
       const flattened = flattenTrainingResult(empty);
@@ -163,6 +166,7 @@ describe('flattenBacktestResult', () => {
       losingTrades: 27,
       sortino: 1.6,
       calmar: 1.05,
+      bars: 3100,
     });
   });
 

@@ -124,6 +124,30 @@ describe('validateStrategy on a valid strategy', () => {
     assert.deepEqual(validateStrategy(config).findings, []);
   });
 
+  test("accepts `mode: single` with `list:` for symbols and timeframes, as KTRDR does", () => {
+    const config = validStrategy();
+    config.training_data.symbols = { mode: 'single', list: ['EURUSD'] };
+    config.training_data.timeframes = { mode: 'single', list: ['1h'] };
+    const result = validateStrategy(config);
+    assert.deepEqual(result.findings.filter((f) => f.severity === 'error'), []);
+    // With neither a symbol nor a list, the mode names nothing to train.
+    config.training_data.symbols = { mode: 'single' };
+    assert.match(formatFindings(validateStrategy(config).findings), /training_data\.symbols\.symbol: is required when mode is 'single'/);
+  });
+
+  test('references to the outputs of CMF and ADLine validate: both are multi-output in KTRDR', () => {
+    const config = validStrategy();
+    config.indicators.cmf_21 = { type: 'cmf', period: 21 };
+    config.indicators.adline = { type: 'adline' };
+    config.fuzzy_sets.cmf_signal = { indicator: 'cmf_21.signal', selling: [-1, -0.25, 0], buying: [0, 0.25, 1] };
+    config.fuzzy_sets.adline_roc = { indicator: 'adline.roc_10', falling: [-20, -5, 0], rising: [0, 5, 20] };
+    config.nn_inputs.push({ fuzzy_set: 'cmf_signal', timeframes: 'all' }, { fuzzy_set: 'adline_roc', timeframes: 'all' });
+    const result = validateStrategy(config);
+    assert.deepEqual(result.findings.filter((f) => f.severity === 'error'), []);
+    config.fuzzy_sets.cmf_signal.indicator = 'cmf_21.nope';
+    assert.match(formatFindings(validateStrategy(config).findings), /has no output 'nope'; valid outputs: cmf, mf_multiplier/);
+  });
+
   test('tolerates unknown top-level keys such as hypothesis and scope', () => {
     const config = validStrategy();
     config.scope = 'universal';
@@ -594,7 +618,8 @@ describe('indicator registry', () => {
       ['adx.adx', 0, 100],
       ['adx.plus_di', 0, 100],
       ['aroon.up', 0, 100],
-      ['cmf', -1, 1],
+      ['cmf.cmf', -1, 1],
+      ['cmf.signal', -1, 1],
       ['rvi.rvi', -1, 1],
     ] as const) {
       const fact = rows.get(key);

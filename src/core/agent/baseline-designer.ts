@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { recentStrategies, findSession } from '../db/repositories/sessions.ts';
+import { installationId } from '../db/repositories/installation.ts';
+import { InfrastructureFaultError, isInfrastructureFault } from '../kernel/faults.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
 import type { Designer, DesignerKind, InvocationReport, InvocationRequest } from './designer.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
@@ -24,7 +26,7 @@ export class BaselineDesigner implements Designer {
       const tool = tools.find((t: ToolDefinition) => t.name === name);
       if (!tool) throw new Error(`baseline: no tool ${name} in phase ${request.purpose}`);
       const outcome = await tool.run(input);
-      if (!outcome.ok) throw new Error(outcome.error);
+      if (!outcome.ok) throw outcome.fault ? new InfrastructureFaultError(outcome.fault.faultClass, outcome.fault.cause) : new Error(outcome.error);
       return outcome.content;
     };
     try {
@@ -33,6 +35,7 @@ export class BaselineDesigner implements Designer {
       else await this.assess(context, call);
       return { status: 'completed', reason: `${this.kind} designer finished`, lastText: '', costUsd: 0 };
     } catch (error) {
+      if (isInfrastructureFault(error)) return { status: 'infrastructure_fault', reason: error.message, lastText: '', costUsd: 0, fault: error.fault };
       return { status: context.ktrdrUnreachable ? 'ktrdr_unreachable' : 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
     }
   }
@@ -51,16 +54,19 @@ export class BaselineDesigner implements Designer {
     const symbol = symbolInfo?.symbol ?? 'EURUSD';
     const timeframe = symbolInfo?.timeframes.includes('1h') ? '1h' : (symbolInfo?.timeframes[0] ?? '1h');
     // The research memory refuses a design already run; the random arm then simply draws the next pair.
+    // The installation id keeps a recreated database's session N from reusing another run's strategy (and model) name.
+    const installation = await installationId(context.db);
+    const window = trainingWindow(await availableRange(context, symbol, timeframe));
     for (const pair of [...untried, ...order].slice(0, 8)) {
-      const name = `baseline_${pair.map((f) => f.type).join('_')}_s${context.sessionId}`;
+      const name = `baseline_${pair.map((f) => f.type).join('_')}_${installation}_s${context.sessionId}`;
       const config = buildStrategy(name, pair, symbol, timeframe, seed);
       try {
-        await call('save_strategy_config', { name, config, tests_hypothesis: 'exploration', training_window: trainingWindow(context.now()) });
+        await call('save_strategy_config', { name, config, tests_hypothesis: 'exploration', training_window: window });
       } catch (error) {
         if ((error as Error).message.includes('already run')) continue;
         throw error;
       }
-      await startTraining(call, name, context.now());
+      await startTraining(call, name, window);
       return;
     }
     throw new Error('baseline: every candidate design was already run');
@@ -73,8 +79,8 @@ export class BaselineDesigner implements Designer {
     const start = new Date(`${params.endDate}T00:00:00Z`);
     start.setUTCDate(start.getUTCDate() + 1);
     const end = shiftYears(start, 1);
-    const today = context.now();
-    await call('start_backtest', { start_date: isoDay(start), end_date: isoDay(end < today ? end : shiftDays(today, -1)) });
+    const available = await availableRange(context, params.symbols[0] ?? 'EURUSD', params.timeframes[0] ?? '1h');
+    await call('start_backtest', { start_date: isoDay(start), end_date: isoDay(end < available.end ? end : available.end) });
   }
 
   protected async assess(context: ToolContext, call: ToolCall): Promise<void> {
@@ -84,11 +90,12 @@ export class BaselineDesigner implements Designer {
     const sharpe = backtest.sharpe ?? 0;
     const drawdown = backtest.maxDrawdown ?? 1;
     const trades = backtest.totalTrades ?? 0;
+    const bars = (backtest as { bars?: number | null }).bars;
     const verdict = sharpe > 1 && drawdown < 0.2 && trades > 50 ? 'promising' : sharpe < 0 || drawdown > 0.3 || trades < 20 ? 'poor' : 'neutral';
     const pct = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${(v * 100).toFixed(1)}%`);
     await call('save_assessment', {
       verdict,
-      explanation: `[baseline] Metric-derived assessment (no LLM). Sharpe ${sharpe.toFixed(2)}, win rate ${pct(backtest.winRate)}, max drawdown ${pct(backtest.maxDrawdown)}, ${trades} trades; test accuracy ${pct(training.accuracy)}, loss reduction ${pct(training.lossReduction)}.`,
+      explanation: `[baseline] Metric-derived assessment (no LLM). Sharpe ${sharpe.toFixed(2)}, win rate ${pct(backtest.winRate)}, max drawdown ${pct(backtest.maxDrawdown)}, ${trades} trades over ${bars ?? 'an unreported number of'} bars; test accuracy ${pct(training.accuracy)}, loss reduction ${pct(training.lossReduction)}.`,
       strengths: [sharpe > 0 ? `[baseline] positive risk-adjusted return (Sharpe ${sharpe.toFixed(2)})` : '[baseline] passed both quality gates'],
       weaknesses: [drawdown > 0.2 ? `[baseline] drawdown ${pct(drawdown)} is high` : trades < 50 ? `[baseline] only ${trades} trades: weak statistical evidence` : '[baseline] single symbol and timeframe tested'],
       suggestions: ['[baseline] test the same indicator pair on another symbol out of sample'],
@@ -97,14 +104,38 @@ export class BaselineDesigner implements Designer {
 }
 
 export type ToolCall = (name: string, input: unknown) => Promise<unknown>;
-
-/** Train six to two years back, leaving the later data for the backtest. */
-export function trainingWindow(today: Date): { start_date: string; end_date: string } {
-  return { start_date: isoDay(shiftYears(today, -6)), end_date: isoDay(shiftYears(today, -2)) };
+export interface TrainingWindow {
+  start_date: string;
+  end_date: string;
 }
 
-export async function startTraining(call: ToolCall, name: string, today: Date): Promise<void> {
-  await call('start_training', { strategy_name: name, ...trainingWindow(today) });
+/**
+ * The days KTRDR has data for (`/data/range`), ending yesterday at the latest; a window outside it would fail the
+ * training or silently shorten the backtest. Without an answer, the last ten years.
+ */
+export async function availableRange(context: ToolContext, symbol: string, timeframe: string): Promise<{ start: Date; end: Date }> {
+  const yesterday = shiftDays(context.now(), -1);
+  const range = await context.ktrdr.getDataRange(symbol, timeframe).catch(() => null);
+  if (!range) return { start: shiftYears(yesterday, -10), end: yesterday };
+  // Whole days inside the range: the first full day after its start, its last full day.
+  const start = shiftDays(new Date(`${range.start_date.slice(0, 10)}T00:00:00Z`), 1);
+  const last = shiftDays(new Date(`${range.end_date.slice(0, 10)}T00:00:00Z`), -1);
+  return { start, end: last < yesterday ? last : yesterday };
+}
+
+/** Four years ending two years before the data ends (the two years left for the backtest), kept inside the data. */
+export function trainingWindow(available: { start: Date; end: Date }): TrainingWindow {
+  const end = shiftYears(available.end, -2);
+  const start = shiftYears(available.end, -6);
+  if (start >= available.start) return { start_date: isoDay(start), end_date: isoDay(end) };
+  // Less than six years of data: train on the first two thirds, backtest on the rest.
+  const span = available.end.getTime() - available.start.getTime();
+  const cut = new Date(available.start.getTime() + Math.floor((span * 2) / 3 / 86_400_000) * 86_400_000);
+  return { start_date: isoDay(available.start), end_date: isoDay(cut) };
+}
+
+export async function startTraining(call: ToolCall, name: string, window: TrainingWindow): Promise<void> {
+  await call('start_training', { strategy_name: name, ...window });
 }
 
 export function hash(text: string): number {

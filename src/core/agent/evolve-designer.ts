@@ -3,7 +3,8 @@ import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.t
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
 import { validateStrategy } from '../strategy/validate.ts';
 import { SeededRandom } from '../sim/random.ts';
-import { BaselineDesigner, buildStrategy, candidatePairs, hash, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
+import { installationId } from '../db/repositories/installation.ts';
+import { availableRange, BaselineDesigner, buildStrategy, candidatePairs, hash, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
 import type { DesignerKind } from './designer.ts';
 import type { ToolContext } from './tools.ts';
 
@@ -158,14 +159,17 @@ export class EvolveDesigner extends BaselineDesigner {
       if (!validateStrategy(candidate.config).valid) continue;
       const runs = await earlierRunsOfDesign(context.db, { fingerprint: strategyFingerprint(candidate.config), symbol: features.symbol, timeframe: features.timeframe });
       if (runs.length > 0) continue;
+      const window = trainingWindow(await availableRange(context, features.symbol ?? 'EURUSD', features.timeframe ?? '1h'));
+      // The installation id keeps a recreated database's session N from reusing another run's strategy (and model) name.
+      const name = `${String(candidate.config.name)}_${await installationId(context.db)}`;
       await call('save_strategy_config', {
-        name: candidate.config.name,
-        config: candidate.config,
+        name,
+        config: { ...candidate.config, name },
         tests_hypothesis: 'exploration',
         ...(candidate.parent ? { parent_experiment: candidate.parent.id } : {}),
-        training_window: trainingWindow(context.now()),
+        training_window: window,
       });
-      await startTraining(call, candidate.config.name as string, context.now());
+      await startTraining(call, name, window);
       return;
     }
     throw new Error('evolve: no untried design found among the candidates');

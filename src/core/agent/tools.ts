@@ -7,6 +7,10 @@ import { recordAction } from '../db/repositories/activity.ts';
 import { findSession, recentStrategies, updateSession, type Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
+import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
+import { installationId } from '../db/repositories/installation.ts';
+import { trainingTaskId } from '../ktrdr/task-id.ts';
+import { coverageProblem } from '../ktrdr/coverage.ts';
 import { formatFindings, validateStrategy } from '../strategy/validate.ts';
 import { StrategyStore, StrategyStoreError } from '../strategy/store.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
@@ -92,10 +96,16 @@ function defineTool<S extends z.ZodType>(
         try {
           outcome = await spec.run(parsed.data, session);
         } catch (error) {
-          if (error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status ?? 0) >= 500)) {
-            context.ktrdrUnreachable = true;
+          if (error instanceof KtrdrError && error.isWorkerUnavailable) {
+            // A 503 "No training workers available" is KTRDR up and busy, not KTRDR gone: its own fault.
+            const cause = `KTRDR busy: ${error.message}`;
+            outcome = { ok: false, error: `${spec.name} failed: ${cause}`, fault: { faultClass: 'ktrdr_busy', cause } };
+          } else {
+            if (error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status ?? 0) >= 500)) {
+              context.ktrdrUnreachable = true;
+            }
+            outcome = { ok: false, error: `${spec.name} failed: ${(error as Error).message}` };
           }
-          outcome = { ok: false, error: `${spec.name} failed: ${(error as Error).message}` };
         }
       }
       await recordAction(context.db, {
@@ -140,9 +150,20 @@ export function windowsOverlap(a: { startDate: string; endDate: string }, b: { s
   return a.startDate <= b.endDate && b.startDate <= a.endDate;
 }
 
-function trainingTaskId(sessionId: number, strategyName: string): string {
-  // Deterministic per session and strategy, so a start retried after a crash finds the same KTRDR operation.
-  return `op_training_agent_s${sessionId}_${strategyName}`.slice(0, 100);
+/** Reads the operation a start answered with; one that is not this session's is refused, never adopted. */
+async function confirmOwnership(context: ToolContext, operationId: string, claim: OperationClaim): Promise<string | null> {
+  let operation;
+  try {
+    operation = await context.ktrdr.getOperation(operationId);
+  } catch (error) {
+    // Not yet visible: the poll checks the same facts before reading any result.
+    if (error instanceof KtrdrError && error.isNotFound) return null;
+    throw error;
+  }
+  const mismatch = ownershipMismatch(operation, claim);
+  return mismatch === null
+    ? null
+    : `KTRDR answered with operation ${operationId}, which is not the one this session started: ${mismatch}. It was not adopted; nothing of it is read as this session's result.`;
 }
 
 /** The session ended while the operation was being started (an operator's cancel): nobody would watch it. */
@@ -402,6 +423,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
         };
         const symbols = input.symbols ?? trainingData.symbols?.list ?? (trainingData.symbols?.symbol ? [trainingData.symbols.symbol] : []);
         const timeframes = input.timeframes ?? trainingData.timeframes?.list ?? (trainingData.timeframes?.timeframe ? [trainingData.timeframes.timeframe] : []);
+        const uncovered = await coverageProblem(context.ktrdr, { symbols, timeframes, startDate: input.start_date, endDate: input.end_date });
+        if (uncovered) return { ok: false, error: `training not started: ${uncovered}` };
         if (session.strategyConfig) {
           const runs = await earlierRunsOfDesign(context.db, {
             fingerprint: strategyFingerprint(session.strategyConfig),
@@ -417,9 +440,19 @@ function designTools(context: ToolContext): ToolDefinition[] {
           timeframes,
           startDate: input.start_date,
           endDate: input.end_date,
-          taskId: trainingTaskId(session.id, input.strategy_name),
+          taskId: trainingTaskId(await installationId(context.db), session.id, input.strategy_name),
         });
         const operationId = response.operationId;
+        const foreign = await confirmOwnership(context, operationId, {
+          kind: 'training',
+          strategyName: input.strategy_name,
+          symbols,
+          timeframes,
+          startDate: input.start_date,
+          endDate: input.end_date,
+          notBeforeMs: session.createdAt.getTime(),
+        });
+        if (foreign) return { ok: false, error: foreign };
         const recorded = await updateSession(
           context.db,
           session.id,
@@ -474,6 +507,8 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
             error: `the backtest window ${input.start_date}..${input.end_date} overlaps the training window ${params.startDate}..${params.endDate} on ${symbol}: backtest on data the model never saw (a later window, or another symbol)`,
           };
         }
+        const uncovered = await coverageProblem(context.ktrdr, { symbols: [symbol], timeframes: [timeframe], startDate: input.start_date, endDate: input.end_date });
+        if (uncovered) return { ok: false, error: `backtest not started: ${uncovered}` };
         const response = await context.ktrdr.startBacktest({
           strategyName: session.strategyName,
           modelPath: training.modelPath,

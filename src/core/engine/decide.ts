@@ -26,6 +26,8 @@ export type OperationObservation =
   | { kind: 'none' }
   | { kind: 'unreachable'; error: string }
   | { kind: 'not_found' }
+  /** The operation under the session's id is not the one it started (another run's, or a resume of another request). */
+  | { kind: 'foreign'; operationId: string; reason: string }
   | {
       kind: 'status';
       status: string;
@@ -43,7 +45,21 @@ export interface SessionSnapshot {
   invocationAttempts: number;
   leaseExpiresAt: Date | null;
   progressChangedAt: Date | null;
-  lastProgress: { percentage: number | null; currentStep: string | null; seenAt: Date | null } | null;
+  lastProgress: { percentage: number | null; currentStep: string | null; seenAt: Date | null; status?: string | null } | null;
+}
+
+/** Which kind of "no progress": each has its own limit, since a queue or a resume that hangs is noticed sooner. */
+export type StallCase = 'queued' | 'resuming' | 'running_at_zero' | 'no_progress';
+
+export interface StallLimits {
+  /** `pending`: no worker took the operation. */
+  queuedMs: number;
+  /** `resuming`: KTRDR can keep answering `resuming` for a training that already finished (seen on 2c5c7173). */
+  resumingMs: number;
+  /** `running` at 0%: e.g. a restarted worker on the same URL adopted a dead worker's operation. */
+  runningAtZeroMs: number;
+  /** `running` with progress that stopped moving. */
+  runningMs: number;
 }
 
 export interface DecisionInput {
@@ -58,8 +74,9 @@ export interface DecisionInput {
   now: Date;
   config: {
     gates: GateThresholds;
+    /** Resumes, and fresh starts after a stall, of one session's operation. */
     resumeMaxAttempts: number;
-    stallTimeoutMs: number;
+    stall: StallLimits;
     /** An invocation that died with its process is retried once: two attempts in all. */
     maxInvocationAttempts: number;
   };
@@ -74,6 +91,14 @@ export type Decision =
       changed: boolean;
     }
   | { action: 'resume_operation'; trigger: 'training_failed' | 'backtest_failed'; operationId: string; errorMessage: string | null }
+  | {
+      action: 'restart_operation';
+      trigger: 'training_failed' | 'backtest_failed';
+      operationId: string;
+      stallCase: StallCase;
+      /** What was seen, for the operator: "resuming for 12 min". */
+      reason: string;
+    }
   | {
       action: 'fail';
       trigger: TriggerReason;
@@ -137,24 +162,38 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
       return { action: 'skip', trigger: 'operation_still_running', skipReason: 'ktrdr_unreachable' };
     case 'not_found':
       return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `${kind} operation ${operationId} is unknown to KTRDR (404)` };
+    case 'foreign':
+      return {
+        action: 'fail',
+        trigger: failedTrigger,
+        outcome: failedOutcome,
+        reason: `${kind} operation ${operationId} is not the one this session started (${op.reason}); its results were not read`,
+      };
   }
   switch (op.status) {
     case 'pending':
     case 'running':
     case 'resuming': {
       const last = input.session.lastProgress;
-      // Time the pass could not watch (KTRDR down, agent paused) is not a stall: a gap in observation restarts the clock.
-      const unobserved = !last?.seenAt || input.now.getTime() - last.seenAt.getTime() > input.config.stallTimeoutMs;
-      const changed = unobserved || last.percentage !== op.percentage || last.currentStep !== op.currentStep;
+      const stallCase = stallCaseOf(op.status, op.percentage);
+      const limitMs = stallLimitMs(input.config.stall, stallCase);
+      // Time the pass could not watch (KTRDR down, agent paused) is not a stall: a gap in observation restarts the
+      // clock. The gap is measured against the longest limit, so a short limit is not reset by a normal poll interval.
+      const unobserved = !last?.seenAt || input.now.getTime() - last.seenAt.getTime() > Math.max(limitMs, input.config.stall.runningMs);
+      const statusChanged = last?.status !== undefined && last.status !== null && last.status !== op.status;
+      const changed = unobserved || statusChanged || last.percentage !== op.percentage || last.currentStep !== op.currentStep;
       const since = input.session.progressChangedAt;
-      // A queued (pending) operation waits for a worker: that is not a stall either.
-      if (op.status !== 'pending' && !changed && since && input.now.getTime() - since.getTime() > input.config.stallTimeoutMs) {
+      if (!changed && since && input.now.getTime() - since.getTime() > limitMs) {
         const minutes = Math.round((input.now.getTime() - since.getTime()) / 60000);
+        const reason = `${kind} operation ${operationId} made no progress: ${stallDescription[stallCase]} for ${minutes} min (limit ${Math.round(limitMs / 60000)} min; at ${op.currentStep ?? `${op.percentage ?? 0}%`})`;
+        if (input.session.resumeAttempts < input.config.resumeMaxAttempts) {
+          return { action: 'restart_operation', trigger: failedTrigger, operationId, stallCase, reason };
+        }
         return {
           action: 'fail',
           trigger: failedTrigger,
           outcome: failedOutcome,
-          reason: `${kind} operation ${operationId} stalled: no progress for ${minutes} min (at ${op.currentStep ?? `${op.percentage ?? 0}%`})`,
+          reason: `${reason}; no fresh start left after ${input.session.resumeAttempts} resume(s) or restart(s)`,
           cancelOperationId: operationId,
         };
       }
@@ -165,23 +204,78 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
         changed,
       };
     }
-    case 'failed':
-      if (input.session.resumeAttempts < input.config.resumeMaxAttempts) {
+    case 'failed': {
+      const unfixable = unresumableFailure(op.errorMessage);
+      if (!unfixable && input.session.resumeAttempts < input.config.resumeMaxAttempts) {
         return { action: 'resume_operation', trigger: failedTrigger, operationId, errorMessage: op.errorMessage };
       }
       return {
         action: 'fail',
         trigger: failedTrigger,
         outcome: failedOutcome,
-        reason: `${kind} operation ${operationId} failed${input.session.resumeAttempts > 0 ? ` after ${input.session.resumeAttempts} resume(s)` : ''}: ${op.errorMessage ?? 'no error message from KTRDR'}`,
+        reason: `${kind} operation ${operationId} failed${input.session.resumeAttempts > 0 ? ` after ${input.session.resumeAttempts} resume(s)` : ''}: ${op.errorMessage ?? 'no error message from KTRDR'}${unfixable ? ` (not resumed: ${unfixable})` : ''}`,
       };
+    }
     case 'cancelled':
-      return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `${kind} operation ${operationId} was cancelled in KTRDR` };
+      // The agent cancels only operations whose session it ends (and the operator's `cancel` ends it too), so an
+      // active session's operation cancelled in KTRDR was cancelled by the world: a killed training worker does that
+      // (seen with test:real on 2c5c7173). It is resumed from its cancellation checkpoint, or started afresh.
+      if (input.session.resumeAttempts < input.config.resumeMaxAttempts) {
+        return { action: 'resume_operation', trigger: failedTrigger, operationId, errorMessage: 'cancelled in KTRDR, not by this agent' };
+      }
+      return {
+        action: 'fail',
+        trigger: failedTrigger,
+        outcome: failedOutcome,
+        reason: `${kind} operation ${operationId} was cancelled in KTRDR${input.session.resumeAttempts > 0 ? ` after ${input.session.resumeAttempts} resume(s) or restart(s)` : ''}`,
+      };
     case 'completed':
       return null;
     default:
       return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `${kind} operation ${operationId} has an unknown status '${op.status}'` };
   }
+}
+
+function stallCaseOf(status: string, percentage: number | null): StallCase {
+  if (status === 'pending') return 'queued';
+  if (status === 'resuming') return 'resuming';
+  return (percentage ?? 0) <= 0 ? 'running_at_zero' : 'no_progress';
+}
+
+function stallLimitMs(limits: StallLimits, stallCase: StallCase): number {
+  switch (stallCase) {
+    case 'queued':
+      return limits.queuedMs;
+    case 'resuming':
+      return limits.resumingMs;
+    case 'running_at_zero':
+      return limits.runningAtZeroMs;
+    case 'no_progress':
+      return limits.runningMs;
+  }
+}
+
+const stallDescription: Record<StallCase, string> = {
+  queued: 'queued (pending) with no worker taking it',
+  resuming: "still 'resuming'",
+  running_at_zero: "'running' at 0%",
+  no_progress: "'running' with progress unchanged",
+};
+
+/**
+ * Failures a resume from the checkpoint cannot fix: the same data, strategy and configuration fail again, and a
+ * KTRDR failure checkpoint may hold another request (a resume then trains something else). Null: worth a resume.
+ */
+const unresumablePatterns: { pattern: RegExp; why: string }[] = [
+  { pattern: /no data|data not (found|available)|insufficient data|not enough data|no .*bars/i, why: 'missing data' },
+  { pattern: /validation|invalid|configuration|config error|not supported|unknown indicator|is required|missing required/i, why: 'a validation or configuration error' },
+  { pattern: /strategy file not found|model not found|not found: .*\.ya?ml/i, why: 'a missing strategy or model' },
+];
+
+export function unresumableFailure(errorMessage: string | null): string | null {
+  if (!errorMessage) return null;
+  const hit = unresumablePatterns.find(({ pattern }) => pattern.test(errorMessage));
+  return hit ? `${hit.why} fails again on a resume` : null;
 }
 
 /** The trigger decision: a pure function of the session, what KTRDR said, the results, the budget and the clock. */

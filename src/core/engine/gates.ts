@@ -4,6 +4,7 @@ export interface GateThresholds {
   trainingMinAccuracy: number;
   trainingMaxLoss: number;
   trainingMinLossReduction: number;
+  trainingMinDirectionalAccuracy: number;
   backtestMinWinRate: number;
   backtestMaxDrawdown: number;
   backtestMinSharpe: number;
@@ -59,14 +60,44 @@ function evaluate(gate: GateEvaluation['gate'], checks: Check[]): GateEvaluation
   };
 }
 
-export function evaluateTrainingGate(
-  result: { accuracy: number | null; finalLoss: number | null; lossReduction: number | null },
-  thresholds: GateThresholds,
-): GateEvaluation {
+export interface TrainingGateInput {
+  accuracy: number | null;
+  finalLoss: number | null;
+  lossReduction: number | null;
+  testLoss?: number | null;
+  directionalAccuracy?: number | null;
+  outputFormat?: 'classification' | 'regression' | null;
+}
+
+/**
+ * The training gate reads what KTRDR's own gate reads (ktrdr/agents/gates.py `check_training_gate` at 2c5c7173):
+ * the TEST loss where KTRDR reports one (the final training loss is measured with dropout on and runs higher),
+ * the training loss decrease and test accuracy for classification, and directional accuracy for regression,
+ * where class accuracy and a loss decrease mean nothing. KTRDR refuses a directional accuracy equal to its floor
+ * (`<=`); ours is `>=` like every other floor, so the default floor sits just above a coin flip. Each check names
+ * the metric it read.
+ */
+export function evaluateTrainingGate(result: TrainingGateInput, thresholds: GateThresholds): GateEvaluation {
+  const lossCheck: Check =
+    typeof result.testLoss === 'number'
+      ? { metric: 'test_loss', value: result.testLoss, threshold: thresholds.trainingMaxLoss, comparison: '<=', format: 'number' }
+      : { metric: 'final_train_loss', value: result.finalLoss, threshold: thresholds.trainingMaxLoss, comparison: '<=', format: 'number' };
+  if (result.outputFormat === 'regression') {
+    return evaluate('training', [
+      {
+        metric: 'directional_accuracy',
+        value: result.directionalAccuracy ?? result.accuracy,
+        threshold: thresholds.trainingMinDirectionalAccuracy,
+        comparison: '>=',
+        format: 'percent',
+      },
+      lossCheck,
+    ]);
+  }
   return evaluate('training', [
-    { metric: 'accuracy', value: result.accuracy, threshold: thresholds.trainingMinAccuracy, comparison: '>=', format: 'percent' },
-    { metric: 'final_loss', value: result.finalLoss, threshold: thresholds.trainingMaxLoss, comparison: '<=', format: 'number' },
-    { metric: 'loss_reduction', value: result.lossReduction, threshold: thresholds.trainingMinLossReduction, comparison: '>=', format: 'percent' },
+    { metric: 'test_accuracy', value: result.accuracy, threshold: thresholds.trainingMinAccuracy, comparison: '>=', format: 'percent' },
+    lossCheck,
+    { metric: 'train_loss_reduction', value: result.lossReduction, threshold: thresholds.trainingMinLossReduction, comparison: '>=', format: 'percent' },
   ]);
 }
 
@@ -85,5 +116,5 @@ export function evaluateBacktestGate(
 
 /** Short labels for the gate failure metric (`agent_gate_failure_reasons_total{reason}`): bounded cardinality. */
 export function gateFailureLabels(evaluation: GateEvaluation): string[] {
-  return evaluation.checks.filter((c) => !c.passed).map((c) => (c.value === null ? `${c.metric}_missing` : `${c.metric}_${c.comparison === '>=' ? 'low' : 'high'}`));
+  return evaluation.checks.filter((c) => !c.passed).map((c) => (c.value === null ? `${c.metric}_missing` : `${c.metric}_${c.comparison === '<=' ? 'high' : 'low'}`));
 }

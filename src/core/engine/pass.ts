@@ -25,6 +25,8 @@ import type { SessionOutcome } from '../db/database-schema.ts';
 import { utcDay } from '../db/values.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
+import { ownershipMismatch } from '../ktrdr/ownership.ts';
+import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './recovery.ts';
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
@@ -85,6 +87,11 @@ function isUnreachable(error: unknown): boolean {
 
 function isNotFound(error: unknown): boolean {
   return error instanceof KtrdrError && error.status === 404;
+}
+
+function outputFormat(session: Session): string | null {
+  const decisions = session.strategyConfig?.decisions as { output_format?: unknown } | undefined;
+  return typeof decisions?.output_format === 'string' ? decisions.output_format : null;
 }
 
 function epochsConfigured(session: Session): number | null {
@@ -173,12 +180,6 @@ export class TriggerPass {
     const expired = await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
     if (expired > 0) this.budgetChanged();
 
-    if (control.paused) {
-      this.explain('Automatic triggering is PAUSED: nothing checked. Resume with `ktrdr-agent resume`.');
-      await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
-      return this.summary('paused');
-    }
-
     const sessions = await tracer.span('check_active_session', {}, async (span) => {
       const active = await listActiveSessions(this.db);
       span.setAttributes({ 'sessions.active': active.length });
@@ -187,6 +188,14 @@ export class TriggerPass {
     this.explain(sessions.length === 0 ? 'Checking for work... no active session.' : `Checking for work... ${sessions.length} active session(s).`);
 
     const polled = await mapWithConcurrency(sessions, this.settings.AGENT_POLL_CONCURRENCY, (session) => this.poll(session));
+    if (control.paused) {
+      // Pause stops new cycles, invocations and every change of a session; polling costs nothing and keeps the
+      // progress (and the no-progress clocks) true, so running operations are still watched.
+      for (const item of polled) await this.advance(item, { pollOnly: true });
+      this.explain('Automatic triggering is PAUSED: running operations polled, nothing started or invoked. Resume with `ktrdr-agent resume`.');
+      await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
+      return this.summary('paused');
+    }
     for (const item of polled) await this.advance(item);
     await this.startNewCycles();
     return this.summary('ok');
@@ -212,6 +221,9 @@ export class TriggerPass {
         const operation = await this.env.ktrdr.getOperation(operationId);
         const progress = operationProgress(operation);
         span.setAttributes({ 'ktrdr.operation_status': operation.status });
+        const claim = sessionClaim(session);
+        const mismatch = claim ? ownershipMismatch(operation, claim) : null;
+        if (mismatch) return { session, observation: { kind: 'foreign', operationId, reason: mismatch }, training: null, backtest: null };
         const completed = operation.status === 'completed';
         return {
           session,
@@ -222,7 +234,10 @@ export class TriggerPass {
             currentStep: progress.currentStep,
             errorMessage: operation.error_message ?? null,
           },
-          training: completed && session.phase === 'training' ? flattenTrainingOperation(operation, { epochsConfigured: epochsConfigured(session) }) : null,
+          training:
+            completed && session.phase === 'training'
+              ? flattenTrainingOperation(operation, { epochsConfigured: epochsConfigured(session), outputFormat: outputFormat(session), priorRun: priorRunOf(session) })
+              : null,
           backtest: completed && session.phase === 'backtesting' ? flattenBacktestResult(operation.result_summary) : null,
         };
       } catch (error) {
@@ -256,6 +271,7 @@ export class TriggerPass {
               percentage: session.operationProgress.percentage,
               currentStep: session.operationProgress.currentStep,
               seenAt: session.operationProgress.seenAt ? new Date(session.operationProgress.seenAt) : null,
+              status: session.operationProgress.status ?? null,
             }
           : null,
       },
@@ -270,13 +286,19 @@ export class TriggerPass {
           trainingMinAccuracy: this.settings.GATE_TRAINING_MIN_ACCURACY,
           trainingMaxLoss: this.settings.GATE_TRAINING_MAX_LOSS,
           trainingMinLossReduction: this.settings.GATE_TRAINING_MIN_LOSS_REDUCTION,
+          trainingMinDirectionalAccuracy: this.settings.GATE_TRAINING_MIN_DIRECTIONAL_ACCURACY,
           backtestMinWinRate: this.settings.GATE_BACKTEST_MIN_WIN_RATE,
           backtestMaxDrawdown: this.settings.GATE_BACKTEST_MAX_DRAWDOWN,
           backtestMinSharpe: this.settings.GATE_BACKTEST_MIN_SHARPE,
           backtestMinDsr: this.settings.GATE_BACKTEST_MIN_DSR ?? null,
         },
         resumeMaxAttempts: this.settings.AGENT_RESUME_MAX_ATTEMPTS,
-        stallTimeoutMs: this.settings.AGENT_STALL_TIMEOUT_MINUTES * 60_000,
+        stall: {
+          queuedMs: this.settings.AGENT_STALL_QUEUED_MINUTES * 60_000,
+          resumingMs: this.settings.AGENT_STALL_RESUMING_MINUTES * 60_000,
+          runningAtZeroMs: this.settings.AGENT_STALL_ZERO_PROGRESS_MINUTES * 60_000,
+          runningMs: this.settings.AGENT_STALL_TIMEOUT_MINUTES * 60_000,
+        },
         maxInvocationAttempts: 2,
       },
     });
@@ -296,9 +318,11 @@ export class TriggerPass {
     return { ...backtest, deflatedSharpe: dsr?.dsr ?? null };
   }
 
-  private async advance(item: Polled): Promise<void> {
+  private async advance(item: Polled, options: { pollOnly?: boolean } = {}): Promise<void> {
     const { session } = item;
-    const decision = await this.decideFor(item);
+    const decided = await this.decideFor(item);
+    const decision: Decision =
+      options.pollOnly && decided.action !== 'record_progress' ? { action: 'skip', trigger: 'paused', skipReason: 'paused' } : decided;
     const now = this.env.now();
     const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
     switch (decision.action) {
@@ -324,24 +348,10 @@ export class TriggerPass {
         await this.record({ ...base, invoked: false, skipReason: 'operation_still_running', detail: decision.progress.currentStep ?? undefined });
         return;
       }
-      case 'resume_operation': {
-        try {
-          await this.env.ktrdr.resumeOperation(decision.operationId);
-          await updateSession(this.db, session.id, { resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now }, now);
-          this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint.`);
-          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: decision.errorMessage ?? undefined });
-        } catch (error) {
-          if (isUnreachable(error)) {
-            this.ktrdrUnreachable = true;
-            await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable' });
-            return;
-          }
-          const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
-          const reason = `${session.phase === 'training' ? 'training' : 'backtest'} operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no error message'} (resume refused: ${(error as Error).message})`;
-          await this.fail(session, { trigger: decision.trigger, outcome, reason });
-        }
+      case 'resume_operation':
+      case 'restart_operation':
+        await this.recover(session, decision);
         return;
-      }
       case 'fail': {
         if (decision.cancelOperationId) {
           await this.env.ktrdr.cancelOperation(decision.cancelOperationId, { reason: decision.reason }).catch(() => undefined);
@@ -377,6 +387,62 @@ export class TriggerPass {
         await this.invoke(session.id, decision.purpose, decision.trigger, decision.retry, changes);
         return;
       }
+    }
+  }
+
+  /**
+   * A resume (a failure a resume can fix) or a fresh start (no progress, or a fixable failure with no checkpoint, as
+   * after KTRDR's orphan detector failed a training whose backend restarted); either is checked to be this session's.
+   */
+  private async recover(session: Session, decision: Extract<Decision, { action: 'resume_operation' | 'restart_operation' }>): Promise<void> {
+    const now = this.env.now();
+    const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
+    const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
+    const kind = session.phase === 'training' ? 'training' : 'backtest';
+    let restartReason = decision.action === 'restart_operation' ? decision.reason : null;
+    try {
+      if (decision.action === 'resume_operation') {
+        const resumed = await resumeAndVerify(this.env.ktrdr, session, decision.operationId).catch((error: unknown) => {
+          if (error instanceof KtrdrError && error.isNotFound) return null;
+          throw error;
+        });
+        if (resumed === null) {
+          restartReason = `${kind} operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}) and has no checkpoint to resume from`;
+        } else if (resumed.kind === 'foreign') {
+          const reason = `operation ${decision.operationId} was resumed into a request that is not this session's (${resumed.reason}); it was cancelled and nothing of it was read`;
+          await this.fail(session, { trigger: decision.trigger, outcome, reason });
+          return;
+        } else {
+          const at = resumed.kind === 'resumed' && resumed.resumedAtEpoch !== null ? ` at epoch ${resumed.resumedAtEpoch}` : '';
+          const priorRun = resumed.kind === 'resumed' && resumed.priorRun ? { trainingResults: { priorRun: resumed.priorRun } } : {};
+          await updateSession(this.db, session.id, { resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, ...priorRun }, now);
+          this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint${at}.`);
+          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: `resumed${at}: ${decision.errorMessage ?? 'no message'}` });
+          return;
+        }
+      }
+      const reason = restartReason ?? `${kind} operation ${decision.operationId} needs a fresh start`;
+      const restarted = await restartAfresh(this.db, this.env.ktrdr, session, decision.operationId, reason);
+      if (restarted.kind === 'foreign') {
+        await this.fail(session, { trigger: decision.trigger, outcome, reason: `${reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` });
+        return;
+      }
+      const idField = session.phase === 'training' ? { trainingOperationId: restarted.operationId } : { backtestOperationId: restarted.operationId };
+      await updateSession(this.db, session.id, { ...idField, resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, operationProgress: null }, now);
+      this.explain(`Session #${session.id}: ${reason}; started afresh as ${restarted.operationId}.`);
+      const which = decision.action === 'restart_operation' ? decision.stallCase : 'no_checkpoint';
+      await this.record({ ...base, action: 'restart_operation', invoked: false, skipReason: 'operation_restarted', detail: `${which}: ${reason}; restarted as ${restarted.operationId}` });
+    } catch (error) {
+      if (isUnreachable(error)) {
+        this.ktrdrUnreachable = true;
+        await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable' });
+        return;
+      }
+      const reason =
+        restartReason === null
+          ? `${kind} operation ${decision.operationId} failed: ${decision.action === 'resume_operation' ? (decision.errorMessage ?? 'no error message') : ''} (resume refused: ${(error as Error).message})`
+          : `${restartReason}; starting it afresh failed: ${(error as Error).message}`;
+      await this.fail(session, { trigger: decision.trigger, outcome, reason });
     }
   }
 
@@ -540,13 +606,15 @@ export class TriggerPass {
       await updateSession(this.db, sessionId, { lease: null }, now);
       return;
     }
-    if (report.status === 'budget_exhausted' || report.status === 'ktrdr_unreachable') {
-      // The budget ran out, or KTRDR went away, mid-invocation: not the design's fault, so the attempt does not count
-      // and the session waits in its phase for the next pass.
+    const busy = report.fault?.faultClass === 'ktrdr_busy';
+    if (report.status === 'budget_exhausted' || report.status === 'ktrdr_unreachable' || busy) {
+      // The budget ran out, KTRDR went away or had no free worker, mid-invocation: not the design's fault, so the
+      // attempt does not count and the session waits in its phase for the next pass.
       if (report.status === 'budget_exhausted') this.budgetExceeded = true;
-      else this.ktrdrUnreachable = true;
+      else if (!busy) this.ktrdrUnreachable = true;
       await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session.invocationAttempts - 1) }, now);
-      this.explain(`Session #${sessionId}: ${report.status === 'budget_exhausted' ? 'the budget ran out' : 'KTRDR became unreachable'} during the invocation; it resumes on a later pass.`);
+      const what = report.status === 'budget_exhausted' ? 'the budget ran out' : busy ? `KTRDR was busy (${report.fault!.cause})` : 'KTRDR became unreachable';
+      this.explain(`Session #${sessionId}: ${what} during the invocation; it resumes on a later pass.`);
       return;
     }
     const lastWords = report.lastText ? ` Last words: ${report.lastText.slice(0, 500)}` : '';

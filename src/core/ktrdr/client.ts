@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type * as z from 'zod/mini';
 import { errorFromResponse, invalidResponseError, KtrdrError, timeoutError, transportError } from './errors.ts';
 import { nodeHttpTransport, type KtrdrTransport } from './http-transport.ts';
+import { epochMetricsOf, type EpochMetric } from './results.ts';
 import {
   backtestStartResponseSchema,
   cancelResponseSchema,
@@ -117,6 +118,12 @@ export interface StartedOperation<Response> {
    */
   recovered: boolean;
   response: Response | null;
+}
+
+export interface OperationMetricsView {
+  operationId: string;
+  operationType: string | null;
+  epochs: EpochMetric[];
 }
 
 export interface ListOperationsParams {
@@ -371,12 +378,14 @@ export class KtrdrClient {
     );
   }
 
-  async getOperationMetrics(operationId: string): Promise<OperationMetrics> {
+  /** Per-epoch metrics, read out of whichever nesting KTRDR answers with (see `operationMetricsSchema`). */
+  async getOperationMetrics(operationId: string): Promise<OperationMetricsView> {
     const body = await this.#call(
       { method: 'GET', route: '/operations/{id}/metrics', path: `/operations/${encodeURIComponent(operationId)}/metrics` },
       operationMetricsResponseSchema,
     );
-    return body.data;
+    const data: OperationMetrics = body.data;
+    return { operationId: data.operation_id ?? operationId, operationType: data.operation_type ?? null, epochs: epochMetricsOf(data.metrics) };
   }
 
   /** Resumes a failed or cancelled operation from its checkpoint; repeated only if KTRDR surely never saw it. */

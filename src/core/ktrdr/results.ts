@@ -21,6 +21,19 @@ export interface TrainingResult {
   earlyStopped: boolean | null;
   valAccuracy: number | null;
   modelPath: string | null;
+  /** `decisions.output_format` of the strategy; the gate reads directional accuracy for regression. */
+  outputFormat: 'classification' | 'regression' | null;
+  /** `test_metrics.directional_accuracy`, else the test accuracy of a regression (KTRDR reports it there). */
+  directionalAccuracy: number | null;
+  /** The epoch a resume continued from; KTRDR then reports only the epochs after it. Null when never resumed. */
+  resumedAtEpoch: number | null;
+}
+
+/** What the session saw of its operation before a resume, so the resumed slice is read against the whole run. */
+export interface PriorRun {
+  /** The first run's first-epoch training loss. */
+  initialLoss: number | null;
+  resumedAtEpoch: number | null;
 }
 
 export interface BacktestResult {
@@ -38,6 +51,8 @@ export interface BacktestResult {
   losingTrades: number | null;
   sortino: number | null;
   calmar: number | null;
+  /** Bars the backtest really ran over (`equity_curve_length`): fewer than the window holds means partial data. */
+  bars: number | null;
 }
 
 export interface OperationProgressView {
@@ -84,30 +99,38 @@ function integerOrNull(value: unknown): number | null {
 
 export function flattenTrainingResult(
   resultSummary: unknown,
-  options: { epochsConfigured?: number | null } = {},
+  options: { epochsConfigured?: number | null; outputFormat?: string | null; priorRun?: PriorRun | null } = {},
 ): TrainingResult {
   const metrics = at(resultSummary, 'training_metrics');
   const history = at(metrics, 'history', 'train_loss');
   const accuracy = firstNumber(at(resultSummary, 'test_metrics', 'test_accuracy'), at(resultSummary, 'accuracy'));
-  const initialLoss = numberOrNull(at(history, 0));
+  const resumedAtEpoch = integerOrNull(options.priorRun?.resumedAtEpoch);
+  // After a resume the history holds only the resumed slice: the first run's initial loss is the true start.
+  const initialLoss = numberOrNull(options.priorRun?.initialLoss) ?? numberOrNull(at(history, 0));
   const finalLoss = numberOrNull(at(metrics, 'final_train_loss'));
   const lossReduction = initialLoss !== null && finalLoss !== null && initialLoss !== 0 ? (initialLoss - finalLoss) / initialLoss : null;
   // The per-epoch history has one entry per epoch trained: a fallback when the counter is missing.
-  const epochsTrained =
+  const sliceEpochs =
     integerOrNull(at(metrics, 'epochs_trained')) ?? (Array.isArray(history) && history.length > 0 ? history.length : null);
+  const epochsTrained = sliceEpochs !== null && resumedAtEpoch !== null ? resumedAtEpoch + sliceEpochs : sliceEpochs;
   const epochsConfigured = integerOrNull(options.epochsConfigured);
   const modelPath = at(resultSummary, 'model_path');
+  const declared = options.outputFormat ?? at(resultSummary, 'output_format');
+  const outputFormat = declared === 'regression' ? 'regression' : declared === 'classification' ? 'classification' : null;
   return {
     accuracy,
     testLoss: numberOrNull(at(resultSummary, 'test_metrics', 'test_loss')),
     initialLoss,
     finalLoss,
     lossReduction,
-    epochsTrained,
+    epochsTrained: epochsConfigured !== null && epochsTrained !== null ? Math.min(epochsTrained, epochsConfigured) : epochsTrained,
     epochsConfigured,
     earlyStopped: epochsTrained !== null && epochsConfigured !== null ? epochsTrained < epochsConfigured : null,
     valAccuracy: numberOrNull(at(metrics, 'final_val_accuracy')),
     modelPath: typeof modelPath === 'string' && modelPath !== '' ? modelPath : null,
+    outputFormat,
+    directionalAccuracy: firstNumber(at(resultSummary, 'test_metrics', 'directional_accuracy'), outputFormat === 'regression' ? accuracy : null),
+    resumedAtEpoch,
   };
 }
 
@@ -117,10 +140,10 @@ export function flattenTrainingResult(
  */
 export function flattenTrainingOperation(
   operation: Pick<OperationInfo, 'result_summary' | 'metadata'>,
-  options: { epochsConfigured?: number | null } = {},
+  options: { epochsConfigured?: number | null; outputFormat?: string | null; priorRun?: PriorRun | null } = {},
 ): TrainingResult {
   const epochsConfigured = options.epochsConfigured ?? numberOrNull(at(operation.metadata, 'parameters', 'epochs'));
-  return flattenTrainingResult(operation.result_summary, { epochsConfigured });
+  return flattenTrainingResult(operation.result_summary, { ...options, epochsConfigured });
 }
 
 export function flattenBacktestResult(resultSummary: unknown): BacktestResult {
@@ -139,6 +162,7 @@ export function flattenBacktestResult(resultSummary: unknown): BacktestResult {
     losingTrades: integerOrNull(at(metrics, 'losing_trades')),
     sortino: numberOrNull(at(metrics, 'sortino_ratio')),
     calmar: numberOrNull(at(metrics, 'calmar_ratio')),
+    bars: integerOrNull(at(resultSummary, 'equity_curve_length')),
   };
 }
 
@@ -156,4 +180,34 @@ export function operationProgress(operation: Pick<OperationInfo, 'progress'>): O
     stepsCompleted: integerOrNull(at(progress, 'steps_completed')) ?? (match ? Number(match[1]) : null),
     stepsTotal: integerOrNull(at(progress, 'steps_total')) ?? (match ? Number(match[2]) : null),
   };
+}
+
+export interface EpochMetric {
+  epoch: number;
+  trainLoss: number | null;
+  valLoss: number | null;
+}
+
+/**
+ * The per-epoch metrics in whatever nesting KTRDR returns them (a `{epochs}` object, a flat list, or lists of
+ * (metrics, cursor) pairs): every object with a numeric `epoch`, one per epoch (the last report wins), in order.
+ */
+export function epochMetricsOf(metrics: unknown): EpochMetric[] {
+  const byEpoch = new Map<number, EpochMetric>();
+  const visit = (value: unknown, depth: number): void => {
+    if (depth > 8) return;
+    if (Array.isArray(value)) {
+      for (const item of value) visit(item, depth + 1);
+      return;
+    }
+    if (!isRecord(value)) return;
+    const epoch = numberOrNull(value.epoch);
+    if (epoch !== null) {
+      byEpoch.set(epoch, { epoch, trainLoss: numberOrNull(value.train_loss), valLoss: numberOrNull(value.val_loss) });
+      return;
+    }
+    if ('epochs' in value) visit(value.epochs, depth + 1);
+  };
+  visit(metrics, 0);
+  return [...byEpoch.values()].sort((a, b) => a.epoch - b.epoch);
 }

@@ -130,18 +130,26 @@ export const epochMetricsSchema = z.looseObject({
   val_loss: optionalNumber,
 });
 
-/** `/metrics` may answer `metrics: {}` before the first epoch, so every field is optional. */
+/**
+ * `/metrics` may answer `metrics: {}` before the first epoch. KTRDR at 2c5c7173 also answers a NESTED LIST: its
+ * backend appends each (new_metrics, cursor) pair it reads from the worker (operations_service.py
+ * `_refresh_from_bridge`), so `metrics` comes back as `[[[{epoch…}, …], 3], 2]`, and `GET /operations/{id}` as
+ * `metrics.epochs: [[{epoch…}], 3]`. Both shapes are accepted here and read by `epochMetricsOf`.
+ */
 export const operationMetricsSchema = z.looseObject({
   operation_id: optionalText,
   operation_type: optionalText,
   metrics: z.nullish(
-    z.looseObject({
-      epochs: z.optional(z.array(epochMetricsSchema)),
-      best_epoch: optionalNumber,
-      is_overfitting: z.nullish(z.boolean()),
-      is_plateaued: z.nullish(z.boolean()),
-      total_epochs_completed: optionalNumber,
-    }),
+    z.union([
+      z.looseObject({
+        epochs: z.optional(z.array(z.unknown())),
+        best_epoch: optionalNumber,
+        is_overfitting: z.nullish(z.boolean()),
+        is_plateaued: z.nullish(z.boolean()),
+        total_epochs_completed: optionalNumber,
+      }),
+      z.array(z.unknown()),
+    ]),
   ),
 });
 export type OperationMetrics = z.infer<typeof operationMetricsSchema>;

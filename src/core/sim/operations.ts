@@ -20,6 +20,8 @@ export interface SimRun {
   fate: RunFate;
   resumed: boolean;
   cancelled: { at: number; step: number; reason: string | null } | null;
+  /** The resume never leaves `resuming` in what KTRDR reports (SimFaults.staleResuming). */
+  staleResume?: boolean;
 }
 
 export interface SimOperation {
@@ -87,7 +89,7 @@ export function viewAt(operation: SimOperation, now: number, timeScale: number):
   if (run.cancelled && run.cancelled.at <= now) {
     return { status: 'cancelled', step: run.cancelled.step, startedAt, endedAt: run.cancelled.at, lost: false, errorMessage: null };
   }
-  if (elapsedSim < PENDING_SIM_MS) {
+  if (elapsedSim < PENDING_SIM_MS || run.staleResume) {
     return { status: run.resumed ? 'resuming' : 'pending', step: run.fromStep, startedAt, endedAt: null, lost: false, errorMessage: null };
   }
   const reached = run.fromStep + Math.floor((elapsedSim - PENDING_SIM_MS) / operation.simMsPerStep);

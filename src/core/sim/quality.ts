@@ -481,6 +481,9 @@ function curve(start: number, end: number, length: number, random: SeededRandom,
   return values;
 }
 
+/** Eval-mode loss over the dropout-on training loss of the same weights (from the real runs quoted below). */
+const DROPOUT_EVALUATION_RATIO = 0.82;
+
 const round = (value: number, digits = 4) => Number(value.toFixed(digits));
 
 /** The training's results, drawn once per (seed, content) from the design analysis. */
@@ -499,8 +502,12 @@ export function simulateTraining(design: DesignAnalysis, random: SeededRandom): 
   const finalTrainAccuracy = clamp(chance + (accuracySpan + 0.03) * quality + 0.22 * overfit + leakBoost + 0.03, 0, 0.97);
   const finalValAccuracy = clamp(chance + (accuracySpan + 0.01) * quality - 0.04 * overfit + leakBoost + random.normal(0, 0.012), 0, 0.97);
   const testAccuracy = clamp(chance + accuracySpan * quality - 0.16 * overfit + leakBoost + random.normal(0, 0.015), 0, 0.97);
-  const finalValLoss = finalTrainLoss + lossScale * (0.03 + 0.35 * overfit + Math.abs(random.normal(0, 0.01)));
-  const testLoss = finalValLoss + lossScale * (0.02 + 0.1 * overfit + Math.abs(random.normal(0, 0.01)));
+  // KTRDR measures the training loss with dropout on and the validation and test losses with it off, so a model that
+  // generalises scores lower on held-out data than on its own training batches: the real KTRDR (2c5c7173) gave
+  // final_train_loss 0.807 against test_loss 0.713, and test losses of 0.686 and 0.694 after 14-20% loss reductions.
+  const evaluatedTrainLoss = finalTrainLoss * DROPOUT_EVALUATION_RATIO;
+  const finalValLoss = evaluatedTrainLoss + lossScale * (0.01 + 0.35 * overfit + Math.abs(random.normal(0, 0.01)));
+  const testLoss = finalValLoss + lossScale * (0.01 + 0.1 * overfit + Math.abs(random.normal(0, 0.01)));
 
   // ModelTrainer stops when validation loss stops improving: early on a flat design, midway on an overfitting one.
   let epochsTrained = design.epochsConfigured;

@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { BUILTIN_INDICATORS, builtinIndicatorRegistry } from '../strategy/indicators.ts';
 import { parseStrategyYaml, validateStrategy } from '../strategy/index.ts';
-import { dataRange, isoDate, SIM_SYMBOLS, symbolListing } from './market.ts';
+import { dataRange, dayCount, isoDate, SIM_SYMBOLS, symbolListing } from './market.ts';
+import type { DataRangeFact } from './market.ts';
 import { checkpointAt, isActive, PENDING_SIM_MS, viewAt } from './operations.ts';
 import type { RunFate, SimOperation, SimOperationType, SimStatus } from './operations.ts';
 import { analyzeDesign, simulateBacktest, simulateTraining, trainingDataOf } from './quality.ts';
@@ -39,7 +40,20 @@ export interface SimFaults {
   stallRate: number;
   /** No worker registered: starts answer 503 WorkerUnavailableError. */
   noWorkers: boolean;
+  /**
+   * A resumed run keeps answering `status: "resuming"` at its resume point with no result, for ever, like KTRDR at
+   * 2c5c7173 after a resume whose training had in fact finished.
+   */
+  staleResuming: boolean;
+  /**
+   * Failures drawn by `failureRate` are those of KTRDR's orphan detector after a backend restart: "Operation was
+   * RUNNING but no worker claimed it", with no checkpoint to resume from.
+   */
+  orphaned: boolean;
 }
+
+/** Data the simulated market holds, narrower than its default history: `null` for none at all. */
+export type SimDataLimits = Record<string, { startDate?: string; endDate?: string } | null>;
 
 export interface SimulatorOptions {
   port?: number;
@@ -50,6 +64,8 @@ export interface SimulatorOptions {
   /** Where `<strategy_name>.yaml` files are read from, like KTRDR's strategies directory. */
   strategiesDir: string;
   faults?: Partial<SimFaults>;
+  /** Keyed by symbol (`GBPUSD`) or symbol and timeframe (`EURUSD 1h`); mutable through `Simulator.dataLimits`. */
+  dataLimits?: SimDataLimits;
   now?: () => number;
 }
 
@@ -65,6 +81,8 @@ export interface Simulator {
   port: number;
   /** Mutable: a change applies to the next request. */
   faults: SimFaults;
+  /** Mutable, like `faults`. */
+  dataLimits: SimDataLimits;
   state: SimulatorState;
   close(): Promise<void>;
 }
@@ -75,7 +93,7 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-const noFaults: SimFaults = { failureRate: 0, errorRate: 0, latencyMs: 0, dropRate: 0, lostRate: 0, stallRate: 0, noWorkers: false };
+const noFaults: SimFaults = { failureRate: 0, errorRate: 0, latencyMs: 0, dropRate: 0, lostRate: 0, stallRate: 0, noWorkers: false, staleResuming: false, orphaned: false };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -121,6 +139,8 @@ export function applyFaults(target: SimFaults, update: unknown): void {
   }
   if (typeof update.latencyMs === 'number' && Number.isFinite(update.latencyMs)) target.latencyMs = Math.max(0, update.latencyMs);
   if (typeof update.noWorkers === 'boolean') target.noWorkers = update.noWorkers;
+  if (typeof update.staleResuming === 'boolean') target.staleResuming = update.staleResuming;
+  if (typeof update.orphaned === 'boolean') target.orphaned = update.orphaned;
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -137,6 +157,22 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   const startedAt = now();
   const faults: SimFaults = { ...noFaults };
   applyFaults(faults, options.faults ?? {});
+  const dataLimits: SimDataLimits = { ...(options.dataLimits ?? {}) };
+
+  /** The market's range for a symbol and timeframe, narrowed by `dataLimits`. */
+  function rangeOf(symbol: string, timeframe: string, at: number): DataRangeFact | null {
+    const range = dataRange(symbol, timeframe, at);
+    if (!range) return null;
+    const key = `${range.symbol} ${timeframe}`;
+    const limit = key in dataLimits ? dataLimits[key] : range.symbol in dataLimits ? dataLimits[range.symbol] : undefined;
+    if (limit === undefined) return range;
+    if (limit === null) return null;
+    const startDate = limit.startDate && limit.startDate > range.startDate ? limit.startDate : range.startDate;
+    const endDate = limit.endDate && limit.endDate < range.endDate ? limit.endDate : range.endDate;
+    if (startDate > endDate) return null;
+    const perDay = range.pointCount / Math.max(1, dayCount(range.startDate, range.endDate));
+    return { ...range, startDate, endDate, pointCount: Math.round(dayCount(startDate, endDate) * perDay) };
+  }
   const state: SimulatorState = { operations: new Map(), requests: [] };
   const requestRandom = new SeededRandom(seedOf(seed, 'requests'));
   const idRandom = new SeededRandom(seedOf(seed, 'ids'));
@@ -153,6 +189,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     if (draws[0]! < faults.failureRate && operation.workSteps - fromStep >= 2) {
       const atStep = Math.max(fromStep + 1, stepWithin(draws[3]!, fromStep));
       const where = operation.type === 'training' ? `epoch ${atStep}` : `${atStep}% of the bars`;
+      if (faults.orphaned) return { kind: 'fail', atStep, message: `Operation was RUNNING but no worker claimed it (${SIMULATOR_LABEL})`, checkpoint: false };
       return {
         kind: 'fail',
         atStep,
@@ -211,15 +248,20 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     });
   }
 
-  function trainingResponse(operation: SimOperation): Reply {
+  /**
+   * `asked` is what the request named: KTRDR (2c5c7173) echoes the request even when the task id is one it already
+   * holds, so a repeated id is answered `training_started` while `GET /operations/{id}` shows the OLD operation.
+   */
+  function trainingResponse(operation: SimOperation, asked?: { strategyName: string; symbols?: string[]; timeframes?: string[] }): Reply {
+    const strategyName = asked?.strategyName ?? operation.strategyName;
     return json(200, {
       success: true,
       task_id: operation.id,
       status: 'training_started',
-      message: `Simulated training started for ${operation.strategyName} (${SIMULATOR_LABEL})`,
-      symbols: operation.symbols,
-      timeframes: operation.timeframes,
-      strategy_name: operation.strategyName,
+      message: `Simulated training started for ${strategyName} (${SIMULATOR_LABEL})`,
+      symbols: asked?.symbols ?? operation.symbols,
+      timeframes: asked?.timeframes ?? operation.timeframes,
+      strategy_name: strategyName,
       estimated_duration_minutes: Math.max(1, Math.round((operation.displaySteps * operation.simMsPerStep) / 60_000)),
     });
   }
@@ -238,7 +280,13 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     const taskId = typeof body.task_id === 'string' && body.task_id !== '' ? body.task_id : null;
     if (taskId) {
       const existing = visible(taskId, at);
-      if (existing) return trainingResponse(existing);
+      if (existing) {
+        return trainingResponse(existing, {
+          strategyName: name,
+          ...(Array.isArray(body.symbols) ? { symbols: body.symbols as string[] } : {}),
+          ...(Array.isArray(body.timeframes) ? { timeframes: body.timeframes as string[] } : {}),
+        });
+      }
     }
     if (!STRATEGY_NAME.test(name)) return detail(400, `Invalid strategy name '${name}': use letters, digits, '_' and '-'`);
     const file = await loadStrategy(name);
@@ -272,10 +320,11 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     }
     for (const symbol of symbols) {
       for (const timeframe of timeframes) {
-        const range = dataRange(symbol, timeframe, at);
-        if (!designFailure && !range) designFailure = `No data available for ${symbol} (${timeframe})`;
+        const range = rangeOf(symbol, timeframe, at);
+        // KTRDR's worker fails asynchronously, with its own wording ("No data found in cache for GBPUSD 1h").
+        if (!designFailure && !range) designFailure = `No data found in cache for ${symbol} ${timeframe}`;
         else if (!designFailure && range && (endDate < range.startDate || startDate > range.endDate)) {
-          designFailure = `No data for ${symbol} (${timeframe}) between ${startDate} and ${endDate}; data covers ${range.startDate} to ${range.endDate}`;
+          designFailure = `No data found in cache for ${symbol} ${timeframe} between ${startDate} and ${endDate}; data covers ${range.startDate} to ${range.endDate}`;
         }
       }
     }
@@ -364,13 +413,23 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
       : undefined;
     if (!modelPath) designFailure = 'model_path is required';
     else if (!trained?.training || !trained.design) designFailure = `Model not found at ${modelPath}: train the strategy first and pass result_summary.model_path`;
-    else if (!dataRange(symbol, timeframe, at)) designFailure = `No data available for ${symbol} (${timeframe})`;
+    const available = rangeOf(symbol, timeframe, at);
+    if (!designFailure && !available) designFailure = `No data found in cache for ${symbol} ${timeframe}`;
+    // Like KTRDR, a window the data covers only in part is backtested silently over the part it has.
+    const covered =
+      available && request.startDate <= available.endDate && request.endDate >= available.startDate
+        ? {
+            ...request,
+            startDate: request.startDate < available.startDate ? available.startDate : request.startDate,
+            endDate: request.endDate > available.endDate ? available.endDate : request.endDate,
+          }
+        : request;
     const outcome =
       trained?.training && trained.design
         ? simulateBacktest(
             trained.training,
             trained.design,
-            request,
+            covered,
             new SeededRandom(seedOf(seed, contentHash(file.text), 'backtest', symbol, timeframe, startDate, endDate)),
           )
         : null;
@@ -425,10 +484,14 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     const design = operation.design;
     if (!training || !design) return null;
     const regression = design.outputFormat === 'regression';
+    // After a resume KTRDR reports only the epochs trained after the resume point.
+    const lastRun = operation.runs[operation.runs.length - 1];
+    const from = lastRun?.resumed ? Math.min(lastRun.fromStep, training.epochsTrained - 1) : 0;
+    const slice = (values: number[]) => values.slice(from);
     return {
       model_path: operation.modelPath,
       training_metrics: {
-        epochs_trained: training.epochsTrained,
+        epochs_trained: training.epochsTrained - from,
         final_train_loss: training.finalTrainLoss,
         final_train_accuracy: training.finalTrainAccuracy,
         best_train_accuracy: Math.max(...training.history.trainAccuracy),
@@ -437,10 +500,10 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
         best_val_accuracy: Math.max(...training.history.valAccuracy),
         training_time: Math.round((training.epochsTrained * operation.simMsPerStep) / 100) / 10,
         history: {
-          train_loss: training.history.trainLoss,
-          train_accuracy: training.history.trainAccuracy,
-          val_loss: training.history.valLoss,
-          val_accuracy: training.history.valAccuracy,
+          train_loss: slice(training.history.trainLoss),
+          train_accuracy: slice(training.history.trainAccuracy),
+          val_loss: slice(training.history.valLoss),
+          val_accuracy: slice(training.history.valAccuracy),
         },
       },
       test_metrics: regression
@@ -460,7 +523,15 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
         end_date: operation.endDate,
       },
       artifacts: {},
-      session_info: { simulator: SIMULATOR_LABEL, design_notes: design.notes },
+      session_info: {
+        strategy_name: operation.strategyName,
+        symbols: operation.symbols,
+        timeframes: operation.timeframes,
+        start_date: operation.startDate,
+        end_date: operation.endDate,
+        simulator: SIMULATOR_LABEL,
+        design_notes: design.notes,
+      },
     };
   }
 
@@ -683,7 +754,11 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
         total_epochs_completed: count,
       };
     }
-    return json(200, { success: true, data: { operation_id: id, operation_type: operation.type, metrics } });
+    // KTRDR (2c5c7173) appends each (new metrics, cursor) pair it reads from the worker, so a training's `/metrics`
+    // comes back as a nested list: [[[{epoch…}…], cursor], cursor].
+    const epochs = Array.isArray(metrics.epochs) ? metrics.epochs : null;
+    const body = epochs && epochs.length > 0 ? [[epochs, epochs.length], epochs.length] : metrics;
+    return json(200, { success: true, data: { operation_id: id, operation_type: operation.type, metrics: body } });
   }
 
   function resumeOperation(id: string): Reply {
@@ -708,6 +783,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
       return detail(404, `No checkpoint found for operation ${id}`);
     }
     startRun(operation, at, checkpoint.step, true);
+    if (faults.staleResuming) operation.runs[operation.runs.length - 1]!.staleResume = true;
     return json(200, {
       success: true,
       data: {
@@ -814,7 +890,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     if (!isRecord(body) || typeof body.symbol !== 'string' || typeof body.timeframe !== 'string') {
       return validationError([{ field: 'body -> symbol', message: 'Field required: symbol and timeframe', type: 'missing' }]);
     }
-    const range = dataRange(body.symbol, body.timeframe, now());
+    const range = rangeOf(body.symbol, body.timeframe, now());
     if (!range) {
       return globalError(404, 'DATA-NotFound', `No data available for ${body.symbol} (${body.timeframe})`, {
         symbol: body.symbol,
@@ -1010,6 +1086,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     url: `http://${host}:${port}${API_PREFIX}`,
     port,
     faults,
+    dataLimits,
     state,
     close: () =>
       new Promise<void>((resolve, reject) => {

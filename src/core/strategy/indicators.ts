@@ -242,7 +242,16 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     displayName: 'Chaikin Money Flow',
     category: 'volume',
     parameters: [period(21, 2, 500)],
-    outputs: [],
+    // Multi-output in KTRDR (cmf_indicator.py `get_output_names` at 2c5c7173): `cmf_21.signal` is a valid reference.
+    outputs: ['cmf', 'mf_multiplier', 'mf_volume', 'momentum', 'signal', 'histogram', 'above_zero', 'below_zero'],
+    outputScales: {
+      mf_multiplier: { kind: 'bounded', min: -1, max: 1 },
+      mf_volume: { kind: 'instrument', unit: 'money-flow volume' },
+      momentum: { kind: 'bounded', min: -2, max: 2 },
+      histogram: { kind: 'bounded', min: -2, max: 2 },
+      above_zero: { kind: 'bounded', min: 0, max: 1 },
+      below_zero: { kind: 'bounded', min: 0, max: 1 },
+    },
     scale: {
       kind: 'bounded',
       min: -1,
@@ -517,7 +526,15 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
       { name: 'use_sma_smoothing', type: 'bool', default: false, description: 'smooth the line with an SMA' },
       { name: 'smoothing_period', type: 'int', default: 21, min: 2, max: 200, description: 'SMA smoothing period' },
     ],
-    outputs: [],
+    // Multi-output in KTRDR (ad_line.py `get_output_names` at 2c5c7173): `adline.roc_10` is a valid reference.
+    outputs: ['line', 'mf_multiplier', 'mf_volume', 'roc_10', 'momentum_21', 'relative_strength'],
+    outputScales: {
+      mf_multiplier: { kind: 'bounded', min: -1, max: 1 },
+      mf_volume: { kind: 'instrument', unit: 'money-flow volume' },
+      roc_10: { kind: 'unbounded', typicalMin: -50, typicalMax: 50, unit: 'percent change over 10 bars' },
+      momentum_21: { kind: 'instrument', unit: 'money-flow volume over 21 bars' },
+      relative_strength: { kind: 'unknown' },
+    },
     scale: { kind: 'instrument', unit: 'cumulative money-flow volume' },
   }),
   builtin({

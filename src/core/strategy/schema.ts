@@ -177,11 +177,13 @@ const symbolsSchema = z
     selection_criteria: z.looseObject({}).optional(),
   })
   .superRefine((symbols, context) => {
-    if (symbols.mode === 'single' && symbols.symbol === undefined) {
+    // KTRDR accepts `mode: single` with `list:` instead of `symbol:` and trains the list: its pydantic field
+    // validators do not run on omitted fields (models at 2c5c7173), so only a mode with neither is refused.
+    if (symbols.mode === 'single' && symbols.symbol === undefined && (symbols.list ?? []).length === 0) {
       context.addIssue({
         code: 'custom',
         path: ['symbol'],
-        message: "is required when mode is 'single' (e.g. symbol: EURUSD)",
+        message: "is required when mode is 'single' (e.g. symbol: EURUSD), or give list: [EURUSD]",
       });
     }
     if (
@@ -209,11 +211,12 @@ const timeframesSchema = z
     base_timeframe: nonEmptyString('a timeframe from the list').optional(),
   })
   .superRefine((timeframes, context) => {
-    if (timeframes.mode === 'single' && timeframes.timeframe === undefined) {
+    // As for symbols: `mode: single` with `list: [1h]` is what KTRDR accepts and trains.
+    if (timeframes.mode === 'single' && timeframes.timeframe === undefined && (timeframes.list ?? []).length === 0) {
       context.addIssue({
         code: 'custom',
         path: ['timeframe'],
-        message: "is required when mode is 'single' (e.g. timeframe: 1h)",
+        message: "is required when mode is 'single' (e.g. timeframe: 1h), or give list: [1h]",
       });
     }
     if (timeframes.mode === 'multi_timeframe') {

@@ -173,7 +173,7 @@ function readTrainingTimeframes(trainingData: unknown): string[] | undefined {
   const list = Array.isArray(timeframes['list'])
     ? timeframes['list'].filter((entry): entry is string => typeof entry === 'string')
     : [];
-  if (timeframes['mode'] === 'single') return single.length > 0 ? single : undefined;
+  if (timeframes['mode'] === 'single') return single.length > 0 ? single : list.length > 0 ? list : undefined;
   if (timeframes['mode'] === 'multi_timeframe') return list.length > 0 ? list : undefined;
   const all = [...single, ...list];
   return all.length > 0 ? all : undefined;

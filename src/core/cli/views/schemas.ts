@@ -58,6 +58,8 @@ export const trainingFiguresSchema = z.object({
   epochsTrained: z.number().nullable(),
   epochsConfigured: z.number().nullable(),
   earlyStopped: z.boolean().nullable(),
+  /** The epoch a resume continued from (KTRDR then reports only the later epochs); null when never resumed. */
+  resumedAtEpoch: z.number().nullable(),
   modelPath: z.string().nullable(),
 });
 

@@ -33,6 +33,7 @@ export function trainingFigures(results: unknown): TrainingFigures | null {
     epochsTrained: finite(r.epochsTrained),
     epochsConfigured: finite(r.epochsConfigured),
     earlyStopped: typeof r.earlyStopped === 'boolean' ? r.earlyStopped : null,
+    resumedAtEpoch: finite(r.resumedAtEpoch),
     modelPath: text(r.modelPath),
   };
 }

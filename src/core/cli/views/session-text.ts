@@ -107,7 +107,8 @@ function trainingSection(view: SessionView, color: boolean): string[] {
   if (figures.testLoss !== null) lines.push(`Test Loss: ${formatNumber(figures.testLoss)}`);
   if (figures.epochsTrained !== null) {
     const of = figures.epochsConfigured !== null ? `/${figures.epochsConfigured}` : '';
-    lines.push(`Epochs: ${figures.epochsTrained}${of}${figures.earlyStopped ? ' (early stopped)' : ''}`);
+    const resumed = figures.resumedAtEpoch !== null ? ` (resumed at epoch ${figures.resumedAtEpoch})` : '';
+    lines.push(`Epochs: ${figures.epochsTrained}${of}${figures.earlyStopped ? ' (early stopped)' : ''}${resumed}`);
   }
   if (figures.modelPath) lines.push(`Model: ${figures.modelPath}`);
   return lines;
@@ -129,7 +130,8 @@ function backtestSection(view: SessionView, color: boolean): string[] {
     `Total Trades: ${formatInteger(figures.totalTrades)}`,
     `Profit Factor: ${formatNumber(figures.profitFactor)}`,
   );
-  if (figures.totalReturnPct !== null) lines.push(`Total Return: ${formatNumber(figures.totalReturnPct)}%`);
+  // `total_return_pct` is a fraction (0.12 = 12%, CONTRACT §3.2), like the win rate and the drawdown.
+  if (figures.totalReturnPct !== null) lines.push(`Total Return: ${formatPercent(figures.totalReturnPct, 2)}`);
   const experiment = view.experiment;
   if (experiment?.deflatedSharpe !== null && experiment?.deflatedSharpe !== undefined) {
     lines.push(`Deflated Sharpe: ${formatNumber(experiment.deflatedSharpe)} (among ${experiment.dsrTrials ?? '?'} backtests on ${experiment.symbol ?? '?'} ${experiment.timeframe ?? '?'})`);

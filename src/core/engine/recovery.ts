@@ -1,0 +1,123 @@
+/**
+ * Getting a session's operation going again: a resume from its checkpoint after a failure a resume can fix, or a
+ * fresh start after it made no progress. Either way the operation is read back and checked to be this session's
+ * (KTRDR's failure checkpoint can hold another request), and nothing of a foreign one is adopted.
+ */
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database-schema.ts';
+import { installationId } from '../db/repositories/installation.ts';
+import type { Session } from '../db/repositories/sessions.ts';
+import type { KtrdrClient } from '../ktrdr/client.ts';
+import { KtrdrError } from '../ktrdr/errors.ts';
+import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
+import type { PriorRun } from '../ktrdr/results.ts';
+import { trainingTaskId } from '../ktrdr/task-id.ts';
+
+/** What the session asked KTRDR for, to check that an operation is the one it started. */
+export function sessionClaim(session: Session): OperationClaim | null {
+  const notBeforeMs = session.createdAt.getTime();
+  if (session.phase === 'training' && session.trainingParams) {
+    const p = session.trainingParams;
+    return { kind: 'training', strategyName: p.strategyName, symbols: p.symbols, timeframes: p.timeframes, startDate: p.startDate, endDate: p.endDate, notBeforeMs };
+  }
+  if (session.phase === 'backtesting' && session.backtestParams && session.strategyName) {
+    const p = session.backtestParams;
+    return {
+      kind: 'backtest',
+      strategyName: session.strategyName,
+      symbols: [p.symbol],
+      timeframes: [p.timeframe],
+      startDate: p.startDate,
+      endDate: p.endDate,
+      notBeforeMs,
+      modelPath: p.modelPath,
+    };
+  }
+  return null;
+}
+
+/** The run before a resume, kept in `trainingResults.priorRun` until the training completes. */
+export function priorRunOf(session: Session): PriorRun | null {
+  const prior = (session.trainingResults as { priorRun?: PriorRun } | null)?.priorRun;
+  return prior && typeof prior === 'object' ? prior : null;
+}
+
+export type RecoveryOutcome =
+  | { kind: 'resumed'; operationId: string; resumedAtEpoch: number | null; priorRun: PriorRun | null }
+  | { kind: 'restarted'; operationId: string }
+  /** The operation KTRDR now runs under this id is not this session's; it was cancelled when it was ours to cancel. */
+  | { kind: 'foreign'; operationId: string; reason: string };
+
+async function verify(ktrdr: KtrdrClient, operationId: string, claim: OperationClaim | null): Promise<string | null> {
+  if (!claim) return null;
+  try {
+    return ownershipMismatch(await ktrdr.getOperation(operationId), claim);
+  } catch (error) {
+    // Not visible yet: every later poll checks the same facts before reading a result.
+    if (error instanceof KtrdrError && error.isNotFound) return null;
+    throw error;
+  }
+}
+
+/** The first run's first-epoch loss: after a resume KTRDR reports only the epochs after the resume point. */
+async function firstRunInitialLoss(ktrdr: KtrdrClient, operationId: string): Promise<number | null> {
+  try {
+    const metrics = await ktrdr.getOperationMetrics(operationId);
+    const first = metrics.epochs[0];
+    return first && first.epoch <= 1 ? first.trainLoss : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function resumeAndVerify(ktrdr: KtrdrClient, session: Session, operationId: string): Promise<RecoveryOutcome> {
+  const claim = sessionClaim(session);
+  const earlier = priorRunOf(session);
+  const initialLoss = session.phase === 'training' ? (earlier?.initialLoss ?? (await firstRunInitialLoss(ktrdr, operationId))) : null;
+  const resumed = await ktrdr.resumeOperation(operationId);
+  const mismatch = await verify(ktrdr, operationId, claim);
+  if (mismatch) {
+    await ktrdr.cancelOperation(operationId, { reason: `the resume runs another request: ${mismatch}` }).catch(() => undefined);
+    return { kind: 'foreign', operationId, reason: mismatch };
+  }
+  const resumedAtEpoch = typeof resumed.resumed_from?.epoch === 'number' ? resumed.resumed_from.epoch : null;
+  const priorRun = session.phase === 'training' ? { initialLoss, resumedAtEpoch } : null;
+  return { kind: 'resumed', operationId, resumedAtEpoch, priorRun };
+}
+
+async function restartOutcome(ktrdr: KtrdrClient, operationId: string, claim: OperationClaim | null): Promise<RecoveryOutcome> {
+  const mismatch = await verify(ktrdr, operationId, claim);
+  return mismatch ? { kind: 'foreign', operationId, reason: mismatch } : { kind: 'restarted', operationId };
+}
+
+/** Cancels the stalled operation and starts the same request afresh under a new id. */
+export async function restartAfresh(db: Kysely<Database>, ktrdr: KtrdrClient, session: Session, operationId: string, reason: string): Promise<RecoveryOutcome> {
+  await ktrdr.cancelOperation(operationId, { reason, force: true }).catch(() => undefined);
+  const claim = sessionClaim(session);
+  const freshStart = session.resumeAttempts + 1;
+  if (session.phase === 'training' && session.trainingParams) {
+    const p = session.trainingParams;
+    const started = await ktrdr.startTraining({
+      strategyName: p.strategyName,
+      symbols: p.symbols,
+      timeframes: p.timeframes,
+      startDate: p.startDate,
+      endDate: p.endDate,
+      taskId: trainingTaskId(await installationId(db), session.id, p.strategyName, freshStart),
+    });
+    return restartOutcome(ktrdr, started.operationId, claim);
+  }
+  if (session.phase === 'backtesting' && session.backtestParams && session.strategyName) {
+    const p = session.backtestParams;
+    const started = await ktrdr.startBacktest({
+      strategyName: session.strategyName,
+      modelPath: p.modelPath,
+      startDate: p.startDate,
+      endDate: p.endDate,
+      symbol: p.symbol,
+      timeframe: p.timeframe,
+    });
+    return restartOutcome(ktrdr, started.operationId, claim);
+  }
+  return { kind: 'foreign', operationId, reason: 'the session has no parameters to start its operation again' };
+}
