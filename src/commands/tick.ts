@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
-import { executeTick } from '../core/engine/tick-command.ts';
+import { executeTick, reportTickFailure } from '../core/engine/tick-command.ts';
 
 export default class Tick extends AgentCommand {
   static override summary = 'Run one trigger pass (for cron or a systemd timer, every 5 minutes).';
@@ -12,6 +12,11 @@ export default class Tick extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tick);
-    await executeTick({ ...(flags['env-file'] ? { envFile: flags['env-file'] } : {}), verbose: flags.verbose, out: (line) => this.log(line) });
+    try {
+      process.exitCode = await executeTick({ ...(flags['env-file'] ? { envFile: flags['env-file'] } : {}), verbose: flags.verbose, out: (line) => this.log(line) });
+    } catch (error) {
+      // The tick path logs JSON only, errors included: cron and journald get one parseable line, never a stack.
+      process.exitCode = reportTickFailure(error);
+    }
   }
 }

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { recentStrategies, findSession } from '../db/repositories/sessions.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
 import type { Designer, InvocationReport, InvocationRequest } from './designer.ts';
+import { InfrastructureFaultError, isInfrastructureFault } from '../kernel/faults.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
 
 /**
@@ -24,7 +25,7 @@ export class BaselineDesigner implements Designer {
       const tool = tools.find((t: ToolDefinition) => t.name === name);
       if (!tool) throw new Error(`baseline: no tool ${name} in phase ${request.purpose}`);
       const outcome = await tool.run(input);
-      if (!outcome.ok) throw new Error(outcome.error);
+      if (!outcome.ok) throw outcome.fault ? new InfrastructureFaultError(outcome.fault.faultClass, outcome.fault.cause) : new Error(outcome.error);
       return outcome.content;
     };
     try {
@@ -33,6 +34,7 @@ export class BaselineDesigner implements Designer {
       else await this.assess(context, call);
       return { status: 'completed', reason: 'baseline designer finished', lastText: '', costUsd: 0 };
     } catch (error) {
+      if (isInfrastructureFault(error)) return { status: 'infrastructure_fault', reason: error.fault.cause, lastText: '', costUsd: 0, fault: error.fault };
       return { status: context.ktrdrUnreachable ? 'ktrdr_unreachable' : 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
     }
   }

@@ -110,11 +110,15 @@ export class ClaudeDesigner implements Designer {
       },
       isDone: () => effectDone,
     });
+    // Bridge until invoke() classifies Anthropic errors itself (issue #14): a refused key is a fault, not a design.
+    const refusedKey = result.status === 'api_error' && /^the Anthropic API answered (401|403) /.test(result.reason);
+    const fault = result.fault ?? (refusedKey ? { faultClass: 'anthropic_auth' as const, cause: result.reason } : undefined);
     return {
-      status: context.ktrdrUnreachable && !effectDone ? 'ktrdr_unreachable' : result.status,
+      status: context.ktrdrUnreachable && !effectDone ? 'ktrdr_unreachable' : fault ? 'infrastructure_fault' : result.status,
       reason: result.reason,
       lastText: result.lastText,
       costUsd: result.costUsd,
+      ...(fault ? { fault } : {}),
     };
   }
 }

@@ -9,7 +9,8 @@ import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
 import { formatFindings, validateStrategy } from '../strategy/validate.ts';
 import { StrategyStore, StrategyStoreError } from '../strategy/store.ts';
-import type { InfrastructureFault } from '../kernel/faults.ts';
+import { InfrastructureFaultError, isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
+import { strategiesDirFaultOf } from '../strategy/dir-health.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
@@ -74,7 +75,9 @@ function defineTool<S extends z.ZodType>(
           if (error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status ?? 0) >= 500)) {
             context.ktrdrUnreachable = true;
           }
-          outcome = { ok: false, error: `${spec.name} failed: ${(error as Error).message}` };
+          outcome = isInfrastructureFault(error)
+            ? { ok: false, error: `${spec.name} could not run: ${error.fault.cause}`, fault: error.fault }
+            : { ok: false, error: `${spec.name} failed: ${(error as Error).message}` };
         }
       }
       await recordAction(context.db, {
@@ -191,6 +194,9 @@ function designTools(context: ToolContext): ToolDefinition[] {
         try {
           saved = await context.strategies.save(input.name, config);
         } catch (error) {
+          // A directory that cannot take the file is the world's fault: more paid turns retrying the save cannot help.
+          const fault = strategiesDirFaultOf(context.strategies.directory, error);
+          if (fault) throw new InfrastructureFaultError(fault.faultClass, fault.cause);
           if (error instanceof StrategyStoreError) return { ok: false, error: `strategy not saved: ${error.message}` };
           throw error;
         }

@@ -1,8 +1,8 @@
 // The start-up fast path for `ktrdr-agent tick` (see bin/run.js): same behaviour as the oclif command, without
 // loading oclif. `tick --help` still goes through oclif.
 import { parseArgs } from 'node:util';
-import { reportError } from './report-error.ts';
-import { executeTick } from '../engine/tick-command.ts';
+import { executeTick, reportTickFailure } from '../engine/tick-command.ts';
+import { AgentError, ExitCode } from './errors.ts';
 
 export async function main(argv: string[]): Promise<number> {
   let values: { 'env-file'?: string; verbose?: boolean };
@@ -14,16 +14,15 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    return reportError(new Error(`${(error as Error).message}. See \`ktrdr-agent tick --help\`.`), { json: false });
+    return reportTickFailure(new AgentError(`${(error as Error).message}. See \`ktrdr-agent tick --help\`.`, ExitCode.Error, 'usage'));
   }
   try {
-    await executeTick({
+    return await executeTick({
       ...(values['env-file'] ? { envFile: values['env-file'] } : {}),
       verbose: values.verbose ?? false,
       out: (line) => process.stdout.write(`${line}\n`),
     });
-    return 0;
   } catch (error) {
-    return reportError(error, { json: false });
+    return reportTickFailure(error);
   }
 }

@@ -155,7 +155,7 @@ export const lastTickSchema = z.object({
   finishedAt: isoTime.nullable(),
   secondsAgo: count,
   host: z.string(),
-  status: z.enum(['running', 'ok', 'error', 'paused', 'skipped']),
+  status: z.enum(['running', 'ok', 'error', 'paused', 'skipped', 'degraded']),
   errorMessage: z.string().nullable(),
   decisions: z.array(tickDecisionSchema),
   sessionsCreated: z.array(z.int()),

@@ -197,7 +197,7 @@ export function tickDecisions(summary: unknown): { decisions: TickDecision[]; se
   return { decisions, sessionsCreated };
 }
 
-const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped'] as const;
+const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped', 'degraded'] as const;
 
 export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> {
   const row = await db.selectFrom('agent_ticks').selectAll().orderBy('started_at', 'desc').limit(1).executeTakeFirst();
