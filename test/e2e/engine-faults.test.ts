@@ -68,6 +68,12 @@ describe('engine: faults of the world are not research results (built CLI)', () 
     assert.equal(rig.fake.requests.length, requestsAfterFirst);
     assert.equal((await rig.sessions()).length, 1);
 
+    // `status` says why, and `status --json` carries the same banner.
+    const status = await runCli(['status'], { ...rig.env, ...wrong });
+    assert.match(status.stdout, /^⚠️ {2}Anthropic authentication failing since .*ktrdr-agent resume/);
+    const statusJson = JSON.parse((await runCli(['status', '--json'], rig.env)).stdout) as { banners: { kind: string }[] };
+    assert.deepEqual(statusJson.banners.map((b) => b.kind), ['anthropic_auth']);
+
     // `resume` lifts the stop: the next tick tries (and is refused) again.
     assert.equal((await runCli(['resume'], rig.env)).code, 0);
     assert.equal((await rig.tickAllowingFailure(wrong)).code, 2);
@@ -114,6 +120,11 @@ describe('engine: faults of the world are not research results (built CLI)', () 
     assert.equal(finished(result).status, 'degraded');
     assert.deepEqual(await rig.sessions(), []);
     assert.deepEqual((await faultTriggers(rig)).map((r) => r.context.faultClass), ['ktrdr_unreachable']);
+    const status = await runCli(['status'], rig.env);
+    assert.match(status.stdout, /^⚠️ {2}KTRDR unreachable since \d{4}-\d\d-\d\d [\d:]+ UTC \(just now\): KTRDR: .*Start KTRDR/);
+    // Reached again: the banner goes.
+    await rig.tick();
+    assert.doesNotMatch((await runCli(['status'], rig.env)).stdout, /KTRDR unreachable/);
   });
 
   test('a healthy tick exits 0 at info; the database gone exits 5 with one JSON error line', async (t) => {

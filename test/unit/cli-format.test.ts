@@ -217,6 +217,14 @@ describe('status text', () => {
     generatedAt: NOW.toISOString(),
     paused: true,
     pausedAt: '2026-01-15T14:20:00.000Z',
+    banners: [
+      {
+        kind: 'paused',
+        since: '2026-01-15T14:20:00.000Z',
+        message: 'Automatic triggering is PAUSED (since 2026-01-15 14:20:00 UTC, 10 minutes ago).',
+        advice: 'Run `ktrdr-agent resume` to restart.',
+      },
+    ],
     active: [],
     activeTotal: 0,
     recent: [],
@@ -249,6 +257,7 @@ describe('status text', () => {
       {
         ...view,
         paused: false,
+        banners: [],
         activeTotal: 1,
         active: [
           {

@@ -161,6 +161,8 @@ export interface AgentControlTable {
   fault_last_at: NullableTimestamp;
   fault_streak: Generated<number>;
   fault_key_fingerprint: string | null;
+  ktrdr_unreachable_since: NullableTimestamp;
+  ktrdr_fault_cause: string | null;
 }
 
 export interface AgentTicksTable {

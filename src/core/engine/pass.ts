@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
-import { clearFault, holdFault, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
+import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
 import {
   effectiveDailyLimit,
   ensureBudgetDay,
@@ -122,6 +122,7 @@ export class TriggerPass {
   private readonly faults: InfrastructureFault[] = [];
   private hold: InvocationHold = { held: false };
   private faultThisPass = false;
+  private ktrdrReached = false;
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -219,6 +220,9 @@ export class TriggerPass {
     const polled = await mapWithConcurrency(sessions, this.settings.AGENT_POLL_CONCURRENCY, (session) => this.poll(session));
     for (const item of polled) await this.advance(item);
     await this.startNewCycles();
+    const ktrdrFault = this.faults.find((fault) => fault.faultClass.startsWith('ktrdr_'));
+    if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault.cause, now);
+    else if (this.ktrdrReached) await markKtrdrReached(this.db);
     return this.summary('ok');
   }
 
@@ -249,6 +253,7 @@ export class TriggerPass {
     return this.env.tracer.span('check_operation_status', { 'trigger.session_id': session.id, 'ktrdr.operation_id': operationId }, async (span) => {
       try {
         const operation = await this.env.ktrdr.getOperation(operationId);
+        this.ktrdrReached = true;
         const progress = operationProgress(operation);
         span.setAttributes({ 'ktrdr.operation_status': operation.status });
         const completed = operation.status === 'completed';
@@ -265,6 +270,7 @@ export class TriggerPass {
           backtest: completed && session.phase === 'backtesting' ? flattenBacktestResult(operation.result_summary) : null,
         };
       } catch (error) {
+        if (isNotFound(error)) this.ktrdrReached = true;
         if (isNotFound(error)) return { session, observation: { kind: 'not_found' }, training: null, backtest: null };
         // Any other KTRDR failure (down, 429, a malformed answer) leaves this session as it is until the next pass;
         // it must not stop the pass for the other sessions.
@@ -535,7 +541,15 @@ export class TriggerPass {
     }
     // A new cycle needs KTRDR: when it is down, wait rather than create a session bound to fail.
     let healthFault: InfrastructureFault | null = null;
-    if (!this.ktrdrUnreachable) healthFault = await this.env.ktrdr.health().then(() => null, (error: unknown) => ktrdrFaultOf(error));
+    if (!this.ktrdrUnreachable) {
+      healthFault = await this.env.ktrdr.health().then(
+        () => {
+          this.ktrdrReached = true;
+          return null;
+        },
+        (error: unknown) => ktrdrFaultOf(error),
+      );
+    }
     if (this.ktrdrUnreachable || healthFault) {
       if (healthFault) this.metFault(healthFault);
       this.explain('Found: a free slot, but KTRDR is unreachable: no new cycle this pass.');

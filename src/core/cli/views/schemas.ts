@@ -161,10 +161,22 @@ export const lastTickSchema = z.object({
   sessionsCreated: z.array(z.int()),
 });
 
+/** Something the operator must know before anything else: the loop is not doing its work, and why. */
+export const bannerSchema = z.object({
+  kind: z.enum(['paused', 'anthropic_auth', 'fault_held', 'ktrdr_unreachable', 'budget_exhausted', 'tick_stale']),
+  /** When the condition began, when known. */
+  since: isoTime.nullable(),
+  message: z.string(),
+  /** What to do about it. */
+  advice: z.string(),
+});
+
 export const statusViewSchema = z.object({
   generatedAt: isoTime,
   paused: z.boolean(),
   pausedAt: isoTime.nullable(),
+  /** Worst first; empty when the loop is doing its work. */
+  banners: z.array(bannerSchema).default([]),
   /** Active sessions, oldest first; at most 50 (activeTotal counts them all). */
   active: z.array(activeCycleSchema),
   activeTotal: count,
@@ -317,6 +329,7 @@ export type RecentCycle = z.infer<typeof recentCycleSchema>;
 export type TickDecision = z.infer<typeof tickDecisionSchema>;
 export type LastTick = z.infer<typeof lastTickSchema>;
 export type StatusView = z.infer<typeof statusViewSchema>;
+export type Banner = z.infer<typeof bannerSchema>;
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export type HistoryView = z.infer<typeof historyViewSchema>;
 export type StrategySummary = z.infer<typeof strategySummarySchema>;

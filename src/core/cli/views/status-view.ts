@@ -7,6 +7,7 @@ import { readControl } from '../../db/repositories/activity.ts';
 import { countActiveSessions } from '../../db/repositories/sessions.ts';
 import { findBudgetDay } from '../../db/repositories/budget.ts';
 import { fromJson, toDate, toDateOrNull, toNumber, utcDay } from '../../db/values.ts';
+import { statusBanners } from './banners.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
 import {
   assessmentOf,
@@ -24,6 +25,10 @@ export interface StatusViewOptions {
   configuredLimitUsd: number;
   /** AGENT_STALL_TIMEOUT_MINUTES in seconds. */
   stallAfterSeconds: number;
+  /** AGENT_BUDGET_BUFFER_USD. */
+  bufferUsd?: number;
+  /** Whether a spent budget stops invocations (the claude designer with enforcement on). */
+  budgetBinds?: boolean;
   recentLimit?: number;
   activeLimit?: number;
 }
@@ -234,6 +239,17 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
     generatedAt: options.now.toISOString(),
     paused: control.paused,
     pausedAt: control.pausedAt ? control.pausedAt.toISOString() : null,
+    banners: statusBanners({
+      now: options.now,
+      paused: control.paused,
+      pausedAt: control.pausedAt,
+      fault: control.fault,
+      ktrdrDown: control.ktrdrDown,
+      budget,
+      bufferUsd: options.bufferUsd ?? 0,
+      budgetBinds: options.budgetBinds ?? true,
+      lastTick,
+    }),
     active: active.cycles,
     activeTotal: active.total,
     recent,

@@ -148,6 +148,8 @@ export interface Control {
   pausedAt: Date | null;
   budgetLimitUsd: number | null;
   fault: HeldFault | null;
+  /** Since when every pass that tried failed to reach KTRDR, and why; null once a pass reached it. */
+  ktrdrDown: { since: Date; cause: string } | null;
 }
 
 function isFaultClass(value: string | null): value is FaultClass {
@@ -167,7 +169,14 @@ export async function readControl(db: Db): Promise<Control> {
           keyFingerprint: row.fault_key_fingerprint,
         }
       : null;
-  return { paused: row.paused, pausedAt: toDateOrNull(row.paused_at), budgetLimitUsd: toNumberOrNull(row.budget_limit_usd), fault };
+  const ktrdrSince = toDateOrNull(row.ktrdr_unreachable_since);
+  return {
+    paused: row.paused,
+    pausedAt: toDateOrNull(row.paused_at),
+    budgetLimitUsd: toNumberOrNull(row.budget_limit_usd),
+    fault,
+    ktrdrDown: ktrdrSince ? { since: ktrdrSince, cause: row.ktrdr_fault_cause ?? '' } : null,
+  };
 }
 
 /** Records a fault: a new class starts a new streak, the same class lengthens it (and its backoff). */
@@ -188,6 +197,24 @@ export async function holdFault(
       updated_at: now,
     }))
     .where('id', '=', 1)
+    .execute();
+}
+
+/** A pass could not reach KTRDR: the first such pass of a streak sets the time, later ones only the cause. */
+export async function markKtrdrDown(db: Db, cause: string, now: Date): Promise<void> {
+  await db
+    .updateTable('agent_control')
+    .set((eb) => ({ ktrdr_unreachable_since: eb.fn.coalesce('ktrdr_unreachable_since', eb.val(now)), ktrdr_fault_cause: withoutNul(cause) }))
+    .where('id', '=', 1)
+    .execute();
+}
+
+export async function markKtrdrReached(db: Db): Promise<void> {
+  await db
+    .updateTable('agent_control')
+    .set({ ktrdr_unreachable_since: null, ktrdr_fault_cause: null })
+    .where('id', '=', 1)
+    .where('ktrdr_unreachable_since', 'is not', null)
     .execute();
 }
 
