@@ -1,7 +1,8 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
-import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
+import { ExitCode } from '../core/cli/errors.ts';
 import { paint } from '../core/cli/format.ts';
 import { ConfigError, loadConfig, maskUrlCredentials, type AgentConfig } from '../core/config/load.ts';
 import { describeTarget, openStore, storeTarget } from '../core/db/connect.ts';
@@ -37,7 +38,7 @@ async function probe(url: string, timeoutMs: number): Promise<string | null> {
 
 export default class Doctor extends AgentCommand {
   static override summary = 'Check the installation: configuration, database, KTRDR, strategies directory, API key, telemetry endpoints.';
-  static override description = `A checklist with the fix for each failure. Exits 1 when something is broken (2 when the configuration is invalid).\n\n${exitCodesHelp}`;
+  static override description = `A checklist with the fix for each failure. Exits 1 when something is broken (2 when the configuration is invalid).\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'something required is broken (each failed check says how to fix it)', [ExitCode.NotConfigured]: 'the configuration is invalid' })}`;
   static override enableJsonFlag = true;
   static override flags = {
     online: Flags.boolean({ description: 'Also make a real authenticated call to the Anthropic API (costs nothing: lists models).' }),

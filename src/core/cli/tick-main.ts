@@ -3,6 +3,19 @@
 import { parseArgs } from 'node:util';
 import { executeTick, reportTickFailure } from '../engine/tick-command.ts';
 import { AgentError, ExitCode } from './errors.ts';
+import { closest } from './suggest.ts';
+
+/** parseArgs' messages, said the way the oclif commands say them. */
+function tickUsageAdvice(message: string): string {
+  const unknown = /Unknown option '(-{1,2}[\w-]+)'/.exec(message);
+  if (unknown) {
+    const suggestion = closest(unknown[1]!.replace(/^-+/, ''), ['env-file', 'verbose', 'help']);
+    return `Unknown flag ${unknown[1]}.${suggestion ? ` Did you mean --${suggestion}?` : ''} See \`ktrdr-agent tick --help\`.`;
+  }
+  const positional = /Unexpected argument '([^']*)'/.exec(message);
+  if (positional) return `\`tick\` takes no arguments (got '${positional[1]}'). See \`ktrdr-agent tick --help\`.`;
+  return `${message}. See \`ktrdr-agent tick --help\`.`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let values: { 'env-file'?: string; verbose?: boolean };
@@ -14,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    return reportTickFailure(new AgentError(`${(error as Error).message}. See \`ktrdr-agent tick --help\`.`, ExitCode.Error, 'usage'));
+    return reportTickFailure(new AgentError(tickUsageAdvice((error as Error).message), ExitCode.Error, 'usage'));
   }
   try {
     return await executeTick({
