@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { binRun, repoRoot, runCli } from '../support/cli.ts';
-import { tempDir } from '../support/databases.ts';
+import { createTestDatabase, tempDir } from '../support/databases.ts';
 
 const env = { HOME: '/nonexistent', KTRDR_AGENT_DATA_DIR: '/nonexistent/data' };
 
@@ -99,6 +99,33 @@ describe('a CLI with manners (built CLI)', () => {
       }
     } finally {
       bin.remove();
+    }
+  });
+
+  test('budget set shows where the limit comes from, rounds to the cent and says so, and can be cleared; config shows the effective limit', async () => {
+    const database = await createTestDatabase();
+    try {
+      const dbEnv = { HOME: '/nonexistent', DATABASE_URL: database.url, AGENT_BUDGET_DAILY_USD: '5' };
+      const set = await runCli(['budget', 'set', '10.005'], dbEnv);
+      assert.equal(set.code, 0, set.stderr);
+      assert.match(set.stdout, /^Budget limit updated to \$10\.01\/day \(10\.005 rounded to the cent\)\nSource: database override \(wins over AGENT_BUDGET_DAILY_USD=\$5\.00\); `ktrdr-agent budget set --clear`/);
+      const config = await runCli(['config'], dbEnv);
+      assert.match(config.stdout, /Effective daily budget: \$10\.01\/day \(database override from `budget set`, wins over AGENT_BUDGET_DAILY_USD=\$5\.00 \(environment\)/);
+      const configJson = JSON.parse((await runCli(['config', '--json'], dbEnv)).stdout) as { effectiveDailyLimitUsd: { usd: number; source: string } };
+      assert.deepEqual([configJson.effectiveDailyLimitUsd.usd, configJson.effectiveDailyLimitUsd.source], [10.01, 'override']);
+
+      const cleared = await runCli(['budget', 'set', '--clear', '--json'], dbEnv);
+      assert.equal(cleared.code, 0, cleared.stderr);
+      assert.deepEqual(
+        (({ limitUsd, source, previousLimitUsd }) => ({ limitUsd, source, previousLimitUsd }))(JSON.parse(cleared.stdout) as Record<string, unknown>),
+        { limitUsd: 5, source: 'config', previousLimitUsd: 10.01 },
+      );
+      assert.match((await runCli(['config'], dbEnv)).stdout, /Effective daily budget: \$5\.00\/day \(AGENT_BUDGET_DAILY_USD \(environment\)\)/);
+      const both = await runCli(['budget', 'set', '5', '--clear'], dbEnv);
+      assert.equal(both.code, 1);
+      assert.match(both.stderr, /--clear` takes no amount/);
+    } finally {
+      await database.drop();
     }
   });
 });

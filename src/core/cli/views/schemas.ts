@@ -308,6 +308,12 @@ export const budgetViewSchema = z.object({
 export const budgetSetResultSchema = z.object({
   limitUsd: usd,
   previousLimitUsd: usd,
+  /** `override` when set here (it wins over the setting), `config` after --clear. */
+  source: z.enum(['override', 'config']),
+  /** AGENT_BUDGET_DAILY_USD, what --clear returns to. */
+  configuredLimitUsd: usd,
+  /** The amount as typed when it had to be rounded to the cent. */
+  roundedFrom: z.string().nullable(),
   date: day,
   usedTodayUsd: usd,
   remainingTodayUsd: usd,
