@@ -1,4 +1,4 @@
-import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
+import { AgentCommand, exitCodesHelpWith, roundMoney } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/cli/errors.ts';
 import { redactSecrets } from '../core/cli/redact.ts';
 import { runTick } from '../core/engine/runtime.ts';
@@ -35,7 +35,7 @@ export default class Trigger extends AgentCommand {
       const message = `The daily budget is spent ($${summary.budget.usedUsd.toFixed(2)} of $${summary.budget.limitUsd.toFixed(2)}, keeping a $${config.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`;
       if (!json) throw new AgentError(message, ExitCode.BudgetExceeded, 'budget_exceeded');
       // One JSON document: what the pass did, and why it stopped.
-      this.logJson({ ...summary, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } });
+      this.logJson(roundMoney({ ...summary, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } }));
       process.exitCode = ExitCode.BudgetExceeded;
       return undefined;
     }

@@ -31,3 +31,13 @@ describe('suggestions for what was probably meant', () => {
     assert.equal(unknownFlagAdvice('something else', 'status', ['json']), 'something else');
   });
 });
+
+describe('money in --json', () => {
+  test('every amount of dollars is kept to micro-dollars, at any depth; other numbers are left alone', async () => {
+    const { roundMoney } = await import('../../src/core/cli/base-command.ts');
+    assert.deepEqual(
+      roundMoney({ costUsd: 0.1 + 0.2, tokens: 0.1 + 0.2, budget: { remainingUsd: 4.869999999999999, days: [{ usedUsd: 1.00000049 }] }, pricesUsd: [3.0000001], at: 'x' }),
+      { costUsd: 0.3, tokens: 0.1 + 0.2, budget: { remainingUsd: 4.87, days: [{ usedUsd: 1 }] }, pricesUsd: [3], at: 'x' },
+    );
+  });
+});

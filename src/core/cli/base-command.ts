@@ -23,6 +23,19 @@ export function exitCodesHelpWith(own: Partial<Record<ExitCode, string>> = {}): 
 
 export const exitCodesHelp = exitCodesHelpWith();
 
+/** Micro-dollars: the precision of the database's NUMERIC(14, 6) money columns. */
+export const MONEY_DECIMALS = 6;
+
+/** Rounds every number under a key that names an amount of dollars (`costUsd`, `remainingUsd`, ...), at any depth. */
+export function roundMoney(value: unknown, key = ''): unknown {
+  if (typeof value === 'number') return /usd$/i.test(key) && Number.isFinite(value) ? Number(value.toFixed(MONEY_DECIMALS)) : value;
+  if (Array.isArray(value)) return value.map((item) => roundMoney(item, key));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundMoney(v, k)]));
+  }
+  return value;
+}
+
 /**
  * The base of every command: loads the configuration (environment, then env files), turns AgentErrors into their
  * exit codes with one clear message (one JSON document under --json), and keeps secrets out of every error.
@@ -58,6 +71,11 @@ export abstract class AgentCommand extends Command {
       return `\`${command}\` ${takes}; got an extra ${extra[1]!.split('\n')[0]}. See \`ktrdr-agent ${command} --help\`.`;
     }
     return message.replace(/\nSee more help with --help$/, '');
+  }
+
+  /** Money in every --json document is kept to a fixed precision (micro-dollars, as the database stores it). */
+  protected override toSuccessJson(result: unknown): unknown {
+    return roundMoney(result);
   }
 
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {

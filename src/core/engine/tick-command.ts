@@ -54,7 +54,7 @@ export async function executeTick(options: { envFile?: string; verbose: boolean;
     ktrdrUnreachable: summary.ktrdrUnreachable,
     ...(summary.faults.length > 0 ? { faults: summary.faults.map((fault) => fault.faultClass) } : {}),
     ...(summary.invocationsHeld ? { invocationsHeld: summary.invocationsHeld } : {}),
-    budgetRemainingUsd: Number(summary.budget.remainingUsd.toFixed(4)),
+    budgetRemainingUsd: Number(summary.budget.remainingUsd.toFixed(6)),
   });
   return health.exitCode;
 }
