@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
@@ -68,8 +70,32 @@ describe('doctor', () => {
     };
     const result = await runCli(['doctor'], env);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: start KTRDR or set KTRDR_API_URL/);
+    // Advice that fits the class of the failure: nothing listens there (network), not "check the key".
+    assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: network: nothing answers at http:\/\/127\.0\.0\.1:9\/api\/v1; start KTRDR, or fix the host and port in KTRDR_API_URL/);
+    assert.match(result.stdout, /✗ Pushgateway: .*\n\s+fix: network: .*optional/);
+    // Optional parts that are not configured are marked as such, not ticked.
+    assert.match(result.stdout, /^– OTLP endpoint: not configured \(optional\)$/m);
+    assert.match(result.stdout, /^– Anthropic API key: not needed: baseline designer \(optional\)$/m);
     assert.ok(!result.stdout.includes('pushsecret'));
+  });
+
+  test('a failing KTRDR is asked once (a diagnosis does not sit through retries), with advice for its class', async () => {
+    let requests = 0;
+    const failing = createServer((request, response) => {
+      requests += 1;
+      response.writeHead(503, { 'content-type': 'application/json' }).end('{"detail":"maintenance"}');
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/api/v1`;
+      const env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline', AGENT_RETRY_MAX_ATTEMPTS: '5' };
+      const result = await runCli(['doctor'], env);
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: KTRDR is up but failing \(5xx\); look at its logs/);
+      assert.equal(requests, 1);
+    } finally {
+      failing.close();
+    }
   });
 
   test('invalid configuration: exit 2, naming the variable', async () => {

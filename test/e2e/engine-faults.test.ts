@@ -73,6 +73,8 @@ describe('engine: faults of the world are not research results (built CLI)', () 
     assert.match(status.stdout, /^⚠️ {2}Anthropic authentication failing since .*ktrdr-agent resume/);
     const statusJson = JSON.parse((await runCli(['status', '--json'], rig.env)).stdout) as { banners: { kind: string }[] };
     assert.deepEqual(statusJson.banners.map((b) => b.kind), ['anthropic_auth']);
+    const doctor = await runCli(['doctor'], { ...rig.env, ...wrong });
+    assert.match(doctor.stdout, /✗ invocations: Anthropic authentication failing since .*\n\s+fix: Set a valid ANTHROPIC_API_KEY/);
 
     // `resume` lifts the stop: the next tick tries (and is refused) again.
     assert.equal((await runCli(['resume'], rig.env)).code, 0);

@@ -27,6 +27,25 @@ function nextUtcMidnight(now: Date): Date {
   return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
 }
 
+/** Why invocations are held back: a refused key (until it changes or `resume`), or another fault (until its backoff ends). */
+export function heldFaultBanner(fault: HeldFault, now: Date): Banner {
+  if (fault.faultClass === 'anthropic_auth') {
+    return {
+      kind: 'anthropic_auth',
+      since: fault.since.toISOString(),
+      message: `Anthropic authentication failing since ${when(fault.since, now)}: ${fault.cause}. No model is invoked with this key.`,
+      advice: 'Set a valid ANTHROPIC_API_KEY (a new key lifts the stop), or run `ktrdr-agent resume` to try the same key again.',
+    };
+  }
+  const retryAt = new Date(fault.lastAt.getTime() + retryDelayMs(fault.streak));
+  return {
+    kind: 'fault_held',
+    since: fault.since.toISOString(),
+    message: `Invocations failing since ${when(fault.since, now)} (${fault.faultClass}, ${fault.streak} in a row): ${fault.cause}.`,
+    advice: `${retryAt > now ? `The next try is after ${formatTimestamp(retryAt)}` : 'The next tick tries again'}; \`ktrdr-agent resume\` retries at the next tick.`,
+  };
+}
+
 /** The conditions that keep the loop from its work, worst first: each says since when, why, and what to do. */
 export function statusBanners(input: BannerInput): Banner[] {
   const { now } = input;
@@ -39,23 +58,7 @@ export function statusBanners(input: BannerInput): Banner[] {
       advice: 'Run `ktrdr-agent resume` to restart.',
     });
   }
-  const { fault } = input;
-  if (fault?.faultClass === 'anthropic_auth') {
-    banners.push({
-      kind: 'anthropic_auth',
-      since: fault.since.toISOString(),
-      message: `Anthropic authentication failing since ${when(fault.since, now)}: ${fault.cause}. No model is invoked with this key.`,
-      advice: 'Set a valid ANTHROPIC_API_KEY (a new key lifts the stop), or run `ktrdr-agent resume` to try the same key again.',
-    });
-  } else if (fault) {
-    const retryAt = new Date(fault.lastAt.getTime() + retryDelayMs(fault.streak));
-    banners.push({
-      kind: 'fault_held',
-      since: fault.since.toISOString(),
-      message: `Invocations failing since ${when(fault.since, now)} (${fault.faultClass}, ${fault.streak} in a row): ${fault.cause}.`,
-      advice: `${retryAt > now ? `The next try is after ${formatTimestamp(retryAt)}` : 'The next tick tries again'}; \`ktrdr-agent resume\` retries at the next tick.`,
-    });
-  }
+  if (input.fault) banners.push(heldFaultBanner(input.fault, now));
   if (input.ktrdrDown) {
     banners.push({
       kind: 'ktrdr_unreachable',
