@@ -20,9 +20,29 @@ describe('demo', () => {
       assert.match(result.stdout, /simulator .*\(not KTRDR\)/);
       assert.match(result.stdout, /2 cycle\(s\) finished|[3-9] cycle\(s\) finished/);
       assert.match(result.stdout, /=== Recent Cycles ===/);
-      assert.match(result.stdout, /Session #1 - baseline_/);
+      assert.match(result.stdout, /Session #\d+ - baseline_/);
       assert.ok(!`${result.stdout}${result.stderr}`.includes('prodsecret'));
-      assert.ok(existsSync(join(home.path, '.local', 'share', 'ktrdr-agent', 'demo', 'pgdata')));
+      const demoDir = join(home.path, '.local', 'share', 'ktrdr-agent', 'demo');
+      assert.ok(existsSync(join(demoDir, 'pgdata')));
+      // It says what it does from the first second, shows a success with its assessment and a gate failure, and
+      // ends with what to do next.
+      assert.match(result.stdout, /^Starting the KTRDR simulator/);
+      assert.match(result.stdout, /#\d+ success \(the assess invocation ended the session\)/);
+      assert.match(result.stdout, /#\d+ failed_(training|backtest)_gate \((training|backtest) gate: /);
+      assert.match(result.stdout, /cycle\(s\) finished: [1-9]\d* successful, [1-9]\d* stopped by a quality gate/);
+      assert.match(result.stdout, /Next steps\n.*\n\s+KTRDR_AGENT_DATA_DIR=\S+ DATABASE_URL= ktrdr-agent status\n[\s\S]*ktrdr-agent doctor/);
+
+      // --keep: the cycle the previous simulator was running is cancelled with the reason, never a false failed_training.
+      const kept = await runCli(['demo', '--keep', '--max-ticks', '1'], { HOME: home.path }, { timeoutMs: 120_000 });
+      assert.equal(kept.code, 0, kept.stderr);
+      assert.match(kept.stdout, /Kept data: cycle\(s\) #\d+ had operations on the previous simulator, which are gone with it: cancelled \(not failed\)\./);
+      assert.match(kept.stdout, /Stopped short after 1 tick\(s\) \(--max-ticks 1\)/);
+      const history = JSON.parse((await runCli(['history', '--json', '--limit', '50'], { HOME: home.path, KTRDR_AGENT_DATA_DIR: demoDir, DATABASE_URL: '' })).stdout) as {
+        sessions: { outcome: string | null; failureReason: string | null }[];
+      };
+      assert.ok(history.sessions.length > 0);
+      assert.ok(!history.sessions.some((e) => e.outcome === 'failed_training' && /404/.test(e.failureReason ?? '')), JSON.stringify(history.sessions));
+      assert.ok(history.sessions.some((e) => e.outcome === 'cancelled' && /demo --keep/.test(e.failureReason ?? '')));
     } finally {
       home.remove();
     }

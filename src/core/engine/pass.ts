@@ -168,6 +168,13 @@ export class TriggerPass {
     return worstCaseCost(price, { inputTokensUpperBound: 6_000, maxTokens: this.settings.AGENT_MAX_TOKENS });
   }
 
+  /** What an invocation came to, for the log and the summary (its trigger row was written when it started). */
+  private noteResult(sessionId: number, trigger: TriggerReason, outcome: string, detail: string): void {
+    const decision: DecisionRecord = { sessionId, trigger, action: 'invocation_result', invoked: false, skipReason: null, outcome, detail };
+    this.decisions.push(decision);
+    this.env.onDecision?.(decision);
+  }
+
   private async record(
     input: Omit<DecisionRecord, 'sessionId'> & { sessionId: number | null; context?: unknown },
   ): Promise<void> {
@@ -664,10 +671,12 @@ export class TriggerPass {
     switch (next.kind) {
       case 'ended':
         await clearHeld();
+        if (session?.outcome) this.noteResult(sessionId, trigger, session.outcome, `the ${purpose} invocation ended the session`);
         return;
       case 'achieved':
         await updateSession(this.db, sessionId, { lease: null }, now);
         await clearHeld();
+        this.noteResult(sessionId, trigger, 'achieved', `the ${purpose} invocation moved the session to ${session!.phase}`);
         return;
       case 'refund': {
         // Not the design's fault: the attempt does not count and the session waits in its phase for a later pass.

@@ -57,6 +57,8 @@ const actionWords: Record<string, string> = {
   fail: 'failed',
   enter_assessing: 'assessing',
   invoke: 'agent invoked',
+  invocation_result: 'agent finished',
+  refund: 'attempt refunded',
 };
 
 /** `#42 operation_still_running → progress recorded · Epoch 34/50`, `start_new_cycle → skipped (budget_exceeded)`. */
