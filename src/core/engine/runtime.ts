@@ -178,7 +178,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
         throw error;
       }
       const health = tickHealth(summary);
-      // A degraded tick ran but did not do its work: it is no "last success" for the metrics and alerts.
+      // A degraded tick ran, but a dependency kept it from its work: `status` and the logs say so.
       const status = health.status === 'paused' ? 'paused' : health.status === 'ok' ? 'ok' : 'degraded';
       await finishTick(store.db, { id: tickId, finishedAt: now(), status, summary });
       await pushMetrics(store, config, now(), log);
