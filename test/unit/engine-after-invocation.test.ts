@@ -3,7 +3,7 @@ import { describe, test } from 'node:test';
 import type { InvocationReport } from '../../src/core/agent/designer.ts';
 import type { HeldFault } from '../../src/core/db/repositories/activity.ts';
 import { sessionPhases, type SessionPhase } from '../../src/core/db/database-schema.ts';
-import { afterInvocation, invocationHold, retryDelayMs } from '../../src/core/engine/after-invocation.ts';
+import { afterInvocation, invocationHold, provesTheWorldWorks, retryDelayMs } from '../../src/core/engine/after-invocation.ts';
 import type { InvocationPurpose } from '../../src/core/engine/decide.ts';
 import { faultClasses, type FaultClass } from '../../src/core/kernel/faults.ts';
 import { keyFingerprint } from '../../src/core/kernel/key-fingerprint.ts';
@@ -71,6 +71,16 @@ describe('afterInvocation: every purpose × status × fault × session state', (
       assert.equal(afterInvocation({ purpose: 'design', session: { phase, outcome: null }, report: report('api_error') }).kind, 'achieved');
     }
     assert.equal(afterInvocation({ purpose: 'design', session: { phase: 'designing', outcome: null }, report: report('completed') }).kind, 'fail');
+  });
+});
+
+describe('provesTheWorldWorks: when a held fault is lifted', () => {
+  test('an effect, or an answer from the model, lifts it; a throw, an API error, a timeout or a fault does not', () => {
+    const lifting = statuses.filter((status) => provesTheWorldWorks({ kind: 'fail', outcome: 'failed_design', reason: '' }, report(status)));
+    assert.deepEqual(lifting, ['completed', 'max_turns', 'max_tokens', 'refusal', 'tool_error_limit']);
+    assert.equal(provesTheWorldWorks({ kind: 'achieved' }, report('api_error')), true);
+    assert.equal(provesTheWorldWorks({ kind: 'ended' }, report('completed')), true);
+    assert.equal(provesTheWorldWorks({ kind: 'achieved' }, report('infrastructure_fault', 'strategies_dir')), false);
   });
 });
 

@@ -49,6 +49,18 @@ export function afterInvocation(input: AfterInvocationInput): AfterInvocation {
   }
 }
 
+/** Invocation statuses that only a model that answered can produce. */
+const MODEL_ANSWERED: ReadonlySet<InvocationReport['status']> = new Set(['completed', 'max_turns', 'max_tokens', 'refusal', 'tool_error_limit']);
+
+/**
+ * Whether an invocation shows the world works again, so a held fault is lifted: its effect happened, or the model
+ * answered. A designer that threw, an API error or a timeout proves nothing either way.
+ */
+export function provesTheWorldWorks(next: AfterInvocation, report: Pick<InvocationReport, 'status' | 'fault'>): boolean {
+  if (report.fault) return false;
+  return next.kind === 'achieved' || next.kind === 'ended' || MODEL_ANSWERED.has(report.status);
+}
+
 /** Faults that hold invocations back across passes; KTRDR faults do not, as every pass checks KTRDR first anyway. */
 export function holdsInvocations(faultClass: FaultClass): boolean {
   return faultClass.startsWith('anthropic_') || faultClass === 'strategies_dir';

@@ -29,14 +29,14 @@ import { flattenBacktestResult, flattenTrainingOperation, operationProgress, typ
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
 import type { Designer, InvocationReport } from '../agent/designer.ts';
-import { decide, invocationFailure, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
+import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { priceFor, worstCaseCost } from '../agent/pricing.ts';
 import { AgentError, ExitCode } from '../cli/errors.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
-import { afterInvocation, holdsInvocations, invocationHold, retryDelayMs, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
+import { afterInvocation, holdsInvocations, provesTheWorldWorks, invocationHold, retryDelayMs, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 
 /** Serialises session creation (a transaction-level advisory lock, released at commit). */
 const CYCLE_CREATION_LOCK_KEY = 0x6b747265;
@@ -664,9 +664,8 @@ export class TriggerPass {
     const next = afterInvocation({ purpose, session: session ? { phase: session.phase, outcome: session.outcome } : null, report });
     const now = this.env.now();
     const previousHold = this.hold.held ? this.hold.fault : (await readControl(this.db)).fault;
-    // An invocation that got through to its end proves the world works again: nothing is held back any more.
     const clearHeld = async (): Promise<void> => {
-      if (!report.fault && report.status !== 'budget_exhausted' && previousHold) await clearFault(this.db, now);
+      if (previousHold && provesTheWorldWorks(next, report)) await clearFault(this.db, now);
     };
     switch (next.kind) {
       case 'ended':
