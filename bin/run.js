@@ -1,11 +1,35 @@
 #!/usr/bin/env -S node --
 // '--' ends Node's own options: without it Node claims a --env-file given to this CLI and exits 9 when the file is missing.
 import module from 'node:module';
+import { existsSync } from 'node:fs';
+
+// A reader that stops early (`ktrdr-agent --help | head -1`) closes the pipe: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code === 'EPIPE') process.exit(0);
+    throw error;
+  });
+}
+
+const [major] = process.versions.node.split('.').map(Number);
+if (major < 22) {
+  process.stderr.write(`Error: ktrdr-agent needs Node.js 22 or newer; this is ${process.version}. Install a current Node (https://nodejs.org, or \`nvm install 24\`) and run it again.\n`);
+  process.exit(1);
+}
+
+const dist = new URL('../dist/', import.meta.url);
+if (!existsSync(new URL('tick-main.js', dist)) || !existsSync(new URL('commands/', dist))) {
+  process.stderr.write(`Error: ktrdr-agent is not built yet (no ${dist.pathname}). Run \`npm ci && npm run build\` in ${new URL('..', import.meta.url).pathname}, then try again.\n`);
+  process.exit(1);
+}
 
 // Compiled bytecode is cached on disk, so later runs (cron, every 5 minutes) start faster.
 module.enableCompileCache?.();
 
-const args = process.argv.slice(2);
+let args = process.argv.slice(2);
+// `-h` alone is help, and `version` is --version, as in gh and heroku.
+if (args.length === 1 && args[0] === '-h') args = ['--help'];
+if (args.length === 1 && args[0] === 'version') args = ['--version'];
 const wantsHelp = args.some((arg) => arg === '--help' || arg === '-h' || arg === 'help');
 
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
@@ -19,5 +43,6 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.exitCode = await main(args.slice(1));
 } else {
   const { execute } = await import('@oclif/core');
-  await execute({ dir: import.meta.url });
+  // `<command> -h` is `<command> --help`.
+  await execute({ dir: import.meta.url, args: args.map((arg) => (arg === '-h' ? '--help' : arg)) });
 }

@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely/migration';
 import * as init from './20261124T120000000Z-init.ts';
+import * as infrastructureFault from './20261201T080000000Z-infrastructure-fault.ts';
 import * as spendEstimates from './20261201T081100000Z-spend-estimates.ts';
 import * as installation from './20261201T081500000Z-installation.ts';
 import * as researchMemory from './20261201T081500000Z-research-memory.ts';
@@ -7,6 +8,7 @@ import * as researchMemory from './20261201T081500000Z-research-memory.ts';
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
 export const migrations: Record<string, Migration> = {
   '20261124T120000000Z-init': init,
+  '20261201T080000000Z-infrastructure-fault': infrastructureFault,
   '20261201T081100000Z-spend-estimates': spendEstimates,
   '20261201T081500000Z-installation': installation,
   '20261201T081500000Z-research-memory': researchMemory,

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { endSession } from '../core/agent/effects.ts';
-import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/cli/errors.ts';
 import { withStore } from '../core/cli/with-store.ts';
 import { findSession, listActiveSessions } from '../core/db/repositories/sessions.ts';
@@ -9,7 +9,7 @@ import { noopTracer } from '../core/telemetry/tracing.ts';
 
 export default class Cancel extends AgentCommand {
   static override summary = 'Cancel the active session (or the given one) and its KTRDR operation.';
-  static override description = `Always succeeds for an active session, even when KTRDR is down or the operation is gone: the session ends as 'cancelled'.\n\n${exitCodesHelp}`;
+  static override description = `Always succeeds for an active session, even when KTRDR is down or the operation is gone: the session ends as 'cancelled'.\n\n${exitCodesHelpWith({ [ExitCode.NotFound]: 'no active session (or none with that id)' })}`;
   static override enableJsonFlag = true;
   static override args = { session: Args.integer({ description: 'Session id (default: the only active session)', required: false, min: 1 }) };
   static override examples = ['<%= config.bin %> cancel', '<%= config.bin %> cancel 42'];

@@ -5,18 +5,48 @@ import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/cli/errors.ts';
 import { loadConfig } from '../core/config/load.ts';
 import { runTick } from '../core/engine/runtime.ts';
+import type { Kysely } from 'kysely';
+import { endSession } from '../core/agent/effects.ts';
+import { withStore } from '../core/cli/with-store.ts';
+import type { Database } from '../core/db/database-schema.ts';
+import { listActiveSessions } from '../core/db/repositories/sessions.ts';
 import { createSimulator } from '../core/sim/index.ts';
+
+/** Sessions that were waiting on operations of the previous demo's simulator: those operations died with it. */
+async function cancelOrphanedOperations(db: Kysely<Database>, now: Date): Promise<number[]> {
+  const orphaned = (await listActiveSessions(db)).filter((s) => s.phase === 'training' || s.phase === 'backtesting');
+  for (const session of orphaned) {
+    await endSession(db, session.id, { outcome: 'cancelled', reason: 'demo --keep: the previous demo simulator, which ran its operation, is gone' }, now);
+  }
+  return orphaned.map((s) => s.id);
+}
+
+function nextSteps(demoDir: string): string {
+  const sandbox = `KTRDR_AGENT_DATA_DIR=${demoDir} DATABASE_URL=`;
+  return [
+    '',
+    'Next steps',
+    `  Look at the demo's data (it stays in ${demoDir} until the next demo):`,
+    `    ${sandbox} ktrdr-agent status`,
+    `    ${sandbox} ktrdr-agent history`,
+    `    ${sandbox} ktrdr-agent session 1`,
+    '  Point the agent at a real KTRDR:',
+    '    put KTRDR_API_URL, KTRDR_STRATEGIES_DIR (the directory KTRDR reads) and ANTHROPIC_API_KEY in ~/.config/ktrdr-agent/agent.env',
+    '    ktrdr-agent doctor          checks each part and says how to fix it',
+    '    ktrdr-agent schedule --cron prints the crontab line that runs a tick every 5 minutes',
+  ].join('\n');
+}
 
 export default class Demo extends AgentCommand {
   static override summary = 'Run the whole loop on the embedded defaults: PGlite, the KTRDR simulator, a compressed clock.';
-  static override description = `Starts the KTRDR simulator (a stand-in, not KTRDR) and runs ticks on a data dir of its own until a few research cycles have finished, then shows status and history. Uses the zero-cost baseline designer, or Claude with --designer claude when ANTHROPIC_API_KEY is set.\n\n${exitCodesHelp}`;
+  static override description = `Starts the KTRDR simulator (a stand-in, not KTRDR) and runs ticks on a data dir of its own until it has shown a successful cycle with its assessment and a cycle stopped by a quality gate (and at least --cycles finished), or --max-ticks ran out (it says so). Then it shows status and history, and what to do next. Uses the zero-cost baseline designer, or Claude with --designer claude when ANTHROPIC_API_KEY is set.\n\n${exitCodesHelp}`;
   static override flags = {
-    cycles: Flags.integer({ description: 'Finished cycles to wait for.', default: 3, min: 1, max: 50 }),
+    cycles: Flags.integer({ description: 'Finished cycles to wait for (beyond one success and one gate failure).', default: 3, min: 1, max: 50 }),
     designer: Flags.string({ description: 'baseline (no LLM, free) or claude (needs ANTHROPIC_API_KEY).', options: ['baseline', 'claude'], default: 'baseline' }),
     'max-ticks': Flags.integer({ description: 'Give up after this many ticks.', default: 60, min: 1 }),
     'time-scale': Flags.integer({ description: 'Simulated seconds per real second.', default: 20000, min: 1 }),
     seed: Flags.integer({ description: 'Simulator seed.', default: 7 }),
-    keep: Flags.boolean({ description: 'Keep the previous demo data instead of starting fresh.' }),
+    keep: Flags.boolean({ description: 'Keep the previous demo data instead of starting fresh (cycles the old simulator was running are cancelled, not failed).' }),
   };
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --cycles 5', 'ANTHROPIC_API_KEY=... <%= config.bin %> demo --designer claude'];
 
@@ -30,6 +60,7 @@ export default class Demo extends AgentCommand {
     if (!flags.keep) rmSync(demoDir, { recursive: true, force: true });
     const strategiesDir = join(demoDir, 'strategies');
     mkdirSync(strategiesDir, { recursive: true });
+    this.log('Starting the KTRDR simulator (a stand-in, not KTRDR)...');
     const simulator = await createSimulator({ strategiesDir, seed: flags.seed, timeScale: flags['time-scale'] });
     // The demo is a sandbox: no env file, no external database, nothing pushed or traced to production endpoints.
     const env: Record<string, string> = {
@@ -50,18 +81,33 @@ export default class Demo extends AgentCommand {
     Object.assign(process.env, env);
     const config = loadConfig({ env: process.env, ignoreEnvFiles: true });
     this.log(`Demo: ${flags.designer} designer, KTRDR simulator at ${simulator.url} (not KTRDR), PGlite in ${demoDir}`);
+    if (flags.keep) {
+      const cancelled = await withStore(config, (db) => cancelOrphanedOperations(db, new Date()));
+      if (cancelled.length > 0) {
+        this.log(`Kept data: cycle(s) ${cancelled.map((id) => `#${id}`).join(', ')} had operations on the previous simulator, which are gone with it: cancelled (not failed).`);
+      }
+    }
+    this.log('Opening the embedded database (the first run takes a few seconds)...');
     let finished = 0;
+    let succeeded = 0;
+    let gateFailures = 0;
+    let ticks = 0;
+    const done = () => finished >= flags.cycles && succeeded > 0 && gateFailures > 0;
     try {
-      for (let tick = 1; tick <= flags['max-ticks'] && finished < flags.cycles; tick++) {
+      for (let tick = 1; tick <= flags['max-ticks'] && !done(); tick++) {
+        ticks = tick;
         const outcome = await runTick({ config, log: () => {}, lockWaitMs: 30_000 });
         if (outcome.kind === 'locked') continue;
         const notes = outcome.summary.decisions.map((d) => {
+          if (d.outcome === 'achieved') return `#${d.sessionId} ${d.detail ?? 'moved on'}`;
           if (d.outcome) return `#${d.sessionId} ${d.outcome}${d.detail ? ` (${d.detail.slice(0, 70)})` : ''}`;
           if (d.invoked) return `#${d.sessionId ?? outcome.summary.sessionsCreated.at(-1)} ${d.trigger}`;
           return `#${d.sessionId} ${d.skipReason ?? d.action}`;
         });
-        const newlyFinished = outcome.summary.decisions.filter((d) => d.outcome).length;
-        finished += newlyFinished;
+        const ended = outcome.summary.decisions.filter((d) => d.outcome && d.outcome !== 'achieved');
+        finished += ended.length;
+        succeeded += ended.filter((d) => d.outcome === 'success').length;
+        gateFailures += ended.filter((d) => d.outcome === 'failed_training_gate' || d.outcome === 'failed_backtest_gate').length;
         this.log(`tick ${String(tick).padStart(2)}: ${notes.join('; ') || 'nothing to do'}`);
         // Let the simulator's compressed clock move the operations along between ticks.
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -69,10 +115,16 @@ export default class Demo extends AgentCommand {
     } finally {
       await simulator.close();
     }
-    this.log(`\n${finished} cycle(s) finished.\n`);
+    this.log(`\n${finished} cycle(s) finished: ${succeeded} successful, ${gateFailures} stopped by a quality gate.`);
+    if (!done()) {
+      const missing = [succeeded === 0 ? 'a successful cycle' : null, gateFailures === 0 ? 'a gate failure' : null, finished < flags.cycles ? `${flags.cycles} finished cycles` : null].filter(Boolean);
+      this.log(`Stopped short after ${ticks} tick(s) (--max-ticks ${flags['max-ticks']}): not yet ${missing.join(', ')}. Run \`ktrdr-agent demo --keep --max-ticks ${flags['max-ticks'] * 2}\` to go on.`);
+    }
+    this.log('');
     // status and history read the same sandbox: its settings are in process.env, which wins over any env file.
     await this.config.runCommand('status', []);
     this.log('');
     await this.config.runCommand('history', ['--limit', String(Math.max(flags.cycles, 5))]);
+    this.log(nextSteps(demoDir));
   }
 }

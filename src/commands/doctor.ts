@@ -1,15 +1,18 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
-import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
+import { ExitCode } from '../core/cli/errors.ts';
 import { modelWarnings } from '../core/config/model-checks.ts';
 import { paint } from '../core/cli/format.ts';
 import { ConfigError, loadConfig, maskUrlCredentials, type AgentConfig } from '../core/config/load.ts';
 import { describeTarget, openStore, storeTarget } from '../core/db/connect.ts';
 import { migrationStatus } from '../core/db/migrate.ts';
-import { createKtrdrClient } from '../core/engine/runtime.ts';
+import { KtrdrClient } from '../core/ktrdr/client.ts';
+import { KtrdrError } from '../core/ktrdr/errors.ts';
+import { readControl, type HeldFault } from '../core/db/repositories/activity.ts';
+import { heldFaultBanner } from '../core/cli/views/banners.ts';
 import { StrategyStore } from '../core/strategy/store.ts';
-import { noopTracer } from '../core/telemetry/tracing.ts';
 
 interface Check {
   name: string;
@@ -17,6 +20,31 @@ interface Check {
   detail: string;
   fix?: string;
   optional?: boolean;
+}
+
+/** A diagnosis asks once, briefly: an unreachable KTRDR is reported within this, not retried. */
+const DIAGNOSIS_TIMEOUT_MS = 2000;
+
+/** Advice that fits how KTRDR failed: nothing listening, no answer, refused credentials, a wrong path, or a fault of its own. */
+export function ktrdrAdvice(error: unknown, url: string): string {
+  if (!(error instanceof KtrdrError)) return 'start KTRDR or set KTRDR_API_URL (try `ktrdr-agent sim serve` for the simulator)';
+  if (error.kind === 'transport') return `network: nothing answers at ${url}; start KTRDR, or fix the host and port in KTRDR_API_URL (try \`ktrdr-agent sim serve\` for the simulator)`;
+  if (error.kind === 'timeout') return `network: ${url} did not answer within ${DIAGNOSIS_TIMEOUT_MS / 1000} s; check that the host is up and no firewall drops the connection`;
+  if (error.status === 401 || error.status === 403) return 'credentials: KTRDR refused the request; check the user and password in KTRDR_API_URL';
+  if (error.status === 404) return 'address: KTRDR answered 404; KTRDR_API_URL must end with the API prefix, e.g. http://host:8000/api/v1';
+  if (error.status !== null && error.status >= 500) return 'KTRDR is up but failing (5xx); look at its logs';
+  return 'KTRDR answered something the agent does not understand; check that KTRDR_API_URL points at KTRDR';
+}
+
+/** Advice that fits how the Anthropic API failed: the key, the model, or the network. */
+export function anthropicAdvice(error: unknown): string {
+  const status = (error as { status?: unknown } | null)?.status;
+  if (status === 401) return 'key: Anthropic refused ANTHROPIC_API_KEY (wrong or revoked); create a key in the Claude Console and set it';
+  if (status === 403) return "key: this key may not use the API (permission); check the key's workspace and permissions in the Claude Console";
+  if (status === 404) return 'model: AGENT_MODEL is not available to this key; set AGENT_MODEL to a model the key can use';
+  if (status === 429) return 'rate limit: the key is over its rate or spend limit; wait, or raise the limits in the Claude Console';
+  if (typeof status === 'number' && status >= 500) return 'Anthropic is failing (5xx); try again later';
+  return 'network: the Anthropic API could not be reached; check connectivity, proxies and ANTHROPIC_BASE_URL';
 }
 
 async function probe(url: string, timeoutMs: number): Promise<string | null> {
@@ -38,7 +66,7 @@ async function probe(url: string, timeoutMs: number): Promise<string | null> {
 
 export default class Doctor extends AgentCommand {
   static override summary = 'Check the installation: configuration, database, KTRDR, strategies directory, API key, telemetry endpoints.';
-  static override description = `A checklist with the fix for each failure. Exits 1 when something is broken (2 when the configuration is invalid).\n\n${exitCodesHelp}`;
+  static override description = `A checklist with the fix for each failure. Exits 1 when something is broken (2 when the configuration is invalid).\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'something required is broken (each failed check says how to fix it)', [ExitCode.NotConfigured]: 'the configuration is invalid' })}`;
   static override enableJsonFlag = true;
   static override flags = {
     online: Flags.boolean({ description: 'Also make a real authenticated call to the Anthropic API (costs nothing: lists models).' }),
@@ -61,16 +89,31 @@ export default class Doctor extends AgentCommand {
     }
     const s = config.settings;
     const target = storeTarget(config);
+    let heldFault: HeldFault | null = null;
     try {
       // A diagnosis changes nothing: migrations are reported, not applied.
       const store = await openStore(target, { migrate: false, lockWaitMs: s.AGENT_LOCK_WAIT_SECONDS * 1000 });
       const status = await migrationStatus(store.db);
+      heldFault = status.pending.length === 0 ? (await readControl(store.db)).fault : null;
       await store.close();
       checks.push({ name: 'database', ok: status.pending.length === 0, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied, ${status.pending.length} pending`, fix: 'run `ktrdr-agent db migrate`' });
     } catch (error) {
       checks.push({ name: 'database', ok: false, detail: (error as Error).message, fix: 'check DATABASE_URL (or the data dir for PGlite)' });
     }
-    const ktrdr = createKtrdrClient(config, noopTracer);
+    if (heldFault) {
+      const banner = heldFaultBanner(heldFault, new Date());
+      checks.push({ name: 'invocations', ok: false, detail: banner.message, fix: banner.advice });
+    }
+    // One attempt, briefly: a diagnosis reports a KTRDR that is down, it does not wait out the retries of a tick.
+    const ktrdr = new KtrdrClient({ baseUrl: s.KTRDR_API_URL, timeoutMs: DIAGNOSIS_TIMEOUT_MS, retry: { maxAttempts: 1, backoffBaseSeconds: 0 } });
+    const telemetry = Promise.all(
+      ([['Pushgateway', s.PUSHGATEWAY_URL], ['OTLP endpoint', s.OTEL_EXPORTER_OTLP_ENDPOINT]] as const).map(async ([name, url]): Promise<Check> => {
+        if (!url) return { name, ok: true, detail: 'not configured (optional)', optional: true };
+        const problem = await probe(url, DIAGNOSIS_TIMEOUT_MS);
+        const shown = maskUrlCredentials(url);
+        return { name, ok: problem === null, detail: problem === null ? `${shown} reachable` : `${shown}: ${problem}`, fix: 'network: start it, fix the URL, or unset the variable (it is optional)' };
+      }),
+    );
     let ktrdrUp = false;
     try {
       await ktrdr.health();
@@ -78,7 +121,7 @@ export default class Doctor extends AgentCommand {
       const workers = await ktrdr.listWorkers().catch(() => null);
       checks.push({ name: 'KTRDR', ok: true, detail: `${s.KTRDR_API_URL} healthy${workers ? `; ${workers.length} worker(s)` : ''}` });
     } catch (error) {
-      checks.push({ name: 'KTRDR', ok: false, detail: `${s.KTRDR_API_URL}: ${(error as Error).message}`, fix: 'start KTRDR or set KTRDR_API_URL (try `ktrdr-agent sim serve` for the simulator)' });
+      checks.push({ name: 'KTRDR', ok: false, detail: `${s.KTRDR_API_URL}: ${(error as Error).message}`, fix: ktrdrAdvice(error, s.KTRDR_API_URL) });
     }
     const probeName = `ktrdr_agent_doctor_probe`;
     try {
@@ -124,30 +167,23 @@ export default class Doctor extends AgentCommand {
           await client.models.retrieve(s.AGENT_MODEL);
           checks.push({ name: 'Anthropic API key', ok: true, detail: `authenticated; model ${s.AGENT_MODEL} available` });
         } catch (error) {
-          checks.push({ name: 'Anthropic API key', ok: false, detail: (error as Error).message.slice(0, 200), fix: 'check the key and AGENT_MODEL' });
+          checks.push({ name: 'Anthropic API key', ok: false, detail: (error as Error).message.slice(0, 200), fix: anthropicAdvice(error) });
         }
       } else {
         checks.push({ name: 'Anthropic API key', ok: true, detail: 'set (use --online to make an authenticated call)' });
       }
     } else {
-      checks.push({ name: 'Anthropic API key', ok: true, detail: `not needed: ${s.AGENT_DESIGNER} designer`, optional: true });
+      checks.push({ name: 'Anthropic API key', ok: true, detail: `not needed: ${s.AGENT_DESIGNER} designer (optional)`, optional: true });
     }
-    for (const [name, url] of [['Pushgateway', s.PUSHGATEWAY_URL], ['OTLP endpoint', s.OTEL_EXPORTER_OTLP_ENDPOINT]] as const) {
-      if (!url) {
-        checks.push({ name, ok: true, detail: 'not configured', optional: true });
-        continue;
-      }
-      const problem = await probe(url, 3000);
-      const shown = maskUrlCredentials(url);
-      checks.push({ name, ok: problem === null, detail: problem === null ? `${shown} reachable` : `${shown}: ${problem}`, fix: 'start it, or unset the variable' });
-    }
+    checks.push(...(await telemetry));
     return this.report(checks, checks.some((c) => !c.ok) ? 1 : 0);
   }
 
   private report(checks: Check[], exitCode: number) {
     if (!this.jsonEnabled()) {
       for (const check of checks) {
-        const mark = check.ok ? paint('✓', 'green') : paint('✗', 'red');
+        // An optional part that is not configured is neither passed nor failed: it gets a dash, not a tick.
+        const mark = check.optional ? paint('–', 'gray') : check.ok ? paint('✓', 'green') : paint('✗', 'red');
         this.log(`${mark} ${check.name}: ${check.detail}`);
         if (!check.ok && check.fix) this.log(`    fix: ${check.fix}`);
       }

@@ -50,7 +50,18 @@ export default class Schedule extends AgentCommand {
         this.log('A ktrdr-agent tick line is already in the crontab; nothing changed.');
         return;
       }
-      execFileSync('crontab', ['-'], { input: `${current}${current.endsWith('\n') || current === '' ? '' : '\n'}${line}\n` });
+      try {
+        execFileSync('crontab', ['-'], { input: `${current}${current.endsWith('\n') || current === '' ? '' : '\n'}${line}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
+      } catch (error) {
+        const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
+        throw new AgentError(
+          missing
+            ? `There is no \`crontab\` command on this machine, so nothing was installed. Install cron (Debian/Ubuntu: \`sudo apt-get install cron\`), or use a systemd timer: \`ktrdr-agent schedule --systemd --install\`. The line to add is:\n${line}`
+            : `crontab refused the new line (${String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim()}); nothing was installed. Add it with \`crontab -e\`:\n${line}`,
+          ExitCode.Error,
+          'crontab',
+        );
+      }
       this.log(`Installed in the crontab:\n${line}`);
       return;
     }

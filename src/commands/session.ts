@@ -1,5 +1,5 @@
 import { Args, Flags } from '@oclif/core';
-import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/cli/errors.ts';
 import { useColor } from '../core/cli/format.ts';
 import type { SessionView } from '../core/cli/views/schemas.ts';
@@ -10,7 +10,7 @@ import { withStore } from '../core/cli/with-store.ts';
 
 export default class Session extends AgentCommand {
   static override summary = 'Show everything about one session: strategy, results, gates, assessment, cost and actions.';
-  static override description = `Exits with 4 when no session has that id.\n\n${exitCodesHelp}`;
+  static override description = `Exits with 4 when no session has that id.\n\n${exitCodesHelpWith({ [ExitCode.NotFound]: 'no session has that id' })}`;
   static override enableJsonFlag = true;
   static override args = {
     id: Args.string({ description: 'Session id (as shown by status and history; a leading # is fine).', required: true }),

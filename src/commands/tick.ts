@@ -1,10 +1,16 @@
 import { Flags } from '@oclif/core';
-import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
-import { executeTick } from '../core/engine/tick-command.ts';
+import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
+import { ExitCode } from '../core/cli/errors.ts';
+import { executeTick, reportTickFailure } from '../core/engine/tick-command.ts';
 
 export default class Tick extends AgentCommand {
   static override summary = 'Run one trigger pass (for cron or a systemd timer, every 5 minutes).';
-  static override description = `Polls the active sessions' KTRDR operations (no LLM tokens), applies the quality gates, enforces the daily budget, and invokes the designer only when a decision is due. Quiet: JSON log lines on stderr, nothing on stdout unless --verbose. A tick that loses the tick lock to another one exits 0.\n\n${exitCodesHelp}`;
+  static override description = `Polls the active sessions' KTRDR operations (no LLM tokens), applies the quality gates, enforces the daily budget, and invokes the designer only when a decision is due. Quiet: JSON log lines on stderr, nothing on stdout unless --verbose. A tick that loses the tick lock to another one exits 0. A spent budget is not a failure: the pass still polls and gates, it only invokes no model (exit 0, and \`status\` shows the banner); \`trigger\` is the command that exits 3 on it.\n\n${exitCodesHelpWith({
+    [ExitCode.Success]: 'the pass did its work or had nothing to do (paused, budget spent, lock held by another tick)',
+    [ExitCode.Error]: 'unexpected error, or bad usage',
+    [ExitCode.NotConfigured]: 'invalid or missing settings, or an API key that Anthropic (or KTRDR) refused',
+    [ExitCode.Degraded]: 'degraded: the pass ran but a dependency failed it (KTRDR or Anthropic unreachable, the strategies directory unwritable or full, the database gone)',
+  })}`;
   static override flags = {
     verbose: Flags.boolean({ char: 'v', description: 'Also print what the pass did on stdout.' }),
   };
@@ -12,6 +18,11 @@ export default class Tick extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tick);
-    await executeTick({ ...(flags['env-file'] ? { envFile: flags['env-file'] } : {}), verbose: flags.verbose, out: (line) => this.log(line) });
+    try {
+      process.exitCode = await executeTick({ ...(flags['env-file'] ? { envFile: flags['env-file'] } : {}), verbose: flags.verbose, out: (line) => this.log(line) });
+    } catch (error) {
+      // The tick path logs JSON only, errors included: cron and journald get one parseable line, never a stack.
+      process.exitCode = reportTickFailure(error);
+    }
   }
 }

@@ -1,11 +1,12 @@
-import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentCommand, exitCodesHelpWith, roundMoney } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/cli/errors.ts';
 import { redactSecrets } from '../core/cli/redact.ts';
 import { runTick } from '../core/engine/runtime.ts';
+import { tickHealth } from '../core/engine/tick-health.ts';
 
 export default class Trigger extends AgentCommand {
   static override summary = 'Run a trigger pass now and explain what it checked and did.';
-  static override description = `The same pass as \`tick\`, for a person: it waits for the database, prints each check and action, and exits 3 when the budget stopped it.\n\n${exitCodesHelp}`;
+  static override description = `The same pass as \`tick\`, for a person: it waits for the database, prints each check and action, and exits 3 when the budget stopped it.\n\n${exitCodesHelpWith({ [ExitCode.BudgetExceeded]: 'budget exceeded: the pass could not invoke the model', [ExitCode.Degraded]: 'degraded: a dependency failed the pass (see `tick --help`)' })}`;
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> trigger', '<%= config.bin %> trigger --json'];
 
@@ -34,10 +35,12 @@ export default class Trigger extends AgentCommand {
       const message = `The daily budget is spent ($${summary.budget.usedUsd.toFixed(2)} of $${summary.budget.limitUsd.toFixed(2)}, keeping a $${config.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`;
       if (!json) throw new AgentError(message, ExitCode.BudgetExceeded, 'budget_exceeded');
       // One JSON document: what the pass did, and why it stopped.
-      this.logJson({ ...summary, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } });
+      this.logJson(roundMoney({ ...summary, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } }));
       process.exitCode = ExitCode.BudgetExceeded;
       return undefined;
     }
+    // Same meaning as for `tick`: a dependency that failed the pass (or refused a key) is not a success.
+    process.exitCode = tickHealth(summary).exitCode;
     return { ...summary, tickId: outcome.tickId };
   }
 }

@@ -3,8 +3,8 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { TICK_LOCK_KEY } from '../../src/core/db/tick-lock.ts';
-import { repoRoot, runCli } from '../support/cli.ts';
 import { migrations } from '../../migrations/index.ts';
+import { repoRoot, runCli } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 
 describe('the built CLI as a child process', () => {
@@ -26,7 +26,15 @@ describe('the built CLI as a child process', () => {
     for (const command of ['tick', 'trigger', 'config', 'pause', 'resume', 'db']) assert.match(result.stdout, new RegExp(`\\b${command}\\b`));
     const tickHelp = await runCli(['tick', '--help'], env);
     assert.match(tickHelp.stdout, /EXIT CODES/);
-    assert.match(tickHelp.stdout, /3\s+budget exceeded/);
+    // Each command lists the codes it can return: tick never exits 3 (a spent budget is not a failed tick), it exits 5.
+    assert.match(tickHelp.stdout, /5\s+degraded: the pass ran but a dependency\s+failed it/);
+    assert.doesNotMatch(tickHelp.stdout, /^\s+3\s/m);
+    assert.match(tickHelp.stdout, /A spent\s+budget is not a failure/);
+    const triggerHelp = await runCli(['trigger', '--help'], env);
+    assert.match(triggerHelp.stdout, /3\s+budget exceeded/);
+    const sessionHelp = await runCli(['session', '--help'], env);
+    assert.match(sessionHelp.stdout, /4\s+no session has that id/);
+    assert.doesNotMatch(sessionHelp.stdout, /^\s+5\s/m);
   });
 
   test('--version prints the package version', async () => {
@@ -58,13 +66,16 @@ describe('the built CLI as a child process', () => {
   test('a bad setting exits 2 and names the variable', async () => {
     const result = await runCli(['tick'], { ...env, GATE_BACKTEST_MIN_WIN_RATE: 'high' });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /GATE_BACKTEST_MIN_WIN_RATE="high"/);
+    // The tick path logs JSON only, its errors too.
+    const line = JSON.parse(result.stderr) as { level: string; event: string; message: string };
+    assert.equal(line.event, 'tick_failed');
+    assert.match(line.message, /GATE_BACKTEST_MIN_WIN_RATE="high"/);
     assert.equal(result.stdout, '');
   });
 
-  test('an unreachable database exits 1 with a clear message and no password', async () => {
+  test('an unreachable database: a tick exits 5 (degraded) with a clear message and no password', async () => {
     const result = await runCli(['tick'], { ...env, DATABASE_URL: 'postgres://agent:hunter2secret@127.0.0.1:9/x' });
-    assert.equal(result.code, 1);
+    assert.equal(result.code, 5);
     assert.match(result.stderr, /Cannot open the database/);
     assert.ok(!result.stderr.includes('hunter2secret'));
   });

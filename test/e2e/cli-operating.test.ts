@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
@@ -18,9 +20,29 @@ describe('demo', () => {
       assert.match(result.stdout, /simulator .*\(not KTRDR\)/);
       assert.match(result.stdout, /2 cycle\(s\) finished|[3-9] cycle\(s\) finished/);
       assert.match(result.stdout, /=== Recent Cycles ===/);
-      assert.match(result.stdout, /Session #1 - baseline_/);
+      assert.match(result.stdout, /Session #\d+ - baseline_/);
       assert.ok(!`${result.stdout}${result.stderr}`.includes('prodsecret'));
-      assert.ok(existsSync(join(home.path, '.local', 'share', 'ktrdr-agent', 'demo', 'pgdata')));
+      const demoDir = join(home.path, '.local', 'share', 'ktrdr-agent', 'demo');
+      assert.ok(existsSync(join(demoDir, 'pgdata')));
+      // It says what it does from the first second, shows a success with its assessment and a gate failure, and
+      // ends with what to do next.
+      assert.match(result.stdout, /^Starting the KTRDR simulator/);
+      assert.match(result.stdout, /#\d+ success \(the assess invocation ended the session\)/);
+      assert.match(result.stdout, /#\d+ failed_(training|backtest)_gate \((training|backtest) gate: /);
+      assert.match(result.stdout, /cycle\(s\) finished: [1-9]\d* successful, [1-9]\d* stopped by a quality gate/);
+      assert.match(result.stdout, /Next steps\n.*\n\s+KTRDR_AGENT_DATA_DIR=\S+ DATABASE_URL= ktrdr-agent status\n[\s\S]*ktrdr-agent doctor/);
+
+      // --keep: the cycle the previous simulator was running is cancelled with the reason, never a false failed_training.
+      const kept = await runCli(['demo', '--keep', '--max-ticks', '1'], { HOME: home.path }, { timeoutMs: 120_000 });
+      assert.equal(kept.code, 0, kept.stderr);
+      assert.match(kept.stdout, /Kept data: cycle\(s\) #\d+ had operations on the previous simulator, which are gone with it: cancelled \(not failed\)\./);
+      assert.match(kept.stdout, /Stopped short after 1 tick\(s\) \(--max-ticks 1\)/);
+      const history = JSON.parse((await runCli(['history', '--json', '--limit', '50'], { HOME: home.path, KTRDR_AGENT_DATA_DIR: demoDir, DATABASE_URL: '' })).stdout) as {
+        sessions: { outcome: string | null; failureReason: string | null }[];
+      };
+      assert.ok(history.sessions.length > 0);
+      assert.ok(!history.sessions.some((e) => e.outcome === 'failed_training' && /404/.test(e.failureReason ?? '')), JSON.stringify(history.sessions));
+      assert.ok(history.sessions.some((e) => e.outcome === 'cancelled' && /demo --keep/.test(e.failureReason ?? '')));
     } finally {
       home.remove();
     }
@@ -68,8 +90,32 @@ describe('doctor', () => {
     };
     const result = await runCli(['doctor'], env);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: start KTRDR or set KTRDR_API_URL/);
+    // Advice that fits the class of the failure: nothing listens there (network), not "check the key".
+    assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: network: nothing answers at http:\/\/127\.0\.0\.1:9\/api\/v1; start KTRDR, or fix the host and port in KTRDR_API_URL/);
+    assert.match(result.stdout, /✗ Pushgateway: .*\n\s+fix: network: .*optional/);
+    // Optional parts that are not configured are marked as such, not ticked.
+    assert.match(result.stdout, /^– OTLP endpoint: not configured \(optional\)$/m);
+    assert.match(result.stdout, /^– Anthropic API key: not needed: baseline designer \(optional\)$/m);
     assert.ok(!result.stdout.includes('pushsecret'));
+  });
+
+  test('a failing KTRDR is asked once (a diagnosis does not sit through retries), with advice for its class', async () => {
+    let requests = 0;
+    const failing = createServer((request, response) => {
+      requests += 1;
+      response.writeHead(503, { 'content-type': 'application/json' }).end('{"detail":"maintenance"}');
+    });
+    await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/api/v1`;
+      const env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline', AGENT_RETRY_MAX_ATTEMPTS: '5' };
+      const result = await runCli(['doctor'], env);
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: KTRDR is up but failing \(5xx\); look at its logs/);
+      assert.equal(requests, 1);
+    } finally {
+      failing.close();
+    }
   });
 
   test('invalid configuration: exit 2, naming the variable', async () => {

@@ -36,7 +36,10 @@ describe('engine: recovery through the built CLI', () => {
     rig.clock.advance(60_000);
     const triggersBefore = (await triggers(rig, session.id)).length;
     for (let i = 0; i < 3; i += 1) {
-      await rig.tick(down);
+      // A tick that ran while a dependency failed it exits 5 (degraded), so cron and systemd see it at once.
+      const result = await rig.tickAllowingFailure(down);
+      assert.equal(result.code, 5, result.stderr);
+      assert.match(result.stderr, /"level":"warn","event":"tick_finished".*"status":"degraded"/);
       await delay(200);
     }
     const during = await rig.session(session.id);
@@ -68,7 +71,7 @@ describe('engine: recovery through the built CLI', () => {
     assert.equal(session?.phase, 'training');
     const { port } = rig.sim;
     await rig.sim.close();
-    for (let i = 0; i < 2; i += 1) await rig.tick({ AGENT_RETRY_MAX_ATTEMPTS: '2' });
+    for (let i = 0; i < 2; i += 1) assert.equal((await rig.tickAllowingFailure({ AGENT_RETRY_MAX_ATTEMPTS: '2' })).code, 5);
     const during = await rig.session(session.id);
     assert.equal(during.phase, 'training');
     assert.equal(during.outcome, null);

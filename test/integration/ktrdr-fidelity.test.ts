@@ -294,7 +294,7 @@ describe('KTRDR fidelity against the simulator', () => {
       assert.equal(waiting.outcome, null, waiting.failure_reason);
       assert.equal(waiting.phase, 'designing');
       assert.equal(waiting.invocation_attempts, 0);
-      assert.ok(agent.explained.some((line) => /KTRDR was busy \(KTRDR busy: .*No training workers available/.test(line)), agent.explained.join('\n'));
+      assert.ok(agent.explained.some((line) => /ktrdr_busy during the invocation \(KTRDR busy: .*No training workers available/.test(line)), agent.explained.join('\n'));
       assert.ok(!agent.explained.some((line) => line.includes('KTRDR became unreachable')));
       world.sim.faults.noWorkers = false;
       world.clock.advance(MINUTE);

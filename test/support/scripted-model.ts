@@ -323,6 +323,8 @@ export interface EngineRig {
   /** Every CLI result so far, for secret checks. */
   outputs: CliResult[];
   tick(extraEnv?: Record<string, string>): Promise<CliResult>;
+  /** One tick whatever its exit code (for ticks that are meant to report a fault). */
+  tickAllowingFailure(extraEnv?: Record<string, string>): Promise<CliResult>;
   /** Ticks (~200 ms apart, the simulator clock moving `advanceMs` each time) until `done` holds; fails after maxTicks. */
   tickUntil(done: () => Promise<boolean>, options?: { maxTicks?: number; advanceMs?: number; env?: Record<string, string> }): Promise<number>;
   sessions(): Promise<SessionRow[]>;
@@ -335,6 +337,8 @@ export async function startEngineRig(options: {
   model?: ScriptedModelOptions;
   env?: Record<string, string>;
   frozenClock?: boolean;
+  /** The key the fake Anthropic API accepts (others get 401); any key when unset. */
+  acceptedApiKey?: string;
 }): Promise<EngineRig> {
   const database = await createTestDatabase('ktrdr_agent_engine');
   const home = tempDir('ktrdr-agent-home-');
@@ -342,9 +346,9 @@ export async function startEngineRig(options: {
   const clock = new SimClock();
   if (options.frozenClock) clock.freeze();
   const sim = await createSimulator({ strategiesDir: strategies.path, seed: 7, timeScale: 20_000, now: clock.now });
-  const fake = await startFakeAnthropic();
+  const fake = await startFakeAnthropic(options.acceptedApiKey ? { apiKey: options.acceptedApiKey } : {});
   if (options.designer === 'claude') playModel(fake, options.model ?? {});
-  const apiKey = `sk-ant-test-${randomBytes(12).toString('hex')}`;
+  const apiKey = options.acceptedApiKey ?? `sk-ant-test-${randomBytes(12).toString('hex')}`;
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   // An idle connection cut when the database is dropped is not a test failure.
   pool.on('error', () => {});
@@ -361,9 +365,13 @@ export async function startEngineRig(options: {
     ...options.env,
   };
   const outputs: CliResult[] = [];
-  const tick = async (extraEnv: Record<string, string> = {}): Promise<CliResult> => {
+  const tickAllowingFailure = async (extraEnv: Record<string, string> = {}): Promise<CliResult> => {
     const result = await runCli(['tick'], { ...env, ...extraEnv });
     outputs.push(result);
+    return result;
+  };
+  const tick = async (extraEnv: Record<string, string> = {}): Promise<CliResult> => {
+    const result = await tickAllowingFailure(extraEnv);
     if (result.code !== 0) throw new Error(`tick exited ${result.code} (${result.signal}):\n${result.stderr}`);
     return result;
   };
@@ -382,6 +390,7 @@ export async function startEngineRig(options: {
     pool,
     outputs,
     tick,
+    tickAllowingFailure,
     async tickUntil(done, { maxTicks = 25, advanceMs = 5_000, env: extraEnv = {} } = {}) {
       for (let count = 1; count <= maxTicks; count += 1) {
         await tick(extraEnv);

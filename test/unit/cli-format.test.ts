@@ -71,11 +71,31 @@ test('--outcome failed stands for every failed_* outcome; duplicates collapse', 
 
 describe('budget set amount', () => {
   test('accepts positive dollar amounts up to 100000', () => {
-    assert.equal(parseDailyLimit('10'), 10);
-    assert.equal(parseDailyLimit('10.00'), 10);
-    assert.equal(parseDailyLimit('$2.5'), 2.5);
-    assert.equal(parseDailyLimit('.75'), 0.75);
-    assert.equal(parseDailyLimit('100000'), 100000);
+    assert.deepEqual(parseDailyLimit('10'), { limitUsd: 10, roundedFrom: null });
+    assert.deepEqual(parseDailyLimit('10.00'), { limitUsd: 10, roundedFrom: null });
+    assert.deepEqual(parseDailyLimit('$2.5'), { limitUsd: 2.5, roundedFrom: null });
+    assert.deepEqual(parseDailyLimit('.75'), { limitUsd: 0.75, roundedFrom: null });
+    assert.deepEqual(parseDailyLimit('100000'), { limitUsd: 100000, roundedFrom: null });
+    assert.deepEqual(parseDailyLimit('10.1000'), { limitUsd: 10.1, roundedFrom: null });
+  });
+
+  test('rounds to the cent, half up on the decimal digits (not on a binary float), and says so', () => {
+    // As a float, 10.005 is 10.00499999...: Math.round(10.005 * 100) / 100 would give 10.
+    assert.deepEqual(parseDailyLimit('10.005'), { limitUsd: 10.01, roundedFrom: '10.005' });
+    assert.deepEqual(parseDailyLimit('1.004'), { limitUsd: 1, roundedFrom: '1.004' });
+    assert.deepEqual(parseDailyLimit('0.999'), { limitUsd: 1, roundedFrom: '0.999' });
+    rejects(() => parseDailyLimit('0.004'), /Invalid budget '0\.004': give a positive dollar amount up to 100000 \(it rounds to \$0\.00\)/);
+    const text = renderBudgetSetText(
+      { limitUsd: 10.01, previousLimitUsd: 5, source: 'override', configuredLimitUsd: 5, roundedFrom: '10.005', date: '2026-01-15', usedTodayUsd: 0, remainingTodayUsd: 10.01 },
+      { color: false },
+    );
+    assert.equal(text.split('\n')[0], 'Budget limit updated to $10.01/day (10.005 rounded to the cent)');
+    assert.match(text, /Source: database override \(wins over AGENT_BUDGET_DAILY_USD=\$5\.00\); `ktrdr-agent budget set --clear` returns to the setting\./);
+    const cleared = renderBudgetSetText(
+      { limitUsd: 5, previousLimitUsd: 10.01, source: 'config', configuredLimitUsd: 5, roundedFrom: null, date: '2026-01-15', usedTodayUsd: 0, remainingTodayUsd: 5 },
+      { color: false },
+    );
+    assert.match(cleared, /^Budget override cleared: the limit is AGENT_BUDGET_DAILY_USD, \$5\.00\/day\.\n\(was \$10\.01\/day\)/);
   });
 
   test('refuses zero, negatives, too much and non-numbers with the reason and an example', () => {
@@ -85,7 +105,10 @@ describe('budget set amount', () => {
   });
 
   test('confirms the new limit and warns when today is already over it', () => {
-    const text = renderBudgetSetText({ limitUsd: 1, previousLimitUsd: 5, date: '2026-01-15', usedTodayUsd: 1.24, remainingTodayUsd: 0 }, { color: false });
+    const text = renderBudgetSetText(
+      { limitUsd: 1, previousLimitUsd: 5, source: 'override', configuredLimitUsd: 5, roundedFrom: null, date: '2026-01-15', usedTodayUsd: 1.24, remainingTodayUsd: 0 },
+      { color: false },
+    );
     assert.equal(text.split('\n')[0], 'Budget limit updated to $1.00/day');
     assert.match(text, /\(was \$5\.00\/day\)/);
     assert.match(text, /Today's spend \$1\.24 already reaches it/);
@@ -217,6 +240,14 @@ describe('status text', () => {
     generatedAt: NOW.toISOString(),
     paused: true,
     pausedAt: '2026-01-15T14:20:00.000Z',
+    banners: [
+      {
+        kind: 'paused',
+        since: '2026-01-15T14:20:00.000Z',
+        message: 'Automatic triggering is PAUSED (since 2026-01-15 14:20:00 UTC, 10 minutes ago).',
+        advice: 'Run `ktrdr-agent resume` to restart.',
+      },
+    ],
     active: [],
     activeTotal: 0,
     recent: [],
@@ -250,6 +281,7 @@ describe('status text', () => {
       {
         ...view,
         paused: false,
+        banners: [],
         activeTotal: 1,
         active: [
           {

@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
+import { AgentError, ExitCode } from '../../core/cli/errors.ts';
 import { serveSimulator } from '../../core/sim/index.ts';
 
 export default class SimServe extends AgentCommand {
@@ -45,6 +46,14 @@ export default class SimServe extends AgentCommand {
         noWorkers: flags['no-workers'],
       },
       log: (line) => this.log(line),
+    }).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'EADDRINUSE') {
+        throw new AgentError(`Port ${flags.port} is already in use (another simulator, or KTRDR itself?). Stop that process, or pick a free port with --port.`, ExitCode.Error, 'port_in_use');
+      }
+      if (error.code === 'EACCES') {
+        throw new AgentError(`Port ${flags.port} needs privileges this user does not have. Pick a port above 1023 with --port.`, ExitCode.Error, 'port_denied');
+      }
+      throw error;
     });
     await new Promise<void>((resolve) => {
       const stop = () => resolve();

@@ -1,7 +1,8 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
 import { Args, Flags } from '@oclif/core';
-import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
+import { AgentCommand, exitCodesHelpWith } from '../../core/cli/base-command.ts';
+import { ExitCode } from '../../core/cli/errors.ts';
 import { noopTracer } from '../../core/telemetry/tracing.ts';
 import { createKtrdrClient } from '../../core/engine/runtime.ts';
 import {
@@ -22,7 +23,7 @@ interface FileReport {
 
 export default class StrategyValidate extends AgentCommand {
   static override summary = 'Validate KTRDR v3 strategy files with the checks KTRDR makes at training start, and the ones it only makes hours later.';
-  static override description = `One line per problem (error or warning, by path). Exit 0 when every file is valid, 1 otherwise. --online also asks a running KTRDR (KTRDR_API_URL) for its indicator registry.\n\n${exitCodesHelp}`;
+  static override description = `One line per problem (error or warning, by path). Exit 0 when every file is valid, 1 otherwise. --online also asks a running KTRDR (KTRDR_API_URL) for its indicator registry.\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'a file is invalid, or bad usage' })}`;
   static override enableJsonFlag = true;
   static override strict = false;
   static override args = { files: Args.string({ description: 'Strategy YAML files', required: true }) };

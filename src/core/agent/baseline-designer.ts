@@ -35,7 +35,7 @@ export class BaselineDesigner implements Designer {
       else await this.assess(context, call);
       return { status: 'completed', reason: `${this.kind} designer finished`, lastText: '', costUsd: 0 };
     } catch (error) {
-      if (isInfrastructureFault(error)) return { status: 'infrastructure_fault', reason: error.message, lastText: '', costUsd: 0, fault: error.fault };
+      if (isInfrastructureFault(error)) return { status: 'infrastructure_fault', reason: error.fault.cause, lastText: '', costUsd: 0, fault: error.fault };
       return { status: context.ktrdrUnreachable ? 'ktrdr_unreachable' : 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
     }
   }

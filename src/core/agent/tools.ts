@@ -13,7 +13,8 @@ import { trainingTaskId } from '../ktrdr/task-id.ts';
 import { coverageProblem } from '../ktrdr/coverage.ts';
 import { formatFindings, validateStrategy } from '../strategy/validate.ts';
 import { StrategyStore, StrategyStoreError } from '../strategy/store.ts';
-import type { InfrastructureFault } from '../kernel/faults.ts';
+import { InfrastructureFaultError, isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
+import { strategiesDirFaultOf } from '../strategy/dir-health.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
 import {
@@ -100,6 +101,8 @@ function defineTool<S extends z.ZodType>(
             // A 503 "No training workers available" is KTRDR up and busy, not KTRDR gone: its own fault.
             const cause = `KTRDR busy: ${error.message}`;
             outcome = { ok: false, error: `${spec.name} failed: ${cause}`, fault: { faultClass: 'ktrdr_busy', cause } };
+          } else if (isInfrastructureFault(error)) {
+            outcome = { ok: false, error: `${spec.name} could not run: ${error.fault.cause}`, fault: error.fault };
           } else {
             if (error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status ?? 0) >= 500)) {
               context.ktrdrUnreachable = true;
@@ -352,6 +355,9 @@ function designTools(context: ToolContext): ToolDefinition[] {
         try {
           saved = await context.strategies.save(input.name, config);
         } catch (error) {
+          // A directory that cannot take the file is the world's fault: more paid turns retrying the save cannot help.
+          const fault = strategiesDirFaultOf(context.strategies.directory, error);
+          if (fault) throw new InfrastructureFaultError(fault.faultClass, fault.cause);
           if (error instanceof StrategyStoreError) return { ok: false, error: `strategy not saved: ${error.message}` };
           throw error;
         }

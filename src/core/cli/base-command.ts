@@ -3,13 +3,38 @@ import { loadConfig, type AgentConfig } from '../config/load.ts';
 import { AgentError, ExitCode } from './errors.ts';
 import { registerSecret } from './redact.ts';
 import { reportError } from './report-error.ts';
+import { unknownFlagAdvice } from './suggest.ts';
 
-export const exitCodesHelp = `EXIT CODES
-  0  success (a tick that found nothing to do, or lost the tick lock, is a success)
-  1  error (database unreachable, unexpected failure, bad usage)
-  2  not configured (invalid or missing settings)
-  3  budget exceeded
-  4  no active session / not found`;
+/** The codes every command can return; a command adds its own (see `exitCodesHelpWith`). */
+const commonExitCodes: Partial<Record<ExitCode, string>> = {
+  [ExitCode.Success]: 'success',
+  [ExitCode.Error]: 'error (database unreachable, unexpected failure, bad usage)',
+  [ExitCode.NotConfigured]: 'not configured (invalid or missing settings)',
+};
+
+/** The EXIT CODES block of one command's --help: the common codes, with this command's own added or reworded. */
+export function exitCodesHelpWith(own: Partial<Record<ExitCode, string>> = {}): string {
+  const codes = { ...commonExitCodes, ...own };
+  const lines = Object.entries(codes)
+    .sort(([a], [b]) => Number(a) - Number(b))
+    .map(([code, meaning]) => `  ${code}  ${meaning}`);
+  return `EXIT CODES\n${lines.join('\n')}`;
+}
+
+export const exitCodesHelp = exitCodesHelpWith();
+
+/** Micro-dollars: the precision of the database's NUMERIC(14, 6) money columns. */
+export const MONEY_DECIMALS = 6;
+
+/** Rounds every number under a key that names an amount of dollars (`costUsd`, `remainingUsd`, ...), at any depth. */
+export function roundMoney(value: unknown, key = ''): unknown {
+  if (typeof value === 'number') return /usd$/i.test(key) && Number.isFinite(value) ? Number(value.toFixed(MONEY_DECIMALS)) : value;
+  if (Array.isArray(value)) return value.map((item) => roundMoney(item, key));
+  if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundMoney(v, k)]));
+  }
+  return value;
+}
 
 /**
  * The base of every command: loads the configuration (environment, then env files), turns AgentErrors into their
@@ -32,13 +57,34 @@ export abstract class AgentCommand extends Command {
     return this.loadedConfig;
   }
 
+  /** oclif's parse errors, said the way the rest of the CLI says things: what is wrong, and what was probably meant. */
+  private usageAdvice(message: string): string {
+    const command = this.id?.replaceAll(':', ' ') ?? '';
+    const ctor = this.constructor as typeof AgentCommand;
+    const flagNames = [...Object.keys(ctor.flags ?? {}), ...Object.keys(ctor.baseFlags ?? {}), ...(ctor.enableJsonFlag ? ['json'] : []), 'help'];
+    const advised = unknownFlagAdvice(message, command, flagNames);
+    if (advised !== message) return advised;
+    const extra = /Unexpected arguments?: (.+)/.exec(message);
+    if (extra) {
+      const args = Object.keys(ctor.args ?? {});
+      const takes = args.length === 0 ? 'takes no arguments' : `takes ${args.length === 1 ? 'one argument' : `${args.length} arguments`} (${args.map((a) => `<${a}>`).join(' ')})`;
+      return `\`${command}\` ${takes}; got an extra ${extra[1]!.split('\n')[0]}. See \`ktrdr-agent ${command} --help\`.`;
+    }
+    return message.replace(/\nSee more help with --help$/, '');
+  }
+
+  /** Money in every --json document is kept to a fixed precision (micro-dollars, as the database stores it). */
+  protected override toSuccessJson(result: unknown): unknown {
+    return roundMoney(result);
+  }
+
   protected override async catch(error: Error & { exitCode?: number; oclif?: { exit?: number } }): Promise<void> {
     if (error instanceof Errors.ExitError) {
       process.exitCode = error.oclif.exit;
       return;
     }
     // oclif's own usage errors (bad flags) are errors of the documented kind 1, not its default 2 ("not configured").
-    const reported = error instanceof Errors.CLIError && !(error instanceof AgentError) ? new AgentError(error.message, ExitCode.Error, 'usage') : error;
+    const reported = error instanceof Errors.CLIError && !(error instanceof AgentError) ? new AgentError(this.usageAdvice(error.message), ExitCode.Error, 'usage') : error;
     process.exitCode = reportError(reported, { json: this.jsonEnabled() });
   }
 }

@@ -1,8 +1,13 @@
 import type { Hook } from '@oclif/core';
+import { unknownCommandAdvice } from './suggest.ts';
 
-/** An unknown command is a usage error: exit 1, as documented (oclif's default, 2, means "not configured" here). */
+/**
+ * An unknown command is a usage error: exit 1, as documented (oclif's default, 2, means "not configured" here).
+ * The message suggests the command meant (`stauts` → `status`) or says which arguments a known one does not take.
+ */
 const hook: Hook<'command_not_found'> = async function (options) {
-  process.stderr.write(`Error: '${options.id}' is not a ktrdr-agent command. See \`ktrdr-agent --help\`.\n`);
+  const ids = options.config.commandIDs.filter((id) => !id.startsWith('autocomplete'));
+  process.stderr.write(`Error: ${unknownCommandAdvice(options.id, ids, options.argv ?? [])}\n`);
   process.exit(1);
 };
 

@@ -5,6 +5,8 @@ export const ExitCode = {
   NotConfigured: 2,
   BudgetExceeded: 3,
   NotFound: 4,
+  /** The pass ran, but a dependency (Anthropic, KTRDR, the strategies directory, the database) failed it. */
+  Degraded: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -1,8 +1,21 @@
 // The start-up fast path for `ktrdr-agent tick` (see bin/run.js): same behaviour as the oclif command, without
 // loading oclif. `tick --help` still goes through oclif.
 import { parseArgs } from 'node:util';
-import { reportError } from './report-error.ts';
-import { executeTick } from '../engine/tick-command.ts';
+import { executeTick, reportTickFailure } from '../engine/tick-command.ts';
+import { AgentError, ExitCode } from './errors.ts';
+import { closest } from './suggest.ts';
+
+/** parseArgs' messages, said the way the oclif commands say them. */
+function tickUsageAdvice(message: string): string {
+  const unknown = /Unknown option '(-{1,2}[\w-]+)'/.exec(message);
+  if (unknown) {
+    const suggestion = closest(unknown[1]!.replace(/^-+/, ''), ['env-file', 'verbose', 'help']);
+    return `Unknown flag ${unknown[1]}.${suggestion ? ` Did you mean --${suggestion}?` : ''} See \`ktrdr-agent tick --help\`.`;
+  }
+  const positional = /Unexpected argument '([^']*)'/.exec(message);
+  if (positional) return `\`tick\` takes no arguments (got '${positional[1]}'). See \`ktrdr-agent tick --help\`.`;
+  return `${message}. See \`ktrdr-agent tick --help\`.`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let values: { 'env-file'?: string; verbose?: boolean };
@@ -14,16 +27,15 @@ export async function main(argv: string[]): Promise<number> {
       allowPositionals: false,
     }));
   } catch (error) {
-    return reportError(new Error(`${(error as Error).message}. See \`ktrdr-agent tick --help\`.`), { json: false });
+    return reportTickFailure(new AgentError(tickUsageAdvice((error as Error).message), ExitCode.Error, 'usage'));
   }
   try {
-    await executeTick({
+    return await executeTick({
       ...(values['env-file'] ? { envFile: values['env-file'] } : {}),
       verbose: values.verbose ?? false,
       out: (line) => process.stdout.write(`${line}\n`),
     });
-    return 0;
   } catch (error) {
-    return reportError(error, { json: false });
+    return reportTickFailure(error);
   }
 }

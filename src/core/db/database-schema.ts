@@ -166,6 +166,14 @@ export interface AgentControlTable {
   paused_at: NullableTimestamp;
   budget_limit_usd: NullableNumeric;
   updated_at: TimestampDefault;
+  fault_class: string | null;
+  fault_cause: string | null;
+  fault_since: NullableTimestamp;
+  fault_last_at: NullableTimestamp;
+  fault_streak: Generated<number>;
+  fault_key_fingerprint: string | null;
+  ktrdr_unreachable_since: NullableTimestamp;
+  ktrdr_fault_cause: string | null;
 }
 
 export interface AgentTicksTable {
@@ -173,7 +181,7 @@ export interface AgentTicksTable {
   started_at: Timestamp;
   finished_at: NullableTimestamp;
   host: string;
-  status: 'running' | 'ok' | 'error' | 'paused' | 'skipped';
+  status: 'running' | 'ok' | 'error' | 'paused' | 'skipped' | 'degraded';
   summary: NullableJson;
   error_message: string | null;
 }

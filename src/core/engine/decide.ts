@@ -17,14 +17,17 @@ export type SkipReason =
   | 'ktrdr_unreachable'
   | 'operation_still_running'
   | 'invocation_in_progress'
-  | 'budget_exceeded';
+  | 'budget_exceeded'
+  | 'infrastructure_fault'
+  | 'anthropic_auth'
+  | 'fault_backoff';
 
 export type InvocationPurpose = 'design' | 'backtest' | 'assess';
 
 /** What one poll of the session's KTRDR operation found. */
 export type OperationObservation =
   | { kind: 'none' }
-  | { kind: 'unreachable'; error: string }
+  | { kind: 'unreachable'; error: string; faultClass?: 'ktrdr_unreachable' | 'ktrdr_auth' | 'ktrdr_busy' }
   | { kind: 'not_found' }
   /** The operation under the session's id is not the one it started (another run's, or a resume of another request). */
   | { kind: 'foreign'; operationId: string; reason: string }

@@ -28,6 +28,22 @@ function show(value: number, format: Check['format']): string {
   return Number.isInteger(value) ? value.toFixed(0) : value.toFixed(value !== 0 && Math.abs(value) < 0.01 ? 4 : 2);
 }
 
+/**
+ * A failed check's value with as many digits as it takes to see why it failed against its threshold: never
+ * `final_loss 0.80 > 0.80` for 0.8049 against 0.8, but `final_loss 0.805 > 0.80`.
+ */
+function showFailedValue(value: number, threshold: number, format: Check['format']): string {
+  const scale = format === 'percent' ? 100 : 1;
+  const unit = format === 'percent' ? '%' : '';
+  const [v, t] = [value * scale, threshold * scale];
+  if (Number.isInteger(v)) return `${v.toFixed(0)}${unit}`;
+  const base = format === 'percent' ? 1 : v !== 0 && Math.abs(v) < 0.01 ? 4 : 2;
+  for (let digits = base; digits <= 15; digits += 1) {
+    if (v.toFixed(digits) !== t.toFixed(digits)) return `${v.toFixed(digits)}${unit}`;
+  }
+  return `${v}${unit}`;
+}
+
 /** A missing metric fails its check; the reason names the value and the threshold, e.g. `win_rate 41.2% < 45%`. */
 function evaluate(gate: GateEvaluation['gate'], checks: Check[]): GateEvaluation {
   const results = checks.map((check) => {
@@ -43,7 +59,7 @@ function evaluate(gate: GateEvaluation['gate'], checks: Check[]): GateEvaluation
           .map(({ check, value }) =>
             value === null
               ? `${check.metric} missing (needs ${check.comparison} ${show(check.threshold, check.format)})`
-              : `${check.metric} ${show(value, check.format)} ${check.comparison === '>=' ? '<' : '>'} ${show(check.threshold, check.format)}`,
+              : `${check.metric} ${showFailedValue(value, check.threshold, check.format)} ${check.comparison === '>=' ? '<' : '>'} ${show(check.threshold, check.format)}`,
           )
           .join('; ');
   return {

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
-import { readControl, recordTrigger } from '../db/repositories/activity.ts';
+import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
 import {
   effectiveDailyLimit,
   ensureBudgetDay,
@@ -32,10 +32,14 @@ import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
-import { decide, invocationFailure, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
+import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { priceFor, worstCaseCost } from '../agent/pricing.ts';
 import { AgentError, ExitCode } from '../cli/errors.ts';
+import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
+import { keyFingerprint } from '../kernel/key-fingerprint.ts';
+import { checkStrategiesDir } from '../strategy/dir-health.ts';
+import { afterInvocation, holdsInvocations, provesTheWorldWorks, invocationHold, retryDelayMs, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 
 /** Serialises session creation (a transaction-level advisory lock, released at commit). */
 const CYCLE_CREATION_LOCK_KEY = 0x6b747265;
@@ -52,6 +56,8 @@ export interface PassEnvironment {
   tracer: Tracer;
   /** Human explanation of what the pass checks and does (`trigger`); silent for `tick`. */
   explain?: (line: string) => void;
+  /** Told of every decision as it is recorded (the tick logs one line for each). */
+  onDecision?: (decision: DecisionRecord) => void;
 }
 
 export interface DecisionRecord {
@@ -62,6 +68,8 @@ export interface DecisionRecord {
   skipReason: string | null;
   outcome?: string;
   detail?: string;
+  /** The fault of the world behind this decision, if one was. */
+  fault?: InfrastructureFault;
 }
 
 export interface PassSummary {
@@ -71,6 +79,10 @@ export interface PassSummary {
   budget: { date: string; limitUsd: number; usedUsd: number; remainingUsd: number; invocations: number };
   ktrdrUnreachable: boolean;
   budgetExceeded: boolean;
+  /** Every fault of the world met this pass (none is a research result). */
+  faults: InfrastructureFault[];
+  /** Why invocations were held back at the end of the pass, if they were. */
+  invocationsHeld: { reason: 'anthropic_auth' | 'fault_backoff'; fault: InfrastructureFault; since: string; retryAt: string | null } | null;
 }
 
 
@@ -83,6 +95,13 @@ interface Polled {
 
 function isUnreachable(error: unknown): boolean {
   return error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status !== null && error.status >= 500));
+}
+
+/** The class of a KTRDR failure: refused credentials, too busy to answer, or not reachable at all. */
+function ktrdrFaultOf(error: unknown): InfrastructureFault & { faultClass: 'ktrdr_auth' | 'ktrdr_busy' | 'ktrdr_unreachable' } {
+  const status = error instanceof KtrdrError ? error.status : null;
+  const faultClass = status === 401 || status === 403 ? 'ktrdr_auth' : status === 429 ? 'ktrdr_busy' : 'ktrdr_unreachable';
+  return { faultClass, cause: `KTRDR: ${(error as Error).message}` };
 }
 
 function isNotFound(error: unknown): boolean {
@@ -108,6 +127,10 @@ export class TriggerPass {
   private budgetExceeded = false;
   private designerInstance: Designer | null = null;
   private cachedDay: BudgetDay | null = null;
+  private readonly faults: InfrastructureFault[] = [];
+  private hold: InvocationHold = { held: false };
+  private faultThisPass = false;
+  private ktrdrReached = false;
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -153,17 +176,27 @@ export class TriggerPass {
     return worstCaseCost(price, { inputTokensUpperBound: 6_000, maxTokens: this.settings.AGENT_MAX_TOKENS });
   }
 
+  /** What an invocation came to, for the log and the summary (its trigger row was written when it started). */
+  private noteResult(sessionId: number, trigger: TriggerReason, outcome: string, detail: string): void {
+    const decision: DecisionRecord = { sessionId, trigger, action: 'invocation_result', invoked: false, skipReason: null, outcome, detail };
+    this.decisions.push(decision);
+    this.env.onDecision?.(decision);
+  }
+
   private async record(
     input: Omit<DecisionRecord, 'sessionId'> & { sessionId: number | null; context?: unknown },
   ): Promise<void> {
     const day = await this.budgetDay();
     const { context, ...decision } = input;
     this.decisions.push(decision);
+    this.env.onDecision?.(decision);
+    const faultContext = input.fault ? { faultClass: input.fault.faultClass, cause: input.fault.cause } : {};
+    const detailContext = input.detail ? { detail: input.detail } : {};
     await recordTrigger(this.db, {
       tickId: this.env.tickId,
       reason: input.trigger,
       sessionId: input.sessionId,
-      context: context ?? (input.detail ? { detail: input.detail } : null),
+      context: context ?? (input.fault || input.detail ? { ...faultContext, ...detailContext } : null),
       agentInvoked: input.invoked,
       skipReason: input.skipReason,
       budgetUsedTodayUsd: day.usedUsd + day.reservedUsd,
@@ -179,6 +212,13 @@ export class TriggerPass {
     this.cachedDay = await ensureBudgetDay(this.db, utcDay(now), control.budgetLimitUsd ?? this.settings.AGENT_BUDGET_DAILY_USD);
     const expired = await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
     if (expired > 0) this.budgetChanged();
+
+    this.hold = invocationHold({
+      fault: control.fault,
+      designerKind: this.env.designerKind,
+      keyFingerprint: keyFingerprint(this.settings.ANTHROPIC_API_KEY),
+      now,
+    });
 
     const sessions = await tracer.span('check_active_session', {}, async (span) => {
       const active = await listActiveSessions(this.db);
@@ -198,6 +238,9 @@ export class TriggerPass {
     }
     for (const item of polled) await this.advance(item);
     await this.startNewCycles();
+    const ktrdrFault = this.faults.find((fault) => fault.faultClass === 'ktrdr_unreachable' || fault.faultClass === 'ktrdr_auth');
+    if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault.cause, now);
+    else if (this.ktrdrReached) await markKtrdrReached(this.db);
     return this.summary('ok');
   }
 
@@ -209,6 +252,15 @@ export class TriggerPass {
       budget: { date: day.date, limitUsd: day.limitUsd, usedUsd: day.usedUsd, remainingUsd: remainingUsd(day), invocations: day.invocations },
       ktrdrUnreachable: this.ktrdrUnreachable,
       budgetExceeded: this.budgetExceeded,
+      faults: this.faults,
+      invocationsHeld: this.hold.held
+        ? {
+            reason: this.hold.skipReason,
+            fault: { faultClass: this.hold.fault.faultClass, cause: this.hold.fault.cause },
+            since: this.hold.fault.since.toISOString(),
+            retryAt: this.hold.skipReason === 'fault_backoff' ? this.hold.retryAt.toISOString() : null,
+          }
+        : null,
     }));
   }
 
@@ -219,6 +271,7 @@ export class TriggerPass {
     return this.env.tracer.span('check_operation_status', { 'trigger.session_id': session.id, 'ktrdr.operation_id': operationId }, async (span) => {
       try {
         const operation = await this.env.ktrdr.getOperation(operationId);
+        this.ktrdrReached = true;
         const progress = operationProgress(operation);
         span.setAttributes({ 'ktrdr.operation_status': operation.status });
         const claim = sessionClaim(session);
@@ -241,12 +294,14 @@ export class TriggerPass {
           backtest: completed && session.phase === 'backtesting' ? flattenBacktestResult(operation.result_summary) : null,
         };
       } catch (error) {
+        if (isNotFound(error)) this.ktrdrReached = true;
         if (isNotFound(error)) return { session, observation: { kind: 'not_found' }, training: null, backtest: null };
         // Any other KTRDR failure (down, 429, a malformed answer) leaves this session as it is until the next pass;
         // it must not stop the pass for the other sessions.
         if (error instanceof KtrdrError) {
           span.recordError(error);
-          return { session, observation: { kind: 'unreachable', error: error.message }, training: null, backtest: null };
+          const fault = ktrdrFaultOf(error);
+          return { session, observation: { kind: 'unreachable', error: fault.cause, faultClass: fault.faultClass }, training: null, backtest: null };
         }
         throw error;
       }
@@ -327,10 +382,13 @@ export class TriggerPass {
     const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
     switch (decision.action) {
       case 'skip': {
-        if (decision.skipReason === 'ktrdr_unreachable') this.ktrdrUnreachable = true;
         if (decision.skipReason === 'budget_exceeded') this.budgetExceeded = true;
         this.explain(`Session #${session.id} (${session.phase}): waiting (${decision.skipReason}).`);
-        await this.record({ ...base, invoked: false, skipReason: decision.skipReason });
+        const fault =
+          decision.skipReason === 'ktrdr_unreachable' && item.observation.kind === 'unreachable'
+            ? this.metFault({ faultClass: item.observation.faultClass ?? 'ktrdr_unreachable', cause: item.observation.error })
+            : undefined;
+        await this.record({ ...base, invoked: false, skipReason: decision.skipReason, ...(fault ? { fault } : {}) });
         return;
       }
       case 'record_progress': {
@@ -377,6 +435,11 @@ export class TriggerPass {
           await this.record({ ...base, invoked: false, skipReason: 'budget_exceeded' });
           return;
         }
+        if (this.hold.held) {
+          await updateSession(this.db, session.id, changes, now);
+          await this.recordHold(session.id, 'backtest_completed');
+          return;
+        }
         await this.invoke(session.id, 'assess', 'backtest_completed', false, changes);
         return;
       }
@@ -384,6 +447,11 @@ export class TriggerPass {
         await this.gateSpan(decision.gate);
         const changes: SessionChanges =
           decision.purpose === 'backtest' && item.training ? { trainingResults: item.training, ...(decision.gate ? { trainingGate: decision.gate } : {}) } : {};
+        if (this.hold.held) {
+          await this.recordHold(session.id, decision.trigger);
+          return;
+        }
+        if (decision.purpose === 'design' && (await this.strategiesDirFaulted(session.id, decision.trigger))) return;
         await this.invoke(session.id, decision.purpose, decision.trigger, decision.retry, changes);
         return;
       }
@@ -434,8 +502,8 @@ export class TriggerPass {
       await this.record({ ...base, action: 'restart_operation', invoked: false, skipReason: 'operation_restarted', detail: `${which}: ${reason}; restarted as ${restarted.operationId}` });
     } catch (error) {
       if (isUnreachable(error)) {
-        this.ktrdrUnreachable = true;
-        await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable' });
+        const fault = this.metFault(ktrdrFaultOf(error));
+        await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable', fault });
         return;
       }
       const reason =
@@ -444,6 +512,63 @@ export class TriggerPass {
           : `${restartReason}; starting it afresh failed: ${(error as Error).message}`;
       await this.fail(session, { trigger: decision.trigger, outcome, reason });
     }
+  }
+
+  /** Notes a fault met this pass (for the summary and the exit code) and returns it. */
+  private metFault(fault: InfrastructureFault): InfrastructureFault {
+    this.faults.push(fault);
+    this.faultThisPass = true;
+    // KTRDR busy (no free worker) is KTRDR up: only an unreachable or refusing KTRDR stops this pass's other calls.
+    if (fault.faultClass === 'ktrdr_unreachable' || fault.faultClass === 'ktrdr_auth') this.ktrdrUnreachable = true;
+    return fault;
+  }
+
+  private async recordHold(sessionId: number | null, trigger: TriggerReason): Promise<void> {
+    if (!this.hold.held) return;
+    const { fault } = this.hold;
+    const detail =
+      this.hold.skipReason === 'anthropic_auth'
+        ? 'invocations are stopped until ANTHROPIC_API_KEY changes or an operator runs `ktrdr-agent resume`'
+        : `retrying after ${this.hold.retryAt.toISOString()} (fault ${fault.streak} in a row)`;
+    this.explain(`Invocations held back (${fault.faultClass}: ${fault.cause}); ${detail}.`);
+    await this.record({
+      sessionId,
+      trigger,
+      action: 'skip',
+      invoked: false,
+      skipReason: this.hold.skipReason,
+      fault: { faultClass: fault.faultClass, cause: fault.cause },
+      detail,
+    });
+  }
+
+  /** The strategies directory must take a file before money is spent on a design; no session is created or failed. */
+  private async strategiesDirFaulted(sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
+    const fault = await checkStrategiesDir(this.env.config.strategiesDir);
+    if (!fault) return false;
+    this.metFault(fault);
+    this.explain(`Not invoking: ${fault.cause}.`);
+    await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'infrastructure_fault', fault });
+    return true;
+  }
+
+  /** Holds a fault that keeps invocations back on later passes (and on the rest of this one). */
+  private async holdBack(fault: InfrastructureFault, previous: HeldFault | null): Promise<void> {
+    if (!holdsInvocations(fault.faultClass)) return;
+    const now = this.env.now();
+    const fingerprint = stopsUntilReconfigured(fault.faultClass) ? keyFingerprint(this.settings.ANTHROPIC_API_KEY) : null;
+    await holdFault(this.db, { ...fault, keyFingerprint: fingerprint }, now);
+    const sameStreak = previous?.faultClass === fault.faultClass;
+    const held: HeldFault = {
+      ...fault,
+      since: sameStreak ? previous.since : now,
+      lastAt: now,
+      streak: sameStreak ? previous.streak + 1 : 1,
+      keyFingerprint: fingerprint,
+    };
+    this.hold = stopsUntilReconfigured(fault.faultClass)
+      ? { held: true, skipReason: 'anthropic_auth', fault: held }
+      : { held: true, skipReason: 'fault_backoff', fault: held, retryAt: new Date(now.getTime() + retryDelayMs(held.streak)) };
   }
 
   private async gateSpan(gate: GateEvaluation | undefined): Promise<void> {
@@ -506,14 +631,34 @@ export class TriggerPass {
       );
     }
     // A new cycle needs KTRDR: when it is down, wait rather than create a session bound to fail.
-    const reachable = !this.ktrdrUnreachable && (await this.env.ktrdr.health().then(() => true, () => false));
-    if (!reachable) {
-      this.ktrdrUnreachable = true;
+    let healthFault: InfrastructureFault | null = null;
+    if (!this.ktrdrUnreachable) {
+      healthFault = await this.env.ktrdr.health().then(
+        () => {
+          this.ktrdrReached = true;
+          return null;
+        },
+        (error: unknown) => ktrdrFaultOf(error),
+      );
+    }
+    if (this.ktrdrUnreachable || healthFault) {
+      if (healthFault) this.metFault(healthFault);
       this.explain('Found: a free slot, but KTRDR is unreachable: no new cycle this pass.');
-      await this.record({ sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'ktrdr_unreachable' });
+      await this.record({
+        sessionId: null,
+        trigger: 'start_new_cycle',
+        action: 'skip',
+        invoked: false,
+        skipReason: 'ktrdr_unreachable',
+        ...(healthFault ? { fault: healthFault } : {}),
+      });
       return;
     }
-    while (active < max && !this.budgetExceeded) {
+    if (this.hold.held) {
+      await this.recordHold(null, 'start_new_cycle');
+      return;
+    }
+    while (active < max && !this.budgetExceeded && !this.faultThisPass) {
       const day = await this.env.tracer.span('check_budget', {}, async (span) => {
         const current = await this.budgetDay();
         span.setAttributes({ 'trigger.budget_remaining_usd': remainingUsd(current), 'budget.limit_usd': current.limitUsd });
@@ -525,6 +670,7 @@ export class TriggerPass {
         await this.record({ sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded' });
         return;
       }
+      if (await this.strategiesDirFaulted(null, 'start_new_cycle')) return;
       const now = this.env.now();
       const session = await this.db.transaction().execute(async (trx) => {
         // The cap holds even if the tick lock were ever lost: creations are serialised and the count taken inside.
@@ -593,35 +739,46 @@ export class TriggerPass {
         () => this.designerInstance!.invoke({ sessionId, purpose, trigger }),
       );
     } catch (error) {
-      report = { status: 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
+      report = isInfrastructureFault(error)
+        ? { status: 'infrastructure_fault', reason: error.fault.cause, lastText: '', costUsd: 0, fault: error.fault }
+        : { status: 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
     }
     this.budgetChanged();
     const session = await findSession(this.db, sessionId);
-    if (!session || session.outcome) return;
-    const achieved =
-      (purpose === 'design' && session.phase !== 'designing') ||
-      (purpose === 'backtest' && session.phase === 'backtesting');
+    const next = afterInvocation({ purpose, session: session ? { phase: session.phase, outcome: session.outcome } : null, report });
     const now = this.env.now();
-    if (achieved) {
-      await updateSession(this.db, sessionId, { lease: null }, now);
-      return;
+    const previousHold = this.hold.held ? this.hold.fault : (await readControl(this.db)).fault;
+    const clearHeld = async (): Promise<void> => {
+      if (previousHold && provesTheWorldWorks(next, report)) await clearFault(this.db, now);
+    };
+    switch (next.kind) {
+      case 'ended':
+        await clearHeld();
+        if (session?.outcome) this.noteResult(sessionId, trigger, session.outcome, `the ${purpose} invocation ended the session`);
+        return;
+      case 'achieved':
+        await updateSession(this.db, sessionId, { lease: null }, now);
+        await clearHeld();
+        this.noteResult(sessionId, trigger, 'achieved', `the ${purpose} invocation moved the session to ${session!.phase}`);
+        return;
+      case 'refund': {
+        // Not the design's fault: the attempt does not count and the session waits in its phase for a later pass.
+        await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
+        if (next.cause === 'budget_exhausted') {
+          this.budgetExceeded = true;
+          this.explain(`Session #${sessionId}: the budget ran out during the invocation; it resumes on a later pass.`);
+          return;
+        }
+        const fault = this.metFault(next.fault);
+        await this.holdBack(fault, previousHold);
+        this.explain(`Session #${sessionId}: ${fault.faultClass} during the invocation (${fault.cause}); the session keeps its phase and is retried on a later pass.`);
+        await this.record({ sessionId, trigger, action: 'refund', invoked: false, skipReason: 'infrastructure_fault', fault, detail: purpose });
+        return;
+      }
+      case 'fail':
+        await clearHeld();
+        await this.fail(session!, { trigger, outcome: next.outcome, reason: next.reason });
+        return;
     }
-    const busy = report.fault?.faultClass === 'ktrdr_busy';
-    if (report.status === 'budget_exhausted' || report.status === 'ktrdr_unreachable' || busy) {
-      // The budget ran out, KTRDR went away or had no free worker, mid-invocation: not the design's fault, so the
-      // attempt does not count and the session waits in its phase for the next pass.
-      if (report.status === 'budget_exhausted') this.budgetExceeded = true;
-      else if (!busy) this.ktrdrUnreachable = true;
-      await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session.invocationAttempts - 1) }, now);
-      const what = report.status === 'budget_exhausted' ? 'the budget ran out' : busy ? `KTRDR was busy (${report.fault!.cause})` : 'KTRDR became unreachable';
-      this.explain(`Session #${sessionId}: ${what} during the invocation; it resumes on a later pass.`);
-      return;
-    }
-    const lastWords = report.lastText ? ` Last words: ${report.lastText.slice(0, 500)}` : '';
-    await this.fail(session, {
-      trigger,
-      outcome: invocationFailure[purpose],
-      reason: `the ${purpose} invocation ended without its effect (${report.status}: ${report.reason}).${lastWords}`,
-    });
   }
 }

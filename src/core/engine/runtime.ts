@@ -12,7 +12,8 @@ import { noopTracer, type Tracer, type Tracing } from '../telemetry/tracing.ts';
 import type { Designer } from '../agent/designer.ts';
 import type { ToolContext } from '../agent/tools.ts';
 import type { StrategyStore } from '../strategy/store.ts';
-import { TriggerPass, type PassSummary } from './pass.ts';
+import { TriggerPass, type DecisionRecord, type PassSummary } from './pass.ts';
+import { tickHealth } from './tick-health.ts';
 
 export interface TickLogger {
   (level: 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
@@ -102,6 +103,7 @@ export interface RunTickOptions {
   config: AgentConfig;
   log: TickLogger;
   explain?: (line: string) => void;
+  onDecision?: (decision: DecisionRecord) => void;
   now?: () => Date;
   /** How long to wait for the embedded database before giving up (a tick gives up fast: cron runs it again). */
   lockWaitMs: number;
@@ -166,6 +168,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
             tickId,
             tracer,
             ...(options.explain ? { explain: options.explain } : {}),
+            ...(options.onDecision ? { onDecision: options.onDecision } : {}),
           }).run();
           const invoked = result.decisions.some((d) => d.invoked);
           span.setAttributes({
@@ -182,7 +185,10 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
         await pushMetrics(store, config, now(), log);
         throw error;
       }
-      await finishTick(store.db, { id: tickId, finishedAt: now(), status: summary.status === 'paused' ? 'paused' : 'ok', summary });
+      const health = tickHealth(summary);
+      // A degraded tick ran, but a dependency kept it from its work: `status` and the logs say so.
+      const status = health.status === 'paused' ? 'paused' : health.status === 'ok' ? 'ok' : 'degraded';
+      await finishTick(store.db, { id: tickId, finishedAt: now(), status, summary });
       await pushMetrics(store, config, now(), log);
       return { kind: 'ran', summary, tickId, durationMs: now().getTime() - started.getTime() };
     } finally {

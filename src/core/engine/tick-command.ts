@@ -1,36 +1,60 @@
 import { loadConfig } from '../config/load.ts';
 import { registerSecret, redactSecrets } from '../cli/redact.ts';
+import { ExitCode } from '../cli/errors.ts';
 import { runTick, type TickLogger } from './runtime.ts';
+import { decisionLevel, decisionLogFields, tickFailure, tickHealth } from './tick-health.ts';
+
+/** One JSON line on stderr: every tick line, errors included, so a log shipper never meets plain text. */
+export const writeTickLog: TickLogger = (level, event, fields = {}) => {
+  process.stderr.write(`${redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }))}\n`);
+};
+
+/** Logs why a tick could not finish (never a stack) and returns its exit code. */
+export function reportTickFailure(error: unknown, log: TickLogger = writeTickLog): ExitCode {
+  const failure = tickFailure(error);
+  log('error', 'tick_failed', {
+    status: failure.faultClass ? 'degraded' : 'error',
+    code: failure.code,
+    ...(failure.faultClass ? { faultClass: failure.faultClass } : {}),
+    message: failure.message,
+    exitCode: failure.exitCode,
+  });
+  return failure.exitCode;
+}
 
 /**
  * `ktrdr-agent tick`, shared by the oclif command and the start-up fast path in bin/run.js (cron runs this every
- * five minutes, so it skips loading oclif).
+ * five minutes, so it skips loading oclif). Returns the exit code: 0 ok, 5 degraded, 2 a refused key.
  */
-export async function executeTick(options: { envFile?: string; verbose: boolean; out: (line: string) => void }): Promise<void> {
+export async function executeTick(options: { envFile?: string; verbose: boolean; out: (line: string) => void }): Promise<ExitCode> {
   const config = loadConfig(options.envFile ? { envFile: options.envFile } : {});
   if (config.settings.ANTHROPIC_API_KEY) registerSecret(config.settings.ANTHROPIC_API_KEY);
-  const log: TickLogger = (level, event, fields = {}) => {
-    process.stderr.write(`${redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }))}\n`);
-  };
+  const log = writeTickLog;
   const outcome = await runTick({
     config,
     log,
     lockWaitMs: Math.min(config.settings.AGENT_LOCK_WAIT_SECONDS, 5) * 1000,
+    onDecision: (decision) => log(decisionLevel(decision), 'decision', decisionLogFields(decision)),
     ...(options.verbose ? { explain: options.out } : {}),
   });
   if (outcome.kind === 'locked') {
     log('info', 'tick_skipped', { reason: outcome.message });
-    return;
+    return ExitCode.Success;
   }
   const { summary } = outcome;
-  log('info', 'tick_finished', {
+  const health = tickHealth(summary);
+  log(health.level, 'tick_finished', {
     tick: outcome.tickId,
-    status: summary.status,
+    status: health.status,
+    exitCode: health.exitCode,
     durationMs: outcome.durationMs,
     decisions: summary.decisions.length,
     invoked: summary.decisions.filter((d) => d.invoked).length,
     sessionsCreated: summary.sessionsCreated,
     ktrdrUnreachable: summary.ktrdrUnreachable,
-    budgetRemainingUsd: Number(summary.budget.remainingUsd.toFixed(4)),
+    ...(summary.faults.length > 0 ? { faults: summary.faults.map((fault) => fault.faultClass) } : {}),
+    ...(summary.invocationsHeld ? { invocationsHeld: summary.invocationsHeld } : {}),
+    budgetRemainingUsd: Number(summary.budget.remainingUsd.toFixed(6)),
   });
+  return health.exitCode;
 }

@@ -339,7 +339,9 @@ async function readLastTick(db: Kysely<Database>): Promise<{ lastSuccessUnixSeco
   const row = await db
     .selectFrom('agent_ticks')
     .select(['started_at', 'finished_at'])
-    .where('status', 'in', ['ok', 'paused'])
+    // A degraded tick (KTRDR or Anthropic down) still ran to its end: the staleness alert is for ticks that stop
+    // running; a dependency's failure shows in its own signals (exit 5, the warn log lines, status banners).
+    .where('status', 'in', ['ok', 'paused', 'degraded'])
     .where('finished_at', 'is not', null)
     .orderBy('finished_at', 'desc')
     .limit(1)

@@ -4,6 +4,7 @@ import type { StatusView } from '../views/schemas.ts';
 import { BudgetGauge } from './budget-gauge.ts';
 import { LastTick } from './last-tick.ts';
 import { PauseBanner } from './pause-banner.ts';
+import { FaultBanners } from './fault-banners.ts';
 import { RecentOutcomes } from './recent-outcomes.ts';
 import { SessionCard } from './session-card.ts';
 import { tone } from './tone.ts';
@@ -27,7 +28,8 @@ const CARD_ROWS = 6;
 
 /** One frame of `status --watch`, drawn from a status view. */
 export function Dashboard({ view, now, width, height, color }: DashboardProps) {
-  const pauseRows = view.paused ? 4 : 0;
+  const faultBanners = view.banners.filter((banner) => banner.kind !== 'paused').length;
+  const pauseRows = (view.paused ? 4 : 0) + (faultBanners > 0 ? 2 + 2 * faultBanners : 0);
   const spare = height === undefined ? Number.POSITIVE_INFINITY : height - FIXED_ROWS - pauseRows;
   // A short terminal keeps at least one active line and one recent cycle; recent cycles give way first.
   const recent = view.recent.slice(0, Math.max(1, Math.min(view.recent.length, spare - 1)));
@@ -43,6 +45,7 @@ export function Dashboard({ view, now, width, height, color }: DashboardProps) {
     Box,
     { flexDirection: 'column', width: '100%' },
     h(PauseBanner, { paused: view.paused, pausedAt: view.pausedAt, now, color }),
+    h(FaultBanners, { banners: view.banners, color }),
     h(Text, { bold: true, color: tone(color, 'cyan') }, title),
     ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color, compact, nameWidth })),
     ...(view.activeTotal === 0

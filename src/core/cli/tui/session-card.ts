@@ -49,7 +49,7 @@ export function SessionCard({ cycle, now, width, color, compact = false, nameWid
   ];
   if (operation) {
     rows.push(
-      h(Text, { key: 'operation', wrap: 'truncate-end' }, `${operation.kind === 'training' ? 'Training' : 'Backtest'} ${describeOperation(operation, now)}`),
+      h(Text, { key: 'operation', wrap: 'truncate-end' }, `${operation.kind === 'training' ? 'Training' : 'Backtest'} ${describeOperation(operation, now)}${asOf(operation.seenAt, now)}`),
       h(ProgressBar, { key: 'bar', percentage: operation.percentage, width: inner, color }),
     );
     if (operation.stalled) rows.push(h(Text, { key: 'stalled', color: tone(color, 'yellow') }, 'Stalled: the next tick will resume or fail it.'));
@@ -64,6 +64,11 @@ export function SessionCard({ cycle, now, width, color, compact = false, nameWid
     { flexDirection: 'column', borderStyle: 'round', borderColor: tone(color, phaseColors[cycle.phase]), paddingX: 1, width: '100%' },
     ...rows,
   );
+}
+
+/** A percentage is only as fresh as the last poll: `· as of 2 minutes ago`. */
+export function asOf(seenAt: string | null, now: Date): string {
+  return seenAt ? ` · as of ${relativeTime(new Date(seenAt), now)}` : '';
 }
 
 function compactLine(cycle: ActiveCycle, inPhase: string, width: number, nameWidth: number, color: boolean) {

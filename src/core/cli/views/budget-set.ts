@@ -8,36 +8,49 @@ import { roundUsd } from './session-facts.ts';
 
 export const MAX_DAILY_LIMIT_USD = 100_000;
 
-/** `10`, `10.00`, `$2.5`: a positive dollar amount up to $100,000, to the cent. */
-export function parseDailyLimit(text: string): number {
+/**
+ * `10`, `10.00`, `$2.5`: a positive dollar amount up to $100,000. Money is kept to the cent: `10.005` is rounded
+ * (half up, on the decimal digits, not on a binary float) and the result says so.
+ */
+export function parseDailyLimit(text: string): { limitUsd: number; roundedFrom: string | null } {
   const trimmed = text.trim().replace(/^\$/, '');
-  const amount = /^\d+(\.\d+)?$|^\.\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isFinite(amount) || amount <= 0 || amount > MAX_DAILY_LIMIT_USD) {
-    throw new AgentError(
-      `Invalid budget '${text}': give a positive dollar amount up to ${MAX_DAILY_LIMIT_USD}, e.g. \`ktrdr-agent budget set 10.00\`.`,
+  const match = /^(\d*)(?:\.(\d+))?$/.exec(trimmed);
+  const invalid = (detail?: string) =>
+    new AgentError(
+      `Invalid budget '${text}': give a positive dollar amount up to ${MAX_DAILY_LIMIT_USD}${detail ? ` (${detail})` : ''}, e.g. \`ktrdr-agent budget set 10.00\`.`,
       ExitCode.Error,
       'invalid_budget',
     );
-  }
-  return roundUsd(amount);
+  if (!match || (match[1] === '' && match[2] === undefined)) throw invalid();
+  const decimals = match[2] ?? '';
+  const cents = BigInt(match[1] || '0') * 100n + BigInt(decimals.slice(0, 2).padEnd(2, '0')) + (Number(decimals[2] ?? '0') >= 5 ? 1n : 0n);
+  if (cents <= 0n) throw invalid(/[1-9]/.test(trimmed) ? 'it rounds to $0.00' : undefined);
+  if (cents > BigInt(MAX_DAILY_LIMIT_USD) * 100n) throw invalid();
+  const limitUsd = Number(cents) / 100;
+  return { limitUsd, roundedFrom: decimals.replace(/0+$/, '').length > 2 ? trimmed : null };
 }
 
 /** Persists the override (and today's row, if there is one) and reports the day against the new limit. */
 export async function setDailyLimit(
   db: Kysely<Database>,
-  input: { limitUsd: number; configuredLimitUsd: number; now: Date },
+  input: { limitUsd: number | null; roundedFrom?: string | null; configuredLimitUsd: number; now: Date },
 ): Promise<BudgetSetResult> {
   const previousLimitUsd = await effectiveDailyLimit(db, input.configuredLimitUsd);
-  await setBudgetLimitOverride(db, input.limitUsd, input.now);
+  // null clears the override: the configured AGENT_BUDGET_DAILY_USD applies again, from today.
+  await setBudgetLimitOverride(db, input.limitUsd, input.configuredLimitUsd, input.now);
+  const limitUsd = input.limitUsd ?? input.configuredLimitUsd;
   const date = utcDay(input.now);
   const today = await findBudgetDay(db, date);
   const usedTodayUsd = today?.usedUsd ?? 0;
   const reservedUsd = today?.reservedUsd ?? 0;
   return {
-    limitUsd: input.limitUsd,
+    limitUsd,
     previousLimitUsd,
+    source: input.limitUsd === null ? 'config' : 'override',
+    configuredLimitUsd: input.configuredLimitUsd,
+    roundedFrom: input.roundedFrom ?? null,
     date,
-    usedTodayUsd,
-    remainingTodayUsd: roundUsd(Math.max(0, input.limitUsd - usedTodayUsd - reservedUsd)),
+    usedTodayUsd: roundUsd(usedTodayUsd),
+    remainingTodayUsd: roundUsd(Math.max(0, limitUsd - usedTodayUsd - reservedUsd)),
   };
 }

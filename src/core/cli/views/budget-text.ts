@@ -40,7 +40,17 @@ export function renderBudgetText(view: BudgetView, options: TextOptions): string
 }
 
 export function renderBudgetSetText(result: BudgetSetResult, options: TextOptions): string {
-  const lines = [`Budget limit updated to ${formatUsd(result.limitUsd)}/day`];
+  const lines =
+    result.source === 'override'
+      ? [
+          `Budget limit updated to ${formatUsd(result.limitUsd)}/day${result.roundedFrom ? ` (${result.roundedFrom} rounded to the cent)` : ''}`,
+          paint(
+            `Source: database override (wins over AGENT_BUDGET_DAILY_USD=${formatUsd(result.configuredLimitUsd)}); \`ktrdr-agent budget set --clear\` returns to the setting.`,
+            'gray',
+            options.color,
+          ),
+        ]
+      : [`Budget override cleared: the limit is AGENT_BUDGET_DAILY_USD, ${formatUsd(result.limitUsd)}/day.`];
   if (result.previousLimitUsd !== result.limitUsd) lines.push(paint(`(was ${formatUsd(result.previousLimitUsd)}/day)`, 'gray', options.color));
   if (result.usedTodayUsd >= result.limitUsd) {
     lines.push(

@@ -2,6 +2,7 @@
 import type { SessionOutcome } from '../../db/database-schema.ts';
 import { formatDuration, formatNumber, formatPercent, relativeTime } from '../format.ts';
 import type { LastTick, Operation, RecentCycle, TickDecision } from './schemas.ts';
+import { TICK_SCHEDULE_SECONDS } from './banners.ts';
 
 /** `op_abc123 (running, 67% complete)`, plus the current step and a stall warning when there is one. */
 export function describeOperation(operation: Operation, now: Date): string {
@@ -56,6 +57,8 @@ const actionWords: Record<string, string> = {
   fail: 'failed',
   enter_assessing: 'assessing',
   invoke: 'agent invoked',
+  invocation_result: 'agent finished',
+  refund: 'attempt refunded',
 };
 
 /** `#42 operation_still_running → progress recorded · Epoch 34/50`, `start_new_cycle → skipped (budget_exceeded)`. */
@@ -68,8 +71,8 @@ export function decisionText(decision: TickDecision): string {
   return `${subject}${decision.trigger ?? 'check'} → ${action}${why ? ` (${why})` : ''}${detail}`;
 }
 
-/** Cron runs a tick every few minutes; this long without one means it is not running. */
-export const STALE_TICK_SECONDS = 30 * 60;
+/** Cron runs a tick every 5 minutes; twice that without one means the schedule stopped. */
+export const STALE_TICK_SECONDS = 2 * TICK_SCHEDULE_SECONDS;
 
 /** `2 minutes ago (ok on host-1)`, then one line per decision. */
 export function describeTick(tick: LastTick, now: Date): { headline: string; details: string[]; stale: boolean } {

@@ -159,7 +159,7 @@ export const lastTickSchema = z.object({
   finishedAt: isoTime.nullable(),
   secondsAgo: count,
   host: z.string(),
-  status: z.enum(['running', 'ok', 'error', 'paused', 'skipped']),
+  status: z.enum(['running', 'ok', 'error', 'paused', 'skipped', 'degraded']),
   errorMessage: z.string().nullable(),
   decisions: z.array(tickDecisionSchema),
   sessionsCreated: z.array(z.int()),
@@ -266,10 +266,22 @@ export const hypothesisDetailViewSchema = z.object({
   experiments: z.array(experimentSummarySchema),
 });
 
+/** Something the operator must know before anything else: the loop is not doing its work, and why. */
+export const bannerSchema = z.object({
+  kind: z.enum(['paused', 'anthropic_auth', 'fault_held', 'ktrdr_unreachable', 'budget_exhausted', 'tick_stale']),
+  /** When the condition began, when known. */
+  since: isoTime.nullable(),
+  message: z.string(),
+  /** What to do about it. */
+  advice: z.string(),
+});
+
 export const statusViewSchema = z.object({
   generatedAt: isoTime,
   paused: z.boolean(),
   pausedAt: isoTime.nullable(),
+  /** Worst first; empty when the loop is doing its work. */
+  banners: z.array(bannerSchema).default([]),
   /** Active sessions, oldest first; at most 50 (activeTotal counts them all). */
   active: z.array(activeCycleSchema),
   activeTotal: count,
@@ -408,6 +420,12 @@ export const budgetViewSchema = z.object({
 export const budgetSetResultSchema = z.object({
   limitUsd: usd,
   previousLimitUsd: usd,
+  /** `override` when set here (it wins over the setting), `config` after --clear. */
+  source: z.enum(['override', 'config']),
+  /** AGENT_BUDGET_DAILY_USD, what --clear returns to. */
+  configuredLimitUsd: usd,
+  /** The amount as typed when it had to be rounded to the cent. */
+  roundedFrom: z.string().nullable(),
   date: day,
   usedTodayUsd: usd,
   remainingTodayUsd: usd,
@@ -429,6 +447,7 @@ export type RecentCycle = z.infer<typeof recentCycleSchema>;
 export type TickDecision = z.infer<typeof tickDecisionSchema>;
 export type LastTick = z.infer<typeof lastTickSchema>;
 export type StatusView = z.infer<typeof statusViewSchema>;
+export type Banner = z.infer<typeof bannerSchema>;
 export type HistoryEntry = z.infer<typeof historyEntrySchema>;
 export type HistoryView = z.infer<typeof historyViewSchema>;
 export type StrategySummary = z.infer<typeof strategySummarySchema>;

@@ -7,7 +7,7 @@ import {
   outcomeWord,
   truncate,
 } from './phrases.ts';
-import type { ActiveCycle, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
+import type { ActiveCycle, Banner, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
 
 export interface TextOptions {
   color: boolean;
@@ -21,9 +21,8 @@ export function outcomeColor(word: 'SUCCESS' | 'FAILED' | 'CANCELLED'): Color {
   return word === 'SUCCESS' ? 'green' : word === 'FAILED' ? 'red' : 'yellow';
 }
 
-export function pausedBanner(pausedAt: string | null, now: Date, color: boolean): string {
-  const since = pausedAt ? ` (since ${formatTimestamp(new Date(pausedAt))}, ${relativeTime(new Date(pausedAt), now)})` : '';
-  return paint(`⚠️  Automatic triggering is PAUSED${since}. Run \`ktrdr-agent resume\` to restart.`, 'yellow', color);
+export function bannerLines(banners: Banner[], color: boolean): string[] {
+  return banners.map((banner) => paint(`⚠️  ${banner.message} ${banner.advice}`, banner.kind === 'paused' || banner.kind === 'budget_exhausted' ? 'yellow' : 'red', color));
 }
 
 function activeCycleLines(cycle: ActiveCycle, now: Date): string[] {
@@ -132,10 +131,9 @@ function tickSection(tick: LastTick | null, now: Date, color: boolean): string[]
     lines.push('No tick has run yet. Schedule `ktrdr-agent tick` from cron (every 5 minutes).');
     return lines;
   }
-  const { headline, details, stale } = describeTick(tick, now);
+  const { headline, details } = describeTick(tick, now);
   lines.push(paint(headline, tick.status === 'error' ? 'red' : 'gray', color));
   for (const detail of details) lines.push(`  ${detail}`);
-  if (stale) lines.push(paint('No tick for a while: is the cron job still running?', 'yellow', color));
   return lines;
 }
 
@@ -154,7 +152,7 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
   const now = new Date(view.generatedAt);
   const { color } = options;
   const sections: string[][] = [];
-  if (view.paused) sections.push([pausedBanner(view.pausedAt, now, color)]);
+  if (view.banners.length > 0) sections.push(bannerLines(view.banners, color));
   sections.push(
     activeSection(view, now, color),
     recentSection(view.recent, now, color),

@@ -8,6 +8,7 @@ import { readControl } from '../../db/repositories/activity.ts';
 import { countActiveSessions } from '../../db/repositories/sessions.ts';
 import { findBudgetDay } from '../../db/repositories/budget.ts';
 import { fromJson, toDate, toDateOrNull, toNumber, utcDay } from '../../db/values.ts';
+import { statusBanners } from './banners.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
 import {
   assessmentOf,
@@ -25,6 +26,10 @@ export interface StatusViewOptions {
   configuredLimitUsd: number;
   /** AGENT_STALL_TIMEOUT_MINUTES in seconds. */
   stallAfterSeconds: number;
+  /** AGENT_BUDGET_BUFFER_USD. */
+  bufferUsd?: number;
+  /** Whether a spent budget stops invocations (the claude designer with enforcement on). */
+  budgetBinds?: boolean;
   recentLimit?: number;
   activeLimit?: number;
 }
@@ -198,7 +203,7 @@ export function tickDecisions(summary: unknown): { decisions: TickDecision[]; se
   return { decisions, sessionsCreated };
 }
 
-const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped'] as const;
+const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped', 'degraded'] as const;
 
 export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> {
   const row = await db.selectFrom('agent_ticks').selectAll().orderBy('started_at', 'desc').limit(1).executeTakeFirst();
@@ -236,6 +241,17 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
     generatedAt: options.now.toISOString(),
     paused: control.paused,
     pausedAt: control.pausedAt ? control.pausedAt.toISOString() : null,
+    banners: statusBanners({
+      now: options.now,
+      paused: control.paused,
+      pausedAt: control.pausedAt,
+      fault: control.fault,
+      ktrdrDown: control.ktrdrDown,
+      budget,
+      bufferUsd: options.bufferUsd ?? 0,
+      budgetBinds: options.budgetBinds ?? true,
+      lastTick,
+    }),
     active: active.cycles,
     activeTotal: active.total,
     recent,

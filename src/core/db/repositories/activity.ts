@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database, SessionOutcome } from '../database-schema.ts';
+import { faultClasses, type FaultClass } from '../../kernel/faults.ts';
 import { toDateOrNull, toJson, toNumberOrNull, withoutNul } from '../values.ts';
 import type { Session } from './sessions.ts';
 
@@ -135,15 +136,101 @@ export async function recordSessionMetrics(
     .execute();
 }
 
+/** The infrastructure fault the agent holds invocations back for (see migrations/20261201T080000000Z-infrastructure-fault.ts). */
+export interface HeldFault {
+  faultClass: FaultClass;
+  cause: string;
+  since: Date;
+  lastAt: Date;
+  /** Faults in a row since the last invocation that went through; drives the retry backoff. */
+  streak: number;
+  /** For an authentication fault: the fingerprint of the refused key (never the key). */
+  keyFingerprint: string | null;
+}
+
 export interface Control {
   paused: boolean;
   pausedAt: Date | null;
   budgetLimitUsd: number | null;
+  fault: HeldFault | null;
+  /** Since when every pass that tried failed to reach KTRDR, and why; null once a pass reached it. */
+  ktrdrDown: { since: Date; cause: string } | null;
+}
+
+function isFaultClass(value: string | null): value is FaultClass {
+  return value !== null && (faultClasses as readonly string[]).includes(value);
 }
 
 export async function readControl(db: Db): Promise<Control> {
   const row = await db.selectFrom('agent_control').selectAll().where('id', '=', 1).executeTakeFirstOrThrow();
-  return { paused: row.paused, pausedAt: toDateOrNull(row.paused_at), budgetLimitUsd: toNumberOrNull(row.budget_limit_usd) };
+  const fault =
+    isFaultClass(row.fault_class) && row.fault_since && row.fault_last_at
+      ? {
+          faultClass: row.fault_class,
+          cause: row.fault_cause ?? '',
+          since: toDateOrNull(row.fault_since)!,
+          lastAt: toDateOrNull(row.fault_last_at)!,
+          streak: Number(row.fault_streak),
+          keyFingerprint: row.fault_key_fingerprint,
+        }
+      : null;
+  const ktrdrSince = toDateOrNull(row.ktrdr_unreachable_since);
+  return {
+    paused: row.paused,
+    pausedAt: toDateOrNull(row.paused_at),
+    budgetLimitUsd: toNumberOrNull(row.budget_limit_usd),
+    fault,
+    ktrdrDown: ktrdrSince ? { since: ktrdrSince, cause: row.ktrdr_fault_cause ?? '' } : null,
+  };
+}
+
+/** Records a fault: a new class starts a new streak, the same class lengthens it (and its backoff). */
+export async function holdFault(
+  db: Db,
+  fault: { faultClass: FaultClass; cause: string; keyFingerprint: string | null },
+  now: Date,
+): Promise<void> {
+  await db
+    .updateTable('agent_control')
+    .set((eb) => ({
+      fault_streak: eb.case().when('fault_class', '=', fault.faultClass).then(eb('fault_streak', '+', 1)).else(1).end(),
+      fault_since: eb.case().when('fault_class', '=', fault.faultClass).then(eb.ref('fault_since')).else(now).end(),
+      fault_class: fault.faultClass,
+      fault_cause: withoutNul(fault.cause),
+      fault_last_at: now,
+      fault_key_fingerprint: fault.keyFingerprint,
+      updated_at: now,
+    }))
+    .where('id', '=', 1)
+    .execute();
+}
+
+/** A pass could not reach KTRDR: the first such pass of a streak sets the time, later ones only the cause. */
+export async function markKtrdrDown(db: Db, cause: string, now: Date): Promise<void> {
+  await db
+    .updateTable('agent_control')
+    .set((eb) => ({ ktrdr_unreachable_since: eb.fn.coalesce('ktrdr_unreachable_since', eb.val(now)), ktrdr_fault_cause: withoutNul(cause) }))
+    .where('id', '=', 1)
+    .execute();
+}
+
+export async function markKtrdrReached(db: Db): Promise<void> {
+  await db
+    .updateTable('agent_control')
+    .set({ ktrdr_unreachable_since: null, ktrdr_fault_cause: null })
+    .where('id', '=', 1)
+    .where('ktrdr_unreachable_since', 'is not', null)
+    .execute();
+}
+
+/** An invocation went through (or an operator ran `resume`): nothing is held back any more. */
+export async function clearFault(db: Db, now: Date): Promise<void> {
+  await db
+    .updateTable('agent_control')
+    .set({ fault_class: null, fault_cause: null, fault_since: null, fault_last_at: null, fault_streak: 0, fault_key_fingerprint: null, updated_at: now })
+    .where('id', '=', 1)
+    .where('fault_class', 'is not', null)
+    .execute();
 }
 
 export async function setPaused(db: Db, paused: boolean, now: Date): Promise<void> {
@@ -160,7 +247,7 @@ export async function startTick(db: Db, tick: { id: string; startedAt: Date; hos
 
 export async function finishTick(
   db: Db,
-  tick: { id: string; finishedAt: Date; status: 'ok' | 'error' | 'paused' | 'skipped'; summary: unknown; errorMessage?: string | null },
+  tick: { id: string; finishedAt: Date; status: 'ok' | 'error' | 'paused' | 'skipped' | 'degraded'; summary: unknown; errorMessage?: string | null },
 ): Promise<void> {
   await db
     .updateTable('agent_ticks')

@@ -194,10 +194,11 @@ export async function incrementBudgetCounters(
     .execute();
 }
 
-export async function setBudgetLimitOverride(db: Kysely<Database>, limitUsd: number, now: Date): Promise<void> {
+/** Sets the override, or clears it (null) so the configured limit applies again; today's row follows at once. */
+export async function setBudgetLimitOverride(db: Kysely<Database>, limitUsd: number | null, configuredLimitUsd: number, now: Date): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('agent_control').set({ budget_limit_usd: limitUsd, updated_at: now }).where('id', '=', 1).execute();
-    await trx.updateTable('agent_budget').set({ budget_limit_usd: limitUsd, updated_at: now }).where('date', '=', utcDay(now)).execute();
+    await trx.updateTable('agent_budget').set({ budget_limit_usd: limitUsd ?? configuredLimitUsd, updated_at: now }).where('date', '=', utcDay(now)).execute();
   });
 }
 
