@@ -5,11 +5,12 @@ import { registerSecret } from './redact.ts';
 import { reportError } from './report-error.ts';
 
 export const exitCodesHelp = `EXIT CODES
-  0  success (a tick that found nothing to do, or lost the tick lock, is a success)
+  0  success (a tick that found nothing to do, or found the tick lock taken, is a success)
   1  error (database unreachable, unexpected failure, bad usage)
   2  not configured (invalid or missing settings)
   3  budget exceeded
-  4  no active session / not found`;
+  4  no active session / not found
+  5  tick lock lost mid-pass (the pass stopped before its next write; the next tick carries on)`;
 
 /**
  * The base of every command: loads the configuration (environment, then env files), turns AgentErrors into their

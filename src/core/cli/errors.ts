@@ -5,6 +5,8 @@ export const ExitCode = {
   NotConfigured: 2,
   BudgetExceeded: 3,
   NotFound: 4,
+  /** A tick's lock was lost mid-pass (its connection closed): the pass stopped before its next write. */
+  TickLockLost: 5,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

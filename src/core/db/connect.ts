@@ -62,13 +62,17 @@ async function openPostgres(url: string, poolSize: number): Promise<Store> {
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 10_000,
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client losing its connection must not crash the process; the next query reports it.
+  // A client losing its connection must not crash the process with an unhandled 'error' event: pg-pool listens on
+  // idle clients only, so each client gets its own listener for while it is checked out. The query that uses the
+  // client next reports the failure.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const target: StoreTarget = { kind: 'postgres', url };
   return { db, target, close: () => db.destroy() };

@@ -16,6 +16,7 @@ import {
   createSession,
   findSession,
   listActiveSessions,
+  takeLease,
   updateSession,
   type GateEvaluation,
   type Session,
@@ -52,6 +53,8 @@ export interface PassEnvironment {
   tracer: Tracer;
   /** Human explanation of what the pass checks and does (`trigger`); silent for `tick`. */
   explain?: (line: string) => void;
+  /** Proves the tick lock is still held (a round trip); throws when it is not. Called before any money is spent. */
+  verifyTickLock?: () => Promise<void>;
 }
 
 export interface DecisionRecord {
@@ -560,28 +563,28 @@ export class TriggerPass {
     changes: SessionChanges = {},
   ): Promise<void> {
     const now = this.env.now();
-    await this.db.transaction().execute(async (trx) => {
+    const leased = await this.db.transaction().execute(async (trx) => {
       const session = await findSession(trx, sessionId);
-      if (!session) return;
-      await updateSession(
-        trx,
-        sessionId,
-        {
-          ...changes,
-          // A phase change starts the count afresh.
-          invocationAttempts: changes.phase ? 1 : session.invocationAttempts + 1,
-          lease: { owner: this.env.tickId, expiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000) },
-        },
-        now,
-      );
+      if (!session) return false;
+      const lease = { owner: this.env.tickId, expiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000) };
+      if (!(await takeLease(trx, sessionId, lease, now))) return false;
+      // A phase change starts the count afresh.
+      await updateSession(trx, sessionId, { ...changes, invocationAttempts: changes.phase ? 1 : session.invocationAttempts + 1 }, now);
       await incrementBudgetCounters(trx, utcDay(now), { invocations: 1 });
+      return true;
     });
+    if (!leased) {
+      // Another pass took the lease between this pass's read and its write: it invokes, this one does not.
+      await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'invocation_in_progress' });
+      return;
+    }
     this.budgetChanged();
     this.explain(`Session #${sessionId}: invoking the agent (${trigger}${retry ? ', retry after a lost invocation' : ''}).`);
     await this.runInvocation(sessionId, purpose, trigger);
   }
 
   private async runInvocation(sessionId: number, purpose: InvocationPurpose, trigger: TriggerReason): Promise<void> {
+    await this.env.verifyTickLock?.();
     const day = await this.budgetDay();
     await this.record({ sessionId, trigger, action: 'invoke', invoked: true, skipReason: null, detail: purpose });
     let report: InvocationReport;

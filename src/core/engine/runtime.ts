@@ -6,7 +6,7 @@ import type { AgentConfig } from '../config/load.ts';
 import { modelWarnings } from '../config/model-checks.ts';
 import { openStore, storeTarget, DatabaseBusyError, type Store } from '../db/connect.ts';
 import { finishTick, startTick } from '../db/repositories/activity.ts';
-import { tryAcquireTickLock } from '../db/tick-lock.ts';
+import { TickLockGuard, tryAcquireTickLock } from '../db/tick-lock.ts';
 import { KtrdrClient } from '../ktrdr/client.ts';
 import { noopTracer, type Tracer, type Tracing } from '../telemetry/tracing.ts';
 import type { Designer } from '../agent/designer.ts';
@@ -152,15 +152,18 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
       }
       const tracer = tracing?.tracer ?? noopTracer;
       const ktrdr = createKtrdrClient(config, tracer);
-      await startTick(store.db, { id: tickId, startedAt: started, host: hostname() });
+      // Every statement of the pass (and of its tools) checks the tick lock first: a pass that lost it writes nothing.
+      const guarded: Store = { ...store, db: store.db.withPlugin(new TickLockGuard(lock)) };
+      await startTick(guarded.db, { id: tickId, startedAt: started, host: hostname() });
       let summary: PassSummary;
       try {
         summary = await tracer.span('trigger_check', { 'tick.id': tickId }, async (span) => {
           const result = await new TriggerPass({
-            store,
+            store: guarded,
             config,
             ktrdr,
-            designer: designerFactory(config, store, ktrdr, now, tracer),
+            designer: designerFactory(config, guarded, ktrdr, now, tracer),
+            verifyTickLock: () => lock.verify(),
             designerKind: config.settings.AGENT_DESIGNER,
             now,
             tickId,

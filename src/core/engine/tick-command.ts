@@ -1,5 +1,7 @@
 import { loadConfig } from '../config/load.ts';
 import { registerSecret, redactSecrets } from '../cli/redact.ts';
+import { AgentError, ExitCode } from '../cli/errors.ts';
+import { TickLockLostError } from '../db/tick-lock.ts';
 import { runTick, type TickLogger } from './runtime.ts';
 
 /**
@@ -12,12 +14,24 @@ export async function executeTick(options: { envFile?: string; verbose: boolean;
   const log: TickLogger = (level, event, fields = {}) => {
     process.stderr.write(`${redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }))}\n`);
   };
-  const outcome = await runTick({
-    config,
-    log,
-    lockWaitMs: Math.min(config.settings.AGENT_LOCK_WAIT_SECONDS, 5) * 1000,
-    ...(options.verbose ? { explain: options.out } : {}),
-  });
+  let outcome: Awaited<ReturnType<typeof runTick>>;
+  try {
+    outcome = await runTick({
+      config,
+      log,
+      lockWaitMs: Math.min(config.settings.AGENT_LOCK_WAIT_SECONDS, 5) * 1000,
+      ...(options.verbose ? { explain: options.out } : {}),
+    });
+  } catch (error) {
+    // Cron keeps stderr as the tick's log: a failed pass leaves a JSON line saying why, with its exit code.
+    const agentError = error instanceof AgentError ? error : null;
+    log('error', error instanceof TickLockLostError ? 'tick_aborted' : 'tick_failed', {
+      code: agentError?.code ?? 'unexpected',
+      exitCode: agentError?.exitCode ?? ExitCode.Error,
+      error: error instanceof Error ? error.message : String(error),
+    });
+    throw error;
+  }
   if (outcome.kind === 'locked') {
     log('info', 'tick_skipped', { reason: outcome.message });
     return;
