@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { parsePriceOverrides } from '../agent/pricing.ts';
+import { parseDecimal } from './decimal.ts';
 
 /** Reads a boolean the way people write it in env files. */
 const booleanWords = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const;
@@ -18,7 +19,10 @@ const number = (options: { min?: number; max?: number; int?: boolean; expected: 
     ...(options.min !== undefined ? [z.gte(options.min, { error })] : []),
     ...(options.max !== undefined ? [z.lte(options.max, { error })] : []),
   ];
-  return z.coerce.number({ error }).check(...checks);
+  return z.pipe(
+    z.string({ error }).check(z.refine((text: string) => parseDecimal(text) !== null, { error })),
+    z.transform((text: string) => parseDecimal(text)!),
+  ).check(...checks);
 };
 
 const effort = z.enum(['low', 'medium', 'high', 'xhigh', 'max'], { error: 'expected low, medium, high, xhigh or max' });

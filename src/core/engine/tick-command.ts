@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/load.ts';
-import { registerSecret, redactSecrets } from '../cli/redact.ts';
+import { redactSecrets } from '../cli/redact.ts';
 import { AgentError, ExitCode } from '../cli/errors.ts';
 import { TickLockLostError } from '../db/tick-lock.ts';
 import { runTick, type TickLogger } from './runtime.ts';
@@ -10,10 +10,10 @@ import { runTick, type TickLogger } from './runtime.ts';
  */
 export async function executeTick(options: { envFile?: string; verbose: boolean; out: (line: string) => void }): Promise<void> {
   const config = loadConfig(options.envFile ? { envFile: options.envFile } : {});
-  if (config.settings.ANTHROPIC_API_KEY) registerSecret(config.settings.ANTHROPIC_API_KEY);
   const log: TickLogger = (level, event, fields = {}) => {
     process.stderr.write(`${redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }))}\n`);
   };
+  for (const warning of config.warnings) log('warn', 'config_warning', { warning });
   let outcome: Awaited<ReturnType<typeof runTick>>;
   try {
     outcome = await runTick({

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../errors.ts';
+import { parseDecimal } from '../../config/decimal.ts';
 import type { Database } from '../../db/database-schema.ts';
 import { effectiveDailyLimit, findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';
 import { utcDay } from '../../db/values.ts';
@@ -11,8 +12,8 @@ export const MAX_DAILY_LIMIT_USD = 100_000;
 /** `10`, `10.00`, `$2.5`: a positive dollar amount up to $100,000, to the cent. */
 export function parseDailyLimit(text: string): number {
   const trimmed = text.trim().replace(/^\$/, '');
-  const amount = /^\d+(\.\d+)?$|^\.\d+$/.test(trimmed) ? Number(trimmed) : Number.NaN;
-  if (!Number.isFinite(amount) || amount <= 0 || amount > MAX_DAILY_LIMIT_USD) {
+  const amount = parseDecimal(trimmed);
+  if (amount === null || amount <= 0 || amount > MAX_DAILY_LIMIT_USD) {
     throw new AgentError(
       `Invalid budget '${text}': give a positive dollar amount up to ${MAX_DAILY_LIMIT_USD}, e.g. \`ktrdr-agent budget set 10.00\`.`,
       ExitCode.Error,
