@@ -65,6 +65,7 @@ export const settingDefinitions = {
   KTRDR_API_URL: { schema: z._default(httpUrl, 'http://127.0.0.1:8000/api/v1'), description: 'KTRDR REST API base URL' },
   KTRDR_STRATEGIES_DIR: { schema: z.optional(z.string().check(z.minLength(1))), description: "KTRDR's strategies directory (default <data dir>/strategies)" },
   KTRDR_TIMEOUT_SECONDS: { schema: z._default(number({ min: 0.1, max: 600, expected: 'seconds between 0.1 and 600' }), 15), description: 'Timeout of one KTRDR HTTP request' },
+  KTRDR_MAX_RESPONSE_MIB: { schema: z._default(number({ min: 0.01, max: 1024, expected: 'MiB between 0.01 and 1024' }), 8), description: 'Largest KTRDR response body read; a larger one is a KTRDR fault' },
   ANTHROPIC_API_KEY: { schema: z.optional(z.string().check(z.minLength(1))), secret: true, description: 'Anthropic API key (needed by the claude designer)' },
   ANTHROPIC_BASE_URL: { schema: z.optional(httpUrl), description: 'Anthropic API base URL (read by the SDK)' },
   AGENT_MODEL: { schema: z._default(z.string().check(z.minLength(1)), 'claude-opus-5-5'), description: 'Claude model for design (and any phase whose model setting is empty)' },

@@ -26,6 +26,7 @@ export function createKtrdrClient(config: AgentConfig, tracer: Tracer): KtrdrCli
   const options = {
     baseUrl: config.settings.KTRDR_API_URL,
     timeoutMs: config.settings.KTRDR_TIMEOUT_SECONDS * 1000,
+    maxResponseBytes: Math.round(config.settings.KTRDR_MAX_RESPONSE_MIB * 1024 * 1024),
     retry: { maxAttempts: config.settings.AGENT_RETRY_MAX_ATTEMPTS, backoffBaseSeconds: config.settings.AGENT_RETRY_BACKOFF_BASE },
     headers: () => tracer.injectHeaders(),
   };
