@@ -292,9 +292,12 @@ async function checkInvariants(client: pg.Client, strategiesDir: string, operati
     'session not in exactly one valid phase',
     `SELECT id, phase, outcome FROM agent_sessions WHERE phase NOT IN ('idle','designing','training','backtesting','assessing') OR (outcome IS NULL) <> (phase <> 'idle')`,
   );
+  // A designing or assessing session may hold no lease: an invocation that met an empty budget or an unreachable
+  // KTRDR releases it and the session waits for the next pass, which invokes again (decide.ts). A session waiting on
+  // KTRDR must know its operation, or be held by the invocation starting it.
   await count(
-    'non-terminal session with neither operation id nor lease',
-    `SELECT id, phase FROM agent_sessions WHERE outcome IS NULL AND lease_owner IS NULL AND NOT (
+    'training or backtesting session with neither operation id nor lease',
+    `SELECT id, phase FROM agent_sessions WHERE outcome IS NULL AND lease_owner IS NULL AND phase IN ('training', 'backtesting') AND NOT (
        (phase = 'training' AND training_operation_id IS NOT NULL) OR (phase = 'backtesting' AND backtest_operation_id IS NOT NULL))`,
   );
   await count('spend above the daily limit', `SELECT date, budget_used_usd, budget_limit_usd FROM agent_budget WHERE budget_used_usd > budget_limit_usd`);

@@ -10,10 +10,10 @@ test('a short seeded chaos run keeps every invariant', async () => {
     maxConcurrent: 3,
     anthropicErrorRate: 0.15,
     dailyBudgetUsd: 0.5,
-    pauseRate: 0.1,
-    lockDropRate: 0.1,
-    terminateRate: 0.05,
-    hugeBodyRate: 0.03,
+    pauseRate: 0.05,
+    lockDropRate: 0.05,
+    terminateRate: 0.03,
+    hugeBodyRate: 0.01,
   });
   printReport(report);
   assert.ok(report.ticks >= 30);

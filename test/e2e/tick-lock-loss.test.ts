@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TICK_LOCK_KEY } from '../../src/core/db/tick-lock.ts';
+import pg from 'pg';
 import { runCli } from '../support/cli.ts';
+import { ADMIN_URL } from '../support/databases.ts';
 import { startEngineRig, type EngineRig } from '../support/scripted-model.ts';
 
 /** The backend pid holding the tick's advisory lock, once a tick has taken it. */
@@ -18,6 +20,17 @@ async function lockHolderPid(rig: EngineRig): Promise<number> {
     await delay(20);
   }
   throw new Error('no tick took the tick lock within 30 s');
+}
+
+/** A statement run from the server's maintenance database (a database cannot change its own connection rules). */
+async function admin(statement: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
 }
 
 async function triggerCount(rig: EngineRig): Promise<number> {
@@ -59,6 +72,31 @@ describe('on PostgreSQL a pass runs only while it holds the tick lock', () => {
       await rig.tick();
       assert.equal(await triggerCount(rig), before + 1);
     } finally {
+      await rig.close();
+    }
+  });
+
+  test('a database outage mid-pass ends the tick with exit 1 and a JSON line naming what it interrupted', async () => {
+    const rig = await rigWithTraining();
+    const database = new URL(rig.env.DATABASE_URL!).pathname.slice(1);
+    try {
+      rig.sim.faults.latencyMs = 3_000;
+      const tick = runCli(['tick'], rig.env);
+      const lockPid = await lockHolderPid(rig);
+      // The database refuses new connections and drops the pass's pooled ones; the tick lock's session lives on.
+      await admin(`ALTER DATABASE ${database} WITH ALLOW_CONNECTIONS false`);
+      await rig.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2`, [database, lockPid]);
+      const result = await tick;
+      assert.equal(result.code, 1, result.stderr);
+      const line = result.stderr.split('\n').find((l) => l.includes('"tick_failed"'));
+      assert.ok(line, result.stderr);
+      const logged = JSON.parse(line) as { code: string; exitCode: number; interrupted?: { stage: string } };
+      assert.equal(logged.code, 'database_unreachable');
+      assert.equal(logged.exitCode, 1);
+      assert.equal(logged.interrupted?.stage, 'pass');
+      assert.doesNotMatch(result.stderr, /Unhandled 'error' event|\n\s+at /);
+    } finally {
+      await admin(`ALTER DATABASE ${database} WITH ALLOW_CONNECTIONS true`).catch(() => {});
       await rig.close();
     }
   });

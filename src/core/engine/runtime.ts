@@ -95,6 +95,44 @@ async function pushMetrics(store: Store, config: AgentConfig, at: Date, log: Tic
   if (!pushed.ok) log('warn', 'metrics_push_failed', { error: pushed.error });
 }
 
+/** Where a tick was when it failed: its stage, the innermost step (span) and the session it concerned. */
+export interface TickLocation {
+  stage: 'open' | 'pass' | 'finish';
+  step?: string;
+  sessionId?: number;
+}
+
+const locations = new WeakMap<object, TickLocation>();
+
+export function locationOf(error: unknown): TickLocation | undefined {
+  return typeof error === 'object' && error !== null ? locations.get(error) : undefined;
+}
+
+function locate(error: unknown, location: TickLocation): void {
+  if (typeof error !== 'object' || error === null) return;
+  const known = locations.get(error);
+  // The innermost step wins; an outer one only adds the session the inner one did not know.
+  if (!known) locations.set(error, location);
+  else if (known.sessionId === undefined && location.sessionId !== undefined) known.sessionId = location.sessionId;
+}
+
+/** The pass's tracer, noting on an error the step (and session) it escaped from. */
+function locatingTracer(tracer: Tracer): Tracer {
+  return {
+    injectHeaders: () => tracer.injectHeaders(),
+    span: (name, attrs, fn) =>
+      tracer.span(name, attrs, async (span) => {
+        try {
+          return await fn(span);
+        } catch (error) {
+          const sessionId = attrs['trigger.session_id'];
+          locate(error, { stage: 'pass', step: name, ...(typeof sessionId === 'number' ? { sessionId } : {}) });
+          throw error;
+        }
+      }),
+  };
+}
+
 export type TickOutcome =
   | { kind: 'ran'; summary: PassSummary; tickId: string; durationMs: number }
   | { kind: 'locked'; message: string };
@@ -123,6 +161,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
     tryAcquireTickLock(target),
   ]);
   if (opened.status === 'rejected') {
+    locate(opened.reason, { stage: 'open' });
     if (acquired.status === 'fulfilled') await acquired.value?.release().catch(() => {});
     if (opened.reason instanceof DatabaseBusyError) return { kind: 'locked', message: opened.reason.message };
     throw opened.reason;
@@ -132,6 +171,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
     for (const warning of modelWarnings(config.settings)) log('warn', 'model_deprecated', { warning });
   }
   if (acquired.status === 'rejected') {
+    locate(acquired.reason, { stage: 'open' });
     await store.close().catch(() => {});
     throw acquired.reason;
   }
@@ -159,6 +199,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
       let summary: PassSummary;
       try {
         summary = await tracer.span('trigger_check', { 'tick.id': tickId }, async (span) => {
+          const passTracer = locatingTracer(tracer);
           const result = await new TriggerPass({
             store: guarded,
             config,
@@ -168,7 +209,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
             designerKind: config.settings.AGENT_DESIGNER,
             now,
             tickId,
-            tracer,
+            tracer: passTracer,
             ...(options.explain ? { explain: options.explain } : {}),
           }).run();
           const invoked = result.decisions.some((d) => d.invoked);
@@ -181,12 +222,16 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
           return result;
         });
       } catch (error) {
+        locate(error, { stage: 'pass' });
         await finishTick(store.db, { id: tickId, finishedAt: now(), status: 'error', summary: null, errorMessage: (error as Error).message }).catch(() => {});
         // A failed pass is pushed too: the gauges stay current and the last-success timestamp shows the gap.
         await pushMetrics(store, config, now(), log);
         throw error;
       }
-      await finishTick(store.db, { id: tickId, finishedAt: now(), status: summary.status === 'paused' ? 'paused' : 'ok', summary });
+      await finishTick(store.db, { id: tickId, finishedAt: now(), status: summary.status === 'paused' ? 'paused' : 'ok', summary }).catch((error: unknown) => {
+        locate(error, { stage: 'finish' });
+        throw error;
+      });
       await pushMetrics(store, config, now(), log);
       return { kind: 'ran', summary, tickId, durationMs: now().getTime() - started.getTime() };
     } finally {

@@ -2,7 +2,16 @@ import { loadConfig } from '../config/load.ts';
 import { redactSecrets } from '../cli/redact.ts';
 import { AgentError, ExitCode } from '../cli/errors.ts';
 import { TickLockLostError } from '../db/tick-lock.ts';
-import { runTick, type TickLogger } from './runtime.ts';
+import { locationOf, runTick, type TickLogger } from './runtime.ts';
+
+/** A lost or refused database connection (the server went away, was restarted, or terminated the session). */
+function isDatabaseConnectionFailure(error: unknown): boolean {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  return (
+    (typeof code === 'string' && (code === 'ECONNREFUSED' || code === 'ECONNRESET' || code.startsWith('57P') || code.startsWith('08'))) ||
+    (typeof message === 'string' && /Connection terminated|not queryable|ECONNREFUSED|not currently accepting connections|database system is (starting up|shutting down)/.test(message))
+  );
+}
 
 /**
  * `ktrdr-agent tick`, shared by the oclif command and the start-up fast path in bin/run.js (cron runs this every
@@ -25,10 +34,12 @@ export async function executeTick(options: { envFile?: string; verbose: boolean;
   } catch (error) {
     // Cron keeps stderr as the tick's log: a failed pass leaves a JSON line saying why, with its exit code.
     const agentError = error instanceof AgentError ? error : null;
+    const location = locationOf(error);
     log('error', error instanceof TickLockLostError ? 'tick_aborted' : 'tick_failed', {
-      code: agentError?.code ?? 'unexpected',
+      code: agentError?.code ?? (isDatabaseConnectionFailure(error) ? 'database_unreachable' : 'unexpected'),
       exitCode: agentError?.exitCode ?? ExitCode.Error,
       error: error instanceof Error ? error.message : String(error),
+      ...(location ? { interrupted: location } : {}),
     });
     throw error;
   }
