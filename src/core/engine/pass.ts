@@ -380,14 +380,14 @@ export class TriggerPass {
           await this.record({ ...base, invoked: false, skipReason: 'budget_exceeded' });
           return;
         }
-        await this.invoke(session.id, 'assess', 'backtest_completed', false, changes);
+        await this.invoke(session, 'assess', 'backtest_completed', false, changes);
         return;
       }
       case 'invoke': {
         await this.gateSpan(decision.gate);
         const changes: SessionChanges =
           decision.purpose === 'backtest' && item.training ? { trainingResults: item.training, ...(decision.gate ? { trainingGate: decision.gate } : {}) } : {};
-        await this.invoke(session.id, decision.purpose, decision.trigger, decision.retry, changes);
+        await this.invoke(session, decision.purpose, decision.trigger, decision.retry, changes);
         return;
       }
     }
@@ -556,18 +556,20 @@ export class TriggerPass {
   /** Takes the lease (so a process killed mid-invocation is found later), then runs the designer. */
   /** One transaction: what the pass learnt (results, gate, a phase change), the lease, and the invocation count. */
   private async invoke(
-    sessionId: number,
+    decidedOn: Session,
     purpose: InvocationPurpose,
     trigger: TriggerReason,
     retry: boolean,
     changes: SessionChanges = {},
   ): Promise<void> {
+    const sessionId = decidedOn.id;
     const now = this.env.now();
     const leased = await this.db.transaction().execute(async (trx) => {
       const session = await findSession(trx, sessionId);
       if (!session) return false;
       const lease = { owner: this.env.tickId, expiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000) };
-      if (!(await takeLease(trx, sessionId, lease, now))) return false;
+      // Only in the phase this decision was made for: another pass may have invoked and moved the session on.
+      if (!(await takeLease(trx, sessionId, lease, now, { phase: decidedOn.phase }))) return false;
       // A phase change starts the count afresh.
       await updateSession(trx, sessionId, { ...changes, invocationAttempts: changes.phase ? 1 : session.invocationAttempts + 1 }, now);
       await incrementBudgetCounters(trx, utcDay(now), { invocations: 1 });
