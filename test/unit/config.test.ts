@@ -54,6 +54,7 @@ describe('configuration', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['KTRDR_API_URL', 'not a url'],
     ['KTRDR_TIMEOUT_SECONDS', '0'],
+    ['KTRDR_MAX_RESPONSE_MIB', '0'],
     ['ANTHROPIC_BASE_URL', 'ftp://x'],
     ['AGENT_DESIGNER', 'gpt'],
     ['AGENT_MODEL', 'claude-unknown-9'],
