@@ -6,6 +6,7 @@ import { ExitCode } from '../core/cli/errors.ts';
 import { modelWarnings } from '../core/config/model-checks.ts';
 import { paint } from '../core/cli/format.ts';
 import { ConfigError, loadConfig, maskUrlCredentials, type AgentConfig } from '../core/config/load.ts';
+import { redactSecrets } from '../core/cli/redact.ts';
 import { describeTarget, openStore, storeTarget } from '../core/db/connect.ts';
 import { migrationStatus } from '../core/db/migrate.ts';
 import { KtrdrClient } from '../core/ktrdr/client.ts';
@@ -79,7 +80,8 @@ export default class Doctor extends AgentCommand {
     let config: AgentConfig;
     try {
       config = loadConfig(flags['env-file'] ? { envFile: flags['env-file'] } : {});
-      checks.push({ name: 'configuration', ok: true, detail: config.envFiles.length ? `valid (env files: ${config.envFiles.join(', ')})` : 'valid' });
+      const warnings = config.warnings.length ? `; ${config.warnings.join('; ')}` : '';
+      checks.push({ name: 'configuration', ok: true, detail: `${config.envFiles.length ? `valid (env files: ${config.envFiles.join(', ')})` : 'valid'}${warnings}` });
     } catch (error) {
       if (error instanceof ConfigError) {
         checks.push({ name: 'configuration', ok: false, detail: error.message.split('\n').slice(0, -1).join('; '), fix: 'fix the listed variables; `ktrdr-agent config` shows the effective settings' });
@@ -179,7 +181,9 @@ export default class Doctor extends AgentCommand {
     return this.report(checks, checks.some((c) => !c.ok) ? 1 : 0);
   }
 
-  private report(checks: Check[], exitCode: number) {
+  private report(found: Check[], exitCode: number) {
+    // Like every command's output, the checklist never shows a secret (an error message may quote one).
+    const checks = found.map((check) => ({ ...check, detail: redactSecrets(check.detail), ...(check.fix ? { fix: redactSecrets(check.fix) } : {}) }));
     if (!this.jsonEnabled()) {
       for (const check of checks) {
         // An optional part that is not configured is neither passed nor failed: it gets a dash, not a tick.

@@ -1,13 +1,19 @@
 // A seeded chaos run: many ticks of the built CLI against the simulator with faults, the claude designer's API
-// answering 429/529/500 now and then, processes killed with SIGKILL at random points and ticks launched
-// concurrently. After every round the invariants are checked in SQL and against the simulator's operations.
+// answering 429/529/500 now and then, processes killed with SIGKILL at random points, ticks paused with SIGSTOP
+// while they hold the tick lock, the tick lock's connection and every other connection terminated mid-pass, KTRDR
+// answers replaced by huge bodies, and ticks launched concurrently. After every round the invariants are checked in
+// SQL and against the simulator's operations, and every tick that ran to its end must have ended with a documented
+// exit code and a JSON line, never a crash.
 import { spawn } from 'node:child_process';
+import { createServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { formatFindings, parseStrategyYaml, validateStrategy } from '../../src/core/strategy/index.ts';
 import { openStore } from '../../src/core/db/connect.ts';
+import { TICK_LOCK_KEY } from '../../src/core/db/tick-lock.ts';
 import { SeededRandom } from '../../src/core/sim/random.ts';
 import { createSimulator } from '../../src/core/sim/index.ts';
 import { isActive, viewAt, type SimOperation } from '../../src/core/sim/operations.ts';
@@ -28,11 +34,66 @@ export interface ChaosOptions {
   /** Share of Messages API requests answered 429, 529 or 500. */
   anthropicErrorRate: number;
   dailyBudgetUsd: number;
+  /** Share of ticks stopped with SIGSTOP for 0.5-2 s partway (a Ctrl-Z, a VM pause), then resumed. */
+  pauseRate?: number;
+  /** Share of rounds in which the tick lock's connection is terminated mid-pass (pg_terminate_backend). */
+  lockDropRate?: number;
+  /** Share of rounds in which every connection of the ticks is terminated mid-pass. */
+  terminateRate?: number;
+  /** Share of KTRDR requests answered with a 12 MiB body (more than the 8 MiB a tick reads). */
+  hugeBodyRate?: number;
+}
+
+/** Stands between the ticks and the simulator, replacing some answers with a body larger than a tick accepts. */
+async function hugeBodyProxy(target: string, shouldReplace: () => boolean): Promise<{ url: string; replaced: () => number; close(): Promise<void> }> {
+  const upstream = new URL(target);
+  let replaced = 0;
+  const server = createServer((req, res) => {
+    if (shouldReplace()) {
+      replaced++;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const chunk = Buffer.alloc(256 * 1024, 0x20);
+      let sent = 0;
+      const pump = () => {
+        while (sent < 12 * 1024 * 1024) {
+          sent += chunk.length;
+          if (!res.write(chunk)) return void res.once('drain', pump);
+        }
+        res.end();
+      };
+      res.on('close', () => (sent = Number.POSITIVE_INFINITY));
+      pump();
+      return;
+    }
+    const forwarded = httpRequest({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    forwarded.on('error', () => res.destroy());
+    req.pipe(forwarded);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${upstream.pathname}`;
+  return {
+    url,
+    replaced: () => replaced,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 export interface ChaosReport {
   ticks: number;
   kills: number;
+  pauses: number;
+  lockDrops: number;
+  terminations: number;
+  hugeBodies: number;
+  /** Ticks that ended with exit 6 (their lock was lost) or 5 with a JSON line (their database connection was cut). */
+  aborted: number;
   faultsInjected: { simulatorRuns: number; anthropicErrors: number; simulatorRequests: number; anthropicRequests: number };
   sessions: Record<string, number>;
   violations: string[];
@@ -70,6 +131,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     faults: { errorRate: 0.05, latencyMs: 15, dropRate: 0.02, lostRate: 0.08, stallRate: 0.08, failureRate: 0.15 },
   });
   const fake = await startFakeAnthropic();
+  // Its own stream: requests arrive in no fixed order, so they must not draw from the round's sequence.
+  const bodyRandom = new SeededRandom(options.seed + 1);
+  const proxy = await hugeBodyProxy(simulator.url, () => bodyRandom.next() < (options.hugeBodyRate ?? 0));
   let anthropicErrors = 0;
   const templates: { config: Record<string, unknown>; params: { startDate: string; endDate: string } }[] = [];
   let designs = 0;
@@ -113,7 +177,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     NO_COLOR: '1',
     HOME: work.path,
     DATABASE_URL: database.url,
-    KTRDR_API_URL: simulator.url,
+    KTRDR_API_URL: proxy.url,
     KTRDR_STRATEGIES_DIR: strategiesDir,
     ANTHROPIC_API_KEY: 'sk-ant-api03-chaos',
     ANTHROPIC_BASE_URL: fake.url,
@@ -128,10 +192,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   };
   let ticks = 0;
   let kills = 0;
+  let pauses = 0;
+  let lockDrops = 0;
+  let terminations = 0;
+  let aborted = 0;
   const violations: string[] = [];
   const failedTicks: string[] = [];
   const client = new pg.Client({ connectionString: database.url });
-  const launch = (designer: string): Promise<void> =>
+  const launch = (designer: string, connectionsCut: boolean): Promise<void> =>
     new Promise((resolve) => {
       ticks++;
       const child = spawn(process.execPath, [binRun, 'tick'], { cwd: repoRoot, env: { ...baseEnv, AGENT_DESIGNER: designer }, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -140,13 +208,26 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
           if (child.exitCode === null && child.kill('SIGKILL')) kills++;
         }, 20 + Math.floor(random.next() * 600));
       }
+      if (random.next() < (options.pauseRate ?? 0)) {
+        const stopAfter = 20 + Math.floor(random.next() * 600);
+        const stopFor = 500 + Math.floor(random.next() * 1500);
+        setTimeout(() => {
+          if (child.exitCode !== null || !child.kill('SIGSTOP')) return;
+          pauses++;
+          setTimeout(() => child.kill('SIGCONT'), stopFor);
+        }, stopAfter);
+      }
       let stderr = '';
       child.stderr!.on('data', (chunk) => (stderr += chunk));
       child.on('close', (code, signal) => {
-        // A killed tick proves nothing; a finished one must end 0 (or 3, the budget) with no crash, or 5 when an injected
-        // fault of the world degraded it, said so by its last line.
+        // A killed tick proves nothing. A finished one ends 0 (or 3, the budget), or 5 when an injected fault of the
+        // world degraded it, said so by its last line; with connections cut under it, 6 (its tick lock was lost) or 5
+        // (its database connection was), said in a JSON line; never a crash.
+        const crashed = /Unhandled 'error' event|\n\s+at /.test(stderr);
         const degraded = code === 5 && /"event":"tick_finished"[^\n]*"status":"degraded"/.test(stderr);
-        if (signal === null && code !== 0 && code !== 3 && !degraded) failedTicks.push(`tick exited ${code}: ${stderr.slice(-400)}`);
+        const explained = (code === 6 && stderr.includes('"tick_aborted"')) || (code === 5 && connectionsCut && stderr.includes('"tick_failed"'));
+        if (signal === null && (crashed || (code !== 0 && code !== 3 && !degraded && !explained))) failedTicks.push(`tick exited ${code}: ${stderr.slice(-400)}`);
+        if (signal === null && explained) aborted++;
         resolve();
       });
     });
@@ -158,7 +239,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     for (let round = 0; round < options.rounds; round++) {
       const count = 1 + Math.floor(random.next() * options.maxConcurrent);
       const designer = templates.length === 0 || random.next() < 0.5 ? 'baseline' : 'claude';
-      await Promise.all(Array.from({ length: count }, () => launch(designer)));
+      const cuts: Promise<void>[] = [];
+      const cutLater = (statement: string) => {
+        const after = 50 + Math.floor(random.next() * 700);
+        return new Promise<void>((resolve) => setTimeout(resolve, after)).then(() => client.query(statement)).then(() => undefined, () => undefined);
+      };
+      if (random.next() < (options.lockDropRate ?? 0)) {
+        lockDrops++;
+        // The tick lock's backend in this database (advisory locks are per database).
+        cuts.push(cutLater(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = ${TICK_LOCK_KEY} AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`));
+      }
+      if (random.next() < (options.terminateRate ?? 0)) {
+        terminations++;
+        cuts.push(cutLater(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`));
+      }
+      await Promise.all([...Array.from({ length: count }, () => launch(designer, cuts.length > 0)), ...cuts]);
       if (templates.length === 0) {
         const row = (await client.query(`SELECT strategy_config, training_params FROM agent_sessions WHERE training_params IS NOT NULL AND designer = 'baseline' LIMIT 1`)).rows[0];
         if (row) templates.push({ config: row.strategy_config, params: row.training_params });
@@ -171,10 +266,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       (await client.query(`SELECT coalesce(outcome, phase) AS state, count(*)::int AS n FROM agent_sessions GROUP BY 1`)).rows.map((r) => [r.state, r.n]),
     );
     const simulatorRuns = [...simulator.state.operations.values()].flatMap((op) => op.runs).filter((run) => run.fate.kind !== 'complete').length;
-    return { ticks, kills, faultsInjected: { simulatorRuns, anthropicErrors, simulatorRequests: simulator.state.requests.length, anthropicRequests: fake.requests.length }, sessions, violations };
+    return { ticks, kills, pauses, lockDrops, terminations, hugeBodies: proxy.replaced(), aborted, faultsInjected: { simulatorRuns, anthropicErrors, simulatorRequests: simulator.state.requests.length, anthropicRequests: fake.requests.length }, sessions, violations };
   } finally {
     await client.end().catch(() => undefined);
     await fake.close();
+    await proxy.close();
     await simulator.close();
     await database.drop();
     work.remove();
@@ -198,9 +294,12 @@ async function checkInvariants(client: pg.Client, strategiesDir: string, operati
     'session not in exactly one valid phase',
     `SELECT id, phase, outcome FROM agent_sessions WHERE phase NOT IN ('idle','designing','training','backtesting','assessing') OR (outcome IS NULL) <> (phase <> 'idle')`,
   );
+  // A designing or assessing session may hold no lease: an invocation that met an empty budget or an unreachable
+  // KTRDR releases it and the session waits for the next pass, which invokes again (decide.ts). A session waiting on
+  // KTRDR must know its operation, or be held by the invocation starting it.
   await count(
-    'non-terminal session with neither operation id nor lease',
-    `SELECT id, phase FROM agent_sessions WHERE outcome IS NULL AND lease_owner IS NULL AND NOT (
+    'training or backtesting session with neither operation id nor lease',
+    `SELECT id, phase FROM agent_sessions WHERE outcome IS NULL AND lease_owner IS NULL AND phase IN ('training', 'backtesting') AND NOT (
        (phase = 'training' AND training_operation_id IS NOT NULL) OR (phase = 'backtesting' AND backtest_operation_id IS NOT NULL))`,
   );
   await count('spend above the daily limit', `SELECT date, budget_used_usd, budget_limit_usd FROM agent_budget WHERE budget_used_usd > budget_limit_usd`);
@@ -247,7 +346,9 @@ async function checkInvariants(client: pg.Client, strategiesDir: string, operati
 
 export function printReport(report: ChaosReport): void {
   console.log(
-    `chaos: ${report.ticks} ticks run, ${report.kills} killed with SIGKILL, faults injected: ${report.faultsInjected.simulatorRuns} simulator runs failed/lost/stalled, ` +
+    `chaos: ${report.ticks} ticks run, ${report.kills} killed with SIGKILL, ${report.pauses} paused with SIGSTOP, ` +
+      `${report.lockDrops} tick-lock connections and ${report.terminations} rounds of connections terminated (${report.aborted} ticks stopped cleanly by them), ` +
+      `${report.hugeBodies} huge KTRDR bodies, faults injected: ${report.faultsInjected.simulatorRuns} simulator runs failed/lost/stalled, ` +
       `${report.faultsInjected.anthropicErrors} Messages API errors of ${report.faultsInjected.anthropicRequests} requests (simulator saw ${report.faultsInjected.simulatorRequests} requests); ` +
       `sessions ${JSON.stringify(report.sessions)}; invariant violations: ${report.violations.length}`,
   );

@@ -3,9 +3,21 @@ import { test } from 'node:test';
 import { printReport, runChaos } from '../chaos/harness.ts';
 
 test('a short seeded chaos run keeps every invariant', async () => {
-  const report = await runChaos({ seed: 7, rounds: 100, killRate: 0.25, maxConcurrent: 3, anthropicErrorRate: 0.15, dailyBudgetUsd: 0.5 });
+  const report = await runChaos({
+    seed: 7,
+    rounds: 100,
+    killRate: 0.25,
+    maxConcurrent: 3,
+    anthropicErrorRate: 0.15,
+    dailyBudgetUsd: 0.5,
+    pauseRate: 0.05,
+    lockDropRate: 0.05,
+    terminateRate: 0.03,
+    hugeBodyRate: 0.01,
+  });
   printReport(report);
   assert.ok(report.ticks >= 30);
   assert.ok(report.kills > 0);
+  assert.ok(report.pauses > 0 && report.lockDrops > 0 && report.terminations > 0 && report.hugeBodies > 0, 'every fault class was injected');
   assert.deepEqual(report.violations, []);
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -50,6 +50,8 @@ function filesUnder(dir: string): string[] {
 
 describe('the API key never leaves the Anthropic auth header', () => {
   const work = tempDir('ktrdr-agent-security-');
+  // Outside `work`, whose every file is searched for the key.
+  const secrets = tempDir('ktrdr-agent-secrets-');
   const strategiesDir = join(work.path, 'strategies');
   let database: Awaited<ReturnType<typeof createTestDatabase>>;
   let simulator: Simulator;
@@ -72,15 +74,18 @@ describe('the API key never leaves the Anthropic auth header', () => {
     for (const receiver of [otlp, pushgateway]) await new Promise((resolve) => receiver.server.close(resolve));
     await database.drop();
     work.remove();
+    secrets.remove();
   });
 
-  test('baseline ticks, scripted claude ticks and read commands leak nothing', async () => {
+  test('baseline ticks, scripted claude ticks and read commands leak nothing (the key only in an env file, as under cron)', async () => {
+    const envFile = join(secrets.path, 'agent.env');
+    writeFileSync(envFile, `ANTHROPIC_API_KEY=${KEY}\n`, { mode: 0o600 });
     const env = {
       HOME: work.path,
       DATABASE_URL: database.url,
       KTRDR_API_URL: simulator.url,
       KTRDR_STRATEGIES_DIR: strategiesDir,
-      ANTHROPIC_API_KEY: KEY,
+      KTRDR_AGENT_ENV_FILE: envFile,
       ANTHROPIC_BASE_URL: fake.url,
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       PUSHGATEWAY_URL: pushgateway.url,

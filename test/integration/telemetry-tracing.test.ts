@@ -9,6 +9,9 @@ import type { Tracing } from '../../src/core/telemetry/tracing.ts';
 import { createServer } from 'node:http';
 import { closedPort } from '../support/ports.ts';
 import { OtlpReceiver } from '../support/otlp-receiver.ts';
+import { tempDir } from '../support/databases.ts';
+import { writeFileSync } from 'node:fs';
+import { loadConfig } from '../../src/core/config/load.ts';
 
 const TRACING_MODULE = new URL('../../src/core/telemetry/tracing.ts', import.meta.url);
 
@@ -120,8 +123,37 @@ describe('tracing exported over OTLP/HTTP', () => {
     assert.equal(span.status?.code, 2);
     const exception = span.events.find((event) => event.name === 'exception');
     assert.ok(exception);
-    assert.equal(exception.attributes['exception.message'], 'connection refused using key [REDACTED]');
+    assert.equal(exception.attributes['exception.message'], 'connection refused using key ****');
     assert.doesNotMatch(JSON.stringify(receiver.spans), new RegExp(apiKey));
+  });
+});
+
+describe('tracing uses the one secret registry', () => {
+  test('a key that only an env file held (registered by the configuration, absent from the environment) is redacted from every OTLP body', async () => {
+    const receiver = new OtlpReceiver();
+    const endpoint = await receiver.start();
+    const key = 'sk-ant-envfileonly-fedcba9876543210';
+    const password = 'db-password-from-file-77';
+    const dir = tempDir();
+    try {
+      const envFile = `${dir.path}/agent.env`;
+      writeFileSync(envFile, `ANTHROPIC_API_KEY=${key}\nDATABASE_URL=postgres://agent:${password}@db.example/agent\n`);
+      loadConfig({ env: { HOME: dir.path }, envFile });
+      const started = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint });
+      assert.ok(started);
+      await started.tracer.span('ktrdr_request', { 'url.full': `postgres://agent:${password}@db.example/agent` }, async (span) => {
+        span.recordError(new Error(`rejected ${key} and ${key.slice(0, -1)}`));
+      });
+      await started.shutdown(5000);
+      const bodies = JSON.stringify(receiver.spans);
+      assert.ok(receiver.spans.length > 0);
+      assert.doesNotMatch(bodies, new RegExp(key));
+      assert.doesNotMatch(bodies, new RegExp(password));
+      assert.match(bodies, /rejected \*\*\*\*/);
+    } finally {
+      dir.remove();
+      await receiver.stop();
+    }
   });
 });
 

@@ -54,6 +54,7 @@ describe('configuration', () => {
     ['DATABASE_URL', 'mysql://x'],
     ['KTRDR_API_URL', 'not a url'],
     ['KTRDR_TIMEOUT_SECONDS', '0'],
+    ['KTRDR_MAX_RESPONSE_MIB', '0'],
     ['ANTHROPIC_BASE_URL', 'ftp://x'],
     ['AGENT_DESIGNER', 'gpt'],
     ['AGENT_MODEL', 'claude-unknown-9'],
@@ -119,8 +120,8 @@ describe('configuration', () => {
       assert.fail('expected an error');
     } catch (error) {
       assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /AGENT_MAX_TURNS="abc": expected an integer from 1 to 100/);
-      assert.match(error.message, /GATE_BACKTEST_MIN_WIN_RATE="4": expected a fraction/);
+      assert.match(error.message, /AGENT_MAX_TURNS="abc" \(from the environment\): expected an integer from 1 to 100/);
+      assert.match(error.message, /GATE_BACKTEST_MIN_WIN_RATE="4" \(from the environment\): expected a fraction/);
     }
   });
 
@@ -143,7 +144,7 @@ describe('configuration', () => {
       assert.equal(config.settings.AGENT_MAX_TURNS, 7);
       assert.equal(config.settings.AGENT_MAX_TOKENS, 5000);
       assert.equal(config.settings.AGENT_RECENT_STRATEGIES_COUNT, 2);
-      assert.deepEqual(config.sources.AGENT_MAX_TURNS, { kind: 'file', path: flagFile });
+      assert.deepEqual(config.sources.AGENT_MAX_TURNS, { kind: 'file', path: flagFile, line: 1 });
       assert.deepEqual(config.sources.AGENT_RECENT_STRATEGIES_COUNT, { kind: 'environment' });
       assert.deepEqual(config.sources.AGENT_BUDGET_DAILY_USD, { kind: 'default' });
     } finally {

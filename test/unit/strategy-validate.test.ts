@@ -148,11 +148,13 @@ describe('validateStrategy on a valid strategy', () => {
     assert.match(formatFindings(validateStrategy(config).findings), /has no output 'nope'; valid outputs: cmf, mf_multiplier/);
   });
 
-  test('tolerates unknown top-level keys such as hypothesis and scope', () => {
+  test('tolerates hypothesis and scope (KTRDR ignores them) but refuses a key KTRDR does not define, with its path', () => {
     const config = validStrategy();
     config.scope = 'universal';
-    config.notes = { anything: [1, 2, 3] };
+    config.hypothesis = 'momentum persists';
     assert.deepEqual(validateStrategy(config).findings, []);
+    config.notes = { anything: [1, 2, 3] };
+    assert.deepEqual(validateStrategy(config).findings.map((f) => [f.severity, f.path]), [['error', 'notes']]);
   });
 });
 

@@ -46,7 +46,8 @@ export interface ToolDefinition {
   name: string;
   description: string;
   inputSchema: Record<string, unknown>;
-  run(input: unknown): Promise<ToolOutcome>;
+  /** `signal` is the invocation's: a tool's KTRDR requests, retries and backoffs end with it. */
+  run(input: unknown, options?: { signal?: AbortSignal }): Promise<ToolOutcome>;
 }
 
 export interface ToolContext {
@@ -79,14 +80,14 @@ async function currentSession(context: ToolContext): Promise<Session> {
 
 function defineTool<S extends z.ZodType>(
   context: ToolContext,
-  spec: { name: string; description: string; input: S; run: (input: z.output<S>, session: Session) => Promise<ToolOutcome> },
+  spec: { name: string; description: string; input: S; run: (input: z.output<S>, session: Session, ktrdr: KtrdrClient) => Promise<ToolOutcome> },
 ): ToolDefinition {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(spec.input, { target: 'draft-2020-12' }) as Record<string, unknown>;
   return {
     name: spec.name,
     description: spec.description,
     inputSchema,
-    async run(raw: unknown): Promise<ToolOutcome> {
+    async run(raw: unknown, options: { signal?: AbortSignal } = {}): Promise<ToolOutcome> {
       const started = Date.now();
       const session = await currentSession(context);
       const parsed = spec.input.safeParse(raw ?? {});
@@ -95,7 +96,7 @@ function defineTool<S extends z.ZodType>(
         outcome = { ok: false, error: `invalid input for ${spec.name}: ${describeZodError(parsed.error)}` };
       } else {
         try {
-          outcome = await spec.run(parsed.data, session);
+          outcome = await spec.run(parsed.data, session, options.signal ? context.ktrdr.withSignal(options.signal) : context.ktrdr);
         } catch (error) {
           if (error instanceof KtrdrError && error.isWorkerUnavailable) {
             // A 503 "No training workers available" is KTRDR up and busy, not KTRDR gone: its own fault.
@@ -104,7 +105,8 @@ function defineTool<S extends z.ZodType>(
           } else if (isInfrastructureFault(error)) {
             outcome = { ok: false, error: `${spec.name} could not run: ${error.fault.cause}`, fault: error.fault };
           } else {
-            if (error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status ?? 0) >= 500)) {
+            // A call abandoned because the invocation ended says nothing about KTRDR.
+            if (error instanceof KtrdrError && error.code !== 'ABORTED' && (error.kind === 'transport' || error.kind === 'timeout' || (error.status ?? 0) >= 500)) {
               context.ktrdrUnreachable = true;
             }
             outcome = { ok: false, error: `${spec.name} failed: ${(error as Error).message}` };
@@ -297,8 +299,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
       name: 'get_available_symbols',
       description: 'Symbols with data in KTRDR and their timeframes.',
       input: z.object({}).strict(),
-      run: async () => {
-        const symbols = await context.ktrdr.listSymbols();
+      run: async (_input, _session, ktrdr) => {
+        const symbols = await ktrdr.listSymbols();
         return { ok: true, content: symbols.map((s) => ({ symbol: s.symbol, timeframes: s.available_timeframes ?? [] })) };
       },
     }),
@@ -326,7 +328,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           training_window: z.object({ start_date: isoDate, end_date: isoDate }).strict().optional(),
         })
         .strict(),
-      run: async (input, session) => {
+      run: async (input, session, ktrdr) => {
         if (session.phase !== 'designing') return { ok: false, error: `save_strategy_config is only allowed while designing (phase is ${session.phase})` };
         const config = { ...input.config, ...(input.description && !input.config.description ? { description: input.description } : {}) };
         const result = validateStrategy(config, { expectedName: input.name, nameMismatch: 'error' });
@@ -361,7 +363,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           if (error instanceof StrategyStoreError) return { ok: false, error: `strategy not saved: ${error.message}` };
           throw error;
         }
-        const ktrdrCheck = await context.ktrdr.validateStrategy(input.name).then(
+        const ktrdrCheck = await ktrdr.validateStrategy(input.name).then(
           (r) => ({ valid: r.valid, issues: r.issues ?? [] }),
           (error: unknown) => ({ valid: null, issues: [], note: `KTRDR validation unavailable: ${(error as Error).message}` }),
         );
@@ -410,7 +412,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           timeframes: z.array(z.string().min(1)).min(1).max(5).optional(),
         })
         .strict(),
-      run: async (input, session) => {
+      run: async (input, session, ktrdr) => {
         if (session.phase !== 'designing') return { ok: false, error: `start_training is only allowed while designing (phase is ${session.phase})` };
         if (session.strategyName !== input.strategy_name) {
           return {
@@ -440,7 +442,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           const duplicate = runs.find((e) => sameWindow(e.trainingWindow, input));
           if (duplicate) return { ok: false, error: `this design was already trained on this window: ${describeRun(duplicate)}. Choose another window, or go back and change the design.` };
         }
-        const response = await context.ktrdr.startTraining({
+        const response = await ktrdr.startTraining({
           strategyName: input.strategy_name,
           symbols,
           timeframes,
@@ -493,7 +495,7 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
           timeframe: z.string().min(1).optional(),
         })
         .strict(),
-      run: async (input, session) => {
+      run: async (input, session, ktrdr) => {
         if (session.phase !== 'training') return { ok: false, error: `start_backtest is only allowed after training passed its gate (phase is ${session.phase})` };
         const training = session.trainingResults as { modelPath?: string | null } | null;
         const params = session.trainingParams;
@@ -513,9 +515,9 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
             error: `the backtest window ${input.start_date}..${input.end_date} overlaps the training window ${params.startDate}..${params.endDate} on ${symbol}: backtest on data the model never saw (a later window, or another symbol)`,
           };
         }
-        const uncovered = await coverageProblem(context.ktrdr, { symbols: [symbol], timeframes: [timeframe], startDate: input.start_date, endDate: input.end_date });
+        const uncovered = await coverageProblem(ktrdr, { symbols: [symbol], timeframes: [timeframe], startDate: input.start_date, endDate: input.end_date });
         if (uncovered) return { ok: false, error: `backtest not started: ${uncovered}` };
-        const response = await context.ktrdr.startBacktest({
+        const response = await ktrdr.startBacktest({
           strategyName: session.strategyName,
           modelPath: training.modelPath,
           startDate: input.start_date,

@@ -1,7 +1,6 @@
 import { Command, Flags, Errors } from '@oclif/core';
 import { loadConfig, type AgentConfig } from '../config/load.ts';
 import { AgentError, ExitCode } from './errors.ts';
-import { registerSecret } from './redact.ts';
 import { reportError } from './report-error.ts';
 import { unknownFlagAdvice } from './suggest.ts';
 
@@ -51,9 +50,9 @@ export abstract class AgentCommand extends Command {
   private loadedConfig: AgentConfig | undefined;
 
   protected loadAgentConfig(envFile: string | undefined): AgentConfig {
+    // Loading the configuration registers its secrets for redaction.
     this.loadedConfig = loadConfig({ envFile });
-    const key = this.loadedConfig.settings.ANTHROPIC_API_KEY;
-    if (key) registerSecret(key);
+    for (const warning of this.loadedConfig.warnings) process.stderr.write(`Warning: ${warning}\n`);
     return this.loadedConfig;
   }
 

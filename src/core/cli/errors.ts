@@ -7,6 +7,8 @@ export const ExitCode = {
   NotFound: 4,
   /** The pass ran, but a dependency (Anthropic, KTRDR, the strategies directory, the database) failed it. */
   Degraded: 5,
+  /** A tick's lock was lost mid-pass (its connection closed): the pass stopped before its next write. */
+  TickLockLost: 6,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

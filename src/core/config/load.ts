@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseEnv } from 'node:util';
+import { parsePriceOverrides } from '../agent/pricing.ts';
 import { modelProblems } from './model-checks.ts';
 import { AgentError, ExitCode } from '../cli/errors.ts';
+import { registerSecret } from '../cli/redact.ts';
 import {
   defaultConfigDir,
   defaultDataDir,
@@ -12,8 +13,9 @@ import {
   type SettingName,
   type Settings,
 } from './schema.ts';
+import { closestName, readEnvFile } from './env-file.ts';
 
-export type SettingSource = { kind: 'environment' } | { kind: 'file'; path: string } | { kind: 'default' };
+export type SettingSource = { kind: 'environment' } | { kind: 'file'; path: string; line: number } | { kind: 'default' };
 
 export interface AgentConfig {
   settings: Settings;
@@ -23,18 +25,22 @@ export interface AgentConfig {
   envFiles: string[];
   /** Standard OTEL_* variables found in env files (the environment's own are read directly from it). */
   otelFromFiles: Record<string, string>;
+  /** What an operator should know but that does not stop the command (an unknown key in an env file). */
+  warnings: string[];
 }
 
 export interface ConfigProblem {
   name: string;
   given: string;
   expected: string;
+  /** Where the bad value came from: "the environment" or "FILE:LINE". */
+  from?: string;
 }
 
 export class ConfigError extends AgentError {
   readonly problems: ConfigProblem[];
   constructor(problems: ConfigProblem[]) {
-    const lines = problems.map((p) => `  ${p.name}=${p.given}: ${p.expected}`);
+    const lines = problems.map((p) => `  ${p.name}=${p.given}${p.from ? ` (from ${p.from})` : ''}: ${p.expected}`);
     super(
       `Invalid configuration (${problems.length} setting${problems.length === 1 ? '' : 's'}):\n${lines.join('\n')}\n` +
         'Fix these in the environment or the env file, then run `ktrdr-agent config` to check.',
@@ -65,16 +71,15 @@ function envFileCandidates(env: NodeJS.ProcessEnv, flagFile: string | undefined)
   return files;
 }
 
-function readEnvFile(path: string): Record<string, string> {
-  try {
-    return parseEnv(readFileSync(path, 'utf8')) as Record<string, string>;
-  } catch (error) {
-    throw new AgentError(
-      `Cannot read env file ${path}: ${(error as Error).message}`,
-      ExitCode.NotConfigured,
-      'env_file_unreadable',
-    );
-  }
+/** Names an env file may hold besides the settings: the standard OpenTelemetry variables. */
+function isKnownFileKey(key: string): boolean {
+  return (settingNames as readonly string[]).includes(key) || key.startsWith('OTEL_');
+}
+
+/** Where a bad value came from, for its problem line: "FILE:LINE" or "the environment". */
+function origin(source: SettingSource): { from?: string } {
+  if (source.kind === 'file') return { from: `${source.path}:${source.line}` };
+  return source.kind === 'environment' ? { from: 'the environment' } : {};
 }
 
 /** A URL with its password (and any token-like query values) masked: postgres://agent:****@db/agent. */
@@ -100,10 +105,41 @@ function describeGiven(name: SettingName, raw: string): string {
   return JSON.stringify(shown.length > 80 ? `${shown.slice(0, 77)}...` : shown);
 }
 
+/**
+ * Every secret the configuration holds goes into the one registry that logs, errors, the database and traces are
+ * redacted with: wherever it came from (the environment or an env file), and for every command.
+ */
+function registerConfiguredSecrets(settings: Settings, otel: Record<string, string | undefined>): void {
+  for (const name of settingNames) {
+    const value = settings[name];
+    if (typeof value !== 'string') continue;
+    if (isSecretSetting(name)) registerSecret(value);
+    else if (value.includes('@')) registerUrlPassword(value);
+  }
+  for (const [name, value] of Object.entries(otel)) {
+    if (!name.startsWith('OTEL_') || !value) continue;
+    if (/HEADERS$/.test(name)) for (const pair of value.split(',')) registerSecret(pair.slice(pair.indexOf('=') + 1).trim());
+    else if (/ENDPOINT$/.test(name)) registerUrlPassword(value);
+  }
+}
+
+function registerUrlPassword(value: string): void {
+  try {
+    const password = new URL(value).password;
+    if (password) {
+      registerSecret(password);
+      registerSecret(decodeURIComponent(password));
+    }
+  } catch {
+    // Not a URL: nothing to register.
+  }
+}
+
 export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
   const env = options.env ?? process.env;
-  const fileValues = new Map<string, { value: string; path: string }>();
+  const fileValues = new Map<string, { value: string; path: string; line: number }>();
   const envFiles: string[] = [];
+  const warnings: string[] = [];
   for (const candidate of options.ignoreEnvFiles ? [] : envFileCandidates(env, options.envFile)) {
     if (!existsSync(candidate.path)) {
       if (candidate.required) {
@@ -116,8 +152,13 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
       continue;
     }
     envFiles.push(candidate.path);
-    for (const [key, value] of Object.entries(readEnvFile(candidate.path))) {
-      if (!fileValues.has(key)) fileValues.set(key, { value, path: candidate.path });
+    for (const [key, entry] of readEnvFile(candidate.path)) {
+      if (!isKnownFileKey(key)) {
+        const suggestion = closestName(key, settingNames);
+        warnings.push(`${candidate.path}:${entry.line}: unknown setting ${key}, ignored${suggestion ? ` (did you mean ${suggestion}?)` : ''}`);
+        continue;
+      }
+      if (!fileValues.has(key)) fileValues.set(key, { value: entry.value, path: candidate.path, line: entry.line });
     }
   }
 
@@ -135,7 +176,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
       source = raw === undefined ? { kind: 'default' } : { kind: 'environment' };
     } else if (fromFile) {
       raw = fromFile.value === '' ? undefined : fromFile.value;
-      source = raw === undefined ? { kind: 'default' } : { kind: 'file', path: fromFile.path };
+      source = raw === undefined ? { kind: 'default' } : { kind: 'file', path: fromFile.path, line: fromFile.line };
     }
     const parsed = settingDefinitions[name].schema.safeParse(raw);
     if (parsed.success) {
@@ -145,6 +186,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
         name,
         given: raw === undefined ? '(unset)' : describeGiven(name, raw),
         expected: [...new Set(parsed.error.issues.map((issue) => issue.message))].join('; '),
+        ...origin(source),
       });
     }
     sources[name] = source;
@@ -155,9 +197,26 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
       name: 'AGENT_BUDGET_BUFFER_USD',
       given: String(typed.AGENT_BUDGET_BUFFER_USD),
       expected: `a buffer no larger than AGENT_BUDGET_DAILY_USD (${typed.AGENT_BUDGET_DAILY_USD})`,
+      ...origin(sources.AGENT_BUDGET_BUFFER_USD),
     });
   }
-  if (problems.length === 0 && typed.AGENT_DESIGNER === 'claude') problems.push(...modelProblems(typed));
+  if (problems.length === 0 && typed.AGENT_MODEL_PRICES && typed.AGENT_BUDGET_ENFORCEMENT) {
+    // A model priced at zero costs nothing in the books, which silently turns the budget off for it.
+    const free = Object.values(parsePriceOverrides(typed.AGENT_MODEL_PRICES)).filter(
+      (price) => price.input === 0 && price.output === 0 && price.cacheWrite5m === 0 && price.cacheWrite1h === 0 && price.cacheRead === 0,
+    );
+    if (free.length > 0) {
+      problems.push({
+        name: 'AGENT_MODEL_PRICES',
+        given: JSON.stringify(typed.AGENT_MODEL_PRICES.length > 80 ? `${typed.AGENT_MODEL_PRICES.slice(0, 77)}...` : typed.AGENT_MODEL_PRICES),
+        expected: `a price above zero for ${free.map((p) => p.model).join(', ')} (all-zero rates would switch the budget off; to run without one, set AGENT_BUDGET_ENFORCEMENT=false)`,
+        ...origin(sources.AGENT_MODEL_PRICES),
+      });
+    }
+  }
+  if (problems.length === 0 && typed.AGENT_DESIGNER === 'claude') {
+    problems.push(...modelProblems(typed).map((problem) => ({ ...problem, ...origin(sources[problem.name as SettingName] ?? { kind: 'default' }) })));
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const dataDir = resolve(typed.KTRDR_AGENT_DATA_DIR ?? defaultDataDir(env));
@@ -165,7 +224,8 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
   const otelFromFiles = Object.fromEntries(
     [...fileValues].filter(([key, entry]) => key.startsWith('OTEL_') && env[key] === undefined && entry.value !== '').map(([key, entry]) => [key, entry.value]),
   );
-  return { settings: typed, sources, dataDir, strategiesDir, envFiles, otelFromFiles };
+  registerConfiguredSecrets(typed, { ...otelFromFiles, ...env });
+  return { settings: typed, sources, dataDir, strategiesDir, envFiles, otelFromFiles, warnings };
 }
 
 /** The effective settings for display: secrets masked, each with where it came from. */
@@ -184,7 +244,7 @@ export function describeConfig(config: AgentConfig): { name: SettingName; value:
     return {
       name,
       value: shown,
-      source: source.kind === 'file' ? `file ${source.path}` : source.kind,
+      source: source.kind === 'file' ? `file ${source.path}:${source.line}` : source.kind,
       secret,
     };
   });

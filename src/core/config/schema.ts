@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
 import { parsePriceOverrides } from '../agent/pricing.ts';
+import { parseDecimal } from './decimal.ts';
 
 /** Reads a boolean the way people write it in env files. */
 const booleanWords = ['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'] as const;
@@ -18,7 +19,10 @@ const number = (options: { min?: number; max?: number; int?: boolean; expected: 
     ...(options.min !== undefined ? [z.gte(options.min, { error })] : []),
     ...(options.max !== undefined ? [z.lte(options.max, { error })] : []),
   ];
-  return z.coerce.number({ error }).check(...checks);
+  return z.pipe(
+    z.string({ error }).check(z.refine((text: string) => parseDecimal(text) !== null, { error })),
+    z.transform((text: string) => parseDecimal(text)!),
+  ).check(...checks);
 };
 
 const effort = z.enum(['low', 'medium', 'high', 'xhigh', 'max'], { error: 'expected low, medium, high, xhigh or max' });
@@ -61,6 +65,7 @@ export const settingDefinitions = {
   KTRDR_API_URL: { schema: z._default(httpUrl, 'http://127.0.0.1:8000/api/v1'), description: 'KTRDR REST API base URL' },
   KTRDR_STRATEGIES_DIR: { schema: z.optional(z.string().check(z.minLength(1))), description: "KTRDR's strategies directory (default <data dir>/strategies)" },
   KTRDR_TIMEOUT_SECONDS: { schema: z._default(number({ min: 0.1, max: 600, expected: 'seconds between 0.1 and 600' }), 15), description: 'Timeout of one KTRDR HTTP request' },
+  KTRDR_MAX_RESPONSE_MIB: { schema: z._default(number({ min: 0.01, max: 1024, expected: 'MiB between 0.01 and 1024' }), 8), description: 'Largest KTRDR response body read; a larger one is a KTRDR fault' },
   ANTHROPIC_API_KEY: { schema: z.optional(z.string().check(z.minLength(1))), secret: true, description: 'Anthropic API key (needed by the claude designer)' },
   ANTHROPIC_BASE_URL: { schema: z.optional(httpUrl), description: 'Anthropic API base URL (read by the SDK)' },
   AGENT_MODEL: { schema: z._default(z.string().check(z.minLength(1)), 'claude-opus-5-5'), description: 'Claude model for design (and any phase whose model setting is empty)' },

@@ -1,11 +1,14 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { AgentError, ExitCode } from '../cli/errors.ts';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from './database-schema.ts';
 import { ensureMigrated } from './migrate.ts';
+import { tryLock, type LockOwner } from './data-dir-lock.ts';
 
 export type StoreTarget = { kind: 'postgres'; url: string } | { kind: 'pglite'; dataDir: string | null };
 
@@ -17,10 +20,11 @@ export interface Store {
 
 /** Another process holds the embedded database. */
 export class DatabaseBusyError extends AgentError {
-  constructor(dataDir: string, waitedMs: number) {
+  constructor(dataDir: string, waitedMs: number, owner: LockOwner | null) {
+    const holder = !owner ? '' : owner.host === hostname() ? ` (pid ${owner.pid})` : ` (pid ${owner.pid} on host ${owner.host})`;
     super(
-      `The embedded database in ${dataDir} is in use by another ktrdr-agent process (waited ${Math.round(waitedMs / 1000)} s). ` +
-        'Try again when it finishes, or raise AGENT_LOCK_WAIT_SECONDS.',
+      `The embedded database in ${dataDir} is in use by another ktrdr-agent process${holder} (waited ${Math.round(waitedMs / 1000)} s). ` +
+        `Try again when it finishes, or raise AGENT_LOCK_WAIT_SECONDS. A lock is released when its process ends; ${dataDirLockPath(dataDir)} names its holder.`,
       ExitCode.Error,
       'database_busy',
     );
@@ -58,52 +62,84 @@ async function openPostgres(url: string, poolSize: number): Promise<Store> {
     connectionString: url,
     max: poolSize,
     connectionTimeoutMillis: 10_000,
+    keepAlive: true,
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
         oid === DATE_OID ? (value: string) => value : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client losing its connection must not crash the process; the next query reports it.
+  // A client losing its connection must not crash the process with an unhandled 'error' event: pg-pool listens on
+  // idle clients only, so each client gets its own listener for while it is checked out. The query that uses the
+  // client next reports the failure.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   const target: StoreTarget = { kind: 'postgres', url };
   return { db, target, close: () => db.destroy() };
 }
 
-async function lockDataDir(dataDir: string, waitMs: number): Promise<() => Promise<void>> {
-  const { default: lockfile } = await import('proper-lockfile');
-  mkdirSync(dataDir, { recursive: true });
+/** Where the embedded database's lock lives: beside the data dir, so the data dir itself can be moved into place. */
+export function dataDirLockPath(dataDir: string): string {
+  return `${dataDir}.lock`;
+}
+
+async function lockDataDir(dataDir: string, waitMs: number): Promise<() => void> {
+  mkdirSync(dirname(dataDir), { recursive: true });
   const started = Date.now();
-  const stale = 10_000;
   for (;;) {
-    try {
-      return await lockfile.lock(dataDir, {
-        lockfilePath: join(dataDir, 'ktrdr-agent.lock'),
-        stale,
-        update: stale / 4,
-        realpath: false,
-        onCompromised: (error: Error) => {
-          process.stderr.write(`ktrdr-agent: lost the embedded database lock (${error.message}); stopping.\n`);
-          process.exit(ExitCode.Error);
-        },
-      });
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-      const waited = Date.now() - started;
-      if (waited >= waitMs) throw new DatabaseBusyError(dataDir, waited);
-      await new Promise((resolve) => setTimeout(resolve, Math.min(200, waitMs - waited)));
-    }
+    const state = tryLock(dataDirLockPath(dataDir));
+    if (state.kind === 'acquired') return state.release;
+    const waited = Date.now() - started;
+    if (waited >= waitMs) throw new DatabaseBusyError(dataDir, waited, state.owner);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(200, waitMs - waited)));
   }
 }
 
-async function openPglite(dataDir: string | null, lockWaitMs: number): Promise<Store> {
-  const release = dataDir ? await lockDataDir(dataDir, lockWaitMs) : async () => {};
+type PgliteModule = typeof import('@electric-sql/pglite');
+
+function newPglite(module: PgliteModule, dataDir: string | undefined) {
+  return new module.PGlite(dataDir, { parsers: { [DATE_OID]: (value: string) => value } });
+}
+
+/**
+ * A new database is created (and migrated, unless asked not to) in a temporary directory beside its place and then
+ * renamed into it, so a data dir is either absent or a whole database: an interrupted first open leaves only a
+ * temporary directory, which the next first open removes (it holds the lock, so nobody else is creating one).
+ */
+async function createDataDir(module: PgliteModule, dataDir: string, migrate: boolean): Promise<void> {
+  const parent = dirname(dataDir);
+  const prefix = `${basename(dataDir)}.creating-`;
+  for (const entry of readdirSync(parent)) if (entry.startsWith(prefix)) rmSync(join(parent, entry), { recursive: true, force: true });
+  const temporary = join(parent, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const [{ PGlite }, { PGliteDialect }] = await Promise.all([
-      import('@electric-sql/pglite'),
-      import('kysely-pglite-dialect'),
-    ]);
-    const pglite = new PGlite(dataDir ?? undefined, { parsers: { [DATE_OID]: (value: string) => value } });
+    const pglite = newPglite(module, temporary);
+    await pglite.waitReady;
+    if (migrate) {
+      const { PGliteDialect } = await import('kysely-pglite-dialect');
+      const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+      try {
+        await ensureMigrated(db);
+      } finally {
+        await db.destroy();
+      }
+    } else {
+      await pglite.close();
+    }
+    // A directory without PG_VERSION is no database (an older version's interrupted first open): replace it.
+    rmSync(dataDir, { recursive: true, force: true });
+    renameSync(temporary, dataDir);
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+async function openPglite(dataDir: string | null, lockWaitMs: number, migrate: boolean): Promise<Store> {
+  const release = dataDir ? await lockDataDir(dataDir, lockWaitMs) : () => {};
+  try {
+    const [module, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
+    if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await createDataDir(module, dataDir, migrate);
+    const pglite = newPglite(module, dataDir ?? undefined);
     await pglite.waitReady;
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     return {
@@ -113,12 +149,12 @@ async function openPglite(dataDir: string | null, lockWaitMs: number): Promise<S
         try {
           await db.destroy();
         } finally {
-          await release();
+          release();
         }
       },
     };
   } catch (error) {
-    await release();
+    release();
     throw error;
   }
 }
@@ -138,7 +174,7 @@ export async function openStore(target: StoreTarget, options: OpenStoreOptions =
     store =
       target.kind === 'postgres'
         ? await openPostgres(target.url, options.poolSize ?? 4)
-        : await openPglite(target.dataDir, options.lockWaitMs ?? 30_000);
+        : await openPglite(target.dataDir, options.lockWaitMs ?? 30_000, options.migrate !== false);
   } catch (error) {
     if (error instanceof AgentError) throw error;
     throw connectionFailure(target, error);

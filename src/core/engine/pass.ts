@@ -16,6 +16,7 @@ import {
   createSession,
   findSession,
   listActiveSessions,
+  takeLease,
   updateSession,
   type GateEvaluation,
   type Session,
@@ -58,6 +59,8 @@ export interface PassEnvironment {
   explain?: (line: string) => void;
   /** Told of every decision as it is recorded (the tick logs one line for each). */
   onDecision?: (decision: DecisionRecord) => void;
+  /** Proves the tick lock is still held (a round trip); throws when it is not. Called before any money is spent. */
+  verifyTickLock?: () => Promise<void>;
 }
 
 export interface DecisionRecord {
@@ -440,7 +443,7 @@ export class TriggerPass {
           await this.recordHold(session.id, 'backtest_completed');
           return;
         }
-        await this.invoke(session.id, 'assess', 'backtest_completed', false, changes);
+        await this.invoke(session, 'assess', 'backtest_completed', false, changes);
         return;
       }
       case 'invoke': {
@@ -452,7 +455,7 @@ export class TriggerPass {
           return;
         }
         if (decision.purpose === 'design' && (await this.strategiesDirFaulted(session.id, decision.trigger))) return;
-        await this.invoke(session.id, decision.purpose, decision.trigger, decision.retry, changes);
+        await this.invoke(session, decision.purpose, decision.trigger, decision.retry, changes);
         return;
       }
     }
@@ -699,35 +702,37 @@ export class TriggerPass {
   /** Takes the lease (so a process killed mid-invocation is found later), then runs the designer. */
   /** One transaction: what the pass learnt (results, gate, a phase change), the lease, and the invocation count. */
   private async invoke(
-    sessionId: number,
+    decidedOn: Session,
     purpose: InvocationPurpose,
     trigger: TriggerReason,
     retry: boolean,
     changes: SessionChanges = {},
   ): Promise<void> {
+    const sessionId = decidedOn.id;
     const now = this.env.now();
-    await this.db.transaction().execute(async (trx) => {
+    const leased = await this.db.transaction().execute(async (trx) => {
       const session = await findSession(trx, sessionId);
-      if (!session) return;
-      await updateSession(
-        trx,
-        sessionId,
-        {
-          ...changes,
-          // A phase change starts the count afresh.
-          invocationAttempts: changes.phase ? 1 : session.invocationAttempts + 1,
-          lease: { owner: this.env.tickId, expiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000) },
-        },
-        now,
-      );
+      if (!session) return false;
+      const lease = { owner: this.env.tickId, expiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000) };
+      // Only in the phase this decision was made for: another pass may have invoked and moved the session on.
+      if (!(await takeLease(trx, sessionId, lease, now, { phase: decidedOn.phase }))) return false;
+      // A phase change starts the count afresh.
+      await updateSession(trx, sessionId, { ...changes, invocationAttempts: changes.phase ? 1 : session.invocationAttempts + 1 }, now);
       await incrementBudgetCounters(trx, utcDay(now), { invocations: 1 });
+      return true;
     });
+    if (!leased) {
+      // Another pass took the lease between this pass's read and its write: it invokes, this one does not.
+      await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'invocation_in_progress' });
+      return;
+    }
     this.budgetChanged();
     this.explain(`Session #${sessionId}: invoking the agent (${trigger}${retry ? ', retry after a lost invocation' : ''}).`);
     await this.runInvocation(sessionId, purpose, trigger);
   }
 
   private async runInvocation(sessionId: number, purpose: InvocationPurpose, trigger: TriggerReason): Promise<void> {
+    await this.env.verifyTickLock?.();
     const day = await this.budgetDay();
     await this.record({ sessionId, trigger, action: 'invoke', invoked: true, skipReason: null, detail: purpose });
     let report: InvocationReport;

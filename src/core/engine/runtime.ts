@@ -6,7 +6,7 @@ import type { AgentConfig } from '../config/load.ts';
 import { modelWarnings } from '../config/model-checks.ts';
 import { openStore, storeTarget, DatabaseBusyError, type Store } from '../db/connect.ts';
 import { finishTick, startTick } from '../db/repositories/activity.ts';
-import { tryAcquireTickLock } from '../db/tick-lock.ts';
+import { TickLockGuard, tryAcquireTickLock } from '../db/tick-lock.ts';
 import { KtrdrClient } from '../ktrdr/client.ts';
 import { noopTracer, type Tracer, type Tracing } from '../telemetry/tracing.ts';
 import type { Designer } from '../agent/designer.ts';
@@ -27,6 +27,7 @@ export function createKtrdrClient(config: AgentConfig, tracer: Tracer): KtrdrCli
   const options = {
     baseUrl: config.settings.KTRDR_API_URL,
     timeoutMs: config.settings.KTRDR_TIMEOUT_SECONDS * 1000,
+    maxResponseBytes: Math.round(config.settings.KTRDR_MAX_RESPONSE_MIB * 1024 * 1024),
     retry: { maxAttempts: config.settings.AGENT_RETRY_MAX_ATTEMPTS, backoffBaseSeconds: config.settings.AGENT_RETRY_BACKOFF_BASE },
     headers: () => tracer.injectHeaders(),
   };
@@ -95,6 +96,44 @@ async function pushMetrics(store: Store, config: AgentConfig, at: Date, log: Tic
   if (!pushed.ok) log('warn', 'metrics_push_failed', { error: pushed.error });
 }
 
+/** Where a tick was when it failed: its stage, the innermost step (span) and the session it concerned. */
+export interface TickLocation {
+  stage: 'open' | 'pass' | 'finish';
+  step?: string;
+  sessionId?: number;
+}
+
+const locations = new WeakMap<object, TickLocation>();
+
+export function locationOf(error: unknown): TickLocation | undefined {
+  return typeof error === 'object' && error !== null ? locations.get(error) : undefined;
+}
+
+function locate(error: unknown, location: TickLocation): void {
+  if (typeof error !== 'object' || error === null) return;
+  const known = locations.get(error);
+  // The innermost step wins; an outer one only adds the session the inner one did not know.
+  if (!known) locations.set(error, location);
+  else if (known.sessionId === undefined && location.sessionId !== undefined) known.sessionId = location.sessionId;
+}
+
+/** The pass's tracer, noting on an error the step (and session) it escaped from. */
+function locatingTracer(tracer: Tracer): Tracer {
+  return {
+    injectHeaders: () => tracer.injectHeaders(),
+    span: (name, attrs, fn) =>
+      tracer.span(name, attrs, async (span) => {
+        try {
+          return await fn(span);
+        } catch (error) {
+          const sessionId = attrs['trigger.session_id'];
+          locate(error, { stage: 'pass', step: name, ...(typeof sessionId === 'number' ? { sessionId } : {}) });
+          throw error;
+        }
+      }),
+  };
+}
+
 export type TickOutcome =
   | { kind: 'ran'; summary: PassSummary; tickId: string; durationMs: number }
   | { kind: 'locked'; message: string };
@@ -124,6 +163,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
     tryAcquireTickLock(target),
   ]);
   if (opened.status === 'rejected') {
+    locate(opened.reason, { stage: 'open' });
     if (acquired.status === 'fulfilled') await acquired.value?.release().catch(() => {});
     if (opened.reason instanceof DatabaseBusyError) return { kind: 'locked', message: opened.reason.message };
     throw opened.reason;
@@ -133,6 +173,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
     for (const warning of modelWarnings(config.settings)) log('warn', 'model_deprecated', { warning });
   }
   if (acquired.status === 'rejected') {
+    locate(acquired.reason, { stage: 'open' });
     await store.close().catch(() => {});
     throw acquired.reason;
   }
@@ -154,19 +195,23 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
       }
       const tracer = tracing?.tracer ?? noopTracer;
       const ktrdr = createKtrdrClient(config, tracer);
-      await startTick(store.db, { id: tickId, startedAt: started, host: hostname() });
+      // Every statement of the pass (and of its tools) checks the tick lock first: a pass that lost it writes nothing.
+      const guarded: Store = { ...store, db: store.db.withPlugin(new TickLockGuard(lock)) };
+      await startTick(guarded.db, { id: tickId, startedAt: started, host: hostname() });
       let summary: PassSummary;
       try {
         summary = await tracer.span('trigger_check', { 'tick.id': tickId }, async (span) => {
+          const passTracer = locatingTracer(tracer);
           const result = await new TriggerPass({
-            store,
+            store: guarded,
             config,
             ktrdr,
-            designer: designerFactory(config, store, ktrdr, now, tracer),
+            designer: designerFactory(config, guarded, ktrdr, now, tracer),
+            verifyTickLock: () => lock.verify(),
             designerKind: config.settings.AGENT_DESIGNER,
             now,
             tickId,
-            tracer,
+            tracer: passTracer,
             ...(options.explain ? { explain: options.explain } : {}),
             ...(options.onDecision ? { onDecision: options.onDecision } : {}),
           }).run();
@@ -180,6 +225,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
           return result;
         });
       } catch (error) {
+        locate(error, { stage: 'pass' });
         await finishTick(store.db, { id: tickId, finishedAt: now(), status: 'error', summary: null, errorMessage: (error as Error).message }).catch(() => {});
         // A failed pass is pushed too: the gauges stay current and the last-success timestamp shows the gap.
         await pushMetrics(store, config, now(), log);
@@ -188,7 +234,10 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
       const health = tickHealth(summary);
       // A degraded tick ran, but a dependency kept it from its work: `status` and the logs say so.
       const status = health.status === 'paused' ? 'paused' : health.status === 'ok' ? 'ok' : 'degraded';
-      await finishTick(store.db, { id: tickId, finishedAt: now(), status, summary });
+      await finishTick(store.db, { id: tickId, finishedAt: now(), status, summary }).catch((error: unknown) => {
+        locate(error, { stage: 'finish' });
+        throw error;
+      });
       await pushMetrics(store, config, now(), log);
       return { kind: 'ran', summary, tickId, durationMs: now().getTime() - started.getTime() };
     } finally {

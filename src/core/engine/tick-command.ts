@@ -1,7 +1,8 @@
 import { loadConfig } from '../config/load.ts';
-import { registerSecret, redactSecrets } from '../cli/redact.ts';
+import { redactSecrets } from '../cli/redact.ts';
 import { ExitCode } from '../cli/errors.ts';
-import { runTick, type TickLogger } from './runtime.ts';
+import { TickLockLostError } from '../db/tick-lock.ts';
+import { locationOf, runTick, type TickLogger } from './runtime.ts';
 import { decisionLevel, decisionLogFields, tickFailure, tickHealth } from './tick-health.ts';
 
 /** One JSON line on stderr: every tick line, errors included, so a log shipper never meets plain text. */
@@ -9,15 +10,20 @@ export const writeTickLog: TickLogger = (level, event, fields = {}) => {
   process.stderr.write(`${redactSecrets(JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }))}\n`);
 };
 
-/** Logs why a tick could not finish (never a stack) and returns its exit code. */
+/**
+ * Logs why a tick could not finish (never a stack), with the stage, step and session it interrupted when known, and
+ * returns its exit code. A lost tick lock is `tick_aborted`: the pass stopped itself before its next write.
+ */
 export function reportTickFailure(error: unknown, log: TickLogger = writeTickLog): ExitCode {
   const failure = tickFailure(error);
-  log('error', 'tick_failed', {
+  const location = locationOf(error);
+  log('error', error instanceof TickLockLostError ? 'tick_aborted' : 'tick_failed', {
     status: failure.faultClass ? 'degraded' : 'error',
     code: failure.code,
     ...(failure.faultClass ? { faultClass: failure.faultClass } : {}),
     message: failure.message,
     exitCode: failure.exitCode,
+    ...(location ? { interrupted: location } : {}),
   });
   return failure.exitCode;
 }
@@ -28,8 +34,8 @@ export function reportTickFailure(error: unknown, log: TickLogger = writeTickLog
  */
 export async function executeTick(options: { envFile?: string; verbose: boolean; out: (line: string) => void }): Promise<ExitCode> {
   const config = loadConfig(options.envFile ? { envFile: options.envFile } : {});
-  if (config.settings.ANTHROPIC_API_KEY) registerSecret(config.settings.ANTHROPIC_API_KEY);
   const log = writeTickLog;
+  for (const warning of config.warnings) log('warn', 'config_warning', { warning });
   const outcome = await runTick({
     config,
     log,

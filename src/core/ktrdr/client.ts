@@ -1,9 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as z from 'zod/mini';
-import { errorFromResponse, invalidResponseError, KtrdrError, timeoutError, transportError } from './errors.ts';
-import { nodeHttpTransport, type KtrdrTransport } from './http-transport.ts';
+import { abortedError, errorFromResponse, invalidResponseError, KtrdrError, responseTooLargeError, timeoutError, transportError } from './errors.ts';
+import { nodeHttpTransport, ResponseTooLargeError, type KtrdrTransport } from './http-transport.ts';
 import { epochMetricsOf, type EpochMetric } from './results.ts';
+
+/** A few MiB: KTRDR's largest answers (an operation with its training history) are tens of KiB. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 import {
   backtestStartResponseSchema,
   cancelResponseSchema,
@@ -64,8 +67,10 @@ export interface KtrdrClientOptions {
   baseUrl: string;
   timeoutMs?: number;
   retry?: RetryPolicy;
-  /** The HTTP transport; node:http by default (global `fetch` works too). */
+  /** The HTTP transport; node:http by default (global `fetch` works too, without the body bound). */
   fetch?: KtrdrTransport;
+  /** The largest response body accepted; a larger one is a KTRDR fault. Default 8 MiB. */
+  maxResponseBytes?: number;
   /** Called once per HTTP attempt, after it ends; for logs, metrics and spans. */
   onRequest?: (info: KtrdrRequestInfo) => void;
   /** Extra headers per attempt, e.g. a W3C traceparent from telemetry. */
@@ -226,8 +231,14 @@ export class KtrdrClient {
   readonly #around: KtrdrClientOptions['around'];
   readonly #now: () => number;
   readonly #random: () => number;
+  readonly #maxResponseBytes: number;
+  readonly #options: KtrdrClientOptions;
+  /** Set on a client bound to one invocation: its requests, retries and backoffs end when the invocation does. */
+  #signal: AbortSignal | undefined;
 
   constructor(options: KtrdrClientOptions) {
+    this.#options = options;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.retry = options.retry ?? defaultRetry;
@@ -240,6 +251,13 @@ export class KtrdrClient {
     this.#around = options.around;
     this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
+  }
+
+  /** The same client, with every request, retry and backoff ending when `signal` aborts. */
+  withSignal(signal: AbortSignal): KtrdrClient {
+    const bound = new KtrdrClient(this.#options);
+    bound.#signal = signal;
+    return bound;
   }
 
   health(): Promise<Health> {
@@ -530,7 +548,7 @@ export class KtrdrClient {
   }
 
   #mayRetry(error: KtrdrError, retryClass: RetryClass, attempt: number): boolean {
-    if (attempt >= this.retry.maxAttempts || !error.retryable) return false;
+    if (attempt >= this.retry.maxAttempts || !error.retryable || this.#signal?.aborted) return false;
     if (retryClass === 'unsent_only') return error.kind === 'transport' && error.code === 'ECONNREFUSED';
     return error.kind === 'transport' || error.kind === 'timeout' || error.kind === 'http';
   }
@@ -539,7 +557,9 @@ export class KtrdrClient {
   async #backoff(attempt: number): Promise<void> {
     const delayMs = this.retry.backoffBaseSeconds * 1000 * 2 ** (attempt - 1);
     if (delayMs <= 0) return;
-    await sleep(delayMs / 2 + (delayMs / 2) * this.#random());
+    await sleep(delayMs / 2 + (delayMs / 2) * this.#random(), undefined, this.#signal ? { signal: this.#signal } : {}).catch((error: unknown) => {
+      throw this.#signal?.aborted ? abortedError(this.#signal.reason, { method: 'retry', route: 'backoff' }) : error;
+    });
   }
 
   #url(spec: RequestSpec): string {
@@ -575,7 +595,8 @@ export class KtrdrClient {
         method: spec.method,
         headers,
         body,
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: this.#signal ? AbortSignal.any([AbortSignal.timeout(this.timeoutMs), this.#signal]) : AbortSignal.timeout(this.timeoutMs),
+        maxBodyBytes: this.#maxResponseBytes,
       });
       status = response.status;
       const text = await response.text();
@@ -603,6 +624,8 @@ export class KtrdrClient {
 
   #toKtrdrError(error: unknown, context: { method: string; route: string }): KtrdrError {
     if (error instanceof KtrdrError) return error;
+    if (this.#signal?.aborted) return abortedError(this.#signal.reason, context);
+    if (error instanceof ResponseTooLargeError) return responseTooLargeError(error.status, error.limitBytes, context);
     if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
       return timeoutError(this.timeoutMs, context, error);
     }

@@ -243,3 +243,30 @@ export function invalidResponseError(
     route: context.route,
   });
 }
+
+/** A body over the client's bound (KTRDR_MAX_RESPONSE_MIB): KTRDR's fault, refused before it fills the memory. */
+export function responseTooLargeError(status: number, limitBytes: number, context: RequestContext): KtrdrError {
+  return new KtrdrError({
+    kind: 'invalid_response',
+    status,
+    code: 'RESPONSE_TOO_LARGE',
+    message: `KTRDR's answer to ${context.method} ${context.route} is larger than ${limitBytes} bytes, the most this agent reads (KTRDR_MAX_RESPONSE_MIB). KTRDR is misbehaving, or raise the setting if such answers are expected.`,
+    retryable: false,
+    method: context.method,
+    route: context.route,
+  });
+}
+
+/** The caller gave up (its invocation ended): the request, or the wait before its retry, was abandoned. */
+export function abortedError(reason: unknown, context: RequestContext): KtrdrError {
+  return new KtrdrError({
+    kind: 'timeout',
+    status: null,
+    code: 'ABORTED',
+    message: `The KTRDR call ${context.method} ${context.route} was abandoned: the invocation it belonged to ended.`,
+    retryable: false,
+    method: context.method,
+    route: context.route,
+    cause: reason,
+  });
+}

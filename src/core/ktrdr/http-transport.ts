@@ -6,6 +6,20 @@ export interface TransportInit {
   headers: Record<string, string>;
   body?: string | undefined;
   signal?: AbortSignal;
+  /** A response body larger than this is refused (ResponseTooLargeError) without being read further. */
+  maxBodyBytes?: number;
+}
+
+/** KTRDR answered with more than the client accepts: a fault of KTRDR's, never read into memory whole. */
+export class ResponseTooLargeError extends Error {
+  override readonly name = 'ResponseTooLargeError';
+  readonly status: number;
+  readonly limitBytes: number;
+  constructor(status: number, limitBytes: number) {
+    super(`the response body is larger than ${limitBytes} bytes`);
+    this.status = status;
+    this.limitBytes = limitBytes;
+  }
 }
 
 export interface TransportResponse {
@@ -39,12 +53,26 @@ export const nodeHttpTransport: KtrdrTransport = (url, init) =>
       signal?.removeEventListener('abort', onAbort);
       fn();
     };
+    const limit = init.maxBodyBytes ?? Number.POSITIVE_INFINITY;
     const request = client.request(target, { method: init.method, headers }, (response) => {
+      const status = response.statusCode ?? 0;
+      const tooLarge = () => {
+        settle(() => reject(new ResponseTooLargeError(status, limit)));
+        request.destroy();
+      };
+      if (Number(response.headers['content-length'] ?? 0) > limit) {
+        tooLarge();
+        return;
+      }
       const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      response.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > limit) tooLarge();
+        else chunks.push(chunk);
+      });
       response.on('error', (error) => settle(() => reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }))));
       response.on('end', () => {
-        const status = response.statusCode ?? 0;
         const body = Buffer.concat(chunks).toString('utf8');
         settle(() => resolve({ status, ok: status >= 200 && status < 300, text: async () => body }));
       });

@@ -1,9 +1,10 @@
 import { z } from 'zod';
+import { unknownStrategyKeys } from './known-keys.ts';
 
 /**
  * The KTRDR v3 strategy grammar (`StrategyConfigurationV3` plus the rules of `validate_v3_strategy` that concern
  * one section at a time). Cross-references (fuzzy set → indicator, nn input → fuzzy set) and indicator facts are
- * checked in `validate.ts`. Unknown keys are kept: KTRDR ignores them and strategies carry `hypothesis`, `scope`...
+ * checked in `validate.ts`. Keys KTRDR does not define are refused (known-keys.ts lists the ones it does).
  */
 
 /** KTRDR's rule for `strategy_name` (training start rejects anything else). */
@@ -399,8 +400,13 @@ const trainingSchema = z.looseObject({
   data_split: dataSplitSchema.optional(),
 });
 
+/** Keys KTRDR does not define, forbidden keys and excessive nesting, each with its path (see known-keys.ts). */
+const knownKeysSchema = z.unknown().superRefine((config, context) => {
+  for (const issue of unknownStrategyKeys(config)) context.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+});
+
 /** The v3 strategy document. Required: name, training_data, indicators (a map), fuzzy_sets, nn_inputs. */
-export const strategyConfigSchema = z.looseObject({
+const strategySectionsSchema = z.looseObject({
   name: z.string({ error: 'must be a string' }).superRefine((name, context) => {
     const problem = checkStrategyName(name);
     if (problem) context.addIssue({ code: 'custom', message: problem });
@@ -423,6 +429,9 @@ export const strategyConfigSchema = z.looseObject({
   context_data: z.unknown().optional(),
   deployment: z.unknown().optional(),
 });
+
+/** The sections' rules and the known keys, both reported in one pass (an intersection runs both sides). */
+export const strategyConfigSchema = strategySectionsSchema.and(knownKeysSchema);
 
 export type StrategyConfig = z.infer<typeof strategyConfigSchema>;
 

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { hostname } from 'node:os';
+import { redactSecrets, registerSecret } from '../cli/redact.ts';
 import type { Context, Span } from '@opentelemetry/api';
 
 export type SpanAttributes = Record<string, string | number | boolean | undefined>;
@@ -104,7 +105,9 @@ export async function startTracing(env: TracingEnv, options: TracingOptions = {}
     import('@opentelemetry/resources'),
   ]);
 
-  const redact = secretRedactor(SECRET_ENV_NAMES.map((name) => env[name]));
+  // The one secret registry: a key that only an env file holds was registered when the configuration was loaded.
+  for (const name of SECRET_ENV_NAMES) if (env[name]) registerSecret(env[name]);
+  const redact = redactSecrets;
   const resource = resources.defaultResource().merge(
     resources.resourceFromAttributes({
       'host.name': hostname(),
@@ -205,13 +208,6 @@ function cleanAttributes(attrs: SpanAttributes, redact: (text: string) => string
     clean[key] = typeof value === 'string' ? redact(value) : value;
   }
   return clean;
-}
-
-/** Belt and braces: the API key must never reach a trace, even inside an error message. */
-function secretRedactor(secrets: readonly (string | undefined)[]): (text: string) => string {
-  const values = secrets.filter((secret): secret is string => secret !== undefined && secret.length >= 8);
-  if (values.length === 0) return (text) => text;
-  return (text) => values.reduce((acc, secret) => acc.split(secret).join('[REDACTED]'), text);
 }
 
 /** `k1=v1,k2=v2` with percent-encoded values, the format of OTEL_EXPORTER_OTLP_HEADERS and OTEL_RESOURCE_ATTRIBUTES. */

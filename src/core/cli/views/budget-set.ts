@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../errors.ts';
+import { parseDecimal } from '../../config/decimal.ts';
 import type { Database } from '../../db/database-schema.ts';
 import { effectiveDailyLimit, findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';
 import { utcDay } from '../../db/values.ts';
@@ -21,7 +22,8 @@ export function parseDailyLimit(text: string): { limitUsd: number; roundedFrom: 
       ExitCode.Error,
       'invalid_budget',
     );
-  if (!match || (match[1] === '' && match[2] === undefined)) throw invalid();
+  // The one decimal syntax of every setting and argument (no `0x10`, `1e1`, `Infinity`).
+  if (parseDecimal(trimmed) === null || !match || (match[1] === '' && match[2] === undefined)) throw invalid();
   const decimals = match[2] ?? '';
   const cents = BigInt(match[1] || '0') * 100n + BigInt(decimals.slice(0, 2).padEnd(2, '0')) + (Number(decimals[2] ?? '0') >= 5 ? 1n : 0n);
   if (cents <= 0n) throw invalid(/[1-9]/.test(trimmed) ? 'it rounds to $0.00' : undefined);

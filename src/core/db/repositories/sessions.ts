@@ -221,6 +221,29 @@ export async function updateSession(db: Db, id: number, changes: SessionChanges,
   return Number(result.numUpdatedRows) > 0;
 }
 
+/**
+ * Takes an active session's invocation lease only if it is free: unowned, already this owner's, or expired. A
+ * compare-and-set in one statement, and only in the phase the caller decided on: two passes can never both hold it,
+ * and a pass that decided on a phase another pass has since left does not invoke for it again.
+ */
+export async function takeLease(
+  db: Db,
+  id: number,
+  lease: { owner: string; expiresAt: Date },
+  now: Date,
+  expected: { phase: SessionPhase },
+): Promise<boolean> {
+  const result = await db
+    .updateTable('agent_sessions')
+    .set({ lease_owner: lease.owner, lease_expires_at: lease.expiresAt, updated_at: now })
+    .where('id', '=', id)
+    .where('outcome', 'is', null)
+    .where('phase', '=', expected.phase)
+    .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', lease.owner), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 /** Ends a session: IDLE with its outcome. Returns false when it had already ended. */
 export async function finishSession(
   db: Db,

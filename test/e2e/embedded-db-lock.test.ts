@@ -1,0 +1,146 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { openStore } from '../../src/core/db/connect.ts';
+import { repoRoot, runCli } from '../support/cli.ts';
+import { tempDir } from '../support/databases.ts';
+
+/** A process that opens the embedded database, says "open", and on "go" records a tick and closes it. */
+function startHolder(dataDir: string): { child: ChildProcess; opened: Promise<void>; finished: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const script = `
+    import { openStore } from './src/core/db/connect.ts';
+    import { finishTick, startTick } from './src/core/db/repositories/activity.ts';
+    const store = await openStore({ kind: 'pglite', dataDir: process.argv[1] });
+    process.stdout.write('open\\n');
+    await new Promise((resolve) => process.stdin.once('data', resolve));
+    await startTick(store.db, { id: 'tick_holder', startedAt: new Date(), host: 'holder' });
+    await finishTick(store.db, { id: 'tick_holder', finishedAt: new Date(), status: 'ok', summary: null });
+    await store.close();
+    process.stdout.write('done\\n');
+    process.exit(0);`;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, dataDir], { cwd: repoRoot, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const opened = new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      stdout += chunk;
+      if (stdout.includes('open')) resolve();
+    });
+    child.once('exit', () => reject(new Error(`holder exited before opening: ${stderr}`)));
+  });
+  const finished = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  return { child, opened, finished };
+}
+
+async function tickIds(dataDir: string): Promise<string[]> {
+  const store = await openStore({ kind: 'pglite', dataDir });
+  try {
+    return (await store.db.selectFrom('agent_ticks').select('id').orderBy('id').execute()).map((row) => row.id);
+  } finally {
+    await store.close();
+  }
+}
+
+describe('the embedded database has one writer, and a live holder never loses it', () => {
+  const baseEnv = (dir: string) => ({ HOME: dir, KTRDR_AGENT_DATA_DIR: dir, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline' });
+
+  // The old lock went stale 10 s after its holder last touched it; 13 s stopped is past that, and the proof is the
+  // same for any length: liveness is the owner's pid, which a stopped process keeps.
+  test('a holder stopped with SIGSTOP for 13 s keeps the lock: the others wait, give up cleanly, and the resumed holder loses nothing', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, 'pgdata');
+    const holder = startHolder(dataDir);
+    try {
+      await holder.opened;
+      holder.child.kill('SIGSTOP');
+      const status = await runCli(['status', '--json'], { ...baseEnv(dir.path), AGENT_LOCK_WAIT_SECONDS: '13' });
+      assert.equal(status.code, 1, status.stdout + status.stderr);
+      assert.match(status.stdout + status.stderr, new RegExp(`in use by another ktrdr-agent process \\(pid ${holder.child.pid}\\)`));
+      const tick = await runCli(['tick'], baseEnv(dir.path));
+      assert.equal(tick.code, 0, tick.stderr);
+      assert.match(tick.stderr, /tick_skipped/);
+      holder.child.kill('SIGCONT');
+      holder.child.stdin!.write('go\n');
+      const finished = await holder.finished;
+      assert.equal(finished.code, 0, finished.stderr);
+      assert.match(finished.stdout, /done/);
+      assert.deepEqual(await tickIds(dataDir), ['tick_holder']);
+      assert.equal(existsSync(`${dataDir}.lock`), false);
+    } finally {
+      holder.child.kill('SIGKILL');
+      dir.remove();
+    }
+  });
+
+  test('a lock left by a killed process is taken at once (its pid is dead), without waiting for any age', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, 'pgdata');
+    const holder = startHolder(dataDir);
+    try {
+      await holder.opened;
+      holder.child.kill('SIGKILL');
+      await holder.finished;
+      assert.equal(existsSync(`${dataDir}.lock`), true);
+      const status = await runCli(['status', '--json'], { ...baseEnv(dir.path), AGENT_LOCK_WAIT_SECONDS: '1' });
+      assert.equal(status.code, 0, status.stderr);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('a first open is atomic: the data dir appears whole, and concurrent first opens end with one database and no errors', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, 'pgdata');
+    let sawPartial = false;
+    let polling = true;
+    const poll = (async () => {
+      while (polling) {
+        if (existsSync(dataDir) && !existsSync(join(dataDir, 'PG_VERSION'))) sawPartial = true;
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    })();
+    try {
+      const env = { ...baseEnv(dir.path), AGENT_LOCK_WAIT_SECONDS: '120' };
+      const results = await Promise.all([runCli(['status', '--json'], env), runCli(['tick'], env), runCli(['db', 'migrate', '--status', '--json'], env)]);
+      polling = false;
+      await poll;
+      for (const [index, result] of results.entries()) {
+        // The tick (index 1) runs its pass with KTRDR unreachable on purpose: degraded, exit 5; the others succeed.
+        assert.equal(result.code, index === 1 ? 5 : 0, result.stderr);
+        assert.doesNotMatch(result.stderr, /duplicate key|does not exist|"level":"error"/);
+      }
+      assert.equal(sawPartial, false, 'the data dir existed without PG_VERSION');
+      const status = JSON.parse((await runCli(['db', 'migrate', '--status', '--json'], env)).stdout) as { pending: string[] };
+      assert.deepEqual(status.pending, []);
+    } finally {
+      polling = false;
+      dir.remove();
+    }
+  });
+
+  test('a first open killed half way leaves no data dir behind, and the next command creates a whole one', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, 'pgdata');
+    try {
+      const env = baseEnv(dir.path);
+      const child = spawn(process.execPath, ['--', join(repoRoot, 'bin/run.js'), 'status', '--json'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env } });
+      const exited = new Promise((resolve) => child.once('close', resolve));
+      // Kill it as soon as it has started creating the database.
+      for (let waited = 0; waited < 10_000 && !existsSync(`${dataDir}.lock`) && !existsSync(dataDir); waited += 5) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      child.kill('SIGKILL');
+      await exited;
+      assert.ok(!existsSync(dataDir) || existsSync(join(dataDir, 'PG_VERSION')));
+      const status = await runCli(['status', '--json'], env);
+      assert.equal(status.code, 0, status.stderr);
+      assert.deepEqual(await tickIds(dataDir), []);
+    } finally {
+      dir.remove();
+    }
+  });
+});
