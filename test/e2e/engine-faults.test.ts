@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { runCli, type CliResult } from '../support/cli.ts';
 import { closedPort } from '../support/ports.ts';
@@ -32,6 +34,21 @@ async function budgetUsed(rig: EngineRig): Promise<number> {
 
 async function faultTriggers(rig: EngineRig): Promise<{ skip_reason: string; context: { faultClass: string; cause: string } }[]> {
   return (await rig.pool.query(`SELECT skip_reason, context FROM agent_triggers WHERE context ? 'faultClass' ORDER BY id`)).rows;
+}
+
+/** A server on loopback that answers every request the same way (a proxy, a captive portal, a load balancer). */
+async function answeringServer(t: { after(fn: () => unknown): void }, listener: RequestListener): Promise<string> {
+  const server = createServer(listener);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function htmlPage(status: number): RequestListener {
+  return (req, res) => {
+    req.resume();
+    res.writeHead(status, { 'content-type': 'text/html; charset=utf-8' }).end('<html><body><h1>Bad Gateway</h1></body></html>');
+  };
 }
 
 describe('engine: faults of the world are not research results (built CLI)', () => {
@@ -150,4 +167,41 @@ describe('engine: faults of the world are not research results (built CLI)', () 
     assert.equal(badFlag.code, 1);
     assert.equal(logLines(badFlag)[0]!.event, 'tick_failed');
   });
+
+  for (const [label, anthropicUrl, faultClass] of [
+    ['refused connections', async () => `http://127.0.0.1:${await closedPort()}`, 'anthropic_unreachable'],
+    ['an HTML 502 page', async (t: { after(fn: () => unknown): void }) => answeringServer(t, htmlPage(502)), 'anthropic_unreachable'],
+    ['an HTML page with 200', async (t: { after(fn: () => unknown): void }) => answeringServer(t, htmlPage(200)), 'anthropic_unbilled'],
+  ] as const) {
+    test(`Anthropic answering with ${label}: the session is kept, $0 is booked, exit 5 with a warn line`, async (t) => {
+      const rig = await startEngineRig({ designer: 'claude', frozenClock: true });
+      t.after(() => rig.close());
+      const broken = { ANTHROPIC_BASE_URL: await anthropicUrl(t), AGENT_RETRY_MAX_ATTEMPTS: '2' };
+      for (let i = 0; i < 3; i += 1) {
+        const result = await rig.tickAllowingFailure(broken);
+        assert.equal(result.code, 5, result.stderr);
+        assert.equal(finished(result).level, 'warn');
+        assert.equal(finished(result).status, 'degraded');
+        const faultLine = logLines(result).find((l) => l.event === 'decision' && l.faultClass !== undefined);
+        assert.equal(faultLine?.level, 'warn', result.stderr);
+        assert.equal(faultLine?.faultClass, faultClass);
+      }
+      const sessions = await rig.sessions();
+      assert.equal(sessions.length, 1, 'a fault creates no second session');
+      assert.equal(sessions[0]!.outcome, null, sessions[0]!.failure_reason ?? '');
+      assert.equal(sessions[0]!.phase, 'designing');
+      assert.equal(await budgetUsed(rig), 0, 'nothing was billed, nothing is booked');
+      const reservations = (await rig.pool.query(`SELECT count(*) FILTER (WHERE estimated OR status = 'reserved')::int AS kept, COALESCE(SUM(settled_usd), 0)::float8 AS settled FROM agent_budget_reservations`)).rows[0];
+      assert.deepEqual(reservations, { kept: 0, settled: 0 }, 'every reservation settled at $0, none kept as an estimate');
+      assert.equal(rig.fake.requests.length, 0);
+      assert.ok((await faultTriggers(rig)).every((r) => r.context.faultClass === faultClass));
+
+      // Anthropic back (and the backoff lifted by `resume`): the same session is designed and moves on.
+      assert.equal((await runCli(['resume'], rig.env)).code, 0);
+      await rig.tick();
+      const after = await rig.sessions();
+      assert.equal(after.length, 1);
+      assert.equal(after[0]!.phase, 'training', after[0]!.failure_reason ?? '');
+    });
+  }
 });
