@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
@@ -65,6 +65,17 @@ async function probe(url: string, timeoutMs: number): Promise<string | null> {
   }
 }
 
+/** One attempt, briefly: a diagnosis reports a KTRDR that is down, it does not wait out the retries of a tick. */
+async function checkKtrdr(ktrdr: KtrdrClient, url: string): Promise<Check> {
+  try {
+    await ktrdr.health();
+    const workers = await ktrdr.listWorkers().catch(() => null);
+    return { name: 'KTRDR', ok: true, detail: `${url} healthy${workers ? `; ${workers.length} worker(s)` : ''}` };
+  } catch (error) {
+    return { name: 'KTRDR', ok: false, detail: `${url}: ${(error as Error).message}`, fix: ktrdrAdvice(error, url) };
+  }
+}
+
 export default class Doctor extends AgentCommand {
   static override summary = 'Check the installation: configuration, database, KTRDR, strategies directory, API key, telemetry endpoints.';
   static override description = `A checklist with the fix for each failure. Exits 1 when something is broken (2 when the configuration is invalid).\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'something required is broken (each failed check says how to fix it)', [ExitCode.NotConfigured]: 'the configuration is invalid' })}`;
@@ -91,23 +102,10 @@ export default class Doctor extends AgentCommand {
     }
     const s = config.settings;
     const target = storeTarget(config);
-    let heldFault: HeldFault | null = null;
-    try {
-      // A diagnosis changes nothing: migrations are reported, not applied.
-      const store = await openStore(target, { migrate: false, lockWaitMs: s.AGENT_LOCK_WAIT_SECONDS * 1000 });
-      const status = await migrationStatus(store.db);
-      heldFault = status.pending.length === 0 ? (await readControl(store.db)).fault : null;
-      await store.close();
-      checks.push({ name: 'database', ok: status.pending.length === 0, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied, ${status.pending.length} pending`, fix: 'run `ktrdr-agent db migrate`' });
-    } catch (error) {
-      checks.push({ name: 'database', ok: false, detail: (error as Error).message, fix: 'check DATABASE_URL (or the data dir for PGlite)' });
-    }
-    if (heldFault) {
-      const banner = heldFaultBanner(heldFault, new Date());
-      checks.push({ name: 'invocations', ok: false, detail: banner.message, fix: banner.advice });
-    }
-    // One attempt, briefly: a diagnosis reports a KTRDR that is down, it does not wait out the retries of a tick.
+    // KTRDR and the telemetry endpoints are asked while the database opens (PGlite's start-up alone takes seconds):
+    // a diagnosis with KTRDR down costs the longer of the two, not their sum.
     const ktrdr = new KtrdrClient({ baseUrl: s.KTRDR_API_URL, timeoutMs: DIAGNOSIS_TIMEOUT_MS, retry: { maxAttempts: 1, backoffBaseSeconds: 0 } });
+    const ktrdrCheck = checkKtrdr(ktrdr, s.KTRDR_API_URL);
     const telemetry = Promise.all(
       ([['Pushgateway', s.PUSHGATEWAY_URL], ['OTLP endpoint', s.OTEL_EXPORTER_OTLP_ENDPOINT]] as const).map(async ([name, url]): Promise<Check> => {
         if (!url) return { name, ok: true, detail: 'not configured (optional)', optional: true };
@@ -116,15 +114,29 @@ export default class Doctor extends AgentCommand {
         return { name, ok: problem === null, detail: problem === null ? `${shown} reachable` : `${shown}: ${problem}`, fix: 'network: start it, fix the URL, or unset the variable (it is optional)' };
       }),
     );
-    let ktrdrUp = false;
-    try {
-      await ktrdr.health();
-      ktrdrUp = true;
-      const workers = await ktrdr.listWorkers().catch(() => null);
-      checks.push({ name: 'KTRDR', ok: true, detail: `${s.KTRDR_API_URL} healthy${workers ? `; ${workers.length} worker(s)` : ''}` });
-    } catch (error) {
-      checks.push({ name: 'KTRDR', ok: false, detail: `${s.KTRDR_API_URL}: ${(error as Error).message}`, fix: ktrdrAdvice(error, s.KTRDR_API_URL) });
+    let heldFault: HeldFault | null = null;
+    if (target.kind === 'pglite' && target.dataDir && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
+      // A diagnosis changes nothing, so it does not create the embedded database either (that takes seconds).
+      checks.push({ name: 'database', ok: true, detail: `${describeTarget(target)}; not created yet: the first \`ktrdr-agent tick\` (or \`ktrdr-agent db migrate\`) creates it` });
+    } else {
+      try {
+        // A diagnosis changes nothing: migrations are reported, not applied.
+        const store = await openStore(target, { migrate: false, lockWaitMs: s.AGENT_LOCK_WAIT_SECONDS * 1000 });
+        const status = await migrationStatus(store.db);
+        heldFault = status.pending.length === 0 ? (await readControl(store.db)).fault : null;
+        await store.close();
+        checks.push({ name: 'database', ok: status.pending.length === 0, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied, ${status.pending.length} pending`, fix: 'run `ktrdr-agent db migrate`' });
+      } catch (error) {
+        checks.push({ name: 'database', ok: false, detail: (error as Error).message, fix: 'check DATABASE_URL (or the data dir for PGlite)' });
+      }
     }
+    if (heldFault) {
+      const banner = heldFaultBanner(heldFault, new Date());
+      checks.push({ name: 'invocations', ok: false, detail: banner.message, fix: banner.advice });
+    }
+    const ktrdrResult = await ktrdrCheck;
+    const ktrdrUp = ktrdrResult.ok;
+    checks.push(ktrdrResult);
     const probeName = `ktrdr_agent_doctor_probe`;
     try {
       if (!s.KTRDR_STRATEGIES_DIR) mkdirSync(config.strategiesDir, { recursive: true });

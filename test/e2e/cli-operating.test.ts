@@ -118,6 +118,16 @@ describe('doctor', () => {
     }
   });
 
+  test('an embedded database not created yet is reported, not created (a diagnosis changes nothing), with KTRDR down', async () => {
+    const dataDir = join(home.path, 'never-ticked');
+    const env = { HOME: home.path, DATABASE_URL: '', KTRDR_AGENT_DATA_DIR: dataDir, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline' };
+    const result = await runCli(['doctor'], env);
+    assert.equal(result.code, 1, result.stdout);
+    assert.match(result.stdout, /^✓ database: PGlite at .*never-ticked\/pgdata; not created yet: the first `ktrdr-agent tick` \(or `ktrdr-agent db migrate`\) creates it$/m);
+    assert.match(result.stdout, /^✗ KTRDR: /m);
+    assert.ok(!existsSync(join(dataDir, 'pgdata')), 'doctor created the embedded database');
+  });
+
   test('invalid configuration: exit 2, naming the variable', async () => {
     const result = await runCli(['doctor'], { HOME: home.path, AGENT_MAX_TURNS: 'lots' });
     assert.equal(result.code, 2);
