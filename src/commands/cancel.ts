@@ -31,7 +31,17 @@ export default class Cancel extends AgentCommand {
         }
         session = active[0]!;
       }
-      const operationId = session.phase === 'training' ? session.trainingOperationId : session.phase === 'backtesting' ? session.backtestOperationId : null;
+      // The session ends first, in its own transaction, and only then is its operation cancelled in KTRDR: a tick
+      // that runs in between sees an ended session, never a live one whose operation failed (which it would resume).
+      const cancelled = await endSession(db, session.id, { outcome: 'cancelled', reason: 'cancelled by operator' }, new Date());
+      const ended = await findSession(db, session.id);
+      if (!cancelled) {
+        if (!this.jsonEnabled()) this.log(`Session #${session.id} had just ended (${ended?.outcome ?? 'unknown'}) before the cancel; nothing to cancel.`);
+        return { sessionId: session.id, cancelled: false, outcome: ended?.outcome ?? null, operation: 'none' };
+      }
+      // The phase it was in when it ended (the entry before the 'idle' that ending appended), not the one read before.
+      const phase = ended?.phaseHistory.at(-2)?.phase ?? session.phase;
+      const operationId = phase === 'training' ? ended?.trainingOperationId : phase === 'backtesting' ? ended?.backtestOperationId : null;
       let operation: string = 'none';
       if (operationId) {
         const ktrdr = createKtrdrClient(config, noopTracer);
@@ -39,12 +49,6 @@ export default class Cancel extends AgentCommand {
           () => `${operationId} cancelled`,
           (error: unknown) => `${operationId} not cancelled in KTRDR (${(error as Error).message})`,
         );
-      }
-      const cancelled = await endSession(db, session.id, { outcome: 'cancelled', reason: 'cancelled by operator' }, new Date());
-      if (!cancelled) {
-        const ended = await findSession(db, session.id);
-        if (!this.jsonEnabled()) this.log(`Session #${session.id} had just ended (${ended?.outcome ?? 'unknown'}) before the cancel; nothing to cancel.`);
-        return { sessionId: session.id, cancelled: false, outcome: ended?.outcome ?? null, operation };
       }
       if (!this.jsonEnabled()) this.log(`Session #${session.id} cancelled (operation: ${operation}).`);
       return { sessionId: session.id, cancelled: true, operation };
