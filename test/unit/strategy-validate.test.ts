@@ -697,3 +697,39 @@ describe('stringifyStrategy', () => {
     assert.deepEqual(parsed.value, config);
   });
 });
+
+describe('validateStrategy is no stricter than KTRDR where KTRDR trains the strategy (kpiteira/ktrdr at 2c5c7173)', () => {
+  function example(file: string): Config {
+    const parsed = parseStrategyYaml(readFileSync(new URL(file, examplesDirectory)));
+    assert.ok(parsed.ok);
+    return parsed.value as Config;
+  }
+
+  test('a zero-width membership is a warning, not an error: KTRDR builds it (an epsilon guards the division) and trains', () => {
+    const strategy = example('v3_minimal.yaml');
+    strategy.fuzzy_sets.rsi_momentum.neutral = [50, 50, 50];
+    strategy.fuzzy_sets.rsi_momentum.flat = { type: 'trapezoidal', parameters: [45, 45, 45, 45] };
+    const validation = validateStrategy(strategy);
+    assert.deepEqual(errorsOf(validation), [], formatFindings(validation.findings));
+    assert.equal(validation.valid, true);
+    assert.deepEqual(
+      warningsOf(validation).filter((finding) => /zero width/.test(finding.message)).map((finding) => finding.path),
+      ['fuzzy_sets.rsi_momentum.neutral', 'fuzzy_sets.rsi_momentum.flat.parameters'],
+    );
+  });
+
+  test('unordered corners stay an error: KTRDR refuses a > b (TriangularMF.Params) when the worker builds the fuzzy engine', () => {
+    const strategy = example('v3_minimal.yaml');
+    strategy.fuzzy_sets.rsi_momentum.oversold = [40, 25, 0];
+    assert.match(formatFindings(errorsOf(validateStrategy(strategy))), /fuzzy_sets\.rsi_momentum\.oversold: .*must be ordered/);
+  });
+
+  test("symbols under the model's field name (symbols:) instead of list: stays refused: the training service reads only list/symbol", () => {
+    // SymbolConfiguration accepts `symbols` (populate_by_name), but ktrdr/api/services/training/context.py
+    // `_extract_config_list` reads `list` or `symbol` from the raw YAML: such a strategy would train no symbol.
+    const strategy = example('v3_multi_symbol.yaml');
+    const { list, ...rest } = strategy.training_data.symbols;
+    strategy.training_data.symbols = { ...rest, symbols: list };
+    assert.match(formatFindings(errorsOf(validateStrategy(strategy))), /training_data\.symbols\.list: is required when mode is 'multi_symbol'/);
+  });
+});

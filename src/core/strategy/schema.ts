@@ -90,11 +90,15 @@ function membershipShapeProblem(type: MembershipType, parameters: readonly numbe
       return `${type} ${MEMBERSHIP_PARAMETER_SHAPES[type]} must be ordered ${order} (got [${parameters.join(', ')}])`;
     }
   }
-  const first = parameters[0] ?? 0;
-  const last = parameters[parameters.length - 1] ?? 0;
-  return first === last
-    ? `${type} [${parameters.join(', ')}] has zero width, so it is never active; widen it`
-    : undefined;
+  // A zero-width membership is not refused: KTRDR builds it (its TriangularMF guards the division with an epsilon,
+  // kpiteira/ktrdr ktrdr/fuzzy/membership.py) and trains; validate.ts warns about it instead.
+  return undefined;
+}
+
+/** A triangular or trapezoidal membership whose feet meet: active at one value only, so it tells the model little. */
+export function zeroWidthMembership(membership: NormalizedMembership): boolean {
+  if (membership.type === 'gaussian') return false;
+  return membership.parameters[0] === membership.parameters[membership.parameters.length - 1];
 }
 
 const membershipFunctionSchema = z.custom<MembershipFunctionConfig>().superRefine((written, context) => {

@@ -15,6 +15,7 @@ import {
   isRecord,
   normalizeMembership,
   strategyConfigSchema,
+  zeroWidthMembership,
   type NormalizedMembership,
 } from './schema.ts';
 
@@ -119,8 +120,22 @@ export function validateStrategy(config: unknown, options: ValidateStrategyOptio
       }
     }
   }
+  checkZeroWidthMemberships(fuzzySets, findings);
   checkOutputFormatAgainstTraining(config['decisions'], config['training'], findings);
   return findings.result();
+}
+
+function checkZeroWidthMemberships(fuzzySets: Record<string, unknown> | undefined, findings: FindingList): void {
+  for (const [fuzzySetId, fuzzySet] of Object.entries(fuzzySets ?? {})) {
+    if (!isRecord(fuzzySet)) continue;
+    for (const [membershipName, membership] of Object.entries(fuzzySet)) {
+      if (membershipName === 'indicator') continue;
+      const normalized = normalizeMembership(membership);
+      if (!normalized || !zeroWidthMembership(normalized)) continue;
+      const path = formatPath(normalized.shorthand ? ['fuzzy_sets', fuzzySetId, membershipName] : ['fuzzy_sets', fuzzySetId, membershipName, 'parameters']);
+      findings.warning(path, `${normalized.type} [${normalized.parameters.join(', ')}] has zero width: it is active at one value only, so the model learns little from it; widen it`);
+    }
+  }
 }
 
 /** One line per finding: `error fuzzy_sets.rsi_zone.indicator: unknown indicator 'rsi_99' (known: rsi_14)`. */
