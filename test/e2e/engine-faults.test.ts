@@ -168,6 +168,24 @@ describe('engine: faults of the world are not research results (built CLI)', () 
     assert.equal(logLines(badFlag)[0]!.event, 'tick_failed');
   });
 
+  test("the database failing a session's own write (outside any span) reports that session in `interrupted`", async (t) => {
+    const rig = await startEngineRig({ designer: 'baseline', frozenClock: true });
+    t.after(() => rig.close());
+    await rig.tick();
+    const [session] = await rig.sessions();
+    assert.equal(session!.phase, 'training');
+    // The next pass records the running operation's progress with an UPDATE made directly in advance(); the
+    // database refuses it the way a server shutting down does.
+    await rig.pool.query(`CREATE FUNCTION refuse_session_writes() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN RAISE EXCEPTION 'terminating connection due to administrator command' USING ERRCODE = '57P01'; END $$`);
+    await rig.pool.query('CREATE TRIGGER refuse_session_writes BEFORE UPDATE ON agent_sessions FOR EACH ROW EXECUTE FUNCTION refuse_session_writes()');
+    const result = await rig.tickAllowingFailure();
+    assert.equal(result.code, 5, result.stderr);
+    const failed = logLines(result).find((l) => l.event === 'tick_failed');
+    assert.equal(failed?.faultClass, 'database', result.stderr);
+    assert.deepEqual(failed?.interrupted, { stage: 'pass', step: 'advance_session', sessionId: session!.id });
+  });
+
   for (const [label, anthropicUrl, faultClass] of [
     ['refused connections', async () => `http://127.0.0.1:${await closedPort()}`, 'anthropic_unreachable'],
     ['an HTML 502 page', async (t: { after(fn: () => unknown): void }) => answeringServer(t, htmlPage(502)), 'anthropic_unreachable'],

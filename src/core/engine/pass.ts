@@ -41,6 +41,7 @@ import { isInfrastructureFault, type InfrastructureFault } from '../kernel/fault
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, provesTheWorldWorks, invocationHold, retryDelayMs, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
+import { locate } from './tick-location.ts';
 
 /** Serialises session creation (a transaction-level advisory lock, released at commit). */
 const CYCLE_CREATION_LOCK_KEY = 0x6b747265;
@@ -234,12 +235,12 @@ export class TriggerPass {
     if (control.paused) {
       // Pause stops new cycles, invocations and every change of a session; polling costs nothing and keeps the
       // progress (and the no-progress clocks) true, so running operations are still watched.
-      for (const item of polled) await this.advance(item, { pollOnly: true });
+      for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
       this.explain('Automatic triggering is PAUSED: running operations polled, nothing started or invoked. Resume with `ktrdr-agent resume`.');
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
       return this.summary('paused');
     }
-    for (const item of polled) await this.advance(item);
+    for (const item of polled) await this.advanceLocated(item);
     await this.startNewCycles();
     const ktrdrFault = this.faults.find((fault) => fault.faultClass === 'ktrdr_unreachable' || fault.faultClass === 'ktrdr_auth');
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault.cause, now);
@@ -374,6 +375,16 @@ export class TriggerPass {
       endDate: params?.endDate ?? null,
     });
     return { ...backtest, deflatedSharpe: dsr?.dsr ?? null };
+  }
+
+  /** advance(), with its session noted on an error that escapes it: its own writes sit in no span that would say so. */
+  private async advanceLocated(item: Polled, options: { pollOnly?: boolean } = {}): Promise<void> {
+    try {
+      await this.advance(item, options);
+    } catch (error) {
+      locate(error, { stage: 'pass', step: 'advance_session', sessionId: item.session.id });
+      throw error;
+    }
   }
 
   private async advance(item: Polled, options: { pollOnly?: boolean } = {}): Promise<void> {

@@ -14,6 +14,9 @@ import type { ToolContext } from '../agent/tools.ts';
 import type { StrategyStore } from '../strategy/store.ts';
 import { TriggerPass, type DecisionRecord, type PassSummary } from './pass.ts';
 import { tickHealth } from './tick-health.ts';
+import { locate } from './tick-location.ts';
+
+export { locationOf, type TickLocation } from './tick-location.ts';
 
 export interface TickLogger {
   (level: 'info' | 'warn' | 'error', event: string, fields?: Record<string, unknown>): void;
@@ -94,27 +97,6 @@ async function pushMetrics(store: Store, config: AgentConfig, at: Date, log: Tic
   const { pushTickMetrics } = await import('../telemetry/tick-metrics.ts');
   const pushed = await pushTickMetrics(store.db, config, at).catch((error: unknown) => ({ ok: false as const, error: (error as Error).message }));
   if (!pushed.ok) log('warn', 'metrics_push_failed', { error: pushed.error });
-}
-
-/** Where a tick was when it failed: its stage, the innermost step (span) and the session it concerned. */
-export interface TickLocation {
-  stage: 'open' | 'pass' | 'finish';
-  step?: string;
-  sessionId?: number;
-}
-
-const locations = new WeakMap<object, TickLocation>();
-
-export function locationOf(error: unknown): TickLocation | undefined {
-  return typeof error === 'object' && error !== null ? locations.get(error) : undefined;
-}
-
-function locate(error: unknown, location: TickLocation): void {
-  if (typeof error !== 'object' || error === null) return;
-  const known = locations.get(error);
-  // The innermost step wins; an outer one only adds the session the inner one did not know.
-  if (!known) locations.set(error, location);
-  else if (known.sessionId === undefined && location.sessionId !== undefined) known.sessionId = location.sessionId;
 }
 
 /** The pass's tracer, noting on an error the step (and session) it escaped from. */
