@@ -39,7 +39,7 @@ describe('configuration', () => {
     assert.equal(s.AGENT_STALL_QUEUED_MINUTES, 20);
     assert.equal(s.AGENT_STALL_RESUMING_MINUTES, 10);
     assert.equal(s.AGENT_STALL_ZERO_PROGRESS_MINUTES, 10);
-    assert.equal(s.GATE_BACKTEST_MIN_WIN_RATE, 0.45);
+    assert.equal(s.GATE_BACKTEST_MIN_WIN_RATE, 0.1);
     assert.equal(s.GATE_BACKTEST_MAX_DRAWDOWN, 0.4);
     assert.equal(s.GATE_BACKTEST_MIN_SHARPE, -0.5);
     assert.equal(s.AGENT_RETRY_MAX_ATTEMPTS, 3);

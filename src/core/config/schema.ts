@@ -92,7 +92,9 @@ export const settingDefinitions = {
   GATE_TRAINING_MAX_LOSS: { schema: z._default(number({ min: 0, expected: 'a loss value >= 0' }), 0.8), description: 'Training gate: maximum test loss (final training loss when KTRDR reports no test loss)' },
   GATE_TRAINING_MIN_LOSS_REDUCTION: { schema: z._default(number({ min: -1, max: 1, expected: 'a fraction between -1 and 1' }), -0.5), description: 'Training gate: minimum training loss reduction (classification)' },
   GATE_TRAINING_MIN_DIRECTIONAL_ACCURACY: { schema: z._default(fraction, 0.51), description: 'Training gate: minimum directional accuracy (regression)' },
-  GATE_BACKTEST_MIN_WIN_RATE: { schema: z._default(fraction, 0.45), description: 'Backtest gate: minimum win rate' },
+  // KTRDR's default (kpiteira/ktrdr ktrdr/agents/gates.py BacktestGateConfig.min_win_rate = 0.10): the win rate only
+  // catches a broken backtest; whether a strategy earns is the Sharpe ratio's and the drawdown's to say.
+  GATE_BACKTEST_MIN_WIN_RATE: { schema: z._default(fraction, 0.1), description: 'Backtest gate: minimum win rate' },
   GATE_BACKTEST_MAX_DRAWDOWN: { schema: z._default(fraction, 0.4), description: 'Backtest gate: maximum drawdown' },
   GATE_BACKTEST_MIN_SHARPE: { schema: z._default(number({ min: -100, max: 100, expected: 'a Sharpe ratio between -100 and 100' }), -0.5), description: 'Backtest gate: minimum Sharpe ratio' },
   GATE_BACKTEST_MIN_DSR: { schema: z.optional(fraction), description: 'Backtest gate: minimum deflated Sharpe ratio (unset = not checked)' },
