@@ -34,6 +34,10 @@ interface ArmRun {
   outcomes: Record<string, number>;
   /** Best score so far after each cycle (null until one passed both gates). */
   bestSoFar: (number | null)[];
+  /** Mean score of the cycles that passed both gates (null when none did). */
+  meanPassedScore: number | null;
+  /** Where the best came from: the cycle it ended, and whether it was bred from a parent or drawn fresh. */
+  best: { cycle: number; bred: boolean } | null;
   ticks: number;
   seconds: number;
 }
@@ -59,16 +63,36 @@ async function runArm(designer: 'baseline' | 'evolve', seed: number, cycles: num
       if (finished >= cycles) break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const rows = (await client.query(`SELECT outcome, score FROM agent_experiments ORDER BY session_id LIMIT $1`, [cycles])).rows as { outcome: string; score: number | null }[];
+    const rows = (await client.query(`SELECT outcome, score, parent_experiment_id FROM agent_experiments ORDER BY session_id LIMIT $1`, [cycles])).rows as {
+      outcome: string;
+      score: number | null;
+      parent_experiment_id: number | null;
+    }[];
     const outcomes: Record<string, number> = {};
     const bestSoFar: (number | null)[] = [];
     let best: number | null = null;
-    for (const row of rows) {
+    let bestAt: { cycle: number; bred: boolean } | null = null;
+    rows.forEach((row, index) => {
       outcomes[row.outcome] = (outcomes[row.outcome] ?? 0) + 1;
-      if (row.score !== null && (best === null || row.score > best)) best = row.score;
+      if (row.score !== null && (best === null || row.score > best)) {
+        best = row.score;
+        bestAt = { cycle: index + 1, bred: row.parent_experiment_id !== null };
+      }
       bestSoFar.push(best);
-    }
-    return { designer, seed, cycles: rows.length, passedBoth: rows.filter((r) => r.score !== null).length, outcomes, bestSoFar, ticks: ticks + 1, seconds: round((Date.now() - started) / 1000, 1) };
+    });
+    const passed = rows.filter((r) => r.score !== null).map((r) => r.score!);
+    return {
+      designer,
+      seed,
+      cycles: rows.length,
+      passedBoth: passed.length,
+      outcomes,
+      bestSoFar,
+      meanPassedScore: passed.length === 0 ? null : passed.reduce((a, b) => a + b, 0) / passed.length,
+      best: bestAt,
+      ticks: ticks + 1,
+      seconds: round((Date.now() - started) / 1000, 1),
+    };
   } finally {
     await client.end().catch(() => undefined);
     await simulator.close();
@@ -85,7 +109,7 @@ export async function researchArms(helpers: BenchHelpers, options: { seeds: numb
   helpers.results.research = { seeds: options.seeds, cycles: options.cycles, runs };
   helpers.table(
     `research: evolve vs baseline on the simulator (${options.seeds.length} seeds x ${options.cycles} cycles, one session at a time)`,
-    ['designer', 'seed', 'cycles', 'passed both gates', 'rate', ...checkpoints.map((c) => `best@${c}`), 'outcomes'],
+    ['designer', 'seed', 'cycles', 'passed both gates', 'rate', ...checkpoints.map((c) => `best@${c}`), 'mean passed score', 'best found', 'outcomes'],
     runs.map((r) => [
       r.designer,
       r.seed,
@@ -93,6 +117,8 @@ export async function researchArms(helpers: BenchHelpers, options: { seeds: numb
       r.passedBoth,
       `${round((100 * r.passedBoth) / Math.max(1, r.cycles), 1)}%`,
       ...checkpoints.map((c) => (at(r, c) === null ? '—' : round(at(r, c)!, 2))),
+      r.meanPassedScore === null ? '—' : round(r.meanPassedScore, 2),
+      r.best === null ? '—' : `cycle ${r.best.cycle}, ${r.best.bred ? 'bred' : 'fresh'}`,
       Object.entries(r.outcomes).map(([k, v]) => `${k}=${v}`).join(' '),
     ]),
   );
