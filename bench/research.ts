@@ -21,10 +21,10 @@ export interface BenchHelpers {
   results: Record<string, unknown>;
   table(title: string, header: string[], rows: (string | number)[][]): void;
   timeChild(args: string[], env: Record<string, string>): Promise<number>;
-  interleaved(cases: Record<string, () => Promise<number>>, rounds: number): Promise<Record<string, number>>;
 }
 
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+const COMMAND_ROUNDS = 15;
 
 interface ArmRun {
   designer: string;
@@ -185,26 +185,31 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
         const env = { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline' };
         // An idle tick: paused, so it reads the control row and leaves.
         await helpers.timeChild([helpers.binRun, 'pause'], env);
-        const medians = await helpers.interleaved(
-          {
-            'tick (paused)': () => helpers.timeChild([helpers.binRun, 'tick'], env),
-            // A read command of the same kind, for reference under the same load.
-            'history --json': () => helpers.timeChild([helpers.binRun, 'history', '--json'], env),
-            'experiments --json': () => helpers.timeChild([helpers.binRun, 'experiments', '--json'], env),
-            'experiments --sort score --indicator rsi --json': () => helpers.timeChild([helpers.binRun, 'experiments', '--sort', 'score', '--indicator', 'rsi', '--json'], env),
-          },
-          7,
+        // Interleaved rounds, and each command's ratio taken within its round (against that round's idle tick), so a
+        // load that drifts across the run moves both sides of a ratio; the spread of those ratios is the noise.
+        const cases: Record<string, string[]> = {
+          'tick (paused)': ['tick'],
+          // A read command of the same kind, for reference under the same load.
+          'history --json': ['history', '--json'],
+          'experiments --json': ['experiments', '--json'],
+          'experiments --sort score --indicator rsi --json': ['experiments', '--sort', 'score', '--indicator', 'rsi', '--json'],
+        };
+        const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((n) => [n, []]));
+        for (let r = 0; r < COMMAND_ROUNDS; r++) for (const [n, args] of Object.entries(cases)) samples[n]!.push(await helpers.timeChild([helpers.binRun, ...args], env));
+        const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+        const ratios = Object.fromEntries(Object.entries(samples).map(([n, ms]) => [n, ms.map((v, r) => v / samples['tick (paused)']![r]!)]));
+        entry.commands = Object.fromEntries(
+          Object.entries(samples).map(([n, ms]) => [n, { medianMs: round(median(ms), 1), ratioToIdleTick: round(median(ratios[n]!)), ratioRange: [round(Math.min(...ratios[n]!)), round(Math.max(...ratios[n]!))] }]),
         );
-        entry.commands = Object.fromEntries(Object.entries(medians).map(([n, ms]) => [n, { medianMs: round(ms, 1), ratioToIdleTick: round(ms / medians['tick (paused)']!) }]));
         entry.explain = {
           experiments: await explain(database.url, (db) => loadExperimentsView(db, { now: new Date(), outcomes: null, indicators: null, symbol: null, sort: 'completed_at', limit: 20 })),
           experimentsByScoreWithIndicator: await explain(database.url, (db) => loadExperimentsView(db, { now: new Date(), outcomes: null, indicators: ['rsi'], symbol: null, sort: 'score', limit: 20 })),
           memorySection: await explain(database.url, (db) => buildMemorySection(db, { tokenBudget: 1500, recentCount: 5 })),
         };
         helpers.table(
-          `research: experiments at ${size} experiments (median of 7, interleaved)`,
-          ['command', 'median ms', 'ratio to idle tick'],
-          Object.entries(medians).map(([n, ms]) => [n, round(ms, 1), round(ms / medians['tick (paused)']!)]),
+          `research: experiments at ${size} experiments (${COMMAND_ROUNDS} interleaved rounds; ratio to the same round's idle tick)`,
+          ['command', 'median ms', 'median ratio to idle tick', 'ratio range'],
+          Object.entries(samples).map(([n, ms]) => [n, round(median(ms), 1), round(median(ratios[n]!)), `${round(Math.min(...ratios[n]!))}–${round(Math.max(...ratios[n]!))}`]),
         );
         for (const [name, lines] of Object.entries(entry.explain as Record<string, string[]>)) {
           console.log(`\nEXPLAIN ${name}:`);
