@@ -140,7 +140,10 @@ export async function researchArms(helpers: BenchHelpers, options: { seeds: numb
 /** The SQL one load runs, captured from Kysely, EXPLAINed with its parameters. */
 async function explain(url: string, load: (db: Kysely<Database>) => Promise<unknown>): Promise<string[]> {
   const captured: CompiledQuery[] = [];
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }), log: (e) => void (e.level === 'query' && captured.push(e.query)) });
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle client cut off when the bench drops its database (DROP ... WITH FORCE) must not crash the bench.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: (e) => void (e.level === 'query' && captured.push(e.query)) });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
