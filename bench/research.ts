@@ -21,10 +21,10 @@ export interface BenchHelpers {
   results: Record<string, unknown>;
   table(title: string, header: string[], rows: (string | number)[][]): void;
   timeChild(args: string[], env: Record<string, string>): Promise<number>;
-  interleaved(cases: Record<string, () => Promise<number>>, rounds: number): Promise<Record<string, number>>;
 }
 
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+const COMMAND_ROUNDS = 15;
 
 interface ArmRun {
   designer: string;
@@ -34,6 +34,10 @@ interface ArmRun {
   outcomes: Record<string, number>;
   /** Best score so far after each cycle (null until one passed both gates). */
   bestSoFar: (number | null)[];
+  /** Mean score of the cycles that passed both gates (null when none did). */
+  meanPassedScore: number | null;
+  /** Where the best came from: the cycle it ended, and whether it was bred from a parent or drawn fresh. */
+  best: { cycle: number; bred: boolean } | null;
   ticks: number;
   seconds: number;
 }
@@ -59,16 +63,36 @@ async function runArm(designer: 'baseline' | 'evolve', seed: number, cycles: num
       if (finished >= cycles) break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const rows = (await client.query(`SELECT outcome, score FROM agent_experiments ORDER BY session_id LIMIT $1`, [cycles])).rows as { outcome: string; score: number | null }[];
+    const rows = (await client.query(`SELECT outcome, score, parent_experiment_id FROM agent_experiments ORDER BY session_id LIMIT $1`, [cycles])).rows as {
+      outcome: string;
+      score: number | null;
+      parent_experiment_id: number | null;
+    }[];
     const outcomes: Record<string, number> = {};
     const bestSoFar: (number | null)[] = [];
     let best: number | null = null;
-    for (const row of rows) {
+    let bestAt: { cycle: number; bred: boolean } | null = null;
+    rows.forEach((row, index) => {
       outcomes[row.outcome] = (outcomes[row.outcome] ?? 0) + 1;
-      if (row.score !== null && (best === null || row.score > best)) best = row.score;
+      if (row.score !== null && (best === null || row.score > best)) {
+        best = row.score;
+        bestAt = { cycle: index + 1, bred: row.parent_experiment_id !== null };
+      }
       bestSoFar.push(best);
-    }
-    return { designer, seed, cycles: rows.length, passedBoth: rows.filter((r) => r.score !== null).length, outcomes, bestSoFar, ticks: ticks + 1, seconds: round((Date.now() - started) / 1000, 1) };
+    });
+    const passed = rows.filter((r) => r.score !== null).map((r) => r.score!);
+    return {
+      designer,
+      seed,
+      cycles: rows.length,
+      passedBoth: passed.length,
+      outcomes,
+      bestSoFar,
+      meanPassedScore: passed.length === 0 ? null : passed.reduce((a, b) => a + b, 0) / passed.length,
+      best: bestAt,
+      ticks: ticks + 1,
+      seconds: round((Date.now() - started) / 1000, 1),
+    };
   } finally {
     await client.end().catch(() => undefined);
     await simulator.close();
@@ -85,7 +109,7 @@ export async function researchArms(helpers: BenchHelpers, options: { seeds: numb
   helpers.results.research = { seeds: options.seeds, cycles: options.cycles, runs };
   helpers.table(
     `research: evolve vs baseline on the simulator (${options.seeds.length} seeds x ${options.cycles} cycles, one session at a time)`,
-    ['designer', 'seed', 'cycles', 'passed both gates', 'rate', ...checkpoints.map((c) => `best@${c}`), 'outcomes'],
+    ['designer', 'seed', 'cycles', 'passed both gates', 'rate', ...checkpoints.map((c) => `best@${c}`), 'mean passed score', 'best found', 'outcomes'],
     runs.map((r) => [
       r.designer,
       r.seed,
@@ -93,6 +117,8 @@ export async function researchArms(helpers: BenchHelpers, options: { seeds: numb
       r.passedBoth,
       `${round((100 * r.passedBoth) / Math.max(1, r.cycles), 1)}%`,
       ...checkpoints.map((c) => (at(r, c) === null ? '—' : round(at(r, c)!, 2))),
+      r.meanPassedScore === null ? '—' : round(r.meanPassedScore, 2),
+      r.best === null ? '—' : `cycle ${r.best.cycle}, ${r.best.bred ? 'bred' : 'fresh'}`,
       Object.entries(r.outcomes).map(([k, v]) => `${k}=${v}`).join(' '),
     ]),
   );
@@ -114,7 +140,10 @@ export async function researchArms(helpers: BenchHelpers, options: { seeds: numb
 /** The SQL one load runs, captured from Kysely, EXPLAINed with its parameters. */
 async function explain(url: string, load: (db: Kysely<Database>) => Promise<unknown>): Promise<string[]> {
   const captured: CompiledQuery[] = [];
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 4 }) }), log: (e) => void (e.level === 'query' && captured.push(e.query)) });
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  // An idle client cut off when the bench drops its database (DROP ... WITH FORCE) must not crash the bench.
+  pool.on('error', () => undefined);
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: (e) => void (e.level === 'query' && captured.push(e.query)) });
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -159,26 +188,31 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
         const env = { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline' };
         // An idle tick: paused, so it reads the control row and leaves.
         await helpers.timeChild([helpers.binRun, 'pause'], env);
-        const medians = await helpers.interleaved(
-          {
-            'tick (paused)': () => helpers.timeChild([helpers.binRun, 'tick'], env),
-            // A read command of the same kind, for reference under the same load.
-            'history --json': () => helpers.timeChild([helpers.binRun, 'history', '--json'], env),
-            'experiments --json': () => helpers.timeChild([helpers.binRun, 'experiments', '--json'], env),
-            'experiments --sort score --indicator rsi --json': () => helpers.timeChild([helpers.binRun, 'experiments', '--sort', 'score', '--indicator', 'rsi', '--json'], env),
-          },
-          7,
+        // Interleaved rounds, and each command's ratio taken within its round (against that round's idle tick), so a
+        // load that drifts across the run moves both sides of a ratio; the spread of those ratios is the noise.
+        const cases: Record<string, string[]> = {
+          'tick (paused)': ['tick'],
+          // A read command of the same kind, for reference under the same load.
+          'history --json': ['history', '--json'],
+          'experiments --json': ['experiments', '--json'],
+          'experiments --sort score --indicator rsi --json': ['experiments', '--sort', 'score', '--indicator', 'rsi', '--json'],
+        };
+        const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((n) => [n, []]));
+        for (let r = 0; r < COMMAND_ROUNDS; r++) for (const [n, args] of Object.entries(cases)) samples[n]!.push(await helpers.timeChild([helpers.binRun, ...args], env));
+        const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+        const ratios = Object.fromEntries(Object.entries(samples).map(([n, ms]) => [n, ms.map((v, r) => v / samples['tick (paused)']![r]!)]));
+        entry.commands = Object.fromEntries(
+          Object.entries(samples).map(([n, ms]) => [n, { medianMs: round(median(ms), 1), ratioToIdleTick: round(median(ratios[n]!)), ratioRange: [round(Math.min(...ratios[n]!)), round(Math.max(...ratios[n]!))] }]),
         );
-        entry.commands = Object.fromEntries(Object.entries(medians).map(([n, ms]) => [n, { medianMs: round(ms, 1), ratioToIdleTick: round(ms / medians['tick (paused)']!) }]));
         entry.explain = {
           experiments: await explain(database.url, (db) => loadExperimentsView(db, { now: new Date(), outcomes: null, indicators: null, symbol: null, sort: 'completed_at', limit: 20 })),
           experimentsByScoreWithIndicator: await explain(database.url, (db) => loadExperimentsView(db, { now: new Date(), outcomes: null, indicators: ['rsi'], symbol: null, sort: 'score', limit: 20 })),
           memorySection: await explain(database.url, (db) => buildMemorySection(db, { tokenBudget: 1500, recentCount: 5 })),
         };
         helpers.table(
-          `research: experiments at ${size} experiments (median of 7, interleaved)`,
-          ['command', 'median ms', 'ratio to idle tick'],
-          Object.entries(medians).map(([n, ms]) => [n, round(ms, 1), round(ms / medians['tick (paused)']!)]),
+          `research: experiments at ${size} experiments (${COMMAND_ROUNDS} interleaved rounds; ratio to the same round's idle tick)`,
+          ['command', 'median ms', 'median ratio to idle tick', 'ratio range'],
+          Object.entries(samples).map(([n, ms]) => [n, round(median(ms), 1), round(median(ratios[n]!)), `${round(Math.min(...ratios[n]!))}–${round(Math.max(...ratios[n]!))}`]),
         );
         for (const [name, lines] of Object.entries(entry.explain as Record<string, string[]>)) {
           console.log(`\nEXPLAIN ${name}:`);

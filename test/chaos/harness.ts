@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { formatFindings, parseStrategyYaml, validateStrategy } from '../../src/core/strategy/index.ts';
 import { openStore } from '../../src/core/db/connect.ts';
+import { HYPOTHESIS_MOVES } from '../../src/core/db/repositories/hypotheses.ts';
 import { TICK_LOCK_KEY } from '../../src/core/db/tick-lock.ts';
 import { SeededRandom } from '../../src/core/sim/random.ts';
 import { createSimulator } from '../../src/core/sim/index.ts';
@@ -284,7 +285,7 @@ function varied(config: Record<string, unknown>, name: string, index: number): R
   return { ...config, name, decisions: { ...decisions, confidence_threshold: Math.round((0.5 + (index % 45) / 100) * 100) / 100 } };
 }
 
-async function checkInvariants(client: pg.Client, strategiesDir: string, operations: SimOperation[]): Promise<string[]> {
+export async function checkInvariants(client: pg.Client, strategiesDir: string, operations: SimOperation[]): Promise<string[]> {
   const found: string[] = [];
   const count = async (label: string, query: string) => {
     const rows = (await client.query(query)).rows as { id: unknown }[];
@@ -308,6 +309,18 @@ async function checkInvariants(client: pg.Client, strategiesDir: string, operati
     'finished session without exactly one experiment row (or an active one with any)',
     `SELECT s.id, s.outcome, count(e.id)::int AS experiments FROM agent_sessions s LEFT JOIN agent_experiments e ON e.session_id = s.id
       GROUP BY s.id, s.outcome HAVING count(e.id) <> (CASE WHEN s.outcome IS NULL THEN 0 ELSE 1 END)`,
+  );
+  const moves = Object.entries(HYPOTHESIS_MOVES).flatMap(([via, statuses]) => statuses.map((status) => `('${via}', '${status}')`));
+  await count(
+    'hypothesis event not made by a tool allowed to make it (or a first event other than the proposal)',
+    `SELECT ev.id, ev.hypothesis_id, ev.via, ev.status FROM agent_hypothesis_events ev
+      WHERE (ev.via, ev.status) NOT IN (VALUES ${moves.join(', ')})
+         OR (ev.id = (SELECT min(first.id) FROM agent_hypothesis_events first WHERE first.hypothesis_id = ev.hypothesis_id) AND ev.status <> 'untested')`,
+  );
+  await count(
+    'hypothesis retired without its latest event retiring it (or the other way round)',
+    `SELECT h.id, h.retired_at FROM agent_hypotheses h WHERE (h.retired_at IS NOT NULL) IS DISTINCT FROM (
+       (SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id ORDER BY ev.id DESC LIMIT 1) = 'retired')`,
   );
   await count(
     'hypothesis status not set by its latest tool event',

@@ -13,7 +13,7 @@ import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
 import { backfillExperiments, findExperimentOfSession, queryExperiments, rebuildTallies } from '../../src/core/db/repositories/experiments.ts';
 import { addHypothesis, findHypothesis, hypothesisEvents } from '../../src/core/db/repositories/hypotheses.ts';
-import { createSession, finishSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
+import { createSession, findSession, finishSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { buildMemorySection } from '../../src/core/research/memory-section.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
@@ -176,14 +176,14 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     work.remove();
   });
 
-  async function toolsOf(purpose: 'design' | 'assess', sessionId: number): Promise<Map<string, ToolDefinition>> {
+  async function toolsOf(purpose: 'design' | 'assess', sessionId: number, settingsOf = config): Promise<Map<string, ToolDefinition>> {
     const context: ToolContext = {
       db: store.db,
       sessionId,
       ktrdr: new KtrdrClient({ baseUrl: simulator.url }),
       strategies: new StrategyStore(strategiesDir),
       ktrdrUnreachable: false,
-      config,
+      config: settingsOf,
       now: () => new Date(),
       turn: { index: 1, tokensInput: null, tokensOutput: null },
     };
@@ -275,6 +275,24 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.equal(proposed.length, 2);
     assert.ok(proposed[0]!.text.includes('DROP TABLE') && !proposed[0]!.text.includes('\u0000'));
     assert.equal(proposed[0]!.source, 'designer');
+  });
+
+  test("a claude session's experiment names the design phase's model and its assessment the assess phase's", async () => {
+    const perPhase = loadConfig({
+      env: { HOME: work.path, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'claude', ANTHROPIC_API_KEY: 'sk-ant-test', AGENT_MODEL: 'claude-opus-5-5', AGENT_MODEL_ASSESS: 'claude-haiku-5-5' },
+    });
+    const now = new Date();
+    const session = await createSession(store.db, { designer: 'claude', now, leaseOwner: 't', leaseExpiresAt: new Date(now.getTime() + 600_000) });
+    const changed = structuredClone(validStrategy('models_a')) as Record<string, any>;
+    changed.indicators.adx_14.period = 9;
+    const saved = await (await toolsOf('design', session.id, perPhase)).get('save_strategy_config')!.run({ name: 'models_a', config: changed, tests_hypothesis: 'exploration' });
+    assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
+    await updateSession(store.db, session.id, { phase: 'assessing' }, new Date());
+    const assess = (await toolsOf('assess', session.id, perPhase)).get('save_assessment')!;
+    const done = await assess.run({ verdict: 'neutral', explanation: 'Middling but stable results.', strengths: ['stable'], weaknesses: ['few trades'], suggestions: ['another symbol'] });
+    assert.equal(done.ok, true, done.ok ? '' : done.error);
+    assert.equal((await findSession(store.db, session.id))?.assessment?.author, 'claude-haiku-5-5');
+    assert.equal((await findExperimentOfSession(store.db, session.id))?.model, 'claude-opus-5-5');
   });
 
   test('the design message carries the memory; the assessment message the hypothesis under test and the parent', async () => {

@@ -39,6 +39,7 @@ import {
 import { hypothesisStatuses, sessionOutcomes } from '../db/database-schema.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
+import { phaseModel } from '../config/model-checks.ts';
 
 export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
 
@@ -376,7 +377,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
         await context.db.transaction().execute(async (trx) => {
           await updateSession(trx, session.id, { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path }, context.now());
           await recordLineage(trx, session.id, {
-            model: session.designer === 'claude' ? context.config.settings.AGENT_MODEL : null,
+            model: session.designer === 'claude' ? phaseModel(context.config.settings, 'design') : null,
             testsHypothesisId: hypothesisId,
             exploration: input.tests_hypothesis === 'exploration',
             parentExperimentId: input.parent_experiment ?? null,
@@ -581,7 +582,8 @@ function assessTools(context: ToolContext): ToolDefinition[] {
         await completeAssessment(
           context.db,
           session.id,
-          { ...assessment, author: session.designer === 'claude' ? context.config.settings.AGENT_MODEL : session.designer },
+          // The assessment is written by the assess phase's model (AGENT_MODEL_ASSESS), not the designer's.
+          { ...assessment, author: session.designer === 'claude' ? phaseModel(context.config.settings, 'assess') : session.designer },
           context.now(),
           {
             proposed: (proposed ?? []).map((p) => ({ text: p.text, rationale: p.rationale ?? null })),

@@ -11,6 +11,16 @@ export const HYPOTHESIS_RATIONALE_MAX = 2000;
 export const HYPOTHESIS_EVIDENCE_MAX = 4000;
 export const HYPOTHESES_PER_CALL_MAX = 5;
 
+/**
+ * Who may move a hypothesis to which status: the design tool marks it under test, the assessment tool proposes
+ * and judges, the operator (the CLI) may do anything, including retire. Nothing else writes an event.
+ */
+export const HYPOTHESIS_MOVES = {
+  save_strategy_config: ['testing'],
+  save_assessment: ['untested', 'validated', 'refuted', 'inconclusive'],
+  operator: [...hypothesisStatuses, 'retired'],
+} as const satisfies Record<string, readonly (HypothesisStatus | 'retired')[]>;
+
 export interface Hypothesis {
   id: number;
   text: string;
