@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Kysely, PostgresDialect, sql, type CompiledQuery } from 'kysely';
 import pg from 'pg';
 import { parse as parseYaml } from 'yaml';
@@ -72,20 +72,48 @@ function median(values: number[]): number {
 }
 const round = (value: number, digits = 2) => Number(value.toFixed(digits));
 
-/** Wall time of one child process, in ms; fails loudly on a non-zero exit. */
-function timeChild(args: string[], env: Record<string, string>): Promise<number> {
+/** The built CLI runs as cron runs it, through its shebang (which carries Node's flags); anything else is a Node script. */
+function childCommand(args: string[]): { file: string; args: string[]; path: string } {
+  // The shebang's `env node` must find this Node, not an older one earlier on PATH.
+  const path = `${dirname(process.execPath)}:${process.env.PATH ?? '/usr/bin:/bin'}`;
+  return args[0] === binRun ? { file: binRun, args: args.slice(1), path } : { file: process.execPath, args, path };
+}
+
+/** One child's cost: wall ms, CPU ms (user + sys) and peak resident memory in MiB (null without /usr/bin/time). */
+interface ChildCost {
+  wallMs: number;
+  cpuMs: number | null;
+  peakMiB: number | null;
+}
+
+const gnuTime = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+let costFiles = 0;
+
+/** Runs one child process under GNU time (when present) and returns its cost; fails loudly on a non-zero exit. */
+function measureChild(args: string[], env: Record<string, string>): Promise<ChildCost> {
+  const command = childCommand(args);
+  const costFile = join(tmpdir(), `ktrdr-agent-bench-cost-${process.pid}-${costFiles++}`);
+  const [file, argv] = gnuTime ? [gnuTime, ['-f', '%U %S %M', '-o', costFile, command.file, ...command.args]] : [command.file, command.args];
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(process.execPath, args, { cwd: repoRoot, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(file, argv, { cwd: repoRoot, env: { NO_COLOR: '1', ...env, PATH: command.path }, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.on('error', reject);
     child.on('close', (code) => {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      if (code !== 0) reject(new Error(`${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
-      else resolve(ms);
+      const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0) return reject(new Error(`${args.join(' ')} exited ${code}: ${stderr.slice(-2000)}`));
+      if (!gnuTime) return resolve({ wallMs, cpuMs: null, peakMiB: null });
+      const [user, sys, maxKb] = readFileSync(costFile, 'utf8').trim().split('\n').at(-1)!.split(' ').map(Number);
+      rmSync(costFile, { force: true });
+      resolve({ wallMs, cpuMs: (user! + sys!) * 1000, peakMiB: maxKb! / 1024 });
     });
   });
+}
+
+/** Wall time of one child process, in ms; fails loudly on a non-zero exit. */
+async function timeChild(args: string[], env: Record<string, string>): Promise<number> {
+  return (await measureChild(args, env)).wallMs;
 }
 
 /** Runs every case once per round, rounds interleaved so drift hits all cases alike. */
@@ -126,17 +154,73 @@ async function baselineStrategy(strategiesDir: string): Promise<{ name: string; 
   }
 }
 
+/** A bare PGlite: open the data dir, one query, close. What a PGlite tick is measured against. */
+const BARE_PGLITE = `const { PGlite } = await import(process.env.PGLITE_URL);
+const db = new PGlite(process.argv[2]);
+await db.waitReady;
+await db.query('SELECT 1');
+await db.close();
+`;
+
+/** Like `interleaved`, but keeps every sample of every cost. */
+async function interleavedCosts(cases: Record<string, () => Promise<ChildCost>>, rounds: number): Promise<Record<string, ChildCost[]>> {
+  const samples: Record<string, ChildCost[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const [name, run] of Object.entries(cases)) samples[name]!.push(await run());
+  }
+  return samples;
+}
+
+interface StartupFigure {
+  medianMs: number;
+  ratio: number;
+  cpuMs: number | null;
+  cpuRatio: number | null;
+  peakMiB: number | null;
+}
+
+function startupFigures(samples: Record<string, ChildCost[]>): { figures: Record<string, StartupFigure>; noise: { minMs: number; p25Ms: number; medianMs: number; p75Ms: number; maxMs: number } } {
+  const wall = (name: string) => samples[name]!.map((cost) => cost.wallMs);
+  const cpu = (name: string) => (samples[name]!.every((cost) => cost.cpuMs !== null) ? median(samples[name]!.map((cost) => cost.cpuMs!)) : null);
+  const base = median(wall('node -e 0'));
+  const baseCpu = cpu('node -e 0');
+  const figures = Object.fromEntries(
+    Object.keys(samples).map((name) => {
+      const cpuMs = cpu(name);
+      const peaks = samples[name]!.map((cost) => cost.peakMiB);
+      return [
+        name,
+        {
+          medianMs: round(median(wall(name)), 1),
+          ratio: round(median(wall(name)) / base),
+          cpuMs: cpuMs === null ? null : round(cpuMs, 0),
+          cpuRatio: cpuMs === null || !baseCpu ? null : round(cpuMs / baseCpu),
+          peakMiB: peaks.every((peak) => peak !== null) ? round(Math.max(...(peaks as number[])), 0) : null,
+        },
+      ];
+    }),
+  );
+  const sorted = wall('node -e 0').sort((x, y) => x - y);
+  const at = (q: number) => round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!, 1);
+  return { figures, noise: { minMs: round(sorted[0]!, 1), p25Ms: at(0.25), medianMs: round(base, 1), p75Ms: at(0.75), maxMs: round(sorted.at(-1)!, 1) } };
+}
+
 async function startup(): Promise<void> {
   const work = tempDir('ktrdr-agent-bench-startup-');
   const strategiesDir = join(work.path, 'strategies');
   mkdirSync(strategiesDir);
+  const bareScript = join(work.path, 'bare-pglite.mjs');
+  writeFileSync(bareScript, BARE_PGLITE);
+  const pgliteUrl = new URL('../node_modules/@electric-sql/pglite/dist/index.js', import.meta.url).href;
   const simulator = await createSimulator({ strategiesDir, seed: 3, timeScale: 1 });
   const databases: Awaited<ReturnType<typeof createTestDatabase>>[] = [];
-  const figures: Record<string, Record<string, { medianMs: number; ratio: number }>> = {};
+  const figures: Record<string, Record<string, StartupFigure>> = {};
+  const noise: Record<string, unknown> = {};
+  let fresh = 0;
   try {
     for (const store of ['postgres', 'pglite'] as const) {
+      const base = { HOME: work.path, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline' };
       const envFor = async (name: string): Promise<Record<string, string>> => {
-        const base = { HOME: work.path, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline' };
         if (store === 'pglite') return { ...base, KTRDR_AGENT_DATA_DIR: join(work.path, `${store}-${name}`) };
         const database = await createTestDatabase('ktrdr_agent_bench');
         databases.push(database);
@@ -147,17 +231,25 @@ async function startup(): Promise<void> {
       if ((await runCli(['pause'], idle)).code !== 0) throw new Error('pause failed');
       const first = await runCli(['tick'], running);
       if (first.code !== 0 || !/"sessionsCreated":\[1\]/.test(first.stderr)) throw new Error(`the first tick started nothing: ${first.stderr}`);
-      const medians = await interleaved(
-        {
-          'node -e 0': () => timeChild(['-e', '0'], {}),
-          '--version': () => timeChild([binRun, '--version'], idle),
-          'tick (paused)': () => timeChild([binRun, 'tick'], idle),
-          'tick (training running)': () => timeChild([binRun, 'tick'], running),
-        },
-        sizes.startupRuns,
-      );
-      const base = medians['node -e 0']!;
-      figures[store] = Object.fromEntries(Object.entries(medians).map(([name, ms]) => [name, { medianMs: round(ms, 1), ratio: round(ms / base) }]));
+      const cases: Record<string, () => Promise<ChildCost>> = {
+        'node -e 0': () => measureChild(['-e', '0'], {}),
+        '--version': () => measureChild([binRun, '--version'], idle),
+        'tick (paused)': () => measureChild([binRun, 'tick'], idle),
+        'tick (training running)': () => measureChild([binRun, 'tick'], running),
+      };
+      if (store === 'pglite') {
+        const bareEnv = { PGLITE_URL: pgliteUrl };
+        // `node bin/run.js` skips the shebang's flags: what the flags save.
+        cases['tick (paused), node bin/run.js'] = () => measureChild(['--', binRun, 'tick'], idle);
+        cases['status --json'] = () => measureChild([binRun, 'status', '--json'], idle);
+        cases['bare PGlite open'] = () => measureChild([bareScript, join(idle.KTRDR_AGENT_DATA_DIR!, 'pgdata')], bareEnv);
+        cases['bare PGlite open (--liftoff-only)'] = () => measureChild(['--liftoff-only', bareScript, join(idle.KTRDR_AGENT_DATA_DIR!, 'pgdata')], bareEnv);
+        // A first run creates and migrates the database: each sample gets a data dir of its own.
+        cases['tick (first run)'] = () => measureChild([binRun, 'tick'], { ...base, KTRDR_AGENT_DATA_DIR: join(work.path, `first-${fresh++}`) });
+        cases['bare PGlite first open'] = () => measureChild([bareScript, join(work.path, `bare-first-${fresh++}`)], bareEnv);
+      }
+      const samples = await interleavedCosts(cases, sizes.startupRuns);
+      ({ figures: figures[store], noise: noise[store] } = startupFigures(samples));
     }
   } finally {
     await simulator.close();
@@ -165,11 +257,17 @@ async function startup(): Promise<void> {
     work.remove();
   }
   results.startup = figures;
-  const names = Object.keys(figures.postgres!);
+  results.startupNoise = noise;
+  const cell = (store: string, name: string) => {
+    const figure = figures[store]![name];
+    return figure ? [figure.medianMs, figure.ratio, figure.cpuRatio ?? '-', figure.peakMiB ?? '-'] : ['', '', '', ''];
+  };
+  const names = [...new Set([...Object.keys(figures.postgres!), ...Object.keys(figures.pglite!)])];
   table(
-    `start-up (median of ${sizes.startupRuns} interleaved runs; ratio to node -e 0)`,
-    ['command', 'postgres ms', 'ratio', 'pglite ms', 'ratio'],
-    names.map((n) => [n, figures.postgres![n]!.medianMs, figures.postgres![n]!.ratio, figures.pglite![n]!.medianMs, figures.pglite![n]!.ratio]),
+    `start-up (median of ${sizes.startupRuns} interleaved runs; wall and CPU (user+sys) as ratios to node -e 0, peak RSS the max; ` +
+      `node -e 0 wall min/p25/median/p75/max: postgres ${Object.values(noise.postgres as object).join('/')} ms, pglite ${Object.values(noise.pglite as object).join('/')} ms)`,
+    ['command', 'pg ms', 'wall', 'cpu', 'MiB', 'pglite ms', 'wall', 'cpu', 'MiB'],
+    names.map((n) => [n, ...cell('postgres', n), ...cell('pglite', n)]),
   );
 }
 

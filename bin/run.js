@@ -1,5 +1,8 @@
-#!/usr/bin/env -S node --
+#!/usr/bin/env -S node --liftoff-only --
 // '--' ends Node's own options: without it Node claims a --env-file given to this CLI and exits 9 when the file is missing.
+// --liftoff-only: V8's optimizing WASM compiler needs ~500 MiB to compile PGlite's 10 MB module at start-up; its
+// baseline compiler runs PGlite's queries about as fast for a process this short, and PGlite's peak falls below 300 MiB.
+// It is a V8 flag Node refuses in NODE_OPTIONS, so it lives here: run the installed `ktrdr-agent`, not `node bin/run.js`.
 import module from 'node:module';
 import { existsSync } from 'node:fs';
 

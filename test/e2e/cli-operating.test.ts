@@ -136,7 +136,7 @@ describe('doctor', () => {
 });
 
 describe('schedule', () => {
-  test('--cron prints a line with absolute paths, every 5 minutes, the env file, and Node told to leave --env-file alone', async () => {
+  test('--cron prints a line with absolute paths, every 5 minutes, the env file, Node told to leave --env-file alone and to compile WASM with Liftoff only', async () => {
     const home = tempDir('ktrdr-agent-schedule-');
     try {
       const envFile = join(home.path, 'agent.env');
@@ -145,7 +145,7 @@ describe('schedule', () => {
       assert.equal(result.code, 0, result.stderr);
       const line = result.stdout.trim();
       assert.ok(line.startsWith('*/5 * * * * /'), line);
-      assert.ok(line.includes(` -- ${binRun} tick --env-file ${envFile}`), line);
+      assert.ok(line.includes(` --liftoff-only -- ${binRun} tick --env-file ${envFile}`), line);
       assert.ok(existsSync(join(home.path, '.local', 'state', 'ktrdr-agent')));
     } finally {
       home.remove();

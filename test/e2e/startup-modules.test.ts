@@ -7,8 +7,11 @@ import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { binRun, repoRoot, runCli } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 
-/** Modules only the interactive views, tracing or the claude designer need: a pass with nothing to decide loads none. */
-const HEAVY = ['/ink/', '/react/', '@opentelemetry', '@anthropic-ai/sdk'];
+/**
+ * Modules only the interactive views, tracing or the claude designer need: a pass with nothing to decide loads none.
+ * Node's own undici (global fetch, and what an ES import of node:http pulls in) costs ~25 ms: the KTRDR client needs neither.
+ */
+const HEAVY = ['/ink/', '/react/', '@opentelemetry', '@anthropic-ai/sdk', 'internal/deps/undici'];
 
 const HOOK = `import { appendFileSync } from 'node:fs';
 import module from 'node:module';
@@ -19,6 +22,10 @@ module.registerHooks({
     if (log) appendFileSync(log, result.url + '\\n');
     return result;
   },
+});
+// Node's internal modules never pass through the hooks: the process lists the ones it loaded.
+process.on('exit', () => {
+  if (log) for (const loaded of process.moduleLoadList) if (loaded.startsWith('NativeModule ')) appendFileSync(log, 'node:' + loaded.slice(13) + '\\n');
 });
 `;
 

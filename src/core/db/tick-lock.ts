@@ -31,13 +31,14 @@ export interface TickLock {
 
 const embeddedLock: TickLock = { assertHeld: () => {}, verify: async () => {}, release: async () => {} };
 
-/** Session settings of the lock's connection: it is idle for most of the pass and must not be closed for that. */
-const lockSessionSettings = [
-  // PostgreSQL 14+; older servers do not know it (42704) and have no such timeout to turn off.
-  'SET idle_session_timeout = 0',
-  'SET idle_in_transaction_session_timeout = 0',
-  'SET statement_timeout = 0',
-];
+/**
+ * The lock and its connection's session settings in one round trip: the connection is idle for most of the pass and
+ * must not be closed for that. idle_session_timeout is PostgreSQL 14+ (older servers have no such timeout to turn off).
+ */
+const acquireStatement = `SELECT pg_try_advisory_lock($1) AS locked,
+  set_config('statement_timeout', '0', false),
+  set_config('idle_in_transaction_session_timeout', '0', false),
+  CASE WHEN current_setting('server_version_num')::int >= 140000 THEN set_config('idle_session_timeout', '0', false) END`;
 
 /**
  * Lets exactly one tick mutate state across processes and hosts. On PostgreSQL a session-level advisory lock is
@@ -63,12 +64,7 @@ export async function tryAcquireTickLock(target: StoreTarget, options: { heartbe
   client.on('end', () => markLost('its connection was closed'));
   await client.connect();
   try {
-    for (const statement of lockSessionSettings) {
-      await client.query(statement).catch((error: { code?: string }) => {
-        if (error.code !== '42704') throw error;
-      });
-    }
-    const result = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [TICK_LOCK_KEY]);
+    const result = await client.query<{ locked: boolean }>(acquireStatement, [TICK_LOCK_KEY]);
     if (!result.rows[0]?.locked) {
       releasing = true;
       await client.end();

@@ -1,5 +1,11 @@
-import http from 'node:http';
-import https from 'node:https';
+import type http from 'node:http';
+
+/**
+ * node:http is fetched when a request is made, not imported: an ES import of it builds its namespace, whose lazy
+ * WebSocket/EventSource getters load undici (~25 ms of a cron tick's start-up, on every pass, polled or not).
+ */
+const httpModule = (protocol: string): typeof http =>
+  process.getBuiltinModule(protocol === 'https:' ? 'node:https' : 'node:http') as typeof http;
 
 export interface TransportInit {
   method: string;
@@ -44,7 +50,7 @@ export const nodeHttpTransport: KtrdrTransport = (url, init) =>
       return;
     }
     const target = new URL(url);
-    const client = target.protocol === 'https:' ? https : http;
+    const client = httpModule(target.protocol);
     const headers = init.body === undefined ? init.headers : { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) };
     let settled = false;
     const settle = (fn: () => void) => {
