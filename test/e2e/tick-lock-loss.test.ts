@@ -76,7 +76,7 @@ describe('on PostgreSQL a pass runs only while it holds the tick lock', () => {
     }
   });
 
-  test('a database outage mid-pass ends the tick with exit 1 and a JSON line naming what it interrupted', async () => {
+  test('a database outage mid-pass ends the tick with exit 5 (degraded) and a JSON line naming what it interrupted', async () => {
     const rig = await rigWithTraining();
     const database = new URL(rig.env.DATABASE_URL!).pathname.slice(1);
     try {

@@ -47,7 +47,10 @@ export function decisionLogFields(decision: DecisionRecord): Record<string, unkn
 function isDatabaseFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   if (typeof code === 'string' && (/^08/.test(code) || /^57P0[1-3]$/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET')) return true;
-  return error instanceof Error && /Connection terminated|connection to the database|Client has encountered a connection error/i.test(error.message);
+  return (
+    error instanceof Error &&
+    /Connection terminated|connection to the database|Client has encountered a connection error|not queryable|not currently accepting connections|database system is (starting up|shutting down)/i.test(error.message)
+  );
 }
 
 export interface TickFailure {
