@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { endSession } from '../core/agent/effects.ts';
+import { cancelSessionBatch } from '../core/agent/message-batch-cancel.ts';
 import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/cli/errors.ts';
 import { withStore } from '../core/cli/with-store.ts';
@@ -40,6 +41,8 @@ export default class Cancel extends AgentCommand {
           (error: unknown) => `${operationId} not cancelled in KTRDR (${(error as Error).message})`,
         );
       }
+      const batch = await cancelSessionBatch(db, config, session.id);
+      if (batch !== null) operation = operation === 'none' ? batch : `${operation}; ${batch}`;
       const cancelled = await endSession(db, session.id, { outcome: 'cancelled', reason: 'cancelled by operator' }, new Date());
       if (!cancelled) {
         const ended = await findSession(db, session.id);

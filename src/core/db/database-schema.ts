@@ -160,6 +160,27 @@ export interface AgentBudgetReservationsTable {
   request_id: string | null;
 }
 
+/** A model call sent as a Message Batch (migration 20261201T093000000Z-message-batches). */
+export interface AgentMessageBatchesTable {
+  id: NumericDefault;
+  session_id: number;
+  purpose: 'design' | 'backtest' | 'assess';
+  custom_id: string;
+  batch_id: string | null;
+  status: 'submitting' | 'in_progress' | 'canceling' | 'ended';
+  model: string;
+  first_message: string;
+  reservation_id: string;
+  reserved_usd: Numeric;
+  created_at: TimestampDefault;
+  submitted_at: NullableTimestamp;
+  expires_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  result_type: 'succeeded' | 'errored' | 'canceled' | 'expired' | 'lost' | null;
+  settled_usd: NullableNumeric;
+  detail: string | null;
+}
+
 export interface AgentControlTable {
   id: number;
   paused: boolean;
@@ -284,6 +305,7 @@ export interface Database {
   agent_metrics: AgentMetricsTable;
   agent_budget: AgentBudgetTable;
   agent_budget_reservations: AgentBudgetReservationsTable;
+  agent_message_batches: AgentMessageBatchesTable;
   agent_control: AgentControlTable;
   agent_ticks: AgentTicksTable;
   agent_experiments: AgentExperimentsTable;

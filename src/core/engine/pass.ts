@@ -31,6 +31,7 @@ import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './reco
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
+import { listOpenBatches } from '../agent/message-batch.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
 import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
@@ -134,6 +135,8 @@ export class TriggerPass {
   private hold: InvocationHold = { held: false };
   private faultThisPass = false;
   private ktrdrReached = false;
+  /** Sessions with an open Message Batch, read once per pass. */
+  private batchWaiting = new Set<number>();
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -223,6 +226,14 @@ export class TriggerPass {
       now,
     });
 
+    const openBatches = await listOpenBatches(this.db);
+    this.batchWaiting = new Set(openBatches.map((batch) => batch.sessionId));
+    if (this.env.designerKind === 'claude' && this.settings.ANTHROPIC_API_KEY && (await listOpenBatches(this.db, { endedSessionsOnly: true })).length > 0) {
+      // A cancelled session's batch may still have been processed (and billed): its result settles the reservation.
+      this.designerInstance ??= await this.env.designer();
+      await this.designerInstance.settleEndedSessionBatches?.();
+      this.budgetChanged();
+    }
     const sessions = await tracer.span('check_active_session', {}, async (span) => {
       const active = await listActiveSessions(this.db);
       span.setAttributes({ 'sessions.active': active.length });
@@ -324,6 +335,7 @@ export class TriggerPass {
         invocationAttempts: session.invocationAttempts,
         leaseExpiresAt: session.leaseExpiresAt,
         progressChangedAt: session.progressChangedAt ?? session.phaseStartedAt,
+        waitingForBatch: this.batchWaiting.has(session.id),
         lastProgress: session.operationProgress
           ? {
               percentage: session.operationProgress.percentage,
@@ -760,6 +772,12 @@ export class TriggerPass {
       case 'ended':
         await clearHeld();
         if (session?.outcome) this.noteResult(sessionId, trigger, session.outcome, `the ${purpose} invocation ended the session`);
+        return;
+      case 'waiting':
+        // Not an attempt: the session waits in its phase and a later pass collects the batch.
+        await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
+        this.explain(`Session #${sessionId}: waiting for batch (${next.reason}).`);
+        await this.record({ sessionId, trigger, action: 'wait', invoked: false, skipReason: 'waiting_for_batch', detail: next.reason });
         return;
       case 'achieved':
         await updateSession(this.db, sessionId, { lease: null }, now);
