@@ -82,6 +82,15 @@ describe('Message Batches (AGENT_BATCH_PHASES) through the built CLI', () => {
     assert.ok(waits.rows[0].n >= 2);
     assert.equal((await rig.session(session!.id)).invocation_attempts, 0, 'waiting is not an attempt');
 
+    // The API cannot be polled this pass: a fault of the world (exit 5), the batch and its reservation untouched.
+    rig.fake.overloadBatchCalls(1);
+    const overloaded = await rig.tickAllowingFailure();
+    assert.equal(overloaded.code, 5, overloaded.stderr);
+    const afterFault = await rig.session(session!.id);
+    assert.deepEqual([afterFault.phase, afterFault.outcome], ['training', null]);
+    assert.equal((await batchRows(rig))[0]!.status, 'in_progress');
+    assert.equal((await reservation(rig, submitted!.reservation_id)).status, 'reserved');
+
     await rig.fake.endBatches();
     await rig.tick();
     assert.equal((await rig.session(session!.id)).phase, 'backtesting');

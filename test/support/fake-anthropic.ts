@@ -137,6 +137,8 @@ export interface FakeAnthropic {
   expireBatches(): void;
   /** The next create call makes its batch but drops the connection before answering (a crash between the two). */
   dropNextBatchCreate(): void;
+  /** The next `count` Message Batches API calls answer 529 overloaded_error. */
+  overloadBatchCalls(count: number): void;
   /** Messages requests (count_tokens requests are in `countRequests`). */
   requests: RecordedRequest[];
   countRequests: RecordedRequest[];
@@ -224,6 +226,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const batchRequests: RecordedRequest[] = [];
   const batches = new Map<string, FakeBatch>();
   let dropCreate = false;
+  let overloadedBatchCalls = 0;
   let baseUrl = '';
 
   const signThinking = (model: string, conversationKey: string, thought: string): string =>
@@ -675,6 +678,10 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const presentedKey = presentedApiKey(record.headers);
     if (presentedKey === undefined) return fail(401, 'authentication_error', 'x-api-key header is required');
     if (options.apiKey !== undefined && presentedKey !== options.apiKey) return fail(401, 'authentication_error', 'invalid x-api-key');
+    if (overloadedBatchCalls > 0) {
+      overloadedBatchCalls -= 1;
+      return fail(529, 'overloaded_error', 'Overloaded');
+    }
     const parts = path.split('/').slice(4);
     if (record.method === 'POST' && parts.length === 0) {
       let body: { requests?: unknown };
@@ -788,6 +795,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     },
     dropNextBatchCreate() {
       dropCreate = true;
+    },
+    overloadBatchCalls(count) {
+      overloadedBatchCalls = count;
     },
     requests,
     countRequests,

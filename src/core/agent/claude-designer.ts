@@ -128,7 +128,7 @@ export class ClaudeDesigner implements Designer {
     let result: InvocationResult;
     if (open !== null || batching) {
       const batchDeps = { db, client, budget: invocation.budget, price: open ? priceFor(open.model, settings.AGENT_MODEL_PRICES) : price, now };
-      const step = open !== null ? await this.collect(batchDeps, open, invocation) : await this.submit(batchDeps, request, model, invocation);
+      const step = await (open !== null ? this.collect(batchDeps, open, invocation) : this.submit(batchDeps, request, model, invocation)).catch(batchCallFailed);
       if (step.kind === 'report') return step.report;
       result = step.result;
     } else {
@@ -162,9 +162,10 @@ export class ClaudeDesigner implements Designer {
         sessionId: open.sessionId,
         now,
       });
-      // The answer is not used (the session ended); only what it cost is booked.
-      const collected = await collectBatch({ db, client, budget, price: priceFor(open.model, settings.AGENT_MODEL_PRICES), now }, open);
-      if (collected.kind !== 'pending') settled += 1;
+      // The answer is not used (the session ended); only what it cost is booked. An API that cannot be reached
+      // now leaves the batch open for a later pass: its reservation stays held meanwhile.
+      const collected = await collectBatch({ db, client, budget, price: priceFor(open.model, settings.AGENT_MODEL_PRICES), now }, open).catch(() => null);
+      if (collected !== null && collected.kind !== 'pending') settled += 1;
     }
     return settled;
   }
@@ -211,6 +212,19 @@ export class ClaudeDesigner implements Designer {
       }
     }
   }
+}
+
+/**
+ * A batch call that failed (retrieve, results, list: the network, a 5xx, a refused key) is a fault of the world: the
+ * batch row and its reservation stay as they were and a later pass polls again.
+ */
+async function batchCallFailed(error: unknown): Promise<BatchStep> {
+  const { classifyAttemptFailure } = await import('./anthropic-client.ts');
+  const failure = classifyAttemptFailure(error);
+  // Not a fault of the world (a defect, a database error): the pass handles it as any designer error.
+  if (failure.faultClass === undefined) throw error;
+  const reason = `a Message Batches API call failed: ${failure.reason}`;
+  return report('infrastructure_fault', reason, { faultClass: failure.faultClass, cause: reason });
 }
 
 type BatchStep = { kind: 'report'; report: InvocationReport } | { kind: 'result'; result: InvocationResult };
