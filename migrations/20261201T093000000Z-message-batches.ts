@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 /**
- * One row per model call sent through the Message Batches API. The row is written (with its custom_id and the
+ * (Also `agent_control.anthropic_quota`, below.) One row per model call sent through the Message Batches API. The row is written (with its custom_id and the
  * reservation that holds the batch's worst case) before the batch is created, so a process that dies between the
  * create call and recording the batch id leaves a row a later pass can look the batch up from. The reservation
  * stays open until the batch's result settles it; the stale-reservation sweep leaves it alone while the row is open.
@@ -30,8 +30,11 @@ export async function up(db: Kysely<any>): Promise<void> {
       CONSTRAINT valid_batch_purpose CHECK (purpose IN ('design', 'backtest', 'assess'))
     )`.execute(db);
   await sql`CREATE UNIQUE INDEX idx_message_batches_open ON agent_message_batches (session_id) WHERE status <> 'ended'`.execute(db);
+  // What the last answer's anthropic-ratelimit-* headers said was left: a pass does not invoke when it cannot cover one call.
+  await sql`ALTER TABLE agent_control ADD COLUMN anthropic_quota JSONB`.execute(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
+  await sql`ALTER TABLE agent_control DROP COLUMN anthropic_quota`.execute(db);
   await sql`DROP TABLE agent_message_batches`.execute(db);
 }

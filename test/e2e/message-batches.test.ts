@@ -177,3 +177,32 @@ describe('Message Batches (AGENT_BATCH_PHASES) through the built CLI', () => {
     assert.deepEqual(rig.fake.scriptErrors, []);
   });
 });
+
+describe('a pass does not invoke when the last anthropic-ratelimit-* headers leave no call', () => {
+  test('the design stops after the answer that spent the quota; the next pass sends nothing and records the fault', async (t) => {
+    const resetAt = new Date(Date.now() + 3_600_000).toISOString();
+    const rig = await startEngineRig({
+      designer: 'claude',
+      model: { headers: { 'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': resetAt } },
+    });
+    t.after(() => rig.close());
+    const first = await rig.tickAllowingFailure();
+    assert.equal(first.code, 5, first.stderr);
+    const [session] = await rig.sessions();
+    assert.deepEqual([session!.phase, session!.outcome], ['designing', null], 'a spent quota is no research result');
+    const sent = rig.fake.requests.length + rig.fake.countRequests.length;
+    assert.ok(sent >= 1);
+
+    const second = await rig.tickAllowingFailure();
+    assert.equal(second.code, 5, 'still degraded: the quota is a fault of the world');
+    assert.equal(rig.fake.requests.length + rig.fake.countRequests.length, sent, 'nothing was sent before the reset');
+    const skipped = await rig.pool.query(
+      `SELECT context FROM agent_triggers WHERE session_id = $1 AND skip_reason = 'infrastructure_fault' ORDER BY id DESC LIMIT 1`,
+      [session!.id],
+    );
+    assert.equal(skipped.rows[0]?.context?.faultClass, 'anthropic_rate_limited');
+    assert.match(String(skipped.rows[0]?.context?.cause), /no request left until/);
+    const after = await rig.session(session!.id);
+    assert.deepEqual([after.phase, after.outcome, after.invocation_attempts], ['designing', null, 0], 'the skip is not an attempt');
+  });
+});

@@ -12,6 +12,7 @@ import type { Designer, InvocationReport, InvocationRequest } from './designer.t
 import { firstCallOf, invokeAgent, type InvocationDeps, type InvocationResult } from './invoke.ts';
 import { collectBatch, findOpenBatch, listOpenBatches, submitBatch, type BatchDeps, type OpenBatch } from './message-batch.ts';
 import { BATCH_PRICE_FACTOR } from './pricing.ts';
+import { saveQuota } from './quota.ts';
 import { priceFor } from './pricing.ts';
 import { phaseEffort, phaseModel } from '../config/model-checks.ts';
 import { toolsFor, type ToolContext } from './tools.ts';
@@ -123,6 +124,7 @@ export class ClaudeDesigner implements Designer {
         if (info.outcome.ok && ['start_training', 'start_backtest', 'save_assessment'].includes(info.name)) effectDone = true;
       },
       isDone: () => effectDone,
+      onRateLimit: (state) => saveQuota(db, state, now()),
     };
     const batching = settings.AGENT_BATCH_PHASES.includes(request.purpose);
     let result: InvocationResult;

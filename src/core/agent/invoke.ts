@@ -127,6 +127,8 @@ export interface InvocationDeps {
   budget: InvocationBudget;
   onResponse?(info: ResponseInfo): Promise<void> | void;
   onToolCall?(info: ToolCallInfo): Promise<void> | void;
+  /** Told what each answer's `anthropic-ratelimit-*` headers say is left (not called when it sent none). */
+  onRateLimit?(state: RateLimitState): Promise<void> | void;
   /** True once the phase's required effect happened (e.g. training started); the loop then stops. */
   isDone?(): boolean;
   /** Consecutive failed tool calls (unknown tool, invalid input, tool failure) tolerated; default 5. */
@@ -390,6 +392,7 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       }
       const { message, requestId, headers, durationMs, reservationId } = answered;
       rateLimit = rateLimitOf(headers);
+      if (rateLimit !== null) await deps.onRateLimit?.(rateLimit);
 
       const malformation = malformationOf(message);
       if (malformation !== null) {
@@ -543,7 +546,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** What the last answer's `anthropic-ratelimit-*` headers said is left (rate limits docs). */
-interface RateLimitState {
+export interface RateLimitState {
   requestsRemaining: number | null;
   inputTokensRemaining: number | null;
   outputTokensRemaining: number | null;
@@ -570,7 +573,7 @@ function rateLimitOf(headers: Headers): RateLimitState | null {
  * Why the next call would be refused for quota (so it is not sent), or null when the quota covers it: no request
  * left, no output tokens left, or fewer input tokens left than the call's counted input.
  */
-function rateLimitShortage(state: RateLimitState, inputTokens: number): string | null {
+export function rateLimitShortage(state: RateLimitState, inputTokens: number): string | null {
   const until = state.resetAt ? ` until ${state.resetAt}` : '';
   if (state.requestsRemaining !== null && state.requestsRemaining < 1) {
     return `the API rate limit has no request left${until} (anthropic-ratelimit-requests-remaining: 0)`;

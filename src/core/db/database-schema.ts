@@ -195,6 +195,8 @@ export interface AgentControlTable {
   fault_key_fingerprint: string | null;
   ktrdr_unreachable_since: NullableTimestamp;
   ktrdr_fault_cause: string | null;
+  /** The last `anthropic-ratelimit-*` headers seen (migration 20261201T093000000Z-message-batches). */
+  anthropic_quota: NullableJson;
 }
 
 export interface AgentTicksTable {

@@ -32,6 +32,7 @@ import { flattenBacktestResult, flattenTrainingOperation, operationProgress, typ
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
 import { listOpenBatches } from '../agent/message-batch.ts';
+import { quotaShortage } from '../agent/quota.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
 import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
@@ -567,6 +568,20 @@ export class TriggerPass {
     return true;
   }
 
+  /**
+   * The last answer's `anthropic-ratelimit-*` headers said the quota cannot cover one call before its reset: the pass
+   * skips the invocation (a recorded fault, not a failure; nothing is sent, nothing counted against the session).
+   */
+  private async quotaHeld(sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
+    if (this.env.designerKind !== 'claude') return false;
+    const shortage = await quotaShortage(this.db, this.env.now());
+    if (shortage === null) return false;
+    const fault = this.metFault({ faultClass: 'anthropic_rate_limited', cause: shortage });
+    this.explain(`Not invoking: ${shortage}.`);
+    await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'infrastructure_fault', fault });
+    return true;
+  }
+
   /** Holds a fault that keeps invocations back on later passes (and on the rest of this one). */
   private async holdBack(fault: InfrastructureFault, previous: HeldFault | null): Promise<void> {
     if (!holdsInvocations(fault.faultClass)) return;
@@ -686,6 +701,7 @@ export class TriggerPass {
         return;
       }
       if (await this.strategiesDirFaulted(null, 'start_new_cycle')) return;
+      if (await this.quotaHeld(null, 'start_new_cycle')) return;
       const now = this.env.now();
       const session = await this.db.transaction().execute(async (trx) => {
         // The cap holds even if the tick lock were ever lost: creations are serialised and the count taken inside.
@@ -721,6 +737,7 @@ export class TriggerPass {
     changes: SessionChanges = {},
   ): Promise<void> {
     const sessionId = decidedOn.id;
+    if (await this.quotaHeld(sessionId, trigger)) return;
     const now = this.env.now();
     const leased = await this.db.transaction().execute(async (trx) => {
       const session = await findSession(trx, sessionId);
