@@ -105,8 +105,15 @@ describe('Message Batches (AGENT_BATCH_PHASES) through the built CLI', () => {
 
     await rig.tickUntil(async () => rig.fake.batches.size === 2, { maxTicks: 20, advanceMs: 60_000 });
     assert.equal((await rig.session(session!.id)).phase, 'assessing');
-    await rig.fake.endBatches();
+    // The assessment batch disappears from the API (deleted, or archived): its reservation is kept as an estimate
+    // (what it was billed is unknown) and the call goes out directly.
+    const gone = (await batchRows(rig))[1]!;
+    rig.fake.batches.delete(gone.batch_id!);
     await rig.tick();
+    const lostRow = (await batchRows(rig))[1]!;
+    assert.deepEqual([lostRow.status, lostRow.result_type, Number(lostRow.settled_usd)], ['ended', 'lost', Number(gone.reserved_usd)]);
+    const kept = await reservation(rig, gone.reservation_id);
+    assert.deepEqual([kept.status, kept.estimated], ['settled', true]);
     const done = await rig.session(session!.id);
     assert.equal(done.outcome, 'success', done.failure_reason ?? '');
     assert.equal(done.assessment?.verdict, 'neutral');
@@ -119,7 +126,7 @@ describe('Message Batches (AGENT_BATCH_PHASES) through the built CLI', () => {
     assert.equal(money.rows[0].open, 0);
     assert.ok(Math.abs(money.rows[0].settled - Number(done.cost_usd)) < 1e-6);
     const batches = await batchRows(rig);
-    assert.deepEqual(batches.map((b) => b.result_type), ['succeeded', 'succeeded']);
+    assert.deepEqual(batches.map((b) => b.result_type), ['succeeded', 'lost']);
     assert.deepEqual(rig.fake.scriptErrors, []);
   });
 

@@ -205,7 +205,7 @@ export class ClaudeDesigner implements Designer {
       case 'unpriced':
         return report('api_error', collected.reason);
       case 'unanswered': {
-        // Expired or canceled without being processed: nothing was billed, and the call goes out directly now.
+        // Expired or canceled without being processed (nothing billed), or gone from the API: the call goes out directly now.
         if (collected.retryDirect) return { kind: 'result', result: await invokeAgent(invocation) };
         // A create call that never made a batch: nothing is held any more, and the next pass sends it again.
         if (collected.apiError === undefined) return report('batch_pending', `${collected.reason}; it is sent again on the next pass`);

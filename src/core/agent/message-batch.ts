@@ -6,7 +6,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AgentMessageBatchesTable, Database } from '../db/database-schema.ts';
 import { toDate, toDateOrNull, toNumber } from '../db/values.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
-import type { InvocationBudget } from './invoke.ts';
+import { messageProblem, type InvocationBudget } from './invoke.ts';
 import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from './pricing.ts';
 
 /**
@@ -201,7 +201,17 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
     batchId = lookup.batchId;
     await deps.db.updateTable('agent_message_batches').set({ batch_id: batchId, status: 'in_progress', submitted_at: batch.createdAt }).where('id', '=', batch.id).execute();
   }
-  const state = await deps.client.messages.batches.retrieve(batchId, {}, { maxRetries: 0 });
+  const state = await deps.client.messages.batches.retrieve(batchId, {}, { maxRetries: 0 }).catch(async (error: unknown) => {
+    const { NotFoundError } = await import('@anthropic-ai/sdk');
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  });
+  if (state === null) {
+    // Gone (deleted, or archived after 29 days): what it was billed is unknown, so the reservation is kept as an estimate.
+    const reason = `batch ${batchId} is unknown to the API (404); its reservation is kept as an estimate`;
+    await endBatchRow(deps, batch, 'lost', batch.reservedUsd, reason, { estimated: true });
+    return { kind: 'unanswered', reason, retryDirect: true };
+  }
   if (state.processing_status !== 'ended') {
     return { kind: 'pending', reason: `batch ${batchId} is ${state.processing_status} (expires ${state.expires_at})` };
   }
@@ -223,6 +233,12 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
   switch (outcome.type) {
     case 'succeeded': {
       const message = outcome.message;
+      const problem = messageProblem(message);
+      if (problem !== null) {
+        const reason = `batch ${batchId} returned a malformed message (${problem}); its reservation is kept as an estimate`;
+        await endBatchRow(deps, batch, 'lost', batch.reservedUsd, reason, { estimated: true });
+        return { kind: 'unpriced', reason };
+      }
       const usage = { input: message.usage.input_tokens, output: message.usage.output_tokens, cacheRead: message.usage.cache_read_input_tokens ?? 0, cacheWrite: message.usage.cache_creation_input_tokens ?? 0 };
       try {
         const costUsd = costOfBatchUsage(deps.price, message.usage);
