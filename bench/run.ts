@@ -458,7 +458,7 @@ async function inFlight(): Promise<void> {
  * model and effort of each phase. The figure before per-phase models and cache placement (commit 4b907a9, all
  * phases on claude-opus-5-5, every call cached): $0.06276 with caching on, $0.11709 off.
  */
-async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
+async function tokenCycle(caching: boolean, batchPhases = ''): Promise<Record<string, unknown>> {
   const work = tempDir('ktrdr-agent-bench-tokens-');
   const strategiesDir = join(work.path, 'strategies');
   mkdirSync(strategiesDir);
@@ -515,6 +515,7 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
     ANTHROPIC_API_KEY: 'sk-ant-api03-bench-key',
     ANTHROPIC_BASE_URL: fake.url,
     AGENT_PROMPT_CACHING: String(caching),
+    AGENT_BATCH_PHASES: batchPhases,
   };
   try {
     const client = new pg.Client({ connectionString: database.url });
@@ -522,6 +523,8 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
     for (let tick = 0; tick < 60 && !finished; tick++) {
       const result = await runCli(['tick'], env);
       if (result.code !== 0) throw new Error(`tick failed: ${result.stderr}`);
+      // A batch sent this tick ends before the next one (real batches mostly end within the hour).
+      await fake.endBatches();
       if (tick === 0) await client.connect();
       finished = (
         await client.query(
@@ -534,20 +537,26 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
     const attempts = (await client.query(`SELECT outcome, count(*)::int AS n, min(failure_reason) AS reason FROM agent_sessions GROUP BY outcome`)).rows;
     await client.end();
     if (!finished) throw new Error(`no cycle succeeded: ${JSON.stringify(attempts)}`);
-    const perPhase: Record<string, { model: string; calls: number; input: number; cacheWrite: number; cacheRead: number; output: number }> = {};
-    for (const request of fake.requests) {
-      if (request.response?.status !== 200) continue;
-      const tools = (request.body?.tools as { name: string }[] | undefined)?.map((t) => t.name) ?? [];
+    const perPhase: Record<string, { model: string; calls: number; batchedCalls: number; input: number; cacheWrite: number; cacheRead: number; output: number }> = {};
+    type Usage = { input_tokens: number; output_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number };
+    const answered: { body: RecordedRequest['body']; usage: Usage; batched: boolean }[] = [
+      ...fake.requests.filter((r) => r.response?.status === 200).map((r) => ({ body: r.body, usage: (JSON.parse(r.response!.body) as { usage: Usage }).usage, batched: false })),
+      ...[...fake.batches.values()].flatMap((batch) =>
+        batch.results.flatMap((line, i) => (line.result.type === 'succeeded' ? [{ body: batch.requests[i]!.params, usage: (line.result.message as { usage: Usage }).usage, batched: true }] : [])),
+      ),
+    ];
+    for (const { body, usage, batched } of answered) {
+      const tools = (body?.tools as { name: string }[] | undefined)?.map((t) => t.name) ?? [];
       const phase = tools.includes('save_strategy_config') ? 'design' : tools.includes('start_backtest') ? 'backtest' : 'assess';
-      const usage = (JSON.parse(request.response.body) as { usage: { input_tokens: number; output_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number } }).usage;
-      const entry = (perPhase[phase] ??= { model: String(request.body?.model), calls: 0, input: 0, cacheWrite: 0, cacheRead: 0, output: 0 });
+      const entry = (perPhase[phase] ??= { model: String(body?.model), calls: 0, batchedCalls: 0, input: 0, cacheWrite: 0, cacheRead: 0, output: 0 });
+      if (batched) entry.batchedCalls += 1;
       entry.calls += 1;
       entry.input += usage.input_tokens;
       entry.cacheWrite += usage.cache_creation_input_tokens;
       entry.cacheRead += usage.cache_read_input_tokens;
       entry.output += usage.output_tokens;
     }
-    return { caching, ...finished, requests: fake.requests.length, countRequests: fake.countRequests.length, perPhase, firstMessageBytes, sessionsByOutcome: attempts };
+    return { caching, batchPhases, ...finished, requests: fake.requests.length, countRequests: fake.countRequests.length, perPhase, firstMessageBytes, sessionsByOutcome: attempts };
   } finally {
     await fake.close();
     await simulator.close();
@@ -559,17 +568,20 @@ async function tokenCycle(caching: boolean): Promise<Record<string, unknown>> {
 async function tokens(): Promise<void> {
   const on = await tokenCycle(true);
   const off = await tokenCycle(false);
+  const batched = await tokenCycle(true, 'backtest,assess');
+  const batchedAll = await tokenCycle(true, 'design,backtest,assess');
   for (const [phase, usage] of Object.entries(on.perPhase as Record<string, Record<string, unknown>>)) console.log(`  ${phase}: ${JSON.stringify(usage)}`);
+  for (const [phase, usage] of Object.entries(batched.perPhase as Record<string, Record<string, unknown>>)) console.log(`  batched ${phase}: ${JSON.stringify(usage)}`);
   const ratio = round(Number(on.cost) / Number(off.cost), 3);
-  results.tokens = { cachingOn: on, cachingOff: off, costRatioOnToOff: ratio };
+  results.tokens = { cachingOn: on, cachingOff: off, batched, batchedAll, costRatioOnToOff: ratio };
   table(
     `tokens: one successful design/backtest/assess cycle against the fake Messages API (cost ratio on/off ${ratio})`,
-    ['AGENT_PROMPT_CACHING', 'input', 'output', 'cache read', 'cache write', 'cache-read share', 'cost USD', 'first msg bytes design/backtest/assess'],
-    [on, off].map((r) => {
+    ['AGENT_PROMPT_CACHING', 'AGENT_BATCH_PHASES', 'input', 'output', 'cache read', 'cache write', 'cache-read share', 'cost USD', 'first msg bytes design/backtest/assess'],
+    [on, off, batched, batchedAll].map((r) => {
       const first = r.firstMessageBytes as Record<string, number>;
       const prompt = Number(r.input) + Number(r.cache_read) + Number(r.cache_write);
       const share = prompt > 0 ? `${round((100 * Number(r.cache_read)) / prompt, 1)}%` : '-';
-      return [String(r.caching), r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, share, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
+      return [String(r.caching), String(r.batchPhases) || '-', r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, share, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
     }),
   );
 }

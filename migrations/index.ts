@@ -4,6 +4,7 @@ import * as infrastructureFault from './20261201T080000000Z-infrastructure-fault
 import * as spendEstimates from './20261201T081100000Z-spend-estimates.ts';
 import * as installation from './20261201T081500000Z-installation.ts';
 import * as researchMemory from './20261201T081500000Z-research-memory.ts';
+import * as messageBatches from './20261201T093000000Z-message-batches.ts';
 
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
 export const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ export const migrations: Record<string, Migration> = {
   '20261201T081100000Z-spend-estimates': spendEstimates,
   '20261201T081500000Z-installation': installation,
   '20261201T081500000Z-research-memory': researchMemory,
+  '20261201T093000000Z-message-batches': messageBatches,
 };
 
 export const latestMigration = Object.keys(migrations).at(-1)!;

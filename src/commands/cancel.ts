@@ -1,5 +1,6 @@
 import { Args } from '@oclif/core';
 import { endSession } from '../core/agent/effects.ts';
+import { cancelSessionBatch } from '../core/agent/message-batch-cancel.ts';
 import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/cli/errors.ts';
 import { withStore } from '../core/cli/with-store.ts';
@@ -50,6 +51,9 @@ export default class Cancel extends AgentCommand {
           (error: unknown) => `${operationId} not cancelled in KTRDR (${(error as Error).message})`,
         );
       }
+      // An open Message Batch is asked to stop; its reservation stays until a pass reads what it was billed.
+      const batch = await cancelSessionBatch(db, config, session.id);
+      if (batch !== null) operation = operation === 'none' ? batch : `${operation}; ${batch}`;
       if (!this.jsonEnabled()) this.log(`Session #${session.id} cancelled (operation: ${operation}).`);
       return { sessionId: session.id, cancelled: true, operation };
     });

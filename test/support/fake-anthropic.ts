@@ -109,9 +109,36 @@ export interface FakeAnthropicOptions {
   countTokens?: boolean;
 }
 
+/** A Message Batch as the fake server holds it. */
+export interface FakeBatch {
+  id: string;
+  created_at: string;
+  expires_at: string;
+  ended_at: string | null;
+  cancel_initiated_at: string | null;
+  processing_status: 'in_progress' | 'canceling' | 'ended';
+  requests: { custom_id: string; params: WireRequest }[];
+  /** One JSONL line per request, once the batch ended. */
+  results: { custom_id: string; result: Record<string, unknown> }[];
+}
+
 export interface FakeAnthropic {
   /** Base URL for the SDK's `baseURL`. */
   url: string;
+  /** Message Batches API requests (create, retrieve, list, cancel, results). */
+  batchRequests: RecordedRequest[];
+  batches: Map<string, FakeBatch>;
+  /**
+   * Processes every open batch as the API does when it ends: each request is validated and answered by the next
+   * script step (a scripted error becomes an `errored` result); a canceling batch ends with `canceled` results.
+   */
+  endBatches(): Promise<void>;
+  /** Ends every open batch as expired (24 hours passed before it was processed). */
+  expireBatches(): void;
+  /** The next create call makes its batch but drops the connection before answering (a crash between the two). */
+  dropNextBatchCreate(): void;
+  /** The next `count` Message Batches API calls answer 529 overloaded_error. */
+  overloadBatchCalls(count: number): void;
   /** Messages requests (count_tokens requests are in `countRequests`). */
   requests: RecordedRequest[];
   countRequests: RecordedRequest[];
@@ -196,6 +223,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   /** For each tool_use id issued: the thinking blocks (signature or data) of the response that issued it, in order. */
   const thinkingOfToolUse = new Map<string, string[]>();
   const cachedPrefixes = new Set<string>();
+  const batchRequests: RecordedRequest[] = [];
+  const batches = new Map<string, FakeBatch>();
+  let dropCreate = false;
+  let overloadedBatchCalls = 0;
+  let baseUrl = '';
 
   const signThinking = (model: string, conversationKey: string, thought: string): string =>
     createHmac('sha256', secret).update(`${model}\0${conversationKey}\0${thought}`).digest('base64');
@@ -220,8 +252,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       rawBody,
       body: undefined,
     };
-    const path = record.path.split('?')[0];
-    (path === '/v1/messages/count_tokens' ? countRequests : requests).push(record);
+    const path = record.path.split('?')[0]!;
+    const batchPath = path.startsWith('/v1/messages/batches');
+    (path === '/v1/messages/count_tokens' ? countRequests : batchPath ? batchRequests : requests).push(record);
 
     const send = (status: number, body: string, headers: Record<string, string> = {}): void => {
       // A client that gave up (timeout) gets nothing, and nothing is recorded as answered.
@@ -233,6 +266,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const fail = (status: number, errorType: string, message: string, headers: Record<string, string> = {}): void =>
       send(status, errorBody(errorType, message, requestId), headers);
 
+    if (batchPath) return handleBatch(record, path, send, fail, res);
     if (record.method !== 'POST' || (path !== '/v1/messages' && path !== '/v1/messages/count_tokens')) {
       return fail(404, 'not_found_error', `Not found: ${record.method} ${record.path}`);
     }
@@ -615,11 +649,156 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     };
   }
 
+
+  function batchObject(batch: FakeBatch): Record<string, unknown> {
+    const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+    if (batch.processing_status !== 'ended') counts.processing = batch.requests.length;
+    for (const line of batch.results) counts[line.result.type as 'succeeded' | 'errored' | 'canceled' | 'expired'] += 1;
+    return {
+      id: batch.id,
+      type: 'message_batch',
+      processing_status: batch.processing_status,
+      request_counts: counts,
+      created_at: batch.created_at,
+      expires_at: batch.expires_at,
+      ended_at: batch.ended_at,
+      cancel_initiated_at: batch.cancel_initiated_at,
+      archived_at: null,
+      results_url: batch.processing_status === 'ended' ? `${baseUrl}/v1/messages/batches/${batch.id}/results` : null,
+    };
+  }
+
+  function handleBatch(
+    record: RecordedRequest,
+    path: string,
+    send: (status: number, body: string, headers?: Record<string, string>) => void,
+    fail: (status: number, errorType: string, message: string) => void,
+    res: ServerResponse,
+  ): void {
+    const presentedKey = presentedApiKey(record.headers);
+    if (presentedKey === undefined) return fail(401, 'authentication_error', 'x-api-key header is required');
+    if (options.apiKey !== undefined && presentedKey !== options.apiKey) return fail(401, 'authentication_error', 'invalid x-api-key');
+    if (overloadedBatchCalls > 0) {
+      overloadedBatchCalls -= 1;
+      return fail(529, 'overloaded_error', 'Overloaded');
+    }
+    const parts = path.split('/').slice(4);
+    if (record.method === 'POST' && parts.length === 0) {
+      let body: { requests?: unknown };
+      try {
+        body = JSON.parse(record.rawBody) as { requests?: unknown };
+      } catch {
+        return fail(400, 'invalid_request_error', 'The request body is not valid JSON.');
+      }
+      if (!Array.isArray(body.requests) || body.requests.length === 0) return fail(400, 'invalid_request_error', 'requests: at least one request is required');
+      const seen = new Set<string>();
+      for (const item of body.requests as { custom_id?: unknown; params?: unknown }[]) {
+        if (typeof item.custom_id !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(item.custom_id)) {
+          return fail(400, 'invalid_request_error', 'requests.custom_id: must match ^[a-zA-Z0-9_-]{1,64}$');
+        }
+        if (seen.has(item.custom_id)) return fail(400, 'invalid_request_error', `requests: custom_id ${item.custom_id} is not unique`);
+        seen.add(item.custom_id);
+        if (!isObject(item.params)) return fail(400, 'invalid_request_error', 'requests.params: Field required');
+        if ('stream' in item.params) return fail(400, 'invalid_request_error', 'requests.params.stream: not supported in a batch');
+      }
+      const created = new Date();
+      const batch: FakeBatch = {
+        id: newId('msgbatch_01'),
+        created_at: created.toISOString(),
+        expires_at: new Date(created.getTime() + 24 * 3_600_000).toISOString(),
+        ended_at: null,
+        cancel_initiated_at: null,
+        processing_status: 'in_progress',
+        requests: body.requests as FakeBatch['requests'],
+        results: [],
+      };
+      batches.set(batch.id, batch);
+      if (dropCreate) {
+        dropCreate = false;
+        record.dropped = true;
+        res.socket?.destroy();
+        return;
+      }
+      return send(200, JSON.stringify(batchObject(batch)));
+    }
+    if (record.method === 'GET' && parts.length === 0) {
+      const data = [...batches.values()].reverse().map(batchObject);
+      return send(200, JSON.stringify({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null }));
+    }
+    const batch = batches.get(parts[0] ?? '');
+    if (batch === undefined) return fail(404, 'not_found_error', `batch ${parts[0]} not found`);
+    if (record.method === 'GET' && parts.length === 1) return send(200, JSON.stringify(batchObject(batch)));
+    if (record.method === 'POST' && parts[1] === 'cancel') {
+      if (batch.processing_status === 'in_progress') {
+        batch.processing_status = 'canceling';
+        batch.cancel_initiated_at = new Date().toISOString();
+      }
+      return send(200, JSON.stringify(batchObject(batch)));
+    }
+    if (record.method === 'GET' && parts[1] === 'results') {
+      if (batch.processing_status !== 'ended') return fail(400, 'invalid_request_error', `batch ${batch.id} has not ended`);
+      if (res.destroyed) return;
+      const jsonl = batch.results.map((line) => JSON.stringify(line)).join('\n') + '\n';
+      record.response = { status: 200, body: jsonl };
+      res.writeHead(200, { 'content-type': 'application/binary' });
+      return void res.end(jsonl);
+    }
+    return fail(404, 'not_found_error', `Not found: ${record.method} ${record.path}`);
+  }
+
+  async function processBatchRequest(params: WireRequest): Promise<Record<string, unknown>> {
+    try {
+      validateRequest(params, false);
+    } catch (error) {
+      if (error instanceof RequestRejection) return { type: 'errored', error: { type: 'error', error: { type: error.errorType, message: error.message } } };
+      throw error;
+    }
+    let step = queue.shift();
+    if (step === undefined) return { type: 'errored', error: { type: 'error', error: { type: 'api_error', message: 'fake-anthropic: no script step left' } } };
+    if (typeof step === 'function') step = await step({ method: 'POST', path: '/v1/messages', headers: {}, rawBody: JSON.stringify(params), body: params }, { signal: new AbortController().signal });
+    if (typeof step === 'function') throw new Error('a batch step cannot be a reaction returning a reaction');
+    if ('status' in step) {
+      return { type: 'errored', error: { type: 'error', error: { type: step.errorType ?? ERROR_TYPES[step.status] ?? 'api_error', message: step.message ?? `Error ${step.status}` } } };
+    }
+    if (!('content' in step)) throw new Error('a batch step must be a scripted response or error');
+    const message = respond(params, step);
+    return { type: 'succeeded', message: { ...message, usage: { ...(message.usage as Record<string, unknown>), service_tier: 'batch', ...step.usage } } };
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  baseUrl = `http://127.0.0.1:${port}`;
 
   return {
     url: `http://127.0.0.1:${port}`,
+    batchRequests,
+    batches,
+    async endBatches() {
+      for (const batch of batches.values()) {
+        if (batch.processing_status === 'ended') continue;
+        const canceled = batch.processing_status === 'canceling';
+        batch.results = [];
+        for (const item of batch.requests) {
+          batch.results.push({ custom_id: item.custom_id, result: canceled ? { type: 'canceled' } : await processBatchRequest(item.params) });
+        }
+        batch.processing_status = 'ended';
+        batch.ended_at = new Date().toISOString();
+      }
+    },
+    expireBatches() {
+      for (const batch of batches.values()) {
+        if (batch.processing_status === 'ended') continue;
+        batch.results = batch.requests.map((item) => ({ custom_id: item.custom_id, result: { type: 'expired' } }));
+        batch.processing_status = 'ended';
+        batch.ended_at = new Date().toISOString();
+      }
+    },
+    dropNextBatchCreate() {
+      dropCreate = true;
+    },
+    overloadBatchCalls(count) {
+      overloadedBatchCalls = count;
+    },
     requests,
     countRequests,
     scriptErrors,

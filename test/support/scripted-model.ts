@@ -24,6 +24,8 @@ export interface ScriptedModelOptions {
   designDelayMs?: number;
   /** How many first design requests get that delay (default 1). */
   designDelayTimes?: number;
+  /** Response headers on every answer (e.g. `anthropic-ratelimit-requests-remaining`). */
+  headers?: Record<string, string>;
 }
 
 export const TRAINING_WINDOW = { start_date: '2018-01-01', end_date: '2022-12-31' } as const;
@@ -244,7 +246,8 @@ export function scriptedModel(options: ScriptedModelOptions = {}): ScriptReactio
         });
       });
     }
-    return modelTurn(request, options);
+    const turn = modelTurn(request, options);
+    return options.headers ? { ...turn, headers: options.headers } : turn;
   };
 }
 

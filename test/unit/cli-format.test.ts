@@ -286,6 +286,7 @@ describe('status text', () => {
         active: [
           {
             id: 42,
+            batch: null,
             phase: 'training',
             strategyName: 'momentum_breakout_20240115_143022',
             designer: 'claude',

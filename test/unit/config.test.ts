@@ -66,6 +66,7 @@ describe('configuration', () => {
     ['AGENT_EFFORT_BACKTEST', 'none'],
     ['AGENT_EFFORT_ASSESS', '3'],
     ['AGENT_INFERENCE_GEO', 'eu'],
+    ['AGENT_BATCH_PHASES', 'backtest,training'],
     ['AGENT_MAX_CONCURRENT_SESSIONS', '0'],
     ['AGENT_RECENT_STRATEGIES_COUNT', '-1'],
     ['AGENT_MEMORY_TOKEN_BUDGET', '50'],

@@ -106,6 +106,7 @@ describe('status banners', () => {
   test('the TUI says how fresh an operation percentage is', () => {
     const cycle: ActiveCycle = {
       id: 42,
+      batch: null,
       phase: 'training',
       strategyName: 'momentum',
       designer: 'claude',

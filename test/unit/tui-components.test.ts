@@ -26,6 +26,7 @@ const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_00
 function trainingCycle(overrides: Partial<ActiveCycle> = {}): ActiveCycle {
   return {
     id: 42,
+    batch: null,
     phase: 'training',
     strategyName: 'momentum_breakout_20240115_143022',
     designer: 'claude',

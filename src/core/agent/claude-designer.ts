@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { FaultClass, InfrastructureFault } from '../kernel/faults.ts';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
 import { utcDay } from '../db/values.ts';
@@ -8,7 +9,10 @@ import { createAnthropicClient } from './anthropic-client.ts';
 import { databaseBudget } from './database-budget.ts';
 import { firstMessage, systemPrompt } from './context.ts';
 import type { Designer, InvocationReport, InvocationRequest } from './designer.ts';
-import { invokeAgent } from './invoke.ts';
+import { firstCallOf, invokeAgent, type InvocationDeps, type InvocationResult } from './invoke.ts';
+import { collectBatch, findOpenBatch, listOpenBatches, submitBatch, type BatchDeps, type OpenBatch } from './message-batch.ts';
+import { BATCH_PRICE_FACTOR } from './pricing.ts';
+import { saveQuota } from './quota.ts';
 import { priceFor } from './pricing.ts';
 import { phaseEffort, phaseModel } from '../config/model-checks.ts';
 import { toolsFor, type ToolContext } from './tools.ts';
@@ -46,7 +50,8 @@ export class ClaudeDesigner implements Designer {
       ...(settings.ANTHROPIC_BASE_URL ? { baseURL: settings.ANTHROPIC_BASE_URL } : {}),
       timeoutMs: settings.AGENT_INVOCATION_TIMEOUT_SECONDS * 1000,
     });
-    const message = await tracer.span('prepare_context', { 'agent.purpose': request.purpose }, async (span) => {
+    const open = await findOpenBatch(db, request.sessionId);
+    const message = open?.firstMessage ?? await tracer.span('prepare_context', { 'agent.purpose': request.purpose }, async (span) => {
       const text = await firstMessage({
         db,
         ktrdr,
@@ -60,7 +65,7 @@ export class ClaudeDesigner implements Designer {
       return text;
     });
     let effectDone = false;
-    const result = await invokeAgent({
+    const invocation: InvocationDeps = {
       client,
       model,
       maxTokens: settings.AGENT_MAX_TOKENS,
@@ -119,7 +124,18 @@ export class ClaudeDesigner implements Designer {
         if (info.outcome.ok && ['start_training', 'start_backtest', 'save_assessment'].includes(info.name)) effectDone = true;
       },
       isDone: () => effectDone,
-    });
+      onRateLimit: (state) => saveQuota(db, state, now()),
+    };
+    const batching = settings.AGENT_BATCH_PHASES.includes(request.purpose);
+    let result: InvocationResult;
+    if (open !== null || batching) {
+      const batchDeps = { db, client, budget: invocation.budget, price: open ? priceFor(open.model, settings.AGENT_MODEL_PRICES) : price, now };
+      const step = await (open !== null ? this.collect(batchDeps, open, invocation) : this.submit(batchDeps, request, model, invocation)).catch(batchCallFailed);
+      if (step.kind === 'report') return step.report;
+      result = step.result;
+    } else {
+      result = await invokeAgent(invocation);
+    }
     return {
       status: context.ktrdrUnreachable && !effectDone ? 'ktrdr_unreachable' : result.status,
       reason: result.reason,
@@ -128,4 +144,102 @@ export class ClaudeDesigner implements Designer {
       ...(result.fault ? { fault: result.fault } : {}),
     };
   }
+
+  async settleEndedSessionBatches(): Promise<number> {
+    const { db, config, now } = this.options;
+    const settings = config.settings;
+    if (!settings.ANTHROPIC_API_KEY) return 0;
+    const client = createAnthropicClient({
+      apiKey: settings.ANTHROPIC_API_KEY,
+      ...(settings.ANTHROPIC_BASE_URL ? { baseURL: settings.ANTHROPIC_BASE_URL } : {}),
+      timeoutMs: settings.AGENT_INVOCATION_TIMEOUT_SECONDS * 1000,
+    });
+    let settled = 0;
+    for (const open of await listOpenBatches(db, { endedSessionsOnly: true })) {
+      const budget = databaseBudget({
+        db,
+        dailyLimitUsd: settings.AGENT_BUDGET_DAILY_USD,
+        bufferUsd: settings.AGENT_BUDGET_BUFFER_USD,
+        enforce: settings.AGENT_BUDGET_ENFORCEMENT,
+        sessionId: open.sessionId,
+        now,
+      });
+      // The answer is not used (the session ended); only what it cost is booked. An API that cannot be reached
+      // now leaves the batch open for a later pass: its reservation stays held meanwhile.
+      const collected = await collectBatch({ db, client, budget, price: priceFor(open.model, settings.AGENT_MODEL_PRICES), now }, open).catch(() => null);
+      if (collected !== null && collected.kind !== 'pending') settled += 1;
+    }
+    return settled;
+  }
+
+  /** Sends the invocation's first call as a Message Batch; the session waits for it to a later pass. */
+  private async submit(deps: BatchDeps, request: InvocationRequest, model: string, invocation: InvocationDeps): Promise<BatchStep> {
+    const { request: params, worstCaseUsd } = await firstCallOf(invocation, AbortSignal.timeout(invocation.timeoutMs));
+    const reservedUsd = worstCaseUsd * BATCH_PRICE_FACTOR;
+    const submitted = await submitBatch(deps, { sessionId: request.sessionId, purpose: request.purpose, model, firstMessage: invocation.firstMessage, request: params, reservedUsd });
+    switch (submitted.kind) {
+      case 'submitted':
+        return report('batch_pending', `the first ${request.purpose} call went out as batch ${submitted.batchId} ($${reservedUsd.toFixed(4)} held at the batch price); its result is collected on a later pass`);
+      case 'budget_exhausted':
+        return report('budget_exhausted', `the budget cannot cover the batch's worst case ($${reservedUsd.toFixed(4)}), so it was not sent`);
+      case 'failed': {
+        const { classifyAttemptFailure } = await import('./anthropic-client.ts');
+        const failure = classifyAttemptFailure(submitted.error);
+        const reason = `creating the batch failed: ${failure.reason}${submitted.billing === 'unknown' ? '; the batch may exist and is looked up by its custom_id on the next pass' : ''}`;
+        if (failure.faultClass !== undefined || submitted.billing === 'unknown') {
+          return report('infrastructure_fault', reason, { faultClass: failure.faultClass ?? 'anthropic_unreachable', cause: reason });
+        }
+        return report('api_error', reason);
+      }
+    }
+  }
+
+  /** Polls the session's batch; an answer continues the invocation from it (later calls go out directly). */
+  private async collect(deps: BatchDeps, open: OpenBatch, invocation: InvocationDeps): Promise<BatchStep> {
+    const collected = await collectBatch(deps, open);
+    switch (collected.kind) {
+      case 'pending':
+        return report('batch_pending', collected.reason);
+      case 'answered':
+        return { kind: 'result', result: await invokeAgent({ ...invocation, firstAnswer: collected }) };
+      case 'unpriced':
+        return report('api_error', collected.reason);
+      case 'unanswered': {
+        // Expired or canceled without being processed (nothing billed), or gone from the API: the call goes out directly now.
+        if (collected.retryDirect) return { kind: 'result', result: await invokeAgent(invocation) };
+        // A create call that never made a batch: nothing is held any more, and the next pass sends it again.
+        if (collected.apiError === undefined) return report('batch_pending', `${collected.reason}; it is sent again on the next pass`);
+        const faultClass = BATCH_ERROR_FAULTS[collected.apiError.type];
+        return faultClass ? report('infrastructure_fault', collected.reason, { faultClass, cause: collected.reason }) : report('api_error', collected.reason);
+      }
+    }
+  }
 }
+
+/**
+ * A batch call that failed (retrieve, results, list: the network, a 5xx, a refused key) is a fault of the world: the
+ * batch row and its reservation stay as they were and a later pass polls again.
+ */
+async function batchCallFailed(error: unknown): Promise<BatchStep> {
+  const { classifyAttemptFailure } = await import('./anthropic-client.ts');
+  const failure = classifyAttemptFailure(error);
+  // Not a fault of the world (a defect, a database error): the pass handles it as any designer error.
+  if (failure.faultClass === undefined) throw error;
+  const reason = `a Message Batches API call failed: ${failure.reason}`;
+  return report('infrastructure_fault', reason, { faultClass: failure.faultClass, cause: reason });
+}
+
+type BatchStep = { kind: 'report'; report: InvocationReport } | { kind: 'result'; result: InvocationResult };
+
+function report(status: InvocationReport['status'], reason: string, fault?: InfrastructureFault): BatchStep {
+  return { kind: 'report', report: { status, reason, lastText: '', costUsd: 0, ...(fault ? { fault } : {}) } };
+}
+
+/** Error types of an errored batch request that are faults of the world, not of the request (errors docs). */
+const BATCH_ERROR_FAULTS: Record<string, FaultClass> = {
+  api_error: 'anthropic_unreachable',
+  overloaded_error: 'anthropic_unreachable',
+  rate_limit_error: 'anthropic_rate_limited',
+  authentication_error: 'anthropic_auth',
+  permission_error: 'anthropic_auth',
+};

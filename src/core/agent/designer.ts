@@ -11,8 +11,9 @@ export interface InvocationRequest {
 }
 
 export interface InvocationReport {
+  /** `batch_pending`: the call went out as a Message Batch (or one is still processing); the session waits for it. */
   /** `completed` means the model (or the baseline) stopped on its own; whether it did its job is read from the session. */
-  status: 'completed' | 'budget_exhausted' | 'ktrdr_unreachable' | 'max_turns' | 'max_tokens' | 'refusal' | 'timeout' | 'api_error' | 'tool_error_limit' | 'infrastructure_fault' | 'error';
+  status: 'completed' | 'budget_exhausted' | 'ktrdr_unreachable' | 'max_turns' | 'max_tokens' | 'refusal' | 'timeout' | 'api_error' | 'tool_error_limit' | 'infrastructure_fault' | 'batch_pending' | 'error';
   reason: string;
   lastText: string;
   costUsd: number;
@@ -24,4 +25,6 @@ export interface InvocationReport {
 export interface Designer {
   readonly kind: DesignerKind;
   invoke(request: InvocationRequest): Promise<InvocationReport>;
+  /** Settles the open Message Batches of sessions that ended meanwhile (a `cancel`); returns how many settled. */
+  settleEndedSessionBatches?(): Promise<number>;
 }

@@ -127,10 +127,17 @@ export interface InvocationDeps {
   budget: InvocationBudget;
   onResponse?(info: ResponseInfo): Promise<void> | void;
   onToolCall?(info: ToolCallInfo): Promise<void> | void;
+  /** Told what each answer's `anthropic-ratelimit-*` headers say is left (not called when it sent none). */
+  onRateLimit?(state: RateLimitState): Promise<void> | void;
   /** True once the phase's required effect happened (e.g. training started); the loop then stops. */
   isDone?(): boolean;
   /** Consecutive failed tool calls (unknown tool, invalid input, tool failure) tolerated; default 5. */
   maxToolErrors?: number;
+  /**
+   * The answer to the first call, already obtained and booked (a Message Batch result, collected on a later tick
+   * than it was sent): the loop starts from it, and any later call of the invocation is sent directly.
+   */
+  firstAnswer?: { message: Message; costUsd: number; requestId: string | null };
 }
 
 export type InvocationStatus =
@@ -159,6 +166,13 @@ export interface InvocationResult {
 }
 
 const DEFAULT_MAX_TOOL_ERRORS = 5;
+
+function addUsage(total: TokenUsage, turn: TokenUsage): void {
+  total.input += turn.input;
+  total.output += turn.output;
+  total.cacheWrite += turn.cacheWrite;
+  total.cacheRead += turn.cacheRead;
+}
 
 function noTokens(): TokenUsage {
   return { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
@@ -194,6 +208,93 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
     ...(fault ? { fault } : {}),
   });
 
+  /** Adds an answered call's tokens to the invocation's and tells `onResponse`. */
+  const recordAnswer = async (
+    message: Message,
+    info: Pick<ResponseInfo, 'turn' | 'costUsd' | 'durationMs' | 'attempts' | 'requestId' | 'inputCounted'>,
+  ): Promise<TokenUsage> => {
+    const turnUsage = tokenUsageOf(message.usage);
+    addUsage(usage, turnUsage);
+    await deps.onResponse?.({
+      ...info,
+      usage: turnUsage,
+      stopReason: message.stop_reason,
+      thinkingTokens: message.usage.output_tokens_details?.thinking_tokens ?? 0,
+      inferenceGeo: message.usage.inference_geo ?? null,
+      serviceTier: message.usage.service_tier ?? null,
+    });
+    return turnUsage;
+  };
+
+  /** What follows an answered call: null to send the next call, or how the invocation ends. */
+  const afterAnswer = async (message: Message, turnUsage: TokenUsage, turn: number): Promise<InvocationResult | null> => {
+    appendAssistantContent(conversation, message.content);
+    lastText = lastWordsOf(message.content) ?? lastText;
+
+    switch (message.stop_reason) {
+      case 'tool_use':
+        break;
+      case 'pause_turn':
+        // The API paused a long turn; sending the conversation back as it is lets the model resume.
+        return null;
+      case 'end_turn':
+        return end('completed', 'the model ended its turn');
+      case 'stop_sequence':
+        return end('completed', `the model produced the stop sequence ${JSON.stringify(message.stop_sequence)}`);
+      case 'max_tokens':
+        return end('max_tokens', maxTokensReason(message.content, deps.maxTokens));
+      case 'model_context_window_exceeded':
+        return end('max_tokens', "the conversation filled the model's context window before the model finished");
+      case 'refusal':
+        return end('refusal', refusalReason(message));
+      default:
+        return end(
+          'api_error',
+          `the API returned an unrecognised stop_reason ${JSON.stringify(message.stop_reason)}; ` +
+            'the agent stops rather than guess what it means',
+        );
+    }
+
+    const toolCalls = message.content.filter(isToolUse);
+    if (toolCalls.length === 0) {
+      return end('api_error', 'the API returned stop_reason "tool_use" without any tool_use block');
+    }
+    const results: ToolResultBlockParam[] = [];
+    for (const call of toolCalls) {
+      const startedAt = Date.now();
+      const outcome = await runTool(toolsByName, call, timeLimit.signal);
+      results.push(toolResultBlock(call.id, outcome));
+      if (outcome.ok) {
+        consecutiveToolErrors = 0;
+      } else {
+        consecutiveToolErrors += 1;
+        lastToolError = `${call.name}: ${outcome.error}`;
+      }
+      await deps.onToolCall?.({
+        turn,
+        name: call.name,
+        input: call.input,
+        outcome,
+        durationMs: Date.now() - startedAt,
+        usage: turnUsage,
+      });
+      // A fault of the world (a full strategies directory, KTRDR refusing our credentials) ends the invocation:
+      // retrying it in more paid turns cannot help, and it is not the design's fault.
+      if (!outcome.ok && outcome.fault) return end('infrastructure_fault', outcome.fault.cause, outcome.fault);
+      // Later calls in the same response are not run once the phase is done: they could repeat its effect.
+      if (deps.isDone?.()) break;
+    }
+    conversation.push({ role: 'user', content: results });
+
+    if (!deps.isDone?.() && consecutiveToolErrors >= maxToolErrors) {
+      return end(
+        'tool_error_limit',
+        `${consecutiveToolErrors} tool calls in a row failed (limit ${maxToolErrors}); last: ${lastToolError}`,
+      );
+    }
+    return null;
+  };
+
   try {
     for (;;) {
       if (deps.isDone?.()) return end('completed', "the phase's required effect happened");
@@ -203,6 +304,15 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       }
 
       const turn = turns + 1;
+      if (turn === 1 && deps.firstAnswer) {
+        turns = 1;
+        const { message, costUsd: firstCostUsd, requestId } = deps.firstAnswer;
+        costUsd += firstCostUsd;
+        const turnUsage = await recordAnswer(message, { turn, costUsd: firstCostUsd, durationMs: 0, attempts: 1, requestId, inputCounted: true });
+        const next = await afterAnswer(message, turnUsage, turn);
+        if (next !== null) return next;
+        continue;
+      }
       const request = buildRequest(deps, conversation, turn);
       const counted = deps.countTokens === false ? null : await countInputTokens(deps.client, request, timeLimit.signal);
       const inputTokensUpperBound = counted ?? estimateInputTokensUpperBound(request);
@@ -282,6 +392,7 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       }
       const { message, requestId, headers, durationMs, reservationId } = answered;
       rateLimit = rateLimitOf(headers);
+      if (rateLimit !== null) await deps.onRateLimit?.(rateLimit);
 
       const malformation = malformationOf(message);
       if (malformation !== null) {
@@ -302,94 +413,34 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       if (booked.unpriced !== null) {
         return end('api_error', `${booked.unpriced}; the reservation of $${reservedUsd.toFixed(4)} was kept as spent and the agent stops`);
       }
-      const turnCostUsd = booked.usd;
-      const turnUsage = tokenUsageOf(message.usage);
-      usage.input += turnUsage.input;
-      usage.output += turnUsage.output;
-      usage.cacheWrite += turnUsage.cacheWrite;
-      usage.cacheRead += turnUsage.cacheRead;
-      await deps.onResponse?.({
-        turn,
-        usage: turnUsage,
-        costUsd: turnCostUsd,
-        stopReason: message.stop_reason,
-        durationMs,
-        attempts: answered.attempts,
-        requestId,
-        thinkingTokens: message.usage.output_tokens_details?.thinking_tokens ?? 0,
-        inferenceGeo: message.usage.inference_geo ?? null,
-        serviceTier: message.usage.service_tier ?? null,
-        inputCounted: counted !== null,
-      });
-
-      appendAssistantContent(conversation, message.content);
-      lastText = lastWordsOf(message.content) ?? lastText;
-
-      switch (message.stop_reason) {
-        case 'tool_use':
-          break;
-        case 'pause_turn':
-          // The API paused a long turn; sending the conversation back as it is lets the model resume.
-          continue;
-        case 'end_turn':
-          return end('completed', 'the model ended its turn');
-        case 'stop_sequence':
-          return end('completed', `the model produced the stop sequence ${JSON.stringify(message.stop_sequence)}`);
-        case 'max_tokens':
-          return end('max_tokens', maxTokensReason(message.content, deps.maxTokens));
-        case 'model_context_window_exceeded':
-          return end('max_tokens', "the conversation filled the model's context window before the model finished");
-        case 'refusal':
-          return end('refusal', refusalReason(message));
-        default:
-          return end(
-            'api_error',
-            `the API returned an unrecognised stop_reason ${JSON.stringify(message.stop_reason)}; ` +
-              'the agent stops rather than guess what it means',
-          );
-      }
-
-      const toolCalls = message.content.filter(isToolUse);
-      if (toolCalls.length === 0) {
-        return end('api_error', 'the API returned stop_reason "tool_use" without any tool_use block');
-      }
-      const results: ToolResultBlockParam[] = [];
-      for (const call of toolCalls) {
-        const startedAt = Date.now();
-        const outcome = await runTool(toolsByName, call, timeLimit.signal);
-        results.push(toolResultBlock(call.id, outcome));
-        if (outcome.ok) {
-          consecutiveToolErrors = 0;
-        } else {
-          consecutiveToolErrors += 1;
-          lastToolError = `${call.name}: ${outcome.error}`;
-        }
-        await deps.onToolCall?.({
-          turn,
-          name: call.name,
-          input: call.input,
-          outcome,
-          durationMs: Date.now() - startedAt,
-          usage: turnUsage,
-        });
-        // A fault of the world (a full strategies directory, KTRDR refusing our credentials) ends the invocation:
-        // retrying it in more paid turns cannot help, and it is not the design's fault.
-        if (!outcome.ok && outcome.fault) return end('infrastructure_fault', outcome.fault.cause, outcome.fault);
-        // Later calls in the same response are not run once the phase is done: they could repeat its effect.
-        if (deps.isDone?.()) break;
-      }
-      conversation.push({ role: 'user', content: results });
-
-      if (!deps.isDone?.() && consecutiveToolErrors >= maxToolErrors) {
-        return end(
-          'tool_error_limit',
-          `${consecutiveToolErrors} tool calls in a row failed (limit ${maxToolErrors}); last: ${lastToolError}`,
-        );
-      }
+      const turnUsage = await recordAnswer(message, { turn, costUsd: booked.usd, durationMs, attempts: answered.attempts, requestId, inputCounted: counted !== null });
+      const next = await afterAnswer(message, turnUsage, turn);
+      if (next !== null) return next;
     }
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * The invocation's first request and the most it can cost at full price, for sending it as a Message Batch; the
+ * input is counted as a direct call would count it.
+ */
+export async function firstCallOf(deps: InvocationDeps, signal: AbortSignal): Promise<{ request: MessageCreateParamsNonStreaming; worstCaseUsd: number }> {
+  const request = buildRequest(deps, [{ role: 'user', content: [{ type: 'text', text: deps.firstMessage }] }], 1);
+  const counted = deps.countTokens === false ? null : await countInputTokens(deps.client, request, signal);
+  const worstCaseUsd = worstCaseCost(deps.price, {
+    inputTokensUpperBound: counted ?? estimateInputTokensUpperBound(request),
+    maxTokens: deps.maxTokens,
+    cacheWrite: hasBreakpoint(request) ? '5m' : 'none',
+    mayRunInUs: deps.inferenceGeo !== 'global',
+  });
+  return { request, worstCaseUsd };
+}
+
+/** Why a message cannot be used (null when it can): the checks a direct answer gets. */
+export function messageProblem(message: unknown): string | null {
+  return malformationOf(message);
 }
 
 function buildRequest(
@@ -495,7 +546,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 /** What the last answer's `anthropic-ratelimit-*` headers said is left (rate limits docs). */
-interface RateLimitState {
+export interface RateLimitState {
   requestsRemaining: number | null;
   inputTokensRemaining: number | null;
   outputTokensRemaining: number | null;
@@ -522,7 +573,7 @@ function rateLimitOf(headers: Headers): RateLimitState | null {
  * Why the next call would be refused for quota (so it is not sent), or null when the quota covers it: no request
  * left, no output tokens left, or fewer input tokens left than the call's counted input.
  */
-function rateLimitShortage(state: RateLimitState, inputTokens: number): string | null {
+export function rateLimitShortage(state: RateLimitState, inputTokens: number): string | null {
   const until = state.resetAt ? ` until ${state.resetAt}` : '';
   if (state.requestsRemaining !== null && state.requestsRemaining < 1) {
     return `the API rate limit has no request left${until} (anthropic-ratelimit-requests-remaining: 0)`;

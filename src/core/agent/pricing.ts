@@ -396,6 +396,21 @@ export function costOfUsage(price: ModelPrice, usage: BillableUsage): number {
   );
 }
 
+/**
+ * Message Batches bill all usage (input, output, cache writes and reads) at 50% of the standard price
+ * (https://platform.claude.com/docs/build-with-claude/batch-processing, "Pricing", checked 2026-12-01).
+ */
+export const BATCH_PRICE_FACTOR = 0.5;
+
+/** Exact USD cost of a batch result's usage: its `service_tier` is `batch` (or absent), everything else as direct. */
+export function costOfBatchUsage(price: ModelPrice, usage: BillableUsage): number {
+  const tier = usage.service_tier;
+  if (tier !== undefined && tier !== null && tier !== 'batch' && tier !== 'standard') {
+    throw new UnpricedUsageError(`service tier "${tier}" in a batch result on ${price.model}`);
+  }
+  return costOfUsage(price, { ...usage, service_tier: 'standard' }) * BATCH_PRICE_FACTOR;
+}
+
 export interface WorstCaseBounds {
   inputTokensUpperBound: number;
   maxTokens: number;

@@ -27,6 +27,18 @@ const number = (options: { min?: number; max?: number; int?: boolean; expected: 
 
 const effort = z.enum(['low', 'medium', 'high', 'xhigh', 'max'], { error: 'expected low, medium, high, xhigh or max' });
 
+const batchPhaseWords = ['design', 'backtest', 'assess'] as const;
+/** A comma-separated list of phases (empty = none), each at most once. */
+const batchPhases = z.pipe(
+  z.string().check(
+    z.refine(
+      (text: string) => text.split(',').map((part) => part.trim()).filter((part) => part !== '').every((part) => (batchPhaseWords as readonly string[]).includes(part)),
+      { error: 'expected a comma-separated list of design, backtest, assess (or empty for none)' },
+    ),
+  ),
+  z.transform((text: string) => [...new Set(text.split(',').map((part) => part.trim()).filter((part) => part !== ''))] as (typeof batchPhaseWords)[number][]),
+);
+
 const fraction = number({ min: 0, max: 1, expected: 'a fraction between 0 and 1 (0.45 means 45%)' });
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -84,6 +96,7 @@ export const settingDefinitions = {
   AGENT_MAX_TURNS: { schema: z._default(number({ min: 1, max: 100, int: true, expected: 'an integer from 1 to 100' }), 12), description: 'Model turns per invocation' },
   AGENT_MAX_TOKENS: { schema: z._default(number({ min: 256, max: 128000, int: true, expected: 'an integer from 256 to 128000' }), 16000), description: 'max_tokens per model response, thinking included; checked against each phase model\'s output limit' },
   AGENT_INVOCATION_TIMEOUT_SECONDS: { schema: z._default(number({ min: 5, max: 3600, expected: 'seconds between 5 and 3600' }), 300), description: 'Wall time of one invocation' },
+  AGENT_BATCH_PHASES: { schema: z._default(batchPhases, []), description: "Phases whose first model call goes out as a Message Batch (50% price, collected on a later tick), e.g. 'backtest,assess'; empty = none" },
   AGENT_PROMPT_CACHING: { schema: z._default(booleanSetting, true), description: 'Mark prompt prefixes for caching' },
   AGENT_BUDGET_DAILY_USD: { schema: z._default(number({ min: 0, max: 100000, expected: 'a dollar amount >= 0' }), 5), description: 'Daily LLM budget (UTC day); `budget set` overrides it' },
   AGENT_BUDGET_BUFFER_USD: { schema: z._default(number({ min: 0, max: 100000, expected: 'a dollar amount >= 0' }), 0.1), description: 'Part of the budget never spent' },

@@ -160,6 +160,27 @@ export interface AgentBudgetReservationsTable {
   request_id: string | null;
 }
 
+/** A model call sent as a Message Batch (migration 20261201T093000000Z-message-batches). */
+export interface AgentMessageBatchesTable {
+  id: NumericDefault;
+  session_id: number;
+  purpose: 'design' | 'backtest' | 'assess';
+  custom_id: string;
+  batch_id: string | null;
+  status: 'submitting' | 'in_progress' | 'canceling' | 'ended';
+  model: string;
+  first_message: string;
+  reservation_id: string;
+  reserved_usd: Numeric;
+  created_at: TimestampDefault;
+  submitted_at: NullableTimestamp;
+  expires_at: NullableTimestamp;
+  ended_at: NullableTimestamp;
+  result_type: 'succeeded' | 'errored' | 'canceled' | 'expired' | 'lost' | null;
+  settled_usd: NullableNumeric;
+  detail: string | null;
+}
+
 export interface AgentControlTable {
   id: number;
   paused: boolean;
@@ -174,6 +195,8 @@ export interface AgentControlTable {
   fault_key_fingerprint: string | null;
   ktrdr_unreachable_since: NullableTimestamp;
   ktrdr_fault_cause: string | null;
+  /** The last `anthropic-ratelimit-*` headers seen (migration 20261201T093000000Z-message-batches). */
+  anthropic_quota: NullableJson;
 }
 
 export interface AgentTicksTable {
@@ -284,6 +307,7 @@ export interface Database {
   agent_metrics: AgentMetricsTable;
   agent_budget: AgentBudgetTable;
   agent_budget_reservations: AgentBudgetReservationsTable;
+  agent_message_batches: AgentMessageBatchesTable;
   agent_control: AgentControlTable;
   agent_ticks: AgentTicksTable;
   agent_experiments: AgentExperimentsTable;

@@ -11,6 +11,8 @@ import { invocationFailure, type InvocationPurpose } from './decide.ts';
 export type AfterInvocation =
   | { kind: 'ended' }
   | { kind: 'achieved' }
+  /** The call went out as a Message Batch (or its batch is still processing): the attempt is refunded, no fault. */
+  | { kind: 'waiting'; reason: string }
   | { kind: 'refund'; cause: 'budget_exhausted' }
   | { kind: 'refund'; cause: 'fault'; fault: InfrastructureFault }
   | { kind: 'fail'; outcome: SessionOutcome; reason: string };
@@ -26,6 +28,7 @@ export function afterInvocation(input: AfterInvocationInput): AfterInvocation {
   const { session, report, purpose } = input;
   // The invocation's own tool ended the session (an assessment saved) or an operator cancelled it meanwhile.
   if (!session || session.outcome) return { kind: 'ended' };
+  if (report.status === 'batch_pending') return { kind: 'waiting', reason: report.reason };
   const achieved = (purpose === 'design' && session.phase !== 'designing') || (purpose === 'backtest' && session.phase === 'backtesting');
   // The effect happened before anything went wrong: the session moves on whatever the invocation's status.
   if (achieved) return { kind: 'achieved' };

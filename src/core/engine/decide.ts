@@ -20,7 +20,8 @@ export type SkipReason =
   | 'budget_exceeded'
   | 'infrastructure_fault'
   | 'anthropic_auth'
-  | 'fault_backoff';
+  | 'fault_backoff'
+  | 'waiting_for_batch';
 
 export type InvocationPurpose = 'design' | 'backtest' | 'assess';
 
@@ -49,6 +50,8 @@ export interface SessionSnapshot {
   leaseExpiresAt: Date | null;
   progressChangedAt: Date | null;
   lastProgress: { percentage: number | null; currentStep: string | null; seenAt: Date | null; status?: string | null } | null;
+  /** A Message Batch of this session is open: collecting it spends nothing new (its worst case is already held). */
+  waitingForBatch?: boolean;
 }
 
 /** Which kind of "no progress": each has its own limit, since a queue or a resume that hangs is noticed sooner. */
@@ -148,7 +151,7 @@ function invocationDecision(
       ...(gate ? { gate } : {}),
     };
   }
-  if (!input.canInvoke) return { action: 'skip', trigger, skipReason: 'budget_exceeded' };
+  if (!input.canInvoke && !input.session.waitingForBatch) return { action: 'skip', trigger, skipReason: 'budget_exceeded' };
   return { action: 'invoke', trigger, purpose, retry: attempts > 0, ...(gate ? { gate } : {}) };
 }
 

@@ -31,6 +31,8 @@ import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './reco
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../telemetry/tracing.ts';
 import { endSession } from '../agent/effects.ts';
+import { listOpenBatches } from '../agent/message-batch.ts';
+import { quotaShortage } from '../agent/quota.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
 import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
@@ -135,6 +137,8 @@ export class TriggerPass {
   private hold: InvocationHold = { held: false };
   private faultThisPass = false;
   private ktrdrReached = false;
+  /** Sessions with an open Message Batch, read once per pass. */
+  private batchWaiting = new Set<number>();
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -224,6 +228,14 @@ export class TriggerPass {
       now,
     });
 
+    const openBatches = await listOpenBatches(this.db);
+    this.batchWaiting = new Set(openBatches.map((batch) => batch.sessionId));
+    if (this.env.designerKind === 'claude' && this.settings.ANTHROPIC_API_KEY && (await listOpenBatches(this.db, { endedSessionsOnly: true })).length > 0) {
+      // A cancelled session's batch may still have been processed (and billed): its result settles the reservation.
+      this.designerInstance ??= await this.env.designer();
+      await this.designerInstance.settleEndedSessionBatches?.();
+      this.budgetChanged();
+    }
     const sessions = await tracer.span('check_active_session', {}, async (span) => {
       const active = await listActiveSessions(this.db);
       span.setAttributes({ 'sessions.active': active.length });
@@ -325,6 +337,7 @@ export class TriggerPass {
         invocationAttempts: session.invocationAttempts,
         leaseExpiresAt: session.leaseExpiresAt,
         progressChangedAt: session.progressChangedAt ?? session.phaseStartedAt,
+        waitingForBatch: this.batchWaiting.has(session.id),
         lastProgress: session.operationProgress
           ? {
               percentage: session.operationProgress.percentage,
@@ -566,6 +579,20 @@ export class TriggerPass {
     return true;
   }
 
+  /**
+   * The last answer's `anthropic-ratelimit-*` headers said the quota cannot cover one call before its reset: the pass
+   * skips the invocation (a recorded fault, not a failure; nothing is sent, nothing counted against the session).
+   */
+  private async quotaHeld(sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
+    if (this.env.designerKind !== 'claude') return false;
+    const shortage = await quotaShortage(this.db, this.env.now());
+    if (shortage === null) return false;
+    const fault = this.metFault({ faultClass: 'anthropic_rate_limited', cause: shortage });
+    this.explain(`Not invoking: ${shortage}.`);
+    await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'infrastructure_fault', fault });
+    return true;
+  }
+
   /** Holds a fault that keeps invocations back on later passes (and on the rest of this one). */
   private async holdBack(fault: InfrastructureFault, previous: HeldFault | null): Promise<void> {
     if (!holdsInvocations(fault.faultClass)) return;
@@ -685,6 +712,7 @@ export class TriggerPass {
         return;
       }
       if (await this.strategiesDirFaulted(null, 'start_new_cycle')) return;
+      if (await this.quotaHeld(null, 'start_new_cycle')) return;
       const now = this.env.now();
       const session = await this.db.transaction().execute(async (trx) => {
         // The cap holds even if the tick lock were ever lost: creations are serialised and the count taken inside.
@@ -720,6 +748,7 @@ export class TriggerPass {
     changes: SessionChanges = {},
   ): Promise<void> {
     const sessionId = decidedOn.id;
+    if (await this.quotaHeld(sessionId, trigger)) return;
     const now = this.env.now();
     const leased = await this.db.transaction().execute(async (trx) => {
       const session = await findSession(trx, sessionId);
@@ -771,6 +800,12 @@ export class TriggerPass {
       case 'ended':
         await clearHeld();
         if (session?.outcome) this.noteResult(sessionId, trigger, session.outcome, `the ${purpose} invocation ended the session`);
+        return;
+      case 'waiting':
+        // Not an attempt: the session waits in its phase and a later pass collects the batch.
+        await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
+        this.explain(`Session #${sessionId}: waiting for batch (${next.reason}).`);
+        await this.record({ sessionId, trigger, action: 'wait', invoked: false, skipReason: 'waiting_for_batch', detail: next.reason });
         return;
       case 'achieved':
         await updateSession(this.db, sessionId, { lease: null }, now);

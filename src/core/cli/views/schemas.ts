@@ -31,6 +31,16 @@ export const operationSchema = z.object({
 /** A designer or assessor invocation holding the session's lease right now. */
 export const invocationSchema = z.object({ owner: z.string(), expiresAt: isoTime });
 
+/** A Message Batch the session waits for: its result is collected (and its reservation settled) on a later tick. */
+export const batchWaitSchema = z.object({
+  batchId: z.string().nullable(),
+  customId: z.string(),
+  status: z.enum(['submitting', 'in_progress', 'canceling']),
+  submittedAt: isoTime,
+  expiresAt: isoTime.nullable(),
+  reservedUsd: z.number().nonnegative(),
+});
+
 export const gateCheckSchema = z.object({
   metric: z.string(),
   value: z.number().nullable(),
@@ -122,6 +132,7 @@ export const activeCycleSchema = z.object({
   secondsSinceStart: count,
   operation: operationSchema.nullable(),
   invocation: invocationSchema.nullable(),
+  batch: batchWaitSchema.nullable().default(null),
   costUsd: usd,
 });
 
@@ -383,6 +394,7 @@ export const sessionViewSchema = z.object({
   }),
   operation: operationSchema.nullable(),
   invocation: invocationSchema.nullable(),
+  batch: batchWaitSchema.nullable().default(null),
   gates: z.object({ training: gateEvaluationSchema.nullable(), backtest: gateEvaluationSchema.nullable() }),
   assessment: assessmentSchema.nullable(),
   usage: usageSchema,

@@ -1,3 +1,4 @@
+import { describeBatchWait } from './status-text.ts';
 import {
   formatDuration,
   formatInteger,
@@ -67,6 +68,7 @@ function overview(view: SessionView, now: Date, color: boolean): string[] {
   if (view.failureReason) lines.push(`Failure: ${view.failureReason}`);
   if (view.operation) lines.push(`Waiting on: ${describeOperation(view.operation, now)}`);
   if (view.invocation) lines.push(`Agent: working (${view.invocation.owner}, lease until ${formatTimestamp(new Date(view.invocation.expiresAt))})`);
+  if (view.batch) lines.push(`Agent: ${describeBatchWait(view.batch)}`);
   return lines;
 }
 

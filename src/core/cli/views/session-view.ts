@@ -1,3 +1,4 @@
+import { batchWaitOf, findOpenBatch } from '../../agent/message-batch.ts';
 // The read model behind `session <id>`: one session by primary key, its actions through idx_actions_session
 // (bounded; tool results, which can be large, are not read), and the action count from the same index.
 import { findExperimentOfSession } from '../../db/repositories/experiments.ts';
@@ -132,10 +133,11 @@ function phaseSpans(session: Session, now: Date): SessionView['phases'] {
 export async function loadSessionView(db: Db, id: number, options: SessionViewOptions): Promise<SessionView | null> {
   const session = await findSession(db, id);
   if (!session) return null;
-  const [actions, estimatedUsd, experiment] = await Promise.all([
+  const [actions, estimatedUsd, experiment, openBatch] = await Promise.all([
     loadActions(db, id, options.actionLimit),
     estimatedSpendUsd(db, { sessionId: id }),
     findExperimentOfSession(db, id),
+    findOpenBatch(db, id),
   ]);
   const ended = session.completedAt ?? options.now;
   const trainingParams = session.trainingParams;
@@ -195,6 +197,7 @@ export async function loadSessionView(db: Db, id: number, options: SessionViewOp
           )
         : null,
     invocation: session.outcome === null ? currentInvocation(session.leaseOwner, session.leaseExpiresAt, options.now) : null,
+    batch: openBatch ? batchWaitOf(openBatch) : null,
     gates: { training: gateEvaluation(session.trainingGate), backtest: gateEvaluation(session.backtestGate) },
     assessment: assessmentOf(session.assessment),
     usage: {

@@ -36,6 +36,7 @@ function activeCycleLines(cycle: ActiveCycle, now: Date): string[] {
   if (cycle.invocation) {
     lines.push(`Agent: working (${cycle.invocation.owner}, lease until ${formatTimestamp(new Date(cycle.invocation.expiresAt))})`);
   }
+  if (cycle.batch) lines.push(`Agent: ${describeBatchWait(cycle.batch)}`);
   lines.push(`Cost so far: ${formatUsd(cycle.costUsd)}`);
   return lines;
 }
@@ -48,7 +49,9 @@ function activeCycleRows(cycles: ActiveCycle[], now: Date, color: boolean): stri
   const idWidth = Math.max(...cycles.map((c) => String(c.id).length + 1));
   const nameWidth = Math.max(...names.map((n) => n.length));
   return cycles.map((cycle, i) => {
-    const doing = cycle.operation
+    const doing = cycle.batch
+      ? `waiting for batch ${cycle.batch.batchId ?? cycle.batch.customId}`
+      : cycle.operation
       ? describeOperation(cycle.operation, now)
       : cycle.invocation
         ? `agent working (${cycle.invocation.owner})`
@@ -161,4 +164,10 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
     tickSection(view.lastTick, now, color),
   );
   return sections.map((lines) => lines.join('\n')).join('\n\n');
+}
+
+/** "waiting for batch msgbatch_… (in_progress, sent …, expires …, $0.0123 held)". */
+export function describeBatchWait(batch: NonNullable<ActiveCycle['batch']>): string {
+  const expires = batch.expiresAt ? `, expires ${formatTimestamp(new Date(batch.expiresAt))}` : '';
+  return `waiting for batch ${batch.batchId ?? `(id unknown yet, custom_id ${batch.customId})`} (${batch.status}, sent ${formatTimestamp(new Date(batch.submittedAt))}${expires}, ${formatUsd(batch.reservedUsd)} held)`;
 }

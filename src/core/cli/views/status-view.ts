@@ -1,3 +1,4 @@
+import { batchWaitOf, listOpenBatches } from '../../agent/message-batch.ts';
 // The read model behind `status` and `status --watch`. Every query is bounded and index-backed (the active
 // partial index, completed/created indexes, the budget day key, the ticks' started_at index), so the view costs the
 // same on a fresh install and after a year of sessions.
@@ -61,6 +62,7 @@ async function loadActive(db: Db, options: StatusViewOptions): Promise<{ cycles:
     .orderBy('id')
     .limit(limit)
     .execute();
+  const batches = new Map((await listOpenBatches(db)).map((batch) => [batch.sessionId, batchWaitOf(batch)]));
   const cycles = rows.flatMap((row): ActiveCycle[] => {
     if (row.phase === 'idle') return [];
     const phaseStartedAt = toDate(row.phase_started_at);
@@ -81,6 +83,7 @@ async function loadActive(db: Db, options: StatusViewOptions): Promise<{ cycles:
           options.stallAfterSeconds,
         ),
         invocation: currentInvocation(row.lease_owner, toDateOrNull(row.lease_expires_at), options.now),
+        batch: batches.get(row.id) ?? null,
         costUsd: toNumber(row.cost_usd),
       },
     ];

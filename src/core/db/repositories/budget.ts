@@ -146,7 +146,7 @@ export async function settleReservation(
 
 /**
  * Reservations left open by a process that died mid-call are settled at their full amount: the call may have
- * been billed, and counting the worst case keeps the limit safe.
+ * been billed, and counting the worst case keeps the limit safe. Reservations of open Message Batches are not stale.
  */
 export async function expireStaleReservations(db: Kysely<Database>, olderThan: Date): Promise<number> {
   const stale = await db
@@ -154,6 +154,10 @@ export async function expireStaleReservations(db: Kysely<Database>, olderThan: D
     .select(['id', 'amount_usd', 'session_id'])
     .where('status', '=', 'reserved')
     .where('created_at', '<', olderThan)
+    // A Message Batch holds its reservation for up to 24 hours; its result settles it, not this sweep.
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('agent_message_batches').select('agent_message_batches.id').whereRef('agent_message_batches.reservation_id', '=', 'agent_budget_reservations.id').where('agent_message_batches.status', '<>', 'ended'))),
+    )
     .execute();
   for (const reservation of stale) {
     const session = reservation.session_id === null ? undefined : { id: reservation.session_id, input: 0, output: 0, cacheRead: 0, cacheWrite: 0 };
