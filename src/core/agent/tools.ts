@@ -6,7 +6,7 @@ import type { Database } from '../db/database-schema.ts';
 import { recordAction } from '../db/repositories/activity.ts';
 import { findSession, recentStrategies, updateSession, type Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
-import { KtrdrError } from '../ktrdr/errors.ts';
+import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
 import { installationId } from '../db/repositories/installation.ts';
 import { trainingTaskId } from '../ktrdr/task-id.ts';
@@ -101,13 +101,13 @@ function defineTool<S extends z.ZodType>(
         } catch (error) {
           if (error instanceof KtrdrError && error.isWorkerUnavailable) {
             // A 503 "No training workers available" is KTRDR up and busy, not KTRDR gone: its own fault.
-            const cause = `KTRDR busy: ${error.message}`;
-            outcome = { ok: false, error: `${spec.name} failed: ${cause}`, fault: { faultClass: 'ktrdr_busy', cause } };
+            const fault = ktrdrFaultOf(error);
+            outcome = { ok: false, error: `${spec.name} failed: ${fault.cause}`, fault };
           } else if (isInfrastructureFault(error)) {
             outcome = { ok: false, error: `${spec.name} could not run: ${error.fault.cause}`, fault: error.fault };
           } else {
             // A call abandoned because the invocation ended says nothing about KTRDR.
-            if (error instanceof KtrdrError && error.code !== 'ABORTED' && (error.kind === 'transport' || error.kind === 'timeout' || (error.status ?? 0) >= 500)) {
+            if (error instanceof KtrdrError && error.isUnreachable) {
               context.ktrdrUnreachable = true;
             }
             outcome = { ok: false, error: `${spec.name} failed: ${(error as Error).message}` };

@@ -69,6 +69,14 @@ export function holdsInvocations(faultClass: FaultClass): boolean {
   return faultClass.startsWith('anthropic_') || faultClass === 'strategies_dir';
 }
 
+/**
+ * KTRDR faults that mean it cannot be used now (down, or refusing our credentials): the pass stops calling it and
+ * `status` shows since when. A busy KTRDR (no free worker) is up.
+ */
+export function meansKtrdrDown(faultClass: FaultClass): boolean {
+  return faultClass === 'ktrdr_unreachable' || faultClass === 'ktrdr_auth';
+}
+
 /** Authentication faults stop invocations until the configuration changes or an operator runs `resume`. */
 export function stopsUntilReconfigured(faultClass: FaultClass): boolean {
   return faultClass === 'anthropic_auth';

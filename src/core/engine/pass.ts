@@ -24,7 +24,7 @@ import {
 } from '../db/repositories/sessions.ts';
 import type { SessionOutcome } from '../db/database-schema.ts';
 import { utcDay } from '../db/values.ts';
-import { KtrdrError } from '../ktrdr/errors.ts';
+import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { ownershipMismatch } from '../ktrdr/ownership.ts';
 import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './recovery.ts';
@@ -42,7 +42,7 @@ import { AgentError, ExitCode } from '../cli/errors.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
-import { afterInvocation, holdsInvocations, provesTheWorldWorks, invocationHold, retryDelayMs, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
+import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, retryDelayMs, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
 
 /** Serialises session creation (a transaction-level advisory lock, released at commit). */
@@ -100,14 +100,7 @@ interface Polled {
 }
 
 function isUnreachable(error: unknown): boolean {
-  return error instanceof KtrdrError && (error.kind === 'transport' || error.kind === 'timeout' || (error.status !== null && error.status >= 500));
-}
-
-/** The class of a KTRDR failure: refused credentials, too busy to answer, or not reachable at all. */
-function ktrdrFaultOf(error: unknown): InfrastructureFault & { faultClass: 'ktrdr_auth' | 'ktrdr_busy' | 'ktrdr_unreachable' } {
-  const status = error instanceof KtrdrError ? error.status : null;
-  const faultClass = status === 401 || status === 403 ? 'ktrdr_auth' : status === 429 ? 'ktrdr_busy' : 'ktrdr_unreachable';
-  return { faultClass, cause: `KTRDR: ${(error as Error).message}` };
+  return error instanceof KtrdrError && error.isUnreachable;
 }
 
 function isNotFound(error: unknown): boolean {
@@ -254,7 +247,7 @@ export class TriggerPass {
     }
     for (const item of polled) await this.advanceLocated(item);
     await this.startNewCycles();
-    const ktrdrFault = this.faults.find((fault) => fault.faultClass === 'ktrdr_unreachable' || fault.faultClass === 'ktrdr_auth');
+    const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault.cause, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
     return this.summary('ok');
@@ -545,8 +538,7 @@ export class TriggerPass {
   private metFault(fault: InfrastructureFault): InfrastructureFault {
     this.faults.push(fault);
     this.faultThisPass = true;
-    // KTRDR busy (no free worker) is KTRDR up: only an unreachable or refusing KTRDR stops this pass's other calls.
-    if (fault.faultClass === 'ktrdr_unreachable' || fault.faultClass === 'ktrdr_auth') this.ktrdrUnreachable = true;
+    if (meansKtrdrDown(fault.faultClass)) this.ktrdrUnreachable = true;
     return fault;
   }
 

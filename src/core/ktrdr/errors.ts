@@ -1,3 +1,4 @@
+import type { InfrastructureFault } from '../kernel/faults.ts';
 /**
  * Every failure of a KTRDR call becomes one `KtrdrError`. KTRDR has no single error envelope (CONTRACT §1), so
  * `errorFromResponse` reads the four shapes it uses and keeps a `code` a caller can branch on.
@@ -49,6 +50,23 @@ export class KtrdrError extends Error {
   get isWorkerUnavailable(): boolean {
     return this.code === 'WORKER_UNAVAILABLE';
   }
+
+  /** KTRDR did not answer, or failed on its side (5xx). A call abandoned because its caller ended says nothing of KTRDR. */
+  get isUnreachable(): boolean {
+    return this.code !== 'ABORTED' && (this.kind === 'transport' || this.kind === 'timeout' || (this.status !== null && this.status >= 500));
+  }
+}
+
+/**
+ * The fault of the world a KTRDR failure is: refused credentials, up but busy (429, or a 503 with no free worker),
+ * or not reachable at all.
+ */
+export function ktrdrFaultOf(error: unknown): InfrastructureFault & { faultClass: 'ktrdr_auth' | 'ktrdr_busy' | 'ktrdr_unreachable' } {
+  const ktrdr = error instanceof KtrdrError ? error : null;
+  const message = (error as Error).message;
+  if (ktrdr && (ktrdr.status === 401 || ktrdr.status === 403)) return { faultClass: 'ktrdr_auth', cause: `KTRDR: ${message}` };
+  if (ktrdr && (ktrdr.status === 429 || ktrdr.isWorkerUnavailable)) return { faultClass: 'ktrdr_busy', cause: `KTRDR busy: ${message}` };
+  return { faultClass: 'ktrdr_unreachable', cause: `KTRDR: ${message}` };
 }
 
 interface RequestContext {
