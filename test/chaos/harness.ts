@@ -46,11 +46,12 @@ export interface ChaosOptions {
 }
 
 /** Stands between the ticks and the simulator, replacing some answers with a body larger than a tick accepts. */
-async function hugeBodyProxy(target: string, shouldReplace: () => boolean): Promise<{ url: string; replaced: () => number; close(): Promise<void> }> {
+async function hugeBodyProxy(target: string, shouldReplace: (seen: number) => boolean): Promise<{ url: string; replaced: () => number; close(): Promise<void> }> {
   const upstream = new URL(target);
   let replaced = 0;
+  let seen = 0;
   const server = createServer((req, res) => {
-    if (shouldReplace()) {
+    if (shouldReplace(++seen)) {
       replaced++;
       res.writeHead(200, { 'content-type': 'application/json' });
       const chunk = Buffer.alloc(256 * 1024, 0x20);
@@ -134,7 +135,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const fake = await startFakeAnthropic();
   // Its own stream: requests arrive in no fixed order, so they must not draw from the round's sequence.
   const bodyRandom = new SeededRandom(options.seed + 1);
-  const proxy = await hugeBodyProxy(simulator.url, () => bodyRandom.next() < (options.hugeBodyRate ?? 0));
+  // Every fault class the options ask for is injected at least once, whatever the draws: the 40th request is replaced.
+  const hugeBodyRate = options.hugeBodyRate ?? 0;
+  const proxy = await hugeBodyProxy(simulator.url, (seen) => bodyRandom.next() < hugeBodyRate || (hugeBodyRate > 0 && seen === 40));
   let anthropicErrors = 0;
   const templates: { config: Record<string, unknown>; params: { startDate: string; endDate: string } }[] = [];
   let designs = 0;
@@ -200,17 +203,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const violations: string[] = [];
   const failedTicks: string[] = [];
   const client = new pg.Client({ connectionString: database.url });
-  const launch = (designer: string, connectionsCut: boolean): Promise<void> =>
+  const launch = (designer: string, connectionsCut: boolean, forcePause = false): Promise<void> =>
     new Promise((resolve) => {
       ticks++;
       const child = spawn(process.execPath, [binRun, 'tick'], { cwd: repoRoot, env: { ...baseEnv, AGENT_DESIGNER: designer }, stdio: ['ignore', 'ignore', 'pipe'] });
-      if (random.next() < options.killRate) {
+      if (random.next() < options.killRate && !forcePause) {
         setTimeout(() => {
           if (child.exitCode === null && child.kill('SIGKILL')) kills++;
         }, 20 + Math.floor(random.next() * 600));
       }
-      if (random.next() < (options.pauseRate ?? 0)) {
-        const stopAfter = 20 + Math.floor(random.next() * 600);
+      if (random.next() < (options.pauseRate ?? 0) || forcePause) {
+        // A forced pause comes early, while the tick is surely still running.
+        const stopAfter = forcePause ? 20 : 20 + Math.floor(random.next() * 600);
         const stopFor = 500 + Math.floor(random.next() * 1500);
         setTimeout(() => {
           if (child.exitCode !== null || !child.kill('SIGSTOP')) return;
@@ -245,16 +249,19 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const after = 50 + Math.floor(random.next() * 700);
         return new Promise<void>((resolve) => setTimeout(resolve, after)).then(() => client.query(statement)).then(() => undefined, () => undefined);
       };
-      if (random.next() < (options.lockDropRate ?? 0)) {
+      // Each fault class asked for is injected at least once: if the draws have not done it by a fixed round, it is forced.
+      const forced = (rate: number | undefined, count: number, at: number) => (rate ?? 0) > 0 && count === 0 && round >= Math.floor(options.rounds * at);
+      if (random.next() < (options.lockDropRate ?? 0) || forced(options.lockDropRate, lockDrops, 1 / 3)) {
         lockDrops++;
         // The tick lock's backend in this database (advisory locks are per database).
         cuts.push(cutLater(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = ${TICK_LOCK_KEY} AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`));
       }
-      if (random.next() < (options.terminateRate ?? 0)) {
+      if (random.next() < (options.terminateRate ?? 0) || forced(options.terminateRate, terminations, 2 / 3)) {
         terminations++;
         cuts.push(cutLater(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`));
       }
-      await Promise.all([...Array.from({ length: count }, () => launch(designer, cuts.length > 0)), ...cuts]);
+      const forcePause = forced(options.pauseRate, pauses, 1 / 2);
+      await Promise.all([...Array.from({ length: count }, (_, i) => launch(designer, cuts.length > 0, forcePause && i === 0)), ...cuts]);
       if (templates.length === 0) {
         const row = (await client.query(`SELECT strategy_config, training_params FROM agent_sessions WHERE training_params IS NOT NULL AND designer = 'baseline' LIMIT 1`)).rows[0];
         if (row) templates.push({ config: row.strategy_config, params: row.training_params });

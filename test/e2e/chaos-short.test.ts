@@ -18,6 +18,6 @@ test('a short seeded chaos run keeps every invariant', async () => {
   printReport(report);
   assert.ok(report.ticks >= 30);
   assert.ok(report.kills > 0);
-  assert.ok(report.pauses > 0 && report.lockDrops > 0 && report.terminations > 0 && report.hugeBodies > 0, 'every fault class was injected');
-  assert.deepEqual(report.violations, []);
+  assert.ok(report.pauses > 0 && report.lockDrops > 0 && report.terminations > 0 && report.hugeBodies > 0, `every fault class was injected: ${JSON.stringify(report)}`);
+  assert.deepEqual(report.violations, [], `seed 7: ${report.violations.length} invariant violations:\n${report.violations.join('\n')}`);
 });

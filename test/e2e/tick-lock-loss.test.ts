@@ -33,6 +33,15 @@ async function admin(statement: string): Promise<void> {
   }
 }
 
+/** Waits until KTRDR has been asked about an operation since `since` requests: the pass is polling. */
+async function pollStarted(rig: EngineRig, since: number): Promise<void> {
+  for (let waited = 0; waited < 30_000; waited += 20) {
+    if (rig.sim.state.requests.slice(since).some((r) => r.method === 'GET' && r.path.includes('/operations/'))) return;
+    await delay(20);
+  }
+  throw new Error('the tick did not poll KTRDR within 30 s');
+}
+
 async function triggerCount(rig: EngineRig): Promise<number> {
   return Number((await rig.pool.query<{ n: string }>('SELECT count(*) AS n FROM agent_triggers')).rows[0]!.n);
 }
@@ -81,8 +90,12 @@ describe('on PostgreSQL a pass runs only while it holds the tick lock', () => {
     const database = new URL(rig.env.DATABASE_URL!).pathname.slice(1);
     try {
       rig.sim.faults.latencyMs = 3_000;
+      const polledBefore = rig.sim.state.requests.length;
       const tick = runCli(['tick'], rig.env);
       const lockPid = await lockHolderPid(rig);
+      // Cut only once the pass is under way (its slow KTRDR poll has been asked): holding the lock alone is still the
+      // 'open' stage, and a cut there is the other case this line reports.
+      await pollStarted(rig, polledBefore);
       // The database refuses new connections and drops the pass's pooled ones; the tick lock's session lives on.
       await admin(`ALTER DATABASE ${database} WITH ALLOW_CONNECTIONS false`);
       await rig.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2`, [database, lockPid]);

@@ -210,6 +210,41 @@ describe('KTRDR fidelity against the simulator', () => {
       assert.match(restart?.context?.detail ?? '', /^resuming: training operation .* made no progress: still 'resuming' for \d+ min \(limit 10 min/);
       const cancelled = world.sim.state.requests.filter((r) => r.method === 'DELETE' && r.path === `/operations/${first}`);
       assert.equal(cancelled.length, 1);
+      // The fresh start is a first run: nothing of the stuck resume's slice (resume epoch, initial loss) is carried over.
+      assert.equal(done.training_results.resumedAtEpoch, null);
+    } finally {
+      await agent.drop();
+      await world.close();
+    }
+  });
+
+  test('a stalled run whose cancel fails is not started afresh beside it: the pass waits as for a KTRDR fault, then restarts once the cancel works', async () => {
+    const world = await rig();
+    const agent = await installation(world.sim, world.strategiesDir, world.clock);
+    try {
+      world.sim.faults.failureRate = 1;
+      world.sim.faults.staleResuming = true;
+      await agent.tick();
+      const first = (await agent.session(1)).training_operation_id;
+      world.sim.faults.failureRate = 0;
+      world.sim.faults.cancelFails = true;
+      const trainings = () => [...world.sim.state.operations.values()].filter((op) => op.type === 'training' && !op.retryOf && op.id.includes('_s1_'));
+      for (let i = 0; i < 12; i++) {
+        await agent.tick();
+        world.clock.advance(4 * MINUTE);
+      }
+      // The stall was seen and a cancel asked for, but no second training was started while the first still ran.
+      assert.ok(world.sim.state.requests.some((r) => r.method === 'DELETE' && r.path === `/operations/${first}`));
+      assert.equal(trainings().length, 1);
+      assert.equal((await agent.session(1)).training_operation_id, first);
+      assert.equal((await agent.session(1)).outcome, null);
+      const waited = (await agent.triggers(1)).find((t) => t.skip_reason === 'ktrdr_unreachable');
+      assert.match(JSON.stringify(waited?.context ?? {}), new RegExp(`operation ${first} could not be cancelled .* still resuming`));
+      world.sim.faults.cancelFails = false;
+      const done = await runSession(agent, world.clock, 1, 4 * MINUTE, 80);
+      assert.equal(done.outcome, 'success', done.failure_reason);
+      assert.notEqual(done.training_operation_id, first);
+      assert.equal(trainings().length, 2);
     } finally {
       await agent.drop();
       await world.close();

@@ -12,15 +12,34 @@ export interface GateThresholds {
   backtestMinDsr?: number | null;
 }
 
+type MetricFormat = 'percent' | 'number';
+
+/** Rates read as percentages (with the names rows stored before the gates read KTRDR's metrics); the rest as numbers. */
+const PERCENT_METRICS: ReadonlySet<string> = new Set([
+  'test_accuracy',
+  'train_loss_reduction',
+  'directional_accuracy',
+  'win_rate',
+  'max_drawdown',
+  'deflated_sharpe',
+  'accuracy',
+  'val_accuracy',
+  'loss_reduction',
+]);
+
+/** How a gate metric reads, for the gate reasons and for every view of a stored gate check. */
+export function metricFormat(metric: string): MetricFormat {
+  return PERCENT_METRICS.has(metric) ? 'percent' : 'number';
+}
+
 interface Check {
   metric: string;
   value: number | null | undefined;
   threshold: number;
   comparison: '>=' | '<=';
-  format: 'percent' | 'number';
 }
 
-function show(value: number, format: Check['format']): string {
+function show(value: number, format: MetricFormat): string {
   if (format === 'percent') {
     const pct = value * 100;
     return `${Number.isInteger(pct) ? pct.toFixed(0) : pct.toFixed(1)}%`;
@@ -32,7 +51,7 @@ function show(value: number, format: Check['format']): string {
  * A failed check's value with as many digits as it takes to see why it failed against its threshold: never
  * `final_loss 0.80 > 0.80` for 0.8049 against 0.8, but `final_loss 0.805 > 0.80`.
  */
-function showFailedValue(value: number, threshold: number, format: Check['format']): string {
+function showFailedValue(value: number, threshold: number, format: MetricFormat): string {
   const scale = format === 'percent' ? 100 : 1;
   const unit = format === 'percent' ? '%' : '';
   const [v, t] = [value * scale, threshold * scale];
@@ -58,8 +77,8 @@ function evaluate(gate: GateEvaluation['gate'], checks: Check[]): GateEvaluation
       : failures
           .map(({ check, value }) =>
             value === null
-              ? `${check.metric} missing (needs ${check.comparison} ${show(check.threshold, check.format)})`
-              : `${check.metric} ${showFailedValue(value, check.threshold, check.format)} ${check.comparison === '>=' ? '<' : '>'} ${show(check.threshold, check.format)}`,
+              ? `${check.metric} missing (needs ${check.comparison} ${show(check.threshold, metricFormat(check.metric))})`
+              : `${check.metric} ${showFailedValue(value, check.threshold, metricFormat(check.metric))} ${check.comparison === '>=' ? '<' : '>'} ${show(check.threshold, metricFormat(check.metric))}`,
           )
           .join('; ');
   return {
@@ -96,8 +115,8 @@ export interface TrainingGateInput {
 export function evaluateTrainingGate(result: TrainingGateInput, thresholds: GateThresholds): GateEvaluation {
   const lossCheck: Check =
     typeof result.testLoss === 'number'
-      ? { metric: 'test_loss', value: result.testLoss, threshold: thresholds.trainingMaxLoss, comparison: '<=', format: 'number' }
-      : { metric: 'final_train_loss', value: result.finalLoss, threshold: thresholds.trainingMaxLoss, comparison: '<=', format: 'number' };
+      ? { metric: 'test_loss', value: result.testLoss, threshold: thresholds.trainingMaxLoss, comparison: '<=' }
+      : { metric: 'final_train_loss', value: result.finalLoss, threshold: thresholds.trainingMaxLoss, comparison: '<=' };
   if (result.outputFormat === 'regression') {
     return evaluate('training', [
       {
@@ -105,15 +124,14 @@ export function evaluateTrainingGate(result: TrainingGateInput, thresholds: Gate
         value: result.directionalAccuracy ?? result.accuracy,
         threshold: thresholds.trainingMinDirectionalAccuracy,
         comparison: '>=',
-        format: 'percent',
       },
       lossCheck,
     ]);
   }
   return evaluate('training', [
-    { metric: 'test_accuracy', value: result.accuracy, threshold: thresholds.trainingMinAccuracy, comparison: '>=', format: 'percent' },
+    { metric: 'test_accuracy', value: result.accuracy, threshold: thresholds.trainingMinAccuracy, comparison: '>=' },
     lossCheck,
-    { metric: 'train_loss_reduction', value: result.lossReduction, threshold: thresholds.trainingMinLossReduction, comparison: '>=', format: 'percent' },
+    { metric: 'train_loss_reduction', value: result.lossReduction, threshold: thresholds.trainingMinLossReduction, comparison: '>=' },
   ]);
 }
 
@@ -123,10 +141,10 @@ export function evaluateBacktestGate(
 ): GateEvaluation {
   const dsr = thresholds.backtestMinDsr;
   return evaluate('backtest', [
-    { metric: 'win_rate', value: result.winRate, threshold: thresholds.backtestMinWinRate, comparison: '>=', format: 'percent' },
-    { metric: 'max_drawdown', value: result.maxDrawdown, threshold: thresholds.backtestMaxDrawdown, comparison: '<=', format: 'percent' },
-    { metric: 'sharpe', value: result.sharpe, threshold: thresholds.backtestMinSharpe, comparison: '>=', format: 'number' },
-    ...(dsr === undefined || dsr === null ? [] : [{ metric: 'deflated_sharpe', value: result.deflatedSharpe, threshold: dsr, comparison: '>=' as const, format: 'percent' as const }]),
+    { metric: 'win_rate', value: result.winRate, threshold: thresholds.backtestMinWinRate, comparison: '>=' },
+    { metric: 'max_drawdown', value: result.maxDrawdown, threshold: thresholds.backtestMaxDrawdown, comparison: '<=' },
+    { metric: 'sharpe', value: result.sharpe, threshold: thresholds.backtestMinSharpe, comparison: '>=' },
+    ...(dsr === undefined || dsr === null ? [] : [{ metric: 'deflated_sharpe', value: result.deflatedSharpe, threshold: dsr, comparison: '>=' as const }]),
   ]);
 }
 

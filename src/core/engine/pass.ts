@@ -488,6 +488,9 @@ export class TriggerPass {
     const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
     const kind = session.phase === 'training' ? 'training' : 'backtest';
     let restartReason = decision.action === 'restart_operation' ? decision.reason : null;
+    // A resume or a fresh start changes KTRDR before any write of ours could notice a lost lock: prove it first, as
+    // before an invocation, so two passes never restart one operation twice.
+    await this.env.verifyTickLock?.();
     try {
       if (decision.action === 'resume_operation') {
         const resumed = await resumeAndVerify(this.env.ktrdr, session, decision.operationId).catch((error: unknown) => {
@@ -515,7 +518,8 @@ export class TriggerPass {
         await this.fail(session, { trigger: decision.trigger, outcome, reason: `${reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` });
         return;
       }
-      const idField = session.phase === 'training' ? { trainingOperationId: restarted.operationId } : { backtestOperationId: restarted.operationId };
+      // A fresh training is a first run: what an earlier resume noted of its predecessor (resume epoch, first loss) goes.
+      const idField = session.phase === 'training' ? { trainingOperationId: restarted.operationId, trainingResults: null } : { backtestOperationId: restarted.operationId };
       await updateSession(this.db, session.id, { ...idField, resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, operationProgress: null }, now);
       this.explain(`Session #${session.id}: ${reason}; started afresh as ${restarted.operationId}.`);
       const which = decision.action === 'restart_operation' ? decision.stallCase : 'no_checkpoint';

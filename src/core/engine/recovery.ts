@@ -9,6 +9,7 @@ import { installationId } from '../db/repositories/installation.ts';
 import type { Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
+import { isTerminalStatus, type OperationStatus } from '../ktrdr/schemas.ts';
 import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
 import type { PriorRun } from '../ktrdr/results.ts';
 import { trainingTaskId } from '../ktrdr/task-id.ts';
@@ -90,9 +91,35 @@ async function restartOutcome(ktrdr: KtrdrClient, operationId: string, claim: Op
   return mismatch ? { kind: 'foreign', operationId, reason: mismatch } : { kind: 'restarted', operationId };
 }
 
-/** Cancels the stalled operation and starts the same request afresh under a new id. */
+/**
+ * After a cancel that failed: the fresh start may go ahead only if the old run has surely ended (or KTRDR no longer
+ * knows it). Otherwise two runs of one request would be live at once, so this throws a KTRDR fault and the next pass
+ * tries again.
+ */
+async function oldRunEnded(ktrdr: KtrdrClient, operationId: string, cancelError: unknown): Promise<void> {
+  let status: OperationStatus;
+  try {
+    status = (await ktrdr.getOperation(operationId)).status;
+  } catch (error) {
+    if (error instanceof KtrdrError && error.isNotFound) return;
+    throw error instanceof KtrdrError && error.isUnreachable ? error : cancelError;
+  }
+  if (isTerminalStatus(status)) return;
+  const cause = cancelError instanceof Error ? cancelError.message : String(cancelError);
+  throw new KtrdrError({
+    kind: 'transport',
+    status: null,
+    code: 'CANCEL_UNCONFIRMED',
+    message: `operation ${operationId} could not be cancelled (${cause}) and is still ${status}; the fresh start waits for a pass that can cancel it`,
+    retryable: true,
+    method: 'DELETE',
+    route: '/operations/{id}',
+  });
+}
+
+/** Cancels the stalled operation and starts the same request afresh under a new id, never beside a live old run. */
 export async function restartAfresh(db: Kysely<Database>, ktrdr: KtrdrClient, session: Session, operationId: string, reason: string): Promise<RecoveryOutcome> {
-  await ktrdr.cancelOperation(operationId, { reason, force: true }).catch(() => undefined);
+  await ktrdr.cancelOperation(operationId, { reason, force: true }).catch((error: unknown) => oldRunEnded(ktrdr, operationId, error));
   const claim = sessionClaim(session);
   const freshStart = session.resumeAttempts + 1;
   if (session.phase === 'training' && session.trainingParams) {

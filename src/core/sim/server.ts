@@ -50,6 +50,8 @@ export interface SimFaults {
    * RUNNING but no worker claimed it", with no checkpoint to resume from.
    */
   orphaned: boolean;
+  /** Cancels fail with a 500 and the operation runs on, like a backend whose worker does not answer the cancel. */
+  cancelFails: boolean;
 }
 
 /** Data the simulated market holds, narrower than its default history: `null` for none at all. */
@@ -93,7 +95,7 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-const noFaults: SimFaults = { failureRate: 0, errorRate: 0, latencyMs: 0, dropRate: 0, lostRate: 0, stallRate: 0, noWorkers: false, staleResuming: false, orphaned: false };
+const noFaults: SimFaults = { failureRate: 0, errorRate: 0, latencyMs: 0, dropRate: 0, lostRate: 0, stallRate: 0, noWorkers: false, staleResuming: false, orphaned: false, cancelFails: false };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -973,7 +975,10 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
         const operation = visible(id, at);
         return operation ? json(200, { success: true, data: operationInfo(operation, at) }) : notFound(id);
       }
-      if (action === undefined && method === 'DELETE') return cancelOperation(id, body);
+      if (action === undefined && method === 'DELETE') {
+        if (faults.cancelFails) return globalError(500, 'INTERNAL_SERVER_ERROR', 'Failed to cancel operation', { type: 'SimulatedCancelFailure', simulator: SIMULATOR_LABEL });
+        return cancelOperation(id, body);
+      }
       if (action === 'results' && method === 'GET') return operationResults(id);
       if (action === 'metrics' && method === 'GET') return operationMetrics(id);
       if (action === 'resume' && method === 'POST') return resumeOperation(id);

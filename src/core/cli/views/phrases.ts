@@ -3,6 +3,7 @@ import type { SessionOutcome } from '../../db/database-schema.ts';
 import { formatDuration, formatNumber, formatPercent, relativeTime } from '../format.ts';
 import type { LastTick, Operation, RecentCycle, TickDecision } from './schemas.ts';
 import { TICK_SCHEDULE_SECONDS } from './banners.ts';
+import { metricFormat } from '../../engine/gates.ts';
 
 /** `op_abc123 (running, 67% complete)`, plus the current step and a stall warning when there is one. */
 export function describeOperation(operation: Operation, now: Date): string {
@@ -86,9 +87,7 @@ export function describeTick(tick: LastTick, now: Date): { headline: string; det
   return { headline, details, stale: tick.status !== 'running' && tick.secondsAgo > STALE_TICK_SECONDS };
 }
 
-const percentMetrics = new Set(['accuracy', 'val_accuracy', 'loss_reduction', 'win_rate', 'max_drawdown']);
-
 /** A gate metric the way the gate reasons print it: rates as percentages, the rest as numbers. */
 export function formatMetric(metric: string, value: number | null): string {
-  return percentMetrics.has(metric) ? formatPercent(value) : formatNumber(value);
+  return metricFormat(metric) === 'percent' ? formatPercent(value) : formatNumber(value);
 }
