@@ -36,7 +36,10 @@ export default class Schedule extends AgentCommand {
       const logDir = join(homedir(), '.local', 'state', 'ktrdr-agent');
       // The redirection fails (and the tick never runs) when the directory is missing.
       mkdirSync(logDir, { recursive: true });
-      const line = `*/5 * * * * ${command} >> ${join(logDir, 'tick.log')} 2>&1`;
+      // Cron mails what a job prints, not its exit code: the log takes every line, and only a failing tick (exit
+      // code not 0) prints, so cron mails on the first failing tick and stays quiet on a healthy one.
+      const log = join(logDir, 'tick.log');
+      const line = `*/5 * * * * ${command} >> ${log} 2>&1 || { echo "ktrdr-agent tick failed with exit $? (see ktrdr-agent --help for the codes); the last lines of ${log}:"; tail -n 5 ${log}; }`;
       if (!flags.install) {
         this.log(line);
         return;

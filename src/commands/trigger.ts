@@ -6,7 +6,7 @@ import { tickHealth } from '../core/engine/tick-health.ts';
 
 export default class Trigger extends AgentCommand {
   static override summary = 'Run a trigger pass now and explain what it checked and did.';
-  static override description = `The same pass as \`tick\`, for a person: it waits for the database, prints each check and action, and exits 3 when the budget stopped it.\n\n${exitCodesHelpWith({ [ExitCode.BudgetExceeded]: 'budget exceeded: the pass could not invoke the model', [ExitCode.Degraded]: 'degraded: a dependency failed the pass (see `tick --help`)' })}`;
+  static override description = `The same pass as \`tick\`, for a person: it waits for the database, prints each check and action, and exits 3 when the budget stopped it.\n\n${exitCodesHelpWith({ [ExitCode.BudgetExceeded]: 'budget exceeded: the pass could not invoke the model', [ExitCode.Degraded]: 'degraded: a dependency failed the pass (see `tick --help`)', [ExitCode.TickLockLost]: 'the tick lock was lost mid-pass: the pass stopped before its next write' })}`;
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> trigger', '<%= config.bin %> trigger --json'];
 

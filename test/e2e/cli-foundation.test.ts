@@ -29,9 +29,10 @@ describe('the built CLI as a child process', () => {
     // Each command lists the codes it can return: tick never exits 3 (a spent budget is not a failed tick), it exits 5.
     assert.match(tickHelp.stdout, /5\s+degraded: the pass ran but a dependency\s+failed it/);
     assert.doesNotMatch(tickHelp.stdout, /^\s+3\s/m);
-    assert.match(tickHelp.stdout, /A spent\s+budget is not a failure/);
+    assert.match(tickHelp.stdout, /A spent\s+budget\s+is\s+not\s+a\s+failure/);
     const triggerHelp = await runCli(['trigger', '--help'], env);
     assert.match(triggerHelp.stdout, /3\s+budget exceeded/);
+    for (const help of [tickHelp, triggerHelp]) assert.match(help.stdout, /6\s+the\s+tick\s+lock\s+was\s+lost\s+mid-pass/);
     const sessionHelp = await runCli(['session', '--help'], env);
     assert.match(sessionHelp.stdout, /4\s+no session has that id/);
     assert.doesNotMatch(sessionHelp.stdout, /^\s+5\s/m);

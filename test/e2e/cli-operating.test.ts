@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -147,6 +148,13 @@ describe('schedule', () => {
       assert.ok(line.startsWith('*/5 * * * * /'), line);
       assert.ok(line.includes(` --liftoff-only -- ${binRun} tick --env-file ${envFile}`), line);
       assert.ok(existsSync(join(home.path, '.local', 'state', 'ktrdr-agent')));
+      // Cron mails what a job prints: the line prints nothing when the tick succeeds and says so when it fails.
+      const job = line.replace(/^(\S+\s+){5}/, '');
+      const asCronRuns = (tick: string) => spawnSync('/bin/sh', ['-c', job.replace(`${process.execPath} --liftoff-only -- ${binRun} tick --env-file ${envFile}`, tick)], { encoding: 'utf8' });
+      const healthy = asCronRuns(`{ echo '{"event":"tick_finished","status":"ok"}' >&2; }`);
+      assert.equal(healthy.stdout, '');
+      const failing = asCronRuns(`{ echo '{"event":"tick_finished","status":"degraded"}' >&2; (exit 5); }`);
+      assert.match(failing.stdout, /^ktrdr-agent tick failed with exit 5 .*\n.*"status":"ok"\}\n.*"status":"degraded"\}\n$/);
     } finally {
       home.remove();
     }

@@ -341,6 +341,46 @@ describe('KTRDR fidelity against the simulator', () => {
     }
   });
 
+  test('a refused or rate-limited start (401, 429 from a proxy in front of KTRDR) is a fault of the world: the session waits in its phase, uncharged', async () => {
+    const world = await rig();
+    const agent = await installation(world.sim, world.strategiesDir, world.clock);
+    try {
+      world.sim.faults.refuseStarts = 401;
+      await agent.tick();
+      const waiting = await agent.session(1);
+      assert.equal(waiting.outcome, null, waiting.failure_reason);
+      assert.equal(waiting.phase, 'designing');
+      assert.equal(waiting.invocation_attempts, 0);
+      assert.ok(agent.explained.some((line) => /ktrdr_auth during the invocation/.test(line)), agent.explained.join('\n'));
+      // The training it then starts fails partway (with a checkpoint), and the resume is refused with 429: the failed
+      // training waits for a later pass instead of failing the session.
+      world.sim.faults.refuseStarts = null;
+      world.sim.faults.failureRate = 1;
+      world.clock.advance(10 * MINUTE);
+      await agent.tick();
+      assert.equal((await agent.session(1)).phase, 'training');
+      world.sim.faults.failureRate = 0;
+      world.sim.faults.refuseStarts = 429;
+      for (let i = 0; i < 12; i++) {
+        world.clock.advance(10 * MINUTE);
+        await agent.tick();
+      }
+      const held = await agent.session(1);
+      assert.equal(held.outcome, null, held.failure_reason);
+      assert.equal(held.phase, 'training');
+      const refusedResumes = await agent.pool.query(
+        `SELECT count(*)::int AS n FROM agent_triggers WHERE session_id = 1 AND trigger_reason = 'training_failed' AND context->>'faultClass' = 'ktrdr_busy'`,
+      );
+      assert.ok(refusedResumes.rows[0].n > 0, JSON.stringify(await agent.triggers(1)));
+      world.sim.faults.refuseStarts = null;
+      const done = await runSession(agent, world.clock, 1, 10 * MINUTE, 60);
+      assert.ok(['success', 'failed_training_gate', 'failed_backtest_gate'].includes(done.outcome), done.failure_reason);
+    } finally {
+      await agent.drop();
+      await world.close();
+    }
+  });
+
   test('pause stops new cycles and invocations but keeps polling: progress stays true, nothing else changes', async () => {
     const world = await rig();
     const agent = await installation(world.sim, world.strategiesDir, world.clock);

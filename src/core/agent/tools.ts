@@ -6,7 +6,7 @@ import type { Database } from '../db/database-schema.ts';
 import { recordAction } from '../db/repositories/activity.ts';
 import { findSession, recentStrategies, updateSession, type Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
-import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
+import { KtrdrError, ktrdrFaultIn } from '../ktrdr/errors.ts';
 import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
 import { installationId } from '../db/repositories/installation.ts';
 import { trainingTaskId } from '../ktrdr/task-id.ts';
@@ -99,10 +99,11 @@ function defineTool<S extends z.ZodType>(
         try {
           outcome = await spec.run(parsed.data, session, options.signal ? context.ktrdr.withSignal(options.signal) : context.ktrdr);
         } catch (error) {
-          if (error instanceof KtrdrError && error.isWorkerUnavailable) {
-            // A 503 "No training workers available" is KTRDR up and busy, not KTRDR gone: its own fault.
-            const fault = ktrdrFaultOf(error);
-            outcome = { ok: false, error: `${spec.name} failed: ${fault.cause}`, fault };
+          const ktrdrFault = ktrdrFaultIn(error);
+          if (ktrdrFault && ktrdrFault.faultClass !== 'ktrdr_unreachable') {
+            // KTRDR up but busy (429, a 503 with no free worker) or refusing our credentials (401/403): a fault of the
+            // world, so the invocation ends without failing its session.
+            outcome = { ok: false, error: `${spec.name} failed: ${ktrdrFault.cause}`, fault: ktrdrFault };
           } else if (isInfrastructureFault(error)) {
             outcome = { ok: false, error: `${spec.name} could not run: ${error.fault.cause}`, fault: error.fault };
           } else {

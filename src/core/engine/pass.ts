@@ -24,7 +24,7 @@ import {
 } from '../db/repositories/sessions.ts';
 import type { SessionOutcome } from '../db/database-schema.ts';
 import { utcDay } from '../db/values.ts';
-import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
+import { KtrdrError, ktrdrFaultIn, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { ownershipMismatch } from '../ktrdr/ownership.ts';
 import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './recovery.ts';
@@ -99,9 +99,6 @@ interface Polled {
   backtest: BacktestResult | null;
 }
 
-function isUnreachable(error: unknown): boolean {
-  return error instanceof KtrdrError && error.isUnreachable;
-}
 
 function isNotFound(error: unknown): boolean {
   return error instanceof KtrdrError && error.status === 404;
@@ -525,8 +522,10 @@ export class TriggerPass {
       const which = decision.action === 'restart_operation' ? decision.stallCase : 'no_checkpoint';
       await this.record({ ...base, action: 'restart_operation', invoked: false, skipReason: 'operation_restarted', detail: `${which}: ${reason}; restarted as ${restarted.operationId}` });
     } catch (error) {
-      if (isUnreachable(error)) {
-        const fault = this.metFault(ktrdrFaultOf(error));
+      // KTRDR down, busy or refusing our credentials is a fault of the world: the session waits for a later pass.
+      const met = ktrdrFaultIn(error);
+      if (met) {
+        const fault = this.metFault(met);
         await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable', fault });
         return;
       }

@@ -69,6 +69,16 @@ export function ktrdrFaultOf(error: unknown): InfrastructureFault & { faultClass
   return { faultClass: 'ktrdr_unreachable', cause: `KTRDR: ${message}` };
 }
 
+/**
+ * The fault of the world a failed KTRDR call was (down, 5xx, refused credentials, busy), or null when KTRDR answered
+ * about the request itself (a 4xx such as a validation error): that one is a research result.
+ */
+export function ktrdrFaultIn(error: unknown): ReturnType<typeof ktrdrFaultOf> | null {
+  if (!(error instanceof KtrdrError)) return null;
+  const fault = error.isUnreachable || error.status === 401 || error.status === 403 || error.status === 429 || error.isWorkerUnavailable;
+  return fault ? ktrdrFaultOf(error) : null;
+}
+
 interface RequestContext {
   method: string;
   route: string;

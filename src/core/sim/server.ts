@@ -52,6 +52,11 @@ export interface SimFaults {
   orphaned: boolean;
   /** Cancels fail with a 500 and the operation runs on, like a backend whose worker does not answer the cancel. */
   cancelFails: boolean;
+  /**
+   * Starts and resumes answered with this status (401, 403, 429) and nothing started. KTRDR itself enforces no auth
+   * (CONTRACT §1), but a proxy in front of it can refuse credentials or rate-limit.
+   */
+  refuseStarts: number | null;
 }
 
 /** Data the simulated market holds, narrower than its default history: `null` for none at all. */
@@ -95,7 +100,7 @@ interface Reply {
   headers?: Record<string, string>;
 }
 
-const noFaults: SimFaults = { failureRate: 0, errorRate: 0, latencyMs: 0, dropRate: 0, lostRate: 0, stallRate: 0, noWorkers: false, staleResuming: false, orphaned: false, cancelFails: false };
+const noFaults: SimFaults = { failureRate: 0, errorRate: 0, latencyMs: 0, dropRate: 0, lostRate: 0, stallRate: 0, noWorkers: false, staleResuming: false, orphaned: false, cancelFails: false, refuseStarts: null };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -107,6 +112,11 @@ function json(status: number, body: unknown): Reply {
 
 function detail(status: number, message: unknown): Reply {
   return json(status, { detail: message });
+}
+
+/** What a proxy in front of KTRDR answers when it refuses a request (FastAPI's `detail` shape). */
+function refused(status: number): Reply {
+  return detail(status, status === 429 ? 'Too Many Requests' : status === 403 ? 'Forbidden' : 'Not authenticated');
 }
 
 function globalError(status: number, code: string, message: string, details: unknown): Reply {
@@ -143,6 +153,8 @@ export function applyFaults(target: SimFaults, update: unknown): void {
   if (typeof update.noWorkers === 'boolean') target.noWorkers = update.noWorkers;
   if (typeof update.staleResuming === 'boolean') target.staleResuming = update.staleResuming;
   if (typeof update.orphaned === 'boolean') target.orphaned = update.orphaned;
+  if (typeof update.cancelFails === 'boolean') target.cancelFails = update.cancelFails;
+  if (update.refuseStarts === null || (typeof update.refuseStarts === 'number' && update.refuseStarts >= 400 && update.refuseStarts <= 499)) target.refuseStarts = update.refuseStarts;
 }
 
 async function readBody(request: IncomingMessage): Promise<string> {
@@ -269,6 +281,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   }
 
   async function startTraining(body: unknown): Promise<Reply> {
+    if (faults.refuseStarts !== null) return refused(faults.refuseStarts);
     if (!isRecord(body)) return validationError([{ field: 'body', message: 'Input should be a valid dictionary', type: 'dict_type' }]);
     const name = body.strategy_name;
     if (typeof name !== 'string') return validationError([{ field: 'body -> strategy_name', message: 'Field required', type: 'missing' }]);
@@ -373,6 +386,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   }
 
   async function startBacktest(body: unknown): Promise<Reply> {
+    if (faults.refuseStarts !== null) return refused(faults.refuseStarts);
     if (!isRecord(body)) return validationError([{ field: 'body', message: 'Input should be a valid dictionary', type: 'dict_type' }]);
     const missing = (['strategy_name', 'start_date', 'end_date'] as const).filter((field) => typeof body[field] !== 'string');
     if (missing.length > 0) {
@@ -764,6 +778,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
   }
 
   function resumeOperation(id: string): Reply {
+    if (faults.refuseStarts !== null) return refused(faults.refuseStarts);
     const at = now();
     const operation = visible(id, at);
     if (!operation) return notFound(id);
