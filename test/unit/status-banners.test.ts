@@ -65,7 +65,10 @@ describe('status banners', () => {
   test('KTRDR unreachable since T', () => {
     const [banner] = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: connect ECONNREFUSED 127.0.0.1:8000' } }));
     assert.equal(banner?.kind, 'ktrdr_unreachable');
-    assert.match(banner!.message, /^KTRDR unreachable since 2026-12-01 13:45:00 UTC \(45 minutes ago\): KTRDR: connect ECONNREFUSED/);
+    assert.match(banner!.message, /^KTRDR unreachable since 2026-12-01 13:45:00 UTC \(45 minutes ago\): KTRDR: connect ECONNREFUSED 127\.0\.0\.1:8000\.$/);
+    // A cause that ends its own sentence gets no second full stop.
+    const [own] = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: nothing listens at the URL, so check the process that points at it.' } }));
+    assert.match(own!.message, /points at it\.$/);
   });
 
   test('the budget counts as exhausted once only the buffer is left, and only when it binds', () => {

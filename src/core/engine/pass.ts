@@ -374,6 +374,7 @@ export class TriggerPass {
       symbol: params?.symbol ?? null,
       timeframe: params?.timeframe ?? null,
       sharpe: backtest.sharpe,
+      bars: backtest.bars,
       startDate: params?.startDate ?? null,
       endDate: params?.endDate ?? null,
     });

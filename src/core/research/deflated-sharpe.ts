@@ -93,13 +93,23 @@ export function deflatedSharpe(input: DeflatedSharpeInput): { dsr: number; expec
 /**
  * KTRDR's figures, turned into the paper's inputs. KTRDR annualises its Sharpe as mean/std of daily returns × √252
  * (ktrdr/backtesting/performance.py), so the per-observation Sharpe is SR/√252 and the observations are the
- * trading days of the backtest window (calendar days × 252/365.25). KTRDR reports neither skew nor kurtosis of the
+ * returns it was computed from: one per bar (see observationsOfBacktest). KTRDR reports neither skew nor kurtosis of the
  * returns: normal returns are assumed (γ3 = 0, γ4 = 3), which makes the DSR optimistic for fat-tailed strategies.
  */
 export const KTRDR_ANNUALISATION = 252;
 
 export function perObservationSharpe(annualised: number): number {
   return annualised / Math.sqrt(KTRDR_ANNUALISATION);
+}
+
+/**
+ * The returns behind KTRDR's Sharpe: its PerformanceTracker appends one "daily" return per bar it updates on
+ * (ktrdr/backtesting/performance.py `update`, called every bar), so a backtest of B bars has B − 1 returns, whatever
+ * the timeframe. Without a bar count, the trading days of the window stand in (right for daily bars only).
+ */
+export function observationsOfBacktest(input: { bars?: number | null; startDate: string | null; endDate: string | null }): number {
+  if (typeof input.bars === 'number' && Number.isFinite(input.bars) && input.bars >= 2) return Math.floor(input.bars) - 1;
+  return input.startDate && input.endDate ? observationsInWindow(input.startDate, input.endDate) : 0;
 }
 
 export function observationsInWindow(startDate: string, endDate: string): number {
@@ -124,12 +134,14 @@ function perObservationVariance(family: FamilyMoments): number {
 /** The DSR of one backtest among its family's trials, or null when KTRDR gave too little to compute it. */
 export function deflatedSharpeOfBacktest(input: {
   sharpe: number | null;
+  /** Bars the backtest ran over (KTRDR's equity_curve_length), when it said. */
+  bars?: number | null;
   startDate: string | null;
   endDate: string | null;
   family: FamilyMoments;
 }): { dsr: number; trials: number; expectedMaxSharpe: number } | null {
-  if (input.sharpe === null || !Number.isFinite(input.sharpe) || !input.startDate || !input.endDate) return null;
-  const observations = observationsInWindow(input.startDate, input.endDate);
+  if (input.sharpe === null || !Number.isFinite(input.sharpe)) return null;
+  const observations = observationsOfBacktest(input);
   if (observations < 2) return null;
   const trials = Math.max(1, input.family.n);
   const result = deflatedSharpe({

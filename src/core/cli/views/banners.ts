@@ -41,9 +41,14 @@ export function heldFaultBanner(fault: HeldFault, now: Date): Banner {
   return {
     kind: 'fault_held',
     since: fault.since.toISOString(),
-    message: `Invocations failing since ${when(fault.since, now)} (${fault.faultClass}, ${fault.streak} in a row): ${fault.cause}.`,
+    message: `Invocations failing since ${when(fault.since, now)} (${fault.faultClass}, ${fault.streak} in a row): ${sentence(fault.cause)}`,
     advice: `${retryAt > now ? `The next try is after ${formatTimestamp(retryAt)}` : 'The next tick tries again'}; \`ktrdr-agent resume\` retries at the next tick.`,
   };
+}
+
+/** A cause as the end of a sentence: one full stop, whether or not the cause brought its own. */
+function sentence(cause: string): string {
+  return `${cause.replace(/[.\s]+$/, '')}.`;
 }
 
 /** The conditions that keep the loop from its work, worst first: each says since when, why, and what to do. */
@@ -63,7 +68,7 @@ export function statusBanners(input: BannerInput): Banner[] {
     banners.push({
       kind: 'ktrdr_unreachable',
       since: input.ktrdrDown.since.toISOString(),
-      message: `KTRDR unreachable since ${when(input.ktrdrDown.since, now)}: ${input.ktrdrDown.cause}.`,
+      message: `KTRDR unreachable since ${when(input.ktrdrDown.since, now)}: ${sentence(input.ktrdrDown.cause)}`,
       advice: 'Start KTRDR or fix KTRDR_API_URL; `ktrdr-agent doctor` checks the connection.',
     });
   }

@@ -181,12 +181,13 @@ async function familyMoments(db: Db, symbol: string, timeframe: string): Promise
  */
 export async function deflatedSharpeInFamily(
   db: Db,
-  input: { symbol: string | null; timeframe: string | null; sharpe: number | null; startDate: string | null; endDate: string | null },
+  input: { symbol: string | null; timeframe: string | null; sharpe: number | null; bars?: number | null; startDate: string | null; endDate: string | null },
 ): Promise<{ dsr: number; trials: number; expectedMaxSharpe: number } | null> {
   if (input.sharpe === null || !input.symbol || !input.timeframe) return null;
   const moments = await familyMoments(db, input.symbol, input.timeframe);
   return deflatedSharpeOfBacktest({
     sharpe: input.sharpe,
+    bars: input.bars ?? null,
     startDate: input.startDate,
     endDate: input.endDate,
     family: withCandidate(moments, input.sharpe),
@@ -206,6 +207,7 @@ function experimentRow(session: Session, lineage: Lineage, family: (symbol: stri
     sharpe !== null && symbol && timeframe
       ? deflatedSharpeOfBacktest({
           sharpe,
+          bars: finite(backtest.bars),
           startDate: session.backtestParams?.startDate ?? null,
           endDate: session.backtestParams?.endDate ?? null,
           family: withCandidate(family(symbol, timeframe), sharpe),
