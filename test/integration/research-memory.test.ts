@@ -277,6 +277,30 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.equal(proposed[0]!.source, 'designer');
   });
 
+  test('a test that ends before any verdict (a failed gate) gives its hypothesis back as untested, with why; a test still running keeps it testing', async () => {
+    const hypothesis = await addHypothesis(store.db, { text: 'Wider RSI zones trade less and lose less', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+    const designs = ['release_a', 'release_b'].map((name, i) => {
+      const config = structuredClone(validStrategy(name)) as Record<string, any>;
+      config.indicators.rsi_14.period = 30 + i;
+      return { name, config };
+    });
+    const sessions = [];
+    for (const design of designs) {
+      const session = await newSession();
+      const saved = await (await toolsOf('design', session.id)).get('save_strategy_config')!.run({ ...design, tests_hypothesis: hypothesis.id });
+      assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
+      sessions.push(session);
+    }
+    assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'testing');
+    await endSession(store.db, sessions[0]!.id, { outcome: 'failed_training_gate', reason: 'training gate: test_loss 0.95 > 0.8', gate: trainingGate }, new Date());
+    assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'testing', 'the second session still tests it');
+    await endSession(store.db, sessions[1]!.id, { outcome: 'failed_training', reason: 'training operation failed' }, new Date());
+    assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'untested');
+    const last = (await hypothesisEvents(store.db, hypothesis.id)).at(-1)!;
+    assert.equal(last.via, 'session_end');
+    assert.match(last.evidence ?? '', new RegExp(`^session #${sessions[1]!.id} ended failed_training before a verdict: training operation failed`));
+  });
+
   test("a claude session's experiment names the design phase's model and its assessment the assess phase's", async () => {
     const perPhase = loadConfig({
       env: { HOME: work.path, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'claude', ANTHROPIC_API_KEY: 'sk-ant-test', AGENT_MODEL: 'claude-opus-5-5', AGENT_MODEL_ASSESS: 'claude-haiku-5-5' },

@@ -5,7 +5,7 @@ import { incrementBudgetCounters } from '../db/repositories/budget.ts';
 import { findSession, finishSession, updateSession, type Assessment, type GateEvaluation } from '../db/repositories/sessions.ts';
 import { utcDay } from '../db/values.ts';
 import { recordExperiment } from '../db/repositories/experiments.ts';
-import { addHypothesis, setHypothesisStatus } from '../db/repositories/hypotheses.ts';
+import { addHypothesis, releaseUnjudgedTest, setHypothesisStatus } from '../db/repositories/hypotheses.ts';
 import type { HypothesisStatus } from '../db/database-schema.ts';
 
 /** What an assessment says about hypotheses: new ones it proposes, and its verdict on the one the design tested. */
@@ -76,6 +76,7 @@ export async function endSession(
       }
       if (verdict) await setHypothesisStatus(trx, verdict.id, { status: verdict.status, evidence: verdict.evidence, experimentId, via, now });
     }
+    await releaseUnjudgedTest(trx, { sessionId, outcome: input.outcome, reason: input.reason, judgedId: input.hypotheses?.verdict?.id ?? null, experimentId, now });
     await incrementBudgetCounters(trx, utcDay(now), { cyclesCompleted: 1 });
     return true;
   });

@@ -19,6 +19,8 @@ export const HYPOTHESIS_MOVES = {
   save_strategy_config: ['testing'],
   save_assessment: ['untested', 'validated', 'refuted', 'inconclusive'],
   operator: [...hypothesisStatuses, 'retired'],
+  // A session that ends before any verdict (a failed gate, a failed run) gives its hypothesis back: no longer under test.
+  session_end: ['untested'],
 } as const satisfies Record<string, readonly (HypothesisStatus | 'retired')[]>;
 
 export interface Hypothesis {
@@ -137,4 +139,27 @@ export async function listHypotheses(
 /** Open hypotheses (untested or being tested, not retired): what the designer is offered to test. */
 export async function openHypotheses(db: Db, limit: number): Promise<Hypothesis[]> {
   return listHypotheses(db, { statuses: ['untested', 'testing'], limit });
+}
+
+/**
+ * When a session that tested a hypothesis ends without a verdict on it, the hypothesis is no longer under test: it
+ * goes back to `untested`, with why as the evidence, unless another live session is still testing it.
+ */
+export async function releaseUnjudgedTest(
+  db: Db,
+  input: { sessionId: number; outcome: string; reason: string | null; judgedId: number | null; experimentId: number | null; now: Date },
+): Promise<void> {
+  const row = await db.selectFrom('agent_sessions').select('tests_hypothesis_id').where('id', '=', input.sessionId).executeTakeFirst();
+  const id = row?.tests_hypothesis_id ?? null;
+  if (id === null || id === input.judgedId) return;
+  const stillTested = await db
+    .selectFrom('agent_sessions')
+    .select('id')
+    .where('tests_hypothesis_id', '=', id)
+    .where('outcome', 'is', null)
+    .where('id', '!=', input.sessionId)
+    .executeTakeFirst();
+  if (stillTested || (await findHypothesis(db, id))?.status !== 'testing') return;
+  const why = `session #${input.sessionId} ended ${input.outcome} before a verdict${input.reason ? `: ${input.reason}` : ''}`;
+  await setHypothesisStatus(db, id, { status: 'untested', evidence: why, experimentId: input.experimentId, via: 'session_end', now: input.now });
 }
