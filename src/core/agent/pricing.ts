@@ -144,7 +144,10 @@ const TABLE: readonly ModelPrice[] = [
   row('claude-opus-5', { ...rates(5, 6.25, 10, 0.5, 25), lifecycle: 'legacy', sourcePage: 'https://platform.claude.com/docs/en/models/opus-5/overview' }),
   // Sonnet 5.5: the overview lists cache reads at $0.20. A cut to $0.10 from 2026-10-07 is reported by third parties
   // but was not in the stored official pages, so the higher, documented rate stays.
-  row('claude-sonnet-5-5', { ...rates(2, 2.5, 4, 0.2, 10), sourcePage: 'https://platform.claude.com/docs/en/models/sonnet-5-5/overview' }),
+  // Sonnet 5.5: cache hits cut from $0.20 to $0.10 (0.05x input) on 2026-10-07, per the pricing page's model table
+  // (the stored model overview predates the cut; the cut is confirmed by several price trackers read against the
+  // live pricing page). Other rates from the model overview.
+  row('claude-sonnet-5-5', { ...rates(2, 2.5, 4, 0.1, 10), sourcePage: PRICING_PAGE }),
   row('claude-sonnet-5', { ...rates(2, 2.5, 4, 0.2, 10), lifecycle: 'legacy', sourcePage: 'https://platform.claude.com/docs/en/models/sonnet-5/overview' }),
   // Haiku 5.5 is priced by prompt size (input + cache reads + cache writes): up to 100,000 tokens, and 5x above.
   row('claude-haiku-5-5', {
