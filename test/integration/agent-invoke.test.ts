@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import type Anthropic from '@anthropic-ai/sdk';
 import { createAnthropicClient } from '../../src/core/agent/anthropic-client.ts';
@@ -598,6 +599,31 @@ describe('invokeAgent against the fake Messages API', () => {
     );
     assert.equal(result.costUsd, 0);
   });
+
+  for (const [label, url, code] of [
+    // A reserved name (RFC 2606) that no resolver knows: the lookup fails before any connection.
+    ['a DNS failure', async () => 'http://ktrdr-agent-test.invalid', /ENOTFOUND|EAI_AGAIN/],
+    // A server that answers the TLS handshake with plain HTTP: the handshake fails before the request is written.
+    ['a TLS failure', async (t: { after: (fn: () => void) => void }) => {
+      const server = createNetServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      t.after(() => server.close());
+      return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    }, /ERR_SSL_|ERR_TLS_|EPROTO/],
+  ] as const) {
+    test(`${label} never reached the API: $0 per attempt, and anthropic_unreachable after the retries`, async (t) => {
+      const h = await harness(t, { maxAttempts: 2 });
+      const client = createAnthropicClient({ apiKey: API_KEY, baseURL: await url(t), timeoutMs: 5_000 });
+
+      const result = await invokeAgent(h.deps({ client, countTokens: false }));
+
+      assert.equal(result.status, 'infrastructure_fault');
+      assert.equal(result.fault?.faultClass, 'anthropic_unreachable');
+      assert.match(result.reason, code);
+      assert.deepEqual(h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]), [[0, false], [0, false]]);
+      assert.equal(result.costUsd, 0);
+    });
+  }
 
   test('a connection dropped after the request was sent keeps its reservation, marked estimated, per attempt', async (t) => {
     const h = await harness(t, { maxAttempts: 2 });
