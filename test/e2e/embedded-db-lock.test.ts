@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { openStore } from '../../src/core/db/connect.ts';
 import { repoRoot, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/databases.ts';
@@ -47,21 +48,25 @@ async function tickIds(dataDir: string): Promise<string[]> {
 describe('the embedded database has one writer, and a live holder never loses it', () => {
   const baseEnv = (dir: string) => ({ HOME: dir, KTRDR_AGENT_DATA_DIR: dir, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline' });
 
-  // The old lock went stale 10 s after its holder last touched it; 13 s stopped is past that, and the proof is the
-  // same for any length: liveness is the owner's pid, which a stopped process keeps.
-  test('a holder stopped with SIGSTOP for 13 s keeps the lock: the others wait, give up cleanly, and the resumed holder loses nothing', async () => {
+  // The old lock went stale 10 s after its holder last touched it. Liveness is now the owner's pid, which a stopped
+  // process keeps: after 60 s stopped the lock is still the holder's.
+  test('a holder stopped with SIGSTOP for 60 s keeps the lock: the others wait, give up cleanly, and the resumed holder loses nothing', async () => {
     const dir = tempDir();
     const dataDir = join(dir.path, 'pgdata');
     const holder = startHolder(dataDir);
     try {
       await holder.opened;
       holder.child.kill('SIGSTOP');
+      const stoppedAt = Date.now();
       const status = await runCli(['status', '--json'], { ...baseEnv(dir.path), AGENT_LOCK_WAIT_SECONDS: '13' });
       assert.equal(status.code, 1, status.stdout + status.stderr);
       assert.match(status.stdout + status.stderr, new RegExp(`in use by another ktrdr-agent process \\(pid ${holder.child.pid}\\)`));
       const tick = await runCli(['tick'], baseEnv(dir.path));
       assert.equal(tick.code, 0, tick.stderr);
       assert.match(tick.stderr, /tick_skipped/);
+      await delay(Math.max(0, 60_000 - (Date.now() - stoppedAt)));
+      const later = await runCli(['status', '--json'], { ...baseEnv(dir.path), AGENT_LOCK_WAIT_SECONDS: '1' });
+      assert.equal(later.code, 1, 'still the stopped holder\'s lock after 60 s');
       holder.child.kill('SIGCONT');
       holder.child.stdin!.write('go\n');
       const finished = await holder.finished;
