@@ -458,7 +458,7 @@ async function inFlight(): Promise<void> {
  * model and effort of each phase. The figure before per-phase models and cache placement (commit 4b907a9, all
  * phases on claude-opus-5-5, every call cached): $0.06276 with caching on, $0.11709 off.
  */
-async function tokenCycle(caching: boolean, batchPhases = ''): Promise<Record<string, unknown>> {
+async function tokenCycle(caching: boolean, batchPhases = '', extraEnv: Record<string, string> = {}): Promise<Record<string, unknown>> {
   const work = tempDir('ktrdr-agent-bench-tokens-');
   const strategiesDir = join(work.path, 'strategies');
   mkdirSync(strategiesDir);
@@ -516,6 +516,7 @@ async function tokenCycle(caching: boolean, batchPhases = ''): Promise<Record<st
     ANTHROPIC_BASE_URL: fake.url,
     AGENT_PROMPT_CACHING: String(caching),
     AGENT_BATCH_PHASES: batchPhases,
+    ...extraEnv,
   };
   try {
     const client = new pg.Client({ connectionString: database.url });
@@ -570,18 +571,21 @@ async function tokens(): Promise<void> {
   const off = await tokenCycle(false);
   const batched = await tokenCycle(true, 'backtest,assess');
   const batchedAll = await tokenCycle(true, 'design,backtest,assess');
+  // Today's prompts and memory with every phase on the design model: what the per-phase models save on the same context.
+  const oneModel = await tokenCycle(true, '', { AGENT_MODEL_BACKTEST: 'claude-opus-5-5', AGENT_MODEL_ASSESS: 'claude-opus-5-5' });
   for (const [phase, usage] of Object.entries(on.perPhase as Record<string, Record<string, unknown>>)) console.log(`  ${phase}: ${JSON.stringify(usage)}`);
   for (const [phase, usage] of Object.entries(batched.perPhase as Record<string, Record<string, unknown>>)) console.log(`  batched ${phase}: ${JSON.stringify(usage)}`);
   const ratio = round(Number(on.cost) / Number(off.cost), 3);
-  results.tokens = { cachingOn: on, cachingOff: off, batched, batchedAll, costRatioOnToOff: ratio };
+  results.tokens = { cachingOn: on, cachingOff: off, batched, batchedAll, oneModel, costRatioOnToOff: ratio, costRatioToOneModel: round(Number(on.cost) / Number(oneModel.cost), 3) };
   table(
     `tokens: one successful design/backtest/assess cycle against the fake Messages API (cost ratio on/off ${ratio})`,
-    ['AGENT_PROMPT_CACHING', 'AGENT_BATCH_PHASES', 'input', 'output', 'cache read', 'cache write', 'cache-read share', 'cost USD', 'first msg bytes design/backtest/assess'],
-    [on, off, batched, batchedAll].map((r) => {
+    ['AGENT_PROMPT_CACHING', 'AGENT_BATCH_PHASES', 'models', 'input', 'output', 'cache read', 'cache write', 'cache-read share', 'cost USD', 'first msg bytes design/backtest/assess'],
+    [on, off, batched, batchedAll, oneModel].map((r) => {
       const first = r.firstMessageBytes as Record<string, number>;
       const prompt = Number(r.input) + Number(r.cache_read) + Number(r.cache_write);
       const share = prompt > 0 ? `${round((100 * Number(r.cache_read)) / prompt, 1)}%` : '-';
-      return [String(r.caching), String(r.batchPhases) || '-', r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, share, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
+      const models = Object.values(r.perPhase as Record<string, { model: string }>).map((p) => p.model.replace('claude-', '')).join('/');
+      return [String(r.caching), String(r.batchPhases) || '-', models, r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, share, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
     }),
   );
 }

@@ -160,7 +160,7 @@ describe('the real KTRDR', () => {
       describeSession('database A session 1 (backend restarted mid-training)', first);
       log(`A recovery: ${(await recoveries(a)).map((r) => `${r.skip_reason} (${r.detail})`).join('; ') || 'none needed'}`);
 
-      const killedAt = await tickUntil(b, pastFirstCheckpoint, 5 * 60_000);
+      const killedAt = await tickUntil(b, pastFirstCheckpoint, 15 * 60_000);
       assert.equal(killedAt.phase, 'training', `B left training (${killedAt.phase}, ${killedAt.outcome}) before its worker could be killed mid-training`);
       const killedOp = killedAt.training_operation_id;
       log(`B: killing the training worker at ${killedAt.operation_progress?.currentStep ?? `${killedAt.operation_progress?.percentage}%`} of ${killedOp}`);
