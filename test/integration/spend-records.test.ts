@@ -71,6 +71,8 @@ for (const kind of storeKinds) {
       );
       assert.equal(toNumberOrNull(rows[0]!.settled_usd), toNumber(rows[0]!.amount_usd), 'the cut-off attempt keeps its reservation');
       assert.match(rows[1]!.request_id ?? '', /^req_011C/);
+      // The answered attempt says where it ran and at which tier (what its price depends on); the cut-off one cannot.
+      assert.deepEqual(rows.map((row) => [row.inference_geo, row.service_tier]), [[null, null], ['global', 'standard']]);
       const day = await findBudgetDay(harness.store.db, date);
       assert.ok(day!.usedUsd >= result.costUsd - 1e-12 && day!.usedUsd - result.costUsd <= 2e-6);
       assert.equal(day!.reservedUsd, 0);

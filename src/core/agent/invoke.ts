@@ -46,6 +46,9 @@ export interface SettlementDetails {
   estimated: boolean;
   /** The API's request id, when the attempt was answered. */
   requestId?: string;
+  /** Where the answered call ran (`usage.inference_geo`) and its service tier (`usage.service_tier`), as reported. */
+  inferenceGeo?: string;
+  serviceTier?: string;
 }
 
 export interface InvocationBudget {
@@ -665,7 +668,11 @@ async function settleAnsweredUsage(
   usage: Usage,
   requestId: string | null,
 ): Promise<{ usd: number; unpriced: string | null }> {
-  const ids = requestId ? { requestId } : {};
+  const ids = {
+    ...(requestId ? { requestId } : {}),
+    ...(usage.inference_geo ? { inferenceGeo: usage.inference_geo } : {}),
+    ...(usage.service_tier ? { serviceTier: usage.service_tier } : {}),
+  };
   try {
     const usd = costOfUsage(deps.price, usage);
     await deps.budget.settle(reservationId, usd, tokenUsageOf(usage), { estimated: false, ...ids });

@@ -143,11 +143,18 @@ async function endBatchRow(
   resultType: NonNullable<AgentMessageBatchesTable['result_type']>,
   settledUsd: number,
   detail: string,
-  settlement: { usage?: { input: number; output: number; cacheRead: number; cacheWrite: number }; estimated?: boolean; requestId?: string | null } = {},
+  settlement: {
+    usage?: { input: number; output: number; cacheRead: number; cacheWrite: number };
+    estimated?: boolean;
+    requestId?: string | null;
+    ranAt?: { inference_geo?: string | null; service_tier?: string | null };
+  } = {},
 ): Promise<void> {
   await deps.budget.settle(batch.reservationId, settledUsd, settlement.usage ?? { input: 0, output: 0, cacheRead: 0, cacheWrite: 0 }, {
     estimated: settlement.estimated ?? false,
     ...(settlement.requestId ? { requestId: settlement.requestId } : {}),
+    ...(settlement.ranAt?.inference_geo ? { inferenceGeo: settlement.ranAt.inference_geo } : {}),
+    ...(settlement.ranAt?.service_tier ? { serviceTier: settlement.ranAt.service_tier } : {}),
   });
   await deps.db
     .updateTable('agent_message_batches')
@@ -242,11 +249,11 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
       const usage = { input: message.usage.input_tokens, output: message.usage.output_tokens, cacheRead: message.usage.cache_read_input_tokens ?? 0, cacheWrite: message.usage.cache_creation_input_tokens ?? 0 };
       try {
         const costUsd = costOfBatchUsage(deps.price, message.usage);
-        await endBatchRow(deps, batch, 'succeeded', costUsd, `batch ${batchId} succeeded`, { usage, requestId: message.id });
+        await endBatchRow(deps, batch, 'succeeded', costUsd, `batch ${batchId} succeeded`, { usage, requestId: message.id, ranAt: message.usage });
         return { kind: 'answered', message, costUsd, requestId: message.id };
       } catch (error) {
         if (!(error instanceof UnpricedUsageError)) throw error;
-        await endBatchRow(deps, batch, 'succeeded', batch.reservedUsd, error.message, { usage, estimated: true });
+        await endBatchRow(deps, batch, 'succeeded', batch.reservedUsd, error.message, { usage, estimated: true, ranAt: message.usage });
         return { kind: 'unpriced', reason: `${error.message}; the reservation of $${batch.reservedUsd.toFixed(4)} was kept as spent` };
       }
     }

@@ -158,6 +158,9 @@ export interface AgentBudgetReservationsTable {
   /** True when the settled amount is a kept reservation, not a cost confirmed by the API's usage. */
   estimated: Generated<boolean>;
   request_id: string | null;
+  /** `usage.inference_geo` and `usage.service_tier` of the answered call (migration 20261206T120000000Z). */
+  inference_geo: ColumnType<string | null, string | null | undefined, string | null>;
+  service_tier: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** A model call sent as a Message Batch (migration 20261201T093000000Z-message-batches). */

@@ -113,7 +113,7 @@ export async function settleReservation(
   reservationId: string,
   actualUsd: number,
   session?: { id: number; input: number; output: number; cacheRead: number; cacheWrite: number },
-  details: { estimated?: boolean; requestId?: string } = {},
+  details: { estimated?: boolean; requestId?: string; inferenceGeo?: string; serviceTier?: string } = {},
 ): Promise<void> {
   actualUsd = toBookedUsd(actualUsd);
   await db.transaction().execute(async (trx) => {
@@ -125,6 +125,8 @@ export async function settleReservation(
         settled_at: sql`NOW()`,
         estimated: details.estimated ?? false,
         request_id: details.requestId ?? null,
+        inference_geo: details.inferenceGeo ?? null,
+        service_tier: details.serviceTier ?? null,
       })
       .where('id', '=', reservationId)
       .where('status', '=', 'reserved')
