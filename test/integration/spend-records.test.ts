@@ -141,5 +141,36 @@ for (const kind of storeKinds) {
         (await reserveBudget(harness.store.db, { date, amountUsd: limitUsd, bufferUsd, enforce: true, sessionId: null })) === null,
       );
     });
+
+    test('the race holds with retries, connections cut after sending and calls run in the US at 1.1x', async () => {
+      const date = '2026-12-06';
+      const limitUsd = 0.5;
+      const bufferUsd = 0.05;
+      const usFake = await startFakeAnthropic({ apiKey: API_KEY, workspaceInferenceGeo: 'us' });
+      try {
+        const budget = () =>
+          databaseBudget({ db: harness.store.db, dailyLimitUsd: limitUsd, bufferUsd, enforce: true, sessionId: null, now: () => new Date(`${date}T10:00:00Z`) });
+        const turn = (): ScriptStep => ({
+          content: [thinking(`${'Weigh momentum against mean reversion. '.repeat(200)}`), toolUse('list_indicators', {})],
+          stop_reason: 'tool_use',
+        });
+        // Every third request is cut off after it was sent: its reservation is kept as an estimate and it is retried.
+        usFake.script(Array.from({ length: 90 }, (_, i) => (i % 3 === 2 ? { drop: true } : turn())));
+
+        const results = await Promise.all(Array.from({ length: 4 }, () => invokeAgent({ ...deps(usFake, budget()), retry: { maxAttempts: 3, initialDelayMs: 1 } })));
+
+        for (const result of results) assert.equal(result.status, 'budget_exhausted', result.reason);
+        const day = await findBudgetDay(harness.store.db, date);
+        assert.equal(day!.reservedUsd, 0);
+        assert.ok(day!.usedUsd <= limitUsd - bufferUsd + 1e-9, `booked $${day!.usedUsd} against $${limitUsd - bufferUsd}`);
+        const rows = await harness.store.db.selectFrom('agent_budget_reservations').selectAll().where('date', '=', date).execute();
+        for (const row of rows) assert.ok(toNumber(row.settled_usd ?? 0) <= toNumber(row.amount_usd) + 1e-12, `settled above its reservation: ${JSON.stringify(row)}`);
+        // Both kinds of settlement took part in the race: confirmed US calls and kept estimates.
+        assert.ok(rows.some((row) => row.estimated), 'a cut-off attempt was booked as an estimate');
+        assert.ok(rows.some((row) => !row.estimated && row.inference_geo === 'us'), 'an answered call ran in the US');
+      } finally {
+        await usFake.close();
+      }
+    });
   });
 }
