@@ -6,6 +6,7 @@ import * as installation from './20261201T081500000Z-installation.ts';
 import * as researchMemory from './20261201T081500000Z-research-memory.ts';
 import * as messageBatches from './20261201T093000000Z-message-batches.ts';
 import * as usageRegionTier from './20261206T120000000Z-usage-region-tier.ts';
+import * as indicatorPairTallies from './20261206T121000000Z-indicator-pair-tallies.ts';
 
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
 export const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ export const migrations: Record<string, Migration> = {
   '20261201T081500000Z-research-memory': researchMemory,
   '20261201T093000000Z-message-batches': messageBatches,
   '20261206T120000000Z-usage-region-tier': usageRegionTier,
+  '20261206T121000000Z-indicator-pair-tallies': indicatorPairTallies,
 };
 
 export const latestMigration = Object.keys(migrations).at(-1)!;

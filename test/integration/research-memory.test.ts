@@ -126,6 +126,7 @@ for (const kind of storeKinds) {
           assert.ok(memory.text.includes(heading), `${heading} missing at ${count} experiments, budget ${budget}:\n${memory.text}`);
         }
         assert.match(memory.text, /designs? failed the (training|backtest) gate on \w+ with [a-z+]+/);
+        assert.match(memory.text, /^- indicator pair [a-z]+\+[a-z]+: \d+\/\d+ passed/m);
       }
     });
 

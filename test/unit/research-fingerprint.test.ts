@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { indicatorPairs } from '../../src/core/db/repositories/experiments.ts';
 import { strategyFeatures, strategyFingerprint } from '../../src/core/research/fingerprint.ts';
 import { validStrategy } from '../support/scripted-model.ts';
 
@@ -44,5 +45,12 @@ describe('strategy fingerprint', () => {
     assert.equal(features.timeframe, '1h');
     assert.equal(features.labelSource, 'zigzag');
     assert.equal(typeof features.architecture, 'string');
+  });
+
+  test('coverage counts every pair of a design\'s indicator types, each once, in code-point order', () => {
+    assert.deepEqual(indicatorPairs('adx+aroon+rsi'), ['adx+aroon', 'adx+rsi', 'aroon+rsi']);
+    assert.deepEqual(indicatorPairs('rsi+adx+rsi'), ['adx+rsi']);
+    assert.deepEqual(indicatorPairs('rsi'), []);
+    assert.deepEqual(indicatorPairs('Zlema+adx'), ['Zlema+adx']);
   });
 });

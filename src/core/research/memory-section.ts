@@ -53,11 +53,11 @@ async function failureGroups(db: Kysely<Database>): Promise<string[]> {
 }
 
 async function coverage(db: Kysely<Database>): Promise<string[]> {
-  const [indicators, labels, architecture] = await Promise.all([topTallies(db, 'indicators', 12), topTallies(db, 'labels', 4), topTallies(db, 'architecture', 5)]);
+  const [pairs, labels, architecture] = await Promise.all([topTallies(db, 'pairs', 12), topTallies(db, 'labels', 4), topTallies(db, 'architecture', 5)]);
   // Interleaved by rank, so a tight budget still shows the most tried of each dimension.
   const ranked = (
     [
-      ['indicators', indicators],
+      ['indicator pair', pairs],
       ['labels', labels],
       ['architecture', architecture],
     ] as const

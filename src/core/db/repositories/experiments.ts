@@ -291,13 +291,32 @@ export async function recordExperiment(db: Db, sessionId: number): Promise<numbe
 function talliesOf(e: Pick<Insertable<AgentExperimentsTable>, 'fingerprint' | 'indicator_key' | 'label_source' | 'architecture' | 'gate_failed' | 'failed_checks'>): { dimension: string; value: string }[] {
   const out = [{ dimension: 'total', value: '' }];
   if (e.fingerprint) {
-    if (e.indicator_key) out.push({ dimension: 'indicators', value: e.indicator_key });
+    if (e.indicator_key) {
+      out.push({ dimension: 'indicators', value: e.indicator_key });
+      for (const pair of indicatorPairs(e.indicator_key)) out.push({ dimension: 'pairs', value: pair });
+    }
     if (e.label_source) out.push({ dimension: 'labels', value: e.label_source });
     if (e.architecture) out.push({ dimension: 'architecture', value: e.architecture });
   }
   if (e.gate_failed) out.push({ dimension: 'failure', value: `${e.gate_failed}|${(e.failed_checks ?? []).join(',')}|${e.indicator_key ?? ''}`.slice(0, 400) });
   return out;
 }
+
+/**
+ * Every pair of an experiment's indicator types (`adx+aroon+rsi` → `adx+aroon`, `adx+rsi`, `aroon+rsi`): the types are
+ * sorted by code point, as `PAIRS_SQL` compares them (COLLATE "C"), so both ways of counting agree.
+ */
+export function indicatorPairs(indicatorKey: string): string[] {
+  const types = [...new Set(indicatorKey.split('+').filter(Boolean))].sort();
+  return types.flatMap((a, i) => types.slice(i + 1).map((b) => `${a}+${b}`));
+}
+
+/** The pair tallies recounted from the table, in SQL (the rebuild, and the migration that introduced them). */
+export const PAIRS_SQL = `
+  SELECT 'pairs', a || '+' || b, count(*), count(score), max(score)
+    FROM agent_experiments, unnest(string_to_array(indicator_key, '+')) AS a, unnest(string_to_array(indicator_key, '+')) AS b
+   WHERE fingerprint IS NOT NULL AND indicator_key IS NOT NULL AND a COLLATE "C" < b COLLATE "C"
+   GROUP BY a, b`;
 
 /** Adds one experiment to the running tallies (an upsert per part: concurrent writers queue on the row). */
 async function tally(db: Db, e: Insertable<AgentExperimentsTable>): Promise<void> {
@@ -324,6 +343,7 @@ export async function rebuildTallies(db: Kysely<any>): Promise<void> {
     INSERT INTO agent_experiment_tallies (dimension, value, tried, passed, best)
     SELECT 'total', '', count(*), count(score), max(score) FROM agent_experiments
     UNION ALL SELECT 'indicators', indicator_key, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND indicator_key IS NOT NULL GROUP BY indicator_key
+    UNION ALL ${sql.raw(PAIRS_SQL)}
     UNION ALL SELECT 'labels', label_source, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND label_source IS NOT NULL GROUP BY label_source
     UNION ALL SELECT 'architecture', architecture, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND architecture IS NOT NULL GROUP BY architecture
     UNION ALL SELECT 'failure', left(gate_failed || '|' || array_to_string(failed_checks, ',') || '|' || coalesce(indicator_key, ''), 400), count(*), 0, NULL
