@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
@@ -118,6 +118,55 @@ describe('doctor', () => {
       failing.close();
     }
   });
+
+  test('a KTRDR that accepts the connection and never answers is given one bounded try, with advice for a timeout', async () => {
+    const sockets: import('node:net').Socket[] = [];
+    const silent = createNetServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/v1`;
+      const env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline', AGENT_RETRY_MAX_ATTEMPTS: '5', KTRDR_TIMEOUT_SECONDS: '60' };
+      const result = await runCli(['doctor'], env);
+      assert.equal(result.code, 1);
+      assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: network: .* did not answer within 2 s; check that the host is up/);
+      assert.equal(sockets.length, 1, 'asked once, not retried');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
+  });
+
+  for (const [status, advice] of [
+    [401, /fix: key: Anthropic refused ANTHROPIC_API_KEY/],
+    [404, /fix: model: AGENT_MODEL is not available to this key/],
+    [429, /fix: rate limit: the key is over its rate or spend limit/],
+    [529, /fix: Anthropic is failing \(5xx\)/],
+  ] as const) {
+    test(`doctor --online: an Anthropic ${status} gets the advice of its class`, async () => {
+      const anthropic = createServer((request, response) => {
+        request.resume();
+        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `status ${status}` } }));
+      });
+      await new Promise<void>((resolve) => anthropic.listen(0, '127.0.0.1', resolve));
+      try {
+        const env = {
+          HOME: home.path,
+          DATABASE_URL: database.url,
+          KTRDR_API_URL: simulator.url,
+          KTRDR_STRATEGIES_DIR: strategiesDir,
+          AGENT_DESIGNER: 'claude',
+          ANTHROPIC_API_KEY: 'sk-ant-api03-doctor-advice',
+          ANTHROPIC_BASE_URL: `http://127.0.0.1:${(anthropic.address() as AddressInfo).port}`,
+        };
+        const result = await runCli(['doctor', '--online'], env);
+        assert.equal(result.code, 1, result.stdout);
+        assert.match(result.stdout, new RegExp(`✗ Anthropic API key: .*\\n\\s+${advice.source}`));
+        assert.ok(!result.stdout.includes('sk-ant-api03-doctor-advice'));
+      } finally {
+        anthropic.close();
+      }
+    });
+  }
 
   test('an embedded database not created yet is reported, not created (a diagnosis changes nothing), with KTRDR down', async () => {
     const dataDir = join(home.path, 'never-ticked');
