@@ -17,7 +17,7 @@ for (const stream of [process.stdout, process.stderr]) {
 // 22.3: the KTRDR client takes node:http through process.getBuiltinModule.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 3)) {
-  process.stderr.write(`Error: ktrdr-agent needs Node.js 22.3 or newer; this is ${process.version}. Install a current Node (https://nodejs.org, or \`nvm install 24\`) and run it again.\n`);
+  process.stderr.write(`Error: ktrdr-agent needs Node.js 22.3 or newer; this is v${process.versions.node}. Install a current Node (https://nodejs.org, or \`nvm install 24\`) and run it again.\n`);
   process.exit(1);
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -99,6 +99,24 @@ describe('a CLI with manners (built CLI)', () => {
       }
     } finally {
       bin.remove();
+    }
+  });
+
+  test('a Node too old to run the CLI, or to build it, is told so with the version it needs', async () => {
+    const older = tempDir('ktrdr-agent-old-node-');
+    try {
+      // Node 20 as seen by the scripts: process.versions.node is what they read.
+      const preload = join(older.path, 'node20.mjs');
+      writeFileSync(preload, "Object.defineProperty(process.versions, 'node', { value: '20.11.0' });\n");
+      const run = (script: string, args: string[]) => spawnSync(process.execPath, ['--import', preload, script, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      const cli = run(binRun, ['status']);
+      assert.equal(cli.status, 1);
+      assert.match(cli.stderr, /^Error: ktrdr-agent needs Node\.js 22\.3 or newer; this is v20\.11\.0\. Install a current Node/);
+      const build = run(join(repoRoot, 'scripts', 'require-node.js'), []);
+      assert.equal(build.status, 1);
+      assert.match(build.stderr, /^ktrdr-agent needs Node\.js 22\.18 or newer to build .*; this is v20\.11\.0\./);
+    } finally {
+      older.remove();
     }
   });
 
