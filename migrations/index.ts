@@ -7,6 +7,7 @@ import * as researchMemory from './20261201T081500000Z-research-memory.ts';
 import * as messageBatches from './20261201T093000000Z-message-batches.ts';
 import * as usageRegionTier from './20261206T120000000Z-usage-region-tier.ts';
 import * as indicatorPairTallies from './20261206T121000000Z-indicator-pair-tallies.ts';
+import * as ktrdrFaultClass from './20261206T122000000Z-ktrdr-fault-class.ts';
 
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
 export const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ export const migrations: Record<string, Migration> = {
   '20261201T093000000Z-message-batches': messageBatches,
   '20261206T120000000Z-usage-region-tier': usageRegionTier,
   '20261206T121000000Z-indicator-pair-tallies': indicatorPairTallies,
+  '20261206T122000000Z-ktrdr-fault-class': ktrdrFaultClass,
 };
 
 export const latestMigration = Object.keys(migrations).at(-1)!;

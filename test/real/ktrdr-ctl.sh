@@ -3,6 +3,9 @@
 #   ktrdr-ctl.sh kill-backend | start-backend | kill-worker | start-worker
 # Only the pid recorded in $ROOT/pids for that role is signalled; the process started in its place is recorded there
 # too, so stop.sh still stops everything. Env as start.sh: ROOT, KTRDR_PORT, TRAIN_PORT, KTRDR_DB_NAME.
+# A process started here runs in its own session (setsid, which execs in place, so $! is its pid): otherwise it
+# would share the test runner's process group and die with an interrupted `npm run test:real`, leaving start.sh's
+# pids file naming a dead backend.
 set -euo pipefail
 ROOT=${ROOT:-${TMPDIR:-/tmp}/real-ktrdr}
 SRC=$ROOT/src
@@ -42,14 +45,14 @@ cd "$SRC"
 case "${1:-}" in
   kill-backend) stop_port "$PORT" TERM ;;
   start-backend)
-    nohup "$PY/uvicorn" ktrdr.api.main:app --host 127.0.0.1 --port "$PORT" >> "$LOGS/backend.log" 2>&1 &
+    setsid nohup "$PY/uvicorn" ktrdr.api.main:app --host 127.0.0.1 --port "$PORT" >> "$LOGS/backend.log" 2>&1 &
     echo $! >> "$PIDS"
     for _ in $(seq 1 60); do curl -sf -m 3 "http://127.0.0.1:$PORT/api/v1/health" >/dev/null 2>&1 && exit 0; sleep 2; done
     echo "backend did not come back" >&2; exit 1 ;;
   kill-worker) stop_port "$TRAIN_PORT" KILL ;;
   start-worker)
     WORKER_TYPE=training KTRDR_WORKER_PORT=$TRAIN_PORT KTRDR_WORKER_PUBLIC_BASE_URL=http://127.0.0.1:$TRAIN_PORT \
-      nohup "$PY/uvicorn" ktrdr.training.training_worker:app --host 127.0.0.1 --port "$TRAIN_PORT" >> "$LOGS/training-worker-$TRAIN_PORT.log" 2>&1 &
+      setsid nohup "$PY/uvicorn" ktrdr.training.training_worker:app --host 127.0.0.1 --port "$TRAIN_PORT" >> "$LOGS/training-worker-$TRAIN_PORT.log" 2>&1 &
     echo $! >> "$PIDS" ;;
   *) echo "usage: ktrdr-ctl.sh kill-backend|start-backend|kill-worker|start-worker" >&2; exit 2 ;;
 esac

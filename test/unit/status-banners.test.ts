@@ -63,12 +63,19 @@ describe('status banners', () => {
   });
 
   test('KTRDR unreachable since T', () => {
-    const [banner] = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: connect ECONNREFUSED 127.0.0.1:8000' } }));
+    const [banner] = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: connect ECONNREFUSED 127.0.0.1:8000', faultClass: 'ktrdr_unreachable' } }));
     assert.equal(banner?.kind, 'ktrdr_unreachable');
     assert.match(banner!.message, /^KTRDR unreachable since 2026-12-01 13:45:00 UTC \(45 minutes ago\): KTRDR: connect ECONNREFUSED 127\.0\.0\.1:8000\.$/);
     // A cause that ends its own sentence gets no second full stop.
-    const [own] = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: nothing listens at the URL, so check the process that points at it.' } }));
+    const [own] = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: nothing listens at the URL, so check the process that points at it.', faultClass: 'ktrdr_unreachable' } }));
     assert.match(own!.message, /points at it\.$/);
+    assert.match(banner!.advice, /^Start KTRDR or fix KTRDR_API_URL/);
+  });
+
+  test('KTRDR refusing our credentials is not called unreachable, and the advice is about credentials', () => {
+    const [banner] = statusBanners(input({ ktrdrDown: { since: ago(10), cause: 'KTRDR: KTRDR answered GET /health with HTTP 401 (UNAUTHORIZED)', faultClass: 'ktrdr_auth' } }));
+    assert.match(banner!.message, /^KTRDR refusing our credentials since .*HTTP 401/);
+    assert.match(banner!.advice, /^Fix the credentials in KTRDR_API_URL/);
   });
 
   test('the budget counts as exhausted once only the buffer is left, and only when it binds', () => {
@@ -92,7 +99,7 @@ describe('status banners', () => {
   });
 
   test('status text opens with the banners; the TUI draws them in a box', () => {
-    const banners = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: down' } }));
+    const banners = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: down', faultClass: 'ktrdr_unreachable' } }));
     const text = renderStatusText(
       { generatedAt: NOW.toISOString(), paused: false, pausedAt: null, banners, active: [], activeTotal: 0, recent: [], budget, lastTick: null, bestExperiment: null },
       { color: false },

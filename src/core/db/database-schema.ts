@@ -198,6 +198,8 @@ export interface AgentControlTable {
   fault_key_fingerprint: string | null;
   ktrdr_unreachable_since: NullableTimestamp;
   ktrdr_fault_cause: string | null;
+  /** The class of that KTRDR fault (migration 20261206T122000000Z): `ktrdr_unreachable` or `ktrdr_auth`. */
+  ktrdr_fault_class: ColumnType<string | null, string | null | undefined, string | null>;
   /** The last `anthropic-ratelimit-*` headers seen (migration 20261201T093000000Z-message-batches). */
   anthropic_quota: NullableJson;
 }

@@ -245,7 +245,7 @@ export class TriggerPass {
     for (const item of polled) await this.advanceLocated(item);
     await this.startNewCycles();
     const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
-    if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault.cause, now);
+    if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
     return this.summary('ok');
   }

@@ -1,4 +1,4 @@
-import type { HeldFault } from '../../db/repositories/activity.ts';
+import type { Control, HeldFault } from '../../db/repositories/activity.ts';
 import { retryDelayMs } from '../../engine/after-invocation.ts';
 import { formatTimestamp, formatUsd, relativeTime } from '../format.ts';
 import type { Banner, LastTick, TodayBudget } from './schemas.ts';
@@ -11,7 +11,7 @@ export interface BannerInput {
   paused: boolean;
   pausedAt: Date | null;
   fault: HeldFault | null;
-  ktrdrDown: { since: Date; cause: string } | null;
+  ktrdrDown: Control['ktrdrDown'];
   budget: TodayBudget;
   bufferUsd: number;
   /** False for the zero-cost baseline designer or with enforcement off: a spent budget then stops nothing. */
@@ -65,11 +65,14 @@ export function statusBanners(input: BannerInput): Banner[] {
   }
   if (input.fault) banners.push(heldFaultBanner(input.fault, now));
   if (input.ktrdrDown) {
+    const refused = input.ktrdrDown.faultClass === 'ktrdr_auth';
     banners.push({
       kind: 'ktrdr_unreachable',
       since: input.ktrdrDown.since.toISOString(),
-      message: `KTRDR unreachable since ${when(input.ktrdrDown.since, now)}: ${sentence(input.ktrdrDown.cause)}`,
-      advice: 'Start KTRDR or fix KTRDR_API_URL; `ktrdr-agent doctor` checks the connection.',
+      message: `KTRDR ${refused ? 'refusing our credentials' : 'unreachable'} since ${when(input.ktrdrDown.since, now)}: ${sentence(input.ktrdrDown.cause)}`,
+      advice: refused
+        ? 'Fix the credentials in KTRDR_API_URL (user:password@host) or in the proxy in front of KTRDR; `ktrdr-agent doctor` checks the connection.'
+        : 'Start KTRDR or fix KTRDR_API_URL; `ktrdr-agent doctor` checks the connection.',
     });
   }
   const spendable = input.budget.remainingUsd - input.bufferUsd;

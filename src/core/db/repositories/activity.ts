@@ -154,7 +154,7 @@ export interface Control {
   budgetLimitUsd: number | null;
   fault: HeldFault | null;
   /** Since when every pass that tried failed to reach KTRDR, and why; null once a pass reached it. */
-  ktrdrDown: { since: Date; cause: string } | null;
+  ktrdrDown: { since: Date; cause: string; faultClass: 'ktrdr_unreachable' | 'ktrdr_auth' } | null;
 }
 
 function isFaultClass(value: string | null): value is FaultClass {
@@ -180,7 +180,9 @@ export async function readControl(db: Db): Promise<Control> {
     pausedAt: toDateOrNull(row.paused_at),
     budgetLimitUsd: toNumberOrNull(row.budget_limit_usd),
     fault,
-    ktrdrDown: ktrdrSince ? { since: ktrdrSince, cause: row.ktrdr_fault_cause ?? '' } : null,
+    ktrdrDown: ktrdrSince
+      ? { since: ktrdrSince, cause: row.ktrdr_fault_cause ?? '', faultClass: row.ktrdr_fault_class === 'ktrdr_auth' ? 'ktrdr_auth' : 'ktrdr_unreachable' }
+      : null,
   };
 }
 
@@ -206,10 +208,14 @@ export async function holdFault(
 }
 
 /** A pass could not reach KTRDR: the first such pass of a streak sets the time, later ones only the cause. */
-export async function markKtrdrDown(db: Db, cause: string, now: Date): Promise<void> {
+export async function markKtrdrDown(db: Db, fault: { faultClass: string; cause: string }, now: Date): Promise<void> {
   await db
     .updateTable('agent_control')
-    .set((eb) => ({ ktrdr_unreachable_since: eb.fn.coalesce('ktrdr_unreachable_since', eb.val(now)), ktrdr_fault_cause: withoutNul(cause) }))
+    .set((eb) => ({
+      ktrdr_unreachable_since: eb.fn.coalesce('ktrdr_unreachable_since', eb.val(now)),
+      ktrdr_fault_cause: withoutNul(fault.cause),
+      ktrdr_fault_class: fault.faultClass,
+    }))
     .where('id', '=', 1)
     .execute();
 }
@@ -217,7 +223,7 @@ export async function markKtrdrDown(db: Db, cause: string, now: Date): Promise<v
 export async function markKtrdrReached(db: Db): Promise<void> {
   await db
     .updateTable('agent_control')
-    .set({ ktrdr_unreachable_since: null, ktrdr_fault_cause: null })
+    .set({ ktrdr_unreachable_since: null, ktrdr_fault_cause: null, ktrdr_fault_class: null })
     .where('id', '=', 1)
     .where('ktrdr_unreachable_since', 'is not', null)
     .execute();
