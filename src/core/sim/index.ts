@@ -1,5 +1,9 @@
-export { applyFaults, createSimulator, serveSimulator, SIMULATOR_LABEL } from './server.ts';
-export type { ServeSimulatorOptions, SimFaults, Simulator, SimulatorOptions, SimulatorState } from './server.ts';
+export { applyFaults } from './faults.ts';
+export type { SimFaults } from './faults.ts';
+export { SIMULATOR_LABEL } from './reply.ts';
+export { createSimulator, serveSimulator } from './server.ts';
+export type { ServeSimulatorOptions, Simulator } from './server.ts';
+export type { SimulatorOptions, SimulatorState } from './state.ts';
 export type { SimOperation, SimStatus } from './operations.ts';
 export { analyzeDesign, simulateBacktest, simulateTraining } from './quality.ts';
 export type { BacktestOutcome, DesignAnalysis, TrainingOutcome } from './quality.ts';
