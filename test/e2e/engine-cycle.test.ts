@@ -3,19 +3,19 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { costOfUsage, priceFor } from '../../src/core/agent/pricing.ts';
 import type { RecordedRequest } from '../support/fake-anthropic.ts';
+import { listPriceUsd } from '../support/list-prices.ts';
 import { isFirstTurnOf, sessionIdOf, startEngineRig, type EngineRig } from '../support/scripted-model.ts';
 
 async function rows<T = Record<string, unknown>>(rig: EngineRig, query: string, params: unknown[] = []): Promise<T[]> {
   return (await rig.pool.query(query, params)).rows as T[];
 }
 
-/** What the fake server billed for these requests' responses, at the price of the model each was sent to. */
+/** What the fake server billed for these requests' responses, at the list price of the model each was sent to. */
 function ownCost(requests: RecordedRequest[]): number {
   return requests.reduce((sum, r) => {
-    const usage = (JSON.parse(r.response?.body ?? '{}') as { usage?: Record<string, number> }).usage ?? {};
-    return sum + costOfUsage(priceFor(r.body?.model ?? 'claude-opus-5-5'), usage as never);
+    const usage = (JSON.parse(r.response?.body ?? '{}') as { usage?: Record<string, unknown> }).usage ?? {};
+    return sum + listPriceUsd(String(r.body?.model), usage);
   }, 0);
 }
 

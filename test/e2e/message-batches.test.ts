@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { toBookedUsd } from '../../src/core/db/repositories/budget.ts';
-import { costOfUsage, priceFor } from '../../src/core/agent/pricing.ts';
 import { runCli } from '../support/cli.ts';
+import { listPriceUsd } from '../support/list-prices.ts';
 import { startEngineRig, toolNamesOf, type EngineRig } from '../support/scripted-model.ts';
 
 interface BatchRow {
@@ -31,7 +31,8 @@ function batchCostOf(rig: EngineRig, batchId: string): number {
   const line = rig.fake.batches.get(batchId)!.results[0]!;
   const message = line.result.message as { model: string; usage: Record<string, unknown> };
   assert.equal(message.usage.service_tier, 'batch');
-  return toBookedUsd(costOfUsage(priceFor(message.model), { ...message.usage, service_tier: 'standard' } as never) / 2);
+  // Message Batches bill every token at half the standard price.
+  return toBookedUsd(listPriceUsd(message.model, message.usage) / 2);
 }
 
 async function ticksUntil(rig: EngineRig, done: () => Promise<boolean>, maxTicks = 20): Promise<number[]> {

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { createSession, findSession, takeLease, updateSession } from '../../src/core/db/repositories/sessions.ts';
+import { ensureBudgetDay, findBudgetDay } from '../../src/core/db/repositories/budget.ts';
+import { createSessionWithinCap } from '../../src/core/db/repositories/cycles.ts';
+import { countActiveSessions, createSession, findSession, takeLease, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { openTestStore, storeKinds } from '../support/databases.ts';
 
 for (const kind of storeKinds) {
-  describe(`the invocation lease is a compare-and-set on ${kind}`, () => {
+  describe(`sessions are created within the cap and leased by compare-and-set on ${kind}`, () => {
     let harness: Awaited<ReturnType<typeof openTestStore>>;
     before(async () => {
       harness = await openTestStore(kind);
@@ -46,6 +48,25 @@ for (const kind of storeKinds) {
       await updateSession(db, session.id, { phase: 'training', trainingOperationId: 'op_1', lease: null }, later(5_000));
       assert.equal(await takeLease(db, session.id, { owner: 'tick_b', expiresAt: later(900_000) }, later(6_000), designing), false);
       assert.equal((await findSession(db, session.id))?.leaseOwner, null);
+    });
+
+    test('five creations racing for two free slots make exactly two sessions, each leased and counted with its first invocation', async () => {
+      const { db } = harness.store;
+      const owners = ['a', 'b', 'c', 'd', 'e'];
+      const maxActive = (await countActiveSessions(db)) + 2;
+      const cycle = (owner: string) => ({ maxActive, designer: 'baseline', now, leaseOwner: owner, leaseExpiresAt: later(60_000) });
+      await ensureBudgetDay(db, '2026-11-24', 5);
+      const created = (await Promise.all(owners.map((owner) => createSessionWithinCap(db, cycle(owner))))).filter((session) => session !== null);
+      assert.equal(created.length, 2);
+      assert.equal(await countActiveSessions(db), maxActive);
+      for (const session of created) {
+        assert.equal(session.phase, 'designing');
+        assert.equal(session.invocationAttempts, 1);
+        assert.ok(owners.includes(session.leaseOwner ?? ''));
+      }
+      const day = await findBudgetDay(db, '2026-11-24');
+      assert.deepEqual([day?.cyclesStarted, day?.invocations], [2, 2]);
+      assert.equal(await createSessionWithinCap(db, cycle('f')), null);
     });
   });
 }

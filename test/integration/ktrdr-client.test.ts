@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { flattenTrainingOperation, KtrdrClient, KtrdrError } from '../../src/core/ktrdr/index.ts';
 import type { KtrdrClientOptions, KtrdrRequestInfo } from '../../src/core/ktrdr/index.ts';
 import { createSimulator } from '../../src/core/sim/index.ts';
+import { ktrdrRoutes } from '../support/ktrdr-routes.ts';
 import type { SimulatorOptions } from '../../src/core/sim/index.ts';
 
 const strategy = (name: string) => `
@@ -184,11 +185,11 @@ describe('KtrdrClient against the simulator', () => {
       const active = await client.listOperations({ activeOnly: true, operationType: 'training' });
       assert.deepEqual(active.operations.map((operation) => operation.operation_id), [started.operationId]);
       assert.equal(active.activeCount, 1);
-      const notDone = await rejection(client.getOperationResults(started.operationId));
+      const notDone = await rejection(ktrdrRoutes(sim.url).getOperationResults(started.operationId));
       assert.equal(notDone.status, 400);
 
       advance(24 * HOUR);
-      const results = await client.getOperationResults(started.operationId);
+      const results = await ktrdrRoutes(sim.url).getOperationResults(started.operationId);
       assert.equal(results.status, 'completed');
       const training = flattenTrainingOperation(await client.getOperation(started.operationId));
       assert.ok(training.modelPath);
@@ -199,8 +200,8 @@ describe('KtrdrClient against the simulator', () => {
       advance(1_000);
       const cancelled = await client.cancelOperation(backtest.operationId, { reason: 'not needed' });
       assert.equal(cancelled.status, 'cancelled');
-      assert.equal((await client.listCheckpoints()).checkpoints[0]?.operation_id, backtest.operationId);
-      assert.equal((await client.getCheckpoint(backtest.operationId)).checkpoint_type, 'cancellation');
+      assert.equal((await ktrdrRoutes(sim.url).listCheckpoints()).checkpoints[0]?.operation_id, backtest.operationId);
+      assert.equal((await ktrdrRoutes(sim.url).getCheckpoint(backtest.operationId)).checkpoint_type, 'cancellation');
       const resumed = await client.resumeOperation(backtest.operationId);
       assert.equal(resumed.status, 'resuming');
 
@@ -209,7 +210,7 @@ describe('KtrdrClient against the simulator', () => {
       advance(24 * HOUR);
       assert.equal((await client.getOperation(doomed.operationId)).status, 'failed');
       sim.faults.failureRate = 0;
-      const retried = await client.retryOperation(doomed.operationId);
+      const retried = await ktrdrRoutes(sim.url).retryOperation(doomed.operationId);
       assert.notEqual(retried.operation_id, doomed.operationId);
       assert.equal((await client.listOperations({ limit: 1000 })).totalCount, 4);
     });
@@ -541,15 +542,15 @@ describe('KtrdrClient retries', () => {
     }
   });
 
-  test('does not repeat a resume or a retry whose outcome is unknown', async () => {
+  test('does not repeat a resume whose outcome is unknown or that failed on the server', async () => {
     const server = await rawServer((request, _count, response) => {
-      if (request.path.endsWith('/resume')) return; // never answers: outcome unknown
-      reply(response, 500, { success: false, error: { code: 'OPERATIONS-RetryError', message: 'boom', details: {} } });
+      if (request.path.includes('op_x')) return; // never answers: outcome unknown
+      reply(response, 500, { success: false, error: { code: 'OPERATIONS-ResumeError', message: 'boom', details: {} } });
     });
     try {
       const client = new KtrdrClient({ baseUrl: server.url, timeoutMs: 250, retry: fastRetry });
       assert.equal((await rejection(client.resumeOperation('op_x'))).kind, 'timeout');
-      assert.equal((await rejection(client.retryOperation('op_x'))).status, 500);
+      assert.equal((await rejection(client.resumeOperation('op_y'))).status, 500);
       assert.equal(server.requests.length, 2);
     } finally {
       await server.close();

@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { flattenBacktestResult, flattenTrainingOperation, KtrdrClient, KtrdrError } from '../../src/core/ktrdr/index.ts';
 import type { OperationInfo } from '../../src/core/ktrdr/index.ts';
 import { createSimulator, SIMULATOR_LABEL } from '../../src/core/sim/index.ts';
+import { ktrdrRoutes } from '../support/ktrdr-routes.ts';
 import type { Simulator, SimulatorOptions } from '../../src/core/sim/index.ts';
 
 /** Two complementary bounded indicators with ranges on their scales: the design the lessons recommend. */
@@ -111,6 +112,7 @@ async function setup(options: Partial<SimulatorOptions> = {}) {
   return {
     sim,
     client,
+    routes: ktrdrRoutes(sim.url),
     advance(ms: number) {
       time += ms;
     },
@@ -240,7 +242,7 @@ describe('KTRDR simulator', () => {
       assert.equal(again.status, 400);
       const unknown = await rejection(context.client.cancelOperation('op_training_nope'));
       assert.equal(unknown.status, 404);
-      const results = await rejection(context.client.getOperationResults(operationId));
+      const results = await rejection(context.routes.getOperationResults(operationId));
       assert.equal(results.status, 400);
     } finally {
       await context.sim.close();
@@ -257,14 +259,14 @@ describe('KTRDR simulator', () => {
       assert.match(failed.error_message ?? '', /Simulated worker failure at epoch \d+/);
       const failedAt = failed.progress.steps_completed ?? 0;
       assert.ok(failedAt >= 1 && failedAt < 50);
-      assert.equal((await context.client.getOperationResults(operationId)).status, 'failed');
+      assert.equal((await context.routes.getOperationResults(operationId)).status, 'failed');
 
-      const checkpoints = await context.client.listCheckpoints();
+      const checkpoints = await context.routes.listCheckpoints();
       assert.deepEqual(
         checkpoints.checkpoints.map((checkpoint) => [checkpoint.operation_id, checkpoint.checkpoint_type]),
         [[operationId, 'failure']],
       );
-      assert.equal((await context.client.getCheckpoint(operationId)).state?.epoch, failedAt);
+      assert.equal((await context.routes.getCheckpoint(operationId)).state?.epoch, failedAt);
 
       context.sim.faults.failureRate = 0;
       const resumed = await context.client.resumeOperation(operationId);
@@ -282,7 +284,7 @@ describe('KTRDR simulator', () => {
       assert.equal(flattenTrainingOperation(completed).epochsTrained, 50 - failedAt);
       assert.equal(completed.result_summary?.training_metrics && (completed.result_summary.training_metrics as { history: { train_loss: number[] } }).history.train_loss.length, 50 - failedAt);
       assert.equal(flattenTrainingOperation(completed, { priorRun: { initialLoss: null, resumedAtEpoch: failedAt } }).epochsTrained, 50);
-      assert.equal((await context.client.listCheckpoints()).totalCount, 0, 'the checkpoint is deleted on success');
+      assert.equal((await context.routes.listCheckpoints()).totalCount, 0, 'the checkpoint is deleted on success');
       const done = await rejection(context.client.resumeOperation(operationId));
       assert.equal(done.status, 409);
     } finally {
@@ -300,7 +302,7 @@ describe('KTRDR simulator', () => {
       assert.match(failed.error_message ?? '', /No data found in cache for ZZZUSD 1h/);
       const error = await rejection(context.client.resumeOperation(operationId));
       assert.equal(error.status, 404);
-      assert.equal((await rejection(context.client.getCheckpoint(operationId))).status, 404);
+      assert.equal((await rejection(context.routes.getCheckpoint(operationId))).status, 404);
       assert.equal((await rejection(context.client.resumeOperation('op_training_nope'))).status, 404);
     } finally {
       await context.sim.close();
@@ -311,11 +313,11 @@ describe('KTRDR simulator', () => {
     const context = await setup({ faults: { failureRate: 1 } });
     try {
       const { operationId } = await context.client.startTraining({ strategyName: 'rsi_di_short' });
-      const early = await rejection(context.client.retryOperation(operationId));
+      const early = await rejection(context.routes.retryOperation(operationId));
       assert.equal(early.status, 400);
       context.advance(24 * HOUR);
       context.sim.faults.failureRate = 0;
-      const retried = await context.client.retryOperation(operationId);
+      const retried = await context.routes.retryOperation(operationId);
       assert.notEqual(retried.operation_id, operationId);
       assert.equal(retried.operation_type, 'training');
       context.advance(24 * HOUR);

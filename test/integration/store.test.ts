@@ -32,7 +32,7 @@ for (const kind of storeKinds) {
     });
 
     test('the phase CHECK constraint refuses an unknown phase', async () => {
-      await assert.rejects(sql`INSERT INTO agent_sessions (phase, designer) VALUES ('dreaming', 'baseline')`.execute(harness.store.db));
+      await assert.rejects(sql`INSERT INTO agent_sessions (phase, designer) VALUES ('dreaming', 'baseline')`.execute(harness.store.db), /check constraint "valid_phase"/);
     });
 
     test('sessions round-trip with plain typed values (numbers, dates, JSON)', async () => {

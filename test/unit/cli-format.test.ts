@@ -191,6 +191,13 @@ describe('phrases', () => {
     ]);
   });
 
+  test('a decision phrases its action; an action stored by another version shows as written', () => {
+    const base = { sessionId: 3, trigger: 'training_failed', invoked: false, skipReason: 'operation_restarted', outcome: null, detail: null };
+    assert.equal(decisionText({ ...base, action: 'restart_operation' }), '#3 training_failed → operation restarted (operation_restarted)');
+    assert.equal(decisionText({ ...base, action: 'wait', skipReason: 'waiting_for_batch', detail: 'msgbatch_1' }), '#3 training_failed → waiting (waiting_for_batch) · msgbatch_1');
+    assert.equal(decisionText({ ...base, action: 'teleport', skipReason: null }), '#3 training_failed → teleport');
+  });
+
   test('a running tick is described as running, not by a finish it has not had', () => {
     const described = describeTick(
       { id: 't', startedAt: '2026-01-15T14:29:00.000Z', finishedAt: null, secondsAgo: 60, host: 'h', status: 'running', errorMessage: null, decisions: [], sessionsCreated: [] },

@@ -97,10 +97,8 @@ describe('configuration', () => {
     ['AGENT_LOCK_WAIT_SECONDS', '-1'],
     ['PUSHGATEWAY_URL', 'localhost:9091'],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'grpc://x'],
-    ['KTRDR_AGENT_DATA_DIR', ''],
   ];
   for (const [name, value] of invalid) {
-    if (value === '') continue;
     test(`${name}=${value} is refused with exit 2, naming the variable`, () => {
       assert.deepEqual(problemsOf({ [name]: value }), [name]);
     });
@@ -110,20 +108,34 @@ describe('configuration', () => {
     const covered = new Set(invalid.map(([name]) => name));
     for (const name of settingNames) {
       if (covered.has(name)) continue;
-      assert.ok(['ANTHROPIC_API_KEY', 'KTRDR_STRATEGIES_DIR'].includes(name), `${name} has no invalid-value test`);
+      assert.ok(['ANTHROPIC_API_KEY', 'KTRDR_STRATEGIES_DIR', 'KTRDR_AGENT_DATA_DIR'].includes(name), `${name} has no invalid-value test`);
     }
     assert.equal(settingNames.length, Object.keys(settingDefinitions).length);
   });
 
+  test('the free-text settings take any path; an empty one is read as unset', () => {
+    const config = loadConfig({ env: { ...base, KTRDR_AGENT_DATA_DIR: '', KTRDR_STRATEGIES_DIR: '', ANTHROPIC_API_KEY: '' } });
+    assert.equal(config.settings.KTRDR_AGENT_DATA_DIR, undefined);
+    assert.equal(config.settings.ANTHROPIC_API_KEY, undefined);
+    assert.equal(config.dataDir, join(home.path, '.local/share/ktrdr-agent'));
+    assert.equal(config.strategiesDir, join(home.path, '.local/share/ktrdr-agent/strategies'));
+    const given = loadConfig({ env: { ...base, KTRDR_AGENT_DATA_DIR: join(home.path, 'data dir'), KTRDR_STRATEGIES_DIR: join(home.path, 'ß') } });
+    assert.equal(given.dataDir, join(home.path, 'data dir'));
+    assert.equal(given.strategiesDir, join(home.path, 'ß'));
+  });
+
   test('one message lists every bad variable with what was given and what is expected', () => {
-    try {
-      loadConfig({ env: { ...base, AGENT_MAX_TURNS: 'abc', GATE_BACKTEST_MIN_WIN_RATE: '4' } });
-      assert.fail('expected an error');
-    } catch (error) {
-      assert.ok(error instanceof ConfigError);
-      assert.match(error.message, /AGENT_MAX_TURNS="abc" \(from the environment\): expected an integer from 1 to 100/);
-      assert.match(error.message, /GATE_BACKTEST_MIN_WIN_RATE="4" \(from the environment\): expected a fraction/);
-    }
+    const error = (() => {
+      try {
+        loadConfig({ env: { ...base, AGENT_MAX_TURNS: 'abc', GATE_BACKTEST_MIN_WIN_RATE: '4' } });
+      } catch (thrown) {
+        return thrown;
+      }
+      return assert.fail('expected the configuration to be refused');
+    })();
+    assert.ok(error instanceof ConfigError, String(error));
+    assert.match(error.message, /AGENT_MAX_TURNS="abc" \(from the environment\): expected an integer from 1 to 100/);
+    assert.match(error.message, /GATE_BACKTEST_MIN_WIN_RATE="4" \(from the environment\): expected a fraction/);
   });
 
   test('a buffer larger than the budget is refused', () => {
@@ -179,11 +191,10 @@ describe('configuration', () => {
   });
 
   test('a bad secret value is never echoed', () => {
-    try {
-      loadConfig({ env: { ...base, ANTHROPIC_API_KEY: 'sk-ant-secret-value-123456', AGENT_MAX_TURNS: 'x' } });
-    } catch (error) {
-      assert.ok(!(error as Error).message.includes('sk-ant-secret-value-123456'));
-    }
+    assert.throws(
+      () => loadConfig({ env: { ...base, ANTHROPIC_API_KEY: 'sk-ant-secret-value-123456', AGENT_MAX_TURNS: 'x' } }),
+      (error: unknown) => error instanceof ConfigError && /AGENT_MAX_TURNS/.test(error.message) && !error.message.includes('sk-ant-secret-value-123456'),
+    );
   });
 });
 
@@ -196,11 +207,9 @@ describe('credentials in URLs', () => {
     assert.ok(!text.includes('hunter2secret'));
     assert.ok(!text.includes('s3cretpw'));
     assert.match(text, /postgres:\/\/agent:\*\*\*\*@db:5432\/agent/);
-    try {
-      loadConfig({ env: { HOME: home.path, DATABASE_URL: 'mysql://agent:pw-in-error@db/x' } });
-      assert.fail('expected an error');
-    } catch (error) {
-      assert.ok(!(error as Error).message.includes('pw-in-error'));
-    }
+    assert.throws(
+      () => loadConfig({ env: { HOME: home.path, DATABASE_URL: 'mysql://agent:pw-in-error@db/x' } }),
+      (error: unknown) => error instanceof ConfigError && /DATABASE_URL/.test(error.message) && !error.message.includes('pw-in-error'),
+    );
   });
 });

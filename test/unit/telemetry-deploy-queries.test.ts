@@ -2,7 +2,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
-import { buildRegistry, emptyMetricsSnapshot } from '../../src/core/telemetry/metrics.ts';
+import { buildRegistry } from '../../src/core/telemetry/metrics.ts';
+import { emptyMetricsSnapshot } from '../support/metrics.ts';
 
 const DASHBOARD = new URL('../../deploy/grafana/ktrdr-agent-dashboard.json', import.meta.url);
 const ALERTS = new URL('../../deploy/prometheus/alerts.yml', import.meta.url);

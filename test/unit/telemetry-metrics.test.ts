@@ -1,13 +1,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { register as globalRegistry } from 'prom-client';
-import {
-  HISTOGRAM_BUCKETS,
-  buildRegistry,
-  emptyMetricsSnapshot,
-  histogramStateFromObservations,
-  renderMetrics,
-} from '../../src/core/telemetry/metrics.ts';
+import { HISTOGRAM_BUCKETS, buildRegistry } from '../../src/core/telemetry/metrics.ts';
+import { emptyMetricsSnapshot, histogramStateFromObservations, renderMetrics } from '../support/metrics.ts';
 import type { MetricsSnapshot } from '../../src/core/telemetry/metrics.ts';
 import { declaredTypes, parsePrometheusText, sampleValue } from '../support/prometheus-text.ts';
 

@@ -20,10 +20,6 @@ function compactJson(value: unknown): string {
   return value === null || value === undefined ? '(none)' : '```json\n' + JSON.stringify(value, null, 1) + '\n```';
 }
 
-function percent(value: number | null | undefined): string {
-  return value === null || value === undefined ? 'n/a' : `${(value * 100).toFixed(1)}%`;
-}
-
 async function symbolsSection(ktrdr: KtrdrClient): Promise<string> {
   try {
     const symbols = (await ktrdr.listSymbols()).slice(0, 12);

@@ -97,8 +97,9 @@ async function lockDataDir(dataDir: string, waitMs: number): Promise<() => void>
 
 type PgliteModule = typeof import('@electric-sql/pglite');
 
+/** DATE columns come back as their text, as from pg. Options go in one object: PGlite(undefined, options) drops them. */
 function newPglite(module: PgliteModule, dataDir: string | undefined) {
-  return new module.PGlite(dataDir, { parsers: { [DATE_OID]: (value: string) => value } });
+  return new module.PGlite({ ...(dataDir ? { dataDir } : {}), parsers: { [DATE_OID]: (value: string) => value } });
 }
 
 /**

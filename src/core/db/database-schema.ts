@@ -8,7 +8,6 @@ type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | strin
 type NumericDefault = ColumnType<string | number, number | string | undefined, number | string>;
 type JsonDefault<T> = ColumnType<T, string | undefined, string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
-type Json<T = unknown> = ColumnType<T, string | undefined, string>;
 type NullableJson<T = unknown> = ColumnType<T | null, string | null | undefined, string | null>;
 
 export const sessionPhases = ['idle', 'designing', 'training', 'backtesting', 'assessing'] as const;

@@ -6,6 +6,9 @@ import type { StoreTarget } from './connect.ts';
 /** A constant key for pg_try_advisory_lock: "ktrdr" as an int. Any process using this key is a tick. */
 export const TICK_LOCK_KEY = 0x6b747264;
 
+/** The key of a transaction-level advisory lock that serialises session creation ("ktre"), released at commit. */
+export const CYCLE_CREATION_LOCK_KEY = 0x6b747265;
+
 /** How often the lock's connection is used while the pass runs: it keeps poolers and NATs from closing it as idle. */
 const HEARTBEAT_MS = 10_000;
 

@@ -42,11 +42,7 @@ export function utcDay(date: Date): string {
   return date.toISOString().slice(0, 10);
 }
 
-/** DATE columns: pg returns a local-midnight Date, PGlite a string; both normalised to YYYY-MM-DD. */
-export function dayString(value: Date | string): string {
-  if (typeof value === 'string') return value.slice(0, 10);
-  const y = value.getFullYear();
-  const m = String(value.getMonth() + 1).padStart(2, '0');
-  const d = String(value.getDate()).padStart(2, '0');
-  return `${y}-${m}-${d}`;
+/** DATE columns: both stores are set to return the text (see connect.ts), read as YYYY-MM-DD. */
+export function dayString(value: string): string {
+  return value.slice(0, 10);
 }

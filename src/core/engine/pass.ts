@@ -1,19 +1,10 @@
-import { sql } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
-import {
-  effectiveDailyLimit,
-  ensureBudgetDay,
-  expireStaleReservations,
-  incrementBudgetCounters,
-  findBudgetDay,
-  remainingUsd,
-  type BudgetDay,
-} from '../db/repositories/budget.ts';
+import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, remainingUsd, type BudgetDay } from '../db/repositories/budget.ts';
+import { createSessionWithinCap } from '../db/repositories/cycles.ts';
 import {
   countActiveSessions,
-  createSession,
   findSession,
   listActiveSessions,
   takeLease,
@@ -24,7 +15,7 @@ import {
 } from '../db/repositories/sessions.ts';
 import type { SessionOutcome } from '../db/database-schema.ts';
 import { utcDay } from '../db/values.ts';
-import { KtrdrError, ktrdrFaultIn, ktrdrFaultOf } from '../ktrdr/errors.ts';
+import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { ownershipMismatch } from '../ktrdr/ownership.ts';
 import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './recovery.ts';
@@ -36,17 +27,16 @@ import { quotaShortage } from '../agent/quota.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
 import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
+import { canInvoke, decisionInputFor, whilePaused } from './decision-input.ts';
+import { explainDecision, type DecisionRecord, type ExplainFacts } from './decision-record.ts';
+import { afterRecovery, firstRecoveryStep, type RecoveryDecision, type RecoveryEvent } from './after-recovery.ts';
 import { mapWithConcurrency } from './concurrency.ts';
-import { priceFor, worstCaseCost } from '../agent/pricing.ts';
 import { AgentError, ExitCode } from '../cli/errors.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, retryDelayMs, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
-
-/** Serialises session creation (a transaction-level advisory lock, released at commit). */
-const CYCLE_CREATION_LOCK_KEY = 0x6b747265;
 
 export interface PassEnvironment {
   store: Store;
@@ -64,18 +54,6 @@ export interface PassEnvironment {
   onDecision?: (decision: DecisionRecord) => void;
   /** Proves the tick lock is still held (a round trip); throws when it is not. Called before any money is spent. */
   verifyTickLock?: () => Promise<void>;
-}
-
-export interface DecisionRecord {
-  sessionId: number | null;
-  trigger: TriggerReason;
-  action: string;
-  invoked: boolean;
-  skipReason: string | null;
-  outcome?: string;
-  detail?: string;
-  /** The fault of the world behind this decision, if one was. */
-  fault?: InfrastructureFault;
 }
 
 export interface PassSummary {
@@ -146,6 +124,11 @@ export class TriggerPass {
     this.env.explain?.(line);
   }
 
+  /** Tells `trigger` what a decision was, in the words of the one function that phrases decisions. */
+  private explainRecord(record: DecisionRecord, facts?: ExplainFacts): void {
+    for (const line of explainDecision(record, facts)) this.explain(line);
+  }
+
   /** Today's budget row, read once and again only after something spent or counted (an invocation, a new cycle). */
   private async budgetDay(): Promise<BudgetDay> {
     const date = utcDay(this.env.now());
@@ -161,31 +144,22 @@ export class TriggerPass {
     this.cachedDay = null;
   }
 
-  /** An invocation may start: the baseline costs nothing; otherwise what is left above the buffer must pay for a call. */
   private canInvoke(day: BudgetDay): boolean {
-    if (this.env.designerKind !== 'claude' || !this.settings.AGENT_BUDGET_ENFORCEMENT) return true;
-    const spendable = remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD;
-    return spendable > 0 && spendable >= this.minimumCallUsd();
-  }
-
-  /** The worst case of a first request (prompt and context bounded at 6k tokens): less than this buys no call. */
-  private minimumCallUsd(): number {
-    const price = priceFor(this.settings.AGENT_MODEL, this.settings.AGENT_MODEL_PRICES);
-    return worstCaseCost(price, { inputTokensUpperBound: 6_000, maxTokens: this.settings.AGENT_MAX_TOKENS });
+    return canInvoke({ designerKind: this.env.designerKind, remainingUsd: remainingUsd(day), settings: this.settings });
   }
 
   /** What an invocation came to, for the log and the summary (its trigger row was written when it started). */
-  private noteResult(sessionId: number, trigger: TriggerReason, outcome: string, detail: string): void {
+  private noteResult(sessionId: number, trigger: TriggerReason, outcome: NonNullable<DecisionRecord['outcome']>, detail: string): void {
     const decision: DecisionRecord = { sessionId, trigger, action: 'invocation_result', invoked: false, skipReason: null, outcome, detail };
     this.decisions.push(decision);
     this.env.onDecision?.(decision);
   }
 
-  private async record(
-    input: Omit<DecisionRecord, 'sessionId'> & { sessionId: number | null; context?: unknown },
-  ): Promise<void> {
+  /** Records a decision (the summary, the log, the trigger row) and explains it to `trigger`. */
+  private async record(input: DecisionRecord & { context?: unknown }, facts?: ExplainFacts): Promise<void> {
     const day = await this.budgetDay();
     const { context, ...decision } = input;
+    this.explainRecord(decision, facts);
     this.decisions.push(decision);
     this.env.onDecision?.(decision);
     const faultContext = input.fault ? { faultClass: input.fault.faultClass, cause: input.fault.cause } : {};
@@ -238,7 +212,6 @@ export class TriggerPass {
       // Pause stops new cycles, invocations and every change of a session; polling costs nothing and keeps the
       // progress (and the no-progress clocks) true, so running operations are still watched.
       for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
-      this.explain('Automatic triggering is PAUSED: running operations polled, nothing started or invoked. Resume with `ktrdr-agent resume`.');
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
       return this.summary('paused');
     }
@@ -317,53 +290,18 @@ export class TriggerPass {
   private async decideFor(item: Polled): Promise<Decision> {
     const day = await this.budgetDay();
     const { session } = item;
-    return decide({
-      session: {
-        id: session.id,
-        phase: session.phase,
-        trainingOperationId: session.trainingOperationId,
-        backtestOperationId: session.backtestOperationId,
-        resumeAttempts: session.resumeAttempts,
-        invocationAttempts: session.invocationAttempts,
-        leaseExpiresAt: session.leaseExpiresAt,
-        progressChangedAt: session.progressChangedAt ?? session.phaseStartedAt,
+    return decide(
+      decisionInputFor({
+        session,
+        observation: item.observation,
+        trainingResult: item.training,
+        backtestResult: item.backtest && (await this.withDeflatedSharpe(session, item.backtest)),
         waitingForBatch: this.batchWaiting.has(session.id),
-        lastProgress: session.operationProgress
-          ? {
-              percentage: session.operationProgress.percentage,
-              currentStep: session.operationProgress.currentStep,
-              seenAt: session.operationProgress.seenAt ? new Date(session.operationProgress.seenAt) : null,
-              status: session.operationProgress.status ?? null,
-            }
-          : null,
-      },
-      operation: item.observation,
-      trainingResult: item.training,
-      backtestResult: item.backtest && (await this.withDeflatedSharpe(session, item.backtest)),
-      canInvoke: this.canInvoke(day),
-      paused: false,
-      now: this.env.now(),
-      config: {
-        gates: {
-          trainingMinAccuracy: this.settings.GATE_TRAINING_MIN_ACCURACY,
-          trainingMaxLoss: this.settings.GATE_TRAINING_MAX_LOSS,
-          trainingMinLossReduction: this.settings.GATE_TRAINING_MIN_LOSS_REDUCTION,
-          trainingMinDirectionalAccuracy: this.settings.GATE_TRAINING_MIN_DIRECTIONAL_ACCURACY,
-          backtestMinWinRate: this.settings.GATE_BACKTEST_MIN_WIN_RATE,
-          backtestMaxDrawdown: this.settings.GATE_BACKTEST_MAX_DRAWDOWN,
-          backtestMinSharpe: this.settings.GATE_BACKTEST_MIN_SHARPE,
-          backtestMinDsr: this.settings.GATE_BACKTEST_MIN_DSR ?? null,
-        },
-        resumeMaxAttempts: this.settings.AGENT_RESUME_MAX_ATTEMPTS,
-        stall: {
-          queuedMs: this.settings.AGENT_STALL_QUEUED_MINUTES * 60_000,
-          resumingMs: this.settings.AGENT_STALL_RESUMING_MINUTES * 60_000,
-          runningAtZeroMs: this.settings.AGENT_STALL_ZERO_PROGRESS_MINUTES * 60_000,
-          runningMs: this.settings.AGENT_STALL_TIMEOUT_MINUTES * 60_000,
-        },
-        maxInvocationAttempts: 2,
-      },
-    });
+        canInvoke: this.canInvoke(day),
+        now: this.env.now(),
+        settings: this.settings,
+      }),
+    );
   }
 
   /** The backtest with its deflated Sharpe among its family's trials, computed only when the DSR gate is on. */
@@ -394,19 +332,18 @@ export class TriggerPass {
   private async advance(item: Polled, options: { pollOnly?: boolean } = {}): Promise<void> {
     const { session } = item;
     const decided = await this.decideFor(item);
-    const decision: Decision =
-      options.pollOnly && decided.action !== 'record_progress' ? { action: 'skip', trigger: 'paused', skipReason: 'paused' } : decided;
+    const decision: Decision = options.pollOnly ? whilePaused(decided) : decided;
     const now = this.env.now();
     const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
+    const facts: ExplainFacts = { phase: session.phase };
     switch (decision.action) {
       case 'skip': {
         if (decision.skipReason === 'budget_exceeded') this.budgetExceeded = true;
-        this.explain(`Session #${session.id} (${session.phase}): waiting (${decision.skipReason}).`);
         const fault =
           decision.skipReason === 'ktrdr_unreachable' && item.observation.kind === 'unreachable'
             ? this.metFault({ faultClass: item.observation.faultClass ?? 'ktrdr_unreachable', cause: item.observation.error })
             : undefined;
-        await this.record({ ...base, invoked: false, skipReason: decision.skipReason, ...(fault ? { fault } : {}) });
+        await this.record({ ...base, invoked: false, skipReason: decision.skipReason, ...(fault ? { fault } : {}) }, facts);
         return;
       }
       case 'record_progress': {
@@ -419,9 +356,10 @@ export class TriggerPass {
           },
           now,
         );
-        const pct = decision.progress.percentage;
-        this.explain(`Session #${session.id} (${session.phase}): operation ${decision.progress.status}${pct !== null ? `, ${Math.round(pct)}% complete` : ''}.`);
-        await this.record({ ...base, invoked: false, skipReason: 'operation_still_running', detail: decision.progress.currentStep ?? undefined });
+        await this.record(
+          { ...base, invoked: false, skipReason: 'operation_still_running', detail: decision.progress.currentStep ?? undefined },
+          { ...facts, progress: decision.progress },
+        );
         return;
       }
       case 'resume_operation':
@@ -446,13 +384,13 @@ export class TriggerPass {
       case 'enter_assessing': {
         await this.gateSpan(decision.gate);
         const changes: SessionChanges = { backtestResults: item.backtest, backtestGate: decision.gate, phase: 'assessing' };
-        this.explain(`Session #${session.id}: backtest passed its gate; assessing.`);
         if (!decision.invoke) {
           await updateSession(this.db, session.id, changes, now);
           this.budgetExceeded = true;
           await this.record({ ...base, invoked: false, skipReason: 'budget_exceeded' });
           return;
         }
+        this.explainRecord({ ...base, invoked: false, skipReason: null });
         if (this.hold.held) {
           await updateSession(this.db, session.id, changes, now);
           await this.recordHold(session.id, 'backtest_completed');
@@ -479,63 +417,61 @@ export class TriggerPass {
   /**
    * A resume (a failure a resume can fix) or a fresh start (no progress, or a fixable failure with no checkpoint, as
    * after KTRDR's orphan detector failed a training whose backend restarted); either is checked to be this session's.
+   * What each step came to is afterRecovery()'s to say; this carries it out.
    */
-  private async recover(session: Session, decision: Extract<Decision, { action: 'resume_operation' | 'restart_operation' }>): Promise<void> {
-    const now = this.env.now();
+  private async recover(session: Session, decision: RecoveryDecision): Promise<void> {
     const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
-    const outcome = session.phase === 'training' ? 'failed_training' : 'failed_backtest';
-    const kind = session.phase === 'training' ? 'training' : 'backtest';
-    let restartReason = decision.action === 'restart_operation' ? decision.reason : null;
+    const now = this.env.now();
     // A resume or a fresh start changes KTRDR before any write of ours could notice a lost lock: prove it first, as
     // before an invocation, so two passes never restart one operation twice.
     await this.env.verifyTickLock?.();
-    try {
-      if (decision.action === 'resume_operation') {
-        const resumed = await resumeAndVerify(this.env.ktrdr, session, decision.operationId).catch((error: unknown) => {
-          if (error instanceof KtrdrError && error.isNotFound) return null;
-          throw error;
-        });
-        if (resumed === null) {
-          restartReason = `${kind} operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}) and has no checkpoint to resume from`;
-        } else if (resumed.kind === 'foreign') {
-          const reason = `operation ${decision.operationId} was resumed into a request that is not this session's (${resumed.reason}); it was cancelled and nothing of it was read`;
-          await this.fail(session, { trigger: decision.trigger, outcome, reason });
+    let step = firstRecoveryStep(decision);
+    // At most two steps: a resume that finds no checkpoint is followed by a fresh start.
+    for (;;) {
+      const event: RecoveryEvent = await this.recoveryStep(session, decision, step).catch((error: unknown) => ({
+        step: 'threw' as const,
+        restartReason: step.step === 'restart' ? step.reason : null,
+        error,
+      }));
+      const next = afterRecovery({ decision, session, now, event });
+      const recovery = {
+        operationId: decision.operationId,
+        failure: decision.action === 'resume_operation' ? (decision.errorMessage ?? 'no message') : '',
+        resumedAtEpoch: next.kind === 'resumed' ? next.resumedAtEpoch : null,
+        reason: next.kind === 'restarted' ? next.reason : '',
+        restartedAs: next.kind === 'restarted' ? next.operationId : '',
+      };
+      switch (next.kind) {
+        case 'restart':
+          step = { step: 'restart', reason: next.reason };
+          continue;
+        case 'resumed':
+          await updateSession(this.db, session.id, next.changes, now);
+          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: next.detail }, { recovery });
           return;
-        } else {
-          const at = resumed.kind === 'resumed' && resumed.resumedAtEpoch !== null ? ` at epoch ${resumed.resumedAtEpoch}` : '';
-          const priorRun = resumed.kind === 'resumed' && resumed.priorRun ? { trainingResults: { priorRun: resumed.priorRun } } : {};
-          await updateSession(this.db, session.id, { resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, ...priorRun }, now);
-          this.explain(`Session #${session.id}: operation ${decision.operationId} failed (${decision.errorMessage ?? 'no message'}); resumed from its checkpoint${at}.`);
-          await this.record({ ...base, invoked: false, skipReason: 'operation_resumed', detail: `resumed${at}: ${decision.errorMessage ?? 'no message'}` });
+        case 'restarted':
+          await updateSession(this.db, session.id, next.changes, now);
+          await this.record({ ...base, action: 'restart_operation', invoked: false, skipReason: 'operation_restarted', detail: next.detail }, { recovery });
           return;
-        }
+        case 'wait':
+          await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable', fault: this.metFault(next.fault) });
+          return;
+        case 'fail':
+          await this.fail(session, { trigger: decision.trigger, outcome: next.outcome, reason: next.reason });
+          return;
       }
-      const reason = restartReason ?? `${kind} operation ${decision.operationId} needs a fresh start`;
-      const restarted = await restartAfresh(this.db, this.env.ktrdr, session, decision.operationId, reason);
-      if (restarted.kind === 'foreign') {
-        await this.fail(session, { trigger: decision.trigger, outcome, reason: `${reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` });
-        return;
-      }
-      // A fresh training is a first run: what an earlier resume noted of its predecessor (resume epoch, first loss) goes.
-      const idField = session.phase === 'training' ? { trainingOperationId: restarted.operationId, trainingResults: null } : { backtestOperationId: restarted.operationId };
-      await updateSession(this.db, session.id, { ...idField, resumeAttempts: session.resumeAttempts + 1, progressChangedAt: now, operationProgress: null }, now);
-      this.explain(`Session #${session.id}: ${reason}; started afresh as ${restarted.operationId}.`);
-      const which = decision.action === 'restart_operation' ? decision.stallCase : 'no_checkpoint';
-      await this.record({ ...base, action: 'restart_operation', invoked: false, skipReason: 'operation_restarted', detail: `${which}: ${reason}; restarted as ${restarted.operationId}` });
-    } catch (error) {
-      // KTRDR down, busy or refusing our credentials is a fault of the world: the session waits for a later pass.
-      const met = ktrdrFaultIn(error);
-      if (met) {
-        const fault = this.metFault(met);
-        await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable', fault });
-        return;
-      }
-      const reason =
-        restartReason === null
-          ? `${kind} operation ${decision.operationId} failed: ${decision.action === 'resume_operation' ? (decision.errorMessage ?? 'no error message') : ''} (resume refused: ${(error as Error).message})`
-          : `${restartReason}; starting it afresh failed: ${(error as Error).message}`;
-      await this.fail(session, { trigger: decision.trigger, outcome, reason });
     }
+  }
+
+  private async recoveryStep(session: Session, decision: RecoveryDecision, step: ReturnType<typeof firstRecoveryStep>): Promise<RecoveryEvent> {
+    if (step.step === 'restart') {
+      return { step: 'restart', reason: step.reason, result: await restartAfresh(this.db, this.env.ktrdr, session, decision.operationId, step.reason) };
+    }
+    const result = await resumeAndVerify(this.env.ktrdr, session, decision.operationId).catch((error: unknown) => {
+      if (error instanceof KtrdrError && error.isNotFound) return null;
+      throw error;
+    });
+    return { step: 'resume', result };
   }
 
   /** Notes a fault met this pass (for the summary and the exit code) and returns it. */
@@ -553,7 +489,6 @@ export class TriggerPass {
       this.hold.skipReason === 'anthropic_auth'
         ? 'invocations are stopped until ANTHROPIC_API_KEY changes or an operator runs `ktrdr-agent resume`'
         : `retrying after ${this.hold.retryAt.toISOString()} (fault ${fault.streak} in a row)`;
-    this.explain(`Invocations held back (${fault.faultClass}: ${fault.cause}); ${detail}.`);
     await this.record({
       sessionId,
       trigger,
@@ -570,7 +505,6 @@ export class TriggerPass {
     const fault = await checkStrategiesDir(this.env.config.strategiesDir);
     if (!fault) return false;
     this.metFault(fault);
-    this.explain(`Not invoking: ${fault.cause}.`);
     await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'infrastructure_fault', fault });
     return true;
   }
@@ -584,7 +518,6 @@ export class TriggerPass {
     const shortage = await quotaShortage(this.db, this.env.now());
     if (shortage === null) return false;
     const fault = this.metFault({ faultClass: 'anthropic_rate_limited', cause: shortage });
-    this.explain(`Not invoking: ${shortage}.`);
     await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'infrastructure_fault', fault });
     return true;
   }
@@ -644,7 +577,6 @@ export class TriggerPass {
       },
       this.env.now(),
     );
-    this.explain(`Session #${session.id}: ${input.outcome} — ${input.reason}`);
     await this.record({
       sessionId: session.id,
       trigger: input.trigger,
@@ -680,7 +612,6 @@ export class TriggerPass {
     }
     if (this.ktrdrUnreachable || healthFault) {
       if (healthFault) this.metFault(healthFault);
-      this.explain('Found: a free slot, but KTRDR is unreachable: no new cycle this pass.');
       await this.record({
         sessionId: null,
         trigger: 'start_new_cycle',
@@ -703,34 +634,25 @@ export class TriggerPass {
       });
       if (!this.canInvoke(day)) {
         this.budgetExceeded = true;
-        this.explain(`Found: ${active === 0 ? 'no active session' : `${active} active`}, but the budget is spent ($${(day.usedUsd + day.reservedUsd).toFixed(2)} of $${day.limitUsd.toFixed(2)}, buffer $${this.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)}).`);
-        await this.record({ sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded' });
+        const budget = { activeSessions: active, usedUsd: day.usedUsd + day.reservedUsd, limitUsd: day.limitUsd, bufferUsd: this.settings.AGENT_BUDGET_BUFFER_USD };
+        await this.record({ sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded' }, { budget });
         return;
       }
       if (await this.strategiesDirFaulted(null, 'start_new_cycle')) return;
       if (await this.quotaHeld(null, 'start_new_cycle')) return;
       const now = this.env.now();
-      const session = await this.db.transaction().execute(async (trx) => {
-        // The cap holds even if the tick lock were ever lost: creations are serialised and the count taken inside.
-        await sql`SELECT pg_advisory_xact_lock(${CYCLE_CREATION_LOCK_KEY})`.execute(trx);
-        if ((await countActiveSessions(trx)) >= max) return null;
-        const created = await createSession(trx, {
-          designer: this.env.designerKind,
-          now,
-          leaseOwner: this.env.tickId,
-          leaseExpiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000),
-        });
-        await incrementBudgetCounters(trx, utcDay(now), { cyclesStarted: 1, invocations: 1 });
-        return created;
+      const session = await createSessionWithinCap(this.db, {
+        maxActive: max,
+        designer: this.env.designerKind,
+        now,
+        leaseOwner: this.env.tickId,
+        leaseExpiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000),
       });
       if (!session) return;
       this.budgetChanged();
       this.created.push(session.id);
+      await this.runInvocation(session.id, 'design', 'start_new_cycle', { newCycle: { activeBefore: active } });
       active += 1;
-      this.explain(`Found: ${active - 1 === 0 ? 'no active session' : `${active - 1} active session(s)`}, budget available`);
-      this.explain(`Action: Invoking agent with reason 'start_new_cycle'`);
-      this.explain(`Session #${session.id} created`);
-      await this.runInvocation(session.id, 'design', 'start_new_cycle');
     }
   }
 
@@ -759,18 +681,17 @@ export class TriggerPass {
     });
     if (!leased) {
       // Another pass took the lease between this pass's read and its write: it invokes, this one does not.
-      await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'invocation_in_progress' });
+      await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'invocation_in_progress' }, { phase: decidedOn.phase });
       return;
     }
     this.budgetChanged();
-    this.explain(`Session #${sessionId}: invoking the agent (${trigger}${retry ? ', retry after a lost invocation' : ''}).`);
-    await this.runInvocation(sessionId, purpose, trigger);
+    await this.runInvocation(sessionId, purpose, trigger, { retry });
   }
 
-  private async runInvocation(sessionId: number, purpose: InvocationPurpose, trigger: TriggerReason): Promise<void> {
+  private async runInvocation(sessionId: number, purpose: InvocationPurpose, trigger: TriggerReason, facts: ExplainFacts): Promise<void> {
     await this.env.verifyTickLock?.();
     const day = await this.budgetDay();
-    await this.record({ sessionId, trigger, action: 'invoke', invoked: true, skipReason: null, detail: purpose });
+    await this.record({ sessionId, trigger, action: 'invoke', invoked: true, skipReason: null, detail: purpose }, facts);
     let report: InvocationReport;
     try {
       this.designerInstance ??= await this.env.designer();
@@ -800,7 +721,6 @@ export class TriggerPass {
       case 'waiting':
         // Not an attempt: the session waits in its phase and a later pass collects the batch.
         await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
-        this.explain(`Session #${sessionId}: waiting for batch (${next.reason}).`);
         await this.record({ sessionId, trigger, action: 'wait', invoked: false, skipReason: 'waiting_for_batch', detail: next.reason });
         return;
       case 'achieved':
@@ -813,12 +733,12 @@ export class TriggerPass {
         await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
         if (next.cause === 'budget_exhausted') {
           this.budgetExceeded = true;
-          this.explain(`Session #${sessionId}: the budget ran out during the invocation; it resumes on a later pass.`);
+          // Told, not recorded: the session waits as if this invocation had not started.
+          this.explainRecord({ sessionId, trigger, action: 'refund', invoked: false, skipReason: 'budget_exceeded', detail: purpose });
           return;
         }
         const fault = this.metFault(next.fault);
         await this.holdBack(fault, previousHold);
-        this.explain(`Session #${sessionId}: ${fault.faultClass} during the invocation (${fault.cause}); the session keeps its phase and is retried on a later pass.`);
         await this.record({ sessionId, trigger, action: 'refund', invoked: false, skipReason: 'infrastructure_fault', fault, detail: purpose });
         return;
       }

@@ -12,7 +12,8 @@ import { noopTracer, type Tracer, type Tracing } from '../telemetry/tracing.ts';
 import type { Designer } from '../agent/designer.ts';
 import type { ToolContext } from '../agent/tools.ts';
 import type { StrategyStore } from '../strategy/store.ts';
-import { TriggerPass, type DecisionRecord, type PassSummary } from './pass.ts';
+import type { DecisionRecord } from './decision-record.ts';
+import { TriggerPass, type PassSummary } from './pass.ts';
 import { tickHealth } from './tick-health.ts';
 import { locate } from './tick-location.ts';
 

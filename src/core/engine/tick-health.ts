@@ -1,6 +1,7 @@
 import { AgentError, ExitCode } from '../cli/errors.ts';
 import type { FaultClass, InfrastructureFault } from '../kernel/faults.ts';
-import type { DecisionRecord, PassSummary } from './pass.ts';
+import type { DecisionRecord } from './decision-record.ts';
+import type { PassSummary } from './pass.ts';
 
 export type LogLevel = 'info' | 'warn' | 'error';
 

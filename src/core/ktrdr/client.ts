@@ -10,15 +10,12 @@ export const DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
 import {
   backtestStartResponseSchema,
   cancelResponseSchema,
-  checkpointListSchema,
-  checkpointResponseSchema,
   dataRangeResponseSchema,
   healthSchema,
   indicatorListSchema,
   operationEnvelopeSchema,
   operationListSchema,
   operationMetricsResponseSchema,
-  operationResultsSchema,
   resumeResponseSchema,
   strategyValidationSchema,
   symbolListSchema,
@@ -28,14 +25,11 @@ import {
 import type {
   BacktestStartResponse,
   CancelResult,
-  CheckpointDetail,
-  CheckpointSummary,
   DataRange,
   Health,
   IndicatorInfo,
   OperationInfo,
   OperationMetrics,
-  OperationResults,
   OperationStatus,
   OperationSummary,
   ResumeResult,
@@ -143,11 +137,6 @@ export interface OperationList {
   operations: OperationSummary[];
   totalCount: number;
   activeCount: number;
-}
-
-export interface CheckpointList {
-  checkpoints: CheckpointSummary[];
-  totalCount: number;
 }
 
 export interface CancelOptions {
@@ -389,13 +378,6 @@ export class KtrdrClient {
     }
   }
 
-  getOperationResults(operationId: string): Promise<OperationResults> {
-    return this.#call(
-      { method: 'GET', route: '/operations/{id}/results', path: `/operations/${encodeURIComponent(operationId)}/results` },
-      operationResultsSchema,
-    );
-  }
-
   /** Per-epoch metrics, read out of whichever nesting KTRDR answers with (see `operationMetricsSchema`). */
   async getOperationMetrics(operationId: string): Promise<OperationMetricsView> {
     const body = await this.#call(
@@ -412,29 +394,6 @@ export class KtrdrClient {
       { method: 'POST', route: '/operations/{id}/resume', path: `/operations/${encodeURIComponent(operationId)}/resume` },
       resumeResponseSchema,
       'unsent_only',
-    );
-    return body.data;
-  }
-
-  /** Retries a FAILED operation; KTRDR answers with the new operation, so it is repeated only if surely unsent. */
-  async retryOperation(operationId: string): Promise<OperationInfo> {
-    const body = await this.#call(
-      { method: 'POST', route: '/operations/{id}/retry', path: `/operations/${encodeURIComponent(operationId)}/retry` },
-      operationEnvelopeSchema,
-      'unsent_only',
-    );
-    return body.data;
-  }
-
-  async listCheckpoints(): Promise<CheckpointList> {
-    const body = await this.#call({ method: 'GET', route: '/checkpoints', path: '/checkpoints' }, checkpointListSchema);
-    return { checkpoints: body.data, totalCount: body.total_count ?? body.data.length };
-  }
-
-  async getCheckpoint(operationId: string): Promise<CheckpointDetail> {
-    const body = await this.#call(
-      { method: 'GET', route: '/checkpoints/{id}', path: `/checkpoints/${encodeURIComponent(operationId)}` },
-      checkpointResponseSchema,
     );
     return body.data;
   }

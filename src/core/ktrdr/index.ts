@@ -3,7 +3,6 @@ export { nodeHttpTransport } from './http-transport.ts';
 export type { KtrdrTransport, TransportInit, TransportResponse } from './http-transport.ts';
 export type {
   CancelOptions,
-  CheckpointList,
   KtrdrClientOptions,
   KtrdrRequestInfo,
   ListOperationsParams,

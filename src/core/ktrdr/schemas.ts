@@ -124,12 +124,6 @@ export const operationResultsSchema = z.looseObject({
 });
 export type OperationResults = z.infer<typeof operationResultsSchema>;
 
-export const epochMetricsSchema = z.looseObject({
-  epoch: z.number(),
-  train_loss: optionalNumber,
-  val_loss: optionalNumber,
-});
-
 /**
  * `/metrics` may answer `metrics: {}` before the first epoch. KTRDR at 2c5c7173 also answers a NESTED LIST: its
  * backend appends each (new_metrics, cursor) pair it reads from the worker (operations_service.py

@@ -5,7 +5,7 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../db/repositories/experiments.ts';
 import { listHypotheses, type Hypothesis } from '../db/repositories/hypotheses.ts';
-import { dayString, toNumber } from '../db/values.ts';
+import { dayString, toNumber, utcDay } from '../db/values.ts';
 
 export interface ReportData {
   generatedAt: Date;
@@ -45,8 +45,8 @@ export async function readReportData(db: Kysely<Database>, options: { now: Date;
     byDay.set(row.day, entry);
   }
   let spendQuery = db.selectFrom('agent_budget').select(['date', 'budget_used_usd']).orderBy('date');
-  if (since) spendQuery = spendQuery.where('date', '>=', dayString(since));
-  const spendPerDay = (await spendQuery.execute()).map((r) => ({ day: dayString(r.date as Date | string), usd: toNumber(r.budget_used_usd) }));
+  if (since) spendQuery = spendQuery.where('date', '>=', utcDay(since));
+  const spendPerDay = (await spendQuery.execute()).map((r) => ({ day: dayString(r.date), usd: toNumber(r.budget_used_usd) }));
   let failureQuery = db
     .selectFrom('agent_experiments')
     .select([sql<string>`gate_failed || ': ' || array_to_string(failed_checks, ', ')`.as('reason'), sql<string | number>`count(*)`.as('n')])

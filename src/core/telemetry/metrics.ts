@@ -52,38 +52,6 @@ export function emptyHistogramState(bounds: readonly number[]): HistogramState {
   return { buckets: bounds.map((le) => ({ le, count: 0 })), sum: 0, count: 0 };
 }
 
-/** Buckets a list of observations; for tests and small sets (the engine buckets in SQL). */
-export function histogramStateFromObservations(bounds: readonly number[], values: readonly number[]): HistogramState {
-  return {
-    buckets: bounds.map((le) => ({ le, count: values.filter((value) => value <= le).length })),
-    sum: values.reduce((acc, value) => acc + value, 0),
-    count: values.length,
-  };
-}
-
-export function emptyMetricsSnapshot(): MetricsSnapshot {
-  return {
-    triggers: [],
-    gateEvaluations: [],
-    gateFailureReasons: [],
-    cycles: [],
-    cycleDurations: emptyHistogramState(HISTOGRAM_BUCKETS.cycleDurationSeconds),
-    phaseDurations: [],
-    tokens: [],
-    costUsdTotal: 0,
-    budgetDailyLimitUsd: 0,
-    budgetRemainingUsd: 0,
-    budgetUtilization: 0,
-    toolCalls: [],
-    toolErrors: [],
-    toolDurations: [],
-    strategySharpe: emptyHistogramState(HISTOGRAM_BUCKETS.strategySharpe),
-    activeSessions: [],
-    oldestPhaseAge: [],
-    tickLastSuccessUnixSeconds: null,
-    tickDurationSeconds: 0,
-  };
-}
 
 type Labels = Record<string, string>;
 
@@ -135,11 +103,6 @@ export function buildRegistry(snapshot: MetricsSnapshot): Registry {
     [series({}, snapshot.tickDurationSeconds)]);
 
   return registry;
-}
-
-/** The snapshot in the Prometheus text exposition format. */
-export function renderMetrics(snapshot: MetricsSnapshot): Promise<string> {
-  return buildRegistry(snapshot).metrics();
 }
 
 function series<T>(labels: Labels, value: T): Series<T> {

@@ -4,6 +4,7 @@ import { formatDuration, formatNumber, formatPercent, relativeTime } from '../fo
 import type { LastTick, Operation, RecentCycle, TickDecision } from './schemas.ts';
 import { TICK_SCHEDULE_SECONDS } from './banners.ts';
 import { metricFormat } from '../../engine/gates.ts';
+import type { DecisionAction } from '../../engine/decision-record.ts';
 
 /** `op_abc123 (running, 67% complete)`, plus the current step and a stall warning when there is one. */
 export function describeOperation(operation: Operation, now: Date): string {
@@ -51,21 +52,29 @@ export function cycleDetail(cycle: Pick<RecentCycle, 'outcome' | 'sharpe' | 'fai
   return reason ? `${stage}: ${reason}` : stage;
 }
 
-const actionWords: Record<string, string> = {
+/** Every action the pass records has its phrase: a new action does not compile without one. */
+const actionWords: Record<DecisionAction, string> = {
   skip: 'skipped',
   record_progress: 'progress recorded',
   resume_operation: 'operation resumed',
+  restart_operation: 'operation restarted',
   fail: 'failed',
   enter_assessing: 'assessing',
   invoke: 'agent invoked',
   invocation_result: 'agent finished',
   refund: 'attempt refunded',
+  wait: 'waiting',
 };
+
+function isDecisionAction(action: string): action is DecisionAction {
+  return Object.hasOwn(actionWords, action);
+}
 
 /** `#42 operation_still_running → progress recorded · Epoch 34/50`, `start_new_cycle → skipped (budget_exceeded)`. */
 export function decisionText(decision: TickDecision): string {
   const subject = decision.sessionId === null ? '' : `#${decision.sessionId} `;
-  const action = decision.action ? (actionWords[decision.action] ?? decision.action) : 'nothing to do';
+  // Stored summaries are read back as text: an action from another version shows as it was written.
+  const action = decision.action ? (isDecisionAction(decision.action) ? actionWords[decision.action] : decision.action) : 'nothing to do';
   // A skip reason that only repeats the trigger (operation_still_running twice) says nothing new.
   const why = decision.outcome ?? (decision.skipReason && decision.skipReason !== decision.trigger ? decision.skipReason : null);
   const detail = decision.detail ? ` · ${decision.detail}` : '';

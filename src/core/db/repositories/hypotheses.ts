@@ -57,10 +57,6 @@ function toHypothesis(row: Selectable<AgentHypothesesTable>): Hypothesis {
   };
 }
 
-export function isHypothesisStatus(value: string): value is HypothesisStatus {
-  return (hypothesisStatuses as readonly string[]).includes(value);
-}
-
 function bounded(text: string, max: number): string {
   const clean = withoutNul(text).trim();
   return clean.length > max ? clean.slice(0, max) : clean;

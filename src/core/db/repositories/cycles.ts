@@ -1,0 +1,25 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../database-schema.ts';
+import { CYCLE_CREATION_LOCK_KEY } from '../tick-lock.ts';
+import { utcDay } from '../values.ts';
+import { incrementBudgetCounters } from './budget.ts';
+import { countActiveSessions, createSession, type Session } from './sessions.ts';
+
+/**
+ * Creates a cycle's session, leased to the pass that designs it, and counts the cycle and its first invocation, unless
+ * `maxActive` sessions are already active. The cap holds even if the tick lock were ever lost: creations are
+ * serialised by an advisory lock and the count is taken inside it. Null when the cap was reached.
+ */
+export async function createSessionWithinCap(
+  db: Kysely<Database>,
+  input: { maxActive: number; designer: string; now: Date; leaseOwner: string; leaseExpiresAt: Date },
+): Promise<Session | null> {
+  const { maxActive, ...session } = input;
+  return db.transaction().execute(async (trx) => {
+    await sql`SELECT pg_advisory_xact_lock(${CYCLE_CREATION_LOCK_KEY})`.execute(trx);
+    if ((await countActiveSessions(trx)) >= maxActive) return null;
+    const created = await createSession(trx, session);
+    await incrementBudgetCounters(trx, utcDay(input.now), { cyclesStarted: 1, invocations: 1 });
+    return created;
+  });
+}

@@ -1,0 +1,123 @@
+import type { SessionOutcome, SessionPhase } from '../db/database-schema.ts';
+import type { InfrastructureFault } from '../kernel/faults.ts';
+import type { Decision, InvocationPurpose, SkipReason, TriggerReason } from './decide.ts';
+
+/** What the pass did: decide()'s actions, and what it notes after an invocation. */
+export type DecisionAction =
+  | Decision['action']
+  /** What an invocation came to (its trigger row was written when it started). */
+  | 'invocation_result'
+  /** The invocation failed through a fault of the world: the attempt does not count. */
+  | 'refund'
+  /** The invocation went out as a Message Batch: the session waits for it. */
+  | 'wait';
+
+/** Why nothing (more) was invoked: decide()'s skip reasons, and what a recovery or a failure records. */
+export type RecordedSkipReason = SkipReason | 'operation_resumed' | 'operation_restarted' | 'gate_failed' | 'session_failed';
+
+export interface DecisionRecord {
+  sessionId: number | null;
+  trigger: TriggerReason;
+  action: DecisionAction;
+  invoked: boolean;
+  skipReason: RecordedSkipReason | null;
+  outcome?: SessionOutcome | 'achieved';
+  detail?: string;
+  /** The fault of the world behind this decision, if one was. */
+  fault?: InfrastructureFault;
+}
+
+/** What a person reading `trigger` is told beyond the record: facts the pass knew when it decided. */
+export interface ExplainFacts {
+  /** The session's phase when the pass decided about it. */
+  phase?: SessionPhase;
+  /** The operation's status as polled. */
+  progress?: { status: string; percentage: number | null };
+  /** Why a new cycle could not start for the budget. */
+  budget?: { activeSessions: number; usedUsd: number; limitUsd: number; bufferUsd: number };
+  /** The operation a resume or a fresh start was for, and why. */
+  recovery?: { operationId: string; failure: string; resumedAtEpoch: number | null; reason: string; restartedAs: string };
+  /** The invocation a result or a refund was of. */
+  purpose?: InvocationPurpose;
+  /** A retry of an invocation that died with its process. */
+  retry?: boolean;
+  /** The invocation designs a cycle just created, when this many sessions were active before it. */
+  newCycle?: { activeBefore: number };
+}
+
+function money(usd: number): string {
+  return `$${usd.toFixed(2)}`;
+}
+
+function activeText(active: number, unit: string): string {
+  return active === 0 ? 'no active session' : `${active} active${unit}`;
+}
+
+/** The lines `trigger` prints for a decision: the one place its explanation is worded. */
+export function explainDecision(record: DecisionRecord, facts: ExplainFacts = {}): string[] {
+  const line = explanation(record, facts);
+  if (record.action === 'invoke' && facts.newCycle) {
+    return [
+      `Found: ${activeText(facts.newCycle.activeBefore, ' session(s)')}, budget available`,
+      `Action: Invoking agent with reason '${record.trigger}'`,
+      `Session #${record.sessionId} created`,
+    ];
+  }
+  return line === null ? [] : [line];
+}
+
+function explanation(record: DecisionRecord, facts: ExplainFacts): string | null {
+  const session = `Session #${record.sessionId}`;
+  const fault = record.fault;
+  switch (record.action) {
+    case 'skip':
+      switch (record.skipReason) {
+        case 'anthropic_auth':
+        case 'fault_backoff':
+          return `Invocations held back (${fault?.faultClass}: ${fault?.cause}); ${record.detail}.`;
+        case 'infrastructure_fault':
+          return `Not invoking: ${fault?.cause}.`;
+      }
+      if (record.sessionId !== null) return `${session} (${facts.phase}): waiting (${record.skipReason}).`;
+      switch (record.skipReason) {
+        case 'paused':
+          return 'Automatic triggering is PAUSED: running operations polled, nothing started or invoked. Resume with `ktrdr-agent resume`.';
+        case 'ktrdr_unreachable':
+          return 'Found: a free slot, but KTRDR is unreachable: no new cycle this pass.';
+        case 'budget_exceeded': {
+          const budget = facts.budget;
+          if (!budget) return 'Found: a free slot, but the budget is spent.';
+          return `Found: ${activeText(budget.activeSessions, '')}, but the budget is spent (${money(budget.usedUsd)} of ${money(budget.limitUsd)}, buffer ${money(budget.bufferUsd)}).`;
+        }
+        default:
+          return `Not starting a new cycle (${record.skipReason}).`;
+      }
+    case 'record_progress': {
+      const pct = facts.progress?.percentage ?? null;
+      return `${session} (${facts.phase}): operation ${facts.progress?.status}${pct !== null ? `, ${Math.round(pct)}% complete` : ''}.`;
+    }
+    case 'resume_operation':
+    case 'restart_operation': {
+      if (fault) return `${session}: KTRDR did not take the ${record.action === 'resume_operation' ? 'resume' : 'fresh start'} (${fault.faultClass}: ${fault.cause}); it is tried again on a later pass.`;
+      const recovery = facts.recovery;
+      if (record.skipReason === 'operation_resumed') {
+        const at = recovery?.resumedAtEpoch != null ? ` at epoch ${recovery.resumedAtEpoch}` : '';
+        return `${session}: operation ${recovery?.operationId} failed (${recovery?.failure}); resumed from its checkpoint${at}.`;
+      }
+      return `${session}: ${recovery?.reason}; started afresh as ${recovery?.restartedAs}.`;
+    }
+    case 'fail':
+      return `${session}: ${record.outcome} — ${record.detail}`;
+    case 'enter_assessing':
+      return `${session}: backtest passed its gate; assessing.`;
+    case 'invoke':
+      return `${session}: invoking the agent (${record.trigger}${facts.retry ? ', retry after a lost invocation' : ''}).`;
+    case 'wait':
+      return `${session}: waiting for batch (${record.detail}).`;
+    case 'refund':
+      if (!fault) return `${session}: the budget ran out during the invocation; it resumes on a later pass.`;
+      return `${session}: ${fault.faultClass} during the invocation (${fault.cause}); the session keeps its phase and is retried on a later pass.`;
+    case 'invocation_result':
+      return null;
+  }
+}
