@@ -136,6 +136,16 @@ describe('decide: recovery rules', () => {
     assert.equal(assess.action === 'fail' && assess.outcome, 'failed_assessment');
   });
 
+  test('KTRDR busy (no free worker, 429) while polling is waited out as busy, not as KTRDR down', () => {
+    for (const phase of ['training', 'backtesting'] as const) {
+      const base = input({ phase, status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none' });
+      const busy = decide({ ...base, operation: { kind: 'unreachable', error: 'KTRDR busy: 503', faultClass: 'ktrdr_busy' } });
+      assert.deepEqual(busy, { action: 'skip', trigger: 'operation_still_running', skipReason: 'ktrdr_busy' });
+      const refused = decide({ ...base, operation: { kind: 'unreachable', error: 'KTRDR: 401', faultClass: 'ktrdr_auth' } });
+      assert.equal(refused.action === 'skip' && refused.skipReason, 'ktrdr_unreachable');
+    }
+  });
+
   test('an expired lease with one attempt is retried once', () => {
     const decision = decide(input({ phase: 'designing', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'expired', attempts: 1 }));
     assert.deepEqual(decision, { action: 'invoke', trigger: 'start_new_cycle', purpose: 'design', retry: true });

@@ -18,6 +18,7 @@ const actions = Object.keys({
 const skipReasons = Object.keys({
   paused: true,
   ktrdr_unreachable: true,
+  ktrdr_busy: true,
   operation_still_running: true,
   invocation_in_progress: true,
   budget_exceeded: true,

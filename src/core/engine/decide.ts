@@ -15,6 +15,8 @@ export type TriggerReason =
 export type SkipReason =
   | 'paused'
   | 'ktrdr_unreachable'
+  /** KTRDR up but with no free worker (503) or rate-limiting (429): it is there, just not now. */
+  | 'ktrdr_busy'
   | 'operation_still_running'
   | 'invocation_in_progress'
   | 'budget_exceeded'
@@ -165,7 +167,7 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
     case 'none':
       return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `the ${kind} operation ${operationId} was not polled` };
     case 'unreachable':
-      return { action: 'skip', trigger: 'operation_still_running', skipReason: 'ktrdr_unreachable' };
+      return { action: 'skip', trigger: 'operation_still_running', skipReason: ktrdrSkipReason(op.faultClass) };
     case 'not_found':
       return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `${kind} operation ${operationId} is unknown to KTRDR (404)` };
     case 'foreign':
@@ -320,4 +322,9 @@ export function decide(input: DecisionInput): Decision {
     case 'idle':
       return { action: 'skip', trigger: 'invocation_check', skipReason: 'operation_still_running' };
   }
+}
+
+/** The skip reason of a KTRDR fault: busy is not down (a 503 with no free worker says KTRDR is there). */
+export function ktrdrSkipReason(faultClass: string | undefined): 'ktrdr_busy' | 'ktrdr_unreachable' {
+  return faultClass === 'ktrdr_busy' ? 'ktrdr_busy' : 'ktrdr_unreachable';
 }

@@ -26,7 +26,7 @@ import { listOpenBatches } from '../agent/message-batch.ts';
 import { quotaShortage } from '../agent/quota.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
-import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
+import { decide, ktrdrSkipReason, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
 import { canInvoke, decisionInputFor, whilePaused } from './decision-input.ts';
 import { explainDecision, type DecisionRecord, type ExplainFacts } from './decision-record.ts';
 import { afterRecovery, firstRecoveryStep, type RecoveryDecision, type RecoveryEvent } from './after-recovery.ts';
@@ -340,7 +340,7 @@ export class TriggerPass {
       case 'skip': {
         if (decision.skipReason === 'budget_exceeded') this.budgetExceeded = true;
         const fault =
-          decision.skipReason === 'ktrdr_unreachable' && item.observation.kind === 'unreachable'
+          (decision.skipReason === 'ktrdr_unreachable' || decision.skipReason === 'ktrdr_busy') && item.observation.kind === 'unreachable'
             ? this.metFault({ faultClass: item.observation.faultClass ?? 'ktrdr_unreachable', cause: item.observation.error })
             : undefined;
         await this.record({ ...base, invoked: false, skipReason: decision.skipReason, ...(fault ? { fault } : {}) }, facts);
@@ -454,7 +454,7 @@ export class TriggerPass {
           await this.record({ ...base, action: 'restart_operation', invoked: false, skipReason: 'operation_restarted', detail: next.detail }, { recovery });
           return;
         case 'wait':
-          await this.record({ ...base, invoked: false, skipReason: 'ktrdr_unreachable', fault: this.metFault(next.fault) });
+          await this.record({ ...base, invoked: false, skipReason: ktrdrSkipReason(next.fault.faultClass), fault: this.metFault(next.fault) });
           return;
         case 'fail':
           await this.fail(session, { trigger: decision.trigger, outcome: next.outcome, reason: next.reason });
