@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parse } from 'yaml';
-import { costOfUsage, priceFor } from '../../src/core/agent/pricing.ts';
+import { costOfUsage, priceFor } from '../../src/core/budget/pricing.ts';
 import type { RecordedRequest } from '../support/fake-anthropic.ts';
 import { isFirstTurnOf, sessionIdOf, startEngineRig, type EngineRig } from '../support/scripted-model.ts';
 

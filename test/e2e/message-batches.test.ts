@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { toBookedUsd } from '../../src/core/db/repositories/budget.ts';
-import { costOfUsage, priceFor } from '../../src/core/agent/pricing.ts';
+import { costOfUsage, priceFor } from '../../src/core/budget/pricing.ts';
 import { runCli } from '../support/cli.ts';
 import { startEngineRig, toolNamesOf, type EngineRig } from '../support/scripted-model.ts';
 

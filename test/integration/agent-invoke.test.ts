@@ -12,7 +12,7 @@ import {
   type ToolCallInfo,
   type ToolDefinition,
 } from '../../src/core/agent/invoke.ts';
-import { costOfUsage, priceFor } from '../../src/core/agent/pricing.ts';
+import { costOfUsage, priceFor } from '../../src/core/budget/pricing.ts';
 import {
   redactedThinking,
   startFakeAnthropic,

@@ -12,7 +12,7 @@ import type {
   Usage,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { AttemptFailure } from './anthropic-client.ts';
-import { costOfUsage, estimateInputTokensUpperBound, UnpricedUsageError, worstCaseCost, type ModelPrice } from './pricing.ts';
+import { costOfUsage, estimateInputTokensUpperBound, UnpricedUsageError, worstCaseCost, type ModelPrice } from '../budget/pricing.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 
 export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };

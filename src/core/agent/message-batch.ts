@@ -7,7 +7,7 @@ import type { AgentMessageBatchesTable, Database } from '../db/database-schema.t
 import { toDate, toDateOrNull, toNumber } from '../db/values.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
 import { messageProblem, type InvocationBudget } from './invoke.ts';
-import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from './pricing.ts';
+import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from '../budget/pricing.ts';
 
 /**
  * Message Batches (https://platform.claude.com/docs/build-with-claude/batch-processing, checked 2026-12-01): a

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parsePriceOverrides } from '../agent/pricing.ts';
+import { parsePriceOverrides } from '../budget/pricing.ts';
 import { modelProblems } from './model-checks.ts';
-import { AgentError, ExitCode } from '../cli/errors.ts';
-import { registerSecret } from '../cli/redact.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
+import { registerSecret } from '../kernel/secrets.ts';
 import {
   defaultConfigDir,
   defaultDataDir,

@@ -7,7 +7,7 @@ import {
   maxTokensProblem,
   priceFor,
   type ModelPrice,
-} from '../agent/pricing.ts';
+} from '../budget/pricing.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
 import type { Settings } from './schema.ts';
 

@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
-import { parsePriceOverrides } from '../agent/pricing.ts';
+import { parsePriceOverrides } from '../budget/pricing.ts';
 import { parseDecimal } from './decimal.ts';
 
 /** Reads a boolean the way people write it in env files. */

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { AgentError, ExitCode } from '../cli/errors.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from './database-schema.ts';
 import { ensureMigrated } from './migrate.ts';

@@ -1,4 +1,4 @@
-import { redactSecrets } from '../cli/redact.ts';
+import { redactSecrets } from '../kernel/secrets.ts';
 
 /** Converts what pg (strings for INT8/NUMERIC) and PGlite (numbers) return into plain numbers, once. */
 export function toNumber(value: string | number | bigint): number {

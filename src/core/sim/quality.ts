@@ -11,7 +11,7 @@
 import { builtinIndicatorRegistry, scaleOfOutput } from '../strategy/indicators.ts';
 import type { IndicatorSpec, IndicatorValueScale } from '../strategy/indicators.ts';
 import { barsPerDay, dayCount, findSymbol } from './market.ts';
-import { clamp, SeededRandom } from './random.ts';
+import { clamp, SeededRandom } from '../kernel/random.ts';
 
 type Band = readonly [number, number];
 

@@ -17,7 +17,7 @@ import { checkpointAt, isActive, PENDING_SIM_MS, viewAt } from './operations.ts'
 import type { RunFate, SimOperation, SimOperationType, SimStatus } from './operations.ts';
 import { analyzeDesign, simulateBacktest, simulateTraining, trainingDataOf } from './quality.ts';
 import type { BacktestRequest } from './quality.ts';
-import { clamp, contentHash, SeededRandom, seedOf } from './random.ts';
+import { clamp, contentHash, SeededRandom, seedOf } from '../kernel/random.ts';
 
 export const SIMULATOR_LABEL = 'ktrdr-agent simulator (not KTRDR)';
 const API_PREFIX = '/api/v1';

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { AgentError, ExitCode } from '../errors.ts';
+import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import { parseDecimal } from '../../config/decimal.ts';
 import type { Database } from '../../db/database-schema.ts';
 import { effectiveDailyLimit, findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';

@@ -2,7 +2,7 @@
 // newest first. Pages are keyset-paginated on (completed_at, id) so page 500 costs what page 1 costs; an outcome
 // filter walks idx_sessions_outcome once per outcome and merges, so a rare outcome never scans the table.
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { AgentError, ExitCode } from '../errors.ts';
+import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { AgentSessionsTable, Database, SessionOutcome } from '../../db/database-schema.ts';
 import { sessionOutcomes } from '../../db/database-schema.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';

@@ -22,7 +22,7 @@ import {
   type Hypothesis,
 } from '../../db/repositories/hypotheses.ts';
 import { hypothesisStatuses } from '../../db/database-schema.ts';
-import { AgentError, ExitCode } from '../errors.ts';
+import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
 
 type Db = Kysely<Database>;
