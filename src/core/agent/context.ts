@@ -6,7 +6,7 @@ import { findHypothesis } from '../db/repositories/hypotheses.ts';
 import { buildMemorySection, experimentLine } from './memory-section.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { stringifyStrategy } from '../strategy/yaml.ts';
-import type { InvocationPurpose } from '../engine/decide.ts';
+import type { InvocationPurpose } from '../research/vocabulary.ts';
 import { formatBoundedIndicatorTable } from '../strategy/indicators.ts';
 import { renderPrompt } from './prompts.ts';
 

@@ -36,9 +36,8 @@ import {
   openHypotheses,
   setHypothesisStatus,
 } from '../db/repositories/hypotheses.ts';
-import { hypothesisStatuses, sessionOutcomes } from '../db/database-schema.ts';
+import { hypothesisStatuses, sessionOutcomes, type InvocationPurpose } from '../research/vocabulary.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
-import type { InvocationPurpose } from '../engine/decide.ts';
 import { phaseModel } from '../config/model-checks.ts';
 
 export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };

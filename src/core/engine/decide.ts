@@ -1,16 +1,5 @@
-import type { SessionOutcome, SessionPhase } from '../db/database-schema.ts';
-import type { GateEvaluation } from '../db/repositories/sessions.ts';
+import type { GateEvaluation, InvocationPurpose, SessionOutcome, SessionPhase, TriggerReason } from '../research/vocabulary.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from './gates.ts';
-
-export type TriggerReason =
-  | 'start_new_cycle'
-  | 'training_completed'
-  | 'training_failed'
-  | 'backtest_completed'
-  | 'backtest_failed'
-  | 'operation_still_running'
-  | 'invocation_check'
-  | 'paused';
 
 export type SkipReason =
   | 'paused'
@@ -22,8 +11,6 @@ export type SkipReason =
   | 'anthropic_auth'
   | 'fault_backoff'
   | 'waiting_for_batch';
-
-export type InvocationPurpose = 'design' | 'backtest' | 'assess';
 
 /** What one poll of the session's KTRDR operation found. */
 export type OperationObservation =

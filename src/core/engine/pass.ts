@@ -11,18 +11,8 @@ import {
   remainingUsd,
   type BudgetDay,
 } from '../db/repositories/budget.ts';
-import {
-  countActiveSessions,
-  createSession,
-  findSession,
-  listActiveSessions,
-  takeLease,
-  updateSession,
-  type GateEvaluation,
-  type Session,
-  type SessionChanges,
-} from '../db/repositories/sessions.ts';
-import type { SessionOutcome } from '../db/database-schema.ts';
+import { countActiveSessions, createSession, findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
+import type { GateEvaluation, SessionOutcome, InvocationPurpose, TriggerReason } from '../research/vocabulary.ts';
 import { utcDay } from '../db/values.ts';
 import { KtrdrError, ktrdrFaultIn, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
@@ -35,7 +25,7 @@ import { listOpenBatches } from '../agent/message-batch.ts';
 import { quotaShortage } from '../agent/quota.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
-import { decide, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
+import { decide, type Decision, type OperationObservation } from './decide.ts';
 import { mapWithConcurrency } from './concurrency.ts';
 import { priceFor, worstCaseCost } from '../budget/pricing.ts';
 import { AgentError, ExitCode } from '../kernel/errors.ts';

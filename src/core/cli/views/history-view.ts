@@ -3,8 +3,8 @@
 // filter walks idx_sessions_outcome once per outcome and merges, so a rare outcome never scans the table.
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
-import type { AgentSessionsTable, Database, SessionOutcome } from '../../db/database-schema.ts';
-import { sessionOutcomes } from '../../db/database-schema.ts';
+import type { AgentSessionsTable, Database } from '../../db/database-schema.ts';
+import { type SessionOutcome, sessionOutcomes } from '../../research/vocabulary.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import type { HistoryEntry, HistoryView } from './schemas.ts';
 import {

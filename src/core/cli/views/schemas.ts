@@ -1,7 +1,7 @@
 // The --json contract of the read commands. Scripts parse these documents, so every shape is a schema that the
 // tests check the real output against; the views' TypeScript types are inferred from here so the two cannot drift.
 import { z } from 'zod';
-import { hypothesisStatuses, sessionOutcomes, sessionPhases } from '../../db/database-schema.ts';
+import { hypothesisStatuses, sessionOutcomes, sessionPhases } from '../../research/vocabulary.ts';
 
 const isoTime = z.iso.datetime();
 const day = z.iso.date();

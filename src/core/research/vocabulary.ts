@@ -1,0 +1,47 @@
+// The research's vocabulary, shared by the store (db), the agent and the engine: what a session's phases and
+// outcomes are, why a pass looks at a session, what an invocation is for, and what gates and assessments say.
+export const sessionPhases = ['idle', 'designing', 'training', 'backtesting', 'assessing'] as const;
+export type SessionPhase = (typeof sessionPhases)[number];
+
+export const sessionOutcomes = [
+  'success',
+  'failed_design',
+  'failed_training',
+  'failed_training_gate',
+  'failed_backtest',
+  'failed_backtest_gate',
+  'failed_assessment',
+  'cancelled',
+] as const;
+export type SessionOutcome = (typeof sessionOutcomes)[number];
+
+export type TriggerReason =
+  | 'start_new_cycle'
+  | 'training_completed'
+  | 'training_failed'
+  | 'backtest_completed'
+  | 'backtest_failed'
+  | 'operation_still_running'
+  | 'invocation_check'
+  | 'paused';
+
+export type InvocationPurpose = 'design' | 'backtest' | 'assess';
+
+export interface GateEvaluation {
+  gate: 'training' | 'backtest';
+  passed: boolean;
+  reason: string | null;
+  checks: { metric: string; value: number | null; threshold: number; comparison: '>=' | '<='; passed: boolean }[];
+}
+
+export interface Assessment {
+  verdict: 'promising' | 'neutral' | 'poor';
+  explanation: string;
+  strengths: string[];
+  weaknesses: string[];
+  suggestions: string[];
+  author: string;
+}
+
+export const hypothesisStatuses = ['untested', 'testing', 'validated', 'refuted', 'inconclusive'] as const;
+export type HypothesisStatus = (typeof hypothesisStatuses)[number];
