@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { FaultClass, InfrastructureFault } from '../kernel/faults.ts';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
-import { utcDay } from '../db/values.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import type { Tracer } from '../kernel/tracer.ts';
 import { createAnthropicClient } from './anthropic-client.ts';

@@ -4,7 +4,7 @@ import type { SessionOutcome, Assessment, GateEvaluation, HypothesisStatus } fro
 import { recordSessionMetrics } from '../db/repositories/activity.ts';
 import { incrementBudgetCounters } from '../db/repositories/budget.ts';
 import { findSession, finishSession, updateSession } from '../db/repositories/sessions.ts';
-import { utcDay } from '../db/values.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 import { recordExperiment } from '../db/repositories/experiments.ts';
 import { addHypothesis, releaseUnjudgedTest, setHypothesisStatus } from '../db/repositories/hypotheses.ts';
 

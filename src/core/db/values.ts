@@ -37,11 +37,6 @@ export function toJson(value: unknown): string | null {
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? withoutNul(item) : item));
 }
 
-/** A UTC calendar day as YYYY-MM-DD. */
-export function utcDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
-}
-
 /** DATE columns: pg returns a local-midnight Date, PGlite a string; both normalised to YYYY-MM-DD. */
 export function dayString(value: Date | string): string {
   if (typeof value === 'string') return value.slice(0, 10);

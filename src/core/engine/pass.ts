@@ -2,18 +2,11 @@ import { sql } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
-import {
-  effectiveDailyLimit,
-  ensureBudgetDay,
-  expireStaleReservations,
-  incrementBudgetCounters,
-  findBudgetDay,
-  remainingUsd,
-  type BudgetDay,
-} from '../db/repositories/budget.ts';
+import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
+import { remainingUsd } from '../budget/daily-limit.ts';
 import { countActiveSessions, createSession, findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
 import type { GateEvaluation, SessionOutcome, InvocationPurpose, TriggerReason } from '../research/vocabulary.ts';
-import { utcDay } from '../db/values.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 import { KtrdrError, ktrdrFaultIn, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { ownershipMismatch } from '../ktrdr/ownership.ts';
