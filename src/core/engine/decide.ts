@@ -1,4 +1,4 @@
-import type { GateEvaluation, InvocationPurpose, SessionOutcome, SessionPhase, TriggerReason } from '../research/vocabulary.ts';
+import { phaseOperationId, type GateEvaluation, type InvocationPurpose, type SessionOutcome, type SessionPhase, type TriggerReason } from '../research/vocabulary.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from './gates.ts';
 
 export type SkipReason =
@@ -143,7 +143,7 @@ function invocationDecision(
 }
 
 function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'): Decision | null {
-  const operationId = kind === 'training' ? input.session.trainingOperationId : input.session.backtestOperationId;
+  const operationId = phaseOperationId(input.session);
   const failedTrigger: TriggerReason = kind === 'training' ? 'training_failed' : 'backtest_failed';
   const failedOutcome: SessionOutcome = kind === 'training' ? 'failed_training' : 'failed_backtest';
   const op = input.operation;

@@ -3,6 +3,13 @@
 export const sessionPhases = ['idle', 'designing', 'training', 'backtesting', 'assessing'] as const;
 export type SessionPhase = (typeof sessionPhases)[number];
 
+/** The KTRDR operation a session's phase waits on: its training while `training`, its backtest while `backtesting`. */
+export function phaseOperationId(session: { phase: SessionPhase; trainingOperationId: string | null; backtestOperationId: string | null }): string | null {
+  if (session.phase === 'training') return session.trainingOperationId;
+  if (session.phase === 'backtesting') return session.backtestOperationId;
+  return null;
+}
+
 export const sessionOutcomes = [
   'success',
   'failed_design',
