@@ -36,7 +36,7 @@ import {
   openHypotheses,
   setHypothesisStatus,
 } from '../db/repositories/hypotheses.ts';
-import { hypothesisStatuses, sessionOutcomes, type InvocationPurpose } from '../research/vocabulary.ts';
+import { hypothesisStatuses, sessionOutcomes, verdicts, type InvocationPurpose } from '../research/vocabulary.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { phaseModel } from '../config/model-checks.ts';
 import { utcDay } from '../kernel/utc-day.ts';
@@ -554,7 +554,7 @@ function assessTools(context: ToolContext): ToolDefinition[] {
       description: 'Record your assessment of the strategy. This completes the research cycle.',
       input: z
         .object({
-          verdict: z.enum(['promising', 'neutral', 'poor']),
+          verdict: z.enum(verdicts),
           explanation: z.string().min(10).max(8000),
           strengths: listOfPoints,
           weaknesses: listOfPoints,

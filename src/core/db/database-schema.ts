@@ -185,12 +185,15 @@ export interface AgentControlTable {
   anthropic_quota: NullableJson;
 }
 
+export const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped', 'degraded'] as const;
+export type TickStatus = (typeof tickStatuses)[number];
+
 export interface AgentTicksTable {
   id: string;
   started_at: Timestamp;
   finished_at: NullableTimestamp;
   host: string;
-  status: 'running' | 'ok' | 'error' | 'paused' | 'skipped' | 'degraded';
+  status: TickStatus;
   summary: NullableJson;
   error_message: string | null;
 }

@@ -34,15 +34,23 @@ export type TriggerReason =
 
 export type InvocationPurpose = 'design' | 'backtest' | 'assess';
 
+export const gateKinds = ['training', 'backtest'] as const;
+export type GateKind = (typeof gateKinds)[number];
+
+/** `>=` for a minimum, `<=` for a maximum. */
+export const gateComparisons = ['>=', '<='] as const;
+
 export interface GateEvaluation {
-  gate: 'training' | 'backtest';
+  gate: GateKind;
   passed: boolean;
   reason: string | null;
-  checks: { metric: string; value: number | null; threshold: number; comparison: '>=' | '<='; passed: boolean }[];
+  checks: { metric: string; value: number | null; threshold: number; comparison: (typeof gateComparisons)[number]; passed: boolean }[];
 }
 
+export const verdicts = ['promising', 'neutral', 'poor'] as const;
+
 export interface Assessment {
-  verdict: 'promising' | 'neutral' | 'poor';
+  verdict: (typeof verdicts)[number];
   explanation: string;
   strengths: string[];
   weaknesses: string[];
