@@ -10,7 +10,7 @@ import { openStore } from '../src/core/db/connect.ts';
 import type { Database } from '../src/core/db/database-schema.ts';
 import { addHypothesis } from '../src/core/db/repositories/hypotheses.ts';
 import { runTick } from '../src/core/engine/runtime.ts';
-import { buildMemorySection } from '../src/core/research/memory-section.ts';
+import { buildMemorySection } from '../src/core/agent/memory-section.ts';
 import { loadExperimentsView } from '../src/core/cli/views/research-view.ts';
 import { createSimulator } from '../src/core/sim/index.ts';
 import { createTestDatabase, tempDir } from '../test/support/databases.ts';

@@ -2,11 +2,11 @@ import { Args } from '@oclif/core';
 import { endSession } from '../core/agent/effects.ts';
 import { cancelSessionBatch } from '../core/agent/message-batch-cancel.ts';
 import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { withStore } from '../core/cli/with-store.ts';
 import { findSession, listActiveSessions } from '../core/db/repositories/sessions.ts';
-import { createKtrdrClient } from '../core/engine/runtime.ts';
-import { noopTracer } from '../core/telemetry/tracing.ts';
+import { createKtrdrClient } from '../core/ktrdr/create-client.ts';
+import { noopTracer } from '../core/kernel/tracer.ts';
 
 export default class Cancel extends AgentCommand {
   static override summary = 'Cancel the active session (or the given one) and its KTRDR operation.';

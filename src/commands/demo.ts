@@ -2,7 +2,7 @@ import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { loadConfig } from '../core/config/load.ts';
 import { runTick } from '../core/engine/runtime.ts';
 import type { Kysely } from 'kysely';

@@ -2,10 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { parseSince } from '../core/cli/views/history-view.ts';
 import { withStore } from '../core/cli/with-store.ts';
-import { readReportData, renderReportHtml } from '../core/research/report.ts';
+import { readReportData, renderReportHtml } from '../core/cli/views/report-html.ts';
 
 export default class Report extends AgentCommand {
   static override summary = 'Write a self-contained HTML research report: charts of the search, top experiments, hypotheses.';

@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { defaultConfigDir } from '../core/config/schema.ts';
 
 export default class Schedule extends AgentCommand {

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { useColor } from '../core/cli/format.ts';
 import type { SessionView } from '../core/cli/views/schemas.ts';
 import { loadSessionView, MAX_SESSION_ID, parseSessionId } from '../core/cli/views/session-view.ts';

@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { useColor } from '../core/cli/format.ts';
 import type { StatusView } from '../core/cli/views/schemas.ts';
 import { loadStatusView } from '../core/cli/views/status-view.ts';

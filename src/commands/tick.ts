@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
-import { ExitCode } from '../core/cli/errors.ts';
-import { executeTick, reportTickFailure } from '../core/engine/tick-command.ts';
+import { ExitCode } from '../core/kernel/errors.ts';
+import { executeTick, reportTickFailure } from '../core/cli/tick-command.ts';
 
 export default class Tick extends AgentCommand {
   static override summary = 'Run one trigger pass (for cron or a systemd timer, every 5 minutes).';

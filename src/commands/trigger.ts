@@ -1,6 +1,6 @@
 import { AgentCommand, exitCodesHelpWith, roundMoney } from '../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../core/cli/errors.ts';
-import { redactSecrets } from '../core/cli/redact.ts';
+import { AgentError, ExitCode } from '../core/kernel/errors.ts';
+import { redactSecrets } from '../core/kernel/secrets.ts';
 import { runTick } from '../core/engine/runtime.ts';
 import { tickHealth } from '../core/engine/tick-health.ts';
 

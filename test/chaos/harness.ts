@@ -15,7 +15,7 @@ import { formatFindings, parseStrategyYaml, validateStrategy } from '../../src/c
 import { openStore } from '../../src/core/db/connect.ts';
 import { HYPOTHESIS_MOVES } from '../../src/core/db/repositories/hypotheses.ts';
 import { TICK_LOCK_KEY } from '../../src/core/db/tick-lock.ts';
-import { SeededRandom } from '../../src/core/sim/random.ts';
+import { SeededRandom } from '../../src/core/kernel/random.ts';
 import { createSimulator } from '../../src/core/sim/index.ts';
 import { isActive, viewAt, type SimOperation } from '../../src/core/sim/operations.ts';
 import { repoRoot } from '../support/cli.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
 import { toolsFor, type ToolContext, type ToolDefinition } from '../../src/core/agent/tools.ts';
-import { AgentError } from '../../src/core/cli/errors.ts';
+import { AgentError } from '../../src/core/kernel/errors.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';
 import { createSession } from '../../src/core/db/repositories/sessions.ts';

@@ -13,7 +13,7 @@ import {
   type ToolCallInfo,
   type ToolDefinition,
 } from '../../src/core/agent/invoke.ts';
-import { costOfUsage, priceFor } from '../../src/core/agent/pricing.ts';
+import { costOfUsage, priceFor } from '../../src/core/budget/pricing.ts';
 import {
   redactedThinking,
   startFakeAnthropic,

@@ -8,7 +8,7 @@ import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { TriggerPass, type PassSummary } from '../../src/core/engine/pass.ts';
 import { tickHealth } from '../../src/core/engine/tick-health.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
-import { noopTracer } from '../../src/core/telemetry/tracing.ts';
+import { noopTracer } from '../../src/core/kernel/tracer.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 
 // The designer contract of issue #14: an Anthropic fault comes back as status infrastructure_fault with its class.

@@ -15,7 +15,7 @@ import { backfillExperiments, findExperimentOfSession, queryExperiments, rebuild
 import { addHypothesis, findHypothesis, hypothesisEvents } from '../../src/core/db/repositories/hypotheses.ts';
 import { createSession, findSession, finishSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
-import { buildMemorySection } from '../../src/core/research/memory-section.ts';
+import { buildMemorySection } from '../../src/core/agent/memory-section.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { StrategyStore } from '../../src/core/strategy/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createAnthropicClient } from '../../src/core/agent/anthropic-client.ts';
 import { databaseBudget } from '../../src/core/agent/database-budget.ts';
 import { invokeAgent, type InvocationDeps } from '../../src/core/agent/invoke.ts';
-import { priceFor } from '../../src/core/agent/pricing.ts';
+import { priceFor } from '../../src/core/budget/pricing.ts';
 import { renderBudgetText } from '../../src/core/cli/views/budget-text.ts';
 import { loadBudgetView } from '../../src/core/cli/views/budget-view.ts';
 import { estimatedSpendUsd, expireStaleReservations, findBudgetDay, reserveBudget } from '../../src/core/db/repositories/budget.ts';

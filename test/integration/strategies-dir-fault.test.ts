@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createAnthropicClient } from '../../src/core/agent/anthropic-client.ts';
 import { invokeAgent, type InvocationBudget } from '../../src/core/agent/invoke.ts';
-import { priceFor } from '../../src/core/agent/pricing.ts';
+import { priceFor } from '../../src/core/budget/pricing.ts';
 import { toolsFor, type ToolContext } from '../../src/core/agent/tools.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';

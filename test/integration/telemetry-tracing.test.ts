@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
-import { noopTracer, otlpTracesConfigFromEnv, startTracing } from '../../src/core/telemetry/tracing.ts';
+import { otlpTracesConfigFromEnv, startTracing } from '../../src/core/telemetry/tracing.ts';
+import { noopTracer } from '../../src/core/kernel/tracer.ts';
 import type { Tracing } from '../../src/core/telemetry/tracing.ts';
 import { createServer } from 'node:http';
 import { closedPort } from '../support/ports.ts';
@@ -14,6 +15,7 @@ import { writeFileSync } from 'node:fs';
 import { loadConfig } from '../../src/core/config/load.ts';
 
 const TRACING_MODULE = new URL('../../src/core/telemetry/tracing.ts', import.meta.url);
+const TRACER_PORT = new URL('../../src/core/kernel/tracer.ts', import.meta.url);
 
 describe('tracing exported over OTLP/HTTP', () => {
   const receiver = new OtlpReceiver();
@@ -255,7 +257,8 @@ describe('tracing off', () => {
           return result;
         },
       });
-      const { startTracing, noopTracer } = await import(process.env.TRACING_MODULE_URL);
+      const { startTracing } = await import(process.env.TRACING_MODULE_URL);
+      const { noopTracer } = await import(process.env.TRACER_PORT_URL);
       const tracing = await startTracing(JSON.parse(process.env.TRACING_ENV));
       await noopTracer.span('trigger_check', {}, async () => undefined);
       if (tracing) await tracing.shutdown(200);
@@ -268,7 +271,7 @@ describe('tracing off', () => {
     const run = async (env: Record<string, string>) => {
       const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
         cwd: new URL('../..', import.meta.url),
-        env: { ...process.env, TRACING_MODULE_URL: pathToFileURL(TRACING_MODULE.pathname).href, TRACING_ENV: JSON.stringify(env) },
+        env: { ...process.env, TRACING_MODULE_URL: pathToFileURL(TRACING_MODULE.pathname).href, TRACER_PORT_URL: pathToFileURL(TRACER_PORT.pathname).href, TRACING_ENV: JSON.stringify(env) },
       });
       return JSON.parse(stdout) as { started: boolean; sawTracingModule: boolean; openTelemetry: string[] };
     };

@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AgentError } from '../../src/core/cli/errors.ts';
+import { AgentError } from '../../src/core/kernel/errors.ts';
 import { parseDailyLimit } from '../../src/core/cli/views/budget-set.ts';
 import { renderBudgetSetText } from '../../src/core/cli/views/budget-text.ts';
 import { decodeCursor, encodeCursor, expandOutcomeFilter, parseSince } from '../../src/core/cli/views/history-view.ts';

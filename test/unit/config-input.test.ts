@@ -3,10 +3,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { parseDailyLimit } from '../../src/core/cli/views/budget-set.ts';
-import { redactSecrets } from '../../src/core/cli/redact.ts';
+import { redactSecrets } from '../../src/core/kernel/secrets.ts';
 import { ConfigError, loadConfig } from '../../src/core/config/load.ts';
 import { MAX_ENV_FILE_BYTES } from '../../src/core/config/env-file.ts';
-import { AgentError } from '../../src/core/cli/errors.ts';
+import { AgentError } from '../../src/core/kernel/errors.ts';
 import { tempDir } from '../support/databases.ts';
 
 const home = tempDir('ktrdr-agent-home-');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { newCustomId } from '../../src/core/agent/message-batch.ts';
-import { BATCH_PRICE_FACTOR, costOfBatchUsage, costOfUsage, priceFor, UnpricedUsageError } from '../../src/core/agent/pricing.ts';
+import { BATCH_PRICE_FACTOR, costOfBatchUsage, costOfUsage, priceFor, UnpricedUsageError } from '../../src/core/budget/pricing.ts';
 import { loadConfig, ConfigError } from '../../src/core/config/load.ts';
 import { afterInvocation } from '../../src/core/engine/after-invocation.ts';
 import { decide, type DecisionInput } from '../../src/core/engine/decide.ts';

@@ -14,7 +14,7 @@ import {
   priceFor,
   worstCaseCost,
   type BillableUsage,
-} from '../../src/core/agent/pricing.ts';
+} from '../../src/core/budget/pricing.ts';
 
 /** One usage with every billable field, priced for each model below by hand. */
 const MIXED_USAGE: BillableUsage = {

@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../../core/kernel/errors.ts';
 import { useColor } from '../../core/cli/format.ts';
 import { setDailyLimit, parseDailyLimit } from '../../core/cli/views/budget-set.ts';
 import { renderBudgetSetText } from '../../core/cli/views/budget-text.ts';

@@ -1,6 +1,6 @@
 import { Args } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../../core/kernel/errors.ts';
 import { useColor } from '../../core/cli/format.ts';
 import { loadExperimentDetail, parseResearchId } from '../../core/cli/views/research-view.ts';
 import { renderExperimentDetailText } from '../../core/cli/views/research-text.ts';

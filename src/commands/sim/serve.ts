@@ -1,6 +1,6 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
-import { AgentError, ExitCode } from '../../core/cli/errors.ts';
+import { AgentError, ExitCode } from '../../core/kernel/errors.ts';
 import { serveSimulator } from '../../core/sim/index.ts';
 
 export default class SimServe extends AgentCommand {

@@ -2,9 +2,9 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { basename, dirname, extname } from 'node:path';
 import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelpWith } from '../../core/cli/base-command.ts';
-import { ExitCode } from '../../core/cli/errors.ts';
-import { noopTracer } from '../../core/telemetry/tracing.ts';
-import { createKtrdrClient } from '../../core/engine/runtime.ts';
+import { ExitCode } from '../../core/kernel/errors.ts';
+import { noopTracer } from '../../core/kernel/tracer.ts';
+import { createKtrdrClient } from '../../core/ktrdr/create-client.ts';
 import {
   builtinIndicatorRegistry,
   formatFindings,

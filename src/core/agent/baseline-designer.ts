@@ -5,6 +5,7 @@ import { InfrastructureFaultError, isInfrastructureFault } from '../kernel/fault
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
 import type { Designer, DesignerKind, InvocationReport, InvocationRequest } from './designer.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 
 /**
  * The control arm: designs valid, varied v3 strategies from the bounded-indicator table with no LLM and no cost,
@@ -80,7 +81,7 @@ export class BaselineDesigner implements Designer {
     start.setUTCDate(start.getUTCDate() + 1);
     const end = shiftYears(start, 1);
     const available = await availableRange(context, params.symbols[0] ?? 'EURUSD', params.timeframes[0] ?? '1h');
-    await call('start_backtest', { start_date: isoDay(start), end_date: isoDay(end < available.end ? end : available.end) });
+    await call('start_backtest', { start_date: utcDay(start), end_date: utcDay(end < available.end ? end : available.end) });
   }
 
   protected async assess(context: ToolContext, call: ToolCall): Promise<void> {
@@ -127,11 +128,11 @@ export async function availableRange(context: ToolContext, symbol: string, timef
 export function trainingWindow(available: { start: Date; end: Date }): TrainingWindow {
   const end = shiftYears(available.end, -2);
   const start = shiftYears(available.end, -6);
-  if (start >= available.start) return { start_date: isoDay(start), end_date: isoDay(end) };
+  if (start >= available.start) return { start_date: utcDay(start), end_date: utcDay(end) };
   // Less than six years of data: train on the first two thirds, backtest on the rest.
   const span = available.end.getTime() - available.start.getTime();
   const cut = new Date(available.start.getTime() + Math.floor((span * 2) / 3 / 86_400_000) * 86_400_000);
-  return { start_date: isoDay(available.start), end_date: isoDay(cut) };
+  return { start_date: utcDay(available.start), end_date: utcDay(cut) };
 }
 
 export async function startTraining(call: ToolCall, name: string, window: TrainingWindow): Promise<void> {
@@ -194,9 +195,6 @@ export function buildStrategy(name: string, pair: BoundedIndicatorFact[], symbol
   };
 }
 
-function isoDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
-}
 
 function shiftYears(date: Date, years: number): Date {
   const copy = new Date(date);

@@ -3,10 +3,10 @@ import type { Database } from '../db/database-schema.ts';
 import { findSession, type Session } from '../db/repositories/sessions.ts';
 import { findExperiment } from '../db/repositories/experiments.ts';
 import { findHypothesis } from '../db/repositories/hypotheses.ts';
-import { buildMemorySection, experimentLine } from '../research/memory-section.ts';
+import { buildMemorySection, experimentLine } from './memory-section.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { stringifyStrategy } from '../strategy/yaml.ts';
-import type { InvocationPurpose } from '../engine/decide.ts';
+import type { InvocationPurpose } from '../research/vocabulary.ts';
 import { formatBoundedIndicatorTable } from '../strategy/indicators.ts';
 import { renderPrompt } from './prompts.ts';
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { effectiveDailyLimit, ensureBudgetDay, reserveBudget, settleReservation } from '../db/repositories/budget.ts';
-import { utcDay } from '../db/values.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 import type { InvocationBudget } from './invoke.ts';
 
 export interface DatabaseBudgetOptions {

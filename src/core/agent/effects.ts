@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
-import type { Database, SessionOutcome } from '../db/database-schema.ts';
+import type { Database } from '../db/database-schema.ts';
+import type { SessionOutcome, Assessment, GateEvaluation, HypothesisStatus } from '../research/vocabulary.ts';
 import { recordSessionMetrics } from '../db/repositories/activity.ts';
 import { incrementBudgetCounters } from '../db/repositories/budget.ts';
-import { findSession, finishSession, updateSession, type Assessment, type GateEvaluation } from '../db/repositories/sessions.ts';
-import { utcDay } from '../db/values.ts';
+import { findSession, finishSession, updateSession } from '../db/repositories/sessions.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 import { recordExperiment } from '../db/repositories/experiments.ts';
 import { addHypothesis, releaseUnjudgedTest, setHypothesisStatus } from '../db/repositories/hypotheses.ts';
-import type { HypothesisStatus } from '../db/database-schema.ts';
 
 /** What an assessment says about hypotheses: new ones it proposes, and its verdict on the one the design tested. */
 export interface HypothesisFindings {

@@ -2,7 +2,7 @@ import { indicatorKeyCounts, queryExperiments, earlierRunsOfDesign, type Experim
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
 import { validateStrategy } from '../strategy/validate.ts';
-import { SeededRandom } from '../sim/random.ts';
+import { SeededRandom } from '../kernel/random.ts';
 import { installationId } from '../db/repositories/installation.ts';
 import { availableRange, BaselineDesigner, buildStrategy, candidatePairs, hash, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
 import type { DesignerKind } from './designer.ts';

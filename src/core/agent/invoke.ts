@@ -12,8 +12,9 @@ import type {
   Usage,
 } from '@anthropic-ai/sdk/resources/messages';
 import type { AttemptFailure } from './anthropic-client.ts';
-import { costOfUsage, estimateInputTokensUpperBound, UnpricedUsageError, worstCaseCost, type ModelPrice } from './pricing.ts';
+import { costOfUsage, estimateInputTokensUpperBound, UnpricedUsageError, worstCaseCost, type ModelPrice } from '../budget/pricing.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
+import type { Effort } from '../config/schema.ts';
 
 export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
 
@@ -77,9 +78,6 @@ export interface ResponseInfo {
   /** Whether the reservation was sized from `count_tokens` (else from the request's byte size). */
   inputCounted: boolean;
 }
-
-/** `output_config.effort`; on Opus 5.5 and Fable 5.x it steers thinking, which cannot be turned off. */
-export type Effort = 'low' | 'medium' | 'high' | 'xhigh' | 'max';
 
 export interface RetryPolicy {
   /** HTTP attempts per API call, the first included (AGENT_RETRY_MAX_ATTEMPTS). */

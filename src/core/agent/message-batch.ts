@@ -5,9 +5,9 @@ import type { MessageBatchIndividualResponse } from '@anthropic-ai/sdk/resources
 import type { Kysely, Selectable } from 'kysely';
 import type { AgentMessageBatchesTable, Database } from '../db/database-schema.ts';
 import { toDate, toDateOrNull, toNumber } from '../db/values.ts';
-import type { InvocationPurpose } from '../engine/decide.ts';
+import type { InvocationPurpose } from '../research/vocabulary.ts';
 import { messageProblem, type InvocationBudget } from './invoke.ts';
-import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from './pricing.ts';
+import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from '../budget/pricing.ts';
 
 /**
  * Message Batches (https://platform.claude.com/docs/build-with-claude/batch-processing, checked 2026-12-01): a

@@ -36,10 +36,10 @@ import {
   openHypotheses,
   setHypothesisStatus,
 } from '../db/repositories/hypotheses.ts';
-import { hypothesisStatuses, sessionOutcomes } from '../db/database-schema.ts';
+import { hypothesisStatuses, sessionOutcomes, verdicts, type InvocationPurpose } from '../research/vocabulary.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
-import type { InvocationPurpose } from '../engine/decide.ts';
 import { phaseModel } from '../config/model-checks.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 
 export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
 
@@ -425,7 +425,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           };
         }
         if (input.start_date >= input.end_date) return { ok: false, error: 'start_date must be before end_date' };
-        const today = context.now().toISOString().slice(0, 10);
+        const today = utcDay(context.now());
         if (input.end_date > today) return { ok: false, error: `end_date ${input.end_date} is in the future (today is ${today})` };
         const trainingData = (session.strategyConfig?.training_data ?? {}) as {
           symbols?: { symbol?: string; list?: string[] };
@@ -506,7 +506,7 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
         }
         if (session.trainingGate && !session.trainingGate.passed) return { ok: false, error: 'the training gate did not pass' };
         if (input.start_date >= input.end_date) return { ok: false, error: 'start_date must be before end_date' };
-        const today = context.now().toISOString().slice(0, 10);
+        const today = utcDay(context.now());
         if (input.end_date > today) return { ok: false, error: `end_date ${input.end_date} is in the future (today is ${today})` };
         const symbol = input.symbol ?? params.symbols[0];
         const timeframe = input.timeframe ?? params.timeframes[0];
@@ -554,7 +554,7 @@ function assessTools(context: ToolContext): ToolDefinition[] {
       description: 'Record your assessment of the strategy. This completes the research cycle.',
       input: z
         .object({
-          verdict: z.enum(['promising', 'neutral', 'poor']),
+          verdict: z.enum(verdicts),
           explanation: z.string().min(10).max(8000),
           strengths: listOfPoints,
           weaknesses: listOfPoints,

@@ -1,6 +1,6 @@
 import { Command, Flags, Errors } from '@oclif/core';
 import { loadConfig, type AgentConfig } from '../config/load.ts';
-import { AgentError, ExitCode } from './errors.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { reportError } from './report-error.ts';
 import { unknownFlagAdvice } from './suggest.ts';
 

@@ -1,5 +1,5 @@
-import { AgentError, ExitCode } from './errors.ts';
-import { redactSecrets } from './redact.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
+import { redactSecrets } from '../kernel/secrets.ts';
 
 /** Prints an error the way every command does (one line on stderr, or JSON) and returns its exit code. */
 export function reportError(error: unknown, options: { json: boolean; write?: (text: string) => void }): number {

@@ -1,8 +1,8 @@
 // The start-up fast path for `ktrdr-agent tick` (see bin/run.js): same behaviour as the oclif command, without
 // loading oclif. `tick --help` still goes through oclif.
 import { parseArgs } from 'node:util';
-import { executeTick, reportTickFailure } from '../engine/tick-command.ts';
-import { AgentError, ExitCode } from './errors.ts';
+import { executeTick, reportTickFailure } from './tick-command.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { closest } from './suggest.ts';
 
 /** parseArgs' messages, said the way the oclif commands say them. */

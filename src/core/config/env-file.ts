@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { AgentError, ExitCode } from '../cli/errors.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
 
 /** An env file holds a few dozen settings: anything larger is not one (or is /dev/zero). */
 export const MAX_ENV_FILE_BYTES = 256 * 1024;

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parsePriceOverrides } from '../agent/pricing.ts';
+import { parsePriceOverrides } from '../budget/pricing.ts';
 import { modelProblems } from './model-checks.ts';
-import { AgentError, ExitCode } from '../cli/errors.ts';
-import { registerSecret } from '../cli/redact.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
+import { maskSecret, maskUrlCredentials, registerSecret } from '../kernel/secrets.ts';
 import {
   defaultConfigDir,
   defaultDataDir,
@@ -80,23 +80,6 @@ function isKnownFileKey(key: string): boolean {
 function origin(source: SettingSource): { from?: string } {
   if (source.kind === 'file') return { from: `${source.path}:${source.line}` };
   return source.kind === 'environment' ? { from: 'the environment' } : {};
-}
-
-/** A URL with its password (and any token-like query values) masked: postgres://agent:****@db/agent. */
-export function maskUrlCredentials(value: string): string {
-  try {
-    const url = new URL(value);
-    if (!url.password) return value;
-    url.password = '****';
-    return url.toString();
-  } catch {
-    return value.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:****@');
-  }
-}
-
-export function maskSecret(value: string): string {
-  if (value.length <= 8) return '****';
-  return `${value.slice(0, 3)}…${'*'.repeat(4)}${value.slice(-2)}`;
 }
 
 function describeGiven(name: SettingName, raw: string): string {

@@ -1,4 +1,3 @@
-import type { Effort } from '../agent/invoke.ts';
 import {
   PRICE_TABLE,
   RetiredModelError,
@@ -7,9 +6,9 @@ import {
   maxTokensProblem,
   priceFor,
   type ModelPrice,
-} from '../agent/pricing.ts';
-import type { InvocationPurpose } from '../engine/decide.ts';
-import type { Settings } from './schema.ts';
+} from '../budget/pricing.ts';
+import type { InvocationPurpose } from '../research/vocabulary.ts';
+import type { Effort, Settings } from './schema.ts';
 
 const PHASE_MODEL_SETTING = {
   design: 'AGENT_MODEL_DESIGN',

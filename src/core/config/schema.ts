@@ -1,7 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import * as z from 'zod/mini';
-import { parsePriceOverrides } from '../agent/pricing.ts';
+import { parsePriceOverrides } from '../budget/pricing.ts';
 import { parseDecimal } from './decimal.ts';
 
 /** Reads a boolean the way people write it in env files. */
@@ -25,7 +25,10 @@ const number = (options: { min?: number; max?: number; int?: boolean; expected: 
   ).check(...checks);
 };
 
-const effort = z.enum(['low', 'medium', 'high', 'xhigh', 'max'], { error: 'expected low, medium, high, xhigh or max' });
+/** `output_config.effort`; on Opus 5.5 and Fable 5.x it steers thinking, which cannot be turned off. */
+export const efforts = ['low', 'medium', 'high', 'xhigh', 'max'] as const;
+export type Effort = (typeof efforts)[number];
+const effort = z.enum(efforts, { error: 'expected low, medium, high, xhigh or max' });
 
 const batchPhaseWords = ['design', 'backtest', 'assess'] as const;
 /** A comma-separated list of phases (empty = none), each at most once. */

@@ -4,7 +4,8 @@ import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { AgentError, ExitCode } from '../cli/errors.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
+import { maskUrlCredentials } from '../kernel/secrets.ts';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from './database-schema.ts';
 import { ensureMigrated } from './migrate.ts';
@@ -42,9 +43,7 @@ export function storeTarget(config: AgentConfig): StoreTarget {
 export function describeTarget(target: StoreTarget): string {
   if (target.kind === 'pglite') return target.dataDir ? `PGlite at ${target.dataDir}` : 'PGlite in memory';
   try {
-    const url = new URL(target.url);
-    if (url.password) url.password = '****';
-    return `PostgreSQL ${url.toString()}`;
+    return `PostgreSQL ${maskUrlCredentials(new URL(target.url).toString())}`;
   } catch {
     return 'PostgreSQL (unparseable DATABASE_URL)';
   }

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { HypothesisStatus, SessionOutcome, SessionPhase } from '../research/vocabulary.ts';
 
 /** pg returns NUMERIC and INT8 as strings, PGlite returns INT8 as numbers: repositories normalise both. */
 type Numeric = ColumnType<string | number, number | string, number | string>;
@@ -9,21 +10,6 @@ type NumericDefault = ColumnType<string | number, number | string | undefined, n
 type JsonDefault<T> = ColumnType<T, string | undefined, string>;
 type NullableTimestamp = ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 type NullableJson<T = unknown> = ColumnType<T | null, string | null | undefined, string | null>;
-
-export const sessionPhases = ['idle', 'designing', 'training', 'backtesting', 'assessing'] as const;
-export type SessionPhase = (typeof sessionPhases)[number];
-
-export const sessionOutcomes = [
-  'success',
-  'failed_design',
-  'failed_training',
-  'failed_training_gate',
-  'failed_backtest',
-  'failed_backtest_gate',
-  'failed_assessment',
-  'cancelled',
-] as const;
-export type SessionOutcome = (typeof sessionOutcomes)[number];
 
 export interface AgentSessionsTable {
   id: Generated<number>;
@@ -203,18 +189,18 @@ export interface AgentControlTable {
   anthropic_quota: NullableJson;
 }
 
+export const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped', 'degraded'] as const;
+export type TickStatus = (typeof tickStatuses)[number];
+
 export interface AgentTicksTable {
   id: string;
   started_at: Timestamp;
   finished_at: NullableTimestamp;
   host: string;
-  status: 'running' | 'ok' | 'error' | 'paused' | 'skipped' | 'degraded';
+  status: TickStatus;
   summary: NullableJson;
   error_message: string | null;
 }
-
-export const hypothesisStatuses = ['untested', 'testing', 'validated', 'refuted', 'inconclusive'] as const;
-export type HypothesisStatus = (typeof hypothesisStatuses)[number];
 
 type NullableDouble = ColumnType<number | null, number | null | undefined, number | null>;
 type TextArray = ColumnType<string[], string[] | undefined, string[]>;

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { MigrationResult, Migrator } from 'kysely/migration';
 import { latestMigration, migrations } from '../../../migrations/index.ts';
-import { AgentError } from '../cli/errors.ts';
+import { AgentError } from '../kernel/errors.ts';
 import type { Database } from './database-schema.ts';
 
 const migrationTable = 'kysely_migration';

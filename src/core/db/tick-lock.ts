@@ -1,6 +1,6 @@
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
 import pg from 'pg';
-import { AgentError, ExitCode } from '../cli/errors.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
 import type { StoreTarget } from './connect.ts';
 
 /** A constant key for pg_try_advisory_lock: "ktrdr" as an int. Any process using this key is a tick. */

@@ -1,4 +1,4 @@
-import { redactSecrets } from '../cli/redact.ts';
+import { redactSecrets } from '../kernel/secrets.ts';
 
 /** Converts what pg (strings for INT8/NUMERIC) and PGlite (numbers) return into plain numbers, once. */
 export function toNumber(value: string | number | bigint): number {
@@ -35,11 +35,6 @@ export function withoutNul(text: string): string {
 export function toJson(value: unknown): string | null {
   if (value === undefined || value === null) return null;
   return JSON.stringify(value, (_key, item: unknown) => (typeof item === 'string' ? withoutNul(item) : item));
-}
-
-/** A UTC calendar day as YYYY-MM-DD. */
-export function utcDay(date: Date): string {
-  return date.toISOString().slice(0, 10);
 }
 
 /** DATE columns: both stores are set to return the text (see connect.ts), read as YYYY-MM-DD. */

@@ -1,8 +1,8 @@
-import type { SessionOutcome, SessionPhase } from '../db/database-schema.ts';
+import type { SessionOutcome, SessionPhase, InvocationPurpose } from '../research/vocabulary.ts';
 import type { HeldFault } from '../db/repositories/activity.ts';
 import type { DesignerKind, InvocationReport } from '../agent/designer.ts';
 import type { FaultClass, InfrastructureFault } from '../kernel/faults.ts';
-import { invocationFailure, type InvocationPurpose } from './decide.ts';
+import { invocationFailure } from './decide.ts';
 
 /**
  * What an invocation's end means for its session: its effect happened; it did not, through no fault of the design

@@ -1,16 +1,5 @@
-import type { SessionOutcome, SessionPhase } from '../db/database-schema.ts';
-import type { GateEvaluation } from '../db/repositories/sessions.ts';
+import { phaseOperationId, type GateEvaluation, type InvocationPurpose, type SessionOutcome, type SessionPhase, type TriggerReason } from '../research/vocabulary.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from './gates.ts';
-
-export type TriggerReason =
-  | 'start_new_cycle'
-  | 'training_completed'
-  | 'training_failed'
-  | 'backtest_completed'
-  | 'backtest_failed'
-  | 'operation_still_running'
-  | 'invocation_check'
-  | 'paused';
 
 export type SkipReason =
   | 'paused'
@@ -24,8 +13,6 @@ export type SkipReason =
   | 'anthropic_auth'
   | 'fault_backoff'
   | 'waiting_for_batch';
-
-export type InvocationPurpose = 'design' | 'backtest' | 'assess';
 
 /** What one poll of the session's KTRDR operation found. */
 export type OperationObservation =
@@ -158,7 +145,7 @@ function invocationDecision(
 }
 
 function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'): Decision | null {
-  const operationId = kind === 'training' ? input.session.trainingOperationId : input.session.backtestOperationId;
+  const operationId = phaseOperationId(input.session);
   const failedTrigger: TriggerReason = kind === 'training' ? 'training_failed' : 'backtest_failed';
   const failedOutcome: SessionOutcome = kind === 'training' ? 'failed_training' : 'failed_backtest';
   const op = input.operation;

@@ -1,7 +1,7 @@
 import type { Settings } from '../config/schema.ts';
 import type { Session } from '../db/repositories/sessions.ts';
 import type { DesignerKind } from '../agent/designer.ts';
-import { priceFor, worstCaseCost } from '../agent/pricing.ts';
+import { priceFor, worstCaseCost } from '../budget/pricing.ts';
 import type { Decision, DecisionInput, OperationObservation } from './decide.ts';
 
 /** An invocation that died with its process (its lease expired) is retried once: two attempts in all. */

@@ -1,6 +1,6 @@
-import type { SessionOutcome, SessionPhase } from '../db/database-schema.ts';
+import type { InvocationPurpose, SessionOutcome, SessionPhase, TriggerReason } from '../research/vocabulary.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
-import type { Decision, InvocationPurpose, SkipReason, TriggerReason } from './decide.ts';
+import type { Decision, SkipReason } from './decide.ts';
 
 /** What the pass did: decide()'s actions, and what it notes after an invocation. */
 export type DecisionAction =

@@ -1,4 +1,4 @@
-import type { GateEvaluation } from '../db/repositories/sessions.ts';
+import type { GateEvaluation } from '../research/vocabulary.ts';
 
 export interface GateThresholds {
   trainingMinAccuracy: number;

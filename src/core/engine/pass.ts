@@ -1,37 +1,29 @@
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
-import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, remainingUsd, type BudgetDay } from '../db/repositories/budget.ts';
+import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
+import { remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
-import {
-  countActiveSessions,
-  findSession,
-  listActiveSessions,
-  takeLease,
-  updateSession,
-  type GateEvaluation,
-  type Session,
-  type SessionChanges,
-} from '../db/repositories/sessions.ts';
-import type { SessionOutcome } from '../db/database-schema.ts';
-import { utcDay } from '../db/values.ts';
+import { countActiveSessions, findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
+import type { GateEvaluation, SessionOutcome, InvocationPurpose, TriggerReason } from '../research/vocabulary.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { ownershipMismatch } from '../ktrdr/ownership.ts';
 import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './recovery.ts';
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
-import type { Tracer } from '../telemetry/tracing.ts';
+import type { Tracer } from '../kernel/tracer.ts';
 import { endSession } from '../agent/effects.ts';
 import { listOpenBatches } from '../agent/message-batch.ts';
 import { quotaShortage } from '../agent/quota.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';
-import { decide, ktrdrSkipReason, type Decision, type InvocationPurpose, type OperationObservation, type TriggerReason } from './decide.ts';
+import { decide, ktrdrSkipReason, type Decision, type OperationObservation } from './decide.ts';
 import { canInvoke, decisionInputFor, whilePaused } from './decision-input.ts';
 import { explainDecision, type DecisionRecord, type ExplainFacts } from './decision-record.ts';
 import { afterRecovery, firstRecoveryStep, type RecoveryDecision, type RecoveryEvent } from './after-recovery.ts';
 import { mapWithConcurrency } from './concurrency.ts';
-import { AgentError, ExitCode } from '../cli/errors.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';

@@ -1,4 +1,4 @@
-import { AgentError, ExitCode } from '../cli/errors.ts';
+import { AgentError, ExitCode } from '../kernel/errors.ts';
 import type { FaultClass, InfrastructureFault } from '../kernel/faults.ts';
 import type { DecisionRecord } from './decision-record.ts';
 import type { PassSummary } from './pass.ts';

@@ -1,4 +1,5 @@
 import type { InfrastructureFault } from '../kernel/faults.ts';
+import { isRecord } from '../kernel/records.ts';
 /**
  * Every failure of a KTRDR call becomes one `KtrdrError`. KTRDR has no single error envelope (CONTRACT §1), so
  * `errorFromResponse` reads the four shapes it uses and keeps a `code` a caller can branch on.
@@ -82,10 +83,6 @@ export function ktrdrFaultIn(error: unknown): ReturnType<typeof ktrdrFaultOf> | 
 interface RequestContext {
   method: string;
   route: string;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function text(value: unknown): string | undefined {

@@ -5,6 +5,7 @@
  */
 import { parseServerTime } from './client.ts';
 import type { OperationInfo } from './schemas.ts';
+import { isRecord } from '../kernel/records.ts';
 
 /** What this session asked for. */
 export interface OperationClaim {
@@ -22,10 +23,6 @@ export interface OperationClaim {
 
 /** How far KTRDR's clock may run behind ours. */
 const clockSkewMs = 120_000;
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function day(value: unknown): string | null {
   return typeof value === 'string' && value.length >= 10 ? value.slice(0, 10) : null;

@@ -4,6 +4,7 @@
  * A value KTRDR did not report is null, never 0, so a gate can tell "missing" from "bad".
  */
 import type { OperationInfo } from './schemas.ts';
+import { isRecord } from '../kernel/records.ts';
 
 export interface TrainingResult {
   /** Test accuracy (directional accuracy for regression), 0..1. */
@@ -60,10 +61,6 @@ export interface OperationProgressView {
   currentStep: string | null;
   stepsCompleted: number | null;
   stepsTotal: number | null;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function at(source: unknown, ...path: (string | number)[]): unknown {

@@ -2,12 +2,9 @@
 // in their name, description, hypothesis, the ids they gave their indicators and fuzzy sets, or the order they
 // listed things in, are the same experiment and have the same fingerprint.
 import { createHash } from 'node:crypto';
+import { isRecord } from '../kernel/records.ts';
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Objects with their keys ordered, recursively; arrays keep their order (hidden layers are a sequence). */
 function ordered(value: unknown): Json {

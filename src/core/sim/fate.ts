@@ -1,6 +1,6 @@
 /** How each run of an operation ends, drawn when the run starts so that its whole course is known from the clock. */
 import type { RunFate, SimOperation } from './operations.ts';
-import { SeededRandom, seedOf } from './random.ts';
+import { SeededRandom, seedOf } from '../kernel/random.ts';
 import { SIMULATOR_LABEL } from './reply.ts';
 import type { SimContext } from './state.ts';
 

@@ -1,6 +1,6 @@
 /** The faults the simulator can inject, set at start or through `POST /__sim/faults`. */
-import { isRecord } from './reply.ts';
-import { clamp } from './random.ts';
+import { isRecord } from '../kernel/records.ts';
+import { clamp } from '../kernel/random.ts';
 
 export interface SimFaults {
   /** Share of operations whose worker fails partway (with a checkpoint, so they can be resumed). */

@@ -1,4 +1,5 @@
 /** The simulator's market: which symbols and timeframes have data, since when, and at what price level. */
+import { utcDay } from '../kernel/utc-day.ts';
 
 export interface SimSymbol {
   symbol: string;
@@ -56,7 +57,7 @@ export function barsPerDay(entry: SimSymbol, timeframe: string): number {
 }
 
 export function isoDate(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 10);
+  return utcDay(new Date(ms));
 }
 
 export function dayCount(startDate: string, endDate: string): number {

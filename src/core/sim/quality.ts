@@ -11,7 +11,8 @@
 import { builtinIndicatorRegistry, scaleOfOutput } from '../strategy/indicators.ts';
 import type { IndicatorSpec, IndicatorValueScale } from '../strategy/indicators.ts';
 import { barsPerDay, dayCount, findSymbol } from './market.ts';
-import { clamp, SeededRandom } from './random.ts';
+import { clamp, SeededRandom } from '../kernel/random.ts';
+import { isRecord } from '../kernel/records.ts';
 
 type Band = readonly [number, number];
 
@@ -93,10 +94,6 @@ export interface DesignAnalysis {
   /** Indicator types the registry does not know: the worker fails on them. */
   unknownTypes: string[];
   notes: string[];
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function numberAt(value: unknown, fallback: number): number {

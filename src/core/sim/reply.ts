@@ -8,10 +8,6 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function json(status: number, body: unknown): Reply {
   return { status, body };
 }

@@ -10,11 +10,10 @@ import { dataRange, dayCount } from './market.ts';
 import type { DataRangeFact } from './market.ts';
 import { viewAt } from './operations.ts';
 import type { SimOperation, SimOperationType } from './operations.ts';
-import { SeededRandom, seedOf } from './random.ts';
+import { SeededRandom, seedOf } from '../kernel/random.ts';
 import { iso } from './reply.ts';
 
 /** KTRDR's strategy file names, as its strategies directory accepts them. */
-export const STRATEGY_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 
 /** Data the simulated market holds, narrower than its default history: `null` for none at all. */
 export type SimDataLimits = Record<string, { startDate?: string; endDate?: string } | null>;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { unknownStrategyKeys } from './known-keys.ts';
+import { isRecord } from '../kernel/records.ts';
 
 /**
  * The KTRDR v3 strategy grammar (`StrategyConfigurationV3` plus the rules of `validate_v3_strategy` that concern
@@ -447,10 +448,6 @@ export const REQUIRED_SECTION_HINTS: Readonly<Record<string, string>> = {
   fuzzy_sets: 'a map such as {rsi_zone: {indicator: rsi_14, oversold: [0, 20, 35], overbought: [65, 80, 100]}}',
   nn_inputs: 'a list such as [{fuzzy_set: rsi_zone, timeframes: all}]',
 };
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 export function isFiniteNumber(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value);

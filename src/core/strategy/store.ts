@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
-import { checkStrategyName, isRecord } from './schema.ts';
+import { checkStrategyName } from './schema.ts';
+import { isRecord } from '../kernel/records.ts';
 import {
   DEFAULT_STRATEGY_YAML_LIMITS,
   parseStrategyYaml,

@@ -12,12 +12,12 @@ import {
   checkStrategyName,
   describeValue,
   isFiniteNumber,
-  isRecord,
   normalizeMembership,
   strategyConfigSchema,
   zeroWidthMembership,
   type NormalizedMembership,
 } from './schema.ts';
+import { isRecord } from '../kernel/records.ts';
 
 export interface StrategyFinding {
   readonly severity: 'error' | 'warning';

@@ -1,4 +1,5 @@
 import type { Registry } from 'prom-client';
+import { basicAuthOf, maskUrlCredentials } from '../kernel/secrets.ts';
 
 export interface PushMetricsOptions {
   /** Pushgateway base URL, e.g. http://pushgateway:9091 (userinfo becomes Basic auth). */
@@ -23,14 +24,13 @@ export async function pushMetrics(options: PushMetricsOptions): Promise<PushMetr
   try {
     target = new URL(options.url);
   } catch {
-    return { ok: false, error: `metrics push URL '${redactUrl(options.url)}' is not a valid URL` };
+    return { ok: false, error: `metrics push URL '${maskUrlCredentials(options.url)}' is not a valid URL` };
   }
   const headers: Record<string, string> = { 'Content-Type': options.registry.contentType };
   // fetch refuses URLs with credentials, so move them to a header (and out of every message below).
-  if (target.username !== '' || target.password !== '') {
-    const user = safeDecode(target.username);
-    const password = safeDecode(target.password);
-    headers['Authorization'] = `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+  const authorization = basicAuthOf(target);
+  if (authorization) {
+    headers['Authorization'] = authorization;
     target.username = '';
     target.password = '';
   }
@@ -81,14 +81,3 @@ function describeFetchError(err: unknown): string {
   return err.message;
 }
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
-
-function redactUrl(url: string): string {
-  return url.replace(/\/\/[^/@]*@/, '//***@');
-}

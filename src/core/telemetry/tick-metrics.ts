@@ -3,9 +3,11 @@
 import { hostname } from 'node:os';
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
-import { sessionPhases, type Database } from '../db/database-schema.ts';
+import type { Database } from '../db/database-schema.ts';
+import { sessionPhases } from '../research/vocabulary.ts';
 import { effectiveDailyLimit, findBudgetDay } from '../db/repositories/budget.ts';
-import { toDate, utcDay } from '../db/values.ts';
+import { toDate } from '../db/values.ts';
+import { utcDay } from '../kernel/utc-day.ts';
 import { HISTOGRAM_BUCKETS, buildRegistry, emptyHistogramState, type HistogramState, type MetricsSnapshot } from './metrics.ts';
 import { pushMetrics } from './push.ts';
 

@@ -1,21 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { hostname } from 'node:os';
-import { redactSecrets, registerSecret } from '../cli/redact.ts';
+import { redactSecrets, registerSecret } from '../kernel/secrets.ts';
 import type { Context, Span } from '@opentelemetry/api';
-
-export type SpanAttributes = Record<string, string | number | boolean | undefined>;
-
-export interface SpanHandle {
-  setAttributes(attrs: SpanAttributes): void;
-  recordError(err: unknown): void;
-}
-
-export interface Tracer {
-  /** Runs `fn` inside a span that is the child of the span active at the call, and ends it when `fn` settles. */
-  span<T>(name: string, attrs: SpanAttributes, fn: (span: SpanHandle) => Promise<T>): Promise<T>;
-  /** W3C trace-context headers of the active span, for outgoing KTRDR requests; `{}` outside any span. */
-  injectHeaders(): Record<string, string>;
-}
+import type { SpanAttributes, SpanHandle, Tracer } from '../kernel/tracer.ts';
 
 export interface Tracing {
   tracer: Tracer;
@@ -28,16 +15,6 @@ export type TracingEnv = Readonly<Record<string, string | undefined>>;
 export interface TracingOptions {
   serviceVersion?: string;
 }
-
-const noopSpanHandle: SpanHandle = {
-  setAttributes() {},
-  recordError() {},
-};
-
-export const noopTracer: Tracer = {
-  span: (_name, _attrs, fn) => fn(noopSpanHandle),
-  injectHeaders: () => ({}),
-};
 
 const SECRET_ENV_NAMES = ['ANTHROPIC_API_KEY'];
 const DEFAULT_SERVICE_NAME = 'ktrdr-agent';

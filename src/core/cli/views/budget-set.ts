@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
-import { AgentError, ExitCode } from '../errors.ts';
+import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import { parseDecimal } from '../../config/decimal.ts';
 import type { Database } from '../../db/database-schema.ts';
 import { effectiveDailyLimit, findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';
-import { utcDay } from '../../db/values.ts';
+import { utcDay } from '../../kernel/utc-day.ts';
+import { dailyLimitInForce, remainingUsd } from '../../budget/daily-limit.ts';
 import type { BudgetSetResult } from './schemas.ts';
 import { roundUsd } from './session-facts.ts';
 
@@ -40,7 +41,7 @@ export async function setDailyLimit(
   const previousLimitUsd = await effectiveDailyLimit(db, input.configuredLimitUsd);
   // null clears the override: the configured AGENT_BUDGET_DAILY_USD applies again, from today.
   await setBudgetLimitOverride(db, input.limitUsd, input.configuredLimitUsd, input.now);
-  const limitUsd = input.limitUsd ?? input.configuredLimitUsd;
+  const limitUsd = dailyLimitInForce(input.limitUsd, input.configuredLimitUsd);
   const date = utcDay(input.now);
   const today = await findBudgetDay(db, date);
   const usedTodayUsd = today?.usedUsd ?? 0;
@@ -53,6 +54,6 @@ export async function setDailyLimit(
     roundedFrom: input.roundedFrom ?? null,
     date,
     usedTodayUsd: roundUsd(usedTodayUsd),
-    remainingTodayUsd: roundUsd(Math.max(0, limitUsd - usedTodayUsd - reservedUsd)),
+    remainingTodayUsd: roundUsd(remainingUsd({ limitUsd, usedUsd: usedTodayUsd, reservedUsd })),
   };
 }

@@ -5,11 +5,13 @@ import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl } from '../../db/repositories/activity.ts';
 import { budgetHistory, estimatedSpendUsd } from '../../db/repositories/budget.ts';
-import { toNumber, utcDay } from '../../db/values.ts';
+import { toNumber } from '../../db/values.ts';
+import { utcDay } from '../../kernel/utc-day.ts';
 import type { BudgetDayEntry, BudgetView } from './schemas.ts';
 import { roundUsd } from './session-facts.ts';
 import { countActiveSessions } from '../../db/repositories/sessions.ts';
-import { loadTodayBudget, startOfUtcDay } from './status-view.ts';
+import { loadTodayBudget } from './status-view.ts';
+import { startOfUtcDay } from '../../kernel/utc-day.ts';
 
 type Db = Kysely<Database>;
 

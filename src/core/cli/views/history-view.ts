@@ -2,9 +2,9 @@
 // newest first. Pages are keyset-paginated on (completed_at, id) so page 500 costs what page 1 costs; an outcome
 // filter walks idx_sessions_outcome once per outcome and merges, so a rare outcome never scans the table.
 import { sql, type Kysely, type Selectable } from 'kysely';
-import { AgentError, ExitCode } from '../errors.ts';
-import type { AgentSessionsTable, Database, SessionOutcome } from '../../db/database-schema.ts';
-import { sessionOutcomes } from '../../db/database-schema.ts';
+import { AgentError, ExitCode } from '../../kernel/errors.ts';
+import type { AgentSessionsTable, Database } from '../../db/database-schema.ts';
+import { type SessionOutcome, sessionOutcomes } from '../../research/vocabulary.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import type { HistoryEntry, HistoryView } from './schemas.ts';
 import {
@@ -16,6 +16,7 @@ import {
   secondsBetween,
   trainingFigures,
 } from './session-facts.ts';
+import { startOfUtcDay } from '../../kernel/utc-day.ts';
 
 type Db = Kysely<Database>;
 
@@ -218,7 +219,7 @@ const unitSeconds: Record<string, number> = { m: 60, min: 60, h: 3600, d: 86400,
 /** `--since`: a day (2026-01-15, UTC midnight), an ISO time, a span back from now (30m, 12h, 7d, 2w), today, yesterday. */
 export function parseSince(text: string, now: Date): Date {
   const trimmed = text.trim();
-  const midnight = Date.parse(`${now.toISOString().slice(0, 10)}T00:00:00.000Z`);
+  const midnight = startOfUtcDay(now).getTime();
   if (trimmed.toLowerCase() === 'today') return new Date(midnight);
   if (trimmed.toLowerCase() === 'yesterday') return new Date(midnight - 86_400_000);
   const relative = relativeSince.exec(trimmed);

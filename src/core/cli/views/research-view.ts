@@ -1,7 +1,8 @@
 // The read models behind `experiments`, `experiments show`, `hypotheses` and `hypotheses show`, and the best
 // experiment on `status`: plain projections of the research memory's repositories.
 import type { Kysely } from 'kysely';
-import type { Database, HypothesisStatus, SessionOutcome } from '../../db/database-schema.ts';
+import type { Database } from '../../db/database-schema.ts';
+import { type HypothesisStatus, type SessionOutcome, hypothesisStatuses } from '../../research/vocabulary.ts';
 import {
   bestExperiment,
   childrenOf,
@@ -21,8 +22,7 @@ import {
   setHypothesisStatus,
   type Hypothesis,
 } from '../../db/repositories/hypotheses.ts';
-import { hypothesisStatuses } from '../../db/database-schema.ts';
-import { AgentError, ExitCode } from '../errors.ts';
+import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
 
 type Db = Kysely<Database>;

@@ -1,7 +1,8 @@
 // The --json contract of the read commands. Scripts parse these documents, so every shape is a schema that the
 // tests check the real output against; the views' TypeScript types are inferred from here so the two cannot drift.
 import { z } from 'zod';
-import { hypothesisStatuses, sessionOutcomes, sessionPhases } from '../../db/database-schema.ts';
+import { gateComparisons, gateKinds, hypothesisStatuses, sessionOutcomes, sessionPhases, verdicts, type Assessment, type GateEvaluation } from '../../research/vocabulary.ts';
+import { tickStatuses } from '../../db/database-schema.ts';
 
 const isoTime = z.iso.datetime();
 const day = z.iso.date();
@@ -45,18 +46,19 @@ export const gateCheckSchema = z.object({
   metric: z.string(),
   value: z.number().nullable(),
   threshold: z.number(),
-  comparison: z.enum(['>=', '<=']),
+  comparison: z.enum(gateComparisons),
   passed: z.boolean(),
 });
 
+// The research vocabulary's GateEvaluation, as --json shows it: a field the type gains and this lacks fails to compile.
 export const gateEvaluationSchema = z.object({
-  gate: z.enum(['training', 'backtest']),
+  gate: z.enum(gateKinds),
   passed: z.boolean(),
   reason: z.string().nullable(),
   checks: z.array(gateCheckSchema),
-});
+}) satisfies z.ZodType<GateEvaluation>;
 
-export const failedGateSchema = z.object({ gate: z.enum(['training', 'backtest']), reason: z.string() });
+export const failedGateSchema = z.object({ gate: z.enum(gateKinds), reason: z.string() });
 
 export const trainingFiguresSchema = z.object({
   accuracy: fraction,
@@ -83,7 +85,7 @@ export const backtestFiguresSchema = z.object({
   totalReturnPct: z.number().nullable(),
 });
 
-export const verdictSchema = z.enum(['promising', 'neutral', 'poor']);
+export const verdictSchema = z.enum(verdicts);
 
 export const assessmentSchema = z.object({
   verdict: verdictSchema,
@@ -92,7 +94,7 @@ export const assessmentSchema = z.object({
   weaknesses: z.array(z.string()),
   suggestions: z.array(z.string()),
   author: z.string(),
-});
+}) satisfies z.ZodType<Assessment>;
 
 export const usageSchema = z.object({
   tokensInput: count,
@@ -170,7 +172,7 @@ export const lastTickSchema = z.object({
   finishedAt: isoTime.nullable(),
   secondsAgo: count,
   host: z.string(),
-  status: z.enum(['running', 'ok', 'error', 'paused', 'skipped', 'degraded']),
+  status: z.enum(tickStatuses),
   errorMessage: z.string().nullable(),
   decisions: z.array(tickDecisionSchema),
   sessionsCreated: z.array(z.int()),
@@ -192,7 +194,7 @@ export const experimentSummarySchema = z.object({
   timeframe: z.string().nullable(),
   trainingWindow: z.object({ startDate: day, endDate: day }).nullable(),
   backtestWindow: z.object({ startDate: day, endDate: day }).nullable(),
-  gateFailed: z.enum(['training', 'backtest']).nullable(),
+  gateFailed: z.enum(gateKinds).nullable(),
   failedChecks: z.array(z.string()),
   accuracy: fraction,
   finalLoss: z.number().nullable(),

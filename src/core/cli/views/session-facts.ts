@@ -1,7 +1,7 @@
 // What the read views derive from one session row: the figures, the failed gate, the running operation. Stored
 // JSON is written by other versions of the engine too, so every field is read defensively and missing is null.
-import type { SessionOutcome, SessionPhase } from '../../db/database-schema.ts';
-import type { Assessment, GateEvaluation, OperationProgress } from '../../db/repositories/sessions.ts';
+import type { SessionOutcome, SessionPhase, Assessment, GateEvaluation } from '../../research/vocabulary.ts';
+import type { OperationProgress } from '../../db/repositories/sessions.ts';
 import type { BacktestFigures, FailedGate, Invocation, Operation, TrainingFigures } from './schemas.ts';
 
 type Json = Record<string, unknown>;

@@ -4,7 +4,7 @@ import { batchWaitOf, findOpenBatch } from '../../agent/message-batch.ts';
 import { findExperimentOfSession } from '../../db/repositories/experiments.ts';
 import { experimentSummary } from './research-view.ts';
 import type { Kysely } from 'kysely';
-import { AgentError, ExitCode } from '../errors.ts';
+import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { Database } from '../../db/database-schema.ts';
 import { estimatedSpendUsd } from '../../db/repositories/budget.ts';
 import { findSession, type Session } from '../../db/repositories/sessions.ts';

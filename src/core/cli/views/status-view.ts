@@ -8,7 +8,9 @@ import type { Database } from '../../db/database-schema.ts';
 import { readControl } from '../../db/repositories/activity.ts';
 import { countActiveSessions } from '../../db/repositories/sessions.ts';
 import { findBudgetDay } from '../../db/repositories/budget.ts';
-import { fromJson, toDate, toDateOrNull, toNumber, utcDay } from '../../db/values.ts';
+import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
+import { startOfUtcDay, utcDay } from '../../kernel/utc-day.ts';
+import { dailyLimitInForce, remainingUsd } from '../../budget/daily-limit.ts';
 import { statusBanners } from './banners.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
 import {
@@ -136,11 +138,6 @@ export async function loadRecentCycles(db: Db, limit: number): Promise<RecentCyc
   });
 }
 
-/** Start of the UTC day of `now`: budgets, and "today", are UTC days. */
-export function startOfUtcDay(now: Date): Date {
-  return new Date(`${utcDay(now)}T00:00:00.000Z`);
-}
-
 async function countSince(db: Db, column: 'created_at' | 'completed_at', since: Date): Promise<number> {
   const row = await db
     .selectFrom('agent_sessions')
@@ -162,7 +159,7 @@ export async function loadTodayBudget(
     countSince(db, 'created_at', dayStart),
     countSince(db, 'completed_at', dayStart),
   ]);
-  const limitUsd = input.overrideLimitUsd ?? input.configuredLimitUsd;
+  const limitUsd = dailyLimitInForce(input.overrideLimitUsd, input.configuredLimitUsd);
   const usedUsd = row?.usedUsd ?? 0;
   const reservedUsd = row?.reservedUsd ?? 0;
   return {
@@ -171,7 +168,7 @@ export async function loadTodayBudget(
     limitSource: input.overrideLimitUsd === null ? 'config' : 'override',
     usedUsd,
     reservedUsd,
-    remainingUsd: roundUsd(Math.max(0, limitUsd - usedUsd - reservedUsd)),
+    remainingUsd: roundUsd(remainingUsd({ limitUsd, usedUsd, reservedUsd })),
     usedFraction: limitUsd > 0 ? roundUsd(usedUsd / limitUsd) : null,
     invocations: row?.invocations ?? 0,
     cyclesStarted,

@@ -1,7 +1,9 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentBudgetTable, Database } from '../database-schema.ts';
-import { dayString, toDate, toNumber, toNumberOrNull, utcDay } from '../values.ts';
+import { dayString, toDate, toNumber, toNumberOrNull } from '../values.ts';
+import { utcDay } from '../../kernel/utc-day.ts';
 import { addSessionUsage } from './sessions.ts';
+import { dailyLimitInForce } from '../../budget/daily-limit.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -32,7 +34,7 @@ function toBudgetDay(row: Selectable<AgentBudgetTable>): BudgetDay {
 /** The daily limit in force: `budget set` overrides the configured default. */
 export async function effectiveDailyLimit(db: Db, configured: number): Promise<number> {
   const row = await db.selectFrom('agent_control').select('budget_limit_usd').where('id', '=', 1).executeTakeFirst();
-  return toNumberOrNull(row?.budget_limit_usd) ?? configured;
+  return dailyLimitInForce(toNumberOrNull(row?.budget_limit_usd), configured);
 }
 
 /** Today's row, created (or brought to the current limit) in one statement. */
@@ -204,10 +206,6 @@ export async function incrementBudgetCounters(
 export async function setBudgetLimitOverride(db: Kysely<Database>, limitUsd: number | null, configuredLimitUsd: number, now: Date): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('agent_control').set({ budget_limit_usd: limitUsd, updated_at: now }).where('id', '=', 1).execute();
-    await trx.updateTable('agent_budget').set({ budget_limit_usd: limitUsd ?? configuredLimitUsd, updated_at: now }).where('date', '=', utcDay(now)).execute();
+    await trx.updateTable('agent_budget').set({ budget_limit_usd: dailyLimitInForce(limitUsd, configuredLimitUsd), updated_at: now }).where('date', '=', utcDay(now)).execute();
   });
-}
-
-export function remainingUsd(day: BudgetDay): number {
-  return Math.max(0, day.limitUsd - day.usedUsd - day.reservedUsd);
 }

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../database-schema.ts';
 import { CYCLE_CREATION_LOCK_KEY } from '../tick-lock.ts';
-import { utcDay } from '../values.ts';
+import { utcDay } from '../../kernel/utc-day.ts';
 import { incrementBudgetCounters } from './budget.ts';
 import { countActiveSessions, createSession, type Session } from './sessions.ts';
 

@@ -1,9 +1,10 @@
 import { sql, type Insertable, type Kysely, type Selectable, type Transaction } from 'kysely';
 import { canonicalStrategy, strategyFeatures, strategyFingerprint } from '../../research/fingerprint.ts';
 import { deflatedSharpeOfBacktest, type FamilyMoments } from '../../research/deflated-sharpe.ts';
-import type { AgentExperimentsTable, Database, SessionOutcome } from '../database-schema.ts';
+import type { AgentExperimentsTable, Database } from '../database-schema.ts';
+import type { SessionOutcome, Assessment, GateEvaluation } from '../../research/vocabulary.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
-import { findSession, toSession, type Assessment, type GateEvaluation, type Session } from './sessions.ts';
+import { findSession, toSession, type Session } from './sessions.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 

@@ -1,6 +1,6 @@
 import type { Kysely, Selectable, Transaction } from 'kysely';
-import type { AgentHypothesesTable, Database, HypothesisStatus } from '../database-schema.ts';
-import { hypothesisStatuses } from '../database-schema.ts';
+import type { AgentHypothesesTable, Database } from '../database-schema.ts';
+import { type HypothesisStatus, hypothesisStatuses } from '../../research/vocabulary.ts';
 import { toDate, toDateOrNull, withoutNul } from '../values.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;

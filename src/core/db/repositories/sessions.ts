@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
-import type { AgentSessionsTable, Database, PhaseChange, SessionOutcome, SessionPhase } from '../database-schema.ts';
+import type { AgentSessionsTable, Database, PhaseChange } from '../database-schema.ts';
+import type { Assessment, GateEvaluation, SessionOutcome, SessionPhase } from '../../research/vocabulary.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 
 export interface OperationProgress {
@@ -23,22 +24,6 @@ export interface BacktestParams {
   startDate: string;
   endDate: string;
   modelPath: string;
-}
-
-export interface GateEvaluation {
-  gate: 'training' | 'backtest';
-  passed: boolean;
-  reason: string | null;
-  checks: { metric: string; value: number | null; threshold: number; comparison: '>=' | '<='; passed: boolean }[];
-}
-
-export interface Assessment {
-  verdict: 'promising' | 'neutral' | 'poor';
-  explanation: string;
-  strengths: string[];
-  weaknesses: string[];
-  suggestions: string[];
-  author: string;
 }
 
 export interface Session {

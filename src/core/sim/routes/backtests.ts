@@ -5,10 +5,12 @@ import { viewAt } from '../operations.ts';
 import type { SimOperation } from '../operations.ts';
 import { simulateBacktest, trainingDataOf } from '../quality.ts';
 import type { BacktestRequest } from '../quality.ts';
-import { contentHash, SeededRandom, seedOf } from '../random.ts';
-import { detail, isRecord, json, refused, SIMULATOR_LABEL, validationError } from '../reply.ts';
+import { contentHash, SeededRandom, seedOf } from '../../kernel/random.ts';
+import { detail, json, refused, SIMULATOR_LABEL, validationError } from '../reply.ts';
+import { isRecord } from '../../kernel/records.ts';
 import type { Reply } from '../reply.ts';
-import { loadStrategy, newOperationId, rangeOf, STRATEGY_NAME } from '../state.ts';
+import { loadStrategy, newOperationId, rangeOf } from '../state.ts';
+import { STRATEGY_NAME_PATTERN } from '../../strategy/schema.ts';
 import type { SimContext } from '../state.ts';
 import { workerUnavailable } from './workers.ts';
 
@@ -26,7 +28,7 @@ export async function startBacktest(ctx: SimContext, body: unknown): Promise<Rep
   const name = body.strategy_name as string;
   const startDate = (body.start_date as string).slice(0, 10);
   const endDate = (body.end_date as string).slice(0, 10);
-  if (!STRATEGY_NAME.test(name)) return detail(400, `Invalid strategy name '${name}'`);
+  if (!STRATEGY_NAME_PATTERN.test(name)) return detail(400, `Invalid strategy name '${name}'`);
   const file = await loadStrategy(ctx, name);
   if (!file) return detail(400, `Strategy file not found: strategies/${name}.yaml (simulator strategies directory: ${ctx.strategiesDir})`);
   const parsed = parseStrategyYaml(file.text);

@@ -1,7 +1,8 @@
 /** Market data routes: indicators, symbols and the date range held for a symbol and timeframe. */
 import { BUILTIN_INDICATORS } from '../../strategy/indicators.ts';
 import { SIM_SYMBOLS, symbolListing } from '../market.ts';
-import { API_PREFIX, globalError, isRecord, json, SIMULATOR_LABEL, validationError } from '../reply.ts';
+import { API_PREFIX, globalError, json, SIMULATOR_LABEL, validationError } from '../reply.ts';
+import { isRecord } from '../../kernel/records.ts';
 import type { Reply } from '../reply.ts';
 import { rangeOf } from '../state.ts';
 import type { SimContext } from '../state.ts';

@@ -3,11 +3,12 @@ import { builtinIndicatorRegistry } from '../../strategy/indicators.ts';
 import { parseStrategyYaml, validateStrategy } from '../../strategy/index.ts';
 import { detail, json, SIMULATOR_LABEL } from '../reply.ts';
 import type { Reply } from '../reply.ts';
-import { loadStrategy, STRATEGY_NAME } from '../state.ts';
+import { loadStrategy } from '../state.ts';
+import { STRATEGY_NAME_PATTERN } from '../../strategy/schema.ts';
 import type { SimContext } from '../state.ts';
 
 export async function validateStrategyReply(ctx: SimContext, name: string): Promise<Reply> {
-  const file = STRATEGY_NAME.test(name) ? await loadStrategy(ctx, name) : null;
+  const file = STRATEGY_NAME_PATTERN.test(name) ? await loadStrategy(ctx, name) : null;
   if (!file) return detail(404, `Strategy file not found: ${name}.yaml`);
   const parsed = parseStrategyYaml(file.text);
   const findings = parsed.ok

@@ -4,10 +4,12 @@ import { startRun } from '../fate.ts';
 import { isoDate } from '../market.ts';
 import type { SimOperation } from '../operations.ts';
 import { analyzeDesign, simulateTraining, trainingDataOf } from '../quality.ts';
-import { clamp, contentHash, SeededRandom, seedOf } from '../random.ts';
-import { detail, isRecord, json, refused, SIMULATOR_LABEL, validationError } from '../reply.ts';
+import { clamp, contentHash, SeededRandom, seedOf } from '../../kernel/random.ts';
+import { detail, json, refused, SIMULATOR_LABEL, validationError } from '../reply.ts';
+import { isRecord } from '../../kernel/records.ts';
 import type { Reply } from '../reply.ts';
-import { loadStrategy, newOperationId, rangeOf, STRATEGY_NAME, visibleOperation } from '../state.ts';
+import { loadStrategy, newOperationId, rangeOf, visibleOperation } from '../state.ts';
+import { STRATEGY_NAME_PATTERN } from '../../strategy/schema.ts';
 import type { SimContext } from '../state.ts';
 import { workerUnavailable } from './workers.ts';
 
@@ -62,7 +64,7 @@ export async function startTraining(ctx: SimContext, body: unknown): Promise<Rep
       });
     }
   }
-  if (!STRATEGY_NAME.test(name)) return detail(400, `Invalid strategy name '${name}': use letters, digits, '_' and '-'`);
+  if (!STRATEGY_NAME_PATTERN.test(name)) return detail(400, `Invalid strategy name '${name}': use letters, digits, '_' and '-'`);
   const file = await loadStrategy(ctx, name);
   if (!file) return detail(400, `Strategy file not found: ${name}.yaml (simulator strategies directory: ${ctx.strategiesDir})`);
   const parsed = parseStrategyYaml(file.text);

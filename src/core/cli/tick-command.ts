@@ -1,9 +1,9 @@
 import { loadConfig } from '../config/load.ts';
-import { redactSecrets } from '../cli/redact.ts';
-import { ExitCode } from '../cli/errors.ts';
+import { redactSecrets } from '../kernel/secrets.ts';
+import { ExitCode } from '../kernel/errors.ts';
 import { TickLockLostError } from '../db/tick-lock.ts';
-import { locationOf, runTick, type TickLogger } from './runtime.ts';
-import { decisionLevel, decisionLogFields, tickFailure, tickHealth } from './tick-health.ts';
+import { locationOf, runTick, type TickLogger } from '../engine/runtime.ts';
+import { decisionLevel, decisionLogFields, tickFailure, tickHealth } from '../engine/tick-health.ts';
 
 /** One JSON line on stderr: every tick line, errors included, so a log shipper never meets plain text. */
 export const writeTickLog: TickLogger = (level, event, fields = {}) => {

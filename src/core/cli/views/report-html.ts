@@ -2,10 +2,11 @@
 // research so far: best-so-far score and deflated Sharpe over cycles, outcomes and spend per day, gate-failure
 // reasons, the top experiments and the hypotheses. Data first (readReportData), then a pure renderer.
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../db/database-schema.ts';
-import { queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../db/repositories/experiments.ts';
-import { listHypotheses, type Hypothesis } from '../db/repositories/hypotheses.ts';
-import { dayString, toNumber, utcDay } from '../db/values.ts';
+import type { Database } from '../../db/database-schema.ts';
+import { queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../../db/repositories/experiments.ts';
+import { listHypotheses, type Hypothesis } from '../../db/repositories/hypotheses.ts';
+import { dayString, toNumber } from '../../db/values.ts';
+import { utcDay } from '../../kernel/utc-day.ts';
 
 export interface ReportData {
   generatedAt: Date;

@@ -1,0 +1,62 @@
+// The research's vocabulary, shared by the store (db), the agent and the engine: what a session's phases and
+// outcomes are, why a pass looks at a session, what an invocation is for, and what gates and assessments say.
+export const sessionPhases = ['idle', 'designing', 'training', 'backtesting', 'assessing'] as const;
+export type SessionPhase = (typeof sessionPhases)[number];
+
+/** The KTRDR operation a session's phase waits on: its training while `training`, its backtest while `backtesting`. */
+export function phaseOperationId(session: { phase: SessionPhase; trainingOperationId: string | null; backtestOperationId: string | null }): string | null {
+  if (session.phase === 'training') return session.trainingOperationId;
+  if (session.phase === 'backtesting') return session.backtestOperationId;
+  return null;
+}
+
+export const sessionOutcomes = [
+  'success',
+  'failed_design',
+  'failed_training',
+  'failed_training_gate',
+  'failed_backtest',
+  'failed_backtest_gate',
+  'failed_assessment',
+  'cancelled',
+] as const;
+export type SessionOutcome = (typeof sessionOutcomes)[number];
+
+export type TriggerReason =
+  | 'start_new_cycle'
+  | 'training_completed'
+  | 'training_failed'
+  | 'backtest_completed'
+  | 'backtest_failed'
+  | 'operation_still_running'
+  | 'invocation_check'
+  | 'paused';
+
+export type InvocationPurpose = 'design' | 'backtest' | 'assess';
+
+export const gateKinds = ['training', 'backtest'] as const;
+export type GateKind = (typeof gateKinds)[number];
+
+/** `>=` for a minimum, `<=` for a maximum. */
+export const gateComparisons = ['>=', '<='] as const;
+
+export interface GateEvaluation {
+  gate: GateKind;
+  passed: boolean;
+  reason: string | null;
+  checks: { metric: string; value: number | null; threshold: number; comparison: (typeof gateComparisons)[number]; passed: boolean }[];
+}
+
+export const verdicts = ['promising', 'neutral', 'poor'] as const;
+
+export interface Assessment {
+  verdict: (typeof verdicts)[number];
+  explanation: string;
+  strengths: string[];
+  weaknesses: string[];
+  suggestions: string[];
+  author: string;
+}
+
+export const hypothesisStatuses = ['untested', 'testing', 'validated', 'refuted', 'inconclusive'] as const;
+export type HypothesisStatus = (typeof hypothesisStatuses)[number];
