@@ -5,7 +5,7 @@ import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incremen
 import { remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
 import { countActiveSessions, findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
-import type { GateEvaluation, SessionOutcome, InvocationPurpose, TriggerReason } from '../research/vocabulary.ts';
+import { phaseOperationId, type GateEvaluation, type SessionOutcome, type InvocationPurpose, type TriggerReason } from '../research/vocabulary.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
@@ -236,8 +236,7 @@ export class TriggerPass {
   }
 
   private async poll(session: Session): Promise<Polled> {
-    const operationId =
-      session.phase === 'training' ? session.trainingOperationId : session.phase === 'backtesting' ? session.backtestOperationId : null;
+    const operationId = phaseOperationId(session);
     if (!operationId) return { session, observation: { kind: 'none' }, training: null, backtest: null };
     return this.env.tracer.span('check_operation_status', { 'trigger.session_id': session.id, 'ktrdr.operation_id': operationId }, async (span) => {
       try {
