@@ -7,7 +7,7 @@ import { buildMemorySection, experimentLine } from '../research/memory-section.t
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { stringifyStrategy } from '../strategy/yaml.ts';
 import type { InvocationPurpose } from '../engine/decide.ts';
-import { formatBoundedIndicatorTable } from '../strategy/indicators.ts';
+import { formatBoundedIndicatorTable } from '../strategy/bounded-indicators.ts';
 import { renderPrompt } from './prompts.ts';
 
 const promptOfPurpose: Record<InvocationPurpose, string> = {
