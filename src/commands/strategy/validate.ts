@@ -4,7 +4,7 @@ import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelpWith } from '../../core/cli/base-command.ts';
 import { ExitCode } from '../../core/cli/errors.ts';
 import { noopTracer } from '../../core/telemetry/tracing.ts';
-import { createKtrdrClient } from '../../core/engine/runtime.ts';
+import { createKtrdrClient } from '../../core/ktrdr/create-client.ts';
 import {
   builtinIndicatorRegistry,
   formatFindings,

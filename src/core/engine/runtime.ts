@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/load.ts';
@@ -7,7 +6,8 @@ import { modelWarnings } from '../config/model-checks.ts';
 import { openStore, storeTarget, DatabaseBusyError, type Store } from '../db/connect.ts';
 import { finishTick, startTick } from '../db/repositories/activity.ts';
 import { TickLockGuard, tryAcquireTickLock } from '../db/tick-lock.ts';
-import { KtrdrClient } from '../ktrdr/client.ts';
+import type { KtrdrClient } from '../ktrdr/client.ts';
+import { createKtrdrClient } from '../ktrdr/create-client.ts';
 import { noopTracer, type Tracer, type Tracing } from '../telemetry/tracing.ts';
 import type { Designer } from '../agent/designer.ts';
 import type { ToolContext } from '../agent/tools.ts';
@@ -24,41 +24,6 @@ export interface TickLogger {
 
 export function newTickId(now: Date): string {
   return `tick_${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomBytes(4).toString('hex')}`;
-}
-
-export function createKtrdrClient(config: AgentConfig, tracer: Tracer): KtrdrClient {
-  const options = {
-    baseUrl: config.settings.KTRDR_API_URL,
-    timeoutMs: config.settings.KTRDR_TIMEOUT_SECONDS * 1000,
-    maxResponseBytes: Math.round(config.settings.KTRDR_MAX_RESPONSE_MIB * 1024 * 1024),
-    retry: { maxAttempts: config.settings.AGENT_RETRY_MAX_ATTEMPTS, backoffBaseSeconds: config.settings.AGENT_RETRY_BACKOFF_BASE },
-    headers: () => tracer.injectHeaders(),
-  };
-  if (tracer === noopTracer) return new KtrdrClient(options);
-  // One span per HTTP attempt, around the request itself: KTRDR's spans join ours through its traceparent.
-  const attemptStatus = new AsyncLocalStorage<{ status: number | null }>();
-  return new KtrdrClient({
-    ...options,
-    around: (info, send) =>
-      tracer.span(
-        'ktrdr_request',
-        { 'http.request.method': info.method, 'http.route': info.route, 'ktrdr.attempt': info.attempt },
-        (span) => {
-          const holder = { status: null as number | null };
-          return attemptStatus.run(holder, async () => {
-            try {
-              return await send();
-            } finally {
-              if (holder.status !== null) span.setAttributes({ 'http.response.status_code': holder.status });
-            }
-          });
-        },
-      ),
-    onRequest: (info) => {
-      const holder = attemptStatus.getStore();
-      if (holder) holder.status = info.status;
-    },
-  });
 }
 
 /** Builds the designer only when an invocation is due: the Anthropic SDK loads on that path alone. */
