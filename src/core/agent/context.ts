@@ -7,7 +7,7 @@ import { buildMemorySection, experimentLine } from './memory-section.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { stringifyStrategy } from '../strategy/yaml.ts';
 import type { InvocationPurpose } from '../research/vocabulary.ts';
-import { formatBoundedIndicatorTable } from '../strategy/indicators.ts';
+import { formatBoundedIndicatorTable } from '../strategy/bounded-indicators.ts';
 import { renderPrompt } from './prompts.ts';
 
 const promptOfPurpose: Record<InvocationPurpose, string> = {

@@ -1,6 +1,6 @@
 import { indicatorKeyCounts, queryExperiments, earlierRunsOfDesign, type Experiment } from '../db/repositories/experiments.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
-import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/indicators.ts';
+import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bounded-indicators.ts';
 import { validateStrategy } from '../strategy/validate.ts';
 import { SeededRandom } from '../kernel/random.ts';
 import { installationId } from '../db/repositories/installation.ts';

@@ -1,4 +1,4 @@
-import { BOUNDED_INDICATORS, INSTRUMENT_SCALE_INDICATOR_TYPES } from '../strategy/indicators.ts';
+import { BOUNDED_INDICATORS, INSTRUMENT_SCALE_INDICATOR_TYPES } from '../strategy/bounded-indicators.ts';
 
 /** What `get_available_indicators` returns: compact, bounded indicators first (the only safe fuzzy inputs). */
 export function boundedIndicatorSummary() {

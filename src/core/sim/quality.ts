@@ -8,8 +8,8 @@
  * - ZigZag as an input leaks the future: great training numbers, useless backtests.
  * Every number also carries a seeded draw, so outcomes are deterministic for (seed, strategy content).
  */
-import { builtinIndicatorRegistry, scaleOfOutput } from '../strategy/indicators.ts';
-import type { IndicatorSpec, IndicatorValueScale } from '../strategy/indicators.ts';
+import { scaleOfOutput, type IndicatorSpec, type IndicatorValueScale } from '../strategy/indicator-spec.ts';
+import { builtinIndicatorRegistry } from '../strategy/indicators.ts';
 import { barsPerDay, dayCount, findSymbol } from './market.ts';
 import { clamp, SeededRandom } from '../kernel/random.ts';
 import { isRecord } from '../kernel/records.ts';

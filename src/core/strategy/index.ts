@@ -1,23 +1,26 @@
 export {
   BOUNDED_INDICATORS,
-  BUILTIN_INDICATORS,
   INSTRUMENT_SCALE_INDICATOR_TYPES,
-  builtinIndicatorRegistry,
-  canonicalTypeOf,
-  createIndicatorRegistry,
   formatBoundedIndicatorTable,
-  mergeKtrdrIndicators,
-  resolveIndicatorType,
-  scaleOfOutput,
   type BoundedIndicatorFact,
+} from './bounded-indicators.ts';
+export { mergeKtrdrIndicators, type KtrdrIndicatorListing } from './indicator-catalogue.ts';
+export { BUILTIN_INDICATORS } from './indicator-data.ts';
+export {
+  canonicalTypeOf,
+  scaleOfOutput,
   type FuzzyZone,
   type IndicatorCategory,
   type IndicatorParameter,
   type IndicatorParameterType,
-  type IndicatorRegistry,
   type IndicatorSpec,
   type IndicatorValueScale,
-  type KtrdrIndicatorListing,
+} from './indicator-spec.ts';
+export {
+  builtinIndicatorRegistry,
+  createIndicatorRegistry,
+  resolveIndicatorType,
+  type IndicatorRegistry,
 } from './indicators.ts';
 export {
   LABEL_SOURCES,

@@ -1,12 +1,11 @@
 import type { z } from 'zod';
 import {
-  builtinIndicatorRegistry,
   scaleOfOutput,
   type IndicatorParameter,
-  type IndicatorRegistry,
   type IndicatorSpec,
   type IndicatorValueScale,
-} from './indicators.ts';
+} from './indicator-spec.ts';
+import { builtinIndicatorRegistry, type IndicatorRegistry } from './indicators.ts';
 import {
   REQUIRED_SECTION_HINTS,
   checkStrategyName,

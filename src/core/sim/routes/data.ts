@@ -1,5 +1,5 @@
 /** Market data routes: indicators, symbols and the date range held for a symbol and timeframe. */
-import { BUILTIN_INDICATORS } from '../../strategy/indicators.ts';
+import { BUILTIN_INDICATORS } from '../../strategy/indicator-data.ts';
 import { SIM_SYMBOLS, symbolListing } from '../market.ts';
 import { API_PREFIX, globalError, json, SIMULATOR_LABEL, validationError } from '../reply.ts';
 import { isRecord } from '../../kernel/records.ts';
