@@ -227,6 +227,24 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.equal(fresh.ok, true, fresh.ok ? '' : fresh.error);
   });
 
+  test('a failed tool call is stored with its kind, the label of the tool-error metric, whatever its wording', async () => {
+    const session = await newSession();
+    const design = await toolsOf('design', session.id);
+    await design.get('save_strategy_config')!.run({ name: 42 });
+    await design.get('save_strategy_config')!.run({ name: 'kind_a', config: validStrategy('kind_a'), tests_hypothesis: 99999 });
+    await updateSession(store.db, session.id, { phase: 'training' }, new Date());
+    await design.get('start_training')!.run({ strategy_name: 'kind_a', start_date: '2020-01-01', end_date: '2021-01-01' });
+    const rows = await store.db.selectFrom('agent_actions').select(['tool_name', 'success', 'error_kind']).where('session_id', '=', session.id).orderBy('id').execute();
+    assert.deepEqual(
+      rows.map((row) => [row.tool_name, row.success, row.error_kind]),
+      [
+        ['save_strategy_config', false, 'invalid_input'],
+        ['save_strategy_config', false, 'rejected'],
+        ['start_training', false, 'rejected'],
+      ],
+    );
+  });
+
   test('unknown hypothesis and parent ids are tool errors that list valid ones', async () => {
     const hypothesis = await addHypothesis(store.db, { text: 'Aroon direction beats ADX strength on GBPUSD', rationale: 'seen twice', source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
     const session = await newSession();

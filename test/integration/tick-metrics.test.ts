@@ -8,7 +8,9 @@ import pg from 'pg';
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Database } from '../../src/core/db/database-schema.ts';
 import type { SessionOutcome, SessionPhase, GateEvaluation } from '../../src/core/research/vocabulary.ts';
-import { evaluateBacktestGate, evaluateTrainingGate, gateFailureLabels, type GateThresholds } from '../../src/core/engine/gates.ts';
+import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from '../../src/core/engine/gates.ts';
+import { gateFailureLabels, type ToolErrorKind } from '../../src/core/research/vocabulary.ts';
+import { backfillExperiments } from '../../src/core/db/repositories/experiments.ts';
 import { HISTOGRAM_BUCKETS, buildRegistry } from '../../src/core/telemetry/metrics.ts';
 import { histogramStateFromObservations } from '../support/metrics.ts';
 import type { HistogramState, MetricsSnapshot } from '../../src/core/telemetry/metrics.ts';
@@ -108,19 +110,22 @@ interface SeedAction {
   success: boolean;
   durationMs: number | null;
   error?: string;
+  /** The kind the tool stored with the failed call (agent/tools.ts). */
+  kind?: ToolErrorKind;
 }
 
 const ACTIONS: SeedAction[] = [
   { session: 0, tool: 'validate_strategy', success: true, durationMs: 5 },
   // Exactly on the 0.01 s bound: counted in that bucket.
   { session: 0, tool: 'validate_strategy', success: true, durationMs: 10 },
-  { session: 0, tool: 'validate_strategy', success: false, durationMs: 20, error: 'invalid input for validate_strategy: name: Required' },
+  { session: 0, tool: 'validate_strategy', success: false, durationMs: 20, error: 'invalid input for validate_strategy: name: Required', kind: 'invalid_input' },
   {
     session: 0,
     tool: 'start_training',
     success: false,
     durationMs: 3000,
     error: 'start_training failed: Could not reach KTRDR for POST /trainings/start at http://127.0.0.1:9/api/v1: ECONNREFUSED. Check that the backend is running and that KTRDR_API_URL points at it.',
+    kind: 'ktrdr_unavailable',
   },
   { session: 0, tool: 'start_training', success: true, durationMs: 700 },
   { session: 1, tool: 'start_training', success: false, durationMs: null, error: 'start_training is only allowed while designing (phase is training)' },
@@ -189,6 +194,8 @@ async function seed(db: Kysely<Database>): Promise<number[]> {
         .execute();
     }
   }
+  // Finished sessions get their experiment rows (with the gate-failure labels) as the backfill writes them.
+  await backfillExperiments(db);
   for (const action of ACTIONS) {
     await db
       .insertInto('agent_actions')
@@ -198,6 +205,7 @@ async function seed(db: Kysely<Database>): Promise<number[]> {
         tool_name: action.tool,
         success: action.success,
         error_message: action.error ?? null,
+        error_kind: action.success ? null : (action.kind ?? 'rejected'),
         duration_ms: action.durationMs,
         action_at: secondsAgo(100),
       })

@@ -1,4 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
+import type { ToolErrorKind } from '../research/vocabulary.ts';
 import type {
   ContentBlock,
   ContentBlockParam,
@@ -16,7 +17,8 @@ import { costOfUsage, estimateInputTokensUpperBound, UnpricedUsageError, worstCa
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import type { Effort } from '../config/schema.ts';
 
-export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
+/** A refused call may say its kind (`ktrdr_rejected`); without one it is the tool's own refusal, `rejected`. */
+export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault; kind?: ToolErrorKind };
 
 export interface ToolRunContext {
   /** Aborted when the invocation's time limit is reached. */

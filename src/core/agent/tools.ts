@@ -36,12 +36,12 @@ import {
   openHypotheses,
   setHypothesisStatus,
 } from '../db/repositories/hypotheses.ts';
-import { hypothesisStatuses, sessionOutcomes, verdicts, type InvocationPurpose } from '../research/vocabulary.ts';
+import { hypothesisStatuses, sessionOutcomes, verdicts, type InvocationPurpose, type ToolErrorKind } from '../research/vocabulary.ts';
+import type { ToolOutcome } from './invoke.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { phaseModel } from '../config/model-checks.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 
-export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault };
 
 export interface ToolDefinition {
   name: string;
@@ -94,7 +94,7 @@ function defineTool<S extends z.ZodType>(
       const parsed = spec.input.safeParse(raw ?? {});
       let outcome: ToolOutcome;
       if (!parsed.success) {
-        outcome = { ok: false, error: `invalid input for ${spec.name}: ${describeZodError(parsed.error)}` };
+        outcome = { ok: false, error: `invalid input for ${spec.name}: ${describeZodError(parsed.error)}`, kind: 'invalid_input' };
       } else {
         try {
           outcome = await spec.run(parsed.data, session, options.signal ? context.ktrdr.withSignal(options.signal) : context.ktrdr);
@@ -103,15 +103,15 @@ function defineTool<S extends z.ZodType>(
           if (ktrdrFault && ktrdrFault.faultClass !== 'ktrdr_unreachable') {
             // KTRDR up but busy (429, a 503 with no free worker) or refusing our credentials (401/403): a fault of the
             // world, so the invocation ends without failing its session.
-            outcome = { ok: false, error: `${spec.name} failed: ${ktrdrFault.cause}`, fault: ktrdrFault };
+            outcome = { ok: false, error: `${spec.name} failed: ${ktrdrFault.cause}`, fault: ktrdrFault, kind: 'ktrdr_unavailable' };
           } else if (isInfrastructureFault(error)) {
-            outcome = { ok: false, error: `${spec.name} could not run: ${error.fault.cause}`, fault: error.fault };
+            outcome = { ok: false, error: `${spec.name} could not run: ${error.fault.cause}`, fault: error.fault, kind: 'infrastructure_fault' };
           } else {
             // A call abandoned because the invocation ended says nothing about KTRDR.
             if (error instanceof KtrdrError && error.isUnreachable) {
               context.ktrdrUnreachable = true;
             }
-            outcome = { ok: false, error: `${spec.name} failed: ${(error as Error).message}` };
+            outcome = { ok: false, error: `${spec.name} failed: ${(error as Error).message}`, kind: thrownKind(error) };
           }
         }
       }
@@ -123,6 +123,7 @@ function defineTool<S extends z.ZodType>(
         result: outcome.ok ? outcome.content : null,
         success: outcome.ok,
         errorMessage: outcome.ok ? null : outcome.error,
+        errorKind: outcome.ok ? null : (outcome.kind ?? 'rejected'),
         durationMs: Date.now() - started,
         turn: context.turn.index,
         tokensInput: context.turn.tokensInput,
@@ -134,6 +135,13 @@ function defineTool<S extends z.ZodType>(
       return outcome;
     },
   };
+}
+
+/** The kind of a failure a tool threw: how KTRDR failed, or the tool's own exception. */
+function thrownKind(error: unknown): ToolErrorKind {
+  if (!(error instanceof KtrdrError)) return 'exception';
+  if (ktrdrFaultIn(error)) return 'ktrdr_unavailable';
+  return error.kind === 'invalid_response' ? 'ktrdr_invalid_response' : 'ktrdr_rejected';
 }
 
 function agentState(session: Session) {
@@ -373,7 +381,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           // Only a strategy KTRDR accepts becomes the session's: start_training cannot pick up a rejected one.
           if (saved.written) rmSync(saved.path, { force: true });
           const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
-          return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.` };
+          return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.`, kind: 'ktrdr_rejected' };
         }
         await context.db.transaction().execute(async (trx) => {
           await updateSession(trx, session.id, { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path }, context.now());

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { HypothesisStatus, SessionOutcome, SessionPhase } from '../research/vocabulary.ts';
+import type { HypothesisStatus, SessionOutcome, SessionPhase, ToolErrorKind } from '../research/vocabulary.ts';
 
 /** pg returns NUMERIC and INT8 as strings, PGlite returns INT8 as numbers: repositories normalise both. */
 type Numeric = ColumnType<string | number, number | string, number | string>;
@@ -74,6 +74,8 @@ export interface AgentActionsTable {
   /** The API request id of the response that asked for this call. */
   request_id: string | null;
   tokens_thinking: number | null;
+  /** A failed call's kind (migration 20261206T123000000Z), the label of `agent_tool_errors_total`. */
+  error_kind: ColumnType<ToolErrorKind | null, ToolErrorKind | null | undefined, ToolErrorKind | null>;
 }
 
 export interface AgentTriggersTable {

@@ -147,8 +147,3 @@ export function evaluateBacktestGate(
     ...(dsr === undefined || dsr === null ? [] : [{ metric: 'deflated_sharpe', value: result.deflatedSharpe, threshold: dsr, comparison: '>=' as const }]),
   ]);
 }
-
-/** Short labels for the gate failure metric (`agent_gate_failure_reasons_total{reason}`): bounded cardinality. */
-export function gateFailureLabels(evaluation: GateEvaluation): string[] {
-  return evaluation.checks.filter((c) => !c.passed).map((c) => (c.value === null ? `${c.metric}_missing` : `${c.metric}_${c.comparison === '<=' ? 'high' : 'low'}`));
-}

@@ -60,3 +60,20 @@ export interface Assessment {
 
 export const hypothesisStatuses = ['untested', 'testing', 'validated', 'refuted', 'inconclusive'] as const;
 export type HypothesisStatus = (typeof hypothesisStatuses)[number];
+
+/**
+ * What kind of failure a tool call met, stored with the call (`agent_actions.error_kind`) and the label of
+ * `agent_tool_errors_total`: the model's input was invalid, KTRDR was unavailable (down, busy, refusing our
+ * credentials), KTRDR rejected the request, KTRDR answered outside its contract, a fault of the world on our side
+ * (the strategies directory), the tool itself threw, or the tool refused the call by its own rules.
+ */
+export const toolErrorKinds = ['invalid_input', 'ktrdr_unavailable', 'ktrdr_rejected', 'ktrdr_invalid_response', 'infrastructure_fault', 'exception', 'rejected'] as const;
+export type ToolErrorKind = (typeof toolErrorKinds)[number];
+
+/**
+ * One short label per failing check of a gate (`test_accuracy_low`, `max_drawdown_high`, `sharpe_missing`): stored
+ * with the experiment (`failed_checks`), read by the memory's failure groups and the gate-failure metric.
+ */
+export function gateFailureLabels(evaluation: GateEvaluation): string[] {
+  return evaluation.checks.filter((c) => !c.passed).map((c) => (c.value === null ? `${c.metric}_missing` : `${c.metric}_${c.comparison === '<=' ? 'high' : 'low'}`));
+}

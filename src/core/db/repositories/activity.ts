@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
-import type { SessionOutcome } from '../../research/vocabulary.ts';
+import type { SessionOutcome, ToolErrorKind } from '../../research/vocabulary.ts';
 import { faultClasses, type FaultClass } from '../../kernel/faults.ts';
 import { toDateOrNull, toJson, toNumberOrNull, withoutNul } from '../values.ts';
 import type { Session } from './sessions.ts';
@@ -44,6 +44,8 @@ export interface ActionRecord {
   result: unknown;
   success: boolean;
   errorMessage: string | null;
+  /** A failed call's kind; null for a call that succeeded. */
+  errorKind?: ToolErrorKind | null;
   durationMs: number | null;
   turn: number | null;
   tokensInput: number | null;
@@ -65,6 +67,7 @@ export async function recordAction(db: Db, action: ActionRecord): Promise<void> 
       tool_result: toJson(action.result),
       success: action.success,
       error_message: action.errorMessage === null ? null : withoutNul(action.errorMessage),
+      error_kind: action.success ? null : (action.errorKind ?? 'rejected'),
       duration_ms: action.durationMs,
       turn: action.turn,
       tokens_input: action.tokensInput,

@@ -2,7 +2,7 @@ import { sql, type Insertable, type Kysely, type Selectable, type Transaction } 
 import { canonicalStrategy, strategyFeatures, strategyFingerprint } from '../../research/fingerprint.ts';
 import { deflatedSharpeOfBacktest, type FamilyMoments } from '../../research/deflated-sharpe.ts';
 import type { AgentExperimentsTable, Database } from '../database-schema.ts';
-import type { SessionOutcome, Assessment, GateEvaluation } from '../../research/vocabulary.ts';
+import { gateFailureLabels, type SessionOutcome, type Assessment, type GateEvaluation } from '../../research/vocabulary.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 import { findSession, toSession, type Session } from './sessions.ts';
 
@@ -242,7 +242,7 @@ function experimentRow(session: Session, lineage: Lineage, family: (symbol: stri
     training_gate: toJson(session.trainingGate),
     backtest_gate: toJson(session.backtestGate),
     gate_failed: failedGate?.gate ?? null,
-    failed_checks: failedGate ? failedGate.checks.filter((c) => !c.passed).map((c) => (c.value === null ? `${c.metric}_missing` : `${c.metric}_${c.comparison === '>=' ? 'low' : 'high'}`)) : [],
+    failed_checks: failedGate ? gateFailureLabels(failedGate) : [],
     failure_reason: session.failureReason === null ? null : withoutNul(session.failureReason),
     training_metrics: toJson(session.trainingResults),
     backtest_metrics: toJson(session.backtestResults),

@@ -73,29 +73,16 @@ export async function countGateEvaluations(
 }
 
 /**
- * One label per failing check of a failed gate, as `gateFailureLabels` in engine/gates.ts makes them:
- * `<metric>_missing` without a value, else `_low` for a minimum, `_high` for a maximum.
+ * Gate failures by gate and label, from the labels each experiment stored when its session ended
+ * (`failed_checks`, made by `gateFailureLabels`): one count per failing check.
  */
 export async function countGateFailureReasons(
   db: Kysely<Database>,
 ): Promise<{ gateType: string; reason: string; count: number }[]> {
   const { rows } = await sql<{ gate_type: string; reason: string; count: unknown }>`
-    SELECT g.gate_type,
-      c.metric || CASE
-        WHEN jsonb_typeof(c.value) IS DISTINCT FROM 'number' THEN '_missing'
-        WHEN c.comparison = '>=' THEN '_low'
-        ELSE '_high'
-      END AS reason,
-      count(*) AS count
-    FROM agent_sessions s
-    CROSS JOIN LATERAL (VALUES ('training', s.training_gate), ('backtest', s.backtest_gate)) AS g (gate_type, gate)
-    CROSS JOIN LATERAL jsonb_to_recordset(
-      CASE WHEN jsonb_typeof(g.gate -> 'checks') = 'array' THEN g.gate -> 'checks' ELSE '[]'::jsonb END
-    ) AS c (metric text, value jsonb, comparison text, passed text)
-    WHERE (s.training_gate ->> 'passed' = 'false' OR s.backtest_gate ->> 'passed' = 'false')
-      AND g.gate ->> 'passed' = 'false'
-      AND c.passed = 'false'
-      AND c.metric IS NOT NULL
+    SELECT gate_failed AS gate_type, label AS reason, count(*) AS count
+    FROM agent_experiments, unnest(failed_checks) AS label
+    WHERE gate_failed IS NOT NULL
     GROUP BY 1, 2
   `.execute(db);
   return rows.map((row) => ({ gateType: row.gate_type, reason: row.reason, count: num(row.count) }));
@@ -204,30 +191,17 @@ export async function toolCallCounts(
   }));
 }
 
-/**
- * Failed calls by a bounded error type read from the recorded message (the messages come from agent/tools.ts and
- * ktrdr/errors.ts): the free text itself would give the metric one series per message.
- */
+/** Failed tool calls by tool and the kind stored when each was recorded (`agent_actions.error_kind`). */
 export async function countToolErrors(
   db: Kysely<Database>,
 ): Promise<{ tool: string; errorType: string; count: number }[]> {
-  const { rows } = await sql<{ tool: string; error_type: string; count: unknown }>`
-    SELECT tool_name AS tool,
-      CASE
-        WHEN error_message LIKE 'invalid input for %' THEN 'invalid_input'
-        WHEN error_message LIKE '%Could not reach KTRDR%' OR error_message LIKE '%KTRDR did not answer%'
-          OR error_message ~ 'KTRDR answered .* with HTTP 5[0-9][0-9]' THEN 'ktrdr_unavailable'
-        WHEN error_message LIKE '%KTRDR answered%' OR error_message LIKE 'KTRDR rejected%' THEN 'ktrdr_rejected'
-        WHEN error_message LIKE '%does not match the contract%' THEN 'ktrdr_invalid_response'
-        WHEN error_message LIKE tool_name || ' failed: %' THEN 'exception'
-        ELSE 'rejected'
-      END AS error_type,
-      count(*) AS count
-    FROM agent_actions
-    WHERE NOT success
-    GROUP BY 1, 2
-  `.execute(db);
-  return rows.map((row) => ({ tool: row.tool, errorType: row.error_type, count: num(row.count) }));
+  const rows = await db
+    .selectFrom('agent_actions')
+    .select((eb) => ['tool_name', 'error_kind', eb.fn.countAll().as('count')])
+    .where('success', '=', false)
+    .groupBy(['tool_name', 'error_kind'])
+    .execute();
+  return rows.map((row) => ({ tool: row.tool_name, errorType: row.error_kind ?? 'rejected', count: num(row.count) }));
 }
 
 /** Sessions still running, per phase, with when the earliest of them entered it. */
