@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { AgentError, ExitCode } from '../cli/errors.ts';
@@ -102,6 +103,19 @@ function newPglite(module: PgliteModule, dataDir: string | undefined) {
 }
 
 /**
+ * The empty database the build made (scripts/pgdata-template.ts) in dist/: copying it costs no more memory than any
+ * other open, where PGlite's initdb peaks near 700 MiB. Run from the sources there is none, and initdb makes one.
+ */
+function pgdataTemplate(): string | null {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
+    if (basename(dir) !== 'dist') continue;
+    const template = join(dir, 'pgdata-template');
+    return existsSync(join(template, 'PG_VERSION')) ? template : null;
+  }
+  return null;
+}
+
+/**
  * A new database is created (and migrated, unless asked not to) in a temporary directory beside its place and then
  * renamed into it, so a data dir is either absent or a whole database: an interrupted first open leaves only a
  * temporary directory, which the next first open removes (it holds the lock, so nobody else is creating one).
@@ -112,6 +126,8 @@ async function createDataDir(module: PgliteModule, dataDir: string, migrate: boo
   for (const entry of readdirSync(parent)) if (entry.startsWith(prefix)) rmSync(join(parent, entry), { recursive: true, force: true });
   const temporary = join(parent, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
+    const template = pgdataTemplate();
+    if (template) cpSync(template, temporary, { recursive: true });
     const pglite = newPglite(module, temporary);
     await pglite.waitReady;
     if (migrate) {
