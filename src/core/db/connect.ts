@@ -116,9 +116,11 @@ function pgdataTemplate(): string | null {
 }
 
 /**
- * A new database is created (and migrated, unless asked not to) in a temporary directory beside its place and then
- * renamed into it, so a data dir is either absent or a whole database: an interrupted first open leaves only a
- * temporary directory, which the next first open removes (it holds the lock, so nobody else is creating one).
+ * A new database is created in a temporary directory beside its place and then renamed into it, so a data dir is
+ * either absent or a whole database: an interrupted first open leaves only a temporary directory, which the next
+ * first open removes (it holds the lock, so nobody else is creating one). A copy of the build's empty database is
+ * migrated by the open that follows, as a database made with migrations off is; one made by initdb here is migrated
+ * before it is renamed (unless asked not to).
  */
 async function createDataDir(module: PgliteModule, dataDir: string, migrate: boolean): Promise<void> {
   const parent = dirname(dataDir);
@@ -127,19 +129,11 @@ async function createDataDir(module: PgliteModule, dataDir: string, migrate: boo
   const temporary = join(parent, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
     const template = pgdataTemplate();
-    if (template) cpSync(template, temporary, { recursive: true });
-    const pglite = newPglite(module, temporary);
-    await pglite.waitReady;
-    if (migrate) {
-      const { PGliteDialect } = await import('kysely-pglite-dialect');
-      const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-      try {
-        await ensureMigrated(db);
-      } finally {
-        await db.destroy();
-      }
+    if (template) {
+      // No PGlite instance here: a second one in the process (this and the open's) would double the peak.
+      cpSync(template, temporary, { recursive: true });
     } else {
-      await pglite.close();
+      await initDataDir(module, temporary, migrate);
     }
     // A directory without PG_VERSION is no database (an older version's interrupted first open): replace it.
     rmSync(dataDir, { recursive: true, force: true });
@@ -147,6 +141,22 @@ async function createDataDir(module: PgliteModule, dataDir: string, migrate: boo
   } catch (error) {
     rmSync(temporary, { recursive: true, force: true });
     throw error;
+  }
+}
+
+async function initDataDir(module: PgliteModule, temporary: string, migrate: boolean): Promise<void> {
+  const pglite = newPglite(module, temporary);
+  await pglite.waitReady;
+  if (migrate) {
+    const { PGliteDialect } = await import('kysely-pglite-dialect');
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    try {
+      await ensureMigrated(db);
+    } finally {
+      await db.destroy();
+    }
+  } else {
+    await pglite.close();
   }
 }
 
