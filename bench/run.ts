@@ -228,13 +228,18 @@ async function startup(): Promise<void> {
       };
       const idle = await envFor('idle');
       const running = await envFor('running');
+      // Not paused, and nothing to decide: a new cycle is due, but the day's budget (zero) pays for no call.
+      const unpaused = { ...(await envFor('unpaused')), AGENT_DESIGNER: 'claude', ANTHROPIC_API_KEY: 'sk-ant-api03-bench-key', AGENT_BUDGET_DAILY_USD: '0' };
       if ((await runCli(['pause'], idle)).code !== 0) throw new Error('pause failed');
       const first = await runCli(['tick'], running);
       if (first.code !== 0 || !/"sessionsCreated":\[1\]/.test(first.stderr)) throw new Error(`the first tick started nothing: ${first.stderr}`);
+      const quiet = await runCli(['tick'], unpaused);
+      if (quiet.code !== 0 || !/"skipReason":"budget/.test(quiet.stderr)) throw new Error(`the unpaused tick was not skipped for its budget: ${quiet.stderr}`);
       const cases: Record<string, () => Promise<ChildCost>> = {
         'node -e 0': () => measureChild(['-e', '0'], {}),
         '--version': () => measureChild([binRun, '--version'], idle),
         'tick (paused)': () => measureChild([binRun, 'tick'], idle),
+        'tick (idle, not paused)': () => measureChild([binRun, 'tick'], unpaused),
         'tick (training running)': () => measureChild([binRun, 'tick'], running),
       };
       if (store === 'pglite') {
@@ -242,6 +247,9 @@ async function startup(): Promise<void> {
         // `node bin/run.js` skips the shebang's flags: what the flags save.
         cases['tick (paused), node bin/run.js'] = () => measureChild(['--', binRun, 'tick'], idle);
         cases['status --json'] = () => measureChild([binRun, 'status', '--json'], idle);
+        cases['history --json'] = () => measureChild([binRun, 'history', '--json'], running);
+        cases['session 1 --json'] = () => measureChild([binRun, 'session', '1', '--json'], running);
+        cases['budget --json'] = () => measureChild([binRun, 'budget', '--json'], running);
         cases['bare PGlite open'] = () => measureChild([bareScript, join(idle.KTRDR_AGENT_DATA_DIR!, 'pgdata')], bareEnv);
         cases['bare PGlite open (--liftoff-only)'] = () => measureChild(['--liftoff-only', bareScript, join(idle.KTRDR_AGENT_DATA_DIR!, 'pgdata')], bareEnv);
         // A first run creates and migrates the database: each sample gets a data dir of its own.
@@ -590,12 +598,34 @@ async function tokens(): Promise<void> {
   );
 }
 
+/** `demo` as a user runs it first: a fresh data dir (the embedded database created), the simulator, ticks in-process. */
+async function demo(): Promise<void> {
+  const runs = quick ? 1 : 3;
+  const samples: ChildCost[] = [];
+  for (let run = 0; run < runs; run++) {
+    const home = tempDir('ktrdr-agent-bench-demo-');
+    try {
+      samples.push(await measureChild([binRun, 'demo'], { HOME: home.path }));
+    } finally {
+      home.remove();
+    }
+  }
+  const figure = {
+    runs,
+    medianMs: round(median(samples.map((cost) => cost.wallMs)), 0),
+    cpuMs: samples.every((cost) => cost.cpuMs !== null) ? round(median(samples.map((cost) => cost.cpuMs!)), 0) : null,
+    peakMiB: samples.every((cost) => cost.peakMiB !== null) ? round(Math.max(...samples.map((cost) => cost.peakMiB!)), 0) : null,
+  };
+  results.demo = figure;
+  table(`demo (${runs} run(s) on a fresh data dir; peak RSS the max)`, ['command', 'median ms', 'cpu ms', 'MiB'], [['demo', figure.medianMs, figure.cpuMs ?? '-', figure.peakMiB ?? '-']]);
+}
+
 const helpers = { binRun, results, table, timeChild, interleaved };
 const research = () => researchArms(helpers, quick ? { seeds: [1], cycles: 20 } : { seeds: [1, 2, 3], cycles: 60 });
 const memory = () => researchMemory(helpers, { sizes: quick ? [10, 1_000, 10_000] : [10, 1_000, 100_000], runs: quick ? 5 : 11 });
 
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
-const sections: Record<string, () => Promise<void>> = { startup, scale, inFlight, tokens, research, memory };
+const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory };
 const started = Date.now();
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;

@@ -1,8 +1,9 @@
 // Bundles each command into dist/commands (shared code in dist/chunks) and writes oclif.manifest.json.
 // One bundle per command keeps start-up fast: kysely alone is 280 ES modules when loaded unbundled.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -59,6 +60,22 @@ await build({
     js: "import { createRequire as __agentCreateRequire } from 'node:module'; const require = __agentCreateRequire(import.meta.url);",
   },
 });
+
+// The empty database a first open copies (see pgdataTemplate in src/core/db/connect.ts). Making one runs PGlite's
+// initdb (seconds), so it is kept in .cache/ under the PGlite version and the script that made it.
+const pgliteVersion = JSON.parse(readFileSync(join(root, 'node_modules/@electric-sql/pglite/package.json'), 'utf8')).version as string;
+const templateScript = join(root, 'scripts/pgdata-template.ts');
+const templateKey = createHash('sha256').update(pgliteVersion).update(readFileSync(templateScript)).digest('hex').slice(0, 16);
+const cachedTemplate = join(root, '.cache', `pgdata-template-${templateKey}`);
+if (!existsSync(join(cachedTemplate, 'PG_VERSION'))) {
+  const partial = `${cachedTemplate}.${process.pid}`;
+  rmSync(partial, { recursive: true, force: true });
+  mkdirSync(dirname(partial), { recursive: true });
+  execFileSync(process.execPath, ['--liftoff-only', templateScript, partial], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  rmSync(cachedTemplate, { recursive: true, force: true });
+  renameSync(partial, cachedTemplate);
+}
+cpSync(cachedTemplate, join(root, 'dist/pgdata-template'), { recursive: true });
 
 if (withManifest) {
   execFileSync(join(root, 'node_modules/.bin/oclif'), ['manifest'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

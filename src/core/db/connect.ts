@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { AgentError, ExitCode } from '../kernel/errors.ts';
@@ -102,9 +103,24 @@ function newPglite(module: PgliteModule, dataDir: string | undefined) {
 }
 
 /**
- * A new database is created (and migrated, unless asked not to) in a temporary directory beside its place and then
- * renamed into it, so a data dir is either absent or a whole database: an interrupted first open leaves only a
- * temporary directory, which the next first open removes (it holds the lock, so nobody else is creating one).
+ * The empty database the build made (scripts/pgdata-template.ts) in dist/: copying it costs no more memory than any
+ * other open, where PGlite's initdb peaks near 700 MiB. Run from the sources there is none, and initdb makes one.
+ */
+function pgdataTemplate(): string | null {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); dirname(dir) !== dir; dir = dirname(dir)) {
+    if (basename(dir) !== 'dist') continue;
+    const template = join(dir, 'pgdata-template');
+    return existsSync(join(template, 'PG_VERSION')) ? template : null;
+  }
+  return null;
+}
+
+/**
+ * A new database is created in a temporary directory beside its place and then renamed into it, so a data dir is
+ * either absent or a whole database: an interrupted first open leaves only a temporary directory, which the next
+ * first open removes (it holds the lock, so nobody else is creating one). A copy of the build's empty database is
+ * migrated by the open that follows, as a database made with migrations off is; one made by initdb here is migrated
+ * before it is renamed (unless asked not to).
  */
 async function createDataDir(module: PgliteModule, dataDir: string, migrate: boolean): Promise<void> {
   const parent = dirname(dataDir);
@@ -112,18 +128,12 @@ async function createDataDir(module: PgliteModule, dataDir: string, migrate: boo
   for (const entry of readdirSync(parent)) if (entry.startsWith(prefix)) rmSync(join(parent, entry), { recursive: true, force: true });
   const temporary = join(parent, `${prefix}${process.pid}-${randomBytes(4).toString('hex')}`);
   try {
-    const pglite = newPglite(module, temporary);
-    await pglite.waitReady;
-    if (migrate) {
-      const { PGliteDialect } = await import('kysely-pglite-dialect');
-      const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-      try {
-        await ensureMigrated(db);
-      } finally {
-        await db.destroy();
-      }
+    const template = pgdataTemplate();
+    if (template) {
+      // No PGlite instance here: a second one in the process (this and the open's) would double the peak.
+      cpSync(template, temporary, { recursive: true });
     } else {
-      await pglite.close();
+      await initDataDir(module, temporary, migrate);
     }
     // A directory without PG_VERSION is no database (an older version's interrupted first open): replace it.
     rmSync(dataDir, { recursive: true, force: true });
@@ -131,6 +141,22 @@ async function createDataDir(module: PgliteModule, dataDir: string, migrate: boo
   } catch (error) {
     rmSync(temporary, { recursive: true, force: true });
     throw error;
+  }
+}
+
+async function initDataDir(module: PgliteModule, temporary: string, migrate: boolean): Promise<void> {
+  const pglite = newPglite(module, temporary);
+  await pglite.waitReady;
+  if (migrate) {
+    const { PGliteDialect } = await import('kysely-pglite-dialect');
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+    try {
+      await ensureMigrated(db);
+    } finally {
+      await db.destroy();
+    }
+  } else {
+    await pglite.close();
   }
 }
 
