@@ -7,9 +7,10 @@ import { loadConfig } from '../core/config/load.ts';
 import { runTick } from '../core/engine/runtime.ts';
 import type { Kysely } from 'kysely';
 import { endSession } from '../core/agent/effects.ts';
-import { withStore } from '../core/cli/with-store.ts';
+import { lendStore, withStore } from '../core/cli/with-store.ts';
 import type { Database } from '../core/db/database-schema.ts';
 import { listActiveSessions } from '../core/db/repositories/sessions.ts';
+import { openStore, storeTarget } from '../core/db/connect.ts';
 import { createSimulator } from '../core/sim/index.ts';
 
 /** Sessions that were waiting on operations of the previous demo's simulator: those operations died with it. */
@@ -93,10 +94,12 @@ export default class Demo extends AgentCommand {
     let gateFailures = 0;
     let ticks = 0;
     const done = () => finished >= flags.cycles && succeeded > 0 && gateFailures > 0;
+    // One embedded database for every tick of the demo: each open starts a PGlite WASM heap of its own.
+    const store = await openStore(storeTarget(config), { lockWaitMs: 30_000 });
     try {
       for (let tick = 1; tick <= flags['max-ticks'] && !done(); tick++) {
         ticks = tick;
-        const outcome = await runTick({ config, log: () => {}, lockWaitMs: 30_000 });
+        const outcome = await runTick({ config, log: () => {}, lockWaitMs: 30_000, store });
         if (outcome.kind === 'locked') continue;
         const notes = outcome.summary.decisions.map((d) => {
           if (d.outcome === 'achieved') return `#${d.sessionId} ${d.detail ?? 'moved on'}`;
@@ -112,6 +115,9 @@ export default class Demo extends AgentCommand {
         // Let the simulator's compressed clock move the operations along between ticks.
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
+    } catch (error) {
+      await store.close();
+      throw error;
     } finally {
       await simulator.close();
     }
@@ -121,10 +127,17 @@ export default class Demo extends AgentCommand {
       this.log(`Stopped short after ${ticks} tick(s) (--max-ticks ${flags['max-ticks']}): not yet ${missing.join(', ')}. Run \`ktrdr-agent demo --keep --max-ticks ${flags['max-ticks'] * 2}\` to go on.`);
     }
     this.log('');
-    // status and history read the same sandbox: its settings are in process.env, which wins over any env file.
-    await this.config.runCommand('status', []);
-    this.log('');
-    await this.config.runCommand('history', ['--limit', String(Math.max(flags.cycles, 5))]);
+    // status and history read the same sandbox (its settings are in process.env, which wins over any env file), on
+    // the store the ticks used.
+    try {
+      await lendStore(store, async () => {
+        await this.config.runCommand('status', []);
+        this.log('');
+        await this.config.runCommand('history', ['--limit', String(Math.max(flags.cycles, 5))]);
+      });
+    } finally {
+      await store.close();
+    }
     this.log(nextSteps(demoDir));
   }
 }

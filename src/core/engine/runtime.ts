@@ -95,6 +95,11 @@ export interface RunTickOptions {
   now?: () => Date;
   /** How long to wait for the embedded database before giving up (a tick gives up fast: cron runs it again). */
   lockWaitMs: number;
+  /**
+   * A store the caller keeps open across passes and closes itself (`demo` runs its ticks on one PGlite instance:
+   * each open starts a WASM heap that is freed only when V8 collects it).
+   */
+  store?: Store;
 }
 
 /**
@@ -108,7 +113,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
   const target = storeTarget(config);
   // The store's first connection and the tick lock's dedicated one open together: each starts a PostgreSQL backend.
   const [opened, acquired] = await Promise.allSettled([
-    openStore(target, { lockWaitMs: options.lockWaitMs, poolSize: Math.min(config.settings.AGENT_POLL_CONCURRENCY, 8) }),
+    options.store ?? openStore(target, { lockWaitMs: options.lockWaitMs, poolSize: Math.min(config.settings.AGENT_POLL_CONCURRENCY, 8) }),
     tryAcquireTickLock(target),
   ]);
   if (opened.status === 'rejected') {
@@ -118,12 +123,13 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
     throw opened.reason;
   }
   const store = opened.value;
+  const closeStore = () => (options.store ? Promise.resolve() : store.close());
   if (config.settings.AGENT_DESIGNER === 'claude') {
     for (const warning of modelWarnings(config.settings)) log('warn', 'model_deprecated', { warning });
   }
   if (acquired.status === 'rejected') {
     locate(acquired.reason, { stage: 'open' });
-    await store.close().catch(() => {});
+    await closeStore().catch(() => {});
     throw acquired.reason;
   }
   const started = now();
@@ -193,7 +199,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
       await lock.release().catch(() => {});
     }
   } finally {
-    await store.close().catch(() => {});
+    await closeStore().catch(() => {});
     if (tracing) await tracing.shutdown(2000).catch(() => {});
   }
 }
