@@ -5,6 +5,13 @@ export function toNumber(value: string | number | bigint): number {
   return typeof value === 'number' ? value : Number(value);
 }
 
+/** An aggregate (count, sum) as a number: NULL, as SUM gives over no rows, counts as 0. */
+export function toCount(value: unknown): number {
+  if (value === null || value === undefined) return 0;
+  const parsed = Number(value);
+  return Number.isFinite(parsed) ? parsed : 0;
+}
+
 export function toNumberOrNull(value: string | number | bigint | null | undefined): number | null {
   return value === null || value === undefined ? null : Number(value);
 }

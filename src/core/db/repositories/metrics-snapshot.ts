@@ -2,7 +2,7 @@
 // sizes, never on a loop over rows in JS. Histogram bounds come from the caller; the counts come back as numbers.
 import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database } from '../database-schema.ts';
-import { toDate } from '../values.ts';
+import { toCount, toDate } from '../values.ts';
 
 /** Counts of a column's non-null values: `buckets[i].count` of them are `<= buckets[i].le` (cumulative). */
 export interface BucketCounts {
@@ -14,12 +14,6 @@ export interface BucketCounts {
 type Row = Record<string, unknown>;
 
 /** pg returns COUNT/SUM/NUMERIC as strings and PGlite some of them as numbers or bigints: one conversion for all. */
-function num(value: unknown): number {
-  if (value === null || value === undefined) return 0;
-  const parsed = Number(value);
-  return Number.isFinite(parsed) ? parsed : 0;
-}
-
 /**
  * `count(*) FILTER (WHERE <value> <= le)` per bucket (`<prefix>_le0`, `<prefix>_le1`...), plus `<prefix>_count` and
  * `<prefix>_sum` over the non-null values. The bounds are code constants, inlined as literals: a parameter compared
@@ -39,9 +33,9 @@ function bucketColumns(value: RawBuilder<unknown>, bounds: readonly number[], pr
 
 function bucketCountsOf(row: Row, bounds: readonly number[], prefix: string): BucketCounts {
   return {
-    buckets: bounds.map((le, i) => ({ le, count: num(row[`${prefix}_le${i}`]) })),
-    sum: num(row[`${prefix}_sum`]),
-    count: num(row[`${prefix}_count`]),
+    buckets: bounds.map((le, i) => ({ le, count: toCount(row[`${prefix}_le${i}`]) })),
+    sum: toCount(row[`${prefix}_sum`]),
+    count: toCount(row[`${prefix}_count`]),
   };
 }
 
@@ -51,7 +45,7 @@ export async function countTriggers(db: Kysely<Database>): Promise<{ reason: str
     .select((eb) => ['trigger_reason', 'agent_invoked', eb.fn.countAll().as('count')])
     .groupBy(['trigger_reason', 'agent_invoked'])
     .execute();
-  return rows.map((row) => ({ reason: row.trigger_reason, invoked: row.agent_invoked, count: num(row.count) }));
+  return rows.map((row) => ({ reason: row.trigger_reason, invoked: row.agent_invoked, count: toCount(row.count) }));
 }
 
 /** Gate results stored on the sessions: one evaluation per non-null training_gate / backtest_gate. */
@@ -69,7 +63,7 @@ export async function countGateEvaluations(
     WHERE jsonb_typeof(backtest_gate -> 'passed') = 'boolean'
     GROUP BY 2
   `.execute(db);
-  return rows.map((row) => ({ gateType: row.gate_type, passed: row.passed === 'true', count: num(row.count) }));
+  return rows.map((row) => ({ gateType: row.gate_type, passed: row.passed === 'true', count: toCount(row.count) }));
 }
 
 /**
@@ -85,7 +79,7 @@ export async function countGateFailureReasons(
     WHERE gate_failed IS NOT NULL
     GROUP BY 1, 2
   `.execute(db);
-  return rows.map((row) => ({ gateType: row.gate_type, reason: row.reason, count: num(row.count) }));
+  return rows.map((row) => ({ gateType: row.gate_type, reason: row.reason, count: toCount(row.count) }));
 }
 
 export interface CycleTotals {
@@ -109,7 +103,7 @@ export async function cycleTotalsByOutcome(
   `.execute(db);
   return rows.map((row) => ({
     outcome: row.outcome,
-    count: num(row.count),
+    count: toCount(row.count),
     durationSeconds: bucketCountsOf(row, bounds.durationSeconds, 'duration'),
     backtestSharpe: bucketCountsOf(row, bounds.backtestSharpe, 'sharpe'),
   }));
@@ -155,11 +149,11 @@ export async function sessionTotals(db: Kysely<Database>): Promise<SessionTotals
     ])
     .executeTakeFirst();
   return {
-    tokensInput: num(row?.input),
-    tokensOutput: num(row?.output),
-    tokensCacheRead: num(row?.cache_read),
-    tokensCacheWrite: num(row?.cache_write),
-    costUsd: num(row?.cost_usd),
+    tokensInput: toCount(row?.input),
+    tokensOutput: toCount(row?.output),
+    tokensCacheRead: toCount(row?.cache_read),
+    tokensCacheWrite: toCount(row?.cache_write),
+    costUsd: toCount(row?.cost_usd),
   };
 }
 
@@ -186,7 +180,7 @@ export async function toolCallCounts(
   return rows.map((row) => ({
     tool: row.tool,
     success: row.success,
-    count: num(row.calls),
+    count: toCount(row.calls),
     durationMs: bucketCountsOf(row, boundsMs, 'ms'),
   }));
 }
@@ -201,7 +195,7 @@ export async function countToolErrors(
     .where('success', '=', false)
     .groupBy(['tool_name', 'error_kind'])
     .execute();
-  return rows.map((row) => ({ tool: row.tool_name, errorType: row.error_kind ?? 'rejected', count: num(row.count) }));
+  return rows.map((row) => ({ tool: row.tool_name, errorType: row.error_kind ?? 'rejected', count: toCount(row.count) }));
 }
 
 /** Sessions still running, per phase, with when the earliest of them entered it. */
@@ -216,7 +210,7 @@ export async function openSessionsByPhase(
     .execute();
   return rows.map((row) => ({
     phase: row.phase,
-    count: num(row.count),
+    count: toCount(row.count),
     earliestPhaseStart: row.oldest === null ? null : toDate(row.oldest as Date | string),
   }));
 }
