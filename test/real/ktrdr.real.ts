@@ -132,10 +132,12 @@ function describeSession(label: string, s: Record<string, any>): void {
 const midTraining = (s: Record<string, any>) => s.outcome !== null || (s.phase === 'training' && (s.operation_progress?.percentage ?? 0) > 0);
 /**
  * Ticks until the training is a quarter done: past KTRDR's first periodic checkpoint (every 10 of the 50 epochs), so
- * the killed run has something a resume could start from, and still far from its end. Also stops on a session that
- * left training, which the caller reports.
+ * the killed run has something a resume could start from, and still far from its end. A session still designing has
+ * not started its training yet (KTRDR's worker may still be busy with the run A's backend restart orphaned: a 503 the
+ * agent waits out), so the ticks go on; one that left training is reported by the caller.
  */
-const pastFirstCheckpoint = (s: Record<string, any>) => s.phase !== 'training' || (s.operation_progress?.percentage ?? 0) >= 25;
+const pastFirstCheckpoint = (s: Record<string, any>) =>
+  s.outcome !== null || (s.phase !== 'training' && s.phase !== 'designing') || (s.phase === 'training' && (s.operation_progress?.percentage ?? 0) >= 25);
 
 /** How the agent got a session's operation going again (agent_triggers rows), oldest first. */
 async function recoveries(subject: Agent): Promise<{ skip_reason: string; detail: string }[]> {
