@@ -107,6 +107,18 @@ async function rig(options: { dataLimits?: Record<string, { startDate?: string; 
   };
 }
 
+/**
+ * Session 1's training fails partway (with a checkpoint) and its resume will stay 'resuming' for ever, as KTRDR's did
+ * after a resume whose training had in fact finished; returns the first operation's id.
+ */
+async function startStuckResume(world: Awaited<ReturnType<typeof rig>>, agent: Installation): Promise<string> {
+  world.sim.faults.failureRate = 1;
+  world.sim.faults.staleResuming = true;
+  await agent.tick();
+  world.sim.faults.failureRate = 0;
+  return (await agent.session(1)).training_operation_id;
+}
+
 describe('KTRDR fidelity against the simulator', () => {
   test('two fresh databases on one KTRDR: ids differ and each session gets its own results', async () => {
     const world = await rig();
@@ -197,11 +209,7 @@ describe('KTRDR fidelity against the simulator', () => {
     const world = await rig();
     const agent = await installation(world.sim, world.strategiesDir, world.clock);
     try {
-      world.sim.faults.failureRate = 1;
-      world.sim.faults.staleResuming = true;
-      await agent.tick();
-      const first = (await agent.session(1)).training_operation_id;
-      world.sim.faults.failureRate = 0;
+      const first = await startStuckResume(world, agent);
       const done = await runSession(agent, world.clock, 1, 4 * MINUTE, 80);
       assert.equal(done.outcome, 'success', done.failure_reason);
       assert.notEqual(done.training_operation_id, first);
@@ -222,11 +230,7 @@ describe('KTRDR fidelity against the simulator', () => {
     const world = await rig();
     const agent = await installation(world.sim, world.strategiesDir, world.clock);
     try {
-      world.sim.faults.failureRate = 1;
-      world.sim.faults.staleResuming = true;
-      await agent.tick();
-      const first = (await agent.session(1)).training_operation_id;
-      world.sim.faults.failureRate = 0;
+      const first = await startStuckResume(world, agent);
       world.sim.faults.cancelFails = true;
       const trainings = () => [...world.sim.state.operations.values()].filter((op) => op.type === 'training' && !op.retryOf && op.id.includes('_s1_'));
       for (let i = 0; i < 12; i++) {
