@@ -192,6 +192,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     AGENT_LEASE_SECONDS: '10',
     AGENT_MAX_TOKENS: '1024',
     AGENT_STALL_TIMEOUT_MINUTES: '1',
+    // Faults of the world back off in seconds, not minutes: the run lasts about a minute, and the Claude path must
+    // keep being exercised after its first faults.
+    AGENT_FAULT_BACKOFF_MINUTES: '0.05',
     KTRDR_TIMEOUT_SECONDS: '2',
   };
   let ticks = 0;

@@ -90,6 +90,7 @@ describe('configuration', () => {
     ['GATE_BACKTEST_MIN_DSR', '1.5'],
     ['AGENT_RETRY_MAX_ATTEMPTS', '0'],
     ['AGENT_RETRY_BACKOFF_BASE', '-2'],
+    ['AGENT_FAULT_BACKOFF_MINUTES', '90'],
     ['AGENT_RESUME_MAX_ATTEMPTS', '11'],
     ['AGENT_STALL_TIMEOUT_MINUTES', '0'],
     ['AGENT_LEASE_SECONDS', '1'],

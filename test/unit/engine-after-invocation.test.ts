@@ -118,6 +118,16 @@ describe('invocationHold: what a held fault keeps back', () => {
     }
   });
 
+  test('AGENT_FAULT_BACKOFF_MINUTES sets the base: it doubles to at most 12 times it, a tenth early (at most 30 s)', () => {
+    assert.deepEqual([1, 2, 3, 6].map((n) => retryDelayMs(n, 1) / 1000), [0, 54, 108, 690]);
+    assert.deepEqual([2, 3, 9].map((n) => Math.round(retryDelayMs(n, 0.05)) / 1000), [2.7, 5.4, 32.4]);
+    assert.equal(retryDelayMs(4, 0), 0);
+    const fault = held('anthropic_unreachable', 2, 0);
+    const later = new Date(now.getTime() + 3_000);
+    assert.deepEqual(invocationHold({ fault, designerKind: 'claude', keyFingerprint: null, now: later, backoffMinutes: 0.05 }), { held: false });
+    assert.equal(invocationHold({ fault, designerKind: 'claude', keyFingerprint: null, now: later }).held, true);
+  });
+
   test('the baseline designer is held only by faults it shares; KTRDR faults hold nothing (every pass checks KTRDR)', () => {
     const fault = held('anthropic_unreachable', 5, 1);
     assert.deepEqual(invocationHold({ fault, designerKind: 'baseline', keyFingerprint: null, now }), { held: false });

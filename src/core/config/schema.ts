@@ -115,6 +115,10 @@ export const settingDefinitions = {
   GATE_BACKTEST_MIN_SHARPE: { schema: z._default(number({ min: -100, max: 100, expected: 'a Sharpe ratio between -100 and 100' }), -0.5), description: 'Backtest gate: minimum Sharpe ratio' },
   GATE_BACKTEST_MIN_DSR: { schema: z.optional(fraction), description: 'Backtest gate: minimum deflated Sharpe ratio (unset = not checked)' },
   AGENT_RETRY_MAX_ATTEMPTS: { schema: z._default(number({ min: 1, max: 10, int: true, expected: 'an integer from 1 to 10' }), 3), description: 'HTTP attempts per retryable KTRDR or Anthropic call, the first included (3 = up to 2 retries); each Anthropic attempt is reserved on its own' },
+  AGENT_FAULT_BACKOFF_MINUTES: {
+    schema: z._default(number({ min: 0, max: 60, expected: 'minutes between 0 and 60' }), 5),
+    description: 'Wait after the second fault of the world in a row before invoking again; it doubles per fault, to at most 12 times this',
+  },
   AGENT_RETRY_BACKOFF_BASE: { schema: z._default(number({ min: 0, max: 60, expected: 'seconds between 0 and 60' }), 2), description: 'Exponential backoff base, seconds' },
   AGENT_RESUME_MAX_ATTEMPTS: { schema: z._default(number({ min: 0, max: 10, int: true, expected: 'an integer from 0 to 10' }), 2), description: 'Resumes of a failed operation, and fresh starts of a stalled one, per session' },
   AGENT_STALL_QUEUED_MINUTES: { schema: z._default(number({ min: 1, max: 10080, expected: 'minutes between 1 and 10080' }), 20), description: "An operation 'pending' this long with no worker taking it: cancelled and started afresh" },

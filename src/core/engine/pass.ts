@@ -182,6 +182,7 @@ export class TriggerPass {
       designerKind: this.env.designerKind,
       keyFingerprint: keyFingerprint(this.settings.ANTHROPIC_API_KEY),
       now,
+      backoffMinutes: this.settings.AGENT_FAULT_BACKOFF_MINUTES,
     });
 
     const openBatches = await listOpenBatches(this.db);
@@ -529,7 +530,7 @@ export class TriggerPass {
     };
     this.hold = stopsUntilReconfigured(fault.faultClass)
       ? { held: true, skipReason: 'anthropic_auth', fault: held }
-      : { held: true, skipReason: 'fault_backoff', fault: held, retryAt: new Date(now.getTime() + retryDelayMs(held.streak)) };
+      : { held: true, skipReason: 'fault_backoff', fault: held, retryAt: new Date(now.getTime() + retryDelayMs(held.streak, this.settings.AGENT_FAULT_BACKOFF_MINUTES)) };
   }
 
   private async gateSpan(gate: GateEvaluation | undefined): Promise<void> {

@@ -17,6 +17,8 @@ export interface BannerInput {
   /** False for the zero-cost baseline designer or with enforcement off: a spent budget then stops nothing. */
   budgetBinds: boolean;
   lastTick: LastTick | null;
+  /** AGENT_FAULT_BACKOFF_MINUTES, for when a held fault's next try is. */
+  faultBackoffMinutes?: number;
 }
 
 function when(date: Date, now: Date): string {
@@ -28,7 +30,7 @@ function nextUtcMidnight(now: Date): Date {
 }
 
 /** Why invocations are held back: a refused key (until it changes or `resume`), or another fault (until its backoff ends). */
-export function heldFaultBanner(fault: HeldFault, now: Date): Banner {
+export function heldFaultBanner(fault: HeldFault, now: Date, backoffMinutes?: number): Banner {
   if (fault.faultClass === 'anthropic_auth') {
     return {
       kind: 'anthropic_auth',
@@ -37,7 +39,7 @@ export function heldFaultBanner(fault: HeldFault, now: Date): Banner {
       advice: 'Set a valid ANTHROPIC_API_KEY (a new key lifts the stop), or run `ktrdr-agent resume` to try the same key again.',
     };
   }
-  const retryAt = new Date(fault.lastAt.getTime() + retryDelayMs(fault.streak));
+  const retryAt = new Date(fault.lastAt.getTime() + retryDelayMs(fault.streak, backoffMinutes));
   return {
     kind: 'fault_held',
     since: fault.since.toISOString(),
@@ -63,7 +65,7 @@ export function statusBanners(input: BannerInput): Banner[] {
       advice: 'Run `ktrdr-agent resume` to restart.',
     });
   }
-  if (input.fault) banners.push(heldFaultBanner(input.fault, now));
+  if (input.fault) banners.push(heldFaultBanner(input.fault, now, input.faultBackoffMinutes));
   if (input.ktrdrDown) {
     const refused = input.ktrdrDown.faultClass === 'ktrdr_auth';
     banners.push({

@@ -118,7 +118,7 @@ async function checkDatabase(config: AgentConfig): Promise<DoctorCheck[]> {
     database = { name: 'database', ok: false, detail: (error as Error).message, fix: 'check DATABASE_URL (or the data dir for PGlite)' };
   }
   if (!heldFault) return [database];
-  const banner = heldFaultBanner(heldFault, new Date());
+  const banner = heldFaultBanner(heldFault, new Date(), config.settings.AGENT_FAULT_BACKOFF_MINUTES);
   return [database, { name: 'invocations', ok: false, detail: banner.message, fix: banner.advice }];
 }
 

@@ -35,6 +35,8 @@ export interface StatusViewOptions {
   budgetBinds?: boolean;
   recentLimit?: number;
   activeLimit?: number;
+  /** AGENT_FAULT_BACKOFF_MINUTES. */
+  faultBackoffMinutes?: number;
 }
 
 const DEFAULT_ACTIVE_LIMIT = 50;
@@ -251,6 +253,7 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
       bufferUsd: options.bufferUsd ?? 0,
       budgetBinds: options.budgetBinds ?? true,
       lastTick,
+      ...(options.faultBackoffMinutes === undefined ? {} : { faultBackoffMinutes: options.faultBackoffMinutes }),
     }),
     active: active.cycles,
     activeTotal: active.total,
