@@ -330,6 +330,27 @@ describe('KtrdrClient against the simulator', () => {
     });
   });
 
+  test('a backtest start that timed out is not sent again while KTRDR may still carry it out; the next call adopts it', async () => {
+    await withSimulator({}, { timeoutMs: 500 }, async ({ sim, client, advance, hooks }) => {
+      const training = await client.startTraining({ strategyName: 'rsi_adx' });
+      advance(24 * HOUR);
+      const modelPath = flattenTrainingOperation(await client.getOperation(training.operationId)).modelPath!;
+      const params = { strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31' };
+      const since = Date.now();
+      // The first start sits in KTRDR for 1.5 s (longer than the client waits) and is carried out after the list.
+      sim.faults.latencyMs = 1_500;
+      hooks.afterAttempt = () => (sim.faults.latencyMs = 0);
+      await assert.rejects(client.startBacktest(params), (error: unknown) => error instanceof KtrdrError && error.kind === 'timeout');
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const backtests = () => [...sim.state.operations.values()].filter((operation) => operation.type === 'backtesting');
+      assert.equal(backtests().length, 1, 'one backtest, carried out late');
+      const adopted = await client.startBacktest({ ...params, adoptStartedSince: since });
+      assert.equal(adopted.recovered, true);
+      assert.equal(adopted.operationId, backtests()[0]!.id);
+      assert.equal(backtests().length, 1);
+    });
+  });
+
   test('reports a cancel whose answer was lost as done when the retry finds the operation cancelled', async () => {
     await withSimulator({}, {}, async ({ sim, client, advance, hooks }) => {
       const started = await client.startTraining({ strategyName: 'rsi_adx' });

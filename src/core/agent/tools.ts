@@ -534,8 +534,9 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
           endDate: input.end_date,
           symbol,
           timeframe,
-          // A retried invocation (the first died with its process) adopts the backtest the first one may have started.
-          ...(session.invocationAttempts > 1 ? { adoptStartedSince: session.phaseStartedAt.getTime() } : {}),
+          // A backtest of this session's model started since the phase began is this session's: one an earlier
+          // invocation started before it died, or whose start timed out and KTRDR carried out late, is adopted.
+          adoptStartedSince: session.phaseStartedAt.getTime(),
         });
         const recorded = await updateSession(
           context.db,

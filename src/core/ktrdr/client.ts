@@ -310,8 +310,15 @@ export class KtrdrClient {
         slippage: params.slippage,
       },
     };
-    return this.#startOnce(spec, backtestStartResponseSchema, (response) => response.operation_id, () =>
-      this.#findStartedBacktest(params, firstAttemptAt),
+    // A backtest has no idempotency key: after an attempt of unknown outcome (a timeout, a connection cut after the
+    // request went out) that the list does not show yet, KTRDR may still start it later. Starting another would make
+    // two live backtests, so the call fails instead; the next invocation adopts it if it appears (adoptStartedSince).
+    return this.#startOnce(
+      spec,
+      backtestStartResponseSchema,
+      (response) => response.operation_id,
+      () => this.#findStartedBacktest(params, firstAttemptAt),
+      (error) => error.kind === 'http' || error.code === 'ECONNREFUSED',
     );
   }
 
@@ -454,6 +461,8 @@ export class KtrdrClient {
     schema: S,
     idOf: (response: z.output<S>) => string,
     findExisting: () => Promise<string | null>,
+    /** Whether a failed attempt proves nothing was started, so another may be sent when the list shows none. */
+    surelyNotStarted: (error: KtrdrError) => boolean = () => true,
   ): Promise<StartedOperation<z.output<S>>> {
     let lastError: KtrdrError | null = null;
     for (let attempt = 1; ; attempt++) {
@@ -465,6 +474,7 @@ export class KtrdrClient {
           throw lastError;
         }
         if (existing !== null) return { operationId: existing, recovered: true, response: null };
+        if (!surelyNotStarted(lastError)) throw lastError;
       }
       try {
         const response = await this.#send(spec, attempt, schema);
