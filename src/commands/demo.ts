@@ -7,7 +7,7 @@ import { loadConfig } from '../core/config/load.ts';
 import { runTick } from '../core/engine/runtime.ts';
 import type { Kysely } from 'kysely';
 import { endSession } from '../core/agent/effects.ts';
-import { lendStore, withStore } from '../core/cli/with-store.ts';
+import { lendStore } from '../core/cli/with-store.ts';
 import type { Database } from '../core/db/database-schema.ts';
 import { listActiveSessions } from '../core/db/repositories/sessions.ts';
 import { openStore, storeTarget } from '../core/db/connect.ts';
@@ -82,54 +82,51 @@ export default class Demo extends AgentCommand {
     Object.assign(process.env, env);
     const config = loadConfig({ env: process.env, ignoreEnvFiles: true });
     this.log(`Demo: ${flags.designer} designer, KTRDR simulator at ${simulator.url} (not KTRDR), PGlite in ${demoDir}`);
-    if (flags.keep) {
-      const cancelled = await withStore(config, (db) => cancelOrphanedOperations(db, new Date()));
-      if (cancelled.length > 0) {
-        this.log(`Kept data: cycle(s) ${cancelled.map((id) => `#${id}`).join(', ')} had operations on the previous simulator, which are gone with it: cancelled (not failed).`);
-      }
-    }
     this.log('Opening the embedded database (the first run takes a few seconds)...');
-    let finished = 0;
-    let succeeded = 0;
-    let gateFailures = 0;
-    let ticks = 0;
-    const done = () => finished >= flags.cycles && succeeded > 0 && gateFailures > 0;
-    // One embedded database for every tick of the demo: each open starts a PGlite WASM heap of its own.
+    // One embedded database for the whole demo (its ticks, then status and history): each open starts a PGlite WASM
+    // heap of its own, freed only when V8 collects it.
     const store = await openStore(storeTarget(config), { lockWaitMs: 30_000 });
     try {
-      for (let tick = 1; tick <= flags['max-ticks'] && !done(); tick++) {
-        ticks = tick;
-        const outcome = await runTick({ config, log: () => {}, lockWaitMs: 30_000, store });
-        if (outcome.kind === 'locked') continue;
-        const notes = outcome.summary.decisions.map((d) => {
-          if (d.outcome === 'achieved') return `#${d.sessionId} ${d.detail ?? 'moved on'}`;
-          if (d.outcome) return `#${d.sessionId} ${d.outcome}${d.detail ? ` (${d.detail.slice(0, 70)})` : ''}`;
-          if (d.invoked) return `#${d.sessionId ?? outcome.summary.sessionsCreated.at(-1)} ${d.trigger}`;
-          return `#${d.sessionId} ${d.skipReason ?? d.action}`;
-        });
-        const ended = outcome.summary.decisions.filter((d) => d.outcome && d.outcome !== 'achieved');
-        finished += ended.length;
-        succeeded += ended.filter((d) => d.outcome === 'success').length;
-        gateFailures += ended.filter((d) => d.outcome === 'failed_training_gate' || d.outcome === 'failed_backtest_gate').length;
-        this.log(`tick ${String(tick).padStart(2)}: ${notes.join('; ') || 'nothing to do'}`);
-        // Let the simulator's compressed clock move the operations along between ticks.
-        await new Promise((resolve) => setTimeout(resolve, 250));
+      if (flags.keep) {
+        const cancelled = await cancelOrphanedOperations(store.db, new Date());
+        if (cancelled.length > 0) {
+          this.log(`Kept data: cycle(s) ${cancelled.map((id) => `#${id}`).join(', ')} had operations on the previous simulator, which are gone with it: cancelled (not failed).`);
+        }
       }
-    } catch (error) {
-      await store.close();
-      throw error;
-    } finally {
-      await simulator.close();
-    }
-    this.log(`\n${finished} cycle(s) finished: ${succeeded} successful, ${gateFailures} stopped by a quality gate.`);
-    if (!done()) {
-      const missing = [succeeded === 0 ? 'a successful cycle' : null, gateFailures === 0 ? 'a gate failure' : null, finished < flags.cycles ? `${flags.cycles} finished cycles` : null].filter(Boolean);
-      this.log(`Stopped short after ${ticks} tick(s) (--max-ticks ${flags['max-ticks']}): not yet ${missing.join(', ')}. Run \`ktrdr-agent demo --keep --max-ticks ${flags['max-ticks'] * 2}\` to go on.`);
-    }
-    this.log('');
-    // status and history read the same sandbox (its settings are in process.env, which wins over any env file), on
-    // the store the ticks used.
-    try {
+      let finished = 0;
+      let succeeded = 0;
+      let gateFailures = 0;
+      let ticks = 0;
+      const done = () => finished >= flags.cycles && succeeded > 0 && gateFailures > 0;
+      try {
+        for (let tick = 1; tick <= flags['max-ticks'] && !done(); tick++) {
+          ticks = tick;
+          const outcome = await runTick({ config, log: () => {}, lockWaitMs: 30_000, store });
+          if (outcome.kind === 'locked') continue;
+          const notes = outcome.summary.decisions.map((d) => {
+            if (d.outcome === 'achieved') return `#${d.sessionId} ${d.detail ?? 'moved on'}`;
+            if (d.outcome) return `#${d.sessionId} ${d.outcome}${d.detail ? ` (${d.detail.slice(0, 70)})` : ''}`;
+            if (d.invoked) return `#${d.sessionId ?? outcome.summary.sessionsCreated.at(-1)} ${d.trigger}`;
+            return `#${d.sessionId} ${d.skipReason ?? d.action}`;
+          });
+          const ended = outcome.summary.decisions.filter((d) => d.outcome && d.outcome !== 'achieved');
+          finished += ended.length;
+          succeeded += ended.filter((d) => d.outcome === 'success').length;
+          gateFailures += ended.filter((d) => d.outcome === 'failed_training_gate' || d.outcome === 'failed_backtest_gate').length;
+          this.log(`tick ${String(tick).padStart(2)}: ${notes.join('; ') || 'nothing to do'}`);
+          // Let the simulator's compressed clock move the operations along between ticks.
+          await new Promise((resolve) => setTimeout(resolve, 250));
+        }
+      } finally {
+        await simulator.close();
+      }
+      this.log(`\n${finished} cycle(s) finished: ${succeeded} successful, ${gateFailures} stopped by a quality gate.`);
+      if (!done()) {
+        const missing = [succeeded === 0 ? 'a successful cycle' : null, gateFailures === 0 ? 'a gate failure' : null, finished < flags.cycles ? `${flags.cycles} finished cycles` : null].filter(Boolean);
+        this.log(`Stopped short after ${ticks} tick(s) (--max-ticks ${flags['max-ticks']}): not yet ${missing.join(', ')}. Run \`ktrdr-agent demo --keep --max-ticks ${flags['max-ticks'] * 2}\` to go on.`);
+      }
+      this.log('');
+      // status and history read the same sandbox (its settings are in process.env, which wins over any env file).
       await lendStore(store, async () => {
         await this.config.runCommand('status', []);
         this.log('');
