@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { closest, editDistance, unknownCommandAdvice, unknownFlagAdvice } from '../../src/core/cli/suggest.ts';
+import { closest, unknownCommandAdvice, unknownFlagAdvice } from '../../src/core/cli/suggest.ts';
+import { editDistance } from '../../src/core/kernel/edit-distance.ts';
 
 const commands = ['status', 'history', 'session', 'budget', 'budget:set', 'config', 'pause', 'resume', 'tick', 'trigger', 'db:migrate', 'sim:serve', 'strategy:validate', 'doctor', 'demo', 'schedule', 'cancel'];
 

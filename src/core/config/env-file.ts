@@ -1,5 +1,6 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { AgentError, ExitCode } from '../kernel/errors.ts';
+import { editDistance } from '../kernel/edit-distance.ts';
 
 /** An env file holds a few dozen settings: anything larger is not one (or is /dev/zero). */
 export const MAX_ENV_FILE_BYTES = 256 * 1024;
@@ -150,20 +151,6 @@ export function readEnvFile(path: string): Map<string, EnvEntry> {
     );
   }
   return entries;
-}
-
-function editDistance(a: string, b: string): number {
-  const previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    let diagonal = previous[0]!;
-    previous[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const above = previous[j]!;
-      previous[j] = Math.min(above + 1, previous[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return previous[b.length]!;
 }
 
 /** The known name closest to a misspelt one, if any is close (a typo, not a different word). */

@@ -1,5 +1,6 @@
 import { canonicalTypeOf, INDICATOR_CATEGORIES } from './indicator-spec.ts';
 import { createIndicatorRegistry, type IndicatorRegistry } from './indicators.ts';
+import { isRecord } from '../kernel/records.ts';
 
 /** One entry of KTRDR's `GET /indicators/` response (`data[]`). */
 export interface KtrdrIndicatorListing {
@@ -60,6 +61,3 @@ function readKtrdrListings(catalogue: unknown): KtrdrIndicatorListing[] {
   return listings;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -1,4 +1,5 @@
 import type { IndicatorSpec } from './indicator-spec.ts';
+import { editDistance } from '../kernel/edit-distance.ts';
 
 /** Close matches for an unknown type among a registry's lookup keys, best first, at most three. */
 export function suggestIndicatorTypes(type: string, byKey: ReadonlyMap<string, IndicatorSpec>): string[] {
@@ -25,15 +26,3 @@ function squash(name: string): string {
     .replace(/indicator$/, '');
 }
 
-function editDistance(left: string, right: string): number {
-  let previous = Array.from({ length: right.length + 1 }, (_, index) => index);
-  for (let row = 1; row <= left.length; row += 1) {
-    const current = [row];
-    for (let column = 1; column <= right.length; column += 1) {
-      const substitution = (previous[column - 1] ?? 0) + (left[row - 1] === right[column - 1] ? 0 : 1);
-      current.push(Math.min((previous[column] ?? 0) + 1, (current[column - 1] ?? 0) + 1, substitution));
-    }
-    previous = current;
-  }
-  return previous[right.length] ?? 0;
-}
