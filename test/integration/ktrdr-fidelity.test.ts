@@ -242,7 +242,7 @@ describe('KTRDR fidelity against the simulator', () => {
       assert.equal(trainings().length, 1);
       assert.equal((await agent.session(1)).training_operation_id, first);
       assert.equal((await agent.session(1)).outcome, null);
-      const waited = (await agent.triggers(1)).find((t) => t.skip_reason === 'ktrdr_unreachable');
+      const waited = (await agent.triggers(1)).find((t) => t.skip_reason === 'ktrdr_busy');
       assert.match(JSON.stringify(waited?.context ?? {}), new RegExp(`operation ${first} could not be cancelled .* still resuming`));
       world.sim.faults.cancelFails = false;
       const done = await runSession(agent, world.clock, 1, 4 * MINUTE, 80);

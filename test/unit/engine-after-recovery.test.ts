@@ -85,6 +85,13 @@ describe('afterRecovery: every decision × phase × what KTRDR did', () => {
         });
       });
 
+      test(`${name} / ${phase}: the stalled run would not be cancelled and still runs: wait, as KTRDR busy, not down`, () => {
+        assert.deepEqual(after({ step: 'restart', reason: 'why', result: { kind: 'still_running', operationId: 'op_1', reason: 'op_1 is still running' } }), {
+          kind: 'wait',
+          fault: { faultClass: 'ktrdr_busy', cause: 'KTRDR busy: op_1 is still running' },
+        });
+      });
+
       test(`${name} / ${phase}: started afresh: the new id, one more attempt, no progress yet`, () => {
         const idField = phase === 'training' ? { trainingOperationId: 'op_2', trainingResults: null } : { backtestOperationId: 'op_2' };
         const which = decision.action === 'restart_operation' ? decision.stallCase : 'no_checkpoint';

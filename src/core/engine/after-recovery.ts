@@ -70,6 +70,8 @@ export function afterRecovery(input: AfterRecoveryInput): AfterRecovery {
     }
     case 'restart': {
       const restarted = event.result;
+      // KTRDR is up but would not cancel the stalled run: not now, and not KTRDR down.
+      if (restarted.kind === 'still_running') return { kind: 'wait', fault: { faultClass: 'ktrdr_busy', cause: `KTRDR busy: ${restarted.reason}` } };
       if (restarted.kind === 'foreign') {
         return { kind: 'fail', outcome, reason: `${event.reason}; the fresh start ${restarted.operationId} is not this session's (${restarted.reason})` };
       }

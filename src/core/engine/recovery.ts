@@ -8,7 +8,7 @@ import type { Database } from '../db/database-schema.ts';
 import { installationId } from '../db/repositories/installation.ts';
 import type { Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
-import { KtrdrError } from '../ktrdr/errors.ts';
+import { KtrdrError, ktrdrFaultIn } from '../ktrdr/errors.ts';
 import { isTerminalStatus, type OperationStatus } from '../ktrdr/schemas.ts';
 import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
 import type { PriorRun } from '../ktrdr/results.ts';
@@ -47,15 +47,18 @@ export type RecoveryOutcome =
   | { kind: 'resumed'; operationId: string; resumedAtEpoch: number | null; priorRun: PriorRun | null }
   | { kind: 'restarted'; operationId: string }
   /** The operation KTRDR now runs under this id is not this session's; it was cancelled when it was ours to cancel. */
-  | { kind: 'foreign'; operationId: string; reason: string };
+  | { kind: 'foreign'; operationId: string; reason: string }
+  /** The stalled run could not be cancelled and still runs: no fresh start beside it. */
+  | { kind: 'still_running'; operationId: string; reason: string };
 
 async function verify(ktrdr: KtrdrClient, operationId: string, claim: OperationClaim | null): Promise<string | null> {
   if (!claim) return null;
   try {
     return ownershipMismatch(await ktrdr.getOperation(operationId), claim);
   } catch (error) {
-    // Not visible yet: every later poll checks the same facts before reading a result.
-    if (error instanceof KtrdrError && error.isNotFound) return null;
+    // Not visible yet, or KTRDR failing just now: every later poll checks the same facts before reading a result, and
+    // the id came from this session's own call, so it is kept rather than orphaned.
+    if ((error instanceof KtrdrError && error.isNotFound) || ktrdrFaultIn(error)) return null;
     throw error;
   }
 }
@@ -92,34 +95,30 @@ async function restartOutcome(ktrdr: KtrdrClient, operationId: string, claim: Op
 }
 
 /**
- * After a cancel that failed: the fresh start may go ahead only if the old run has surely ended (or KTRDR no longer
- * knows it). Otherwise two runs of one request would be live at once, so this throws a KTRDR fault and the next pass
- * tries again.
+ * After a cancel that failed: why the old run still holds the request (it is live), or null when it has surely ended
+ * or KTRDR no longer knows it. A KTRDR fault while asking is thrown (the next pass asks again).
  */
-async function oldRunEnded(ktrdr: KtrdrClient, operationId: string, cancelError: unknown): Promise<void> {
+async function stillLiveAfterFailedCancel(ktrdr: KtrdrClient, operationId: string, cancelError: unknown): Promise<string | null> {
   let status: OperationStatus;
   try {
     status = (await ktrdr.getOperation(operationId)).status;
   } catch (error) {
-    if (error instanceof KtrdrError && error.isNotFound) return;
-    throw error instanceof KtrdrError && error.isUnreachable ? error : cancelError;
+    if (error instanceof KtrdrError && error.isNotFound) return null;
+    throw ktrdrFaultIn(error) ? error : cancelError;
   }
-  if (isTerminalStatus(status)) return;
+  if (isTerminalStatus(status)) return null;
   const cause = cancelError instanceof Error ? cancelError.message : String(cancelError);
-  throw new KtrdrError({
-    kind: 'transport',
-    status: null,
-    code: 'CANCEL_UNCONFIRMED',
-    message: `operation ${operationId} could not be cancelled (${cause}) and is still ${status}; the fresh start waits for a pass that can cancel it`,
-    retryable: true,
-    method: 'DELETE',
-    route: '/operations/{id}',
-  });
+  return `operation ${operationId} could not be cancelled (${cause}) and is still ${status}; the fresh start waits for a pass that can cancel it`;
 }
 
 /** Cancels the stalled operation and starts the same request afresh under a new id, never beside a live old run. */
 export async function restartAfresh(db: Kysely<Database>, ktrdr: KtrdrClient, session: Session, operationId: string, reason: string): Promise<RecoveryOutcome> {
-  await ktrdr.cancelOperation(operationId, { reason, force: true }).catch((error: unknown) => oldRunEnded(ktrdr, operationId, error));
+  // Two live runs of one request must never be: the fresh start waits while the old run cannot be cancelled.
+  const live = await ktrdr.cancelOperation(operationId, { reason, force: true }).then(
+    () => null,
+    (error: unknown) => stillLiveAfterFailedCancel(ktrdr, operationId, error),
+  );
+  if (live !== null) return { kind: 'still_running', operationId, reason: live };
   const claim = sessionClaim(session);
   const freshStart = session.resumeAttempts + 1;
   if (session.phase === 'training' && session.trainingParams) {
