@@ -84,7 +84,8 @@ describe('doctor', () => {
     const env = {
       HOME: home.path,
       DATABASE_URL: database.url,
-      KTRDR_API_URL: 'http://127.0.0.1:9/api/v1',
+      // A password too short for the secret registry must not show either.
+      KTRDR_API_URL: 'http://agent:pw12@127.0.0.1:9/api/v1',
       KTRDR_STRATEGIES_DIR: strategiesDir,
       AGENT_DESIGNER: 'baseline',
       PUSHGATEWAY_URL: 'http://pusher:pushsecret@127.0.0.1:9',
@@ -92,12 +93,13 @@ describe('doctor', () => {
     const result = await runCli(['doctor'], env);
     assert.equal(result.code, 1);
     // Advice that fits the class of the failure: nothing listens there (network), not "check the key".
-    assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: network: nothing answers at http:\/\/127\.0\.0\.1:9\/api\/v1; start KTRDR, or fix the host and port in KTRDR_API_URL/);
+    assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: network: nothing answers at http:\/\/agent:\*+@127\.0\.0\.1:9\/api\/v1; start KTRDR, or fix the host and port in KTRDR_API_URL/);
     assert.match(result.stdout, /✗ Pushgateway: .*\n\s+fix: network: .*optional/);
     // Optional parts that are not configured are marked as such, not ticked.
     assert.match(result.stdout, /^– OTLP endpoint: not configured \(optional\)$/m);
     assert.match(result.stdout, /^– Anthropic API key: not needed: baseline designer \(optional\)$/m);
     assert.ok(!result.stdout.includes('pushsecret'));
+    assert.ok(!result.stdout.includes('pw12'), result.stdout);
   });
 
   test('a failing KTRDR is asked once (a diagnosis does not sit through retries), with advice for its class', async () => {

@@ -1,4 +1,5 @@
 import type { InfrastructureFault } from '../kernel/faults.ts';
+import { maskUrlCredentials } from '../kernel/secrets.ts';
 import { isRecord } from '../kernel/records.ts';
 /**
  * Every failure of a KTRDR call becomes one `KtrdrError`. KTRDR has no single error envelope (CONTRACT §1), so
@@ -228,7 +229,7 @@ export function transportError(cause: unknown, baseUrl: string, context: Request
     kind: 'transport',
     status: null,
     code: innerCode ?? 'TRANSPORT_ERROR',
-    message: `Could not reach KTRDR for ${context.method} ${context.route} at ${baseUrl}: ${reason}. Check that the backend is running and that KTRDR_API_URL points at it.`,
+    message: `Could not reach KTRDR for ${context.method} ${context.route} at ${maskUrlCredentials(baseUrl)}: ${reason}. Check that the backend is running and that KTRDR_API_URL points at it.`,
     retryable: true,
     method: context.method,
     route: context.route,

@@ -67,7 +67,9 @@ async function probe(url: string, timeoutMs: number): Promise<string | null> {
 }
 
 /** One attempt, briefly: a diagnosis reports a KTRDR that is down, it does not wait out the retries of a tick. */
-async function checkKtrdr(ktrdr: KtrdrClient, url: string): Promise<DoctorCheck> {
+async function checkKtrdr(ktrdr: KtrdrClient, configuredUrl: string): Promise<DoctorCheck> {
+  // A password in the URL is never shown, however short (the secret registry ignores values under 8 characters).
+  const url = maskUrlCredentials(configuredUrl);
   try {
     await ktrdr.health();
     const workers = await ktrdr.listWorkers().catch(() => null);
