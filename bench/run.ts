@@ -289,7 +289,7 @@ async function explainViews(url: string, sessionId: number): Promise<Record<stri
     },
   });
   const now = new Date();
-  const settings = { configuredLimitUsd: 5, stallAfterSeconds: 3600 };
+  const settings = { configuredLimitUsd: 5, stallAfterSeconds: 3600, faultBackoffMinutes: 5 };
   const views: Record<string, () => Promise<unknown>> = {
     status: () => loadStatusView(db, { now, recentLimit: 5, ...settings }),
     history: () => loadHistoryView(db, { now, limit: 20, outcomes: null, since: null, cursor: null } as Parameters<typeof loadHistoryView>[1]),

@@ -96,25 +96,25 @@ describe('invocationHold: what a held fault keeps back', () => {
   });
 
   test('nothing held, nothing kept back', () => {
-    assert.deepEqual(invocationHold({ fault: null, designerKind: 'claude', keyFingerprint: keyFingerprint(key), now }), { held: false });
+    assert.deepEqual(invocationHold({ fault: null, designerKind: 'claude', keyFingerprint: keyFingerprint(key), now, backoffMinutes: 5 }), { held: false });
   });
 
   test('a refused key stops invocations until the key changes, however long ago it was refused', () => {
     const fault = held('anthropic_auth', 9, 600, keyFingerprint(key));
-    const same = invocationHold({ fault, designerKind: 'claude', keyFingerprint: keyFingerprint(key), now });
+    const same = invocationHold({ fault, designerKind: 'claude', keyFingerprint: keyFingerprint(key), now, backoffMinutes: 5 });
     assert.equal(same.held && same.skipReason, 'anthropic_auth');
-    assert.deepEqual(invocationHold({ fault, designerKind: 'claude', keyFingerprint: keyFingerprint('sk-ant-test-two'), now }), { held: false });
-    assert.deepEqual(invocationHold({ fault, designerKind: 'baseline', keyFingerprint: keyFingerprint(key), now }), { held: false });
+    assert.deepEqual(invocationHold({ fault, designerKind: 'claude', keyFingerprint: keyFingerprint('sk-ant-test-two'), now, backoffMinutes: 5 }), { held: false });
+    assert.deepEqual(invocationHold({ fault, designerKind: 'baseline', keyFingerprint: keyFingerprint(key), now, backoffMinutes: 5 }), { held: false });
   });
 
   test('other held faults back off: the next pass after the first, then 5, 10, 20, 40 and 60 minutes', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 9].map((n) => retryDelayMs(n) / 60_000), [0, 4.5, 9.5, 19.5, 39.5, 59.5, 59.5]);
+    assert.deepEqual([1, 2, 3, 4, 5, 6, 9].map((n) => retryDelayMs(n, 5) / 60_000), [0, 4.5, 9.5, 19.5, 39.5, 59.5, 59.5]);
     for (const faultClass of ['anthropic_unreachable', 'anthropic_unbilled', 'anthropic_rate_limited', 'strategies_dir'] as const) {
-      assert.deepEqual(invocationHold({ fault: held(faultClass, 1, 0), designerKind: 'claude', keyFingerprint: null, now }), { held: false });
-      const early = invocationHold({ fault: held(faultClass, 3, 9), designerKind: 'claude', keyFingerprint: null, now });
+      assert.deepEqual(invocationHold({ fault: held(faultClass, 1, 0), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), { held: false });
+      const early = invocationHold({ fault: held(faultClass, 3, 9), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 });
       assert.equal(early.held && early.skipReason, 'fault_backoff', faultClass);
       assert.equal(early.held && early.skipReason === 'fault_backoff' && early.retryAt.toISOString(), '2026-12-01T12:00:30.000Z');
-      assert.deepEqual(invocationHold({ fault: held(faultClass, 3, 10), designerKind: 'claude', keyFingerprint: null, now }), { held: false });
+      assert.deepEqual(invocationHold({ fault: held(faultClass, 3, 10), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), { held: false });
     }
   });
 
@@ -125,16 +125,16 @@ describe('invocationHold: what a held fault keeps back', () => {
     const fault = held('anthropic_unreachable', 2, 0);
     const later = new Date(now.getTime() + 3_000);
     assert.deepEqual(invocationHold({ fault, designerKind: 'claude', keyFingerprint: null, now: later, backoffMinutes: 0.05 }), { held: false });
-    assert.equal(invocationHold({ fault, designerKind: 'claude', keyFingerprint: null, now: later }).held, true);
+    assert.equal(invocationHold({ fault, designerKind: 'claude', keyFingerprint: null, now: later, backoffMinutes: 5 }).held, true);
   });
 
   test('the baseline designer is held only by faults it shares; KTRDR faults hold nothing (every pass checks KTRDR)', () => {
     const fault = held('anthropic_unreachable', 5, 1);
-    assert.deepEqual(invocationHold({ fault, designerKind: 'baseline', keyFingerprint: null, now }), { held: false });
-    const dir = invocationHold({ fault: held('strategies_dir', 5, 1), designerKind: 'baseline', keyFingerprint: null, now });
+    assert.deepEqual(invocationHold({ fault, designerKind: 'baseline', keyFingerprint: null, now, backoffMinutes: 5 }), { held: false });
+    const dir = invocationHold({ fault: held('strategies_dir', 5, 1), designerKind: 'baseline', keyFingerprint: null, now, backoffMinutes: 5 });
     assert.equal(dir.held, true);
     for (const faultClass of ['ktrdr_unreachable', 'ktrdr_auth', 'ktrdr_busy', 'database'] as const) {
-      assert.deepEqual(invocationHold({ fault: held(faultClass, 5, 1), designerKind: 'claude', keyFingerprint: null, now }), { held: false });
+      assert.deepEqual(invocationHold({ fault: held(faultClass, 5, 1), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), { held: false });
     }
   });
 

@@ -36,6 +36,7 @@ function input(overrides: Partial<BannerInput> = {}): BannerInput {
     budget,
     bufferUsd: 0.1,
     budgetBinds: true,
+    faultBackoffMinutes: 5,
     lastTick: { id: 't', startedAt: ago(2).toISOString(), finishedAt: ago(2).toISOString(), secondsAgo: 120, host: 'h', status: 'ok', errorMessage: null, decisions: [], sessionsCreated: [] },
     ...overrides,
   };

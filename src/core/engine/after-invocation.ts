@@ -82,18 +82,20 @@ export function stopsUntilReconfigured(faultClass: FaultClass): boolean {
   return faultClass === 'anthropic_auth';
 }
 
-/** AGENT_FAULT_BACKOFF_MINUTES' default: 5, 10, 20, 40 and at most 60 minutes. */
-export const FAULT_BACKOFF_MINUTES = 5;
-
 /**
  * How long after the n-th fault in a row the next invocation may try again: the next pass after the first, then the
  * base (AGENT_FAULT_BACKOFF_MINUTES, 5), doubling to at most 12 times it (5, 10, 20, 40, 60 minutes). A tenth early,
  * at most half a minute, so a tick that starts on its schedule is not a pass late.
  */
-export function retryDelayMs(streak: number, baseMinutes: number = FAULT_BACKOFF_MINUTES): number {
+export function retryDelayMs(streak: number, baseMinutes: number): number {
   if (streak <= 1) return 0;
   const delayMs = Math.min(baseMinutes * 2 ** (streak - 2), 12 * baseMinutes) * 60_000;
   return delayMs - Math.min(30_000, delayMs / 10);
+}
+
+/** When a held fault lets the next invocation try again. */
+export function faultRetryAt(fault: Pick<HeldFault, 'lastAt' | 'streak'>, backoffMinutes: number): Date {
+  return new Date(fault.lastAt.getTime() + retryDelayMs(fault.streak, backoffMinutes));
 }
 
 export type InvocationHold =
@@ -109,7 +111,7 @@ export function invocationHold(input: {
   keyFingerprint: string | null;
   now: Date;
   /** AGENT_FAULT_BACKOFF_MINUTES. */
-  backoffMinutes?: number;
+  backoffMinutes: number;
 }): InvocationHold {
   const { fault } = input;
   if (!fault || !holdsInvocations(fault.faultClass)) return { held: false };
@@ -121,6 +123,6 @@ export function invocationHold(input: {
       ? { held: true, skipReason: 'anthropic_auth', fault }
       : { held: false };
   }
-  const retryAt = new Date(fault.lastAt.getTime() + retryDelayMs(fault.streak, input.backoffMinutes));
+  const retryAt = faultRetryAt(fault, input.backoffMinutes);
   return input.now.getTime() < retryAt.getTime() ? { held: true, skipReason: 'fault_backoff', fault, retryAt } : { held: false };
 }

@@ -27,7 +27,7 @@ import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
-import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, retryDelayMs, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
+import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
 
 export interface PassEnvironment {
@@ -530,7 +530,7 @@ export class TriggerPass {
     };
     this.hold = stopsUntilReconfigured(fault.faultClass)
       ? { held: true, skipReason: 'anthropic_auth', fault: held }
-      : { held: true, skipReason: 'fault_backoff', fault: held, retryAt: new Date(now.getTime() + retryDelayMs(held.streak, this.settings.AGENT_FAULT_BACKOFF_MINUTES)) };
+      : { held: true, skipReason: 'fault_backoff', fault: held, retryAt: faultRetryAt({ lastAt: now, streak: held.streak }, this.settings.AGENT_FAULT_BACKOFF_MINUTES) };
   }
 
   private async gateSpan(gate: GateEvaluation | undefined): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Control, HeldFault } from '../../db/repositories/activity.ts';
-import { retryDelayMs } from '../../engine/after-invocation.ts';
+import { faultRetryAt } from '../../engine/after-invocation.ts';
 import { formatTimestamp, formatUsd, relativeTime } from '../format.ts';
 import type { Banner, LastTick, TodayBudget } from './schemas.ts';
 
@@ -18,7 +18,7 @@ export interface BannerInput {
   budgetBinds: boolean;
   lastTick: LastTick | null;
   /** AGENT_FAULT_BACKOFF_MINUTES, for when a held fault's next try is. */
-  faultBackoffMinutes?: number;
+  faultBackoffMinutes: number;
 }
 
 function when(date: Date, now: Date): string {
@@ -30,7 +30,7 @@ function nextUtcMidnight(now: Date): Date {
 }
 
 /** Why invocations are held back: a refused key (until it changes or `resume`), or another fault (until its backoff ends). */
-export function heldFaultBanner(fault: HeldFault, now: Date, backoffMinutes?: number): Banner {
+export function heldFaultBanner(fault: HeldFault, now: Date, backoffMinutes: number): Banner {
   if (fault.faultClass === 'anthropic_auth') {
     return {
       kind: 'anthropic_auth',
@@ -39,7 +39,7 @@ export function heldFaultBanner(fault: HeldFault, now: Date, backoffMinutes?: nu
       advice: 'Set a valid ANTHROPIC_API_KEY (a new key lifts the stop), or run `ktrdr-agent resume` to try the same key again.',
     };
   }
-  const retryAt = new Date(fault.lastAt.getTime() + retryDelayMs(fault.streak, backoffMinutes));
+  const retryAt = faultRetryAt(fault, backoffMinutes);
   return {
     kind: 'fault_held',
     since: fault.since.toISOString(),

@@ -36,7 +36,7 @@ export interface StatusViewOptions {
   recentLimit?: number;
   activeLimit?: number;
   /** AGENT_FAULT_BACKOFF_MINUTES. */
-  faultBackoffMinutes?: number;
+  faultBackoffMinutes: number;
 }
 
 const DEFAULT_ACTIVE_LIMIT = 50;
@@ -253,7 +253,7 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
       bufferUsd: options.bufferUsd ?? 0,
       budgetBinds: options.budgetBinds ?? true,
       lastTick,
-      ...(options.faultBackoffMinutes === undefined ? {} : { faultBackoffMinutes: options.faultBackoffMinutes }),
+      faultBackoffMinutes: options.faultBackoffMinutes,
     }),
     active: active.cycles,
     activeTotal: active.total,
