@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { isRecord } from '../kernel/records.ts';
 
 /** USD per million tokens for each kind of token the Messages API bills. */
 export interface TokenRates {
@@ -142,8 +143,6 @@ const TABLE: readonly ModelPrice[] = [
     sourcePage: 'https://platform.claude.com/docs/en/models/opus-5-5/overview',
   }),
   row('claude-opus-5', { ...rates(5, 6.25, 10, 0.5, 25), lifecycle: 'legacy', sourcePage: 'https://platform.claude.com/docs/en/models/opus-5/overview' }),
-  // Sonnet 5.5: the overview lists cache reads at $0.20. A cut to $0.10 from 2026-10-07 is reported by third parties
-  // but was not in the stored official pages, so the higher, documented rate stays.
   // Sonnet 5.5: cache hits cut from $0.20 to $0.10 (0.05x input) on 2026-10-07, per the pricing page's model table
   // (the stored model overview predates the cut; the cut is confirmed by several price trackers read against the
   // live pricing page). Other rates from the model overview.
@@ -210,11 +209,11 @@ export function parsePriceOverrides(json: string): PriceOverrides {
   } catch (error) {
     throw new InvalidPriceOverridesError(`not valid JSON (${(error as Error).message})`);
   }
-  if (!isPlainObject(parsed)) throw new InvalidPriceOverridesError('the value must be a JSON object keyed by model');
+  if (!isRecord(parsed)) throw new InvalidPriceOverridesError('the value must be a JSON object keyed by model');
   const overrides: Record<string, ModelPrice> = {};
   for (const [model, entry] of Object.entries(parsed)) {
     if (model.trim() === '') throw new InvalidPriceOverridesError('a model name is empty');
-    if (!isPlainObject(entry)) throw new InvalidPriceOverridesError(`"${model}" must map to an object of rates`);
+    if (!isRecord(entry)) throw new InvalidPriceOverridesError(`"${model}" must map to an object of rates`);
     for (const key of Object.keys(entry)) {
       if (!OVERRIDE_KEYS.has(key)) {
         throw new InvalidPriceOverridesError(`"${model}" has unknown key "${key}" (allowed: ${[...OVERRIDE_KEYS].join(', ')})`);
@@ -469,6 +468,3 @@ export function estimateInputTokensUpperBound(requestBody: unknown): number {
   return Math.ceil(bytes / BYTES_PER_TOKEN_FLOOR) + API_FRAMING_TOKENS;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

@@ -2,7 +2,7 @@ import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
 import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
-import { remainingUsd } from '../budget/daily-limit.ts';
+import { dailyLimitInForce, remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
 import { countActiveSessions, findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
 import { phaseOperationId, type GateEvaluation, type SessionOutcome, type InvocationPurpose, type TriggerReason } from '../research/vocabulary.ts';
@@ -173,7 +173,7 @@ export class TriggerPass {
     const { tracer } = this.env;
     const now = this.env.now();
     const control = await readControl(this.db);
-    this.cachedDay = await ensureBudgetDay(this.db, utcDay(now), control.budgetLimitUsd ?? this.settings.AGENT_BUDGET_DAILY_USD);
+    this.cachedDay = await ensureBudgetDay(this.db, utcDay(now), dailyLimitInForce(control.budgetLimitUsd, this.settings.AGENT_BUDGET_DAILY_USD));
     const expired = await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
     if (expired > 0) this.budgetChanged();
 

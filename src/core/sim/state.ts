@@ -13,8 +13,6 @@ import type { SimOperation, SimOperationType } from './operations.ts';
 import { SeededRandom, seedOf } from '../kernel/random.ts';
 import { iso } from './reply.ts';
 
-/** KTRDR's strategy file names, as its strategies directory accepts them. */
-
 /** Data the simulated market holds, narrower than its default history: `null` for none at all. */
 export type SimDataLimits = Record<string, { startDate?: string; endDate?: string } | null>;
 

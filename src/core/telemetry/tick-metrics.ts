@@ -27,7 +27,7 @@ import { pushMetrics } from './push.ts';
 
 export const METRICS_JOB = 'ktrdr_agent';
 const PUSH_TIMEOUT_MS = 3000;
-const COMPLETED_PHASES = ['designing', 'training', 'backtesting', 'assessing'] as const;
+const COMPLETED_PHASES = sessionPhases.filter((phase) => phase !== 'idle');
 
 export interface MetricsSnapshotOptions {
   /** AGENT_BUDGET_DAILY_USD: the limit shown when today's budget row does not exist yet and no override is set. */

@@ -13,7 +13,6 @@ export interface BucketCounts {
 
 type Row = Record<string, unknown>;
 
-/** pg returns COUNT/SUM/NUMERIC as strings and PGlite some of them as numbers or bigints: one conversion for all. */
 /**
  * `count(*) FILTER (WHERE <value> <= le)` per bucket (`<prefix>_le0`, `<prefix>_le1`...), plus `<prefix>_count` and
  * `<prefix>_sum` over the non-null values. The bounds are code constants, inlined as literals: a parameter compared
