@@ -1,4 +1,4 @@
-import type { InvocationPurpose, SessionOutcome, SessionPhase, TriggerReason } from '../research/vocabulary.ts';
+import type { SessionOutcome, SessionPhase, TriggerReason } from '../research/vocabulary.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import type { Decision, SkipReason } from './decide.ts';
 
@@ -37,8 +37,6 @@ export interface ExplainFacts {
   budget?: { activeSessions: number; usedUsd: number; limitUsd: number; bufferUsd: number };
   /** The operation a resume or a fresh start was for, and why. */
   recovery?: { operationId: string; failure: string; resumedAtEpoch: number | null; reason: string; restartedAs: string };
-  /** The invocation a result or a refund was of. */
-  purpose?: InvocationPurpose;
   /** A retry of an invocation that died with its process. */
   retry?: boolean;
   /** The invocation designs a cycle just created, when this many sessions were active before it. */

@@ -1,10 +1,4 @@
-export { applyFaults } from './faults.ts';
-export type { SimFaults } from './faults.ts';
 export { SIMULATOR_LABEL } from './reply.ts';
 export { createSimulator, serveSimulator } from './server.ts';
-export type { ServeSimulatorOptions, Simulator } from './server.ts';
-export type { SimulatorOptions, SimulatorState } from './state.ts';
-export type { SimOperation, SimStatus } from './operations.ts';
-export { analyzeDesign, simulateBacktest, simulateTraining } from './quality.ts';
-export type { BacktestOutcome, DesignAnalysis, TrainingOutcome } from './quality.ts';
-export { SIM_SYMBOLS } from './market.ts';
+export type { Simulator } from './server.ts';
+export type { SimulatorOptions } from './state.ts';
