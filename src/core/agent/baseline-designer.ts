@@ -6,6 +6,8 @@ import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bound
 import type { Designer, DesignerKind, InvocationReport, InvocationRequest } from './designer.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
 import { utcDay } from '../kernel/utc-day.ts';
+import { searchPeriodEndOf } from './lockbox-boundary.ts';
+import { ktrdrFaultIn } from '../ktrdr/errors.ts';
 
 /**
  * The control arm: designs valid, varied v3 strategies from the bounded-indicator table with no LLM and no cost,
@@ -111,17 +113,28 @@ export interface TrainingWindow {
 }
 
 /**
- * The days KTRDR has data for (`/data/range`), ending yesterday at the latest; a window outside it would fail the
- * training or silently shorten the backtest. Without an answer, the last ten years.
+ * The search period: the days KTRDR has data for (`/data/range`), ending yesterday at the latest and before the
+ * symbol's lockbox (which no designer may touch); a window outside the data would fail the training or silently
+ * shorten the backtest. Without a data range, the last ten years before the lockbox.
  */
 export async function availableRange(context: ToolContext, symbol: string, timeframe: string): Promise<{ start: Date; end: Date }> {
   const yesterday = shiftDays(context.now(), -1);
+  const lockboxEnd = await searchPeriodEndOf({ db: context.db, ktrdr: context.ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now }, symbol, timeframe).catch(
+    (error: unknown) => {
+      // A window cannot be chosen without the boundary: a KTRDR that does not answer is a fault of the world.
+      const fault = ktrdrFaultIn(error);
+      if (fault) throw new InfrastructureFaultError(fault.faultClass, fault.cause);
+      throw error;
+    },
+  );
+  const before = lockboxEnd ? new Date(`${lockboxEnd}T00:00:00Z`) : yesterday;
+  const limit = before < yesterday ? before : yesterday;
   const range = await context.ktrdr.getDataRange(symbol, timeframe).catch(() => null);
-  if (!range) return { start: shiftYears(yesterday, -10), end: yesterday };
+  if (!range) return { start: shiftYears(limit, -10), end: limit };
   // Whole days inside the range: the first full day after its start, its last full day.
   const start = shiftDays(new Date(`${range.start_date.slice(0, 10)}T00:00:00Z`), 1);
   const last = shiftDays(new Date(`${range.end_date.slice(0, 10)}T00:00:00Z`), -1);
-  return { start, end: last < yesterday ? last : yesterday };
+  return { start, end: last < limit ? last : limit };
 }
 
 /** Four years ending two years before the data ends (the two years left for the backtest), kept inside the data. */

@@ -60,6 +60,8 @@ export class ClaudeDesigner implements Designer {
         recentCount: settings.AGENT_RECENT_STRATEGIES_COUNT,
         memoryTokenBudget: settings.AGENT_MEMORY_TOKEN_BUDGET,
         today: utcDay(now()),
+        lockboxMonths: settings.AGENT_LOCKBOX_MONTHS,
+        now,
       });
       span.setAttributes({ 'prompt.first_message_chars': text.length });
       return text;

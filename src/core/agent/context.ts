@@ -9,6 +9,8 @@ import { stringifyStrategy } from '../strategy/yaml.ts';
 import type { InvocationPurpose } from '../research/vocabulary.ts';
 import { formatBoundedIndicatorTable } from '../strategy/bounded-indicators.ts';
 import { renderPrompt } from './prompts.ts';
+import { searchPeriodEndOf, type LockboxContext } from './lockbox-boundary.ts';
+import { shiftDay } from '../research/lockbox.ts';
 
 const promptOfPurpose: Record<InvocationPurpose, string> = {
   design: 'start_new_cycle',
@@ -20,7 +22,7 @@ function compactJson(value: unknown): string {
   return value === null || value === undefined ? '(none)' : '```json\n' + JSON.stringify(value, null, 1) + '\n```';
 }
 
-async function symbolsSection(ktrdr: KtrdrClient): Promise<string> {
+async function symbolsSection(ktrdr: KtrdrClient, lockbox: LockboxContext | null): Promise<string> {
   try {
     const symbols = (await ktrdr.listSymbols()).slice(0, 12);
     // The data ranges are independent reads: asked together, not one after another.
@@ -28,7 +30,12 @@ async function symbolsSection(ktrdr: KtrdrClient): Promise<string> {
       symbols.map(async (symbol) => {
         const timeframes = symbol.available_timeframes ?? [];
         const data = timeframes.includes('1h') ? await ktrdr.getDataRange(symbol.symbol, '1h').catch(() => null) : null;
-        const range = data ? ` — 1h data ${String(data.start_date).slice(0, 10)}..${String(data.end_date).slice(0, 10)}` : '';
+        const searchEnd = data && lockbox ? await searchPeriodEndOf(lockbox, symbol.symbol, '1h').catch(() => null) : null;
+        const range = data
+          ? searchEnd
+            ? ` — 1h search period ${String(data.start_date).slice(0, 10)}..${searchEnd} (data from ${shiftDay(searchEnd, 1)} on is the lockbox: any window reaching into it is refused)`
+            : ` — 1h data ${String(data.start_date).slice(0, 10)}..${String(data.end_date).slice(0, 10)}`
+          : '';
         return `- ${symbol.symbol}: ${timeframes.join(', ')}${range}`;
       }),
     );
@@ -59,16 +66,38 @@ function strategySection(session: Session): string {
   return '```yaml\n' + stringifyStrategy(session.strategyConfig) + '```';
 }
 
+/** The backtest phase's bound: the training symbol's search period ends before its lockbox. */
+async function searchPeriodLine(lockbox: LockboxContext | null, session: Session): Promise<string> {
+  const symbol = session.trainingParams?.symbols[0];
+  const timeframe = session.trainingParams?.timeframes[0];
+  if (!lockbox || !symbol || !timeframe) return '';
+  const end = await searchPeriodEndOf(lockbox, symbol, timeframe).catch(() => null);
+  return end ? `\nSearch period of ${symbol} ${timeframe} ends ${end}: the backtest window must end by then (later data is the lockbox, held back; a window reaching into it is refused).` : '';
+}
+
 export function systemPrompt(): string {
   return renderPrompt('system', { bounded_indicators: formatBoundedIndicatorTable().split('\n').map((l) => `   ${l}`).join('\n') });
 }
 
 /** Everything the phase needs, up front in the first message: no discovery round trips. */
 export async function firstMessage(
-  input: { db: Kysely<Database>; ktrdr: KtrdrClient; sessionId: number; purpose: InvocationPurpose; recentCount: number; today: string; memoryTokenBudget?: number },
+  input: {
+    db: Kysely<Database>;
+    ktrdr: KtrdrClient;
+    sessionId: number;
+    purpose: InvocationPurpose;
+    recentCount: number;
+    today: string;
+    memoryTokenBudget?: number;
+    /** AGENT_LOCKBOX_MONTHS: the prompt states each symbol's search period, which ends before its lockbox. */
+    lockboxMonths?: number;
+    now?: () => Date;
+  },
 ): Promise<string> {
   const session = await findSession(input.db, input.sessionId);
   if (!session) throw new Error(`session ${input.sessionId} not found`);
+  const lockbox: LockboxContext | null =
+    input.lockboxMonths === undefined ? null : { db: input.db, ktrdr: input.ktrdr, months: input.lockboxMonths, now: input.now ?? (() => new Date()) };
   const common = { session_id: String(session.id), today: input.today };
   switch (input.purpose) {
     case 'design':
@@ -78,13 +107,13 @@ export async function firstMessage(
           ? `This session already saved \`${session.strategyName}\` (an earlier attempt was interrupted). Unless it needs fixing, call \`start_training\` for it now: starting it again finds the same KTRDR operation rather than a second one.\n\n${strategySection(session)}`
           : '(none yet in this session)',
         research_memory: (await buildMemorySection(input.db, { tokenBudget: input.memoryTokenBudget ?? 1500, recentCount: input.recentCount })).text,
-        symbols: await symbolsSection(input.ktrdr),
+        symbols: await symbolsSection(input.ktrdr, lockbox),
       });
     case 'backtest':
       return renderPrompt(promptOfPurpose.backtest, {
         ...common,
         strategy: strategySection(session),
-        training_params: compactJson(session.trainingParams),
+        training_params: `${compactJson(session.trainingParams)}${await searchPeriodLine(lockbox, session)}`,
         training_results: compactJson(session.trainingResults),
         training_gate: session.trainingGate ? `passed (${session.trainingGate.checks.map((c) => `${c.metric} ${c.value} ${c.comparison} ${c.threshold}`).join(', ')})` : '(none)',
       });

@@ -17,6 +17,7 @@ import { InfrastructureFaultError, isInfrastructureFault, type InfrastructureFau
 import { strategiesDirFaultOf } from '../strategy/dir-health.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
+import { lockboxRefusal } from './lockbox-boundary.ts';
 import {
   earlierRunsOfDesign,
   experimentMetrics,
@@ -412,7 +413,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
     defineTool(context, {
       name: 'start_training',
       description:
-        'Start training the saved strategy in KTRDR. Choose a training window that leaves later data for an out-of-sample backtest. The session moves to TRAINING.',
+        'Start training the saved strategy in KTRDR. Choose a training window that leaves later data for an out-of-sample backtest, inside the search period: a window reaching into a symbol\'s lockbox (its most recent data, held back for promotion) is refused. The session moves to TRAINING.',
       input: z
         .object({
           strategy_name: z.string().min(1),
@@ -443,6 +444,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
         const timeframes = input.timeframes ?? trainingData.timeframes?.list ?? (trainingData.timeframes?.timeframe ? [trainingData.timeframes.timeframe] : []);
         const uncovered = await coverageProblem(context.ktrdr, { symbols, timeframes, startDate: input.start_date, endDate: input.end_date });
         if (uncovered) return { ok: false, error: `training not started: ${uncovered}` };
+        const lockboxHit = await lockboxRefusal({ db: context.db, ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now }, { symbols, timeframes, startDate: input.start_date, endDate: input.end_date });
+        if (lockboxHit) return { ok: false, error: `training not started: ${lockboxHit}` };
         if (session.strategyConfig) {
           const runs = await earlierRunsOfDesign(context.db, {
             fingerprint: strategyFingerprint(session.strategyConfig),
@@ -496,7 +499,7 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
     defineTool(context, {
       name: 'start_backtest',
       description:
-        'Backtest the trained model on data it was not trained on. The strategy and model come from the session. A window overlapping the training window on the same symbol is refused.',
+        'Backtest the trained model on data it was not trained on. The strategy and model come from the session. A window overlapping the training window on the same symbol, or reaching into the symbol\'s lockbox (its most recent data, held back for promotion), is refused.',
       input: z
         .object({
           start_date: isoDate,
@@ -527,6 +530,8 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
         }
         const uncovered = await coverageProblem(ktrdr, { symbols: [symbol], timeframes: [timeframe], startDate: input.start_date, endDate: input.end_date });
         if (uncovered) return { ok: false, error: `backtest not started: ${uncovered}` };
+        const lockboxHit = await lockboxRefusal({ db: context.db, ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now }, { symbols: [symbol], timeframes: [timeframe], startDate: input.start_date, endDate: input.end_date });
+        if (lockboxHit) return { ok: false, error: `backtest not started: ${lockboxHit}` };
         const response = await ktrdr.startBacktest({
           strategyName: session.strategyName,
           modelPath: training.modelPath,

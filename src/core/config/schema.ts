@@ -114,6 +114,11 @@ export const settingDefinitions = {
   GATE_BACKTEST_MAX_DRAWDOWN: { schema: z._default(fraction, 0.4), description: 'Backtest gate: maximum drawdown' },
   GATE_BACKTEST_MIN_SHARPE: { schema: z._default(number({ min: -100, max: 100, expected: 'a Sharpe ratio between -100 and 100' }), -0.5), description: 'Backtest gate: minimum Sharpe ratio' },
   GATE_BACKTEST_MIN_DSR: { schema: z.optional(fraction), description: 'Backtest gate: minimum deflated Sharpe ratio (unset = not checked)' },
+  AGENT_LOCKBOX_MONTHS: { schema: z._default(number({ min: 1, max: 120, int: true, expected: 'an integer number of months from 1 to 120' }), 12), description: 'Most recent months of each symbol and timeframe held back from every designer (the lockbox), fixed when first needed' },
+  AGENT_PROMOTION_MIN_DSR: { schema: z._default(fraction, 0.95), description: 'Promotion: a two-gate session is a candidate when its deflated Sharpe over every trial of its family so far is at least this' },
+  AGENT_PROMOTION_ROBUSTNESS_WINDOWS: { schema: z._default(number({ min: 1, max: 10, int: true, expected: 'an integer from 1 to 10' }), 2), description: 'Promotion: further backtests of a candidate on search-period windows that avoid its training window' },
+  AGENT_PROMOTION_MIN_LOCKBOX_PSR: { schema: z._default(fraction, 0.9), description: 'Promotion: minimum probabilistic Sharpe ratio (against 0) of the lockbox backtest' },
+  AGENT_VALIDATION_CONCURRENCY: { schema: z._default(number({ min: 1, max: 64, int: true, expected: 'an integer from 1 to 64' }), 2), description: 'Promotion backtests in flight at once (beside research sessions, not in their slots)' },
   AGENT_RETRY_MAX_ATTEMPTS: { schema: z._default(number({ min: 1, max: 10, int: true, expected: 'an integer from 1 to 10' }), 3), description: 'HTTP attempts per retryable KTRDR or Anthropic call, the first included (3 = up to 2 retries); each Anthropic attempt is reserved on its own' },
   AGENT_FAULT_BACKOFF_MINUTES: {
     schema: z._default(number({ min: 0, max: 60, expected: 'minutes between 0 and 60' }), 5),

@@ -306,6 +306,69 @@ export interface Database {
   agent_experiment_tallies: AgentExperimentTalliesTable;
   agent_hypotheses: AgentHypothesesTable;
   agent_hypothesis_events: AgentHypothesisEventsTable;
+  agent_lockboxes: AgentLockboxesTable;
+  agent_promotions: AgentPromotionsTable;
+  agent_validation_backtests: AgentValidationBacktestsTable;
+}
+
+type NullableText = ColumnType<string | null, string | null | undefined, string | null>;
+
+/** A symbol and timeframe's held-back data (migration 20261207T100000000Z): dates are UTC days, YYYY-MM-DD. */
+export interface AgentLockboxesTable {
+  id: Generated<number>;
+  symbol: string;
+  timeframe: string;
+  start_date: string;
+  months: number;
+  data_start: NullableText;
+  data_end: string;
+  fixed_at: Timestamp;
+  burned_at: NullableTimestamp;
+  burned_reason: NullableText;
+}
+
+export interface AgentPromotionsTable {
+  id: Generated<number>;
+  experiment_id: number;
+  /** not_candidate (screened, DSR below the bar: shown as no promotion), pending, promoted, rejected. */
+  status: string;
+  reason: NullableText;
+  dsr_at_decision: NullableDouble;
+  trials_at_decision: ColumnType<number | null, number | null | undefined, number | null>;
+  expected_max_sharpe: NullableDouble;
+  search_sharpe: NullableDouble;
+  symbol: NullableText;
+  timeframe: NullableText;
+  strategy_name: NullableText;
+  model_path: NullableText;
+  lockbox_id: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: Timestamp;
+  decided_at: NullableTimestamp;
+}
+
+export interface AgentValidationBacktestsTable {
+  id: Generated<number>;
+  promotion_id: number;
+  kind: 'robustness' | 'lockbox';
+  ordinal: number;
+  symbol: string;
+  timeframe: string;
+  start_date: string;
+  end_date: string;
+  lockbox_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** planned, starting (a start was sent), running, completed, held (a fault that retries could not clear). */
+  status: string;
+  operation_id: NullableText;
+  started_at: NullableTimestamp;
+  progress: NullableJson<{ percentage: number | null; currentStep: string | null; status: string | null; seenAt: string }>;
+  progress_changed_at: NullableTimestamp;
+  attempts: ColumnType<number, number | undefined, number>;
+  last_error: NullableText;
+  results: NullableJson;
+  gate: NullableJson;
+  sharpe: NullableDouble;
+  psr: NullableDouble;
+  completed_at: NullableTimestamp;
 }
 
 export type { JSONColumnType };
