@@ -29,6 +29,7 @@ import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
+import { runValidationLane } from './validation-lane.ts';
 
 export interface PassEnvironment {
   store: Store;
@@ -205,15 +206,34 @@ export class TriggerPass {
       // Pause stops new cycles, invocations and every change of a session; polling costs nothing and keeps the
       // progress (and the no-progress clocks) true, so running operations are still watched.
       for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
+      await this.validationLane({ startNew: false });
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
       return this.summary('paused');
     }
     for (const item of polled) await this.advanceLocated(item);
     await this.startNewCycles();
+    // After the research: a validation backtest that finds KTRDR busy must not hold back this pass's new cycles.
+    await this.validationLane({ startNew: true });
     const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
     return this.summary('ok');
+  }
+
+  /** Promotion backtests, beside the sessions and not in their slots (validation-lane.ts); paused, nothing new starts. */
+  private async validationLane(options: { startNew: boolean }): Promise<void> {
+    await runValidationLane(
+      {
+        db: this.db,
+        settings: this.settings,
+        ktrdr: this.env.ktrdr,
+        now: this.env.now,
+        ...(this.env.verifyTickLock ? { verifyTickLock: this.env.verifyTickLock } : {}),
+        explain: (line) => this.explain(line),
+        onFault: (fault) => this.metFault(fault),
+      },
+      { startNew: options.startNew, ktrdrDown: this.ktrdrUnreachable },
+    );
   }
 
   private summary(status: PassSummary['status']): Promise<PassSummary> {

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentPromotionsTable, AgentValidationBacktestsTable, Database } from '../database-schema.ts';
-import { deflatedSharpeOfBacktest } from '../../research/deflated-sharpe.ts';
+import { deflatedSharpeNow } from './trials.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -98,23 +98,6 @@ function toValidation(row: Selectable<AgentValidationBacktestsTable>): Validatio
   };
 }
 
-/** The deflated Sharpe of an experiment over every trial of its family (symbol, timeframe) recorded so far, itself included. */
-export async function familyDeflatedSharpeNow(
-  db: Db,
-  experiment: { symbol: string | null; timeframe: string | null; sharpe: number | null; bars: number | null; startDate: string | null; endDate: string | null },
-): Promise<{ dsr: number; trials: number; expectedMaxSharpe: number } | null> {
-  if (experiment.sharpe === null || !experiment.symbol || !experiment.timeframe) return null;
-  const row = await db
-    .selectFrom('agent_experiments')
-    .select([sql<string | number>`count(*)`.as('n'), sql<string | number | null>`sum(sharpe)`.as('sum'), sql<string | number | null>`sum(sharpe * sharpe)`.as('sum_squares')])
-    .where('symbol', '=', experiment.symbol)
-    .where('timeframe', '=', experiment.timeframe)
-    .where('sharpe', 'is not', null)
-    .executeTakeFirstOrThrow();
-  const family = { n: Math.max(1, toNumber(row.n)), sum: Number(row.sum ?? experiment.sharpe), sumSquares: Number(row.sum_squares ?? experiment.sharpe ** 2) };
-  return deflatedSharpeOfBacktest({ sharpe: experiment.sharpe, bars: experiment.bars, startDate: experiment.startDate, endDate: experiment.endDate, family });
-}
-
 /**
  * Screens experiments not screened yet that passed both gates (and were not cancelled), oldest first: each becomes a
  * `pending` promotion when its DSR over its family now reaches `minDsr`, otherwise a `not_candidate` row (shown as no
@@ -123,7 +106,7 @@ export async function familyDeflatedSharpeNow(
 export async function screenCandidates(db: Kysely<Database>, input: { minDsr: number; now: Date; limit: number }): Promise<Promotion[]> {
   const rows = await db
     .selectFrom('agent_experiments as e')
-    .select(['e.id', 'e.symbol', 'e.timeframe', 'e.sharpe', 'e.backtest_metrics', 'e.training_metrics', 'e.backtest_start', 'e.backtest_end', 'e.strategy_name'])
+    .select(['e.id', 'e.symbol', 'e.timeframe', 'e.sharpe', 'e.training_metrics', 'e.strategy_name'])
     .where('e.score', 'is not', null)
     .where('e.outcome', '<>', 'cancelled')
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('agent_promotions as p').select('p.id').whereRef('p.experiment_id', '=', 'e.id'))))
@@ -132,16 +115,9 @@ export async function screenCandidates(db: Kysely<Database>, input: { minDsr: nu
     .execute();
   const created: Promotion[] = [];
   for (const row of rows) {
-    const backtest = fromJson<{ bars?: unknown }>(row.backtest_metrics);
     const training = fromJson<{ modelPath?: unknown }>(row.training_metrics);
-    const dsr = await familyDeflatedSharpeNow(db, {
-      symbol: row.symbol,
-      timeframe: row.timeframe,
-      sharpe: row.sharpe,
-      bars: typeof backtest?.bars === 'number' ? backtest.bars : null,
-      startDate: row.backtest_start,
-      endDate: row.backtest_end,
-    });
+    // Over every trial of the family now (issue #20: never the value frozen when the session ended).
+    const dsr = await deflatedSharpeNow(db, row.id);
     const candidate = dsr !== null && dsr.dsr >= input.minDsr;
     const reason = dsr === null ? 'no deflated Sharpe could be computed' : `DSR ${dsr.dsr.toFixed(3)} over ${dsr.trials} trials ${candidate ? '>=' : '<'} ${input.minDsr}`;
     const inserted = await db
