@@ -18,12 +18,14 @@ export default class Experiments extends AgentCommand {
     symbol: Flags.string({ description: 'Only experiments on this symbol.' }),
     sort: Flags.string({ description: 'Order by this metric, best first.', options: [...experimentSortKeys], default: 'completed_at' }),
     limit: Flags.integer({ char: 'n', description: 'Experiments to show.', default: 20, min: 1, max: 1000 }),
+    promoted: Flags.boolean({ description: 'Only strategies the promotion stage promoted (robustness and lockbox backtests held up), newest first.', default: false }),
   };
   static override examples = [
     '<%= config.bin %> experiments',
     '<%= config.bin %> experiments --sort score --limit 10',
     '<%= config.bin %> experiments --indicator rsi --indicator adx --outcome failed',
     '<%= config.bin %> experiments --symbol EURUSD --json',
+    '<%= config.bin %> experiments --promoted',
   ];
 
   async run(): Promise<ExperimentsView> {
@@ -38,6 +40,7 @@ export default class Experiments extends AgentCommand {
         symbol: flags.symbol ?? null,
         sort: flags.sort as ExperimentSortKey,
         limit: flags.limit,
+        promoted: flags.promoted,
       }),
     );
     if (!this.jsonEnabled()) this.log(renderExperimentsText(view, { color: useColor() }));

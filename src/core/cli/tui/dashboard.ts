@@ -8,6 +8,7 @@ import { FaultBanners } from './fault-banners.ts';
 import { RecentOutcomes } from './recent-outcomes.ts';
 import { SessionCard } from './session-card.ts';
 import { tone } from './tone.ts';
+import { PromotionsLine } from './promotions-line.ts';
 
 const h = React.createElement;
 
@@ -23,7 +24,7 @@ export interface DashboardProps {
 
 // Lines the fixed parts take (header, recent cycles, budget, last tick, footer and the gaps between them), and the
 // height of one session card: when the cards do not fit, each session gets one line instead.
-const FIXED_ROWS = 18;
+const FIXED_ROWS = 19;
 const CARD_ROWS = 6;
 
 /** One frame of `status --watch`, drawn from a status view. */
@@ -54,6 +55,7 @@ export function Dashboard({ view, now, width, height, color }: DashboardProps) {
     ...(hidden > 0 ? [h(Text, { key: 'hidden', dimColor: color }, `+ ${hidden} more active (ktrdr-agent history)`)] : []),
     h(Box, { marginTop: 1 }, h(RecentOutcomes, { cycles: recent, now, width, color })),
     h(Box, { marginTop: 1 }, h(BudgetGauge, { budget: view.budget, width, color })),
+    h(PromotionsLine, { promotions: view.promotions, color }),
     h(Box, { marginTop: 1 }, h(LastTick, { tick: view.lastTick, now, color })),
   );
 }

@@ -1,6 +1,7 @@
 import { formatNumber, formatPercent, formatTimestamp, formatUsd, paint, renderTable } from '../format.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
 import { heading, type TextOptions } from './status-text.ts';
+import { promotionLines, promotionWord } from './promotion-view.ts';
 
 function design(e: ExperimentSummary): string {
   return [e.indicators.join('+') || '—', e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null, e.architecture].filter(Boolean).join(', ');
@@ -22,10 +23,11 @@ function experimentRows(experiments: ExperimentSummary[]): (string | number)[][]
     formatNumber(e.deflatedSharpe),
     e.hypothesisId !== null ? `H${e.hypothesisId}` : e.exploration ? 'explore' : '—',
     e.parentExperimentId !== null ? `#${e.parentExperimentId}` : '—',
+    promotionWord(e.promotion),
   ]);
 }
 
-const experimentHead = ['id', 'strategy', 'design', 'market', 'outcome', 'accuracy', 'sharpe', 'dsr', 'tests', 'parent'];
+const experimentHead = ['id', 'strategy', 'design', 'market', 'outcome', 'accuracy', 'sharpe', 'dsr', 'tests', 'parent', 'promotion'];
 
 export function renderExperimentsText(view: ExperimentsView, options: TextOptions): string {
   if (view.experiments.length === 0) return view.total === 0 ? 'No experiments yet: every finished session becomes one.' : 'No experiment matches these filters.';
@@ -56,6 +58,7 @@ export function renderExperimentDetailText(view: ExperimentDetailView, options: 
     `Score: ${formatNumber(e.score)}`,
     `Tests: ${view.hypothesis ? `H${view.hypothesis.id} [${view.hypothesis.status}] ${view.hypothesis.text}` : e.exploration ? 'exploration' : '—'}`,
   );
+  lines.push(...promotionLines(e.promotion));
   if (e.assessment) lines.push(`Assessment: ${e.assessment.verdict}, "${e.assessment.explanation.slice(0, 200)}"`);
   lines.push(`Cost: ${formatUsd(e.costUsd)} (${e.tokensInput} in, ${e.tokensOutput} out)`, `Finished: ${formatTimestamp(new Date(e.completedAt))}`);
   lines.push('', heading('Parent', color), view.parent ? renderTable(experimentHead, experimentRows([view.parent])) : 'None.');

@@ -23,6 +23,7 @@ import {
   type Hypothesis,
 } from '../../db/repositories/hypotheses.ts';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
+import { promotedExperiments, withPromotions } from './promotion-view.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
 
 type Db = Kysely<Database>;
@@ -71,18 +72,22 @@ export interface ExperimentsOptions {
   symbol: string | null;
   sort: ExperimentSortKey;
   limit: number;
+  /** Only promoted strategies (`--promoted`), newest first; the other filters do not apply. */
+  promoted?: boolean;
 }
 
 export async function loadExperimentsView(db: Db, options: ExperimentsOptions): Promise<ExperimentsView> {
   const [page, total] = await Promise.all([
-    queryExperiments(db, { outcomes: options.outcomes, indicators: options.indicators, symbol: options.symbol, sort: options.sort, limit: options.limit }),
+    options.promoted
+      ? promotedExperiments(db, options.limit).then((experiments) => ({ experiments }))
+      : queryExperiments(db, { outcomes: options.outcomes, indicators: options.indicators, symbol: options.symbol, sort: options.sort, limit: options.limit }),
     countExperiments(db),
   ]);
   return {
     generatedAt: options.now.toISOString(),
     filters: { outcomes: options.outcomes, indicators: options.indicators, symbol: options.symbol, sort: options.sort, limit: options.limit },
     total,
-    experiments: page.experiments.map(experimentSummary),
+    experiments: await withPromotions(db, page.experiments.map(experimentSummary)),
   };
 }
 
@@ -98,7 +103,7 @@ export async function loadExperimentDetail(db: Db, id: number, now: Date): Promi
   return {
     generatedAt: now.toISOString(),
     experiment: {
-      ...experimentSummary(experiment),
+      ...(await withPromotions(db, [experimentSummary(experiment)]))[0]!,
       failureReason: experiment.failureReason,
       strategy: experiment.strategy,
       trainingGate: experiment.trainingGate,

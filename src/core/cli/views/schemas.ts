@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { gateComparisons, gateKinds, hypothesisStatuses, sessionOutcomes, sessionPhases, verdicts, type Assessment, type GateEvaluation } from '../../research/vocabulary.ts';
 import { tickStatuses } from '../../db/database-schema.ts';
+import { promotionCountsSchema, promotionSchema } from './promotion-schemas.ts';
 
 const isoTime = z.iso.datetime();
 const day = z.iso.date();
@@ -215,6 +216,8 @@ export const experimentSummarySchema = z.object({
   fingerprint: z.string().nullable(),
   costUsd: usd,
   completedAt: isoTime,
+  /** The promotion stage's word on it: null when it was never a candidate (issue #20). Always set by the views that list experiments. */
+  promotion: promotionSchema.nullable().optional(),
 });
 
 export const experimentsViewSchema = z.object({
@@ -303,6 +306,8 @@ export const statusViewSchema = z.object({
   lastTick: lastTickSchema.nullable(),
   /** The best experiment so far by score (backtest Sharpe of those that passed both gates). */
   bestExperiment: experimentSummarySchema.nullable(),
+  /** Strategies promoted, promotions pending validation, and the validation backtests in flight. */
+  promotions: promotionCountsSchema.optional(),
 });
 
 export const historyEntrySchema = z.object({

@@ -151,6 +151,17 @@ function bestSection(best: StatusView['bestExperiment'], color: boolean): string
   return lines;
 }
 
+/** Strategies that held up (issue #20): promoted, waiting for validation, and the validation lane's load. */
+function promotionSection(counts: StatusView['promotions'], color: boolean): string[] {
+  const lines = [heading('Promotions', color)];
+  if (!counts) return [...lines, 'Unknown.'];
+  lines.push(
+    `Promoted: ${counts.promoted}, pending validation: ${counts.pending}, rejected: ${counts.rejected}`,
+    `Validation backtests in flight: ${counts.validationsInFlight}`,
+  );
+  return lines;
+}
+
 export function renderStatusText(view: StatusView, options: TextOptions): string {
   const now = new Date(view.generatedAt);
   const { color } = options;
@@ -161,6 +172,7 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
     recentSection(view.recent, now, color),
     budgetSection(view.budget, color),
     bestSection(view.bestExperiment, color),
+    promotionSection(view.promotions, color),
     tickSection(view.lastTick, now, color),
   );
   return sections.map((lines) => lines.join('\n')).join('\n\n');

@@ -22,6 +22,7 @@ import {
   roundUsd,
   secondsBetween,
 } from './session-facts.ts';
+import { loadPromotionCounts } from './promotion-view.ts';
 
 export interface StatusViewOptions {
   now: Date;
@@ -226,12 +227,13 @@ export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> 
 }
 
 export async function loadStatusView(db: Db, options: StatusViewOptions): Promise<StatusView> {
-  const [control, active, recent, lastTick, best] = await Promise.all([
+  const [control, active, recent, lastTick, best, promotions] = await Promise.all([
     readControl(db),
     loadActive(db, options),
     loadRecentCycles(db, options.recentLimit ?? 5),
     loadLastTick(db, options.now),
     loadBestExperiment(db),
+    loadPromotionCounts(db),
   ]);
   const budget = await loadTodayBudget(db, {
     now: options.now,
@@ -261,5 +263,6 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
     budget,
     lastTick,
     bestExperiment: best,
+    promotions,
   };
 }
