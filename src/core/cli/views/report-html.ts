@@ -7,6 +7,7 @@ import { queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../../db/r
 import { listHypotheses, type Hypothesis } from '../../db/repositories/hypotheses.ts';
 import { dayString, toNumber } from '../../db/values.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
+import { readHeldUpData, renderHeldUpSection, type HeldUpData } from './report-held-up.ts';
 
 export interface ReportData {
   generatedAt: Date;
@@ -19,6 +20,8 @@ export interface ReportData {
   gateFailures: { reason: string; count: number }[];
   top: Experiment[];
   hypotheses: Hypothesis[];
+  /** "Strategies that held up", the first section (report-held-up.ts). */
+  heldUp?: HeldUpData;
 }
 
 const MAX_POINTS = 400;
@@ -69,6 +72,7 @@ export async function readReportData(db: Kysely<Database>, options: { now: Date;
     gateFailures,
     top,
     hypotheses,
+    heldUp: await readHeldUpData(db),
   };
 }
 
@@ -195,6 +199,7 @@ table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px
 </style></head><body>
 <h1>${escapeHtml(title)}</h1>
 <p class="note">${data.experimentCount} experiments${data.since ? ` since ${escapeHtml(data.since.toISOString().slice(0, 10))}` : ''}. Score: ${escapeHtml(SCORE_DESCRIPTION)}. Deflated Sharpe: probability that the true Sharpe beats the expected best of the backtests on the same symbol and timeframe (Bailey &amp; López de Prado, 2014; normal returns assumed).</p>
+${renderHeldUpSection(data.heldUp)}
 <div class="grid">
 <figure><figcaption>Best score so far and deflated Sharpe, by cycle</figcaption>${lineChart('chart-best', [{ name: 'best score so far', cls: 'best', points: best }, { name: 'deflated Sharpe', cls: 'dsr', points: dsr }], 'cycle (experiment in completion order)')}</figure>
 <figure><figcaption>Outcomes per day</figcaption>${stackedOutcomes('chart-outcomes', data.outcomesPerDay)}</figure>
