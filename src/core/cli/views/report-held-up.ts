@@ -89,5 +89,6 @@ export function renderHeldUpSection(data: HeldUpData | undefined): string {
   return `<h2 id="strategies-that-held-up">Strategies that held up</h2>
 <p class="note">${promoted} promoted. A candidate (both gates passed, deflated Sharpe over its family's trials at or above the bar) is backtested, without any model, on further windows of the search period and once on the lockbox, the most recent data no designer ever saw. The fall from search Sharpe to lockbox Sharpe is what selection among many trials costs.</p>
 ${table}
+<h3>Trials per family</h3>
 <table id="held-up-families"><thead><tr><th>family</th><th>trials</th><th>expected best Sharpe of that many no-edge trials</th><th>best Sharpe found</th><th>best score</th></tr></thead><tbody>${families}</tbody></table>`;
 }
