@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentPromotionsTable, AgentValidationBacktestsTable, Database } from '../database-schema.ts';
-import { deflatedSharpeNow } from './trials.ts';
+import { deflatedSharpesNow } from './trials.ts';
+import { toExperiment } from './experiments.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -101,48 +102,52 @@ function toValidation(row: Selectable<AgentValidationBacktestsTable>): Validatio
 /**
  * Screens experiments not screened yet that passed both gates (and were not cancelled), oldest first: each becomes a
  * `pending` promotion when its DSR over its family now reaches `minDsr`, otherwise a `not_candidate` row (shown as no
- * promotion), so it is looked at once. Returns the new pending promotions.
+ * promotion), so it is looked at once. A batch costs three queries whatever its size (the families' moments in one),
+ * so an old memory screened on its first pass after the upgrade does not make that pass heavy. Returns the new
+ * pending promotions.
  */
 export async function screenCandidates(db: Kysely<Database>, input: { minDsr: number; now: Date; limit: number }): Promise<Promotion[]> {
   const rows = await db
     .selectFrom('agent_experiments as e')
-    .select(['e.id', 'e.symbol', 'e.timeframe', 'e.sharpe', 'e.training_metrics', 'e.strategy_name'])
+    .selectAll('e')
     .where('e.score', 'is not', null)
     .where('e.outcome', '<>', 'cancelled')
     .where(({ not, exists, selectFrom }) => not(exists(selectFrom('agent_promotions as p').select('p.id').whereRef('p.experiment_id', '=', 'e.id'))))
     .orderBy('e.id')
     .limit(input.limit)
     .execute();
-  const created: Promotion[] = [];
-  for (const row of rows) {
-    const training = fromJson<{ modelPath?: unknown }>(row.training_metrics);
-    // Over every trial of the family now (issue #20: never the value frozen when the session ended).
-    const dsr = await deflatedSharpeNow(db, row.id);
+  if (rows.length === 0) return [];
+  const experiments = rows.map(toExperiment);
+  // Over every trial of the family now (issue #20: never the value frozen when the session ended).
+  const dsrs = await deflatedSharpesNow(db, experiments);
+  const values = experiments.map((e) => {
+    const dsr = dsrs.get(e.id) ?? null;
     const candidate = dsr !== null && dsr.dsr >= input.minDsr;
     const reason = dsr === null ? 'no deflated Sharpe could be computed' : `DSR ${dsr.dsr.toFixed(3)} over ${dsr.trials} trials ${candidate ? '>=' : '<'} ${input.minDsr}`;
-    const inserted = await db
-      .insertInto('agent_promotions')
-      .values({
-        experiment_id: row.id,
-        status: candidate ? 'pending' : 'not_candidate',
-        reason: candidate ? `candidate: ${reason}` : reason,
-        dsr_at_decision: dsr?.dsr ?? null,
-        trials_at_decision: dsr?.trials ?? null,
-        expected_max_sharpe: dsr?.expectedMaxSharpe ?? null,
-        search_sharpe: row.sharpe,
-        symbol: row.symbol,
-        timeframe: row.timeframe,
-        strategy_name: row.strategy_name,
-        model_path: typeof training?.modelPath === 'string' ? training.modelPath : null,
-        created_at: input.now,
-        decided_at: candidate ? null : input.now,
-      })
-      .onConflict((oc) => oc.column('experiment_id').doNothing())
-      .returningAll()
-      .executeTakeFirst();
-    if (inserted && candidate) created.push(toPromotion(inserted));
-  }
-  return created;
+    const modelPath = e.trainingMetrics?.modelPath;
+    return {
+      experiment_id: e.id,
+      status: candidate ? 'pending' : 'not_candidate',
+      reason: candidate ? `candidate: ${reason}` : reason,
+      dsr_at_decision: dsr?.dsr ?? null,
+      trials_at_decision: dsr?.trials ?? null,
+      expected_max_sharpe: dsr?.expectedMaxSharpe ?? null,
+      search_sharpe: e.sharpe,
+      symbol: e.symbol,
+      timeframe: e.timeframe,
+      strategy_name: e.strategyName,
+      model_path: typeof modelPath === 'string' ? modelPath : null,
+      created_at: input.now,
+      decided_at: candidate ? null : input.now,
+    };
+  });
+  const inserted = await db
+    .insertInto('agent_promotions')
+    .values(values)
+    .onConflict((oc) => oc.column('experiment_id').doNothing())
+    .returningAll()
+    .execute();
+  return inserted.filter((row) => row.status === 'pending').map(toPromotion).sort((a, b) => a.experimentId - b.experimentId);
 }
 
 export async function listPromotions(db: Db, statuses: PromotionStatus[], limit = 1000): Promise<Promotion[]> {
