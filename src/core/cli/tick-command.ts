@@ -4,6 +4,7 @@ import { ExitCode } from '../kernel/errors.ts';
 import { TickLockLostError } from '../db/tick-lock.ts';
 import { locationOf, runTick, type TickLogger } from '../engine/runtime.ts';
 import { decisionLevel, decisionLogFields, tickFailure, tickHealth } from '../engine/tick-health.ts';
+import type { PassSummary } from '../engine/pass.ts';
 
 /** One JSON line on stderr: every tick line, errors included, so a log shipper never meets plain text. */
 export const writeTickLog: TickLogger = (level, event, fields = {}) => {
@@ -60,7 +61,13 @@ export async function executeTick(options: { envFile?: string; verbose: boolean;
     ktrdrUnreachable: summary.ktrdrUnreachable,
     ...(summary.faults.length > 0 ? { faults: summary.faults.map((fault) => fault.faultClass) } : {}),
     ...(summary.invocationsHeld ? { invocationsHeld: summary.invocationsHeld } : {}),
+    ...(validationWorth(summary.validation) ? { validation: summary.validation } : {}),
     budgetRemainingUsd: Number(summary.budget.remainingUsd.toFixed(6)),
   });
   return health.exitCode;
+}
+
+/** The validation lane's line in the tick log, only when it did or holds something (an idle lane says nothing). */
+function validationWorth(lane: PassSummary['validation']): boolean {
+  return lane !== undefined && (lane.screened > 0 || lane.started > 0 || lane.completed > 0 || lane.decided.length > 0 || lane.inFlight > 0);
 }

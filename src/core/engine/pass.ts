@@ -29,7 +29,7 @@ import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
-import { runValidationLane } from './validation-lane.ts';
+import { runValidationLane, type ValidationLaneSummary } from './validation-lane.ts';
 
 export interface PassEnvironment {
   store: Store;
@@ -60,6 +60,8 @@ export interface PassSummary {
   faults: InfrastructureFault[];
   /** Why invocations were held back at the end of the pass, if they were. */
   invocationsHeld: { reason: 'anthropic_auth' | 'fault_backoff'; fault: InfrastructureFault; since: string; retryAt: string | null } | null;
+  /** What the validation lane did this pass (promotion backtests beside the sessions). */
+  validation?: ValidationLaneSummary;
 }
 
 
@@ -100,6 +102,7 @@ export class TriggerPass {
   private ktrdrReached = false;
   /** Sessions with an open Message Batch, read once per pass. */
   private batchWaiting = new Set<number>();
+  private validation: ValidationLaneSummary | undefined;
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -222,7 +225,7 @@ export class TriggerPass {
 
   /** Promotion backtests, beside the sessions and not in their slots (validation-lane.ts); paused, nothing new starts. */
   private async validationLane(options: { startNew: boolean }): Promise<void> {
-    await runValidationLane(
+    this.validation = await runValidationLane(
       {
         db: this.db,
         settings: this.settings,
@@ -245,6 +248,7 @@ export class TriggerPass {
       ktrdrUnreachable: this.ktrdrUnreachable,
       budgetExceeded: this.budgetExceeded,
       faults: this.faults,
+      ...(this.validation ? { validation: this.validation } : {}),
       invocationsHeld: this.hold.held
         ? {
             reason: this.hold.skipReason,
