@@ -158,12 +158,20 @@ class ValidationLane {
     await notePromotion(this.db, promotion.id, `validating: ${windows.length} robustness window(s) and the lockbox ${lockbox.startDate}..${lockboxEnd}`);
   }
 
+  /**
+   * Starts planned backtests up to the lane's concurrency, one at a time per promotion: the slots go to several
+   * candidates rather than to one, and one model never has two validation backtests live at once.
+   */
   private async startPlanned(): Promise<void> {
     const limit = this.env.settings.AGENT_VALIDATION_CONCURRENCY;
-    let inFlight = (await validationsInFlight(this.db)).length;
+    const running = await validationsInFlight(this.db);
+    let inFlight = running.length;
     if (inFlight >= limit) return;
-    for (const validation of await plannedValidations(this.db, limit - inFlight)) {
+    const busy = new Set(running.map((v) => v.promotionId));
+    for (const validation of await plannedValidations(this.db, 200)) {
       if (this.faulted || inFlight >= limit) return;
+      if (busy.has(validation.promotionId)) continue;
+      busy.add(validation.promotionId);
       await this.start(validation);
       inFlight += 1;
     }
