@@ -280,7 +280,6 @@ class ValidationLane {
       trainingResult: null,
       backtestResult: backtest,
       canInvoke: true,
-      paused: false,
       now,
       config,
     });

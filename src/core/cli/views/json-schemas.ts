@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as schemas from './schemas.ts';
+import { lockboxResetSchema, lockboxViewSchema } from './promotion-schemas.ts';
 
 /**
  * The `--json` documents by file name, each with the zod schema the command's output is checked against. A view
@@ -15,6 +16,8 @@ export const jsonDocuments = {
   'experiments-show': schemas.experimentDetailViewSchema,
   hypotheses: schemas.hypothesesViewSchema,
   'hypotheses-show': schemas.hypothesisDetailViewSchema,
+  lockbox: lockboxViewSchema,
+  'lockbox-reset': lockboxResetSchema,
   error: schemas.errorResultSchema,
 } as const;
 
