@@ -13,11 +13,14 @@ import { resetLockbox, loadLockboxView } from '../../src/core/cli/views/promotio
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
 import { findLockbox } from '../../src/core/db/repositories/lockboxes.ts';
-import { screenCandidates } from '../../src/core/db/repositories/promotions.ts';
+import { planValidations, screenCandidates, updateValidation, validationsOf } from '../../src/core/db/repositories/promotions.ts';
+import { fixLockbox } from '../../src/core/db/repositories/lockboxes.ts';
+import { addHypothesis, findHypothesis, hypothesisEvents } from '../../src/core/db/repositories/hypotheses.ts';
+import { runValidationLane } from '../../src/core/engine/validation-lane.ts';
 import { createSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { runTick } from '../../src/core/engine/runtime.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
-import { decidePromotion } from '../../src/core/research/lockbox.ts';
+import { decidePromotion, psrAgainstZero } from '../../src/core/research/lockbox.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { StrategyStore } from '../../src/core/strategy/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
@@ -81,6 +84,58 @@ for (const kind of storeKinds) {
       assert.ok(Math.abs(rows[1]!.dsr_at_decision! - 0.00165) < 1e-4);
       // Screened once: a second screening finds nothing new.
       assert.equal((await screenCandidates(store.db, { minDsr: 0.95, now: new Date(), limit: 100 })).length, 0);
+    });
+
+    test('the lane decides on the lockbox PSR by rule (0.9097 promotes, 0.8925 rejects) and moves the tested hypothesis in the same step', async () => {
+      const now = new Date('2026-12-02T12:00:00Z');
+      await finishedExperiment('hyp_a', 1.6);
+      await finishedExperiment('hyp_b', 1.7);
+      const hypothesis = await addHypothesis(store.db, { text: 'stochastic zones carry an edge on EURUSD 1h', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'operator', now });
+      const ids = (await store.db.selectFrom('agent_experiments').select('id').where('strategy_name', 'in', ['hyp_a', 'hyp_b']).orderBy('id').execute()).map((r) => r.id);
+      await store.db.updateTable('agent_experiments').set({ hypothesis_id: hypothesis.id }).where('id', 'in', ids).execute();
+      const created = await screenCandidates(store.db, { minDsr: 0.95, now, limit: 100 });
+      assert.deepEqual(created.map((p) => p.experimentId), ids);
+      const lockbox = await fixLockbox(store.db, { symbol: 'EURUSD', timeframe: '1h', startDate: '2025-12-06', months: 12, dataStart: '2005-01-03', dataEnd: '2026-12-06', now });
+      // Lockbox Sharpe 0.27 and 0.25 over 6,201 bars: PSR(0) 0.90972 and 0.89249 by hand (see lockbox-rules.test.ts).
+      for (const [index, promotion] of created.entries()) {
+        const sharpe = index === 0 ? 0.27 : 0.25;
+        await planValidations(
+          store.db,
+          promotion.id,
+          [
+            { kind: 'robustness', ordinal: 1, symbol: 'EURUSD', timeframe: '1h', startDate: '2024-12-06', endDate: '2025-12-05', lockboxId: null },
+            { kind: 'lockbox', ordinal: 1, symbol: 'EURUSD', timeframe: '1h', startDate: '2025-12-06', endDate: '2026-12-05', lockboxId: lockbox.id },
+          ],
+          lockbox.id,
+        );
+        for (const v of await validationsOf(store.db, promotion.id)) {
+          const psr = v.kind === 'lockbox' ? psrAgainstZero({ sharpe, bars: 6201, startDate: v.startDate, endDate: v.endDate }) : null;
+          await updateValidation(store.db, v.id, { status: 'completed', sharpe: v.kind === 'lockbox' ? sharpe : 0.3, psr, gate: { passed: true, reason: null }, results: { sharpe, bars: 6201 }, completedAt: now });
+        }
+      }
+      const config = loadConfig({ env: { HOME: '/nonexistent', KTRDR_API_URL: 'http://127.0.0.1:9/api/v1' } });
+      const faults: unknown[] = [];
+      const lane = await runValidationLane(
+        { db: store.db, settings: config.settings, ktrdr: new KtrdrClient({ baseUrl: 'http://127.0.0.1:9/api/v1' }), now: () => now, onFault: (fault) => faults.push(fault) },
+        { startNew: true, ktrdrDown: false },
+      );
+      // The earlier test's candidate (fam_a) has no windows yet: planning them needs KTRDR's data range, and a KTRDR
+      // that does not answer leaves it pending. Deciding the others needs no KTRDR.
+      assert.deepEqual(faults.map((f) => (f as { faultClass: string }).faultClass), ['ktrdr_unreachable']);
+      const famA = await store.db.selectFrom('agent_promotions').select('status').where('strategy_name', '=', 'fam_a').executeTakeFirstOrThrow();
+      assert.equal(famA.status, 'pending');
+      assert.deepEqual(
+        lane.decided.map((d) => [d.experimentId, d.status, d.reason]),
+        [
+          [ids[0], 'promoted', 'lockbox Sharpe 0.27, PSR 0.910 >= 0.9; robustness median Sharpe 0.30 > 0'],
+          [ids[1], 'rejected', 'lockbox PSR 0.892 < 0.9'],
+        ],
+      );
+      assert.equal((await findHypothesis(store.db, hypothesis.id))!.status, 'validated');
+      const events = await hypothesisEvents(store.db, hypothesis.id);
+      const promotionEvents = events.filter((e) => e.via === 'promotion');
+      assert.deepEqual(promotionEvents.map((e) => [e.experimentId, e.moved]), [[ids[0], true], [ids[1], false]]);
+      assert.match(promotionEvents[1]!.evidence ?? '', /not promoted: lockbox PSR 0\.892 < 0\.9/);
     });
   });
 }
