@@ -131,7 +131,8 @@ export async function integrityBench(helpers: BenchHelpers, options: { seeds: nu
     [
       ['no edge', nullRuns.length, nullRuns.filter((r) => r.promoted > 0).length, nullRuns.reduce((a, r) => a + r.promoted, 0), '—', '—'],
       [
-        edgeRuns[0]?.world ?? 'edge',
+        // The planted indicator is drawn per seed: the row names the kind, the table above names each one.
+        edgeRuns.length > 0 ? `${edgeRuns[0]!.world.split(' ')[0]} (per seed)` : 'edge',
         edgeRuns.length,
         edgeRuns.filter((r) => r.promoted > 0).length,
         edgeRuns.reduce((a, r) => a + r.promoted, 0),
