@@ -97,6 +97,8 @@ class ValidationLane {
     }
     for (const validation of await validationsInFlight(this.db)) {
       if (this.faulted) break;
+      // A start of unknown outcome is retried (or adopted) only when starting is allowed: a pause changes nothing in KTRDR.
+      if (validation.status === 'starting' && !options.startNew) continue;
       await this.follow(validation);
     }
     if (options.startNew && !this.faulted) await this.startPlanned();

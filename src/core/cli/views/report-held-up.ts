@@ -30,7 +30,7 @@ export interface HeldUpData {
 const ROWS_SHOWN = 50;
 
 export async function readHeldUpData(db: Kysely<Database>): Promise<HeldUpData> {
-  const promotions = (await listPromotions(db, ['promoted', 'pending', 'rejected'], 100_000)).slice(-ROWS_SHOWN).reverse();
+  const promotions = await listPromotions(db, ['promoted', 'pending', 'rejected'], ROWS_SHOWN, 'newest');
   const details = await promotionsOfExperiments(db, promotions.map((p) => p.experimentId));
   const rows = promotions.map((p): HeldUpRow => {
     const validations = details.get(p.experimentId)?.validations ?? [];

@@ -150,8 +150,8 @@ export async function screenCandidates(db: Kysely<Database>, input: { minDsr: nu
   return inserted.filter((row) => row.status === 'pending').map(toPromotion).sort((a, b) => a.experimentId - b.experimentId);
 }
 
-export async function listPromotions(db: Db, statuses: PromotionStatus[], limit = 1000): Promise<Promotion[]> {
-  const rows = await db.selectFrom('agent_promotions').selectAll().where('status', 'in', statuses).orderBy('id').limit(limit).execute();
+export async function listPromotions(db: Db, statuses: PromotionStatus[], limit = 1000, order: 'oldest' | 'newest' = 'oldest'): Promise<Promotion[]> {
+  const rows = await db.selectFrom('agent_promotions').selectAll().where('status', 'in', statuses).orderBy('id', order === 'oldest' ? 'asc' : 'desc').limit(limit).execute();
   return rows.map(toPromotion);
 }
 
