@@ -98,7 +98,7 @@ async function restartOutcome(ktrdr: KtrdrClient, operationId: string, claim: Op
  * After a cancel that failed: why the old run still holds the request (it is live), or null when it has surely ended
  * or KTRDR no longer knows it. A KTRDR fault while asking is thrown (the next pass asks again).
  */
-async function stillLiveAfterFailedCancel(ktrdr: KtrdrClient, operationId: string, cancelError: unknown): Promise<string | null> {
+export async function stillLiveAfterFailedCancel(ktrdr: KtrdrClient, operationId: string, cancelError: unknown): Promise<string | null> {
   let status: OperationStatus;
   try {
     status = (await ktrdr.getOperation(operationId)).status;

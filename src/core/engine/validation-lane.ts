@@ -26,6 +26,7 @@ import { utcDay } from '../kernel/utc-day.ts';
 import { decidePromotion, psrAgainstZero, robustnessWindows, searchPeriodEnd, shiftDay } from '../research/lockbox.ts';
 import { decide, type OperationObservation } from './decide.ts';
 import { decisionConfig } from './decision-input.ts';
+import { stillLiveAfterFailedCancel } from './recovery.ts';
 
 /**
  * The validation lane (issue #20 item 2, issue #24 item 3): candidates (both gates passed, DSR over the family now at
@@ -295,8 +296,7 @@ class ValidationLane {
       case 'restart_operation':
       case 'resume_operation': {
         // A validation backtest is short: a stalled or failed one is started afresh rather than resumed.
-        await this.env.verifyTickLock?.();
-        if (decision.action === 'restart_operation') await this.env.ktrdr.cancelOperation(decision.operationId, { reason: decision.reason }).catch(() => undefined);
+        if (decision.action === 'restart_operation' && !(await this.cancelled(validation, decision.operationId, decision.reason))) return;
         await this.retryOrHold(validation, decision.action === 'restart_operation' ? decision.reason : `operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no message'}`);
         return;
       }
@@ -308,12 +308,35 @@ class ValidationLane {
           await this.complete(validation, backtest, { passed: decision.gate.passed, reason: decision.gate.reason ?? null });
           return;
         }
-        if (decision.cancelOperationId) await this.env.ktrdr.cancelOperation(decision.cancelOperationId, { reason: decision.reason }).catch(() => undefined);
+        if (decision.cancelOperationId && !(await this.cancelled(validation, decision.cancelOperationId, decision.reason))) return;
         await this.retryOrHold(validation, decision.reason);
         return;
       case 'skip':
       case 'invoke':
         return;
+    }
+  }
+
+  /**
+   * Cancels a stalled validation backtest before anything replaces it, as a session's fresh start does (recovery.ts):
+   * two live runs of one request must never be. False while KTRDR will not cancel it (the next pass tries again).
+   */
+  private async cancelled(validation: ValidationBacktest, operationId: string, reason: string): Promise<boolean> {
+    await this.env.verifyTickLock?.();
+    try {
+      const live = await this.env.ktrdr.cancelOperation(operationId, { reason, force: true }).then(
+        () => null,
+        (error: unknown) => stillLiveAfterFailedCancel(this.env.ktrdr, operationId, error),
+      );
+      if (live === null) return true;
+      await notePromotion(this.db, validation.promotionId, `waiting: ${live}`);
+      return false;
+    } catch (error) {
+      if (this.fault(error)) return false;
+      if (!(error instanceof KtrdrError)) throw error;
+      // KTRDR refused the cancel and could not say whether the run ended: wait, never start a second one.
+      await notePromotion(this.db, validation.promotionId, `waiting: operation ${operationId} could not be cancelled (${error.message})`);
+      return false;
     }
   }
 
