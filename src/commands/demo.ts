@@ -53,7 +53,7 @@ export default class Demo extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
-    const base = this.loadAgentConfig(flags['env-file']);
+    const base = this.loadAgentConfig();
     if (flags.designer === 'claude' && !base.settings.ANTHROPIC_API_KEY) {
       throw new AgentError('--designer claude needs ANTHROPIC_API_KEY; run without it for the baseline designer.', ExitCode.NotConfigured, 'not_configured');
     }

@@ -14,7 +14,7 @@ export default class DbMigrate extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(DbMigrate);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const target = storeTarget(config);
     const store = await openStore(target, { migrate: false, lockWaitMs: config.settings.AGENT_LOCK_WAIT_SECONDS * 1000 });
     try {
