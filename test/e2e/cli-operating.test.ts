@@ -66,11 +66,12 @@ describe('doctor', () => {
     home.remove();
   });
 
-  test('everything in order: exit 0, a checklist, and the database left as it was (migrations reported, not applied)', async () => {
+  test('everything in order: exit 0, a checklist, and the database left as it was (pending migrations reported, not applied, not a failure)', async () => {
     const env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline' };
+    // Pending migrations are reported, not failed: the next tick applies them itself.
     const first = await runCli(['doctor'], env);
-    assert.equal(first.code, 1, first.stdout);
-    assert.match(first.stdout, /✗ database: .*pending.*\n\s+fix: run `ktrdr-agent db migrate`/);
+    assert.equal(first.code, 0, first.stdout);
+    assert.match(first.stdout, /✓ database: .*pending \(the next tick applies them; `ktrdr-agent db migrate` does it now\)/);
     assert.equal((await runCli(['db', 'migrate'], env)).code, 0);
     const result = await runCli(['doctor', '--json'], env);
     assert.equal(result.code, 0, result.stdout);

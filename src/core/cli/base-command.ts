@@ -108,6 +108,11 @@ export abstract class AgentCommand extends Command {
       const takes = args.length === 0 ? 'takes no arguments' : `takes ${args.length === 1 ? 'one argument' : `${args.length} arguments`} (${args.map((a) => `<${a}>`).join(' ')})`;
       return `\`${command}\` ${takes}; got an extra ${extra[1]!.split('\n')[0]}. See \`ktrdr-agent ${command} --help\`.`;
     }
+    const missing = /^Missing (\d+) required args?:\n(\S+)/.exec(message);
+    if (missing) {
+      const args = Object.keys(ctor.args ?? {}).map((a) => `<${a}>`).join(' ');
+      return `\`${command}\` needs ${args || `<${missing[2]}>`}: e.g. \`ktrdr-agent ${command} 12\`. See \`ktrdr-agent ${command} --help\`.`;
+    }
     return message.replace(/\nSee more help with --help$/, '');
   }
 
