@@ -139,8 +139,8 @@ export default class Demo extends AgentCommand {
         // The demo's database is its own: a lease left held would show "Agent: working" for 15 minutes.
         const released = await releaseAllLeases(store.db, new Date());
         this.log(`Interrupted after ${ticks} tick(s): ${released.length > 0 ? `released the invocation lease of cycle(s) ${released.map((id) => `#${id}`).join(', ')}` : 'no invocation lease was held'}. The data stays in ${demoDir}: \`${cliName()} status --demo\` shows it, \`${cliName()} demo --keep\` goes on.`);
-        process.exitCode = 130;
-        return;
+        // 130, as a shell reports an interrupted command; thrown so the store closes first (the finally below).
+        this.exit(130);
       }
       this.log(`\n${finished} cycle(s) finished: ${succeeded} successful, ${gateFailures} stopped by a quality gate.`);
       if (!done()) {
