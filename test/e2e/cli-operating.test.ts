@@ -30,7 +30,8 @@ describe('demo', () => {
       assert.match(result.stdout, /#\d+ success \(the assess invocation ended the session\)/);
       assert.match(result.stdout, /#\d+ failed_(training|backtest)_gate \((training|backtest) gate: /);
       assert.match(result.stdout, /cycle\(s\) finished: [1-9]\d* successful, [1-9]\d* stopped by a quality gate/);
-      assert.match(result.stdout, /Next steps\n.*\n\s+KTRDR_AGENT_DATA_DIR=\S+ DATABASE_URL= ktrdr-agent status\n[\s\S]*ktrdr-agent doctor/);
+      // Commands that work as printed: the CLI by the path it was started with (not on PATH here), --demo, the report.
+      assert.match(result.stdout, /Next steps\n.*\n\s+\$ \S+\/bin\/run\.js status --demo\n[\s\S]*\$ \S+ report --demo --out \S+report\.html\n[\s\S]*doctor/);
 
       // --keep: the cycle the previous simulator was running is cancelled with the reason, never a false failed_training.
       const kept = await runCli(['demo', '--keep', '--max-ticks', '1'], { HOME: home.path }, { timeoutMs: 120_000 });
