@@ -41,7 +41,7 @@ export default class History extends AgentCommand {
       }),
     );
     if (!this.jsonEnabled()) {
-      const filterFlags = [...(flags.outcome ?? []).map((o) => `--outcome ${o}`), ...(since ? [`--since ${since.toISOString()}`] : [])].join(' ');
+      const filterFlags = [...(flags.outcome ?? []).map((o) => `--outcome ${o}`), ...(since ? [`--since ${since.toISOString()}`] : []), ...(flags.demo ? ['--demo'] : [])].join(' ');
       this.log(renderHistoryText(view, { color: useColor(), filterFlags }));
     }
     return view;
