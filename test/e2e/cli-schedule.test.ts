@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { binRun, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/databases.ts';
+import { ExitCode } from '../../src/core/kernel/errors.ts';
 
 /** A PATH whose `crontab` keeps the user's crontab in a file, as cron's does in its spool. */
 function fakeCron(dir: string): { path: string; crontab: () => string } {
@@ -107,5 +108,13 @@ describe('schedule (built CLI)', () => {
     } finally {
       home.remove();
     }
+  });
+
+  test('the command the mail names, `ktrdr-agent --help`, lists every exit code', async () => {
+    const help = await runCli(['--help'], { HOME: '/nonexistent' });
+    assert.equal(help.code, 0, help.stderr);
+    const block = help.stdout.slice(help.stdout.indexOf('EXIT CODES'), help.stdout.indexOf('TOPICS'));
+    const listed = [...block.matchAll(/^\s*(\d)\s{2}\S/gm)].map((match) => Number(match[1]));
+    assert.deepEqual(listed, Object.values(ExitCode).sort((a, b) => a - b), block);
   });
 });
