@@ -27,9 +27,18 @@ export function usd(value: number, digits = 2): string {
   return `$${value.toFixed(digits)}`;
 }
 
+/** Escaped text in which `backticked` words (commands, settings) show as code. */
+export function prose(text: string): string {
+  return escapeHtml(text).replace(/`([^`]+)`/g, '<code>$1</code>');
+}
+
 /** What a section shows before there is anything to show: says so, and what will fill it. */
 export function emptyState(message: string): string {
-  return `<p class="empty-state">${escapeHtml(message)}</p>`;
+  return `<p class="empty-state">${prose(message)}</p>`;
+}
+
+export function note(text: string): string {
+  return `<p class="note">${prose(text)}</p>`;
 }
 
 /** A table that scrolls sideways inside its own box on a narrow screen instead of widening the page. */

@@ -1,7 +1,7 @@
 // The designer in use beside the control arm: `baseline` designs at random, so a designer earns its cost only by
 // finding better strategies than the baseline does in as many experiments.
 import { chartFigure, lineChart } from './charts.ts';
-import { cell, emptyState, escapeHtml, fixed, percent, scrollTable, usd } from './html.ts';
+import { cell, emptyState, fixed, note, percent, scrollTable, usd } from './html.ts';
 import type { ReportData } from './report-data.ts';
 import { defineSection } from './section.ts';
 
@@ -25,9 +25,9 @@ function render(report: ReportData): string {
   if (!control || others.length === 0) {
     const only = report.designers.map((d) => d.designer).join(', ');
     const advice = control
-      ? 'Only the control arm ran here; a designer to compare it with runs with AGENT_DESIGNER=claude or evolve.'
-      : 'The control arm (AGENT_DESIGNER=baseline, random designs) has not run here, so there is nothing to compare with yet: run it for a night to see whether the designer beats chance.';
-    return `${table}<p class="note">${escapeHtml(`Ran: ${only}. ${advice}`)}</p>`;
+      ? 'Only the control arm ran here; a designer to compare it with runs with `AGENT_DESIGNER=claude` (or `evolve`).'
+      : 'The control arm (`AGENT_DESIGNER=baseline`, random designs) has not run here, so there is nothing to compare with yet: run it for a night to see whether the designer beats chance.';
+    return `${table}${note(`Ran: ${only}. ${advice}`)}`;
   }
   const series = report.designers
     .filter((d) => d.bestSoFar.length > 0)

@@ -1,5 +1,5 @@
 import { SCORE_DESCRIPTION } from '../../../db/repositories/experiments.ts';
-import { escapeHtml, fixed, isoMinute, usd } from './html.ts';
+import { emptyState, escapeHtml, fixed, isoMinute, usd } from './html.ts';
 import type { ReportData } from './report-data.ts';
 import { defineSection } from './section.ts';
 
@@ -9,7 +9,7 @@ function figure(label: string, value: string, detail = ''): string {
 
 function render(report: ReportData): string {
   if (report.experimentCount === 0) {
-    return `<p class="empty-state">Nothing yet: no experiment has finished${report.since ? ` since ${escapeHtml(isoMinute(report.since))}` : ''}. Every finished cycle becomes one; run <code>ktrdr-agent tick</code> (or schedule it) and generate the report again.</p>`;
+    return emptyState(`Nothing yet: no experiment has finished${report.since ? ` since ${isoMinute(report.since)}` : ''}. Every finished cycle becomes one; run \`ktrdr-agent tick\` (or schedule it) and generate the report again.`);
   }
   const passed = report.designers.reduce((a, d) => a + d.passed, 0);
   const cost = report.designers.reduce((a, d) => a + d.costUsd, 0);

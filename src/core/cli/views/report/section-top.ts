@@ -1,7 +1,7 @@
 // The best experiments by score: a table, then a section each for the first few (design, gates, assessment,
 // hypothesis, lineage).
 import { experimentAnchor, renderExperimentArticle } from './experiment-article.ts';
-import { cell, emptyState, escapeHtml, fixed, percent, scrollTable } from './html.ts';
+import { cell, emptyState, fixed, note, percent, scrollTable } from './html.ts';
 import type { ReportData } from './report-data.ts';
 import { defineSection } from './section.ts';
 
@@ -16,7 +16,7 @@ function render(report: ReportData): string {
   });
   const table = scrollTable('top-experiments', ['id', 'strategy', 'indicators', 'market', 'score', 'DSR', 'trades', 'return', 'drawdown', 'win rate', 'designer'], rows, { numericColumns: [4, 5, 6, 7, 8, 9] });
   const articles = report.topDetails.map((d, i) => renderExperimentArticle(d, i + 1)).join('');
-  const more = report.top.length > report.topDetails.length ? `<p class="note">${escapeHtml(`The first ${report.topDetails.length} in detail; \`ktrdr-agent experiments show <id>\` shows any other.`)}</p>` : '';
+  const more = report.top.length > report.topDetails.length ? note(`The first ${report.topDetails.length} in detail; \`ktrdr-agent experiments show <id>\` shows any other.`) : '';
   return `${table}${articles}${more}`;
 }
 
