@@ -15,6 +15,14 @@ import { seedExperiments } from '../support/seed-experiments.ts';
 import { dressForReport } from '../support/seed-report.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
+interface Box {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  width: number;
+  height: number;
+}
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 describe('report (built CLI, headless chromium)', () => {
@@ -129,17 +137,15 @@ describe('report (built CLI, headless chromium)', () => {
       const shot = join(work.path, `report-${width}.png`);
       await page.screenshot({ path: shot, fullPage: true });
       assert.ok(statSync(shot).size > 20_000, 'the screenshot has content');
-      const layout = await page.evaluate(() => {
-        const box = (e: Element) => {
-          const r = e.getBoundingClientRect();
-          return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height };
-        };
+      // Evaluated in the page (a string, so the test compiles without the DOM's types).
+      const layout = (await page.evaluate(`(() => {
+        const box = (e) => { const r = e.getBoundingClientRect(); return { left: r.left, right: r.right, top: r.top, bottom: r.bottom, width: r.width, height: r.height }; };
         return {
           pageWidth: document.documentElement.scrollWidth,
           plots: [...document.querySelectorAll('svg.plot')].map((p) => ({ id: p.id, ...box(p) })),
-          legends: [...document.querySelectorAll('.legend')].map((l) => ({ figure: l.closest('figure')!.id, ...box(l) })),
+          legends: [...document.querySelectorAll('.legend')].map((l) => ({ figure: l.closest('figure').id, ...box(l) })),
         };
-      });
+      })()`)) as { pageWidth: number; plots: ({ id: string } & Box)[]; legends: ({ figure: string } & Box)[] };
       assert.ok(layout.pageWidth <= width, `at ${width}px the page scrolls sideways (${layout.pageWidth}px)`);
       assert.equal(layout.plots.length, 5);
       for (const plot of layout.plots) {
