@@ -2,6 +2,7 @@ import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { useColor } from '../core/cli/format.ts';
+import { outputWidth } from '../core/cli/terminal-width.ts';
 import type { StatusView } from '../core/cli/views/schemas.ts';
 import { loadStatusView } from '../core/cli/views/status-view.ts';
 import { renderStatusText } from '../core/cli/views/status-text.ts';
@@ -37,7 +38,7 @@ export default class Status extends AgentCommand {
       return null;
     }
     const view = await withStore(config, (db) => loadStatusView(db, { now: new Date(), recentLimit: flags.recent, ...viewSettings(config) }));
-    if (!this.jsonEnabled()) this.log(renderStatusText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderStatusText(view, { color: useColor(), width: outputWidth() }));
     return view;
   }
 }

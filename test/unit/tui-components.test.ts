@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import React from 'react';
+import { Box } from 'ink';
 import { render } from 'ink-testing-library';
 import { App } from '../../src/core/cli/tui/app.ts';
 import { BudgetGauge } from '../../src/core/cli/tui/budget-gauge.ts';
@@ -304,6 +305,22 @@ describe('Dashboard', () => {
     const shown = frame.split('\n').filter((line) => /^#1\d\d TRAINING/.test(line)).length;
     assert.match(frame, new RegExp(`\\+ ${30 - shown} more active`));
     assert.ok(frame.split('\n').length <= 30 - 3, 'leaves room for the header and footer');
+  });
+
+  test('at 40×12 the frame fits the rows left by the header and footer, and the current cycle is on it', () => {
+    for (const view of [statusView(), statusView({ paused: true, pausedAt: minutesAgo(5) }), statusView({ active: Array.from({ length: 6 }, (_, i) => trainingCycle({ id: 60 + i })), activeTotal: 6 })]) {
+      const frame = frameOf(h(Box, { width: 40 }, h(Dashboard, { view, now: NOW, width: 40, height: 12, color: false })));
+      const lines = frame.split('\n');
+      assert.ok(lines.length <= 12 - 3, `${lines.length} lines:\n${frame}`);
+      assert.ok(lines.every((line) => line.length <= 40), frame);
+      assert.match(frame, /^#(42|60) +TRAINING/m, frame);
+    }
+  });
+
+  test('every section shows when the terminal has the rows', () => {
+    const frame = frameOf(h(Dashboard, { view: statusView(), now: NOW, width: 100, height: 40, color: false }));
+    for (const part of ['Current cycle', '╭', 'Recent cycles', 'Budget today', 'Last tick']) assert.ok(frame.includes(part), `${part}:\n${frame}`);
+    assert.ok(frame.split('\n').length <= 40 - 3);
   });
 
   test('an idle system says what happens next', () => {

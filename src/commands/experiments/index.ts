@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
 import { useColor } from '../../core/cli/format.ts';
+import { outputWidth } from '../../core/cli/terminal-width.ts';
 import { expandOutcomeFilter, outcomeFilterChoices } from '../../core/cli/views/history-view.ts';
 import { loadExperimentsView } from '../../core/cli/views/research-view.ts';
 import { renderExperimentsText } from '../../core/cli/views/research-text.ts';
@@ -40,7 +41,7 @@ export default class Experiments extends AgentCommand {
         limit: flags.limit,
       }),
     );
-    if (!this.jsonEnabled()) this.log(renderExperimentsText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderExperimentsText(view, { color: useColor(), width: outputWidth() }));
     return view;
   }
 }
