@@ -27,7 +27,7 @@ export default class History extends AgentCommand {
 
   async run(): Promise<HistoryView> {
     const { flags } = await this.parse(History);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const now = new Date();
     const since = flags.since === undefined ? null : parseSince(flags.since, now);
     const outcomes = flags.outcome && flags.outcome.length > 0 ? expandOutcomeFilter(flags.outcome as (typeof outcomeFilterChoices)[number][]) : null;

@@ -27,7 +27,7 @@ export default class Status extends AgentCommand {
 
   async run(): Promise<StatusView | null> {
     const { flags } = await this.parse(Status);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     if (flags.watch) {
       if (this.jsonEnabled()) {
         throw new AgentError('--watch draws a live screen and cannot be combined with --json; use `status --json` for one snapshot.', ExitCode.Error, 'usage');

@@ -29,7 +29,7 @@ export default class Experiments extends AgentCommand {
 
   async run(): Promise<ExperimentsView> {
     const { flags } = await this.parse(Experiments);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const outcomes = flags.outcome && flags.outcome.length > 0 ? expandOutcomeFilter(flags.outcome as (typeof outcomeFilterChoices)[number][]) : null;
     const view = await withStore(config, (db) =>
       loadExperimentsView(db, {

@@ -30,7 +30,7 @@ export default class SimServe extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SimServe);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const rate = (name: string, value: string): number => {
       const parsed = Number(value);
       if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) this.error(`--${name} must be between 0 and 1, got ${value}`, { exit: 1 });
