@@ -17,6 +17,8 @@ import { InfrastructureFaultError, isInfrastructureFault, type InfrastructureFau
 import { strategiesDirFaultOf } from '../strategy/dir-health.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
+import { runEffect } from './operator-control.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import {
   earlierRunsOfDesign,
   experimentMetrics,
@@ -81,7 +83,14 @@ async function currentSession(context: ToolContext): Promise<Session> {
 
 function defineTool<S extends z.ZodType>(
   context: ToolContext,
-  spec: { name: string; description: string; input: S; run: (input: z.output<S>, session: Session, ktrdr: KtrdrClient) => Promise<ToolOutcome> },
+  spec: {
+    name: string;
+    description: string;
+    input: S;
+    /** The tool starts compute or changes the session: it runs under the operator's control (operator-control.ts). */
+    effect?: true;
+    run: (input: z.output<S>, session: Session, ktrdr: KtrdrClient) => Promise<ToolOutcome>;
+  },
 ): ToolDefinition {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(spec.input, { target: 'draft-2020-12' }) as Record<string, unknown>;
   return {
@@ -97,7 +106,8 @@ function defineTool<S extends z.ZodType>(
         outcome = { ok: false, error: `invalid input for ${spec.name}: ${describeZodError(parsed.error)}`, kind: 'invalid_input' };
       } else {
         try {
-          outcome = await spec.run(parsed.data, session, options.signal ? context.ktrdr.withSignal(options.signal) : context.ktrdr);
+          const ktrdr = options.signal ? context.ktrdr.withSignal(options.signal) : context.ktrdr;
+          outcome = spec.effect ? await runEffect(context, (locked) => spec.run(parsed.data, locked, ktrdr)) : await spec.run(parsed.data, session, ktrdr);
         } catch (error) {
           const ktrdrFault = ktrdrFaultIn(error);
           if (ktrdrFault && ktrdrFault.faultClass !== 'ktrdr_unreachable') {
@@ -326,6 +336,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
     }),
     defineTool(context, {
       name: 'save_strategy_config',
+      effect: true,
       description:
         'Validate and save the strategy into the strategies directory KTRDR reads. `name` must match ^[A-Za-z0-9][A-Za-z0-9_-]*$ and equal config.name. A name already used by a different strategy is refused.',
       input: z
@@ -383,7 +394,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
           return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.`, kind: 'ktrdr_rejected' };
         }
-        await context.db.transaction().execute(async (trx) => {
+        await inTransaction(context.db, async (trx) => {
           await updateSession(trx, session.id, { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path }, context.now());
           await recordLineage(trx, session.id, {
             model: session.designer === 'claude' ? phaseModel(context.config.settings, 'design') : null,
@@ -411,6 +422,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
     }),
     defineTool(context, {
       name: 'start_training',
+      effect: true,
       description:
         'Start training the saved strategy in KTRDR. Choose a training window that leaves later data for an out-of-sample backtest. The session moves to TRAINING.',
       input: z
@@ -495,6 +507,7 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
   return [
     defineTool(context, {
       name: 'start_backtest',
+      effect: true,
       description:
         'Backtest the trained model on data it was not trained on. The strategy and model come from the session. A window overlapping the training window on the same symbol is refused.',
       input: z
@@ -560,6 +573,7 @@ function assessTools(context: ToolContext): ToolDefinition[] {
   return [
     defineTool(context, {
       name: 'save_assessment',
+      effect: true,
       description: 'Record your assessment of the strategy. This completes the research cycle.',
       input: z
         .object({

@@ -97,6 +97,8 @@ export class TriggerPass {
   private hold: InvocationHold = { held: false };
   private faultThisPass = false;
   private ktrdrReached = false;
+  /** An operator paused the agent during this pass: nothing more is invoked or started. */
+  private pausedMidPass = false;
   /** Sessions with an open Message Batch, read once per pass. */
   private batchWaiting = new Set<number>();
 
@@ -466,6 +468,14 @@ export class TriggerPass {
     return { step: 'resume', result };
   }
 
+  /** An operator paused the agent after this pass began: it invokes and starts nothing more (recorded once per session). */
+  private async pausedSince(sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
+    if (!this.pausedMidPass && !(await readControl(this.db)).paused) return false;
+    this.pausedMidPass = true;
+    await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused' });
+    return true;
+  }
+
   /** Notes a fault met this pass (for the summary and the exit code) and returns it. */
   private metFault(fault: InfrastructureFault): InfrastructureFault {
     this.faults.push(fault);
@@ -631,6 +641,7 @@ export class TriggerPass {
         return;
       }
       if (await this.strategiesDirFaulted(null, 'start_new_cycle')) return;
+      if (await this.pausedSince(null, 'start_new_cycle')) return;
       if (await this.quotaHeld(null, 'start_new_cycle')) return;
       const now = this.env.now();
       const session = await createSessionWithinCap(this.db, {
@@ -658,6 +669,7 @@ export class TriggerPass {
     changes: SessionChanges = {},
   ): Promise<void> {
     const sessionId = decidedOn.id;
+    if (await this.pausedSince(sessionId, trigger)) return;
     if (await this.quotaHeld(sessionId, trigger)) return;
     const now = this.env.now();
     const leased = await this.db.transaction().execute(async (trx) => {
@@ -737,6 +749,12 @@ export class TriggerPass {
       case 'fail':
         await clearHeld();
         await this.fail(session!, { trigger, outcome: next.outcome, reason: next.reason });
+        return;
+      case 'stopped':
+        // Paused mid-invocation: not an attempt, and nothing more this pass (operator-control.ts).
+        this.pausedMidPass = true;
+        await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
+        await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused', detail: next.reason }, { phase: session!.phase });
         return;
     }
   }
