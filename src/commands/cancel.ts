@@ -3,6 +3,7 @@ import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
 import { ExitCode } from '../core/kernel/errors.ts';
 import { cancelSession, renderCancelText } from '../core/cli/views/cancel-session.ts';
 import { withStore } from '../core/cli/with-store.ts';
+import { terminalView } from '../core/cli/terminal-text.ts';
 
 export default class Cancel extends AgentCommand {
   static override summary = 'Cancel the active session (or the given one) and its KTRDR operation.';
@@ -15,7 +16,7 @@ export default class Cancel extends AgentCommand {
     const { args, flags } = await this.parse(Cancel);
     const config = this.loadAgentConfig(flags['env-file']);
     const result = await withStore(config, (db) => cancelSession(db, config, args.session));
-    if (!this.jsonEnabled()) this.log(renderCancelText(result));
+    if (!this.jsonEnabled()) this.log(renderCancelText(terminalView(result)));
     return result;
   }
 }

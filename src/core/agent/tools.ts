@@ -18,6 +18,7 @@ import { strategiesDirFaultOf } from '../strategy/dir-health.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
 import { runEffect } from './operator-control.ts';
+import { clipped, strategySizeProblem } from './model-text.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import {
   earlierRunsOfDesign,
@@ -299,14 +300,29 @@ function queryExperimentsTool(context: ToolContext): ToolDefinition {
   });
 }
 
+/** What get_recent_strategies returns at most: entries, and characters of each text in one. */
+const RECENT_STRATEGIES_MAX = 20;
+const RECENT_TEXT_MAX = 300;
+
 function designTools(context: ToolContext): ToolDefinition[] {
   const registryErrors = (name: string) => `Fix the problems above and call ${name} again.`;
   return [
     defineTool(context, {
       name: 'get_recent_strategies',
       description: 'The most recent finished research sessions, newest first: strategy, indicators, outcome, gate reason, key metrics.',
-      input: z.object({ n: z.number().int().min(1).max(50).optional() }).strict(),
-      run: async (input) => ({ ok: true, content: await recentStrategies(context.db, input.n ?? context.config.settings.AGENT_RECENT_STRATEGIES_COUNT) }),
+      input: z.object({ n: z.number().int().min(1).max(RECENT_STRATEGIES_MAX).optional() }).strict(),
+      // Bounded whatever the rows hold (rows older than the strategy bounds may hold anything): at most
+      // RECENT_STRATEGIES_MAX entries, each text shown to RECENT_TEXT_MAX characters.
+      run: async (input) => ({
+        ok: true,
+        content: (await recentStrategies(context.db, Math.min(RECENT_STRATEGIES_MAX, input.n ?? context.config.settings.AGENT_RECENT_STRATEGIES_COUNT))).map((r) => ({
+          ...r,
+          strategyName: clipped(r.strategyName, RECENT_TEXT_MAX),
+          hypothesis: clipped(r.hypothesis, RECENT_TEXT_MAX),
+          failureReason: clipped(r.failureReason, RECENT_TEXT_MAX),
+          indicators: r.indicators.slice(0, 12).map((i) => clipped(i, 80)),
+        })),
+      }),
     }),
     queryExperimentsTool(context),
     defineTool(context, {
@@ -329,6 +345,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
       description: 'Validate a v3 strategy (as a JSON object) with the same rules KTRDR trains by, plus range checks. Returns every problem by path.',
       input: z.object({ config: z.record(z.string(), z.unknown()) }).strict(),
       run: async (input) => {
+        const tooLarge = strategySizeProblem(input.config);
+        if (tooLarge) return { ok: false, error: tooLarge };
         const result = validateStrategy(input.config);
         if (!result.valid) return { ok: false, error: `${formatFindings(result.findings)}\n${registryErrors('validate_strategy')}` };
         return { ok: true, content: { valid: true, warnings: result.findings.filter((f) => f.severity === 'warning') } };
@@ -352,6 +370,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
       run: async (input, session, ktrdr) => {
         if (session.phase !== 'designing') return { ok: false, error: `save_strategy_config is only allowed while designing (phase is ${session.phase})` };
         const config = { ...input.config, ...(input.description && !input.config.description ? { description: input.description } : {}) };
+        const tooLarge = strategySizeProblem(config);
+        if (tooLarge) return { ok: false, error: tooLarge };
         const result = validateStrategy(config, { expectedName: input.name, nameMismatch: 'error' });
         if (!result.valid) return { ok: false, error: `strategy not saved:\n${formatFindings(result.findings)}\n${registryErrors('save_strategy_config')}` };
         const hypothesisId = typeof input.tests_hypothesis === 'number' ? input.tests_hypothesis : null;
@@ -427,11 +447,11 @@ function designTools(context: ToolContext): ToolDefinition[] {
         'Start training the saved strategy in KTRDR. Choose a training window that leaves later data for an out-of-sample backtest. The session moves to TRAINING.',
       input: z
         .object({
-          strategy_name: z.string().min(1),
+          strategy_name: z.string().min(1).max(100),
           start_date: isoDate,
           end_date: isoDate,
-          symbols: z.array(z.string().min(1)).min(1).max(10).optional(),
-          timeframes: z.array(z.string().min(1)).min(1).max(5).optional(),
+          symbols: z.array(z.string().min(1).max(40)).min(1).max(10).optional(),
+          timeframes: z.array(z.string().min(1).max(20)).min(1).max(5).optional(),
         })
         .strict(),
       run: async (input, session, ktrdr) => {
@@ -514,8 +534,8 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
         .object({
           start_date: isoDate,
           end_date: isoDate,
-          symbol: z.string().min(1).optional(),
-          timeframe: z.string().min(1).optional(),
+          symbol: z.string().min(1).max(40).optional(),
+          timeframe: z.string().min(1).max(20).optional(),
         })
         .strict(),
       run: async (input, session, ktrdr) => {
