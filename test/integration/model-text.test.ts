@@ -96,10 +96,11 @@ describe('model-written text (PostgreSQL, simulator)', () => {
   test('a 100 KB hypothesis inside a strategy is refused by validate_strategy and save_strategy_config, and nothing is saved', async () => {
     const session = await newSession();
     const tools = toolsOf('design', session.id);
-    const config = { ...validStrategy(`huge_s${session.id}`), hypothesis: 'h'.repeat(100_000) };
-    for (const [name, input] of [['validate_strategy', { config }], ['save_strategy_config', { name: config.name, config, tests_hypothesis: 'exploration' }]] as const) {
-      const outcome = await tools.get(name)!.run(input);
-      assert.equal(outcome.ok, false, name);
+    const name = `huge_s${session.id}`;
+    const config = { ...validStrategy(name), hypothesis: 'h'.repeat(100_000) };
+    for (const [tool, input] of [['validate_strategy', { config }], ['save_strategy_config', { name, config, tests_hypothesis: 'exploration' }]] as const) {
+      const outcome = await tools.get(tool)!.run(input);
+      assert.equal(outcome.ok, false, tool);
       assert.match((outcome as { error: string }).error, /hypothesis is 100000 characters; a string in a strategy may have at most 2000/);
     }
     assert.deepEqual(readdirSync(strategiesDir).filter((file) => file.startsWith('huge_')), []);
