@@ -29,6 +29,11 @@ import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
+import { pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
+
+/** Rows per delete, and deletes per pass, of the retention rule: at most 10,000 rows a pass, in short statements. */
+const PASS_PRUNE_BATCH_ROWS = 1000;
+const PASS_PRUNE_BATCHES = 10;
 
 export interface PassEnvironment {
   store: Store;
@@ -208,6 +213,7 @@ export class TriggerPass {
       // progress (and the no-progress clocks) true, so running operations are still watched.
       for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
+      await this.pruneExpired(now);
       return this.summary('paused');
     }
     for (const item of polled) await this.advanceLocated(item);
@@ -215,7 +221,18 @@ export class TriggerPass {
     const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
+    await this.pruneExpired(now);
     return this.summary('ok');
+  }
+
+  /**
+   * The retention rule (AGENT_RETENTION_DAYS), last in the pass so its own work comes first: a few small batches of
+   * trigger and tick rows past the retention; a backlog (a first run on an old database) goes on over later passes.
+   */
+  private async pruneExpired(now: Date): Promise<void> {
+    const days = this.settings.AGENT_RETENTION_DAYS;
+    if (days === 0) return;
+    await pruneOldRows(this.db, { before: retentionCutoff(now, days), batchSize: PASS_PRUNE_BATCH_ROWS, maxBatches: PASS_PRUNE_BATCHES });
   }
 
   private summary(status: PassSummary['status']): Promise<PassSummary> {
