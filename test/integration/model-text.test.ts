@@ -104,6 +104,9 @@ describe('model-written text (PostgreSQL, simulator)', () => {
       assert.match((outcome as { error: string }).error, /hypothesis is 100000 characters; a string in a strategy may have at most 2000/);
     }
     assert.deepEqual(readdirSync(strategiesDir).filter((file) => file.startsWith('huge_')), []);
+    const logged = await store.db.selectFrom('agent_actions').select('tool_args').where('session_id', '=', session.id).execute();
+    assert.equal(logged.length, 2);
+    for (const row of logged) assert.ok(JSON.stringify(row.tool_args).length < 20_000, 'the action log keeps the size and the start of a huge input, not all of it');
     const row = await store.db.selectFrom('agent_sessions').select('strategy_name').where('id', '=', session.id).executeTakeFirstOrThrow();
     assert.equal(row.strategy_name, null);
   });

@@ -42,6 +42,20 @@ export function clipped(text: string | null, max: number): string | null {
   return `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
+/** Largest tool input stored whole in the action log (agent_actions.tool_args), as JSON. */
+export const STORED_TOOL_INPUT_MAX = 16_000;
+
+/**
+ * A tool call's input as the action log keeps it: whole when it is of a reasonable size, else its size and its
+ * beginning, so a model that sends a huge refused input again and again cannot grow the database with it.
+ */
+export function storedToolInput(input: unknown): unknown {
+  const value = input ?? {};
+  const json = JSON.stringify(value) ?? '{}';
+  if (json.length <= STORED_TOOL_INPUT_MAX) return value;
+  return { omitted: `the input was ${json.length} characters as JSON; its first 2000 are kept`, start: json.slice(0, 2000) };
+}
+
 const PROMPT_LINE_BREAK = /\r\n|[\r\n\t\u000b\u000c\u0085\u2028\u2029]/g;
 const PROMPT_CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
 

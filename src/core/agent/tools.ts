@@ -18,7 +18,7 @@ import { strategiesDirFaultOf } from '../strategy/dir-health.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
 import { runEffect } from './operator-control.ts';
-import { clipped, strategySizeProblem } from './model-text.ts';
+import { clipped, storedToolInput, strategySizeProblem } from './model-text.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import {
   earlierRunsOfDesign,
@@ -130,7 +130,7 @@ function defineTool<S extends z.ZodType>(
         sessionId: context.sessionId,
         phase: session.phase,
         toolName: spec.name,
-        args: raw ?? {},
+        args: storedToolInput(raw),
         result: outcome.ok ? outcome.content : null,
         success: outcome.ok,
         errorMessage: outcome.ok ? null : outcome.error,
