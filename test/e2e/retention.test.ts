@@ -6,6 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
+import { pruneResultSchema } from '../../src/core/cli/prune.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';
 import { binRun, repoRoot, runCli } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
@@ -62,7 +63,7 @@ describe('retention and the tick log (built CLI, PostgreSQL)', () => {
 
     const dry = await runCli(['db', 'prune', '--dry-run', '--json'], env);
     assert.equal(dry.code, 0, dry.stderr);
-    const counted = JSON.parse(dry.stdout) as { triggers: number; ticks: number; retentionDays: number };
+    const counted = pruneResultSchema.parse(JSON.parse(dry.stdout));
     assert.deepEqual({ triggers: counted.triggers, ticks: counted.ticks, days: counted.retentionDays }, { triggers: OLD_TRIGGERS, ticks: OLD_TICKS, days: 90 });
     assert.deepEqual(await oldRows(), { triggers: OLD_TRIGGERS, ticks: OLD_TICKS }, 'a dry run deletes nothing');
 
@@ -74,7 +75,7 @@ describe('retention and the tick log (built CLI, PostgreSQL)', () => {
 
     const pruned = await runCli(['db', 'prune', '--json'], env);
     assert.equal(pruned.code, 0, pruned.stderr);
-    const report = JSON.parse(pruned.stdout) as { triggers: number; ticks: number; batches: number; batchSize: number };
+    const report = pruneResultSchema.parse(JSON.parse(pruned.stdout));
     // 2500 triggers in 1000 + 1000 + 500, 1500 ticks in 1000 + 500.
     assert.deepEqual(report, { ...report, triggers: 2_500, ticks: OLD_TICKS, batches: 5, batchSize: 1000 });
     assert.deepEqual(await oldRows(), { triggers: 0, ticks: 0 });

@@ -1,19 +1,24 @@
 // `db prune`: the retention rule a pass applies a few batches at a time, run to the end (or counted, --dry-run).
 import type { Kysely } from 'kysely';
+import { z } from 'zod';
 import type { Database } from '../db/database-schema.ts';
 import { countPrunable, pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
 
-export interface PruneReport {
-  dryRun: boolean;
-  retentionDays: number;
-  /** Rows older than this go (ISO time); null when the retention is 0 (keep everything). */
-  before: string | null;
-  /** Deleted, or under --dry-run what would be. */
-  triggers: number;
-  ticks: number;
-  batches: number;
-  batchSize: number;
-}
+/** `db prune --json`: what went (or, with --dry-run, would go). */
+export const pruneResultSchema = z
+  .object({
+    dryRun: z.boolean(),
+    retentionDays: z.number().int().min(0),
+    /** Rows older than this go (ISO time); null when the retention is 0 (keep everything). */
+    before: z.string().nullable(),
+    /** Deleted, or under --dry-run what would be. */
+    triggers: z.number().int().min(0),
+    ticks: z.number().int().min(0),
+    batches: z.number().int().min(0),
+    batchSize: z.number().int().min(1),
+  })
+  .strict();
+export type PruneReport = z.infer<typeof pruneResultSchema>;
 
 /** Rows per DELETE: short statements, so a tick running meanwhile never waits long for a lock. */
 export const PRUNE_BATCH_ROWS = 1000;
