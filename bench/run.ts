@@ -20,6 +20,7 @@ import { startFakeAnthropic, text, thinking, toolUse, type RecordedRequest, type
 import { realisticOutcomes, seedDatabase } from '../test/support/seed.ts';
 import { researchArms, researchMemory } from './research.ts';
 import { nodeMemory } from './node-memory.ts';
+import { pruneBench } from './prune.ts';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick
@@ -627,7 +628,8 @@ const memory = () => researchMemory(helpers, { sizes: quick ? [10, 1_000, 10_000
 
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const nodeMemorySection = () => nodeMemory({ ...helpers, measureChild }, { rounds: quick ? 3 : 7 });
-const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, 'node-memory': nodeMemorySection };
+const prune = () => pruneBench(helpers, { rows: quick ? 10_000 : 100_000 });
+const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, 'node-memory': nodeMemorySection, prune };
 const started = Date.now();
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;

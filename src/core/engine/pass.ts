@@ -29,6 +29,11 @@ import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
+import { pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
+
+/** Rows per delete, and deletes per pass, of the retention rule: at most 10,000 rows a pass, in short statements. */
+const PASS_PRUNE_BATCH_ROWS = 1000;
+const PASS_PRUNE_BATCHES = 10;
 
 export interface PassEnvironment {
   store: Store;
@@ -97,6 +102,8 @@ export class TriggerPass {
   private hold: InvocationHold = { held: false };
   private faultThisPass = false;
   private ktrdrReached = false;
+  /** An operator paused the agent during this pass: nothing more is invoked or started. */
+  private pausedMidPass = false;
   /** Sessions with an open Message Batch, read once per pass. */
   private batchWaiting = new Set<number>();
 
@@ -206,6 +213,7 @@ export class TriggerPass {
       // progress (and the no-progress clocks) true, so running operations are still watched.
       for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
+      await this.pruneExpired(now);
       return this.summary('paused');
     }
     for (const item of polled) await this.advanceLocated(item);
@@ -213,7 +221,18 @@ export class TriggerPass {
     const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
+    await this.pruneExpired(now);
     return this.summary('ok');
+  }
+
+  /**
+   * The retention rule (AGENT_RETENTION_DAYS), last in the pass so its own work comes first: a few small batches of
+   * trigger and tick rows past the retention; a backlog (a first run on an old database) goes on over later passes.
+   */
+  private async pruneExpired(now: Date): Promise<void> {
+    const days = this.settings.AGENT_RETENTION_DAYS;
+    if (days === 0) return;
+    await pruneOldRows(this.db, { before: retentionCutoff(now, days), batchSize: PASS_PRUNE_BATCH_ROWS, maxBatches: PASS_PRUNE_BATCHES });
   }
 
   private summary(status: PassSummary['status']): Promise<PassSummary> {
@@ -466,6 +485,14 @@ export class TriggerPass {
     return { step: 'resume', result };
   }
 
+  /** An operator paused the agent after this pass began: it invokes and starts nothing more (recorded once per session). */
+  private async pausedSince(sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
+    if (!this.pausedMidPass && !(await readControl(this.db)).paused) return false;
+    this.pausedMidPass = true;
+    await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused' });
+    return true;
+  }
+
   /** Notes a fault met this pass (for the summary and the exit code) and returns it. */
   private metFault(fault: InfrastructureFault): InfrastructureFault {
     this.faults.push(fault);
@@ -631,6 +658,7 @@ export class TriggerPass {
         return;
       }
       if (await this.strategiesDirFaulted(null, 'start_new_cycle')) return;
+      if (await this.pausedSince(null, 'start_new_cycle')) return;
       if (await this.quotaHeld(null, 'start_new_cycle')) return;
       const now = this.env.now();
       const session = await createSessionWithinCap(this.db, {
@@ -658,6 +686,7 @@ export class TriggerPass {
     changes: SessionChanges = {},
   ): Promise<void> {
     const sessionId = decidedOn.id;
+    if (await this.pausedSince(sessionId, trigger)) return;
     if (await this.quotaHeld(sessionId, trigger)) return;
     const now = this.env.now();
     const leased = await this.db.transaction().execute(async (trx) => {
@@ -737,6 +766,12 @@ export class TriggerPass {
       case 'fail':
         await clearHeld();
         await this.fail(session!, { trigger, outcome: next.outcome, reason: next.reason });
+        return;
+      case 'stopped':
+        // Paused mid-invocation: not an attempt, and nothing more this pass (operator-control.ts).
+        this.pausedMidPass = true;
+        await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
+        await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused', detail: next.reason }, { phase: session!.phase });
         return;
     }
   }
