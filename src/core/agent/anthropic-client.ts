@@ -50,6 +50,8 @@ export interface AttemptFailure {
   retryAfterMs?: number;
   faultClass?: FaultClass;
   requestId?: string;
+  /** The HTTP status of an answered error. */
+  status?: number;
 }
 
 /** Codes and messages down an error's cause chain, where network errors keep the useful part. */
@@ -155,6 +157,7 @@ export function classifyAttemptFailure(error: unknown): AttemptFailure {
       ...(wait !== undefined ? { retryAfterMs: wait } : {}),
       ...(faultOfStatus(status) ? { faultClass: faultOfStatus(status) } : {}),
       ...(requestId ? { requestId } : {}),
+      status,
     };
   }
   if (error instanceof SyntaxError) {
