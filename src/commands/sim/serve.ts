@@ -17,6 +17,7 @@ export default class SimServe extends AgentCommand {
     'lost-rate': Flags.string({ description: 'Share of operations that become unknown (404) (0..1).', default: '0' }),
     'stall-rate': Flags.string({ description: 'Share of operations whose progress stops (0..1).', default: '0' }),
     'no-workers': Flags.boolean({ description: 'Answer starts with 503 "no worker".', default: false }),
+    'clock-offset-seconds': Flags.integer({ description: "How far the simulator's clock runs ahead of this host's (negative: behind), like a KTRDR host with a skewed clock.", default: 0, min: -86_400, max: 86_400 }),
   };
   static override examples = [
     '<%= config.bin %> sim serve --port 8000 --time-scale 600',
@@ -44,6 +45,7 @@ export default class SimServe extends AgentCommand {
         lostRate: rate('lost-rate', flags['lost-rate']),
         stallRate: rate('stall-rate', flags['stall-rate']),
         noWorkers: flags['no-workers'],
+        clockOffsetMs: flags['clock-offset-seconds'] * 1000,
       },
       log: (line) => this.log(line),
     }).catch((error: NodeJS.ErrnoException) => {
