@@ -1,6 +1,6 @@
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
-import { formatOffset, ownershipCheck, type OperationClaim } from '../ktrdr/ownership.ts';
+import { ownershipCheck, type OperationClaim } from '../ktrdr/ownership.ts';
 import { isTerminalStatus } from '../ktrdr/schemas.ts';
 import { InfrastructureFaultError } from '../kernel/faults.ts';
 
@@ -9,8 +9,10 @@ import { InfrastructureFaultError } from '../kernel/faults.ts';
  * cancelled when it still runs: the session holds its id and nobody else would watch it, so leaving it would
  * orphan the compute. Returns null when it is this session's, else the refusal for the model.
  *
- * When the creation time is the only fact that differs, a clock explains it as well as a foreign operation does:
- * that is a fault of the world (`ktrdr_clock`), which ends the invocation without failing the design.
+ * When the creation time is the only fact that differs and KTRDR's clock could not be measured (no Date header), a
+ * clock explains it as well as a foreign operation does: that is a fault of the world (`ktrdr_clock`), which ends the
+ * invocation without failing the design. With the offset measured, an operation older than the session is one
+ * (a repeated task id answered with an old operation, as KTRDR at 2c5c7173 does): refused.
  */
 export async function confirmStartOwnership(ktrdr: KtrdrClient, operationId: string, claim: OperationClaim): Promise<string | null> {
   let operation;
@@ -33,11 +35,10 @@ export async function confirmStartOwnership(ktrdr: KtrdrClient, operationId: str
       .then(() => 'it was cancelled so that its compute is not orphaned')
       .catch((error: unknown) => `cancelling it failed (${(error as Error).message}); it may still run`);
   }
-  if (creationTimeOnly) {
-    const clock = offsetMs === null ? "KTRDR sent no Date header, so its clock could not be measured" : `KTRDR's clock is ${formatOffset(offsetMs)}`;
+  if (creationTimeOnly && offsetMs === null) {
     throw new InfrastructureFaultError(
       'ktrdr_clock',
-      `operation ${operationId} matches this session's request except its creation time: ${mismatch}; ${cancelled}. ${clock}; check both hosts' clocks (NTP) and that KTRDR writes UTC times`,
+      `operation ${operationId} matches this session's request except its creation time: ${mismatch}; ${cancelled}. KTRDR sent no Date header, so its clock could not be measured; check both hosts' clocks (NTP) and that KTRDR writes UTC times`,
     );
   }
   return `KTRDR answered with operation ${operationId}, which is not the one this session started: ${mismatch}. It was not adopted and ${cancelled}; nothing of it is read as this session's result.`;

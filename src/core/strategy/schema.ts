@@ -5,7 +5,7 @@ import { isRecord } from '../kernel/records.ts';
 /**
  * The KTRDR v3 strategy grammar (`StrategyConfigurationV3` plus the rules of `validate_v3_strategy` that concern
  * one section at a time). Cross-references (fuzzy set → indicator, nn input → fuzzy set) and indicator facts are
- * checked in `validate.ts`. Keys KTRDR does not define are refused (known-keys.ts lists the ones it does).
+ * checked in `validate.ts`. Keys KTRDR does not define are warned about (known-keys.ts lists the ones it does).
  */
 
 /** KTRDR's rule for `strategy_name` (training start rejects anything else). */
@@ -405,9 +405,11 @@ const trainingSchema = z.looseObject({
   data_split: dataSplitSchema.optional(),
 });
 
-/** Keys KTRDR does not define, forbidden keys and excessive nesting, each with its path (see known-keys.ts). */
+/** Forbidden keys, path-like values under unknown keys and excessive nesting (see known-keys.ts); unknown keys alone warn, in validate.ts. */
 const knownKeysSchema = z.unknown().superRefine((config, context) => {
-  for (const issue of unknownStrategyKeys(config)) context.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  for (const issue of unknownStrategyKeys(config)) {
+    if (issue.severity === 'error') context.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  }
 });
 
 /** The v3 strategy document. Required: name, training_data, indicators (a map), fuzzy_sets, nn_inputs. */
