@@ -412,7 +412,7 @@ const knownKeysSchema = z.unknown().superRefine((config, context) => {
   }
 });
 
-/** The v3 strategy document. Required: name, training_data, indicators (a map), fuzzy_sets, nn_inputs. */
+/** The v3 strategy document. Required: name, training_data, indicators (a map), fuzzy_sets, nn_inputs, model, decisions, training. */
 const strategySectionsSchema = z.looseObject({
   name: z.string({ error: 'must be a string' }).superRefine((name, context) => {
     const problem = checkStrategyName(name);
@@ -430,9 +430,11 @@ const strategySectionsSchema = z.looseObject({
   nn_inputs: z
     .array(nnInputSchema, { error: 'must be a list such as [{fuzzy_set: rsi_14, timeframes: all}]' })
     .min(1, { error: 'must list at least one input, e.g. [{fuzzy_set: rsi_14, timeframes: all}]' }),
-  model: modelSchema.optional(),
-  decisions: decisionsSchema.optional(),
-  training: trainingSchema.optional(),
+  // Required by KTRDR: StrategyConfigurationV3 declares them `Field(...)` (ktrdr/config/models.py), and its validate
+  // answers "Missing required field: model" without one (seen on the real KTRDR at 2c5c7173).
+  model: modelSchema,
+  decisions: decisionsSchema,
+  training: trainingSchema,
   context_data: z.unknown().optional(),
   deployment: z.unknown().optional(),
 });
@@ -449,6 +451,9 @@ export const REQUIRED_SECTION_HINTS: Readonly<Record<string, string>> = {
   indicators: 'a map such as {rsi_14: {type: rsi, period: 14}}',
   fuzzy_sets: 'a map such as {rsi_zone: {indicator: rsi_14, oversold: [0, 20, 35], overbought: [65, 80, 100]}}',
   nn_inputs: 'a list such as [{fuzzy_set: rsi_zone, timeframes: all}]',
+  model: 'the network, such as {type: mlp, architecture: {hidden_layers: [64, 32], dropout: 0.2}}',
+  decisions: 'such as {output_format: classification, confidence_threshold: 0.6}',
+  training: 'such as {method: supervised, labels: {source: zigzag, zigzag_threshold: 0.025}}',
 };
 
 export function isFiniteNumber(value: unknown): value is number {
