@@ -1,6 +1,7 @@
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
+import { recordKtrdrClock } from '../db/repositories/ktrdr-clock.ts';
 import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
 import { dailyLimitInForce, remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
@@ -221,6 +222,8 @@ export class TriggerPass {
     const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
+    const clockOffsetMs = this.env.ktrdr.clockOffsetMs();
+    if (clockOffsetMs !== null) await recordKtrdrClock(this.db, clockOffsetMs, now);
     await this.pruneExpired(now);
     return this.summary('ok');
   }
@@ -265,7 +268,7 @@ export class TriggerPass {
         const progress = operationProgress(operation);
         span.setAttributes({ 'ktrdr.operation_status': operation.status });
         const claim = sessionClaim(session);
-        const mismatch = claim ? ownershipMismatch(operation, claim) : null;
+        const mismatch = claim ? ownershipMismatch(operation, claim, this.env.ktrdr.clockOffsetMs()) : null;
         if (mismatch) return { session, observation: { kind: 'foreign', operationId, reason: mismatch }, training: null, backtest: null };
         const completed = operation.status === 'completed';
         return {

@@ -69,10 +69,11 @@ export function createSimContext(options: SimulatorOptions): SimContext {
   const seed = options.seed ?? 1;
   const timeScale = options.timeScale ?? 60;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${timeScale}`);
-  const now = options.now ?? Date.now;
-  const startedAt = now();
+  const realNow = options.now ?? Date.now;
   const faults: SimFaults = { ...NO_FAULTS };
   applyFaults(faults, options.faults ?? {});
+  const now = (): number => realNow() + faults.clockOffsetMs;
+  const startedAt = now();
   return {
     seed,
     timeScale,
