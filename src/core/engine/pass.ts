@@ -4,7 +4,7 @@ import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, re
 import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
 import { dailyLimitInForce, remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
-import { countActiveSessions, findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
+import { findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
 import { phaseOperationId, type GateEvaluation, type SessionOutcome, type InvocationPurpose, type TriggerReason } from '../research/vocabulary.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
@@ -29,6 +29,7 @@ import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
+import { capacityReport, readResearchSlots, workersWarning, type CapacityReport, type SlotsReading } from './capacity.ts';
 
 export interface PassEnvironment {
   store: Store;
@@ -46,6 +47,10 @@ export interface PassEnvironment {
   onDecision?: (decision: DecisionRecord) => void;
   /** Proves the tick lock is still held (a round trip); throws when it is not. Called before any money is spent. */
   verifyTickLock?: () => Promise<void>;
+  /** A warning for the operator's log (the tick writes it as a JSON line). */
+  warn?: (event: string, fields: Record<string, unknown>) => void;
+  /** Waits between polls of followed work; the bench passes one that moves its simulated clock. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface PassSummary {
@@ -59,6 +64,8 @@ export interface PassSummary {
   faults: InfrastructureFault[];
   /** Why invocations were held back at the end of the pass, if they were. */
   invocationsHeld: { reason: 'anthropic_auth' | 'fault_backoff'; fault: InfrastructureFault; since: string; retryAt: string | null } | null;
+  /** KTRDR's training workers and what limits new cycles, as this pass left them (null when it never got that far). */
+  capacity: CapacityReport | null;
 }
 
 
@@ -99,6 +106,7 @@ export class TriggerPass {
   private ktrdrReached = false;
   /** Sessions with an open Message Batch, read once per pass. */
   private batchWaiting = new Set<number>();
+  private capacity: CapacityReport | null = null;
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -206,6 +214,7 @@ export class TriggerPass {
       // progress (and the no-progress clocks) true, so running operations are still watched.
       for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
+      this.capacity = capacityReport(await this.readSlots(), { started: 0, paused: true, budgetExceeded: false, ktrdrUnreachable: false, held: false });
       return this.summary('paused');
     }
     for (const item of polled) await this.advanceLocated(item);
@@ -225,6 +234,7 @@ export class TriggerPass {
       ktrdrUnreachable: this.ktrdrUnreachable,
       budgetExceeded: this.budgetExceeded,
       faults: this.faults,
+      capacity: this.capacity,
       invocationsHeld: this.hold.held
         ? {
             reason: this.hold.skipReason,
@@ -580,9 +590,41 @@ export class TriggerPass {
     });
   }
 
+  /** KTRDR's training workers, the active sessions and the budget, read once for the new cycles of this pass. */
+  private async readSlots(): Promise<SlotsReading> {
+    const day = await this.budgetDay();
+    const reading = await readResearchSlots({
+      db: this.db,
+      ktrdr: this.env.ktrdr,
+      setting: this.settings.AGENT_MAX_CONCURRENT_SESSIONS,
+      cap: this.settings.AGENT_MAX_SESSIONS_CAP,
+      budgetBinds: this.env.designerKind === 'claude' && this.settings.AGENT_BUDGET_ENFORCEMENT,
+      spendableUsd: Math.max(0, remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD),
+      ktrdrKnownDown: this.ktrdrUnreachable,
+    });
+    const warning = workersWarning(reading);
+    if (warning) {
+      this.env.warn?.('workers_unreadable', { warning });
+      this.explain(warning);
+    }
+    return reading;
+  }
+
   private async startNewCycles(): Promise<void> {
-    const max = this.settings.AGENT_MAX_CONCURRENT_SESSIONS;
-    let active = await countActiveSessions(this.db);
+    const reading = await this.readSlots();
+    const before = this.created.length;
+    await this.startCyclesWithin(reading.active, reading.slots.maxActive);
+    this.capacity = capacityReport(reading, {
+      started: this.created.length - before,
+      paused: false,
+      budgetExceeded: this.budgetExceeded,
+      ktrdrUnreachable: this.ktrdrUnreachable,
+      held: this.hold.held || this.faultThisPass,
+    });
+  }
+
+  private async startCyclesWithin(activeNow: number, max: number): Promise<void> {
+    let active = activeNow;
     if (active >= max) return;
     if (this.env.designerKind === 'claude' && !this.settings.ANTHROPIC_API_KEY) {
       throw new AgentError(
