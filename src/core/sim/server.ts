@@ -10,7 +10,7 @@ import type { SimFaults } from './faults.ts';
 import { listen } from './http.ts';
 import { API_PREFIX, SIMULATOR_LABEL } from './reply.ts';
 import { createSimContext } from './state.ts';
-import type { SimDataLimits, SimulatorOptions, SimulatorState } from './state.ts';
+import type { SimDataLimits, SimulatorOptions, SimulatorState, SimWorkerPool } from './state.ts';
 
 export interface Simulator {
   /** Base URL including `/api/v1`. */
@@ -20,6 +20,8 @@ export interface Simulator {
   faults: SimFaults;
   /** Mutable, like `faults`. */
   dataLimits: SimDataLimits;
+  /** Mutable, like `faults`: a change of either count applies to the next request (null: no pool, see SimulatorOptions). */
+  workers: SimWorkerPool | null;
   state: SimulatorState;
   close(): Promise<void>;
 }
@@ -33,6 +35,12 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     port: server.port,
     faults: ctx.faults,
     dataLimits: ctx.dataLimits,
+    get workers() {
+      return ctx.workers;
+    },
+    set workers(pool: SimWorkerPool | null) {
+      ctx.workers = pool ? { ...pool } : null;
+    },
     state: ctx.state,
     close: server.close,
   };

@@ -27,7 +27,18 @@ export interface SimulatorOptions {
   faults?: Partial<SimFaults>;
   /** Keyed by symbol (`GBPUSD`) or symbol and timeframe (`EURUSD 1h`); mutable through `Simulator.dataLimits`. */
   dataLimits?: SimDataLimits;
+  /**
+   * Registered workers per kind. Set, each worker takes one operation at a time and a start finding all of its kind
+   * busy is refused with KTRDR's 503; unset, one worker of each kind is listed and starts are never refused for want
+   * of one (the simulator's behaviour before worker pools). Mutable through `Simulator.workers`.
+   */
+  workers?: SimWorkerPool;
   now?: () => number;
+}
+
+export interface SimWorkerPool {
+  training: number;
+  backtesting: number;
 }
 
 export interface SimulatorState {
@@ -46,6 +57,8 @@ export interface SimContext {
   faults: SimFaults;
   /** Mutable, like `faults`. */
   dataLimits: SimDataLimits;
+  /** Mutable, like `faults`; null for one listed worker of each kind that never refuses a start. */
+  workers: SimWorkerPool | null;
   state: SimulatorState;
   /** Draws the per-request faults (500s, dropped answers). */
   requestRandom: SeededRandom;
@@ -75,6 +88,7 @@ export function createSimContext(options: SimulatorOptions): SimContext {
     strategiesDir: options.strategiesDir,
     faults,
     dataLimits: { ...(options.dataLimits ?? {}) },
+    workers: options.workers ? { ...options.workers } : null,
     state: { operations: new Map(), requests: [] },
     requestRandom: new SeededRandom(seedOf(seed, 'requests')),
     idRandom: new SeededRandom(seedOf(seed, 'ids')),

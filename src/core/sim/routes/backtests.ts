@@ -12,7 +12,7 @@ import type { Reply } from '../reply.ts';
 import { loadStrategy, newOperationId, rangeOf } from '../state.ts';
 import { STRATEGY_NAME_PATTERN } from '../../strategy/schema.ts';
 import type { SimContext } from '../state.ts';
-import { workerUnavailable } from './workers.ts';
+import { allWorkersBusy, workerUnavailable } from './workers.ts';
 
 export async function startBacktest(ctx: SimContext, body: unknown): Promise<Reply> {
   if (ctx.faults.refuseStarts !== null) return refused(ctx.faults.refuseStarts);
@@ -34,6 +34,8 @@ export async function startBacktest(ctx: SimContext, body: unknown): Promise<Rep
   const parsed = parseStrategyYaml(file.text);
   if (!parsed.ok) return detail(400, `Invalid strategy configuration in ${name}.yaml: ${parsed.error}`);
   if (ctx.faults.noWorkers) return workerUnavailable(ctx, 'backtesting');
+  const busy = allWorkersBusy(ctx, 'backtesting');
+  if (busy) return busy;
 
   const at = ctx.now();
   const configured = trainingDataOf(parsed.value);

@@ -11,7 +11,7 @@ import type { Reply } from '../reply.ts';
 import { loadStrategy, newOperationId, rangeOf, visibleOperation } from '../state.ts';
 import { STRATEGY_NAME_PATTERN } from '../../strategy/schema.ts';
 import type { SimContext } from '../state.ts';
-import { workerUnavailable } from './workers.ts';
+import { allWorkersBusy, workerUnavailable } from './workers.ts';
 
 /**
  * `asked` is what the request named: KTRDR (2c5c7173) echoes the request even when the task id is one it already
@@ -79,6 +79,8 @@ export async function startTraining(ctx: SimContext, body: unknown): Promise<Rep
     );
   }
   if (ctx.faults.noWorkers) return workerUnavailable(ctx, 'training');
+  const busy = allWorkersBusy(ctx, 'training');
+  if (busy) return busy;
 
   const requestedSymbols = Array.isArray(body.symbols) ? (body.symbols as string[]) : undefined;
   const requestedTimeframes = Array.isArray(body.timeframes) ? (body.timeframes as string[]) : undefined;
