@@ -196,6 +196,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // keep being exercised after its first faults.
     AGENT_FAULT_BACKOFF_MINUTES: '0.05',
     KTRDR_TIMEOUT_SECONDS: '2',
+    // Passes follow short work (and are killed while following), but within the run's minute.
+    AGENT_PASS_FOLLOW_SECONDS: '3',
   };
   let ticks = 0;
   let kills = 0;

@@ -19,7 +19,7 @@ export interface CapacityReport {
   workersError: string | null;
   activeSessions: number;
   maxActive: number;
-  /** New cycles the slots allowed this pass, and how many were started. */
+  /** New cycles the slots allowed at their last reading this pass, and how many the pass started in all. */
   newCyclesAllowed: number;
   newCyclesStarted: number;
   limitedBy: CapacityLimit;
@@ -86,7 +86,7 @@ export function workersWarning(reading: SlotsReading): string | null {
 
 export function capacityReport(
   reading: SlotsReading,
-  outcome: { started: number; paused: boolean; budgetExceeded: boolean; ktrdrUnreachable: boolean; held: boolean },
+  outcome: { started: number; startedThisPass?: number; paused: boolean; budgetExceeded: boolean; ktrdrUnreachable: boolean; held: boolean },
 ): CapacityReport {
   const { slots } = reading;
   // What stopped the pass before the slots' own bound was reached comes first: there was room it could not use.
@@ -107,7 +107,7 @@ export function capacityReport(
     activeSessions: reading.active + outcome.started,
     maxActive: slots.maxActive,
     newCyclesAllowed: outcome.paused ? 0 : slots.newCycles,
-    newCyclesStarted: outcome.started,
+    newCyclesStarted: outcome.startedThisPass ?? outcome.started,
     limitedBy,
     costPerCycleUsd: reading.costPerCycleUsd,
     affordableCycles: slots.affordableCycles,

@@ -1,3 +1,4 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
@@ -29,6 +30,7 @@ import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
+import { followKey, followShortWork, stillUnderWay } from './follow.ts';
 import { capacityReport, readResearchSlots, workersWarning, type CapacityReport, type SlotsReading } from './capacity.ts';
 
 export interface PassEnvironment {
@@ -219,6 +221,7 @@ export class TriggerPass {
     }
     for (const item of polled) await this.advanceLocated(item);
     await this.startNewCycles();
+    await this.followShortWork(now, polled);
     const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
@@ -590,6 +593,31 @@ export class TriggerPass {
     });
   }
 
+  /**
+   * Polls work KTRDR expects to finish soon until AGENT_PASS_FOLLOW_SECONDS after the pass started, taking each
+   * finished operation's next step now; a KTRDR fault this pass means the next pass looks instead.
+   */
+  private async followShortWork(startedAt: Date, polled: Polled[]): Promise<void> {
+    const seconds = this.settings.AGENT_PASS_FOLLOW_SECONDS;
+    if (seconds <= 0 || this.ktrdrUnreachable || this.faultThisPass) return;
+    const settled = new Set(polled.filter((item) => !stillUnderWay(item.observation)).flatMap((item) => followKey(item.session) ?? []));
+    const canStartCycles = () => !this.budgetExceeded && !this.faultThisPass && !this.hold.held;
+    const followed = await followShortWork<Polled>({
+      deadline: startedAt.getTime() + seconds * 1000,
+      now: this.env.now,
+      sleep: this.env.sleep ?? ((ms) => delay(ms)),
+      activeSessions: () => listActiveSessions(this.db),
+      poll: (session) => this.poll(session),
+      proveLock: async () => this.env.verifyTickLock?.(),
+      takeNextStep: (item) => this.advanceLocated(item),
+      trainingEnded: async () => {
+        if (canStartCycles()) await this.startNewCycles();
+      },
+      settled,
+    });
+    if (followed.rounds > 0) this.explain(`Followed short work for ${followed.rounds} poll(s): ${followed.finished} operation(s) ended and went on in this pass.`);
+  }
+
   /** KTRDR's training workers, the active sessions and the budget, read once for the new cycles of this pass. */
   private async readSlots(): Promise<SlotsReading> {
     const day = await this.budgetDay();
@@ -616,6 +644,7 @@ export class TriggerPass {
     await this.startCyclesWithin(reading.active, reading.slots.maxActive);
     this.capacity = capacityReport(reading, {
       started: this.created.length - before,
+      startedThisPass: this.created.length,
       paused: false,
       budgetExceeded: this.budgetExceeded,
       ktrdrUnreachable: this.ktrdrUnreachable,
