@@ -8,6 +8,7 @@ import { FaultBanners } from './fault-banners.ts';
 import { RecentOutcomes } from './recent-outcomes.ts';
 import { SessionCard } from './session-card.ts';
 import { tone } from './tone.ts';
+import { utilizationSummary } from '../views/utilization.ts';
 
 const h = React.createElement;
 
@@ -23,7 +24,7 @@ export interface DashboardProps {
 
 // Lines the fixed parts take (header, recent cycles, budget, last tick, footer and the gaps between them), and the
 // height of one session card: when the cards do not fit, each session gets one line instead.
-const FIXED_ROWS = 18;
+const FIXED_ROWS = 19;
 const CARD_ROWS = 6;
 
 /** One frame of `status --watch`, drawn from a status view. */
@@ -47,6 +48,7 @@ export function Dashboard({ view, now, width, height, color }: DashboardProps) {
     h(PauseBanner, { paused: view.paused, pausedAt: view.pausedAt, now, color }),
     h(FaultBanners, { banners: view.banners, color }),
     h(Text, { bold: true, color: tone(color, 'cyan') }, title),
+    h(Text, { wrap: 'truncate-end', dimColor: color }, utilizationSummary(view.utilization ?? null, view.activeTotal)),
     ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color, compact, nameWidth })),
     ...(view.activeTotal === 0
       ? [h(Text, { key: 'idle', dimColor: color }, view.paused ? 'Paused: no new cycle will start.' : 'The next tick starts a cycle if the budget allows.')]

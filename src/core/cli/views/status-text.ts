@@ -7,6 +7,7 @@ import {
   outcomeWord,
   truncate,
 } from './phrases.ts';
+import { utilizationLines } from './utilization.ts';
 import type { ActiveCycle, Banner, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
 
 export interface TextOptions {
@@ -160,6 +161,7 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
     activeSection(view, now, color),
     recentSection(view.recent, now, color),
     budgetSection(view.budget, color),
+    utilizationLines(view.utilization ?? null, view.activeTotal, now, color),
     bestSection(view.bestExperiment, color),
     tickSection(view.lastTick, now, color),
   );
