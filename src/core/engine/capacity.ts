@@ -78,6 +78,16 @@ export async function readResearchSlots(input: SlotsInput): Promise<SlotsReading
   return { slots, active: load.active, trainingWorkers, workersError: read && 'error' in read ? read.error : null, costPerCycleUsd };
 }
 
+/**
+ * The worker list again once this pass started cycles, so `status` shows the workers those cycles took rather than
+ * the list they were counted from (one more request, only on a pass that started something).
+ */
+export async function afterNewCycles(reading: SlotsReading, ktrdr: KtrdrClient): Promise<SlotsReading> {
+  if (reading.trainingWorkers === null) return reading;
+  const read = await readTrainingWorkers(ktrdr);
+  return 'workers' in read ? { ...reading, trainingWorkers: read.workers } : reading;
+}
+
 /** The operator's warning when `auto` could not read KTRDR's worker list and ran at its fallback. */
 export function workersWarning(reading: SlotsReading): string | null {
   if (!reading.slots.fellBack || reading.workersError === null) return null;

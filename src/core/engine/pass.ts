@@ -31,7 +31,7 @@ import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
 import { followKey, followShortWork, stillUnderWay } from './follow.ts';
-import { capacityReport, readResearchSlots, workersWarning, type CapacityReport, type SlotsReading } from './capacity.ts';
+import { afterNewCycles, capacityReport, readResearchSlots, workersWarning, type CapacityReport, type SlotsReading } from './capacity.ts';
 
 export interface PassEnvironment {
   store: Store;
@@ -642,7 +642,8 @@ export class TriggerPass {
     const reading = await this.readSlots();
     const before = this.created.length;
     await this.startCyclesWithin(reading.active, reading.slots.maxActive);
-    this.capacity = capacityReport(reading, {
+    const seen = this.created.length > before ? await afterNewCycles(reading, this.env.ktrdr) : reading;
+    this.capacity = capacityReport(seen, {
       started: this.created.length - before,
       startedThisPass: this.created.length,
       paused: false,
