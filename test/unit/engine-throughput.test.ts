@@ -87,6 +87,7 @@ describe('following short work', () => {
   const session = (phase: 'training' | 'backtesting' | 'assessing', percentage: number | null, status = 'running') => ({
     phase,
     leaseExpiresAt: null,
+    phaseStartedAt: new Date(now.getTime() - 300_000),
     operationProgress: percentage === null ? null : { percentage, currentStep: null, status, seenAt: now.toISOString() },
   });
 
@@ -96,6 +97,13 @@ describe('following short work', () => {
     assert.equal(finishesSoon(session('training', 94), now), false);
     assert.equal(finishesSoon(session('training', null), now), false);
     assert.equal(finishesSoon(session('assessing', null), now), false);
+  });
+
+  test('a training whose pace ends it within the window left is followed too', () => {
+    // 80% in 300 s: about 75 s to go.
+    assert.equal(finishesSoon(session('training', 80), now, 60_000), false);
+    assert.equal(finishesSoon(session('training', 80), now, 90_000), true);
+    assert.equal(finishesSoon(session('training', 0), now, 600_000), false);
   });
 
   test('work already at an end, or a session whose invocation holds its lease, is not followed', () => {

@@ -22,15 +22,26 @@ export function followKey(session: Pick<Session, 'id' | 'phase' | 'trainingOpera
 }
 
 /**
- * Work KTRDR expects to finish soon: any backtest (seconds of compute), or a training this pass saw at 95% or more.
- * A session with a live invocation lease belongs to that invocation.
+ * Work KTRDR expects to finish soon: any backtest (seconds of compute), a training this pass saw at 95% or more, or
+ * one whose pace so far (its progress over the time since its phase began) ends it within `windowMs`. A session with a
+ * live invocation lease belongs to that invocation.
  */
-export function finishesSoon(session: Pick<Session, 'phase' | 'operationProgress' | 'leaseExpiresAt'>, now: Date): boolean {
+export function finishesSoon(
+  session: Pick<Session, 'phase' | 'operationProgress' | 'leaseExpiresAt' | 'phaseStartedAt'>,
+  now: Date,
+  windowMs = 0,
+): boolean {
   if (session.leaseExpiresAt && session.leaseExpiresAt.getTime() > now.getTime()) return false;
   const progress = session.operationProgress;
   if (progress && !activeStatuses.has(progress.status)) return false;
   if (session.phase === 'backtesting') return true;
-  return session.phase === 'training' && (progress?.percentage ?? 0) >= TRAINING_NEARLY_DONE_PERCENT;
+  if (session.phase !== 'training') return false;
+  const percentage = progress?.percentage ?? 0;
+  if (percentage >= TRAINING_NEARLY_DONE_PERCENT) return true;
+  if (percentage <= 0 || !progress?.seenAt) return false;
+  const elapsedMs = Date.parse(progress.seenAt) - session.phaseStartedAt.getTime();
+  const remainingMs = (elapsedMs * (100 - percentage)) / percentage - (now.getTime() - Date.parse(progress.seenAt));
+  return elapsedMs > 0 && remainingMs <= windowMs;
 }
 
 /** Whether a poll found the operation still under way (keep following) rather than at an end or unreadable. */
@@ -73,7 +84,7 @@ export async function followShortWork<Polled extends { session: Session; observa
     if (remaining <= 0) break;
     const followed = (await steps.activeSessions()).filter((session) => {
       const key = followKey(session);
-      return key !== null && !steps.settled.has(key) && finishesSoon(session, now);
+      return key !== null && !steps.settled.has(key) && finishesSoon(session, now, remaining);
     });
     if (followed.length === 0) break;
     // The first look is at once (a backtest started this pass may already be done); later ones wait between polls.

@@ -8,7 +8,7 @@ import { clamp, contentHash, SeededRandom, seedOf } from '../../kernel/random.ts
 import { detail, json, refused, SIMULATOR_LABEL, validationError } from '../reply.ts';
 import { isRecord } from '../../kernel/records.ts';
 import type { Reply } from '../reply.ts';
-import { loadStrategy, newOperationId, rangeOf, visibleOperation } from '../state.ts';
+import { drawnMsPerStep, loadStrategy, newOperationId, rangeOf, visibleOperation } from '../state.ts';
 import { STRATEGY_NAME_PATTERN } from '../../strategy/schema.ts';
 import type { SimContext } from '../state.ts';
 import { allWorkersBusy, workerUnavailable } from './workers.ts';
@@ -133,7 +133,8 @@ export async function startTraining(ctx: SimContext, body: unknown): Promise<Rep
     },
     workSteps: designFailure ? design.epochsConfigured : outcome.epochsTrained,
     displaySteps: design.epochsConfigured,
-    simMsPerStep: 36_000 * sizeFactor * symbols.length * timeframes.length,
+    simMsPerStep:
+      drawnMsPerStep(ctx, 'training', designFailure ? design.epochsConfigured : outcome.epochsTrained) ?? 36_000 * sizeFactor * symbols.length * timeframes.length,
     design,
     training: outcome,
     backtest: null,
