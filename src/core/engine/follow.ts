@@ -78,7 +78,9 @@ export async function followShortWork<Polled extends { session: Session; observa
 ): Promise<FollowOutcome> {
   let rounds = 0;
   let finished = 0;
-  for (;;) {
+  // Also bounded in rounds: a clock that does not move (a test's, a frozen one) must not keep a pass polling forever.
+  const maxRounds = Math.ceil(Math.max(0, steps.deadline - steps.now().getTime()) / FOLLOW_POLL_MS) + 1;
+  while (rounds < maxRounds) {
     const now = steps.now();
     const remaining = steps.deadline - now.getTime();
     if (remaining <= 0) break;
