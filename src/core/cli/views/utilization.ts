@@ -108,8 +108,20 @@ export function utilizationLines(utilization: Utilization | null, activeTotal: n
   return lines;
 }
 
-/** One line for the TUI. */
+const shortLimits: Record<Utilization['limitedBy'], (utilization: Utilization) => string> = {
+  workers: (u) => (u.trainingWorkers?.idle ? 'idle workers' : 'no idle worker'),
+  budget: () => 'the budget',
+  cap: (u) => `the cap (${u.maxActive})`,
+  setting: (u) => (u.mode === 'auto' ? 'fallback (worker list unreadable)' : `the setting (${u.maxActive})`),
+  paused: () => 'paused',
+  ktrdr_unreachable: () => 'KTRDR unreachable',
+  fault_hold: () => 'a fault hold',
+};
+
+/** One line for the TUI, short enough for 100 columns. */
 export function utilizationSummary(utilization: Utilization | null, activeTotal: number): string {
   if (!utilization) return 'KTRDR workers: not known yet';
-  return `Training workers: ${describeWorkers(utilization)} · ${activeTotal} session(s) · new cycles limited by ${describeLimit(utilization)}`;
+  const workers = utilization.trainingWorkers;
+  const figure = workers ? `${workers.busy}/${workers.total} training workers busy` : 'training workers unknown';
+  return `${figure} · ${activeTotal} session(s) · new cycles limited by ${shortLimits[utilization.limitedBy](utilization)}`;
 }
