@@ -216,6 +216,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     AGENT_FAULT_BACKOFF_MINUTES: '0.05',
     KTRDR_TIMEOUT_SECONDS: '2',
     ...((options.batchFaultRate ?? 0) > 0 ? { AGENT_BATCH_PHASES: 'backtest,assess' } : {}),
+    // Passes follow short work (and are killed while following), but within the run's minute.
+    AGENT_PASS_FOLLOW_SECONDS: '3',
   };
   const batchFaults = { unsupported: 0, missingLine: 0, overstayed: 0 };
   let ticks = 0;

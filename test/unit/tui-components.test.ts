@@ -323,6 +323,27 @@ describe('Dashboard', () => {
     assert.ok(frame.split('\n').length <= 40 - 3);
   });
 
+  test("shows KTRDR's training workers and what limits new cycles under the title", () => {
+    const utilization = {
+      asOf: minutesAgo(2),
+      tickId: 'tick_1',
+      mode: 'auto' as const,
+      trainingWorkers: { total: 2, busy: 2, idle: 0 },
+      busyFraction: 1,
+      workersError: null,
+      activeSessions: 3,
+      maxActive: 3,
+      newCyclesStarted: 0,
+      limitedBy: 'workers' as const,
+      costPerCycleUsd: null,
+      affordableCycles: null,
+    };
+    const frame = frameOf(h(Dashboard, { view: statusView({ utilization }), now: NOW, width: 160, color: false }));
+    const lines = frame.split('\n');
+    const title = lines.findIndex((line) => line.startsWith('Current cycle'));
+    assert.match(lines[title + 1] ?? '', /^2\/2 training workers busy · 1 session\(s\) · new cycles limited by no idle worker$/);
+  });
+
   test('an idle system says what happens next', () => {
     const frame = frameOf(h(Dashboard, { view: statusView({ active: [], activeTotal: 0 }), now: NOW, width: 100, color: false }));
     assert.match(frame, /No active cycle/);

@@ -36,7 +36,8 @@ function bannerRows(view: StatusView, width: number): number {
 /** The layout for a terminal of `height` rows (undefined: no limit, everything shows) and `width` columns. */
 export function dashboardLayout(view: StatusView, width: number, height: number | undefined): DashboardLayout {
   if (height === undefined) return { compact: false, cycles: view.active.length, recent: view.recent.length, budget: true, tickDetails: TICK_DETAILS_MAX };
-  let left = height - APP_ROWS - bannerRows(view, width) - 1;
+  // The title and the workers' utilization line under it.
+  let left = height - APP_ROWS - bannerRows(view, width) - 2;
   const others = BUDGET_ROWS + RECENT_MIN_ROWS + TICK_MIN_ROWS;
   const compact = view.active.length * CARD_ROWS + others > left;
   let cycles: number;

@@ -7,6 +7,7 @@ import {
   outcomeWord,
   truncate,
 } from './phrases.ts';
+import { utilizationLines } from './utilization.ts';
 import type { ActiveCycle, Banner, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
 import { fitText, wrapPlain } from '../terminal-width.ts';
 
@@ -184,6 +185,7 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
     activeSection(view, now, color),
     recentSection(view.recent, now, color, options.width ?? null),
     budgetSection(view.budget, color),
+    utilizationLines(view.utilization ?? null, view.activeTotal, now, color),
     bestSection(view.bestExperiment, color),
     tickSection(view.lastTick, now, color),
   );
