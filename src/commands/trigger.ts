@@ -3,6 +3,7 @@ import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { redactSecrets } from '../core/kernel/secrets.ts';
 import { runTick } from '../core/engine/runtime.ts';
 import { tickHealth } from '../core/engine/tick-health.ts';
+import { terminalLine } from '../core/cli/terminal-text.ts';
 
 export default class Trigger extends AgentCommand {
   static override summary = 'Run a trigger pass now and explain what it checked and did.';
@@ -18,7 +19,7 @@ export default class Trigger extends AgentCommand {
       config,
       log: (level, event, fields) => process.stderr.write(`${level}: ${event} ${redactSecrets(JSON.stringify(fields ?? {}))}\n`),
       lockWaitMs: config.settings.AGENT_LOCK_WAIT_SECONDS * 1000,
-      ...(json ? {} : { explain: (line: string) => this.log(line) }),
+      ...(json ? {} : { explain: (line: string) => this.log(terminalLine(line)) }),
     });
     if (outcome.kind === 'locked') {
       throw new AgentError(`Another pass is running (${outcome.message}). Try again in a moment.`, ExitCode.Error, 'tick_locked');

@@ -21,6 +21,7 @@ export default class SimServe extends AgentCommand {
     world: Flags.string({
       description: 'A planted world instead of the quality model, to measure a search against a known truth: no-edge, indicator[:<type>], pair[:<type>+<type>], label[:<source>[=<threshold>]], each optionally @<sharpe> (a class left out is drawn from the seed).',
     }),
+    'clock-offset-seconds': Flags.integer({ description: "How far the simulator's clock runs ahead of this host's (negative: behind), like a KTRDR host with a skewed clock.", default: 0, min: -86_400, max: 86_400 }),
   };
   static override examples = [
     '<%= config.bin %> sim serve --port 8000 --time-scale 600',
@@ -57,6 +58,7 @@ export default class SimServe extends AgentCommand {
         lostRate: rate('lost-rate', flags['lost-rate']),
         stallRate: rate('stall-rate', flags['stall-rate']),
         noWorkers: flags['no-workers'],
+        clockOffsetMs: flags['clock-offset-seconds'] * 1000,
       },
       log: (line) => this.log(line),
     }).catch((error: NodeJS.ErrnoException) => {

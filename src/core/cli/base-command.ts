@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { loadConfig, type AgentConfig } from '../config/load.ts';
 import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { reportError } from './report-error.ts';
+import { terminalOutput } from './terminal-text.ts';
 import { unknownFlagAdvice } from './suggest.ts';
 
 /** The codes every command can return; a command adds its own (see `exitCodesHelpWith`). */
@@ -114,6 +115,11 @@ export abstract class AgentCommand extends Command {
       return `\`${command}\` needs ${args || `<${missing[2]}>`}: e.g. \`ktrdr-agent ${command} 12\`. See \`ktrdr-agent ${command} --help\`.`;
     }
     return message.replace(/\nSee more help with --help$/, '');
+  }
+
+  /** Every human-readable line goes out without control characters but its own line breaks and colours. */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(terminalOutput(String(message)), ...args);
   }
 
   /** Money in every --json document is kept to a fixed precision (micro-dollars, as the database stores it). */

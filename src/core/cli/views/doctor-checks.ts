@@ -10,6 +10,7 @@ import { KtrdrError } from '../../ktrdr/errors.ts';
 import { StrategyStore } from '../../strategy/store.ts';
 import { basicAuthOf, maskUrlCredentials, redactSecrets } from '../../kernel/secrets.ts';
 import { heldFaultBanner } from './banners.ts';
+import { CLOCK_SKEW_WARN_MS, describeKtrdrClock } from './clock-banner.ts';
 
 export interface DoctorCheck {
   name: string;
@@ -73,10 +74,27 @@ async function checkKtrdr(ktrdr: KtrdrClient, configuredUrl: string): Promise<Do
   try {
     await ktrdr.health();
     const workers = await ktrdr.listWorkers().catch(() => null);
-    return { name: 'KTRDR', ok: true, detail: `${url} healthy${workers ? `; ${workers.length} worker(s)` : ''}` };
+    return { name: 'KTRDR', ok: true, detail: `${url} healthy${workers ? `; ${workers.length} worker(s)` : ''}${clockDetail(ktrdr.clockOffsetMs())}` };
   } catch (error) {
     return { name: 'KTRDR', ok: false, detail: `${url}: ${(error as Error).message}`, fix: ktrdrAdvice(error, url) };
   }
+}
+
+/** KTRDR's clock as its answers' Date header shows it; the skew check itself is `checkKtrdrClock`. */
+function clockDetail(offsetMs: number | null): string {
+  return offsetMs === null ? "; KTRDR's clock not measured (no Date header)" : `; ${describeKtrdrClock(offsetMs)}`;
+}
+
+/** A skew beyond CLOCK_SKEW_WARN_MS is a fault of the world: shown, with the fix, though the agent corrects for it. */
+function checkKtrdrClock(ktrdr: KtrdrClient): DoctorCheck | null {
+  const offsetMs = ktrdr.clockOffsetMs();
+  if (offsetMs === null || Math.abs(offsetMs) <= CLOCK_SKEW_WARN_MS) return null;
+  return {
+    name: 'KTRDR clock',
+    ok: false,
+    detail: `${describeKtrdrClock(offsetMs)}, measured from its Date header; the agent corrects KTRDR's times by it, but a clock this far off is not synchronised`,
+    fix: "synchronise both hosts' clocks (NTP, e.g. `timedatectl set-ntp true`)",
+  };
 }
 
 /** The settings, or why they are invalid (the one failure that stops the diagnosis). */
@@ -210,6 +228,8 @@ export async function runDoctor(options: { envFile?: string | undefined; online:
   const checks = [configuration.check, ...(await checkDatabase(config))];
   const ktrdrResult = await ktrdrCheck;
   checks.push(ktrdrResult);
+  const clockCheck = checkKtrdrClock(ktrdr);
+  if (clockCheck) checks.push(clockCheck);
   checks.push(await checkStrategiesDirectory(config, ktrdrResult.ok ? ktrdr : null));
   checks.push(...(await checkAnthropic(s, options.online)));
   checks.push(...(await telemetry));
