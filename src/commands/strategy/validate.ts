@@ -34,7 +34,7 @@ export default class StrategyValidate extends AgentCommand {
     let registry: IndicatorRegistry = builtinIndicatorRegistry;
     let online: { ktrdr: ReturnType<typeof createKtrdrClient>; strategiesDir: string } | null = null;
     if (flags.online) {
-      const config = this.loadAgentConfig(flags['env-file']);
+      const config = this.loadAgentConfig();
       const ktrdr = createKtrdrClient(config, noopTracer);
       registry = mergeKtrdrIndicators(builtinIndicatorRegistry, { data: await ktrdr.listIndicators() });
       online = { ktrdr, strategiesDir: realpathSync(config.strategiesDir) };

@@ -16,6 +16,7 @@ import { saveQuota } from './quota.ts';
 import { priceFor } from '../budget/pricing.ts';
 import { phaseEffort, phaseModel } from '../config/model-checks.ts';
 import { toolsFor, type ToolContext } from './tools.ts';
+import { operatorStop } from './operator-control.ts';
 
 export interface ClaudeDesignerOptions {
   db: Kysely<Database>;
@@ -129,6 +130,7 @@ export class ClaudeDesigner implements Designer {
         if (info.outcome.ok && ['start_training', 'start_backtest', 'save_assessment'].includes(info.name)) effectDone = true;
       },
       isDone: () => effectDone,
+      operatorStop: () => operatorStop(db, request.sessionId),
       onRateLimit: (state) => saveQuota(db, state, now()),
     };
     const batching = settings.AGENT_BATCH_PHASES.includes(request.purpose) && this.batchesUnsupported === null;
@@ -179,6 +181,8 @@ export class ClaudeDesigner implements Designer {
 
   /** Sends the invocation's first call as a Message Batch; the session waits for it to a later pass. */
   private async submit(deps: BatchDeps, request: InvocationRequest, model: string, invocation: InvocationDeps): Promise<BatchStep> {
+    const stopped = await operatorStop(deps.db, request.sessionId);
+    if (stopped !== null) return report('operator_stopped', stopped);
     const { request: params, worstCaseUsd } = await firstCallOf(invocation, AbortSignal.timeout(invocation.timeoutMs));
     const reservedUsd = worstCaseUsd * BATCH_PRICE_FACTOR;
     const submitted = await submitBatch(deps, { sessionId: request.sessionId, purpose: request.purpose, model, firstMessage: invocation.firstMessage, request: params, reservedUsd });

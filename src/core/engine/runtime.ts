@@ -100,6 +100,8 @@ export interface RunTickOptions {
    * each open starts a WASM heap that is freed only when V8 collects it).
    */
   store?: Store;
+  /** Waits between polls of followed work (real time by default; the bench moves a simulated clock). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -163,6 +165,8 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
             ktrdr,
             designer: designerFactory(config, guarded, ktrdr, now, tracer),
             verifyTickLock: () => lock.verify(),
+            warn: (event, fields) => log('warn', event, fields),
+            ...(options.sleep ? { sleep: options.sleep } : {}),
             designerKind: config.settings.AGENT_DESIGNER,
             now,
             tickId,

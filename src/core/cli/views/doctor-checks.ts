@@ -105,10 +105,16 @@ function checkConfiguration(envFile: string | undefined): { config: AgentConfig 
     return { config, check: { name: 'configuration', ok: true, detail: `${config.envFiles.length ? `valid (env files: ${config.envFiles.join(', ')})` : 'valid'}${warnings}` } };
   } catch (error) {
     if (error instanceof ConfigError) {
-      return { config: null, check: { name: 'configuration', ok: false, detail: error.message.split('\n').slice(0, -1).join('; '), fix: 'fix the listed variables; `ktrdr-agent config` shows the effective settings' } };
+      return { config: null, check: { name: 'configuration', ok: false, detail: configurationDetail(error.message), fix: 'fix the listed variables; `ktrdr-agent config` shows the effective settings' } };
     }
     throw error;
   }
+}
+
+/** A configuration error's problem lines after its heading, without the advice line (the check has its own fix). */
+function configurationDetail(message: string): string {
+  const [heading = '', ...rest] = message.split('\n').slice(0, -1);
+  return `${heading.replace(/:$/, '')}: ${rest.map((line) => line.trim()).join('; ')}`;
 }
 
 async function checkTelemetryEndpoint(name: string, url: string | undefined): Promise<DoctorCheck> {
@@ -133,7 +139,9 @@ async function checkDatabase(config: AgentConfig): Promise<DoctorCheck[]> {
     const status = await migrationStatus(store.db);
     heldFault = status.pending.length === 0 ? (await readControl(store.db)).fault : null;
     await store.close();
-    database = { name: 'database', ok: status.pending.length === 0, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied, ${status.pending.length} pending`, fix: 'run `ktrdr-agent db migrate`' };
+    // Pending migrations are not a fault: the next tick applies them by itself, under the migration lock.
+    const pending = status.pending.length === 0 ? '' : `, ${status.pending.length} pending (the next tick applies them; \`ktrdr-agent db migrate\` does it now)`;
+    database = { name: 'database', ok: true, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied${pending || ', none pending'}` };
   } catch (error) {
     database = { name: 'database', ok: false, detail: (error as Error).message, fix: 'check DATABASE_URL (or the data dir for PGlite)' };
   }

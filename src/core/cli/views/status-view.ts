@@ -14,6 +14,7 @@ import { dailyLimitInForce, remainingUsd } from '../../budget/daily-limit.ts';
 import { statusBanners } from './banners.ts';
 import { clockSkewBanner } from './clock-banner.ts';
 import { readKtrdrClock } from '../../db/repositories/ktrdr-clock.ts';
+import { loadUtilization } from './utilization.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
 import {
   assessmentOf,
@@ -228,13 +229,14 @@ export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> 
 }
 
 export async function loadStatusView(db: Db, options: StatusViewOptions): Promise<StatusView> {
-  const [control, active, recent, lastTick, best, clock] = await Promise.all([
+  const [control, active, recent, lastTick, best, clock, utilization] = await Promise.all([
     readControl(db),
     loadActive(db, options),
     loadRecentCycles(db, options.recentLimit ?? 5),
     loadLastTick(db, options.now),
     loadBestExperiment(db),
     readKtrdrClock(db),
+    loadUtilization(db),
   ]);
   const budget = await loadTodayBudget(db, {
     now: options.now,
@@ -264,5 +266,6 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
     budget,
     lastTick,
     bestExperiment: best,
+    utilization,
   };
 }
