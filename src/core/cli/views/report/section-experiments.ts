@@ -12,7 +12,7 @@ function render(report: ReportData): string {
       `<tr>${cell(`#${e.id}`)}${cell(isoMinute(e.completedAt).slice(0, 16))}${cell(e.strategyName)}${cell(`${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}${cell(windowText(e.trainingWindow))}${cell(windowText(e.backtestWindow))}${cell(outcomeBadge(e.outcome), { html: true })}${cell(e.totalTrades, { numeric: true })}${cell(percent(e.totalReturnPct), { numeric: true })}${cell(percent(e.maxDrawdown), { numeric: true })}${cell(fixed(e.sharpe), { numeric: true })}${cell(fixed(e.deflatedSharpe), { numeric: true })}${cell(e.designer)}</tr>`,
   );
   const shown = report.recent.length < report.experimentCount ? note(`The newest ${RECENT_LIMIT} of ${report.experimentCount.toLocaleString('en-US')}; \`ktrdr-agent experiments --limit 1000 --json\` lists more.`) : '';
-  return `${scrollTable('all-experiments', ['id', 'finished (UTC)', 'strategy', 'market', 'training window', 'backtest window', 'outcome', 'trades', 'return', 'drawdown', 'Sharpe', 'DSR', 'designer'], rows, { numericColumns: [7, 8, 9, 10, 11] })}${shown}`;
+  return `${scrollTable('all-experiments', ['id', 'finished (UTC)', 'strategy', 'market', 'training window', 'backtest window', 'outcome', 'trades', 'return', 'drawdown', 'Sharpe', 'DSR', 'designer'], rows, { numericColumns: [7, 8, 9, 10, 11], nowrap: true })}${shown}`;
 }
 
 export const experimentsSection = defineSection({ id: 'experiments', title: 'Every experiment', render });
