@@ -324,18 +324,18 @@ export async function checkInvariants(client: pg.Client, strategiesDir: string, 
   await count(
     'hypothesis event not made by a tool allowed to make it (or a first event other than the proposal)',
     `SELECT ev.id, ev.hypothesis_id, ev.via, ev.status FROM agent_hypothesis_events ev
-      WHERE (ev.via, ev.status) NOT IN (VALUES ${moves.join(', ')})
+      WHERE (ev.moved AND (ev.via, ev.status) NOT IN (VALUES ${moves.join(', ')}))
          OR (ev.id = (SELECT min(first.id) FROM agent_hypothesis_events first WHERE first.hypothesis_id = ev.hypothesis_id) AND ev.status <> 'untested')`,
   );
   await count(
     'hypothesis retired without its latest event retiring it (or the other way round)',
     `SELECT h.id, h.retired_at FROM agent_hypotheses h WHERE (h.retired_at IS NOT NULL) IS DISTINCT FROM (
-       (SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id ORDER BY ev.id DESC LIMIT 1) = 'retired')`,
+       (SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.moved ORDER BY ev.id DESC LIMIT 1) = 'retired')`,
   );
   await count(
     'hypothesis status not set by its latest tool event',
     `SELECT h.id, h.status FROM agent_hypotheses h WHERE h.status IS DISTINCT FROM (
-       SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.status <> 'retired' ORDER BY ev.id DESC LIMIT 1)`,
+       SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.moved AND ev.status <> 'retired' ORDER BY ev.id DESC LIMIT 1)`,
   );
   // A second start of the same strategy is a fresh start after a stall only when the first had ended (cancelled or
   // failed) by then; two live at once is the double start this invariant is about.

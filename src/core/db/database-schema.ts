@@ -290,6 +290,8 @@ export interface AgentHypothesisEventsTable {
   experiment_id: number | null;
   via: string;
   at: TimestampDefault;
+  /** False for an event that records without moving the status (migration 20261207T105000000Z). */
+  moved: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface Database {

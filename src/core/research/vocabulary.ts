@@ -58,7 +58,11 @@ export interface Assessment {
   author: string;
 }
 
-export const hypothesisStatuses = ['untested', 'testing', 'validated', 'refuted', 'inconclusive'] as const;
+/**
+ * `supported`: a model's verdict on an in-sample backtest found the effect. `validated`: an experiment that tested it
+ * was promoted (held up on robustness windows and the lockbox), which only the promotion stage decides.
+ */
+export const hypothesisStatuses = ['untested', 'testing', 'supported', 'validated', 'refuted', 'inconclusive'] as const;
 export type HypothesisStatus = (typeof hypothesisStatuses)[number];
 
 /**

@@ -11,6 +11,7 @@ import { listen } from './http.ts';
 import { API_PREFIX, SIMULATOR_LABEL } from './reply.ts';
 import { createSimContext } from './state.ts';
 import type { SimDataLimits, SimulatorOptions, SimulatorState } from './state.ts';
+import type { ResolvedWorld } from './planted-world.ts';
 
 export interface Simulator {
   /** Base URL including `/api/v1`. */
@@ -21,6 +22,8 @@ export interface Simulator {
   /** Mutable, like `faults`. */
   dataLimits: SimDataLimits;
   state: SimulatorState;
+  /** What the planted world planted (its class resolved from the seed), or `null` for the default quality model. */
+  world: ResolvedWorld | null;
   close(): Promise<void>;
 }
 
@@ -34,6 +37,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     faults: ctx.faults,
     dataLimits: ctx.dataLimits,
     state: ctx.state,
+    world: ctx.world,
     close: server.close,
   };
 }
@@ -52,6 +56,7 @@ export async function serveSimulator(options: ServeSimulatorOptions): Promise<Si
   options.log(
     `strategies from ${options.strategiesDir}; seed ${options.seed ?? 1}; time x${options.timeScale ?? 60}; faults: ${faults.length > 0 ? faults.join(', ') : 'none'}`,
   );
+  if (simulator.world) options.log(`planted world: ${simulator.world.label}`);
   options.log(`point the agent at it with KTRDR_API_URL=${simulator.url}; change faults with POST ${simulator.url.replace(API_PREFIX, '')}/__sim/faults`);
   return simulator;
 }
