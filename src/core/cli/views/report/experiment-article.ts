@@ -76,9 +76,11 @@ export function renderExperimentArticle(detail: TopExperimentDetail, rank: numbe
     ['win rate', text(percent(e.winRate))],
   ])}</div>
 </div>
-<h4>Gates</h4>${gateTable('Training', e.trainingGate)}${gateTable('Backtest', e.backtestGate)}
-<h4>Assessment</h4>${assessment}
+<div class="columns">
+<div><h4>Gates</h4>${gateTable('Training', e.trainingGate)}${gateTable('Backtest', e.backtestGate)}</div>
+<div><h4>Assessment</h4>${assessment}
 <h4>Hypothesis</h4>${hypothesis}
-<h4>Lineage</h4><ul>${lineage}</ul>
+<h4>Lineage</h4><ul>${lineage}</ul></div>
+</div>
 </article>`;
 }
