@@ -34,7 +34,7 @@ export function Dashboard({ view, now, width, height, color }: DashboardProps) {
     Box,
     { flexDirection: 'column', width: '100%' },
     h(PauseBanner, { paused: view.paused, pausedAt: view.pausedAt, now, color }),
-    h(FaultBanners, { banners: view.banners, color }),
+    h(FaultBanners, { banners: view.banners, color, compact: layout.compactBanners }),
     h(Text, { bold: true, color: tone(color, 'cyan'), wrap: 'truncate-end' }, title),
     ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color, compact, nameWidth })),
     ...(view.activeTotal === 0
