@@ -18,7 +18,7 @@ export default class Report extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Report);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const now = new Date();
     const since = flags.since === undefined ? null : parseSince(flags.since, now);
     const report = await withStore(config, (db) => readReport(db, { now, since }));

@@ -8,6 +8,7 @@ import { renderExperimentsText } from '../../core/cli/views/research-text.ts';
 import type { ExperimentsView } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
 import { experimentSortKeys, type ExperimentSortKey } from '../../core/db/repositories/experiments.ts';
+import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class Experiments extends AgentCommand {
   static override summary = 'List the research memory: one experiment per finished session, best or newest first.';
@@ -29,7 +30,7 @@ export default class Experiments extends AgentCommand {
 
   async run(): Promise<ExperimentsView> {
     const { flags } = await this.parse(Experiments);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const outcomes = flags.outcome && flags.outcome.length > 0 ? expandOutcomeFilter(flags.outcome as (typeof outcomeFilterChoices)[number][]) : null;
     const view = await withStore(config, (db) =>
       loadExperimentsView(db, {
@@ -41,7 +42,7 @@ export default class Experiments extends AgentCommand {
         limit: flags.limit,
       }),
     );
-    if (!this.jsonEnabled()) this.log(renderExperimentsText(view, { color: useColor(), width: outputWidth() }));
+    if (!this.jsonEnabled()) this.log(renderExperimentsText(terminalView(view), { color: useColor(), width: outputWidth() }));
     return view;
   }
 }

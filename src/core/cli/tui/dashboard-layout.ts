@@ -41,9 +41,11 @@ function faultRows(view: StatusView, width: number, compact: boolean): number {
 export function dashboardLayout(view: StatusView, width: number, height: number | undefined): DashboardLayout {
   if (height === undefined) return { compactBanners: false, compact: false, cycles: view.active.length, recent: view.recent.length, budget: true, tickDetails: TICK_DETAILS_MAX };
   const pauseRows = view.paused ? 4 : 0;
+  // The title and the workers' utilization line under it.
+  const titleRows = 2;
   // Full banners only when they leave the title and a line per session (or the idle line) below them.
-  const compactBanners = height - APP_ROWS - pauseRows - faultRows(view, width, false) - 1 < Math.max(1, view.active.length);
-  let left = height - APP_ROWS - pauseRows - faultRows(view, width, compactBanners) - 1;
+  const compactBanners = height - APP_ROWS - pauseRows - faultRows(view, width, false) - titleRows < Math.max(1, view.active.length);
+  let left = height - APP_ROWS - pauseRows - faultRows(view, width, compactBanners) - titleRows;
   const others = BUDGET_ROWS + RECENT_MIN_ROWS + TICK_MIN_ROWS;
   const compact = view.active.length * CARD_ROWS + others > left;
   let cycles: number;

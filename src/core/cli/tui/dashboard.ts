@@ -9,6 +9,7 @@ import { RecentOutcomes } from './recent-outcomes.ts';
 import { SessionCard } from './session-card.ts';
 import { dashboardLayout } from './dashboard-layout.ts';
 import { tone } from './tone.ts';
+import { utilizationSummary } from '../views/utilization.ts';
 
 const h = React.createElement;
 
@@ -36,6 +37,7 @@ export function Dashboard({ view, now, width, height, color }: DashboardProps) {
     h(PauseBanner, { paused: view.paused, pausedAt: view.pausedAt, now, color }),
     h(FaultBanners, { banners: view.banners, color, compact: layout.compactBanners }),
     h(Text, { bold: true, color: tone(color, 'cyan'), wrap: 'truncate-end' }, title),
+    h(Text, { wrap: 'truncate-end', dimColor: color }, utilizationSummary(view.utilization ?? null, view.activeTotal)),
     ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color, compact, nameWidth })),
     ...(view.activeTotal === 0
       ? [h(Text, { key: 'idle', dimColor: color, wrap: 'truncate-end' }, view.paused ? 'Paused: no new cycle will start.' : 'The next tick starts a cycle if the budget allows.')]

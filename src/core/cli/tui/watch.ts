@@ -11,6 +11,7 @@ import { viewSettings } from '../views/view-settings.ts';
 import { withStore } from '../with-store.ts';
 import { App } from './app.ts';
 import { Dashboard } from './dashboard.ts';
+import { terminalView } from '../terminal-text.ts';
 
 const h = React.createElement;
 
@@ -31,7 +32,7 @@ const PGLITE_REFRESH_LOCK_WAIT_MS = 1500;
 export function statusLoader(config: AgentConfig, recentLimit: number): { load: () => Promise<StatusView>; close: () => Promise<void> } {
   const target = storeTarget(config);
   const settings = viewSettings(config);
-  const read = (store: Store) => loadStatusView(store.db, { now: new Date(), recentLimit, ...settings });
+  const read = async (store: Store) => terminalView(await loadStatusView(store.db, { now: new Date(), recentLimit, ...settings }));
   if (target.kind === 'pglite') {
     return {
       load: async () => {
@@ -67,7 +68,7 @@ export function statusLoader(config: AgentConfig, recentLimit: number): { load: 
 export async function runStatusWatch(options: WatchOptions): Promise<StatusView | null> {
   if (!process.stdout.isTTY) {
     const settings = viewSettings(options.config);
-    const view = await withStore(options.config, (db) => loadStatusView(db, { now: new Date(), recentLimit: options.recentLimit, ...settings }));
+    const view = terminalView(await withStore(options.config, (db) => loadStatusView(db, { now: new Date(), recentLimit: options.recentLimit, ...settings })));
     const width = outputWidth() ?? 100;
     const frame = renderToString(h(Dashboard, { view, now: new Date(view.generatedAt), width, color: false }), { columns: width });
     process.stdout.write(`${frame}\n`);

@@ -26,7 +26,7 @@ export function backtestLine(figures: BacktestFigures): string {
 
 function statusLine(entry: HistoryEntry, color: boolean): string {
   if (entry.outcome === null) return `Status: ${paint(`${entry.phase.toUpperCase()} (in progress)`, 'cyan', color)}`;
-  return `Status: ${paint(outcomeLabel(entry.outcome), outcomeColor(outcomeWord(entry.outcome)), color)}`;
+  return `Status: ${paint(outcomeLabel(entry.outcome), outcomeColor(outcomeWord(entry.outcome), { verdict: entry.assessment?.verdict, sharpe: entry.backtest?.sharpe }), color)}`;
 }
 
 function entryLines(entry: HistoryEntry, now: Date, color: boolean): string[] {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import * as schemas from './schemas.ts';
+import { pruneResultSchema } from '../prune.ts';
 
 /**
  * The `--json` documents by file name, each with the zod schema the command's output is checked against. A view
@@ -16,6 +17,7 @@ export const jsonDocuments = {
   hypotheses: schemas.hypothesesViewSchema,
   'hypotheses-show': schemas.hypothesisDetailViewSchema,
   error: schemas.errorResultSchema,
+  'db-prune': pruneResultSchema,
 } as const;
 
 /** Each document's JSON Schema as the text written to schemas/<name>.json (stable: two-space JSON, newline). */

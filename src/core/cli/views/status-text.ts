@@ -7,6 +7,7 @@ import {
   outcomeWord,
   truncate,
 } from './phrases.ts';
+import { utilizationLines } from './utilization.ts';
 import type { ActiveCycle, Banner, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
 import { fitText, wrapPlain } from '../terminal-width.ts';
 
@@ -20,8 +21,22 @@ export function heading(title: string, color: boolean): string {
   return paint(`=== ${title} ===`, 'bold', color);
 }
 
-export function outcomeColor(word: 'SUCCESS' | 'FAILED' | 'CANCELLED'): Color {
-  return word === 'SUCCESS' ? 'green' : word === 'FAILED' ? 'red' : 'yellow';
+/** What a finished cycle's result says: its assessment's verdict, else the sign of its backtest Sharpe. */
+export interface ResultSignal {
+  verdict?: string | null | undefined;
+  sharpe?: number | null | undefined;
+}
+
+/**
+ * A SUCCESS is green only when its result is good (a promising verdict, or without one a positive Sharpe): a cycle
+ * that ran to its end with Sharpe -0.43 is yellow, as a neutral or poor verdict is. The word stays SUCCESS: the
+ * cycle did finish.
+ */
+export function outcomeColor(word: 'SUCCESS' | 'FAILED' | 'CANCELLED', result: ResultSignal = {}): Color {
+  if (word === 'FAILED') return 'red';
+  if (word === 'CANCELLED') return 'yellow';
+  const good = result.verdict ? result.verdict === 'promising' : (result.sharpe ?? 0) > 0;
+  return good ? 'green' : 'yellow';
 }
 
 /** A banner's advice is how to fix it: wrapped to the width rather than cut. */
@@ -107,7 +122,7 @@ export function recentCycleRows(cycles: RecentCycle[], now: Date, color: boolean
     return [
       `#${cycle.id}`.padEnd(idWidth),
       names[i]!.padEnd(nameWidth),
-      paint(word.padEnd(9), outcomeColor(word), color),
+      paint(word.padEnd(9), outcomeColor(word, { verdict: cycle.verdict, sharpe: cycle.sharpe }), color),
       `${detail}${when}`,
     ].join('  ');
   });
@@ -170,6 +185,7 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
     activeSection(view, now, color),
     recentSection(view.recent, now, color, options.width ?? null),
     budgetSection(view.budget, color),
+    utilizationLines(view.utilization ?? null, view.activeTotal, now, color),
     bestSection(view.bestExperiment, color),
     tickSection(view.lastTick, now, color),
   );
