@@ -26,6 +26,8 @@ export interface ScriptedModelOptions {
   designDelayTimes?: number;
   /** Response headers on every answer (e.g. `anthropic-ratelimit-requests-remaining`). */
   headers?: Record<string, string>;
+  /** Awaited before each answer goes out, knowing what it says (to hold one while an operator acts). */
+  beforeAnswer?: (request: RecordedRequest, answer: ScriptedResponse) => Promise<void>;
 }
 
 export const TRAINING_WINDOW = { start_date: '2018-01-01', end_date: '2022-12-31' } as const;
@@ -247,6 +249,7 @@ export function scriptedModel(options: ScriptedModelOptions = {}): ScriptReactio
       });
     }
     const turn = modelTurn(request, options);
+    await options.beforeAnswer?.(request, turn);
     return options.headers ? { ...turn, headers: options.headers } : turn;
   };
 }

@@ -103,6 +103,9 @@ describe('configuration', () => {
     ['AGENT_LEASE_SECONDS', '1'],
     ['AGENT_POLL_CONCURRENCY', '0'],
     ['AGENT_LOCK_WAIT_SECONDS', '-1'],
+    ['AGENT_RETENTION_DAYS', '1.5'],
+    ['AGENT_LOG_MAX_MIB', '-1'],
+    ['AGENT_LOG_KEEP', '0'],
     ['PUSHGATEWAY_URL', 'localhost:9091'],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'grpc://x'],
   ];

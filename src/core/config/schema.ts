@@ -149,6 +149,12 @@ export const settingDefinitions = {
   AGENT_LEASE_SECONDS: { schema: z._default(number({ min: 10, max: 86400, expected: 'seconds between 10 and 86400' }), 900), description: 'Lease of a running invocation (longer than its timeout)' },
   AGENT_POLL_CONCURRENCY: { schema: z._default(number({ min: 1, max: 256, int: true, expected: 'an integer from 1 to 256' }), 16), description: 'KTRDR polls in flight during a pass' },
   AGENT_LOCK_WAIT_SECONDS: { schema: z._default(number({ min: 0, max: 600, expected: 'seconds between 0 and 600' }), 30), description: 'How long a command waits for the embedded database' },
+  AGENT_RETENTION_DAYS: {
+    schema: z._default(number({ min: 0, max: 36500, int: true, expected: 'whole days from 0 to 36500' }), 90),
+    description: 'Trigger rows and tick summaries older than this are deleted at the end of each pass (0 = keep them all); never sessions, experiments, hypotheses or budget rows',
+  },
+  AGENT_LOG_MAX_MIB: { schema: z._default(number({ min: 0, max: 10240, expected: 'MiB between 0 and 10240' }), 10), description: "The tick log a tick appends to (`schedule --cron`'s `>>`) is rotated at this size (0 = never)" },
+  AGENT_LOG_KEEP: { schema: z._default(number({ min: 1, max: 100, int: true, expected: 'an integer from 1 to 100' }), 5), description: 'Rotated tick logs kept (tick.log.1 .. tick.log.N)' },
   PUSHGATEWAY_URL: { schema: z.optional(httpUrl), description: 'Prometheus Pushgateway to push metrics to after each tick' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { schema: z.optional(httpUrl), description: 'OTLP/HTTP endpoint for traces' },
 } as const;

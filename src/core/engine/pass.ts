@@ -2,6 +2,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
+import { recordKtrdrClock } from '../db/repositories/ktrdr-clock.ts';
 import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
 import { dailyLimitInForce, remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
@@ -30,6 +31,11 @@ import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
+import { pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
+
+/** Rows per delete, and deletes per pass, of the retention rule: at most 10,000 rows a pass, in short statements. */
+const PASS_PRUNE_BATCH_ROWS = 1000;
+const PASS_PRUNE_BATCHES = 10;
 import { followKey, followShortWork, stillUnderWay } from './follow.ts';
 import { afterNewCycles, capacityReport, readResearchSlots, workersWarning, type CapacityReport, type SlotsReading } from './capacity.ts';
 
@@ -106,6 +112,8 @@ export class TriggerPass {
   private hold: InvocationHold = { held: false };
   private faultThisPass = false;
   private ktrdrReached = false;
+  /** An operator paused the agent during this pass: nothing more is invoked or started. */
+  private pausedMidPass = false;
   /** Sessions with an open Message Batch, read once per pass. */
   private batchWaiting = new Set<number>();
   private capacity: CapacityReport | null = null;
@@ -217,6 +225,7 @@ export class TriggerPass {
       for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
       this.capacity = capacityReport(await this.readSlots(), { started: 0, paused: true, budgetExceeded: false, ktrdrUnreachable: false, held: false });
+      await this.pruneExpired(now);
       return this.summary('paused');
     }
     for (const item of polled) await this.advanceLocated(item);
@@ -225,7 +234,20 @@ export class TriggerPass {
     const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
+    const clockOffsetMs = this.env.ktrdr.clockOffsetMs();
+    if (clockOffsetMs !== null) await recordKtrdrClock(this.db, clockOffsetMs, now);
+    await this.pruneExpired(now);
     return this.summary('ok');
+  }
+
+  /**
+   * The retention rule (AGENT_RETENTION_DAYS), last in the pass so its own work comes first: a few small batches of
+   * trigger and tick rows past the retention; a backlog (a first run on an old database) goes on over later passes.
+   */
+  private async pruneExpired(now: Date): Promise<void> {
+    const days = this.settings.AGENT_RETENTION_DAYS;
+    if (days === 0) return;
+    await pruneOldRows(this.db, { before: retentionCutoff(now, days), batchSize: PASS_PRUNE_BATCH_ROWS, maxBatches: PASS_PRUNE_BATCHES });
   }
 
   private summary(status: PassSummary['status']): Promise<PassSummary> {
@@ -259,7 +281,7 @@ export class TriggerPass {
         const progress = operationProgress(operation);
         span.setAttributes({ 'ktrdr.operation_status': operation.status });
         const claim = sessionClaim(session);
-        const mismatch = claim ? ownershipMismatch(operation, claim) : null;
+        const mismatch = claim ? ownershipMismatch(operation, claim, this.env.ktrdr.clockOffsetMs()) : null;
         if (mismatch) return { session, observation: { kind: 'foreign', operationId, reason: mismatch }, training: null, backtest: null };
         const completed = operation.status === 'completed';
         return {
@@ -477,6 +499,14 @@ export class TriggerPass {
       throw error;
     });
     return { step: 'resume', result };
+  }
+
+  /** An operator paused the agent after this pass began: it invokes and starts nothing more (recorded once per session). */
+  private async pausedSince(sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
+    if (!this.pausedMidPass && !(await readControl(this.db)).paused) return false;
+    this.pausedMidPass = true;
+    await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused' });
+    return true;
   }
 
   /** Notes a fault met this pass (for the summary and the exit code) and returns it. */
@@ -703,6 +733,7 @@ export class TriggerPass {
         return;
       }
       if (await this.strategiesDirFaulted(null, 'start_new_cycle')) return;
+      if (await this.pausedSince(null, 'start_new_cycle')) return;
       if (await this.quotaHeld(null, 'start_new_cycle')) return;
       const now = this.env.now();
       const session = await createSessionWithinCap(this.db, {
@@ -730,6 +761,7 @@ export class TriggerPass {
     changes: SessionChanges = {},
   ): Promise<void> {
     const sessionId = decidedOn.id;
+    if (await this.pausedSince(sessionId, trigger)) return;
     if (await this.quotaHeld(sessionId, trigger)) return;
     const now = this.env.now();
     const leased = await this.db.transaction().execute(async (trx) => {
@@ -809,6 +841,12 @@ export class TriggerPass {
       case 'fail':
         await clearHeld();
         await this.fail(session!, { trigger, outcome: next.outcome, reason: next.reason });
+        return;
+      case 'stopped':
+        // Paused mid-invocation: not an attempt, and nothing more this pass (operator-control.ts).
+        this.pausedMidPass = true;
+        await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
+        await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused', detail: next.reason }, { phase: session!.phase });
         return;
     }
   }

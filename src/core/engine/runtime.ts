@@ -151,7 +151,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
         });
       }
       const tracer = tracing?.tracer ?? noopTracer;
-      const ktrdr = createKtrdrClient(config, tracer);
+      const ktrdr = createKtrdrClient(config, tracer, now);
       // Every statement of the pass (and of its tools) checks the tick lock first: a pass that lost it writes nothing.
       const guarded: Store = { ...store, db: store.db.withPlugin(new TickLockGuard(lock)) };
       await startTick(guarded.db, { id: tickId, startedAt: started, host: hostname() });

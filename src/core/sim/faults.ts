@@ -38,6 +38,11 @@ export interface SimFaults {
    * (CONTRACT §1), but a proxy in front of it can refuse credentials or rate-limit.
    */
   refuseStarts: number | null;
+  /**
+   * How far the simulator's clock is ahead of the real one, in ms (negative: behind): every time it writes
+   * (created_at, progress) and its `Date` header read this clock, like a KTRDR host whose clock is off.
+   */
+  clockOffsetMs: number;
 }
 
 export const NO_FAULTS: Readonly<SimFaults> = {
@@ -54,6 +59,7 @@ export const NO_FAULTS: Readonly<SimFaults> = {
   orphaned: false,
   cancelFails: false,
   refuseStarts: null,
+  clockOffsetMs: 0,
 };
 
 /** Applies a partial fault update, keeping rates within 0..1. */
@@ -70,5 +76,6 @@ export function applyFaults(target: SimFaults, update: unknown): void {
   if (typeof update.staleResuming === 'boolean') target.staleResuming = update.staleResuming;
   if (typeof update.orphaned === 'boolean') target.orphaned = update.orphaned;
   if (typeof update.cancelFails === 'boolean') target.cancelFails = update.cancelFails;
+  if (typeof update.clockOffsetMs === 'number' && Number.isFinite(update.clockOffsetMs)) target.clockOffsetMs = Math.round(update.clockOffsetMs);
   if (update.refuseStarts === null || (typeof update.refuseStarts === 'number' && update.refuseStarts >= 400 && update.refuseStarts <= 499)) target.refuseStarts = update.refuseStarts;
 }

@@ -11,6 +11,7 @@ import { listen } from './http.ts';
 import { API_PREFIX, SIMULATOR_LABEL } from './reply.ts';
 import { createSimContext } from './state.ts';
 import type { SimDataLimits, SimulatorOptions, SimulatorState, SimWorkerPool } from './state.ts';
+import type { ResolvedWorld } from './planted-world.ts';
 
 export interface Simulator {
   /** Base URL including `/api/v1`. */
@@ -23,6 +24,8 @@ export interface Simulator {
   /** Mutable, like `faults`: a change of either count applies to the next request (null: no pool, see SimulatorOptions). */
   workers: SimWorkerPool | null;
   state: SimulatorState;
+  /** What the planted world planted (its class resolved from the seed), or `null` for the default quality model. */
+  world: ResolvedWorld | null;
   close(): Promise<void>;
 }
 
@@ -42,6 +45,7 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
       ctx.workers = pool ? { ...pool } : null;
     },
     state: ctx.state,
+    world: ctx.world,
     close: server.close,
   };
 }
@@ -60,6 +64,7 @@ export async function serveSimulator(options: ServeSimulatorOptions): Promise<Si
   options.log(
     `strategies from ${options.strategiesDir}; seed ${options.seed ?? 1}; time x${options.timeScale ?? 60}; faults: ${faults.length > 0 ? faults.join(', ') : 'none'}`,
   );
+  if (simulator.world) options.log(`planted world: ${simulator.world.label}`);
   options.log(`point the agent at it with KTRDR_API_URL=${simulator.url}; change faults with POST ${simulator.url.replace(API_PREFIX, '')}/__sim/faults`);
   return simulator;
 }

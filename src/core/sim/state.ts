@@ -12,6 +12,8 @@ import { viewAt } from './operations.ts';
 import type { SimOperation, SimOperationType } from './operations.ts';
 import { SeededRandom, seedOf } from '../kernel/random.ts';
 import { iso } from './reply.ts';
+import { resolveWorld } from './planted-world.ts';
+import type { PlantedWorld, ResolvedWorld } from './planted-world.ts';
 
 /** Data the simulated market holds, narrower than its default history: `null` for none at all. */
 export type SimDataLimits = Record<string, { startDate?: string; endDate?: string } | null>;
@@ -39,6 +41,8 @@ export interface SimulatorOptions {
    */
   durations?: SimDurations;
   now?: () => number;
+  /** A planted world (`planted-world.ts`) in place of the quality model: a known truth to measure a search against. */
+  world?: PlantedWorld;
 }
 
 export interface SimDurations {
@@ -83,16 +87,19 @@ export interface SimContext {
   modelVersions: Map<string, number>;
   /** Why an operation's runs fail at once (a design or data problem), or `null` when nothing does. */
   designFailures: Map<string, string | null>;
+  /** The planted world with its class fixed by the seed, or `null` for the quality model. */
+  world: ResolvedWorld | null;
 }
 
 export function createSimContext(options: SimulatorOptions): SimContext {
   const seed = options.seed ?? 1;
   const timeScale = options.timeScale ?? 60;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${timeScale}`);
-  const now = options.now ?? Date.now;
-  const startedAt = now();
+  const realNow = options.now ?? Date.now;
   const faults: SimFaults = { ...NO_FAULTS };
   applyFaults(faults, options.faults ?? {});
+  const now = (): number => realNow() + faults.clockOffsetMs;
+  const startedAt = now();
   return {
     seed,
     timeScale,
@@ -110,6 +117,7 @@ export function createSimContext(options: SimulatorOptions): SimContext {
     fateSequence: 0,
     modelVersions: new Map(),
     designFailures: new Map(),
+    world: options.world ? resolveWorld(options.world, seed) : null,
   };
 }
 

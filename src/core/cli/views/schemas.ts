@@ -282,7 +282,7 @@ export const hypothesisDetailViewSchema = z.object({
 
 /** Something the operator must know before anything else: the loop is not doing its work, and why. */
 export const bannerSchema = z.object({
-  kind: z.enum(['paused', 'anthropic_auth', 'fault_held', 'ktrdr_unreachable', 'budget_exhausted', 'tick_stale']),
+  kind: z.enum(['paused', 'anthropic_auth', 'fault_held', 'ktrdr_unreachable', 'ktrdr_clock_skew', 'budget_exhausted', 'tick_stale']),
   /** When the condition began, when known. */
   since: isoTime.nullable(),
   message: z.string(),

@@ -4,6 +4,7 @@ import { startRun } from '../fate.ts';
 import { isoDate } from '../market.ts';
 import type { SimOperation } from '../operations.ts';
 import { analyzeDesign, simulateTraining, trainingDataOf } from '../quality.ts';
+import { plantDesign } from '../planted-world.ts';
 import { clamp, contentHash, SeededRandom, seedOf } from '../../kernel/random.ts';
 import { detail, json, refused, SIMULATOR_LABEL, validationError } from '../reply.ts';
 import { isRecord } from '../../kernel/records.ts';
@@ -84,7 +85,8 @@ export async function startTraining(ctx: SimContext, body: unknown): Promise<Rep
 
   const requestedSymbols = Array.isArray(body.symbols) ? (body.symbols as string[]) : undefined;
   const requestedTimeframes = Array.isArray(body.timeframes) ? (body.timeframes as string[]) : undefined;
-  const design = analyzeDesign(parsed.value, requestedSymbols, requestedTimeframes);
+  const analysed = analyzeDesign(parsed.value, requestedSymbols, requestedTimeframes);
+  const design = ctx.world ? plantDesign(ctx.world, analysed, parsed.value as Record<string, unknown>) : analysed;
   const outcome = simulateTraining(design, new SeededRandom(seedOf(ctx.seed, contentHash(file.text), 'training')));
   const configured = trainingDataOf(parsed.value);
   const startDate = typeof body.start_date === 'string' ? body.start_date : (configured.startDate ?? '2020-01-01');
