@@ -66,8 +66,8 @@ describe('report: strategies that held up (built CLI, headless chromium)', () =>
       assert.ok(box && box.width > 300 && box.width <= 1400 && box.height > 20, `${selector} laid out: ${JSON.stringify(box)}`);
     }
     const first = await page.locator('#held-up tbody tr').first().boundingBox();
-    const charts = await page.locator('.grid').boundingBox();
-    assert.ok(first && charts && first.y < charts.y, 'the section sits above the charts');
+    const summary = await page.locator('section#summary').boundingBox();
+    assert.ok(first && summary && first.y < summary.y, 'the section sits above the summary');
     assert.deepEqual(requests, []);
     await page.close();
   });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import * as schemas from './schemas.ts';
 import { lockboxResetSchema, lockboxViewSchema } from './promotion-schemas.ts';
+import { pruneResultSchema } from '../prune.ts';
 
 /**
  * The `--json` documents by file name, each with the zod schema the command's output is checked against. A view
@@ -19,6 +20,7 @@ export const jsonDocuments = {
   lockbox: lockboxViewSchema,
   'lockbox-reset': lockboxResetSchema,
   error: schemas.errorResultSchema,
+  'db-prune': pruneResultSchema,
 } as const;
 
 /** Each document's JSON Schema as the text written to schemas/<name>.json (stable: two-space JSON, newline). */
