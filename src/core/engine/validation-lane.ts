@@ -206,8 +206,16 @@ class ValidationLane {
     } catch (error) {
       if (this.fault(error)) return;
       if (!(error instanceof KtrdrError)) throw error;
-      // KTRDR refused the start itself (a 4xx): retried on a later pass until the resume budget is spent, then held.
-      await this.retryOrHold(validation, `KTRDR refused the ${validation.kind} backtest: ${error.message}`);
+      // A start that failed, or whose outcome is unknown, stays `starting` with its first start time: the next try
+      // adopts the run if KTRDR did start it, so one request never runs twice. Held once the resume budget is spent.
+      const attempts = validation.attempts + 1;
+      const reason = `the ${validation.kind} backtest could not be started: ${error.message}`;
+      if (attempts <= this.env.settings.AGENT_RESUME_MAX_ATTEMPTS) {
+        await updateValidation(this.db, validation.id, { attempts, lastError: reason });
+        return;
+      }
+      await updateValidation(this.db, validation.id, { status: 'held', attempts, lastError: reason });
+      await notePromotion(this.db, validation.promotionId, `held: ${reason} (${attempts} tries)`);
     }
   }
 
@@ -309,6 +317,13 @@ class ValidationLane {
           return;
         }
         if (decision.cancelOperationId && !(await this.cancelled(validation, decision.cancelOperationId, decision.reason))) return;
+        if (observation.kind === 'not_found' || observation.kind === 'foreign') {
+          // KTRDR lost the run (or answers with another): it may still run unseen, so nothing is started beside it,
+          // as a session never restarts a lost operation. The promotion waits, held, and says why.
+          await updateValidation(this.db, validation.id, { status: 'held', lastError: decision.reason });
+          await notePromotion(this.db, validation.promotionId, `held: ${decision.reason}`);
+          return;
+        }
         await this.retryOrHold(validation, decision.reason);
         return;
       case 'skip':
