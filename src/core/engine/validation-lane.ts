@@ -19,7 +19,7 @@ import {
 import { lockboxOf } from '../agent/lockbox-boundary.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError, ktrdrFaultIn } from '../ktrdr/errors.ts';
-import { ownershipMismatch } from '../ktrdr/ownership.ts';
+import { operationStrategy, ownershipMismatch } from '../ktrdr/ownership.ts';
 import { flattenBacktestResult, operationProgress } from '../ktrdr/results.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import { utcDay } from '../kernel/utc-day.ts';
@@ -191,6 +191,17 @@ class ValidationLane {
     const startedAt = validation.status === 'starting' && validation.startedAt ? validation.startedAt : this.env.now();
     if (validation.status !== 'starting') await updateValidation(this.db, validation.id, { status: 'starting', startedAt, operationId: null, progress: null, progressChangedAt: null });
     try {
+      // Never beside a live run of the same model: KTRDR's active backtests are read first. One that is this very
+      // request (a start whose answer was lost, a clock that makes it look older) is adopted; any other is waited for.
+      const live = await this.liveRunOfModel(promotion, validation);
+      if (live?.ours) {
+        await updateValidation(this.db, validation.id, { status: 'running', operationId: live.operationId, progressChangedAt: this.env.now() });
+        return;
+      }
+      if (live) {
+        await notePromotion(this.db, validation.promotionId, `waiting: backtest ${live.operationId} of ${promotion.strategyName} is still running in KTRDR`);
+        return;
+      }
       const started = await this.env.ktrdr.startBacktest({
         strategyName: promotion.strategyName,
         modelPath: promotion.modelPath,
@@ -217,6 +228,30 @@ class ValidationLane {
       await updateValidation(this.db, validation.id, { status: 'held', attempts, lastError: reason });
       await notePromotion(this.db, validation.promotionId, `held: ${reason} (${attempts} tries)`);
     }
+  }
+
+  /** A backtest of this promotion's strategy that KTRDR still runs, and whether it is this validation's own request. */
+  private async liveRunOfModel(promotion: Promotion, validation: ValidationBacktest): Promise<{ operationId: string; ours: boolean } | null> {
+    const { operations } = await this.env.ktrdr.listOperations({ operationType: 'backtesting', activeOnly: true, limit: 100 });
+    for (const summary of operations) {
+      const operation = await this.env.ktrdr.getOperation(summary.operation_id).catch((error: unknown) => {
+        if (error instanceof KtrdrError && error.isNotFound) return null;
+        throw error;
+      });
+      if (!operation || operationStrategy(operation) !== promotion.strategyName) continue;
+      const mismatch = ownershipMismatch(operation, {
+        kind: 'backtest',
+        strategyName: promotion.strategyName ?? '',
+        symbols: [validation.symbol],
+        timeframes: [validation.timeframe],
+        startDate: validation.startDate,
+        endDate: validation.endDate,
+        notBeforeMs: 0,
+        ...(promotion.modelPath ? { modelPath: promotion.modelPath } : {}),
+      });
+      return { operationId: operation.operation_id, ours: validation.status === 'starting' && mismatch === null };
+    }
+    return null;
   }
 
   private async retryOrHold(validation: ValidationBacktest, reason: string): Promise<void> {
