@@ -33,10 +33,12 @@ import {
   HYPOTHESIS_EVIDENCE_MAX,
   HYPOTHESIS_RATIONALE_MAX,
   HYPOTHESIS_TEXT_MAX,
+  MODEL_VERDICT_STATUSES,
   openHypotheses,
   setHypothesisStatus,
+  statusVerdictWasMadeOn,
 } from '../db/repositories/hypotheses.ts';
-import { hypothesisStatuses, sessionOutcomes, verdicts, type InvocationPurpose, type ToolErrorKind } from '../research/vocabulary.ts';
+import { sessionOutcomes, verdicts, type HypothesisStatus, type InvocationPurpose, type ToolErrorKind } from '../research/vocabulary.ts';
 import type { ToolOutcome } from './invoke.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { phaseModel } from '../config/model-checks.ts';
@@ -575,7 +577,8 @@ function assessTools(context: ToolContext): ToolDefinition[] {
           hypothesis_verdict: z
             .object({
               id: z.number().int().positive(),
-              status: z.enum(hypothesisStatuses.filter((s) => s !== 'untested' && s !== 'testing') as ['validated', 'refuted', 'inconclusive']),
+              // An in-sample result supports or refutes; only a promotion (the lockbox) validates.
+              status: z.enum(MODEL_VERDICT_STATUSES),
               evidence: z.string().min(10).max(HYPOTHESIS_EVIDENCE_MAX),
             })
             .strict()
@@ -585,9 +588,11 @@ function assessTools(context: ToolContext): ToolDefinition[] {
       run: async (input, session) => {
         if (session.phase !== 'assessing') return { ok: false, error: `save_assessment is only allowed while assessing (phase is ${session.phase})` };
         const { hypotheses_proposed: proposed, hypothesis_verdict: verdict, ...assessment } = input;
+        let shownStatus: HypothesisStatus | null = null;
         if (verdict) {
           const hypothesis = await findHypothesis(context.db, verdict.id);
           if (!hypothesis || hypothesis.retiredAt) return { ok: false, error: `hypothesis_verdict names #${verdict.id}, which is not an open hypothesis; ${await validHypothesisIds(context)}` };
+          shownStatus = (await statusVerdictWasMadeOn(context.db, session.id, verdict.id)) ?? hypothesis.status;
         }
         await completeAssessment(
           context.db,
@@ -597,7 +602,7 @@ function assessTools(context: ToolContext): ToolDefinition[] {
           context.now(),
           {
             proposed: (proposed ?? []).map((p) => ({ text: p.text, rationale: p.rationale ?? null })),
-            verdict: verdict ?? null,
+            verdict: verdict && shownStatus ? { ...verdict, shownStatus } : null,
             via: 'save_assessment',
           },
         );

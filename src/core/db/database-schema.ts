@@ -50,6 +50,8 @@ export interface AgentSessionsTable {
   tests_hypothesis_id: ColumnType<number | null, number | null | undefined, number | null>;
   exploration: ColumnType<boolean, boolean | undefined, boolean>;
   parent_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The status of the hypothesis under test as the assessing model was shown it (migration 20261207T105100000Z). */
+  hypothesis_status_shown: ColumnType<HypothesisStatus | null, HypothesisStatus | null | undefined, HypothesisStatus | null>;
 }
 
 export interface PhaseChange {

@@ -65,7 +65,7 @@ export function renderExperimentDetailText(view: ExperimentDetailView, options: 
 
 function statusWord(h: HypothesisEntry, color: boolean): string {
   if (h.retired) return paint('retired', 'gray', color);
-  const tone = h.status === 'validated' ? 'green' : h.status === 'refuted' ? 'red' : h.status === 'testing' ? 'cyan' : 'yellow';
+  const tone = h.status === 'validated' || h.status === 'supported' ? 'green' : h.status === 'refuted' ? 'red' : h.status === 'testing' ? 'cyan' : 'yellow';
   return paint(h.status, tone, color);
 }
 
@@ -90,7 +90,7 @@ export function renderHypothesisDetailText(view: HypothesisDetailView, options: 
     `Source: ${h.source}${h.proposedByExperimentId !== null ? ` (experiment #${h.proposedByExperimentId})` : ''}`,
     '',
     heading('History', options.color),
-    ...view.events.map((e) => `${formatTimestamp(new Date(e.at))}  ${e.status.padEnd(12)} via ${e.via}${e.experimentId !== null ? ` (experiment #${e.experimentId})` : ''}${e.evidence ? `: ${e.evidence}` : ''}`),
+    ...view.events.map((e) => `${formatTimestamp(new Date(e.at))}  ${e.status.padEnd(12)} via ${e.via}${e.moved === false ? ' (recorded, status not moved)' : ''}${e.experimentId !== null ? ` (experiment #${e.experimentId})` : ''}${e.evidence ? `: ${e.evidence}` : ''}`),
     '',
     heading(`Experiments that tested it (${view.experiments.length})`, options.color),
     view.experiments.length > 0 ? renderTable(experimentHead, experimentRows(view.experiments)) : 'None yet.',

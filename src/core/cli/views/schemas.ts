@@ -274,7 +274,15 @@ export const hypothesisDetailViewSchema = z.object({
   hypothesis: hypothesisSchema,
   /** Every status it had, oldest first, and what set it (a tool or the operator). */
   events: z.array(
-    z.object({ status: z.enum([...hypothesisStatuses, 'retired']), evidence: z.string().nullable(), experimentId: z.int().nullable(), via: z.string(), at: isoTime }),
+    z.object({
+      status: z.enum([...hypothesisStatuses, 'retired']),
+      evidence: z.string().nullable(),
+      experimentId: z.int().nullable(),
+      via: z.string(),
+      at: isoTime,
+      /** False: the event records without moving the status (a verdict made on an older status, a rejected promotion). */
+      moved: z.boolean(),
+    }),
   ),
   experiments: z.array(experimentSummarySchema),
 });
