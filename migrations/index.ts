@@ -11,6 +11,7 @@ import * as ktrdrFaultClass from './20261206T122000000Z-ktrdr-fault-class.ts';
 import * as toolErrorKind from './20261206T123000000Z-tool-error-kind.ts';
 import * as hypothesisSupported from './20261207T105000000Z-hypothesis-supported.ts';
 import * as verdictShownStatus from './20261207T105100000Z-verdict-shown-status.ts';
+import * as designClaims from './20261207T105200000Z-design-claims.ts';
 
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
 export const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ export const migrations: Record<string, Migration> = {
   '20261206T123000000Z-tool-error-kind': toolErrorKind,
   '20261207T105000000Z-hypothesis-supported': hypothesisSupported,
   '20261207T105100000Z-verdict-shown-status': verdictShownStatus,
+  '20261207T105200000Z-design-claims': designClaims,
 };
 
 export const latestMigration = Object.keys(migrations).at(-1)!;

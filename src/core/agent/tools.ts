@@ -41,6 +41,7 @@ import {
 import { sessionOutcomes, verdicts, type HypothesisStatus, type InvocationPurpose, type ToolErrorKind } from '../research/vocabulary.ts';
 import type { ToolOutcome } from './invoke.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
+import { claimDesign, describeClaimRefusal, liveHolder, type DesignClaim } from '../db/repositories/design-claims.ts';
 import { phaseModel } from '../config/model-checks.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 
@@ -365,6 +366,10 @@ function designTools(context: ToolContext): ToolDefinition[] {
             error: `strategy not saved: this design (fingerprint ${fingerprint.slice(0, 12)}) was already run: ${describeRun(duplicate)}. Change what it computes (indicators, parameters, fuzzy sets, model, labels), or${window ? ' choose a training_window not run yet' : ' give a training_window not run yet'}; renaming it does not make it new.`,
           };
         }
+        // The same design in flight in another session: refused before anything is written (and again, race-free, below).
+        const claim: DesignClaim = { fingerprint, symbol: features.symbol, timeframe: features.timeframe, window: window ? { startDate: window.start_date, endDate: window.end_date } : null };
+        const inFlight = await liveHolder(context.db, session.id, claim);
+        if (inFlight) return { ok: false, error: `strategy not saved: ${describeClaimRefusal(inFlight, claim)}` };
         let saved;
         try {
           saved = await context.strategies.save(input.name, config);
@@ -385,7 +390,9 @@ function designTools(context: ToolContext): ToolDefinition[] {
           const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
           return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.`, kind: 'ktrdr_rejected' };
         }
-        await context.db.transaction().execute(async (trx) => {
+        const holder = await context.db.transaction().execute(async (trx) => {
+          const taken = await claimDesign(trx, session.id, claim, context.now());
+          if (taken) return taken;
           await updateSession(trx, session.id, { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path }, context.now());
           await recordLineage(trx, session.id, {
             model: session.designer === 'claude' ? phaseModel(context.config.settings, 'design') : null,
@@ -396,7 +403,13 @@ function designTools(context: ToolContext): ToolDefinition[] {
           if (hypothesis && hypothesis.status === 'untested') {
             await setHypothesisStatus(trx, hypothesis.id, { status: 'testing', evidence: `session #${session.id} designs ${input.name} to test it`, experimentId: null, via: 'save_strategy_config', now: context.now() });
           }
+          return null;
         });
+        if (holder) {
+          // Lost the race to a session that saved the same design meanwhile: this file is not this session's.
+          if (saved.written) rmSync(saved.path, { force: true });
+          return { ok: false, error: `strategy not saved: ${describeClaimRefusal(holder, claim)}` };
+        }
         return {
           ok: true,
           content: {
@@ -453,6 +466,15 @@ function designTools(context: ToolContext): ToolDefinition[] {
           });
           const duplicate = runs.find((e) => sameWindow(e.trainingWindow, input));
           if (duplicate) return { ok: false, error: `this design was already trained on this window: ${describeRun(duplicate)}. Choose another window, or go back and change the design.` };
+          // The claim narrows to the window now chosen; another session running it on this window refuses the start.
+          const claim: DesignClaim = {
+            fingerprint: strategyFingerprint(session.strategyConfig),
+            symbol: symbols[0] ?? null,
+            timeframe: timeframes[0] ?? null,
+            window: { startDate: input.start_date, endDate: input.end_date },
+          };
+          const holder = await context.db.transaction().execute((trx) => claimDesign(trx, session.id, claim, context.now()));
+          if (holder) return { ok: false, error: `training not started: ${describeClaimRefusal(holder, claim)}` };
         }
         const response = await ktrdr.startTraining({
           strategyName: input.strategy_name,

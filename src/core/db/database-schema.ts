@@ -296,6 +296,18 @@ export interface AgentHypothesisEventsTable {
   moved: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
+/** A live session's claim on a design (migration 20261207T105200000Z): held while the session has no outcome. */
+export interface AgentDesignClaimsTable {
+  session_id: number;
+  fingerprint: string;
+  symbol: string | null;
+  timeframe: string | null;
+  /** The training window, once known (save_strategy_config's training_window, or start_training). Null: any window. */
+  training_start: string | null;
+  training_end: string | null;
+  claimed_at: Timestamp;
+}
+
 export interface Database {
   agent_sessions: AgentSessionsTable;
   agent_actions: AgentActionsTable;
@@ -310,6 +322,7 @@ export interface Database {
   agent_experiment_tallies: AgentExperimentTalliesTable;
   agent_hypotheses: AgentHypothesesTable;
   agent_hypothesis_events: AgentHypothesisEventsTable;
+  agent_design_claims: AgentDesignClaimsTable;
 }
 
 export type { JSONColumnType };
