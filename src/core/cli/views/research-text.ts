@@ -1,6 +1,7 @@
 import { formatNumber, formatPercent, formatTimestamp, formatUsd, paint, renderTable } from '../format.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
 import { heading, type TextOptions } from './status-text.ts';
+import { dsrCell, dsrSentence } from './dsr-text.ts';
 
 function design(e: ExperimentSummary): string {
   return [e.indicators.join('+') || '—', e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null, e.architecture].filter(Boolean).join(', ');
@@ -19,13 +20,13 @@ function experimentRows(experiments: ExperimentSummary[]): (string | number)[][]
     result(e),
     formatPercent(e.accuracy),
     formatNumber(e.sharpe),
-    formatNumber(e.deflatedSharpe),
+    dsrCell(e.dsrNow),
     e.hypothesisId !== null ? `H${e.hypothesisId}` : e.exploration ? 'explore' : '—',
     e.parentExperimentId !== null ? `#${e.parentExperimentId}` : '—',
   ]);
 }
 
-const experimentHead = ['id', 'strategy', 'design', 'market', 'outcome', 'accuracy', 'sharpe', 'dsr', 'tests', 'parent'];
+const experimentHead = ['id', 'strategy', 'design', 'market', 'outcome', 'accuracy', 'sharpe', 'dsr (trials)', 'tests', 'parent'];
 
 export function renderExperimentsText(view: ExperimentsView, options: TextOptions): string {
   if (view.experiments.length === 0) return view.total === 0 ? 'No experiments yet: every finished session becomes one.' : 'No experiment matches these filters.';
@@ -52,7 +53,7 @@ export function renderExperimentDetailText(view: ExperimentDetailView, options: 
   lines.push(
     `Training: accuracy=${formatPercent(e.accuracy)}, loss=${formatNumber(e.finalLoss)}`,
     `Backtest: sharpe=${formatNumber(e.sharpe)}, win_rate=${formatPercent(e.winRate)}, drawdown=${formatPercent(e.maxDrawdown)}, trades=${e.totalTrades ?? '—'}`,
-    `Deflated Sharpe: ${formatNumber(e.deflatedSharpe)}${e.dsrTrials !== null ? ` (among ${e.dsrTrials} backtests)` : ''}`,
+    `Deflated Sharpe: ${dsrSentence(e.dsrNow, { dsr: e.deflatedSharpe, trials: e.dsrTrials }, `${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}`,
     `Score: ${formatNumber(e.score)}`,
     `Tests: ${view.hypothesis ? `H${view.hypothesis.id} [${view.hypothesis.status}] ${view.hypothesis.text}` : e.exploration ? 'exploration' : '—'}`,
   );
