@@ -79,6 +79,13 @@ describe('report (built CLI, headless chromium)', () => {
     assert.equal(top.length, 15);
     const scores = top.map((r) => Number(r[5]));
     assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'top experiments by score, best first');
+    // The DSR shown is the family's now, with its trial count; one line per family states the search-wide numbers.
+    assert.ok(top.every((r) => /^\d\.\d\d \(\d+ trials\)$/.test(r[7] ?? '')), `DSR cells: ${top.map((r) => r[7]).join(', ')}`);
+    const families = await page.$$eval('#family-trials li', (items) => items.map((li) => li.textContent ?? ''));
+    assert.equal(families.length, 3, families.join('\n'));
+    for (const line of families) assert.match(line, /^(EURUSD|GBPUSD|USDJPY) 1h: \d+ trials; the best of \d+ no-edge trials would be expected to reach Sharpe \d\.\d\d; best found -?\d\.\d\d \(#\d+\)/);
+    const familyBox = await page.$eval('#family-trials', (el) => el.getBoundingClientRect().height);
+    assert.ok(familyBox > 20, `the family lines take space on the page (${familyBox}px)`);
     const hypotheses = await page.$$eval('#hypotheses tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)));
     assert.equal(hypotheses.length, 2);
     assert.deepEqual(hypotheses.map((r) => r[1]).sort(), ['untested', 'validated']);

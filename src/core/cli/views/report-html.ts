@@ -7,6 +7,7 @@ import { queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../../db/r
 import { listHypotheses, type Hypothesis } from '../../db/repositories/hypotheses.ts';
 import { dayString, toNumber } from '../../db/values.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
+import { dsrNowText, readReportTrials, renderTrialsSection, type ReportTrials } from './report-trials.ts';
 
 export interface ReportData {
   generatedAt: Date;
@@ -19,6 +20,7 @@ export interface ReportData {
   gateFailures: { reason: string; count: number }[];
   top: Experiment[];
   hypotheses: Hypothesis[];
+  trials: ReportTrials;
 }
 
 const MAX_POINTS = 400;
@@ -69,6 +71,7 @@ export async function readReportData(db: Kysely<Database>, options: { now: Date;
     gateFailures,
     top,
     hypotheses,
+    trials: await readReportTrials(db, top),
   };
 }
 
@@ -168,7 +171,7 @@ export function renderReportHtml(data: ReportData): string {
   const topRows = data.top
     .map(
       (e) =>
-        `<tr>${cell(`#${e.id}`)}${cell(e.strategyName)}${cell(e.indicatorKey)}${cell(`${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}${cell(e.outcome)}${cell(fixed(e.score))}${cell(fixed(e.sharpe))}${cell(fixed(e.deflatedSharpe))}${cell(e.winRate === null ? null : `${(e.winRate * 100).toFixed(1)}%`)}${cell(e.designer)}</tr>`,
+        `<tr>${cell(`#${e.id}`)}${cell(e.strategyName)}${cell(e.indicatorKey)}${cell(`${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}${cell(e.outcome)}${cell(fixed(e.score))}${cell(fixed(e.sharpe))}${cell(dsrNowText(data.trials, e.id))}${cell(e.winRate === null ? null : `${(e.winRate * 100).toFixed(1)}%`)}${cell(e.designer)}</tr>`,
     )
     .join('');
   const hypothesisRows = data.hypotheses
@@ -202,8 +205,9 @@ table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px
 <figure><figcaption>Gate failures by reason</figcaption>${barChart('chart-gates', data.gateFailures.map((f) => ({ label: f.reason, value: f.count, cls: 'fail' })), ' failures', (reason) => reason.split(':')[1]?.trim().slice(0, 14) ?? reason)}
 <p class="note">${data.gateFailures.map((f) => `${escapeHtml(f.reason)} (${f.count})`).join(' · ') || 'no gate failures'}</p></figure>
 </div>
+${renderTrialsSection(data.trials, escapeHtml)}
 <h2>Top experiments</h2>
-<table id="top-experiments"><thead><tr><th>id</th><th>strategy</th><th>indicators</th><th>market</th><th>outcome</th><th>score</th><th>sharpe</th><th>DSR</th><th>win rate</th><th>designer</th></tr></thead><tbody>${topRows}</tbody></table>
+<table id="top-experiments"><thead><tr><th>id</th><th>strategy</th><th>indicators</th><th>market</th><th>outcome</th><th>score</th><th>sharpe</th><th>DSR now (trials)</th><th>win rate</th><th>designer</th></tr></thead><tbody>${topRows}</tbody></table>
 <h2>Hypotheses</h2>
 <table id="hypotheses"><thead><tr><th>id</th><th>status</th><th>text</th><th>source</th><th>proposed by</th></tr></thead><tbody>${hypothesisRows}</tbody></table>
 </body></html>
