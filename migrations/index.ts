@@ -12,6 +12,7 @@ import * as toolErrorKind from './20261206T123000000Z-tool-error-kind.ts';
 import * as hypothesisSupported from './20261207T105000000Z-hypothesis-supported.ts';
 import * as verdictShownStatus from './20261207T105100000Z-verdict-shown-status.ts';
 import * as designClaims from './20261207T105200000Z-design-claims.ts';
+import * as designFailures from './20261207T105300000Z-design-failures.ts';
 
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
 export const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ export const migrations: Record<string, Migration> = {
   '20261207T105000000Z-hypothesis-supported': hypothesisSupported,
   '20261207T105100000Z-verdict-shown-status': verdictShownStatus,
   '20261207T105200000Z-design-claims': designClaims,
+  '20261207T105300000Z-design-failures': designFailures,
 };
 
 export const latestMigration = Object.keys(migrations).at(-1)!;

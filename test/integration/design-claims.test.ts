@@ -11,12 +11,21 @@ import { toolsFor, type ToolContext, type ToolDefinition } from '../../src/core/
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
 import { claimDesign, type DesignClaim } from '../../src/core/db/repositories/design-claims.ts';
-import { createSession, findSession } from '../../src/core/db/repositories/sessions.ts';
+import { findExperimentOfSession, rebuildTallies } from '../../src/core/db/repositories/experiments.ts';
+import { createSession, findSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
+import { buildMemorySection } from '../../src/core/agent/memory-section.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { StrategyStore } from '../../src/core/strategy/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
 import { validStrategy } from '../support/scripted-model.ts';
+
+const trainingGate = {
+  gate: 'training' as const,
+  passed: false,
+  reason: 'final_loss 0.95 > 0.8',
+  checks: [{ metric: 'final_loss', value: 0.95, threshold: 0.8, comparison: '<=' as const, passed: false }],
+};
 
 for (const kind of storeKinds) {
   describe(`design claims on ${kind}`, () => {
@@ -97,6 +106,32 @@ for (const kind of storeKinds) {
       const train = await toolsOf(b.id).get('start_training')!.run({ strategy_name: 'window_b', ...w1 });
       assert.match(error(train), new RegExp(`^training not started: session #${a.id} is running this design .* training window 2020-01-01\\.\\.2022-12-31`));
       assert.equal((await findSession(store.db, b.id))?.phase, 'designing');
+    });
+
+    test('a design refused as a repeat fails with why, and the memory says which experiment it repeats', async () => {
+      const [a, b] = [await newSession(), await newSession()];
+      const window = { start_date: '2020-01-01', end_date: '2022-12-31' };
+      assert.equal((await toolsOf(a.id).get('save_strategy_config')!.run({ name: 'repeat_a', config: design('repeat_a', 29), training_window: window })).ok, true);
+      await updateSession(store.db, a.id, { trainingParams: { strategyName: 'repeat_a', symbols: ['EURUSD'], timeframes: ['1h'], startDate: window.start_date, endDate: window.end_date } }, new Date());
+      await endSession(store.db, a.id, { outcome: 'failed_training_gate', reason: 'training gate: final_loss 0.95 > 0.8', gate: trainingGate }, new Date());
+      const earlier = (await findExperimentOfSession(store.db, a.id))!;
+
+      const refused = await toolsOf(b.id).get('save_strategy_config')!.run({ name: 'repeat_b', config: design('repeat_b', 29), training_window: window });
+      assert.equal(refused.ok, false);
+      await endSession(store.db, b.id, { outcome: 'failed_design', reason: 'the design invocation ended without its effect (end_turn: gave up).' }, new Date());
+      const failed = (await findExperimentOfSession(store.db, b.id))!;
+      assert.equal(failed.designFailure?.kind, 'duplicate');
+      assert.match(failed.designFailure?.detail ?? '', new RegExp(`^repeats experiment #${earlier.id} \\(session #${a.id}\\) on EURUSD 1h`));
+
+      const memory = await buildMemorySection(store.db, { tokenBudget: 2000, recentCount: 10 });
+      assert.match(memory.text, new RegExp(`^- #${failed.id} design failed: repeats experiment #${earlier.id} \\(session #${a.id}\\)`, 'm'));
+      assert.doesNotMatch(memory.text, /\(unsaved\) \[\(no indicators\)\] \? \?/);
+      assert.match(memory.text, /^- 1 design never trained: refused as a repeat of an experiment already run$/m);
+      // The running tallies still equal a recount from the table, design failures included.
+      const read = async () => (await store.db.selectFrom('agent_experiment_tallies').selectAll().orderBy('dimension').orderBy('value').execute()).map((r) => ({ ...r, tried: Number(r.tried), passed: Number(r.passed) }));
+      const incremental = await read();
+      await rebuildTallies(store.db);
+      assert.deepEqual(await read(), incremental);
     });
 
     if (kind === 'postgres') {

@@ -208,7 +208,7 @@ export function describeRun(e: Experiment): string {
   const metrics = [
     e.accuracy !== null ? `accuracy ${(e.accuracy * 100).toFixed(1)}%` : null,
     e.sharpe !== null ? `sharpe ${e.sharpe.toFixed(2)}` : null,
-    e.deflatedSharpe !== null ? `DSR ${e.deflatedSharpe.toFixed(2)}` : null,
+    e.deflatedSharpe !== null ? `DSR ${e.deflatedSharpe.toFixed(2)} among ${e.dsrTrials ?? '?'} trials at its end` : null,
   ].filter(Boolean);
   const reason = e.outcome !== 'success' && e.failureReason ? ` (${e.failureReason.slice(0, 160)})` : '';
   return `experiment #${e.id} (session #${e.sessionId}) on ${e.symbol ?? '?'} ${e.timeframe ?? '?'}${windows.length ? `, ${windows.join(', ')}` : ''}: ${e.outcome}${reason}${metrics.length ? `; ${metrics.join(', ')}` : ''}`;
@@ -280,6 +280,9 @@ function queryExperimentsTool(context: ToolContext): ToolDefinition {
             final_loss: e.finalLoss,
             sharpe: e.sharpe,
             deflated_sharpe: e.deflatedSharpe,
+            // The DSR above is as computed when the experiment ended, among this many trials of its family then.
+            dsr_trials: e.dsrTrials,
+            design_failure: e.designFailure?.detail ?? null,
             win_rate: e.winRate,
             score: e.score,
             hypothesis: e.hypothesisId,

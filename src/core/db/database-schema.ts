@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { HypothesisStatus, SessionOutcome, SessionPhase, ToolErrorKind } from '../research/vocabulary.ts';
+import type { DesignFailureKind } from '../research/design-failure.ts';
 
 /** pg returns NUMERIC and INT8 as strings, PGlite returns INT8 as numbers: repositories normalise both. */
 type Numeric = ColumnType<string | number, number | string, number | string>;
@@ -261,6 +262,9 @@ export interface AgentExperimentsTable {
   started_at: NullableTimestamp;
   completed_at: Timestamp;
   created_at: TimestampDefault;
+  /** Why a design never reached training (migration 20261207T105300000Z; research/design-failure.ts). */
+  design_failure_kind: ColumnType<DesignFailureKind | null, DesignFailureKind | null | undefined, DesignFailureKind | null>;
+  design_failure: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AgentExperimentTalliesTable {

@@ -71,12 +71,15 @@ export async function liveHolder(db: Transaction<Database> | Kysely<Database>, s
   };
 }
 
+/** The words every claim refusal carries (the non-LLM designers move on to their next candidate on it). */
+export const IN_FLIGHT_REFUSAL = 'is running this design';
+
 /** The refusal the tools return: it names the live session, so the designer knows whose result to wait for. */
 export function describeClaimRefusal(holder: ClaimHolder, claim: DesignClaim): string {
   const where = `${claim.symbol ?? '?'} ${claim.timeframe ?? '?'}`;
   const window = holder.window ? `training window ${holder.window.startDate}..${holder.window.endDate}` : 'a training window not chosen yet';
   return (
-    `session #${holder.sessionId} is running this design (fingerprint ${claim.fingerprint.slice(0, 12)}) on ${where}, ${window}, now (phase ${holder.phase}); ` +
+    `session #${holder.sessionId} ${IN_FLIGHT_REFUSAL} (fingerprint ${claim.fingerprint.slice(0, 12)}) on ${where}, ${window}, now (phase ${holder.phase}); ` +
     'a second run in flight would waste KTRDR compute and count as a second trial. Change what it computes (indicators, parameters, fuzzy sets, model, labels)' +
     `${holder.window ? ', or choose another training_window' : ''}; its result will be in the memory when it ends.`
   );
