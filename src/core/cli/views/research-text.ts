@@ -50,6 +50,7 @@ export function renderExperimentDetailText(view: ExperimentDetailView, options: 
     `Outcome: ${result(e)}`,
   ];
   if (e.failureReason) lines.push(`Reason: ${e.failureReason}`);
+  if (e.designFailure) lines.push(`Why the design failed: ${e.designFailure.detail}`);
   lines.push(
     `Training: accuracy=${formatPercent(e.accuracy)}, loss=${formatNumber(e.finalLoss)}`,
     `Backtest: sharpe=${formatNumber(e.sharpe)}, win_rate=${formatPercent(e.winRate)}, drawdown=${formatPercent(e.maxDrawdown)}, trades=${e.totalTrades ?? '—'}`,

@@ -111,6 +111,7 @@ export async function loadExperimentDetail(db: Db, id: number, now: Date): Promi
     experiment: {
       ...summary,
       failureReason: experiment.failureReason,
+      designFailure: experiment.designFailure,
       strategy: experiment.strategy,
       trainingGate: experiment.trainingGate,
       backtestGate: experiment.backtestGate,

@@ -249,6 +249,8 @@ export const experimentDetailViewSchema = z.object({
   generatedAt: isoTime,
   experiment: experimentSummarySchema.extend({
     failureReason: z.string().nullable(),
+    /** Why a design never reached training: the experiment it repeats, its first error, the session running it. */
+    designFailure: z.object({ kind: z.string(), detail: z.string() }).nullable(),
     strategy: z.record(z.string(), z.unknown()).nullable(),
     trainingGate: gateEvaluationSchema.nullable(),
     backtestGate: gateEvaluationSchema.nullable(),
