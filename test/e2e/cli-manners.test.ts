@@ -82,6 +82,9 @@ describe('a CLI with manners (built CLI)', () => {
     } finally {
       holder.close();
     }
+    const badWorld = await runCli(['sim', 'serve', '--port', '0', '--world', 'pair:rsi'], { ...env, KTRDR_STRATEGIES_DIR: '/tmp' });
+    assert.equal(badWorld.code, 1);
+    assert.match(badWorld.stderr, /^Error: --world: world 'pair:rsi': a pair is two indicator types joined by '\+', e\.g\. pair:rsi\+adx\n$/);
 
     // A PATH with everything the CLI needs but crontab.
     const bin = tempDir('ktrdr-agent-path-');

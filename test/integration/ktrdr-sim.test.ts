@@ -476,6 +476,33 @@ describe('KTRDR simulator', () => {
     }
   });
 
+  test('plays a planted world chosen at creation: it says what it planted, and the same seed gives the same backtest', async () => {
+    const backtestOnce = async (options: Partial<SimulatorOptions>) => {
+      const context = await setup(options);
+      try {
+        const modelPath = flattenTrainingOperation(await trainToEnd(context, 'rsi_di')).modelPath;
+        assert.ok(modelPath);
+        const started = await context.client.startBacktest({ strategyName: 'rsi_di', modelPath, startDate: '2023-01-01', endDate: '2024-12-31' });
+        context.advance(HOUR);
+        const done = await context.client.getOperation(started.operationId);
+        assert.equal(done.status, 'completed');
+        return { world: context.sim.world, result: flattenBacktestResult(done.result_summary as Record<string, unknown>) };
+      } finally {
+        await context.sim.close();
+      }
+    };
+    const planted = await backtestOnce({ world: { kind: 'pair', indicators: ['adx', 'rsi'], sharpe: 2 } });
+    const again = await backtestOnce({ world: { kind: 'pair', indicators: ['adx', 'rsi'], sharpe: 2 } });
+    const none = await backtestOnce({ world: { kind: 'no_edge' } });
+    const model = await backtestOnce({});
+    assert.deepEqual(planted.world, { kind: 'pair', indicators: ['adx', 'rsi'], sharpe: 2, label: 'pair adx+rsi (Sharpe 2)' });
+    assert.equal(model.world, null);
+    assert.deepEqual(planted.result, again.result);
+    // Two years of hourly bars: a standard error of about 0.14 around the truth.
+    assert.ok(planted.result.sharpe !== null && Math.abs(planted.result.sharpe - 2) < 0.6, `planted Sharpe ${planted.result.sharpe}`);
+    assert.ok(none.result.sharpe !== null && Math.abs(none.result.sharpe) < 0.6, `no-edge Sharpe ${none.result.sharpe}`);
+  });
+
   test('validates a strategy file with the project validator', async () => {
     const context = await setup();
     try {

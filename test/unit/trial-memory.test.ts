@@ -6,7 +6,7 @@ import { describeRun } from '../../src/core/agent/tools.ts';
 import { experimentLine } from '../../src/core/agent/memory-section.ts';
 import { describeClaimRefusal } from '../../src/core/db/repositories/design-claims.ts';
 import type { Experiment } from '../../src/core/db/repositories/experiments.ts';
-import { familyLine } from '../../src/core/cli/views/report-trials.ts';
+import { familyLine, trialsSection } from '../../src/core/cli/views/report/section-trials.ts';
 import { expectedMaxOfFamily } from '../../src/core/db/repositories/trials.ts';
 import { DSR_MEANINGFUL_TRIALS, expectedMaxSharpe, KTRDR_ANNUALISATION } from '../../src/core/research/deflated-sharpe.ts';
 import { classifyDesignFailure } from '../../src/core/research/design-failure.ts';
@@ -94,6 +94,7 @@ describe("the report's family line", () => {
       familyLine({ symbol: 'EURUSD', timeframe: '1h', trials: 3, expectedMaxSharpe: expected, bestSharpe: 0.9, bestScore: null, bestExperimentId: 7 }),
       'EURUSD 1h: 3 trials; the best of 3 no-edge trials would be expected to reach Sharpe 0.47; best found 0.90 (#7)',
     );
+    assert.match(trialsSection.render({} as never, []), /Nothing yet: no experiment has reached a backtest/);
     assert.match(familyLine({ symbol: 'GBPUSD', timeframe: '4h', trials: 1, expectedMaxSharpe: 0, bestSharpe: 0.2, bestScore: 0.2, bestExperimentId: 2 }), /^GBPUSD 4h: 1 trial; too few trials .*; best that passed both gates 0\.20$/);
   });
 });

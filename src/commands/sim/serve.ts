@@ -1,7 +1,8 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../../core/kernel/errors.ts';
-import { serveSimulator } from '../../core/sim/index.ts';
+import { parseWorld, resolveWorld, serveSimulator } from '../../core/sim/index.ts';
+import type { PlantedWorld } from '../../core/sim/index.ts';
 
 export default class SimServe extends AgentCommand {
   static override summary = 'Serve the KTRDR simulator: a stand-in for trying the agent without KTRDR or a GPU farm.';
@@ -17,21 +18,34 @@ export default class SimServe extends AgentCommand {
     'lost-rate': Flags.string({ description: 'Share of operations that become unknown (404) (0..1).', default: '0' }),
     'stall-rate': Flags.string({ description: 'Share of operations whose progress stops (0..1).', default: '0' }),
     'no-workers': Flags.boolean({ description: 'Answer starts with 503 "no worker".', default: false }),
+    world: Flags.string({
+      description: 'A planted world instead of the quality model, to measure a search against a known truth: no-edge, indicator[:<type>], pair[:<type>+<type>], label[:<source>[=<threshold>]], each optionally @<sharpe> (a class left out is drawn from the seed).',
+    }),
+    'clock-offset-seconds': Flags.integer({ description: "How far the simulator's clock runs ahead of this host's (negative: behind), like a KTRDR host with a skewed clock.", default: 0, min: -86_400, max: 86_400 }),
   };
   static override examples = [
     '<%= config.bin %> sim serve --port 8000 --time-scale 600',
     '<%= config.bin %> sim serve --failure-rate 0.2 --error-rate 0.05',
+    '<%= config.bin %> sim serve --world pair:rsi+adx@0.8',
   ];
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SimServe);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const rate = (name: string, value: string): number => {
       const parsed = Number(value);
       if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) this.error(`--${name} must be between 0 and 1, got ${value}`, { exit: 1 });
       return parsed;
     };
+    let world: PlantedWorld | undefined;
+    try {
+      world = flags.world === undefined ? undefined : parseWorld(flags.world);
+      if (world) resolveWorld(world, flags.seed);
+    } catch (error) {
+      throw new AgentError(`--world: ${(error as Error).message}`, ExitCode.Error, 'bad_world');
+    }
     const simulator = await serveSimulator({
+      ...(world ? { world } : {}),
       port: flags.port,
       seed: flags.seed,
       timeScale: flags['time-scale'],
@@ -44,6 +58,7 @@ export default class SimServe extends AgentCommand {
         lostRate: rate('lost-rate', flags['lost-rate']),
         stallRate: rate('stall-rate', flags['stall-rate']),
         noWorkers: flags['no-workers'],
+        clockOffsetMs: flags['clock-offset-seconds'] * 1000,
       },
       log: (line) => this.log(line),
     }).catch((error: NodeJS.ErrnoException) => {

@@ -9,6 +9,7 @@ import { openHypotheses } from '../db/repositories/hypotheses.ts';
 import { deflatedSharpesNow, type DeflatedSharpeNow } from '../db/repositories/trials.ts';
 import { DSR_MEANINGFUL_TRIALS } from '../research/deflated-sharpe.ts';
 import { DESIGN_FAILURE_WORDS, designFailureKinds, type DesignFailureKind } from '../research/design-failure.ts';
+import { promptLine } from './model-text.ts';
 
 /**
  * Tokens estimated as ⌈characters / 3⌉: Claude's tokenizer averages about 3.5–4 characters a token on English
@@ -112,7 +113,7 @@ export async function buildMemorySection(
     { title: '### Coverage (passed both gates / tried)', lines: covered, empty: '- nothing tried yet' },
     {
       title: '### Open hypotheses (test one with save_strategy_config tests_hypothesis)',
-      lines: hypotheses.map((h) => `- H${h.id} [${h.status}] ${h.text.replace(/\s+/g, ' ').slice(0, 240)}`),
+      lines: hypotheses.map((h) => `- H${h.id} [${h.status}]${h.source === 'operator' ? ' (operator)' : ''} ${h.text.replace(/\s+/g, ' ').slice(0, 240)}`),
       empty: '- none open: propose some in save_assessment hypotheses_proposed',
     },
   ];
@@ -121,7 +122,8 @@ export async function buildMemorySection(
   let used = estimateTokens(header);
   // First each section's heading and first line, in order of importance, so no part vanishes while another grows;
   // then the remaining lines, section by section, while they fit. The sum of per-line estimates bounds the whole.
-  const bodies = sections.map((section) => (section.lines.length > 0 ? section.lines : [section.empty]));
+  // Every line is data from the store (names, hypotheses the model wrote): one line each, whatever it holds.
+  const bodies = sections.map((section) => (section.lines.length > 0 ? section.lines : [section.empty]).map(promptLine));
   const kept = sections.map(() => 0);
   sections.forEach((section, index) => {
     const block = cost(section.title) + cost(bodies[index]![0]!);

@@ -71,7 +71,7 @@ export type HypothesisStatus = (typeof hypothesisStatuses)[number];
  * credentials), KTRDR rejected the request, KTRDR answered outside its contract, a fault of the world on our side
  * (the strategies directory), the tool itself threw, or the tool refused the call by its own rules.
  */
-export const toolErrorKinds = ['invalid_input', 'ktrdr_unavailable', 'ktrdr_rejected', 'ktrdr_invalid_response', 'infrastructure_fault', 'exception', 'rejected'] as const;
+export const toolErrorKinds = ['invalid_input', 'ktrdr_unavailable', 'ktrdr_rejected', 'ktrdr_invalid_response', 'infrastructure_fault', 'exception', 'rejected', 'operator_stopped'] as const;
 export type ToolErrorKind = (typeof toolErrorKinds)[number];
 
 /**

@@ -12,6 +12,7 @@ import { scaleOfOutput, type IndicatorSpec, type IndicatorValueScale } from '../
 import { builtinIndicatorRegistry } from '../strategy/indicators.ts';
 import { barsPerDay, dayCount, findSymbol } from './market.ts';
 import { clamp, SeededRandom } from '../kernel/random.ts';
+import { sharpeNoise } from './planted-world.ts';
 import { isRecord } from '../kernel/records.ts';
 
 type Band = readonly [number, number];
@@ -94,6 +95,8 @@ export interface DesignAnalysis {
   /** Indicator types the registry does not know: the worker fails on them. */
   unknownTypes: string[];
   notes: string[];
+  /** Set by a planted world (`planted-world.ts`): the Sharpe the design truly has, which its backtests show plus noise. */
+  trueSharpe?: number;
 }
 
 function numberAt(value: unknown, fallback: number): number {
@@ -580,7 +583,10 @@ export function simulateBacktest(
   random: SeededRandom,
 ): BacktestOutcome {
   const chance = design.outputFormat === 'regression' ? 0.5 : 1 / design.classes;
-  const edge = design.leak ? 0.01 : Math.max(0, training.testAccuracy - chance - 0.02) * (1 - 0.6 * training.overfit);
+  const truth = design.trueSharpe;
+  // In a planted world the edge that sets the win rate and drawdown is the one the true Sharpe implies.
+  const edge =
+    truth !== undefined ? Math.max(0, (truth + 0.5) / 6.5) : design.leak ? 0.01 : Math.max(0, training.testAccuracy - chance - 0.02) * (1 - 0.6 * training.overfit);
   const symbol = findSymbol(request.symbol);
   const days = Math.max(1, dayCount(request.startDate, request.endDate));
   const bars = Math.round(days * (symbol ? barsPerDay(symbol, request.timeframe) : 17));
@@ -595,7 +601,8 @@ export function simulateBacktest(
 
   const years = days / 365;
   const volatility = clamp((symbol?.type === 'forex' ? 0.07 : 0.18) * (1 + random.normal(0, 0.1)), 0.02, 0.6);
-  const sharpe = totalTrades === 0 ? 0 : -0.5 + 6.5 * edge + random.normal(0, 0.45);
+  const noise = truth !== undefined ? sharpeNoise(bars) : 0.45;
+  const sharpe = totalTrades === 0 ? 0 : (truth ?? -0.5 + 6.5 * edge) + random.normal(0, noise);
   const annualizedReturn = sharpe * volatility;
   const totalReturnPct = totalTrades === 0 ? 0 : (1 + annualizedReturn) ** years - 1;
   const totalReturn = totalReturnPct * request.initialCapital;

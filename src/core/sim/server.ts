@@ -10,7 +10,8 @@ import type { SimFaults } from './faults.ts';
 import { listen } from './http.ts';
 import { API_PREFIX, SIMULATOR_LABEL } from './reply.ts';
 import { createSimContext } from './state.ts';
-import type { SimDataLimits, SimulatorOptions, SimulatorState } from './state.ts';
+import type { SimDataLimits, SimulatorOptions, SimulatorState, SimWorkerPool } from './state.ts';
+import type { ResolvedWorld } from './planted-world.ts';
 
 export interface Simulator {
   /** Base URL including `/api/v1`. */
@@ -20,7 +21,11 @@ export interface Simulator {
   faults: SimFaults;
   /** Mutable, like `faults`. */
   dataLimits: SimDataLimits;
+  /** Mutable, like `faults`: a change of either count applies to the next request (null: no pool, see SimulatorOptions). */
+  workers: SimWorkerPool | null;
   state: SimulatorState;
+  /** What the planted world planted (its class resolved from the seed), or `null` for the default quality model. */
+  world: ResolvedWorld | null;
   close(): Promise<void>;
 }
 
@@ -33,7 +38,14 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     port: server.port,
     faults: ctx.faults,
     dataLimits: ctx.dataLimits,
+    get workers() {
+      return ctx.workers;
+    },
+    set workers(pool: SimWorkerPool | null) {
+      ctx.workers = pool ? { ...pool } : null;
+    },
     state: ctx.state,
+    world: ctx.world,
     close: server.close,
   };
 }
@@ -52,6 +64,7 @@ export async function serveSimulator(options: ServeSimulatorOptions): Promise<Si
   options.log(
     `strategies from ${options.strategiesDir}; seed ${options.seed ?? 1}; time x${options.timeScale ?? 60}; faults: ${faults.length > 0 ? faults.join(', ') : 'none'}`,
   );
+  if (simulator.world) options.log(`planted world: ${simulator.world.label}`);
   options.log(`point the agent at it with KTRDR_API_URL=${simulator.url}; change faults with POST ${simulator.url.replace(API_PREFIX, '')}/__sim/faults`);
   return simulator;
 }

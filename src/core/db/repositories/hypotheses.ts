@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentHypothesesTable, Database } from '../database-schema.ts';
 import { type HypothesisStatus, hypothesisStatuses } from '../../research/vocabulary.ts';
 import { toDate, toDateOrNull, withoutNul } from '../values.ts';
@@ -236,9 +236,21 @@ export async function listHypotheses(
   return rows.map(toHypothesis);
 }
 
-/** Open hypotheses (untested or being tested, not retired): what the designer is offered to test. */
+/**
+ * Open hypotheses (untested or being tested, not retired): what the designer is offered to test. The operator's
+ * come first, newest first, then the others: however many the model proposes, it cannot push the operator's out.
+ */
 export async function openHypotheses(db: Db, limit: number): Promise<Hypothesis[]> {
-  return listHypotheses(db, { statuses: ['untested', 'testing'], limit });
+  const rows = await db
+    .selectFrom('agent_hypotheses')
+    .selectAll()
+    .where('status', 'in', ['untested', 'testing'])
+    .where('retired_at', 'is', null)
+    .orderBy(sql`(source = 'operator')`, 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toHypothesis);
 }
 
 /**
