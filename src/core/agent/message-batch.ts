@@ -163,8 +163,7 @@ async function endBatchRow(
   });
   await deps.db
     .updateTable('agent_message_batches')
-    // Booked as the reservation is (whole micro-dollars, rounded up): the column would otherwise round a half
-    // micro-dollar from the float's binary form, sometimes down, and disagree with the reservation row.
+    // The amount the reservation was settled at (rounded up to the micro-dollar), so the row and the budget agree.
     .set({ status: 'ended', ended_at: deps.now(), result_type: resultType, settled_usd: toBookedUsd(settledUsd), detail })
     .where('id', '=', batch.id)
     .execute();
