@@ -10,6 +10,7 @@ import * as indicatorPairTallies from './20261206T121000000Z-indicator-pair-tall
 import * as ktrdrFaultClass from './20261206T122000000Z-ktrdr-fault-class.ts';
 import * as toolErrorKind from './20261206T123000000Z-tool-error-kind.ts';
 import * as hypothesisSupported from './20261207T105000000Z-hypothesis-supported.ts';
+import * as ktrdrClock from './20261207T120000000Z-ktrdr-clock.ts';
 
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
 export const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   '20261206T122000000Z-ktrdr-fault-class': ktrdrFaultClass,
   '20261206T123000000Z-tool-error-kind': toolErrorKind,
   '20261207T105000000Z-hypothesis-supported': hypothesisSupported,
+  '20261207T120000000Z-ktrdr-clock': ktrdrClock,
 };
 
 export const latestMigration = Object.keys(migrations).at(-1)!;

@@ -15,7 +15,7 @@ export default class Cancel extends AgentCommand {
 
   async run() {
     const { args, flags } = await this.parse(Cancel);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const result = await withStore(config, (db) => cancelSession(db, config, args.session));
     if (!this.jsonEnabled()) this.log(renderCancelText(terminalView(result)));
     return result;

@@ -17,7 +17,7 @@ export default class Doctor extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(Doctor);
-    const report = await runDoctor({ envFile: flags['env-file'], online: flags.online });
+    const report = await runDoctor({ envFile: this.envFileFlag(), online: flags.online });
     if (!this.jsonEnabled()) this.log(renderDoctorText(terminalView(report), { color: useColor() }));
     process.exitCode = report.exitCode;
     return { ok: report.ok, checks: report.checks };

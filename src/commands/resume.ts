@@ -11,7 +11,7 @@ export default class Resume extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(Resume);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const cleared = await withStore(config, async (db) => {
       const now = new Date();
       const { fault } = await readControl(db);

@@ -24,7 +24,7 @@ export default class Session extends AgentCommand {
   async run(): Promise<SessionView> {
     const { args, flags } = await this.parse(Session);
     const id = parseSessionId(args.id);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const view =
       id > MAX_SESSION_ID
         ? null

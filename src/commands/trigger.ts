@@ -13,7 +13,7 @@ export default class Trigger extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(Trigger);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const json = this.jsonEnabled();
     const outcome = await runTick({
       config,
@@ -35,13 +35,17 @@ export default class Trigger extends AgentCommand {
     if (stoppedByBudget) {
       const message = `The daily budget is spent ($${summary.budget.usedUsd.toFixed(2)} of $${summary.budget.limitUsd.toFixed(2)}, keeping a $${config.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`;
       if (!json) throw new AgentError(message, ExitCode.BudgetExceeded, 'budget_exceeded');
-      // One JSON document: what the pass did, and why it stopped.
-      this.logJson(roundMoney({ ...summary, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } }));
+      // One JSON document: what the pass did, and why it stopped; its status and exit code are the process's.
+      this.logJson(
+        roundMoney({ ...summary, status: 'budget_exceeded', exitCode: ExitCode.BudgetExceeded, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } }),
+      );
       process.exitCode = ExitCode.BudgetExceeded;
       return undefined;
     }
-    // Same meaning as for `tick`: a dependency that failed the pass (or refused a key) is not a success.
-    process.exitCode = tickHealth(summary).exitCode;
-    return { ...summary, tickId: outcome.tickId };
+    // Same meaning as for `tick`: a dependency that failed the pass (or refused a key) is not a success, and the
+    // JSON says what the exit code says (the pass's own `status` is only whether it ran or was paused).
+    const health = tickHealth(summary);
+    process.exitCode = health.exitCode;
+    return { ...summary, status: health.status, exitCode: health.exitCode, tickId: outcome.tickId };
   }
 }

@@ -367,6 +367,9 @@ export async function startEngineRig(options: {
     ANTHROPIC_API_KEY: apiKey,
     ANTHROPIC_BASE_URL: fake.url,
     AGENT_RETRY_BACKOFF_BASE: '0.01',
+    // These tests step the engine one pass at a time; a pass following work to its end is tested on its own
+    // (test/e2e/pass-follow.test.ts), and a frozen clock would keep a followed backtest running for the whole wait.
+    AGENT_PASS_FOLLOW_SECONDS: '0',
     ...GATES_ALWAYS_PASS,
     ...options.env,
   };

@@ -18,7 +18,7 @@ export default class Budget extends AgentCommand {
 
   async run(): Promise<BudgetView> {
     const { flags } = await this.parse(Budget);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const view = await withStore(config, (db) =>
       loadBudgetView(db, {
         now: new Date(),

@@ -1,6 +1,7 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
 import { useColor } from '../../core/cli/format.ts';
+import { outputWidth } from '../../core/cli/terminal-width.ts';
 import { expandOutcomeFilter, outcomeFilterChoices } from '../../core/cli/views/history-view.ts';
 import { loadExperimentsView } from '../../core/cli/views/research-view.ts';
 import { renderExperimentsText } from '../../core/cli/views/research-text.ts';
@@ -29,7 +30,7 @@ export default class Experiments extends AgentCommand {
 
   async run(): Promise<ExperimentsView> {
     const { flags } = await this.parse(Experiments);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const outcomes = flags.outcome && flags.outcome.length > 0 ? expandOutcomeFilter(flags.outcome as (typeof outcomeFilterChoices)[number][]) : null;
     const view = await withStore(config, (db) =>
       loadExperimentsView(db, {
@@ -41,7 +42,7 @@ export default class Experiments extends AgentCommand {
         limit: flags.limit,
       }),
     );
-    if (!this.jsonEnabled()) this.log(renderExperimentsText(terminalView(view), { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderExperimentsText(terminalView(view), { color: useColor(), width: outputWidth() }));
     return view;
   }
 }

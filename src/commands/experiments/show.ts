@@ -18,7 +18,7 @@ export default class ExperimentsShow extends AgentCommand {
   async run(): Promise<ExperimentDetailView> {
     const { args, flags } = await this.parse(ExperimentsShow);
     const id = parseResearchId(args.id, 'experiment');
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const view = await withStore(config, (db) => loadExperimentDetail(db, id, new Date()));
     if (!view) throw new AgentError(`No experiment #${id}. \`ktrdr-agent experiments\` lists them.`, ExitCode.NotFound, 'experiment_not_found');
     if (!this.jsonEnabled()) this.log(renderExperimentDetailText(terminalView(view), { color: useColor() }));

@@ -15,7 +15,7 @@ export default class HypothesesAdd extends AgentCommand {
 
   async run(): Promise<HypothesisEntry> {
     const { args, flags } = await this.parse(HypothesesAdd);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const entry = await withStore(config, (db) => addHypothesisByOperator(db, { text: args.text, rationale: flags.rationale ?? null, now: new Date() }));
     if (!this.jsonEnabled()) this.log(`Added hypothesis H${entry.id} (untested): ${terminalLine(entry.text)}`);
     return entry;

@@ -20,7 +20,7 @@ export default class Hypotheses extends AgentCommand {
 
   async run(): Promise<HypothesesView> {
     const { flags } = await this.parse(Hypotheses);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const statuses = flags.status && flags.status.length > 0 ? (flags.status as HypothesisStatus[]) : null;
     const view = await withStore(config, (db) => loadHypothesesView(db, { now: new Date(), statuses, includeRetired: flags.all }));
     if (!this.jsonEnabled()) this.log(renderHypothesesText(terminalView(view), { color: useColor() }));

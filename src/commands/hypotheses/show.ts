@@ -18,7 +18,7 @@ export default class HypothesesShow extends AgentCommand {
   async run(): Promise<HypothesisDetailView> {
     const { args, flags } = await this.parse(HypothesesShow);
     const id = parseResearchId(args.id, 'hypothesis');
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const view = await withStore(config, (db) => loadHypothesisDetail(db, id, new Date()));
     if (!view) throw new AgentError(`No hypothesis H${id}. \`ktrdr-agent hypotheses --all\` lists them.`, ExitCode.NotFound, 'hypothesis_not_found');
     if (!this.jsonEnabled()) this.log(renderHypothesisDetailText(terminalView(view), { color: useColor() }));

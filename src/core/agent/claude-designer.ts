@@ -31,6 +31,11 @@ export interface ClaudeDesignerOptions {
 export class ClaudeDesigner implements Designer {
   readonly kind = 'claude' as const;
   private readonly options: ClaudeDesignerOptions;
+  /**
+   * Set once the Message Batches endpoint answered 404/405 in this pass (a gateway or proxy without it): the
+   * pass's later invocations go out directly without asking again, and the warning is given once.
+   */
+  private batchesUnsupported: string | null = null;
 
   constructor(options: ClaudeDesignerOptions) {
     this.options = options;
@@ -128,7 +133,7 @@ export class ClaudeDesigner implements Designer {
       operatorStop: () => operatorStop(db, request.sessionId),
       onRateLimit: (state) => saveQuota(db, state, now()),
     };
-    const batching = settings.AGENT_BATCH_PHASES.includes(request.purpose);
+    const batching = settings.AGENT_BATCH_PHASES.includes(request.purpose) && this.batchesUnsupported === null;
     let result: InvocationResult;
     if (open !== null || batching) {
       const batchDeps = { db, client, budget: invocation.budget, price: open ? priceFor(open.model, settings.AGENT_MODEL_PRICES) : price, now };
@@ -189,6 +194,12 @@ export class ClaudeDesigner implements Designer {
       case 'failed': {
         const { classifyAttemptFailure } = await import('./anthropic-client.ts');
         const failure = classifyAttemptFailure(submitted.error);
+        if (failure.status === 404 || failure.status === 405) {
+          // Infrastructure, not research: the phase's calls go out directly for the rest of this pass.
+          // The warning is the batch row's detail, written once: later invocations of the pass make no row.
+          this.batchesUnsupported = `the Message Batches endpoint answered ${failure.status}`;
+          return { kind: 'result', result: await invokeAgent(invocation) };
+        }
         const reason = `creating the batch failed: ${failure.reason}${submitted.billing === 'unknown' ? '; the batch may exist and is looked up by its custom_id on the next pass' : ''}`;
         if (failure.faultClass !== undefined || submitted.billing === 'unknown') {
           return report('infrastructure_fault', reason, { faultClass: failure.faultClass ?? 'anthropic_unreachable', cause: reason });

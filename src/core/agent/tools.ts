@@ -7,7 +7,7 @@ import { recordAction } from '../db/repositories/activity.ts';
 import { findSession, recentStrategies, updateSession, type Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError, ktrdrFaultIn } from '../ktrdr/errors.ts';
-import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
+import { confirmStartOwnership } from './start-ownership.ts';
 import { installationId } from '../db/repositories/installation.ts';
 import { trainingTaskId } from '../ktrdr/task-id.ts';
 import { coverageProblem } from '../ktrdr/coverage.ts';
@@ -174,22 +174,6 @@ function agentState(session: Session) {
 /** Date windows [a1,a2] and [b1,b2] (inclusive days) share at least one day. */
 export function windowsOverlap(a: { startDate: string; endDate: string }, b: { startDate: string; endDate: string }): boolean {
   return a.startDate <= b.endDate && b.startDate <= a.endDate;
-}
-
-/** Reads the operation a start answered with; one that is not this session's is refused, never adopted. */
-async function confirmOwnership(context: ToolContext, operationId: string, claim: OperationClaim): Promise<string | null> {
-  let operation;
-  try {
-    operation = await context.ktrdr.getOperation(operationId);
-  } catch (error) {
-    // Not yet visible: the poll checks the same facts before reading any result.
-    if (error instanceof KtrdrError && error.isNotFound) return null;
-    throw error;
-  }
-  const mismatch = ownershipMismatch(operation, claim);
-  return mismatch === null
-    ? null
-    : `KTRDR answered with operation ${operationId}, which is not the one this session started: ${mismatch}. It was not adopted; nothing of it is read as this session's result.`;
 }
 
 /** The session ended while the operation was being started (an operator's cancel): nobody would watch it. */
@@ -493,7 +477,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           taskId: trainingTaskId(await installationId(context.db), session.id, input.strategy_name),
         });
         const operationId = response.operationId;
-        const foreign = await confirmOwnership(context, operationId, {
+        const foreign = await confirmStartOwnership(ktrdr, operationId, {
           kind: 'training',
           strategyName: input.strategy_name,
           symbols,

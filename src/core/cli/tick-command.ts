@@ -33,7 +33,7 @@ export function reportTickFailure(error: unknown, log: TickLogger = writeTickLog
  * `ktrdr-agent tick`, shared by the oclif command and the start-up fast path in bin/run.js (cron runs this every
  * five minutes, so it skips loading oclif). Returns the exit code: 0 ok, 5 degraded, 2 a refused key.
  */
-export async function executeTick(options: { envFile?: string; verbose: boolean; out: (line: string) => void }): Promise<ExitCode> {
+export async function executeTick(options: { envFile?: string | undefined; verbose: boolean; out: (line: string) => void }): Promise<ExitCode> {
   const config = loadConfig(options.envFile ? { envFile: options.envFile } : {});
   const log = writeTickLog;
   // Before anything is written: a tick appending to a log past its size starts the next file (log-rotation.ts).
