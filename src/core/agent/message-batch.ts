@@ -163,8 +163,7 @@ async function endBatchRow(
   });
   await deps.db
     .updateTable('agent_message_batches')
-    // Booked as the reservation is (rounded up to the micro-dollar): NUMERIC(14, 6) alone rounds to the nearest,
-    // and the batch row would then say less than the reservation it settled.
+    // The amount the reservation was settled at (rounded up to the micro-dollar), so the row and the budget agree.
     .set({ status: 'ended', ended_at: deps.now(), result_type: resultType, settled_usd: toBookedUsd(settledUsd), detail })
     .where('id', '=', batch.id)
     .execute();
