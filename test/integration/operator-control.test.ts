@@ -106,7 +106,10 @@ describe('an operator against an effect under way (PostgreSQL, simulator)', () =
     };
     const tools = new Map(toolsFor('design', context).map((tool) => [tool.name, tool]));
     const name = `held_s${session.id}`;
-    const save = () => tools.get('save_strategy_config')!.run({ name, config: validStrategy(name), tests_hypothesis: 'exploration' });
+    // A design of its own per session: the trial accounting refuses a design another session has in flight.
+    const design = validStrategy(name) as { indicators: { rsi_14: { period: number } } };
+    design.indicators.rsi_14.period = 5 + session.id;
+    const save = () => tools.get('save_strategy_config')!.run({ name, config: design, tests_hypothesis: 'exploration' });
     const startTraining = () => tools.get('start_training')!.run({ strategy_name: name, start_date: '2019-01-01', end_date: '2022-12-31' });
     return { sessionId: session.id, save, startTraining };
   }
