@@ -9,6 +9,7 @@ import { operatorStop } from './operator-control.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { searchPeriodEndOf } from './lockbox-boundary.ts';
 import { ktrdrFaultIn } from '../ktrdr/errors.ts';
+import { IN_FLIGHT_REFUSAL } from '../db/repositories/design-claims.ts';
 
 /**
  * The control arm: designs valid, varied v3 strategies from the bounded-indicator table with no LLM and no cost,
@@ -70,7 +71,8 @@ export class BaselineDesigner implements Designer {
       try {
         await call('save_strategy_config', { name, config, tests_hypothesis: 'exploration', training_window: window });
       } catch (error) {
-        if ((error as Error).message.includes('already run')) continue;
+        // Already run, or running now in another session (the design claim): the next pair is as good a draw.
+        if ((error as Error).message.includes('already run') || (error as Error).message.includes(IN_FLIGHT_REFUSAL)) continue;
         throw error;
       }
       await startTraining(call, name, window);

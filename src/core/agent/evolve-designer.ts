@@ -7,6 +7,7 @@ import { installationId } from '../db/repositories/installation.ts';
 import { availableRange, BaselineDesigner, buildStrategy, candidatePairs, hash, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
 import type { DesignerKind } from './designer.ts';
 import type { ToolContext } from './tools.ts';
+import { IN_FLIGHT_REFUSAL } from '../db/repositories/design-claims.ts';
 
 type Strategy = Record<string, any>;
 
@@ -162,13 +163,19 @@ export class EvolveDesigner extends BaselineDesigner {
       const window = trainingWindow(await availableRange(context, features.symbol ?? 'EURUSD', features.timeframe ?? '1h'));
       // The installation id keeps a recreated database's session N from reusing another run's strategy (and model) name.
       const name = `${String(candidate.config.name)}_${await installationId(context.db)}`;
-      await call('save_strategy_config', {
-        name,
-        config: { ...candidate.config, name },
-        tests_hypothesis: 'exploration',
-        ...(candidate.parent ? { parent_experiment: candidate.parent.id } : {}),
-        training_window: window,
-      });
+      try {
+        await call('save_strategy_config', {
+          name,
+          config: { ...candidate.config, name },
+          tests_hypothesis: 'exploration',
+          ...(candidate.parent ? { parent_experiment: candidate.parent.id } : {}),
+          training_window: window,
+        });
+      } catch (error) {
+        // Another session is running this very design now (the design claim): try the next candidate.
+        if ((error as Error).message.includes(IN_FLIGHT_REFUSAL)) continue;
+        throw error;
+      }
       await startTraining(call, name, window);
       return;
     }

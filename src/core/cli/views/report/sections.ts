@@ -8,6 +8,7 @@ import { hypothesesSection } from './section-hypotheses.ts';
 import { progressSection } from './section-progress.ts';
 import { summarySection } from './section-summary.ts';
 import { topSection } from './section-top.ts';
+import { trialsSection } from './section-trials.ts';
 import type { ReportSection } from './section.ts';
 
 export const reportSections: readonly ReportSection<unknown>[] = [
@@ -17,6 +18,7 @@ export const reportSections: readonly ReportSection<unknown>[] = [
   progressSection,
   activitySection,
   designersSection,
+  trialsSection,
   topSection,
   experimentsSection,
   hypothesesSection,
