@@ -19,6 +19,7 @@ import { createTestDatabase, tempDir } from '../test/support/databases.ts';
 import { startFakeAnthropic, text, thinking, toolUse, type RecordedRequest, type ScriptStep } from '../test/support/fake-anthropic.ts';
 import { realisticOutcomes, seedDatabase } from '../test/support/seed.ts';
 import { researchArms, researchMemory } from './research.ts';
+import { searchWorlds } from './search.ts';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick
@@ -624,8 +625,10 @@ const helpers = { binRun, results, table, timeChild, interleaved };
 const research = () => researchArms(helpers, quick ? { seeds: [1], cycles: 20 } : { seeds: [1, 2, 3], cycles: 60 });
 const memory = () => researchMemory(helpers, { sizes: quick ? [10, 1_000, 10_000] : [10, 1_000, 100_000], runs: quick ? 5 : 11 });
 
+const search = () => searchWorlds(helpers, quick ? { seeds: [1, 2], cycles: 30 } : { seeds: [1, 2, 3, 4, 5], cycles: 60 });
+
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
-const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory };
+const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, search };
 const started = Date.now();
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { countExperiments, queryExperiments, SCORE_DESCRIPTION, topTallies, type Experiment } from '../db/repositories/experiments.ts';
 import { openHypotheses } from '../db/repositories/hypotheses.ts';
+import { regionCoverageLines } from './search-directive.ts';
 
 /**
  * Tokens estimated as ⌈characters / 3⌉: Claude's tokenizer averages about 3.5–4 characters a token on English
@@ -77,12 +78,13 @@ export async function buildMemorySection(
     const text = '(no experiments yet: this is the first cycle)';
     return { text, estimatedTokens: estimateTokens(text), experiments: 0 };
   }
-  const [best, recent, failures, covered, hypotheses] = await Promise.all([
+  const [best, recent, failures, covered, hypotheses, regions] = await Promise.all([
     queryExperiments(db, { sort: 'score', limit: 8 }),
     queryExperiments(db, { sort: 'completed_at', limit: Math.max(1, options.recentCount) }),
     failureGroups(db),
     coverage(db),
     openHypotheses(db, 10),
+    regionCoverageLines(db),
   ]);
   const sections: Section[] = [
     { title: `### Best so far (score: ${SCORE_DESCRIPTION})`, lines: best.experiments.map(experimentLine), empty: '- none has passed both gates yet' },
@@ -94,6 +96,7 @@ export async function buildMemorySection(
       lines: hypotheses.map((h) => `- H${h.id} [${h.status}] ${h.text.replace(/\s+/g, ' ').slice(0, 240)}`),
       empty: '- none open: propose some in save_assessment hypotheses_proposed',
     },
+    { title: '### Search regions (tried of known, and never tried)', lines: regions, empty: '- nothing tried yet' },
   ];
   const header = `${total} experiment${total === 1 ? '' : 's'} so far. Use query_experiments to dig deeper.`;
   const cost = (line: string) => estimateTokens(`\n${line}`);

@@ -41,6 +41,7 @@ import type { ToolOutcome } from './invoke.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { phaseModel } from '../config/model-checks.ts';
 import { utcDay } from '../kernel/utc-day.ts';
+import { searchRefusal } from './search-directive.ts';
 
 
 export interface ToolDefinition {
@@ -327,7 +328,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
     defineTool(context, {
       name: 'save_strategy_config',
       description:
-        'Validate and save the strategy into the strategies directory KTRDR reads. `name` must match ^[A-Za-z0-9][A-Za-z0-9_-]*$ and equal config.name. A name already used by a different strategy is refused.',
+        'Validate and save the strategy into the strategies directory KTRDR reads. `name` must match ^[A-Za-z0-9][A-Za-z0-9_-]*$ and equal config.name. A name already used by a different strategy is refused. When this cycle explores, a near-copy of an earlier experiment is refused; `declines_directive` states why you do not follow the cycle\'s directive (recorded, never an error).',
       input: z
         .object({
           name: z.string().min(1).max(100),
@@ -336,6 +337,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           tests_hypothesis: z.union([z.number().int().positive(), z.literal('exploration')]).optional(),
           parent_experiment: z.number().int().positive().optional(),
           training_window: z.object({ start_date: isoDate, end_date: isoDate }).strict().optional(),
+          declines_directive: z.string().min(1).max(500).optional(),
         })
         .strict(),
       run: async (input, session, ktrdr) => {
@@ -363,6 +365,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
             error: `strategy not saved: this design (fingerprint ${fingerprint.slice(0, 12)}) was already run: ${describeRun(duplicate)}. Change what it computes (indicators, parameters, fuzzy sets, model, labels), or${window ? ' choose a training_window not run yet' : ' give a training_window not run yet'}; renaming it does not make it new.`,
           };
         }
+        const refusal = await searchRefusal(context.db, session.id, config, { tolerance: context.config.settings.AGENT_NEAR_DUPLICATE_TOLERANCE, declined: input.declines_directive });
+        if (refusal) return { ok: false, error: refusal };
         let saved;
         try {
           saved = await context.strategies.save(input.name, config);

@@ -95,6 +95,10 @@ export const settingDefinitions = {
   AGENT_DESIGNER: { schema: z._default(z.enum(['claude', 'baseline', 'evolve'], { error: 'expected claude, baseline or evolve' }), 'claude'), description: 'claude (LLM), baseline (no LLM, random) or evolve (no LLM, mutates the best experiments)' },
   AGENT_MAX_CONCURRENT_SESSIONS: { schema: z._default(number({ min: 1, max: 1000, int: true, expected: 'an integer from 1 to 1000' }), 1), description: 'Research sessions active at once' },
   AGENT_RECENT_STRATEGIES_COUNT: { schema: z._default(number({ min: 0, max: 50, int: true, expected: 'an integer from 0 to 50' }), 5), description: 'Recent strategies shown to the designer' },
+  AGENT_NEAR_DUPLICATE_TOLERANCE: {
+    schema: z._default(fraction, 0.1),
+    description: 'A design whose indicators, labels and network match an earlier experiment and whose numbers are all within this fraction of its numbers is a near-copy: refused when the cycle explores (docs/search.md)',
+  },
   AGENT_MEMORY_TOKEN_BUDGET: { schema: z._default(number({ min: 200, max: 20000, int: true, expected: 'an integer from 200 to 20000' }), 1500), description: 'Tokens (estimated) of the research memory shown to the designer' },
   AGENT_MAX_TURNS: { schema: z._default(number({ min: 1, max: 100, int: true, expected: 'an integer from 1 to 100' }), 12), description: 'Model turns per invocation' },
   AGENT_MAX_TOKENS: { schema: z._default(number({ min: 256, max: 128000, int: true, expected: 'an integer from 256 to 128000' }), 16000), description: 'max_tokens per model response, thinking included; checked against each phase model\'s output limit' },

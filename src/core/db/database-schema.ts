@@ -50,6 +50,11 @@ export interface AgentSessionsTable {
   tests_hypothesis_id: ColumnType<number | null, number | null | undefined, number | null>;
   exploration: ColumnType<boolean, boolean | undefined, boolean>;
   parent_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The allocation policy's directive for the cycle (migrations/20261207T110000000Z-search-directive.ts). */
+  search_mode: ColumnType<string | null, string | null | undefined, string | null>;
+  search_target_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
+  search_directive: NullableJson;
+  search_declined: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PhaseChange {
