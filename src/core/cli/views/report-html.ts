@@ -7,6 +7,7 @@ import { queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../../db/r
 import { listHypotheses, type Hypothesis } from '../../db/repositories/hypotheses.ts';
 import { dayString, toNumber } from '../../db/values.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
+import { loadSearchSummaryView, renderSearchReport, type SearchSummaryView } from './search-view.ts';
 
 export interface ReportData {
   generatedAt: Date;
@@ -19,6 +20,8 @@ export interface ReportData {
   gateFailures: { reason: string; count: number }[];
   top: Experiment[];
   hypotheses: Hypothesis[];
+  /** The search policy's figures (search-view.ts renders them). */
+  search?: SearchSummaryView | null;
 }
 
 const MAX_POINTS = 400;
@@ -69,6 +72,7 @@ export async function readReportData(db: Kysely<Database>, options: { now: Date;
     gateFailures,
     top,
     hypotheses,
+    search: await loadSearchSummaryView(db),
   };
 }
 
@@ -206,6 +210,6 @@ table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px
 <table id="top-experiments"><thead><tr><th>id</th><th>strategy</th><th>indicators</th><th>market</th><th>outcome</th><th>score</th><th>sharpe</th><th>DSR</th><th>win rate</th><th>designer</th></tr></thead><tbody>${topRows}</tbody></table>
 <h2>Hypotheses</h2>
 <table id="hypotheses"><thead><tr><th>id</th><th>status</th><th>text</th><th>source</th><th>proposed by</th></tr></thead><tbody>${hypothesisRows}</tbody></table>
-</body></html>
+${renderSearchReport(data.search)}</body></html>
 `;
 }

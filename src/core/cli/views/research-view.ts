@@ -24,6 +24,7 @@ import {
 } from '../../db/repositories/hypotheses.ts';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
+import { loadSessionSearchView } from './search-view.ts';
 
 type Db = Kysely<Database>;
 
@@ -89,10 +90,11 @@ export async function loadExperimentsView(db: Db, options: ExperimentsOptions): 
 export async function loadExperimentDetail(db: Db, id: number, now: Date): Promise<ExperimentDetailView | null> {
   const experiment = await findExperiment(db, id);
   if (!experiment) return null;
-  const [parent, children, hypothesis] = await Promise.all([
+  const [parent, children, hypothesis, search] = await Promise.all([
     experiment.parentExperimentId === null ? null : findExperiment(db, experiment.parentExperimentId),
     childrenOf(db, id),
     experiment.hypothesisId === null ? null : findHypothesis(db, experiment.hypothesisId),
+    loadSessionSearchView(db, experiment.sessionId),
   ]);
   const verdict = experimentSummary(experiment).verdict;
   return {
@@ -112,6 +114,7 @@ export async function loadExperimentDetail(db: Db, id: number, now: Date): Promi
     parent: parent ? experimentSummary(parent) : null,
     children: children.map(experimentSummary),
     hypothesis: hypothesis ? { id: hypothesis.id, text: hypothesis.text, status: hypothesis.status } : null,
+    search,
   };
 }
 

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { gateComparisons, gateKinds, hypothesisStatuses, sessionOutcomes, sessionPhases, verdicts, type Assessment, type GateEvaluation } from '../../research/vocabulary.ts';
 import { tickStatuses } from '../../db/database-schema.ts';
+import { searchSummarySchema, sessionSearchSchema } from './search-view.ts';
 
 const isoTime = z.iso.datetime();
 const day = z.iso.date();
@@ -246,6 +247,8 @@ export const experimentDetailViewSchema = z.object({
   }),
   parent: experimentSummarySchema.nullable(),
   children: z.array(experimentSummarySchema),
+  /** The search directive of the experiment's cycle (docs/search.md). */
+  search: sessionSearchSchema.nullable().optional(),
   hypothesis: z.object({ id: z.int(), text: z.string(), status: z.enum(hypothesisStatuses) }).nullable(),
 });
 
@@ -303,6 +306,8 @@ export const statusViewSchema = z.object({
   lastTick: lastTickSchema.nullable(),
   /** The best experiment so far by score (backtest Sharpe of those that passed both gates). */
   bestExperiment: experimentSummarySchema.nullable(),
+  /** The search policy at large (docs/search.md). */
+  search: searchSummarySchema.optional(),
 });
 
 export const historyEntrySchema = z.object({
@@ -404,6 +409,8 @@ export const sessionViewSchema = z.object({
   actions: z.object({ total: count, shown: count, items: z.array(sessionActionSchema) }),
   /** The session's experiment in the research memory, once the session ended. */
   experiment: experimentSummarySchema.nullable(),
+  /** The search policy's directive for this cycle (docs/search.md). */
+  search: sessionSearchSchema.nullable().default(null),
 });
 
 export const budgetDaySchema = z.object({

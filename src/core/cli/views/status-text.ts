@@ -8,6 +8,7 @@ import {
   truncate,
 } from './phrases.ts';
 import type { ActiveCycle, Banner, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
+import { searchStatusLines } from './search-view.ts';
 
 export interface TextOptions {
   color: boolean;
@@ -161,6 +162,7 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
     recentSection(view.recent, now, color),
     budgetSection(view.budget, color),
     bestSection(view.bestExperiment, color),
+    [heading('Search', color), ...searchStatusLines(view.search)],
     tickSection(view.lastTick, now, color),
   );
   return sections.map((lines) => lines.join('\n')).join('\n\n');

@@ -12,6 +12,7 @@ import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import { startOfUtcDay, utcDay } from '../../kernel/utc-day.ts';
 import { dailyLimitInForce, remainingUsd } from '../../budget/daily-limit.ts';
 import { statusBanners } from './banners.ts';
+import { loadSearchSummaryView } from './search-view.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
 import {
   assessmentOf,
@@ -226,12 +227,13 @@ export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> 
 }
 
 export async function loadStatusView(db: Db, options: StatusViewOptions): Promise<StatusView> {
-  const [control, active, recent, lastTick, best] = await Promise.all([
+  const [control, active, recent, lastTick, best, search] = await Promise.all([
     readControl(db),
     loadActive(db, options),
     loadRecentCycles(db, options.recentLimit ?? 5),
     loadLastTick(db, options.now),
     loadBestExperiment(db),
+    loadSearchSummaryView(db),
   ]);
   const budget = await loadTodayBudget(db, {
     now: options.now,
@@ -261,5 +263,6 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
     budget,
     lastTick,
     bestExperiment: best,
+    search,
   };
 }
