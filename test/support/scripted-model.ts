@@ -190,13 +190,16 @@ export function modelTurn(request: RecordedRequest, options: ScriptedModelOption
     }
     if (!succeeded('save_strategy_config')) {
       // The research memory refuses a design already run: like Claude, change what it computes and save again.
-      const known = saves.filter((e) => e.isError === true && e.resultText.includes('already run')).length;
+      const known = saves.filter((e) => e.isError === true && (e.resultText.includes('already run') || e.resultText.includes('near-copy'))).length;
+      // An exploring cycle refuses a near-copy: like Claude may, the model declines the directive with its reason.
+      const nearCopy = saves.some((e) => e.isError === true && e.resultText.includes('near-copy'));
       const config = validStrategy(name) as { indicators: { rsi_14: { period: number } } };
       if (known > 0) config.indicators.rsi_14.period = 14 + known;
       return call(known > 0 ? 'That design was already run; I change the RSI period.' : 'The validation passed; saving it.', 'save_strategy_config', {
         name,
         config,
         description: 'RSI momentum with ADX trend filter',
+        ...(nearCopy ? { declines_directive: 'a one-step change of the RSI period tests whether the last result holds' } : {}),
       });
     }
     if (!succeeded('start_training')) {
