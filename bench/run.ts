@@ -20,6 +20,9 @@ import { startFakeAnthropic, text, thinking, toolUse, type RecordedRequest, type
 import { realisticOutcomes, seedDatabase } from '../test/support/seed.ts';
 import { researchArms, researchMemory } from './research.ts';
 import { searchWorlds } from './search.ts';
+import { nodeMemory } from './node-memory.ts';
+import { pruneBench } from './prune.ts';
+import { nightBench } from './night.ts';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick
@@ -623,12 +626,15 @@ async function demo(): Promise<void> {
 
 const helpers = { binRun, results, table, timeChild, interleaved };
 const research = () => researchArms(helpers, quick ? { seeds: [1], cycles: 20 } : { seeds: [1, 2, 3], cycles: 60 });
+const night = () => nightBench(helpers, { hours: quick ? 2 : 8, workerCounts: [1, 2, 4], seed: 5 });
 const memory = () => researchMemory(helpers, { sizes: quick ? [10, 1_000, 10_000] : [10, 1_000, 100_000], runs: quick ? 5 : 11 });
 
 const search = () => searchWorlds(helpers, quick ? { seeds: [1, 2], cycles: 30 } : { seeds: [1, 2, 3, 4, 5], cycles: 60 });
 
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
-const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, search };
+const nodeMemorySection = () => nodeMemory({ ...helpers, measureChild }, { rounds: quick ? 3 : 7 });
+const prune = () => pruneBench(helpers, { rows: quick ? 10_000 : 100_000 });
+const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, 'node-memory': nodeMemorySection, prune, night, search };
 const started = Date.now();
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;

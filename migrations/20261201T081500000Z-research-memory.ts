@@ -1,10 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import { backfillExperiments } from '../src/core/db/repositories/experiments.ts';
 
 /**
  * Research memory: one experiment per finished session, the hypotheses the experiments test, and the lineage a
  * session carries until its experiment is written (the hypothesis under test, the parent experiment, the model).
- * Existing finished sessions are backfilled, so the memory starts with everything already paid for.
+ * Existing finished sessions are backfilled after the migration run (db/migrate.ts `afterMigrations`), by the code
+ * that knows the experiment row of today: a migration imports only kysely, so it keeps meaning what it meant.
  */
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`
@@ -117,7 +117,6 @@ export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE agent_sessions ADD COLUMN exploration BOOLEAN NOT NULL DEFAULT FALSE`.execute(db);
   await sql`ALTER TABLE agent_sessions ADD COLUMN parent_experiment_id INT REFERENCES agent_experiments(id) ON DELETE SET NULL`.execute(db);
 
-  await backfillExperiments(db);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -9,7 +9,9 @@ import * as usageRegionTier from './20261206T120000000Z-usage-region-tier.ts';
 import * as indicatorPairTallies from './20261206T121000000Z-indicator-pair-tallies.ts';
 import * as ktrdrFaultClass from './20261206T122000000Z-ktrdr-fault-class.ts';
 import * as toolErrorKind from './20261206T123000000Z-tool-error-kind.ts';
+import * as hypothesisSupported from './20261207T105000000Z-hypothesis-supported.ts';
 import * as searchDirective from './20261207T110000000Z-search-directive.ts';
+import * as ktrdrClock from './20261207T120000000Z-ktrdr-clock.ts';
 
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
 export const migrations: Record<string, Migration> = {
@@ -23,7 +25,9 @@ export const migrations: Record<string, Migration> = {
   '20261206T121000000Z-indicator-pair-tallies': indicatorPairTallies,
   '20261206T122000000Z-ktrdr-fault-class': ktrdrFaultClass,
   '20261206T123000000Z-tool-error-kind': toolErrorKind,
+  '20261207T105000000Z-hypothesis-supported': hypothesisSupported,
   '20261207T110000000Z-search-directive': searchDirective,
+  '20261207T120000000Z-ktrdr-clock': ktrdrClock,
 };
 
 export const latestMigration = Object.keys(migrations).at(-1)!;

@@ -40,13 +40,13 @@ async function effectiveLimit(config: AgentConfig): Promise<EffectiveDailyLimit>
 
 export default class Config extends AgentCommand {
   static override summary = 'Show the effective settings and where each came from (secrets masked).';
-  static override description = `Settings come from the environment first, then --env-file, KTRDR_AGENT_ENV_FILE, and ~/.config/ktrdr-agent/agent.env, then defaults. The effective daily budget also reads the database: a \`budget set\` override wins over AGENT_BUDGET_DAILY_USD.\n\n${exitCodesHelp}`;
+  static override description = `Settings come from the environment first, then --agent-env, KTRDR_AGENT_ENV_FILE, and ~/.config/ktrdr-agent/agent.env, then defaults. The effective daily budget also reads the database: a \`budget set\` override wins over AGENT_BUDGET_DAILY_USD.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
-  static override examples = ['<%= config.bin %> config', '<%= config.bin %> config --json', '<%= config.bin %> config --env-file /etc/ktrdr-agent/agent.env'];
+  static override examples = ['<%= config.bin %> config', '<%= config.bin %> config --json', '<%= config.bin %> config --agent-env /etc/ktrdr-agent/agent.env'];
 
   async run() {
     const { flags } = await this.parse(Config);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const settings = describeConfig(config);
     const warnings = config.settings.AGENT_DESIGNER === 'claude' ? modelWarnings(config.settings) : [];
     for (const warning of warnings) this.warn(warning);

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Flags } from '@oclif/core';
-import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
+import { AgentCommand, demoEnvironment, exitCodesHelp } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { loadConfig } from '../core/config/load.ts';
 import { runTick } from '../core/engine/runtime.ts';
@@ -9,9 +9,10 @@ import type { Kysely } from 'kysely';
 import { endSession } from '../core/agent/effects.ts';
 import { lendStore } from '../core/cli/with-store.ts';
 import type { Database } from '../core/db/database-schema.ts';
-import { listActiveSessions } from '../core/db/repositories/sessions.ts';
+import { listActiveSessions, releaseAllLeases } from '../core/db/repositories/sessions.ts';
 import { openStore, storeTarget } from '../core/db/connect.ts';
 import { createSimulator } from '../core/sim/index.ts';
+import { cliName, shellWord } from '../core/cli/cli-name.ts';
 
 /** Sessions that were waiting on operations of the previous demo's simulator: those operations died with it. */
 async function cancelOrphanedOperations(db: Kysely<Database>, now: Date): Promise<number[]> {
@@ -22,19 +23,22 @@ async function cancelOrphanedOperations(db: Kysely<Database>, now: Date): Promis
   return orphaned.map((s) => s.id);
 }
 
-function nextSteps(demoDir: string): string {
-  const sandbox = `KTRDR_AGENT_DATA_DIR=${demoDir} DATABASE_URL=`;
+/** What to run next: every `$` line works as printed (the newcomer test runs each one); the rest is prose. */
+function nextSteps(demoDir: string, sessionId: number | null): string {
+  const cli = cliName();
+  const run = (command: string) => `  $ ${cli} ${command}`;
   return [
     '',
     'Next steps',
-    `  Look at the demo's data (it stays in ${demoDir} until the next demo):`,
-    `    ${sandbox} ktrdr-agent status`,
-    `    ${sandbox} ktrdr-agent history`,
-    `    ${sandbox} ktrdr-agent session 1`,
-    '  Point the agent at a real KTRDR:',
-    '    put KTRDR_API_URL, KTRDR_STRATEGIES_DIR (the directory KTRDR reads) and ANTHROPIC_API_KEY in ~/.config/ktrdr-agent/agent.env',
-    '    ktrdr-agent doctor          checks each part and says how to fix it',
-    '    ktrdr-agent schedule --cron prints the crontab line that runs a tick every 5 minutes',
+    `  See what the demo did (--demo reads its data, kept in ${demoDir} until the next demo):`,
+    run('status --demo'),
+    run('history --demo'),
+    run('experiments --demo'),
+    ...(sessionId !== null ? [run(`session ${sessionId} --demo`)] : []),
+    run(`report --demo --out ${shellWord(join(demoDir, 'report.html'))}`),
+    '  The report is one HTML file with no script: open it in any browser, offline.',
+    '  To go live against a real KTRDR, follow "Going live" in the README: copy deploy/agent.env.example to',
+    `  ~/.config/ktrdr-agent/agent.env and fill it in, then \`${cli} doctor\`, then \`${cli} schedule --cron --install\`.`,
   ].join('\n');
 }
 
@@ -53,11 +57,11 @@ export default class Demo extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
-    const base = this.loadAgentConfig(flags['env-file']);
+    const base = this.loadAgentConfig();
     if (flags.designer === 'claude' && !base.settings.ANTHROPIC_API_KEY) {
       throw new AgentError('--designer claude needs ANTHROPIC_API_KEY; run without it for the baseline designer.', ExitCode.NotConfigured, 'not_configured');
     }
-    const demoDir = join(base.dataDir, 'demo');
+    const demoDir = demoEnvironment(base.dataDir).KTRDR_AGENT_DATA_DIR!;
     if (!flags.keep) rmSync(demoDir, { recursive: true, force: true });
     const strategiesDir = join(demoDir, 'strategies');
     mkdirSync(strategiesDir, { recursive: true });
@@ -85,6 +89,7 @@ export default class Demo extends AgentCommand {
     this.log('Opening the embedded database (the first run takes a few seconds)...');
     // One embedded database for the whole demo (its ticks, then status and history): each open starts a PGlite WASM
     // heap of its own, freed only when V8 collects it.
+    let shownSession: number | null = null;
     const store = await openStore(storeTarget(config), { lockWaitMs: 30_000 });
     try {
       if (flags.keep) {
@@ -98,8 +103,16 @@ export default class Demo extends AgentCommand {
       let gateFailures = 0;
       let ticks = 0;
       const done = () => finished >= flags.cycles && succeeded > 0 && gateFailures > 0;
+      // Ctrl-C lets the tick under way finish (it holds a session's invocation lease), then stops: see below.
+      let interrupted = false;
+      const onInterrupt = () => {
+        if (interrupted) process.exit(130);
+        interrupted = true;
+        this.log('\nStopping after this tick (Ctrl-C again to stop at once)...');
+      };
+      process.on('SIGINT', onInterrupt);
       try {
-        for (let tick = 1; tick <= flags['max-ticks'] && !done(); tick++) {
+        for (let tick = 1; tick <= flags['max-ticks'] && !done() && !interrupted; tick++) {
           ticks = tick;
           const outcome = await runTick({ config, log: () => {}, lockWaitMs: 30_000, store });
           if (outcome.kind === 'locked') continue;
@@ -112,18 +125,27 @@ export default class Demo extends AgentCommand {
           const ended = outcome.summary.decisions.filter((d) => d.outcome && d.outcome !== 'achieved');
           finished += ended.length;
           succeeded += ended.filter((d) => d.outcome === 'success').length;
+          shownSession = ended.find((d) => d.outcome === 'success')?.sessionId ?? shownSession ?? ended[0]?.sessionId ?? null;
           gateFailures += ended.filter((d) => d.outcome === 'failed_training_gate' || d.outcome === 'failed_backtest_gate').length;
           this.log(`tick ${String(tick).padStart(2)}: ${notes.join('; ') || 'nothing to do'}`);
           // Let the simulator's compressed clock move the operations along between ticks.
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
       } finally {
+        process.off('SIGINT', onInterrupt);
         await simulator.close();
+      }
+      if (interrupted) {
+        // The demo's database is its own: a lease left held would show "Agent: working" for 15 minutes.
+        const released = await releaseAllLeases(store.db, new Date());
+        this.log(`Interrupted after ${ticks} tick(s): ${released.length > 0 ? `released the invocation lease of cycle(s) ${released.map((id) => `#${id}`).join(', ')}` : 'no invocation lease was held'}. The data stays in ${demoDir}: \`${cliName()} status --demo\` shows it, \`${cliName()} demo --keep\` goes on.`);
+        // 130, as a shell reports an interrupted command; thrown so the store closes first (the finally below).
+        this.exit(130);
       }
       this.log(`\n${finished} cycle(s) finished: ${succeeded} successful, ${gateFailures} stopped by a quality gate.`);
       if (!done()) {
         const missing = [succeeded === 0 ? 'a successful cycle' : null, gateFailures === 0 ? 'a gate failure' : null, finished < flags.cycles ? `${flags.cycles} finished cycles` : null].filter(Boolean);
-        this.log(`Stopped short after ${ticks} tick(s) (--max-ticks ${flags['max-ticks']}): not yet ${missing.join(', ')}. Run \`ktrdr-agent demo --keep --max-ticks ${flags['max-ticks'] * 2}\` to go on.`);
+        this.log(`Stopped short after ${ticks} tick(s) (--max-ticks ${flags['max-ticks']}): not yet ${missing.join(', ')}. Run \`${cliName()} demo --keep --max-ticks ${flags['max-ticks'] * 2}\` to go on.`);
       }
       this.log('');
       // status and history read the same sandbox (its settings are in process.env, which wins over any env file).
@@ -135,6 +157,6 @@ export default class Demo extends AgentCommand {
     } finally {
       await store.close();
     }
-    this.log(nextSteps(demoDir));
+    this.log(nextSteps(demoDir, shownSession));
   }
 }

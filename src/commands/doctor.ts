@@ -4,6 +4,7 @@ import { ExitCode } from '../core/kernel/errors.ts';
 import { useColor } from '../core/cli/format.ts';
 import { runDoctor } from '../core/cli/views/doctor-checks.ts';
 import { renderDoctorText } from '../core/cli/views/doctor-text.ts';
+import { terminalView } from '../core/cli/terminal-text.ts';
 
 export default class Doctor extends AgentCommand {
   static override summary = 'Check the installation: configuration, database, KTRDR, strategies directory, API key, telemetry endpoints.';
@@ -16,8 +17,8 @@ export default class Doctor extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(Doctor);
-    const report = await runDoctor({ envFile: flags['env-file'], online: flags.online });
-    if (!this.jsonEnabled()) this.log(renderDoctorText(report, { color: useColor() }));
+    const report = await runDoctor({ envFile: this.envFileFlag(), online: flags.online });
+    if (!this.jsonEnabled()) this.log(renderDoctorText(terminalView(report), { color: useColor() }));
     process.exitCode = report.exitCode;
     return { ok: report.ok, checks: report.checks };
   }

@@ -1,11 +1,13 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { useColor } from '../core/cli/format.ts';
+import { outputWidth } from '../core/cli/terminal-width.ts';
 import { expandOutcomeFilter, loadHistoryView, outcomeFilterChoices, parseSince } from '../core/cli/views/history-view.ts';
 import { renderHistoryText } from '../core/cli/views/history-text.ts';
 import type { HistoryView } from '../core/cli/views/schemas.ts';
 import { viewSettings } from '../core/cli/views/view-settings.ts';
 import { withStore } from '../core/cli/with-store.ts';
+import { terminalView } from '../core/cli/terminal-text.ts';
 
 export default class History extends AgentCommand {
   static override summary = 'Show research sessions, newest first: results, gate reasons, assessment and cost.';
@@ -26,7 +28,7 @@ export default class History extends AgentCommand {
 
   async run(): Promise<HistoryView> {
     const { flags } = await this.parse(History);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const now = new Date();
     const since = flags.since === undefined ? null : parseSince(flags.since, now);
     const outcomes = flags.outcome && flags.outcome.length > 0 ? expandOutcomeFilter(flags.outcome as (typeof outcomeFilterChoices)[number][]) : null;
@@ -42,7 +44,7 @@ export default class History extends AgentCommand {
     );
     if (!this.jsonEnabled()) {
       const filterFlags = [...(flags.outcome ?? []).map((o) => `--outcome ${o}`), ...(since ? [`--since ${since.toISOString()}`] : [])].join(' ');
-      this.log(renderHistoryText(view, { color: useColor(), filterFlags }));
+      this.log(renderHistoryText(terminalView(view), { color: useColor(), width: outputWidth(), filterFlags }));
     }
     return view;
   }

@@ -10,7 +10,7 @@ export default class Pause extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(Pause);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     await withStore(config, (db) => setPaused(db, true, new Date()));
     if (!this.jsonEnabled()) this.log("Agent triggering paused. Use 'ktrdr-agent resume' to restart.");
     return { paused: true };

@@ -1,6 +1,7 @@
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { withStore } from '../core/cli/with-store.ts';
 import { clearFault, readControl, setPaused } from '../core/db/repositories/activity.ts';
+import { terminalLine } from '../core/cli/terminal-text.ts';
 
 export default class Resume extends AgentCommand {
   static override summary = 'Resume automatic triggering, and lift a stop on invocations after a refused API key.';
@@ -10,7 +11,7 @@ export default class Resume extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(Resume);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const cleared = await withStore(config, async (db) => {
       const now = new Date();
       const { fault } = await readControl(db);
@@ -20,7 +21,7 @@ export default class Resume extends AgentCommand {
     });
     if (!this.jsonEnabled()) {
       this.log('Agent triggering resumed.');
-      if (cleared) this.log(`Cleared the held fault (${cleared.faultClass}: ${cleared.cause}); the next tick invokes the designer again.`);
+      if (cleared) this.log(`Cleared the held fault (${cleared.faultClass}: ${terminalLine(cleared.cause)}); the next tick invokes the designer again.`);
     }
     return { paused: false, clearedFault: cleared ? { faultClass: cleared.faultClass, cause: cleared.cause, since: cleared.since.toISOString() } : null };
   }

@@ -7,6 +7,7 @@ import { loadSessionView, MAX_SESSION_ID, parseSessionId } from '../core/cli/vie
 import { renderSessionText } from '../core/cli/views/session-text.ts';
 import { viewSettings } from '../core/cli/views/view-settings.ts';
 import { withStore } from '../core/cli/with-store.ts';
+import { terminalView } from '../core/cli/terminal-text.ts';
 
 export default class Session extends AgentCommand {
   static override summary = 'Show everything about one session: strategy, results, gates, assessment, cost and actions.';
@@ -23,7 +24,7 @@ export default class Session extends AgentCommand {
   async run(): Promise<SessionView> {
     const { args, flags } = await this.parse(Session);
     const id = parseSessionId(args.id);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const view =
       id > MAX_SESSION_ID
         ? null
@@ -33,7 +34,7 @@ export default class Session extends AgentCommand {
     if (!view) {
       throw new AgentError(`No session #${id}. \`ktrdr-agent history\` lists the sessions there are.`, ExitCode.NotFound, 'session_not_found');
     }
-    if (!this.jsonEnabled()) this.log(renderSessionText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderSessionText(terminalView(view), { color: useColor() }));
     return view;
   }
 }

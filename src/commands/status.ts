@@ -2,11 +2,13 @@ import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { useColor } from '../core/cli/format.ts';
+import { outputWidth } from '../core/cli/terminal-width.ts';
 import type { StatusView } from '../core/cli/views/schemas.ts';
 import { loadStatusView } from '../core/cli/views/status-view.ts';
 import { renderStatusText } from '../core/cli/views/status-text.ts';
 import { viewSettings } from '../core/cli/views/view-settings.ts';
 import { withStore } from '../core/cli/with-store.ts';
+import { terminalView } from '../core/cli/terminal-text.ts';
 
 export default class Status extends AgentCommand {
   static override summary = "Show the current research cycle, recent outcomes, today's budget and the last tick.";
@@ -26,7 +28,7 @@ export default class Status extends AgentCommand {
 
   async run(): Promise<StatusView | null> {
     const { flags } = await this.parse(Status);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     if (flags.watch) {
       if (this.jsonEnabled()) {
         throw new AgentError('--watch draws a live screen and cannot be combined with --json; use `status --json` for one snapshot.', ExitCode.Error, 'usage');
@@ -37,7 +39,7 @@ export default class Status extends AgentCommand {
       return null;
     }
     const view = await withStore(config, (db) => loadStatusView(db, { now: new Date(), recentLimit: flags.recent, ...viewSettings(config) }));
-    if (!this.jsonEnabled()) this.log(renderStatusText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderStatusText(terminalView(view), { color: useColor(), width: outputWidth() }));
     return view;
   }
 }

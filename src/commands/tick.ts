@@ -15,12 +15,12 @@ export default class Tick extends AgentCommand {
   static override flags = {
     verbose: Flags.boolean({ char: 'v', description: 'Also print what the pass did on stdout.' }),
   };
-  static override examples = ['<%= config.bin %> tick', '*/5 * * * * <%= config.bin %> tick --env-file ~/.config/ktrdr-agent/agent.env'];
+  static override examples = ['<%= config.bin %> tick', '*/5 * * * * <%= config.bin %> tick --agent-env ~/.config/ktrdr-agent/agent.env'];
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Tick);
     try {
-      process.exitCode = await executeTick({ ...(flags['env-file'] ? { envFile: flags['env-file'] } : {}), verbose: flags.verbose, out: (line) => this.log(line) });
+      process.exitCode = await executeTick({ envFile: this.envFileFlag(), verbose: flags.verbose, out: (line) => this.log(line) });
     } catch (error) {
       // The tick path logs JSON only, errors included: cron and journald get one parseable line, never a stack.
       process.exitCode = reportTickFailure(error);

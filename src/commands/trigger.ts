@@ -3,6 +3,7 @@ import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { redactSecrets } from '../core/kernel/secrets.ts';
 import { runTick } from '../core/engine/runtime.ts';
 import { tickHealth } from '../core/engine/tick-health.ts';
+import { terminalLine } from '../core/cli/terminal-text.ts';
 
 export default class Trigger extends AgentCommand {
   static override summary = 'Run a trigger pass now and explain what it checked and did.';
@@ -12,13 +13,13 @@ export default class Trigger extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(Trigger);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const json = this.jsonEnabled();
     const outcome = await runTick({
       config,
       log: (level, event, fields) => process.stderr.write(`${level}: ${event} ${redactSecrets(JSON.stringify(fields ?? {}))}\n`),
       lockWaitMs: config.settings.AGENT_LOCK_WAIT_SECONDS * 1000,
-      ...(json ? {} : { explain: (line: string) => this.log(line) }),
+      ...(json ? {} : { explain: (line: string) => this.log(terminalLine(line)) }),
     });
     if (outcome.kind === 'locked') {
       throw new AgentError(`Another pass is running (${outcome.message}). Try again in a moment.`, ExitCode.Error, 'tick_locked');
@@ -34,13 +35,17 @@ export default class Trigger extends AgentCommand {
     if (stoppedByBudget) {
       const message = `The daily budget is spent ($${summary.budget.usedUsd.toFixed(2)} of $${summary.budget.limitUsd.toFixed(2)}, keeping a $${config.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`;
       if (!json) throw new AgentError(message, ExitCode.BudgetExceeded, 'budget_exceeded');
-      // One JSON document: what the pass did, and why it stopped.
-      this.logJson(roundMoney({ ...summary, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } }));
+      // One JSON document: what the pass did, and why it stopped; its status and exit code are the process's.
+      this.logJson(
+        roundMoney({ ...summary, status: 'budget_exceeded', exitCode: ExitCode.BudgetExceeded, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } }),
+      );
       process.exitCode = ExitCode.BudgetExceeded;
       return undefined;
     }
-    // Same meaning as for `tick`: a dependency that failed the pass (or refused a key) is not a success.
-    process.exitCode = tickHealth(summary).exitCode;
-    return { ...summary, tickId: outcome.tickId };
+    // Same meaning as for `tick`: a dependency that failed the pass (or refused a key) is not a success, and the
+    // JSON says what the exit code says (the pass's own `status` is only whether it ran or was paused).
+    const health = tickHealth(summary);
+    process.exitCode = health.exitCode;
+    return { ...summary, status: health.status, exitCode: health.exitCode, tickId: outcome.tickId };
   }
 }

@@ -21,6 +21,7 @@ import { isActive, viewAt, type SimOperation } from '../../src/core/sim/operatio
 import { repoRoot } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 import { startFakeAnthropic, text, thinking, toolUse, type RecordedRequest, type ScriptStep } from '../support/fake-anthropic.ts';
+import { BATCH_EXPIRY_GRACE_MS } from '../../src/core/agent/message-batch.ts';
 
 /** Simulated seconds per real second in a chaos run. */
 const CHAOS_TIME_SCALE = 50_000;
@@ -43,6 +44,14 @@ export interface ChaosOptions {
   terminateRate?: number;
   /** Share of KTRDR requests answered with a 12 MiB body (more than the 8 MiB a tick reads). */
   hugeBodyRate?: number;
+  /** How far the simulator's clock runs from the agent's for the whole run (negative: behind), like a skewed KTRDR host. */
+  clockSkewMs?: number;
+  /**
+   * Share of rounds with a Message Batches fault (AGENT_BATCH_PHASES is on for claude ticks): the batches endpoint
+   * answering 404 for the round, open batches ending without their result line, or left in progress past their
+   * expires_at plus the grace period. Other rounds end open batches normally.
+   */
+  batchFaultRate?: number;
 }
 
 /** Stands between the ticks and the simulator, replacing some answers with a body larger than a tick accepts. */
@@ -96,7 +105,17 @@ export interface ChaosReport {
   hugeBodies: number;
   /** Ticks that ended with exit 6 (their lock was lost) or 5 with a JSON line (their database connection was cut). */
   aborted: number;
-  faultsInjected: { simulatorRuns: number; anthropicErrors: number; simulatorRequests: number; anthropicRequests: number };
+  /** Rounds with a Message Batches fault, by kind. */
+  batchFaults: { unsupported: number; missingLine: number; overstayed: number };
+  faultsInjected: {
+    simulatorRuns: number;
+    anthropicErrors: number;
+    simulatorRequests: number;
+    /** Messages requests sent directly. */
+    anthropicRequests: number;
+    /** Messages requests sent inside Message Batches. */
+    batchedRequests: number;
+  };
   sessions: Record<string, number>;
   violations: string[];
 }
@@ -130,7 +149,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     strategiesDir,
     seed: options.seed,
     timeScale: CHAOS_TIME_SCALE,
-    faults: { errorRate: 0.05, latencyMs: 15, dropRate: 0.02, lostRate: 0.08, stallRate: 0.08, failureRate: 0.15 },
+    faults: { errorRate: 0.05, latencyMs: 15, dropRate: 0.02, lostRate: 0.08, stallRate: 0.08, failureRate: 0.15, clockOffsetMs: options.clockSkewMs ?? 0 },
   });
   const fake = await startFakeAnthropic();
   // Its own stream: requests arrive in no fixed order, so they must not draw from the round's sequence.
@@ -196,7 +215,11 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     // keep being exercised after its first faults.
     AGENT_FAULT_BACKOFF_MINUTES: '0.05',
     KTRDR_TIMEOUT_SECONDS: '2',
+    ...((options.batchFaultRate ?? 0) > 0 ? { AGENT_BATCH_PHASES: 'backtest,assess' } : {}),
+    // Passes follow short work (and are killed while following), but within the run's minute.
+    AGENT_PASS_FOLLOW_SECONDS: '3',
   };
+  const batchFaults = { unsupported: 0, missingLine: 0, overstayed: 0 };
   let ticks = 0;
   let kills = 0;
   let pauses = 0;
@@ -264,7 +287,24 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         cuts.push(cutLater(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`));
       }
       const forcePause = forced(options.pauseRate, pauses, 1 / 2);
+      // Batch faults: one kind per faulty round, each forced once if the draws have not made it by its round.
+      let batchFault: keyof typeof batchFaults | null = null;
+      if ((options.batchFaultRate ?? 0) > 0) {
+        const kinds = ['unsupported', 'missingLine', 'overstayed'] as const;
+        const forcedKind = kinds.find((kind, index) => forced(options.batchFaultRate, batchFaults[kind], (index + 1) / 4));
+        if (forcedKind) batchFault = forcedKind;
+        else if (random.next() < options.batchFaultRate!) batchFault = kinds[Math.floor(random.next() * kinds.length)]!;
+      }
+      if (batchFault === 'unsupported') fake.batchesAnswer(404);
+      const batchCallsBefore = fake.batchRequests.length;
       await Promise.all([...Array.from({ length: count }, (_, i) => launch(designer, cuts.length > 0, forcePause && i === 0)), ...cuts]);
+      fake.batchesAnswer(null);
+      // Counted only when it met something: a 404 a tick was answered, a batch that was open.
+      const openBatches = [...fake.batches.values()].some((batch) => batch.processing_status !== 'ended');
+      if (batchFault === 'unsupported' ? fake.batchRequests.length > batchCallsBefore : batchFault !== null && openBatches) batchFaults[batchFault!]++;
+      if (batchFault === 'missingLine') await fake.endBatchesWithoutResults({ billed: random.next() < 0.5 });
+      else if (batchFault === 'overstayed') fake.overstayBatches(BATCH_EXPIRY_GRACE_MS + 60_000);
+      else if ((options.batchFaultRate ?? 0) > 0) await fake.endBatches();
       if (templates.length === 0) {
         const row = (await client.query(`SELECT strategy_config, training_params FROM agent_sessions WHERE training_params IS NOT NULL AND designer = 'baseline' LIMIT 1`)).rows[0];
         if (row) templates.push({ config: row.strategy_config, params: row.training_params });
@@ -277,7 +317,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       (await client.query(`SELECT coalesce(outcome, phase) AS state, count(*)::int AS n FROM agent_sessions GROUP BY 1`)).rows.map((r) => [r.state, r.n]),
     );
     const simulatorRuns = [...simulator.state.operations.values()].flatMap((op) => op.runs).filter((run) => run.fate.kind !== 'complete').length;
-    return { ticks, kills, pauses, lockDrops, terminations, hugeBodies: proxy.replaced(), aborted, faultsInjected: { simulatorRuns, anthropicErrors, simulatorRequests: simulator.state.requests.length, anthropicRequests: fake.requests.length }, sessions, violations };
+    const batchedRequests = [...fake.batches.values()].reduce((sum, batch) => sum + batch.requests.length, 0);
+    return {
+      ticks,
+      kills,
+      pauses,
+      lockDrops,
+      terminations,
+      hugeBodies: proxy.replaced(),
+      aborted,
+      batchFaults,
+      faultsInjected: { simulatorRuns, anthropicErrors, simulatorRequests: simulator.state.requests.length, anthropicRequests: fake.requests.length, batchedRequests },
+      sessions,
+      violations,
+    };
   } finally {
     await client.end().catch(() => undefined);
     await fake.close();
@@ -313,6 +366,16 @@ export async function checkInvariants(client: pg.Client, strategiesDir: string, 
     `SELECT id, phase FROM agent_sessions WHERE outcome IS NULL AND lease_owner IS NULL AND phase IN ('training', 'backtesting') AND NOT (
        (phase = 'training' AND training_operation_id IS NOT NULL) OR (phase = 'backtesting' AND backtest_operation_id IS NOT NULL))`,
   );
+  // Faults of the world are never research results: a skewed KTRDR clock or a batch fault fails no session.
+  await count(
+    'session failed by a clock or batch fault',
+    `SELECT id, outcome, left(failure_reason, 200) AS reason FROM agent_sessions WHERE outcome IS NOT NULL AND outcome <> 'success'
+       AND (failure_reason LIKE '%before this session began%' OR failure_reason ~ '(Message Batches|batch msgbatch_|result line)')`,
+  );
+  await count(
+    'ended batch whose reservation is still held',
+    `SELECT b.id, b.result_type FROM agent_message_batches b JOIN agent_budget_reservations r ON r.id = b.reservation_id WHERE b.status = 'ended' AND r.status = 'reserved'`,
+  );
   await count('spend above the daily limit', `SELECT date, budget_used_usd, budget_limit_usd FROM agent_budget WHERE budget_used_usd > budget_limit_usd`);
   await count('finished session without its metrics row', `SELECT s.id FROM agent_sessions s LEFT JOIN agent_metrics m ON m.session_id = s.id WHERE s.outcome IS NOT NULL AND m.id IS NULL`);
   await count(
@@ -324,18 +387,18 @@ export async function checkInvariants(client: pg.Client, strategiesDir: string, 
   await count(
     'hypothesis event not made by a tool allowed to make it (or a first event other than the proposal)',
     `SELECT ev.id, ev.hypothesis_id, ev.via, ev.status FROM agent_hypothesis_events ev
-      WHERE (ev.via, ev.status) NOT IN (VALUES ${moves.join(', ')})
+      WHERE (ev.moved AND (ev.via, ev.status) NOT IN (VALUES ${moves.join(', ')}))
          OR (ev.id = (SELECT min(first.id) FROM agent_hypothesis_events first WHERE first.hypothesis_id = ev.hypothesis_id) AND ev.status <> 'untested')`,
   );
   await count(
     'hypothesis retired without its latest event retiring it (or the other way round)',
     `SELECT h.id, h.retired_at FROM agent_hypotheses h WHERE (h.retired_at IS NOT NULL) IS DISTINCT FROM (
-       (SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id ORDER BY ev.id DESC LIMIT 1) = 'retired')`,
+       (SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.moved ORDER BY ev.id DESC LIMIT 1) = 'retired')`,
   );
   await count(
     'hypothesis status not set by its latest tool event',
     `SELECT h.id, h.status FROM agent_hypotheses h WHERE h.status IS DISTINCT FROM (
-       SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.status <> 'retired' ORDER BY ev.id DESC LIMIT 1)`,
+       SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.moved AND ev.status <> 'retired' ORDER BY ev.id DESC LIMIT 1)`,
   );
   // A second start of the same strategy is a fresh start after a stall only when the first had ended (cancelled or
   // failed) by then; two live at once is the double start this invariant is about.
@@ -371,8 +434,8 @@ export function printReport(report: ChaosReport): void {
   console.log(
     `chaos: ${report.ticks} ticks run, ${report.kills} killed with SIGKILL, ${report.pauses} paused with SIGSTOP, ` +
       `${report.lockDrops} tick-lock connections and ${report.terminations} rounds of connections terminated (${report.aborted} ticks stopped cleanly by them), ` +
-      `${report.hugeBodies} huge KTRDR bodies, faults injected: ${report.faultsInjected.simulatorRuns} simulator runs failed/lost/stalled, ` +
-      `${report.faultsInjected.anthropicErrors} Messages API errors of ${report.faultsInjected.anthropicRequests} requests (simulator saw ${report.faultsInjected.simulatorRequests} requests); ` +
+      `${report.hugeBodies} huge KTRDR bodies, batch faults ${JSON.stringify(report.batchFaults)}, faults injected: ${report.faultsInjected.simulatorRuns} simulator runs failed/lost/stalled, ` +
+      `${report.faultsInjected.anthropicErrors} Messages API errors of ${report.faultsInjected.anthropicRequests} direct Messages requests, ${report.faultsInjected.batchedRequests} batched (simulator saw ${report.faultsInjected.simulatorRequests} requests); ` +
       `sessions ${JSON.stringify(report.sessions)}; invariant violations: ${report.violations.length}`,
   );
   for (const violation of report.violations.slice(0, 20)) console.log(`  ${violation}`);

@@ -14,10 +14,13 @@ test('a short seeded chaos run keeps every invariant', async () => {
     lockDropRate: 0.05,
     terminateRate: 0.03,
     hugeBodyRate: 0.01,
+    clockSkewMs: -5 * 60_000,
+    batchFaultRate: 0.1,
   });
   printReport(report);
   assert.ok(report.ticks >= 30);
   assert.ok(report.kills > 0);
   assert.ok(report.pauses > 0 && report.lockDrops > 0 && report.terminations > 0 && report.hugeBodies > 0, `every fault class was injected: ${JSON.stringify(report)}`);
+  assert.ok(Object.values(report.batchFaults).every((n) => n > 0), `every batch fault was injected: ${JSON.stringify(report.batchFaults)}`);
   assert.deepEqual(report.violations, [], `seed 7: ${report.violations.length} invariant violations:\n${report.violations.join('\n')}`);
 });

@@ -147,7 +147,8 @@ describe('engine: recovery through the built CLI', () => {
     assert.equal((await triggers(rig, leased.id)).at(-1)?.skip_reason, 'invocation_in_progress');
     assert.equal(rig.fake.requests.filter((r) => isFirstTurnOf(r, 'save_strategy_config')).length, 1);
 
-    await delay(Math.max(0, leased.lease_expires_at.getTime() - Date.now()) + 500);
+    // The lease runs out: moved into the past rather than waited for (the agent reads lease times from the row).
+    await rig.pool.query(`UPDATE agent_sessions SET lease_expires_at = NOW() - INTERVAL '1 second' WHERE id = $1`, [leased.id]);
     // The retry's first answer is slow as well, so the second attempt can be seen while it runs.
     const retry = rig.tick();
     await waitFor('the retried design request', async () => rig.fake.requests.filter((r) => isFirstTurnOf(r, 'save_strategy_config')).length === 2);

@@ -215,7 +215,7 @@ describe('telemetry of a tick run by the built CLI', () => {
       const envFile = join(home.path, 'config', 'agent.env');
       mkdirSync(join(home.path, 'config'), { recursive: true });
       writeFileSync(envFile, `OTEL_EXPORTER_OTLP_ENDPOINT=${endpoint}\n`);
-      const result = await runCli(['tick', '--env-file', envFile], tickEnv(home.path, database.url));
+      const result = await runCli(['tick', '--agent-env', envFile], tickEnv(home.path, database.url));
       assertTickSucceeded(result);
       await receiver.waitFor('trigger_check');
 

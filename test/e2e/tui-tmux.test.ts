@@ -69,7 +69,7 @@ describe('status --watch', () => {
     };
   }
 
-  test('in a terminal: draws the session, its progress bar and the budget gauge, survives a resize, and q quits', async () => {
+  test('in a terminal: draws the session, its progress bar and the budget gauge, survives resizes down to 40×12, and q quits', async () => {
     const assignments = Object.entries(env()).map(([key, value]) => `${key}=${shellQuote(value)}`);
     const command = `cd ${shellQuote(root)} && env -i ${assignments.join(' ')} ${shellQuote(process.execPath)} bin/run.js status --watch --interval 1; echo $? > ${shellQuote(exitFile)}`;
     tmux('-u', 'new-session', '-d', '-s', session, '-x', '120', '-y', '40', command);
@@ -98,6 +98,20 @@ describe('status --watch', () => {
     assert.equal(seen.split('\n').filter((line) => line.includes('Recent cycles')).length, 1, seen);
     assert.equal(seen.split('\n').filter((line) => line.includes('Budget today')).length, 1, seen);
     assert.ok(seen.split('\n').every((line) => line.length <= 72));
+
+    // Small (40×12): the screen is cleared and redrawn, and the current cycle stays on it (the frame fits the rows,
+    // so nothing scrolls its top away); sections give way instead.
+    tmux('resize-window', '-t', session, '-x', '40', '-y', '12');
+    const small = () => screen().split('\n');
+    await waitFor(
+      'a frame for 40×12',
+      () => small().every((l) => l.length <= 40) && small().some((l) => l.startsWith('ktrdr-agent status')) && new RegExp(`^#${trainingId} +TRAINING`, 'm').test(screen()) && screen().includes('q quit'),
+      screen,
+    );
+    seen = screen();
+    assert.equal(seen.split('\n').filter((line) => line.startsWith('ktrdr-agent status')).length, 1, seen);
+    assert.equal(seen.split('\n').filter((line) => /TRAINING/.test(line)).length, 1, `no piece of an older frame:\n${seen}`);
+    assert.doesNotMatch(seen, /Last tick/, `the last tick gave way:\n${seen}`);
 
     tmux('send-keys', '-t', session, 'q');
     await waitFor('the process to exit', () => existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '', () => screen());

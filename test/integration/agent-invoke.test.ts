@@ -625,6 +625,19 @@ describe('invokeAgent against the fake Messages API', () => {
     });
   }
 
+  test("a URL whose port fetch refuses (:9, 'bad port') never left the process: $0, not retried, a fault", async (t) => {
+    const h = await harness(t, { maxAttempts: 3 });
+    const client = createAnthropicClient({ apiKey: API_KEY, baseURL: 'http://127.0.0.1:9', timeoutMs: 5_000 });
+
+    const result = await invokeAgent(h.deps({ client, countTokens: false }));
+
+    assert.equal(result.status, 'infrastructure_fault');
+    assert.equal(result.fault?.faultClass, 'anthropic_unreachable');
+    assert.match(result.reason, /bad port/);
+    assert.deepEqual(h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]), [[0, false]]);
+    assert.equal(result.costUsd, 0);
+  });
+
   test('a connection dropped after the request was sent keeps its reservation, marked estimated, per attempt', async (t) => {
     const h = await harness(t, { maxAttempts: 2 });
     h.fake.script([{ drop: true }, endTurn('Answered on the second attempt.')]);

@@ -56,6 +56,8 @@ async function installation(sim: Simulator, strategiesDir: string, clock: Clock,
     GATE_BACKTEST_MIN_SHARPE: '-100',
     GATE_TRAINING_MIN_ACCURACY: '0',
     GATE_TRAINING_MAX_LOSS: '100',
+    // These passes are stepped one at a time on a clock the test holds; following is tested in test/e2e/pass-follow.test.ts.
+    AGENT_PASS_FOLLOW_SECONDS: '0',
     ...baseEnv,
   };
   return {

@@ -105,3 +105,25 @@ describe('migrations from an empty database, twice in a row', () => {
     }
   });
 });
+
+describe('upgrading a database from before the research memory', () => {
+  test('sessions that ended before it get their experiments when the memory migration runs (frozen migration, live backfill)', async () => {
+    const database = await createTestDatabase();
+    const store = await openStore({ kind: 'postgres', url: database.url }, { migrate: false });
+    try {
+      const { Migrator } = await import('kysely/migration');
+      const { migrations } = await import('../../migrations/index.ts');
+      const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations }, migrationTableName: 'kysely_migration', migrationLockTableName: 'kysely_migration_lock' });
+      const before = await migrator.migrateTo('20261201T081100000Z-spend-estimates');
+      assert.equal(before.error, undefined);
+      await sql`INSERT INTO agent_sessions (phase, designer, outcome, failure_reason, completed_at) VALUES ('idle', 'baseline', 'failed_design', 'never saved', NOW())`.execute(store.db);
+      const results = await migrateToLatest(store.db);
+      assert.ok(results.some((result) => result.migrationName === '20261201T081500000Z-research-memory' && result.status === 'Success'));
+      const experiments = await sql<{ outcome: string }>`SELECT outcome FROM agent_experiments`.execute(store.db);
+      assert.deepEqual(experiments.rows.map((row) => row.outcome), ['failed_design']);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+});

@@ -120,6 +120,8 @@ export interface FakeBatch {
   requests: { custom_id: string; params: WireRequest }[];
   /** One JSONL line per request, once the batch ended. */
   results: { custom_id: string; result: Record<string, unknown> }[];
+  /** Counts the batch reports instead of those of its lines (a batch that lost lines). */
+  countsOverride?: Partial<Record<'succeeded' | 'errored' | 'canceled' | 'expired', number>>;
 }
 
 export interface FakeAnthropic {
@@ -139,6 +141,15 @@ export interface FakeAnthropic {
   dropNextBatchCreate(): void;
   /** The next `count` Message Batches API calls answer 529 overloaded_error. */
   overloadBatchCalls(count: number): void;
+  /** Every Message Batches call answers this status (404 or 405: a gateway or proxy without the endpoint); null undoes it. */
+  batchesAnswer(status: 404 | 405 | null): void;
+  /**
+   * Ends every open batch with no result line at all; `billed` makes its counts say the request succeeded (the
+   * script step is consumed, as a processed request would), otherwise the counts hold nothing.
+   */
+  endBatchesWithoutResults(options: { billed: boolean }): Promise<void>;
+  /** Leaves every open batch in progress but moves its expires_at `ms` into the past (an API that never ends it). */
+  overstayBatches(ms: number): void;
   /** Messages requests (count_tokens requests are in `countRequests`). */
   requests: RecordedRequest[];
   countRequests: RecordedRequest[];
@@ -227,6 +238,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const batches = new Map<string, FakeBatch>();
   let dropCreate = false;
   let overloadedBatchCalls = 0;
+  let unsupportedBatchStatus: 404 | 405 | null = null;
   let baseUrl = '';
 
   const signThinking = (model: string, conversationKey: string, thought: string): string =>
@@ -654,6 +666,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
     if (batch.processing_status !== 'ended') counts.processing = batch.requests.length;
     for (const line of batch.results) counts[line.result.type as 'succeeded' | 'errored' | 'canceled' | 'expired'] += 1;
+    Object.assign(counts, batch.countsOverride ?? {});
     return {
       id: batch.id,
       type: 'message_batch',
@@ -682,6 +695,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       overloadedBatchCalls -= 1;
       return fail(529, 'overloaded_error', 'Overloaded');
     }
+    if (unsupportedBatchStatus !== null) return fail(unsupportedBatchStatus, 'not_found_error', `Not found: ${record.method} ${record.path}`);
     const parts = path.split('/').slice(4);
     if (record.method === 'POST' && parts.length === 0) {
       let body: { requests?: unknown };
@@ -738,7 +752,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     if (record.method === 'GET' && parts[1] === 'results') {
       if (batch.processing_status !== 'ended') return fail(400, 'invalid_request_error', `batch ${batch.id} has not ended`);
       if (res.destroyed) return;
-      const jsonl = batch.results.map((line) => JSON.stringify(line)).join('\n') + '\n';
+      const jsonl = batch.results.map((line) => `${JSON.stringify(line)}\n`).join('');
       record.response = { status: 200, body: jsonl };
       res.writeHead(200, { 'content-type': 'application/binary' });
       return void res.end(jsonl);
@@ -798,6 +812,24 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     },
     overloadBatchCalls(count) {
       overloadedBatchCalls = count;
+    },
+    batchesAnswer(status) {
+      unsupportedBatchStatus = status;
+    },
+    async endBatchesWithoutResults({ billed }) {
+      for (const batch of batches.values()) {
+        if (batch.processing_status === 'ended') continue;
+        if (billed) for (const item of batch.requests) await processBatchRequest(item.params);
+        batch.results = [];
+        batch.countsOverride = billed ? { succeeded: batch.requests.length } : {};
+        batch.processing_status = 'ended';
+        batch.ended_at = new Date().toISOString();
+      }
+    },
+    overstayBatches(ms) {
+      for (const batch of batches.values()) {
+        if (batch.processing_status !== 'ended') batch.expires_at = new Date(Date.now() - ms).toISOString();
+      }
     },
     requests,
     countRequests,

@@ -26,6 +26,8 @@ export interface ScriptedModelOptions {
   designDelayTimes?: number;
   /** Response headers on every answer (e.g. `anthropic-ratelimit-requests-remaining`). */
   headers?: Record<string, string>;
+  /** Awaited before each answer goes out, knowing what it says (to hold one while an operator acts). */
+  beforeAnswer?: (request: RecordedRequest, answer: ScriptedResponse) => Promise<void>;
 }
 
 export const TRAINING_WINDOW = { start_date: '2018-01-01', end_date: '2022-12-31' } as const;
@@ -250,6 +252,7 @@ export function scriptedModel(options: ScriptedModelOptions = {}): ScriptReactio
       });
     }
     const turn = modelTurn(request, options);
+    await options.beforeAnswer?.(request, turn);
     return options.headers ? { ...turn, headers: options.headers } : turn;
   };
 }
@@ -367,6 +370,9 @@ export async function startEngineRig(options: {
     ANTHROPIC_API_KEY: apiKey,
     ANTHROPIC_BASE_URL: fake.url,
     AGENT_RETRY_BACKOFF_BASE: '0.01',
+    // These tests step the engine one pass at a time; a pass following work to its end is tested on its own
+    // (test/e2e/pass-follow.test.ts), and a frozen clock would keep a followed backtest running for the whole wait.
+    AGENT_PASS_FOLLOW_SECONDS: '0',
     ...GATES_ALWAYS_PASS,
     ...options.env,
   };

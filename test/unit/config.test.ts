@@ -27,6 +27,8 @@ describe('configuration', () => {
     assert.equal(s.KTRDR_API_URL, 'http://127.0.0.1:8000/api/v1');
     assert.equal(s.AGENT_MODEL, 'claude-opus-5-5');
     assert.equal(s.AGENT_MAX_CONCURRENT_SESSIONS, 1);
+    assert.equal(s.AGENT_MAX_SESSIONS_CAP, 8);
+    assert.equal(s.AGENT_PASS_FOLLOW_SECONDS, 60);
     assert.equal(s.AGENT_RECENT_STRATEGIES_COUNT, 5);
     assert.equal(s.AGENT_BUDGET_DAILY_USD, 5);
     assert.equal(s.AGENT_BUDGET_BUFFER_USD, 0.1);
@@ -68,6 +70,11 @@ describe('configuration', () => {
     ['AGENT_INFERENCE_GEO', 'eu'],
     ['AGENT_BATCH_PHASES', 'backtest,training'],
     ['AGENT_MAX_CONCURRENT_SESSIONS', '0'],
+    ['AGENT_MAX_CONCURRENT_SESSIONS', 'automatic'],
+    ['AGENT_MAX_CONCURRENT_SESSIONS', '2.5'],
+    ['AGENT_MAX_SESSIONS_CAP', '0'],
+    ['AGENT_PASS_FOLLOW_SECONDS', '-1'],
+    ['AGENT_PASS_FOLLOW_SECONDS', '300'],
     ['AGENT_RECENT_STRATEGIES_COUNT', '-1'],
     ['AGENT_MEMORY_TOKEN_BUDGET', '50'],
     ['AGENT_NEAR_DUPLICATE_TOLERANCE', '1.5'],
@@ -97,6 +104,9 @@ describe('configuration', () => {
     ['AGENT_LEASE_SECONDS', '1'],
     ['AGENT_POLL_CONCURRENCY', '0'],
     ['AGENT_LOCK_WAIT_SECONDS', '-1'],
+    ['AGENT_RETENTION_DAYS', '1.5'],
+    ['AGENT_LOG_MAX_MIB', '-1'],
+    ['AGENT_LOG_KEEP', '0'],
     ['PUSHGATEWAY_URL', 'localhost:9091'],
     ['OTEL_EXPORTER_OTLP_ENDPOINT', 'grpc://x'],
   ];
@@ -105,6 +115,12 @@ describe('configuration', () => {
       assert.deepEqual(problemsOf({ [name]: value }), [name]);
     });
   }
+
+  test("AGENT_MAX_CONCURRENT_SESSIONS takes 'auto' as well as an integer, and 0 turns following off", () => {
+    assert.equal(loadConfig({ env: { ...base, AGENT_MAX_CONCURRENT_SESSIONS: 'auto' } }).settings.AGENT_MAX_CONCURRENT_SESSIONS, 'auto');
+    assert.equal(loadConfig({ env: { ...base, AGENT_MAX_CONCURRENT_SESSIONS: '4' } }).settings.AGENT_MAX_CONCURRENT_SESSIONS, 4);
+    assert.equal(loadConfig({ env: { ...base, AGENT_PASS_FOLLOW_SECONDS: '0' } }).settings.AGENT_PASS_FOLLOW_SECONDS, 0);
+  });
 
   test('every setting is covered by the validation table or accepts any string', () => {
     const covered = new Set(invalid.map(([name]) => name));

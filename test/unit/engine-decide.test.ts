@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { decide, type DecisionInput, type OperationObservation } from '../../src/core/engine/decide.ts';
+import { whilePaused } from '../../src/core/engine/decision-input.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from '../../src/core/engine/gates.ts';
 
 const gates: GateThresholds = {
@@ -31,7 +32,6 @@ function input(options: {
   status: (typeof statuses)[number];
   gatePasses: boolean;
   canInvoke: boolean;
-  paused: boolean;
   lease: Lease;
   attempts?: number;
   resumeAttempts?: number;
@@ -61,13 +61,12 @@ function input(options: {
     trainingResult: options.status === 'completed' && options.phase === 'training' ? (options.gatePasses ? goodTraining : badTraining) : null,
     backtestResult: options.status === 'completed' && options.phase === 'backtesting' ? (options.gatePasses ? goodBacktest : badBacktest) : null,
     canInvoke: options.canInvoke,
-    paused: options.paused,
     now,
     config: { gates, resumeMaxAttempts: 2, stall: { queuedMs: 20 * 60_000, resumingMs: 10 * 60_000, runningAtZeroMs: 10 * 60_000, runningMs: 60 * 60_000 }, maxInvocationAttempts: 2 },
   };
 }
 
-describe('decide: every phase x operation status x gate x budget x paused x lease', () => {
+describe("decide, and the pass's pause rule on top of it: every phase x operation status x gate x budget x paused x lease", () => {
   for (const phase of phases)
     for (const status of statuses)
       for (const gatePasses of [true, false])
@@ -75,9 +74,13 @@ describe('decide: every phase x operation status x gate x budget x paused x leas
           for (const paused of [true, false])
             for (const lease of leases) {
               test(`${phase} ${status} gate=${gatePasses} budget=${canInvoke} paused=${paused} lease=${lease}`, () => {
-                const decision = decide(input({ phase, status, gatePasses, canInvoke, paused, lease }));
+                const decided = decide(input({ phase, status, gatePasses, canInvoke, lease }));
+                const decision = paused ? whilePaused(decided) : decided;
                 if (paused) {
-                  assert.deepEqual(decision, { action: 'skip', trigger: 'paused', skipReason: 'paused' });
+                  // A pause still watches running work (the no-progress clocks stay true) and starts or ends nothing.
+                  const watching = (phase === 'backtesting' || (phase === 'training' && lease !== 'live')) && ['pending', 'running', 'resuming'].includes(status);
+                  if (watching) assert.equal(decision.action, 'record_progress');
+                  else assert.deepEqual(decision, { action: 'skip', trigger: 'paused', skipReason: 'paused' });
                   return;
                 }
                 if (phase === 'designing' || phase === 'assessing') {
@@ -130,15 +133,15 @@ describe('decide: every phase x operation status x gate x budget x paused x leas
 
 describe('decide: recovery rules', () => {
   test('an invocation that died twice fails the session with the phase outcome', () => {
-    const design = decide(input({ phase: 'designing', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'expired', attempts: 2 }));
+    const design = decide(input({ phase: 'designing', status: 'running', gatePasses: true, canInvoke: true, lease: 'expired', attempts: 2 }));
     assert.equal(design.action === 'fail' && design.outcome, 'failed_design');
-    const assess = decide(input({ phase: 'assessing', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'expired', attempts: 2 }));
+    const assess = decide(input({ phase: 'assessing', status: 'running', gatePasses: true, canInvoke: true, lease: 'expired', attempts: 2 }));
     assert.equal(assess.action === 'fail' && assess.outcome, 'failed_assessment');
   });
 
   test('KTRDR busy (no free worker, 429) while polling is waited out as busy, not as KTRDR down', () => {
     for (const phase of ['training', 'backtesting'] as const) {
-      const base = input({ phase, status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none' });
+      const base = input({ phase, status: 'running', gatePasses: true, canInvoke: true, lease: 'none' });
       const busy = decide({ ...base, operation: { kind: 'unreachable', error: 'KTRDR busy: 503', faultClass: 'ktrdr_busy' } });
       assert.deepEqual(busy, { action: 'skip', trigger: 'operation_still_running', skipReason: 'ktrdr_busy' });
       const refused = decide({ ...base, operation: { kind: 'unreachable', error: 'KTRDR: 401', faultClass: 'ktrdr_auth' } });
@@ -147,29 +150,29 @@ describe('decide: recovery rules', () => {
   });
 
   test('an expired lease with one attempt is retried once', () => {
-    const decision = decide(input({ phase: 'designing', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'expired', attempts: 1 }));
+    const decision = decide(input({ phase: 'designing', status: 'running', gatePasses: true, canInvoke: true, lease: 'expired', attempts: 1 }));
     assert.deepEqual(decision, { action: 'invoke', trigger: 'start_new_cycle', purpose: 'design', retry: true });
   });
 
   test('a failed operation is resumed up to the limit, then the session fails with KTRDR error message', () => {
-    const decision = decide(input({ phase: 'training', status: 'failed', gatePasses: true, canInvoke: true, paused: false, lease: 'none', resumeAttempts: 2 }));
+    const decision = decide(input({ phase: 'training', status: 'failed', gatePasses: true, canInvoke: true, lease: 'none', resumeAttempts: 2 }));
     assert.equal(decision.action, 'fail');
     assert.match(decision.action === 'fail' ? decision.reason : '', /CUDA out of memory/);
   });
 
   test('a stalled operation is cancelled and started afresh, then fails once the attempts are spent', () => {
-    const decision = decide(input({ phase: 'backtesting', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none', stalled: true }));
+    const decision = decide(input({ phase: 'backtesting', status: 'running', gatePasses: true, canInvoke: true, lease: 'none', stalled: true }));
     assert.equal(decision.action, 'restart_operation');
     assert.equal(decision.action === 'restart_operation' && decision.stallCase, 'no_progress');
     assert.match(decision.action === 'restart_operation' ? decision.reason : '', /made no progress: 'running' with progress unchanged for 120 min \(limit 60 min/);
-    const spent = decide(input({ phase: 'backtesting', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none', stalled: true, resumeAttempts: 2 }));
+    const spent = decide(input({ phase: 'backtesting', status: 'running', gatePasses: true, canInvoke: true, lease: 'none', stalled: true, resumeAttempts: 2 }));
     assert.equal(spent.action, 'fail');
     assert.equal(spent.action === 'fail' && spent.cancelOperationId, 'op_b');
     assert.match(spent.action === 'fail' ? spent.reason : '', /no fresh start left after 2/);
   });
 
   test('no progress across a gap in observation (KTRDR down, paused) is not a stall', () => {
-    const base = input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none', stalled: true });
+    const base = input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, lease: 'none', stalled: true });
     const decision = decide({ ...base, session: { ...base.session, lastProgress: { percentage: 40, currentStep: 'Epoch 20/50', seenAt: minutesAgo(90) } } });
     assert.equal(decision.action, 'record_progress');
     assert.equal(decision.action === 'record_progress' && decision.changed, true);
@@ -177,7 +180,7 @@ describe('decide: recovery rules', () => {
 
   test('each no-progress case has its own, shorter limit and is named', () => {
     const at = (status: string, percentage: number, minutes: number) => {
-      const base = input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none' });
+      const base = input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, lease: 'none' });
       return decide({
         ...base,
         operation: { kind: 'status', status, percentage, currentStep: null, errorMessage: null },
@@ -201,7 +204,7 @@ describe('decide: recovery rules', () => {
   });
 
   test('a status change is progress: resuming -> running restarts the clock', () => {
-    const base = input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none' });
+    const base = input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, lease: 'none' });
     const decision = decide({
       ...base,
       operation: { kind: 'status', status: 'running', percentage: 0, currentStep: null, errorMessage: null },
@@ -217,24 +220,24 @@ describe('decide: recovery rules', () => {
       'Invalid configuration: labels.source',
       'model_path is required for backtesting',
     ]) {
-      const base = input({ phase: 'training', status: 'failed', gatePasses: true, canInvoke: true, paused: false, lease: 'none' });
+      const base = input({ phase: 'training', status: 'failed', gatePasses: true, canInvoke: true, lease: 'none' });
       const decision = decide({ ...base, operation: { kind: 'status', status: 'failed', percentage: 10, currentStep: null, errorMessage: message } });
       assert.equal(decision.action, 'fail', message);
       assert.match(decision.action === 'fail' ? decision.reason : '', /not resumed: .* fails again on a resume/);
     }
-    const worker = decide(input({ phase: 'training', status: 'failed', gatePasses: true, canInvoke: true, paused: false, lease: 'none' }));
+    const worker = decide(input({ phase: 'training', status: 'failed', gatePasses: true, canInvoke: true, lease: 'none' }));
     assert.equal(worker.action, 'resume_operation');
   });
 
   test('an operation cancelled in KTRDR (a killed worker) is resumed within the limit, then the session fails', () => {
-    const resumed = decide(input({ phase: 'training', status: 'cancelled', gatePasses: true, canInvoke: true, paused: false, lease: 'none' }));
+    const resumed = decide(input({ phase: 'training', status: 'cancelled', gatePasses: true, canInvoke: true, lease: 'none' }));
     assert.equal(resumed.action === 'resume_operation' && resumed.errorMessage, 'cancelled in KTRDR, not by this agent');
-    const spent = decide(input({ phase: 'training', status: 'cancelled', gatePasses: true, canInvoke: true, paused: false, lease: 'none', resumeAttempts: 2 }));
+    const spent = decide(input({ phase: 'training', status: 'cancelled', gatePasses: true, canInvoke: true, lease: 'none', resumeAttempts: 2 }));
     assert.equal(spent.action === 'fail' && spent.reason, 'training operation op_t was cancelled in KTRDR after 2 resume(s) or restart(s)');
   });
 
   test("an operation that is not this session's fails it and is never read as a result", () => {
-    const base = input({ phase: 'training', status: 'completed', gatePasses: true, canInvoke: true, paused: false, lease: 'none' });
+    const base = input({ phase: 'training', status: 'completed', gatePasses: true, canInvoke: true, lease: 'none' });
     const decision = decide({ ...base, operation: { kind: 'foreign', operationId: 'op_t', reason: "it runs strategy 'other'" }, trainingResult: null });
     assert.equal(decision.action, 'fail');
     assert.equal(decision.action === 'fail' && decision.outcome, 'failed_training');
@@ -243,13 +246,13 @@ describe('decide: recovery rules', () => {
   });
 
   test('a training that passed its gate without a model path fails before any invocation', () => {
-    const base = input({ phase: 'training', status: 'completed', gatePasses: true, canInvoke: true, paused: false, lease: 'none' });
+    const base = input({ phase: 'training', status: 'completed', gatePasses: true, canInvoke: true, lease: 'none' });
     const decision = decide({ ...base, trainingResult: { ...goodTraining, modelPath: null } });
     assert.equal(decision.action === 'fail' && decision.outcome, 'failed_training');
   });
 
   test('progress that moved is recorded as a change', () => {
-    const decision = decide(input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, paused: false, lease: 'none' }));
+    const decision = decide(input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, lease: 'none' }));
     assert.equal(decision.action === 'record_progress' && decision.changed, true);
   });
 });

@@ -123,7 +123,6 @@ describe('decisionInputFor: a polled session as decide() sees it', () => {
       waitingForBatch: true,
       lastProgress: null,
     });
-    assert.equal(input.paused, false);
     assert.equal(input.canInvoke, false);
     assert.equal(input.now, now);
     assert.deepEqual(input.operation, { kind: 'none' });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { modelStrategy, operationStrategy, ownershipMismatch, type OperationClaim } from '../../src/core/ktrdr/ownership.ts';
+import { modelStrategy, operationStrategy, ownershipCheck, ownershipMismatch, type OperationClaim } from '../../src/core/ktrdr/ownership.ts';
+import { parseServerTime } from '../../src/core/ktrdr/client.ts';
 import { epochMetricsOf } from '../../src/core/ktrdr/results.ts';
 import { operationMetricsResponseSchema, type OperationInfo } from '../../src/core/ktrdr/schemas.ts';
 
@@ -53,6 +54,18 @@ describe('ownershipMismatch on what the real KTRDR records', () => {
   test('an operation older than the session (a repeated task id answered with the old operation) is refused', () => {
     const reason = ownershipMismatch(realOperation(), { ...claim, notBeforeMs: Date.parse('2026-12-01T09:00:00Z') });
     assert.match(reason ?? '', /created at 2026-12-01T08:07:03\.813Z, before this session began \(2026-12-01T09:00:00\.000Z\)/);
+  });
+
+  test("KTRDR's creation time is read on our clock: its measured offset is taken off before comparing", () => {
+    const notBeforeMs = Date.parse('2026-12-01T08:10:00Z');
+    // KTRDR 5 minutes behind: created at 08:07:03 on its clock is 08:12:03 on ours, after the session began.
+    assert.equal(ownershipMismatch(realOperation(), { ...claim, notBeforeMs: notBeforeMs + 180_000 }, -300_000), null);
+    // Unmeasured, the same operation looks older than the session.
+    const check = ownershipCheck(realOperation(), { ...claim, notBeforeMs: notBeforeMs + 180_000 });
+    assert.equal(check.creationTimeOnly, true);
+    assert.match(check.mismatch ?? '', /KTRDR's offset unknown/);
+    // A naive timestamp is read in KTRDR's documented zone, UTC, not this host's.
+    assert.equal(parseServerTime('2026-12-01T08:07:03.813'), Date.parse('2026-12-01T08:07:03.813Z'));
   });
 
   test('a resume that trained another request is caught by its result and model path', () => {

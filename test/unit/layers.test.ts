@@ -78,3 +78,19 @@ test('no import goes up a layer or across to a sibling', () => {
     });
   assert.deepEqual(violations, [], `imports against the layer order (CONVENTIONS.md):\n${violations.join('\n')}`);
 });
+
+test('a migration imports only kysely (and node built-ins), never live code: it keeps meaning what it meant', () => {
+  const dir = fileURLToPath(new URL('../../migrations/', import.meta.url));
+  const files = readdirSync(dir).filter((file) => file.endsWith('.ts') && file !== 'index.ts');
+  assert.ok(files.length >= 10, `only ${files.length} migrations found`);
+  const violations: string[] = [];
+  for (const file of files) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    for (const match of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)'([^']+)'/g)) {
+      const specifier = match[1]!;
+      const allowed = specifier === 'kysely' || specifier.startsWith('kysely/') || specifier.startsWith('node:');
+      if (!allowed) violations.push(`migrations/${file} imports '${specifier}'`);
+    }
+  }
+  assert.deepEqual(violations, [], `a migration must carry its own SQL:\n${violations.join('\n')}`);
+});

@@ -71,7 +71,6 @@ describe('Message Batches: price, settings and the pure decisions', () => {
       trainingResult: null,
       backtestResult: null,
       canInvoke: false,
-      paused: false,
       now: new Date('2026-12-01T10:00:00Z'),
       config: {
         gates: { trainingMinAccuracy: 0, trainingMaxLoss: 1, trainingMinLossReduction: 0, trainingMinDirectionalAccuracy: 0, backtestMinWinRate: 0, backtestMaxDrawdown: 1, backtestMinSharpe: 0, backtestMinDsr: null },

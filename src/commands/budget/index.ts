@@ -5,6 +5,7 @@ import { loadBudgetView } from '../../core/cli/views/budget-view.ts';
 import { renderBudgetText } from '../../core/cli/views/budget-text.ts';
 import type { BudgetView } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
+import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class Budget extends AgentCommand {
   static override summary = "Show today's LLM budget and spending over the last days.";
@@ -17,7 +18,7 @@ export default class Budget extends AgentCommand {
 
   async run(): Promise<BudgetView> {
     const { flags } = await this.parse(Budget);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const view = await withStore(config, (db) =>
       loadBudgetView(db, {
         now: new Date(),
@@ -27,7 +28,7 @@ export default class Budget extends AgentCommand {
         enforcement: config.settings.AGENT_BUDGET_ENFORCEMENT,
       }),
     );
-    if (!this.jsonEnabled()) this.log(renderBudgetText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderBudgetText(terminalView(view), { color: useColor() }));
     return view;
   }
 }

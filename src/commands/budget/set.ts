@@ -16,20 +16,29 @@ export default class BudgetSet extends AgentCommand {
   };
   static override flags = {
     clear: Flags.boolean({ description: 'Remove the override: AGENT_BUDGET_DAILY_USD applies again.' }),
+    force: Flags.boolean({ description: 'Accept a limit at or below AGENT_BUDGET_BUFFER_USD (nothing can then be spent).' }),
   };
-  static override examples = ['<%= config.bin %> budget set 10.00', '<%= config.bin %> budget set 2.5 --json', '<%= config.bin %> budget set --clear'];
+  static override examples = ['<%= config.bin %> budget set 10.00', '<%= config.bin %> budget set 2.5 --json', '<%= config.bin %> budget set --clear', '<%= config.bin %> budget set 0.05 --force'];
 
   async run(): Promise<BudgetSetResult> {
     const { args, flags } = await this.parse(BudgetSet);
-    if (flags.clear === (args.usd !== undefined)) {
+    // oclif leaves an absent boolean flag undefined, not false: compared as is, a bare `budget set` read as --clear.
+    const clear = flags.clear === true;
+    if (clear === (args.usd !== undefined)) {
       throw new AgentError(
-        flags.clear ? '`budget set --clear` takes no amount: it returns to AGENT_BUDGET_DAILY_USD.' : 'Give an amount (`ktrdr-agent budget set 10.00`) or --clear.',
+        clear ? '`budget set --clear` takes no amount: it returns to AGENT_BUDGET_DAILY_USD.' : 'Give an amount, or --clear: `ktrdr-agent budget set 10.00`, or `ktrdr-agent budget set --clear` to return to AGENT_BUDGET_DAILY_USD. Nothing changed.',
         ExitCode.Error,
         'usage',
       );
     }
     const parsed = args.usd === undefined ? null : parseDailyLimit(args.usd);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig(flags);
+    const bufferUsd = config.settings.AGENT_BUDGET_BUFFER_USD;
+    if (parsed && parsed.limitUsd <= bufferUsd && config.settings.AGENT_BUDGET_ENFORCEMENT) {
+      const warning = `a limit of $${parsed.limitUsd.toFixed(2)} is at or below the $${bufferUsd.toFixed(2)} buffer (AGENT_BUDGET_BUFFER_USD) that is never spent, so no model call could ever be made`;
+      if (!flags.force) throw new AgentError(`Refused: ${warning}. Give a larger amount, or add --force to set it anyway (to stop the agent, \`ktrdr-agent pause\` says so more plainly). Nothing changed.`, ExitCode.Error, 'budget_below_buffer');
+      process.stderr.write(`Warning: ${warning} (--force given: set anyway).\n`);
+    }
     const result = await withStore(config, (db) =>
       setDailyLimit(db, {
         limitUsd: parsed?.limitUsd ?? null,

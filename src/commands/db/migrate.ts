@@ -14,7 +14,7 @@ export default class DbMigrate extends AgentCommand {
 
   async run() {
     const { flags } = await this.parse(DbMigrate);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const target = storeTarget(config);
     const store = await openStore(target, { migrate: false, lockWaitMs: config.settings.AGENT_LOCK_WAIT_SECONDS * 1000 });
     try {
@@ -24,9 +24,11 @@ export default class DbMigrate extends AgentCommand {
       const result = { database: describeTarget(target), appliedNow, applied: after.applied, pending: after.pending };
       if (!this.jsonEnabled()) {
         this.log(`Database: ${result.database}`);
-        this.log(appliedNow.length > 0 ? `Applied now: ${appliedNow.join(', ')}` : 'Applied now: none (already up to date)');
         this.log(`Applied: ${after.applied.length} (${after.applied.join(', ') || 'none'})`);
         this.log(`Pending: ${after.pending.length}${after.pending.length ? ` (${after.pending.join(', ')})` : ''}`);
+        // --status applies nothing, so it says what would happen instead of "applied now: none (up to date)".
+        if (flags.status) this.log(after.pending.length > 0 ? 'Nothing applied (--status). `ktrdr-agent db migrate` applies them, and so does the next tick.' : 'Up to date.');
+        else this.log(appliedNow.length > 0 ? `Applied now: ${appliedNow.join(', ')}` : 'Applied now: none (already up to date)');
       }
       return result;
     } finally {

@@ -1,12 +1,14 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
 import { useColor } from '../../core/cli/format.ts';
+import { outputWidth } from '../../core/cli/terminal-width.ts';
 import { expandOutcomeFilter, outcomeFilterChoices } from '../../core/cli/views/history-view.ts';
 import { loadExperimentsView } from '../../core/cli/views/research-view.ts';
 import { renderExperimentsText } from '../../core/cli/views/research-text.ts';
 import type { ExperimentsView } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
 import { experimentSortKeys, type ExperimentSortKey } from '../../core/db/repositories/experiments.ts';
+import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class Experiments extends AgentCommand {
   static override summary = 'List the research memory: one experiment per finished session, best or newest first.';
@@ -28,7 +30,7 @@ export default class Experiments extends AgentCommand {
 
   async run(): Promise<ExperimentsView> {
     const { flags } = await this.parse(Experiments);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const outcomes = flags.outcome && flags.outcome.length > 0 ? expandOutcomeFilter(flags.outcome as (typeof outcomeFilterChoices)[number][]) : null;
     const view = await withStore(config, (db) =>
       loadExperimentsView(db, {
@@ -40,7 +42,7 @@ export default class Experiments extends AgentCommand {
         limit: flags.limit,
       }),
     );
-    if (!this.jsonEnabled()) this.log(renderExperimentsText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderExperimentsText(terminalView(view), { color: useColor(), width: outputWidth() }));
     return view;
   }
 }

@@ -6,6 +6,7 @@ import { loadExperimentDetail, parseResearchId } from '../../core/cli/views/rese
 import { renderExperimentDetailText } from '../../core/cli/views/research-text.ts';
 import type { ExperimentDetailView } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
+import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class ExperimentsShow extends AgentCommand {
   static override summary = 'Show one experiment: its design, windows, gates, results, hypothesis, parent and children.';
@@ -17,10 +18,10 @@ export default class ExperimentsShow extends AgentCommand {
   async run(): Promise<ExperimentDetailView> {
     const { args, flags } = await this.parse(ExperimentsShow);
     const id = parseResearchId(args.id, 'experiment');
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const view = await withStore(config, (db) => loadExperimentDetail(db, id, new Date()));
     if (!view) throw new AgentError(`No experiment #${id}. \`ktrdr-agent experiments\` lists them.`, ExitCode.NotFound, 'experiment_not_found');
-    if (!this.jsonEnabled()) this.log(renderExperimentDetailText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderExperimentDetailText(terminalView(view), { color: useColor() }));
     return view;
   }
 }

@@ -3,6 +3,7 @@ import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
 import { addHypothesisByOperator } from '../../core/cli/views/research-view.ts';
 import type { HypothesisEntry } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
+import { terminalLine } from '../../core/cli/terminal-text.ts';
 
 export default class HypothesesAdd extends AgentCommand {
   static override summary = 'Add a hypothesis for the designer to test (it sees the open ones in its research memory).';
@@ -14,9 +15,9 @@ export default class HypothesesAdd extends AgentCommand {
 
   async run(): Promise<HypothesisEntry> {
     const { args, flags } = await this.parse(HypothesesAdd);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const entry = await withStore(config, (db) => addHypothesisByOperator(db, { text: args.text, rationale: flags.rationale ?? null, now: new Date() }));
-    if (!this.jsonEnabled()) this.log(`Added hypothesis H${entry.id} (untested): ${entry.text}`);
+    if (!this.jsonEnabled()) this.log(`Added hypothesis H${entry.id} (untested): ${terminalLine(entry.text)}`);
     return entry;
   }
 }

@@ -6,6 +6,7 @@ import { renderHypothesesText } from '../../core/cli/views/research-text.ts';
 import type { HypothesesView } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
 import { hypothesisStatuses, type HypothesisStatus } from '../../core/research/vocabulary.ts';
+import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class Hypotheses extends AgentCommand {
   static override summary = 'List the hypotheses the research tests, newest first.';
@@ -19,10 +20,10 @@ export default class Hypotheses extends AgentCommand {
 
   async run(): Promise<HypothesesView> {
     const { flags } = await this.parse(Hypotheses);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const statuses = flags.status && flags.status.length > 0 ? (flags.status as HypothesisStatus[]) : null;
     const view = await withStore(config, (db) => loadHypothesesView(db, { now: new Date(), statuses, includeRetired: flags.all }));
-    if (!this.jsonEnabled()) this.log(renderHypothesesText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderHypothesesText(terminalView(view), { color: useColor() }));
     return view;
   }
 }

@@ -18,7 +18,7 @@ export default class HypothesesSet extends AgentCommand {
   async run(): Promise<HypothesisEntry> {
     const { args, flags } = await this.parse(HypothesesSet);
     const id = parseResearchId(args.id, 'hypothesis');
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const entry = await withStore(config, (db) =>
       setHypothesisByOperator(db, { id, status: args.status as (typeof hypothesisSetChoices)[number], evidence: flags.evidence ?? null, now: new Date() }),
     );

@@ -6,6 +6,7 @@ import { loadHypothesisDetail, parseResearchId } from '../../core/cli/views/rese
 import { renderHypothesisDetailText } from '../../core/cli/views/research-text.ts';
 import type { HypothesisDetailView } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
+import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class HypothesesShow extends AgentCommand {
   static override summary = 'Show one hypothesis: every status it had and why, and the experiments that tested it.';
@@ -17,10 +18,10 @@ export default class HypothesesShow extends AgentCommand {
   async run(): Promise<HypothesisDetailView> {
     const { args, flags } = await this.parse(HypothesesShow);
     const id = parseResearchId(args.id, 'hypothesis');
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const view = await withStore(config, (db) => loadHypothesisDetail(db, id, new Date()));
     if (!view) throw new AgentError(`No hypothesis H${id}. \`ktrdr-agent hypotheses --all\` lists them.`, ExitCode.NotFound, 'hypothesis_not_found');
-    if (!this.jsonEnabled()) this.log(renderHypothesisDetailText(view, { color: useColor() }));
+    if (!this.jsonEnabled()) this.log(renderHypothesisDetailText(terminalView(view), { color: useColor() }));
     return view;
   }
 }

@@ -21,6 +21,7 @@ export default class SimServe extends AgentCommand {
     world: Flags.string({
       description: 'A planted world instead of the quality model, to measure a search against a known truth: no-edge, indicator[:<type>], pair[:<type>+<type>], label[:<source>[=<threshold>]], each optionally @<sharpe> (a class left out is drawn from the seed).',
     }),
+    'clock-offset-seconds': Flags.integer({ description: "How far the simulator's clock runs ahead of this host's (negative: behind), like a KTRDR host with a skewed clock.", default: 0, min: -86_400, max: 86_400 }),
   };
   static override examples = [
     '<%= config.bin %> sim serve --port 8000 --time-scale 600',
@@ -30,7 +31,7 @@ export default class SimServe extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(SimServe);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const rate = (name: string, value: string): number => {
       const parsed = Number(value);
       if (!Number.isFinite(parsed) || parsed < 0 || parsed > 1) this.error(`--${name} must be between 0 and 1, got ${value}`, { exit: 1 });
@@ -57,6 +58,7 @@ export default class SimServe extends AgentCommand {
         lostRate: rate('lost-rate', flags['lost-rate']),
         stallRate: rate('stall-rate', flags['stall-rate']),
         noWorkers: flags['no-workers'],
+        clockOffsetMs: flags['clock-offset-seconds'] * 1000,
       },
       log: (line) => this.log(line),
     }).catch((error: NodeJS.ErrnoException) => {

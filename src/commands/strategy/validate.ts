@@ -12,23 +12,19 @@ import {
   parseStrategyYaml,
   validateStrategy,
   type IndicatorRegistry,
-  type StrategyFinding,
 } from '../../core/strategy/index.ts';
+import { withKtrdrVerdict, type StrategyFileReport } from '../../core/cli/strategy-verdict.ts';
 
-interface FileReport {
-  file: string;
-  valid: boolean;
-  findings: StrategyFinding[];
-}
+type FileReport = StrategyFileReport;
 
 export default class StrategyValidate extends AgentCommand {
   static override summary = 'Validate KTRDR v3 strategy files with the checks KTRDR makes at training start, and the ones it only makes hours later.';
-  static override description = `One line per problem (error or warning, by path). Exit 0 when every file is valid, 1 otherwise. --online also asks a running KTRDR (KTRDR_API_URL) for its indicator registry.\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'a file is invalid, or bad usage' })}`;
+  static override description = `One line per problem (error or warning, by path). Exit 0 when every file is valid, 1 otherwise. --online also asks a running KTRDR (KTRDR_API_URL) for its indicator registry and, for a file in KTRDR's strategies directory, for its own verdict: KTRDR's verdict comes first and decides; where KTRDR says valid, our findings are warnings.\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'a file is invalid, or bad usage' })}`;
   static override enableJsonFlag = true;
   static override strict = false;
   static override args = { files: Args.string({ description: 'Strategy YAML files', required: true }) };
   static override flags = {
-    online: Flags.boolean({ description: "Also use KTRDR's indicator registry from the running backend." }),
+    online: Flags.boolean({ description: "Also ask the running KTRDR: its indicator registry, and its verdict, which decides, for files in its strategies directory." }),
   };
   static override examples = ['<%= config.bin %> strategy validate strategies/*.yaml', '<%= config.bin %> strategy validate my.yaml --online --json'];
 
@@ -38,7 +34,7 @@ export default class StrategyValidate extends AgentCommand {
     let registry: IndicatorRegistry = builtinIndicatorRegistry;
     let online: { ktrdr: ReturnType<typeof createKtrdrClient>; strategiesDir: string } | null = null;
     if (flags.online) {
-      const config = this.loadAgentConfig(flags['env-file']);
+      const config = this.loadAgentConfig();
       const ktrdr = createKtrdrClient(config, noopTracer);
       registry = mergeKtrdrIndicators(builtinIndicatorRegistry, { data: await ktrdr.listIndicators() });
       online = { ktrdr, strategiesDir: realpathSync(config.strategiesDir) };
@@ -56,20 +52,15 @@ export default class StrategyValidate extends AgentCommand {
       return { file, valid: result.valid, findings: result.findings };
     });
     if (online) {
-      // KTRDR validates by name a file in its own strategies directory; other files get our checks only.
-      for (const report of reports) {
+      // KTRDR validates by name a file in its own strategies directory: its verdict comes first and decides; other
+      // files get our checks only.
+      for (const [index, report] of reports.entries()) {
         const name = basename(report.file, extname(report.file));
         if (dirname(realpathSync(report.file)) !== online.strategiesDir) {
           report.findings.push({ severity: 'warning', path: '(ktrdr)', message: `not in KTRDR's strategies directory (${online.strategiesDir}), so KTRDR cannot validate it` });
           continue;
         }
-        const result = await online.ktrdr.validateStrategy(name);
-        for (const issue of result.issues ?? []) {
-          const severity = issue.severity === 'error' ? 'error' : 'warning';
-          report.findings.push({ severity, path: `(ktrdr) ${issue.category ?? ''}`.trim(), message: issue.message });
-          if (severity === 'error') report.valid = false;
-        }
-        if (result.valid === false) report.valid = false;
+        reports[index] = withKtrdrVerdict(report, await online.ktrdr.validateStrategy(name));
       }
     }
     if (!this.jsonEnabled()) {

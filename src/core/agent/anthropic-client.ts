@@ -1,5 +1,6 @@
 import Anthropic, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from '@anthropic-ai/sdk';
 import type { FaultClass } from '../kernel/faults.ts';
+import { unsentErrorClass } from './unsent-errors.ts';
 
 export interface AnthropicClientOptions {
   apiKey: string;
@@ -49,31 +50,8 @@ export interface AttemptFailure {
   retryAfterMs?: number;
   faultClass?: FaultClass;
   requestId?: string;
-}
-
-/**
- * Error codes of a connection that failed before the request was written: nothing reached the API. A reset or
- * closed socket (ECONNRESET, UND_ERR_SOCKET) is not among them: the request may have been sent and billed.
- */
-const NEVER_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EAI_FAIL',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'CERT_HAS_EXPIRED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-]);
-
-function isNeverSentCode(code: string): boolean {
-  return NEVER_SENT_CODES.has(code) || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || code.startsWith('CERT_');
+  /** The HTTP status of an answered error. */
+  status?: number;
 }
 
 /** Codes and messages down an error's cause chain, where network errors keep the useful part. */
@@ -139,15 +117,26 @@ export function classifyAttemptFailure(error: unknown): AttemptFailure {
   }
   if (error instanceof APIConnectionError) {
     const { codes, messages } = causeChain(error.cause);
-    const neverSent = codes.length > 0 && codes.every(isNeverSentCode);
+    const unsent = unsentErrorClass(error.cause);
     const detail = [...new Set([...codes, ...messages])].join(': ');
     return {
       kind: 'api_error',
       reason:
         `could not reach the Anthropic API: ${error.message}${detail ? ` (${detail})` : ''}; ` +
-        'check the network and ANTHROPIC_BASE_URL',
-      billing: neverSent ? 'not_billed' : 'unknown',
-      retryable: true,
+        `${unsent ? `${unsent.hint}; ` : ''}check the network and ANTHROPIC_BASE_URL`,
+      billing: unsent ? 'not_billed' : 'unknown',
+      retryable: unsent?.retryable ?? true,
+      faultClass: 'anthropic_unreachable',
+    };
+  }
+  const unsent = unsentErrorClass(error);
+  if (unsent !== null) {
+    // Raised while the SDK built the request (an ANTHROPIC_BASE_URL that is not a URL): it never left the process.
+    return {
+      kind: 'api_error',
+      reason: `the request to the Anthropic API was never sent (${unsent.label}: ${error instanceof Error ? error.message : String(error)}); ${unsent.hint}; check ANTHROPIC_BASE_URL`,
+      billing: 'not_billed',
+      retryable: unsent.retryable,
       faultClass: 'anthropic_unreachable',
     };
   }
@@ -168,6 +157,7 @@ export function classifyAttemptFailure(error: unknown): AttemptFailure {
       ...(wait !== undefined ? { retryAfterMs: wait } : {}),
       ...(faultOfStatus(status) ? { faultClass: faultOfStatus(status) } : {}),
       ...(requestId ? { requestId } : {}),
+      status,
     };
   }
   if (error instanceof SyntaxError) {

@@ -5,6 +5,7 @@ import { InfrastructureFaultError, isInfrastructureFault } from '../kernel/fault
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bounded-indicators.ts';
 import type { Designer, DesignerKind, InvocationReport, InvocationRequest } from './designer.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
+import { operatorStop } from './operator-control.ts';
 import { directiveInForce } from './search-directive.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 
@@ -38,6 +39,9 @@ export class BaselineDesigner implements Designer {
       return { status: 'completed', reason: `${this.kind} designer finished`, lastText: '', costUsd: 0 };
     } catch (error) {
       if (isInfrastructureFault(error)) return { status: 'infrastructure_fault', reason: error.fault.cause, lastText: '', costUsd: 0, fault: error.fault };
+      // A tool refused because an operator paused the agent or ended the session: not the design's failure.
+      const stopped = await operatorStop(context.db, request.sessionId);
+      if (stopped !== null) return { status: 'operator_stopped', reason: stopped, lastText: '', costUsd: 0 };
       return { status: context.ktrdrUnreachable ? 'ktrdr_unreachable' : 'error', reason: (error as Error).message, lastText: '', costUsd: 0 };
     }
   }

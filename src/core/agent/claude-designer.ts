@@ -16,6 +16,7 @@ import { saveQuota } from './quota.ts';
 import { priceFor } from '../budget/pricing.ts';
 import { phaseEffort, phaseModel } from '../config/model-checks.ts';
 import { toolsFor, type ToolContext } from './tools.ts';
+import { operatorStop } from './operator-control.ts';
 
 export interface ClaudeDesignerOptions {
   db: Kysely<Database>;
@@ -30,6 +31,11 @@ export interface ClaudeDesignerOptions {
 export class ClaudeDesigner implements Designer {
   readonly kind = 'claude' as const;
   private readonly options: ClaudeDesignerOptions;
+  /**
+   * Set once the Message Batches endpoint answered 404/405 in this pass (a gateway or proxy without it): the
+   * pass's later invocations go out directly without asking again, and the warning is given once.
+   */
+  private batchesUnsupported: string | null = null;
 
   constructor(options: ClaudeDesignerOptions) {
     this.options = options;
@@ -124,9 +130,10 @@ export class ClaudeDesigner implements Designer {
         if (info.outcome.ok && ['start_training', 'start_backtest', 'save_assessment'].includes(info.name)) effectDone = true;
       },
       isDone: () => effectDone,
+      operatorStop: () => operatorStop(db, request.sessionId),
       onRateLimit: (state) => saveQuota(db, state, now()),
     };
-    const batching = settings.AGENT_BATCH_PHASES.includes(request.purpose);
+    const batching = settings.AGENT_BATCH_PHASES.includes(request.purpose) && this.batchesUnsupported === null;
     let result: InvocationResult;
     if (open !== null || batching) {
       const batchDeps = { db, client, budget: invocation.budget, price: open ? priceFor(open.model, settings.AGENT_MODEL_PRICES) : price, now };
@@ -174,6 +181,8 @@ export class ClaudeDesigner implements Designer {
 
   /** Sends the invocation's first call as a Message Batch; the session waits for it to a later pass. */
   private async submit(deps: BatchDeps, request: InvocationRequest, model: string, invocation: InvocationDeps): Promise<BatchStep> {
+    const stopped = await operatorStop(deps.db, request.sessionId);
+    if (stopped !== null) return report('operator_stopped', stopped);
     const { request: params, worstCaseUsd } = await firstCallOf(invocation, AbortSignal.timeout(invocation.timeoutMs));
     const reservedUsd = worstCaseUsd * BATCH_PRICE_FACTOR;
     const submitted = await submitBatch(deps, { sessionId: request.sessionId, purpose: request.purpose, model, firstMessage: invocation.firstMessage, request: params, reservedUsd });
@@ -185,6 +194,12 @@ export class ClaudeDesigner implements Designer {
       case 'failed': {
         const { classifyAttemptFailure } = await import('./anthropic-client.ts');
         const failure = classifyAttemptFailure(submitted.error);
+        if (failure.status === 404 || failure.status === 405) {
+          // Infrastructure, not research: the phase's calls go out directly for the rest of this pass.
+          // The warning is the batch row's detail, written once: later invocations of the pass make no row.
+          this.batchesUnsupported = `the Message Batches endpoint answered ${failure.status}`;
+          return { kind: 'result', result: await invokeAgent(invocation) };
+        }
         const reason = `creating the batch failed: ${failure.reason}${submitted.billing === 'unknown' ? '; the batch may exist and is looked up by its custom_id on the next pass' : ''}`;
         if (failure.faultClass !== undefined || submitted.billing === 'unknown') {
           return report('infrastructure_fault', reason, { faultClass: failure.faultClass ?? 'anthropic_unreachable', cause: reason });

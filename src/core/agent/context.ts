@@ -9,6 +9,7 @@ import { stringifyStrategy } from '../strategy/yaml.ts';
 import type { InvocationPurpose } from '../research/vocabulary.ts';
 import { formatBoundedIndicatorTable } from '../strategy/bounded-indicators.ts';
 import { renderPrompt } from './prompts.ts';
+import { promptBlock, promptLine, promptValue } from './model-text.ts';
 import { directiveSection } from './search-directive.ts';
 
 const promptOfPurpose: Record<InvocationPurpose, string> = {
@@ -18,7 +19,7 @@ const promptOfPurpose: Record<InvocationPurpose, string> = {
 };
 
 function compactJson(value: unknown): string {
-  return value === null || value === undefined ? '(none)' : '```json\n' + JSON.stringify(value, null, 1) + '\n```';
+  return value === null || value === undefined ? '(none)' : promptBlock(JSON.stringify(value, null, 1), 'json');
 }
 
 async function symbolsSection(ktrdr: KtrdrClient): Promise<string> {
@@ -30,7 +31,7 @@ async function symbolsSection(ktrdr: KtrdrClient): Promise<string> {
         const timeframes = symbol.available_timeframes ?? [];
         const data = timeframes.includes('1h') ? await ktrdr.getDataRange(symbol.symbol, '1h').catch(() => null) : null;
         const range = data ? ` — 1h data ${String(data.start_date).slice(0, 10)}..${String(data.end_date).slice(0, 10)}` : '';
-        return `- ${symbol.symbol}: ${timeframes.join(', ')}${range}`;
+        return promptLine(`- ${symbol.symbol}: ${timeframes.join(', ')}${range}`);
       }),
     );
     return lines.length > 0 ? lines.join('\n') : '(KTRDR lists no symbols)';
@@ -46,18 +47,19 @@ async function lineageSection(db: Kysely<Database>, sessionId: number): Promise<
   const parent = row?.parent_experiment_id ? await findExperiment(db, row.parent_experiment_id) : null;
   const lines = [
     hypothesis
-      ? `- Hypothesis under test: H${hypothesis.id} [${hypothesis.status}] ${hypothesis.text}. Give your verdict on it in \`hypothesis_verdict\`.`
+      ? `- Hypothesis under test: H${hypothesis.id} [${hypothesis.status}] ${promptLine(hypothesis.text)}. Give your verdict on it in \`hypothesis_verdict\`.`
       : row?.exploration
         ? '- Hypothesis under test: none (exploration).'
         : '- Hypothesis under test: none named.',
-    parent ? `- Parent experiment (compare this result with it):\n  ${experimentLine(parent)}` : '- Parent experiment: none.',
+    parent ? `- Parent experiment (compare this result with it):\n  ${promptLine(experimentLine(parent))}` : '- Parent experiment: none.',
   ];
   return lines.join('\n');
 }
 
 function strategySection(session: Session): string {
   if (!session.strategyConfig) return '(none)';
-  return '```yaml\n' + stringifyStrategy(session.strategyConfig) + '```';
+  // Strings the model wrote go on one line inside the block, and the fence outlasts any backticks among them.
+  return promptBlock(stringifyStrategy(promptValue(session.strategyConfig)), 'yaml');
 }
 
 export function systemPrompt(): string {

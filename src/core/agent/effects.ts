@@ -5,6 +5,7 @@ import { recordSessionMetrics } from '../db/repositories/activity.ts';
 import { incrementBudgetCounters } from '../db/repositories/budget.ts';
 import { findSession, finishSession, updateSession } from '../db/repositories/sessions.ts';
 import { utcDay } from '../kernel/utc-day.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import { recordExperiment } from '../db/repositories/experiments.ts';
 import { addHypothesis, releaseUnjudgedTest, setHypothesisStatus } from '../db/repositories/hypotheses.ts';
 
@@ -35,7 +36,7 @@ export async function endSession(
   },
   now: Date,
 ): Promise<boolean> {
-  return db.transaction().execute(async (trx) => {
+  return inTransaction(db, async (trx) => {
     if (input.gate || input.assessment || input.trainingResults || input.backtestResults) {
       await updateSession(
         trx,

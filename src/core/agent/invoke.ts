@@ -132,6 +132,11 @@ export interface InvocationDeps {
   onToolCall?(info: ToolCallInfo): Promise<void> | void;
   /** Told what each answer's `anthropic-ratelimit-*` headers say is left (not called when it sent none). */
   onRateLimit?(state: RateLimitState): Promise<void> | void;
+  /**
+   * Why an operator stops the invocation (a `pause`, or a `cancel` that ended the session), else null: asked before
+   * every paid call, so the conversation stops before its next one.
+   */
+  operatorStop?(): Promise<string | null>;
   /** True once the phase's required effect happened (e.g. training started); the loop then stops. */
   isDone?(): boolean;
   /** Consecutive failed tool calls (unknown tool, invalid input, tool failure) tolerated; default 5. */
@@ -152,7 +157,9 @@ export type InvocationStatus =
   | 'timeout'
   | 'api_error'
   | 'tool_error_limit'
-  | 'infrastructure_fault';
+  | 'infrastructure_fault'
+  /** An operator paused the agent or ended the session while the invocation ran. */
+  | 'operator_stopped';
 
 export interface InvocationResult {
   status: InvocationStatus;
@@ -284,6 +291,7 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       // A fault of the world (a full strategies directory, KTRDR refusing our credentials) ends the invocation:
       // retrying it in more paid turns cannot help, and it is not the design's fault.
       if (!outcome.ok && outcome.fault) return end('infrastructure_fault', outcome.fault.cause, outcome.fault);
+      if (!outcome.ok && outcome.kind === 'operator_stopped') return end('operator_stopped', outcome.error);
       // Later calls in the same response are not run once the phase is done: they could repeat its effect.
       if (deps.isDone?.()) break;
     }
@@ -301,6 +309,8 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
   try {
     for (;;) {
       if (deps.isDone?.()) return end('completed', "the phase's required effect happened");
+      const stopped = (await deps.operatorStop?.()) ?? null;
+      if (stopped !== null) return end('operator_stopped', stopped);
       if (timeLimit.signal.aborted) return end('timeout', `the invocation reached its time limit of ${deps.timeoutMs} ms`);
       if (turns >= deps.maxTurns) {
         return end('max_turns', `the model was still working after ${deps.maxTurns} API calls (maxTurns)`);

@@ -6,6 +6,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { countExperiments, queryExperiments, SCORE_DESCRIPTION, topTallies, type Experiment } from '../db/repositories/experiments.ts';
 import { openHypotheses } from '../db/repositories/hypotheses.ts';
+import { promptLine } from './model-text.ts';
 import { regionCoverageLines } from './search-directive.ts';
 
 /**
@@ -93,7 +94,7 @@ export async function buildMemorySection(
     { title: '### Coverage (passed both gates / tried)', lines: covered, empty: '- nothing tried yet' },
     {
       title: '### Open hypotheses (test one with save_strategy_config tests_hypothesis)',
-      lines: hypotheses.map((h) => `- H${h.id} [${h.status}] ${h.text.replace(/\s+/g, ' ').slice(0, 240)}`),
+      lines: hypotheses.map((h) => `- H${h.id} [${h.status}]${h.source === 'operator' ? ' (operator)' : ''} ${h.text.replace(/\s+/g, ' ').slice(0, 240)}`),
       empty: '- none open: propose some in save_assessment hypotheses_proposed',
     },
     { title: '### Search regions (tried of known, and never tried)', lines: regions, empty: '- nothing tried yet' },
@@ -103,7 +104,8 @@ export async function buildMemorySection(
   let used = estimateTokens(header);
   // First each section's heading and first line, in order of importance, so no part vanishes while another grows;
   // then the remaining lines, section by section, while they fit. The sum of per-line estimates bounds the whole.
-  const bodies = sections.map((section) => (section.lines.length > 0 ? section.lines : [section.empty]));
+  // Every line is data from the store (names, hypotheses the model wrote): one line each, whatever it holds.
+  const bodies = sections.map((section) => (section.lines.length > 0 ? section.lines : [section.empty]).map(promptLine));
   const kept = sections.map(() => 0);
   sections.forEach((section, index) => {
     const block = cost(section.title) + cost(bodies[index]![0]!);

@@ -130,7 +130,11 @@ export async function submitBatch(
     const failure = classifyAttemptFailure(error);
     if (failure.billing === 'not_billed') {
       // The API refused or never saw it: no batch exists, nothing is held.
-      await endBatchRow(deps, { id: String(row.id), reservationId: reservation.id, sessionId: input.sessionId }, 'lost', 0, failure.reason);
+      const unsupported = failure.status === 404 || failure.status === 405;
+      const detail = unsupported
+        ? `warning: the Message Batches endpoint is not available here (${failure.reason}); this pass sends the calls directly`
+        : failure.reason;
+      await endBatchRow(deps, { id: String(row.id), reservationId: reservation.id, sessionId: input.sessionId }, 'lost', 0, detail);
     }
     // Otherwise the row stays `submitting`: the batch may exist, and the next pass looks it up by custom_id.
     return { kind: 'failed', error, billing: failure.billing };
@@ -162,6 +166,9 @@ async function endBatchRow(
     .where('id', '=', batch.id)
     .execute();
 }
+
+/** How long past its expires_at a batch the API left open is waited for before it is cancelled and settled. */
+export const BATCH_EXPIRY_GRACE_MS = 60 * 60_000;
 
 /** How far back (and forward) of the row's time a lost create call's batch is looked for, against clock skew. */
 const LOOKUP_MARGIN_MS = 10 * 60_000;
@@ -220,6 +227,15 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
     return { kind: 'unanswered', reason, retryDirect: true };
   }
   if (state.processing_status !== 'ended') {
+    const expiresAt = Date.parse(state.expires_at);
+    if (Number.isFinite(expiresAt) && deps.now().getTime() > expiresAt + BATCH_EXPIRY_GRACE_MS) {
+      // The API ends every batch by expires_at (24 hours); one still open well past it would hold the session and
+      // its reservation for ever. It is cancelled and settled at $0: an expired request is not billed (batch docs).
+      await deps.client.messages.batches.cancel(batchId, {}, { maxRetries: 0 }).catch(() => undefined);
+      const reason = `batch ${batchId} was still ${state.processing_status} ${Math.round((deps.now().getTime() - expiresAt) / 60_000)} minutes after it expired (${state.expires_at}); it was cancelled and settled at $0`;
+      await endBatchRow(deps, batch, 'expired', 0, reason);
+      return { kind: 'unanswered', reason, retryDirect: true };
+    }
     return { kind: 'pending', reason: `batch ${batchId} is ${state.processing_status} (expires ${state.expires_at})` };
   }
   const results = await deps.client.messages.batches.results(batchId, {}, { maxRetries: 0 });
@@ -231,10 +247,13 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
     }
   }
   if (result === undefined) {
-    // Ended without our line: what happened to the request is unknown, so the reservation is kept as an estimate.
-    const reason = `batch ${batchId} ended without a result for ${batch.customId}; its reservation is kept as an estimate`;
-    await endBatchRow(deps, batch, 'lost', batch.reservedUsd, reason, { estimated: true });
-    return { kind: 'unpriced', reason };
+    // Ended without our line: a fault of the API, not of the request, so the invocation is sent again. The batch
+    // holds our one request only, so its counts say whether it was billed: a succeeded count means it ran (its
+    // reservation is kept as an estimate); none means it never did ($0).
+    const billed = (state.request_counts?.succeeded ?? 0) > 0;
+    const reason = `batch ${batchId} ended without a result line for ${batch.customId}; ${billed ? 'the API counts it as succeeded, so its reservation is kept as an estimate' : 'the API counts no success for it, so $0 is booked'}; the call is sent again`;
+    await endBatchRow(deps, batch, 'lost', billed ? batch.reservedUsd : 0, reason, { estimated: billed });
+    return { kind: 'unanswered', reason, retryDirect: true };
   }
   const outcome = result.result;
   switch (outcome.type) {

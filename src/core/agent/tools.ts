@@ -7,7 +7,7 @@ import { recordAction } from '../db/repositories/activity.ts';
 import { findSession, recentStrategies, updateSession, type Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError, ktrdrFaultIn } from '../ktrdr/errors.ts';
-import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
+import { confirmStartOwnership } from './start-ownership.ts';
 import { installationId } from '../db/repositories/installation.ts';
 import { trainingTaskId } from '../ktrdr/task-id.ts';
 import { coverageProblem } from '../ktrdr/coverage.ts';
@@ -17,6 +17,9 @@ import { InfrastructureFaultError, isInfrastructureFault, type InfrastructureFau
 import { strategiesDirFaultOf } from '../strategy/dir-health.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
 import { completeAssessment } from './effects.ts';
+import { runEffect } from './operator-control.ts';
+import { clipped, storedToolInput, strategySizeProblem } from './model-text.ts';
+import { inTransaction } from '../db/in-transaction.ts';
 import {
   earlierRunsOfDesign,
   experimentMetrics,
@@ -82,7 +85,14 @@ async function currentSession(context: ToolContext): Promise<Session> {
 
 function defineTool<S extends z.ZodType>(
   context: ToolContext,
-  spec: { name: string; description: string; input: S; run: (input: z.output<S>, session: Session, ktrdr: KtrdrClient) => Promise<ToolOutcome> },
+  spec: {
+    name: string;
+    description: string;
+    input: S;
+    /** The tool starts compute or changes the session: it runs under the operator's control (operator-control.ts). */
+    effect?: true;
+    run: (input: z.output<S>, session: Session, ktrdr: KtrdrClient) => Promise<ToolOutcome>;
+  },
 ): ToolDefinition {
   const { $schema: _ignored, ...inputSchema } = z.toJSONSchema(spec.input, { target: 'draft-2020-12' }) as Record<string, unknown>;
   return {
@@ -98,7 +108,8 @@ function defineTool<S extends z.ZodType>(
         outcome = { ok: false, error: `invalid input for ${spec.name}: ${describeZodError(parsed.error)}`, kind: 'invalid_input' };
       } else {
         try {
-          outcome = await spec.run(parsed.data, session, options.signal ? context.ktrdr.withSignal(options.signal) : context.ktrdr);
+          const ktrdr = options.signal ? context.ktrdr.withSignal(options.signal) : context.ktrdr;
+          outcome = spec.effect ? await runEffect(context, (locked) => spec.run(parsed.data, locked, ktrdr)) : await spec.run(parsed.data, session, ktrdr);
         } catch (error) {
           const ktrdrFault = ktrdrFaultIn(error);
           if (ktrdrFault && ktrdrFault.faultClass !== 'ktrdr_unreachable') {
@@ -120,7 +131,7 @@ function defineTool<S extends z.ZodType>(
         sessionId: context.sessionId,
         phase: session.phase,
         toolName: spec.name,
-        args: raw ?? {},
+        args: storedToolInput(raw),
         result: outcome.ok ? outcome.content : null,
         success: outcome.ok,
         errorMessage: outcome.ok ? null : outcome.error,
@@ -164,22 +175,6 @@ function agentState(session: Session) {
 /** Date windows [a1,a2] and [b1,b2] (inclusive days) share at least one day. */
 export function windowsOverlap(a: { startDate: string; endDate: string }, b: { startDate: string; endDate: string }): boolean {
   return a.startDate <= b.endDate && b.startDate <= a.endDate;
-}
-
-/** Reads the operation a start answered with; one that is not this session's is refused, never adopted. */
-async function confirmOwnership(context: ToolContext, operationId: string, claim: OperationClaim): Promise<string | null> {
-  let operation;
-  try {
-    operation = await context.ktrdr.getOperation(operationId);
-  } catch (error) {
-    // Not yet visible: the poll checks the same facts before reading any result.
-    if (error instanceof KtrdrError && error.isNotFound) return null;
-    throw error;
-  }
-  const mismatch = ownershipMismatch(operation, claim);
-  return mismatch === null
-    ? null
-    : `KTRDR answered with operation ${operationId}, which is not the one this session started: ${mismatch}. It was not adopted; nothing of it is read as this session's result.`;
 }
 
 /** The session ended while the operation was being started (an operator's cancel): nobody would watch it. */
@@ -290,14 +285,29 @@ function queryExperimentsTool(context: ToolContext): ToolDefinition {
   });
 }
 
+/** What get_recent_strategies returns at most: entries, and characters of each text in one. */
+const RECENT_STRATEGIES_MAX = 20;
+const RECENT_TEXT_MAX = 300;
+
 function designTools(context: ToolContext): ToolDefinition[] {
   const registryErrors = (name: string) => `Fix the problems above and call ${name} again.`;
   return [
     defineTool(context, {
       name: 'get_recent_strategies',
       description: 'The most recent finished research sessions, newest first: strategy, indicators, outcome, gate reason, key metrics.',
-      input: z.object({ n: z.number().int().min(1).max(50).optional() }).strict(),
-      run: async (input) => ({ ok: true, content: await recentStrategies(context.db, input.n ?? context.config.settings.AGENT_RECENT_STRATEGIES_COUNT) }),
+      input: z.object({ n: z.number().int().min(1).max(RECENT_STRATEGIES_MAX).optional() }).strict(),
+      // Bounded whatever the rows hold (rows older than the strategy bounds may hold anything): at most
+      // RECENT_STRATEGIES_MAX entries, each text shown to RECENT_TEXT_MAX characters.
+      run: async (input) => ({
+        ok: true,
+        content: (await recentStrategies(context.db, Math.min(RECENT_STRATEGIES_MAX, input.n ?? context.config.settings.AGENT_RECENT_STRATEGIES_COUNT))).map((r) => ({
+          ...r,
+          strategyName: clipped(r.strategyName, RECENT_TEXT_MAX),
+          hypothesis: clipped(r.hypothesis, RECENT_TEXT_MAX),
+          failureReason: clipped(r.failureReason, RECENT_TEXT_MAX),
+          indicators: r.indicators.slice(0, 12).map((i) => clipped(i, 80)),
+        })),
+      }),
     }),
     queryExperimentsTool(context),
     defineTool(context, {
@@ -320,6 +330,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
       description: 'Validate a v3 strategy (as a JSON object) with the same rules KTRDR trains by, plus range checks. Returns every problem by path.',
       input: z.object({ config: z.record(z.string(), z.unknown()) }).strict(),
       run: async (input) => {
+        const tooLarge = strategySizeProblem(input.config);
+        if (tooLarge) return { ok: false, error: tooLarge };
         const result = validateStrategy(input.config);
         if (!result.valid) return { ok: false, error: `${formatFindings(result.findings)}\n${registryErrors('validate_strategy')}` };
         return { ok: true, content: { valid: true, warnings: result.findings.filter((f) => f.severity === 'warning') } };
@@ -327,6 +339,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
     }),
     defineTool(context, {
       name: 'save_strategy_config',
+      effect: true,
       description:
         'Validate and save the strategy into the strategies directory KTRDR reads. `name` must match ^[A-Za-z0-9][A-Za-z0-9_-]*$ and equal config.name. A name already used by a different strategy is refused. When this cycle explores, a near-copy of an earlier experiment is refused; `declines_directive` states why you do not follow the cycle\'s directive (recorded, never an error).',
       input: z
@@ -343,6 +356,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
       run: async (input, session, ktrdr) => {
         if (session.phase !== 'designing') return { ok: false, error: `save_strategy_config is only allowed while designing (phase is ${session.phase})` };
         const config = { ...input.config, ...(input.description && !input.config.description ? { description: input.description } : {}) };
+        const tooLarge = strategySizeProblem(config);
+        if (tooLarge) return { ok: false, error: tooLarge };
         const result = validateStrategy(config, { expectedName: input.name, nameMismatch: 'error' });
         if (!result.valid) return { ok: false, error: `strategy not saved:\n${formatFindings(result.findings)}\n${registryErrors('save_strategy_config')}` };
         const hypothesisId = typeof input.tests_hypothesis === 'number' ? input.tests_hypothesis : null;
@@ -387,7 +402,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
           return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.`, kind: 'ktrdr_rejected' };
         }
-        await context.db.transaction().execute(async (trx) => {
+        await inTransaction(context.db, async (trx) => {
           await updateSession(trx, session.id, { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path }, context.now());
           await recordLineage(trx, session.id, {
             model: session.designer === 'claude' ? phaseModel(context.config.settings, 'design') : null,
@@ -415,15 +430,16 @@ function designTools(context: ToolContext): ToolDefinition[] {
     }),
     defineTool(context, {
       name: 'start_training',
+      effect: true,
       description:
         'Start training the saved strategy in KTRDR. Choose a training window that leaves later data for an out-of-sample backtest. The session moves to TRAINING.',
       input: z
         .object({
-          strategy_name: z.string().min(1),
+          strategy_name: z.string().min(1).max(100),
           start_date: isoDate,
           end_date: isoDate,
-          symbols: z.array(z.string().min(1)).min(1).max(10).optional(),
-          timeframes: z.array(z.string().min(1)).min(1).max(5).optional(),
+          symbols: z.array(z.string().min(1).max(40)).min(1).max(10).optional(),
+          timeframes: z.array(z.string().min(1).max(20)).min(1).max(5).optional(),
         })
         .strict(),
       run: async (input, session, ktrdr) => {
@@ -465,7 +481,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           taskId: trainingTaskId(await installationId(context.db), session.id, input.strategy_name),
         });
         const operationId = response.operationId;
-        const foreign = await confirmOwnership(context, operationId, {
+        const foreign = await confirmStartOwnership(ktrdr, operationId, {
           kind: 'training',
           strategyName: input.strategy_name,
           symbols,
@@ -499,14 +515,15 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
   return [
     defineTool(context, {
       name: 'start_backtest',
+      effect: true,
       description:
         'Backtest the trained model on data it was not trained on. The strategy and model come from the session. A window overlapping the training window on the same symbol is refused.',
       input: z
         .object({
           start_date: isoDate,
           end_date: isoDate,
-          symbol: z.string().min(1).optional(),
-          timeframe: z.string().min(1).optional(),
+          symbol: z.string().min(1).max(40).optional(),
+          timeframe: z.string().min(1).max(20).optional(),
         })
         .strict(),
       run: async (input, session, ktrdr) => {
@@ -564,6 +581,7 @@ function assessTools(context: ToolContext): ToolDefinition[] {
   return [
     defineTool(context, {
       name: 'save_assessment',
+      effect: true,
       description: 'Record your assessment of the strategy. This completes the research cycle.',
       input: z
         .object({

@@ -1,7 +1,9 @@
-import { Command, Flags, Errors } from '@oclif/core';
+import { Command, Flags, Errors, type Interfaces } from '@oclif/core';
+import { join } from 'node:path';
 import { loadConfig, type AgentConfig } from '../config/load.ts';
 import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { reportError } from './report-error.ts';
+import { terminalOutput } from './terminal-text.ts';
 import { unknownFlagAdvice } from './suggest.ts';
 
 /** The codes every command can return; a command adds its own (see `exitCodesHelpWith`). */
@@ -22,6 +24,12 @@ export function exitCodesHelpWith(own: Partial<Record<ExitCode, string>> = {}): 
 
 export const exitCodesHelp = exitCodesHelpWith();
 
+/** Where `demo` keeps its sandbox, and the settings that point a command at it (the embedded database there). */
+export function demoEnvironment(dataDir: string): Record<string, string> {
+  const demoDir = join(dataDir, 'demo');
+  return { KTRDR_AGENT_DATA_DIR: demoDir, DATABASE_URL: '', KTRDR_STRATEGIES_DIR: join(demoDir, 'strategies') };
+}
+
 /** Micro-dollars: the precision of the database's NUMERIC(14, 6) money columns. */
 export const MONEY_DECIMALS = 6;
 
@@ -41,17 +49,49 @@ export function roundMoney(value: unknown, key = ''): unknown {
  */
 export abstract class AgentCommand extends Command {
   static override baseFlags = {
-    'env-file': Flags.string({
+    'agent-env': Flags.string({
       description: 'Read settings from this env file (the environment still wins). Also: KTRDR_AGENT_ENV_FILE, ~/.config/ktrdr-agent/agent.env',
+      helpGroup: 'GLOBAL',
+    }),
+    // Node.js owns --env-file (it reads it itself unless `--` protects the script), hence --agent-env.
+    'env-file': Flags.string({ description: 'Deprecated name of --agent-env (Node.js owns --env-file).', helpGroup: 'GLOBAL', hidden: true }),
+    demo: Flags.boolean({
+      description: "Read the demo's data (what `demo` left in <data dir>/demo) instead of the configured database.",
       helpGroup: 'GLOBAL',
     }),
   };
 
   private loadedConfig: AgentConfig | undefined;
+  private baseFlagValues: { 'agent-env'?: string | undefined; 'env-file'?: string | undefined; demo?: boolean | undefined } = {};
 
-  protected loadAgentConfig(envFile: string | undefined): AgentConfig {
+  /** Keeps the global flags, so every command reads its settings through them however it calls loadAgentConfig. */
+  protected override async parse<F extends Record<string, any>, B extends Record<string, any>, A extends Record<string, any>>(
+    options?: Interfaces.Input<F, B, A>,
+    argv?: string[],
+  ): Promise<Interfaces.ParserOutput<F, B, A>> {
+    const parsed = await super.parse(options, argv);
+    this.baseFlagValues = parsed.flags as typeof this.baseFlagValues;
+    return parsed;
+  }
+
+  /** The env file the command line names: --agent-env, or the deprecated --env-file (with a note saying so). */
+  protected envFileFlag(): string | undefined {
+    const { 'agent-env': agentEnv, 'env-file': envFile } = this.baseFlagValues;
+    if (agentEnv !== undefined && envFile !== undefined) {
+      throw new AgentError('Give the env file once: --agent-env (--env-file is its old name).', ExitCode.Error, 'usage');
+    }
+    if (envFile !== undefined) process.stderr.write(`Warning: --env-file is deprecated (Node.js owns that name); use --agent-env ${envFile}.\n`);
+    return agentEnv ?? envFile;
+  }
+
+  /** The settings in force: the environment and env files, or, with --demo, the demo's sandbox under the data dir. */
+  protected loadAgentConfig(_flags?: unknown): AgentConfig {
     // Loading the configuration registers its secrets for redaction.
-    this.loadedConfig = loadConfig({ envFile });
+    const envFile = this.envFileFlag();
+    const config = loadConfig({ envFile });
+    this.loadedConfig = this.baseFlagValues.demo
+      ? loadConfig({ env: { ...process.env, ...demoEnvironment(config.dataDir) }, ignoreEnvFiles: true })
+      : config;
     for (const warning of this.loadedConfig.warnings) process.stderr.write(`Warning: ${warning}\n`);
     return this.loadedConfig;
   }
@@ -69,7 +109,17 @@ export abstract class AgentCommand extends Command {
       const takes = args.length === 0 ? 'takes no arguments' : `takes ${args.length === 1 ? 'one argument' : `${args.length} arguments`} (${args.map((a) => `<${a}>`).join(' ')})`;
       return `\`${command}\` ${takes}; got an extra ${extra[1]!.split('\n')[0]}. See \`ktrdr-agent ${command} --help\`.`;
     }
+    const missing = /^Missing (\d+) required args?:\n(\S+)/.exec(message);
+    if (missing) {
+      const args = Object.keys(ctor.args ?? {}).map((a) => `<${a}>`).join(' ');
+      return `\`${command}\` needs ${args || `<${missing[2]}>`}: e.g. \`ktrdr-agent ${command} 12\`. See \`ktrdr-agent ${command} --help\`.`;
+    }
     return message.replace(/\nSee more help with --help$/, '');
+  }
+
+  /** Every human-readable line goes out without control characters but its own line breaks and colours. */
+  override log(message = '', ...args: unknown[]): void {
+    super.log(terminalOutput(String(message)), ...args);
   }
 
   /** Money in every --json document is kept to a fixed precision (micro-dollars, as the database stores it). */

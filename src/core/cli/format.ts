@@ -1,4 +1,5 @@
 import Table from 'cli-table3';
+import { displayWidth, fitColumns, outputWidth } from './terminal-width.ts';
 
 /** Colour only on a TTY, and never when NO_COLOR is set. */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
@@ -12,14 +13,27 @@ export function paint(text: string, color: Color, enabled = useColor()): string 
   return enabled ? `\u001b[${codes[color]}m${text}\u001b[${color === 'bold' ? 22 : 39}m` : text;
 }
 
-export function renderTable(head: string[], rows: (string | number)[][]): string {
+export interface TableOptions {
+  /** Columns to fit (default: the terminal's, see terminal-width.ts); null for no limit. */
+  width?: number | null;
+  /** Column indexes, most important first: which columns stay when even cut ones do not fit. */
+  importance?: number[];
+}
+
+/** A table sized to the terminal: the widest columns are cut with an ellipsis (as `gh` does), never wrapped. */
+export function renderTable(head: string[], rows: (string | number)[][], options: TableOptions = {}): string {
   const color = useColor();
+  const cells = rows.map((row) => row.map(String));
+  const natural = head.map((h, i) => Math.max(displayWidth(h), ...cells.map((row) => displayWidth(row[i] ?? ''))));
+  const { keep, widths } = fitColumns(natural, head.map(displayWidth), options.width === undefined ? outputWidth() : options.width, options.importance);
   const table = new Table({
-    head: head.map((h) => paint(h, 'bold', color)),
+    head: keep.map((i) => paint(head[i]!, 'bold', color)),
     style: { head: [], border: color ? ['gray'] : [], compact: true },
-    wordWrap: true,
+    colWidths: widths,
+    wordWrap: false,
+    truncate: '…',
   });
-  for (const row of rows) table.push(row.map(String));
+  for (const row of cells) table.push(keep.map((i) => row[i] ?? ''));
   return table.toString();
 }
 

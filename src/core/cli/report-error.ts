@@ -1,5 +1,6 @@
 import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { redactSecrets } from '../kernel/secrets.ts';
+import { terminalOutput } from './terminal-text.ts';
 
 /** Prints an error the way every command does (one line on stderr, or JSON) and returns its exit code. */
 export function reportError(error: unknown, options: { json: boolean; write?: (text: string) => void }): number {
@@ -10,7 +11,7 @@ export function reportError(error: unknown, options: { json: boolean; write?: (t
   if (options.json) {
     (options.write ?? ((text) => process.stdout.write(text)))(`${JSON.stringify({ error: { code, message, exitCode } }, null, 2)}\n`);
   } else {
-    process.stderr.write(`Error: ${message}\n`);
+    process.stderr.write(`Error: ${terminalOutput(message)}\n`);
     if (!agentError && process.env.DEBUG && error instanceof Error && error.stack) process.stderr.write(`${redactSecrets(error.stack)}\n`);
   }
   return exitCode;

@@ -3,6 +3,7 @@ import { redactSecrets } from '../kernel/secrets.ts';
 import { ExitCode } from '../kernel/errors.ts';
 import { TickLockLostError } from '../db/tick-lock.ts';
 import { locationOf, runTick, type TickLogger } from '../engine/runtime.ts';
+import { rotateOwnLogs } from './log-rotation.ts';
 import { decisionLevel, decisionLogFields, tickFailure, tickHealth } from '../engine/tick-health.ts';
 
 /** One JSON line on stderr: every tick line, errors included, so a log shipper never meets plain text. */
@@ -32,9 +33,17 @@ export function reportTickFailure(error: unknown, log: TickLogger = writeTickLog
  * `ktrdr-agent tick`, shared by the oclif command and the start-up fast path in bin/run.js (cron runs this every
  * five minutes, so it skips loading oclif). Returns the exit code: 0 ok, 5 degraded, 2 a refused key.
  */
-export async function executeTick(options: { envFile?: string; verbose: boolean; out: (line: string) => void }): Promise<ExitCode> {
+export async function executeTick(options: { envFile?: string | undefined; verbose: boolean; out: (line: string) => void }): Promise<ExitCode> {
   const config = loadConfig(options.envFile ? { envFile: options.envFile } : {});
   const log = writeTickLog;
+  // Before anything is written: a tick appending to a log past its size starts the next file (log-rotation.ts).
+  const rotation = { maxBytes: config.settings.AGENT_LOG_MAX_MIB * 1024 * 1024, keep: config.settings.AGENT_LOG_KEEP };
+  try {
+    for (const path of rotateOwnLogs(rotation)) log('info', 'log_rotated', { path, keep: rotation.keep });
+  } catch (error) {
+    // A log that cannot be rotated (a read-only directory) must not cost the pass: it goes on appending.
+    log('warn', 'log_rotation_failed', { message: (error as Error).message });
+  }
   for (const warning of config.warnings) log('warn', 'config_warning', { warning });
   const outcome = await runTick({
     config,

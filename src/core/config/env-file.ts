@@ -36,7 +36,7 @@ function readBounded(path: string): Buffer {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
-      throw new EnvFileError(path, 'it is not a regular file (a directory, FIFO or device). Point --env-file / KTRDR_AGENT_ENV_FILE at a plain text file.', 'env_file_invalid');
+      throw new EnvFileError(path, 'it is not a regular file (a directory, FIFO or device). Point --agent-env / KTRDR_AGENT_ENV_FILE at a plain text file.', 'env_file_invalid');
     }
     if (stat.size > MAX_ENV_FILE_BYTES) {
       throw new EnvFileError(path, `it is ${stat.size} bytes; an env file may hold at most ${MAX_ENV_FILE_BYTES} bytes.`, 'env_file_invalid');

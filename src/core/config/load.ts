@@ -53,7 +53,7 @@ export class ConfigError extends AgentError {
 
 export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
-  /** --env-file given on the command line. */
+  /** --agent-env (or its deprecated name --env-file) given on the command line. */
   envFile?: string;
   /** Read no env file at all (the demo runs in a sandbox of its own). */
   ignoreEnvFiles?: boolean;
@@ -127,7 +127,7 @@ export function loadConfig(options: LoadConfigOptions = {}): AgentConfig {
     if (!existsSync(candidate.path)) {
       if (candidate.required) {
         throw new AgentError(
-          `Env file not found: ${candidate.path}. Create it or point --env-file / KTRDR_AGENT_ENV_FILE at an existing file.`,
+          `Env file not found: ${candidate.path}. Create it or point --agent-env / KTRDR_AGENT_ENV_FILE at an existing file.`,
           ExitCode.NotConfigured,
           'env_file_missing',
         );

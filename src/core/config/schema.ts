@@ -42,6 +42,19 @@ const batchPhases = z.pipe(
   z.transform((text: string) => [...new Set(text.split(',').map((part) => part.trim()).filter((part) => part !== ''))] as (typeof batchPhaseWords)[number][]),
 );
 
+const sessionLimitExpected = "expected 'auto' or an integer from 1 to 1000";
+/** `auto` (sized by KTRDR's idle training workers) or a fixed number of sessions. */
+const sessionLimit = z.pipe(
+  z.string({ error: sessionLimitExpected }).check(
+    z.refine((text: string) => {
+      if (text.trim() === 'auto') return true;
+      const value = parseDecimal(text);
+      return value !== null && Number.isInteger(value) && value >= 1 && value <= 1000;
+    }, { error: sessionLimitExpected }),
+  ),
+  z.transform((text: string): number | 'auto' => (text.trim() === 'auto' ? 'auto' : parseDecimal(text)!)),
+);
+
 const fraction = number({ min: 0, max: 1, expected: 'a fraction between 0 and 1 (0.45 means 45%)' });
 
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
@@ -93,7 +106,15 @@ export const settingDefinitions = {
   AGENT_INFERENCE_GEO: { schema: z.optional(z.enum(['us', 'global'], { error: 'expected us or global' })), description: 'inference_geo sent with each call; unset = the workspace default, reserved at the 1.1x US rate' },
   AGENT_MODEL_PRICES: { schema: z.optional(modelPriceOverrides), description: 'JSON price overrides per model, USD per million tokens' },
   AGENT_DESIGNER: { schema: z._default(z.enum(['claude', 'baseline', 'evolve'], { error: 'expected claude, baseline or evolve' }), 'claude'), description: 'claude (LLM), baseline (no LLM, random) or evolve (no LLM, mutates the best experiments)' },
-  AGENT_MAX_CONCURRENT_SESSIONS: { schema: z._default(number({ min: 1, max: 1000, int: true, expected: 'an integer from 1 to 1000' }), 1), description: 'Research sessions active at once' },
+  AGENT_MAX_CONCURRENT_SESSIONS: {
+    schema: z._default(sessionLimit, 1),
+    description: "Research sessions active at once: an integer, or 'auto' (a new cycle while KTRDR reports an idle training worker, within AGENT_MAX_SESSIONS_CAP and the budget)",
+  },
+  AGENT_MAX_SESSIONS_CAP: { schema: z._default(number({ min: 1, max: 1000, int: true, expected: 'an integer from 1 to 1000' }), 8), description: "Most research sessions active at once under AGENT_MAX_CONCURRENT_SESSIONS=auto" },
+  AGENT_PASS_FOLLOW_SECONDS: {
+    schema: z._default(number({ min: 0, max: 240, expected: 'seconds between 0 and 240 (0 turns following off)' }), 60),
+    description: 'How long a pass keeps polling work KTRDR expects to finish soon (a backtest, a training at 95% or more) to take the next step in the same pass; 0 = off',
+  },
   AGENT_RECENT_STRATEGIES_COUNT: { schema: z._default(number({ min: 0, max: 50, int: true, expected: 'an integer from 0 to 50' }), 5), description: 'Recent strategies shown to the designer' },
   AGENT_NEAR_DUPLICATE_TOLERANCE: {
     schema: z._default(fraction, 0.1),
@@ -132,6 +153,12 @@ export const settingDefinitions = {
   AGENT_LEASE_SECONDS: { schema: z._default(number({ min: 10, max: 86400, expected: 'seconds between 10 and 86400' }), 900), description: 'Lease of a running invocation (longer than its timeout)' },
   AGENT_POLL_CONCURRENCY: { schema: z._default(number({ min: 1, max: 256, int: true, expected: 'an integer from 1 to 256' }), 16), description: 'KTRDR polls in flight during a pass' },
   AGENT_LOCK_WAIT_SECONDS: { schema: z._default(number({ min: 0, max: 600, expected: 'seconds between 0 and 600' }), 30), description: 'How long a command waits for the embedded database' },
+  AGENT_RETENTION_DAYS: {
+    schema: z._default(number({ min: 0, max: 36500, int: true, expected: 'whole days from 0 to 36500' }), 90),
+    description: 'Trigger rows and tick summaries older than this are deleted at the end of each pass (0 = keep them all); never sessions, experiments, hypotheses or budget rows',
+  },
+  AGENT_LOG_MAX_MIB: { schema: z._default(number({ min: 0, max: 10240, expected: 'MiB between 0 and 10240' }), 10), description: "The tick log a tick appends to (`schedule --cron`'s `>>`) is rotated at this size (0 = never)" },
+  AGENT_LOG_KEEP: { schema: z._default(number({ min: 1, max: 100, int: true, expected: 'an integer from 1 to 100' }), 5), description: 'Rotated tick logs kept (tick.log.1 .. tick.log.N)' },
   PUSHGATEWAY_URL: { schema: z.optional(httpUrl), description: 'Prometheus Pushgateway to push metrics to after each tick' },
   OTEL_EXPORTER_OTLP_ENDPOINT: { schema: z.optional(httpUrl), description: 'OTLP/HTTP endpoint for traces' },
 } as const;

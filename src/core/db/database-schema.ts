@@ -194,6 +194,9 @@ export interface AgentControlTable {
   ktrdr_fault_class: ColumnType<string | null, string | null | undefined, string | null>;
   /** The last `anthropic-ratelimit-*` headers seen (migration 20261201T093000000Z-message-batches). */
   anthropic_quota: NullableJson;
+  /** KTRDR's clock offset (ms, ahead of ours when positive) as a pass last measured it (migration 20261207T120000000Z). */
+  ktrdr_clock_offset_ms: ColumnType<number | null, number | null | undefined, number | null>;
+  ktrdr_clock_measured_at: NullableTimestamp;
 }
 
 export const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped', 'degraded'] as const;
@@ -295,6 +298,8 @@ export interface AgentHypothesisEventsTable {
   experiment_id: number | null;
   via: string;
   at: TimestampDefault;
+  /** False for an event that records without moving the status (migration 20261207T105000000Z). */
+  moved: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 export interface Database {

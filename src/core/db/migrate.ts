@@ -3,6 +3,7 @@ import type { MigrationResult, Migrator } from 'kysely/migration';
 import { latestMigration, migrations } from '../../../migrations/index.ts';
 import { AgentError } from '../kernel/errors.ts';
 import type { Database } from './database-schema.ts';
+import { backfillExperiments } from './repositories/experiments.ts';
 
 const migrationTable = 'kysely_migration';
 
@@ -53,7 +54,21 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
       'migration_failed',
     );
   }
+  await afterMigrations(db, results ?? []);
   return results ?? [];
+}
+
+/** The migration that created the research memory; sessions that ended before it get their experiments after it. */
+const RESEARCH_MEMORY_MIGRATION = '20261201T081500000Z-research-memory';
+
+/**
+ * Data steps that need today's code, run after the schema steps that made them necessary. Migrations stay frozen
+ * (they import only kysely). The backfill is idempotent (it writes only missing experiments) and runs in the same
+ * call as the migration, before any pass can end a session on the new schema.
+ */
+async function afterMigrations(db: Kysely<Database>, results: readonly MigrationResult[]): Promise<void> {
+  const applied = new Set(results.filter((result) => result.status === 'Success').map((result) => result.migrationName));
+  if (applied.has(RESEARCH_MEMORY_MIGRATION)) await backfillExperiments(db);
 }
 
 export async function ensureMigrated(db: Kysely<Database>): Promise<void> {

@@ -15,7 +15,9 @@ export type AfterInvocation =
   | { kind: 'waiting'; reason: string }
   | { kind: 'refund'; cause: 'budget_exhausted' }
   | { kind: 'refund'; cause: 'fault'; fault: InfrastructureFault }
-  | { kind: 'fail'; outcome: SessionOutcome; reason: string };
+  | { kind: 'fail'; outcome: SessionOutcome; reason: string }
+  /** An operator paused the agent mid-invocation: the attempt is refunded and the session waits for `resume`. */
+  | { kind: 'stopped'; reason: string };
 
 export interface AfterInvocationInput {
   purpose: InvocationPurpose;
@@ -32,6 +34,7 @@ export function afterInvocation(input: AfterInvocationInput): AfterInvocation {
   const achieved = (purpose === 'design' && session.phase !== 'designing') || (purpose === 'backtest' && session.phase === 'backtesting');
   // The effect happened before anything went wrong: the session moves on whatever the invocation's status.
   if (achieved) return { kind: 'achieved' };
+  if (report.status === 'operator_stopped') return { kind: 'stopped', reason: report.reason };
   switch (report.status) {
     case 'budget_exhausted':
       return { kind: 'refund', cause: 'budget_exhausted' };

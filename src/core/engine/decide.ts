@@ -65,7 +65,6 @@ export interface DecisionInput {
   backtestResult: { winRate: number | null; maxDrawdown: number | null; sharpe: number | null; deflatedSharpe?: number | null } | null;
   /** False when the budget is at or under the buffer (never false for the zero-cost baseline designer). */
   canInvoke: boolean;
-  paused: boolean;
   now: Date;
   config: {
     gates: GateThresholds;
@@ -276,7 +275,6 @@ export function unresumableFailure(errorMessage: string | null): string | null {
 /** The trigger decision: a pure function of the session, what KTRDR said, the results, the budget and the clock. */
 export function decide(input: DecisionInput): Decision {
   const { session } = input;
-  if (input.paused) return { action: 'skip', trigger: 'paused', skipReason: 'paused' };
   switch (session.phase) {
     case 'designing':
       return invocationDecision(input, 'design', 'start_new_cycle');

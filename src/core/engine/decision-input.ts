@@ -13,12 +13,6 @@ export const MAX_INVOCATION_ATTEMPTS = 2;
  */
 export const FIRST_REQUEST_INPUT_TOKENS = 6_000;
 
-/**
- * What decide() is told of a pause. The pass keeps a paused pass to polling itself (see `whilePaused`): a paused pass
- * still records progress, so the no-progress clocks stay true, where decide()'s pause would skip that too.
- */
-export const PAUSE_APPLIED_BY_THE_PASS = false;
-
 export type DecisionSettings = Pick<
   Settings,
   | 'GATE_TRAINING_MIN_ACCURACY'
@@ -100,13 +94,15 @@ export function decisionInputFor(input: {
     trainingResult: input.trainingResult,
     backtestResult: input.backtestResult,
     canInvoke: input.canInvoke,
-    paused: PAUSE_APPLIED_BY_THE_PASS,
     now: input.now,
     config: decisionConfig(input.settings),
   };
 }
 
-/** A paused pass only records progress: every other decision becomes a skip for the pause. */
+/**
+ * The one rule of a pause for sessions under way: decide() knows nothing of it; a paused pass applies this to its
+ * decision, so progress is still recorded (the no-progress clocks stay true) and every other decision is a skip.
+ */
 export function whilePaused(decision: Decision): Decision {
   return decision.action === 'record_progress' ? decision : { action: 'skip', trigger: 'paused', skipReason: 'paused' };
 }

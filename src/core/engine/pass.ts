@@ -1,10 +1,12 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
+import { recordKtrdrClock } from '../db/repositories/ktrdr-clock.ts';
 import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
 import { dailyLimitInForce, remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
-import { countActiveSessions, findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
+import { findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
 import { phaseOperationId, type GateEvaluation, type SessionOutcome, type InvocationPurpose, type TriggerReason } from '../research/vocabulary.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
@@ -30,6 +32,13 @@ import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
 import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
+import { pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
+
+/** Rows per delete, and deletes per pass, of the retention rule: at most 10,000 rows a pass, in short statements. */
+const PASS_PRUNE_BATCH_ROWS = 1000;
+const PASS_PRUNE_BATCHES = 10;
+import { followKey, followShortWork, stillUnderWay } from './follow.ts';
+import { afterNewCycles, capacityReport, readResearchSlots, workersWarning, type CapacityReport, type SlotsReading } from './capacity.ts';
 
 export interface PassEnvironment {
   store: Store;
@@ -47,6 +56,10 @@ export interface PassEnvironment {
   onDecision?: (decision: DecisionRecord) => void;
   /** Proves the tick lock is still held (a round trip); throws when it is not. Called before any money is spent. */
   verifyTickLock?: () => Promise<void>;
+  /** A warning for the operator's log (the tick writes it as a JSON line). */
+  warn?: (event: string, fields: Record<string, unknown>) => void;
+  /** Waits between polls of followed work; the bench passes one that moves its simulated clock. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 export interface PassSummary {
@@ -60,6 +73,8 @@ export interface PassSummary {
   faults: InfrastructureFault[];
   /** Why invocations were held back at the end of the pass, if they were. */
   invocationsHeld: { reason: 'anthropic_auth' | 'fault_backoff'; fault: InfrastructureFault; since: string; retryAt: string | null } | null;
+  /** KTRDR's training workers and what limits new cycles, as this pass left them (null when it never got that far). */
+  capacity: CapacityReport | null;
 }
 
 
@@ -98,8 +113,11 @@ export class TriggerPass {
   private hold: InvocationHold = { held: false };
   private faultThisPass = false;
   private ktrdrReached = false;
+  /** An operator paused the agent during this pass: nothing more is invoked or started. */
+  private pausedMidPass = false;
   /** Sessions with an open Message Batch, read once per pass. */
   private batchWaiting = new Set<number>();
+  private capacity: CapacityReport | null = null;
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -207,14 +225,30 @@ export class TriggerPass {
       // progress (and the no-progress clocks) true, so running operations are still watched.
       for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
+      this.capacity = capacityReport(await this.readSlots(), { started: 0, paused: true, budgetExceeded: false, ktrdrUnreachable: false, held: false });
+      await this.pruneExpired(now);
       return this.summary('paused');
     }
     for (const item of polled) await this.advanceLocated(item);
     await this.startNewCycles();
+    await this.followShortWork(now, polled);
     const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
     if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
     else if (this.ktrdrReached) await markKtrdrReached(this.db);
+    const clockOffsetMs = this.env.ktrdr.clockOffsetMs();
+    if (clockOffsetMs !== null) await recordKtrdrClock(this.db, clockOffsetMs, now);
+    await this.pruneExpired(now);
     return this.summary('ok');
+  }
+
+  /**
+   * The retention rule (AGENT_RETENTION_DAYS), last in the pass so its own work comes first: a few small batches of
+   * trigger and tick rows past the retention; a backlog (a first run on an old database) goes on over later passes.
+   */
+  private async pruneExpired(now: Date): Promise<void> {
+    const days = this.settings.AGENT_RETENTION_DAYS;
+    if (days === 0) return;
+    await pruneOldRows(this.db, { before: retentionCutoff(now, days), batchSize: PASS_PRUNE_BATCH_ROWS, maxBatches: PASS_PRUNE_BATCHES });
   }
 
   private summary(status: PassSummary['status']): Promise<PassSummary> {
@@ -226,6 +260,7 @@ export class TriggerPass {
       ktrdrUnreachable: this.ktrdrUnreachable,
       budgetExceeded: this.budgetExceeded,
       faults: this.faults,
+      capacity: this.capacity,
       invocationsHeld: this.hold.held
         ? {
             reason: this.hold.skipReason,
@@ -247,7 +282,7 @@ export class TriggerPass {
         const progress = operationProgress(operation);
         span.setAttributes({ 'ktrdr.operation_status': operation.status });
         const claim = sessionClaim(session);
-        const mismatch = claim ? ownershipMismatch(operation, claim) : null;
+        const mismatch = claim ? ownershipMismatch(operation, claim, this.env.ktrdr.clockOffsetMs()) : null;
         if (mismatch) return { session, observation: { kind: 'foreign', operationId, reason: mismatch }, training: null, backtest: null };
         const completed = operation.status === 'completed';
         return {
@@ -467,6 +502,14 @@ export class TriggerPass {
     return { step: 'resume', result };
   }
 
+  /** An operator paused the agent after this pass began: it invokes and starts nothing more (recorded once per session). */
+  private async pausedSince(sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
+    if (!this.pausedMidPass && !(await readControl(this.db)).paused) return false;
+    this.pausedMidPass = true;
+    await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused' });
+    return true;
+  }
+
   /** Notes a fault met this pass (for the summary and the exit code) and returns it. */
   private metFault(fault: InfrastructureFault): InfrastructureFault {
     this.faults.push(fault);
@@ -592,9 +635,68 @@ export class TriggerPass {
 
   private symbolsForSearch: string[] | undefined;
 
+  /**
+   * Polls work KTRDR expects to finish soon until AGENT_PASS_FOLLOW_SECONDS after the pass started, taking each
+   * finished operation's next step now; a KTRDR fault this pass means the next pass looks instead.
+   */
+  private async followShortWork(startedAt: Date, polled: Polled[]): Promise<void> {
+    const seconds = this.settings.AGENT_PASS_FOLLOW_SECONDS;
+    if (seconds <= 0 || this.ktrdrUnreachable || this.faultThisPass) return;
+    const settled = new Set(polled.filter((item) => !stillUnderWay(item.observation)).flatMap((item) => followKey(item.session) ?? []));
+    const canStartCycles = () => !this.budgetExceeded && !this.faultThisPass && !this.hold.held;
+    const followed = await followShortWork<Polled>({
+      deadline: startedAt.getTime() + seconds * 1000,
+      now: this.env.now,
+      sleep: this.env.sleep ?? ((ms) => delay(ms)),
+      activeSessions: () => listActiveSessions(this.db),
+      poll: (session) => this.poll(session),
+      proveLock: async () => this.env.verifyTickLock?.(),
+      takeNextStep: (item) => this.advanceLocated(item),
+      trainingEnded: async () => {
+        if (canStartCycles()) await this.startNewCycles();
+      },
+      settled,
+    });
+    if (followed.rounds > 0) this.explain(`Followed short work for ${followed.rounds} poll(s): ${followed.finished} operation(s) ended and went on in this pass.`);
+  }
+
+  /** KTRDR's training workers, the active sessions and the budget, read once for the new cycles of this pass. */
+  private async readSlots(): Promise<SlotsReading> {
+    const day = await this.budgetDay();
+    const reading = await readResearchSlots({
+      db: this.db,
+      ktrdr: this.env.ktrdr,
+      setting: this.settings.AGENT_MAX_CONCURRENT_SESSIONS,
+      cap: this.settings.AGENT_MAX_SESSIONS_CAP,
+      budgetBinds: this.env.designerKind === 'claude' && this.settings.AGENT_BUDGET_ENFORCEMENT,
+      spendableUsd: Math.max(0, remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD),
+      ktrdrKnownDown: this.ktrdrUnreachable,
+    });
+    const warning = workersWarning(reading);
+    if (warning) {
+      this.env.warn?.('workers_unreadable', { warning });
+      this.explain(warning);
+    }
+    return reading;
+  }
+
   private async startNewCycles(): Promise<void> {
-    const max = this.settings.AGENT_MAX_CONCURRENT_SESSIONS;
-    let active = await countActiveSessions(this.db);
+    const reading = await this.readSlots();
+    const before = this.created.length;
+    await this.startCyclesWithin(reading.active, reading.slots.maxActive);
+    const seen = this.created.length > before ? await afterNewCycles(reading, this.env.ktrdr) : reading;
+    this.capacity = capacityReport(seen, {
+      started: this.created.length - before,
+      startedThisPass: this.created.length,
+      paused: false,
+      budgetExceeded: this.budgetExceeded,
+      ktrdrUnreachable: this.ktrdrUnreachable,
+      held: this.hold.held || this.faultThisPass,
+    });
+  }
+
+  private async startCyclesWithin(activeNow: number, max: number): Promise<void> {
+    let active = activeNow;
     if (active >= max) return;
     if (this.env.designerKind === 'claude' && !this.settings.ANTHROPIC_API_KEY) {
       throw new AgentError(
@@ -643,6 +745,7 @@ export class TriggerPass {
         return;
       }
       if (await this.strategiesDirFaulted(null, 'start_new_cycle')) return;
+      if (await this.pausedSince(null, 'start_new_cycle')) return;
       if (await this.quotaHeld(null, 'start_new_cycle')) return;
       const now = this.env.now();
       const symbols = await this.searchSymbols();
@@ -672,6 +775,7 @@ export class TriggerPass {
     changes: SessionChanges = {},
   ): Promise<void> {
     const sessionId = decidedOn.id;
+    if (await this.pausedSince(sessionId, trigger)) return;
     if (await this.quotaHeld(sessionId, trigger)) return;
     const now = this.env.now();
     const leased = await this.db.transaction().execute(async (trx) => {
@@ -751,6 +855,12 @@ export class TriggerPass {
       case 'fail':
         await clearHeld();
         await this.fail(session!, { trigger, outcome: next.outcome, reason: next.reason });
+        return;
+      case 'stopped':
+        // Paused mid-invocation: not an attempt, and nothing more this pass (operator-control.ts).
+        this.pausedMidPass = true;
+        await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
+        await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused', detail: next.reason }, { phase: session!.phase });
         return;
     }
   }

@@ -54,7 +54,8 @@ export type RecoveryOutcome =
 async function verify(ktrdr: KtrdrClient, operationId: string, claim: OperationClaim | null): Promise<string | null> {
   if (!claim) return null;
   try {
-    return ownershipMismatch(await ktrdr.getOperation(operationId), claim);
+    const operation = await ktrdr.getOperation(operationId);
+    return ownershipMismatch(operation, claim, ktrdr.clockOffsetMs());
   } catch (error) {
     // Not visible yet, or KTRDR failing just now: every later poll checks the same facts before reading a result, and
     // the id came from this session's own call, so it is kept rather than orphaned.

@@ -100,6 +100,8 @@ export interface RunTickOptions {
    * each open starts a WASM heap that is freed only when V8 collects it).
    */
   store?: Store;
+  /** Waits between polls of followed work (real time by default; the bench moves a simulated clock). */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /**
@@ -149,7 +151,7 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
         });
       }
       const tracer = tracing?.tracer ?? noopTracer;
-      const ktrdr = createKtrdrClient(config, tracer);
+      const ktrdr = createKtrdrClient(config, tracer, now);
       // Every statement of the pass (and of its tools) checks the tick lock first: a pass that lost it writes nothing.
       const guarded: Store = { ...store, db: store.db.withPlugin(new TickLockGuard(lock)) };
       await startTick(guarded.db, { id: tickId, startedAt: started, host: hostname() });
@@ -163,6 +165,8 @@ export async function runTick(options: RunTickOptions): Promise<TickOutcome> {
             ktrdr,
             designer: designerFactory(config, guarded, ktrdr, now, tracer),
             verifyTickLock: () => lock.verify(),
+            warn: (event, fields) => log('warn', event, fields),
+            ...(options.sleep ? { sleep: options.sleep } : {}),
             designerKind: config.settings.AGENT_DESIGNER,
             now,
             tickId,

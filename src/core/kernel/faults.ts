@@ -13,6 +13,8 @@ export const faultClasses = [
   'ktrdr_unreachable',
   'ktrdr_auth',
   'ktrdr_busy',
+  /** KTRDR's times cannot be reconciled with ours (a skewed clock, or local times written without a zone). */
+  'ktrdr_clock',
 ] as const;
 export type FaultClass = (typeof faultClasses)[number];
 

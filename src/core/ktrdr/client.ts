@@ -180,7 +180,11 @@ export function newTrainingTaskId(nowMs: number = Date.now()): string {
   return `op_training_${stamp}_${randomBytes(4).toString('hex')}`;
 }
 
-/** KTRDR writes naive UTC timestamps (no zone) in places; read those as UTC, not local time. */
+/**
+ * KTRDR writes naive timestamps (no zone) in places; its documented zone is UTC (ktrdr/api/models/operations.py's
+ * examples end in `Z`, and ktrdr/api/services/operations_service.py stamps `datetime.now(timezone.utc)`), so they
+ * are read as UTC, never as this host's local time.
+ */
 export function parseServerTime(value: string | null | undefined): number | null {
   if (!value) return null;
   const hasZone = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(value);
@@ -224,6 +228,8 @@ export class KtrdrClient {
   readonly #options: KtrdrClientOptions;
   /** Set on a client bound to one invocation: its requests, retries and backoffs end when the invocation does. */
   #signal: AbortSignal | undefined;
+  /** KTRDR's clock as last measured; shared with the clients `withSignal` makes, which send for this one. */
+  #clock: { offsetMs: number | null } = { offsetMs: null };
 
   constructor(options: KtrdrClientOptions) {
     this.#options = options;
@@ -246,7 +252,17 @@ export class KtrdrClient {
   withSignal(signal: AbortSignal): KtrdrClient {
     const bound = new KtrdrClient(this.#options);
     bound.#signal = signal;
+    bound.#clock = this.#clock;
     return bound;
+  }
+
+  /**
+   * How far KTRDR's clock is ahead of ours (negative: behind), in ms, from the `Date` header of its last answer;
+   * null before any answer carried one. KTRDR's times (an operation's created_at) are compared with ours only after
+   * this offset is taken off: this host's clock is not trusted to agree with KTRDR's.
+   */
+  clockOffsetMs(): number | null {
+    return this.#clock.offsetMs;
   }
 
   health(): Promise<Health> {
@@ -504,7 +520,8 @@ export class KtrdrClient {
     const candidates = new Map<string, OperationSummary>();
     for (const summary of [...active.operations, ...recent.operations]) {
       const createdAt = parseServerTime(summary.created_at);
-      if (createdAt !== null && createdAt >= firstAttemptAt - clockSkewAllowanceMs) candidates.set(summary.operation_id, summary);
+      // On our clock: KTRDR's time less its measured offset.
+      if (createdAt !== null && createdAt - (this.#clock.offsetMs ?? 0) >= firstAttemptAt - clockSkewAllowanceMs) candidates.set(summary.operation_id, summary);
     }
     const newestFirst = [...candidates.values()].sort(
       (a, b) => (parseServerTime(b.created_at) ?? 0) - (parseServerTime(a.created_at) ?? 0),
@@ -553,6 +570,7 @@ export class KtrdrClient {
     const context = { method: spec.method, route: spec.route };
     const started = performance.now();
     let status: number | null = null;
+    const sentAt = this.#now();
     try {
       const headers: Record<string, string> = { accept: 'application/json', ...(this.#headers?.() ?? {}) };
       let body: string | undefined;
@@ -568,6 +586,7 @@ export class KtrdrClient {
         maxBodyBytes: this.#maxResponseBytes,
       });
       status = response.status;
+      this.#measureClock(response.headers?.get('date') ?? null, sentAt, this.#now());
       const text = await response.text();
       if (!response.ok) throw errorFromResponse(response.status, text, context);
       let json: unknown;
@@ -589,6 +608,18 @@ export class KtrdrClient {
       this.#report({ ...context, status, durationMs: performance.now() - started, attempt, error: failure });
       throw failure;
     }
+  }
+
+  /**
+   * The `Date` header (RFC 9110: the time the answer was generated, to the second) against the middle of our
+   * request: half a second is added for the truncated fraction, so the estimate is off by at most half the round
+   * trip plus half a second.
+   */
+  #measureClock(date: string | null, sentAt: number, receivedAt: number): void {
+    if (date === null) return;
+    const serverMs = Date.parse(date);
+    if (Number.isNaN(serverMs)) return;
+    this.#clock.offsetMs = Math.round(serverMs + 500 - (sentAt + receivedAt) / 2);
   }
 
   #toKtrdrError(error: unknown, context: { method: string; route: string }): KtrdrError {

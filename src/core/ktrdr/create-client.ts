@@ -4,8 +4,10 @@ import { noopTracer, type Tracer } from '../kernel/tracer.ts';
 import { KtrdrClient } from './client.ts';
 
 /** The KTRDR client the settings describe; with a tracer, one span per HTTP attempt. */
-export function createKtrdrClient(config: AgentConfig, tracer: Tracer): KtrdrClient {
+export function createKtrdrClient(config: AgentConfig, tracer: Tracer, now?: () => Date): KtrdrClient {
   const options = {
+    // The pass's clock: KTRDR's clock offset is measured against the clock the pass stamps sessions with.
+    ...(now ? { now: () => now().getTime() } : {}),
     baseUrl: config.settings.KTRDR_API_URL,
     timeoutMs: config.settings.KTRDR_TIMEOUT_SECONDS * 1000,
     maxResponseBytes: Math.round(config.settings.KTRDR_MAX_RESPONSE_MIB * 1024 * 1024),

@@ -32,6 +32,8 @@ export interface TransportResponse {
   status: number;
   ok: boolean;
   text(): Promise<string>;
+  /** Response headers, as fetch's `Headers.get` reads them; the client reads KTRDR's `Date` from them. */
+  headers?: { get(name: string): string | null };
 }
 
 /** The part of `fetch` the client uses. */
@@ -80,7 +82,14 @@ export const nodeHttpTransport: KtrdrTransport = (url, init) =>
       response.on('error', (error) => settle(() => reject(signal?.aborted ? signal.reason : new TypeError('fetch failed', { cause: error }))));
       response.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8');
-        settle(() => resolve({ status, ok: status >= 200 && status < 300, text: async () => body }));
+        const received = response.headers;
+        const headers = {
+          get: (name: string): string | null => {
+            const value = received[name.toLowerCase()];
+            return Array.isArray(value) ? value.join(', ') : (value ?? null);
+          },
+        };
+        settle(() => resolve({ status, ok: status >= 200 && status < 300, text: async () => body, headers }));
       });
     });
     function onAbort() {

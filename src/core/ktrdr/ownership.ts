@@ -21,7 +21,10 @@ export interface OperationClaim {
   modelPath?: string;
 }
 
-/** How far KTRDR's clock may run behind ours. */
+/**
+ * How far an operation's creation may seem to precede the session once KTRDR's measured clock offset is taken off
+ * (the offset is known to about a second; this also covers a KTRDR that answered without a `Date` header).
+ */
 const clockSkewMs = 120_000;
 
 function day(value: unknown): string | null {
@@ -69,13 +72,30 @@ export function modelStrategy(modelPath: string): string | null {
 
 /**
  * Null when the operation is this session's as far as KTRDR's record shows; otherwise what differs, in words.
- * Facts KTRDR did not record are not held against it; the creation time always is recorded.
+ * Facts KTRDR did not record are not held against it; the creation time always is recorded. `clockOffsetMs` is how
+ * far KTRDR's clock is ahead of ours (KtrdrClient.clockOffsetMs), taken off its creation time before comparing.
  */
-export function ownershipMismatch(operation: OperationInfo, claim: OperationClaim): string | null {
+export function ownershipMismatch(operation: OperationInfo, claim: OperationClaim, clockOffsetMs: number | null = null): string | null {
+  return ownershipCheck(operation, claim, clockOffsetMs).mismatch;
+}
+
+/**
+ * The ownership check with what it rests on: `creationTimeOnly` when the creation time is the only fact that
+ * differs, which a clock (KTRDR's or ours) can explain as well as a foreign operation can.
+ */
+export function ownershipCheck(
+  operation: OperationInfo,
+  claim: OperationClaim,
+  clockOffsetMs: number | null = null,
+): { mismatch: string | null; creationTimeOnly: boolean } {
   const problems: string[] = [];
   const createdAt = parseServerTime(operation.created_at);
-  if (createdAt !== null && createdAt < claim.notBeforeMs - clockSkewMs) {
-    problems.push(`it was created at ${new Date(createdAt).toISOString()}, before this session began (${new Date(claim.notBeforeMs).toISOString()})`);
+  const createdOnOurClock = createdAt === null ? null : createdAt - (clockOffsetMs ?? 0);
+  let creationTimeProblem = false;
+  if (createdOnOurClock !== null && createdOnOurClock < claim.notBeforeMs - clockSkewMs) {
+    creationTimeProblem = true;
+    const offset = clockOffsetMs === null ? "our clock (KTRDR's offset unknown)" : `our clock, KTRDR's measured ${formatOffset(clockOffsetMs)}`;
+    problems.push(`it was created at ${new Date(createdAt!).toISOString()}, before this session began (${new Date(claim.notBeforeMs).toISOString()}) by ${offset}`);
   }
   const expectedType = claim.kind === 'training' ? 'training' : 'backtesting';
   if (operation.operation_type !== expectedType) problems.push(`it is a ${operation.operation_type} operation, not ${expectedType}`);
@@ -117,5 +137,13 @@ export function ownershipMismatch(operation: OperationInfo, claim: OperationClai
   if (claim.kind === 'backtest' && claim.modelPath && typeof parameters.model_path === 'string' && parameters.model_path !== claim.modelPath) {
     problems.push(`it tests model ${parameters.model_path}, not ${claim.modelPath}`);
   }
-  return problems.length === 0 ? null : [...new Set(problems)].join('; ');
+  if (problems.length === 0) return { mismatch: null, creationTimeOnly: false };
+  return { mismatch: [...new Set(problems)].join('; '), creationTimeOnly: creationTimeProblem && problems.length === 1 };
+}
+
+/** `5 min 0 s behind ours`, `3 s ahead of ours`. */
+export function formatOffset(offsetMs: number): string {
+  const seconds = Math.round(Math.abs(offsetMs) / 1000);
+  const amount = seconds >= 60 ? `${Math.floor(seconds / 60)} min ${seconds % 60} s` : `${seconds} s`;
+  return `${amount} ${offsetMs < 0 ? 'behind' : 'ahead of'} ours`;
 }

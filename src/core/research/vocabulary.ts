@@ -58,7 +58,11 @@ export interface Assessment {
   author: string;
 }
 
-export const hypothesisStatuses = ['untested', 'testing', 'validated', 'refuted', 'inconclusive'] as const;
+/**
+ * `supported`: a model's verdict on an in-sample backtest found the effect. `validated`: an experiment that tested it
+ * was promoted (held up on robustness windows and the lockbox), which only the promotion stage decides.
+ */
+export const hypothesisStatuses = ['untested', 'testing', 'supported', 'validated', 'refuted', 'inconclusive'] as const;
 export type HypothesisStatus = (typeof hypothesisStatuses)[number];
 
 /**
@@ -67,7 +71,7 @@ export type HypothesisStatus = (typeof hypothesisStatuses)[number];
  * credentials), KTRDR rejected the request, KTRDR answered outside its contract, a fault of the world on our side
  * (the strategies directory), the tool itself threw, or the tool refused the call by its own rules.
  */
-export const toolErrorKinds = ['invalid_input', 'ktrdr_unavailable', 'ktrdr_rejected', 'ktrdr_invalid_response', 'infrastructure_fault', 'exception', 'rejected'] as const;
+export const toolErrorKinds = ['invalid_input', 'ktrdr_unavailable', 'ktrdr_rejected', 'ktrdr_invalid_response', 'infrastructure_fault', 'exception', 'rejected', 'operator_stopped'] as const;
 export type ToolErrorKind = (typeof toolErrorKinds)[number];
 
 /**

@@ -17,6 +17,10 @@ export interface SimFaults {
   stallRate: number;
   /** No worker registered: starts answer 503 WorkerUnavailableError. */
   noWorkers: boolean;
+  /** `GET /workers` answers 404, like a KTRDR without the worker registry's route. */
+  workersMissing: boolean;
+  /** `GET /workers` answers 200 with a body that is not a worker list. */
+  workersMalformed: boolean;
   /**
    * A resumed run keeps answering `status: "resuming"` at its resume point with no result, for ever, like KTRDR at
    * 2c5c7173 after a resume whose training had in fact finished.
@@ -34,6 +38,11 @@ export interface SimFaults {
    * (CONTRACT §1), but a proxy in front of it can refuse credentials or rate-limit.
    */
   refuseStarts: number | null;
+  /**
+   * How far the simulator's clock is ahead of the real one, in ms (negative: behind): every time it writes
+   * (created_at, progress) and its `Date` header read this clock, like a KTRDR host whose clock is off.
+   */
+  clockOffsetMs: number;
 }
 
 export const NO_FAULTS: Readonly<SimFaults> = {
@@ -44,10 +53,13 @@ export const NO_FAULTS: Readonly<SimFaults> = {
   lostRate: 0,
   stallRate: 0,
   noWorkers: false,
+  workersMissing: false,
+  workersMalformed: false,
   staleResuming: false,
   orphaned: false,
   cancelFails: false,
   refuseStarts: null,
+  clockOffsetMs: 0,
 };
 
 /** Applies a partial fault update, keeping rates within 0..1. */
@@ -59,8 +71,11 @@ export function applyFaults(target: SimFaults, update: unknown): void {
   }
   if (typeof update.latencyMs === 'number' && Number.isFinite(update.latencyMs)) target.latencyMs = Math.max(0, update.latencyMs);
   if (typeof update.noWorkers === 'boolean') target.noWorkers = update.noWorkers;
+  if (typeof update.workersMissing === 'boolean') target.workersMissing = update.workersMissing;
+  if (typeof update.workersMalformed === 'boolean') target.workersMalformed = update.workersMalformed;
   if (typeof update.staleResuming === 'boolean') target.staleResuming = update.staleResuming;
   if (typeof update.orphaned === 'boolean') target.orphaned = update.orphaned;
   if (typeof update.cancelFails === 'boolean') target.cancelFails = update.cancelFails;
+  if (typeof update.clockOffsetMs === 'number' && Number.isFinite(update.clockOffsetMs)) target.clockOffsetMs = Math.round(update.clockOffsetMs);
   if (update.refuseStarts === null || (typeof update.refuseStarts === 'number' && update.refuseStarts >= 400 && update.refuseStarts <= 499)) target.refuseStarts = update.refuseStarts;
 }

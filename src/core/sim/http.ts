@@ -24,8 +24,9 @@ async function readBody(request: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function send(response: ServerResponse, reply: Reply): void {
-  const headers: Record<string, string> = { 'x-ktrdr-simulator': SIMULATOR_LABEL, ...(reply.headers ?? {}) };
+function send(ctx: SimContext, response: ServerResponse, reply: Reply): void {
+  // The Date header reads the simulator's clock (offset included), as a real server's reads its own.
+  const headers: Record<string, string> = { 'x-ktrdr-simulator': SIMULATOR_LABEL, date: new Date(ctx.now()).toUTCString(), ...(reply.headers ?? {}) };
   if (reply.body === null) {
     response.writeHead(reply.status, headers).end();
     return;
@@ -43,17 +44,17 @@ async function handle(ctx: SimContext, request: IncomingMessage, response: Serve
     try {
       body = JSON.parse(text);
     } catch {
-      send(response, validationError([{ field: 'body', message: 'JSON decode error', type: 'json_invalid' }]));
+      send(ctx, response, validationError([{ field: 'body', message: 'JSON decode error', type: 'json_invalid' }]));
       return;
     }
   }
   const control = controlRoute(ctx, method, url.pathname, body);
   if (control) {
-    send(response, control);
+    send(ctx, response, control);
     return;
   }
   if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
-    send(response, detail(404, 'Not Found'));
+    send(ctx, response, detail(404, 'Not Found'));
     return;
   }
   const path = url.pathname.slice(API_PREFIX.length);
@@ -67,7 +68,7 @@ async function handle(ctx: SimContext, request: IncomingMessage, response: Serve
   const failRequest = ctx.requestRandom.chance(faults.errorRate);
   const dropAnswer = ctx.requestRandom.chance(faults.dropRate);
   if (failRequest) {
-    send(response, globalError(500, 'INTERNAL_SERVER_ERROR', 'An unexpected error occurred', { type: 'SimulatedServerError', simulator: SIMULATOR_LABEL }));
+    send(ctx, response, globalError(500, 'INTERNAL_SERVER_ERROR', 'An unexpected error occurred', { type: 'SimulatedServerError', simulator: SIMULATOR_LABEL }));
     return;
   }
   const reply = await routeApi(ctx, method, path, url.searchParams, body);
@@ -75,7 +76,7 @@ async function handle(ctx: SimContext, request: IncomingMessage, response: Serve
     request.socket.destroy();
     return;
   }
-  send(response, reply);
+  send(ctx, response, reply);
 }
 
 export async function listen(ctx: SimContext, host: string, port: number): Promise<SimHttpServer> {
@@ -83,7 +84,7 @@ export async function listen(ctx: SimContext, host: string, port: number): Promi
     handle(ctx, request, response).catch((error: unknown) => {
       if (response.headersSent) return;
       const message = error instanceof Error ? error.message : String(error);
-      send(response, globalError(500, 'INTERNAL_SERVER_ERROR', `Simulator error: ${message}`, { simulator: SIMULATOR_LABEL }));
+      send(ctx, response, globalError(500, 'INTERNAL_SERVER_ERROR', `Simulator error: ${message}`, { simulator: SIMULATOR_LABEL }));
     });
   });
   await new Promise<void>((resolve, reject) => {

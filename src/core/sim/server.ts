@@ -10,7 +10,7 @@ import type { SimFaults } from './faults.ts';
 import { listen } from './http.ts';
 import { API_PREFIX, SIMULATOR_LABEL } from './reply.ts';
 import { createSimContext } from './state.ts';
-import type { SimDataLimits, SimulatorOptions, SimulatorState } from './state.ts';
+import type { SimDataLimits, SimulatorOptions, SimulatorState, SimWorkerPool } from './state.ts';
 import type { ResolvedWorld } from './planted-world.ts';
 
 export interface Simulator {
@@ -21,6 +21,8 @@ export interface Simulator {
   faults: SimFaults;
   /** Mutable, like `faults`. */
   dataLimits: SimDataLimits;
+  /** Mutable, like `faults`: a change of either count applies to the next request (null: no pool, see SimulatorOptions). */
+  workers: SimWorkerPool | null;
   state: SimulatorState;
   /** What the planted world planted (its class resolved from the seed), or `null` for the default quality model. */
   world: ResolvedWorld | null;
@@ -36,6 +38,12 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     port: server.port,
     faults: ctx.faults,
     dataLimits: ctx.dataLimits,
+    get workers() {
+      return ctx.workers;
+    },
+    set workers(pool: SimWorkerPool | null) {
+      ctx.workers = pool ? { ...pool } : null;
+    },
     state: ctx.state,
     world: ctx.world,
     close: server.close,

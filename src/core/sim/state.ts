@@ -29,9 +29,30 @@ export interface SimulatorOptions {
   faults?: Partial<SimFaults>;
   /** Keyed by symbol (`GBPUSD`) or symbol and timeframe (`EURUSD 1h`); mutable through `Simulator.dataLimits`. */
   dataLimits?: SimDataLimits;
+  /**
+   * Registered workers per kind. Set, each worker takes one operation at a time and a start finding all of its kind
+   * busy is refused with KTRDR's 503; unset, one worker of each kind is listed and starts are never refused for want
+   * of one (the simulator's behaviour before worker pools). Mutable through `Simulator.workers`.
+   */
+  workers?: SimWorkerPool;
+  /**
+   * Simulated seconds each run of a kind takes, drawn per operation between the two bounds (seeded by its id), in
+   * place of the figure derived from the design and the data: for the throughput bench's real-looking durations.
+   */
+  durations?: SimDurations;
   now?: () => number;
   /** A planted world (`planted-world.ts`) in place of the quality model: a known truth to measure a search against. */
   world?: PlantedWorld;
+}
+
+export interface SimDurations {
+  trainingSeconds: [number, number];
+  backtestSeconds: [number, number];
+}
+
+export interface SimWorkerPool {
+  training: number;
+  backtesting: number;
 }
 
 export interface SimulatorState {
@@ -50,6 +71,11 @@ export interface SimContext {
   faults: SimFaults;
   /** Mutable, like `faults`. */
   dataLimits: SimDataLimits;
+  /** Mutable, like `faults`; null for one listed worker of each kind that never refuses a start. */
+  workers: SimWorkerPool | null;
+  durations: SimDurations | null;
+  /** Operations whose duration was drawn so far: each draw has its own stream, numbered by this. */
+  durationSequence: number;
   state: SimulatorState;
   /** Draws the per-request faults (500s, dropped answers). */
   requestRandom: SeededRandom;
@@ -69,10 +95,11 @@ export function createSimContext(options: SimulatorOptions): SimContext {
   const seed = options.seed ?? 1;
   const timeScale = options.timeScale ?? 60;
   if (!(timeScale > 0)) throw new RangeError(`timeScale must be > 0, got ${timeScale}`);
-  const now = options.now ?? Date.now;
-  const startedAt = now();
+  const realNow = options.now ?? Date.now;
   const faults: SimFaults = { ...NO_FAULTS };
   applyFaults(faults, options.faults ?? {});
+  const now = (): number => realNow() + faults.clockOffsetMs;
+  const startedAt = now();
   return {
     seed,
     timeScale,
@@ -81,6 +108,9 @@ export function createSimContext(options: SimulatorOptions): SimContext {
     strategiesDir: options.strategiesDir,
     faults,
     dataLimits: { ...(options.dataLimits ?? {}) },
+    workers: options.workers ? { ...options.workers } : null,
+    durations: options.durations ?? null,
+    durationSequence: 0,
     state: { operations: new Map(), requests: [] },
     requestRandom: new SeededRandom(seedOf(seed, 'requests')),
     idRandom: new SeededRandom(seedOf(seed, 'ids')),
@@ -89,6 +119,18 @@ export function createSimContext(options: SimulatorOptions): SimContext {
     designFailures: new Map(),
     world: options.world ? resolveWorld(options.world, seed) : null,
   };
+}
+
+/**
+ * Simulated ms per step of an operation when `durations` sets how long its kind runs; null to derive it as before.
+ * Drawn in the order operations start (not from their ids, which the agent draws at random), so a seed repeats a night.
+ */
+export function drawnMsPerStep(ctx: SimContext, type: SimOperationType, steps: number): number | null {
+  const bounds = type === 'training' ? ctx.durations?.trainingSeconds : ctx.durations?.backtestSeconds;
+  if (!bounds) return null;
+  ctx.durationSequence += 1;
+  const seconds = new SeededRandom(seedOf(ctx.seed, type, ctx.durationSequence, 'duration')).between(bounds[0], bounds[1]);
+  return (seconds * 1000) / Math.max(1, steps);
 }
 
 /** The market's range for a symbol and timeframe, narrowed by `dataLimits`. */

@@ -1,14 +1,19 @@
 /**
- * The keys a v3 strategy may hold, section by section. A model-written strategy goes into KTRDR's directory, so a
- * key KTRDR does not define (`model.path: ../../etc/passwd`, `training_data.data_path`, `__proto__`) is refused with
- * its path rather than written for KTRDR to ignore, or for some later reader to trust.
+ * The keys a v3 strategy may hold, section by section, and what an unknown one means. KTRDR itself refuses none:
+ * `model`, `decisions` and `training` are `dict[str, Any]` (kpiteira/ktrdr, ktrdr/config/models.py
+ * StrategyConfigurationV3 and StrategyConfigurationV2), and its typed sections are pydantic models that ignore extra
+ * keys (pydantic's default). So an unknown key is a warning, never an error: it has no effect, and saying so catches
+ * a typo (`lables:`). Errors stay for what is dangerous whatever KTRDR makes of it: a path-like value under a key
+ * nothing reads (`model.path: ../../etc/passwd`, `training_data.data_path`), keys that mean something to JavaScript
+ * objects (`__proto__`), and nesting beyond any section's.
  *
- * Sources (kpiteira/ktrdr, ktrdr/config/models.py): StrategyConfigurationV3, TrainingDataConfiguration,
- * SymbolConfiguration (`list` is the YAML alias of `symbols`), SymbolSelectionCriteria, TimeframeConfiguration,
- * ContextDataEntry, DeploymentConfiguration and its target models, NNInputSpec. IndicatorDefinition and
- * FuzzySetDefinition allow extra keys (an indicator's parameters, a fuzzy set's memberships). `model`, `decisions`
- * and `training` are `dict[str, Any]` there: their keys are the ones KTRDR's training code reads
- * (ktrdr/training, ktrdr/neural: `config.get("...")`). `scope` and `training_data.date_range` appear in KTRDR's own
+ * Sources (ktrdr/config/models.py): TrainingDataConfiguration, SymbolConfiguration (`list` is the YAML alias of
+ * `symbols`), SymbolSelectionCriteria, TimeframeConfiguration, ContextDataEntry, DeploymentConfiguration and its target
+ * models, NNInputSpec. IndicatorDefinition and FuzzySetDefinition allow extra keys (an indicator's parameters, a
+ * fuzzy set's memberships). In the free sections, the keys listed are those KTRDR's training, model and labelling
+ * code reads (`config.get("...")` in ktrdr/training, ktrdr/neural, ktrdr/backtesting; for instance
+ * `model.architecture.sequence_length` in ktrdr/neural/models/lstm.py and gru.py, and
+ * ktrdr/api/services/training/local_orchestrator.py). `scope` and `training_data.date_range` appear in KTRDR's own
  * example strategies; `hypothesis` is this agent's record of why a strategy was designed (KTRDR ignores both).
  */
 
@@ -83,7 +88,7 @@ const strategyShape: Shape = fields({
     sequence_length: value,
     hidden_size: value,
     num_layers: value,
-    architecture: leaves('hidden_layers', 'dropout', 'activation', 'output_activation', 'hidden_size', 'num_layers'),
+    architecture: leaves('hidden_layers', 'dropout', 'activation', 'output_activation', 'hidden_size', 'num_layers', 'sequence_length'),
     features: leaves('include_price_context', 'lookback_periods', 'scale_features'),
     training: fields(optimisation),
   }),
@@ -115,13 +120,29 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 export interface KeyIssue {
   path: (string | number)[];
   message: string;
+  /** `error` only for what is dangerous (see above); an unknown key alone is a `warning`. */
+  severity: 'error' | 'warning';
 }
 
 function isMap(node: unknown): node is Record<string, unknown> {
   return typeof node === 'object' && node !== null && !Array.isArray(node);
 }
 
-/** Every unknown or forbidden key of a strategy with its path, and nesting deeper than MAX_STRATEGY_DEPTH. */
+/** The sections KTRDR types as `dict[str, Any]`: it reads what it knows there and ignores the rest. */
+const FREE_SECTIONS = new Set(['model', 'decisions', 'training']);
+
+/**
+ * A value that names a file or directory: a strategy never names one, so under a key nothing reads it can only be
+ * meant for some later reader to trust.
+ */
+export function isPathLike(value: unknown): value is string {
+  return typeof value === 'string' && (/[\\/]/.test(value) || value.startsWith('~') || value.includes('..'));
+}
+
+/**
+ * Every unknown or forbidden key of a strategy with its path, and nesting deeper than MAX_STRATEGY_DEPTH. The
+ * contents of an unknown key are still walked for forbidden keys and depth.
+ */
 export function unknownStrategyKeys(config: unknown): KeyIssue[] {
   const issues: KeyIssue[] = [];
   // Iterative, so a document nested thousands deep cannot overflow the stack.
@@ -130,14 +151,14 @@ export function unknownStrategyKeys(config: unknown): KeyIssue[] {
     const { node, shape, path } = pending.pop()!;
     if (node === null || typeof node !== 'object') continue;
     if (path.length >= MAX_STRATEGY_DEPTH) {
-      issues.push({ path, message: `nests deeper than ${MAX_STRATEGY_DEPTH} levels, more than any v3 section; flatten it` });
+      issues.push({ path, severity: 'error', message: `nests deeper than ${MAX_STRATEGY_DEPTH} levels, more than any v3 section; flatten it` });
       continue;
     }
     const children: [string | number, unknown][] = Array.isArray(node) ? node.map((item, index) => [index, item]) : Object.entries(node);
     for (const [key, child] of children) {
       const at = [...path, key];
       if (typeof key === 'string' && FORBIDDEN_KEYS.has(key)) {
-        issues.push({ path: at, message: `'${key}' is not allowed as a key` });
+        issues.push({ path: at, severity: 'error', message: `'${key}' is not allowed as a key` });
         continue;
       }
       let childShape: Shape = value;
@@ -147,15 +168,33 @@ export function unknownStrategyKeys(config: unknown): KeyIssue[] {
         else if (isMap(node)) {
           const known = Object.hasOwn(shape.fields, key) ? shape.fields[key as string] : undefined;
           if (known === undefined) {
-            const section = path.length === 0 ? 'at the top level of a strategy' : 'here';
-            issues.push({ path: at, message: `is not a key KTRDR's v3 strategy defines ${section}; known: ${Object.keys(shape.fields).join(', ')}` });
-            continue;
+            issues.push(unknownKeyIssue(at, child, Object.keys(shape.fields)));
+          } else {
+            childShape = known;
           }
-          childShape = known;
         }
       }
       pending.push({ node: child, shape: childShape, path: at });
     }
   }
   return issues.sort((a, b) => a.path.join('.').localeCompare(b.path.join('.')));
+}
+
+function unknownKeyIssue(path: (string | number)[], child: unknown, known: string[]): KeyIssue {
+  if (isPathLike(child)) {
+    return {
+      path,
+      severity: 'error',
+      message: `holds a path-like value ${JSON.stringify(child.slice(0, 80))} under a key KTRDR does not read; a strategy never names files, so it is refused (known keys here: ${known.join(', ')})`,
+    };
+  }
+  if (path.length > 1 && FREE_SECTIONS.has(String(path[0]))) {
+    return { path, severity: 'warning', message: `KTRDR does not read this key; it has no effect (keys KTRDR reads here: ${known.join(', ')})` };
+  }
+  const section = path.length === 1 ? 'at the top level of a strategy' : 'here';
+  return {
+    path,
+    severity: 'warning',
+    message: `is not a key KTRDR's v3 strategy defines ${section}; KTRDR ignores it, so it has no effect (known: ${known.join(', ')})`,
+  };
 }

@@ -5,7 +5,7 @@ import { isRecord } from '../kernel/records.ts';
 /**
  * The KTRDR v3 strategy grammar (`StrategyConfigurationV3` plus the rules of `validate_v3_strategy` that concern
  * one section at a time). Cross-references (fuzzy set → indicator, nn input → fuzzy set) and indicator facts are
- * checked in `validate.ts`. Keys KTRDR does not define are refused (known-keys.ts lists the ones it does).
+ * checked in `validate.ts`. Keys KTRDR does not define are warned about (known-keys.ts lists the ones it does).
  */
 
 /** KTRDR's rule for `strategy_name` (training start rejects anything else). */
@@ -405,12 +405,14 @@ const trainingSchema = z.looseObject({
   data_split: dataSplitSchema.optional(),
 });
 
-/** Keys KTRDR does not define, forbidden keys and excessive nesting, each with its path (see known-keys.ts). */
+/** Forbidden keys, path-like values under unknown keys and excessive nesting (see known-keys.ts); unknown keys alone warn, in validate.ts. */
 const knownKeysSchema = z.unknown().superRefine((config, context) => {
-  for (const issue of unknownStrategyKeys(config)) context.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  for (const issue of unknownStrategyKeys(config)) {
+    if (issue.severity === 'error') context.addIssue({ code: 'custom', path: issue.path, message: issue.message });
+  }
 });
 
-/** The v3 strategy document. Required: name, training_data, indicators (a map), fuzzy_sets, nn_inputs. */
+/** The v3 strategy document. Required: name, training_data, indicators (a map), fuzzy_sets, nn_inputs, model, decisions, training. */
 const strategySectionsSchema = z.looseObject({
   name: z.string({ error: 'must be a string' }).superRefine((name, context) => {
     const problem = checkStrategyName(name);
@@ -428,9 +430,11 @@ const strategySectionsSchema = z.looseObject({
   nn_inputs: z
     .array(nnInputSchema, { error: 'must be a list such as [{fuzzy_set: rsi_14, timeframes: all}]' })
     .min(1, { error: 'must list at least one input, e.g. [{fuzzy_set: rsi_14, timeframes: all}]' }),
-  model: modelSchema.optional(),
-  decisions: decisionsSchema.optional(),
-  training: trainingSchema.optional(),
+  // Required by KTRDR: StrategyConfigurationV3 declares them `Field(...)` (ktrdr/config/models.py), and its validate
+  // answers "Missing required field: model" without one (seen on the real KTRDR at 2c5c7173).
+  model: modelSchema,
+  decisions: decisionsSchema,
+  training: trainingSchema,
   context_data: z.unknown().optional(),
   deployment: z.unknown().optional(),
 });
@@ -447,6 +451,9 @@ export const REQUIRED_SECTION_HINTS: Readonly<Record<string, string>> = {
   indicators: 'a map such as {rsi_14: {type: rsi, period: 14}}',
   fuzzy_sets: 'a map such as {rsi_zone: {indicator: rsi_14, oversold: [0, 20, 35], overbought: [65, 80, 100]}}',
   nn_inputs: 'a list such as [{fuzzy_set: rsi_zone, timeframes: all}]',
+  model: 'the network, such as {type: mlp, architecture: {hidden_layers: [64, 32], dropout: 0.2}}',
+  decisions: 'such as {output_format: classification, confidence_threshold: 0.6}',
+  training: 'such as {method: supervised, labels: {source: zigzag, zigzag_threshold: 0.025}}',
 };
 
 export function isFiniteNumber(value: unknown): value is number {

@@ -17,6 +17,7 @@ import {
   type NormalizedMembership,
 } from './schema.ts';
 import { isRecord } from '../kernel/records.ts';
+import { unknownStrategyKeys } from './known-keys.ts';
 
 export interface StrategyFinding {
   readonly severity: 'error' | 'warning';
@@ -81,6 +82,10 @@ export function validateStrategy(config: unknown, options: ValidateStrategyOptio
     for (const issue of parsed.error.issues) findings.error(formatPath(issue.path), messageForIssue(issue));
   }
 
+  // Unknown keys have no effect on KTRDR (it ignores them); the dangerous ones are errors from the schema above.
+  for (const issue of unknownStrategyKeys(config)) {
+    if (issue.severity === 'warning') findings.warning(formatPath(issue.path), issue.message);
+  }
   checkNameMatchesFile(config['name'], options, findings);
   const trainingTimeframes = readTrainingTimeframes(config['training_data']);
   checkTimeframeSpelling(config['training_data'], findings);

@@ -16,6 +16,9 @@ export interface AppProps {
 
 const systemClock = () => new Date();
 
+/** Below this many columns the footer drops the refresh time so the keys fit. */
+const NARROW = 60;
+
 function clockTime(date: Date): string {
   return `${date.toISOString().slice(11, 19)} UTC`;
 }
@@ -83,9 +86,9 @@ export function App({ load, intervalMs, color, clock = systemClock }: AppProps) 
 
   const width = Math.max(20, columns);
   const keys = isRawModeSupported ? ' · q quit · r refresh' : ' · Ctrl+C quits';
-  const footer = refreshedAt
-    ? `Refreshed ${clockTime(refreshedAt)} · every ${intervalMs / 1000}s${keys}`
-    : `Loading…${keys}`;
+  const every = `every ${intervalMs / 1000}s`;
+  // A narrow terminal keeps the keys: the header already shows the time.
+  const footer = !refreshedAt ? `Loading…${keys}` : width >= NARROW ? `Refreshed ${clockTime(refreshedAt)} · ${every}${keys}` : `${keys.slice(3)} · ${every}`;
   return h(
     Box,
     { flexDirection: 'column', width: '100%' },
@@ -95,7 +98,8 @@ export function App({ load, intervalMs, color, clock = systemClock }: AppProps) 
       h(Text, { bold: true }, 'ktrdr-agent status'),
       h(Text, { dimColor: color }, `  ${clockTime(now)}`),
     ),
-    view ? h(Dashboard, { view, now, width, height: rows, color }) : null,
+    // The error line, when shown, takes a row from the dashboard.
+    view ? h(Dashboard, { view, now, width, height: rows - (error ? 1 : 0), color }) : null,
     error
       ? h(Text, { wrap: 'truncate-end', color: tone(color, 'red') }, `Refresh failed${view ? ' (showing the last good data)' : ''}: ${error}`)
       : null,

@@ -33,6 +33,6 @@ export function LastTick({ tick, now, color, maxDetails = 3 }: LastTickProps) {
     { flexDirection: 'column', width: '100%' },
     h(Text, { wrap: 'truncate-end' }, h(Text, { bold: true }, 'Last tick '), h(Text, { color: tone(color, statusColor) }, headline)),
     ...shown.map((detail, index) => h(Text, { key: index, wrap: 'truncate-end', dimColor: color }, `  ${detail}`)),
-    ...(stale ? [h(Text, { key: 'stale', color: tone(color, 'yellow') }, 'No tick for a while: is the cron job running?')] : []),
+    ...(stale ? [h(Text, { key: 'stale', color: tone(color, 'yellow'), wrap: 'truncate-end' }, 'No tick for a while: is the cron job running?')] : []),
   );
 }

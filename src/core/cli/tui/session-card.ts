@@ -52,7 +52,7 @@ export function SessionCard({ cycle, now, width, color, compact = false, nameWid
       h(Text, { key: 'operation', wrap: 'truncate-end' }, `${operation.kind === 'training' ? 'Training' : 'Backtest'} ${describeOperation(operation, now)}${asOf(operation.seenAt, now)}`),
       h(ProgressBar, { key: 'bar', percentage: operation.percentage, width: inner, color }),
     );
-    if (operation.stalled) rows.push(h(Text, { key: 'stalled', color: tone(color, 'yellow') }, 'Stalled: the next tick will resume or fail it.'));
+    if (operation.stalled) rows.push(h(Text, { key: 'stalled', color: tone(color, 'yellow'), wrap: 'truncate-end' }, 'Stalled: the next tick will resume or fail it.'));
   }
   if (cycle.invocation) {
     rows.push(h(Text, { key: 'agent', wrap: 'truncate-end', color: tone(color, 'magenta') }, `Agent working (${cycle.invocation.owner})`));

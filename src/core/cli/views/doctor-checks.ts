@@ -10,6 +10,7 @@ import { KtrdrError } from '../../ktrdr/errors.ts';
 import { StrategyStore } from '../../strategy/store.ts';
 import { basicAuthOf, maskUrlCredentials, redactSecrets } from '../../kernel/secrets.ts';
 import { heldFaultBanner } from './banners.ts';
+import { CLOCK_SKEW_WARN_MS, describeKtrdrClock } from './clock-banner.ts';
 
 export interface DoctorCheck {
   name: string;
@@ -73,10 +74,27 @@ async function checkKtrdr(ktrdr: KtrdrClient, configuredUrl: string): Promise<Do
   try {
     await ktrdr.health();
     const workers = await ktrdr.listWorkers().catch(() => null);
-    return { name: 'KTRDR', ok: true, detail: `${url} healthy${workers ? `; ${workers.length} worker(s)` : ''}` };
+    return { name: 'KTRDR', ok: true, detail: `${url} healthy${workers ? `; ${workers.length} worker(s)` : ''}${clockDetail(ktrdr.clockOffsetMs())}` };
   } catch (error) {
     return { name: 'KTRDR', ok: false, detail: `${url}: ${(error as Error).message}`, fix: ktrdrAdvice(error, url) };
   }
+}
+
+/** KTRDR's clock as its answers' Date header shows it; the skew check itself is `checkKtrdrClock`. */
+function clockDetail(offsetMs: number | null): string {
+  return offsetMs === null ? "; KTRDR's clock not measured (no Date header)" : `; ${describeKtrdrClock(offsetMs)}`;
+}
+
+/** A skew beyond CLOCK_SKEW_WARN_MS is a fault of the world: shown, with the fix, though the agent corrects for it. */
+function checkKtrdrClock(ktrdr: KtrdrClient): DoctorCheck | null {
+  const offsetMs = ktrdr.clockOffsetMs();
+  if (offsetMs === null || Math.abs(offsetMs) <= CLOCK_SKEW_WARN_MS) return null;
+  return {
+    name: 'KTRDR clock',
+    ok: false,
+    detail: `${describeKtrdrClock(offsetMs)}, measured from its Date header; the agent corrects KTRDR's times by it, but a clock this far off is not synchronised`,
+    fix: "synchronise both hosts' clocks (NTP, e.g. `timedatectl set-ntp true`)",
+  };
 }
 
 /** The settings, or why they are invalid (the one failure that stops the diagnosis). */
@@ -87,10 +105,16 @@ function checkConfiguration(envFile: string | undefined): { config: AgentConfig 
     return { config, check: { name: 'configuration', ok: true, detail: `${config.envFiles.length ? `valid (env files: ${config.envFiles.join(', ')})` : 'valid'}${warnings}` } };
   } catch (error) {
     if (error instanceof ConfigError) {
-      return { config: null, check: { name: 'configuration', ok: false, detail: error.message.split('\n').slice(0, -1).join('; '), fix: 'fix the listed variables; `ktrdr-agent config` shows the effective settings' } };
+      return { config: null, check: { name: 'configuration', ok: false, detail: configurationDetail(error.message), fix: 'fix the listed variables; `ktrdr-agent config` shows the effective settings' } };
     }
     throw error;
   }
+}
+
+/** A configuration error's problem lines after its heading, without the advice line (the check has its own fix). */
+function configurationDetail(message: string): string {
+  const [heading = '', ...rest] = message.split('\n').slice(0, -1);
+  return `${heading.replace(/:$/, '')}: ${rest.map((line) => line.trim()).join('; ')}`;
 }
 
 async function checkTelemetryEndpoint(name: string, url: string | undefined): Promise<DoctorCheck> {
@@ -115,7 +139,9 @@ async function checkDatabase(config: AgentConfig): Promise<DoctorCheck[]> {
     const status = await migrationStatus(store.db);
     heldFault = status.pending.length === 0 ? (await readControl(store.db)).fault : null;
     await store.close();
-    database = { name: 'database', ok: status.pending.length === 0, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied, ${status.pending.length} pending`, fix: 'run `ktrdr-agent db migrate`' };
+    // Pending migrations are not a fault: the next tick applies them by itself, under the migration lock.
+    const pending = status.pending.length === 0 ? '' : `, ${status.pending.length} pending (the next tick applies them; \`ktrdr-agent db migrate\` does it now)`;
+    database = { name: 'database', ok: true, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied${pending || ', none pending'}` };
   } catch (error) {
     database = { name: 'database', ok: false, detail: (error as Error).message, fix: 'check DATABASE_URL (or the data dir for PGlite)' };
   }
@@ -202,6 +228,8 @@ export async function runDoctor(options: { envFile?: string | undefined; online:
   const checks = [configuration.check, ...(await checkDatabase(config))];
   const ktrdrResult = await ktrdrCheck;
   checks.push(ktrdrResult);
+  const clockCheck = checkKtrdrClock(ktrdr);
+  if (clockCheck) checks.push(clockCheck);
   checks.push(await checkStrategiesDirectory(config, ktrdrResult.ok ? ktrdr : null));
   checks.push(...(await checkAnthropic(s, options.online)));
   checks.push(...(await telemetry));

@@ -1,3 +1,4 @@
+import { displayWidth, fitText } from '../terminal-width.ts';
 import { formatDuration, formatNumber, formatPercent, formatTimestamp, formatUsd, paint, relativeTime } from '../format.ts';
 import { cycleDetail, describeOperation, outcomeWord } from './phrases.ts';
 import type { BacktestFigures, HistoryEntry, HistoryView, TrainingFigures } from './schemas.ts';
@@ -25,7 +26,7 @@ export function backtestLine(figures: BacktestFigures): string {
 
 function statusLine(entry: HistoryEntry, color: boolean): string {
   if (entry.outcome === null) return `Status: ${paint(`${entry.phase.toUpperCase()} (in progress)`, 'cyan', color)}`;
-  return `Status: ${paint(outcomeLabel(entry.outcome), outcomeColor(outcomeWord(entry.outcome)), color)}`;
+  return `Status: ${paint(outcomeLabel(entry.outcome), outcomeColor(outcomeWord(entry.outcome), { verdict: entry.assessment?.verdict, sharpe: entry.backtest?.sharpe }), color)}`;
 }
 
 function entryLines(entry: HistoryEntry, now: Date, color: boolean): string[] {
@@ -55,6 +56,29 @@ export interface HistoryTextOptions extends TextOptions {
   filterFlags?: string;
 }
 
+/**
+ * The next page's command, whole: a command cut with an ellipsis could not be pasted, so on a narrow terminal it
+ * goes on lines of its own, joined by the shell's line continuations (one flag and its value per line).
+ */
+function nextPageLines(flags: string, width: number | null): string[] {
+  const line = `More: ktrdr-agent history ${flags}`;
+  if (width === null || displayWidth(line) <= width) return [line];
+  const parts = ['ktrdr-agent history', ...flags.split(/ (?=--)/)];
+  const lines = ['More:'];
+  let current = '';
+  for (const part of parts) {
+    const candidate = current === '' ? `  ${part}` : `${current} ${part}`;
+    if (current !== '' && displayWidth(`${candidate} \\`) > width) {
+      lines.push(`${current} \\`);
+      current = `    ${part}`;
+    } else {
+      current = candidate;
+    }
+  }
+  lines.push(current);
+  return lines;
+}
+
 export function renderHistoryText(view: HistoryView, options: HistoryTextOptions): string {
   const now = new Date(view.generatedAt);
   if (view.sessions.length === 0) {
@@ -64,8 +88,8 @@ export function renderHistoryText(view: HistoryView, options: HistoryTextOptions
   const blocks = view.sessions.map((entry) => entryLines(entry, now, options.color).join('\n'));
   if (view.nextCursor) {
     const flags = [`--limit ${view.filters.limit}`, options.filterFlags ?? '', `--cursor ${view.nextCursor}`].filter(Boolean).join(' ');
-    blocks.push(paint(`More: ktrdr-agent history ${flags}`, 'gray', options.color));
+    blocks.push(nextPageLines(flags, options.width ?? null).map((line) => paint(line, 'gray', options.color)).join('\n'));
   }
-  return blocks.join('\n\n');
+  return fitText(blocks.join('\n\n'), options.width ?? null);
 }
 

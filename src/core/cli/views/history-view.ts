@@ -36,6 +36,11 @@ export function expandOutcomeFilter(choices: readonly OutcomeFilterChoice[]): Se
   return sessionOutcomes.filter((o) => outcomes.has(o));
 }
 
+const MAX_INT4 = 2_147_483_647;
+/** The earliest `--since` taken: nothing the agent records is older, and year 0 does not exist in PostgreSQL. */
+const EARLIEST_SINCE = Date.UTC(1970, 0, 1);
+const LATEST_SINCE = Date.UTC(10000, 0, 1);
+
 /** Where a page ends: inside the active sessions (by id) or inside the finished ones (by completion, then id). */
 type Cursor = { kind: 'active'; id: number } | { kind: 'finished'; completedMicros: string; id: number };
 
@@ -52,9 +57,11 @@ export function decodeCursor(text: string): Cursor {
   );
   const parts = Buffer.from(text, 'base64url').toString('utf8').split(':');
   const id = Number(parts.at(-1));
-  if (!Number.isSafeInteger(id) || id <= 0) throw invalid;
+  // A session id is an INTEGER column; a completion time a timestamp a Date can hold: anything else was not printed
+  // by `history`, and would reach the database as an out-of-range value.
+  if (!/^\d{1,10}$/.test(parts.at(-1) ?? '') || id <= 0 || id > MAX_INT4) throw invalid;
   if (parts[0] === 'a' && parts.length === 2) return { kind: 'active', id };
-  if (parts[0] === 'f' && parts.length === 3 && /^-?\d{1,18}$/.test(parts[1]!)) {
+  if (parts[0] === 'f' && parts.length === 3 && /^\d{1,18}$/.test(parts[1]!) && Number(parts[1]) < LATEST_SINCE * 1000) {
     return { kind: 'finished', completedMicros: parts[1]!, id };
   }
   throw invalid;
@@ -218,6 +225,19 @@ const unitSeconds: Record<string, number> = { m: 60, min: 60, h: 3600, d: 86400,
 
 /** `--since`: a day (2026-01-15, UTC midnight), an ISO time, a span back from now (30m, 12h, 7d, 2w), today, yesterday. */
 export function parseSince(text: string, now: Date): Date {
+  const since = parseSinceForm(text, now);
+  // Well formed but beyond what a timestamp can say (99999999999d, 0000-01-01): named, never sent to the database.
+  if (!Number.isFinite(since.getTime()) || since.getTime() < EARLIEST_SINCE || since.getTime() >= LATEST_SINCE) {
+    throw new AgentError(
+      `Invalid --since '${text}': it names a time outside 1970-01-01 to 9999-12-31. Use a day (2026-01-15), an ISO time (2026-01-15T14:00:00Z), a span back from now (30m, 12h, 7d, 2w, at most back to 1970), today or yesterday.`,
+      ExitCode.Error,
+      'invalid_since',
+    );
+  }
+  return since;
+}
+
+function parseSinceForm(text: string, now: Date): Date {
   const trimmed = text.trim();
   const midnight = startOfUtcDay(now).getTime();
   if (trimmed.toLowerCase() === 'today') return new Date(midnight);

@@ -1,6 +1,7 @@
 import { formatNumber, formatPercent, formatTimestamp, formatUsd, paint, renderTable } from '../format.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
 import { heading, type TextOptions } from './status-text.ts';
+import { fitText } from '../terminal-width.ts';
 import { sessionSearchLines } from './search-view.ts';
 
 function design(e: ExperimentSummary): string {
@@ -27,13 +28,15 @@ function experimentRows(experiments: ExperimentSummary[]): (string | number)[][]
 }
 
 const experimentHead = ['id', 'strategy', 'design', 'market', 'outcome', 'accuracy', 'sharpe', 'dsr', 'tests', 'parent'];
+// On a narrow terminal the outcome and the backtest's figures stay longest; the lineage columns go first.
+const experimentImportance = [0, 4, 1, 6, 7, 3, 2, 5, 8, 9];
 
 export function renderExperimentsText(view: ExperimentsView, options: TextOptions): string {
   if (view.experiments.length === 0) return view.total === 0 ? 'No experiments yet: every finished session becomes one.' : 'No experiment matches these filters.';
   return [
     heading(`Experiments (${view.experiments.length} of ${view.total}, by ${view.filters.sort})`, options.color),
-    renderTable(experimentHead, experimentRows(view.experiments)),
-  ].join('\n');
+    renderTable(experimentHead, experimentRows(view.experiments), { importance: experimentImportance, ...(options.width !== undefined ? { width: options.width } : {}) }),
+  ].map((line) => fitText(line, options.width ?? null)).join('\n');
 }
 
 export function renderExperimentDetailText(view: ExperimentDetailView, options: TextOptions): string {

@@ -15,6 +15,7 @@ import {
 import {
   addHypothesis,
   findHypothesis,
+  HYPOTHESIS_EVIDENCE_MAX,
   HYPOTHESIS_RATIONALE_MAX,
   HYPOTHESIS_TEXT_MAX,
   hypothesisEvents,
@@ -175,6 +176,13 @@ export async function setHypothesisByOperator(
   db: Db,
   input: { id: number; status: (typeof hypothesisSetChoices)[number]; evidence: string | null; now: Date },
 ): Promise<HypothesisEntry> {
+  if (input.evidence !== null && input.evidence.length > HYPOTHESIS_EVIDENCE_MAX) {
+    throw new AgentError(
+      `--evidence is ${input.evidence.length} characters; it may have at most ${HYPOTHESIS_EVIDENCE_MAX}. Say what you saw in a paragraph and point to the rest (an experiment id, a file).`,
+      ExitCode.Error,
+      'invalid_evidence',
+    );
+  }
   const changed = await db.transaction().execute(async (trx) =>
     setHypothesisStatus(trx, input.id, { status: input.status, evidence: input.evidence, experimentId: null, via: 'operator', now: input.now }),
   );

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { gateComparisons, gateKinds, hypothesisStatuses, sessionOutcomes, sessionPhases, verdicts, type Assessment, type GateEvaluation } from '../../research/vocabulary.ts';
 import { tickStatuses } from '../../db/database-schema.ts';
+import { utilizationSchema } from './utilization.ts';
 import { searchSummarySchema, sessionSearchSchema } from './search-view.ts';
 
 const isoTime = z.iso.datetime();
@@ -284,7 +285,7 @@ export const hypothesisDetailViewSchema = z.object({
 
 /** Something the operator must know before anything else: the loop is not doing its work, and why. */
 export const bannerSchema = z.object({
-  kind: z.enum(['paused', 'anthropic_auth', 'fault_held', 'ktrdr_unreachable', 'budget_exhausted', 'tick_stale']),
+  kind: z.enum(['paused', 'anthropic_auth', 'fault_held', 'ktrdr_unreachable', 'ktrdr_clock_skew', 'budget_exhausted', 'tick_stale']),
   /** When the condition began, when known. */
   since: isoTime.nullable(),
   message: z.string(),
@@ -306,6 +307,8 @@ export const statusViewSchema = z.object({
   lastTick: lastTickSchema.nullable(),
   /** The best experiment so far by score (backtest Sharpe of those that passed both gates). */
   bestExperiment: experimentSummarySchema.nullable(),
+  /** KTRDR's training workers and what limits new cycles, as the last tick that read them saw it. */
+  utilization: utilizationSchema.nullable().optional(),
   /** The search policy at large (docs/search.md). */
   search: searchSummarySchema.optional(),
 });

@@ -53,7 +53,7 @@ function wrap(text: string, width: number, indent: string): string[] {
 
 function statusText(view: SessionView, color: boolean): string {
   if (view.outcome === null) return paint(`${view.phase.toUpperCase()} (in progress)`, 'cyan', color);
-  return paint(outcomeLabel(view.outcome), outcomeColor(outcomeWord(view.outcome)), color);
+  return paint(outcomeLabel(view.outcome), outcomeColor(outcomeWord(view.outcome), { verdict: view.assessment?.verdict, sharpe: view.backtest.figures?.sharpe }), color);
 }
 
 function overview(view: SessionView, now: Date, color: boolean): string[] {

@@ -7,23 +7,44 @@ import {
   outcomeWord,
   truncate,
 } from './phrases.ts';
+import { utilizationLines } from './utilization.ts';
 import type { ActiveCycle, Banner, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
+import { fitText, wrapPlain } from '../terminal-width.ts';
 import { searchStatusLines } from './search-view.ts';
 
 export interface TextOptions {
   color: boolean;
+  /** Columns every line must fit (outputWidth() in terminal-width.ts); null or absent: no limit. */
+  width?: number | null;
 }
 
 export function heading(title: string, color: boolean): string {
   return paint(`=== ${title} ===`, 'bold', color);
 }
 
-export function outcomeColor(word: 'SUCCESS' | 'FAILED' | 'CANCELLED'): Color {
-  return word === 'SUCCESS' ? 'green' : word === 'FAILED' ? 'red' : 'yellow';
+/** What a finished cycle's result says: its assessment's verdict, else the sign of its backtest Sharpe. */
+export interface ResultSignal {
+  verdict?: string | null | undefined;
+  sharpe?: number | null | undefined;
 }
 
-export function bannerLines(banners: Banner[], color: boolean): string[] {
-  return banners.map((banner) => paint(`⚠️  ${banner.message} ${banner.advice}`, banner.kind === 'paused' || banner.kind === 'budget_exhausted' ? 'yellow' : 'red', color));
+/**
+ * A SUCCESS is green only when its result is good (a promising verdict, or without one a positive Sharpe): a cycle
+ * that ran to its end with Sharpe -0.43 is yellow, as a neutral or poor verdict is. The word stays SUCCESS: the
+ * cycle did finish.
+ */
+export function outcomeColor(word: 'SUCCESS' | 'FAILED' | 'CANCELLED', result: ResultSignal = {}): Color {
+  if (word === 'FAILED') return 'red';
+  if (word === 'CANCELLED') return 'yellow';
+  const good = result.verdict ? result.verdict === 'promising' : (result.sharpe ?? 0) > 0;
+  return good ? 'green' : 'yellow';
+}
+
+/** A banner's advice is how to fix it: wrapped to the width rather than cut. */
+export function bannerLines(banners: Banner[], color: boolean, width: number | null = null): string[] {
+  return banners.flatMap((banner) =>
+    wrapPlain(`⚠️  ${banner.message} ${banner.advice}`, width, 4).map((line) => paint(line, banner.kind === 'paused' || banner.kind === 'budget_exhausted' ? 'yellow' : 'red', color)),
+  );
 }
 
 function activeCycleLines(cycle: ActiveCycle, now: Date): string[] {
@@ -88,26 +109,30 @@ function activeSection(view: StatusView, now: Date, color: boolean): string[] {
   return lines;
 }
 
-export function recentCycleRows(cycles: RecentCycle[], now: Date, color: boolean): string[] {
-  const names = cycles.map((c) => truncate(c.strategyName ?? '(unnamed)', 36));
+export function recentCycleRows(cycles: RecentCycle[], now: Date, color: boolean, width: number | null = null): string[] {
+  // On a narrow terminal the name gives way first, so the outcome's detail and its time still show.
+  const nameMax = width === null ? 36 : Math.max(10, Math.min(36, Math.floor((width - 40) * 0.6)));
+  const names = cycles.map((c) => truncate(c.strategyName ?? '(unnamed)', nameMax));
   const idWidth = Math.max(0, ...cycles.map((c) => String(c.id).length + 1));
   const nameWidth = Math.max(0, ...names.map((n) => n.length));
   return cycles.map((cycle, i) => {
     const word = outcomeWord(cycle.outcome);
-    const detail = truncate(cycleDetail(cycle), 80);
+    const when = `  (${relativeTime(new Date(cycle.completedAt), now)})`;
+    const room = width === null ? 80 : Math.max(8, Math.min(80, width - idWidth - nameWidth - 9 - 6 - when.length));
+    const detail = truncate(cycleDetail(cycle), room);
     return [
       `#${cycle.id}`.padEnd(idWidth),
       names[i]!.padEnd(nameWidth),
-      paint(word.padEnd(9), outcomeColor(word), color),
-      `${detail}  (${relativeTime(new Date(cycle.completedAt), now)})`,
+      paint(word.padEnd(9), outcomeColor(word, { verdict: cycle.verdict, sharpe: cycle.sharpe }), color),
+      `${detail}${when}`,
     ].join('  ');
   });
 }
 
-function recentSection(recent: RecentCycle[], now: Date, color: boolean): string[] {
+function recentSection(recent: RecentCycle[], now: Date, color: boolean, width: number | null): string[] {
   const lines = [heading('Recent Cycles', color)];
   if (recent.length === 0) lines.push('No finished cycles yet.');
-  else lines.push(...recentCycleRows(recent, now, color));
+  else lines.push(...recentCycleRows(recent, now, color, width));
   return lines;
 }
 
@@ -156,16 +181,17 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
   const now = new Date(view.generatedAt);
   const { color } = options;
   const sections: string[][] = [];
-  if (view.banners.length > 0) sections.push(bannerLines(view.banners, color));
+  if (view.banners.length > 0) sections.push(bannerLines(view.banners, color, options.width ?? null));
   sections.push(
     activeSection(view, now, color),
-    recentSection(view.recent, now, color),
+    recentSection(view.recent, now, color, options.width ?? null),
     budgetSection(view.budget, color),
+    utilizationLines(view.utilization ?? null, view.activeTotal, now, color),
     bestSection(view.bestExperiment, color),
     [heading('Search', color), ...searchStatusLines(view.search)],
     tickSection(view.lastTick, now, color),
   );
-  return sections.map((lines) => lines.join('\n')).join('\n\n');
+  return fitText(sections.map((lines) => lines.join('\n')).join('\n\n'), options.width ?? null);
 }
 
 /** "waiting for batch msgbatch_… (in_progress, sent …, expires …, $0.0123 held)". */

@@ -12,6 +12,9 @@ import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import { startOfUtcDay, utcDay } from '../../kernel/utc-day.ts';
 import { dailyLimitInForce, remainingUsd } from '../../budget/daily-limit.ts';
 import { statusBanners } from './banners.ts';
+import { clockSkewBanner } from './clock-banner.ts';
+import { readKtrdrClock } from '../../db/repositories/ktrdr-clock.ts';
+import { loadUtilization } from './utilization.ts';
 import { loadSearchSummaryView } from './search-view.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
 import {
@@ -227,12 +230,14 @@ export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> 
 }
 
 export async function loadStatusView(db: Db, options: StatusViewOptions): Promise<StatusView> {
-  const [control, active, recent, lastTick, best, search] = await Promise.all([
+  const [control, active, recent, lastTick, best, clock, utilization, search] = await Promise.all([
     readControl(db),
     loadActive(db, options),
     loadRecentCycles(db, options.recentLimit ?? 5),
     loadLastTick(db, options.now),
     loadBestExperiment(db),
+    readKtrdrClock(db),
+    loadUtilization(db),
     loadSearchSummaryView(db),
   ]);
   const budget = await loadTodayBudget(db, {
@@ -256,13 +261,14 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
       budgetBinds: options.budgetBinds ?? true,
       lastTick,
       faultBackoffMinutes: options.faultBackoffMinutes,
-    }),
+    }).concat(clockSkewBanner(clock) ?? []),
     active: active.cycles,
     activeTotal: active.total,
     recent,
     budget,
     lastTick,
     bestExperiment: best,
+    utilization,
     search,
   };
 }

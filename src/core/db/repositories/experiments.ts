@@ -161,7 +161,7 @@ function withCandidate(family: FamilyMoments, sharpe: number): FamilyMoments {
 }
 
 /** The family's backtests so far (count, Σ sharpe, Σ sharpe²) on one symbol and timeframe: one index range. */
-async function familyMoments(db: Db, symbol: string, timeframe: string): Promise<FamilyMoments> {
+export async function familyMoments(db: Db, symbol: string, timeframe: string): Promise<FamilyMoments> {
   const row = await db
     .selectFrom('agent_experiments')
     .select([

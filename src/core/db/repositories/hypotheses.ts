@@ -1,4 +1,4 @@
-import type { Kysely, Selectable, Transaction } from 'kysely';
+import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentHypothesesTable, Database } from '../database-schema.ts';
 import { type HypothesisStatus, hypothesisStatuses } from '../../research/vocabulary.ts';
 import { toDate, toDateOrNull, withoutNul } from '../values.ts';
@@ -13,15 +13,24 @@ export const HYPOTHESES_PER_CALL_MAX = 5;
 
 /**
  * Who may move a hypothesis to which status: the design tool marks it under test, the assessment tool proposes
- * and judges, the operator (the CLI) may do anything, including retire. Nothing else writes an event.
+ * and judges an in-sample result (supported or refuted, never validated), only the promotion stage validates, the
+ * operator (the CLI) may do anything, including retire. Nothing else moves a status. Events that record without
+ * moving (`moved` false: a verdict that lost a race with the operator, a rejected promotion) are not moves.
  */
 export const HYPOTHESIS_MOVES = {
   save_strategy_config: ['testing'],
-  save_assessment: ['untested', 'validated', 'refuted', 'inconclusive'],
+  save_assessment: ['untested', 'supported', 'refuted', 'inconclusive'],
+  promotion: ['validated'],
   operator: [...hypothesisStatuses, 'retired'],
   // A session that ends before any verdict (a failed gate, a failed run) gives its hypothesis back: no longer under test.
   session_end: ['untested'],
+  // 20261207T105000000Z: `validated` rows set on the model's word became `supported` (a retired one retired again).
+  migration: ['supported', 'retired'],
 } as const satisfies Record<string, readonly (HypothesisStatus | 'retired')[]>;
+
+/** The statuses a model's verdict on an in-sample result may give (save_assessment's `hypothesis_verdict`). */
+export const MODEL_VERDICT_STATUSES = ['supported', 'refuted', 'inconclusive'] as const satisfies readonly HypothesisStatus[];
+export type ModelVerdictStatus = (typeof MODEL_VERDICT_STATUSES)[number];
 
 export interface Hypothesis {
   id: number;
@@ -41,6 +50,8 @@ export interface HypothesisEvent {
   experimentId: number | null;
   via: string;
   at: Date;
+  /** False when the event records without moving the status (see HYPOTHESIS_MOVES). */
+  moved: boolean;
 }
 
 function toHypothesis(row: Selectable<AgentHypothesesTable>): Hypothesis {
@@ -111,6 +122,84 @@ export async function setHypothesisStatus(
   return true;
 }
 
+/** An event that records without moving the status: the hypothesis keeps the status it has (stored with the event). */
+export async function noteHypothesisEvent(
+  db: Db,
+  id: number,
+  input: { status: HypothesisStatus | 'retired'; evidence: string; experimentId: number | null; via: string; now: Date },
+): Promise<void> {
+  await db
+    .insertInto('agent_hypothesis_events')
+    .values({
+      hypothesis_id: id,
+      status: input.status,
+      evidence: bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
+      experiment_id: input.experimentId,
+      via: input.via,
+      at: input.now,
+      moved: false,
+    })
+    .execute();
+}
+
+/**
+ * A model's verdict, applied only if the hypothesis still has the status the model was shown (compare-and-set): an
+ * operator's `hypotheses set` made while the model was thinking wins, and the verdict is kept as an event only
+ * (`moved` false, its status the one the model proposed). Returns whether the status moved.
+ */
+export async function applyModelVerdict(
+  db: Db,
+  id: number,
+  input: { status: ModelVerdictStatus; shownStatus: HypothesisStatus; evidence: string; experimentId: number | null; via: string; now: Date },
+): Promise<boolean> {
+  const changes = { status: input.status, updated_at: input.now };
+  const result = await db.updateTable('agent_hypotheses').set(changes).where('id', '=', id).where('status', '=', input.shownStatus).where('retired_at', 'is', null).executeTakeFirst();
+  if (Number(result.numUpdatedRows) > 0) {
+    await db
+      .insertInto('agent_hypothesis_events')
+      .values({ hypothesis_id: id, status: input.status, evidence: bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX), experiment_id: input.experimentId, via: input.via, at: input.now })
+      .execute();
+    return true;
+  }
+  const current = await findHypothesis(db, id);
+  if (!current) return false;
+  const why = `verdict not applied: it was made on status ${input.shownStatus}, and the hypothesis is now ${current.retiredAt ? 'retired' : current.status}`;
+  await noteHypothesisEvent(db, id, { status: input.status, evidence: `${why}. ${input.evidence}`, experimentId: input.experimentId, via: input.via, now: input.now });
+  return false;
+}
+
+/**
+ * Called by the promotion stage, in the transaction that records its decision on an experiment:
+ *
+ *   recordPromotionForHypotheses(db, { experimentId, promoted, reason, now }): Promise<number[]>
+ *
+ * - `promoted` true: every hypothesis the experiment tested (its `hypothesis_id`) becomes `validated` (via
+ *   `promotion`, `reason` as the evidence). A retired hypothesis stays retired; the promotion is recorded as an event.
+ * - `promoted` false: the status does not move; an event (`moved` false, via `promotion`) records why the promotion
+ *   was rejected (`reason`, e.g. "lockbox PSR 0.62 < 0.90").
+ * Returns the ids of the hypotheses it wrote an event for (none when the experiment tested no hypothesis).
+ */
+export async function recordPromotionForHypotheses(
+  db: Db,
+  input: { experimentId: number; promoted: boolean; reason: string; now: Date },
+): Promise<number[]> {
+  const rows = await db
+    .selectFrom('agent_experiments')
+    .innerJoin('agent_hypotheses', 'agent_hypotheses.id', 'agent_experiments.hypothesis_id')
+    .select(['agent_hypotheses.id as id', 'agent_hypotheses.status as status', 'agent_hypotheses.retired_at as retiredAt'])
+    .where('agent_experiments.id', '=', input.experimentId)
+    .execute();
+  for (const row of rows) {
+    const evidence = `experiment #${input.experimentId} ${input.promoted ? 'promoted' : 'not promoted'}: ${input.reason}`;
+    if (input.promoted && row.retiredAt === null) {
+      await setHypothesisStatus(db, row.id, { status: 'validated', evidence, experimentId: input.experimentId, via: 'promotion', now: input.now });
+    } else {
+      await noteHypothesisEvent(db, row.id, { status: row.retiredAt === null ? row.status : 'retired', evidence, experimentId: input.experimentId, via: 'promotion', now: input.now });
+    }
+  }
+  return rows.map((r) => r.id);
+}
+
 export async function findHypothesis(db: Db, id: number): Promise<Hypothesis | null> {
   const row = await db.selectFrom('agent_hypotheses').selectAll().where('id', '=', id).executeTakeFirst();
   return row ? toHypothesis(row) : null;
@@ -118,7 +207,7 @@ export async function findHypothesis(db: Db, id: number): Promise<Hypothesis | n
 
 export async function hypothesisEvents(db: Db, id: number): Promise<HypothesisEvent[]> {
   const rows = await db.selectFrom('agent_hypothesis_events').selectAll().where('hypothesis_id', '=', id).orderBy('id').limit(500).execute();
-  return rows.map((r) => ({ status: r.status, evidence: r.evidence, experimentId: r.experiment_id, via: r.via, at: toDate(r.at) }));
+  return rows.map((r) => ({ status: r.status, evidence: r.evidence, experimentId: r.experiment_id, via: r.via, at: toDate(r.at), moved: r.moved }));
 }
 
 export async function listHypotheses(
@@ -132,9 +221,21 @@ export async function listHypotheses(
   return rows.map(toHypothesis);
 }
 
-/** Open hypotheses (untested or being tested, not retired): what the designer is offered to test. */
+/**
+ * Open hypotheses (untested or being tested, not retired): what the designer is offered to test. The operator's
+ * come first, newest first, then the others: however many the model proposes, it cannot push the operator's out.
+ */
 export async function openHypotheses(db: Db, limit: number): Promise<Hypothesis[]> {
-  return listHypotheses(db, { statuses: ['untested', 'testing'], limit });
+  const rows = await db
+    .selectFrom('agent_hypotheses')
+    .selectAll()
+    .where('status', 'in', ['untested', 'testing'])
+    .where('retired_at', 'is', null)
+    .orderBy(sql`(source = 'operator')`, 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toHypothesis);
 }
 
 /**

@@ -318,3 +318,18 @@ export async function recentStrategies(db: Db, limit: number): Promise<RecentStr
     };
   });
 }
+
+/**
+ * Frees every invocation lease still held on an unfinished session. Only for a store one process owns outright (the
+ * demo's sandbox, after an interrupt): elsewhere a lease may belong to a live pass on another host.
+ */
+export async function releaseAllLeases(db: Db, now: Date): Promise<number[]> {
+  const rows = await db
+    .updateTable('agent_sessions')
+    .set({ lease_owner: null, lease_expires_at: null, updated_at: now })
+    .where('outcome', 'is', null)
+    .where('lease_owner', 'is not', null)
+    .returning('id')
+    .execute();
+  return rows.map((row) => row.id);
+}

@@ -9,10 +9,10 @@ import { contentHash, SeededRandom, seedOf } from '../../kernel/random.ts';
 import { detail, json, refused, SIMULATOR_LABEL, validationError } from '../reply.ts';
 import { isRecord } from '../../kernel/records.ts';
 import type { Reply } from '../reply.ts';
-import { loadStrategy, newOperationId, rangeOf } from '../state.ts';
+import { drawnMsPerStep, loadStrategy, newOperationId, rangeOf } from '../state.ts';
 import { STRATEGY_NAME_PATTERN } from '../../strategy/schema.ts';
 import type { SimContext } from '../state.ts';
-import { workerUnavailable } from './workers.ts';
+import { allWorkersBusy, workerUnavailable } from './workers.ts';
 
 export async function startBacktest(ctx: SimContext, body: unknown): Promise<Reply> {
   if (ctx.faults.refuseStarts !== null) return refused(ctx.faults.refuseStarts);
@@ -34,6 +34,8 @@ export async function startBacktest(ctx: SimContext, body: unknown): Promise<Rep
   const parsed = parseStrategyYaml(file.text);
   if (!parsed.ok) return detail(400, `Invalid strategy configuration in ${name}.yaml: ${parsed.error}`);
   if (ctx.faults.noWorkers) return workerUnavailable(ctx, 'backtesting');
+  const busy = allWorkersBusy(ctx, 'backtesting');
+  if (busy) return busy;
 
   const at = ctx.now();
   const configured = trainingDataOf(parsed.value);
@@ -101,7 +103,7 @@ export async function startBacktest(ctx: SimContext, body: unknown): Promise<Rep
     },
     workSteps: 100,
     displaySteps: 100,
-    simMsPerStep: (120_000 + bars * 40) / 100,
+    simMsPerStep: drawnMsPerStep(ctx, 'backtesting', 100) ?? (120_000 + bars * 40) / 100,
     design: trained?.design ?? null,
     training: trained?.training ?? null,
     backtest: outcome,

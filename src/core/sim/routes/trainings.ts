@@ -9,10 +9,10 @@ import { clamp, contentHash, SeededRandom, seedOf } from '../../kernel/random.ts
 import { detail, json, refused, SIMULATOR_LABEL, validationError } from '../reply.ts';
 import { isRecord } from '../../kernel/records.ts';
 import type { Reply } from '../reply.ts';
-import { loadStrategy, newOperationId, rangeOf, visibleOperation } from '../state.ts';
+import { drawnMsPerStep, loadStrategy, newOperationId, rangeOf, visibleOperation } from '../state.ts';
 import { STRATEGY_NAME_PATTERN } from '../../strategy/schema.ts';
 import type { SimContext } from '../state.ts';
-import { workerUnavailable } from './workers.ts';
+import { allWorkersBusy, workerUnavailable } from './workers.ts';
 
 /**
  * `asked` is what the request named: KTRDR (2c5c7173) echoes the request even when the task id is one it already
@@ -80,6 +80,8 @@ export async function startTraining(ctx: SimContext, body: unknown): Promise<Rep
     );
   }
   if (ctx.faults.noWorkers) return workerUnavailable(ctx, 'training');
+  const busy = allWorkersBusy(ctx, 'training');
+  if (busy) return busy;
 
   const requestedSymbols = Array.isArray(body.symbols) ? (body.symbols as string[]) : undefined;
   const requestedTimeframes = Array.isArray(body.timeframes) ? (body.timeframes as string[]) : undefined;
@@ -133,7 +135,8 @@ export async function startTraining(ctx: SimContext, body: unknown): Promise<Rep
     },
     workSteps: designFailure ? design.epochsConfigured : outcome.epochsTrained,
     displaySteps: design.epochsConfigured,
-    simMsPerStep: 36_000 * sizeFactor * symbols.length * timeframes.length,
+    simMsPerStep:
+      drawnMsPerStep(ctx, 'training', designFailure ? design.epochsConfigured : outcome.epochsTrained) ?? 36_000 * sizeFactor * symbols.length * timeframes.length,
     design,
     training: outcome,
     backtest: null,

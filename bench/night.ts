@@ -1,0 +1,197 @@
+// `npm run bench -- --only=night`: a simulated night of research. The simulator with 1, 2 and 4 training workers and
+// real-looking durations (training 60–600 s, backtest 2–30 s, plus KTRDR's 5 s queue), the claude designer against the
+// fake Messages API (each model call takes MODEL_CALL_SECONDS), a tick every 5 simulated minutes for 8 simulated hours,
+// all on one virtual clock: a pass's waits move the clock, so a night runs in minutes and its figures do not depend
+// on this machine's speed. Compared: today's defaults, following alone, and `auto` with following.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../src/core/config/load.ts';
+import { runTick } from '../src/core/engine/runtime.ts';
+import { createSimulator } from '../src/core/sim/index.ts';
+import { viewAt } from '../src/core/sim/operations.ts';
+import { createTestDatabase, tempDir } from '../test/support/databases.ts';
+import { startFakeAnthropic, type RecordedRequest, type ScriptReaction } from '../test/support/fake-anthropic.ts';
+import { modelTurn, sessionIdOf } from '../test/support/scripted-model.ts';
+import type { BenchHelpers } from './research.ts';
+
+const TICK_MS = 5 * 60_000;
+/** A model call's latency on the virtual clock: a design of six calls takes 18 s, a backtest or an assessment 9 s. */
+const MODEL_CALL_SECONDS = 3;
+const NIGHT_START = Date.parse('2026-12-08T00:00:00Z');
+
+class VirtualClock {
+  ms = NIGHT_START;
+  readonly now = (): number => this.ms;
+  advance(ms: number): void {
+    this.ms += Math.max(0, ms);
+  }
+}
+
+interface Arm {
+  name: string;
+  env: Record<string, string>;
+}
+
+const arms: Arm[] = [
+  { name: "today's defaults (1 session, no following)", env: { AGENT_MAX_CONCURRENT_SESSIONS: '1', AGENT_PASS_FOLLOW_SECONDS: '0' } },
+  { name: '1 session, following 60 s (new default)', env: { AGENT_MAX_CONCURRENT_SESSIONS: '1', AGENT_PASS_FOLLOW_SECONDS: '60' } },
+  { name: 'auto (cap 8), following 60 s', env: { AGENT_MAX_CONCURRENT_SESSIONS: 'auto', AGENT_PASS_FOLLOW_SECONDS: '60' } },
+  // The lever left to an operator: a pass that follows most of its interval catches nearly every training's end.
+  { name: 'auto (cap 8), following 240 s', env: { AGENT_MAX_CONCURRENT_SESSIONS: 'auto', AGENT_PASS_FOLLOW_SECONDS: '240' } },
+];
+
+export interface NightFigures {
+  arm: string;
+  workers: number;
+  cyclesFinished: number;
+  /** Training-worker time busy over the night, over all workers' time. */
+  utilization: number;
+  /** Median, per finished cycle, of its wall time less its KTRDR compute (training and backtest runs). */
+  medianWaitSeconds: number;
+  meanWaitSeconds: number;
+  usdPerCycle: number;
+  spentUsd: number;
+  ticks: number;
+  realSeconds: number;
+}
+
+/** The scripted model, with a design each session that no earlier one ran (the research memory refuses repeats). */
+function nightModel(clock: VirtualClock): ScriptReaction {
+  return (request: RecordedRequest) => {
+    clock.advance(MODEL_CALL_SECONDS * 1000);
+    const turn = modelTurn(request);
+    const call = turn.content.find((block) => block.type === 'tool_use') as { name?: string; input?: { config?: { indicators?: Record<string, { period: number }> } } } | undefined;
+    const indicators = call?.name === 'save_strategy_config' ? call.input?.config?.indicators : undefined;
+    if (indicators?.rsi_14 && indicators.adx_14) {
+      const id = sessionIdOf(request);
+      indicators.rsi_14.period = 5 + (id % 40);
+      indicators.adx_14.period = 5 + (Math.floor(id / 40) % 40);
+    }
+    return turn;
+  };
+}
+
+async function runNight(arm: Arm, workers: number, hours: number, seed: number): Promise<NightFigures> {
+  const started = Date.now();
+  const work = tempDir('ktrdr-agent-bench-night-');
+  const strategiesDir = join(work.path, 'strategies');
+  mkdirSync(strategiesDir);
+  const clock = new VirtualClock();
+  const database = await createTestDatabase('ktrdr_agent_bench_night');
+  const simulator = await createSimulator({
+    strategiesDir,
+    seed,
+    timeScale: 1,
+    now: clock.now,
+    workers: { training: workers, backtesting: workers },
+    durations: { trainingSeconds: [60, 600], backtestSeconds: [2, 30] },
+  });
+  const fake = await startFakeAnthropic();
+  fake.script(Array.from({ length: 50_000 }, () => nightModel(clock)));
+  const config = loadConfig({
+    env: {
+      HOME: work.path,
+      DATABASE_URL: database.url,
+      KTRDR_API_URL: simulator.url,
+      KTRDR_STRATEGIES_DIR: strategiesDir,
+      AGENT_DESIGNER: 'claude',
+      ANTHROPIC_API_KEY: 'sk-ant-api03-bench-night',
+      ANTHROPIC_BASE_URL: fake.url,
+      AGENT_RETRY_BACKOFF_BASE: '0.01',
+      ...arm.env,
+    },
+    ignoreEnvFiles: true,
+  });
+  const end = NIGHT_START + hours * 3_600_000;
+  const client = new pg.Client({ connectionString: database.url });
+  let ticks = 0;
+  try {
+    for (let at = NIGHT_START; at < end; ) {
+      clock.ms = Math.max(clock.ms, at);
+      await runTick({ config, log: () => undefined, lockWaitMs: 5000, now: () => new Date(clock.now()), sleep: async (ms) => clock.advance(ms) });
+      ticks += 1;
+      // cron's next run after this pass ended: a pass longer than the interval makes the next one skip (the tick lock).
+      at += TICK_MS;
+      while (at < clock.ms) at += TICK_MS;
+    }
+    await client.connect();
+    const rows = (
+      await client.query(
+        `SELECT id, created_at, completed_at, training_operation_id, backtest_operation_id, cost_usd::float AS cost
+           FROM agent_sessions WHERE completed_at IS NOT NULL AND completed_at <= $1`,
+        [new Date(end)],
+      )
+    ).rows as { created_at: Date; completed_at: Date; training_operation_id: string | null; backtest_operation_id: string | null; cost: number }[];
+    const spent = (await client.query(`SELECT coalesce(sum(cost_usd), 0)::float AS spent FROM agent_sessions`)).rows[0].spent as number;
+    const operations = simulator.state.operations;
+    // A run holds its worker from dispatch (its queue included) until it ends or the night does.
+    const computeMs = (id: string | null): number => {
+      const operation = id ? operations.get(id) : undefined;
+      if (!operation) return 0;
+      const view = viewAt(operation, end, 1);
+      return Math.max(0, (view.endedAt ?? end) - operation.createdAt);
+    };
+    let busyMs = 0;
+    for (const operation of operations.values()) {
+      if (operation.type !== 'training') continue;
+      const view = viewAt(operation, end, 1);
+      busyMs += Math.max(0, Math.min(view.endedAt ?? end, end) - Math.max(operation.createdAt, NIGHT_START));
+    }
+    const waits = rows
+      .map((row) => (row.completed_at.getTime() - row.created_at.getTime() - computeMs(row.training_operation_id) - computeMs(row.backtest_operation_id)) / 1000)
+      .sort((a, b) => a - b);
+    const finished = rows.length;
+    return {
+      arm: arm.name,
+      workers,
+      cyclesFinished: finished,
+      utilization: busyMs / (workers * hours * 3_600_000),
+      medianWaitSeconds: finished ? waits[Math.floor(finished / 2)]! : 0,
+      meanWaitSeconds: finished ? waits.reduce((sum, wait) => sum + wait, 0) / finished : 0,
+      usdPerCycle: finished ? rows.reduce((sum, row) => sum + row.cost, 0) / finished : 0,
+      spentUsd: spent,
+      ticks,
+      realSeconds: (Date.now() - started) / 1000,
+    };
+  } finally {
+    await client.end().catch(() => {});
+    await fake.close();
+    await simulator.close();
+    await database.drop();
+    work.remove();
+  }
+}
+
+const round = (value: number, digits = 2) => Number(value.toFixed(digits));
+
+export async function nightBench(helpers: BenchHelpers, options: { hours: number; workerCounts: number[]; seed: number }): Promise<void> {
+  const figures: NightFigures[] = [];
+  for (const workers of options.workerCounts) {
+    for (const arm of arms) {
+      const night = await runNight(arm, workers, options.hours, options.seed);
+      figures.push(night);
+      console.log(`  ${workers} worker(s), ${arm.name}: ${night.cyclesFinished} cycles, ${round(100 * night.utilization, 1)}% busy (${night.realSeconds.toFixed(0)} s real)`);
+    }
+  }
+  // The virtual clock makes a night deterministic; what this machine changes is only how long it takes to run.
+  const repeat = await runNight(arms[2]!, options.workerCounts[0]!, options.hours, options.seed);
+  const first = figures.find((f) => f.arm === repeat.arm && f.workers === repeat.workers)!;
+  const noise = { cyclesFinished: repeat.cyclesFinished - first.cyclesFinished, utilizationPoints: round(100 * (repeat.utilization - first.utilization), 2) };
+  helpers.results.night = { hours: options.hours, seed: options.seed, tickMinutes: TICK_MS / 60_000, modelCallSeconds: MODEL_CALL_SECONDS, figures, repeatDifference: noise };
+  helpers.table(
+    `night: ${options.hours} simulated hours, a tick every 5 min, budget $5/day (repeat of the first auto night differs by ${noise.cyclesFinished} cycle(s), ${noise.utilizationPoints} utilization points)`,
+    ['training workers', 'settings', 'cycles finished', 'worker utilization', 'median wait/cycle s', 'mean wait/cycle s', 'USD per cycle', 'USD spent', 'real s'],
+    figures.map((f) => [
+      f.workers,
+      f.arm,
+      f.cyclesFinished,
+      `${round(100 * f.utilization, 1)}%`,
+      round(f.medianWaitSeconds, 0),
+      round(f.meanWaitSeconds, 0),
+      round(f.usdPerCycle, 4),
+      round(f.spentUsd, 2),
+      round(f.realSeconds, 0),
+    ]),
+  );
+}
