@@ -6,7 +6,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { findSessionSearch, loadSearchSummary, type SearchSummary } from '../../db/repositories/search.ts';
 import { describeRegion, searchDimensions } from '../../research/search-policy.ts';
-import { escapeHtml } from './report/html.ts';
+import { cell, emptyState, note, scrollTable } from './report/html.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -100,16 +100,20 @@ export function searchStatusLines(summary: SearchSummaryView | null | undefined)
 
 /** The report's search section: regions tried and their best, the share of cycles exploring, the last posterior. */
 export function renderSearchReport(summary: SearchSummaryView | null | undefined): string {
-  if (!summary) return '';
-  const regionRows = summary.regions
-    .map((r) => `<tr><td>${escapeHtml(r.dimension)}</td><td>${r.tried}</td><td>${r.passed}</td><td>${escapeHtml(r.best.map((b) => `${b.value} (${b.best.toFixed(2)}, ${b.tried} tried)`).join(' · ') || '—')}</td></tr>`)
-    .join('');
-  const posteriorRows = (summary.last?.posterior ?? [])
-    .map((p) => `<tr><td>${escapeHtml(p.value)}</td><td>${p.tried}</td><td>${p.passed}</td><td>${p.mean.toFixed(2)} ± ${p.deviation.toFixed(2)}</td><td>${p.draw.toFixed(2)}</td></tr>`)
-    .join('');
-  const last = summary.last ? `Last directive (session #${summary.last.sessionId}): ${escapeHtml(summary.last.mode)}: ${escapeHtml(summary.last.reason)}.` : 'No directive yet.';
-  return `<p class="note">${summary.cycles} cycles with a directive, ${share(summary)} exploring${summary.declined > 0 ? `, ${summary.declined} declined by the designer` : ''}${summary.fallbacks > 0 ? `, ${summary.fallbacks} fell back to exploring` : ''}. ${last}</p>
-<table id="search-regions"><thead><tr><th>dimension</th><th>regions tried</th><th>with a pass</th><th>best per region</th></tr></thead><tbody>${regionRows}</tbody></table>
-<table id="search-posterior"><thead><tr><th>indicators (last posterior)</th><th>tried</th><th>passed</th><th>reward mean ± sd</th><th>draw</th></tr></thead><tbody>${posteriorRows}</tbody></table>
-`;
+  if (!summary || summary.cycles === 0) {
+    return emptyState('Nothing yet: no cycle has had a search directive. Each new cycle gets one (explore or exploit), see docs/search.md.');
+  }
+  const regionRows = summary.regions.map(
+    (r) => `<tr>${cell(r.dimension)}${cell(r.tried, { numeric: true })}${cell(r.passed, { numeric: true })}${cell(r.best.map((b) => `${b.value} (${b.best.toFixed(2)}, ${b.tried} tried)`).join(' · ') || null)}</tr>`,
+  );
+  const posteriorRows = (summary.last?.posterior ?? []).map(
+    (p) => `<tr>${cell(p.value)}${cell(p.tried, { numeric: true })}${cell(p.passed, { numeric: true })}${cell(`${p.mean.toFixed(2)} ± ${p.deviation.toFixed(2)}`)}${cell(p.draw.toFixed(2), { numeric: true })}</tr>`,
+  );
+  const counts = `${summary.cycles} cycles with a directive, ${share(summary)} exploring${summary.declined > 0 ? `, ${summary.declined} declined by the designer` : ''}${summary.fallbacks > 0 ? `, ${summary.fallbacks} fell back to exploring` : ''}.`;
+  const last = summary.last ? ` Last directive (session #${summary.last.sessionId}): ${summary.last.mode}: ${summary.last.reason}.` : '';
+  return [
+    note(counts + last),
+    scrollTable('search-regions', ['dimension', 'regions tried', 'with a pass', 'best per region'], regionRows, { numericColumns: [1, 2] }),
+    scrollTable('search-posterior', ['indicators (last posterior)', 'tried', 'passed', 'reward mean ± sd', 'draw'], posteriorRows, { numericColumns: [1, 2, 4] }),
+  ].join('\n');
 }
