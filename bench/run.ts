@@ -23,6 +23,7 @@ import { searchWorlds } from './search.ts';
 import { nodeMemory } from './node-memory.ts';
 import { pruneBench } from './prune.ts';
 import { nightBench } from './night.ts';
+import { reportBench } from './report.ts';
 
 const quick = process.argv.includes('--quick');
 const sizes = quick
@@ -628,13 +629,14 @@ const helpers = { binRun, results, table, timeChild, interleaved };
 const research = () => researchArms(helpers, quick ? { seeds: [1], cycles: 20 } : { seeds: [1, 2, 3], cycles: 60 });
 const night = () => nightBench(helpers, { hours: quick ? 2 : 8, workerCounts: [1, 2, 4], seed: 5 });
 const memory = () => researchMemory(helpers, { sizes: quick ? [10, 1_000, 10_000] : [10, 1_000, 100_000], runs: quick ? 5 : 11 });
+const report = () => reportBench(helpers, { sizes: quick ? [100, 10_000] : [100, 10_000, 100_000], runs: quick ? 3 : 7 });
 
 const search = () => searchWorlds(helpers, quick ? { seeds: [1, 2], cycles: 30 } : { seeds: [1, 2, 3, 4, 5], cycles: 60 });
 
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const nodeMemorySection = () => nodeMemory({ ...helpers, measureChild }, { rounds: quick ? 3 : 7 });
 const prune = () => pruneBench(helpers, { rows: quick ? 10_000 : 100_000 });
-const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, 'node-memory': nodeMemorySection, prune, night, search };
+const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, 'node-memory': nodeMemorySection, prune, night, report, search };
 const started = Date.now();
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;

@@ -2,7 +2,9 @@
 # The README's quick start: Node.js 24, the dependencies, the build, then `demo` on the embedded defaults (PGlite and
 # the KTRDR simulator, no settings). Each step is skipped when it is already done, so running it again is cheap.
 set -eu
-cd "$(dirname "$0")/.."
+here=$(pwd)
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
 
 if ! node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 24 ? 0 : 1)' 2>/dev/null; then
   if [ -f ../shared/setup/ensure-node.sh ]; then
@@ -24,4 +26,6 @@ if [ ! -f dist/tick-main.js ] || [ -n "$(find src migrations prompts scripts bin
   npm run build
 fi
 
-exec ./bin/run.js demo "$@"
+# From the directory it was started in, so the commands the demo prints work there as printed.
+cd "$here"
+exec "$root/bin/run.js" demo "$@"

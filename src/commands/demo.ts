@@ -57,6 +57,7 @@ export default class Demo extends AgentCommand {
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
+    if (flags.demo) throw new AgentError('`demo` always runs on its own data; --demo is for the commands that read it afterwards (`status --demo`, `history --demo`, `report --demo`).', ExitCode.Error, 'usage');
     const base = this.loadAgentConfig();
     if (flags.designer === 'claude' && !base.settings.ANTHROPIC_API_KEY) {
       throw new AgentError('--designer claude needs ANTHROPIC_API_KEY; run without it for the baseline designer.', ExitCode.NotConfigured, 'not_configured');

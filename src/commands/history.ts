@@ -43,7 +43,7 @@ export default class History extends AgentCommand {
       }),
     );
     if (!this.jsonEnabled()) {
-      const filterFlags = [...(flags.outcome ?? []).map((o) => `--outcome ${o}`), ...(since ? [`--since ${since.toISOString()}`] : [])].join(' ');
+      const filterFlags = [...(flags.outcome ?? []).map((o) => `--outcome ${o}`), ...(since ? [`--since ${since.toISOString()}`] : []), ...(flags.demo ? ['--demo'] : [])].join(' ');
       this.log(renderHistoryText(terminalView(view), { color: useColor(), width: outputWidth(), filterFlags }));
     }
     return view;

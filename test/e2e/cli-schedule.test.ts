@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { describe, test } from 'node:test';
 import { binRun, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/databases.ts';
+import { ExitCode } from '../../src/core/kernel/errors.ts';
 
 /** A PATH whose `crontab` keeps the user's crontab in a file, as cron's does in its spool. */
 function fakeCron(dir: string): { path: string; crontab: () => string } {
@@ -104,6 +105,43 @@ describe('schedule (built CLI)', () => {
       const missing = await runCli(['schedule', '--systemd'], { HOME: home.path });
       assert.match(missing.stderr, /does not exist/);
       assert.doesNotMatch(missing.stdout, /--agent-env/);
+    } finally {
+      home.remove();
+    }
+  });
+
+  test('the command the mail names, `ktrdr-agent --help`, lists every exit code', async () => {
+    const help = await runCli(['--help'], { HOME: '/nonexistent' });
+    assert.equal(help.code, 0, help.stderr);
+    const block = help.stdout.slice(help.stdout.indexOf('EXIT CODES'), help.stdout.indexOf('TOPICS'));
+    const listed = [...block.matchAll(/^\s*(\d)\s{2}\S/gm)].map((match) => Number(match[1]));
+    assert.deepEqual(listed, Object.values(ExitCode).sort((a, b) => a - b), block);
+  });
+
+  test('--systemd --install writes and enables the user units; --uninstall stops the timer and removes them', async () => {
+    const home = tempDir('ktrdr-agent-schedule-');
+    try {
+      // A systemctl that records what it was asked, beside a crontab of the test's own (never the machine's).
+      const cron = fakeCron(home.path);
+      const bin = join(home.path, 'fake-bin');
+      const calls = join(home.path, 'systemctl.calls');
+      writeFileSync(join(bin, 'systemctl'), `#!/bin/sh\necho "$*" >> '${calls}'\n`);
+      chmodSync(join(bin, 'systemctl'), 0o755);
+      const env = { HOME: home.path, PATH: cron.path };
+      const units = join(home.path, '.config', 'systemd', 'user');
+      const installed = await runCli(['schedule', '--systemd', '--install'], env);
+      assert.equal(installed.code, 0, installed.stderr);
+      assert.ok(existsSync(join(units, 'ktrdr-agent-tick.service')) && existsSync(join(units, 'ktrdr-agent-tick.timer')));
+      const removed = await runCli(['schedule', '--uninstall'], env);
+      assert.equal(removed.code, 0, removed.stderr);
+      assert.match(removed.stdout, /Stopped ktrdr-agent-tick\.timer and removed /);
+      assert.ok(!existsSync(join(units, 'ktrdr-agent-tick.service')) && !existsSync(join(units, 'ktrdr-agent-tick.timer')));
+      assert.deepEqual(readFileSync(calls, 'utf8').trim().split('\n'), [
+        '--user daemon-reload',
+        '--user enable --now ktrdr-agent-tick.timer',
+        '--user disable --now ktrdr-agent-tick.timer',
+        '--user daemon-reload',
+      ]);
     } finally {
       home.remove();
     }

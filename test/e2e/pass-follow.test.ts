@@ -82,6 +82,24 @@ describe('AGENT_PASS_FOLLOW_SECONDS: a pass follows short work to its end', () =
     }
   });
 
+  test('a pause while following stops it: the finished backtest waits for a pass after resume', async () => {
+    const rig = await rigWithFinishedTraining();
+    try {
+      const tick = rig.tickAllowingFailure({ AGENT_PASS_FOLLOW_SECONDS: '60' });
+      await followingBacktest(rig, 1);
+      const paused = await runCli(['pause'], rig.env);
+      assert.equal(paused.code, 0, paused.stderr);
+      rig.clock.advance(60_000);
+      const result = await tick;
+      assert.equal(result.code, 0, result.stderr);
+      const [session] = await rig.sessions();
+      assert.equal(session?.phase, 'backtesting', 'no assessment was invoked after the pause');
+      assert.equal(session?.outcome, null);
+    } finally {
+      await rig.close();
+    }
+  });
+
   test('the tick lock lost while following: the pass stops at its next poll, exit 6, and writes nothing more', async () => {
     const rig = await rigWithFinishedTraining();
     try {

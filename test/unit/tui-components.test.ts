@@ -308,7 +308,20 @@ describe('Dashboard', () => {
   });
 
   test('at 40×12 the frame fits the rows left by the header and footer, and the current cycle is on it', () => {
-    for (const view of [statusView(), statusView({ paused: true, pausedAt: minutesAgo(5) }), statusView({ active: Array.from({ length: 6 }, (_, i) => trainingCycle({ id: 60 + i })), activeTotal: 6 })]) {
+    const stale = {
+      kind: 'tick_stale' as const,
+      since: minutesAgo(54),
+      message: 'The last tick was 2026-01-15 13:36:00 UTC (54 minutes ago), over twice the 5-minute schedule.',
+      advice: 'Is the cron job or systemd timer still running? `ktrdr-agent schedule` prints the line to install.',
+    };
+    const views = [
+      statusView(),
+      statusView({ paused: true, pausedAt: minutesAgo(5) }),
+      statusView({ active: Array.from({ length: 6 }, (_, i) => trainingCycle({ id: 60 + i })), activeTotal: 6 }),
+      // A banner too long for the rows shows as one cut line instead of pushing the cycle off screen.
+      statusView({ banners: [stale] }),
+    ];
+    for (const view of views) {
       const frame = frameOf(h(Box, { width: 40 }, h(Dashboard, { view, now: NOW, width: 40, height: 12, color: false })));
       const lines = frame.split('\n');
       assert.ok(lines.length <= 12 - 3, `${lines.length} lines:\n${frame}`);

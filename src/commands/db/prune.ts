@@ -15,7 +15,7 @@ export default class DbPrune extends AgentCommand {
 
   async run(): Promise<PruneReport> {
     const { flags } = await this.parse(DbPrune);
-    const config = this.loadAgentConfig(flags['env-file']);
+    const config = this.loadAgentConfig();
     const retentionDays = flags.days ?? config.settings.AGENT_RETENTION_DAYS;
     const report = await withStore(config, (db) => pruneDatabase(db, { now: new Date(), retentionDays, dryRun: flags['dry-run'] }));
     if (!this.jsonEnabled()) this.log(renderPruneText(report));

@@ -5,6 +5,7 @@ import type { MessageBatchIndividualResponse } from '@anthropic-ai/sdk/resources
 import type { Kysely, Selectable } from 'kysely';
 import type { AgentMessageBatchesTable, Database } from '../db/database-schema.ts';
 import { toDate, toDateOrNull, toNumber } from '../db/values.ts';
+import { toBookedUsd } from '../db/repositories/budget.ts';
 import type { InvocationPurpose } from '../research/vocabulary.ts';
 import { messageProblem, type InvocationBudget } from './invoke.ts';
 import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from '../budget/pricing.ts';
@@ -162,7 +163,8 @@ async function endBatchRow(
   });
   await deps.db
     .updateTable('agent_message_batches')
-    .set({ status: 'ended', ended_at: deps.now(), result_type: resultType, settled_usd: settledUsd, detail })
+    // The amount the reservation was settled at (rounded up to the micro-dollar), so the row and the budget agree.
+    .set({ status: 'ended', ended_at: deps.now(), result_type: resultType, settled_usd: toBookedUsd(settledUsd), detail })
     .where('id', '=', batch.id)
     .execute();
 }

@@ -15,7 +15,12 @@ export function outputWidth(stream: { isTTY?: boolean; columns?: number } = proc
 }
 
 const ANSI = /\u001b\[[0-9;]*m/g;
-const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+let graphemes: Intl.Segmenter | undefined;
+/** Built on first use: format.ts (and so this module) loads on every command, tick included. */
+function segmenter(): Intl.Segmenter {
+  graphemes ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
+  return graphemes;
+}
 
 function isWide(codePoint: number): boolean {
   return (
@@ -43,7 +48,7 @@ function graphemeWidth(grapheme: string): number {
 /** How many terminal cells a string takes, colour codes excluded. */
 export function displayWidth(text: string): number {
   let width = 0;
-  for (const { segment } of segmenter.segment(text.replace(ANSI, ''))) width += graphemeWidth(segment);
+  for (const { segment } of segmenter().segment(text.replace(ANSI, ''))) width += graphemeWidth(segment);
   return width;
 }
 
@@ -59,7 +64,7 @@ export function fitLine(line: string, width: number | null): string {
       out += part;
       continue;
     }
-    for (const { segment } of segmenter.segment(part)) {
+    for (const { segment } of segmenter().segment(part)) {
       if (cut) break;
       const w = graphemeWidth(segment);
       if (used + w > room) {
@@ -127,5 +132,14 @@ export function fitColumns(natural: number[], headers: number[], width: number |
   const widthAt = (cap: number) => keep.map((i) => Math.max(least[i]!, Math.min(natural[i]!, cap)));
   let cap = Math.max(...keep.map((i) => natural[i]!), 0);
   while (cap > 1 && widthAt(cap).reduce((a, b) => a + b, 0) > room) cap -= 1;
-  return { keep, widths: widthAt(cap).map((w) => w + CELL_PADDING) };
+  const widths = widthAt(cap);
+  // The cells left over when the cap does not divide evenly go to the cut columns, one each.
+  let spare = room - widths.reduce((a, b) => a + b, 0);
+  for (let k = 0; k < widths.length && spare > 0; k++) {
+    if (widths[k]! < natural[keep[k]!]!) {
+      widths[k]! += 1;
+      spare -= 1;
+    }
+  }
+  return { keep, widths: widths.map((w) => w + CELL_PADDING) };
 }

@@ -59,6 +59,8 @@ export interface FollowSteps<Polled extends { session: Session; observation: { k
   poll: (session: Session) => Promise<Polled>;
   /** Proves the tick lock before the pass acts on what a poll found; throws when it is lost. */
   proveLock: () => Promise<void>;
+  /** True when an operator paused the agent since the pass began: following stops, as every change does. */
+  paused?: () => Promise<boolean>;
   /** The session's next decision, as the pass would take it on its next run. */
   takeNextStep: (polled: Polled) => Promise<void>;
   /** Told when a followed training ended, so the worker it freed can take a new cycle in this pass. */
@@ -95,6 +97,7 @@ export async function followShortWork<Polled extends { session: Session; observa
       if (steps.now().getTime() >= steps.deadline) break;
     }
     await steps.proveLock();
+    if (await steps.paused?.()) break;
     rounds += 1;
     let trainingEnded = false;
     for (const session of followed) {

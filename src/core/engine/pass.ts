@@ -651,6 +651,7 @@ export class TriggerPass {
       activeSessions: () => listActiveSessions(this.db),
       poll: (session) => this.poll(session),
       proveLock: async () => this.env.verifyTickLock?.(),
+      paused: async () => (await readControl(this.db)).paused,
       takeNextStep: (item) => this.advanceLocated(item),
       trainingEnded: async () => {
         if (canStartCycles()) await this.startNewCycles();

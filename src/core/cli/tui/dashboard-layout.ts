@@ -1,6 +1,7 @@
 // Which parts of the `status --watch` frame fit the terminal's rows, so the frame never scrolls: the current cycle
 // always shows (a card each when there is room, a line each when not), then the budget, the recent cycles and the
 // last tick as rows allow. A frame taller than the terminal would push its top, the current cycle, off screen.
+import { wrapPlain } from '../terminal-width.ts';
 import type { StatusView } from '../views/schemas.ts';
 
 /** The App's own rows around the dashboard: its header line, and the footer with the blank line above it. */
@@ -15,6 +16,8 @@ const TICK_MIN_ROWS = 4;
 const TICK_DETAILS_MAX = 3;
 
 export interface DashboardLayout {
+  /** Fault banners as one cut line each (no advice): on a short terminal they would push the cycle off screen. */
+  compactBanners: boolean;
   compact: boolean;
   /** Active sessions drawn (cards or lines). */
   cycles: number;
@@ -25,19 +28,24 @@ export interface DashboardLayout {
   tickDetails: number | null;
 }
 
-function bannerRows(view: StatusView, width: number): number {
+/** Rows of the fault banners: wrapped at words inside a double border with padding (four columns fewer), or one line each. */
+function faultRows(view: StatusView, width: number, compact: boolean): number {
   const faults = view.banners.filter((banner) => banner.kind !== 'paused');
-  // Fault banners wrap inside a double border with padding: four columns fewer than the terminal.
+  if (faults.length === 0) return 0;
+  if (compact) return 2 + faults.length;
   const inner = Math.max(10, width - 4);
-  const faultRows = faults.length === 0 ? 0 : 2 + faults.reduce((sum, b) => sum + Math.ceil((b.message.length + 3) / inner) + Math.ceil((b.advice.length + 3) / inner), 0);
-  return (view.paused ? 4 : 0) + faultRows;
+  return 2 + faults.reduce((sum, b) => sum + wrapPlain(`⚠  ${b.message}`, inner).length + wrapPlain(`   ${b.advice}`, inner).length, 0);
 }
 
 /** The layout for a terminal of `height` rows (undefined: no limit, everything shows) and `width` columns. */
 export function dashboardLayout(view: StatusView, width: number, height: number | undefined): DashboardLayout {
-  if (height === undefined) return { compact: false, cycles: view.active.length, recent: view.recent.length, budget: true, tickDetails: TICK_DETAILS_MAX };
+  if (height === undefined) return { compactBanners: false, compact: false, cycles: view.active.length, recent: view.recent.length, budget: true, tickDetails: TICK_DETAILS_MAX };
+  const pauseRows = view.paused ? 4 : 0;
   // The title and the workers' utilization line under it.
-  let left = height - APP_ROWS - bannerRows(view, width) - 2;
+  const titleRows = 2;
+  // Full banners only when they leave the title and a line per session (or the idle line) below them.
+  const compactBanners = height - APP_ROWS - pauseRows - faultRows(view, width, false) - titleRows < Math.max(1, view.active.length);
+  let left = height - APP_ROWS - pauseRows - faultRows(view, width, compactBanners) - titleRows;
   const others = BUDGET_ROWS + RECENT_MIN_ROWS + TICK_MIN_ROWS;
   const compact = view.active.length * CARD_ROWS + others > left;
   let cycles: number;
@@ -62,5 +70,5 @@ export function dashboardLayout(view: StatusView, width: number, height: number 
     left -= 2 + Math.max(1, recent);
   }
   const tickDetails = left >= TICK_MIN_ROWS ? Math.min(TICK_DETAILS_MAX, left - TICK_MIN_ROWS) : null;
-  return { compact, cycles, recent, budget, tickDetails };
+  return { compactBanners, compact, cycles, recent, budget, tickDetails };
 }

@@ -35,7 +35,7 @@ export function Dashboard({ view, now, width, height, color }: DashboardProps) {
     Box,
     { flexDirection: 'column', width: '100%' },
     h(PauseBanner, { paused: view.paused, pausedAt: view.pausedAt, now, color }),
-    h(FaultBanners, { banners: view.banners, color }),
+    h(FaultBanners, { banners: view.banners, color, compact: layout.compactBanners }),
     h(Text, { bold: true, color: tone(color, 'cyan'), wrap: 'truncate-end' }, title),
     h(Text, { wrap: 'truncate-end', dimColor: color }, utilizationSummary(view.utilization ?? null, view.activeTotal)),
     ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color, compact, nameWidth })),

@@ -137,8 +137,10 @@ export function columnChart(input: {
   const bars: string[] = [];
   const labels: string[] = [];
   input.columns.forEach((column, i) => {
-    const x0 = PLOT.x0 + i * width + width * 0.12;
-    const x1 = x0 + width * 0.76;
+    // A few columns stay bars, not slabs: at most 40 units wide, centred in their slot.
+    const barWidth = Math.min(width * 0.76, 40);
+    const x0 = PLOT.x0 + (i + 0.5) * width - barWidth / 2;
+    const x1 = x0 + barWidth;
     let base = 0;
     for (const part of column.parts) {
       if (part.value <= 0) continue;

@@ -26,7 +26,7 @@ function gateTable(label: string, gate: GateEvaluation | null): string {
     (c) => `<tr>${cell(c.metric)}${cell(c.value === null ? null : Number(c.value.toPrecision(4)), { numeric: true })}${cell(`${c.comparison} ${c.threshold}`)}${cell(c.passed ? '✓ passed' : '✗ failed')}</tr>`,
   );
   const verdict = gate.passed ? '<span class="ok">passed</span>' : `<span class="bad">failed</span>${gate.reason ? `: ${escapeHtml(gate.reason)}` : ''}`;
-  const table = rows.length > 0 ? `<div class="table-scroll"><table class="gate"><thead><tr><th>check</th><th class="num">value</th><th>threshold</th><th>result</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>` : '';
+  const table = rows.length > 0 ? `<div class="table-scroll"><table class="gate nowrap"><thead><tr><th>check</th><th class="num">value</th><th>threshold</th><th>result</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>` : '';
   return `<p><strong>${escapeHtml(label)} gate:</strong> ${verdict}</p>${table}`;
 }
 
@@ -69,16 +69,18 @@ export function renderExperimentArticle(detail: TopExperimentDetail, rank: numbe
     ['accuracy', text(percent(e.accuracy))],
     ['final loss', text(fixed(e.finalLoss, 3))],
     ['Sharpe', text(fixed(e.sharpe))],
-    ['DSR', text(e.deflatedSharpe === null ? null : `${e.deflatedSharpe.toFixed(2)}${e.dsrTrials !== null ? ` among ${e.dsrTrials} backtests` : ''}`)],
+    ['DSR', text(e.deflatedSharpe === null ? null : `${e.deflatedSharpe.toFixed(2)}${e.dsrTrials !== null ? ` among ${e.dsrTrials} backtest${e.dsrTrials === 1 ? '' : 's'}` : ''}`)],
     ['trades', text(e.totalTrades)],
     ['return', text(percent(e.totalReturnPct))],
     ['max drawdown', text(percent(e.maxDrawdown))],
     ['win rate', text(percent(e.winRate))],
   ])}</div>
 </div>
-<h4>Gates</h4>${gateTable('Training', e.trainingGate)}${gateTable('Backtest', e.backtestGate)}
-<h4>Assessment</h4>${assessment}
+<div class="columns">
+<div><h4>Gates</h4>${gateTable('Training', e.trainingGate)}${gateTable('Backtest', e.backtestGate)}</div>
+<div><h4>Assessment</h4>${assessment}
 <h4>Hypothesis</h4>${hypothesis}
-<h4>Lineage</h4><ul>${lineage}</ul>
+<h4>Lineage</h4><ul>${lineage}</ul></div>
+</div>
 </article>`;
 }

@@ -41,11 +41,14 @@ export function note(text: string): string {
   return `<p class="note">${prose(text)}</p>`;
 }
 
-/** A table that scrolls sideways inside its own box on a narrow screen instead of widening the page. */
-export function scrollTable(id: string, head: string[], rows: string[], options: { numericColumns?: number[] } = {}): string {
+/**
+ * A table that scrolls sideways inside its own box on a narrow screen instead of widening the page; `nowrap` keeps
+ * each row on one line (tables of figures), otherwise long text wraps (hypotheses).
+ */
+export function scrollTable(id: string, head: string[], rows: string[], options: { numericColumns?: number[]; nowrap?: boolean } = {}): string {
   const numeric = new Set(options.numericColumns ?? []);
   const header = head.map((h, i) => `<th${numeric.has(i) ? ' class="num"' : ''}>${escapeHtml(h)}</th>`).join('');
-  return `<div class="table-scroll"><table id="${id}"><thead><tr>${header}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
+  return `<div class="table-scroll"><table id="${id}"${options.nowrap ? ' class="nowrap"' : ''}><thead><tr>${header}</tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
 }
 
 export function isoMinute(date: Date): string {

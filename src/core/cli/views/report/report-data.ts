@@ -64,7 +64,7 @@ function thin<T>(items: T[], max: number): T[] {
 
 export async function readReportData(db: Kysely<Database>, options: { now: Date; since: Date | null }): Promise<ReportData> {
   const since = options.since;
-  let cycleQuery = db.selectFrom('agent_experiments').select(['score', 'deflated_sharpe', 'designer', 'completed_at']).orderBy('completed_at').orderBy('id');
+  let cycleQuery = db.selectFrom('agent_experiments').select(['score', 'deflated_sharpe', 'designer']).orderBy('completed_at').orderBy('id');
   if (since) cycleQuery = cycleQuery.where('completed_at', '>=', since);
   const rows = await cycleQuery.execute();
   // Running bests are computed over every experiment; only the points drawn are thinned out.
@@ -80,7 +80,11 @@ export async function readReportData(db: Kysely<Database>, options: { now: Date;
     if (own.best !== null) own.points.push([own.n, own.best]);
     byDesigner.set(row.designer, own);
   });
-  const span = rows.length > 0 ? { first: toDate(rows[0]!.completed_at), last: toDate(rows[rows.length - 1]!.completed_at) } : null;
+  // The span from one aggregate: parsing a timestamp per experiment doubled the read at 100,000 of them.
+  let spanQuery = db.selectFrom('agent_experiments').select([sql<Date | string | null>`min(completed_at)`.as('first'), sql<Date | string | null>`max(completed_at)`.as('last')]);
+  if (since) spanQuery = spanQuery.where('completed_at', '>=', since);
+  const bounds = await spanQuery.executeTakeFirst();
+  const span = rows.length > 0 && bounds?.first && bounds.last ? { first: toDate(bounds.first), last: toDate(bounds.last) } : null;
   const buckets = span ? await readBuckets(db, span, since) : { unit: 'day' as const, rows: [] };
 
   let ledger = db.selectFrom('agent_budget').select(sql<string | number | null>`sum(budget_used_usd)`.as('used'));

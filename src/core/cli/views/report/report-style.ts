@@ -24,6 +24,7 @@ figcaption{font-weight:600;margin-bottom:6px}
 .hbar-label{overflow-wrap:anywhere}.hbar{background:#f6f8fa;height:12px;border-radius:2px}.hbar span{display:block;height:100%;background:#cf222e;border-radius:2px}.hbar-value{text-align:right}
 .table-scroll{overflow-x:auto;max-width:100%;margin-bottom:8px}
 table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #e5e9f0;padding:4px 6px;text-align:left;vertical-align:top}th{background:#f6f8fa;white-space:nowrap}
+table.nowrap td{white-space:nowrap}
 td.num,th.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 .badge{display:inline-block;padding:0 6px;border-radius:9px;font-size:12px;color:#fff;background:var(--c);white-space:nowrap}
 article.experiment{border:1px solid #d9dee7;border-radius:6px;padding:4px 14px 10px;margin:14px 0}

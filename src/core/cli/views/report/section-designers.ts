@@ -19,7 +19,7 @@ function render(report: ReportData): string {
     (d) =>
       `<tr>${cell(d.designer === CONTROL ? `${d.designer} (control)` : d.designer)}${cell(d.experiments, { numeric: true })}${cell(`${d.passed} (${percent(d.passed / d.experiments)})`, { numeric: true })}${cell(fixed(d.bestScore), { numeric: true })}${cell(fixed(d.medianSharpe), { numeric: true })}${cell(fixed(d.meanDeflatedSharpe), { numeric: true })}${cell(usd(d.costUsd, 3), { numeric: true })}${cell(d.passed > 0 ? usd(d.costUsd / d.passed, 3) : null, { numeric: true })}</tr>`,
   );
-  const table = scrollTable('designers', ['designer', 'experiments', 'passed both gates', 'best score', 'median Sharpe', 'mean DSR', 'spend', 'spend per pass'], rows, { numericColumns: [1, 2, 3, 4, 5, 6, 7] });
+  const table = scrollTable('designers', ['designer', 'experiments', 'passed both gates', 'best score', 'median Sharpe', 'mean DSR', 'spend', 'spend per pass'], rows, { numericColumns: [1, 2, 3, 4, 5, 6, 7], nowrap: true });
   const control = report.designers.find((d) => d.designer === CONTROL);
   const others = report.designers.filter((d) => d.designer !== CONTROL);
   if (!control || others.length === 0) {

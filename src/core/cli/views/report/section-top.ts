@@ -14,7 +14,7 @@ function render(report: ReportData): string {
     const id = detailed.has(e.id) ? `<a href="#${experimentAnchor(e.id)}">#${e.id}</a>` : `#${e.id}`;
     return `<tr>${cell(id, { html: true })}${cell(e.strategyName)}${cell(e.indicatorKey)}${cell(`${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}${cell(fixed(e.score), { numeric: true })}${cell(fixed(e.deflatedSharpe), { numeric: true })}${cell(e.totalTrades, { numeric: true })}${cell(percent(e.totalReturnPct), { numeric: true })}${cell(percent(e.maxDrawdown), { numeric: true })}${cell(percent(e.winRate), { numeric: true })}${cell(e.designer)}</tr>`;
   });
-  const table = scrollTable('top-experiments', ['id', 'strategy', 'indicators', 'market', 'score', 'DSR', 'trades', 'return', 'drawdown', 'win rate', 'designer'], rows, { numericColumns: [4, 5, 6, 7, 8, 9] });
+  const table = scrollTable('top-experiments', ['id', 'strategy', 'indicators', 'market', 'score', 'DSR', 'trades', 'return', 'drawdown', 'win rate', 'designer'], rows, { numericColumns: [4, 5, 6, 7, 8, 9], nowrap: true });
   const articles = report.topDetails.map((d, i) => renderExperimentArticle(d, i + 1)).join('');
   const more = report.top.length > report.topDetails.length ? note(`The first ${report.topDetails.length} in detail; \`ktrdr-agent experiments show <id>\` shows any other.`) : '';
   return `${table}${articles}${more}`;
