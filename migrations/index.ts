@@ -10,6 +10,9 @@ import * as indicatorPairTallies from './20261206T121000000Z-indicator-pair-tall
 import * as ktrdrFaultClass from './20261206T122000000Z-ktrdr-fault-class.ts';
 import * as toolErrorKind from './20261206T123000000Z-tool-error-kind.ts';
 import * as hypothesisSupported from './20261207T105000000Z-hypothesis-supported.ts';
+import * as verdictShownStatus from './20261207T105100000Z-verdict-shown-status.ts';
+import * as designClaims from './20261207T105200000Z-design-claims.ts';
+import * as designFailures from './20261207T105300000Z-design-failures.ts';
 import * as searchDirective from './20261207T110000000Z-search-directive.ts';
 import * as ktrdrClock from './20261207T120000000Z-ktrdr-clock.ts';
 
@@ -26,6 +29,9 @@ export const migrations: Record<string, Migration> = {
   '20261206T122000000Z-ktrdr-fault-class': ktrdrFaultClass,
   '20261206T123000000Z-tool-error-kind': toolErrorKind,
   '20261207T105000000Z-hypothesis-supported': hypothesisSupported,
+  '20261207T105100000Z-verdict-shown-status': verdictShownStatus,
+  '20261207T105200000Z-design-claims': designClaims,
+  '20261207T105300000Z-design-failures': designFailures,
   '20261207T110000000Z-search-directive': searchDirective,
   '20261207T120000000Z-ktrdr-clock': ktrdrClock,
 };

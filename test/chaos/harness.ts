@@ -400,6 +400,14 @@ export async function checkInvariants(client: pg.Client, strategiesDir: string, 
     `SELECT h.id, h.status FROM agent_hypotheses h WHERE h.status IS DISTINCT FROM (
        SELECT ev.status FROM agent_hypothesis_events ev WHERE ev.hypothesis_id = h.id AND ev.moved AND ev.status <> 'retired' ORDER BY ev.id DESC LIMIT 1)`,
   );
+  // Trial accounting: a design trained to an answer on a symbol, timeframe and window is never trained to one again
+  // there (the claim refuses it in flight, the memory after).
+  await count(
+    'design trained twice on the same symbol, timeframe and training window',
+    `SELECT fingerprint, symbol, timeframe, training_start, training_end, array_agg(id ORDER BY id) AS experiments FROM agent_experiments
+      WHERE fingerprint IS NOT NULL AND training_gate IS NOT NULL AND training_start IS NOT NULL
+      GROUP BY fingerprint, symbol, timeframe, training_start, training_end HAVING count(*) > 1`,
+  );
   // A second start of the same strategy is a fresh start after a stall only when the first had ended (cancelled or
   // failed) by then; two live at once is the double start this invariant is about.
   const starts = new Map<string, SimOperation[]>();

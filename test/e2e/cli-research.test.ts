@@ -107,8 +107,21 @@ describe('research commands (built CLI, PostgreSQL)', () => {
     const withDsr = (await store.db.selectFrom('agent_experiments').select(['session_id', 'deflated_sharpe']).where('deflated_sharpe', 'is not', null).orderBy('id').executeTakeFirstOrThrow());
     const session = parsed(sessionViewSchema, await runCli(['session', String(withDsr.session_id), '--json'], env));
     assert.equal(session.experiment?.deflatedSharpe, withDsr.deflated_sharpe);
+    // The DSR shown is the family's now, with the trials counted now; the stored one stays as history beside it.
+    const family = await store.db
+      .selectFrom('agent_experiments')
+      .select(({ fn }) => fn.countAll<string | number>().as('n'))
+      .where('symbol', '=', session.experiment!.symbol!)
+      .where('timeframe', '=', session.experiment!.timeframe!)
+      .where('sharpe', 'is not', null)
+      .executeTakeFirstOrThrow();
+    assert.equal(session.experiment?.dsrNow?.trials, Number(family.n));
+    const sessionText = await runCli(['session', String(withDsr.session_id)], env);
+    assert.match(sessionText.stdout, new RegExp(`Deflated Sharpe: \\d\\.\\d\\d over the ${Number(family.n)} backtests of ${session.experiment!.symbol} ${session.experiment!.timeframe} now`));
     const history = parsed(historyViewSchema, await runCli(['history', '--limit', '1000', '--json'], env));
-    assert.equal(history.sessions.find((s) => s.id === withDsr.session_id)?.deflatedSharpe, withDsr.deflated_sharpe);
+    const entry = history.sessions.find((s) => s.id === withDsr.session_id);
+    assert.equal(entry?.deflatedSharpe, withDsr.deflated_sharpe);
+    assert.equal(entry?.dsrNow?.trials, Number(family.n));
     const historyText = await runCli(['history', '--limit', '3'], env);
     assert.equal(historyText.code, 0);
   });

@@ -103,6 +103,13 @@ describe('report (built CLI, headless chromium)', () => {
     assert.equal(top.length, 15);
     const scores = top.map((r) => Number(r[4]));
     assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'top experiments by score, best first');
+    // The DSR shown is the family's now, with its trial count; one line per family states the search-wide numbers.
+    assert.ok(top.every((r) => /^\d\.\d\d \(\d+ trials\)$/.test(r[5] ?? '')), `DSR cells: ${top.map((r) => r[5]).join(', ')}`);
+    const families = await page.$$eval('#family-trials li', (items) => items.map((li) => li.textContent ?? ''));
+    assert.equal(families.length, 3, families.join('\n'));
+    for (const line of families) assert.match(line, /^(EURUSD|GBPUSD|USDJPY) 1h: \d+ trials; the best of \d+ no-edge trials would be expected to reach Sharpe \d\.\d\d; best found -?\d\.\d\d \(#\d+\)/);
+    const familyBox = await page.$eval('#family-trials', (el) => el.getBoundingClientRect().height);
+    assert.ok(familyBox > 20, `the family lines take space on the page (${familyBox}px)`);
     // The first five have a section each, linked from the table, with design, gates, assessment, hypothesis, lineage.
     const links = await page.$$eval('#top-experiments a', (anchors) => anchors.map((a) => a.getAttribute('href')));
     assert.equal(links.length, 5);
@@ -119,6 +126,7 @@ describe('report (built CLI, headless chromium)', () => {
     const backtested = all.find((r) => r[5] === 'failed_backtest_gate')!;
     assert.equal(backtested[4], '2020-01-01 → 2024-01-01\n2024-01-02 → 2025-01-01', 'the training and the backtest window');
     assert.match(`${backtested[6]} ${backtested[7]} ${backtested[8]}`, /^\d+ -?\d+\.\d% \d+\.\d%$/);
+    assert.match(backtested[10] ?? '', /^\d\.\d\d \(\d+ trials\)$/, 'the DSR over the family now, with its count');
 
     // The designer in use beside the control arm.
     const designers = await page.$$eval('#designers tbody tr', (rows) => rows.map((r) => r.querySelector('td')!.textContent));

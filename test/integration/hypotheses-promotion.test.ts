@@ -34,8 +34,8 @@ async function unmigratedStore(kind: (typeof storeKinds)[number]): Promise<{ sto
 }
 
 for (const kind of storeKinds) {
-  describe(`the supported-status migration on ${kind}`, () => {
-    test('validated rows become supported with an event saying so; a retired one stays retired; others are untouched', async () => {
+  describe(`the trial-accounting migrations on ${kind}`, () => {
+    test('validated rows become supported with an event saying so; a retired one stays retired; others are untouched; old failed designs get their reason', async () => {
       const { store, cleanup } = await unmigratedStore(kind);
       try {
         const migrator = migratorOf(store.db);
@@ -67,6 +67,32 @@ for (const kind of storeKinds) {
 
         assert.equal((await findHypothesis(store.db, refuted))?.status, 'refuted');
         assert.equal((await hypothesisEvents(store.db, refuted)).length, 2);
+
+        // Failed designs from before are classified from their last refusal (20261207T105300000Z).
+        const failedDesign = async (error: string | null) => {
+          const session = await sql<{ id: number }>`
+            INSERT INTO agent_sessions (phase, designer, outcome, failure_reason, phase_started_at, created_at, updated_at, completed_at)
+            VALUES ('idle', 'claude', 'failed_design', 'the design invocation ended without its effect (end_turn: done).', ${now}, ${now}, ${now}, ${now}) RETURNING id`.execute(store.db);
+          const id = session.rows[0]!.id;
+          if (error !== null) {
+            await sql`INSERT INTO agent_actions (session_id, phase, tool_name, success, error_message) VALUES (${id}, 'designing', 'save_strategy_config', false, ${error})`.execute(store.db);
+          }
+          await sql`INSERT INTO agent_experiments (session_id, outcome, designer, failure_reason, completed_at) VALUES (${id}, 'failed_design', 'claude', 'the design invocation ended without its effect (end_turn: done).', ${now})`.execute(store.db);
+          return id;
+        };
+        const repeat = await failedDesign('strategy not saved: this design (fingerprint abcdef012345) was already run: experiment #5 (session #4) on EURUSD 1h: failed_training_gate. Change what it computes.');
+        const invalid = await failedDesign('strategy not saved:\nwarning description: is empty\nerror indicators.rsi_14.period: must be at least 2\nSee the registry.');
+        const silent = await failedDesign(null);
+        assert.equal((await migrator.migrateToLatest()).error, undefined);
+        const classified = await sql<{ session_id: number; design_failure_kind: string; design_failure: string }>`
+          SELECT session_id, design_failure_kind, design_failure FROM agent_experiments WHERE outcome = 'failed_design' ORDER BY session_id`.execute(store.db);
+        assert.deepEqual(classified.rows.map((r) => [r.session_id, r.design_failure_kind, r.design_failure]), [
+          [repeat, 'duplicate', 'repeats experiment #5 (session #4)'],
+          [invalid, 'invalid', 'first error: indicators.rsi_14.period: must be at least 2'],
+          [silent, 'not_saved', 'the design invocation ended without its effect (end_turn: done).'],
+        ]);
+        const tallies = await sql<{ value: string; tried: number }>`SELECT value, tried FROM agent_experiment_tallies WHERE value LIKE 'design|%' ORDER BY value`.execute(store.db);
+        assert.deepEqual(tallies.rows.map((r) => [r.value, Number(r.tried)]), [['design|duplicate|', 1], ['design|invalid|', 1], ['design|not_saved|', 1]]);
 
         // The new status is accepted by the table's check from now on.
         await setHypothesisStatus(store.db, refuted, { status: 'supported', evidence: 'operator says so', experimentId: null, via: 'operator', now });

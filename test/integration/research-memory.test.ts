@@ -21,6 +21,7 @@ import { StrategyStore } from '../../src/core/strategy/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
 import { validStrategy } from '../support/scripted-model.ts';
 import { seedExperiments } from '../support/seed-experiments.ts';
+import { setHypothesisByOperator } from '../../src/core/cli/views/research-view.ts';
 
 const trainingGate = {
   gate: 'training' as const,
@@ -271,7 +272,10 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     const flood = await assess.run({ ...base, hypotheses_proposed: Array.from({ length: 500 }, (_, i) => ({ text: `hypothesis number ${i} about RSI` })) });
     assert.equal(flood.ok, false);
     assert.match(flood.ok ? '' : flood.error, /hypotheses_proposed: propose at most 5 hypotheses per assessment/);
-    const unknown = await assess.run({ ...base, hypothesis_verdict: { id: 99999, status: 'validated', evidence: 'it worked well enough' } });
+    const validated = await assess.run({ ...base, hypothesis_verdict: { id: hypothesis.id, status: 'validated', evidence: 'it worked well enough' } });
+    assert.equal(validated.ok, false, 'one in-sample backtest cannot validate');
+    assert.match(validated.ok ? '' : validated.error, /hypothesis_verdict\.status: .*"supported"/);
+    const unknown = await assess.run({ ...base, hypothesis_verdict: { id: 99999, status: 'supported', evidence: 'it worked well enough' } });
     assert.equal(unknown.ok, false);
     assert.match(unknown.ok ? '' : unknown.error, /#99999, which is not an open hypothesis; open hypotheses: /);
     assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'testing', 'a refused call changes nothing');
@@ -294,6 +298,39 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.equal(proposed.length, 2);
     assert.ok(proposed[0]!.text.includes('DROP TABLE') && !proposed[0]!.text.includes('\u0000'));
     assert.equal(proposed[0]!.source, 'designer');
+  });
+
+  test("an operator's hypotheses set made while the model assessed is not overwritten by its verdict, which is kept as an event", async () => {
+    const hypothesis = await addHypothesis(store.db, { text: 'Stochastic zones time EURUSD swings', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+    const session = await newSession();
+    const changed = structuredClone(validStrategy('race_a')) as Record<string, any>;
+    changed.indicators.adx_14.period = 11;
+    const saved = await (await toolsOf('design', session.id)).get('save_strategy_config')!.run({ name: 'race_a', config: changed, tests_hypothesis: hypothesis.id });
+    assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
+    await updateSession(store.db, session.id, { phase: 'assessing' }, new Date());
+    const message = await firstMessage({ db: store.db, ktrdr: new KtrdrClient({ baseUrl: simulator.url }), sessionId: session.id, purpose: 'assess', recentCount: 5, today: '2026-11-30' });
+    assert.match(message, new RegExp(`H${hypothesis.id} \\[testing\\]`));
+    // While the model thinks, the operator refutes it.
+    await setHypothesisByOperator(store.db, { id: hypothesis.id, status: 'refuted', evidence: 'it fails live', now: new Date() });
+    const assess = (await toolsOf('assess', session.id)).get('save_assessment')!;
+    const done = await assess.run({
+      verdict: 'promising',
+      explanation: 'Strong in-sample result on the window.',
+      strengths: ['Sharpe 1.3'],
+      weaknesses: ['one window'],
+      suggestions: ['another symbol'],
+      hypothesis_verdict: { id: hypothesis.id, status: 'supported', evidence: 'Sharpe 1.3 with 80 trades in sample.' },
+    });
+    assert.equal(done.ok, true, done.ok ? '' : done.error);
+    assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'refuted');
+    const events = await hypothesisEvents(store.db, hypothesis.id);
+    assert.deepEqual(events.map((e) => [e.status, e.via, e.moved]), [
+      ['untested', 'test', true],
+      ['testing', 'save_strategy_config', true],
+      ['refuted', 'operator', true],
+      ['supported', 'save_assessment', false],
+    ]);
+    assert.match(events.at(-1)!.evidence ?? '', /made on status testing, and the hypothesis is now refuted/);
   });
 
   test('a test that ends before any verdict (a failed gate) gives its hypothesis back as untested, with why; a test still running keeps it testing', async () => {

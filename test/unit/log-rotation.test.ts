@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { appendedFileOf, rotateLog } from '../../src/core/cli/log-rotation.ts';
@@ -15,7 +15,7 @@ describe('tick log rotation', () => {
     for (const generation of ['a', 'b', 'c']) {
       writeFileSync(log, generation.repeat(150));
       assert.equal(rotateLog(log, rotation), true);
-      assert.equal(existsSync(log), false);
+      assert.equal(readFileSync(log, 'utf8'), '', 'emptied in place, so a descriptor appending to it goes on at its start');
     }
     assert.equal(readFileSync(`${log}.1`, 'utf8'), 'c'.repeat(150));
     assert.equal(readFileSync(`${log}.2`, 'utf8'), 'b'.repeat(150));
@@ -24,6 +24,19 @@ describe('tick log rotation', () => {
     assert.equal(rotateLog(log, rotation), false, 'under the size it stays');
     assert.equal(rotateLog(log, { maxBytes: 0, keep: 2 }), false, '0 never rotates');
     assert.equal(rotateLog(join(dir.path, 'absent.log'), rotation), false);
+  });
+
+  test('a descriptor that appends to the log goes on writing to tick.log after a rotation', (t) => {
+    const dir = tempDir('ktrdr-agent-logs-');
+    t.after(() => dir.remove());
+    const log = join(dir.path, 'tick.log');
+    writeFileSync(log, 'x'.repeat(150));
+    const fd = openSync(log, 'a');
+    t.after(() => closeSync(fd));
+    assert.equal(rotateLog(log, { maxBytes: 100, keep: 3 }), true);
+    writeSync(fd, 'after\n');
+    assert.equal(readFileSync(log, 'utf8'), 'after\n');
+    assert.equal(readFileSync(`${log}.1`, 'utf8'), 'x'.repeat(150));
   });
 
   test('only a file opened for appending is taken for the log (a shell `>>`), never a truncated file or a pipe', (t) => {

@@ -59,6 +59,7 @@ function emptyData(): ReportData {
     topDetails: [],
     recent: [],
     hypotheses: [],
+    dsrNow: new Map(),
   };
 }
 

@@ -17,7 +17,7 @@ export default class DbPrune extends AgentCommand {
     const { flags } = await this.parse(DbPrune);
     const config = this.loadAgentConfig();
     const retentionDays = flags.days ?? config.settings.AGENT_RETENTION_DAYS;
-    const report = await withStore(config, (db) => pruneDatabase(db, { now: new Date(), retentionDays, dryRun: flags['dry-run'] }));
+    const report = await withStore(config, (db) => pruneDatabase(db, { now: new Date(), retentionDays, dryRun: flags['dry-run'] === true }));
     if (!this.jsonEnabled()) this.log(renderPruneText(report));
     return report;
   }

@@ -8,6 +8,7 @@ import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
 import { operatorStop } from './operator-control.ts';
 import { directiveInForce } from './search-directive.ts';
 import { utcDay } from '../kernel/utc-day.ts';
+import { IN_FLIGHT_REFUSAL } from '../db/repositories/design-claims.ts';
 
 /**
  * The control arm: designs valid, varied v3 strategies from the bounded-indicator table with no LLM and no cost,
@@ -72,6 +73,7 @@ export class BaselineDesigner implements Designer {
       try {
         await call('save_strategy_config', { name, config, tests_hypothesis: 'exploration', training_window: window });
       } catch (error) {
+        // Already run, nearly copied while exploring, or running now in another session (the design claim): the next pair is as good a draw.
         if (isRefusedAsKnown(error)) continue;
         throw error;
       }
@@ -117,7 +119,7 @@ export type ToolCall = (name: string, input: unknown) => Promise<unknown>;
 /** A save refused because the design was already run, or nearly copies one while the cycle explores: try the next. */
 export function isRefusedAsKnown(error: unknown): boolean {
   const message = (error as Error).message;
-  return message.includes('already run') || message.includes('near-copy');
+  return message.includes('already run') || message.includes('near-copy') || message.includes(IN_FLIGHT_REFUSAL);
 }
 export interface TrainingWindow {
   start_date: string;

@@ -7,12 +7,13 @@ import { findSession, finishSession, updateSession } from '../db/repositories/se
 import { utcDay } from '../kernel/utc-day.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { recordExperiment } from '../db/repositories/experiments.ts';
-import { addHypothesis, releaseUnjudgedTest, setHypothesisStatus } from '../db/repositories/hypotheses.ts';
+import { addHypothesis, applyModelVerdict, releaseUnjudgedTest, type ModelVerdictStatus } from '../db/repositories/hypotheses.ts';
 
 /** What an assessment says about hypotheses: new ones it proposes, and its verdict on the one the design tested. */
 export interface HypothesisFindings {
   proposed: { text: string; rationale: string | null }[];
-  verdict: { id: number; status: HypothesisStatus; evidence: string } | null;
+  /** `shownStatus`: the status the model judged (compare-and-set: a hypothesis moved since keeps its status). */
+  verdict: { id: number; status: ModelVerdictStatus; evidence: string; shownStatus: HypothesisStatus } | null;
   via: string;
 }
 
@@ -75,7 +76,7 @@ export async function endSession(
           now,
         });
       }
-      if (verdict) await setHypothesisStatus(trx, verdict.id, { status: verdict.status, evidence: verdict.evidence, experimentId, via, now });
+      if (verdict) await applyModelVerdict(trx, verdict.id, { status: verdict.status, shownStatus: verdict.shownStatus, evidence: verdict.evidence, experimentId, via, now });
     }
     await releaseUnjudgedTest(trx, { sessionId, outcome: input.outcome, reason: input.reason, judgedId: input.hypotheses?.verdict?.id ?? null, experimentId, now });
     await incrementBudgetCounters(trx, utcDay(now), { cyclesCompleted: 1 });

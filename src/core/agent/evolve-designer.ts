@@ -178,6 +178,7 @@ export class EvolveDesigner extends BaselineDesigner {
           training_window: window,
         });
       } catch (error) {
+        // Already run, a near-copy while exploring, or running now in another session (the design claim): next candidate.
         if (isRefusedAsKnown(error)) continue;
         throw error;
       }

@@ -6,6 +6,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { countExperiments, queryExperiments, SCORE_DESCRIPTION, topTallies, type Experiment } from '../db/repositories/experiments.ts';
 import { openHypotheses } from '../db/repositories/hypotheses.ts';
+import { deflatedSharpesNow, type DeflatedSharpeNow } from '../db/repositories/trials.ts';
+import { DSR_MEANINGFUL_TRIALS } from '../research/deflated-sharpe.ts';
+import { DESIGN_FAILURE_WORDS, designFailureKinds, type DesignFailureKind } from '../research/design-failure.ts';
 import { promptLine } from './model-text.ts';
 import { regionCoverageLines } from './search-directive.ts';
 
@@ -25,19 +28,29 @@ function num(value: number | null, digits = 2): string {
   return value === null ? 'n/a' : value.toFixed(digits);
 }
 
-/** One line per experiment: what it was, where, what came of it. */
-export function experimentLine(e: Experiment): string {
+/**
+ * One line per experiment: what it was, where, what came of it. A design that never reached training says why (the
+ * experiment it repeats, its first error). A DSR is shown only over the family's trials now, with their count, once
+ * there are DSR_MEANINGFUL_TRIALS of them.
+ */
+export function experimentLine(e: Experiment, dsrNow: DeflatedSharpeNow | null = null): string {
+  const lineage = [e.hypothesisId !== null ? `tests H${e.hypothesisId}` : null, e.parentExperimentId !== null ? `child of #${e.parentExperimentId}` : null].filter(Boolean).join(', ');
+  if (e.designFailure || (e.outcome === 'failed_design' && e.indicatorKey === null)) {
+    const why = e.designFailure?.detail ?? e.failureReason?.replace(/\s+/g, ' ').slice(0, 200) ?? 'no reason recorded';
+    const what = e.indicatorKey ? ` [${e.indicatorKey}] ${e.symbol ?? '?'} ${e.timeframe ?? '?'}` : '';
+    return `- #${e.id} design failed${what}: ${why}${lineage ? ` {${lineage}}` : ''}`;
+  }
   const design = [e.indicatorKey ?? '(no indicators)', e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null, e.architecture ? `mlp ${e.architecture}` : null]
     .filter(Boolean)
     .join(', ');
+  const dsr = dsrNow && dsrNow.trials >= DSR_MEANINGFUL_TRIALS ? `, DSR ${num(dsrNow.dsr)} of ${dsrNow.trials} trials` : '';
   const results =
     e.sharpe !== null
-      ? `sharpe ${num(e.sharpe)}, DSR ${num(e.deflatedSharpe)}, win ${pct(e.winRate)}, dd ${pct(e.maxDrawdown)}`
+      ? `sharpe ${num(e.sharpe)}${dsr}, win ${pct(e.winRate)}, dd ${pct(e.maxDrawdown)}`
       : e.accuracy !== null
         ? `accuracy ${pct(e.accuracy)}, loss ${num(e.finalLoss, 3)}`
         : '';
   const why = e.outcome !== 'success' && e.failedChecks.length > 0 ? ` on ${e.failedChecks.join(',')}` : '';
-  const lineage = [e.hypothesisId !== null ? `tests H${e.hypothesisId}` : null, e.parentExperimentId !== null ? `child of #${e.parentExperimentId}` : null].filter(Boolean).join(', ');
   return `- #${e.id} ${e.strategyName ?? '(unsaved)'} [${design}] ${e.symbol ?? '?'} ${e.timeframe ?? '?'}: ${e.outcome}${why}${results ? ` (${results})` : ''}${lineage ? ` {${lineage}}` : ''}`;
 }
 
@@ -50,7 +63,12 @@ interface Section {
 async function failureGroups(db: Kysely<Database>): Promise<string[]> {
   return (await topTallies(db, 'failure', 12)).map((t) => {
     const [gate, checks, indicators] = t.value.split('|');
-    return `- ${t.tried} design${t.tried === 1 ? '' : 's'} failed the ${gate} gate on ${checks || 'unknown checks'} with ${indicators || '(no indicators)'}`;
+    const plural = t.tried === 1 ? '' : 's';
+    if (gate === 'design') {
+      const kind = (designFailureKinds as readonly string[]).includes(checks ?? '') ? (checks as DesignFailureKind) : 'refused';
+      return `- ${t.tried} design${plural} never trained: ${DESIGN_FAILURE_WORDS[kind]}`;
+    }
+    return `- ${t.tried} design${plural} failed the ${gate} gate on ${checks || 'unknown checks'} with ${indicators || '(no indicators)'}`;
   });
 }
 
@@ -87,10 +105,13 @@ export async function buildMemorySection(
     openHypotheses(db, 10),
     regionCoverageLines(db),
   ]);
+  // One grouped query for the families of the experiments shown: their DSR over every trial so far.
+  const dsrNow = await deflatedSharpesNow(db, [...best.experiments, ...recent.experiments]);
+  const line = (e: Experiment) => experimentLine(e, dsrNow.get(e.id) ?? null);
   const sections: Section[] = [
-    { title: `### Best so far (score: ${SCORE_DESCRIPTION})`, lines: best.experiments.map(experimentLine), empty: '- none has passed both gates yet' },
-    { title: '### Most recent', lines: recent.experiments.map(experimentLine), empty: '- none' },
-    { title: '### Failures by reason (count, gate, checks, indicators)', lines: failures, empty: '- no gate failures' },
+    { title: `### Best so far (score: ${SCORE_DESCRIPTION})`, lines: best.experiments.map(line), empty: '- none has passed both gates yet' },
+    { title: '### Most recent', lines: recent.experiments.map(line), empty: '- none' },
+    { title: '### Failures by reason (count, why: gate and checks with indicators, or why a design never trained)', lines: failures, empty: '- no failures' },
     { title: '### Coverage (passed both gates / tried)', lines: covered, empty: '- nothing tried yet' },
     {
       title: '### Open hypotheses (test one with save_strategy_config tests_hypothesis)',

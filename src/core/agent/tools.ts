@@ -36,12 +36,15 @@ import {
   HYPOTHESIS_EVIDENCE_MAX,
   HYPOTHESIS_RATIONALE_MAX,
   HYPOTHESIS_TEXT_MAX,
+  MODEL_VERDICT_STATUSES,
   openHypotheses,
   setHypothesisStatus,
+  statusVerdictWasMadeOn,
 } from '../db/repositories/hypotheses.ts';
-import { hypothesisStatuses, sessionOutcomes, verdicts, type InvocationPurpose, type ToolErrorKind } from '../research/vocabulary.ts';
+import { sessionOutcomes, verdicts, type HypothesisStatus, type InvocationPurpose, type ToolErrorKind } from '../research/vocabulary.ts';
 import type { ToolOutcome } from './invoke.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
+import { claimDesign, describeClaimRefusal, liveHolder, type DesignClaim } from '../db/repositories/design-claims.ts';
 import { phaseModel } from '../config/model-checks.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { searchRefusal } from './search-directive.ts';
@@ -201,7 +204,7 @@ export function describeRun(e: Experiment): string {
   const metrics = [
     e.accuracy !== null ? `accuracy ${(e.accuracy * 100).toFixed(1)}%` : null,
     e.sharpe !== null ? `sharpe ${e.sharpe.toFixed(2)}` : null,
-    e.deflatedSharpe !== null ? `DSR ${e.deflatedSharpe.toFixed(2)}` : null,
+    e.deflatedSharpe !== null ? `DSR ${e.deflatedSharpe.toFixed(2)} among ${e.dsrTrials ?? '?'} trials at its end` : null,
   ].filter(Boolean);
   const reason = e.outcome !== 'success' && e.failureReason ? ` (${e.failureReason.slice(0, 160)})` : '';
   return `experiment #${e.id} (session #${e.sessionId}) on ${e.symbol ?? '?'} ${e.timeframe ?? '?'}${windows.length ? `, ${windows.join(', ')}` : ''}: ${e.outcome}${reason}${metrics.length ? `; ${metrics.join(', ')}` : ''}`;
@@ -273,6 +276,9 @@ function queryExperimentsTool(context: ToolContext): ToolDefinition {
             final_loss: e.finalLoss,
             sharpe: e.sharpe,
             deflated_sharpe: e.deflatedSharpe,
+            // The DSR above is as computed when the experiment ended, among this many trials of its family then.
+            dsr_trials: e.dsrTrials,
+            design_failure: e.designFailure?.detail ?? null,
             win_rate: e.winRate,
             score: e.score,
             hypothesis: e.hypothesisId,
@@ -380,6 +386,10 @@ function designTools(context: ToolContext): ToolDefinition[] {
             error: `strategy not saved: this design (fingerprint ${fingerprint.slice(0, 12)}) was already run: ${describeRun(duplicate)}. Change what it computes (indicators, parameters, fuzzy sets, model, labels), or${window ? ' choose a training_window not run yet' : ' give a training_window not run yet'}; renaming it does not make it new.`,
           };
         }
+        // The same design in flight in another session: refused before anything is written (and again, race-free, below).
+        const claim: DesignClaim = { fingerprint, symbol: features.symbol, timeframe: features.timeframe, window: window ? { startDate: window.start_date, endDate: window.end_date } : null };
+        const inFlight = await liveHolder(context.db, session.id, claim);
+        if (inFlight) return { ok: false, error: `strategy not saved: ${describeClaimRefusal(inFlight, claim)}` };
         const refusal = await searchRefusal(context.db, session.id, config, { tolerance: context.config.settings.AGENT_NEAR_DUPLICATE_TOLERANCE, declined: input.declines_directive });
         if (refusal) return { ok: false, error: refusal };
         let saved;
@@ -402,7 +412,9 @@ function designTools(context: ToolContext): ToolDefinition[] {
           const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
           return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.`, kind: 'ktrdr_rejected' };
         }
-        await inTransaction(context.db, async (trx) => {
+        const holder = await inTransaction(context.db, async (trx) => {
+          const taken = await claimDesign(trx, session.id, claim, context.now());
+          if (taken) return taken;
           await updateSession(trx, session.id, { strategyName: input.name, strategyConfig: config, strategyFilePath: saved.path }, context.now());
           await recordLineage(trx, session.id, {
             model: session.designer === 'claude' ? phaseModel(context.config.settings, 'design') : null,
@@ -413,7 +425,13 @@ function designTools(context: ToolContext): ToolDefinition[] {
           if (hypothesis && hypothesis.status === 'untested') {
             await setHypothesisStatus(trx, hypothesis.id, { status: 'testing', evidence: `session #${session.id} designs ${input.name} to test it`, experimentId: null, via: 'save_strategy_config', now: context.now() });
           }
+          return null;
         });
+        if (holder) {
+          // Lost the race to a session that saved the same design meanwhile: this file is not this session's.
+          if (saved.written) rmSync(saved.path, { force: true });
+          return { ok: false, error: `strategy not saved: ${describeClaimRefusal(holder, claim)}` };
+        }
         return {
           ok: true,
           content: {
@@ -471,6 +489,15 @@ function designTools(context: ToolContext): ToolDefinition[] {
           });
           const duplicate = runs.find((e) => sameWindow(e.trainingWindow, input));
           if (duplicate) return { ok: false, error: `this design was already trained on this window: ${describeRun(duplicate)}. Choose another window, or go back and change the design.` };
+          // The claim narrows to the window now chosen; another session running it on this window refuses the start.
+          const claim: DesignClaim = {
+            fingerprint: strategyFingerprint(session.strategyConfig),
+            symbol: symbols[0] ?? null,
+            timeframe: timeframes[0] ?? null,
+            window: { startDate: input.start_date, endDate: input.end_date },
+          };
+          const holder = await inTransaction(context.db, (trx) => claimDesign(trx, session.id, claim, context.now()));
+          if (holder) return { ok: false, error: `training not started: ${describeClaimRefusal(holder, claim)}` };
         }
         const response = await ktrdr.startTraining({
           strategyName: input.strategy_name,
@@ -597,7 +624,8 @@ function assessTools(context: ToolContext): ToolDefinition[] {
           hypothesis_verdict: z
             .object({
               id: z.number().int().positive(),
-              status: z.enum(hypothesisStatuses.filter((s) => s !== 'untested' && s !== 'testing') as ['validated', 'refuted', 'inconclusive']),
+              // An in-sample result supports or refutes; only a promotion (the lockbox) validates.
+              status: z.enum(MODEL_VERDICT_STATUSES),
               evidence: z.string().min(10).max(HYPOTHESIS_EVIDENCE_MAX),
             })
             .strict()
@@ -607,9 +635,11 @@ function assessTools(context: ToolContext): ToolDefinition[] {
       run: async (input, session) => {
         if (session.phase !== 'assessing') return { ok: false, error: `save_assessment is only allowed while assessing (phase is ${session.phase})` };
         const { hypotheses_proposed: proposed, hypothesis_verdict: verdict, ...assessment } = input;
+        let shownStatus: HypothesisStatus | null = null;
         if (verdict) {
           const hypothesis = await findHypothesis(context.db, verdict.id);
           if (!hypothesis || hypothesis.retiredAt) return { ok: false, error: `hypothesis_verdict names #${verdict.id}, which is not an open hypothesis; ${await validHypothesisIds(context)}` };
+          shownStatus = (await statusVerdictWasMadeOn(context.db, session.id, verdict.id)) ?? hypothesis.status;
         }
         await completeAssessment(
           context.db,
@@ -619,7 +649,7 @@ function assessTools(context: ToolContext): ToolDefinition[] {
           context.now(),
           {
             proposed: (proposed ?? []).map((p) => ({ text: p.text, rationale: p.rationale ?? null })),
-            verdict: verdict ?? null,
+            verdict: verdict && shownStatus ? { ...verdict, shownStatus } : null,
             via: 'save_assessment',
           },
         );

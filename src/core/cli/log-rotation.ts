@@ -1,8 +1,10 @@
 // The tick log capped without logrotate. `schedule --cron` appends each tick's output to one file (`>> tick.log`);
-// the tick rotates that file itself when it has grown past AGENT_LOG_MAX_MIB: tick.log becomes tick.log.1 (and
-// .1 becomes .2, up to AGENT_LOG_KEEP files; the oldest is deleted). The file is found from the descriptor the
-// shell opened, so whatever line or unit writes it needs no change, and a terminal, a pipe or journald is left alone.
-import { constants, fstatSync, readFileSync, readlinkSync, renameSync, rmSync, statSync } from 'node:fs';
+// the tick rotates that file itself, before it writes anything, when it has grown past AGENT_LOG_MAX_MIB: its content
+// is copied to tick.log.1 (.1 moves to .2, up to AGENT_LOG_KEEP files; the oldest is deleted) and tick.log is
+// truncated in place. The shell's descriptor appends (O_APPEND), so the tick's own lines start the emptied file and
+// tick.log always exists for the cron line's `tail`. The file is found from that descriptor: whatever line or unit
+// writes it needs no change, and a terminal, a pipe or journald is left alone.
+import { constants, copyFileSync, fstatSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, truncateSync } from 'node:fs';
 
 export interface LogRotation {
   /** Rotate once the file has this many bytes; 0 never rotates. */
@@ -11,7 +13,11 @@ export interface LogRotation {
   keep: number;
 }
 
-/** Rotates `path` if it has reached `maxBytes`; returns whether it did. A file that vanished meanwhile is no error. */
+/**
+ * Rotates `path` if it has reached `maxBytes`; returns whether it did. A file that vanished meanwhile is no error.
+ * A line another process appends between the copy and the truncation is lost: only a second tick starting in that
+ * instant could write one, and it writes a single `tick_skipped` line.
+ */
 export function rotateLog(path: string, rotation: LogRotation): boolean {
   if (rotation.maxBytes <= 0) return false;
   let size: number;
@@ -23,8 +29,10 @@ export function rotateLog(path: string, rotation: LogRotation): boolean {
   if (size < rotation.maxBytes) return false;
   rmSync(`${path}.${rotation.keep}`, { force: true });
   for (let index = rotation.keep - 1; index >= 1; index -= 1) renameIfPresent(`${path}.${index}`, `${path}.${index + 1}`);
-  // The shell's descriptor follows the rename: this tick's own lines end in path.1, the next tick's start path anew.
-  return renameIfPresent(path, `${path}.1`);
+  // Copied then truncated, not renamed: a rename would take the shell's descriptor (and this tick's lines) with it.
+  copyFileSync(path, `${path}.1`);
+  truncateSync(path, 0);
+  return true;
 }
 
 function renameIfPresent(from: string, to: string): boolean {

@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
 import type { HypothesisStatus, SessionOutcome, SessionPhase, ToolErrorKind } from '../research/vocabulary.ts';
+import type { DesignFailureKind } from '../research/design-failure.ts';
 
 /** pg returns NUMERIC and INT8 as strings, PGlite returns INT8 as numbers: repositories normalise both. */
 type Numeric = ColumnType<string | number, number | string, number | string>;
@@ -50,6 +51,8 @@ export interface AgentSessionsTable {
   tests_hypothesis_id: ColumnType<number | null, number | null | undefined, number | null>;
   exploration: ColumnType<boolean, boolean | undefined, boolean>;
   parent_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The status of the hypothesis under test as the assessing model was shown it (migration 20261207T105100000Z). */
+  hypothesis_status_shown: ColumnType<HypothesisStatus | null, HypothesisStatus | null | undefined, HypothesisStatus | null>;
   /** The allocation policy's directive for the cycle (migrations/20261207T110000000Z-search-directive.ts). */
   search_mode: ColumnType<string | null, string | null | undefined, string | null>;
   search_target_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
@@ -267,6 +270,9 @@ export interface AgentExperimentsTable {
   started_at: NullableTimestamp;
   completed_at: Timestamp;
   created_at: TimestampDefault;
+  /** Why a design never reached training (migration 20261207T105300000Z; research/design-failure.ts). */
+  design_failure_kind: ColumnType<DesignFailureKind | null, DesignFailureKind | null | undefined, DesignFailureKind | null>;
+  design_failure: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface AgentExperimentTalliesTable {
@@ -302,6 +308,18 @@ export interface AgentHypothesisEventsTable {
   moved: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
+/** A live session's claim on a design (migration 20261207T105200000Z): held while the session has no outcome. */
+export interface AgentDesignClaimsTable {
+  session_id: number;
+  fingerprint: string;
+  symbol: string | null;
+  timeframe: string | null;
+  /** The training window, once known (save_strategy_config's training_window, or start_training). Null: any window. */
+  training_start: string | null;
+  training_end: string | null;
+  claimed_at: Timestamp;
+}
+
 export interface Database {
   agent_sessions: AgentSessionsTable;
   agent_actions: AgentActionsTable;
@@ -316,6 +334,7 @@ export interface Database {
   agent_experiment_tallies: AgentExperimentTalliesTable;
   agent_hypotheses: AgentHypothesesTable;
   agent_hypothesis_events: AgentHypothesisEventsTable;
+  agent_design_claims: AgentDesignClaimsTable;
 }
 
 export type { JSONColumnType };

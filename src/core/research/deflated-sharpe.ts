@@ -10,6 +10,13 @@
 
 export const EULER_MASCHERONI = 0.5772156649015329;
 
+/**
+ * Below this many trials in a family the memory shows no DSR: with one trial it is only the probabilistic Sharpe
+ * against zero (no deflation at all, "DSR 1.00" for any decent backtest), and the spread of a handful of Sharpe
+ * ratios is too noisy an estimate of V for the benchmark to mean much.
+ */
+export const DSR_MEANINGFUL_TRIALS = 10;
+
 /** erfc with fractional error below 1.2e-7 everywhere (Numerical Recipes' Chebyshev fit). */
 function erfc(x: number): number {
   const z = Math.abs(x);

@@ -39,7 +39,7 @@ function entryLines(entry: HistoryEntry, now: Date, color: boolean): string[] {
     lines.push(`  Duration: ${formatDuration(entry.durationSeconds)}`);
   }
   if (entry.training) lines.push(`  Training: ${trainingLine(entry.training)}`);
-  if (entry.backtest) lines.push(`  Backtest: ${backtestLine(entry.backtest)}${entry.deflatedSharpe !== null ? `, dsr=${formatNumber(entry.deflatedSharpe)}` : ''}`);
+  if (entry.backtest) lines.push(`  Backtest: ${backtestLine(entry.backtest)}${entry.dsrNow ? `, dsr=${formatNumber(entry.dsrNow.dsr)} over ${entry.dsrNow.trials} trials now` : entry.deflatedSharpe !== null ? `, dsr=${formatNumber(entry.deflatedSharpe)} at its end` : ''}`);
   // The running operation comes after the figures it will add to: training figures, then `Backtest: op_… (running)`.
   if (entry.operation) lines.push(`  ${entry.operation.kind === 'training' ? 'Training' : 'Backtest'}: ${describeOperation(entry.operation, now)}`);
   if (entry.failedGate) lines.push(`  Gate Reason: ${entry.failedGate.gate} gate, ${entry.failedGate.reason}`);

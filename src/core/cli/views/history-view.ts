@@ -7,6 +7,8 @@ import type { AgentSessionsTable, Database } from '../../db/database-schema.ts';
 import { type SessionOutcome, sessionOutcomes } from '../../research/vocabulary.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import type { HistoryEntry, HistoryView } from './schemas.ts';
+import { toExperiment } from '../../db/repositories/experiments.ts';
+import { deflatedSharpesNow } from '../../db/repositories/trials.ts';
 import {
   assessmentOf,
   backtestFigures,
@@ -177,16 +179,22 @@ export function toHistoryEntry(row: ListRow, now: Date, stallAfterSeconds: numbe
     tokensInput: toNumber(row.tokens_input),
     tokensOutput: toNumber(row.tokens_output),
     deflatedSharpe: null,
+    dsrNow: null,
   };
 }
 
-/** The page's deflated Sharpe ratios, from their experiments: one indexed lookup for the whole page. */
+/**
+ * The page's deflated Sharpe ratios, from their experiments: one indexed lookup for the whole page, then one grouped
+ * query for their families now (the stored value stays as history beside it).
+ */
 async function withDeflatedSharpe(db: Db, entries: HistoryEntry[]): Promise<HistoryEntry[]> {
   const finished = entries.filter((e) => !e.active).map((e) => e.id);
   if (finished.length === 0) return entries;
-  const rows = await db.selectFrom('agent_experiments').select(['session_id', 'deflated_sharpe']).where('session_id', 'in', finished).execute();
-  const bySession = new Map(rows.map((r) => [r.session_id, r.deflated_sharpe]));
-  return entries.map((e) => ({ ...e, deflatedSharpe: bySession.get(e.id) ?? null }));
+  const rows = await db.selectFrom('agent_experiments').selectAll().where('session_id', 'in', finished).execute();
+  const experiments = rows.map(toExperiment);
+  const now = await deflatedSharpesNow(db, experiments);
+  const bySession = new Map(experiments.map((e) => [e.sessionId, { stored: e.deflatedSharpe, now: now.get(e.id) ?? null }]));
+  return entries.map((e) => ({ ...e, deflatedSharpe: bySession.get(e.id)?.stored ?? null, dsrNow: bySession.get(e.id)?.now ?? null }));
 }
 
 export async function loadHistoryView(db: Db, options: HistoryOptions): Promise<HistoryView> {

@@ -1,6 +1,7 @@
 import { formatNumber, formatPercent, formatTimestamp, formatUsd, paint, renderTable } from '../format.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
 import { heading, type TextOptions } from './status-text.ts';
+import { dsrCell, dsrSentence } from './dsr-text.ts';
 import { fitText } from '../terminal-width.ts';
 import { sessionSearchLines } from './search-view.ts';
 
@@ -21,13 +22,13 @@ function experimentRows(experiments: ExperimentSummary[]): (string | number)[][]
     result(e),
     formatPercent(e.accuracy),
     formatNumber(e.sharpe),
-    formatNumber(e.deflatedSharpe),
+    dsrCell(e.dsrNow),
     e.hypothesisId !== null ? `H${e.hypothesisId}` : e.exploration ? 'explore' : '—',
     e.parentExperimentId !== null ? `#${e.parentExperimentId}` : '—',
   ]);
 }
 
-const experimentHead = ['id', 'strategy', 'design', 'market', 'outcome', 'accuracy', 'sharpe', 'dsr', 'tests', 'parent'];
+const experimentHead = ['id', 'strategy', 'design', 'market', 'outcome', 'accuracy', 'sharpe', 'dsr (trials)', 'tests', 'parent'];
 // On a narrow terminal the outcome and the backtest's figures stay longest; the lineage columns go first.
 const experimentImportance = [0, 4, 1, 6, 7, 3, 2, 5, 8, 9];
 
@@ -53,10 +54,11 @@ export function renderExperimentDetailText(view: ExperimentDetailView, options: 
     `Outcome: ${result(e)}`,
   ];
   if (e.failureReason) lines.push(`Reason: ${e.failureReason}`);
+  if (e.designFailure) lines.push(`Why the design failed: ${e.designFailure.detail}`);
   lines.push(
     `Training: accuracy=${formatPercent(e.accuracy)}, loss=${formatNumber(e.finalLoss)}`,
     `Backtest: sharpe=${formatNumber(e.sharpe)}, win_rate=${formatPercent(e.winRate)}, drawdown=${formatPercent(e.maxDrawdown)}, trades=${e.totalTrades ?? '—'}`,
-    `Deflated Sharpe: ${formatNumber(e.deflatedSharpe)}${e.dsrTrials !== null ? ` (among ${e.dsrTrials} backtests)` : ''}`,
+    `Deflated Sharpe: ${dsrSentence(e.dsrNow, { dsr: e.deflatedSharpe, trials: e.dsrTrials }, `${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}`,
     `Score: ${formatNumber(e.score)}`,
     `Tests: ${view.hypothesis ? `H${view.hypothesis.id} [${view.hypothesis.status}] ${view.hypothesis.text}` : e.exploration ? 'exploration' : '—'}`,
   );
@@ -70,7 +72,7 @@ export function renderExperimentDetailText(view: ExperimentDetailView, options: 
 
 function statusWord(h: HypothesisEntry, color: boolean): string {
   if (h.retired) return paint('retired', 'gray', color);
-  const tone = h.status === 'validated' ? 'green' : h.status === 'refuted' ? 'red' : h.status === 'testing' ? 'cyan' : 'yellow';
+  const tone = h.status === 'validated' || h.status === 'supported' ? 'green' : h.status === 'refuted' ? 'red' : h.status === 'testing' ? 'cyan' : 'yellow';
   return paint(h.status, tone, color);
 }
 
@@ -95,7 +97,7 @@ export function renderHypothesisDetailText(view: HypothesisDetailView, options: 
     `Source: ${h.source}${h.proposedByExperimentId !== null ? ` (experiment #${h.proposedByExperimentId})` : ''}`,
     '',
     heading('History', options.color),
-    ...view.events.map((e) => `${formatTimestamp(new Date(e.at))}  ${e.status.padEnd(12)} via ${e.via}${e.experimentId !== null ? ` (experiment #${e.experimentId})` : ''}${e.evidence ? `: ${e.evidence}` : ''}`),
+    ...view.events.map((e) => `${formatTimestamp(new Date(e.at))}  ${e.status.padEnd(12)} via ${e.via}${e.moved === false ? ' (recorded, status not moved)' : ''}${e.experimentId !== null ? ` (experiment #${e.experimentId})` : ''}${e.evidence ? `: ${e.evidence}` : ''}`),
     '',
     heading(`Experiments that tested it (${view.experiments.length})`, options.color),
     view.experiments.length > 0 ? renderTable(experimentHead, experimentRows(view.experiments)) : 'None yet.',

@@ -23,13 +23,20 @@ import {
   setHypothesisStatus,
   type Hypothesis,
 } from '../../db/repositories/hypotheses.ts';
+import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../db/repositories/trials.ts';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
 import { loadSessionSearchView } from './search-view.ts';
 
 type Db = Kysely<Database>;
 
-export function experimentSummary(e: Experiment): ExperimentSummary {
+/** Summaries with their DSR over the family's trials now (one grouped query for the families on the page). */
+export async function experimentSummariesNow(db: Db, experiments: Experiment[]): Promise<ExperimentSummary[]> {
+  const now = await deflatedSharpesNow(db, experiments);
+  return experiments.map((e) => experimentSummary(e, now.get(e.id) ?? null));
+}
+
+export function experimentSummary(e: Experiment, dsrNow: DeflatedSharpeNow | null = null): ExperimentSummary {
   return {
     id: e.id,
     sessionId: e.sessionId,
@@ -55,6 +62,7 @@ export function experimentSummary(e: Experiment): ExperimentSummary {
     totalTrades: e.totalTrades,
     deflatedSharpe: e.deflatedSharpe,
     dsrTrials: e.dsrTrials,
+    dsrNow,
     score: e.score,
     verdict: e.verdict === 'promising' || e.verdict === 'neutral' || e.verdict === 'poor' ? e.verdict : null,
     hypothesisId: e.hypothesisId,
@@ -84,7 +92,7 @@ export async function loadExperimentsView(db: Db, options: ExperimentsOptions): 
     generatedAt: options.now.toISOString(),
     filters: { outcomes: options.outcomes, indicators: options.indicators, symbol: options.symbol, sort: options.sort, limit: options.limit },
     total,
-    experiments: page.experiments.map(experimentSummary),
+    experiments: await experimentSummariesNow(db, page.experiments),
   };
 }
 
@@ -98,11 +106,15 @@ export async function loadExperimentDetail(db: Db, id: number, now: Date): Promi
     loadSessionSearchView(db, experiment.sessionId),
   ]);
   const verdict = experimentSummary(experiment).verdict;
+  const summaries = await experimentSummariesNow(db, [experiment, ...children, ...(parent ? [parent] : [])]);
+  const summary = summaries[0]!;
+  const childSummaries = summaries.slice(1, 1 + children.length);
   return {
     generatedAt: now.toISOString(),
     experiment: {
-      ...experimentSummary(experiment),
+      ...summary,
       failureReason: experiment.failureReason,
+      designFailure: experiment.designFailure,
       strategy: experiment.strategy,
       trainingGate: experiment.trainingGate,
       backtestGate: experiment.backtestGate,
@@ -112,8 +124,8 @@ export async function loadExperimentDetail(db: Db, id: number, now: Date): Promi
       tokensInput: experiment.tokensInput,
       tokensOutput: experiment.tokensOutput,
     },
-    parent: parent ? experimentSummary(parent) : null,
-    children: children.map(experimentSummary),
+    parent: parent ? summaries.at(-1)! : null,
+    children: childSummaries,
     hypothesis: hypothesis ? { id: hypothesis.id, text: hypothesis.text, status: hypothesis.status } : null,
     search,
   };
@@ -150,13 +162,13 @@ export async function loadHypothesisDetail(db: Db, id: number, now: Date): Promi
     generatedAt: now.toISOString(),
     hypothesis: hypothesisEntry(hypothesis),
     events: events.map((e) => ({ ...e, at: e.at.toISOString() })),
-    experiments: tested.experiments.map(experimentSummary),
+    experiments: await experimentSummariesNow(db, tested.experiments),
   };
 }
 
 export async function loadBestExperiment(db: Db): Promise<ExperimentSummary | null> {
   const best = await bestExperiment(db);
-  return best ? experimentSummary(best) : null;
+  return best ? (await experimentSummariesNow(db, [best]))[0]! : null;
 }
 
 /** `42`, `#42`, or for hypotheses `H42`: a positive id, or an error that says how to write one. */

@@ -180,6 +180,18 @@ export const lastTickSchema = z.object({
   sessionsCreated: z.array(z.int()),
 });
 
+/**
+ * A deflated Sharpe computed now over every trial of the family (symbol, timeframe): a DSR is a statement about
+ * the trials made so far, so it is always shown with their count.
+ */
+export const dsrNowSchema = z.object({
+  dsr: z.number().min(0).max(1),
+  /** Backtests in the family now, this one included. */
+  trials: z.int().positive(),
+  /** The annualised Sharpe the best of that many no-edge trials would be expected to reach (the DSR's benchmark). */
+  expectedMaxSharpe: z.number(),
+});
+
 /** One experiment of the research memory, in the shape every research view shares. */
 export const experimentSummarySchema = z.object({
   id: z.int().positive(),
@@ -204,10 +216,12 @@ export const experimentSummarySchema = z.object({
   winRate: fraction,
   maxDrawdown: fraction,
   totalTrades: z.number().nullable(),
-  /** Probability (0..1) that the true Sharpe beats the expected best of the family's trials. */
+  /** As stored when the session ended (history): probability (0..1) that the true Sharpe beats the expected best of the family's trials then. */
   deflatedSharpe: z.number().min(0).max(1).nullable(),
-  /** Backtests in the family (symbol, timeframe) when the DSR was computed, this one included. */
+  /** Backtests in the family (symbol, timeframe) when that DSR was computed, this one included. */
   dsrTrials: z.int().nullable(),
+  /** The DSR over the family's trials now, with their count: the one the views show. */
+  dsrNow: dsrNowSchema.nullable(),
   /** The backtest Sharpe when both gates passed; null otherwise. */
   score: z.number().nullable(),
   verdict: verdictSchema.nullable(),
@@ -237,6 +251,8 @@ export const experimentDetailViewSchema = z.object({
   generatedAt: isoTime,
   experiment: experimentSummarySchema.extend({
     failureReason: z.string().nullable(),
+    /** Why a design never reached training: the experiment it repeats, its first error, the session running it. */
+    designFailure: z.object({ kind: z.string(), detail: z.string() }).nullable(),
     strategy: z.record(z.string(), z.unknown()).nullable(),
     trainingGate: gateEvaluationSchema.nullable(),
     backtestGate: gateEvaluationSchema.nullable(),
@@ -278,7 +294,15 @@ export const hypothesisDetailViewSchema = z.object({
   hypothesis: hypothesisSchema,
   /** Every status it had, oldest first, and what set it (a tool or the operator). */
   events: z.array(
-    z.object({ status: z.enum([...hypothesisStatuses, 'retired']), evidence: z.string().nullable(), experimentId: z.int().nullable(), via: z.string(), at: isoTime }),
+    z.object({
+      status: z.enum([...hypothesisStatuses, 'retired']),
+      evidence: z.string().nullable(),
+      experimentId: z.int().nullable(),
+      via: z.string(),
+      at: isoTime,
+      /** False: the event records without moving the status (a verdict made on an older status, a rejected promotion). */
+      moved: z.boolean(),
+    }),
   ),
   experiments: z.array(experimentSummarySchema),
 });
@@ -332,8 +356,10 @@ export const historyEntrySchema = z.object({
   costUsd: usd,
   tokensInput: count,
   tokensOutput: count,
-  /** Of the session's experiment, once it ended with a backtest. */
+  /** Of the session's experiment, once it ended with a backtest: as stored at its end (history). */
   deflatedSharpe: z.number().min(0).max(1).nullable(),
+  /** The same over the family's trials now, with their count. */
+  dsrNow: dsrNowSchema.nullable(),
 });
 
 export const historyViewSchema = z.object({

@@ -11,6 +11,7 @@ import {
 import { describeOperation, formatMetric, outcomeWord, truncate } from './phrases.ts';
 import type { SessionAction, SessionView } from './schemas.ts';
 import { outcomeLabel } from './session-facts.ts';
+import { dsrSentence } from './dsr-text.ts';
 import { heading, outcomeColor, type TextOptions } from './status-text.ts';
 import { sessionSearchLines } from './search-view.ts';
 
@@ -135,10 +136,6 @@ function backtestSection(view: SessionView, color: boolean): string[] {
   );
   // `total_return_pct` is a fraction (0.12 = 12%, CONTRACT §3.2), like the win rate and the drawdown.
   if (figures.totalReturnPct !== null) lines.push(`Total Return: ${formatPercent(figures.totalReturnPct, 2)}`);
-  const experiment = view.experiment;
-  if (experiment?.deflatedSharpe !== null && experiment?.deflatedSharpe !== undefined) {
-    lines.push(`Deflated Sharpe: ${formatNumber(experiment.deflatedSharpe)} (among ${experiment.dsrTrials ?? '?'} backtests on ${experiment.symbol ?? '?'} ${experiment.timeframe ?? '?'})`);
-  }
   return lines;
 }
 
@@ -149,6 +146,8 @@ function experimentSection(view: SessionView, color: boolean): string[] {
   lines.push(`Tests: ${e.hypothesisId !== null ? `hypothesis #${e.hypothesisId}` : e.exploration ? 'exploration' : '(not stated)'}`);
   if (e.parentExperimentId !== null) lines.push(`Parent: experiment #${e.parentExperimentId}`);
   if (e.fingerprint) lines.push(`Fingerprint: ${e.fingerprint.slice(0, 16)}`);
+  // The memory's view of the result: the DSR over the family's trials now, with the one stored at the end as history.
+  if (e.dsrNow || e.deflatedSharpe !== null) lines.push(`Deflated Sharpe: ${dsrSentence(e.dsrNow, { dsr: e.deflatedSharpe, trials: e.dsrTrials }, `${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}`);
   return lines;
 }
 

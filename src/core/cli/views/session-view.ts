@@ -2,7 +2,7 @@ import { batchWaitOf, findOpenBatch } from '../../agent/message-batch.ts';
 // The read model behind `session <id>`: one session by primary key, its actions through idx_actions_session
 // (bounded; tool results, which can be large, are not read), and the action count from the same index.
 import { findExperimentOfSession } from '../../db/repositories/experiments.ts';
-import { experimentSummary } from './research-view.ts';
+import { experimentSummariesNow } from './research-view.ts';
 import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { Database } from '../../db/database-schema.ts';
@@ -213,6 +213,6 @@ export async function loadSessionView(db: Db, id: number, options: SessionViewOp
     },
     phases: phaseSpans(session, ended),
     actions: { total: actions.total, shown: actions.items.length, items: actions.items },
-    experiment: experiment ? experimentSummary(experiment) : null,
+    experiment: experiment ? (await experimentSummariesNow(db, [experiment]))[0]! : null,
   };
 }

@@ -172,7 +172,7 @@ function bestSection(best: StatusView['bestExperiment'], color: boolean): string
   lines.push(
     `Experiment: #${best.id} ${best.strategyName ?? ''} (session #${best.sessionId})`.trimEnd(),
     `Design: ${best.indicators.join('+') || '(no indicators)'} on ${best.symbol ?? '?'} ${best.timeframe ?? '?'}`,
-    `Sharpe: ${best.sharpe === null ? '—' : best.sharpe.toFixed(2)}, deflated Sharpe: ${best.deflatedSharpe === null ? '—' : best.deflatedSharpe.toFixed(2)}`,
+    `Sharpe: ${best.sharpe === null ? '—' : best.sharpe.toFixed(2)}, deflated Sharpe: ${best.dsrNow ? `${best.dsrNow.dsr.toFixed(2)} over ${best.dsrNow.trials} trials now` : '—'}`,
   );
   return lines;
 }

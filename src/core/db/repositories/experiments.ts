@@ -5,6 +5,8 @@ import type { AgentExperimentsTable, Database } from '../database-schema.ts';
 import { gateFailureLabels, type SessionOutcome, type Assessment, type GateEvaluation } from '../../research/vocabulary.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 import { findSession, toSession, type Session } from './sessions.ts';
+import { designFailureOfSession } from './design-failures.ts';
+import type { DesignFailure } from '../../research/design-failure.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -56,6 +58,8 @@ export interface Experiment {
   parentExperimentId: number | null;
   startedAt: Date | null;
   completedAt: Date;
+  /** Why a design never reached training (failed_design only). */
+  designFailure: DesignFailure | null;
 }
 
 /**
@@ -114,6 +118,7 @@ export function toExperiment(row: Selectable<AgentExperimentsTable>): Experiment
     parentExperimentId: row.parent_experiment_id,
     startedAt: toDateOrNull(row.started_at),
     completedAt: toDate(row.completed_at),
+    designFailure: row.design_failure_kind && row.design_failure ? { kind: row.design_failure_kind, detail: row.design_failure } : null,
   };
 }
 
@@ -284,12 +289,19 @@ export async function recordExperiment(db: Db, sessionId: number): Promise<numbe
   const timeframe = session.backtestParams?.timeframe ?? session.trainingParams?.timeframes[0] ?? null;
   const moments = symbol && timeframe ? await familyMoments(db, symbol, timeframe) : { n: 0, sum: 0, sumSquares: 0 };
   const values = experimentRow(session, lineage, () => moments);
+  if (values.outcome === 'failed_design') {
+    const failure = await designFailureOfSession(db, sessionId, session.failureReason);
+    values.design_failure_kind = failure.kind;
+    values.design_failure = failure.detail;
+  }
   const row = await db.insertInto('agent_experiments').values(values).returning('id').executeTakeFirstOrThrow();
   await tally(db, values);
   return row.id;
 }
 
-function talliesOf(e: Pick<Insertable<AgentExperimentsTable>, 'fingerprint' | 'indicator_key' | 'label_source' | 'architecture' | 'gate_failed' | 'failed_checks'>): { dimension: string; value: string }[] {
+function talliesOf(
+  e: Pick<Insertable<AgentExperimentsTable>, 'fingerprint' | 'indicator_key' | 'label_source' | 'architecture' | 'gate_failed' | 'failed_checks' | 'design_failure_kind'>,
+): { dimension: string; value: string }[] {
   const out = [{ dimension: 'total', value: '' }];
   if (e.fingerprint) {
     if (e.indicator_key) {
@@ -300,6 +312,8 @@ function talliesOf(e: Pick<Insertable<AgentExperimentsTable>, 'fingerprint' | 'i
     if (e.architecture) out.push({ dimension: 'architecture', value: e.architecture });
   }
   if (e.gate_failed) out.push({ dimension: 'failure', value: `${e.gate_failed}|${(e.failed_checks ?? []).join(',')}|${e.indicator_key ?? ''}`.slice(0, 400) });
+  // A design that never reached training: counted by why, as `design|<kind>|`.
+  if (e.design_failure_kind) out.push({ dimension: 'failure', value: `design|${e.design_failure_kind}|` });
   return out;
 }
 
@@ -348,7 +362,8 @@ export async function rebuildTallies(db: Kysely<any>): Promise<void> {
     UNION ALL SELECT 'labels', label_source, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND label_source IS NOT NULL GROUP BY label_source
     UNION ALL SELECT 'architecture', architecture, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND architecture IS NOT NULL GROUP BY architecture
     UNION ALL SELECT 'failure', left(gate_failed || '|' || array_to_string(failed_checks, ',') || '|' || coalesce(indicator_key, ''), 400), count(*), 0, NULL
-      FROM agent_experiments WHERE gate_failed IS NOT NULL GROUP BY 2`.execute(db);
+      FROM agent_experiments WHERE gate_failed IS NOT NULL GROUP BY 2
+    UNION ALL SELECT 'failure', 'design|' || design_failure_kind || '|', count(*), 0, NULL FROM agent_experiments WHERE design_failure_kind IS NOT NULL GROUP BY design_failure_kind`.execute(db);
 }
 
 export interface Tally {

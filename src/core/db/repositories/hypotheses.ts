@@ -168,6 +168,21 @@ export async function applyModelVerdict(
   return false;
 }
 
+/** Remembers the status the assessing model is being shown for the hypothesis its session tests (see applyModelVerdict). */
+export async function recordStatusShown(db: Db, sessionId: number, status: HypothesisStatus): Promise<void> {
+  await db.updateTable('agent_sessions').set({ hypothesis_status_shown: status }).where('id', '=', sessionId).execute();
+}
+
+/**
+ * The status a verdict on hypothesis `id` was made on: what the session's assessing model was shown, when the
+ * verdict is on the hypothesis it tests and its message said; otherwise the status now (no race to lose).
+ */
+export async function statusVerdictWasMadeOn(db: Db, sessionId: number, id: number): Promise<HypothesisStatus | null> {
+  const row = await db.selectFrom('agent_sessions').select(['tests_hypothesis_id', 'hypothesis_status_shown']).where('id', '=', sessionId).executeTakeFirst();
+  if (row?.tests_hypothesis_id === id && row.hypothesis_status_shown) return row.hypothesis_status_shown;
+  return (await findHypothesis(db, id))?.status ?? null;
+}
+
 /**
  * Called by the promotion stage, in the transaction that records its decision on an experiment:
  *

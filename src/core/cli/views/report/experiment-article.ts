@@ -38,7 +38,8 @@ function link(e: Experiment): string {
   return `#${e.id} ${escapeHtml(e.strategyName ?? '')} ${outcomeBadge(e.outcome)}${e.score !== null ? ` score ${e.score.toFixed(2)}` : ''}`;
 }
 
-export function renderExperimentArticle(detail: TopExperimentDetail, rank: number): string {
+/** `dsrNow`: the DSR over the family's trials now with their count (section-trials.ts), shown beside the stored one. */
+export function renderExperimentArticle(detail: TopExperimentDetail, rank: number, dsrNow: string | null = null): string {
   const e = detail.experiment;
   const assessment = e.assessment
     ? `<p><strong>${escapeHtml(e.assessment.verdict)}</strong> (by ${escapeHtml(e.assessment.author)}): ${escapeHtml(e.assessment.explanation)}</p>${list('Strengths', e.assessment.strengths)}${list('Weaknesses', e.assessment.weaknesses)}${list('Suggestions', e.assessment.suggestions)}`
@@ -53,7 +54,7 @@ export function renderExperimentArticle(detail: TopExperimentDetail, rank: numbe
     `<li>Children (${detail.children.length}): ${detail.children.length > 0 ? detail.children.slice(0, 12).map(link).join('; ') : 'none yet'}</li>`,
   ].join('');
   return `<article class="experiment" id="${experimentAnchor(e.id)}">
-<h3>${rank}. #${e.id} ${escapeHtml(e.strategyName ?? '(unnamed)')} <span class="muted">score ${fixed(e.score) ?? '—'} · DSR ${fixed(e.deflatedSharpe) ?? '—'}</span></h3>
+<h3>${rank}. #${e.id} ${escapeHtml(e.strategyName ?? '(unnamed)')} <span class="muted">score ${fixed(e.score) ?? '—'} · DSR ${escapeHtml(dsrNow ?? '—')}</span></h3>
 <div class="columns">
 <div><h4>Design</h4>${facts([
     ['indicators', text(e.indicatorTypes.join(', '))],
@@ -69,7 +70,8 @@ export function renderExperimentArticle(detail: TopExperimentDetail, rank: numbe
     ['accuracy', text(percent(e.accuracy))],
     ['final loss', text(fixed(e.finalLoss, 3))],
     ['Sharpe', text(fixed(e.sharpe))],
-    ['DSR', text(e.deflatedSharpe === null ? null : `${e.deflatedSharpe.toFixed(2)}${e.dsrTrials !== null ? ` among ${e.dsrTrials} backtest${e.dsrTrials === 1 ? '' : 's'}` : ''}`)],
+    ['DSR now', text(dsrNow)],
+    ['DSR at its end', text(e.deflatedSharpe === null ? null : `${e.deflatedSharpe.toFixed(2)}${e.dsrTrials !== null ? ` among ${e.dsrTrials} backtest${e.dsrTrials === 1 ? '' : 's'}` : ''}`)],
     ['trades', text(e.totalTrades)],
     ['return', text(percent(e.totalReturnPct))],
     ['max drawdown', text(percent(e.maxDrawdown))],

@@ -6,6 +6,7 @@ import type { Database } from '../../../db/database-schema.ts';
 import { childrenOf, findExperiment, queryExperiments, type Experiment } from '../../../db/repositories/experiments.ts';
 import { findHypothesis, listHypotheses, type Hypothesis } from '../../../db/repositories/hypotheses.ts';
 import { toDate, toNumber } from '../../../db/values.ts';
+import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../../db/repositories/trials.ts';
 import { utcDay } from '../../../kernel/utc-day.ts';
 import { bucketRange, bucketUnitFor, type BucketUnit } from './buckets.ts';
 
@@ -50,6 +51,8 @@ export interface ReportData {
   /** The newest experiments of any outcome, newest first. */
   recent: Experiment[];
   hypotheses: Hypothesis[];
+  /** The DSR of the experiments shown (top, recent), over their family's trials now (section-trials.ts writes it). */
+  dsrNow: Map<number, DeflatedSharpeNow | null>;
 }
 
 export const MAX_POINTS = 400;
@@ -155,6 +158,7 @@ export async function readReportData(db: Kysely<Database>, options: { now: Date;
     topDetails,
     recent,
     hypotheses,
+    dsrNow: await deflatedSharpesNow(db, [...top, ...recent]),
   };
 }
 

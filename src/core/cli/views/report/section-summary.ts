@@ -2,6 +2,7 @@ import { SCORE_DESCRIPTION } from '../../../db/repositories/experiments.ts';
 import { emptyState, escapeHtml, fixed, isoMinute, usd } from './html.ts';
 import type { ReportData } from './report-data.ts';
 import { defineSection } from './section.ts';
+import { dsrNowText } from './section-trials.ts';
 
 function figure(label: string, value: string, detail = ''): string {
   return `<div class="figure"><div class="figure-value">${escapeHtml(value)}</div><div class="figure-label">${escapeHtml(label)}</div>${detail ? `<div class="figure-detail">${escapeHtml(detail)}</div>` : ''}</div>`;
@@ -19,7 +20,7 @@ function render(report: ReportData): string {
     '<div class="figures">',
     figure('experiments', report.experimentCount.toLocaleString('en-US'), `${isoMinute(span.first)} to ${isoMinute(span.last)}`),
     figure('passed both gates', passed.toLocaleString('en-US'), `${((passed / report.experimentCount) * 100).toFixed(1)}% of them`),
-    figure('best score', fixed(best?.score ?? null) ?? '—', best ? `experiment #${best.id}, DSR ${fixed(best.deflatedSharpe) ?? '—'}` : 'none passed both gates yet'),
+    figure('best score', fixed(best?.score ?? null) ?? '—', best ? `experiment #${best.id}, DSR ${dsrNowText(report, best.id) ?? '—'}` : 'none passed both gates yet'),
     figure('model spend', usd(cost, cost < 1 ? 3 : 2), `budget ledger: ${usd(report.ledgerSpendUsd, report.ledgerSpendUsd < 1 ? 3 : 2)}`),
     '</div>',
     `<p class="note">Score: ${escapeHtml(SCORE_DESCRIPTION)}. DSR (deflated Sharpe ratio): the probability that the true Sharpe beats the expected best of as many backtests of the same symbol and timeframe (Bailey &amp; López de Prado, 2014; normal returns assumed); 0.95 is the usual bar.</p>`,

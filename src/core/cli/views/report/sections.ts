@@ -8,6 +8,7 @@ import { progressSection } from './section-progress.ts';
 import { searchSection } from './section-search.ts';
 import { summarySection } from './section-summary.ts';
 import { topSection } from './section-top.ts';
+import { trialsSection } from './section-trials.ts';
 import type { ReportSection } from './section.ts';
 
 export const reportSections: readonly ReportSection<unknown>[] = [
@@ -15,6 +16,7 @@ export const reportSections: readonly ReportSection<unknown>[] = [
   progressSection,
   activitySection,
   designersSection,
+  trialsSection,
   topSection,
   experimentsSection,
   hypothesesSection,
