@@ -191,9 +191,10 @@ export function modelTurn(request: RecordedRequest, options: ScriptedModelOption
       return call('Saving the strategy with an extra extreme RSI set.', 'save_strategy_config', { name, config: invalidStrategy(name) });
     }
     if (!succeeded('save_strategy_config')) {
-      // The research memory refuses a design already run: like Claude, change what it computes and save again.
-      const known = saves.filter((e) => e.isError === true && (e.resultText.includes('already run') || e.resultText.includes('near-copy'))).length;
-      // An exploring cycle refuses a near-copy: like Claude may, the model declines the directive with its reason.
+      // The research memory refuses a design already run, the trial accounting one another session has in flight,
+      // and an exploring cycle a near-copy: like Claude, change what it computes and save again.
+      const known = saves.filter((e) => e.isError === true && /already run|is running this design|near-copy/.test(e.resultText)).length;
+      // After a near-copy refusal the model, as Claude may, declines the directive with its reason.
       const nearCopy = saves.some((e) => e.isError === true && e.resultText.includes('near-copy'));
       const config = validStrategy(name) as { indicators: { rsi_14: { period: number } } };
       if (known > 0) config.indicators.rsi_14.period = 14 + known;
