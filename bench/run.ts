@@ -20,6 +20,7 @@ import { startFakeAnthropic, text, thinking, toolUse, type RecordedRequest, type
 import { realisticOutcomes, seedDatabase } from '../test/support/seed.ts';
 import { researchArms, researchMemory } from './research.ts';
 import { integrityBench } from './integrity.ts';
+import { searchWorlds } from './search.ts';
 import { nodeMemory } from './node-memory.ts';
 import { pruneBench } from './prune.ts';
 import { nightBench } from './night.ts';
@@ -633,11 +634,12 @@ const report = () => reportBench(helpers, { sizes: quick ? [100, 10_000] : [100,
 
 const integrity = () =>
   integrityBench(helpers, { seeds: quick ? [1, 2] : [1, 2, 3, 4, 5], cycles: quick ? 30 : 60, designers: ['baseline', 'evolve'], edge: { kind: 'indicator' } });
+const search = () => searchWorlds(helpers, quick ? { seeds: [1, 2], cycles: 30 } : { seeds: [1, 2, 3, 4, 5], cycles: 60 });
 
 const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
 const nodeMemorySection = () => nodeMemory({ ...helpers, measureChild }, { rounds: quick ? 3 : 7 });
 const prune = () => pruneBench(helpers, { rows: quick ? 10_000 : 100_000 });
-const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, 'node-memory': nodeMemorySection, prune, night, report, integrity };
+const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, 'node-memory': nodeMemorySection, prune, night, report, search, integrity };
 const started = Date.now();
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;

@@ -14,6 +14,7 @@ import * as hypothesisSupported from './20261207T105000000Z-hypothesis-supported
 import * as verdictShownStatus from './20261207T105100000Z-verdict-shown-status.ts';
 import * as designClaims from './20261207T105200000Z-design-claims.ts';
 import * as designFailures from './20261207T105300000Z-design-failures.ts';
+import * as searchDirective from './20261207T110000000Z-search-directive.ts';
 import * as ktrdrClock from './20261207T120000000Z-ktrdr-clock.ts';
 
 /** Every migration, in order. Listed explicitly so the bundler cannot drop one. */
@@ -33,6 +34,7 @@ export const migrations: Record<string, Migration> = {
   '20261207T105100000Z-verdict-shown-status': verdictShownStatus,
   '20261207T105200000Z-design-claims': designClaims,
   '20261207T105300000Z-design-failures': designFailures,
+  '20261207T110000000Z-search-directive': searchDirective,
   '20261207T120000000Z-ktrdr-clock': ktrdrClock,
 };
 

@@ -13,6 +13,14 @@ import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { validateStrategy } from '../../src/core/strategy/validate.ts';
 import { buildStrategy, candidatePairs } from '../../src/core/agent/baseline-designer.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
+import { openStore } from '../../src/core/db/connect.ts';
+import { loadSessionView } from '../../src/core/cli/views/session-view.ts';
+import { renderSessionText } from '../../src/core/cli/views/session-text.ts';
+import { loadExperimentDetail } from '../../src/core/cli/views/research-view.ts';
+import { renderExperimentDetailText } from '../../src/core/cli/views/research-text.ts';
+import { loadStatusView } from '../../src/core/cli/views/status-view.ts';
+import { renderStatusText } from '../../src/core/cli/views/status-text.ts';
+import { renderSearchReport } from '../../src/core/cli/views/search-view.ts';
 
 describe('evolve mutations', () => {
   test('every kind changes the fingerprint and keeps the strategy valid', () => {
@@ -78,5 +86,31 @@ describe('AGENT_DESIGNER=evolve on the simulator', () => {
     assert.ok(children.length > 0, 'no experiment after the first pass named a parent');
     const parents = (await client.query(`SELECT id FROM agent_experiments WHERE score IS NOT NULL`)).rows.map((r) => r.id);
     assert.ok(children.every((c) => parents.includes(c.parent_experiment_id)));
+
+    // Every cycle followed a recorded directive: an exploit cycle refined its named experiment, an explore cycle bred
+    // from nothing; both show in `session`, `experiments show`, `status` and the report.
+    const sessions = (
+      await client.query(`SELECT s.id, s.search_mode, s.search_target_experiment_id AS target, e.id AS experiment, e.parent_experiment_id AS parent
+                            FROM agent_sessions s JOIN agent_experiments e ON e.session_id = s.id ORDER BY s.id`)
+    ).rows;
+    assert.ok(sessions.every((r) => r.search_mode === 'explore' || r.search_mode === 'exploit'), JSON.stringify(sessions));
+    for (const r of sessions) assert.equal(r.parent, r.search_mode === 'exploit' ? r.target : null, `session ${r.id}`);
+    const exploit = sessions.find((r) => r.search_mode === 'exploit');
+    assert.ok(exploit, 'no cycle exploited in 16 cycles');
+    const store = await openStore({ kind: 'postgres', url: database.url });
+    try {
+      const now = new Date();
+      const view = await loadSessionView(store.db, exploit.id, { now, actionLimit: 5, stallAfterSeconds: 3600 });
+      assert.equal(view?.search?.mode, 'exploit');
+      assert.match(renderSessionText(view!, { color: false }), new RegExp(`Search ===\nDirective: exploit \\(refine experiment #${exploit.target}\\), Thompson sampling\nRegion: indicators [a-z+]+`));
+      const detail = await loadExperimentDetail(store.db, exploit.experiment, now);
+      assert.match(renderExperimentDetailText(detail!, { color: false }), /Search ===\nDirective: exploit[\s\S]*Why: indicators [a-z+]+ drew highest/);
+      const status = await loadStatusView(store.db, { now, configuredLimitUsd: 10, stallAfterSeconds: 3600, faultBackoffMinutes: 5 });
+      assert.equal(status.search?.cycles, sessions.length + (await client.query(`SELECT count(*)::int AS n FROM agent_sessions WHERE outcome IS NULL`)).rows[0].n);
+      assert.match(renderStatusText(status, { color: false }), /Search ===\nCycles: \d+, exploring \d+%[\s\S]*indicators: \d+ tried, \d+ passed; best [a-z+]+ -?\d\.\d\d[\s\S]*Last: session #\d+ (explore|exploit); posterior /);
+      assert.match(renderSearchReport(status.search), /exploring[\s\S]*<table id="search-regions">[\s\S]*<table id="search-posterior">/);
+    } finally {
+      await store.close();
+    }
   });
 });

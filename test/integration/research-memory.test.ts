@@ -382,6 +382,8 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     const session = await newSession();
     const design = await firstMessage({ db: store.db, ktrdr, sessionId: session.id, purpose: 'design', recentCount: 5, today: '2026-11-30', memoryTokenBudget: 800 });
     assert.match(design, /## Research memory[\s\S]*experiments? so far[\s\S]*### Best so far[\s\S]*### Open hypotheses[\s\S]*H\d+ \[/);
+    // A session created outside a pass has no directive: the section says so rather than inventing one.
+    assert.match(design, /## This cycle's directive \(the search policy's allocation\)\n\(no directive for this cycle: design freely\)/);
     const changed = structuredClone(validStrategy('lineage_a')) as Record<string, any>;
     changed.indicators.adx_14.period = 11;
     const saved = await (await toolsOf('design', session.id)).get('save_strategy_config')!.run({ name: 'lineage_a', config: changed, tests_hypothesis: hypothesis.id, parent_experiment: parent.id });

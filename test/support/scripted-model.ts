@@ -191,15 +191,18 @@ export function modelTurn(request: RecordedRequest, options: ScriptedModelOption
       return call('Saving the strategy with an extra extreme RSI set.', 'save_strategy_config', { name, config: invalidStrategy(name) });
     }
     if (!succeeded('save_strategy_config')) {
-      // The research memory refuses a design already run, and the trial accounting one another session has in
-      // flight: like Claude, change what it computes and save again.
-      const known = saves.filter((e) => e.isError === true && /already run|is running this design/.test(e.resultText)).length;
+      // The research memory refuses a design already run, the trial accounting one another session has in flight,
+      // and an exploring cycle a near-copy: like Claude, change what it computes and save again.
+      const known = saves.filter((e) => e.isError === true && /already run|is running this design|near-copy/.test(e.resultText)).length;
+      // After a near-copy refusal the model, as Claude may, declines the directive with its reason.
+      const nearCopy = saves.some((e) => e.isError === true && e.resultText.includes('near-copy'));
       const config = validStrategy(name) as { indicators: { rsi_14: { period: number } } };
       if (known > 0) config.indicators.rsi_14.period = 14 + known;
       return call(known > 0 ? 'That design was already run; I change the RSI period.' : 'The validation passed; saving it.', 'save_strategy_config', {
         name,
         config,
         description: 'RSI momentum with ADX trend filter',
+        ...(nearCopy ? { declines_directive: 'a one-step change of the RSI period tests whether the last result holds' } : {}),
       });
     }
     if (!succeeded('start_training')) {

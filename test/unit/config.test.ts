@@ -77,6 +77,7 @@ describe('configuration', () => {
     ['AGENT_PASS_FOLLOW_SECONDS', '300'],
     ['AGENT_RECENT_STRATEGIES_COUNT', '-1'],
     ['AGENT_MEMORY_TOKEN_BUDGET', '50'],
+    ['AGENT_NEAR_DUPLICATE_TOLERANCE', '1.5'],
     ['AGENT_MAX_TURNS', '1.5'],
     ['AGENT_MAX_TOKENS', '10'],
     ['AGENT_INVOCATION_TIMEOUT_SECONDS', 'soon'],

@@ -6,6 +6,7 @@ import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bound
 import type { Designer, DesignerKind, InvocationReport, InvocationRequest } from './designer.ts';
 import { toolsFor, type ToolContext, type ToolDefinition } from './tools.ts';
 import { operatorStop } from './operator-control.ts';
+import { directiveInForce } from './search-directive.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { searchPeriodEndOf } from './lockbox-boundary.ts';
 import { ktrdrFaultIn } from '../ktrdr/errors.ts';
@@ -55,10 +56,13 @@ export class BaselineDesigner implements Designer {
     const withHourly = symbols.filter((s) => s.timeframes.includes('1h'));
     const pool = withHourly.length > 0 ? withHourly : symbols;
     const seed = hash(`${context.sessionId}`);
+    // The cycle's directive (a region drawn uniformly for the random control) leads; the rest keep the random order.
+    const region = (await directiveInForce(context.db, context.sessionId))?.search.directive.region ?? null;
     const pairs = candidatePairs();
-    const order = pairs.map((_, index) => pairs[(index + seed) % pairs.length]!);
-    const untried = order.filter((candidate) => !tried.has(pairKey(candidate)));
-    const symbolInfo = pool[seed % Math.max(1, pool.length)];
+    const rotated = pairs.map((_, index) => pairs[(index + seed) % pairs.length]!);
+    const order = [...rotated.filter((pair) => pairKey(pair) === region?.indicators), ...rotated.filter((pair) => pairKey(pair) !== region?.indicators)];
+    const untried = order.filter((candidate) => !tried.has(pairKey(candidate)) || pairKey(candidate) === region?.indicators);
+    const symbolInfo = pool.find((entry) => entry.symbol === region?.symbol) ?? pool[seed % Math.max(1, pool.length)];
     const symbol = symbolInfo?.symbol ?? 'EURUSD';
     const timeframe = symbolInfo?.timeframes.includes('1h') ? '1h' : (symbolInfo?.timeframes[0] ?? '1h');
     // The research memory refuses a design already run; the random arm then simply draws the next pair.
@@ -71,8 +75,8 @@ export class BaselineDesigner implements Designer {
       try {
         await call('save_strategy_config', { name, config, tests_hypothesis: 'exploration', training_window: window });
       } catch (error) {
-        // Already run, or running now in another session (the design claim): the next pair is as good a draw.
-        if ((error as Error).message.includes('already run') || (error as Error).message.includes(IN_FLIGHT_REFUSAL)) continue;
+        // Already run, nearly copied while exploring, or running now in another session (the design claim): the next pair is as good a draw.
+        if (isRefusedAsKnown(error)) continue;
         throw error;
       }
       await startTraining(call, name, window);
@@ -113,6 +117,12 @@ export class BaselineDesigner implements Designer {
 }
 
 export type ToolCall = (name: string, input: unknown) => Promise<unknown>;
+
+/** A save refused because the design was already run, or nearly copies one while the cycle explores: try the next. */
+export function isRefusedAsKnown(error: unknown): boolean {
+  const message = (error as Error).message;
+  return message.includes('already run') || message.includes('near-copy') || message.includes(IN_FLIGHT_REFUSAL);
+}
 export interface TrainingWindow {
   start_date: string;
   end_date: string;

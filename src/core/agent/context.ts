@@ -12,6 +12,7 @@ import { renderPrompt } from './prompts.ts';
 import { searchPeriodEndOf, type LockboxContext } from './lockbox-boundary.ts';
 import { shiftDay } from '../research/lockbox.ts';
 import { promptBlock, promptLine, promptValue } from './model-text.ts';
+import { directiveSection } from './search-directive.ts';
 
 const promptOfPurpose: Record<InvocationPurpose, string> = {
   design: 'start_new_cycle',
@@ -111,6 +112,7 @@ export async function firstMessage(
           ? `This session already saved \`${session.strategyName}\` (an earlier attempt was interrupted). Unless it needs fixing, call \`start_training\` for it now: starting it again finds the same KTRDR operation rather than a second one.\n\n${strategySection(session)}`
           : '(none yet in this session)',
         research_memory: (await buildMemorySection(input.db, { tokenBudget: input.memoryTokenBudget ?? 1500, recentCount: input.recentCount })).text,
+        search_directive: await directiveSection(input.db, session.id),
         symbols: await symbolsSection(input.ktrdr, lockbox),
       });
     case 'backtest':

@@ -1,13 +1,14 @@
-import { indicatorKeyCounts, queryExperiments, earlierRunsOfDesign, type Experiment } from '../db/repositories/experiments.ts';
+import { indicatorKeyCounts, earlierRunsOfDesign, type Experiment } from '../db/repositories/experiments.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bounded-indicators.ts';
 import { validateStrategy } from '../strategy/validate.ts';
 import { SeededRandom } from '../kernel/random.ts';
 import { installationId } from '../db/repositories/installation.ts';
-import { availableRange, BaselineDesigner, buildStrategy, candidatePairs, hash, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
+import { availableRange, BaselineDesigner, buildStrategy, candidatePairs, hash, isRefusedAsKnown, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
+import { directiveInForce, SEARCH_ARCHITECTURES, SEARCH_LABEL_THRESHOLDS } from './search-directive.ts';
+import type { SearchRegion } from '../research/search-policy.ts';
 import type { DesignerKind } from './designer.ts';
 import type { ToolContext } from './tools.ts';
-import { IN_FLIGHT_REFUSAL } from '../db/repositories/design-claims.ts';
 
 type Strategy = Record<string, any>;
 
@@ -17,10 +18,9 @@ function generator(seed: number): () => number {
   return () => random.next();
 }
 
-const ARCHITECTURES = [[8], [16, 8], [24, 12], [32, 16], [48, 24], [64, 32]];
-const LABEL_THRESHOLDS = [0.01, 0.015, 0.02, 0.025, 0.03];
-export const EXPLORATION_PROBABILITY = 0.25;
-const PARENT_POOL = 8;
+// The search's catalogue and the designs evolve builds share one list of label thresholds and network sizes.
+const ARCHITECTURES = SEARCH_ARCHITECTURES;
+const LABEL_THRESHOLDS = SEARCH_LABEL_THRESHOLDS;
 
 export const mutationKinds = ['parameter', 'zones', 'architecture', 'label_threshold', 'indicator_swap', 'recombine'] as const;
 export type MutationKind = (typeof mutationKinds)[number];
@@ -136,26 +136,32 @@ export function mutate(parent: Strategy, kind: MutationKind, random: () => numbe
 }
 
 /**
- * The second control arm, with memory and no LLM: it breeds from the best experiments so far (mutation and
- * recombination of what passed both gates), and with some probability explores an indicator pair nobody tried.
- * Each design records its parent and the hypothesis `exploration`; training, backtest and assessment are the
- * baseline's.
+ * The second control arm, with memory and no LLM. It takes the cycle's directive as its brief: an exploit directive
+ * breeds children of the named experiment (one mutation each, ranked by the memory of which parts passed), an explore
+ * directive builds a fresh design in the directed region (its indicator pair, labels, network and symbol), with
+ * neighbouring regions as fallbacks when that design was already run. Each design records its parent and the
+ * hypothesis `exploration`; training, backtest and assessment are the baseline's.
  */
 export class EvolveDesigner extends BaselineDesigner {
   override readonly kind: DesignerKind = 'evolve';
 
   protected override async design(context: ToolContext, call: ToolCall): Promise<void> {
     const random = generator(hash(`evolve:${context.sessionId}`));
-    const best = (await queryExperiments(context.db, { sort: 'score', limit: PARENT_POOL })).experiments.filter((e) => e.strategy !== null);
-    const explore = best.length === 0 || random() < EXPLORATION_PROBABILITY;
-    const pool = explore ? await this.explorations(context, call, random) : this.children(best, random, context.sessionId);
-    const memory = await featureMemory(context);
-    // The memory ranks the candidates: the design whose parts (indicators, labels, network size) passed most often
-    // so far, with a bonus for parts seldom tried. Ties keep the generation order.
-    const ranked = pool
-      .map((candidate, index) => ({ candidate, index, value: memory.estimate(candidate.config) }))
-      .sort((a, b) => b.value - a.value || a.index - b.index);
-    for (const { candidate } of ranked.slice(0, 40)) {
+    const inForce = await directiveInForce(context.db, context.sessionId);
+    const parent = inForce?.parent ?? null;
+    let pool: { config: Strategy; parent: Experiment | null }[];
+    if (parent) {
+      const memory = await featureMemory(context);
+      // The memory ranks the children: the one whose parts (indicators, labels, network size) passed most often so
+      // far, with a bonus for parts seldom tried. Ties keep the generation order.
+      pool = this.children([parent], random, context.sessionId)
+        .map((candidate, index) => ({ candidate, index, value: memory.estimate(candidate.config) }))
+        .sort((a, b) => b.value - a.value || a.index - b.index)
+        .map(({ candidate }) => candidate);
+    } else {
+      pool = await this.explorations(context, call, random, inForce?.search.directive.region ?? null);
+    }
+    for (const candidate of pool.slice(0, 40)) {
       const features = strategyFeatures(candidate.config);
       if (!validateStrategy(candidate.config).valid) continue;
       const runs = await earlierRunsOfDesign(context.db, { fingerprint: strategyFingerprint(candidate.config), symbol: features.symbol, timeframe: features.timeframe });
@@ -172,8 +178,8 @@ export class EvolveDesigner extends BaselineDesigner {
           training_window: window,
         });
       } catch (error) {
-        // Another session is running this very design now (the design claim): try the next candidate.
-        if ((error as Error).message.includes(IN_FLIGHT_REFUSAL)) continue;
+        // Already run, a near-copy while exploring, or running now in another session (the design claim): next candidate.
+        if (isRefusedAsKnown(error)) continue;
         throw error;
       }
       await startTraining(call, name, window);
@@ -182,25 +188,43 @@ export class EvolveDesigner extends BaselineDesigner {
     throw new Error('evolve: no untried design found among the candidates');
   }
 
-  /** Untried indicator pairs first (fewest tries first), each with a drawn network size and label threshold. */
-  private async explorations(context: ToolContext, call: ToolCall, random: () => number): Promise<{ config: Strategy; parent: Experiment | null }[]> {
+  /**
+   * The directed region's design first, then the same pair with other labels and networks, then the least-tried
+   * pairs (fewest tries first), each with a drawn network size and label threshold.
+   */
+  private async explorations(context: ToolContext, call: ToolCall, random: () => number, region: SearchRegion | null): Promise<{ config: Strategy; parent: Experiment | null }[]> {
     const counts = await indicatorKeyCounts(context.db);
     const symbols = (await call('get_available_symbols', {})) as { symbol: string; timeframes: string[] }[];
     const pool = symbols.filter((s) => s.timeframes.includes('1h'));
-    const chosen = pick(pool.length > 0 ? pool : symbols, random);
+    const chosen = pool.find((s) => s.symbol === region?.symbol) ?? pick(pool.length > 0 ? pool : symbols, random);
     const symbol = chosen?.symbol ?? 'EURUSD';
     const timeframe = chosen?.timeframes.includes('1h') ? '1h' : (chosen?.timeframes[0] ?? '1h');
+    const directedThreshold = region?.labels?.startsWith('zigzag ') ? Number(region.labels.slice('zigzag '.length)) : Number.NaN;
+    const directedLayers = region?.network ? region.network.split('x').map(Number) : [];
+    const directedPair = candidatePairs().find((pair) => pairKey(pair) === region?.indicators) ?? null;
     const pairs = candidatePairs()
+      .filter((pair) => pair !== directedPair)
       .map((pair) => ({ pair, tries: counts.get(pairKey(pair))?.tried ?? 0, tiebreak: random() }))
       .sort((a, b) => a.tries - b.tries || a.tiebreak - b.tiebreak)
-      .slice(0, 40);
-    return pairs.map(({ pair }, index) => {
-      const name = `evolve_explore_${pair.map((f) => f.type).join('_')}_s${context.sessionId}`;
+      .slice(0, 30)
+      .map(({ pair }) => pair);
+    const build = (pair: BoundedIndicatorFact[], index: number, threshold: number, layers: number[]) => {
+      const name = `evolve_explore_${pair.map((f) => f.type).join('_')}_s${context.sessionId}_${index}`;
       const config = buildStrategy(name, pair, symbol, timeframe, hash(`${context.sessionId}:${index}`)) as Strategy;
-      config.model.architecture.hidden_layers = [...pick(ARCHITECTURES.slice(0, 4), random)];
-      config.training.labels.zigzag_threshold = pick(LABEL_THRESHOLDS, random);
+      config.model.architecture.hidden_layers = [...layers];
+      config.training.labels.zigzag_threshold = threshold;
       return { config: relabel(config, name, `[evolve] exploration of ${pair.map((f) => f.displayName).join(' + ')}`), parent: null };
-    });
+    };
+    const threshold = Number.isFinite(directedThreshold) && directedThreshold > 0 ? directedThreshold : pick(LABEL_THRESHOLDS, random);
+    const layers = directedLayers.length > 0 && directedLayers.every((units) => Number.isInteger(units) && units > 0) ? directedLayers : [...pick(ARCHITECTURES.slice(0, 4), random)];
+    const out: { config: Strategy; parent: Experiment | null }[] = [];
+    if (directedPair) {
+      out.push(build(directedPair, 0, threshold, layers));
+      LABEL_THRESHOLDS.filter((t) => t !== threshold).forEach((t, index) => out.push(build(directedPair, 1 + index, t, layers)));
+      ARCHITECTURES.slice(0, 4).forEach((a, index) => out.push(build(directedPair, 10 + index, threshold, a)));
+    }
+    pairs.forEach((pair, index) => out.push(build(pair, 20 + index, threshold, [...pick(ARCHITECTURES.slice(0, 4), random)])));
+    return out;
   }
 
   /** Children of the best experiments: a rank-weighted parent, one mutation each, many tries. */

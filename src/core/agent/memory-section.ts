@@ -10,6 +10,7 @@ import { deflatedSharpesNow, type DeflatedSharpeNow } from '../db/repositories/t
 import { DSR_MEANINGFUL_TRIALS } from '../research/deflated-sharpe.ts';
 import { DESIGN_FAILURE_WORDS, designFailureKinds, type DesignFailureKind } from '../research/design-failure.ts';
 import { promptLine } from './model-text.ts';
+import { regionCoverageLines } from './search-directive.ts';
 
 /**
  * Tokens estimated as ⌈characters / 3⌉: Claude's tokenizer averages about 3.5–4 characters a token on English
@@ -96,12 +97,13 @@ export async function buildMemorySection(
     const text = '(no experiments yet: this is the first cycle)';
     return { text, estimatedTokens: estimateTokens(text), experiments: 0 };
   }
-  const [best, recent, failures, covered, hypotheses] = await Promise.all([
+  const [best, recent, failures, covered, hypotheses, regions] = await Promise.all([
     queryExperiments(db, { sort: 'score', limit: 8 }),
     queryExperiments(db, { sort: 'completed_at', limit: Math.max(1, options.recentCount) }),
     failureGroups(db),
     coverage(db),
     openHypotheses(db, 10),
+    regionCoverageLines(db),
   ]);
   // One grouped query for the families of the experiments shown: their DSR over every trial so far.
   const dsrNow = await deflatedSharpesNow(db, [...best.experiments, ...recent.experiments]);
@@ -116,6 +118,7 @@ export async function buildMemorySection(
       lines: hypotheses.map((h) => `- H${h.id} [${h.status}]${h.source === 'operator' ? ' (operator)' : ''} ${h.text.replace(/\s+/g, ' ').slice(0, 240)}`),
       empty: '- none open: propose some in save_assessment hypotheses_proposed',
     },
+    { title: '### Search regions (tried of known, and never tried)', lines: regions, empty: '- nothing tried yet' },
   ];
   const header = `${total} experiment${total === 1 ? '' : 's'} so far. Use query_experiments to dig deeper.`;
   const cost = (line: string) => estimateTokens(`\n${line}`);

@@ -48,6 +48,7 @@ import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.t
 import { claimDesign, describeClaimRefusal, liveHolder, type DesignClaim } from '../db/repositories/design-claims.ts';
 import { phaseModel } from '../config/model-checks.ts';
 import { utcDay } from '../kernel/utc-day.ts';
+import { searchRefusal } from './search-directive.ts';
 
 
 export interface ToolDefinition {
@@ -347,7 +348,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
       name: 'save_strategy_config',
       effect: true,
       description:
-        'Validate and save the strategy into the strategies directory KTRDR reads. `name` must match ^[A-Za-z0-9][A-Za-z0-9_-]*$ and equal config.name. A name already used by a different strategy is refused.',
+        'Validate and save the strategy into the strategies directory KTRDR reads. `name` must match ^[A-Za-z0-9][A-Za-z0-9_-]*$ and equal config.name. A name already used by a different strategy is refused. When this cycle explores, a near-copy of an earlier experiment is refused; `declines_directive` states why you do not follow the cycle\'s directive (recorded, never an error).',
       input: z
         .object({
           name: z.string().min(1).max(100),
@@ -356,6 +357,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
           tests_hypothesis: z.union([z.number().int().positive(), z.literal('exploration')]).optional(),
           parent_experiment: z.number().int().positive().optional(),
           training_window: z.object({ start_date: isoDate, end_date: isoDate }).strict().optional(),
+          declines_directive: z.string().min(1).max(500).optional(),
         })
         .strict(),
       run: async (input, session, ktrdr) => {
@@ -389,6 +391,8 @@ function designTools(context: ToolContext): ToolDefinition[] {
         const claim: DesignClaim = { fingerprint, symbol: features.symbol, timeframe: features.timeframe, window: window ? { startDate: window.start_date, endDate: window.end_date } : null };
         const inFlight = await liveHolder(context.db, session.id, claim);
         if (inFlight) return { ok: false, error: `strategy not saved: ${describeClaimRefusal(inFlight, claim)}` };
+        const refusal = await searchRefusal(context.db, session.id, config, { tolerance: context.config.settings.AGENT_NEAR_DUPLICATE_TOLERANCE, declined: input.declines_directive });
+        if (refusal) return { ok: false, error: refusal };
         let saved;
         try {
           saved = await context.strategies.save(input.name, config);

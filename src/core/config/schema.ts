@@ -116,6 +116,10 @@ export const settingDefinitions = {
     description: 'How long a pass keeps polling work KTRDR expects to finish soon (a backtest, a training at 95% or more) to take the next step in the same pass; 0 = off',
   },
   AGENT_RECENT_STRATEGIES_COUNT: { schema: z._default(number({ min: 0, max: 50, int: true, expected: 'an integer from 0 to 50' }), 5), description: 'Recent strategies shown to the designer' },
+  AGENT_NEAR_DUPLICATE_TOLERANCE: {
+    schema: z._default(fraction, 0.1),
+    description: 'A design whose indicators, labels and network match an earlier experiment and whose numbers are all within this fraction of its numbers is a near-copy: refused when the cycle explores (docs/search.md)',
+  },
   AGENT_MEMORY_TOKEN_BUDGET: { schema: z._default(number({ min: 200, max: 20000, int: true, expected: 'an integer from 200 to 20000' }), 1500), description: 'Tokens (estimated) of the research memory shown to the designer' },
   AGENT_MAX_TURNS: { schema: z._default(number({ min: 1, max: 100, int: true, expected: 'an integer from 1 to 100' }), 12), description: 'Model turns per invocation' },
   AGENT_MAX_TOKENS: { schema: z._default(number({ min: 256, max: 128000, int: true, expected: 'an integer from 256 to 128000' }), 16000), description: 'max_tokens per model response, thinking included; checked against each phase model\'s output limit' },

@@ -53,6 +53,11 @@ export interface AgentSessionsTable {
   parent_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
   /** The status of the hypothesis under test as the assessing model was shown it (migration 20261207T105100000Z). */
   hypothesis_status_shown: ColumnType<HypothesisStatus | null, HypothesisStatus | null | undefined, HypothesisStatus | null>;
+  /** The allocation policy's directive for the cycle (migrations/20261207T110000000Z-search-directive.ts). */
+  search_mode: ColumnType<string | null, string | null | undefined, string | null>;
+  search_target_experiment_id: ColumnType<number | null, number | null | undefined, number | null>;
+  search_directive: NullableJson;
+  search_declined: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface PhaseChange {

@@ -16,6 +16,7 @@ import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './reco
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../kernel/tracer.ts';
 import { endSession } from '../agent/effects.ts';
+import { assignSearchDirective } from '../agent/search-directive.ts';
 import { listOpenBatches } from '../agent/message-batch.ts';
 import { quotaShortage } from '../agent/quota.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
@@ -648,6 +649,17 @@ export class TriggerPass {
     });
   }
 
+  /** Symbols with hourly data, the search's symbol regions; none when KTRDR does not list them (the history still counts). */
+  private async searchSymbols(): Promise<string[]> {
+    this.symbolsForSearch ??= await this.env.ktrdr.listSymbols().then(
+      (symbols) => symbols.filter((entry) => (entry.available_timeframes ?? []).includes('1h')).map((entry) => entry.symbol),
+      () => [],
+    );
+    return this.symbolsForSearch;
+  }
+
+  private symbolsForSearch: string[] | undefined;
+
   /**
    * Polls work KTRDR expects to finish soon until AGENT_PASS_FOLLOW_SECONDS after the pass started, taking each
    * finished operation's next step now; a KTRDR fault this pass means the next pass looks instead.
@@ -762,12 +774,14 @@ export class TriggerPass {
       if (await this.pausedSince(null, 'start_new_cycle')) return;
       if (await this.quotaHeld(null, 'start_new_cycle')) return;
       const now = this.env.now();
+      const symbols = await this.searchSymbols();
       const session = await createSessionWithinCap(this.db, {
         maxActive: max,
         designer: this.env.designerKind,
         now,
         leaseOwner: this.env.tickId,
         leaseExpiresAt: new Date(now.getTime() + this.settings.AGENT_LEASE_SECONDS * 1000),
+        onCreated: async (trx, created) => void (await assignSearchDirective(trx, created.id, { designer: this.env.designerKind, symbols })),
       });
       if (!session) return;
       this.budgetChanged();

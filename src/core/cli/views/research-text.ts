@@ -4,6 +4,7 @@ import { heading, type TextOptions } from './status-text.ts';
 import { promotionLines, promotionWord } from './promotion-view.ts';
 import { dsrCell, dsrSentence } from './dsr-text.ts';
 import { fitText } from '../terminal-width.ts';
+import { sessionSearchLines } from './search-view.ts';
 
 function design(e: ExperimentSummary): string {
   return [e.indicators.join('+') || '—', e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null, e.architecture].filter(Boolean).join(', ');
@@ -67,6 +68,7 @@ export function renderExperimentDetailText(view: ExperimentDetailView, options: 
   lines.push(...promotionLines(e.promotion));
   if (e.assessment) lines.push(`Assessment: ${e.assessment.verdict}, "${e.assessment.explanation.slice(0, 200)}"`);
   lines.push(`Cost: ${formatUsd(e.costUsd)} (${e.tokensInput} in, ${e.tokensOutput} out)`, `Finished: ${formatTimestamp(new Date(e.completedAt))}`);
+  if (view.search) lines.push('', heading('Search', color), ...sessionSearchLines(view.search));
   lines.push('', heading('Parent', color), view.parent ? renderTable(experimentHead, experimentRows([view.parent])) : 'None.');
   lines.push('', heading(`Children (${view.children.length})`, color), view.children.length > 0 ? renderTable(experimentHead, experimentRows(view.children)) : 'None.');
   return lines.join('\n');

@@ -27,6 +27,7 @@ import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../db/repositorie
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import { promotedExperiments, withPromotions } from './promotion-view.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';
+import { loadSessionSearchView } from './search-view.ts';
 
 type Db = Kysely<Database>;
 
@@ -103,10 +104,11 @@ export async function loadExperimentsView(db: Db, options: ExperimentsOptions): 
 export async function loadExperimentDetail(db: Db, id: number, now: Date): Promise<ExperimentDetailView | null> {
   const experiment = await findExperiment(db, id);
   if (!experiment) return null;
-  const [parent, children, hypothesis] = await Promise.all([
+  const [parent, children, hypothesis, search] = await Promise.all([
     experiment.parentExperimentId === null ? null : findExperiment(db, experiment.parentExperimentId),
     childrenOf(db, id),
     experiment.hypothesisId === null ? null : findHypothesis(db, experiment.hypothesisId),
+    loadSessionSearchView(db, experiment.sessionId),
   ]);
   const verdict = experimentSummary(experiment).verdict;
   const summaries = await experimentSummariesNow(db, [experiment, ...children, ...(parent ? [parent] : [])]);
@@ -130,6 +132,7 @@ export async function loadExperimentDetail(db: Db, id: number, now: Date): Promi
     parent: parent ? summaries.at(-1)! : null,
     children: childSummaries,
     hypothesis: hypothesis ? { id: hypothesis.id, text: hypothesis.text, status: hypothesis.status } : null,
+    search,
   };
 }
 

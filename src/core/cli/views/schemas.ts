@@ -5,6 +5,7 @@ import { gateComparisons, gateKinds, hypothesisStatuses, sessionOutcomes, sessio
 import { tickStatuses } from '../../db/database-schema.ts';
 import { promotionCountsSchema, promotionSchema } from './promotion-schemas.ts';
 import { utilizationSchema } from './utilization.ts';
+import { searchSummarySchema, sessionSearchSchema } from './search-view.ts';
 
 const isoTime = z.iso.datetime();
 const day = z.iso.date();
@@ -266,6 +267,8 @@ export const experimentDetailViewSchema = z.object({
   }),
   parent: experimentSummarySchema.nullable(),
   children: z.array(experimentSummarySchema),
+  /** The search directive of the experiment's cycle (docs/search.md). */
+  search: sessionSearchSchema.nullable().optional(),
   hypothesis: z.object({ id: z.int(), text: z.string(), status: z.enum(hypothesisStatuses) }).nullable(),
 });
 
@@ -335,6 +338,8 @@ export const statusViewSchema = z.object({
   promotions: promotionCountsSchema.optional(),
   /** KTRDR's training workers and what limits new cycles, as the last tick that read them saw it. */
   utilization: utilizationSchema.nullable().optional(),
+  /** The search policy at large (docs/search.md). */
+  search: searchSummarySchema.optional(),
 });
 
 export const historyEntrySchema = z.object({
@@ -438,6 +443,8 @@ export const sessionViewSchema = z.object({
   actions: z.object({ total: count, shown: count, items: z.array(sessionActionSchema) }),
   /** The session's experiment in the research memory, once the session ended. */
   experiment: experimentSummarySchema.nullable(),
+  /** The search policy's directive for this cycle (docs/search.md). */
+  search: sessionSearchSchema.nullable().default(null),
 });
 
 export const budgetDaySchema = z.object({

@@ -13,6 +13,7 @@ import type { SessionAction, SessionView } from './schemas.ts';
 import { outcomeLabel } from './session-facts.ts';
 import { dsrSentence } from './dsr-text.ts';
 import { heading, outcomeColor, type TextOptions } from './status-text.ts';
+import { sessionSearchLines } from './search-view.ts';
 
 function argValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(truncate(value, 40));
@@ -238,6 +239,7 @@ export function renderSessionText(view: SessionView, options: TextOptions): stri
     gatesSection(view, color),
     assessmentSection(view, color),
     experimentSection(view, color),
+    view.search ? [heading('Search', color), ...sessionSearchLines(view.search)] : [],
     costSection(view, color),
     phasesSection(view, color),
     actionsSection(view, color),

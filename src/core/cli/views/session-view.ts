@@ -10,6 +10,7 @@ import { estimatedSpendUsd } from '../../db/repositories/budget.ts';
 import { findSession, type Session } from '../../db/repositories/sessions.ts';
 import { fromJson, toDate, toNumber } from '../../db/values.ts';
 import type { SessionAction, SessionView, StrategySummary } from './schemas.ts';
+import { loadSessionSearchView } from './search-view.ts';
 import {
   assessmentOf,
   backtestFigures,
@@ -133,11 +134,12 @@ function phaseSpans(session: Session, now: Date): SessionView['phases'] {
 export async function loadSessionView(db: Db, id: number, options: SessionViewOptions): Promise<SessionView | null> {
   const session = await findSession(db, id);
   if (!session) return null;
-  const [actions, estimatedUsd, experiment, openBatch] = await Promise.all([
+  const [actions, estimatedUsd, experiment, openBatch, search] = await Promise.all([
     loadActions(db, id, options.actionLimit),
     estimatedSpendUsd(db, { sessionId: id }),
     findExperimentOfSession(db, id),
     findOpenBatch(db, id),
+    loadSessionSearchView(db, id),
   ]);
   const ended = session.completedAt ?? options.now;
   const trainingParams = session.trainingParams;
@@ -198,6 +200,7 @@ export async function loadSessionView(db: Db, id: number, options: SessionViewOp
         : null,
     invocation: session.outcome === null ? currentInvocation(session.leaseOwner, session.leaseExpiresAt, options.now) : null,
     batch: openBatch ? batchWaitOf(openBatch) : null,
+    search,
     gates: { training: gateEvaluation(session.trainingGate), backtest: gateEvaluation(session.backtestGate) },
     assessment: assessmentOf(session.assessment),
     usage: {

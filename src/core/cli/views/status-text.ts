@@ -10,6 +10,7 @@ import {
 import { utilizationLines } from './utilization.ts';
 import type { ActiveCycle, Banner, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
 import { fitText, wrapPlain } from '../terminal-width.ts';
+import { searchStatusLines } from './search-view.ts';
 
 export interface TextOptions {
   color: boolean;
@@ -199,6 +200,7 @@ export function renderStatusText(view: StatusView, options: TextOptions): string
     utilizationLines(view.utilization ?? null, view.activeTotal, now, color),
     bestSection(view.bestExperiment, color),
     promotionSection(view.promotions, color),
+    [heading('Search', color), ...searchStatusLines(view.search)],
     tickSection(view.lastTick, now, color),
   );
   return fitText(sections.map((lines) => lines.join('\n')).join('\n\n'), options.width ?? null);

@@ -15,6 +15,7 @@ import { statusBanners } from './banners.ts';
 import { clockSkewBanner } from './clock-banner.ts';
 import { readKtrdrClock } from '../../db/repositories/ktrdr-clock.ts';
 import { loadUtilization } from './utilization.ts';
+import { loadSearchSummaryView } from './search-view.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
 import {
   assessmentOf,
@@ -230,7 +231,7 @@ export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> 
 }
 
 export async function loadStatusView(db: Db, options: StatusViewOptions): Promise<StatusView> {
-  const [control, active, recent, lastTick, best, clock, utilization, promotions] = await Promise.all([
+  const [control, active, recent, lastTick, best, clock, utilization, search, promotions] = await Promise.all([
     readControl(db),
     loadActive(db, options),
     loadRecentCycles(db, options.recentLimit ?? 5),
@@ -238,6 +239,7 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
     loadBestExperiment(db),
     readKtrdrClock(db),
     loadUtilization(db),
+    loadSearchSummaryView(db),
     loadPromotionCounts(db),
   ]);
   const budget = await loadTodayBudget(db, {
@@ -270,5 +272,6 @@ export async function loadStatusView(db: Db, options: StatusViewOptions): Promis
     bestExperiment: best,
     promotions,
     utilization,
+    search,
   };
 }

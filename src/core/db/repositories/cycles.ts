@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
 import { CYCLE_CREATION_LOCK_KEY } from '../tick-lock.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
@@ -12,14 +12,23 @@ import { countActiveSessions, createSession, type Session } from './sessions.ts'
  */
 export async function createSessionWithinCap(
   db: Kysely<Database>,
-  input: { maxActive: number; designer: string; now: Date; leaseOwner: string; leaseExpiresAt: Date },
+  input: {
+    maxActive: number;
+    designer: string;
+    now: Date;
+    leaseOwner: string;
+    leaseExpiresAt: Date;
+    /** Runs in the same transaction, under the same lock: the search's directive and the claim on its target. */
+    onCreated?: (trx: Transaction<Database>, session: Session) => Promise<void>;
+  },
 ): Promise<Session | null> {
-  const { maxActive, ...session } = input;
+  const { maxActive, onCreated, ...session } = input;
   return db.transaction().execute(async (trx) => {
     await sql`SELECT pg_advisory_xact_lock(${CYCLE_CREATION_LOCK_KEY})`.execute(trx);
     if ((await countActiveSessions(trx)) >= maxActive) return null;
     const created = await createSession(trx, session);
     await incrementBudgetCounters(trx, utcDay(input.now), { cyclesStarted: 1, invocations: 1 });
+    if (onCreated) await onCreated(trx, created);
     return created;
   });
 }

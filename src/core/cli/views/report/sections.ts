@@ -6,6 +6,7 @@ import { experimentsSection } from './section-experiments.ts';
 import { heldUpSection } from './section-held-up.ts';
 import { hypothesesSection } from './section-hypotheses.ts';
 import { progressSection } from './section-progress.ts';
+import { searchSection } from './section-search.ts';
 import { summarySection } from './section-summary.ts';
 import { topSection } from './section-top.ts';
 import { trialsSection } from './section-trials.ts';
@@ -22,4 +23,5 @@ export const reportSections: readonly ReportSection<unknown>[] = [
   topSection,
   experimentsSection,
   hypothesesSection,
+  searchSection,
 ];

@@ -1,0 +1,158 @@
+// The search's bookkeeping: the history the allocation policy reads, the directive each cycle records (and the claim
+// on its exploit target), a designer's fallback or decline, and the figures `status` and the report show.
+import { sql, type Kysely, type Transaction } from 'kysely';
+import type { Database } from '../database-schema.ts';
+import { regionOf, searchDimensions, type SearchDirective, type SearchObservation, type SearchDimension, type SearchMode, type RegionPosterior } from '../../research/search-policy.ts';
+import { fromJson, toJson, toNumber } from '../values.ts';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** How many of the latest experiments the policy reads: enough to see every region, bounded at any size. */
+export const SEARCH_HISTORY_LIMIT = 2000;
+
+/** Experiments whose design reached the training gate, newest first, as the policy's observations. */
+export async function loadSearchHistory(db: Db, limit = SEARCH_HISTORY_LIMIT): Promise<SearchObservation[]> {
+  const rows = await db
+    .selectFrom('agent_experiments')
+    .select(['id', 'indicator_key', 'label_source', 'label_threshold', 'architecture', 'timeframe', 'symbol', 'score'])
+    .where('training_gate', 'is not', null)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map((row) => ({
+    experimentId: row.id,
+    region: regionOf({
+      indicatorKey: row.indicator_key ?? '',
+      labelSource: row.label_source,
+      labelThreshold: row.label_threshold === null ? null : Number(row.label_threshold),
+      architecture: row.architecture,
+      timeframe: row.timeframe,
+      symbol: row.symbol,
+    }),
+    passed: row.score !== null,
+    score: row.score === null ? null : Number(row.score),
+  }));
+}
+
+/** Experiments active sessions were told to refine: a new cycle's exploit target must be another. */
+export async function claimedSearchTargets(db: Db): Promise<Set<number>> {
+  const rows = await db.selectFrom('agent_sessions').select('search_target_experiment_id').where('outcome', 'is', null).where('search_target_experiment_id', 'is not', null).execute();
+  return new Set(rows.map((row) => row.search_target_experiment_id!));
+}
+
+/** What a session was told, and what became of it. */
+export interface SessionSearch {
+  mode: SearchMode;
+  targetExperimentId: number | null;
+  directive: SearchDirective & {
+    /** Set when the directive could not be followed as given (its experiment is gone): why it fell back to exploring. */
+    fallback?: string;
+    /** What the policy asked before a fallback. */
+    asked?: { mode: SearchMode; parentExperimentId: number | null };
+  };
+  declined: string | null;
+}
+
+/** Records the cycle's directive; the exploit target's claim is the session's `search_target_experiment_id`. */
+export async function recordSearchDirective(db: Db, sessionId: number, directive: SearchDirective): Promise<void> {
+  await db
+    .updateTable('agent_sessions')
+    .set({ search_mode: directive.mode, search_target_experiment_id: directive.parentExperimentId, search_directive: toJson(directive) })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+export async function findSessionSearch(db: Db, sessionId: number): Promise<SessionSearch | null> {
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select(['search_mode', 'search_target_experiment_id', 'search_directive', 'search_declined'])
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
+  const directive = fromJson<SessionSearch['directive']>(row?.search_directive ?? null);
+  if (!row || !directive || (row.search_mode !== 'explore' && row.search_mode !== 'exploit')) return null;
+  return { mode: row.search_mode, targetExperimentId: row.search_target_experiment_id, directive, declined: row.search_declined };
+}
+
+/** The directive's experiment is gone: the cycle explores instead, the reason kept with what was asked. */
+export async function recordSearchFallback(db: Db, sessionId: number, search: SessionSearch, reason: string): Promise<SessionSearch> {
+  const directive = { ...search.directive, mode: 'explore' as const, parentExperimentId: null, fallback: reason, asked: { mode: search.mode, parentExperimentId: search.targetExperimentId } };
+  await db
+    .updateTable('agent_sessions')
+    .set({ search_mode: 'explore', search_target_experiment_id: null, search_directive: toJson(directive) })
+    .where('id', '=', sessionId)
+    .execute();
+  return { ...search, mode: 'explore', targetExperimentId: null, directive };
+}
+
+/** A designer's stated reason for not following the directive: recorded, never an error. */
+export async function recordSearchDecline(db: Db, sessionId: number, reason: string): Promise<void> {
+  await db.updateTable('agent_sessions').set({ search_declined: reason }).where('id', '=', sessionId).execute();
+}
+
+/** The search's figures for `status` and the report. */
+export interface SearchSummary {
+  /** Cycles with a directive, and how many of them explored. */
+  cycles: number;
+  exploring: number;
+  declined: number;
+  fallbacks: number;
+  /** Per dimension: regions tried, and the best score in each (the top few by best). */
+  regions: { dimension: SearchDimension; tried: number; passed: number; best: { value: string; best: number; tried: number }[] }[];
+  /** The last directive's mode, reason and the posterior it read. */
+  last: { sessionId: number; mode: SearchMode; reason: string; posterior: RegionPosterior[] } | null;
+}
+
+const DIMENSION_COLUMN: Record<SearchDimension, string> = {
+  indicators: 'indicator_key',
+  labels: `coalesce(label_source, 'zigzag') || coalesce(' ' || label_threshold::text, '')`,
+  network: 'architecture',
+  timeframe: 'timeframe',
+  symbol: 'symbol',
+};
+
+export async function loadSearchSummary(db: Db, bestPerDimension = 3): Promise<SearchSummary> {
+  const counts = await db
+    .selectFrom('agent_sessions')
+    .select((eb) => [
+      eb.fn.countAll().as('cycles'),
+      eb.fn.count('id').filterWhere('search_mode', '=', 'explore').as('exploring'),
+      eb.fn.count('search_declined').as('declined'),
+      eb.fn.count('id').filterWhere(sql<boolean>`search_directive ? 'fallback'`).as('fallbacks'),
+    ])
+    .where('search_mode', 'is not', null)
+    .executeTakeFirstOrThrow();
+  const regions = await Promise.all(
+    searchDimensions.map(async (dimension) => {
+      const column = sql.raw(DIMENSION_COLUMN[dimension]);
+      const rows = (
+        await sql<{ value: string; tried: string | number; passed: string | number; best: number | null }>`
+          SELECT ${column} AS value, count(*) AS tried, count(score) AS passed, max(score) AS best
+            FROM agent_experiments
+           WHERE training_gate IS NOT NULL AND ${column} IS NOT NULL
+           GROUP BY 1`.execute(db)
+      ).rows;
+      const best = rows
+        .filter((row) => row.best !== null)
+        .map((row) => ({ value: row.value, best: Number(row.best), tried: toNumber(row.tried) }))
+        .sort((a, b) => b.best - a.best || (a.value < b.value ? -1 : 1))
+        .slice(0, bestPerDimension);
+      return { dimension, tried: rows.length, passed: rows.filter((row) => toNumber(row.passed) > 0).length, best };
+    }),
+  );
+  const lastRow = await db
+    .selectFrom('agent_sessions')
+    .select(['id', 'search_mode', 'search_directive'])
+    .where('search_mode', 'is not', null)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
+  const lastDirective = fromJson<SearchDirective>(lastRow?.search_directive ?? null);
+  return {
+    cycles: toNumber(counts.cycles as string | number),
+    exploring: toNumber(counts.exploring as string | number),
+    declined: toNumber(counts.declined as string | number),
+    fallbacks: toNumber(counts.fallbacks as string | number),
+    regions,
+    last: lastRow && lastDirective ? { sessionId: lastRow.id, mode: lastDirective.mode, reason: lastDirective.reason, posterior: lastDirective.posterior } : null,
+  };
+}
