@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { KtrdrError, ktrdrFaultOf, type KtrdrErrorKind } from '../../src/core/ktrdr/errors.ts';
+import { KtrdrError, ktrdrFaultForDecision, ktrdrFaultIn, ktrdrFaultOf, responseTooLargeError, type KtrdrErrorKind } from '../../src/core/ktrdr/errors.ts';
 
 const failure = (kind: KtrdrErrorKind, status: number | null, code = 'HTTP_ERROR') =>
   new KtrdrError({ kind, status, code, message: `${kind} ${status ?? ''} ${code}`, retryable: false });
@@ -23,5 +23,22 @@ describe('one home for what a KTRDR failure means', () => {
     assert.equal(failure('transport', null, 'ABORTED').isUnreachable, false);
     assert.equal(failure('http', 404).isUnreachable, false);
     assert.equal(failure('invalid_response', 200).isUnreachable, false);
+  });
+});
+
+describe('an answer the system needs to decide on', () => {
+  test('out of contract (too large) is a fault of the world there, while a tool still reports it to the model', () => {
+    const tooLarge = responseTooLargeError(200, 8 * 1024 * 1024, { method: 'POST', route: '/data/range' });
+    assert.equal(ktrdrFaultIn(tooLarge), null, 'a tool result: the model is told KTRDR answered out of contract');
+    const fault = ktrdrFaultForDecision(tooLarge);
+    assert.equal(fault?.faultClass, 'ktrdr_unreachable');
+    assert.match(fault?.cause ?? '', /^KTRDR answered out of contract: .*larger than 8388608 bytes/);
+  });
+
+  test('outages keep their own class, and a 4xx about the request itself is no fault', () => {
+    assert.equal(ktrdrFaultForDecision(failure('http', 429))?.faultClass, 'ktrdr_busy');
+    assert.equal(ktrdrFaultForDecision(failure('transport', null))?.faultClass, 'ktrdr_unreachable');
+    assert.equal(ktrdrFaultForDecision(failure('http', 422, 'VALIDATION_ERROR')), null);
+    assert.equal(ktrdrFaultForDecision(new Error('not KTRDR')), null);
   });
 });

@@ -9,7 +9,7 @@ import { operatorStop } from './operator-control.ts';
 import { directiveInForce } from './search-directive.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { searchPeriodEndOf } from './lockbox-boundary.ts';
-import { ktrdrFaultIn } from '../ktrdr/errors.ts';
+import { ktrdrFaultForDecision } from '../ktrdr/errors.ts';
 import { IN_FLIGHT_REFUSAL } from '../db/repositories/design-claims.ts';
 
 /**
@@ -138,7 +138,7 @@ export async function availableRange(context: ToolContext, symbol: string, timef
   const lockboxEnd = await searchPeriodEndOf({ db: context.db, ktrdr: context.ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now }, symbol, timeframe).catch(
     (error: unknown) => {
       // A window cannot be chosen without the boundary: a KTRDR that does not answer is a fault of the world.
-      const fault = ktrdrFaultIn(error);
+      const fault = ktrdrFaultForDecision(error);
       if (fault) throw new InfrastructureFaultError(fault.faultClass, fault.cause);
       throw error;
     },

@@ -18,7 +18,7 @@ import {
 } from '../db/repositories/promotions.ts';
 import { lockboxOf } from '../agent/lockbox-boundary.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
-import { KtrdrError, ktrdrFaultIn } from '../ktrdr/errors.ts';
+import { KtrdrError, ktrdrFaultForDecision, ktrdrFaultIn } from '../ktrdr/errors.ts';
 import { operationStrategy, ownershipMismatch } from '../ktrdr/ownership.ts';
 import { flattenBacktestResult, operationProgress } from '../ktrdr/results.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
@@ -78,7 +78,7 @@ class ValidationLane {
   }
 
   private fault(error: unknown): boolean {
-    const fault = ktrdrFaultIn(error);
+    const fault = ktrdrFaultForDecision(error);
     if (!fault) return false;
     this.faulted = true;
     this.env.onFault(fault);

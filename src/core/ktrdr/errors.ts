@@ -81,6 +81,18 @@ export function ktrdrFaultIn(error: unknown): ReturnType<typeof ktrdrFaultOf> | 
   return fault ? ktrdrFaultOf(error) : null;
 }
 
+/**
+ * For a call whose answer the system needs to decide anything (a lockbox boundary, a validation window), not one a
+ * model reads as a tool result: an answer out of contract (too large, malformed) is KTRDR misbehaving, a fault of the
+ * world like an outage, so the work waits for KTRDR instead of failing a session or the pass.
+ */
+export function ktrdrFaultForDecision(error: unknown): ReturnType<typeof ktrdrFaultOf> | null {
+  const fault = ktrdrFaultIn(error);
+  if (fault) return fault;
+  if (error instanceof KtrdrError && error.kind === 'invalid_response') return { faultClass: 'ktrdr_unreachable', cause: `KTRDR answered out of contract: ${error.message}` };
+  return null;
+}
+
 interface RequestContext {
   method: string;
   route: string;
