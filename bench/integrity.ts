@@ -45,7 +45,14 @@ async function runWorld(world: PlantedWorld, designer: 'baseline' | 'evolve', se
   const database = await createTestDatabase('ktrdr_agent_bench_integrity');
   const simulator = await createSimulator({ strategiesDir, seed, timeScale: 1_000_000, world });
   const resolved = simulator.world as ResolvedWorld;
-  const env = { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: designer, AGENT_MAX_CONCURRENT_SESSIONS: '1' };
+  const env = {
+    HOME: work.path,
+    DATABASE_URL: database.url,
+    KTRDR_API_URL: simulator.url,
+    KTRDR_STRATEGIES_DIR: strategiesDir,
+    AGENT_DESIGNER: designer,
+    AGENT_MAX_CONCURRENT_SESSIONS: '1',
+  };
   const config = loadConfig({ env });
   const client = new pg.Client({ connectionString: database.url });
   try {
@@ -59,20 +66,30 @@ async function runWorld(world: PlantedWorld, designer: 'baseline' | 'evolve', se
     // candidate among the first `cycles` experiments is decided (only those are counted).
     const firstCycles = `SELECT id FROM agent_experiments ORDER BY id LIMIT ${cycles}`;
     for (let extra = 0; extra < 200; extra++) {
-      const open = (await client.query(`SELECT count(*)::int AS n FROM agent_promotions WHERE status = 'pending' AND experiment_id IN (${firstCycles})`)).rows[0].n as number;
+      const open = (await client.query(`SELECT count(*)::int AS n FROM agent_promotions WHERE status = 'pending' AND experiment_id IN (${firstCycles})`))
+        .rows[0].n as number;
       const unscreened = (
-        await client.query(`SELECT count(*)::int AS n FROM agent_experiments e WHERE e.id IN (${firstCycles}) AND e.score IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agent_promotions p WHERE p.experiment_id = e.id)`)
+        await client.query(
+          `SELECT count(*)::int AS n FROM agent_experiments e WHERE e.id IN (${firstCycles}) AND e.score IS NOT NULL AND NOT EXISTS (SELECT 1 FROM agent_promotions p WHERE p.experiment_id = e.id)`,
+        )
       ).rows[0].n as number;
       if (open === 0 && unscreened === 0) break;
       await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
     }
-    const experiments = (await client.query(`SELECT e.id, e.strategy, e.score FROM agent_experiments e WHERE e.id IN (${firstCycles})`)).rows as { id: number; strategy: Record<string, unknown> | null; score: number | null }[];
+    const experiments = (await client.query(`SELECT e.id, e.strategy, e.score FROM agent_experiments e WHERE e.id IN (${firstCycles})`)).rows as {
+      id: number;
+      strategy: Record<string, unknown> | null;
+      score: number | null;
+    }[];
     const inClass = new Set(experiments.filter((e) => inPlantedClass(resolved, e.strategy)).map((e) => e.id));
-    const promotions = (await client.query(`SELECT experiment_id, status FROM agent_promotions WHERE status <> 'not_candidate' AND experiment_id IN (${firstCycles})`)).rows as {
+    const promotions = (
+      await client.query(`SELECT experiment_id, status FROM agent_promotions WHERE status <> 'not_candidate' AND experiment_id IN (${firstCycles})`)
+    ).rows as {
       experiment_id: number;
       status: string;
     }[];
-    const consultations = (await client.query(`SELECT count(*)::int AS n FROM agent_validation_backtests WHERE kind = 'lockbox' AND status = 'completed'`)).rows[0].n as number;
+    const consultations = (await client.query(`SELECT count(*)::int AS n FROM agent_validation_backtests WHERE kind = 'lockbox' AND status = 'completed'`))
+      .rows[0].n as number;
     const passed = experiments.filter((e) => e.score !== null);
     return {
       world: resolved.label,
@@ -98,7 +115,10 @@ async function runWorld(world: PlantedWorld, designer: 'baseline' | 'evolve', se
   }
 }
 
-export async function integrityBench(helpers: BenchHelpers, options: { seeds: number[]; cycles: number; designers: ('baseline' | 'evolve')[]; edge: PlantedWorld }): Promise<void> {
+export async function integrityBench(
+  helpers: BenchHelpers,
+  options: { seeds: number[]; cycles: number; designers: ('baseline' | 'evolve')[]; edge: PlantedWorld },
+): Promise<void> {
   const runs: IntegrityRun[] = [];
   for (const world of [{ kind: 'no_edge' } as PlantedWorld, options.edge]) {
     for (const designer of options.designers) for (const seed of options.seeds) runs.push(await runWorld(world, designer, seed, options.cycles));
@@ -106,7 +126,21 @@ export async function integrityBench(helpers: BenchHelpers, options: { seeds: nu
   helpers.results.integrity = { seeds: options.seeds, cycles: options.cycles, runs };
   helpers.table(
     `integrity: promotions in planted worlds (${options.seeds.length} seeds x ${options.cycles} cycles per designer; defaults AGENT_PROMOTION_MIN_DSR 0.95, 2 robustness windows, lockbox PSR 0.90)`,
-    ['world', 'designer', 'seed', 'passed both', 'in class', 'candidates', 'promoted', 'promoted in class', 'rejected', 'pending', 'lockbox looks', 'best search Sharpe', 's'],
+    [
+      'world',
+      'designer',
+      'seed',
+      'passed both',
+      'in class',
+      'candidates',
+      'promoted',
+      'promoted in class',
+      'rejected',
+      'pending',
+      'lockbox looks',
+      'best search Sharpe',
+      's',
+    ],
     runs.map((r) => [
       r.world,
       r.designer,

@@ -68,7 +68,9 @@ function nightModel(clock: VirtualClock): ScriptReaction {
   return (request: RecordedRequest) => {
     clock.advance(MODEL_CALL_SECONDS * 1000);
     const turn = modelTurn(request);
-    const call = turn.content.find((block) => block.type === 'tool_use') as { name?: string; input?: { config?: { indicators?: Record<string, { period: number }> } } } | undefined;
+    const call = turn.content.find((block) => block.type === 'tool_use') as
+      | { name?: string; input?: { config?: { indicators?: Record<string, { period: number }> } } }
+      | undefined;
     const indicators = call?.name === 'save_strategy_config' ? call.input?.config?.indicators : undefined;
     if (indicators?.rsi_14 && indicators.adx_14) {
       const id = sessionIdOf(request);
@@ -139,9 +141,8 @@ async function runNight(arm: Arm, workers: number, hours: number, seed: number):
       const view = viewAt(operation, end, 1);
       return Math.max(0, (view.endedAt ?? end) - operation.createdAt);
     };
-    const bound = (
-      await client.query(`SELECT min(started_at) AS at FROM agent_ticks WHERE summary->'capacity'->>'limitedBy' = 'budget'`)
-    ).rows[0].at as Date | null;
+    const bound = (await client.query(`SELECT min(started_at) AS at FROM agent_ticks WHERE summary->'capacity'->>'limitedBy' = 'budget'`)).rows[0]
+      .at as Date | null;
     const until = bound ? Math.min(bound.getTime(), end) : end;
     const busyUntil = (limit: number): number => {
       let busyMs = 0;
@@ -153,7 +154,9 @@ async function runNight(arm: Arm, workers: number, hours: number, seed: number):
       return busyMs;
     };
     const waits = rows
-      .map((row) => (row.completed_at.getTime() - row.created_at.getTime() - computeMs(row.training_operation_id) - computeMs(row.backtest_operation_id)) / 1000)
+      .map(
+        (row) => (row.completed_at.getTime() - row.created_at.getTime() - computeMs(row.training_operation_id) - computeMs(row.backtest_operation_id)) / 1000,
+      )
       .sort((a, b) => a - b);
     const finished = rows.length;
     return {
@@ -188,17 +191,38 @@ export async function nightBench(helpers: BenchHelpers, options: { hours: number
       if (arm.only && !arm.only.includes(workers)) continue;
       const night = await runNight(arm, workers, options.hours, options.seed);
       figures.push(night);
-      console.log(`  ${workers} worker(s), ${arm.name}: ${night.cyclesFinished} cycles, ${round(100 * night.utilization, 1)}% busy (${night.realSeconds.toFixed(0)} s real)`);
+      console.log(
+        `  ${workers} worker(s), ${arm.name}: ${night.cyclesFinished} cycles, ${round(100 * night.utilization, 1)}% busy (${night.realSeconds.toFixed(0)} s real)`,
+      );
     }
   }
   // The virtual clock makes a night deterministic; what this machine changes is only how long it takes to run.
   const repeat = await runNight(arms[2]!, options.workerCounts[0]!, options.hours, options.seed);
   const first = figures.find((f) => f.arm === repeat.arm && f.workers === repeat.workers)!;
   const noise = { cyclesFinished: repeat.cyclesFinished - first.cyclesFinished, utilizationPoints: round(100 * (repeat.utilization - first.utilization), 2) };
-  helpers.results.night = { hours: options.hours, seed: options.seed, tickMinutes: TICK_MS / 60_000, modelCallSeconds: MODEL_CALL_SECONDS, figures, repeatDifference: noise };
+  helpers.results.night = {
+    hours: options.hours,
+    seed: options.seed,
+    tickMinutes: TICK_MS / 60_000,
+    modelCallSeconds: MODEL_CALL_SECONDS,
+    figures,
+    repeatDifference: noise,
+  };
   helpers.table(
     `night: ${options.hours} simulated hours, a tick every 5 min, budget $5/day (repeat of the first auto night differs by ${noise.cyclesFinished} cycle(s), ${noise.utilizationPoints} utilization points)`,
-    ['training workers', 'settings', 'cycles finished', 'worker utilization', 'budget bound at h', 'utilization until then', 'median wait/cycle s', 'mean wait/cycle s', 'USD per cycle', 'USD spent', 'real s'],
+    [
+      'training workers',
+      'settings',
+      'cycles finished',
+      'worker utilization',
+      'budget bound at h',
+      'utilization until then',
+      'median wait/cycle s',
+      'mean wait/cycle s',
+      'USD per cycle',
+      'USD spent',
+      'real s',
+    ],
     figures.map((f) => [
       f.workers,
       f.arm,

@@ -93,5 +93,9 @@ export async function pruneBench(helpers: BenchHelpers, options: { rows: number 
   }
   const header = ['store', 'triggers', 'ticks', 'batches', 'median batch ms', 'max batch ms', 'max/median', 'total s', 'rows/s', 'empty prune ms'];
   helpers.results.prune = rows.map((row) => Object.fromEntries(header.map((name, index) => [name, row[index]])));
-  helpers.table(`prune (${options.rows.toLocaleString('en-US')} old trigger rows, batches of ${PRUNE_BATCH_ROWS}; empty prune = a quiet pass's cost, median of 15)`, header, rows);
+  helpers.table(
+    `prune (${options.rows.toLocaleString('en-US')} old trigger rows, batches of ${PRUNE_BATCH_ROWS}; empty prune = a quiet pass's cost, median of 15)`,
+    header,
+    rows,
+  );
 }

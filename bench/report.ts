@@ -32,7 +32,14 @@ export async function reportBench(helpers: Pick<BenchHelpers, 'results' | 'table
         read.push(readDone - started);
         unit = report.data.buckets.unit;
       }
-      const figure = { experiments: size, runs: options.runs, readMs: round(median(read), 0), renderMs: round(median(render), 1), kib: round(bytes / 1024, 0), bucket: unit };
+      const figure = {
+        experiments: size,
+        runs: options.runs,
+        readMs: round(median(read), 0),
+        renderMs: round(median(render), 1),
+        kib: round(bytes / 1024, 0),
+        bucket: unit,
+      };
       figures.push(figure);
       rows.push([size, figure.readMs, figure.renderMs, figure.kib, unit]);
     } finally {
@@ -41,5 +48,9 @@ export async function reportBench(helpers: Pick<BenchHelpers, 'results' | 'table
     }
   }
   helpers.results.report = figures;
-  helpers.table(`report (PostgreSQL; median of ${options.runs} runs; seeded experiments five minutes apart)`, ['experiments', 'read ms', 'render ms', 'KiB', 'bucket'], rows);
+  helpers.table(
+    `report (PostgreSQL; median of ${options.runs} runs; seeded experiments five minutes apart)`,
+    ['experiments', 'read ms', 'render ms', 'KiB', 'bucket'],
+    rows,
+  );
 }

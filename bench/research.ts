@@ -51,7 +51,14 @@ async function runArm(designer: 'baseline' | 'evolve', seed: number, cycles: num
   const database = await createTestDatabase('ktrdr_agent_bench_arm');
   const simulator = await createSimulator({ strategiesDir, seed, timeScale: 1_000_000 });
   const config = loadConfig({
-    env: { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: designer, AGENT_MAX_CONCURRENT_SESSIONS: '1' },
+    env: {
+      HOME: work.path,
+      DATABASE_URL: database.url,
+      KTRDR_API_URL: simulator.url,
+      KTRDR_STRATEGIES_DIR: strategiesDir,
+      AGENT_DESIGNER: designer,
+      AGENT_MAX_CONCURRENT_SESSIONS: '1',
+    },
   });
   const client = new pg.Client({ connectionString: database.url });
   let ticks = 0;
@@ -119,7 +126,9 @@ export async function researchArms(helpers: BenchHelpers, options: { seeds: numb
       ...checkpoints.map((c) => (at(r, c) === null ? '—' : round(at(r, c)!, 2))),
       r.meanPassedScore === null ? '—' : round(r.meanPassedScore, 2),
       r.best === null ? '—' : `cycle ${r.best.cycle}, ${r.best.bred ? 'bred' : 'fresh'}`,
-      Object.entries(r.outcomes).map(([k, v]) => `${k}=${v}`).join(' '),
+      Object.entries(r.outcomes)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
     ]),
   );
   const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
@@ -169,7 +178,15 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
     const work = tempDir('ktrdr-agent-bench-memory-');
     try {
       const store = await openStore({ kind: 'postgres', url: database.url });
-      for (let i = 0; i < 12; i++) await addHypothesis(store.db, { text: `Bench hypothesis ${i}: indicator pair ${i} generalises across symbols`, rationale: null, source: 'operator', proposedByExperimentId: null, via: 'bench', now: new Date() });
+      for (let i = 0; i < 12; i++)
+        await addHypothesis(store.db, {
+          text: `Bench hypothesis ${i}: indicator pair ${i} generalises across symbols`,
+          rationale: null,
+          source: 'operator',
+          proposedByExperimentId: null,
+          via: 'bench',
+          now: new Date(),
+        });
       await seedExperiments(store.db, size);
       await sql`ANALYZE`.execute(store.db);
       const budget = 1500;
@@ -183,7 +200,13 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
       await store.close();
       times.sort((a, b) => a - b);
       const medianMs = times[Math.floor(times.length / 2)]!;
-      const entry: Record<string, unknown> = { experiments: size, budgetTokens: budget, estimatedTokens: memory.estimatedTokens, chars: memory.text.length, buildMedianMs: round(medianMs, 1) };
+      const entry: Record<string, unknown> = {
+        experiments: size,
+        budgetTokens: budget,
+        estimatedTokens: memory.estimatedTokens,
+        chars: memory.text.length,
+        buildMedianMs: round(medianMs, 1),
+      };
       if (size === Math.max(...options.sizes)) {
         const env = { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline' };
         // An idle tick: paused, so it reads the control row and leaves.
@@ -198,21 +221,38 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
           'experiments --sort score --indicator rsi --json': ['experiments', '--sort', 'score', '--indicator', 'rsi', '--json'],
         };
         const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((n) => [n, []]));
-        for (let r = 0; r < COMMAND_ROUNDS; r++) for (const [n, args] of Object.entries(cases)) samples[n]!.push(await helpers.timeChild([helpers.binRun, ...args], env));
+        for (let r = 0; r < COMMAND_ROUNDS; r++)
+          for (const [n, args] of Object.entries(cases)) samples[n]!.push(await helpers.timeChild([helpers.binRun, ...args], env));
         const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
         const ratios = Object.fromEntries(Object.entries(samples).map(([n, ms]) => [n, ms.map((v, r) => v / samples['tick (paused)']![r]!)]));
         entry.commands = Object.fromEntries(
-          Object.entries(samples).map(([n, ms]) => [n, { medianMs: round(median(ms), 1), ratioToIdleTick: round(median(ratios[n]!)), ratioRange: [round(Math.min(...ratios[n]!)), round(Math.max(...ratios[n]!))] }]),
+          Object.entries(samples).map(([n, ms]) => [
+            n,
+            {
+              medianMs: round(median(ms), 1),
+              ratioToIdleTick: round(median(ratios[n]!)),
+              ratioRange: [round(Math.min(...ratios[n]!)), round(Math.max(...ratios[n]!))],
+            },
+          ]),
         );
         entry.explain = {
-          experiments: await explain(database.url, (db) => loadExperimentsView(db, { now: new Date(), outcomes: null, indicators: null, symbol: null, sort: 'completed_at', limit: 20 })),
-          experimentsByScoreWithIndicator: await explain(database.url, (db) => loadExperimentsView(db, { now: new Date(), outcomes: null, indicators: ['rsi'], symbol: null, sort: 'score', limit: 20 })),
+          experiments: await explain(database.url, (db) =>
+            loadExperimentsView(db, { now: new Date(), outcomes: null, indicators: null, symbol: null, sort: 'completed_at', limit: 20 }),
+          ),
+          experimentsByScoreWithIndicator: await explain(database.url, (db) =>
+            loadExperimentsView(db, { now: new Date(), outcomes: null, indicators: ['rsi'], symbol: null, sort: 'score', limit: 20 }),
+          ),
           memorySection: await explain(database.url, (db) => buildMemorySection(db, { tokenBudget: 1500, recentCount: 5 })),
         };
         helpers.table(
           `research: experiments at ${size} experiments (${COMMAND_ROUNDS} interleaved rounds; ratio to the same round's idle tick)`,
           ['command', 'median ms', 'median ratio to idle tick', 'ratio range'],
-          Object.entries(samples).map(([n, ms]) => [n, round(median(ms), 1), round(median(ratios[n]!)), `${round(Math.min(...ratios[n]!))}–${round(Math.max(...ratios[n]!))}`]),
+          Object.entries(samples).map(([n, ms]) => [
+            n,
+            round(median(ms), 1),
+            round(median(ratios[n]!)),
+            `${round(Math.min(...ratios[n]!))}–${round(Math.max(...ratios[n]!))}`,
+          ]),
         );
         for (const [name, lines] of Object.entries(entry.explain as Record<string, string[]>)) {
           console.log(`\nEXPLAIN ${name}:`);
@@ -227,5 +267,9 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
     }
   }
   helpers.results.memory = figures;
-  helpers.table(`research: memory section size and build time (median of ${options.runs})`, ['experiments', 'budget tokens', 'estimated tokens', 'chars', 'build ms'], rows);
+  helpers.table(
+    `research: memory section size and build time (median of ${options.runs})`,
+    ['experiments', 'budget tokens', 'estimated tokens', 'chars', 'build ms'],
+    rows,
+  );
 }

@@ -39,7 +39,8 @@ function snapshotBuild(): { bin: string; remove(): void } {
   for (let attempt = 0; attempt < 20; attempt++) {
     const root = mkdtempSync(join(tmpdir(), 'ktrdr-agent-bench-build-'));
     try {
-      for (const entry of ['bin', 'dist', 'prompts', 'package.json', 'oclif.manifest.json']) cpSync(join(repoRoot, entry), join(root, entry), { recursive: true });
+      for (const entry of ['bin', 'dist', 'prompts', 'package.json', 'oclif.manifest.json'])
+        cpSync(join(repoRoot, entry), join(root, entry), { recursive: true });
       symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
       if (existsSync(join(root, 'dist/tick-main.js')) && existsSync(join(root, 'dist/commands/status.js'))) {
         return { bin: join(root, 'bin/run.js'), remove: () => rmSync(root, { recursive: true, force: true }) };
@@ -58,7 +59,11 @@ const binRun = build.bin;
 
 function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [binRun, ...args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [binRun, ...args], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', NO_COLOR: '1', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -144,7 +149,13 @@ async function baselineStrategy(strategiesDir: string): Promise<{ name: string; 
   mkdirSync(strategiesDir, { recursive: true });
   const simulator = await createSimulator({ strategiesDir, seed: 11, timeScale: 1 });
   try {
-    const env = { HOME: strategiesDir, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline' };
+    const env = {
+      HOME: strategiesDir,
+      DATABASE_URL: database.url,
+      KTRDR_API_URL: simulator.url,
+      KTRDR_STRATEGIES_DIR: strategiesDir,
+      AGENT_DESIGNER: 'baseline',
+    };
     const tick = await runCli(['tick'], env);
     if (tick.code !== 0) throw new Error(`baseline tick failed: ${tick.stderr}`);
     const client = new pg.Client({ connectionString: database.url });
@@ -185,7 +196,10 @@ interface StartupFigure {
   peakMiB: number | null;
 }
 
-function startupFigures(samples: Record<string, ChildCost[]>): { figures: Record<string, StartupFigure>; noise: { minMs: number; p25Ms: number; medianMs: number; p75Ms: number; maxMs: number } } {
+function startupFigures(samples: Record<string, ChildCost[]>): {
+  figures: Record<string, StartupFigure>;
+  noise: { minMs: number; p25Ms: number; medianMs: number; p75Ms: number; maxMs: number };
+} {
   const wall = (name: string) => samples[name]!.map((cost) => cost.wallMs);
   const cpu = (name: string) => (samples[name]!.every((cost) => cost.cpuMs !== null) ? median(samples[name]!.map((cost) => cost.cpuMs!)) : null);
   const base = median(wall('node -e 0'));
@@ -412,7 +426,13 @@ async function inFlight(): Promise<void> {
             const response = await fetch(`${simulator.url}/trainings/start`, {
               method: 'POST',
               headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ strategy_name: strategy.name, symbols: params.symbols, timeframes: params.timeframes, start_date: params.startDate, end_date: params.endDate }),
+              body: JSON.stringify({
+                strategy_name: strategy.name,
+                symbols: params.symbols,
+                timeframes: params.timeframes,
+                start_date: params.startDate,
+                end_date: params.endDate,
+              }),
             });
             const body = (await response.json()) as { task_id?: string; operation_id?: string };
             const id = body.task_id ?? body.operation_id;
@@ -429,7 +449,11 @@ async function inFlight(): Promise<void> {
             training_params: JSON.stringify(strategy.trainingParams),
             progress_changed_at: new Date(),
           }));
-          for (let i = 0; i < rows.length; i += 500) await store.db.insertInto('agent_sessions').values(rows.slice(i, i + 500) as never).execute();
+          for (let i = 0; i < rows.length; i += 500)
+            await store.db
+              .insertInto('agent_sessions')
+              .values(rows.slice(i, i + 500) as never)
+              .execute();
           await store.close();
           const env = {
             HOME: work.path,
@@ -442,7 +466,8 @@ async function inFlight(): Promise<void> {
           samples.push(await timeChild([binRun, 'tick'], env));
           const client = new pg.Client({ connectionString: database.url });
           await client.connect();
-          const polled = (await client.query(`SELECT count(*)::int AS n FROM agent_sessions WHERE phase = 'training' AND operation_progress IS NOT NULL`)).rows[0].n as number;
+          const polled = (await client.query(`SELECT count(*)::int AS n FROM agent_sessions WHERE phase = 'training' AND operation_progress IS NOT NULL`))
+            .rows[0].n as number;
           await client.end();
           if (polled !== count) throw new Error(`one tick polled ${polled} of ${count} sessions`);
         } finally {
@@ -492,7 +517,11 @@ async function tokenCycle(caching: boolean, batchPhases = '', extraEnv: Record<s
         step('get_available_indicators', {}),
         step('get_recent_strategies', {}),
         // A new design each time (the memory refuses one already run): the confidence threshold moves a little.
-        step('save_strategy_config', { name, config: { ...template.config, name, decisions: { ...(template.config.decisions as object), confidence_threshold: 0.5 + n / 100 } }, description: 'A benchmark design.' }),
+        step('save_strategy_config', {
+          name,
+          config: { ...template.config, name, decisions: { ...(template.config.decisions as object), confidence_threshold: 0.5 + n / 100 } },
+          description: 'A benchmark design.',
+        }),
         step('start_training', { strategy_name: name, start_date: params.startDate, end_date: params.endDate }),
         { content: [thinking('Done.'), text('Training started.')], stop_reason: 'end_turn' },
       ];
@@ -504,7 +533,13 @@ async function tokenCycle(caching: boolean, batchPhases = '', extraEnv: Record<s
     ],
     assess: () => [
       step('get_agent_state', {}),
-      step('save_assessment', { verdict: 'neutral', explanation: 'Results are middling on this window.', strengths: ['simple'], weaknesses: ['few trades'], suggestions: ['try another timeframe'] }),
+      step('save_assessment', {
+        verdict: 'neutral',
+        explanation: 'Results are middling on this window.',
+        strengths: ['simple'],
+        weaknesses: ['few trades'],
+        suggestions: ['try another timeframe'],
+      }),
       { content: [thinking('Done.'), text('Assessed.')], stop_reason: 'end_turn' },
     ],
   };
@@ -514,7 +549,9 @@ async function tokenCycle(caching: boolean, batchPhases = '', extraEnv: Record<s
     const tools = (request.body?.tools as { name: string }[] | undefined)?.map((t) => t.name) ?? [];
     const phase = tools.includes('save_strategy_config') ? 'design' : tools.includes('start_backtest') ? 'backtest' : 'assess';
     if ((request.body?.messages as unknown[] | undefined)?.length === 1) {
-      firstMessageBytes[phase] ??= Buffer.byteLength(JSON.stringify({ system: request.body?.system, messages: request.body?.messages, tools: request.body?.tools }));
+      firstMessageBytes[phase] ??= Buffer.byteLength(
+        JSON.stringify({ system: request.body?.system, messages: request.body?.messages, tools: request.body?.tools }),
+      );
       queue = plans[phase]!(designs++);
     }
     return queue.shift() ?? { content: [text('Nothing left.')], stop_reason: 'end_turn' };
@@ -552,12 +589,19 @@ async function tokenCycle(caching: boolean, batchPhases = '', extraEnv: Record<s
     const attempts = (await client.query(`SELECT outcome, count(*)::int AS n, min(failure_reason) AS reason FROM agent_sessions GROUP BY outcome`)).rows;
     await client.end();
     if (!finished) throw new Error(`no cycle succeeded: ${JSON.stringify(attempts)}`);
-    const perPhase: Record<string, { model: string; calls: number; batchedCalls: number; input: number; cacheWrite: number; cacheRead: number; output: number }> = {};
+    const perPhase: Record<
+      string,
+      { model: string; calls: number; batchedCalls: number; input: number; cacheWrite: number; cacheRead: number; output: number }
+    > = {};
     type Usage = { input_tokens: number; output_tokens: number; cache_creation_input_tokens: number; cache_read_input_tokens: number };
     const answered: { body: RecordedRequest['body']; usage: Usage; batched: boolean }[] = [
-      ...fake.requests.filter((r) => r.response?.status === 200).map((r) => ({ body: r.body, usage: (JSON.parse(r.response!.body) as { usage: Usage }).usage, batched: false })),
+      ...fake.requests
+        .filter((r) => r.response?.status === 200)
+        .map((r) => ({ body: r.body, usage: (JSON.parse(r.response!.body) as { usage: Usage }).usage, batched: false })),
       ...[...fake.batches.values()].flatMap((batch) =>
-        batch.results.flatMap((line, i) => (line.result.type === 'succeeded' ? [{ body: batch.requests[i]!.params, usage: (line.result.message as { usage: Usage }).usage, batched: true }] : [])),
+        batch.results.flatMap((line, i) =>
+          line.result.type === 'succeeded' ? [{ body: batch.requests[i]!.params, usage: (line.result.message as { usage: Usage }).usage, batched: true }] : [],
+        ),
       ),
     ];
     for (const { body, usage, batched } of answered) {
@@ -571,7 +615,16 @@ async function tokenCycle(caching: boolean, batchPhases = '', extraEnv: Record<s
       entry.cacheRead += usage.cache_read_input_tokens;
       entry.output += usage.output_tokens;
     }
-    return { caching, batchPhases, ...finished, requests: fake.requests.length, countRequests: fake.countRequests.length, perPhase, firstMessageBytes, sessionsByOutcome: attempts };
+    return {
+      caching,
+      batchPhases,
+      ...finished,
+      requests: fake.requests.length,
+      countRequests: fake.countRequests.length,
+      perPhase,
+      firstMessageBytes,
+      sessionsByOutcome: attempts,
+    };
   } finally {
     await fake.close();
     await simulator.close();
@@ -588,18 +641,51 @@ async function tokens(): Promise<void> {
   // Today's prompts and memory with every phase on the design model: what the per-phase models save on the same context.
   const oneModel = await tokenCycle(true, '', { AGENT_MODEL_BACKTEST: 'claude-opus-5-5', AGENT_MODEL_ASSESS: 'claude-opus-5-5' });
   for (const [phase, usage] of Object.entries(on.perPhase as Record<string, Record<string, unknown>>)) console.log(`  ${phase}: ${JSON.stringify(usage)}`);
-  for (const [phase, usage] of Object.entries(batched.perPhase as Record<string, Record<string, unknown>>)) console.log(`  batched ${phase}: ${JSON.stringify(usage)}`);
+  for (const [phase, usage] of Object.entries(batched.perPhase as Record<string, Record<string, unknown>>))
+    console.log(`  batched ${phase}: ${JSON.stringify(usage)}`);
   const ratio = round(Number(on.cost) / Number(off.cost), 3);
-  results.tokens = { cachingOn: on, cachingOff: off, batched, batchedAll, oneModel, costRatioOnToOff: ratio, costRatioToOneModel: round(Number(on.cost) / Number(oneModel.cost), 3) };
+  results.tokens = {
+    cachingOn: on,
+    cachingOff: off,
+    batched,
+    batchedAll,
+    oneModel,
+    costRatioOnToOff: ratio,
+    costRatioToOneModel: round(Number(on.cost) / Number(oneModel.cost), 3),
+  };
   table(
     `tokens: one successful design/backtest/assess cycle against the fake Messages API (cost ratio on/off ${ratio})`,
-    ['AGENT_PROMPT_CACHING', 'AGENT_BATCH_PHASES', 'models', 'input', 'output', 'cache read', 'cache write', 'cache-read share', 'cost USD', 'first msg bytes design/backtest/assess'],
+    [
+      'AGENT_PROMPT_CACHING',
+      'AGENT_BATCH_PHASES',
+      'models',
+      'input',
+      'output',
+      'cache read',
+      'cache write',
+      'cache-read share',
+      'cost USD',
+      'first msg bytes design/backtest/assess',
+    ],
     [on, off, batched, batchedAll, oneModel].map((r) => {
       const first = r.firstMessageBytes as Record<string, number>;
       const prompt = Number(r.input) + Number(r.cache_read) + Number(r.cache_write);
       const share = prompt > 0 ? `${round((100 * Number(r.cache_read)) / prompt, 1)}%` : '-';
-      const models = Object.values(r.perPhase as Record<string, { model: string }>).map((p) => p.model.replace('claude-', '')).join('/');
-      return [String(r.caching), String(r.batchPhases) || '-', models, r.input as number, r.output as number, r.cache_read as number, r.cache_write as number, share, round(Number(r.cost), 5), `${first.design}/${first.backtest}/${first.assess}`];
+      const models = Object.values(r.perPhase as Record<string, { model: string }>)
+        .map((p) => p.model.replace('claude-', ''))
+        .join('/');
+      return [
+        String(r.caching),
+        String(r.batchPhases) || '-',
+        models,
+        r.input as number,
+        r.output as number,
+        r.cache_read as number,
+        r.cache_write as number,
+        share,
+        round(Number(r.cost), 5),
+        `${first.design}/${first.backtest}/${first.assess}`,
+      ];
     }),
   );
 }
@@ -623,7 +709,11 @@ async function demo(): Promise<void> {
     peakMiB: samples.every((cost) => cost.peakMiB !== null) ? round(Math.max(...samples.map((cost) => cost.peakMiB!)), 0) : null,
   };
   results.demo = figure;
-  table(`demo (${runs} run(s) on a fresh data dir; peak RSS the max)`, ['command', 'median ms', 'cpu ms', 'MiB'], [['demo', figure.medianMs, figure.cpuMs ?? '-', figure.peakMiB ?? '-']]);
+  table(
+    `demo (${runs} run(s) on a fresh data dir; peak RSS the max)`,
+    ['command', 'median ms', 'cpu ms', 'MiB'],
+    [['demo', figure.medianMs, figure.cpuMs ?? '-', figure.peakMiB ?? '-']],
+  );
 }
 
 const helpers = { binRun, results, table, timeChild, interleaved };
@@ -636,10 +726,27 @@ const integrity = () =>
   integrityBench(helpers, { seeds: quick ? [1, 2] : [1, 2, 3, 4, 5], cycles: quick ? 30 : 60, designers: ['baseline', 'evolve'], edge: { kind: 'indicator' } });
 const search = () => searchWorlds(helpers, quick ? { seeds: [1, 2], cycles: 30 } : { seeds: [1, 2, 3, 4, 5], cycles: 60 });
 
-const only = process.argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length).split(',');
+const only = process.argv
+  .find((arg) => arg.startsWith('--only='))
+  ?.slice('--only='.length)
+  .split(',');
 const nodeMemorySection = () => nodeMemory({ ...helpers, measureChild }, { rounds: quick ? 3 : 7 });
 const prune = () => pruneBench(helpers, { rows: quick ? 10_000 : 100_000 });
-const sections: Record<string, () => Promise<void>> = { startup, demo, scale, inFlight, tokens, research, memory, 'node-memory': nodeMemorySection, prune, night, report, search, integrity };
+const sections: Record<string, () => Promise<void>> = {
+  startup,
+  demo,
+  scale,
+  inFlight,
+  tokens,
+  research,
+  memory,
+  'node-memory': nodeMemorySection,
+  prune,
+  night,
+  report,
+  search,
+  integrity,
+};
 const started = Date.now();
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue;

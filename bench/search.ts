@@ -48,7 +48,9 @@ interface SearchRun {
 
 /** Whether this checkout records the allocation policy's directive (the bench also measures the code before it). */
 async function hasDirectiveColumn(client: pg.Client): Promise<boolean> {
-  const row = (await client.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'agent_sessions' AND column_name = 'search_mode'`)).rows[0];
+  const row = (
+    await client.query(`SELECT count(*)::int AS n FROM information_schema.columns WHERE table_name = 'agent_sessions' AND column_name = 'search_mode'`)
+  ).rows[0];
   return row.n > 0;
 }
 
@@ -61,7 +63,14 @@ async function runSearch(worldName: string, world: PlantedWorld, designer: 'base
   const simulator = await createSimulator({ strategiesDir, seed, timeScale: 1_000_000, world });
   const resolved = simulator.world as ResolvedWorld;
   const config = loadConfig({
-    env: { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: designer, AGENT_MAX_CONCURRENT_SESSIONS: '1' },
+    env: {
+      HOME: work.path,
+      DATABASE_URL: database.url,
+      KTRDR_API_URL: simulator.url,
+      KTRDR_STRATEGIES_DIR: strategiesDir,
+      AGENT_DESIGNER: designer,
+      AGENT_MAX_CONCURRENT_SESSIONS: '1',
+    },
   });
   const client = new pg.Client({ connectionString: database.url });
   // One store for every pass, as `demo` keeps one: opening a pool per pass doubled the wall time on a loaded machine.
@@ -128,7 +137,9 @@ export async function searchWorlds(helpers: SearchBenchHelpers, options: { seeds
       const pair = await Promise.all((['evolve', 'baseline'] as const).map((designer) => runSearch(name, world, designer, seed, options.cycles)));
       for (const run of pair) {
         runs.push(run);
-        console.log(`  search ${name} seed ${seed} ${run.designer}: ${run.planted}; found ${run.found}, first try ${run.firstTry ?? '-'}, in class ${run.inClass}, exploring ${round(100 * run.exploring, 0)}% (${run.seconds} s)`);
+        console.log(
+          `  search ${name} seed ${seed} ${run.designer}: ${run.planted}; found ${run.found}, first try ${run.firstTry ?? '-'}, in class ${run.inClass}, exploring ${round(100 * run.exploring, 0)}% (${run.seconds} s)`,
+        );
       }
     }
   }

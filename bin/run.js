@@ -25,13 +25,17 @@ for (const stream of [process.stdout, process.stderr]) {
 // 22.3: the KTRDR client takes node:http through process.getBuiltinModule.
 const [major, minor] = process.versions.node.split('.').map(Number);
 if (major < 22 || (major === 22 && minor < 3)) {
-  process.stderr.write(`Error: ktrdr-agent needs Node.js 22.3 or newer; this is v${process.versions.node}. Install a current Node (https://nodejs.org, or \`nvm install 24\`) and run it again.\n`);
+  process.stderr.write(
+    `Error: ktrdr-agent needs Node.js 22.3 or newer; this is v${process.versions.node}. Install a current Node (https://nodejs.org, or \`nvm install 24\`) and run it again.\n`,
+  );
   process.exit(1);
 }
 
 const dist = new URL('../dist/', import.meta.url);
 if (!existsSync(new URL('tick-main.js', dist)) || !existsSync(new URL('commands/', dist))) {
-  process.stderr.write(`Error: ktrdr-agent is not built yet (no ${dist.pathname}). Run \`npm ci && npm run build\` in ${new URL('..', import.meta.url).pathname}, then try again.\n`);
+  process.stderr.write(
+    `Error: ktrdr-agent is not built yet (no ${dist.pathname}). Run \`npm ci && npm run build\` in ${new URL('..', import.meta.url).pathname}, then try again.\n`,
+  );
   process.exit(1);
 }
 
@@ -44,8 +48,12 @@ let args = process.argv.slice(2);
 // --env-file and reads X before this code runs (a FIFO there hangs it; a missing file exits 9). When it has, refuse:
 // the settings must come from one reader. `--agent-env` is the CLI's name, which Node does not own.
 if (nodeReadEnvFile()) {
-  const message = 'Node.js itself read the --env-file given to ktrdr-agent (it was started as `node bin/run.js ...` without `--` after node). Use --agent-env FILE, the name Node does not own, or run `ktrdr-agent` / `./bin/run.js`.';
-  if (args[0] === 'tick') process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'tick_failed', status: 'error', code: 'node_read_env_file', message, exitCode: 2 })}\n`);
+  const message =
+    'Node.js itself read the --env-file given to ktrdr-agent (it was started as `node bin/run.js ...` without `--` after node). Use --agent-env FILE, the name Node does not own, or run `ktrdr-agent` / `./bin/run.js`.';
+  if (args[0] === 'tick')
+    process.stderr.write(
+      `${JSON.stringify({ time: new Date().toISOString(), level: 'error', event: 'tick_failed', status: 'error', code: 'node_read_env_file', message, exitCode: 2 })}\n`,
+    );
   else process.stderr.write(`Error: ${message}\n`);
   process.exit(2);
 }

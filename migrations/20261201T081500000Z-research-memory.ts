@@ -110,13 +110,14 @@ export async function up(db: Kysely<any>): Promise<void> {
       CONSTRAINT valid_event_status CHECK (status IN ('untested', 'testing', 'validated', 'refuted', 'inconclusive', 'retired'))
     )`.execute(db);
   await sql`CREATE INDEX idx_hypothesis_events ON agent_hypothesis_events (hypothesis_id, id)`.execute(db);
-  await sql`ALTER TABLE agent_experiments ADD CONSTRAINT experiments_hypothesis_fk FOREIGN KEY (hypothesis_id) REFERENCES agent_hypotheses(id) ON DELETE SET NULL`.execute(db);
+  await sql`ALTER TABLE agent_experiments ADD CONSTRAINT experiments_hypothesis_fk FOREIGN KEY (hypothesis_id) REFERENCES agent_hypotheses(id) ON DELETE SET NULL`.execute(
+    db,
+  );
 
   await sql`ALTER TABLE agent_sessions ADD COLUMN design_model VARCHAR(100)`.execute(db);
   await sql`ALTER TABLE agent_sessions ADD COLUMN tests_hypothesis_id INT REFERENCES agent_hypotheses(id) ON DELETE SET NULL`.execute(db);
   await sql`ALTER TABLE agent_sessions ADD COLUMN exploration BOOLEAN NOT NULL DEFAULT FALSE`.execute(db);
   await sql`ALTER TABLE agent_sessions ADD COLUMN parent_experiment_id INT REFERENCES agent_experiments(id) ON DELETE SET NULL`.execute(db);
-
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -11,7 +11,7 @@ const STATUSES = `'untested', 'testing', 'supported', 'validated', 'refuted', 'i
 const OLD_STATUSES = `'untested', 'testing', 'validated', 'refuted', 'inconclusive'`;
 
 export const DEMOTION_EVIDENCE =
-  'was validated on the model\'s verdict about one in-sample backtest; now supported: only a promotion (robustness windows and the lockbox) validates';
+  "was validated on the model's verdict about one in-sample backtest; now supported: only a promotion (robustness windows and the lockbox) validates";
 
 export async function up(db: Kysely<any>): Promise<void> {
   await sql`ALTER TABLE agent_hypotheses DROP CONSTRAINT valid_hypothesis_status`.execute(db);
@@ -25,7 +25,9 @@ export async function up(db: Kysely<any>): Promise<void> {
     SELECT id, 'supported', ${DEMOTION_EVIDENCE}, NULL, 'migration', now() FROM agent_hypotheses WHERE status = 'validated' ORDER BY id`.execute(db);
   await sql`
     INSERT INTO agent_hypothesis_events (hypothesis_id, status, evidence, experiment_id, via, at)
-    SELECT id, 'retired', 'still retired', NULL, 'migration', now() FROM agent_hypotheses WHERE status = 'validated' AND retired_at IS NOT NULL ORDER BY id`.execute(db);
+    SELECT id, 'retired', 'still retired', NULL, 'migration', now() FROM agent_hypotheses WHERE status = 'validated' AND retired_at IS NOT NULL ORDER BY id`.execute(
+    db,
+  );
   await sql`UPDATE agent_hypotheses SET status = 'supported', updated_at = now() WHERE status = 'validated'`.execute(db);
 }
 

@@ -26,9 +26,9 @@ const files = suites
       .map((file) => join('test', suite, file)),
   )
   .filter((file) => !fast || !runsBuiltCli(file));
-const result = spawnSync(
-  process.execPath,
-  ['--test', '--test-concurrency=2', '--test-timeout=300000', `--test-reporter=${fast ? 'dot' : 'spec'}`, ...files],
-  { cwd: root, stdio: 'inherit', env: { ...process.env, NODE_ENV: 'test' } },
-);
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', `--test-reporter=${fast ? 'dot' : 'spec'}`, ...files], {
+  cwd: root,
+  stdio: 'inherit',
+  env: { ...process.env, NODE_ENV: 'test' },
+});
 process.exit(result.status ?? 1);

@@ -34,13 +34,19 @@ async function effectiveLimit(config: AgentConfig): Promise<EffectiveDailyLimit>
       note: `database override from \`budget set\`, wins over AGENT_BUDGET_DAILY_USD=${formatUsd(settingUsd)} (${from}); \`budget set --clear\` removes it`,
     };
   } catch (error) {
-    return { usd: null, source: 'unknown', settingUsd, note: `AGENT_BUDGET_DAILY_USD is ${formatUsd(settingUsd)} (${from}), but the database could not be read to see a \`budget set\` override: ${(error as Error).message}` };
+    return {
+      usd: null,
+      source: 'unknown',
+      settingUsd,
+      note: `AGENT_BUDGET_DAILY_USD is ${formatUsd(settingUsd)} (${from}), but the database could not be read to see a \`budget set\` override: ${(error as Error).message}`,
+    };
   }
 }
 
 export default class Config extends AgentCommand {
   static override summary = 'Show the effective settings and where each came from (secrets masked).';
-  static override description = `Settings come from the environment first, then --agent-env, KTRDR_AGENT_ENV_FILE, and ~/.config/ktrdr-agent/agent.env, then defaults. The effective daily budget also reads the database: a \`budget set\` override wins over AGENT_BUDGET_DAILY_USD.\n\n${exitCodesHelp}`;
+  static override description =
+    `Settings come from the environment first, then --agent-env, KTRDR_AGENT_ENV_FILE, and ~/.config/ktrdr-agent/agent.env, then defaults. The effective daily budget also reads the database: a \`budget set\` override wins over AGENT_BUDGET_DAILY_USD.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> config', '<%= config.bin %> config --json', '<%= config.bin %> config --agent-env /etc/ktrdr-agent/agent.env'];
 
@@ -53,7 +59,12 @@ export default class Config extends AgentCommand {
     const effectiveDailyLimitUsd = await effectiveLimit(config);
     const result = { dataDir: config.dataDir, strategiesDir: config.strategiesDir, envFiles: config.envFiles, settings, warnings, effectiveDailyLimitUsd };
     if (!this.jsonEnabled()) {
-      this.log(renderTable(['Setting', 'Value', 'Source'], settings.map((s) => [s.name, s.value ?? '(unset)', s.source])));
+      this.log(
+        renderTable(
+          ['Setting', 'Value', 'Source'],
+          settings.map((s) => [s.name, s.value ?? '(unset)', s.source]),
+        ),
+      );
       this.log(config.envFiles.length > 0 ? `Env files read: ${config.envFiles.join(', ')}` : 'Env files read: none');
       const shown = effectiveDailyLimitUsd.usd === null ? 'unknown' : `${formatUsd(effectiveDailyLimitUsd.usd)}/day`;
       this.log(`Effective daily budget: ${shown} (${effectiveDailyLimitUsd.note})`);

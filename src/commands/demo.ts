@@ -44,20 +44,32 @@ function nextSteps(demoDir: string, sessionId: number | null): string {
 
 export default class Demo extends AgentCommand {
   static override summary = 'Run the whole loop on the embedded defaults: PGlite, the KTRDR simulator, a compressed clock.';
-  static override description = `Starts the KTRDR simulator (a stand-in, not KTRDR) and runs ticks on a data dir of its own until it has shown a successful cycle with its assessment and a cycle stopped by a quality gate (and at least --cycles finished), or --max-ticks ran out (it says so). Then it shows status and history, and what to do next. Uses the zero-cost baseline designer, or Claude with --designer claude when ANTHROPIC_API_KEY is set.\n\n${exitCodesHelp}`;
+  static override description =
+    `Starts the KTRDR simulator (a stand-in, not KTRDR) and runs ticks on a data dir of its own until it has shown a successful cycle with its assessment and a cycle stopped by a quality gate (and at least --cycles finished), or --max-ticks ran out (it says so). Then it shows status and history, and what to do next. Uses the zero-cost baseline designer, or Claude with --designer claude when ANTHROPIC_API_KEY is set.\n\n${exitCodesHelp}`;
   static override flags = {
     cycles: Flags.integer({ description: 'Finished cycles to wait for (beyond one success and one gate failure).', default: 3, min: 1, max: 50 }),
-    designer: Flags.string({ description: 'baseline (no LLM, free) or claude (needs ANTHROPIC_API_KEY).', options: ['baseline', 'claude'], default: 'baseline' }),
+    designer: Flags.string({
+      description: 'baseline (no LLM, free) or claude (needs ANTHROPIC_API_KEY).',
+      options: ['baseline', 'claude'],
+      default: 'baseline',
+    }),
     'max-ticks': Flags.integer({ description: 'Give up after this many ticks.', default: 60, min: 1 }),
     'time-scale': Flags.integer({ description: 'Simulated seconds per real second.', default: 20000, min: 1 }),
     seed: Flags.integer({ description: 'Simulator seed.', default: 7 }),
-    keep: Flags.boolean({ description: 'Keep the previous demo data instead of starting fresh (cycles the old simulator was running are cancelled, not failed).' }),
+    keep: Flags.boolean({
+      description: 'Keep the previous demo data instead of starting fresh (cycles the old simulator was running are cancelled, not failed).',
+    }),
   };
   static override examples = ['<%= config.bin %> demo', '<%= config.bin %> demo --cycles 5', 'ANTHROPIC_API_KEY=... <%= config.bin %> demo --designer claude'];
 
   async run(): Promise<void> {
     const { flags } = await this.parse(Demo);
-    if (flags.demo) throw new AgentError('`demo` always runs on its own data; --demo is for the commands that read it afterwards (`status --demo`, `history --demo`, `report --demo`).', ExitCode.Error, 'usage');
+    if (flags.demo)
+      throw new AgentError(
+        '`demo` always runs on its own data; --demo is for the commands that read it afterwards (`status --demo`, `history --demo`, `report --demo`).',
+        ExitCode.Error,
+        'usage',
+      );
     const base = this.loadAgentConfig();
     if (flags.designer === 'claude' && !base.settings.ANTHROPIC_API_KEY) {
       throw new AgentError('--designer claude needs ANTHROPIC_API_KEY; run without it for the baseline designer.', ExitCode.NotConfigured, 'not_configured');
@@ -96,7 +108,9 @@ export default class Demo extends AgentCommand {
       if (flags.keep) {
         const cancelled = await cancelOrphanedOperations(store.db, new Date());
         if (cancelled.length > 0) {
-          this.log(`Kept data: cycle(s) ${cancelled.map((id) => `#${id}`).join(', ')} had operations on the previous simulator, which are gone with it: cancelled (not failed).`);
+          this.log(
+            `Kept data: cycle(s) ${cancelled.map((id) => `#${id}`).join(', ')} had operations on the previous simulator, which are gone with it: cancelled (not failed).`,
+          );
         }
       }
       let finished = 0;
@@ -139,14 +153,22 @@ export default class Demo extends AgentCommand {
       if (interrupted) {
         // The demo's database is its own: a lease left held would show "Agent: working" for 15 minutes.
         const released = await releaseAllLeases(store.db, new Date());
-        this.log(`Interrupted after ${ticks} tick(s): ${released.length > 0 ? `released the invocation lease of cycle(s) ${released.map((id) => `#${id}`).join(', ')}` : 'no invocation lease was held'}. The data stays in ${demoDir}: \`${cliName()} status --demo\` shows it, \`${cliName()} demo --keep\` goes on.`);
+        this.log(
+          `Interrupted after ${ticks} tick(s): ${released.length > 0 ? `released the invocation lease of cycle(s) ${released.map((id) => `#${id}`).join(', ')}` : 'no invocation lease was held'}. The data stays in ${demoDir}: \`${cliName()} status --demo\` shows it, \`${cliName()} demo --keep\` goes on.`,
+        );
         // 130, as a shell reports an interrupted command; thrown so the store closes first (the finally below).
         this.exit(130);
       }
       this.log(`\n${finished} cycle(s) finished: ${succeeded} successful, ${gateFailures} stopped by a quality gate.`);
       if (!done()) {
-        const missing = [succeeded === 0 ? 'a successful cycle' : null, gateFailures === 0 ? 'a gate failure' : null, finished < flags.cycles ? `${flags.cycles} finished cycles` : null].filter(Boolean);
-        this.log(`Stopped short after ${ticks} tick(s) (--max-ticks ${flags['max-ticks']}): not yet ${missing.join(', ')}. Run \`${cliName()} demo --keep --max-ticks ${flags['max-ticks'] * 2}\` to go on.`);
+        const missing = [
+          succeeded === 0 ? 'a successful cycle' : null,
+          gateFailures === 0 ? 'a gate failure' : null,
+          finished < flags.cycles ? `${flags.cycles} finished cycles` : null,
+        ].filter(Boolean);
+        this.log(
+          `Stopped short after ${ticks} tick(s) (--max-ticks ${flags['max-ticks']}): not yet ${missing.join(', ')}. Run \`${cliName()} demo --keep --max-ticks ${flags['max-ticks'] * 2}\` to go on.`,
+        );
       }
       this.log('');
       // status and history read the same sandbox (its settings are in process.env, which wins over any env file).

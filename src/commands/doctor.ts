@@ -8,7 +8,8 @@ import { terminalView } from '../core/cli/terminal-text.ts';
 
 export default class Doctor extends AgentCommand {
   static override summary = 'Check the installation: configuration, database, KTRDR, strategies directory, API key, telemetry endpoints.';
-  static override description = `A checklist with the fix for each failure. Exits 1 when something is broken (2 when the configuration is invalid).\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'something required is broken (each failed check says how to fix it)', [ExitCode.NotConfigured]: 'the configuration is invalid' })}`;
+  static override description =
+    `A checklist with the fix for each failure. Exits 1 when something is broken (2 when the configuration is invalid).\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'something required is broken (each failed check says how to fix it)', [ExitCode.NotConfigured]: 'the configuration is invalid' })}`;
   static override enableJsonFlag = true;
   static override flags = {
     online: Flags.boolean({ description: 'Also make a real authenticated call to the Anthropic API (costs nothing: lists models).' }),

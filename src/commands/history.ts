@@ -11,7 +11,8 @@ import { terminalView } from '../core/cli/terminal-text.ts';
 
 export default class History extends AgentCommand {
   static override summary = 'Show research sessions, newest first: results, gate reasons, assessment and cost.';
-  static override description = `Active sessions come first, then finished ones by completion time. --outcome keeps finished sessions with that outcome (repeat it for several; \`failed\` means every failed_* outcome). --since keeps sessions finished at or after a day (2026-01-15, UTC), an ISO time, a span back from now (30m, 12h, 7d, 2w), today or yesterday. Page with --cursor and the nextCursor value of the previous page.\n\n${exitCodesHelp}`;
+  static override description =
+    `Active sessions come first, then finished ones by completion time. --outcome keeps finished sessions with that outcome (repeat it for several; \`failed\` means every failed_* outcome). --since keeps sessions finished at or after a day (2026-01-15, UTC), an ISO time, a span back from now (30m, 12h, 7d, 2w), today or yesterday. Page with --cursor and the nextCursor value of the previous page.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override flags = {
     limit: Flags.integer({ char: 'n', description: 'Sessions per page.', default: 10, min: 1, max: 1000 }),
@@ -43,7 +44,11 @@ export default class History extends AgentCommand {
       }),
     );
     if (!this.jsonEnabled()) {
-      const filterFlags = [...(flags.outcome ?? []).map((o) => `--outcome ${o}`), ...(since ? [`--since ${since.toISOString()}`] : []), ...(flags.demo ? ['--demo'] : [])].join(' ');
+      const filterFlags = [
+        ...(flags.outcome ?? []).map((o) => `--outcome ${o}`),
+        ...(since ? [`--since ${since.toISOString()}`] : []),
+        ...(flags.demo ? ['--demo'] : []),
+      ].join(' ');
       this.log(renderHistoryText(terminalView(view), { color: useColor(), width: outputWidth(), filterFlags }));
     }
     return view;

@@ -8,8 +8,10 @@ import { withStore } from '../core/cli/with-store.ts';
 import { readReport, renderReportHtml } from '../core/cli/views/report-html.ts';
 
 export default class Report extends AgentCommand {
-  static override summary = 'Write a self-contained HTML research report: the search over time, the designer against the control arm, every experiment, the best in detail.';
-  static override description = `One file with inline SVG charts and no script: it opens offline in any browser. Sections: a summary; the best score so far and each backtest's deflated Sharpe; outcomes and spend per hour, day, week or month (whichever fits the span); gate failures by reason; the designer beside the baseline control arm; the top 20 experiments by score, the first five in detail; the newest 300 experiments of any outcome; the hypotheses. --since takes a day, an ISO time or a span (7d, 2w).\n\n${exitCodesHelp}`;
+  static override summary =
+    'Write a self-contained HTML research report: the search over time, the designer against the control arm, every experiment, the best in detail.';
+  static override description =
+    `One file with inline SVG charts and no script: it opens offline in any browser. Sections: a summary; the best score so far and each backtest's deflated Sharpe; outcomes and spend per hour, day, week or month (whichever fits the span); gate failures by reason; the designer beside the baseline control arm; the top 20 experiments by score, the first five in detail; the newest 300 experiments of any outcome; the hypotheses. --since takes a day, an ISO time or a span (7d, 2w).\n\n${exitCodesHelp}`;
   static override flags = {
     out: Flags.string({ char: 'o', description: 'Where to write the report.', default: 'ktrdr-agent-report.html' }),
     since: Flags.string({ description: 'Only experiments finished since: 2026-01-15, 2026-01-15T14:00:00Z, 30m, 12h, 7d, 2w, today, yesterday.' }),
@@ -26,7 +28,11 @@ export default class Report extends AgentCommand {
     try {
       writeFileSync(path, renderReportHtml(report), 'utf8');
     } catch (error) {
-      throw new AgentError(`Cannot write the report to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Pass --out with a writable path.`, ExitCode.Error, 'report_not_written');
+      throw new AgentError(
+        `Cannot write the report to ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}. Pass --out with a writable path.`,
+        ExitCode.Error,
+        'report_not_written',
+      );
     }
     const { data } = report;
     this.log(`Wrote ${path}: ${data.experimentCount} experiments, ${data.top.length} in the top table, ${data.hypotheses.length} hypotheses.`);

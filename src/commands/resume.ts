@@ -5,7 +5,8 @@ import { terminalLine } from '../core/cli/terminal-text.ts';
 
 export default class Resume extends AgentCommand {
   static override summary = 'Resume automatic triggering, and lift a stop on invocations after a refused API key.';
-  static override description = `Clears a pause, and a held infrastructure fault (an Anthropic key that was refused, a backoff after a fault): the next tick invokes the designer again.\n\n${exitCodesHelp}`;
+  static override description =
+    `Clears a pause, and a held infrastructure fault (an Anthropic key that was refused, a backoff after a fault): the next tick invokes the designer again.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> resume'];
 

@@ -6,15 +6,7 @@ import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { defaultConfigDir } from '../core/config/schema.ts';
-import {
-  SYSTEMD_SERVICE,
-  SYSTEMD_TIMER,
-  cronLine,
-  findNodeOnPath,
-  systemdUnits,
-  tickStateDir,
-  withoutTickLines,
-} from '../core/cli/schedule-plan.ts';
+import { SYSTEMD_SERVICE, SYSTEMD_TIMER, cronLine, findNodeOnPath, systemdUnits, tickStateDir, withoutTickLines } from '../core/cli/schedule-plan.ts';
 
 function readCrontab(): string {
   try {
@@ -39,18 +31,26 @@ function writeCrontab(content: string, line: string | null): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw crontabMissing(line);
     const why = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim();
-    throw new AgentError(`crontab refused the new crontab (${why}); nothing changed. Edit it with \`crontab -e\`${line ? `, adding:\n${line}` : '.'}`, ExitCode.Error, 'crontab');
+    throw new AgentError(
+      `crontab refused the new crontab (${why}); nothing changed. Edit it with \`crontab -e\`${line ? `, adding:\n${line}` : '.'}`,
+      ExitCode.Error,
+      'crontab',
+    );
   }
 }
 
 export default class Schedule extends AgentCommand {
   static override summary = 'Print, install or remove the crontab line or systemd units that run `tick` every 5 minutes.';
-  static override description = `Cron and systemd give an almost empty environment, so the tick reads its settings from the env file (--agent-env, else KTRDR_AGENT_ENV_FILE, else ~/.config/ktrdr-agent/agent.env), and finds node through a PATH the line sets: the directory of the \`node\` on your PATH, so a Node upgrade in place keeps it working. Paths are quoted. Cron mails only when the tick starts failing, when its exit code changes, and when it works again; ~/.local/state/ktrdr-agent/tick.log keeps every line.\n\n${exitCodesHelp}`;
+  static override description =
+    `Cron and systemd give an almost empty environment, so the tick reads its settings from the env file (--agent-env, else KTRDR_AGENT_ENV_FILE, else ~/.config/ktrdr-agent/agent.env), and finds node through a PATH the line sets: the directory of the \`node\` on your PATH, so a Node upgrade in place keeps it working. Paths are quoted. Cron mails only when the tick starts failing, when its exit code changes, and when it works again; ~/.local/state/ktrdr-agent/tick.log keeps every line.\n\n${exitCodesHelp}`;
   static override flags = {
     cron: Flags.boolean({ description: 'A crontab line.', exactlyOne: ['cron', 'systemd', 'uninstall'] }),
     systemd: Flags.boolean({ description: 'A systemd service and timer (user units).', exactlyOne: ['cron', 'systemd', 'uninstall'] }),
     install: Flags.boolean({ description: 'Install it: append to the crontab, or write the user units and enable the timer.' }),
-    uninstall: Flags.boolean({ description: 'Remove what --install installed: the crontab line and the user units (stopping the timer).', exactlyOne: ['cron', 'systemd', 'uninstall'] }),
+    uninstall: Flags.boolean({
+      description: 'Remove what --install installed: the crontab line and the user units (stopping the timer).',
+      exactlyOne: ['cron', 'systemd', 'uninstall'],
+    }),
   };
   static override examples = ['<%= config.bin %> schedule --cron', '<%= config.bin %> schedule --systemd --install', '<%= config.bin %> schedule --uninstall'];
 
@@ -110,7 +110,11 @@ export default class Schedule extends AgentCommand {
       execFileSync('systemctl', ['--user', 'daemon-reload'], { stdio: 'ignore' });
       execFileSync('systemctl', ['--user', 'enable', '--now', SYSTEMD_TIMER], { stdio: 'ignore' });
     } catch (error) {
-      throw new AgentError(`Units written to ${dir}, but enabling the timer failed (${(error as Error).message}). Run: systemctl --user enable --now ${SYSTEMD_TIMER}`, ExitCode.Error, 'systemd');
+      throw new AgentError(
+        `Units written to ${dir}, but enabling the timer failed (${(error as Error).message}). Run: systemctl --user enable --now ${SYSTEMD_TIMER}`,
+        ExitCode.Error,
+        'systemd',
+      );
     }
     this.log(`Installed and enabled ${SYSTEMD_TIMER} (units in ${dir}).`);
     this.log('User timers stop at logout unless lingering is on: loginctl enable-linger $USER');

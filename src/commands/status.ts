@@ -12,7 +12,8 @@ import { terminalView } from '../core/cli/terminal-text.ts';
 
 export default class Status extends AgentCommand {
   static override summary = "Show the current research cycle, recent outcomes, today's budget and the last tick.";
-  static override description = `Reads the database only; it never calls KTRDR or the model. With --watch it draws a live dashboard that refreshes from the database until you press q (without a terminal it prints one frame and exits).\n\n${exitCodesHelp}`;
+  static override description =
+    `Reads the database only; it never calls KTRDR or the model. With --watch it draws a live dashboard that refreshes from the database until you press q (without a terminal it prints one frame and exits).\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override flags = {
     watch: Flags.boolean({ char: 'w', description: 'Live dashboard refreshed from the database; q quits, r refreshes now.' }),

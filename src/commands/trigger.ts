@@ -7,7 +7,8 @@ import { terminalLine } from '../core/cli/terminal-text.ts';
 
 export default class Trigger extends AgentCommand {
   static override summary = 'Run a trigger pass now and explain what it checked and did.';
-  static override description = `The same pass as \`tick\`, for a person: it waits for the database, prints each check and action, and exits 3 when the budget stopped it.\n\n${exitCodesHelpWith({ [ExitCode.BudgetExceeded]: 'budget exceeded: the pass could not invoke the model', [ExitCode.Degraded]: 'degraded: a dependency failed the pass (see `tick --help`)', [ExitCode.TickLockLost]: 'the tick lock was lost mid-pass: the pass stopped before its next write' })}`;
+  static override description =
+    `The same pass as \`tick\`, for a person: it waits for the database, prints each check and action, and exits 3 when the budget stopped it.\n\n${exitCodesHelpWith({ [ExitCode.BudgetExceeded]: 'budget exceeded: the pass could not invoke the model', [ExitCode.Degraded]: 'degraded: a dependency failed the pass (see `tick --help`)', [ExitCode.TickLockLost]: 'the tick lock was lost mid-pass: the pass stopped before its next write' })}`;
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> trigger', '<%= config.bin %> trigger --json'];
 
@@ -37,7 +38,13 @@ export default class Trigger extends AgentCommand {
       if (!json) throw new AgentError(message, ExitCode.BudgetExceeded, 'budget_exceeded');
       // One JSON document: what the pass did, and why it stopped; its status and exit code are the process's.
       this.logJson(
-        roundMoney({ ...summary, status: 'budget_exceeded', exitCode: ExitCode.BudgetExceeded, tickId: outcome.tickId, error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded } }),
+        roundMoney({
+          ...summary,
+          status: 'budget_exceeded',
+          exitCode: ExitCode.BudgetExceeded,
+          tickId: outcome.tickId,
+          error: { code: 'budget_exceeded', message, exitCode: ExitCode.BudgetExceeded },
+        }),
       );
       process.exitCode = ExitCode.BudgetExceeded;
       return undefined;

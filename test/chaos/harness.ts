@@ -55,7 +55,10 @@ export interface ChaosOptions {
 }
 
 /** Stands between the ticks and the simulator, replacing some answers with a body larger than a tick accepts. */
-async function hugeBodyProxy(target: string, shouldReplace: (seen: number) => boolean): Promise<{ url: string; replaced: () => number; close(): Promise<void> }> {
+async function hugeBodyProxy(
+  target: string,
+  shouldReplace: (seen: number) => boolean,
+): Promise<{ url: string; replaced: () => number; close(): Promise<void> }> {
   const upstream = new URL(target);
   let replaced = 0;
   let seen = 0;
@@ -125,7 +128,8 @@ async function snapshotBuild(): Promise<{ bin: string; remove(): void }> {
   for (let attempt = 0; attempt < 20; attempt++) {
     const root = mkdtempSync(join(tmpdir(), 'ktrdr-agent-chaos-build-'));
     try {
-      for (const entry of ['bin', 'dist', 'prompts', 'package.json', 'oclif.manifest.json']) cpSync(join(repoRoot, entry), join(root, entry), { recursive: true });
+      for (const entry of ['bin', 'dist', 'prompts', 'package.json', 'oclif.manifest.json'])
+        cpSync(join(repoRoot, entry), join(root, entry), { recursive: true });
       symlinkSync(join(repoRoot, 'node_modules'), join(root, 'node_modules'));
       if (existsSync(join(root, 'dist/tick-main.js'))) return { bin: join(root, 'bin/run.js'), remove: () => rmSync(root, { recursive: true, force: true }) };
     } catch {
@@ -187,8 +191,21 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
                 end('Training started.'),
               ]
             : tools.includes('start_backtest')
-              ? [step('start_backtest', { start_date: dayAfter(template.params.endDate, 1), end_date: dayAfter(template.params.endDate, 181) }), end('Started.')]
-              : [step('save_assessment', { verdict: 'neutral', explanation: 'Middling results here.', strengths: ['a'], weaknesses: ['b'], suggestions: ['c'], hypotheses_proposed: [{ text: `chaos hypothesis ${designs}: the template generalises` }] }), end('Assessed.')],
+              ? [
+                  step('start_backtest', { start_date: dayAfter(template.params.endDate, 1), end_date: dayAfter(template.params.endDate, 181) }),
+                  end('Started.'),
+                ]
+              : [
+                  step('save_assessment', {
+                    verdict: 'neutral',
+                    explanation: 'Middling results here.',
+                    strengths: ['a'],
+                    weaknesses: ['b'],
+                    suggestions: ['c'],
+                    hypotheses_proposed: [{ text: `chaos hypothesis ${designs}: the template generalises` }],
+                  }),
+                  end('Assessed.'),
+                ],
       );
     }
     return queues.get(key)!.shift() ?? end('Nothing left.');
@@ -232,11 +249,18 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const launch = (designer: string, connectionsCut: boolean, forcePause = false): Promise<void> =>
     new Promise((resolve) => {
       ticks++;
-      const child = spawn(process.execPath, [binRun, 'tick'], { cwd: repoRoot, env: { ...baseEnv, AGENT_DESIGNER: designer }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [binRun, 'tick'], {
+        cwd: repoRoot,
+        env: { ...baseEnv, AGENT_DESIGNER: designer },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       if (random.next() < options.killRate && !forcePause) {
-        setTimeout(() => {
-          if (child.exitCode === null && child.kill('SIGKILL')) kills++;
-        }, 20 + Math.floor(random.next() * 600));
+        setTimeout(
+          () => {
+            if (child.exitCode === null && child.kill('SIGKILL')) kills++;
+          },
+          20 + Math.floor(random.next() * 600),
+        );
       }
       if (random.next() < (options.pauseRate ?? 0) || forcePause) {
         // A forced pause comes early, while the tick is surely still running.
@@ -257,7 +281,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         const crashed = /Unhandled 'error' event|\n\s+at /.test(stderr);
         const degraded = code === 5 && /"event":"tick_finished"[^\n]*"status":"degraded"/.test(stderr);
         const explained = (code === 6 && stderr.includes('"tick_aborted"')) || (code === 5 && connectionsCut && stderr.includes('"tick_failed"'));
-        if (signal === null && (crashed || (code !== 0 && code !== 3 && !degraded && !explained))) failedTicks.push(`tick exited ${code}: ${stderr.slice(-400)}`);
+        if (signal === null && (crashed || (code !== 0 && code !== 3 && !degraded && !explained)))
+          failedTicks.push(`tick exited ${code}: ${stderr.slice(-400)}`);
         if (signal === null && explained) aborted++;
         resolve();
       });
@@ -273,14 +298,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       const cuts: Promise<void>[] = [];
       const cutLater = (statement: string) => {
         const after = 50 + Math.floor(random.next() * 700);
-        return new Promise<void>((resolve) => setTimeout(resolve, after)).then(() => client.query(statement)).then(() => undefined, () => undefined);
+        return new Promise<void>((resolve) => setTimeout(resolve, after))
+          .then(() => client.query(statement))
+          .then(
+            () => undefined,
+            () => undefined,
+          );
       };
       // Each fault class asked for is injected at least once: if the draws have not done it by a fixed round, it is forced.
       const forced = (rate: number | undefined, count: number, at: number) => (rate ?? 0) > 0 && count === 0 && round >= Math.floor(options.rounds * at);
       if (random.next() < (options.lockDropRate ?? 0) || forced(options.lockDropRate, lockDrops, 1 / 3)) {
         lockDrops++;
         // The tick lock's backend in this database (advisory locks are per database).
-        cuts.push(cutLater(`SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = ${TICK_LOCK_KEY} AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`));
+        cuts.push(
+          cutLater(
+            `SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = 0 AND objid = ${TICK_LOCK_KEY} AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+          ),
+        );
       }
       if (random.next() < (options.terminateRate ?? 0) || forced(options.terminateRate, terminations, 2 / 3)) {
         terminations++;
@@ -306,11 +340,15 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       else if (batchFault === 'overstayed') fake.overstayBatches(BATCH_EXPIRY_GRACE_MS + 60_000);
       else if ((options.batchFaultRate ?? 0) > 0) await fake.endBatches();
       if (templates.length === 0) {
-        const row = (await client.query(`SELECT strategy_config, training_params FROM agent_sessions WHERE training_params IS NOT NULL AND designer = 'baseline' LIMIT 1`)).rows[0];
+        const row = (
+          await client.query(`SELECT strategy_config, training_params FROM agent_sessions WHERE training_params IS NOT NULL AND designer = 'baseline' LIMIT 1`)
+        ).rows[0];
         if (row) templates.push({ config: row.strategy_config, params: row.training_params });
       }
       violations.push(...failedTicks.splice(0).map((f) => `round ${round}: ${f}`));
-      violations.push(...(await checkInvariants(client, strategiesDir, [...simulator.state.operations.values()]).then((found) => found.map((v) => `round ${round}: ${v}`))));
+      violations.push(
+        ...(await checkInvariants(client, strategiesDir, [...simulator.state.operations.values()]).then((found) => found.map((v) => `round ${round}: ${v}`))),
+      );
       await new Promise((r) => setTimeout(r, 30));
     }
     const sessions = Object.fromEntries(
@@ -327,7 +365,13 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       hugeBodies: proxy.replaced(),
       aborted,
       batchFaults,
-      faultsInjected: { simulatorRuns, anthropicErrors, simulatorRequests: simulator.state.requests.length, anthropicRequests: fake.requests.length, batchedRequests },
+      faultsInjected: {
+        simulatorRuns,
+        anthropicErrors,
+        simulatorRequests: simulator.state.requests.length,
+        anthropicRequests: fake.requests.length,
+        batchedRequests,
+      },
       sessions,
       violations,
     };
@@ -352,7 +396,13 @@ export async function checkInvariants(client: pg.Client, strategiesDir: string, 
   const found: string[] = [];
   const count = async (label: string, query: string) => {
     const rows = (await client.query(query)).rows as { id: unknown }[];
-    if (rows.length > 0) found.push(`${label}: ${rows.map((r) => JSON.stringify(r)).join(', ').slice(0, 500)}`);
+    if (rows.length > 0)
+      found.push(
+        `${label}: ${rows
+          .map((r) => JSON.stringify(r))
+          .join(', ')
+          .slice(0, 500)}`,
+      );
   };
   await count(
     'session not in exactly one valid phase',
@@ -377,7 +427,10 @@ export async function checkInvariants(client: pg.Client, strategiesDir: string, 
     `SELECT b.id, b.result_type FROM agent_message_batches b JOIN agent_budget_reservations r ON r.id = b.reservation_id WHERE b.status = 'ended' AND r.status = 'reserved'`,
   );
   await count('spend above the daily limit', `SELECT date, budget_used_usd, budget_limit_usd FROM agent_budget WHERE budget_used_usd > budget_limit_usd`);
-  await count('finished session without its metrics row', `SELECT s.id FROM agent_sessions s LEFT JOIN agent_metrics m ON m.session_id = s.id WHERE s.outcome IS NOT NULL AND m.id IS NULL`);
+  await count(
+    'finished session without its metrics row',
+    `SELECT s.id FROM agent_sessions s LEFT JOIN agent_metrics m ON m.session_id = s.id WHERE s.outcome IS NOT NULL AND m.id IS NULL`,
+  );
   await count(
     'finished session without exactly one experiment row (or an active one with any)',
     `SELECT s.id, s.outcome, count(e.id)::int AS experiments FROM agent_sessions s LEFT JOIN agent_experiments e ON e.session_id = s.id

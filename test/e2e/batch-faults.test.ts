@@ -37,7 +37,10 @@ describe('Message Batches faults are infrastructure, never a research result', (
     const done = await rig.session(session!.id);
     assert.equal(done.outcome, 'success', done.failure_reason ?? '');
     assert.deepEqual(await failedSessions(rig), []);
-    assert.ok(rig.fake.requests.some((r) => toolNamesOf(r).includes('start_backtest')), 'the backtest call went out directly');
+    assert.ok(
+      rig.fake.requests.some((r) => toolNamesOf(r).includes('start_backtest')),
+      'the backtest call went out directly',
+    );
     const rows = await batchRows(rig);
     assert.ok(rows.length >= 1);
     for (const row of rows) {

@@ -20,7 +20,13 @@ test('a short seeded chaos run keeps every invariant', async () => {
   printReport(report);
   assert.ok(report.ticks >= 30);
   assert.ok(report.kills > 0);
-  assert.ok(report.pauses > 0 && report.lockDrops > 0 && report.terminations > 0 && report.hugeBodies > 0, `every fault class was injected: ${JSON.stringify(report)}`);
-  assert.ok(Object.values(report.batchFaults).every((n) => n > 0), `every batch fault was injected: ${JSON.stringify(report.batchFaults)}`);
+  assert.ok(
+    report.pauses > 0 && report.lockDrops > 0 && report.terminations > 0 && report.hugeBodies > 0,
+    `every fault class was injected: ${JSON.stringify(report)}`,
+  );
+  assert.ok(
+    Object.values(report.batchFaults).every((n) => n > 0),
+    `every batch fault was injected: ${JSON.stringify(report.batchFaults)}`,
+  );
   assert.deepEqual(report.violations, [], `seed 7: ${report.violations.length} invariant violations:\n${report.violations.join('\n')}`);
 });

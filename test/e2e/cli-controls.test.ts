@@ -9,13 +9,17 @@ describe('controls that cannot surprise (built CLI)', () => {
     try {
       const env = { HOME: '/nonexistent', DATABASE_URL: database.url, AGENT_BUDGET_DAILY_USD: '5' };
       assert.equal((await runCli(['budget', 'set', '3'], env)).code, 0);
-      for (const args of [['budget', 'set'], ['budget', 'set', '--json']]) {
+      for (const args of [
+        ['budget', 'set'],
+        ['budget', 'set', '--json'],
+      ]) {
         const bare = await runCli(args, env);
         assert.equal(bare.code, 1, bare.stdout);
         assert.match(bare.stdout + bare.stderr, /Give an amount, or --clear/);
       }
       const limit = async () => {
-        const { usd, source } = (JSON.parse((await runCli(['config', '--json'], env)).stdout) as { effectiveDailyLimitUsd: { usd: number; source: string } }).effectiveDailyLimitUsd;
+        const { usd, source } = (JSON.parse((await runCli(['config', '--json'], env)).stdout) as { effectiveDailyLimitUsd: { usd: number; source: string } })
+          .effectiveDailyLimitUsd;
         return { usd, source };
       };
       assert.deepEqual(await limit(), { usd: 3, source: 'override' });
@@ -40,7 +44,10 @@ describe('controls that cannot surprise (built CLI)', () => {
   test('experiments show without an id points to --help', async () => {
     const result = await runCli(['experiments', 'show'], { HOME: '/nonexistent', KTRDR_AGENT_DATA_DIR: '/nonexistent/data' });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^Error: `experiments show` needs <id>: e\.g\. `ktrdr-agent experiments show 12`\. See `ktrdr-agent experiments show --help`\.\n$/);
+    assert.match(
+      result.stderr,
+      /^Error: `experiments show` needs <id>: e\.g\. `ktrdr-agent experiments show 12`\. See `ktrdr-agent experiments show --help`\.\n$/,
+    );
   });
 
   test('db migrate --status lists applied and pending first, and applies nothing; doctor does not fail on what the next tick migrates', async () => {

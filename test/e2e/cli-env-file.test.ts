@@ -15,14 +15,25 @@ describe('env files given to the built CLI', () => {
     // An Anthropic stand-in whose 401 quotes the key it was sent, as a careless proxy might.
     const server = createServer((req, res) => {
       res.writeHead(401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ type: 'error', error: { type: 'authentication_error', message: `invalid x-api-key ${String(req.headers['x-api-key'] ?? req.headers.authorization)}` } }));
+      res.end(
+        JSON.stringify({
+          type: 'error',
+          error: { type: 'authentication_error', message: `invalid x-api-key ${String(req.headers['x-api-key'] ?? req.headers.authorization)}` },
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
       const envFile = join(dir.path, 'agent.env');
-      writeFileSync(envFile, `ANTHROPIC_API_KEY=${key}\nANTHROPIC_BASE_URL=http://127.0.0.1:${(server.address() as AddressInfo).port}\nKTRDR_API_URL=http://u:ktrdr-password-42@127.0.0.1:9/api/v1\n`);
+      writeFileSync(
+        envFile,
+        `ANTHROPIC_API_KEY=${key}\nANTHROPIC_BASE_URL=http://127.0.0.1:${(server.address() as AddressInfo).port}\nKTRDR_API_URL=http://u:ktrdr-password-42@127.0.0.1:9/api/v1\n`,
+      );
       const env = { HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path };
-      for (const args of [['doctor', '--online', '--agent-env', envFile], ['doctor', '--online', '--json', '--agent-env', envFile]]) {
+      for (const args of [
+        ['doctor', '--online', '--agent-env', envFile],
+        ['doctor', '--online', '--json', '--agent-env', envFile],
+      ]) {
         const result = await runCli(args, env);
         const output = result.stdout + result.stderr;
         assert.match(output, /invalid x-api-key (Bearer )?\*\*\*\*/, output);
@@ -41,7 +52,10 @@ describe('env files given to the built CLI', () => {
       const fifo = join(dir.path, 'agent.env');
       execFileSync('mkfifo', [fifo]);
       const env = { HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path };
-      for (const args of [['tick', '--agent-env', fifo], ['config', '--agent-env', fifo]]) {
+      for (const args of [
+        ['tick', '--agent-env', fifo],
+        ['config', '--agent-env', fifo],
+      ]) {
         const result = await runCli(args, env, { timeoutMs: 20_000 });
         assert.equal(result.signal, null, `${args[0]} hung on the FIFO`);
         assert.equal(result.code, 2, result.stderr);
@@ -62,7 +76,10 @@ describe('env files given to the built CLI', () => {
       assert.equal(result.code, 5, result.stderr);
       const warning = result.stderr.split('\n').find((line) => line.includes('config_warning'));
       assert.ok(warning, result.stderr);
-      assert.match((JSON.parse(warning) as { warning: string }).warning, /agent\.env:3: unknown setting AGENT_BUGDET_DAILY_USD, ignored \(did you mean AGENT_BUDGET_DAILY_USD\?\)/);
+      assert.match(
+        (JSON.parse(warning) as { warning: string }).warning,
+        /agent\.env:3: unknown setting AGENT_BUGDET_DAILY_USD, ignored \(did you mean AGENT_BUDGET_DAILY_USD\?\)/,
+      );
     } finally {
       dir.remove();
     }
@@ -76,10 +93,16 @@ describe('env files given to the built CLI', () => {
       const env = { HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path };
       const config = await runCli(['config', '--json', '--env-file', envFile], env);
       assert.equal(config.code, 0, config.stderr);
-      assert.equal((JSON.parse(config.stdout) as { settings: { name: string; value: unknown }[] }).settings.find((s) => s.name === 'AGENT_MAX_TURNS')?.value, '7');
+      assert.equal(
+        (JSON.parse(config.stdout) as { settings: { name: string; value: unknown }[] }).settings.find((s) => s.name === 'AGENT_MAX_TURNS')?.value,
+        '7',
+      );
       assert.match(config.stderr, /^Warning: --env-file is deprecated \(Node\.js owns that name\); use --agent-env /m);
       const tick = await runCli(['tick', '--env-file', envFile], env);
-      const warning = tick.stderr.split('\n').filter(Boolean).map((line) => JSON.parse(line) as { event: string; warning?: string })[0];
+      const warning = tick.stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as { event: string; warning?: string })[0];
       assert.equal(warning?.event, 'config_warning');
       assert.match(warning?.warning ?? '', /--env-file is deprecated/);
       const both = await runCli(['config', '--agent-env', envFile, '--env-file', envFile], env);
@@ -95,13 +118,24 @@ describe('env files given to the built CLI', () => {
     try {
       const envFile = join(dir.path, 'agent.env');
       writeFileSync(envFile, 'AGENT_DESIGNER=baseline\n');
-      for (const args of [['config', '--env-file', envFile], ['tick', `--env-file=${envFile}`]]) {
-        const result = spawnSync(process.execPath, [binRun, ...args], { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path } });
+      for (const args of [
+        ['config', '--env-file', envFile],
+        ['tick', `--env-file=${envFile}`],
+      ]) {
+        const result = spawnSync(process.execPath, [binRun, ...args], {
+          cwd: repoRoot,
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH ?? '', HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path },
+        });
         assert.equal(result.status, 2, result.stderr);
         assert.match(result.stderr, /Node\.js itself read the --env-file given to ktrdr-agent.*Use --agent-env FILE/);
       }
       // With --agent-env, `node bin/run.js` is fine.
-      const fine = spawnSync(process.execPath, [binRun, 'config', '--json', '--agent-env', envFile], { cwd: repoRoot, encoding: 'utf8', env: { PATH: process.env.PATH ?? '', HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path } });
+      const fine = spawnSync(process.execPath, [binRun, 'config', '--json', '--agent-env', envFile], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '', HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path },
+      });
       assert.equal(fine.status, 0, fine.stderr);
     } finally {
       dir.remove();

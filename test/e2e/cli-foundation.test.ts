@@ -133,7 +133,15 @@ describe('one tick at a time', () => {
           child.on('error', reject);
         });
       const results = await Promise.all([race(), race(), race(), race()]);
-      await Promise.all(children.map((child) => new Promise((resolve) => { child.on('close', resolve); child.stdin!.end(); })));
+      await Promise.all(
+        children.map(
+          (child) =>
+            new Promise((resolve) => {
+              child.on('close', resolve);
+              child.stdin!.end();
+            }),
+        ),
+      );
       assert.equal(results.filter((r) => r === 'won').length, 1, results.join(','));
       assert.equal(results.filter((r) => r === 'lost').length, 3);
     } finally {
@@ -144,7 +152,13 @@ describe('one tick at a time', () => {
   test('two processes on one PGlite data dir: the second waits, then both finish cleanly', async () => {
     const dir = tempDir();
     try {
-      const env = { HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline', AGENT_LOCK_WAIT_SECONDS: '60' };
+      const env = {
+        HOME: dir.path,
+        KTRDR_AGENT_DATA_DIR: dir.path,
+        KTRDR_API_URL: 'http://127.0.0.1:9/api/v1',
+        AGENT_DESIGNER: 'baseline',
+        AGENT_LOCK_WAIT_SECONDS: '60',
+      };
       const [a, b] = await Promise.all([runCli(['db', 'migrate', '--json'], env), runCli(['db', 'migrate', '--json'], env)]);
       assert.equal(a.code, 0, a.stderr);
       assert.equal(b.code, 0, b.stderr);
@@ -161,11 +175,22 @@ describe('one tick at a time', () => {
     const dir = tempDir();
     let holder: import('node:child_process').ChildProcess | undefined;
     try {
-      const env = { HOME: dir.path, KTRDR_AGENT_DATA_DIR: dir.path, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline', AGENT_LOCK_WAIT_SECONDS: '1' };
+      const env = {
+        HOME: dir.path,
+        KTRDR_AGENT_DATA_DIR: dir.path,
+        KTRDR_API_URL: 'http://127.0.0.1:9/api/v1',
+        AGENT_DESIGNER: 'baseline',
+        AGENT_LOCK_WAIT_SECONDS: '1',
+      };
       assert.equal((await runCli(['db', 'migrate'], env)).code, 0);
       holder = spawn(
         process.execPath,
-        ['--input-type=module', '-e', `import { openStore } from './src/core/db/connect.ts'; const s = await openStore({ kind: 'pglite', dataDir: process.argv[1] + '/pgdata' }); process.stdout.write('open'); await new Promise(() => {});`, dir.path],
+        [
+          '--input-type=module',
+          '-e',
+          `import { openStore } from './src/core/db/connect.ts'; const s = await openStore({ kind: 'pglite', dataDir: process.argv[1] + '/pgdata' }); process.stdout.write('open'); await new Promise(() => {});`,
+          dir.path,
+        ],
         { cwd: repoRoot },
       );
       await new Promise<void>((resolve) => holder!.stdout!.once('data', () => resolve()));
@@ -181,4 +206,3 @@ describe('one tick at a time', () => {
     }
   });
 });
-

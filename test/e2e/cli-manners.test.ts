@@ -43,7 +43,11 @@ describe('a CLI with manners (built CLI)', () => {
 
   test('a reader that closes the pipe early ends the CLI quietly with 0', async () => {
     const result = await new Promise<{ code: number | null; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, ['--', binRun, '--help'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--', binRun, '--help'], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stderr = '';
       child.stderr.on('data', (chunk) => (stderr += chunk));
       // `| head -c 1`: read one chunk, then close the pipe before the rest is written.
@@ -111,7 +115,8 @@ describe('a CLI with manners (built CLI)', () => {
       // Node 20 as seen by the scripts: process.versions.node is what they read.
       const preload = join(older.path, 'node20.mjs');
       writeFileSync(preload, "Object.defineProperty(process.versions, 'node', { value: '20.11.0' });\n");
-      const run = (script: string, args: string[]) => spawnSync(process.execPath, ['--import', preload, script, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
+      const run = (script: string, args: string[]) =>
+        spawnSync(process.execPath, ['--import', preload, script, ...args], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } });
       const cli = run(binRun, ['status']);
       assert.equal(cli.status, 1);
       assert.match(cli.stderr, /^Error: ktrdr-agent needs Node\.js 22\.3 or newer; this is v20\.11\.0\. Install a current Node/);
@@ -129,9 +134,15 @@ describe('a CLI with manners (built CLI)', () => {
       const dbEnv = { HOME: '/nonexistent', DATABASE_URL: database.url, AGENT_BUDGET_DAILY_USD: '5' };
       const set = await runCli(['budget', 'set', '10.005'], dbEnv);
       assert.equal(set.code, 0, set.stderr);
-      assert.match(set.stdout, /^Budget limit updated to \$10\.01\/day \(10\.005 rounded to the cent\)\nSource: database override \(wins over AGENT_BUDGET_DAILY_USD=\$5\.00\); `ktrdr-agent budget set --clear`/);
+      assert.match(
+        set.stdout,
+        /^Budget limit updated to \$10\.01\/day \(10\.005 rounded to the cent\)\nSource: database override \(wins over AGENT_BUDGET_DAILY_USD=\$5\.00\); `ktrdr-agent budget set --clear`/,
+      );
       const config = await runCli(['config'], dbEnv);
-      assert.match(config.stdout, /Effective daily budget: \$10\.01\/day \(database override from `budget set`, wins over AGENT_BUDGET_DAILY_USD=\$5\.00 \(environment\)/);
+      assert.match(
+        config.stdout,
+        /Effective daily budget: \$10\.01\/day \(database override from `budget set`, wins over AGENT_BUDGET_DAILY_USD=\$5\.00 \(environment\)/,
+      );
       const configJson = JSON.parse((await runCli(['config', '--json'], dbEnv)).stdout) as { effectiveDailyLimitUsd: { usd: number; source: string } };
       assert.deepEqual([configJson.effectiveDailyLimitUsd.usd, configJson.effectiveDailyLimitUsd.source], [10.01, 'override']);
 

@@ -45,7 +45,10 @@ describe('a newcomer (fresh HOME, the README as written)', () => {
       const nextSteps = quickStart.stdout.slice(quickStart.stdout.lastIndexOf('\nNext steps\n'));
       const printed = [...nextSteps.matchAll(/^\s+\$ (.+)$/gm)].map((match) => match[1]!);
       assert.ok(printed.length >= 4, nextSteps);
-      assert.ok(printed.some((command) => / report /.test(command)), 'the next steps include the report');
+      assert.ok(
+        printed.some((command) => / report /.test(command)),
+        'the next steps include the report',
+      );
       for (const command of printed) {
         const result = shell(command, env);
         assert.equal(result.status, 0, `${command} exited ${result.status}:\n${result.stdout.slice(-2000)}\n${result.stderr.slice(-2000)}`);
@@ -61,7 +64,11 @@ describe('a newcomer (fresh HOME, the README as written)', () => {
   test('Ctrl-C during the demo stops after the tick under way, says so, exits 130, and leaves no lease held', async () => {
     const home = tempDir('ktrdr-agent-demo-interrupt-');
     try {
-      const child = spawn(process.execPath, ['--', binRun, 'demo', '--cycles', '50', '--max-ticks', '200'], { cwd: repoRoot, env: newcomerEnv(home.path), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, ['--', binRun, 'demo', '--cycles', '50', '--max-ticks', '200'], {
+        cwd: repoRoot,
+        env: newcomerEnv(home.path),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
       let stdout = '';
       let interrupted = false;
       child.stdout.on('data', (chunk) => {
@@ -74,11 +81,17 @@ describe('a newcomer (fresh HOME, the README as written)', () => {
       const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
       assert.equal(code, 130, stdout);
       assert.match(stdout, /Stopping after this tick/);
-      assert.match(stdout, /Interrupted after \d+ tick\(s\): (released the invocation lease of cycle\(s\) #\d+|no invocation lease was held)\. The data stays in .*`.* status --demo` shows it/);
+      assert.match(
+        stdout,
+        /Interrupted after \d+ tick\(s\): (released the invocation lease of cycle\(s\) #\d+|no invocation lease was held)\. The data stays in .*`.* status --demo` shows it/,
+      );
       const status = await runCli(['status', '--demo', '--json'], { HOME: home.path });
       assert.equal(status.code, 0, status.stderr);
       const view = JSON.parse(status.stdout) as { active: { invocation: unknown }[] };
-      assert.ok(view.active.every((cycle) => cycle.invocation === null), status.stdout);
+      assert.ok(
+        view.active.every((cycle) => cycle.invocation === null),
+        status.stdout,
+      );
     } finally {
       home.remove();
     }

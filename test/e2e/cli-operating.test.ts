@@ -14,7 +14,10 @@ describe('demo', () => {
     try {
       // A production setting in the user's env file must not reach the demo.
       mkdirSync(join(home.path, '.config', 'ktrdr-agent'), { recursive: true });
-      writeFileSync(join(home.path, '.config', 'ktrdr-agent', 'agent.env'), 'DATABASE_URL=postgres://prod:prodsecret@127.0.0.1:9/prod\nPUSHGATEWAY_URL=http://127.0.0.1:9\n');
+      writeFileSync(
+        join(home.path, '.config', 'ktrdr-agent', 'agent.env'),
+        'DATABASE_URL=postgres://prod:prodsecret@127.0.0.1:9/prod\nPUSHGATEWAY_URL=http://127.0.0.1:9\n',
+      );
       const result = await runCli(['demo', '--cycles', '2'], { HOME: home.path }, { timeoutMs: 180_000 });
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stdout, /simulator .*\(not KTRDR\)/);
@@ -44,12 +47,17 @@ describe('demo', () => {
       if (underWay.length > 0) assert.match(kept.stdout, keptLine);
       else assert.doesNotMatch(kept.stdout, keptLine);
       assert.match(kept.stdout, /Stopped short after 1 tick\(s\) \(--max-ticks 1\)/);
-      const history = JSON.parse((await runCli(['history', '--json', '--limit', '50'], { HOME: home.path, KTRDR_AGENT_DATA_DIR: demoDir, DATABASE_URL: '' })).stdout) as {
+      const history = JSON.parse(
+        (await runCli(['history', '--json', '--limit', '50'], { HOME: home.path, KTRDR_AGENT_DATA_DIR: demoDir, DATABASE_URL: '' })).stdout,
+      ) as {
         sessions: { outcome: string | null; failureReason: string | null }[];
       };
       assert.ok(history.sessions.length > 0);
       assert.ok(!history.sessions.some((e) => e.outcome === 'failed_training' && /404/.test(e.failureReason ?? '')), JSON.stringify(history.sessions));
-      assert.equal(history.sessions.some((e) => e.outcome === 'cancelled' && /demo --keep/.test(e.failureReason ?? '')), underWay.length > 0);
+      assert.equal(
+        history.sessions.some((e) => e.outcome === 'cancelled' && /demo --keep/.test(e.failureReason ?? '')),
+        underWay.length > 0,
+      );
     } finally {
       home.remove();
     }
@@ -100,7 +108,10 @@ describe('doctor', () => {
     const result = await runCli(['doctor'], env);
     assert.equal(result.code, 1);
     // Advice that fits the class of the failure: nothing listens there (network), not "check the key".
-    assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: network: nothing answers at http:\/\/agent:\*+@127\.0\.0\.1:9\/api\/v1; start KTRDR, or fix the host and port in KTRDR_API_URL/);
+    assert.match(
+      result.stdout,
+      /✗ KTRDR: .*\n\s+fix: network: nothing answers at http:\/\/agent:\*+@127\.0\.0\.1:9\/api\/v1; start KTRDR, or fix the host and port in KTRDR_API_URL/,
+    );
     assert.match(result.stdout, /✗ Pushgateway: .*\n\s+fix: network: .*optional/);
     // Optional parts that are not configured are marked as such, not ticked.
     assert.match(result.stdout, /^– OTLP endpoint: not configured \(optional\)$/m);
@@ -118,7 +129,14 @@ describe('doctor', () => {
     await new Promise<void>((resolve) => failing.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(failing.address() as AddressInfo).port}/api/v1`;
-      const env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline', AGENT_RETRY_MAX_ATTEMPTS: '5' };
+      const env = {
+        HOME: home.path,
+        DATABASE_URL: database.url,
+        KTRDR_API_URL: url,
+        KTRDR_STRATEGIES_DIR: strategiesDir,
+        AGENT_DESIGNER: 'baseline',
+        AGENT_RETRY_MAX_ATTEMPTS: '5',
+      };
       const result = await runCli(['doctor'], env);
       assert.equal(result.code, 1);
       assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: KTRDR is up but failing \(5xx\); look at its logs/);
@@ -134,7 +152,15 @@ describe('doctor', () => {
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     try {
       const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/api/v1`;
-      const env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline', AGENT_RETRY_MAX_ATTEMPTS: '5', KTRDR_TIMEOUT_SECONDS: '60' };
+      const env = {
+        HOME: home.path,
+        DATABASE_URL: database.url,
+        KTRDR_API_URL: url,
+        KTRDR_STRATEGIES_DIR: strategiesDir,
+        AGENT_DESIGNER: 'baseline',
+        AGENT_RETRY_MAX_ATTEMPTS: '5',
+        KTRDR_TIMEOUT_SECONDS: '60',
+      };
       const result = await runCli(['doctor'], env);
       assert.equal(result.code, 1);
       assert.match(result.stdout, /✗ KTRDR: .*\n\s+fix: network: .* did not answer within 2 s; check that the host is up/);
@@ -154,7 +180,9 @@ describe('doctor', () => {
     test(`doctor --online: an Anthropic ${status} gets the advice of its class`, async () => {
       const anthropic = createServer((request, response) => {
         request.resume();
-        response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `status ${status}` } }));
+        response
+          .writeHead(status, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ type: 'error', error: { type: 'api_error', message: `status ${status}` } }));
       });
       await new Promise<void>((resolve) => anthropic.listen(0, '127.0.0.1', resolve));
       try {
@@ -179,10 +207,20 @@ describe('doctor', () => {
 
   test('an embedded database not created yet is reported, not created (a diagnosis changes nothing), with KTRDR down', async () => {
     const dataDir = join(home.path, 'never-ticked');
-    const env = { HOME: home.path, DATABASE_URL: '', KTRDR_AGENT_DATA_DIR: dataDir, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline' };
+    const env = {
+      HOME: home.path,
+      DATABASE_URL: '',
+      KTRDR_AGENT_DATA_DIR: dataDir,
+      KTRDR_API_URL: 'http://127.0.0.1:9/api/v1',
+      KTRDR_STRATEGIES_DIR: strategiesDir,
+      AGENT_DESIGNER: 'baseline',
+    };
     const result = await runCli(['doctor'], env);
     assert.equal(result.code, 1, result.stdout);
-    assert.match(result.stdout, /^✓ database: PGlite at .*never-ticked\/pgdata; not created yet: the first `ktrdr-agent tick` \(or `ktrdr-agent db migrate`\) creates it$/m);
+    assert.match(
+      result.stdout,
+      /^✓ database: PGlite at .*never-ticked\/pgdata; not created yet: the first `ktrdr-agent tick` \(or `ktrdr-agent db migrate`\) creates it$/m,
+    );
     assert.match(result.stdout, /^✗ KTRDR: /m);
     assert.ok(!existsSync(join(dataDir, 'pgdata')), 'doctor created the embedded database');
   });

@@ -42,13 +42,19 @@ describe('promotion and lockbox commands (built CLI, PostgreSQL)', () => {
   test('experiments --json rows carry promotion (null when never a candidate); --promoted lists the promoted', async () => {
     const view = parsed(experimentsViewSchema, await runCli(['experiments', '--limit', '100', '--json'], env));
     const byId = new Map(view.experiments.map((e) => [e.id, e]));
-    assert.ok(view.experiments.every((e) => e.promotion !== undefined), 'every row has the field');
+    assert.ok(
+      view.experiments.every((e) => e.promotion !== undefined),
+      'every row has the field',
+    );
     const promoted = byId.get(seeded.promoted)!.promotion!;
     assert.equal(promoted.status, 'promoted');
-    assert.deepEqual(promoted.robustness, [
-      { startDate: '2018-12-05', endDate: '2019-12-04', sharpe: 0.4 },
-      { startDate: '2024-12-06', endDate: '2025-12-05', sharpe: 0.6 },
-    ].sort((a, b) => (a.startDate < b.startDate ? 1 : -1)));
+    assert.deepEqual(
+      promoted.robustness,
+      [
+        { startDate: '2018-12-05', endDate: '2019-12-04', sharpe: 0.4 },
+        { startDate: '2024-12-06', endDate: '2025-12-05', sharpe: 0.6 },
+      ].sort((a, b) => (a.startDate < b.startDate ? 1 : -1)),
+    );
     assert.deepEqual(promoted.lockbox, { startDate: '2025-12-06', endDate: '2026-12-05', sharpe: 0.5, psr: 0.95, trades: 42, maxDrawdown: 0.12 });
     assert.equal(typeof promoted.dsrAtDecision, 'number');
     assert.equal(typeof promoted.trialsAtDecision, 'number');
@@ -56,10 +62,16 @@ describe('promotion and lockbox commands (built CLI, PostgreSQL)', () => {
     assert.equal(byId.get(seeded.rejected)!.promotion!.status, 'rejected');
     assert.equal(byId.get(seeded.pending[0]!)!.promotion!.status, 'pending');
     assert.equal(byId.get(seeded.pending[0]!)!.promotion!.lockbox, null);
-    assert.ok(view.experiments.some((e) => e.promotion === null), 'experiments that never passed both gates have none');
+    assert.ok(
+      view.experiments.some((e) => e.promotion === null),
+      'experiments that never passed both gates have none',
+    );
 
     const only = parsed(experimentsViewSchema, await runCli(['experiments', '--promoted', '--json'], env));
-    assert.deepEqual(only.experiments.map((e) => e.id), [seeded.promoted]);
+    assert.deepEqual(
+      only.experiments.map((e) => e.id),
+      [seeded.promoted],
+    );
     const text = await runCli(['experiments', '--promoted'], env);
     assert.equal(text.code, 0, text.stderr);
     assert.match(text.stdout, /promotion/);

@@ -52,7 +52,10 @@ describe('research commands (built CLI, PostgreSQL)', () => {
     assert.ok(view.experiments.length > 0 && view.experiments.length <= 5);
     for (const e of view.experiments) assert.ok(e.indicators.includes('rsi') && e.score !== null);
     const scores = view.experiments.map((e) => e.score!);
-    assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => b - a),
+    );
     const failed = parsed(experimentsViewSchema, await runCli(['experiments', '--outcome', 'failed', '--json'], env));
     assert.ok(failed.experiments.every((e) => e.outcome.startsWith('failed_')));
     const text = await runCli(['experiments', '--symbol', 'EURUSD'], env);
@@ -64,7 +67,10 @@ describe('research commands (built CLI, PostgreSQL)', () => {
 
   test('experiments show: parent and children; unknown id exits 4, a malformed one 1', async () => {
     const parent = parsed(experimentDetailViewSchema, await runCli(['experiments', 'show', '4', '--json'], env));
-    assert.deepEqual(parent.children.map((c) => c.id), [12]);
+    assert.deepEqual(
+      parent.children.map((c) => c.id),
+      [12],
+    );
     const child = parsed(experimentDetailViewSchema, await runCli(['experiments', 'show', '#12', '--json'], env));
     assert.equal(child.parent?.id, 4);
     const missing = await runCli(['experiments', 'show', '99999', '--json'], env);
@@ -83,12 +89,22 @@ describe('research commands (built CLI, PostgreSQL)', () => {
     const set = parsed(hypothesisSchema, await runCli(['hypotheses', 'set', `H${added.id}`, 'inconclusive', '--evidence', 'mixed results', '--json'], env));
     assert.equal(set.status, 'inconclusive');
     const list = parsed(hypothesesViewSchema, await runCli(['hypotheses', '--status', 'inconclusive', '--json'], env));
-    assert.deepEqual(list.hypotheses.map((h) => h.id), [added.id]);
+    assert.deepEqual(
+      list.hypotheses.map((h) => h.id),
+      [added.id],
+    );
     await runCli(['hypotheses', 'set', String(added.id), 'retired'], env);
     assert.deepEqual(parsed(hypothesesViewSchema, await runCli(['hypotheses', '--json'], env)).hypotheses, []);
     assert.equal(parsed(hypothesesViewSchema, await runCli(['hypotheses', '--all', '--json'], env)).hypotheses[0]?.retired, true);
     const detail = parsed(hypothesisDetailViewSchema, await runCli(['hypotheses', 'show', String(added.id), '--json'], env));
-    assert.deepEqual(detail.events.map((e) => [e.status, e.via]), [['untested', 'operator'], ['inconclusive', 'operator'], ['retired', 'operator']]);
+    assert.deepEqual(
+      detail.events.map((e) => [e.status, e.via]),
+      [
+        ['untested', 'operator'],
+        ['inconclusive', 'operator'],
+        ['retired', 'operator'],
+      ],
+    );
     const short = await runCli(['hypotheses', 'add', 'too short'], env);
     assert.equal(short.code, 1);
     assert.match(short.stderr, /needs 10 to 1000 characters/);
@@ -100,11 +116,24 @@ describe('research commands (built CLI, PostgreSQL)', () => {
 
   test('status shows the best experiment; session shows its experiment and deflated Sharpe', async () => {
     const status = parsed(statusViewSchema, await runCli(['status', '--json'], env));
-    const best = (await store.db.selectFrom('agent_experiments').select(['id']).where('score', 'is not', null).orderBy('score', 'desc').orderBy('id', 'desc').executeTakeFirstOrThrow()).id;
+    const best = (
+      await store.db
+        .selectFrom('agent_experiments')
+        .select(['id'])
+        .where('score', 'is not', null)
+        .orderBy('score', 'desc')
+        .orderBy('id', 'desc')
+        .executeTakeFirstOrThrow()
+    ).id;
     assert.equal(status.bestExperiment?.id, best);
     const text = await runCli(['status'], env);
     assert.match(text.stdout, new RegExp(`=== Best Experiment ===\\nExperiment: #${best} `));
-    const withDsr = (await store.db.selectFrom('agent_experiments').select(['session_id', 'deflated_sharpe']).where('deflated_sharpe', 'is not', null).orderBy('id').executeTakeFirstOrThrow());
+    const withDsr = await store.db
+      .selectFrom('agent_experiments')
+      .select(['session_id', 'deflated_sharpe'])
+      .where('deflated_sharpe', 'is not', null)
+      .orderBy('id')
+      .executeTakeFirstOrThrow();
     const session = parsed(sessionViewSchema, await runCli(['session', String(withDsr.session_id), '--json'], env));
     assert.equal(session.experiment?.deflatedSharpe, withDsr.deflated_sharpe);
     // The DSR shown is the family's now, with the trials counted now; the stored one stays as history beside it.
@@ -117,7 +146,10 @@ describe('research commands (built CLI, PostgreSQL)', () => {
       .executeTakeFirstOrThrow();
     assert.equal(session.experiment?.dsrNow?.trials, Number(family.n));
     const sessionText = await runCli(['session', String(withDsr.session_id)], env);
-    assert.match(sessionText.stdout, new RegExp(`Deflated Sharpe: \\d\\.\\d\\d over the ${Number(family.n)} backtests of ${session.experiment!.symbol} ${session.experiment!.timeframe} now`));
+    assert.match(
+      sessionText.stdout,
+      new RegExp(`Deflated Sharpe: \\d\\.\\d\\d over the ${Number(family.n)} backtests of ${session.experiment!.symbol} ${session.experiment!.timeframe} now`),
+    );
     const history = parsed(historyViewSchema, await runCli(['history', '--limit', '1000', '--json'], env));
     const entry = history.sessions.find((s) => s.id === withDsr.session_id);
     assert.equal(entry?.deflatedSharpe, withDsr.deflated_sharpe);

@@ -40,14 +40,20 @@ describe('schedule (built CLI)', () => {
 
       // Run the job as cron does (after cron's own % handling), with a stand-in tick exiting as told.
       const codeFile = join(codeDir.path, 'next-exit');
-      const job = line.replace(/^(\S+\s+){5}/, '').replace(tick, `sh -c 'echo "{\\"exit\\":$(cat ${codeFile})}" >&2; exit $(cat ${codeFile})'`).replaceAll('\\%', '%');
+      const job = line
+        .replace(/^(\S+\s+){5}/, '')
+        .replace(tick, `sh -c 'echo "{\\"exit\\":$(cat ${codeFile})}" >&2; exit $(cat ${codeFile})'`)
+        .replaceAll('\\%', '%');
       const runAs = (code: number) => {
         writeFileSync(codeFile, String(code));
         return spawnSync('/bin/sh', ['-c', job], { encoding: 'utf8', env: { HOME: home.path, PATH: '/usr/bin:/bin' } });
       };
       const mails = [0, 5, 5, 5, 2, 2, 0, 0].map((code) => runAs(code).stdout);
       assert.equal(mails[0], '');
-      assert.match(mails[1]!, /^ktrdr-agent tick is failing: exit 5 since .* \(ktrdr-agent --help lists the exit codes\)\. No more mail until this changes; .*tick\.log' keeps every line\. Its last lines:\n/);
+      assert.match(
+        mails[1]!,
+        /^ktrdr-agent tick is failing: exit 5 since .* \(ktrdr-agent --help lists the exit codes\)\. No more mail until this changes; .*tick\.log' keeps every line\. Its last lines:\n/,
+      );
       assert.match(mails[1]!, /\{"exit":5\}\n$/);
       assert.deepEqual(mails.slice(2, 4), ['', ''], 'a failing state mails once');
       assert.match(mails[4]!, /^ktrdr-agent tick is failing: exit 2 /, 'a new failing code is a new state');
@@ -115,7 +121,11 @@ describe('schedule (built CLI)', () => {
     assert.equal(help.code, 0, help.stderr);
     const block = help.stdout.slice(help.stdout.indexOf('EXIT CODES'), help.stdout.indexOf('TOPICS'));
     const listed = [...block.matchAll(/^\s*(\d)\s{2}\S/gm)].map((match) => Number(match[1]));
-    assert.deepEqual(listed, Object.values(ExitCode).sort((a, b) => a - b), block);
+    assert.deepEqual(
+      listed,
+      Object.values(ExitCode).sort((a, b) => a - b),
+      block,
+    );
   });
 
   test('--systemd --install writes and enables the user units; --uninstall stops the timer and removes them', async () => {

@@ -15,7 +15,9 @@ describe('strategy validate', () => {
   after(() => dir.remove());
 
   test('every strategy KTRDR ships is valid: exit 0', async () => {
-    const files = readdirSync(sharedStrategies).filter((f) => f.endsWith('.yaml')).map((f) => join(sharedStrategies, f));
+    const files = readdirSync(sharedStrategies)
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f) => join(sharedStrategies, f));
     assert.ok(files.length >= 5);
     const result = await runCli(['strategy', 'validate', ...files], env);
     assert.equal(result.code, 0, result.stdout + result.stderr);
@@ -47,16 +49,25 @@ describe('strategy validate', () => {
     const good = join(sharedStrategies, 'v3_minimal.yaml');
     const result = await runCli(['strategy', 'validate', good, file, '--json'], env);
     assert.equal(result.code, 1);
-    const parsed = JSON.parse(result.stdout) as { valid: boolean; files: { file: string; valid: boolean; findings: { severity: string; path: string; message: string }[] }[] };
+    const parsed = JSON.parse(result.stdout) as {
+      valid: boolean;
+      files: { file: string; valid: boolean; findings: { severity: string; path: string; message: string }[] }[];
+    };
     assert.equal(parsed.valid, false);
-    assert.deepEqual(parsed.files.map((f) => f.valid), [true, false]);
+    assert.deepEqual(
+      parsed.files.map((f) => f.valid),
+      [true, false],
+    );
     assert.ok(parsed.files[1]!.findings.some((f) => f.severity === 'error' && /v2/i.test(f.message)));
   });
 
   test('a YAML alias bomb is refused with a clear error, not expanded', async () => {
     const file = join(dir.path, 'bomb.yaml');
     const lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
-    for (let i = 0; i < 8; i++) lines.push(`${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`);
+    for (let i = 0; i < 8; i++)
+      lines.push(
+        `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)},*${String.fromCharCode(97 + i)}]`,
+      );
     writeFileSync(file, `${lines.join('\n')}\n`);
     const result = await runCli(['strategy', 'validate', file], env);
     assert.equal(result.code, 1);

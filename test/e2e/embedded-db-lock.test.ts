@@ -8,7 +8,11 @@ import { repoRoot, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/databases.ts';
 
 /** A process that opens the embedded database, says "open", and on "go" records a tick and closes it. */
-function startHolder(dataDir: string): { child: ChildProcess; opened: Promise<void>; finished: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+function startHolder(dataDir: string): {
+  child: ChildProcess;
+  opened: Promise<void>;
+  finished: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
   const script = `
     import { openStore } from './src/core/db/connect.ts';
     import { finishTick, startTick } from './src/core/db/repositories/activity.ts';
@@ -31,7 +35,9 @@ function startHolder(dataDir: string): { child: ChildProcess; opened: Promise<vo
     });
     child.once('exit', () => reject(new Error(`holder exited before opening: ${stderr}`)));
   });
-  const finished = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+  const finished = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) =>
+    child.once('close', (code) => resolve({ code, stdout, stderr })),
+  );
   return { child, opened, finished };
 }
 
@@ -66,7 +72,7 @@ describe('the embedded database has one writer, and a live holder never loses it
       const anHourAgo = new Date(Date.now() - 3_600_000);
       utimesSync(`${dataDir}.lock`, anHourAgo, anHourAgo);
       const later = await runCli(['status', '--json'], { ...baseEnv(dir.path), AGENT_LOCK_WAIT_SECONDS: '1' });
-      assert.equal(later.code, 1, 'still the stopped holder\'s lock, an hour old');
+      assert.equal(later.code, 1, "still the stopped holder's lock, an hour old");
       holder.child.kill('SIGCONT');
       holder.child.stdin!.write('go\n');
       const finished = await holder.finished;
@@ -131,7 +137,10 @@ describe('the embedded database has one writer, and a live holder never loses it
     const dataDir = join(dir.path, 'pgdata');
     try {
       const env = baseEnv(dir.path);
-      const child = spawn(process.execPath, ['--', join(repoRoot, 'bin/run.js'), 'status', '--json'], { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env } });
+      const child = spawn(process.execPath, ['--', join(repoRoot, 'bin/run.js'), 'status', '--json'], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH ?? '', ...env },
+      });
       const exited = new Promise((resolve) => child.once('close', resolve));
       // Kill it as soon as it has started creating the database.
       for (let waited = 0; waited < 10_000 && !existsSync(`${dataDir}.lock`) && !existsSync(dataDir); waited += 5) {

@@ -169,7 +169,9 @@ describe('engine: a full research cycle through the built CLI', () => {
     const dump = await databaseDump(rig);
     assert.ok(dump.includes(session.strategy_name), 'the dump covers the sessions table');
     const outputs = rig.outputs.flatMap((o) => [o.stdout, o.stderr]).join('\n');
-    const files2 = strategyFiles(rig).map((f) => f.text).join('\n');
+    const files2 = strategyFiles(rig)
+      .map((f) => f.text)
+      .join('\n');
     for (const [where, textValue] of Object.entries({ database: dump, output: outputs, strategies: files2 })) {
       assert.ok(!textValue.includes(rig.apiKey), `the API key leaked into the ${where}`);
     }

@@ -89,7 +89,10 @@ describe('engine: faults of the world are not research results (built CLI)', () 
     const status = await runCli(['status'], { ...rig.env, ...wrong });
     assert.match(status.stdout, /^⚠️ {2}Anthropic authentication failing since .*ktrdr-agent resume/);
     const statusJson = JSON.parse((await runCli(['status', '--json'], rig.env)).stdout) as { banners: { kind: string }[] };
-    assert.deepEqual(statusJson.banners.map((b) => b.kind), ['anthropic_auth']);
+    assert.deepEqual(
+      statusJson.banners.map((b) => b.kind),
+      ['anthropic_auth'],
+    );
     const doctor = await runCli(['doctor'], { ...rig.env, ...wrong });
     assert.match(doctor.stdout, /✗ invocations: Anthropic authentication failing since .*\n\s+fix: Set a valid ANTHROPIC_API_KEY/);
 
@@ -122,7 +125,10 @@ describe('engine: faults of the world are not research results (built CLI)', () 
     assert.deepEqual(await rig.sessions(), []);
     assert.equal(rig.fake.requests.length, 0);
     assert.equal(await budgetUsed(rig), 0);
-    assert.deepEqual((await faultTriggers(rig)).map((r) => [r.skip_reason, r.context.faultClass]), [['infrastructure_fault', 'strategies_dir']]);
+    assert.deepEqual(
+      (await faultTriggers(rig)).map((r) => [r.skip_reason, r.context.faultClass]),
+      [['infrastructure_fault', 'strategies_dir']],
+    );
     // Fixed: the next tick designs.
     await rig.tick();
     assert.equal((await rig.sessions()).length, 1);
@@ -138,7 +144,10 @@ describe('engine: faults of the world are not research results (built CLI)', () 
     assert.equal(decision?.faultClass, 'ktrdr_unreachable');
     assert.equal(finished(result).status, 'degraded');
     assert.deepEqual(await rig.sessions(), []);
-    assert.deepEqual((await faultTriggers(rig)).map((r) => r.context.faultClass), ['ktrdr_unreachable']);
+    assert.deepEqual(
+      (await faultTriggers(rig)).map((r) => r.context.faultClass),
+      ['ktrdr_unreachable'],
+    );
     const status = await runCli(['status'], rig.env);
     assert.match(status.stdout, /^⚠️ {2}KTRDR unreachable since \d{4}-\d\d-\d\d [\d:]+ UTC \(just now\): KTRDR: .*Start KTRDR/);
     // Reached again: the banner goes.
@@ -209,7 +218,11 @@ describe('engine: faults of the world are not research results (built CLI)', () 
       assert.equal(sessions[0]!.outcome, null, sessions[0]!.failure_reason ?? '');
       assert.equal(sessions[0]!.phase, 'designing');
       assert.equal(await budgetUsed(rig), 0, 'nothing was billed, nothing is booked');
-      const reservations = (await rig.pool.query(`SELECT count(*) FILTER (WHERE estimated OR status = 'reserved')::int AS kept, COALESCE(SUM(settled_usd), 0)::float8 AS settled FROM agent_budget_reservations`)).rows[0];
+      const reservations = (
+        await rig.pool.query(
+          `SELECT count(*) FILTER (WHERE estimated OR status = 'reserved')::int AS kept, COALESCE(SUM(settled_usd), 0)::float8 AS settled FROM agent_budget_reservations`,
+        )
+      ).rows[0];
       assert.deepEqual(reservations, { kept: 0, settled: 0 }, 'every reservation settled at $0, none kept as an estimate');
       assert.equal(rig.fake.requests.length, 0);
       assert.ok((await faultTriggers(rig)).every((r) => r.context.faultClass === faultClass));

@@ -29,7 +29,10 @@ describe('engine: every way a session ends, through the built CLI', () => {
     assert.equal(session.outcome, 'failed_design');
     assert.match(session.failure_reason ?? '', /design invocation ended without its effect/);
     assert.match(session.failure_reason ?? '', /decided not to save it/);
-    assert.deepEqual((await actions(rig, session.id)).map((a) => [a.tool_name, a.success]), [['validate_strategy', true]]);
+    assert.deepEqual(
+      (await actions(rig, session.id)).map((a) => [a.tool_name, a.success]),
+      [['validate_strategy', true]],
+    );
     assert.deepEqual(readdirSync(rig.strategiesDir), []);
     const metrics = (await rig.pool.query('SELECT outcome FROM agent_metrics WHERE session_id = $1', [session.id])).rows;
     assert.deepEqual(metrics, [{ outcome: 'failed_design' }]);
@@ -103,7 +106,10 @@ describe('engine: every way a session ends, through the built CLI', () => {
     const session = (await rig.sessions())[0]!;
     assert.equal(session.phase, 'training', session.failure_reason ?? '');
     const saves = (await actions(rig, session.id)).filter((a) => a.tool_name === 'save_strategy_config');
-    assert.deepEqual(saves.map((a) => a.success), [false, false, true]);
+    assert.deepEqual(
+      saves.map((a) => a.success),
+      [false, false, true],
+    );
     for (const failed of saves.slice(0, 2)) {
       assert.match(failed.error_message ?? '', /strategy not saved/);
       assert.match(failed.error_message ?? '', /outside rsi_14 \(rsi\)'s range 0\.\.100/);
@@ -134,7 +140,10 @@ describe('engine: every way a session ends, through the built CLI', () => {
     const session = await firstSessionEnds(rig);
     assert.equal(session.outcome, 'success', session.failure_reason ?? '');
     const backtests = (await actions(rig, session.id)).filter((a) => a.tool_name === 'start_backtest');
-    assert.deepEqual(backtests.map((a) => a.success), [false, true]);
+    assert.deepEqual(
+      backtests.map((a) => a.success),
+      [false, true],
+    );
     assert.match(backtests[0]!.error_message ?? '', /overlaps the training window 2018-01-01\.\.2022-12-31/);
     const params = (await rig.pool.query('SELECT backtest_params FROM agent_sessions WHERE id = $1', [session.id])).rows[0].backtest_params;
     assert.equal(params.startDate, '2023-01-01');

@@ -50,7 +50,8 @@ describe('engine: recovery through the built CLI', () => {
     assert.equal(during.training_operation_id, before.training_operation_id);
     const downTriggers = (await triggers(rig, session.id)).slice(triggersBefore);
     assert.equal(downTriggers.length, 3);
-    for (const row of downTriggers) assert.deepEqual(row, { trigger_reason: 'operation_still_running', skip_reason: 'ktrdr_unreachable', agent_invoked: false });
+    for (const row of downTriggers)
+      assert.deepEqual(row, { trigger_reason: 'operation_still_running', skip_reason: 'ktrdr_unreachable', agent_invoked: false });
     assert.equal((await rig.sessions()).length, 1, 'no new session while one is active');
 
     // Back: the training that finished meanwhile is picked up and the cycle completes.
@@ -75,7 +76,10 @@ describe('engine: recovery through the built CLI', () => {
     const during = await rig.session(session.id);
     assert.equal(during.phase, 'training');
     assert.equal(during.outcome, null);
-    assert.deepEqual((await triggers(rig, session.id)).slice(-2).map((r) => r.skip_reason), ['ktrdr_unreachable', 'ktrdr_unreachable']);
+    assert.deepEqual(
+      (await triggers(rig, session.id)).slice(-2).map((r) => r.skip_reason),
+      ['ktrdr_unreachable', 'ktrdr_unreachable'],
+    );
 
     // A restarted simulator has lost its operations, as a restarted backend would: the agent hears 404 and ends the session.
     const { createSimulator } = await import('../../src/core/sim/index.ts');
@@ -163,7 +167,12 @@ describe('engine: recovery through the built CLI', () => {
     assert.equal(finished.outcome, 'success', finished.failure_reason ?? '');
     const designInvocations = (await triggers(rig, leased.id)).filter((r) => r.agent_invoked && r.trigger_reason === 'start_new_cycle');
     assert.equal(designInvocations.length, 2);
-    assert.equal(rig.fake.requests.filter((r) => isFirstTurnOf(r, 'save_strategy_config') && r.body?.messages[0] && JSON.stringify(r.body.messages[0]).includes(`session #${leased.id}`)).length, 2);
+    assert.equal(
+      rig.fake.requests.filter(
+        (r) => isFirstTurnOf(r, 'save_strategy_config') && r.body?.messages[0] && JSON.stringify(r.body.messages[0]).includes(`session #${leased.id}`),
+      ).length,
+      2,
+    );
   });
 
   test('20 ticks at the same moment on one database: one session, one design invocation', async (t) => {
@@ -202,6 +211,9 @@ describe('engine: recovery through the built CLI', () => {
     assert.equal(new Set(finished.map((s) => s.training_operation_id)).size, 4);
     assert.equal(new Set(finished.map((s) => s.backtest_operation_id)).size, 4);
     const metrics = (await rig.pool.query('SELECT session_id FROM agent_metrics WHERE session_id = ANY($1) ORDER BY session_id', [ids])).rows;
-    assert.deepEqual(metrics.map((m: { session_id: number }) => m.session_id), ids);
+    assert.deepEqual(
+      metrics.map((m: { session_id: number }) => m.session_id),
+      ids,
+    );
   });
 });

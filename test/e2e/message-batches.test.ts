@@ -79,7 +79,9 @@ describe('Message Batches (AGENT_BATCH_PHASES) through the built CLI', () => {
     await rig.tick();
     assert.equal(rig.fake.requests.length, directBefore, 'no direct call while the batch runs');
     assert.equal(rig.fake.batches.size, 1, 'no second batch');
-    const waits = await rig.pool.query(`SELECT count(*)::int AS n FROM agent_triggers WHERE session_id = $1 AND skip_reason = 'waiting_for_batch'`, [session!.id]);
+    const waits = await rig.pool.query(`SELECT count(*)::int AS n FROM agent_triggers WHERE session_id = $1 AND skip_reason = 'waiting_for_batch'`, [
+      session!.id,
+    ]);
     assert.ok(waits.rows[0].n >= 2);
     assert.equal((await rig.session(session!.id)).invocation_attempts, 0, 'waiting is not an attempt');
 
@@ -127,7 +129,10 @@ describe('Message Batches (AGENT_BATCH_PHASES) through the built CLI', () => {
     assert.equal(money.rows[0].open, 0);
     assert.ok(Math.abs(money.rows[0].settled - Number(done.cost_usd)) < 1e-6);
     const batches = await batchRows(rig);
-    assert.deepEqual(batches.map((b) => b.result_type), ['succeeded', 'lost']);
+    assert.deepEqual(
+      batches.map((b) => b.result_type),
+      ['succeeded', 'lost'],
+    );
     assert.deepEqual(rig.fake.scriptErrors, []);
   });
 
@@ -143,10 +148,16 @@ describe('Message Batches (AGENT_BATCH_PHASES) through the built CLI', () => {
     const directBefore = rig.fake.requests.length;
     await rig.tick();
     assert.equal((await rig.session(session!.id)).phase, 'backtesting');
-    assert.ok(rig.fake.requests.slice(directBefore).some((r) => toolNamesOf(r).includes('start_backtest')), 'the backtest call was sent directly');
+    assert.ok(
+      rig.fake.requests.slice(directBefore).some((r) => toolNamesOf(r).includes('start_backtest')),
+      'the backtest call was sent directly',
+    );
     const [expired] = await batchRows(rig);
     assert.deepEqual([expired!.result_type, Number(expired!.settled_usd)], ['expired', 0]);
-    assert.deepEqual([(await reservation(rig, expired!.reservation_id)).status, Number((await reservation(rig, expired!.reservation_id)).settled_usd)], ['settled', 0]);
+    assert.deepEqual(
+      [(await reservation(rig, expired!.reservation_id)).status, Number((await reservation(rig, expired!.reservation_id)).settled_usd)],
+      ['settled', 0],
+    );
 
     // The create call of the assessment batch is cut off after the API made the batch.
     rig.fake.dropNextBatchCreate();
@@ -191,7 +202,9 @@ describe('a pass does not invoke when the last anthropic-ratelimit-* headers lea
     const resetAt = new Date(Date.now() + 3_600_000).toISOString();
     const rig = await startEngineRig({
       designer: 'claude',
-      model: { headers: { 'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': resetAt } },
+      model: {
+        headers: { 'anthropic-ratelimit-requests-limit': '50', 'anthropic-ratelimit-requests-remaining': '0', 'anthropic-ratelimit-requests-reset': resetAt },
+      },
     });
     t.after(() => rig.close());
     const first = await rig.tickAllowingFailure();

@@ -41,7 +41,12 @@ describe('model lifecycle through the built CLI', () => {
       assert.match(deprecation?.warning ?? '', /claude-opus-4-5" is deprecated and retires on 2027-01-22/);
 
       // doctor lists it among its checks (KTRDR is down here, so doctor itself exits 1).
-      const doctor = await runCli(['doctor'], { ...env, AGENT_MODEL: 'claude-opus-4-5', ANTHROPIC_API_KEY: 'sk-ant-api03-lifecycle', KTRDR_API_URL: 'http://127.0.0.1:9/api/v1' });
+      const doctor = await runCli(['doctor'], {
+        ...env,
+        AGENT_MODEL: 'claude-opus-4-5',
+        ANTHROPIC_API_KEY: 'sk-ant-api03-lifecycle',
+        KTRDR_API_URL: 'http://127.0.0.1:9/api/v1',
+      });
       assert.match(doctor.stdout, /model lifecycle: warning: AGENT_MODEL: model "claude-opus-4-5" is deprecated/);
     } finally {
       home.remove();

@@ -30,13 +30,34 @@ describe('operator output (built CLI, PostgreSQL)', () => {
     env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1' };
     const now = new Date();
     const hypothesis = await store.db.transaction().execute((trx) =>
-      addHypothesis(trx, { text: `Breakouts persist ${HOSTILE}`, rationale: HOSTILE, source: 'model', proposedByExperimentId: null, via: 'save_assessment', now }),
+      addHypothesis(trx, {
+        text: `Breakouts persist ${HOSTILE}`,
+        rationale: HOSTILE,
+        source: 'model',
+        proposedByExperimentId: null,
+        via: 'save_assessment',
+        now,
+      }),
     );
     hypothesisId = hypothesis.id;
     const session = await createSession(store.db, { designer: 'claude', now, leaseOwner: 't', leaseExpiresAt: now });
     sessionId = session.id;
     await updateSession(store.db, session.id, { strategyName: 'hostile_s', strategyConfig: validStrategy('hostile_s') }, now);
-    await recordAction(store.db, { sessionId, phase: 'designing', toolName: 'validate_strategy', args: { note: HOSTILE }, result: null, success: false, errorMessage: HOSTILE, errorKind: 'rejected', durationMs: 1, turn: 1, tokensInput: 1, tokensOutput: 1, at: now });
+    await recordAction(store.db, {
+      sessionId,
+      phase: 'designing',
+      toolName: 'validate_strategy',
+      args: { note: HOSTILE },
+      result: null,
+      success: false,
+      errorMessage: HOSTILE,
+      errorKind: 'rejected',
+      durationMs: 1,
+      turn: 1,
+      tokensInput: 1,
+      tokensOutput: 1,
+      at: now,
+    });
     await endSession(store.db, session.id, { outcome: 'failed_design', reason: `the design invocation ended. Last words: ${HOSTILE}` }, now);
     await holdFault(store.db, { faultClass: 'anthropic_unreachable', cause: `the API said ${HOSTILE}`, keyFingerprint: null }, now);
   });
@@ -47,7 +68,15 @@ describe('operator output (built CLI, PostgreSQL)', () => {
   });
 
   test('hypotheses, history, session, status and experiments print no control character from the data', async () => {
-    const views = [['hypotheses'], ['hypotheses', 'show', String(hypothesisId)], ['history'], ['session', String(sessionId)], ['status'], ['experiments'], ['experiments', 'show', '1']];
+    const views = [
+      ['hypotheses'],
+      ['hypotheses', 'show', String(hypothesisId)],
+      ['history'],
+      ['session', String(sessionId)],
+      ['status'],
+      ['experiments'],
+      ['experiments', 'show', '1'],
+    ];
     for (const args of views) {
       const result = await runCli(args, env);
       assert.equal(result.code, 0, `${args.join(' ')}: ${result.stderr}`);
@@ -73,7 +102,10 @@ describe('operator output (built CLI, PostgreSQL)', () => {
       { args: ['history', '--cursor', cursor('f:999999999999999999:5')], says: /Invalid --cursor '.+': pass the nextCursor value/ },
       { args: ['report', '--since', '0000-01-01', '--out', `${home.path}/r.html`], says: /Invalid --since '0000-01-01'.*1970-01-01/ },
       { args: ['cancel', '3000000000'], says: /3000000000.*2147483647|2147483647.*3000000000/ },
-      { args: ['hypotheses', 'set', String(hypothesisId), 'refuted', '--evidence', 'e'.repeat(100_000)], says: /--evidence is 100000 characters; it may have at most 4000/ },
+      {
+        args: ['hypotheses', 'set', String(hypothesisId), 'refuted', '--evidence', 'e'.repeat(100_000)],
+        says: /--evidence is 100000 characters; it may have at most 4000/,
+      },
     ];
     for (const { args, says } of cases) {
       const result = await runCli(args, env);
@@ -83,6 +115,10 @@ describe('operator output (built CLI, PostgreSQL)', () => {
       assert.doesNotMatch(result.stderr, /out of range for type|invalid input syntax|date\/time field|SELECT|syntax error/i, shown);
     }
     const events = await store.db.selectFrom('agent_hypothesis_events').select('status').where('hypothesis_id', '=', hypothesisId).execute();
-    assert.deepEqual(events.map((e) => e.status), ['untested'], 'the refused evidence changed nothing');
+    assert.deepEqual(
+      events.map((e) => e.status),
+      ['untested'],
+      'the refused evidence changed nothing',
+    );
   });
 });

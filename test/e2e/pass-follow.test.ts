@@ -56,7 +56,9 @@ describe('AGENT_PASS_FOLLOW_SECONDS: a pass follows short work to its end', () =
       assert.equal(result.code, 0, result.stderr);
       const [session] = await rig.sessions();
       assert.equal(session?.outcome, 'success', 'training gate, backtest, backtest gate and assessment all in one pass');
-      const actions = (await rig.pool.query<{ reason: string }>('SELECT trigger_reason AS reason FROM agent_triggers ORDER BY id')).rows.map((row) => row.reason);
+      const actions = (await rig.pool.query<{ reason: string }>('SELECT trigger_reason AS reason FROM agent_triggers ORDER BY id')).rows.map(
+        (row) => row.reason,
+      );
       assert.ok(actions.includes('training_completed') && actions.includes('backtest_completed'), actions.join(', '));
       // Following wrote no row of its own while it waited: only the decisions it took.
       assert.equal(actions.filter((reason) => reason === 'operation_still_running').length, 0, actions.join(', '));

@@ -23,7 +23,15 @@ interface Box {
   width: number;
   height: number;
 }
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 describe('report (built CLI, headless chromium)', () => {
   const work = tempDir('ktrdr-agent-report-');
@@ -39,13 +47,36 @@ describe('report (built CLI, headless chromium)', () => {
     store = await openStore({ kind: 'postgres', url: database.url });
     await seedExperiments(store.db, 60, { now: new Date() });
     await dressForReport(store.db);
-    await store.db.insertInto('agent_budget').values([
-      { date: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), budget_limit_usd: 5, budget_used_usd: 1.25 },
-      { date: new Date().toISOString().slice(0, 10), budget_limit_usd: 5, budget_used_usd: 0.5 },
-    ]).execute();
-    const validated = await addHypothesis(store.db, { text: 'MFI with RSI passes both gates on majors', rationale: null, source: 'model', proposedByExperimentId: 3, via: 'save_assessment', now: new Date() });
-    await setHypothesisStatus(store.db, validated.id, { status: 'validated', evidence: 'three passes', experimentId: 5, via: 'save_assessment', now: new Date() });
-    await addHypothesis(store.db, { text: `Hostile ${hostile}`, rationale: null, source: 'operator', proposedByExperimentId: null, via: 'operator', now: new Date() });
+    await store.db
+      .insertInto('agent_budget')
+      .values([
+        { date: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), budget_limit_usd: 5, budget_used_usd: 1.25 },
+        { date: new Date().toISOString().slice(0, 10), budget_limit_usd: 5, budget_used_usd: 0.5 },
+      ])
+      .execute();
+    const validated = await addHypothesis(store.db, {
+      text: 'MFI with RSI passes both gates on majors',
+      rationale: null,
+      source: 'model',
+      proposedByExperimentId: 3,
+      via: 'save_assessment',
+      now: new Date(),
+    });
+    await setHypothesisStatus(store.db, validated.id, {
+      status: 'validated',
+      evidence: 'three passes',
+      experimentId: 5,
+      via: 'save_assessment',
+      now: new Date(),
+    });
+    await addHypothesis(store.db, {
+      text: `Hostile ${hostile}`,
+      rationale: null,
+      source: 'operator',
+      proposedByExperimentId: null,
+      via: 'operator',
+      now: new Date(),
+    });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
   });
   after(async () => {
@@ -77,7 +108,10 @@ describe('report (built CLI, headless chromium)', () => {
         }),
       );
       assert.ok(drawn.length > 0, `${chart} has no path`);
-      assert.ok(drawn.some((p) => p.d.length > 10 && p.area > 10), `${chart} drew nothing visible: ${JSON.stringify(drawn.slice(0, 3))}`);
+      assert.ok(
+        drawn.some((p) => p.d.length > 10 && p.area > 10),
+        `${chart} drew nothing visible: ${JSON.stringify(drawn.slice(0, 3))}`,
+      );
     }
     const bestLine = await page.$eval('#chart-best path.series', (p) => p.getAttribute('d')!.split(/[ML]/).filter(Boolean).length);
     assert.ok(bestLine > 10, `the best-so-far curve has ${bestLine} points`);
@@ -102,12 +136,23 @@ describe('report (built CLI, headless chromium)', () => {
     // 15 of the 60 seeded experiments passed both gates: all of them fit in the top 20.
     assert.equal(top.length, 15);
     const scores = top.map((r) => Number(r[4]));
-    assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'top experiments by score, best first');
+    assert.deepEqual(
+      scores,
+      [...scores].sort((a, b) => b - a),
+      'top experiments by score, best first',
+    );
     // The DSR shown is the family's now, with its trial count; one line per family states the search-wide numbers.
-    assert.ok(top.every((r) => /^\d\.\d\d \(\d+ trials\)$/.test(r[5] ?? '')), `DSR cells: ${top.map((r) => r[5]).join(', ')}`);
+    assert.ok(
+      top.every((r) => /^\d\.\d\d \(\d+ trials\)$/.test(r[5] ?? '')),
+      `DSR cells: ${top.map((r) => r[5]).join(', ')}`,
+    );
     const families = await page.$$eval('#family-trials li', (items) => items.map((li) => li.textContent ?? ''));
     assert.equal(families.length, 3, families.join('\n'));
-    for (const line of families) assert.match(line, /^(EURUSD|GBPUSD|USDJPY) 1h: \d+ trials; the best of \d+ no-edge trials would be expected to reach Sharpe \d\.\d\d; best found -?\d\.\d\d \(#\d+\)/);
+    for (const line of families)
+      assert.match(
+        line,
+        /^(EURUSD|GBPUSD|USDJPY) 1h: \d+ trials; the best of \d+ no-edge trials would be expected to reach Sharpe \d\.\d\d; best found -?\d\.\d\d \(#\d+\)/,
+      );
     const familyBox = await page.$eval('#family-trials', (el) => el.getBoundingClientRect().height);
     assert.ok(familyBox > 20, `the family lines take space on the page (${familyBox}px)`);
     // The first five have a section each, linked from the table, with design, gates, assessment, hypothesis, lineage.
@@ -120,7 +165,9 @@ describe('report (built CLI, headless chromium)', () => {
     assert.match(await page.$eval(links[0]!, (a) => a.textContent!), /Training gate: passed[\s\S]*max_drawdown[\s\S]*promising/);
 
     // Every experiment, failures included, with its windows, trades, return and drawdown.
-    const all = await page.$$eval('#all-experiments tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => (c as unknown as { innerText: string }).innerText)));
+    const all = await page.$$eval('#all-experiments tbody tr', (rows) =>
+      rows.map((r) => [...r.querySelectorAll('td')].map((c) => (c as unknown as { innerText: string }).innerText)),
+    );
     assert.equal(all.length, 60);
     assert.ok(all.some((r) => r[5] === 'failed_training_gate'));
     const backtested = all.find((r) => r[5] === 'failed_backtest_gate')!;
@@ -135,7 +182,10 @@ describe('report (built CLI, headless chromium)', () => {
     const hypotheses = await page.$$eval('#hypotheses tbody tr', (rows) => rows.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)));
     assert.equal(hypotheses.length, 2);
     assert.deepEqual(hypotheses.map((r) => r[1]).sort(), ['untested', 'validated']);
-    assert.ok(hypotheses.some((r) => r[2] === `Hostile ${hostile}`), 'hostile text shown as text');
+    assert.ok(
+      hypotheses.some((r) => r[2] === `Hostile ${hostile}`),
+      'hostile text shown as text',
+    );
     assert.notEqual(await page.title(), 'pwned');
     assert.equal(await page.$$eval('img', (imgs) => imgs.length), 0);
 

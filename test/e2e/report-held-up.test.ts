@@ -13,7 +13,15 @@ import { seedExperiments } from '../support/seed-experiments.ts';
 import { seedPromotions } from '../support/seed-promotions.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 describe('report: strategies that held up (built CLI, headless chromium)', () => {
   const work = tempDir('ktrdr-agent-report-held-up-');
@@ -38,7 +46,7 @@ describe('report: strategies that held up (built CLI, headless chromium)', () =>
     work.remove();
   });
 
-  test('comes first, with each promotion\'s search, robustness and lockbox Sharpe and one line per family', async () => {
+  test("comes first, with each promotion's search, robustness and lockbox Sharpe and one line per family", async () => {
     const result = await runCli(['report', '--out', out], { HOME: work.path, DATABASE_URL: database.url });
     assert.equal(result.code, 0, result.stderr);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
@@ -53,13 +61,22 @@ describe('report: strategies that held up (built CLI, headless chromium)', () =>
     const rows = await page.$$eval('#held-up tbody tr', (trs) => trs.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)));
     assert.equal(rows.length, 2 + seeded.pending.length);
     // Promoted first, then pending, then rejected; the columns: id, strategy, market, promotion, search, robustness, lockbox, PSR.
-    assert.deepEqual(rows[0]!.slice(0, 1).concat(rows[0]!.slice(3, 4), rows[0]!.slice(5, 8)), [`#${seeded.promoted}`, 'promoted', '0.60 / 0.40', '0.50', '0.950']);
+    assert.deepEqual(rows[0]!.slice(0, 1).concat(rows[0]!.slice(3, 4), rows[0]!.slice(5, 8)), [
+      `#${seeded.promoted}`,
+      'promoted',
+      '0.60 / 0.40',
+      '0.50',
+      '0.950',
+    ]);
     assert.equal(rows.at(-1)![0], `#${seeded.rejected}`);
     assert.equal(rows.at(-1)![3], 'rejected');
     assert.ok(rows.slice(1, -1).every((r) => r[3] === 'pending' && r[6] === '—'));
     const families = await page.$$eval('#held-up-families tbody tr', (trs) => trs.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)));
     assert.deepEqual(families.map((f) => f[0]).sort(), ['EURUSD 1h', 'GBPUSD 1h', 'USDJPY 1h']);
-    assert.ok(families.every((f) => Number(f[1]) > 0 && Number.isFinite(Number(f[2]))), JSON.stringify(families));
+    assert.ok(
+      families.every((f) => Number(f[1]) > 0 && Number.isFinite(Number(f[2]))),
+      JSON.stringify(families),
+    );
 
     for (const selector of ['#held-up', '#held-up-families', '#strategies-that-held-up']) {
       const box = await page.locator(selector).boundingBox();

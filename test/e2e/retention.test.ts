@@ -25,10 +25,9 @@ describe('retention and the tick log (built CLI, PostgreSQL)', () => {
   const kept = async () =>
     Object.fromEntries(
       await Promise.all(
-        ['agent_sessions', 'agent_actions', 'agent_experiments', 'agent_hypotheses', 'agent_budget', 'agent_budget_reservations', 'agent_metrics'].map(async (table) => [
-          table,
-          Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(store.db)).rows[0]!.n),
-        ]),
+        ['agent_sessions', 'agent_actions', 'agent_experiments', 'agent_hypotheses', 'agent_budget', 'agent_budget_reservations', 'agent_metrics'].map(
+          async (table) => [table, Number((await sql<{ n: string }>`SELECT count(*) AS n FROM ${sql.table(table)}`.execute(store.db)).rows[0]!.n)],
+        ),
       ),
     );
   const oldRows = async () => {
@@ -45,10 +44,14 @@ describe('retention and the tick log (built CLI, PostgreSQL)', () => {
     await seedDatabase(store.db, { finished: { success: 20, failed_training_gate: 20, cancelled: 5 }, spreadDays: 400 });
     await sql`
       INSERT INTO agent_triggers (triggered_at, trigger_reason, agent_invoked)
-      SELECT now() - interval '100 days' - g * interval '1 minute', 'operation_still_running', false FROM generate_series(1, ${OLD_TRIGGERS}) AS g`.execute(store.db);
+      SELECT now() - interval '100 days' - g * interval '1 minute', 'operation_still_running', false FROM generate_series(1, ${OLD_TRIGGERS}) AS g`.execute(
+      store.db,
+    );
     await sql`
       INSERT INTO agent_ticks (id, started_at, finished_at, host, status, summary)
-      SELECT 'old-' || g, now() - interval '100 days' - g * interval '5 minutes', now() - interval '100 days', 'h', 'ok', '{}'::jsonb FROM generate_series(1, ${OLD_TICKS}) AS g`.execute(store.db);
+      SELECT 'old-' || g, now() - interval '100 days' - g * interval '5 minutes', now() - interval '100 days', 'h', 'ok', '{}'::jsonb FROM generate_series(1, ${OLD_TICKS}) AS g`.execute(
+      store.db,
+    );
     env = { HOME: home.path, DATABASE_URL: database.url, KTRDR_API_URL: 'http://127.0.0.1:9/api/v1', AGENT_DESIGNER: 'baseline' };
   });
   after(async () => {

@@ -102,7 +102,8 @@ describe('the API key never leaves the Anthropic auth header', () => {
     try {
       const finishedBaseline = (await client.query(`SELECT count(*)::int AS n FROM agent_sessions WHERE outcome IS NOT NULL`)).rows[0].n;
       assert.ok(finishedBaseline >= 1, 'the baseline finished a cycle');
-      const template = (await client.query(`SELECT strategy_config, training_params FROM agent_sessions WHERE strategy_config IS NOT NULL ORDER BY id LIMIT 1`)).rows[0];
+      const template = (await client.query(`SELECT strategy_config, training_params FROM agent_sessions WHERE strategy_config IS NOT NULL ORDER BY id LIMIT 1`))
+        .rows[0];
       await client.query(`UPDATE agent_sessions SET phase = 'idle', outcome = 'cancelled', completed_at = NOW() WHERE outcome IS NULL`);
 
       // A claude cycle: design with tool calls, then whatever backtest/assess invocations the gates allow.
@@ -125,7 +126,16 @@ describe('the API key never leaves the Anthropic auth header', () => {
               ]
             : tools.includes('start_backtest')
               ? [step('start_backtest', { start_date: dayAfter(params.endDate, 1), end_date: dayAfter(params.endDate, 181) }), end('Backtest started.')]
-              : [step('save_assessment', { verdict: 'neutral', explanation: 'Middling results here.', strengths: ['simple'], weaknesses: ['few trades'], suggestions: ['another timeframe'] }), end('Assessed.')];
+              : [
+                  step('save_assessment', {
+                    verdict: 'neutral',
+                    explanation: 'Middling results here.',
+                    strengths: ['simple'],
+                    weaknesses: ['few trades'],
+                    suggestions: ['another timeframe'],
+                  }),
+                  end('Assessed.'),
+                ];
         }
         return queue.shift() ?? end('Nothing left.');
       };
@@ -144,7 +154,9 @@ describe('the API key never leaves the Anthropic auth header', () => {
         const result = await runCli(args, claude);
         captured.push({ where: args.join(' '), bytes: result.stdout + result.stderr });
       }
-      const tables = (await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)).rows.map((r) => r.table_name as string);
+      const tables = (await client.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`)).rows.map(
+        (r) => r.table_name as string,
+      );
       assert.ok(tables.includes('agent_actions') && tables.includes('agent_sessions'));
       for (const table of tables) {
         const rows = (await client.query(`SELECT t::text AS row FROM "${table}" t`)).rows.map((r) => r.row as string);
@@ -206,7 +218,21 @@ describe('hostile input from a tool or a file', () => {
     const save = tools.get('save_strategy_config')!;
     symlinkSync(join(outside, 'target.yaml'), join(strategiesDir, 'linked.yaml'));
     const before = filesUnder(work.path).sort();
-    const names = ['../outside/escape', '../../etc/escape', '/tmp/absolute', `${outside}/absolute`, 'linked', 'con', '.', '..', '.hidden', 'a/b', 'a\\b', 'x'.repeat(300), ''];
+    const names = [
+      '../outside/escape',
+      '../../etc/escape',
+      '/tmp/absolute',
+      `${outside}/absolute`,
+      'linked',
+      'con',
+      '.',
+      '..',
+      '.hidden',
+      'a/b',
+      'a\\b',
+      'x'.repeat(300),
+      '',
+    ];
     for (const name of names) {
       const outcome = await save.run({ name, config: { name } });
       assert.equal(outcome.ok, false, `name ${JSON.stringify(name.slice(0, 40))} was accepted`);
@@ -220,12 +246,24 @@ describe('hostile input from a tool or a file', () => {
     // The refusal is logged as an action; PostgreSQL JSONB cannot hold \u0000, so the tool must not let it reach the log raw.
     const outcome = await tools.get('save_strategy_config')!.run({ name: 'nul\u0000byte', config: { name: 'nul\u0000byte' } });
     assert.equal(outcome.ok, false);
-    assert.deepEqual(readdirSync(strategiesDir).filter((f) => f.startsWith('nul')), []);
+    assert.deepEqual(
+      readdirSync(strategiesDir).filter((f) => f.startsWith('nul')),
+      [],
+    );
   });
 
   test('hostile YAML is refused with a clear error and bounded memory', () => {
     const heapBefore = process.memoryUsage().heapUsed;
-    const aliasBomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 9 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    const aliasBomb = [
+      'a: &a ["x","x","x","x","x","x","x","x","x"]',
+      ...Array.from(
+        { length: 9 },
+        (_, i) =>
+          `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9)
+            .fill(`*${String.fromCharCode(97 + i)}`)
+            .join(',')}]`,
+      ),
+    ].join('\n');
     const nested = `${Array.from({ length: 100 }, (_, i) => `${'  '.repeat(i)}k${i}:`).join('\n')} 1\n`;
     const flowNested = `${'['.repeat(100)}1${']'.repeat(100)}`;
     const huge = `name: big\ndescription: "${'x'.repeat(10 * 1024 * 1024)}"\n`;
@@ -262,7 +300,10 @@ describe('hostile input from a tool or a file', () => {
       assert.equal(outcome.ok, false, `${label} was accepted`);
       assert.ok(outcome.ok === false && outcome.error.length > 0 && outcome.error.length < 20_000, `${label}: the error is short and says what is wrong`);
     }
-    assert.deepEqual(readdirSync(strategiesDir).filter((f) => /deep_one|huge_/.test(f)), []);
+    assert.deepEqual(
+      readdirSync(strategiesDir).filter((f) => /deep_one|huge_/.test(f)),
+      [],
+    );
     assert.ok(process.memoryUsage().heapUsed - heapBefore < 200 * 1024 * 1024);
   });
 });
@@ -322,5 +363,4 @@ describe('every invalid configuration value', () => {
       }
     }
   });
-
 });

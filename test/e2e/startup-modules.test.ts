@@ -83,7 +83,10 @@ describe('start-up loads only what the command needs', () => {
   test('--version', async () => {
     const result = await resolvedModules(['--version']);
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(result.urls.some((url) => url.endsWith('/bin/run.js')), 'the hook recorded the modules');
+    assert.ok(
+      result.urls.some((url) => url.endsWith('/bin/run.js')),
+      'the hook recorded the modules',
+    );
     assertNoHeavyModules(result.urls);
   });
 
@@ -94,7 +97,10 @@ describe('start-up loads only what the command needs', () => {
     const result = await resolvedModules(['tick']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /"tick_finished".*"invoked":0/);
-    assert.ok(result.urls.some((url) => url.includes('/dist/')), 'the hook recorded the tick bundle');
+    assert.ok(
+      result.urls.some((url) => url.includes('/dist/')),
+      'the hook recorded the tick bundle',
+    );
     assertNoHeavyModules(result.urls);
   });
 

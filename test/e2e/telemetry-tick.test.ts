@@ -162,10 +162,7 @@ describe('telemetry of a tick run by the built CLI', () => {
         'SELECT trigger_reason, agent_invoked, count(*) AS count FROM agent_triggers GROUP BY 1, 2',
       );
       // KTRDR is down: each tick records that a cycle could not start (nothing invoked, no session created).
-      assert.deepEqual(
-        triggers.map((row) => `${row.trigger_reason}/${row.agent_invoked}=${row.count}`).sort(),
-        ['start_new_cycle/false=2'],
-      );
+      assert.deepEqual(triggers.map((row) => `${row.trigger_reason}/${row.agent_invoked}=${row.count}`).sort(), ['start_new_cycle/false=2']);
       for (const row of triggers) {
         assert.equal(
           sampleValue(samples, 'agent_trigger_total', { ...group, reason: row.trigger_reason, invoked: String(row.agent_invoked) }),

@@ -23,7 +23,11 @@ describe('text output fits the terminal', () => {
     try {
       await seedDatabase(store.db, { active: { training: 1, designing: 1 }, finished: realisticOutcomes(30), actionsPerSession: 2, paused: true });
       // Long names, as a model writes them: the widest cells.
-      await store.db.updateTable('agent_sessions').set({ strategy_name: 'momentum_breakout_with_volume_confirmation_and_adaptive_stops_v3' }).where(sql<boolean>`id % 4 = 0`).execute();
+      await store.db
+        .updateTable('agent_sessions')
+        .set({ strategy_name: 'momentum_breakout_with_volume_confirmation_and_adaptive_stops_v3' })
+        .where(sql<boolean>`id % 4 = 0`)
+        .execute();
       await backfillExperiments(store.db);
     } finally {
       await store.close();
@@ -60,7 +64,10 @@ describe('text output fits the terminal', () => {
   test('without a terminal or COLUMNS nothing is cut', async () => {
     const result = await runCli(['experiments'], { HOME: work.path, DATABASE_URL: database.url });
     assert.equal(result.code, 0, result.stderr);
-    assert.ok(result.stdout.split('\n').some((line) => displayWidth(line) > 100), 'the full table is wider than 100 columns');
+    assert.ok(
+      result.stdout.split('\n').some((line) => displayWidth(line) > 100),
+      'the full table is wider than 100 columns',
+    );
     assert.match(result.stdout, /momentum_breakout_with_volume_confirmation_and_adaptive_stops_v3/);
     assert.doesNotMatch(result.stdout, /…/);
   });

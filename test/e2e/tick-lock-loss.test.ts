@@ -98,7 +98,10 @@ describe('on PostgreSQL a pass runs only while it holds the tick lock', () => {
       await pollStarted(rig, polledBefore);
       // The database refuses new connections and drops the pass's pooled ones; the tick lock's session lives on.
       await admin(`ALTER DATABASE ${database} WITH ALLOW_CONNECTIONS false`);
-      await rig.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2`, [database, lockPid]);
+      await rig.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2`, [
+        database,
+        lockPid,
+      ]);
       const result = await tick;
       // A database gone mid-pass is a fault of the world: degraded (exit 5), with what it interrupted.
       assert.equal(result.code, 5, result.stderr);

@@ -92,8 +92,24 @@ describe('status --watch', () => {
 
     // Narrower and shorter: the frame is redrawn for the new size, once, with nothing left over from the old one.
     tmux('resize-window', '-t', session, '-x', '72', '-y', '30');
-    await waitFor('a frame for 72 columns', () => /\[█+░+\] {2}67%/.test(screen()) && !screen().split('\n').some((l) => l.length > 72) && screen().includes('q quit'), screen);
-    await waitFor('the refreshed frame', () => screen().split('\n').filter((l) => l.startsWith('ktrdr-agent status')).length === 1, screen);
+    await waitFor(
+      'a frame for 72 columns',
+      () =>
+        /\[█+░+\] {2}67%/.test(screen()) &&
+        !screen()
+          .split('\n')
+          .some((l) => l.length > 72) &&
+        screen().includes('q quit'),
+      screen,
+    );
+    await waitFor(
+      'the refreshed frame',
+      () =>
+        screen()
+          .split('\n')
+          .filter((l) => l.startsWith('ktrdr-agent status')).length === 1,
+      screen,
+    );
     seen = screen();
     assert.equal(seen.split('\n').filter((line) => line.includes('Recent cycles')).length, 1, seen);
     assert.equal(seen.split('\n').filter((line) => line.includes('Budget today')).length, 1, seen);
@@ -105,7 +121,11 @@ describe('status --watch', () => {
     const small = () => screen().split('\n');
     await waitFor(
       'a frame for 40×12',
-      () => small().every((l) => l.length <= 40) && small().some((l) => l.startsWith('ktrdr-agent status')) && new RegExp(`^#${trainingId} +TRAINING`, 'm').test(screen()) && screen().includes('q quit'),
+      () =>
+        small().every((l) => l.length <= 40) &&
+        small().some((l) => l.startsWith('ktrdr-agent status')) &&
+        new RegExp(`^#${trainingId} +TRAINING`, 'm').test(screen()) &&
+        screen().includes('q quit'),
       screen,
     );
     seen = screen();
@@ -114,7 +134,11 @@ describe('status --watch', () => {
     assert.doesNotMatch(seen, /Last tick/, `the last tick gave way:\n${seen}`);
 
     tmux('send-keys', '-t', session, 'q');
-    await waitFor('the process to exit', () => existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '', () => screen());
+    await waitFor(
+      'the process to exit',
+      () => existsSync(exitFile) && readFileSync(exitFile, 'utf8').trim() !== '',
+      () => screen(),
+    );
     assert.equal(readFileSync(exitFile, 'utf8').trim(), '0');
   });
 

@@ -266,7 +266,10 @@ describe('invokeAgent against the fake Messages API', () => {
       h.responses.map((info) => info.costUsd),
       expectedCosts,
     );
-    assert.equal(result.costUsd, expectedCosts.reduce((sum, cost) => sum + cost, 0));
+    assert.equal(
+      result.costUsd,
+      expectedCosts.reduce((sum, cost) => sum + cost, 0),
+    );
     assert.deepEqual(
       result.usage,
       h.responses.reduce(
@@ -296,10 +299,7 @@ describe('invokeAgent against the fake Messages API', () => {
       (request) => {
         const [result] = lastToolResults(request);
         assert.equal(result?.is_error, true);
-        assert.equal(
-          result?.content,
-          'Unknown tool "run_backtest". Available tools: list_indicators, validate_strategy, start_training.',
-        );
+        assert.equal(result?.content, 'Unknown tool "run_backtest". Available tools: list_indicators, validate_strategy, start_training.');
         return { content: [thinking('No such tool; list indicators.'), toolUse('list_indicators', {})], stop_reason: 'tool_use' };
       },
       (request) => {
@@ -496,7 +496,10 @@ describe('invokeAgent against the fake Messages API', () => {
   ] as const) {
     test(`classifies a persistent ${status} as ${faultClass}`, async (t) => {
       const h = await harness(t, { maxAttempts: 2 });
-      h.fake.script([{ status, retryAfterMs: 1 }, { status, retryAfterMs: 1 }]);
+      h.fake.script([
+        { status, retryAfterMs: 1 },
+        { status, retryAfterMs: 1 },
+      ]);
 
       const result = await invokeAgent(h.deps());
 
@@ -604,12 +607,16 @@ describe('invokeAgent against the fake Messages API', () => {
     // A reserved name (RFC 2606) that no resolver knows: the lookup fails before any connection.
     ['a DNS failure', async () => 'http://ktrdr-agent-test.invalid', /ENOTFOUND|EAI_AGAIN/],
     // A server that answers the TLS handshake with plain HTTP: the handshake fails before the request is written.
-    ['a TLS failure', async (t: { after: (fn: () => void) => void }) => {
-      const server = createNetServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      t.after(() => server.close());
-      return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    }, /ERR_SSL_|ERR_TLS_|EPROTO/],
+    [
+      'a TLS failure',
+      async (t: { after: (fn: () => void) => void }) => {
+        const server = createNetServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+        await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+        t.after(() => server.close());
+        return `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      },
+      /ERR_SSL_|ERR_TLS_|EPROTO/,
+    ],
   ] as const) {
     test(`${label} never reached the API: $0 per attempt, and anthropic_unreachable after the retries`, async (t) => {
       const h = await harness(t, { maxAttempts: 2 });
@@ -620,7 +627,13 @@ describe('invokeAgent against the fake Messages API', () => {
       assert.equal(result.status, 'infrastructure_fault');
       assert.equal(result.fault?.faultClass, 'anthropic_unreachable');
       assert.match(result.reason, code);
-      assert.deepEqual(h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]), [[0, false], [0, false]]);
+      assert.deepEqual(
+        h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]),
+        [
+          [0, false],
+          [0, false],
+        ],
+      );
       assert.equal(result.costUsd, 0);
     });
   }
@@ -634,7 +647,10 @@ describe('invokeAgent against the fake Messages API', () => {
     assert.equal(result.status, 'infrastructure_fault');
     assert.equal(result.fault?.faultClass, 'anthropic_unreachable');
     assert.match(result.reason, /bad port/);
-    assert.deepEqual(h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]), [[0, false]]);
+    assert.deepEqual(
+      h.budget.settlements.map((settlement) => [settlement.actualUsd, settlement.estimated]),
+      [[0, false]],
+    );
     assert.equal(result.costUsd, 0);
   });
 
@@ -787,9 +803,7 @@ describe('invokeAgent against the fake Messages API', () => {
 
   test('fails clearly when max_tokens cuts a tool call, without running it', async (t) => {
     const h = await harness(t);
-    h.fake.script([
-      { content: [thinking('Start it.'), toolUse('start_training', { strategy: 'momentum' })], stop_reason: 'max_tokens' },
-    ]);
+    h.fake.script([{ content: [thinking('Start it.'), toolUse('start_training', { strategy: 'momentum' })], stop_reason: 'max_tokens' }]);
 
     const result = await invokeAgent(h.deps({ maxTokens: 2_048 }));
 
@@ -1069,9 +1083,7 @@ describe('the fake Messages API holds the client to the real rules', () => {
 
   test('rejects forced tool use on claude-opus-5-5', async (t) => {
     const { h, tools, question } = await firstTurn(t);
-    const error = await rejection(
-      h.client.messages.create({ model: MODEL, max_tokens: 1_024, tools, tool_choice: { type: 'any' }, messages: [question] }),
-    );
+    const error = await rejection(h.client.messages.create({ model: MODEL, max_tokens: 1_024, tools, tool_choice: { type: 'any' }, messages: [question] }));
     assert.match(error, /forced tool use \("any"\) is not supported with claude-opus-5-5/);
   });
 

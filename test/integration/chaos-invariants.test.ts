@@ -28,10 +28,29 @@ describe('chaos invariants of the research memory (PostgreSQL)', () => {
     const session = await createSession(store.db, { designer: 'baseline', now, leaseOwner: 't', leaseExpiresAt: now });
     sessionId = session.id;
     await endSession(store.db, session.id, { outcome: 'failed_design', reason: 'no valid design' }, now);
-    const hypothesis = await addHypothesis(store.db, { text: 'RSI zones tuned to 20/80 help on 1h', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'operator', now });
+    const hypothesis = await addHypothesis(store.db, {
+      text: 'RSI zones tuned to 20/80 help on 1h',
+      rationale: null,
+      source: 'operator',
+      proposedByExperimentId: null,
+      via: 'operator',
+      now,
+    });
     hypothesisId = hypothesis.id;
-    await setHypothesisStatus(store.db, hypothesis.id, { status: 'testing', evidence: 'session designs it', experimentId: null, via: 'save_strategy_config', now });
-    await setHypothesisStatus(store.db, hypothesis.id, { status: 'refuted', evidence: 'Sharpe fell against the parent', experimentId: null, via: 'save_assessment', now });
+    await setHypothesisStatus(store.db, hypothesis.id, {
+      status: 'testing',
+      evidence: 'session designs it',
+      experimentId: null,
+      via: 'save_strategy_config',
+      now,
+    });
+    await setHypothesisStatus(store.db, hypothesis.id, {
+      status: 'refuted',
+      evidence: 'Sharpe fell against the parent',
+      experimentId: null,
+      via: 'save_assessment',
+      now,
+    });
     await setHypothesisStatus(store.db, hypothesis.id, { status: 'retired', evidence: null, experimentId: null, via: 'operator', now });
   });
   after(async () => {

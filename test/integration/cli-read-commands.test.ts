@@ -87,7 +87,11 @@ for (const backend of [postgresBackend(), pgliteBackend()]) {
     const setPaused = async (paused: boolean) => {
       const store = await openStore(target);
       try {
-        await store.db.updateTable('agent_control').set({ paused, paused_at: paused ? new Date() : null }).where('id', '=', 1).execute();
+        await store.db
+          .updateTable('agent_control')
+          .set({ paused, paused_at: paused ? new Date() : null })
+          .where('id', '=', 1)
+          .execute();
       } finally {
         await store.close();
       }
@@ -114,11 +118,19 @@ for (const backend of [postgresBackend(), pgliteBackend()]) {
       assert.match(out, new RegExp(`#${seeded.active.training[0]} +TRAINING .*op_training_\\d+ \\(running, 67% complete\\) · Epoch 34/50`));
       assert.match(out, /op_backtest_\d+ \(running, 40% complete\)/);
       assert.match(out, /=== Recent Cycles ===/);
-      assert.match(out, new RegExp(`#${seeded.finished.failed_backtest_gate[0]} +\\S+ +FAILED +Gate: backtest, win_rate 41\\.2% < 45% +\\(\\d+ (hours?|days?) ago\\)`));
+      assert.match(
+        out,
+        new RegExp(`#${seeded.finished.failed_backtest_gate[0]} +\\S+ +FAILED +Gate: backtest, win_rate 41\\.2% < 45% +\\(\\d+ (hours?|days?) ago\\)`),
+      );
       assert.match(out, new RegExp(`#${seeded.finished.cancelled[0]} +\\S+ +CANCELLED +Cancelled: Cancelled by the operator`));
       assert.match(out, /=== Today's Budget ===\nUsed: \$\d+\.\d\d \/ \$5\.00 \(\d+\.\d%\)/);
       assert.match(out, /Cycles: \d+ completed, 4 active/);
-      assert.match(out, new RegExp(`=== Last Tick ===\n\\d+ minutes? ago \\(ok on seed-host\\)\n  #${seeded.active.training[0]} operation_still_running → progress recorded · Epoch 34/50\n  start_new_cycle → skipped \\(budget_exceeded\\)`));
+      assert.match(
+        out,
+        new RegExp(
+          `=== Last Tick ===\n\\d+ minutes? ago \\(ok on seed-host\\)\n  #${seeded.active.training[0]} operation_still_running → progress recorded · Epoch 34/50\n  start_new_cycle → skipped \\(budget_exceeded\\)`,
+        ),
+      );
       assert.doesNotMatch(out, /PAUSED/);
       assert.doesNotMatch(out, /\u001b\[/, 'no colour codes with NO_COLOR and no TTY');
     });
@@ -133,13 +145,21 @@ for (const backend of [postgresBackend(), pgliteBackend()]) {
       const training = view.active.find((c) => c.phase === 'training')!;
       assert.equal(training.id, seeded.active.training[0]);
       assert.deepEqual(
-        { kind: training.operation?.kind, percentage: training.operation?.percentage, status: training.operation?.status, stalled: training.operation?.stalled },
+        {
+          kind: training.operation?.kind,
+          percentage: training.operation?.percentage,
+          status: training.operation?.status,
+          stalled: training.operation?.stalled,
+        },
         { kind: 'training', percentage: 67, status: 'running', stalled: false },
       );
       assert.equal(view.active.find((c) => c.phase === 'designing')?.invocation?.owner, 'seed-host:4242');
       assert.equal(view.recent.length, 5);
       const newestFirst = view.recent.map((c) => Date.parse(c.completedAt));
-      assert.deepEqual(newestFirst, [...newestFirst].sort((a, b) => b - a));
+      assert.deepEqual(
+        newestFirst,
+        [...newestFirst].sort((a, b) => b - a),
+      );
       assert.deepEqual(view.recent.find((c) => c.outcome === 'failed_backtest_gate')?.failedGate, { gate: 'backtest', reason: 'win_rate 41.2% < 45%' });
       assert.equal(view.budget.limitUsd, 5);
       assert.equal(view.budget.cyclesActive, 4);
@@ -180,12 +200,18 @@ for (const backend of [postgresBackend(), pgliteBackend()]) {
       assert.equal(cursor, null);
       const all = [...Object.values(seeded.active).flat(), ...Object.values(seeded.finished).flat()];
       assert.equal(seen.length, all.length);
-      assert.deepEqual([...seen].sort((a, b) => a - b), [...all].sort((a, b) => a - b));
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        [...all].sort((a, b) => a - b),
+      );
     });
 
     test('history filters by outcome (failed = every failure) and by --since', async () => {
       const gate = parseJson(historyViewSchema, await cli('history', '--json', '--outcome', 'failed_backtest_gate'));
-      assert.deepEqual(gate.sessions.map((s) => s.id), seeded.finished.failed_backtest_gate);
+      assert.deepEqual(
+        gate.sessions.map((s) => s.id),
+        seeded.finished.failed_backtest_gate,
+      );
       assert.deepEqual(gate.sessions[0]?.failedGate, { gate: 'backtest', reason: 'win_rate 41.2% < 45%' });
 
       const failed = parseJson(historyViewSchema, await cli('history', '--json', '--outcome', 'failed', '--limit', '50'));
@@ -224,10 +250,18 @@ for (const backend of [postgresBackend(), pgliteBackend()]) {
       assert.match(out, /Timeframe: (1h|4h|1d)/);
       assert.match(out, /=== Training Results ===\nOperation: op_training_\d+\nAccuracy: \d+\.\d%/);
       assert.match(out, /Epochs: 47\/50 \(early stopped\)/);
-      assert.match(out, /=== Backtest Results ===\nOperation: op_backtest_\d+\nSharpe Ratio: -?\d\.\d\d\nWin Rate: \d+\.\d%\nMax Drawdown: \d+\.\d%\nTotal Trades: \d+\nProfit Factor: \d\.\d\d/);
+      assert.match(
+        out,
+        /=== Backtest Results ===\nOperation: op_backtest_\d+\nSharpe Ratio: -?\d\.\d\d\nWin Rate: \d+\.\d%\nMax Drawdown: \d+\.\d%\nTotal Trades: \d+\nProfit Factor: \d\.\d\d/,
+      );
       // total_return_pct is a fraction as KTRDR reports it: shown x100 (-0.0013 reads -0.13%, never -0.00%).
       const store = await openStore(target);
-      const stored = await store.db.selectFrom('agent_sessions').select('backtest_results').where('id', '=', id).executeTakeFirstOrThrow().finally(() => store.close());
+      const stored = await store.db
+        .selectFrom('agent_sessions')
+        .select('backtest_results')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow()
+        .finally(() => store.close());
       const fraction = (typeof stored.backtest_results === 'string' ? JSON.parse(stored.backtest_results) : stored.backtest_results).totalReturnPct as number;
       assert.match(out, new RegExp(`Total Return: ${(fraction * 100).toFixed(2).replace('.', '\\.')}%\n`));
       assert.match(out, /=== Gates ===\nTraining gate: PASSED\n {2}accuracy +\d+\.\d% +needs >= 45\.0% +pass/);
@@ -291,7 +325,10 @@ for (const backend of [postgresBackend(), pgliteBackend()]) {
       assert.equal(view.days.length, 7);
       assert.equal(view.days.at(-1)?.today, true);
       assert.equal(view.today.limitUsd, 5);
-      assert.equal(view.totals.cyclesCompleted, view.days.reduce((sum, d) => sum + d.cyclesCompleted, 0));
+      assert.equal(
+        view.totals.cyclesCompleted,
+        view.days.reduce((sum, d) => sum + d.cyclesCompleted, 0),
+      );
 
       const month = parseJson(budgetViewSchema, await cli('budget', '--json', '--days', '30'));
       assert.equal(month.days.length, 30);

@@ -19,11 +19,7 @@ function promtool(args: string[], cwd: string): Promise<Run> {
   return new Promise((resolve, reject) => {
     execFile('promtool', args, { cwd }, (error, stdout, stderr) => {
       if (error !== null && typeof error.code === 'string') {
-        reject(
-          error.code === 'ENOENT'
-            ? new Error("promtool is not installed: install it with 'apt-get install -y prometheus' (CI does)")
-            : error,
-        );
+        reject(error.code === 'ENOENT' ? new Error("promtool is not installed: install it with 'apt-get install -y prometheus' (CI does)") : error);
         return;
       }
       resolve({ code: error === null ? 0 : Number(error.code ?? 1), output: `${stdout}${stderr}` });

@@ -75,20 +75,34 @@ for (const kind of storeKinds) {
     test('two sessions saving the same design at once: one wins, the other is refused with the winner named', async () => {
       const [a, b] = [await newSession(), await newSession()];
       const results = await Promise.all([
-        toolsOf(a.id).get('save_strategy_config')!.run({ name: 'claim_a', config: design('claim_a', 17) }),
-        toolsOf(b.id).get('save_strategy_config')!.run({ name: 'claim_b', config: design('claim_b', 17) }),
+        toolsOf(a.id)
+          .get('save_strategy_config')!
+          .run({ name: 'claim_a', config: design('claim_a', 17) }),
+        toolsOf(b.id)
+          .get('save_strategy_config')!
+          .run({ name: 'claim_b', config: design('claim_b', 17) }),
       ]);
       assert.equal(results.filter((r) => r.ok).length, 1, results.map(error).join(' | '));
       const [winner, loser] = results[0]!.ok ? [a, b] : [b, a];
       const refusal = error(results.find((r) => !r.ok)!);
-      assert.match(refusal, new RegExp(`^strategy not saved: session #${winner.id} is running this design \\(fingerprint [0-9a-f]{12}\\) on EURUSD 1h, a training window not chosen yet, now \\(phase designing\\)`));
+      assert.match(
+        refusal,
+        new RegExp(
+          `^strategy not saved: session #${winner.id} is running this design \\(fingerprint [0-9a-f]{12}\\) on EURUSD 1h, a training window not chosen yet, now \\(phase designing\\)`,
+        ),
+      );
       assert.equal((await findSession(store.db, loser.id))?.strategyName, null, 'the loser saved nothing');
       const claims = await store.db.selectFrom('agent_design_claims').select('session_id').execute();
-      assert.deepEqual(claims.map((c) => c.session_id), [winner.id]);
+      assert.deepEqual(
+        claims.map((c) => c.session_id),
+        [winner.id],
+      );
 
       // Once the winner's session has ended (here without a training answer), the design is free again.
       await endSession(store.db, winner.id, { outcome: 'failed_training', reason: 'KTRDR training failed' }, new Date());
-      const again = await toolsOf(loser.id).get('save_strategy_config')!.run({ name: 'claim_b', config: design('claim_b', 17) });
+      const again = await toolsOf(loser.id)
+        .get('save_strategy_config')!
+        .run({ name: 'claim_b', config: design('claim_b', 17) });
       assert.equal(again.ok, true, error(again));
     });
 
@@ -96,14 +110,29 @@ for (const kind of storeKinds) {
       const [a, b] = [await newSession(), await newSession()];
       const w1 = { start_date: '2020-01-01', end_date: '2022-12-31' };
       const w2 = { start_date: '2019-01-01', end_date: '2021-12-31' };
-      assert.equal((await toolsOf(a.id).get('save_strategy_config')!.run({ name: 'window_a', config: design('window_a', 23), training_window: w1 })).ok, true);
-      const sameWindow = await toolsOf(b.id).get('save_strategy_config')!.run({ name: 'window_b', config: design('window_b', 23), training_window: w1 });
+      assert.equal(
+        (
+          await toolsOf(a.id)
+            .get('save_strategy_config')!
+            .run({ name: 'window_a', config: design('window_a', 23), training_window: w1 })
+        ).ok,
+        true,
+      );
+      const sameWindow = await toolsOf(b.id)
+        .get('save_strategy_config')!
+        .run({ name: 'window_b', config: design('window_b', 23), training_window: w1 });
       assert.match(error(sameWindow), new RegExp(`session #${a.id} is running this design .* training window 2020-01-01\\.\\.2022-12-31, now`));
-      const noWindow = await toolsOf(b.id).get('save_strategy_config')!.run({ name: 'window_b', config: design('window_b', 23) });
+      const noWindow = await toolsOf(b.id)
+        .get('save_strategy_config')!
+        .run({ name: 'window_b', config: design('window_b', 23) });
       assert.match(error(noWindow), new RegExp(`session #${a.id} is running this design`), 'a save without a window would cover the claimed one');
-      const otherWindow = await toolsOf(b.id).get('save_strategy_config')!.run({ name: 'window_b', config: design('window_b', 23), training_window: w2 });
+      const otherWindow = await toolsOf(b.id)
+        .get('save_strategy_config')!
+        .run({ name: 'window_b', config: design('window_b', 23), training_window: w2 });
       assert.equal(otherWindow.ok, true, error(otherWindow));
-      const train = await toolsOf(b.id).get('start_training')!.run({ strategy_name: 'window_b', ...w1 });
+      const train = await toolsOf(b.id)
+        .get('start_training')!
+        .run({ strategy_name: 'window_b', ...w1 });
       assert.match(error(train), new RegExp(`^training not started: session #${a.id} is running this design .* training window 2020-01-01\\.\\.2022-12-31`));
       assert.equal((await findSession(store.db, b.id))?.phase, 'designing');
     });
@@ -111,12 +140,26 @@ for (const kind of storeKinds) {
     test('a design refused as a repeat fails with why, and the memory says which experiment it repeats', async () => {
       const [a, b] = [await newSession(), await newSession()];
       const window = { start_date: '2020-01-01', end_date: '2022-12-31' };
-      assert.equal((await toolsOf(a.id).get('save_strategy_config')!.run({ name: 'repeat_a', config: design('repeat_a', 29), training_window: window })).ok, true);
-      await updateSession(store.db, a.id, { trainingParams: { strategyName: 'repeat_a', symbols: ['EURUSD'], timeframes: ['1h'], startDate: window.start_date, endDate: window.end_date } }, new Date());
+      assert.equal(
+        (
+          await toolsOf(a.id)
+            .get('save_strategy_config')!
+            .run({ name: 'repeat_a', config: design('repeat_a', 29), training_window: window })
+        ).ok,
+        true,
+      );
+      await updateSession(
+        store.db,
+        a.id,
+        { trainingParams: { strategyName: 'repeat_a', symbols: ['EURUSD'], timeframes: ['1h'], startDate: window.start_date, endDate: window.end_date } },
+        new Date(),
+      );
       await endSession(store.db, a.id, { outcome: 'failed_training_gate', reason: 'training gate: final_loss 0.95 > 0.8', gate: trainingGate }, new Date());
       const earlier = (await findExperimentOfSession(store.db, a.id))!;
 
-      const refused = await toolsOf(b.id).get('save_strategy_config')!.run({ name: 'repeat_b', config: design('repeat_b', 29), training_window: window });
+      const refused = await toolsOf(b.id)
+        .get('save_strategy_config')!
+        .run({ name: 'repeat_b', config: design('repeat_b', 29), training_window: window });
       assert.equal(refused.ok, false);
       await endSession(store.db, b.id, { outcome: 'failed_design', reason: 'the design invocation ended without its effect (end_turn: gave up).' }, new Date());
       const failed = (await findExperimentOfSession(store.db, b.id))!;
@@ -128,7 +171,12 @@ for (const kind of storeKinds) {
       assert.doesNotMatch(memory.text, /\(unsaved\) \[\(no indicators\)\] \? \?/);
       assert.match(memory.text, /^- 1 design never trained: refused as a repeat of an experiment already run$/m);
       // The running tallies still equal a recount from the table, design failures included.
-      const read = async () => (await store.db.selectFrom('agent_experiment_tallies').selectAll().orderBy('dimension').orderBy('value').execute()).map((r) => ({ ...r, tried: Number(r.tried), passed: Number(r.passed) }));
+      const read = async () =>
+        (await store.db.selectFrom('agent_experiment_tallies').selectAll().orderBy('dimension').orderBy('value').execute()).map((r) => ({
+          ...r,
+          tried: Number(r.tried),
+          passed: Number(r.passed),
+        }));
       const incremental = await read();
       await rebuildTallies(store.db);
       assert.deepEqual(await read(), incremental);

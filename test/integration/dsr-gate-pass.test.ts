@@ -29,16 +29,32 @@ after(async () => {
 test('a backtest whose deflated Sharpe is under GATE_BACKTEST_MIN_DSR fails its gate on it', async () => {
   // Other backtest thresholds wide open, so the DSR check is the one that decides.
   const env = {
-    HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'baseline',
-    GATE_BACKTEST_MIN_WIN_RATE: '0', GATE_BACKTEST_MAX_DRAWDOWN: '1', GATE_BACKTEST_MIN_SHARPE: '-100', GATE_BACKTEST_MIN_DSR: '1',
+    HOME: work.path,
+    DATABASE_URL: database.url,
+    KTRDR_API_URL: simulator.url,
+    KTRDR_STRATEGIES_DIR: strategiesDir,
+    AGENT_DESIGNER: 'baseline',
+    GATE_BACKTEST_MIN_WIN_RATE: '0',
+    GATE_BACKTEST_MAX_DRAWDOWN: '1',
+    GATE_BACKTEST_MIN_SHARPE: '-100',
+    GATE_BACKTEST_MIN_DSR: '1',
   };
   const config = loadConfig({ env });
   const client = new pg.Client({ connectionString: database.url });
-  let rows: { outcome: string; backtest_gate: { checks: { metric: string; value: number | null; passed: boolean }[] } | null; failure_reason: string | null; deflated_sharpe: number | null }[] = [];
+  let rows: {
+    outcome: string;
+    backtest_gate: { checks: { metric: string; value: number | null; passed: boolean }[] } | null;
+    failure_reason: string | null;
+    deflated_sharpe: number | null;
+  }[] = [];
   for (let tick = 0; tick < 60; tick++) {
     await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
     if (tick === 0) await client.connect();
-    rows = (await client.query(`SELECT e.outcome, e.backtest_gate, e.failure_reason, e.deflated_sharpe FROM agent_experiments e WHERE e.backtest_gate IS NOT NULL ORDER BY e.id`)).rows;
+    rows = (
+      await client.query(
+        `SELECT e.outcome, e.backtest_gate, e.failure_reason, e.deflated_sharpe FROM agent_experiments e WHERE e.backtest_gate IS NOT NULL ORDER BY e.id`,
+      )
+    ).rows;
     if (rows.filter((row) => (row.deflated_sharpe ?? 1) < 1).length >= 2) break;
   }
   await client.end();
@@ -50,7 +66,10 @@ test('a backtest whose deflated Sharpe is under GATE_BACKTEST_MIN_DSR fails its 
     const check = row.backtest_gate!.checks.find((c) => c.metric === 'deflated_sharpe');
     assert.ok(check && check.value !== null, 'the gate has a deflated_sharpe check with a value');
     if (check.value === 1) {
-      assert.equal(row.backtest_gate!.checks.every((c) => c.passed), true);
+      assert.equal(
+        row.backtest_gate!.checks.every((c) => c.passed),
+        true,
+      );
       continue;
     }
     assert.equal(row.outcome, 'failed_backtest_gate');

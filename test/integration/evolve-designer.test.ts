@@ -28,7 +28,7 @@ describe('evolve mutations', () => {
     const parent = buildStrategy('parent', pairs[0]!, 'EURUSD', '1h', 1);
     const other = buildStrategy('other', pairs[pairs.length - 1]!, 'EURUSD', '1h', 2);
     let state = 7;
-    const random = () => ((state = (state * 48271) % 2147483647) / 2147483647);
+    const random = () => (state = (state * 48271) % 2147483647) / 2147483647;
     for (const kind of mutationKinds) {
       const child = mutate(parent, kind, random, other);
       assert.ok(child, `${kind} did not apply`);
@@ -61,7 +61,9 @@ describe('AGENT_DESIGNER=evolve on the simulator', () => {
   });
 
   test('runs cycles with recorded lineage and no repeated design', async () => {
-    const config = loadConfig({ env: { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'evolve' } });
+    const config = loadConfig({
+      env: { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'evolve' },
+    });
     let connected = false;
     for (let tick = 0; tick < 120; tick++) {
       await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
@@ -73,10 +75,18 @@ describe('AGENT_DESIGNER=evolve on the simulator', () => {
       if (n >= 16) break;
       await new Promise((resolve) => setTimeout(resolve, 5));
     }
-    const rows = (await client.query(`SELECT e.outcome, e.designer, e.exploration, e.parent_experiment_id, e.fingerprint, e.symbol, e.timeframe, e.training_start, e.score FROM agent_experiments e ORDER BY e.id`)).rows;
+    const rows = (
+      await client.query(
+        `SELECT e.outcome, e.designer, e.exploration, e.parent_experiment_id, e.fingerprint, e.symbol, e.timeframe, e.training_start, e.score FROM agent_experiments e ORDER BY e.id`,
+      )
+    ).rows;
     assert.ok(rows.length >= 16, `only ${rows.length} experiments`);
     assert.ok(rows.every((r) => r.designer === 'evolve' && r.exploration === true));
-    assert.deepEqual(rows.filter((r) => r.outcome === 'failed_design'), [], 'evolve always finds a design to run');
+    assert.deepEqual(
+      rows.filter((r) => r.outcome === 'failed_design'),
+      [],
+      'evolve always finds a design to run',
+    );
     const keys = rows.map((r) => `${r.fingerprint}|${r.symbol}|${r.timeframe}|${r.training_start}`);
     assert.equal(new Set(keys).size, keys.length, 'a design was run twice');
     // Once something passed both gates, evolve breeds from it: some later experiments name a parent that passed.
@@ -93,7 +103,10 @@ describe('AGENT_DESIGNER=evolve on the simulator', () => {
       await client.query(`SELECT s.id, s.search_mode, s.search_target_experiment_id AS target, e.id AS experiment, e.parent_experiment_id AS parent
                             FROM agent_sessions s JOIN agent_experiments e ON e.session_id = s.id ORDER BY s.id`)
     ).rows;
-    assert.ok(sessions.every((r) => r.search_mode === 'explore' || r.search_mode === 'exploit'), JSON.stringify(sessions));
+    assert.ok(
+      sessions.every((r) => r.search_mode === 'explore' || r.search_mode === 'exploit'),
+      JSON.stringify(sessions),
+    );
     for (const r of sessions) assert.equal(r.parent, r.search_mode === 'exploit' ? r.target : null, `session ${r.id}`);
     const exploit = sessions.find((r) => r.search_mode === 'exploit');
     assert.ok(exploit, 'no cycle exploited in 16 cycles');
@@ -102,12 +115,21 @@ describe('AGENT_DESIGNER=evolve on the simulator', () => {
       const now = new Date();
       const view = await loadSessionView(store.db, exploit.id, { now, actionLimit: 5, stallAfterSeconds: 3600 });
       assert.equal(view?.search?.mode, 'exploit');
-      assert.match(renderSessionText(view!, { color: false }), new RegExp(`Search ===\nDirective: exploit \\(refine experiment #${exploit.target}\\), Thompson sampling\nRegion: indicators [a-z+]+`));
+      assert.match(
+        renderSessionText(view!, { color: false }),
+        new RegExp(`Search ===\nDirective: exploit \\(refine experiment #${exploit.target}\\), Thompson sampling\nRegion: indicators [a-z+]+`),
+      );
       const detail = await loadExperimentDetail(store.db, exploit.experiment, now);
       assert.match(renderExperimentDetailText(detail!, { color: false }), /Search ===\nDirective: exploit[\s\S]*Why: indicators [a-z+]+ drew highest/);
       const status = await loadStatusView(store.db, { now, configuredLimitUsd: 10, stallAfterSeconds: 3600, faultBackoffMinutes: 5 });
-      assert.equal(status.search?.cycles, sessions.length + (await client.query(`SELECT count(*)::int AS n FROM agent_sessions WHERE outcome IS NULL`)).rows[0].n);
-      assert.match(renderStatusText(status, { color: false }), /Search ===\nCycles: \d+, exploring \d+%[\s\S]*indicators: \d+ tried, \d+ passed; best [a-z+]+ -?\d\.\d\d[\s\S]*Last: session #\d+ (explore|exploit); posterior /);
+      assert.equal(
+        status.search?.cycles,
+        sessions.length + (await client.query(`SELECT count(*)::int AS n FROM agent_sessions WHERE outcome IS NULL`)).rows[0].n,
+      );
+      assert.match(
+        renderStatusText(status, { color: false }),
+        /Search ===\nCycles: \d+, exploring \d+%[\s\S]*indicators: \d+ tried, \d+ passed; best [a-z+]+ -?\d\.\d\d[\s\S]*Last: session #\d+ (explore|exploit); posterior /,
+      );
       assert.match(renderSearchReport(status.search), /exploring[\s\S]*<table id="search-regions">[\s\S]*<table id="search-posterior">/);
     } finally {
       await store.close();

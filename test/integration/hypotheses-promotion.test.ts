@@ -10,7 +10,14 @@ import { migrations } from '../../migrations/index.ts';
 import { DEMOTION_EVIDENCE } from '../../migrations/20261207T105000000Z-hypothesis-supported.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';
 import type { Database } from '../../src/core/db/database-schema.ts';
-import { addHypothesis, applyModelVerdict, findHypothesis, hypothesisEvents, recordPromotionForHypotheses, setHypothesisStatus } from '../../src/core/db/repositories/hypotheses.ts';
+import {
+  addHypothesis,
+  applyModelVerdict,
+  findHypothesis,
+  hypothesisEvents,
+  recordPromotionForHypotheses,
+  setHypothesisStatus,
+} from '../../src/core/db/repositories/hypotheses.ts';
 import { deflatedSharpeNow, familyTrials } from '../../src/core/db/repositories/trials.ts';
 import { deflatedSharpeOfBacktest } from '../../src/core/research/deflated-sharpe.ts';
 import { createTestDatabase, openTestStore, storeKinds } from '../support/databases.ts';
@@ -20,7 +27,12 @@ const now = new Date('2026-12-07T10:00:00Z');
 const BEFORE_SUPPORTED = '20261206T123000000Z-tool-error-kind';
 
 function migratorOf(db: Kysely<Database>): Migrator {
-  return new Migrator({ db, provider: { getMigrations: async () => migrations }, migrationTableName: 'kysely_migration', migrationLockTableName: 'kysely_migration_lock' });
+  return new Migrator({
+    db,
+    provider: { getMigrations: async () => migrations },
+    migrationTableName: 'kysely_migration',
+    migrationLockTableName: 'kysely_migration_lock',
+  });
 }
 
 async function unmigratedStore(kind: (typeof storeKinds)[number]): Promise<{ store: Store; cleanup(): Promise<void> }> {
@@ -43,11 +55,18 @@ for (const kind of storeKinds) {
         assert.equal(first.error, undefined);
         const insert = async (status: string, retired: boolean) => {
           const row = await sql<{ id: number }>`
-            INSERT INTO agent_hypotheses (text, status, source, retired_at) VALUES (${`hypothesis ${status} ${retired}`}, ${status}, 'model', ${retired ? now : null}) RETURNING id`.execute(store.db);
+            INSERT INTO agent_hypotheses (text, status, source, retired_at) VALUES (${`hypothesis ${status} ${retired}`}, ${status}, 'model', ${retired ? now : null}) RETURNING id`.execute(
+            store.db,
+          );
           const id = row.rows[0]!.id;
-          await sql`INSERT INTO agent_hypothesis_events (hypothesis_id, status, via, at) VALUES (${id}, 'untested', 'save_assessment', ${now})`.execute(store.db);
-          await sql`INSERT INTO agent_hypothesis_events (hypothesis_id, status, via, at) VALUES (${id}, ${status}, 'save_assessment', ${now})`.execute(store.db);
-          if (retired) await sql`INSERT INTO agent_hypothesis_events (hypothesis_id, status, via, at) VALUES (${id}, 'retired', 'operator', ${now})`.execute(store.db);
+          await sql`INSERT INTO agent_hypothesis_events (hypothesis_id, status, via, at) VALUES (${id}, 'untested', 'save_assessment', ${now})`.execute(
+            store.db,
+          );
+          await sql`INSERT INTO agent_hypothesis_events (hypothesis_id, status, via, at) VALUES (${id}, ${status}, 'save_assessment', ${now})`.execute(
+            store.db,
+          );
+          if (retired)
+            await sql`INSERT INTO agent_hypothesis_events (hypothesis_id, status, via, at) VALUES (${id}, 'retired', 'operator', ${now})`.execute(store.db);
           return id;
         };
         const validated = await insert('validated', false);
@@ -63,7 +82,10 @@ for (const kind of storeKinds) {
         const retired = await findHypothesis(store.db, retiredValidated);
         assert.equal(retired?.status, 'supported');
         assert.notEqual(retired?.retiredAt, null);
-        assert.deepEqual((await hypothesisEvents(store.db, retiredValidated)).slice(-2).map((e) => `${e.via}:${e.status}`), ['migration:supported', 'migration:retired']);
+        assert.deepEqual(
+          (await hypothesisEvents(store.db, retiredValidated)).slice(-2).map((e) => `${e.via}:${e.status}`),
+          ['migration:supported', 'migration:retired'],
+        );
 
         assert.equal((await findHypothesis(store.db, refuted))?.status, 'refuted');
         assert.equal((await hypothesisEvents(store.db, refuted)).length, 2);
@@ -72,27 +94,50 @@ for (const kind of storeKinds) {
         const failedDesign = async (error: string | null) => {
           const session = await sql<{ id: number }>`
             INSERT INTO agent_sessions (phase, designer, outcome, failure_reason, phase_started_at, created_at, updated_at, completed_at)
-            VALUES ('idle', 'claude', 'failed_design', 'the design invocation ended without its effect (end_turn: done).', ${now}, ${now}, ${now}, ${now}) RETURNING id`.execute(store.db);
+            VALUES ('idle', 'claude', 'failed_design', 'the design invocation ended without its effect (end_turn: done).', ${now}, ${now}, ${now}, ${now}) RETURNING id`.execute(
+            store.db,
+          );
           const id = session.rows[0]!.id;
           if (error !== null) {
-            await sql`INSERT INTO agent_actions (session_id, phase, tool_name, success, error_message) VALUES (${id}, 'designing', 'save_strategy_config', false, ${error})`.execute(store.db);
+            await sql`INSERT INTO agent_actions (session_id, phase, tool_name, success, error_message) VALUES (${id}, 'designing', 'save_strategy_config', false, ${error})`.execute(
+              store.db,
+            );
           }
-          await sql`INSERT INTO agent_experiments (session_id, outcome, designer, failure_reason, completed_at) VALUES (${id}, 'failed_design', 'claude', 'the design invocation ended without its effect (end_turn: done).', ${now})`.execute(store.db);
+          await sql`INSERT INTO agent_experiments (session_id, outcome, designer, failure_reason, completed_at) VALUES (${id}, 'failed_design', 'claude', 'the design invocation ended without its effect (end_turn: done).', ${now})`.execute(
+            store.db,
+          );
           return id;
         };
-        const repeat = await failedDesign('strategy not saved: this design (fingerprint abcdef012345) was already run: experiment #5 (session #4) on EURUSD 1h: failed_training_gate. Change what it computes.');
-        const invalid = await failedDesign('strategy not saved:\nwarning description: is empty\nerror indicators.rsi_14.period: must be at least 2\nSee the registry.');
+        const repeat = await failedDesign(
+          'strategy not saved: this design (fingerprint abcdef012345) was already run: experiment #5 (session #4) on EURUSD 1h: failed_training_gate. Change what it computes.',
+        );
+        const invalid = await failedDesign(
+          'strategy not saved:\nwarning description: is empty\nerror indicators.rsi_14.period: must be at least 2\nSee the registry.',
+        );
         const silent = await failedDesign(null);
         assert.equal((await migrator.migrateToLatest()).error, undefined);
         const classified = await sql<{ session_id: number; design_failure_kind: string; design_failure: string }>`
           SELECT session_id, design_failure_kind, design_failure FROM agent_experiments WHERE outcome = 'failed_design' ORDER BY session_id`.execute(store.db);
-        assert.deepEqual(classified.rows.map((r) => [r.session_id, r.design_failure_kind, r.design_failure]), [
-          [repeat, 'duplicate', 'repeats experiment #5 (session #4)'],
-          [invalid, 'invalid', 'first error: indicators.rsi_14.period: must be at least 2'],
-          [silent, 'not_saved', 'the design invocation ended without its effect (end_turn: done).'],
-        ]);
-        const tallies = await sql<{ value: string; tried: number }>`SELECT value, tried FROM agent_experiment_tallies WHERE value LIKE 'design|%' ORDER BY value`.execute(store.db);
-        assert.deepEqual(tallies.rows.map((r) => [r.value, Number(r.tried)]), [['design|duplicate|', 1], ['design|invalid|', 1], ['design|not_saved|', 1]]);
+        assert.deepEqual(
+          classified.rows.map((r) => [r.session_id, r.design_failure_kind, r.design_failure]),
+          [
+            [repeat, 'duplicate', 'repeats experiment #5 (session #4)'],
+            [invalid, 'invalid', 'first error: indicators.rsi_14.period: must be at least 2'],
+            [silent, 'not_saved', 'the design invocation ended without its effect (end_turn: done).'],
+          ],
+        );
+        const tallies = await sql<{
+          value: string;
+          tried: number;
+        }>`SELECT value, tried FROM agent_experiment_tallies WHERE value LIKE 'design|%' ORDER BY value`.execute(store.db);
+        assert.deepEqual(
+          tallies.rows.map((r) => [r.value, Number(r.tried)]),
+          [
+            ['design|duplicate|', 1],
+            ['design|invalid|', 1],
+            ['design|not_saved|', 1],
+          ],
+        );
 
         // The new status is accepted by the table's check from now on.
         await setHypothesisStatus(store.db, refuted, { status: 'supported', evidence: 'operator says so', experimentId: null, via: 'operator', now });
@@ -111,24 +156,42 @@ for (const kind of storeKinds) {
     });
     after(() => cleanup());
 
-    const hypothesis = (text: string) => addHypothesis(store.db, { text, rationale: null, source: 'model', proposedByExperimentId: null, via: 'save_assessment', now });
+    const hypothesis = (text: string) =>
+      addHypothesis(store.db, { text, rationale: null, source: 'model', proposedByExperimentId: null, via: 'save_assessment', now });
 
     test('a promotion validates the hypothesis its experiment tested; a rejection records why and moves nothing', async () => {
       const promotedH = await hypothesis('RSI alone carries an edge on EURUSD 1h');
       const rejectedH = await hypothesis('ADX with RVI carries an edge on EURUSD 1h');
-      await setHypothesisStatus(store.db, rejectedH.id, { status: 'supported', evidence: 'in-sample Sharpe 1.1', experimentId: null, via: 'save_assessment', now });
+      await setHypothesisStatus(store.db, rejectedH.id, {
+        status: 'supported',
+        evidence: 'in-sample Sharpe 1.1',
+        experimentId: null,
+        via: 'save_assessment',
+        now,
+      });
       const promoted = await insertTrial(store.db, { symbol: 'EURUSD', timeframe: '1h', sharpe: 1.4, hypothesisId: promotedH.id });
       const rejected = await insertTrial(store.db, { symbol: 'EURUSD', timeframe: '1h', sharpe: 1.1, hypothesisId: rejectedH.id });
       const untested = await insertTrial(store.db, { symbol: 'EURUSD', timeframe: '1h', sharpe: 0.2 });
 
-      assert.deepEqual(await recordPromotionForHypotheses(store.db, { experimentId: promoted.experimentId, promoted: true, reason: 'lockbox PSR 0.97, robustness median 0.8', now }), [promotedH.id]);
+      assert.deepEqual(
+        await recordPromotionForHypotheses(store.db, {
+          experimentId: promoted.experimentId,
+          promoted: true,
+          reason: 'lockbox PSR 0.97, robustness median 0.8',
+          now,
+        }),
+        [promotedH.id],
+      );
       assert.equal((await findHypothesis(store.db, promotedH.id))?.status, 'validated');
       const last = (await hypothesisEvents(store.db, promotedH.id)).at(-1)!;
       assert.equal(last.via, 'promotion');
       assert.equal(last.moved, true);
       assert.equal(last.experimentId, promoted.experimentId);
 
-      assert.deepEqual(await recordPromotionForHypotheses(store.db, { experimentId: rejected.experimentId, promoted: false, reason: 'lockbox PSR 0.62 < 0.90', now }), [rejectedH.id]);
+      assert.deepEqual(
+        await recordPromotionForHypotheses(store.db, { experimentId: rejected.experimentId, promoted: false, reason: 'lockbox PSR 0.62 < 0.90', now }),
+        [rejectedH.id],
+      );
       assert.equal((await findHypothesis(store.db, rejectedH.id))?.status, 'supported');
       const why = (await hypothesisEvents(store.db, rejectedH.id)).at(-1)!;
       assert.deepEqual({ via: why.via, moved: why.moved, status: why.status }, { via: 'promotion', moved: false, status: 'supported' });
@@ -142,7 +205,14 @@ for (const kind of storeKinds) {
       await setHypothesisStatus(store.db, h.id, { status: 'testing', evidence: 'session designs it', experimentId: null, via: 'save_strategy_config', now });
       // The model is shown `testing`; the operator refutes it before the verdict lands.
       await setHypothesisStatus(store.db, h.id, { status: 'refuted', evidence: 'I know this fails live', experimentId: null, via: 'operator', now });
-      const moved = await applyModelVerdict(store.db, h.id, { status: 'supported', shownStatus: 'testing', evidence: 'Sharpe 1.2 in sample', experimentId: null, via: 'save_assessment', now });
+      const moved = await applyModelVerdict(store.db, h.id, {
+        status: 'supported',
+        shownStatus: 'testing',
+        evidence: 'Sharpe 1.2 in sample',
+        experimentId: null,
+        via: 'save_assessment',
+        now,
+      });
       assert.equal(moved, false);
       assert.equal((await findHypothesis(store.db, h.id))?.status, 'refuted');
       const last = (await hypothesisEvents(store.db, h.id)).at(-1)!;
@@ -151,8 +221,24 @@ for (const kind of storeKinds) {
 
       // Without a race the verdict moves the status.
       const other = await hypothesis('Aroon alone has no edge on GBPUSD 4h');
-      await setHypothesisStatus(store.db, other.id, { status: 'testing', evidence: 'session designs it', experimentId: null, via: 'save_strategy_config', now });
-      assert.equal(await applyModelVerdict(store.db, other.id, { status: 'refuted', shownStatus: 'testing', evidence: 'Sharpe -0.4', experimentId: null, via: 'save_assessment', now }), true);
+      await setHypothesisStatus(store.db, other.id, {
+        status: 'testing',
+        evidence: 'session designs it',
+        experimentId: null,
+        via: 'save_strategy_config',
+        now,
+      });
+      assert.equal(
+        await applyModelVerdict(store.db, other.id, {
+          status: 'refuted',
+          shownStatus: 'testing',
+          evidence: 'Sharpe -0.4',
+          experimentId: null,
+          via: 'save_assessment',
+          now,
+        }),
+        true,
+      );
       assert.equal((await findHypothesis(store.db, other.id))?.status, 'refuted');
     });
 

@@ -33,9 +33,7 @@ for (const kind of storeKinds) {
       const session = await createSession(db, { designer: 'baseline', now, leaseOwner: 'tick_dead', leaseExpiresAt: later(10_000) });
       const at = later(20_000);
       const results = await Promise.all(
-        ['tick_b', 'tick_c'].map((owner) =>
-          db.transaction().execute((trx) => takeLease(trx, session.id, { owner, expiresAt: later(900_000) }, at, designing)),
-        ),
+        ['tick_b', 'tick_c'].map((owner) => db.transaction().execute((trx) => takeLease(trx, session.id, { owner, expiresAt: later(900_000) }, at, designing))),
       );
       assert.deepEqual(results.sort(), [false, true]);
       const owner = (await findSession(db, session.id))?.leaseOwner;

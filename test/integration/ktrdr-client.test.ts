@@ -166,7 +166,10 @@ describe('KtrdrClient against the simulator', () => {
       const workers = await client.listWorkers();
       assert.equal(workers.length, 2);
       const training = await client.listWorkers({ workerType: 'training', status: 'available' });
-      assert.deepEqual(training.map((worker) => worker.worker_type), ['training']);
+      assert.deepEqual(
+        training.map((worker) => worker.worker_type),
+        ['training'],
+      );
       assert.equal((await client.validateStrategy('rsi_adx')).valid, true);
     });
   });
@@ -183,7 +186,10 @@ describe('KtrdrClient against the simulator', () => {
       assert.equal(running.metadata?.parameters?.strategy_name, 'rsi_adx');
       assert.ok((await client.getOperationMetrics(started.operationId)).epochs.length);
       const active = await client.listOperations({ activeOnly: true, operationType: 'training' });
-      assert.deepEqual(active.operations.map((operation) => operation.operation_id), [started.operationId]);
+      assert.deepEqual(
+        active.operations.map((operation) => operation.operation_id),
+        [started.operationId],
+      );
       assert.equal(active.activeCount, 1);
       const notDone = await rejection(ktrdrRoutes(sim.url).getOperationResults(started.operationId));
       assert.equal(notDone.status, 400);
@@ -217,60 +223,51 @@ describe('KtrdrClient against the simulator', () => {
   });
 
   test('retries a read whose connection was dropped, and reports each attempt', async () => {
-    await withSimulator(
-      { faults: { dropRate: 1 } },
-      {},
-      async ({ sim, client, attempts, hooks }) => {
-        // The first attempt is dropped; let the retry through.
-        hooks.afterAttempt = () => (sim.faults.dropRate = 0);
-        assert.ok((await client.listSymbols()).length > 0);
-        assert.equal(attempts.length, 2);
-        assert.equal(attempts[0]?.error?.kind, 'transport');
-        assert.equal(attempts[0]?.status, null);
-        assert.equal(attempts[1]?.status, 200);
-        assert.equal(attempts[1]?.route, '/symbols');
-        assert.deepEqual(attempts.map((attempt) => attempt.attempt), [1, 2]);
-      },
-    );
+    await withSimulator({ faults: { dropRate: 1 } }, {}, async ({ sim, client, attempts, hooks }) => {
+      // The first attempt is dropped; let the retry through.
+      hooks.afterAttempt = () => (sim.faults.dropRate = 0);
+      assert.ok((await client.listSymbols()).length > 0);
+      assert.equal(attempts.length, 2);
+      assert.equal(attempts[0]?.error?.kind, 'transport');
+      assert.equal(attempts[0]?.status, null);
+      assert.equal(attempts[1]?.status, 200);
+      assert.equal(attempts[1]?.route, '/symbols');
+      assert.deepEqual(
+        attempts.map((attempt) => attempt.attempt),
+        [1, 2],
+      );
+    });
   });
 
   test('starts a training exactly once when the answer to the start is lost', async () => {
-    await withSimulator(
-      { faults: { dropRate: 1 } },
-      {},
-      async ({ sim, client, hooks }) => {
-        hooks.afterAttempt = () => (sim.faults.dropRate = 0);
-        const started = await client.startTraining({ strategyName: 'rsi_adx' });
-        assert.equal(started.recovered, true);
-        assert.equal(started.response, null);
-        assert.equal(sim.state.operations.size, 1);
-        assert.ok(sim.state.operations.has(started.operationId));
-        const starts = sim.state.requests.filter((request) => request.method === 'POST' && request.path === '/trainings/start');
-        assert.equal(starts.length, 1);
-        assert.deepEqual(
-          sim.state.requests.map((request) => `${request.method} ${request.path}`),
-          ['POST /trainings/start', `GET /operations/${started.operationId}`],
-        );
-      },
-    );
+    await withSimulator({ faults: { dropRate: 1 } }, {}, async ({ sim, client, hooks }) => {
+      hooks.afterAttempt = () => (sim.faults.dropRate = 0);
+      const started = await client.startTraining({ strategyName: 'rsi_adx' });
+      assert.equal(started.recovered, true);
+      assert.equal(started.response, null);
+      assert.equal(sim.state.operations.size, 1);
+      assert.ok(sim.state.operations.has(started.operationId));
+      const starts = sim.state.requests.filter((request) => request.method === 'POST' && request.path === '/trainings/start');
+      assert.equal(starts.length, 1);
+      assert.deepEqual(
+        sim.state.requests.map((request) => `${request.method} ${request.path}`),
+        ['POST /trainings/start', `GET /operations/${started.operationId}`],
+      );
+    });
   });
 
   test('starts a training again after a 5xx once KTRDR says the operation does not exist', async () => {
-    await withSimulator(
-      { faults: { errorRate: 1 } },
-      {},
-      async ({ sim, client, hooks }) => {
-        hooks.afterAttempt = () => (sim.faults.errorRate = 0);
-        const started = await client.startTraining({ strategyName: 'rsi_adx', taskId: 'op_training_20250101_000000_0badc0de' });
-        assert.equal(started.recovered, false);
-        assert.equal(started.operationId, 'op_training_20250101_000000_0badc0de');
-        assert.equal(sim.state.operations.size, 1);
-        assert.deepEqual(
-          sim.state.requests.map((request) => `${request.method} ${request.path}`),
-          ['POST /trainings/start', 'GET /operations/op_training_20250101_000000_0badc0de', 'POST /trainings/start'],
-        );
-      },
-    );
+    await withSimulator({ faults: { errorRate: 1 } }, {}, async ({ sim, client, hooks }) => {
+      hooks.afterAttempt = () => (sim.faults.errorRate = 0);
+      const started = await client.startTraining({ strategyName: 'rsi_adx', taskId: 'op_training_20250101_000000_0badc0de' });
+      assert.equal(started.recovered, false);
+      assert.equal(started.operationId, 'op_training_20250101_000000_0badc0de');
+      assert.equal(sim.state.operations.size, 1);
+      assert.deepEqual(
+        sim.state.requests.map((request) => `${request.method} ${request.path}`),
+        ['POST /trainings/start', 'GET /operations/op_training_20250101_000000_0badc0de', 'POST /trainings/start'],
+      );
+    });
   });
 
   test('never starts a backtest twice when the answer to the start is lost', async () => {
@@ -303,12 +300,24 @@ describe('KtrdrClient against the simulator', () => {
       const since = Date.now() - HOUR;
       const first = await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31' });
       // The caller died before recording `first`; its retry asks to adopt whatever it may have started.
-      const retried = await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31', adoptStartedSince: since });
+      const retried = await client.startBacktest({
+        strategyName: 'rsi_adx',
+        modelPath,
+        startDate: '2024-07-01',
+        endDate: '2024-12-31',
+        adoptStartedSince: since,
+      });
       assert.equal(retried.operationId, first.operationId);
       assert.equal(retried.recovered, true);
       assert.equal(sim.state.requests.filter((request) => request.path === '/backtests/start').length, 1);
       // Other dates are another backtest: started, not adopted.
-      const other = await client.startBacktest({ strategyName: 'rsi_adx', modelPath, startDate: '2025-01-01', endDate: '2025-03-31', adoptStartedSince: since });
+      const other = await client.startBacktest({
+        strategyName: 'rsi_adx',
+        modelPath,
+        startDate: '2025-01-01',
+        endDate: '2025-03-31',
+        adoptStartedSince: since,
+      });
       assert.notEqual(other.operationId, first.operationId);
       assert.equal(other.recovered, false);
     });
@@ -326,7 +335,10 @@ describe('KtrdrClient against the simulator', () => {
       assert.equal(started.recovered, false);
       assert.equal([...sim.state.operations.values()].filter((operation) => operation.type === 'backtesting').length, 1);
       assert.equal(sim.state.requests.filter((request) => request.path === '/backtests/start').length, 2);
-      assert.ok(sim.state.requests.some((request) => request.path === '/operations'), 'looked for a started backtest first');
+      assert.ok(
+        sim.state.requests.some((request) => request.path === '/operations'),
+        'looked for a started backtest first',
+      );
     });
   });
 
@@ -366,10 +378,7 @@ describe('KtrdrClient against the simulator', () => {
 
   test('refuses a backtest without a model path before sending anything', async () => {
     await withSimulator({}, {}, async ({ client, sim }) => {
-      await assert.rejects(
-        client.startBacktest({ strategyName: 'rsi_adx', modelPath: '', startDate: '2024-07-01', endDate: '2024-12-31' }),
-        /modelPath/,
-      );
+      await assert.rejects(client.startBacktest({ strategyName: 'rsi_adx', modelPath: '', startDate: '2024-07-01', endDate: '2024-12-31' }), /modelPath/);
       assert.equal(sim.state.requests.length, 0);
     });
   });
@@ -390,13 +399,24 @@ describe('KtrdrClient error shapes', () => {
       status: 422,
       body: {
         success: false,
-        error: { code: 'VALIDATION_ERROR', message: 'Request validation failed', details: [{ field: 'body -> strategy_name', message: 'Field required', type: 'missing' }] },
+        error: {
+          code: 'VALIDATION_ERROR',
+          message: 'Request validation failed',
+          details: [{ field: 'body -> strategy_name', message: 'Field required', type: 'missing' }],
+        },
       },
       code: 'VALIDATION_ERROR',
       message: /Request validation failed: body -> strategy_name: Field required/,
       retryable: false,
     },
-    { name: 'the FastAPI string detail', status: 404, body: { detail: 'Operation not found: op_x' }, code: 'NOT_FOUND', message: /Operation not found: op_x/, retryable: false },
+    {
+      name: 'the FastAPI string detail',
+      status: 404,
+      body: { detail: 'Operation not found: op_x' },
+      code: 'NOT_FOUND',
+      message: /Operation not found: op_x/,
+      retryable: false,
+    },
     {
       name: 'the ConfigurationError detail object',
       status: 400,
@@ -416,13 +436,29 @@ describe('KtrdrClient error shapes', () => {
     {
       name: 'the WorkerUnavailableError detail object',
       status: 503,
-      body: { detail: { error: 'No training workers available', worker_type: 'training', registered_workers: 0, backend_uptime_seconds: 12, hint: 'Start a worker' } },
+      body: {
+        detail: { error: 'No training workers available', worker_type: 'training', registered_workers: 0, backend_uptime_seconds: 12, hint: 'Start a worker' },
+      },
       code: 'WORKER_UNAVAILABLE',
       message: /No training workers available \(worker type training, 0 registered\)\. Start a worker/,
       retryable: true,
     },
-    { name: 'the plain JSON with a reason', status: 409, body: { triggered: false, reason: 'budget_exhausted' }, code: 'budget_exhausted', message: /budget_exhausted/, retryable: false },
-    { name: 'a body that is not JSON', status: 502, body: '<html>Bad Gateway</html>', code: 'BAD_GATEWAY', message: /<html>Bad Gateway<\/html>/, retryable: true },
+    {
+      name: 'the plain JSON with a reason',
+      status: 409,
+      body: { triggered: false, reason: 'budget_exhausted' },
+      code: 'budget_exhausted',
+      message: /budget_exhausted/,
+      retryable: false,
+    },
+    {
+      name: 'a body that is not JSON',
+      status: 502,
+      body: '<html>Bad Gateway</html>',
+      code: 'BAD_GATEWAY',
+      message: /<html>Bad Gateway<\/html>/,
+      retryable: true,
+    },
   ];
 
   for (const shape of cases) {
@@ -480,20 +516,25 @@ describe('KtrdrClient error shapes', () => {
 describe('KtrdrClient retries', () => {
   test('retries a 5xx with backoff until it succeeds', async () => {
     const server = await rawServer((_request, count, response) =>
-      count < 3 ? reply(response, 500, { success: false, error: { code: 'INTERNAL_SERVER_ERROR', message: 'boom', details: {} } }) : reply(response, 200, { status: 'ok' }),
+      count < 3
+        ? reply(response, 500, { success: false, error: { code: 'INTERNAL_SERVER_ERROR', message: 'boom', details: {} } })
+        : reply(response, 200, { status: 'ok' }),
     );
     try {
       const attempts: KtrdrRequestInfo[] = [];
       const client = new KtrdrClient({ baseUrl: server.url, retry: fastRetry, onRequest: (info) => attempts.push(info) });
       assert.equal((await client.health()).status, 'ok');
       assert.equal(server.requests.length, 3);
-      assert.deepEqual(attempts.map((attempt) => attempt.status), [500, 500, 200]);
+      assert.deepEqual(
+        attempts.map((attempt) => attempt.status),
+        [500, 500, 200],
+      );
     } finally {
       await server.close();
     }
   });
 
-  test('runs every attempt inside the caller\'s wrapper, with the headers it sets', async () => {
+  test("runs every attempt inside the caller's wrapper, with the headers it sets", async () => {
     const server = await rawServer((_request, count, response) =>
       count < 2 ? reply(response, 503, { detail: 'busy' }) : reply(response, 200, { status: 'ok' }),
     );
@@ -516,14 +557,19 @@ describe('KtrdrClient retries', () => {
       });
       assert.equal((await client.health()).status, 'ok');
       assert.deepEqual(wrapped, ['GET /health #1', 'GET /health #2']);
-      assert.deepEqual(server.requests.map((request) => request.headers.traceparent), ['GET /health #1', 'GET /health #2']);
+      assert.deepEqual(
+        server.requests.map((request) => request.headers.traceparent),
+        ['GET /health #1', 'GET /health #2'],
+      );
     } finally {
       await server.close();
     }
   });
 
   test('gives up after maxAttempts and throws the last error', async () => {
-    const server = await rawServer((_request, _count, response) => reply(response, 503, { detail: { error: 'No training workers available', worker_type: 'training' } }));
+    const server = await rawServer((_request, _count, response) =>
+      reply(response, 503, { detail: { error: 'No training workers available', worker_type: 'training' } }),
+    );
     try {
       const client = new KtrdrClient({ baseUrl: server.url, retry: fastRetry });
       const error = await rejection(client.listOperations());

@@ -69,7 +69,11 @@ describe("KTRDR's clock is measured from its Date header", () => {
       assert.equal(started.phase, 'training', started.failure_reason ?? '');
       assert.equal(started.outcome, null);
       const actions = (await w.pool.query(`SELECT success, error_message FROM agent_actions WHERE tool_name = 'start_training'`)).rows;
-      assert.deepEqual(actions.map((a) => a.success), [true], JSON.stringify(actions));
+      assert.deepEqual(
+        actions.map((a) => a.success),
+        [true],
+        JSON.stringify(actions),
+      );
       assert.equal(cancels(w.sim), 0);
 
       const control = (await w.pool.query('SELECT ktrdr_clock_offset_ms FROM agent_control')).rows[0];
@@ -116,13 +120,32 @@ describe("KTRDR's clock is measured from its Date header", () => {
         fetch: async (url, init) => {
           const response = await fetch(url, { method: init.method, headers: init.headers, ...(init.body ? { body: init.body } : {}) });
           const text = await response.text();
-          return { status: response.status, ok: response.ok, text: async () => text, headers: { get: (name) => (name.toLowerCase() === 'date' ? null : response.headers.get(name)) } };
+          return {
+            status: response.status,
+            ok: response.ok,
+            text: async () => text,
+            headers: { get: (name) => (name.toLowerCase() === 'date' ? null : response.headers.get(name)) },
+          };
         },
       });
       writeProbeStrategy(w.env.KTRDR_STRATEGIES_DIR);
-      const start = await client.startTraining({ strategyName: 'clock_probe', symbols: ['EURUSD'], timeframes: ['1h'], startDate: '2020-01-01', endDate: '2021-01-01' });
+      const start = await client.startTraining({
+        strategyName: 'clock_probe',
+        symbols: ['EURUSD'],
+        timeframes: ['1h'],
+        startDate: '2020-01-01',
+        endDate: '2021-01-01',
+      });
       assert.equal(client.clockOffsetMs(), null);
-      const claim = { kind: 'training' as const, strategyName: 'clock_probe', symbols: ['EURUSD'], timeframes: ['1h'], startDate: '2020-01-01', endDate: '2021-01-01', notBeforeMs: Date.now() - 1_000 };
+      const claim = {
+        kind: 'training' as const,
+        strategyName: 'clock_probe',
+        symbols: ['EURUSD'],
+        timeframes: ['1h'],
+        startDate: '2020-01-01',
+        endDate: '2021-01-01',
+        notBeforeMs: Date.now() - 1_000,
+      };
       await assert.rejects(confirmStartOwnership(client, start.operationId, claim), (error: unknown) => {
         assert.ok(isInfrastructureFault(error));
         assert.equal(error.fault.faultClass, 'ktrdr_clock');

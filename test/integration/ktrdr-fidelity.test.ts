@@ -270,7 +270,12 @@ describe('KTRDR fidelity against the simulator', () => {
       assert.equal(done.outcome, 'success', done.failure_reason);
       assert.match(done.training_operation_id, /_s1_r1_/);
       const restart = (await agent.triggers(1)).find((t) => t.skip_reason === 'operation_restarted');
-      assert.match(restart?.context?.detail ?? '', new RegExp(`^no_checkpoint: training operation ${first} failed \\(Operation was RUNNING but no worker claimed it.*\\) and has no checkpoint to resume from; restarted as `));
+      assert.match(
+        restart?.context?.detail ?? '',
+        new RegExp(
+          `^no_checkpoint: training operation ${first} failed \\(Operation was RUNNING but no worker claimed it.*\\) and has no checkpoint to resume from; restarted as `,
+        ),
+      );
     } finally {
       await agent.drop();
       await world.close();
@@ -335,7 +340,10 @@ describe('KTRDR fidelity against the simulator', () => {
       assert.equal(waiting.outcome, null, waiting.failure_reason);
       assert.equal(waiting.phase, 'designing');
       assert.equal(waiting.invocation_attempts, 0);
-      assert.ok(agent.explained.some((line) => /ktrdr_busy during the invocation \(KTRDR busy: .*No training workers available/.test(line)), agent.explained.join('\n'));
+      assert.ok(
+        agent.explained.some((line) => /ktrdr_busy during the invocation \(KTRDR busy: .*No training workers available/.test(line)),
+        agent.explained.join('\n'),
+      );
       assert.ok(!agent.explained.some((line) => line.includes('KTRDR became unreachable')));
       world.sim.faults.noWorkers = false;
       world.clock.advance(MINUTE);
@@ -357,7 +365,10 @@ describe('KTRDR fidelity against the simulator', () => {
       assert.equal(waiting.outcome, null, waiting.failure_reason);
       assert.equal(waiting.phase, 'designing');
       assert.equal(waiting.invocation_attempts, 0);
-      assert.ok(agent.explained.some((line) => /ktrdr_auth during the invocation/.test(line)), agent.explained.join('\n'));
+      assert.ok(
+        agent.explained.some((line) => /ktrdr_auth during the invocation/.test(line)),
+        agent.explained.join('\n'),
+      );
       // The training it then starts fails partway (with a checkpoint), and the resume is refused with 429: the failed
       // training waits for a later pass instead of failing the session.
       world.sim.faults.refuseStarts = null;

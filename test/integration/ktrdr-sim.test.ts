@@ -282,7 +282,11 @@ describe('KTRDR simulator', () => {
       // Like KTRDR, the resumed run reports only the epochs after the resume point; read with the first run's
       // resume point, the whole run is seen.
       assert.equal(flattenTrainingOperation(completed).epochsTrained, 50 - failedAt);
-      assert.equal(completed.result_summary?.training_metrics && (completed.result_summary.training_metrics as { history: { train_loss: number[] } }).history.train_loss.length, 50 - failedAt);
+      assert.equal(
+        completed.result_summary?.training_metrics &&
+          (completed.result_summary.training_metrics as { history: { train_loss: number[] } }).history.train_loss.length,
+        50 - failedAt,
+      );
       assert.equal(flattenTrainingOperation(completed, { priorRun: { initialLoss: null, resumedAtEpoch: failedAt } }).epochsTrained, 50);
       assert.equal((await context.routes.listCheckpoints()).totalCount, 0, 'the checkpoint is deleted on success');
       const done = await rejection(context.client.resumeOperation(operationId));

@@ -90,12 +90,32 @@ for (const kind of storeKinds) {
       const now = new Date('2026-12-02T12:00:00Z');
       await finishedExperiment('hyp_a', 1.6);
       await finishedExperiment('hyp_b', 1.7);
-      const hypothesis = await addHypothesis(store.db, { text: 'stochastic zones carry an edge on EURUSD 1h', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'operator', now });
-      const ids = (await store.db.selectFrom('agent_experiments').select('id').where('strategy_name', 'in', ['hyp_a', 'hyp_b']).orderBy('id').execute()).map((r) => r.id);
+      const hypothesis = await addHypothesis(store.db, {
+        text: 'stochastic zones carry an edge on EURUSD 1h',
+        rationale: null,
+        source: 'operator',
+        proposedByExperimentId: null,
+        via: 'operator',
+        now,
+      });
+      const ids = (await store.db.selectFrom('agent_experiments').select('id').where('strategy_name', 'in', ['hyp_a', 'hyp_b']).orderBy('id').execute()).map(
+        (r) => r.id,
+      );
       await store.db.updateTable('agent_experiments').set({ hypothesis_id: hypothesis.id }).where('id', 'in', ids).execute();
       const created = await screenCandidates(store.db, { minDsr: 0.95, now, limit: 100 });
-      assert.deepEqual(created.map((p) => p.experimentId), ids);
-      const lockbox = await fixLockbox(store.db, { symbol: 'EURUSD', timeframe: '1h', startDate: '2025-12-06', months: 12, dataStart: '2005-01-03', dataEnd: '2026-12-06', now });
+      assert.deepEqual(
+        created.map((p) => p.experimentId),
+        ids,
+      );
+      const lockbox = await fixLockbox(store.db, {
+        symbol: 'EURUSD',
+        timeframe: '1h',
+        startDate: '2025-12-06',
+        months: 12,
+        dataStart: '2005-01-03',
+        dataEnd: '2026-12-06',
+        now,
+      });
       // Lockbox Sharpe 0.27 and 0.25 over 6,201 bars: PSR(0) 0.90972 and 0.89249 by hand (see lockbox-rules.test.ts).
       for (const [index, promotion] of created.entries()) {
         const sharpe = index === 0 ? 0.27 : 0.25;
@@ -110,18 +130,34 @@ for (const kind of storeKinds) {
         );
         for (const v of await validationsOf(store.db, promotion.id)) {
           const psr = v.kind === 'lockbox' ? psrAgainstZero({ sharpe, bars: 6201, startDate: v.startDate, endDate: v.endDate }) : null;
-          await updateValidation(store.db, v.id, { status: 'completed', sharpe: v.kind === 'lockbox' ? sharpe : 0.3, psr, gate: { passed: true, reason: null }, results: { sharpe, bars: 6201 }, completedAt: now });
+          await updateValidation(store.db, v.id, {
+            status: 'completed',
+            sharpe: v.kind === 'lockbox' ? sharpe : 0.3,
+            psr,
+            gate: { passed: true, reason: null },
+            results: { sharpe, bars: 6201 },
+            completedAt: now,
+          });
         }
       }
       const config = loadConfig({ env: { HOME: '/nonexistent', KTRDR_API_URL: 'http://127.0.0.1:9/api/v1' } });
       const faults: unknown[] = [];
       const lane = await runValidationLane(
-        { db: store.db, settings: config.settings, ktrdr: new KtrdrClient({ baseUrl: 'http://127.0.0.1:9/api/v1' }), now: () => now, onFault: (fault) => faults.push(fault) },
+        {
+          db: store.db,
+          settings: config.settings,
+          ktrdr: new KtrdrClient({ baseUrl: 'http://127.0.0.1:9/api/v1' }),
+          now: () => now,
+          onFault: (fault) => faults.push(fault),
+        },
         { startNew: true, ktrdrDown: false },
       );
       // The earlier test's candidate (fam_a) has no windows yet: planning them needs KTRDR's data range, and a KTRDR
       // that does not answer leaves it pending. Deciding the others needs no KTRDR.
-      assert.deepEqual(faults.map((f) => (f as { faultClass: string }).faultClass), ['ktrdr_unreachable']);
+      assert.deepEqual(
+        faults.map((f) => (f as { faultClass: string }).faultClass),
+        ['ktrdr_unreachable'],
+      );
       const famA = await store.db.selectFrom('agent_promotions').select('status').where('strategy_name', '=', 'fam_a').executeTakeFirstOrThrow();
       assert.equal(famA.status, 'pending');
       assert.deepEqual(
@@ -134,7 +170,13 @@ for (const kind of storeKinds) {
       assert.equal((await findHypothesis(store.db, hypothesis.id))!.status, 'validated');
       const events = await hypothesisEvents(store.db, hypothesis.id);
       const promotionEvents = events.filter((e) => e.via === 'promotion');
-      assert.deepEqual(promotionEvents.map((e) => [e.experimentId, e.moved]), [[ids[0], true], [ids[1], false]]);
+      assert.deepEqual(
+        promotionEvents.map((e) => [e.experimentId, e.moved]),
+        [
+          [ids[0], true],
+          [ids[1], false],
+        ],
+      );
       assert.match(promotionEvents[1]!.evidence ?? '', /not promoted: lockbox PSR 0\.892 < 0\.9/);
     });
   });
@@ -187,7 +229,10 @@ describe('the lockbox against designers and tools (PostgreSQL, simulator)', () =
     const lockbox = (await findLockbox(store.db, 'EURUSD', '1h'))!;
     assert.equal(lockbox.startDate, lastYear, 'the default lockbox is the last 12 months of the data');
     assert.equal(lockbox.dataEnd, range.end_date.slice(0, 10));
-    assert.match(refused.ok ? '' : refused.error, new RegExp(`training not started: the window 2020-01-01\\.\\.${lastYear} reaches into the lockbox of EURUSD 1h, which starts ${lastYear}`));
+    assert.match(
+      refused.ok ? '' : refused.error,
+      new RegExp(`training not started: the window 2020-01-01\\.\\.${lastYear} reaches into the lockbox of EURUSD 1h, which starts ${lastYear}`),
+    );
     const accepted = await design.get('start_training')!.run({ strategy_name: 'lockbox_a', start_date: '2019-01-01', end_date: '2022-12-31' });
     assert.equal(accepted.ok, true, accepted.ok ? '' : accepted.error);
 
@@ -200,7 +245,10 @@ describe('the lockbox against designers and tools (PostgreSQL, simulator)', () =
     const backtest = toolsOf('backtest', session.id);
     const intoLockbox = await backtest.get('start_backtest')!.run({ start_date: '2024-01-01', end_date: lockbox.startDate });
     assert.equal(intoLockbox.ok, false);
-    assert.match(intoLockbox.ok ? '' : intoLockbox.error, new RegExp(`backtest not started: .*lockbox of EURUSD 1h, which starts ${lockbox.startDate}.*end the window by`));
+    assert.match(
+      intoLockbox.ok ? '' : intoLockbox.error,
+      new RegExp(`backtest not started: .*lockbox of EURUSD 1h, which starts ${lockbox.startDate}.*end the window by`),
+    );
     const beyond = await backtest.get('start_backtest')!.run({ start_date: lockbox.startDate, end_date: range.end_date.slice(0, 10) });
     assert.equal(beyond.ok, false);
     const before = await backtest.get('start_backtest')!.run({ start_date: '2023-01-01', end_date: '2023-12-31' });
@@ -211,25 +259,60 @@ describe('the lockbox against designers and tools (PostgreSQL, simulator)', () =
     const now = new Date();
     const session = await createSession(store.db, { designer: 'claude', now, leaseOwner: 't', leaseExpiresAt: now });
     const ktrdr = new KtrdrClient({ baseUrl: simulator.url });
-    const design = await firstMessage({ db: store.db, ktrdr, sessionId: session.id, purpose: 'design', recentCount: 5, today: '2026-12-07', lockboxMonths: 12 });
+    const design = await firstMessage({
+      db: store.db,
+      ktrdr,
+      sessionId: session.id,
+      purpose: 'design',
+      recentCount: 5,
+      today: '2026-12-07',
+      lockboxMonths: 12,
+    });
     const lockbox = (await findLockbox(store.db, 'EURUSD', '1h'))!;
-    assert.match(design, new RegExp(`EURUSD: .*1h search period \\d{4}-\\d{2}-\\d{2}\\.\\.\\d{4}-\\d{2}-\\d{2} \\(data from ${lockbox.startDate} on is the lockbox: any window reaching into it is refused\\)`));
+    assert.match(
+      design,
+      new RegExp(
+        `EURUSD: .*1h search period \\d{4}-\\d{2}-\\d{2}\\.\\.\\d{4}-\\d{2}-\\d{2} \\(data from ${lockbox.startDate} on is the lockbox: any window reaching into it is refused\\)`,
+      ),
+    );
     assert.match(design, /no window may reach into it/);
-    await updateSession(store.db, session.id, { trainingParams: { strategyName: 'x', symbols: ['EURUSD'], timeframes: ['1h'], startDate: '2019-01-01', endDate: '2022-12-31' } }, now);
-    const backtest = await firstMessage({ db: store.db, ktrdr, sessionId: session.id, purpose: 'backtest', recentCount: 5, today: '2026-12-07', lockboxMonths: 12 });
+    await updateSession(
+      store.db,
+      session.id,
+      { trainingParams: { strategyName: 'x', symbols: ['EURUSD'], timeframes: ['1h'], startDate: '2019-01-01', endDate: '2022-12-31' } },
+      now,
+    );
+    const backtest = await firstMessage({
+      db: store.db,
+      ktrdr,
+      sessionId: session.id,
+      purpose: 'backtest',
+      recentCount: 5,
+      today: '2026-12-07',
+      lockboxMonths: 12,
+    });
     assert.match(backtest, /Search period of EURUSD 1h ends \d{4}-\d{2}-\d{2}: the backtest window must end by then/);
   });
 
   test('lockbox reset: without --confirm nothing changes and the error says why; with it the boundary is burned and kept', async () => {
     const before = await loadLockboxView(store.db, { now: new Date(), lockboxMonths: 12 });
     const eurusd = before.lockboxes.find((l) => l.symbol === 'EURUSD' && l.burnedAt === null)!;
-    await assert.rejects(resetLockbox(store.db, { symbol: 'EURUSD', timeframe: '1h', confirm: false, now: new Date() }), (error: Error & { exitCode?: number }) => {
-      assert.match(error.message, /^Nothing changed: resetting the lockbox of EURUSD 1h \(from \d{4}-\d{2}-\d{2}, consulted 0 time\(s\)\) burns it: .* Run it again with --confirm/);
-      assert.equal(error.exitCode, 1);
-      return true;
-    });
+    await assert.rejects(
+      resetLockbox(store.db, { symbol: 'EURUSD', timeframe: '1h', confirm: false, now: new Date() }),
+      (error: Error & { exitCode?: number }) => {
+        assert.match(
+          error.message,
+          /^Nothing changed: resetting the lockbox of EURUSD 1h \(from \d{4}-\d{2}-\d{2}, consulted 0 time\(s\)\) burns it: .* Run it again with --confirm/,
+        );
+        assert.equal(error.exitCode, 1);
+        return true;
+      },
+    );
     assert.deepEqual((await loadLockboxView(store.db, { now: new Date(), lockboxMonths: 12 })).lockboxes, before.lockboxes);
-    await assert.rejects(resetLockbox(store.db, { symbol: 'NOPE', timeframe: '1h', confirm: true, now: new Date() }), (error: Error & { exitCode?: number }) => error.exitCode === 4);
+    await assert.rejects(
+      resetLockbox(store.db, { symbol: 'NOPE', timeframe: '1h', confirm: true, now: new Date() }),
+      (error: Error & { exitCode?: number }) => error.exitCode === 4,
+    );
     const reset = await resetLockbox(store.db, { symbol: 'EURUSD', timeframe: '1h', confirm: true, now: new Date() });
     assert.equal(reset.burned.startDate, eurusd.startDate);
     assert.ok(reset.burned.burnedAt);
@@ -282,7 +365,12 @@ for (const designer of ['baseline', 'evolve'] as const) {
       for (let tick = 0; tick < 120 && !faulted; tick++) {
         await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
         assert.ok((await inFlight()) <= 1, 'never more validation backtests in flight than AGENT_VALIDATION_CONCURRENCY');
-        const running = await store.db.selectFrom('agent_validation_backtests').select(['id', 'promotion_id']).where('kind', '=', 'lockbox').where('status', '=', 'running').executeTakeFirst();
+        const running = await store.db
+          .selectFrom('agent_validation_backtests')
+          .select(['id', 'promotion_id'])
+          .where('kind', '=', 'lockbox')
+          .where('status', '=', 'running')
+          .executeTakeFirst();
         if (running) faulted = { promotionId: running.promotion_id, validationId: running.id };
       }
       assert.ok(faulted, 'a lockbox backtest was started');
@@ -292,7 +380,11 @@ for (const designer of ['baseline', 'evolve'] as const) {
       for (let tick = 0; tick < 3; tick++) await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
       const during = await store.db.selectFrom('agent_promotions').select(['status']).where('id', '=', faulted.promotionId).executeTakeFirstOrThrow();
       assert.equal(during.status, 'pending');
-      const lockboxRow = await store.db.selectFrom('agent_validation_backtests').select(['status', 'attempts']).where('id', '=', faulted.validationId).executeTakeFirstOrThrow();
+      const lockboxRow = await store.db
+        .selectFrom('agent_validation_backtests')
+        .select(['status', 'attempts'])
+        .where('id', '=', faulted.validationId)
+        .executeTakeFirstOrThrow();
       assert.deepEqual(lockboxRow, { status: 'running', attempts: 0 });
       simulator.faults.errorRate = 0;
 
@@ -317,8 +409,14 @@ for (const designer of ['baseline', 'evolve'] as const) {
 
       // No designer-chosen window reached into a lockbox: every training and backtest start, and every experiment.
       const lockboxes = await store.db.selectFrom('agent_lockboxes').selectAll().execute();
-      const boundary = (symbol: string, timeframe: string) => lockboxes.find((l) => l.symbol === symbol && l.timeframe === timeframe && l.burned_at === null)?.start_date;
-      const starts = await store.db.selectFrom('agent_actions').select(['tool_name', 'tool_args']).where('tool_name', 'in', ['start_training', 'start_backtest']).where('success', '=', true).execute();
+      const boundary = (symbol: string, timeframe: string) =>
+        lockboxes.find((l) => l.symbol === symbol && l.timeframe === timeframe && l.burned_at === null)?.start_date;
+      const starts = await store.db
+        .selectFrom('agent_actions')
+        .select(['tool_name', 'tool_args'])
+        .where('tool_name', 'in', ['start_training', 'start_backtest'])
+        .where('success', '=', true)
+        .execute();
       assert.ok(starts.length >= 4);
       const experiments = await store.db.selectFrom('agent_experiments').selectAll().execute();
       for (const e of experiments) {
@@ -329,7 +427,10 @@ for (const designer of ['baseline', 'evolve'] as const) {
       }
       for (const action of starts) {
         const args = action.tool_args as { end_date: string };
-        assert.ok(lockboxes.every((l) => args.end_date < l.start_date), `${action.tool_name} ended ${args.end_date}, before every lockbox`);
+        assert.ok(
+          lockboxes.every((l) => args.end_date < l.start_date),
+          `${action.tool_name} ended ${args.end_date}, before every lockbox`,
+        );
       }
       // The designer chose its windows before the lockbox: the tools never had to refuse one.
       const refusals = await store.db.selectFrom('agent_actions').select('error_message').where('error_message', 'like', '%lockbox%').execute();

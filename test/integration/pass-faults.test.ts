@@ -41,7 +41,14 @@ describe('a pass meeting an Anthropic fault: one session kept, retried with back
 
   test('refunded attempts, backoff between tries, the fault cleared by an invocation that gets through', async () => {
     const config = loadConfig({
-      env: { HOME: work.path, DATABASE_URL: database.url, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: work.path, ANTHROPIC_API_KEY: 'sk-ant-test-pass', AGENT_DESIGNER: 'claude' },
+      env: {
+        HOME: work.path,
+        DATABASE_URL: database.url,
+        KTRDR_API_URL: simulator.url,
+        KTRDR_STRATEGIES_DIR: work.path,
+        ANTHROPIC_API_KEY: 'sk-ant-test-pass',
+        AGENT_DESIGNER: 'claude',
+      },
     });
     const answers: InvocationReport[] = [];
     let invocations = 0;
@@ -68,7 +75,10 @@ describe('a pass meeting an Anthropic fault: one session kept, retried with back
 
     const first = await pass(0);
     assert.equal(invocations, 1);
-    assert.deepEqual(first.faults.map((f) => f.faultClass), ['anthropic_unreachable']);
+    assert.deepEqual(
+      first.faults.map((f) => f.faultClass),
+      ['anthropic_unreachable'],
+    );
     assert.equal(tickHealth(first).exitCode, 5);
     assert.deepEqual(await sessions(), [{ id: first.sessionsCreated[0], phase: 'designing', outcome: null, invocation_attempts: 0 }]);
     assert.equal((await readControl(store.db)).fault?.streak, 1);

@@ -58,7 +58,12 @@ for (const kind of storeKinds) {
       const ended = await endSession(
         store.db,
         session.id,
-        { outcome: 'failed_training_gate', reason: 'training gate: final_loss 0.95 > 0.8', gate: trainingGate, trainingResults: { accuracy: 0.5, finalLoss: 0.95 } },
+        {
+          outcome: 'failed_training_gate',
+          reason: 'training gate: final_loss 0.95 > 0.8',
+          gate: trainingGate,
+          trainingResults: { accuracy: 0.5, finalLoss: 0.95 },
+        },
         now,
       );
       assert.equal(ended, true);
@@ -88,10 +93,15 @@ for (const kind of storeKinds) {
       for (const [i, sharpe] of [0.4, 1.1, -0.2].entries()) {
         const at = new Date(now.getTime() + (i + 1) * 60_000);
         const s = await createSession(store.db, { designer: 'baseline', now: at, leaseOwner: 't', leaseExpiresAt: at });
-        await updateSession(store.db, s.id, {
-          backtestParams: { symbol: 'AUDCAD', timeframe: '4h', startDate: '2024-01-01', endDate: '2024-12-31', modelPath: 'm' },
-          backtestResults: { sharpe, winRate: 0.5, maxDrawdown: 0.1, totalTrades: 80 },
-        }, at);
+        await updateSession(
+          store.db,
+          s.id,
+          {
+            backtestParams: { symbol: 'AUDCAD', timeframe: '4h', startDate: '2024-01-01', endDate: '2024-12-31', modelPath: 'm' },
+            backtestResults: { sharpe, winRate: 0.5, maxDrawdown: 0.1, totalTrades: 80 },
+          },
+          at,
+        );
         await finishSession(store.db, s.id, { outcome: 'failed_backtest_gate', failureReason: 'old', now: at });
         backtested.push(s.id);
       }
@@ -99,12 +109,20 @@ for (const kind of storeKinds) {
       assert.equal(await backfillExperiments(store.db), 0);
       assert.equal((await findExperimentOfSession(store.db, old.id))?.outcome, 'failed_design');
       const trials = await Promise.all(backtested.map(async (id) => (await findExperimentOfSession(store.db, id))!));
-      assert.deepEqual(trials.map((e) => e.dsrTrials), [1, 2, 3]);
+      assert.deepEqual(
+        trials.map((e) => e.dsrTrials),
+        [1, 2, 3],
+      );
       assert.ok(trials.every((e) => e.deflatedSharpe !== null && e.deflatedSharpe >= 0 && e.deflatedSharpe <= 1));
     });
 
     test('the running tallies written with each experiment equal a recount from the table', async () => {
-      const read = async () => (await store.db.selectFrom('agent_experiment_tallies').selectAll().orderBy('dimension').orderBy('value').execute()).map((r) => ({ ...r, tried: Number(r.tried), passed: Number(r.passed) }));
+      const read = async () =>
+        (await store.db.selectFrom('agent_experiment_tallies').selectAll().orderBy('dimension').orderBy('value').execute()).map((r) => ({
+          ...r,
+          tried: Number(r.tried),
+          passed: Number(r.passed),
+        }));
       const incremental = await read();
       assert.ok(incremental.some((t) => t.dimension === 'failure' && t.value === 'training|final_loss_high|adx+rsi'));
       assert.deepEqual(incremental.find((t) => t.dimension === 'total')?.tried, 5);
@@ -113,9 +131,20 @@ for (const kind of storeKinds) {
     });
 
     test('the memory section stays under its budget at 10 and at 1,000 experiments and shows every part', async () => {
-      await addHypothesis(store.db, { text: 'RSI with ADX generalises across majors', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+      await addHypothesis(store.db, {
+        text: 'RSI with ADX generalises across majors',
+        rationale: null,
+        source: 'operator',
+        proposedByExperimentId: null,
+        via: 'test',
+        now: new Date(),
+      });
       await seedExperiments(store.db, 10);
-      for (const [count, budget] of [[10, 600], [1000, 600], [1000, 300]] as const) {
+      for (const [count, budget] of [
+        [10, 600],
+        [1000, 600],
+        [1000, 300],
+      ] as const) {
         if (count === 1000) {
           const have = (await store.db.selectFrom('agent_experiments').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()).n;
           if (have < 1000) await seedExperiments(store.db, 1000 - have);
@@ -145,7 +174,13 @@ for (const kind of storeKinds) {
     }
 
     test('query filters: indicators (all of them), outcome, metric range, sort by score', async () => {
-      const { experiments } = await queryExperiments(store.db, { indicators: ['adx', 'rsi'], outcomes: ['success'], metric: { name: 'sharpe', min: 1 }, sort: 'score', limit: 5 });
+      const { experiments } = await queryExperiments(store.db, {
+        indicators: ['adx', 'rsi'],
+        outcomes: ['success'],
+        metric: { name: 'sharpe', min: 1 },
+        sort: 'score',
+        limit: 5,
+      });
       assert.ok(experiments.length > 0);
       for (const e of experiments) {
         assert.ok(e.indicatorTypes.includes('adx') && e.indicatorTypes.includes('rsi'));
@@ -153,7 +188,10 @@ for (const kind of storeKinds) {
         assert.ok(e.sharpe! >= 1);
       }
       const scores = experiments.map((e) => e.score!);
-      assert.deepEqual(scores, [...scores].sort((a, b) => b - a));
+      assert.deepEqual(
+        scores,
+        [...scores].sort((a, b) => b - a),
+      );
     });
   });
 }
@@ -203,18 +241,27 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     const window = { start_date: '2020-01-01', end_date: '2024-01-01' };
     const saved = await design.get('save_strategy_config')!.run({ name: 'known_a', config: validStrategy('known_a'), tests_hypothesis: 'exploration' });
     assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
-    await updateSession(store.db, first.id, { trainingParams: { strategyName: 'known_a', symbols: ['EURUSD'], timeframes: ['1h'], startDate: window.start_date, endDate: window.end_date } }, new Date());
+    await updateSession(
+      store.db,
+      first.id,
+      { trainingParams: { strategyName: 'known_a', symbols: ['EURUSD'], timeframes: ['1h'], startDate: window.start_date, endDate: window.end_date } },
+      new Date(),
+    );
     await endSession(store.db, first.id, { outcome: 'failed_training_gate', reason: 'training gate: final_loss 0.95 > 0.8', gate: trainingGate }, new Date());
     const earlier = (await findExperimentOfSession(store.db, first.id))!;
 
     const second = await newSession();
     const again = await toolsOf('design', second.id);
-    const renamed = await again.get('save_strategy_config')!.run({ name: 'known_b', config: { ...validStrategy('known_b'), description: 'the same design, renamed' } });
+    const renamed = await again
+      .get('save_strategy_config')!
+      .run({ name: 'known_b', config: { ...validStrategy('known_b'), description: 'the same design, renamed' } });
     assert.equal(renamed.ok, false);
     assert.match(renamed.ok ? '' : renamed.error, new RegExp(`experiment #${earlier.id} \\(session #${first.id}\\).*failed_training_gate`));
     const sameWindow = await again.get('save_strategy_config')!.run({ name: 'known_b', config: validStrategy('known_b'), training_window: window });
     assert.equal(sameWindow.ok, false);
-    const otherWindow = await again.get('save_strategy_config')!.run({ name: 'known_b', config: validStrategy('known_b'), training_window: { start_date: '2019-01-01', end_date: '2023-01-01' } });
+    const otherWindow = await again
+      .get('save_strategy_config')!
+      .run({ name: 'known_b', config: validStrategy('known_b'), training_window: { start_date: '2019-01-01', end_date: '2023-01-01' } });
     assert.equal(otherWindow.ok, true, otherWindow.ok ? '' : otherWindow.error);
     // Training on the window already run is refused too, so the declared window cannot be side-stepped.
     const train = await again.get('start_training')!.run({ strategy_name: 'known_b', ...window });
@@ -224,7 +271,9 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     const changed = structuredClone(validStrategy('known_c')) as Record<string, any>;
     changed.indicators.rsi_14.period = 21;
     const third = await newSession();
-    const fresh = await (await toolsOf('design', third.id)).get('save_strategy_config')!.run({ name: 'known_c', config: changed, parent_experiment: earlier.id });
+    const fresh = await (await toolsOf('design', third.id))
+      .get('save_strategy_config')!
+      .run({ name: 'known_c', config: changed, parent_experiment: earlier.id });
     assert.equal(fresh.ok, true, fresh.ok ? '' : fresh.error);
   });
 
@@ -235,7 +284,12 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     await design.get('save_strategy_config')!.run({ name: 'kind_a', config: validStrategy('kind_a'), tests_hypothesis: 99999 });
     await updateSession(store.db, session.id, { phase: 'training' }, new Date());
     await design.get('start_training')!.run({ strategy_name: 'kind_a', start_date: '2020-01-01', end_date: '2021-01-01' });
-    const rows = await store.db.selectFrom('agent_actions').select(['tool_name', 'success', 'error_kind']).where('session_id', '=', session.id).orderBy('id').execute();
+    const rows = await store.db
+      .selectFrom('agent_actions')
+      .select(['tool_name', 'success', 'error_kind'])
+      .where('session_id', '=', session.id)
+      .orderBy('id')
+      .execute();
     assert.deepEqual(
       rows.map((row) => [row.tool_name, row.success, row.error_kind]),
       [
@@ -247,7 +301,14 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
   });
 
   test('unknown hypothesis and parent ids are tool errors that list valid ones', async () => {
-    const hypothesis = await addHypothesis(store.db, { text: 'Aroon direction beats ADX strength on GBPUSD', rationale: 'seen twice', source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+    const hypothesis = await addHypothesis(store.db, {
+      text: 'Aroon direction beats ADX strength on GBPUSD',
+      rationale: 'seen twice',
+      source: 'operator',
+      proposedByExperimentId: null,
+      via: 'test',
+      now: new Date(),
+    });
     const session = await newSession();
     const design = await toolsOf('design', session.id);
     const badHypothesis = await design.get('save_strategy_config')!.run({ name: 'ids_a', config: validStrategy('ids_a'), tests_hypothesis: 99999 });
@@ -259,16 +320,31 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
   });
 
   test('save_assessment: proposals and the verdict land with the outcome; 500 proposals are refused', async () => {
-    const hypothesis = await addHypothesis(store.db, { text: 'RSI zones tuned to 20/80 help on 1h', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+    const hypothesis = await addHypothesis(store.db, {
+      text: 'RSI zones tuned to 20/80 help on 1h',
+      rationale: null,
+      source: 'operator',
+      proposedByExperimentId: null,
+      via: 'test',
+      now: new Date(),
+    });
     const session = await newSession();
     const changed = structuredClone(validStrategy('assess_a')) as Record<string, any>;
     changed.indicators.adx_14.period = 10;
-    const saved = await (await toolsOf('design', session.id)).get('save_strategy_config')!.run({ name: 'assess_a', config: changed, tests_hypothesis: hypothesis.id });
+    const saved = await (await toolsOf('design', session.id))
+      .get('save_strategy_config')!
+      .run({ name: 'assess_a', config: changed, tests_hypothesis: hypothesis.id });
     assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
     assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'testing');
     await updateSession(store.db, session.id, { phase: 'assessing' }, new Date());
     const assess = (await toolsOf('assess', session.id)).get('save_assessment')!;
-    const base = { verdict: 'neutral', explanation: 'Middling but stable results.', strengths: ['stable'], weaknesses: ['few trades'], suggestions: ['another symbol'] };
+    const base = {
+      verdict: 'neutral',
+      explanation: 'Middling but stable results.',
+      strengths: ['stable'],
+      weaknesses: ['few trades'],
+      suggestions: ['another symbol'],
+    };
     const flood = await assess.run({ ...base, hypotheses_proposed: Array.from({ length: 500 }, (_, i) => ({ text: `hypothesis number ${i} about RSI` })) });
     assert.equal(flood.ok, false);
     assert.match(flood.ok ? '' : flood.error, /hypotheses_proposed: propose at most 5 hypotheses per assessment/);
@@ -292,7 +368,14 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     const judged = (await findHypothesis(store.db, hypothesis.id))!;
     assert.equal(judged.status, 'refuted');
     const events = await hypothesisEvents(store.db, hypothesis.id);
-    assert.deepEqual(events.map((e) => [e.status, e.via]), [['untested', 'test'], ['testing', 'save_strategy_config'], ['refuted', 'save_assessment']]);
+    assert.deepEqual(
+      events.map((e) => [e.status, e.via]),
+      [
+        ['untested', 'test'],
+        ['testing', 'save_strategy_config'],
+        ['refuted', 'save_assessment'],
+      ],
+    );
     assert.equal(events.at(-1)?.experimentId, experiment.id);
     const proposed = await store.db.selectFrom('agent_hypotheses').selectAll().where('proposed_by_experiment_id', '=', experiment.id).orderBy('id').execute();
     assert.equal(proposed.length, 2);
@@ -301,14 +384,30 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
   });
 
   test("an operator's hypotheses set made while the model assessed is not overwritten by its verdict, which is kept as an event", async () => {
-    const hypothesis = await addHypothesis(store.db, { text: 'Stochastic zones time EURUSD swings', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+    const hypothesis = await addHypothesis(store.db, {
+      text: 'Stochastic zones time EURUSD swings',
+      rationale: null,
+      source: 'operator',
+      proposedByExperimentId: null,
+      via: 'test',
+      now: new Date(),
+    });
     const session = await newSession();
     const changed = structuredClone(validStrategy('race_a')) as Record<string, any>;
     changed.indicators.adx_14.period = 11;
-    const saved = await (await toolsOf('design', session.id)).get('save_strategy_config')!.run({ name: 'race_a', config: changed, tests_hypothesis: hypothesis.id });
+    const saved = await (await toolsOf('design', session.id))
+      .get('save_strategy_config')!
+      .run({ name: 'race_a', config: changed, tests_hypothesis: hypothesis.id });
     assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
     await updateSession(store.db, session.id, { phase: 'assessing' }, new Date());
-    const message = await firstMessage({ db: store.db, ktrdr: new KtrdrClient({ baseUrl: simulator.url }), sessionId: session.id, purpose: 'assess', recentCount: 5, today: '2026-11-30' });
+    const message = await firstMessage({
+      db: store.db,
+      ktrdr: new KtrdrClient({ baseUrl: simulator.url }),
+      sessionId: session.id,
+      purpose: 'assess',
+      recentCount: 5,
+      today: '2026-11-30',
+    });
     assert.match(message, new RegExp(`H${hypothesis.id} \\[testing\\]`));
     // While the model thinks, the operator refutes it.
     await setHypothesisByOperator(store.db, { id: hypothesis.id, status: 'refuted', evidence: 'it fails live', now: new Date() });
@@ -324,17 +423,27 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.equal(done.ok, true, done.ok ? '' : done.error);
     assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'refuted');
     const events = await hypothesisEvents(store.db, hypothesis.id);
-    assert.deepEqual(events.map((e) => [e.status, e.via, e.moved]), [
-      ['untested', 'test', true],
-      ['testing', 'save_strategy_config', true],
-      ['refuted', 'operator', true],
-      ['supported', 'save_assessment', false],
-    ]);
+    assert.deepEqual(
+      events.map((e) => [e.status, e.via, e.moved]),
+      [
+        ['untested', 'test', true],
+        ['testing', 'save_strategy_config', true],
+        ['refuted', 'operator', true],
+        ['supported', 'save_assessment', false],
+      ],
+    );
     assert.match(events.at(-1)!.evidence ?? '', /made on status testing, and the hypothesis is now refuted/);
   });
 
   test('a test that ends before any verdict (a failed gate) gives its hypothesis back as untested, with why; a test still running keeps it testing', async () => {
-    const hypothesis = await addHypothesis(store.db, { text: 'Wider RSI zones trade less and lose less', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+    const hypothesis = await addHypothesis(store.db, {
+      text: 'Wider RSI zones trade less and lose less',
+      rationale: null,
+      source: 'operator',
+      proposedByExperimentId: null,
+      via: 'test',
+      now: new Date(),
+    });
     const designs = ['release_a', 'release_b'].map((name, i) => {
       const config = structuredClone(validStrategy(name)) as Record<string, any>;
       config.indicators.rsi_14.period = 30 + i;
@@ -348,7 +457,12 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       sessions.push(session);
     }
     assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'testing');
-    await endSession(store.db, sessions[0]!.id, { outcome: 'failed_training_gate', reason: 'training gate: test_loss 0.95 > 0.8', gate: trainingGate }, new Date());
+    await endSession(
+      store.db,
+      sessions[0]!.id,
+      { outcome: 'failed_training_gate', reason: 'training gate: test_loss 0.95 > 0.8', gate: trainingGate },
+      new Date(),
+    );
     assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'testing', 'the second session still tests it');
     await endSession(store.db, sessions[1]!.id, { outcome: 'failed_training', reason: 'training operation failed' }, new Date());
     assert.equal((await findHypothesis(store.db, hypothesis.id))?.status, 'untested');
@@ -359,17 +473,33 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
 
   test("a claude session's experiment names the design phase's model and its assessment the assess phase's", async () => {
     const perPhase = loadConfig({
-      env: { HOME: work.path, KTRDR_API_URL: simulator.url, KTRDR_STRATEGIES_DIR: strategiesDir, AGENT_DESIGNER: 'claude', ANTHROPIC_API_KEY: 'sk-ant-test', AGENT_MODEL: 'claude-opus-5-5', AGENT_MODEL_ASSESS: 'claude-haiku-5-5' },
+      env: {
+        HOME: work.path,
+        KTRDR_API_URL: simulator.url,
+        KTRDR_STRATEGIES_DIR: strategiesDir,
+        AGENT_DESIGNER: 'claude',
+        ANTHROPIC_API_KEY: 'sk-ant-test',
+        AGENT_MODEL: 'claude-opus-5-5',
+        AGENT_MODEL_ASSESS: 'claude-haiku-5-5',
+      },
     });
     const now = new Date();
     const session = await createSession(store.db, { designer: 'claude', now, leaseOwner: 't', leaseExpiresAt: new Date(now.getTime() + 600_000) });
     const changed = structuredClone(validStrategy('models_a')) as Record<string, any>;
     changed.indicators.adx_14.period = 9;
-    const saved = await (await toolsOf('design', session.id, perPhase)).get('save_strategy_config')!.run({ name: 'models_a', config: changed, tests_hypothesis: 'exploration' });
+    const saved = await (await toolsOf('design', session.id, perPhase))
+      .get('save_strategy_config')!
+      .run({ name: 'models_a', config: changed, tests_hypothesis: 'exploration' });
     assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
     await updateSession(store.db, session.id, { phase: 'assessing' }, new Date());
     const assess = (await toolsOf('assess', session.id, perPhase)).get('save_assessment')!;
-    const done = await assess.run({ verdict: 'neutral', explanation: 'Middling but stable results.', strengths: ['stable'], weaknesses: ['few trades'], suggestions: ['another symbol'] });
+    const done = await assess.run({
+      verdict: 'neutral',
+      explanation: 'Middling but stable results.',
+      strengths: ['stable'],
+      weaknesses: ['few trades'],
+      suggestions: ['another symbol'],
+    });
     assert.equal(done.ok, true, done.ok ? '' : done.error);
     assert.equal((await findSession(store.db, session.id))?.assessment?.author, 'claude-haiku-5-5');
     assert.equal((await findExperimentOfSession(store.db, session.id))?.model, 'claude-opus-5-5');
@@ -377,16 +507,33 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
 
   test('the design message carries the memory; the assessment message the hypothesis under test and the parent', async () => {
     const ktrdr = new KtrdrClient({ baseUrl: simulator.url });
-    const hypothesis = await addHypothesis(store.db, { text: 'ADX period 10 reacts faster on EURUSD', rationale: null, source: 'operator', proposedByExperimentId: null, via: 'test', now: new Date() });
+    const hypothesis = await addHypothesis(store.db, {
+      text: 'ADX period 10 reacts faster on EURUSD',
+      rationale: null,
+      source: 'operator',
+      proposedByExperimentId: null,
+      via: 'test',
+      now: new Date(),
+    });
     const parent = (await queryExperiments(store.db, { sort: 'id', limit: 1 })).experiments[0]!;
     const session = await newSession();
-    const design = await firstMessage({ db: store.db, ktrdr, sessionId: session.id, purpose: 'design', recentCount: 5, today: '2026-11-30', memoryTokenBudget: 800 });
+    const design = await firstMessage({
+      db: store.db,
+      ktrdr,
+      sessionId: session.id,
+      purpose: 'design',
+      recentCount: 5,
+      today: '2026-11-30',
+      memoryTokenBudget: 800,
+    });
     assert.match(design, /## Research memory[\s\S]*experiments? so far[\s\S]*### Best so far[\s\S]*### Open hypotheses[\s\S]*H\d+ \[/);
     // A session created outside a pass has no directive: the section says so rather than inventing one.
     assert.match(design, /## This cycle's directive \(the search policy's allocation\)\n\(no directive for this cycle: design freely\)/);
     const changed = structuredClone(validStrategy('lineage_a')) as Record<string, any>;
     changed.indicators.adx_14.period = 11;
-    const saved = await (await toolsOf('design', session.id)).get('save_strategy_config')!.run({ name: 'lineage_a', config: changed, tests_hypothesis: hypothesis.id, parent_experiment: parent.id });
+    const saved = await (await toolsOf('design', session.id))
+      .get('save_strategy_config')!
+      .run({ name: 'lineage_a', config: changed, tests_hypothesis: hypothesis.id, parent_experiment: parent.id });
     assert.equal(saved.ok, true, saved.ok ? '' : saved.error);
     await updateSession(store.db, session.id, { phase: 'assessing' }, new Date());
     const assess = await firstMessage({ db: store.db, ktrdr, sessionId: session.id, purpose: 'assess', recentCount: 5, today: '2026-11-30' });

@@ -18,7 +18,11 @@ const now = new Date('2026-12-07T10:00:00Z');
 /** A finished session and its experiment, as the memory records them. */
 async function experiment(store: Store, config: Record<string, unknown>, score: number | null): Promise<number> {
   const session = await createSession(store.db, { designer: 'evolve', now, leaseOwner: 't', leaseExpiresAt: now });
-  await store.db.updateTable('agent_sessions').set({ phase: 'idle', outcome: score === null ? 'failed_backtest_gate' : 'success', completed_at: now }).where('id', '=', session.id).execute();
+  await store.db
+    .updateTable('agent_sessions')
+    .set({ phase: 'idle', outcome: score === null ? 'failed_backtest_gate' : 'success', completed_at: now })
+    .where('id', '=', session.id)
+    .execute();
   const features = strategyFeatures(config);
   const row = await store.db
     .insertInto('agent_experiments')
@@ -86,7 +90,10 @@ for (const kind of storeKinds) {
       const explore = await sessionWith(store, { mode: 'explore' });
       const copy = nudged('search_copy', 15);
       const refusal = await searchRefusal(store.db, explore, copy, { tolerance: 0.1 });
-      assert.match(refusal ?? '', new RegExp(`this cycle explores, and the design is a near-copy of experiment #${earlier} \\(search_base, score 0\\.80\\).*within 10%`));
+      assert.match(
+        refusal ?? '',
+        new RegExp(`this cycle explores, and the design is a near-copy of experiment #${earlier} \\(search_base, score 0\\.80\\).*within 10%`),
+      );
       assert.equal(await searchRefusal(store.db, explore, nudged('search_far', 18), { tolerance: 0.1 }), null, 'a period 29% away is not a near-copy');
       assert.equal(await searchRefusal(store.db, explore, copy, { tolerance: 0.05 }), null, 'a 7% change is not a near-copy at 5%');
       const exploit = await sessionWith(store, { mode: 'exploit', parentExperimentId: earlier });
@@ -136,7 +143,9 @@ for (const kind of storeKinds) {
             onCreated: async (trx, created) => void (await assignSearchDirective(trx, created.id, { designer: 'evolve', symbols: ['EURUSD'] })),
           });
         const created = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map(create));
-        const targets = (await store.db.selectFrom('agent_sessions').select(['search_mode', 'search_target_experiment_id']).where('outcome', 'is', null).execute())
+        const targets = (
+          await store.db.selectFrom('agent_sessions').select(['search_mode', 'search_target_experiment_id']).where('outcome', 'is', null).execute()
+        )
           .filter((row) => row.search_mode === 'exploit')
           .map((row) => row.search_target_experiment_id);
         assert.equal(created.filter(Boolean).length, 6);

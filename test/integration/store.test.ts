@@ -3,13 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { migrateToLatest, migrationStatus } from '../../src/core/db/migrate.ts';
 import { openStore } from '../../src/core/db/connect.ts';
-import {
-  ensureBudgetDay,
-  expireStaleReservations,
-  findBudgetDay,
-  reserveBudget,
-  settleReservation,
-} from '../../src/core/db/repositories/budget.ts';
+import { ensureBudgetDay, expireStaleReservations, findBudgetDay, reserveBudget, settleReservation } from '../../src/core/db/repositories/budget.ts';
 import { endSession } from '../../src/core/agent/effects.ts';
 import { createSession, findSession, listActiveSessions, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { createTestDatabase, openTestStore, storeKinds } from '../support/databases.ts';
@@ -32,13 +26,25 @@ for (const kind of storeKinds) {
     });
 
     test('the phase CHECK constraint refuses an unknown phase', async () => {
-      await assert.rejects(sql`INSERT INTO agent_sessions (phase, designer) VALUES ('dreaming', 'baseline')`.execute(harness.store.db), /check constraint "valid_phase"/);
+      await assert.rejects(
+        sql`INSERT INTO agent_sessions (phase, designer) VALUES ('dreaming', 'baseline')`.execute(harness.store.db),
+        /check constraint "valid_phase"/,
+      );
     });
 
     test('sessions round-trip with plain typed values (numbers, dates, JSON)', async () => {
       const now = new Date('2026-11-24T10:00:00Z');
       const session = await createSession(harness.store.db, { designer: 'baseline', now, leaseOwner: 't', leaseExpiresAt: new Date(now.getTime() + 60_000) });
-      await updateSession(harness.store.db, session.id, { phase: 'training', trainingOperationId: 'op_1', trainingParams: { strategyName: 's', symbols: ['EURUSD'], timeframes: ['1h'], startDate: '2020-01-01', endDate: '2022-01-01' } }, now);
+      await updateSession(
+        harness.store.db,
+        session.id,
+        {
+          phase: 'training',
+          trainingOperationId: 'op_1',
+          trainingParams: { strategyName: 's', symbols: ['EURUSD'], timeframes: ['1h'], startDate: '2020-01-01', endDate: '2022-01-01' },
+        },
+        now,
+      );
       const loaded = await findSession(harness.store.db, session.id);
       assert.ok(loaded);
       assert.equal(loaded.phase, 'training');
@@ -46,7 +52,10 @@ for (const kind of storeKinds) {
       assert.equal(typeof loaded.tokensInput, 'number');
       assert.ok(loaded.createdAt instanceof Date);
       assert.deepEqual(loaded.trainingParams?.symbols, ['EURUSD']);
-      assert.deepEqual(loaded.phaseHistory.map((p) => p.phase), ['designing', 'training']);
+      assert.deepEqual(
+        loaded.phaseHistory.map((p) => p.phase),
+        ['designing', 'training'],
+      );
       assert.ok((await listActiveSessions(harness.store.db)).some((s) => s.id === session.id));
     });
 
@@ -113,14 +122,24 @@ describe('upgrading a database from before the research memory', () => {
     try {
       const { Migrator } = await import('kysely/migration');
       const { migrations } = await import('../../migrations/index.ts');
-      const migrator = new Migrator({ db: store.db, provider: { getMigrations: async () => migrations }, migrationTableName: 'kysely_migration', migrationLockTableName: 'kysely_migration_lock' });
+      const migrator = new Migrator({
+        db: store.db,
+        provider: { getMigrations: async () => migrations },
+        migrationTableName: 'kysely_migration',
+        migrationLockTableName: 'kysely_migration_lock',
+      });
       const before = await migrator.migrateTo('20261201T081100000Z-spend-estimates');
       assert.equal(before.error, undefined);
-      await sql`INSERT INTO agent_sessions (phase, designer, outcome, failure_reason, completed_at) VALUES ('idle', 'baseline', 'failed_design', 'never saved', NOW())`.execute(store.db);
+      await sql`INSERT INTO agent_sessions (phase, designer, outcome, failure_reason, completed_at) VALUES ('idle', 'baseline', 'failed_design', 'never saved', NOW())`.execute(
+        store.db,
+      );
       const results = await migrateToLatest(store.db);
       assert.ok(results.some((result) => result.migrationName === '20261201T081500000Z-research-memory' && result.status === 'Success'));
       const experiments = await sql<{ outcome: string }>`SELECT outcome FROM agent_experiments`.execute(store.db);
-      assert.deepEqual(experiments.rows.map((row) => row.outcome), ['failed_design']);
+      assert.deepEqual(
+        experiments.rows.map((row) => row.outcome),
+        ['failed_design'],
+      );
     } finally {
       await store.close();
       await database.drop();

@@ -84,7 +84,9 @@ describe('the strategies directory: checked before a design, and a failed save i
 
   test('a save into it ends the invocation after one paid turn with an infrastructure fault (it used to retry for 8)', async () => {
     const name = 'dir_fault_probe';
-    fake.script(Array.from({ length: 8 }, () => ({ content: [toolUse('save_strategy_config', { name, config: validStrategy(name) })], stop_reason: 'tool_use' })));
+    fake.script(
+      Array.from({ length: 8 }, () => ({ content: [toolUse('save_strategy_config', { name, config: validStrategy(name) })], stop_reason: 'tool_use' })),
+    );
     const settled: number[] = [];
     const budget: InvocationBudget = {
       reserve: async () => ({ id: String(settled.length) }),

@@ -5,12 +5,7 @@ import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import {
-  parseStrategyYaml,
-  StrategyStore,
-  StrategyStoreError,
-  type StrategyStoreErrorCode,
-} from '../../src/core/strategy/index.ts';
+import { parseStrategyYaml, StrategyStore, StrategyStoreError, type StrategyStoreErrorCode } from '../../src/core/strategy/index.ts';
 
 const storeModuleUrl = new URL('../../src/core/strategy/store.ts', import.meta.url).href;
 const temporaryRoots: string[] = [];
@@ -71,12 +66,10 @@ function runChild(
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const output = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
-    (resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
-    },
-  );
+  const output = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
   return { output, child };
 }
 
@@ -140,11 +133,7 @@ describe('StrategyStore.save and read', () => {
 
   test('refuses a config whose name differs from the file name', async () => {
     const { directory } = await makeStrategiesDirectory();
-    await rejectsWith(
-      new StrategyStore(directory).save('file_name', strategy('yaml_name')),
-      'invalid_name',
-      /strategy_name/,
-    );
+    await rejectsWith(new StrategyStore(directory).save('file_name', strategy('yaml_name')), 'invalid_name', /strategy_name/);
     assert.deepEqual(await listing(directory), []);
   });
 
@@ -167,22 +156,7 @@ describe('StrategyStore.save and read', () => {
 });
 
 describe('StrategyStore name checks', () => {
-  const badNames = [
-    '../x',
-    '/etc/passwd',
-    'a/b',
-    'a\\b',
-    'CON',
-    'nul',
-    'Com1',
-    'x'.repeat(300),
-    '',
-    '.hidden',
-    'a.b',
-    'two words',
-    'a\0b',
-    '-dash',
-  ];
+  const badNames = ['../x', '/etc/passwd', 'a/b', 'a\\b', 'CON', 'nul', 'Com1', 'x'.repeat(300), '', '.hidden', 'a.b', 'two words', 'a\0b', '-dash'];
   for (const name of badNames) {
     test(`refuses ${JSON.stringify(name.length > 20 ? `${name.slice(0, 10)}... (${name.length} chars)` : name)}`, async () => {
       const { root, directory } = await makeStrategiesDirectory();
@@ -250,9 +224,7 @@ describe('StrategyStore symlink handling', () => {
 describe('StrategyStore under concurrency and crashes', () => {
   test('concurrent writers in one process: exactly one content wins', async () => {
     const { directory } = await makeStrategiesDirectory();
-    const writers = Array.from({ length: 8 }, (_, index) =>
-      new StrategyStore(directory).save('contested', strategy('contested', 10 + index)),
-    );
+    const writers = Array.from({ length: 8 }, (_, index) => new StrategyStore(directory).save('contested', strategy('contested', 10 + index)));
     const results = await Promise.allSettled(writers);
     const winners = results.filter((result) => result.status === 'fulfilled');
     assert.equal(winners.length, 1, 'one writer wins');
@@ -330,10 +302,7 @@ describe('StrategyStore under concurrency and crashes', () => {
     );
     const finalParse = parseStrategyYaml(await fs.readFile(target));
     assert.ok(finalParse.ok);
-    assert.equal(
-      (finalParse.value as { indicators: { rsi: { period: number } } }).indicators.rsi.period,
-      winners[0]?.period,
-    );
+    assert.equal((finalParse.value as { indicators: { rsi: { period: number } } }).indicators.rsi.period, winners[0]?.period);
     assert.ok(wholeReads >= 1, 'the reader saw the published file');
     assert.deepEqual(await listing(directory), ['raced.yaml']);
   });

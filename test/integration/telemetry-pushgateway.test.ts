@@ -65,11 +65,9 @@ describe('pushing metrics to a real Pushgateway', () => {
     workDir = mkdtempSync(join(tmpdir(), 'ktrdr-pushgateway-'));
     const port = await freePort();
     gatewayUrl = `http://127.0.0.1:${port}`;
-    gateway = spawn(
-      PUSHGATEWAY_BIN,
-      [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(workDir, 'metrics.store')}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    gateway = spawn(PUSHGATEWAY_BIN, [`--web.listen-address=127.0.0.1:${port}`, `--persistence.file=${join(workDir, 'metrics.store')}`], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     gateway.stdout?.on('data', (chunk: Buffer) => (gatewayOutput += chunk.toString()));
     gateway.stderr?.on('data', (chunk: Buffer) => (gatewayOutput += chunk.toString()));
     await waitUntilReady(gatewayUrl, gateway, () => gatewayOutput);

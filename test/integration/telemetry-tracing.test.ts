@@ -28,10 +28,7 @@ describe('tracing exported over OTLP/HTTP', () => {
 
   before(async () => {
     endpoint = await receiver.start();
-    const started = await startTracing(
-      { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ANTHROPIC_API_KEY: apiKey },
-      { serviceVersion: '0.1.0-test' },
-    );
+    const started = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ANTHROPIC_API_KEY: apiKey }, { serviceVersion: '0.1.0-test' });
     assert.ok(started, 'startTracing returned null although an endpoint is set');
     tracing = started;
     const { tracer } = tracing;
@@ -208,7 +205,10 @@ describe('tracing off', () => {
     });
     assert.equal(result, 7);
     assert.deepEqual(noopTracer.injectHeaders(), {});
-    await assert.rejects(noopTracer.span('x', {}, async () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      noopTracer.span('x', {}, async () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
   });
 
   test('startTracing returns null without an endpoint, or when disabled', async () => {
@@ -242,7 +242,10 @@ describe('tracing off', () => {
       'http://jaeger:4318/custom/traces',
     );
     assert.throws(() => otlpTracesConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4318' }), /OTEL_EXPORTER_OTLP_ENDPOINT is not a valid http\(s\) URL/);
-    assert.throws(() => otlpTracesConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TIMEOUT: 'soon' }), /positive number of milliseconds/);
+    assert.throws(
+      () => otlpTracesConfigFromEnv({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_TIMEOUT: 'soon' }),
+      /positive number of milliseconds/,
+    );
   });
 
   test('without an endpoint no OpenTelemetry module is loaded; with one, it is', { timeout: 30_000 }, async () => {
@@ -271,7 +274,12 @@ describe('tracing off', () => {
     const run = async (env: Record<string, string>) => {
       const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
         cwd: new URL('../..', import.meta.url),
-        env: { ...process.env, TRACING_MODULE_URL: pathToFileURL(TRACING_MODULE.pathname).href, TRACER_PORT_URL: pathToFileURL(TRACER_PORT.pathname).href, TRACING_ENV: JSON.stringify(env) },
+        env: {
+          ...process.env,
+          TRACING_MODULE_URL: pathToFileURL(TRACING_MODULE.pathname).href,
+          TRACER_PORT_URL: pathToFileURL(TRACER_PORT.pathname).href,
+          TRACING_ENV: JSON.stringify(env),
+        },
       });
       return JSON.parse(stdout) as { started: boolean; sawTracingModule: boolean; openTelemetry: string[] };
     };

@@ -118,13 +118,21 @@ const ACTIONS: SeedAction[] = [
   { session: 0, tool: 'validate_strategy', success: true, durationMs: 5 },
   // Exactly on the 0.01 s bound: counted in that bucket.
   { session: 0, tool: 'validate_strategy', success: true, durationMs: 10 },
-  { session: 0, tool: 'validate_strategy', success: false, durationMs: 20, error: 'invalid input for validate_strategy: name: Required', kind: 'invalid_input' },
+  {
+    session: 0,
+    tool: 'validate_strategy',
+    success: false,
+    durationMs: 20,
+    error: 'invalid input for validate_strategy: name: Required',
+    kind: 'invalid_input',
+  },
   {
     session: 0,
     tool: 'start_training',
     success: false,
     durationMs: 3000,
-    error: 'start_training failed: Could not reach KTRDR for POST /trainings/start at http://127.0.0.1:9/api/v1: ECONNREFUSED. Check that the backend is running and that KTRDR_API_URL points at it.',
+    error:
+      'start_training failed: Could not reach KTRDR for POST /trainings/start at http://127.0.0.1:9/api/v1: ECONNREFUSED. Check that the backend is running and that KTRDR_API_URL points at it.',
     kind: 'ktrdr_unavailable',
   },
   { session: 0, tool: 'start_training', success: true, durationMs: 700 },
@@ -292,10 +300,12 @@ for (const kind of storeKinds) {
       );
       const actualReasons = byKey(snapshot.gateFailureReasons, (r) => `${r.gateType}/${r.reason}`);
       assert.deepEqual(new Map([...actualReasons].map(([key, row]) => [key, row.count])), expectedReasons);
-      assert.deepEqual(
-        [...expectedReasons.keys()].sort(),
-        ['backtest/max_drawdown_high', 'backtest/win_rate_low', 'training/final_train_loss_missing', 'training/test_accuracy_low'],
-      );
+      assert.deepEqual([...expectedReasons.keys()].sort(), [
+        'backtest/max_drawdown_high',
+        'backtest/win_rate_low',
+        'training/final_train_loss_missing',
+        'training/test_accuracy_low',
+      ]);
     });
 
     test('cycles by outcome and the cycle, phase and Sharpe histograms', () => {
@@ -306,11 +316,17 @@ for (const kind of storeKinds) {
       );
       assertHistogram(
         snapshot.cycleDurations,
-        histogramStateFromObservations(HISTOGRAM_BUCKETS.cycleDurationSeconds, finished.map((s) => s.metrics!.cycleSeconds)),
+        histogramStateFromObservations(
+          HISTOGRAM_BUCKETS.cycleDurationSeconds,
+          finished.map((s) => s.metrics!.cycleSeconds),
+        ),
         'cycle durations',
       );
       // 60, 300, 600 hold the 50 s cycle; 7200 s sits exactly on the last bound.
-      assert.deepEqual(snapshot.cycleDurations.buckets.map((b) => b.count), [1, 1, 1, 2, 3, 4]);
+      assert.deepEqual(
+        snapshot.cycleDurations.buckets.map((b) => b.count),
+        [1, 1, 1, 2, 3, 4],
+      );
 
       const phases = byKey(snapshot.phaseDurations, (p) => p.phase);
       assert.deepEqual([...phases.keys()].sort(), ['assessing', 'backtesting', 'designing', 'training']);
@@ -414,7 +430,10 @@ for (const kind of storeKinds) {
       assert.deepEqual(snapshot.toolCalls, []);
       assert.equal(snapshot.cycleDurations.count, 0);
       assert.equal(snapshot.strategySharpe.count, 0);
-      assert.deepEqual(snapshot.tokens.map((t) => t.count), [0, 0, 0, 0]);
+      assert.deepEqual(
+        snapshot.tokens.map((t) => t.count),
+        [0, 0, 0, 0],
+      );
       assert.equal(snapshot.costUsdTotal, 0);
       assert.equal(snapshot.budgetDailyLimitUsd, 7);
       assert.equal(snapshot.budgetRemainingUsd, 7);
@@ -446,8 +465,7 @@ describe('pushTickMetrics', () => {
     home.remove();
   });
 
-  const configWith = (pushgatewayUrl: string) =>
-    loadConfig({ env: { HOME: home.path, AGENT_DESIGNER: 'baseline', PUSHGATEWAY_URL: pushgatewayUrl } });
+  const configWith = (pushgatewayUrl: string) => loadConfig({ env: { HOME: home.path, AGENT_DESIGNER: 'baseline', PUSHGATEWAY_URL: pushgatewayUrl } });
 
   test('PUTs the group job=ktrdr_agent, instance=<hostname> with the database totals', async () => {
     const received: { method: string; url: string; body: string }[] = [];

@@ -141,7 +141,11 @@ const pastFirstCheckpoint = (s: Record<string, any>) =>
 
 /** How the agent got a session's operation going again (agent_triggers rows), oldest first. */
 async function recoveries(subject: Agent): Promise<{ skip_reason: string; detail: string }[]> {
-  const rows = (await subject.pool.query("SELECT skip_reason, context FROM agent_triggers WHERE session_id = 1 AND skip_reason IN ('operation_resumed', 'operation_restarted') ORDER BY id")).rows;
+  const rows = (
+    await subject.pool.query(
+      "SELECT skip_reason, context FROM agent_triggers WHERE session_id = 1 AND skip_reason IN ('operation_resumed', 'operation_restarted') ORDER BY id",
+    )
+  ).rows;
   return rows.map((r) => ({ skip_reason: r.skip_reason, detail: r.context?.detail ?? '' }));
 }
 const researchResults = ['success', 'failed_training_gate', 'failed_backtest_gate'];
@@ -172,7 +176,9 @@ describe('the real KTRDR', () => {
       const second = await tickUntil(b, ended, 40 * 60_000);
       describeSession('database B session 1 (training worker killed mid-training)', second);
       const path = await recoveries(b);
-      log(`B recovery: ${path.map((r) => `${r.skip_reason} (${r.detail})`).join('; ') || 'none'}; killed during ${killedOp}, final ${second.training_operation_id}`);
+      log(
+        `B recovery: ${path.map((r) => `${r.skip_reason} (${r.detail})`).join('; ') || 'none'}; killed during ${killedOp}, final ${second.training_operation_id}`,
+      );
 
       assert.notEqual(first.training_operation_id, second.training_operation_id);
       assert.notEqual(first.strategy_name, second.strategy_name);
@@ -192,7 +198,10 @@ describe('the real KTRDR', () => {
         assert.ok(isTerminalStatus(old.status), `the killed run ${killedOp} is still ${old.status}`);
         assert.ok(path.some((r) => r.skip_reason === 'operation_restarted' && r.detail.includes(second.training_operation_id)));
       } else {
-        assert.ok(path.some((r) => r.skip_reason === 'operation_resumed'), 'B kept its operation id without a recorded resume');
+        assert.ok(
+          path.some((r) => r.skip_reason === 'operation_resumed'),
+          'B kept its operation id without a recorded resume',
+        );
       }
     } finally {
       await a.drop();
@@ -217,21 +226,32 @@ describe('the real KTRDR', () => {
     const proto = BaselineDesigner.prototype as unknown as { design: (this: BaselineDesigner, context: ToolContext, call: ToolCall) => Promise<void> };
     const design = proto.design;
     proto.design = function (context, call) {
-      return design.call(this, context, (name, input) => (name === 'get_available_symbols' ? Promise.resolve([{ symbol: 'GBPUSD', timeframes: ['1h'] }]) : call(name, input)));
+      return design.call(this, context, (name, input) =>
+        name === 'get_available_symbols' ? Promise.resolve([{ symbol: 'GBPUSD', timeframes: ['1h'] }]) : call(name, input),
+      );
     };
     try {
       const refused = await tickUntil(c, ended, 3 * 60_000);
-      log(`GBPUSD through the agent: outcome=${refused.outcome} strategy=${refused.strategy_name} training_op=${refused.training_operation_id ?? '-'} reason=${refused.failure_reason}`);
+      log(
+        `GBPUSD through the agent: outcome=${refused.outcome} strategy=${refused.strategy_name} training_op=${refused.training_operation_id ?? '-'} reason=${refused.failure_reason}`,
+      );
       assert.equal(refused.outcome, 'failed_design');
       assert.equal(refused.training_operation_id, null);
       assert.equal(refused.strategy_config?.training_data?.symbols?.symbol, 'GBPUSD');
-      assert.match(refused.failure_reason ?? '', /training not started: the window \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2} is not covered: KTRDR has no GBPUSD 1h data at all/);
+      assert.match(
+        refused.failure_reason ?? '',
+        /training not started: the window \d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2} is not covered: KTRDR has no GBPUSD 1h data at all/,
+      );
       const started = (await c.pool.query('SELECT count(*)::int AS n FROM agent_sessions WHERE training_operation_id IS NOT NULL')).rows[0].n;
       assert.equal(started, 0, 'a session of this database recorded a training operation');
     } finally {
       proto.design = design;
       await c.drop();
     }
-    assert.equal((await client.listOperations({ operationType: 'training', limit: 1 })).totalCount, before, 'KTRDR has a training operation the refusal should have prevented');
+    assert.equal(
+      (await client.listOperations({ operationType: 'training', limit: 1 })).totalCount,
+      before,
+      'KTRDR has a training operation the refusal should have prevented',
+    );
   });
 });

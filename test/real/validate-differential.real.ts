@@ -72,7 +72,9 @@ const MUTATIONS: Mutation[] = [
   addKey(['decisions']),
   addKey(['training']),
   addKey(['model'], 'ktrdr_agent_path', '../../etc/passwd'),
-  set('add nn_inputs[0].ktrdr_agent_probe', (doc) => Array.isArray(doc.nn_inputs) && doc.nn_inputs[0] ? ((doc.nn_inputs[0].ktrdr_agent_probe = 1), true) : false),
+  set('add nn_inputs[0].ktrdr_agent_probe', (doc) =>
+    Array.isArray(doc.nn_inputs) && doc.nn_inputs[0] ? ((doc.nn_inputs[0].ktrdr_agent_probe = 1), true) : false,
+  ),
   set('add model.architecture.ktrdr_agent_probe', (doc) => (doc.model?.architecture ? ((doc.model.architecture.ktrdr_agent_probe = 1), true) : false)),
   ...['name', 'training_data', 'indicators', 'fuzzy_sets', 'nn_inputs', 'model', 'decisions', 'training'].map((section) => remove([section])),
   remove(['training_data', 'symbols']),
@@ -86,7 +88,9 @@ const MUTATIONS: Mutation[] = [
     doc.fuzzy_sets[id].indicator = 'no_such_indicator_9';
     return true;
   }),
-  set('break nn_inputs[0].fuzzy_set', (doc) => (Array.isArray(doc.nn_inputs) && doc.nn_inputs[0]?.fuzzy_set ? ((doc.nn_inputs[0].fuzzy_set = 'no_such_fuzzy_set'), true) : false)),
+  set('break nn_inputs[0].fuzzy_set', (doc) =>
+    Array.isArray(doc.nn_inputs) && doc.nn_inputs[0]?.fuzzy_set ? ((doc.nn_inputs[0].fuzzy_set = 'no_such_fuzzy_set'), true) : false,
+  ),
   set('domain indicators.<first>.type unknown', (doc) => {
     const id = firstKey(doc.indicators);
     if (!id) return false;
@@ -112,7 +116,9 @@ const MUTATIONS: Mutation[] = [
     set[member] = { type: 'hexagonal', parameters: [0, 1, 2] };
     return true;
   }),
-  set('domain nn_inputs[0].timeframes unknown', (doc) => (Array.isArray(doc.nn_inputs) && doc.nn_inputs[0] ? ((doc.nn_inputs[0].timeframes = ['7h']), true) : false)),
+  set('domain nn_inputs[0].timeframes unknown', (doc) =>
+    Array.isArray(doc.nn_inputs) && doc.nn_inputs[0] ? ((doc.nn_inputs[0].timeframes = ['7h']), true) : false,
+  ),
 ];
 
 /**
@@ -150,7 +156,9 @@ interface Verdict {
 describe("differential validation: KTRDR's /strategies/validate against ours", () => {
   test('every strategy of KTRDR accepts passes ours, every one it refuses fails ours (mutations included)', async () => {
     const registry = mergeKtrdrIndicators(builtinIndicatorRegistry, { data: await client.listIndicators() });
-    const files = readdirSync(fixtures).filter((file) => file.endsWith('.yaml')).sort();
+    const files = readdirSync(fixtures)
+      .filter((file) => file.endsWith('.yaml'))
+      .sort();
     assert.equal(files.length, 23, 'the 23 strategies of KTRDR 2c5c7173');
     const verdicts: Verdict[] = [];
     let counter = 0;
@@ -188,7 +196,9 @@ describe("differential validation: KTRDR's /strategies/validate against ours", (
     const unmodified = verdicts.filter((v) => v.mutation === 'as is');
     log(`${verdicts.length} documents (${unmodified.length} unmodified strategies, ${verdicts.length - unmodified.length} mutations)`);
     log(`KTRDR accepts ${verdicts.filter((v) => v.ktrdrValid).length}, refuses ${verdicts.filter((v) => !v.ktrdrValid).length}`);
-    log(`agreement: ${agree.length}/${verdicts.length} (${((100 * agree.length) / verdicts.length).toFixed(1)}%); ours refuses on purpose: ${explained.length}`);
+    log(
+      `agreement: ${agree.length}/${verdicts.length} (${((100 * agree.length) / verdicts.length).toFixed(1)}%); ours refuses on purpose: ${explained.length}`,
+    );
     for (const [mutation, reason] of Object.entries({ ...TRAINING_REFUSES, ...DANGEROUS })) {
       const count = explained.filter((v) => v.mutation === mutation).length;
       log(`ours refuses what KTRDR's validate passes, ${count}x '${mutation}': ${reason}`);
@@ -196,9 +206,18 @@ describe("differential validation: KTRDR's /strategies/validate against ours", (
       assert.ok(count > 0, `no document needed the explanation for '${mutation}'`);
     }
     for (const v of unexplained) {
-      log(`DISAGREE ${v.file} / ${v.mutation}: KTRDR ${v.ktrdrValid ? 'valid' : `refuses (${v.ktrdrIssues.join('; ').slice(0, 300)})`}; ours ${v.oursValid ? 'valid' : `refuses (${v.ourErrors.join('; ').slice(0, 300)})`}`);
+      log(
+        `DISAGREE ${v.file} / ${v.mutation}: KTRDR ${v.ktrdrValid ? 'valid' : `refuses (${v.ktrdrIssues.join('; ').slice(0, 300)})`}; ours ${v.oursValid ? 'valid' : `refuses (${v.ourErrors.join('; ').slice(0, 300)})`}`,
+      );
     }
-    assert.deepEqual(unmodified.filter((v) => !v.ktrdrValid).map((v) => v.file), [], 'KTRDR accepts its own strategies');
-    assert.deepEqual(unexplained.map((v) => `${v.file} / ${v.mutation}`), []);
+    assert.deepEqual(
+      unmodified.filter((v) => !v.ktrdrValid).map((v) => v.file),
+      [],
+      'KTRDR accepts its own strategies',
+    );
+    assert.deepEqual(
+      unexplained.map((v) => `${v.file} / ${v.mutation}`),
+      [],
+    );
   });
 });

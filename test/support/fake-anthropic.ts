@@ -59,10 +59,7 @@ export interface ScriptedDrop {
   drop: true;
 }
 
-export type ScriptReaction = (
-  request: RecordedRequest,
-  context: { signal: AbortSignal },
-) => ScriptStep | Promise<ScriptStep>;
+export type ScriptReaction = (request: RecordedRequest, context: { signal: AbortSignal }) => ScriptStep | Promise<ScriptStep>;
 
 export type ScriptStep = ScriptedResponse | ScriptedError | ScriptedMalformed | ScriptedRawBody | ScriptedHtml | ScriptedDrop | ScriptReaction;
 
@@ -661,7 +658,6 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     };
   }
 
-
   function batchObject(batch: FakeBatch): Record<string, unknown> {
     const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
     if (batch.processing_status !== 'ended') counts.processing = batch.requests.length;
@@ -769,10 +765,17 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     }
     let step = queue.shift();
     if (step === undefined) return { type: 'errored', error: { type: 'error', error: { type: 'api_error', message: 'fake-anthropic: no script step left' } } };
-    if (typeof step === 'function') step = await step({ method: 'POST', path: '/v1/messages', headers: {}, rawBody: JSON.stringify(params), body: params }, { signal: new AbortController().signal });
+    if (typeof step === 'function')
+      step = await step(
+        { method: 'POST', path: '/v1/messages', headers: {}, rawBody: JSON.stringify(params), body: params },
+        { signal: new AbortController().signal },
+      );
     if (typeof step === 'function') throw new Error('a batch step cannot be a reaction returning a reaction');
     if ('status' in step) {
-      return { type: 'errored', error: { type: 'error', error: { type: step.errorType ?? ERROR_TYPES[step.status] ?? 'api_error', message: step.message ?? `Error ${step.status}` } } };
+      return {
+        type: 'errored',
+        error: { type: 'error', error: { type: step.errorType ?? ERROR_TYPES[step.status] ?? 'api_error', message: step.message ?? `Error ${step.status}` } },
+      };
     }
     if (!('content' in step)) throw new Error('a batch step must be a scripted response or error');
     const message = respond(params, step);

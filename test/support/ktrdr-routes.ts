@@ -14,7 +14,8 @@ async function call<S extends z.ZodMiniType>(baseUrl: string, method: 'GET' | 'P
 export function ktrdrRoutes(baseUrl: string) {
   const id = encodeURIComponent;
   return {
-    getOperationResults: (operationId: string) => call(baseUrl, 'GET', '/operations/{id}/results', `/operations/${id(operationId)}/results`, operationResultsSchema),
+    getOperationResults: (operationId: string) =>
+      call(baseUrl, 'GET', '/operations/{id}/results', `/operations/${id(operationId)}/results`, operationResultsSchema),
     retryOperation: async (operationId: string) =>
       (await call(baseUrl, 'POST', '/operations/{id}/retry', `/operations/${id(operationId)}/retry`, operationEnvelopeSchema)).data,
     listCheckpoints: async () => {

@@ -35,6 +35,7 @@ export function listPriceUsd(model: string, usage: Record<string, unknown>): num
   const long = price.longPrompt && input + read + write5m + write1h > price.longPrompt.aboveTokens;
   const rates = long ? price.longPrompt!.rates : price;
   const usd =
-    (input * rates.input + write5m * rates.cacheWrite5m + write1h * rates.cacheWrite1h + read * rates.cacheRead + count(usage.output_tokens) * rates.output) / 1e6;
+    (input * rates.input + write5m * rates.cacheWrite5m + write1h * rates.cacheWrite1h + read * rates.cacheRead + count(usage.output_tokens) * rates.output) /
+    1e6;
   return usage.inference_geo === 'us' ? usd * 1.1 : usd;
 }

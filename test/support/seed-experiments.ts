@@ -6,7 +6,16 @@ import type { Database } from '../../src/core/db/database-schema.ts';
 import { rebuildTallies } from '../../src/core/db/repositories/experiments.ts';
 
 const indicatorPairs = ['adx+rsi', 'aroon+mfi', 'rsi+williamsr', 'adx+stochastic', 'mfi+rsi', 'aroon+rsi', 'adx+aroon', 'cmf+rsi'];
-const outcomes = ['success', 'failed_training_gate', 'failed_backtest_gate', 'failed_training_gate', 'success', 'failed_design', 'failed_backtest_gate', 'cancelled'];
+const outcomes = [
+  'success',
+  'failed_training_gate',
+  'failed_backtest_gate',
+  'failed_training_gate',
+  'success',
+  'failed_design',
+  'failed_backtest_gate',
+  'cancelled',
+];
 
 export async function seedExperiments(db: Kysely<Database>, count: number, options: { now?: Date } = {}): Promise<void> {
   const now = options.now ?? new Date();

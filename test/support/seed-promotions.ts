@@ -3,10 +3,25 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/core/db/database-schema.ts';
 import { fixLockbox } from '../../src/core/db/repositories/lockboxes.ts';
-import { decidePromotionRow, listPromotions, planValidations, screenCandidates, updateValidation, validationsOf } from '../../src/core/db/repositories/promotions.ts';
+import {
+  decidePromotionRow,
+  listPromotions,
+  planValidations,
+  screenCandidates,
+  updateValidation,
+  validationsOf,
+} from '../../src/core/db/repositories/promotions.ts';
 
 export async function seedPromotions(db: Kysely<Database>, now = new Date()): Promise<{ promoted: number; rejected: number; pending: number[] }> {
-  const lockbox = await fixLockbox(db, { symbol: 'EURUSD', timeframe: '1h', startDate: '2025-12-06', months: 12, dataStart: '2005-01-03', dataEnd: '2026-12-06', now });
+  const lockbox = await fixLockbox(db, {
+    symbol: 'EURUSD',
+    timeframe: '1h',
+    startDate: '2025-12-06',
+    months: 12,
+    dataStart: '2005-01-03',
+    dataEnd: '2026-12-06',
+    now,
+  });
   await screenCandidates(db, { minDsr: 0, now, limit: 1000 });
   const pending = await listPromotions(db, ['pending']);
   if (pending.length < 3) throw new Error(`seedPromotions needs three candidates, found ${pending.length}`);

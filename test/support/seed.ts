@@ -219,7 +219,11 @@ function sessionRow(shape: SessionShape, rand: () => number, now: Date): Inserta
     };
     row.training_results = JSON.stringify(results);
     row.training_gate = JSON.stringify(
-      gate('training', [check('accuracy', accuracy, 0.45, '>='), check('final_loss', finalLoss, 0.8, '<='), check('loss_reduction', results.lossReduction, 0.2, '>=')], ['accuracy', 'loss_reduction']),
+      gate(
+        'training',
+        [check('accuracy', accuracy, 0.45, '>='), check('final_loss', finalLoss, 0.8, '<='), check('loss_reduction', results.lossReduction, 0.2, '>=')],
+        ['accuracy', 'loss_reduction'],
+      ),
     );
     row.backtest_operation_id = `op_backtest_${shape.index}`;
     row.backtest_params = JSON.stringify({ symbol, timeframe, startDate: '2024-01-01', endDate: '2024-12-31', modelPath: results.modelPath });
@@ -237,7 +241,11 @@ function sessionRow(shape: SessionShape, rand: () => number, now: Date): Inserta
     };
     row.backtest_results = JSON.stringify(results);
     row.backtest_gate = JSON.stringify(
-      gate('backtest', [check('win_rate', winRate, 0.45, '>='), check('max_drawdown', results.maxDrawdown, 0.4, '<='), check('sharpe', results.sharpe, -0.5, '>=')], ['win_rate', 'max_drawdown']),
+      gate(
+        'backtest',
+        [check('win_rate', winRate, 0.45, '>='), check('max_drawdown', results.maxDrawdown, 0.4, '<='), check('sharpe', results.sharpe, -0.5, '>=')],
+        ['win_rate', 'max_drawdown'],
+      ),
     );
   }
   if (outcome === 'success') {
@@ -291,7 +299,11 @@ async function insertSessions(db: Kysely<Database>, rows: Insertable<AgentSessio
   const batches: number[][] = [];
   await inParallel(Math.ceil(rows.length / batchSize), concurrency, async (batch) => {
     const start = batch * batchSize;
-    const inserted = await db.insertInto('agent_sessions').values(rows.slice(start, start + batchSize)).returning('id').execute();
+    const inserted = await db
+      .insertInto('agent_sessions')
+      .values(rows.slice(start, start + batchSize))
+      .returning('id')
+      .execute();
     batches[batch] = inserted.map((r) => r.id);
   });
   return batches.flat();

@@ -18,7 +18,11 @@ export interface TrialRow {
 }
 
 /** Inserts one finished session and its experiment; returns the experiment's id. */
-export async function insertTrial(db: Kysely<Database>, row: TrialRow, now = new Date('2026-12-01T00:00:00Z')): Promise<{ experimentId: number; sessionId: number }> {
+export async function insertTrial(
+  db: Kysely<Database>,
+  row: TrialRow,
+  now = new Date('2026-12-01T00:00:00Z'),
+): Promise<{ experimentId: number; sessionId: number }> {
   const session = await sql<{ id: number }>`
     INSERT INTO agent_sessions (phase, designer, strategy_name, outcome, failure_reason, phase_started_at, created_at, updated_at, completed_at)
     VALUES ('idle', 'baseline', 'trial', ${row.outcome ?? 'success'}, ${row.failureReason ?? null}, ${now}, ${now}, ${now}, ${now}) RETURNING id`.execute(db);

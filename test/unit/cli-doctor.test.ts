@@ -6,8 +6,7 @@ import { renderCancelText } from '../../src/core/cli/views/cancel-session.ts';
 import { KtrdrError, type KtrdrErrorKind } from '../../src/core/ktrdr/errors.ts';
 
 const KTRDR_URL = 'http://ktrdr.test:8000/api/v1';
-const ktrdrError = (kind: KtrdrErrorKind, status: number | null) =>
-  new KtrdrError({ kind, status, code: 'x', message: 'failed', retryable: false });
+const ktrdrError = (kind: KtrdrErrorKind, status: number | null) => new KtrdrError({ kind, status, code: 'x', message: 'failed', retryable: false });
 
 describe('doctor advice', () => {
   test('KTRDR: each way of failing gets its own fix', () => {
@@ -63,10 +62,7 @@ describe('doctor text', () => {
 
 describe('cancel text', () => {
   test('says what happened to the operation, or that the session had already ended', () => {
-    assert.equal(
-      renderCancelText({ sessionId: 7, cancelled: true, operation: 'op_1 cancelled' }),
-      'Session #7 cancelled (operation: op_1 cancelled).',
-    );
+    assert.equal(renderCancelText({ sessionId: 7, cancelled: true, operation: 'op_1 cancelled' }), 'Session #7 cancelled (operation: op_1 cancelled).');
     assert.equal(
       renderCancelText({ sessionId: 7, cancelled: false, outcome: 'failed_training', operation: 'none' }),
       'Session #7 had just ended (failed_training) before the cancel; nothing to cancel.',

@@ -86,13 +86,31 @@ describe('budget set amount', () => {
     assert.deepEqual(parseDailyLimit('0.999'), { limitUsd: 1, roundedFrom: '0.999' });
     rejects(() => parseDailyLimit('0.004'), /Invalid budget '0\.004': give a positive dollar amount up to 100000 \(it rounds to \$0\.00\)/);
     const text = renderBudgetSetText(
-      { limitUsd: 10.01, previousLimitUsd: 5, source: 'override', configuredLimitUsd: 5, roundedFrom: '10.005', date: '2026-01-15', usedTodayUsd: 0, remainingTodayUsd: 10.01 },
+      {
+        limitUsd: 10.01,
+        previousLimitUsd: 5,
+        source: 'override',
+        configuredLimitUsd: 5,
+        roundedFrom: '10.005',
+        date: '2026-01-15',
+        usedTodayUsd: 0,
+        remainingTodayUsd: 10.01,
+      },
       { color: false },
     );
     assert.equal(text.split('\n')[0], 'Budget limit updated to $10.01/day (10.005 rounded to the cent)');
     assert.match(text, /Source: database override \(wins over AGENT_BUDGET_DAILY_USD=\$5\.00\); `ktrdr-agent budget set --clear` returns to the setting\./);
     const cleared = renderBudgetSetText(
-      { limitUsd: 5, previousLimitUsd: 10.01, source: 'config', configuredLimitUsd: 5, roundedFrom: null, date: '2026-01-15', usedTodayUsd: 0, remainingTodayUsd: 5 },
+      {
+        limitUsd: 5,
+        previousLimitUsd: 10.01,
+        source: 'config',
+        configuredLimitUsd: 5,
+        roundedFrom: null,
+        date: '2026-01-15',
+        usedTodayUsd: 0,
+        remainingTodayUsd: 5,
+      },
       { color: false },
     );
     assert.match(cleared, /^Budget override cleared: the limit is AGENT_BUDGET_DAILY_USD, \$5\.00\/day\.\n\(was \$10\.01\/day\)/);
@@ -106,7 +124,16 @@ describe('budget set amount', () => {
 
   test('confirms the new limit and warns when today is already over it', () => {
     const text = renderBudgetSetText(
-      { limitUsd: 1, previousLimitUsd: 5, source: 'override', configuredLimitUsd: 5, roundedFrom: null, date: '2026-01-15', usedTodayUsd: 1.24, remainingTodayUsd: 0 },
+      {
+        limitUsd: 1,
+        previousLimitUsd: 5,
+        source: 'override',
+        configuredLimitUsd: 5,
+        roundedFrom: null,
+        date: '2026-01-15',
+        usedTodayUsd: 1.24,
+        remainingTodayUsd: 0,
+      },
       { color: false },
     );
     assert.equal(text.split('\n')[0], 'Budget limit updated to $1.00/day');
@@ -170,7 +197,14 @@ describe('phrases', () => {
   test('tick decisions from the free-form summary; junk is ignored', () => {
     const { decisions, sessionsCreated } = tickDecisions({
       decisions: [
-        { sessionId: 4, trigger: 'operation_still_running', action: 'record_progress', invoked: false, skipReason: 'operation_still_running', detail: 'Epoch 3/50' },
+        {
+          sessionId: 4,
+          trigger: 'operation_still_running',
+          action: 'record_progress',
+          invoked: false,
+          skipReason: 'operation_still_running',
+          detail: 'Epoch 3/50',
+        },
         null,
         'junk',
         { sessionId: 'x', trigger: 'start_new_cycle', action: 'skip', skipReason: 'budget_exceeded' },
@@ -180,7 +214,15 @@ describe('phrases', () => {
       sessionsCreated: [5, 'six'],
     });
     assert.equal(decisions.length, 4);
-    assert.deepEqual(decisions[1], { sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded', outcome: null, detail: null });
+    assert.deepEqual(decisions[1], {
+      sessionId: null,
+      trigger: 'start_new_cycle',
+      action: 'skip',
+      invoked: false,
+      skipReason: 'budget_exceeded',
+      outcome: null,
+      detail: null,
+    });
     assert.deepEqual(sessionsCreated, [5]);
     assert.deepEqual(tickDecisions(null), { decisions: [], sessionsCreated: [] });
     assert.deepEqual(decisions.map(decisionText), [
@@ -194,13 +236,26 @@ describe('phrases', () => {
   test('a decision phrases its action; an action stored by another version shows as written', () => {
     const base = { sessionId: 3, trigger: 'training_failed', invoked: false, skipReason: 'operation_restarted', outcome: null, detail: null };
     assert.equal(decisionText({ ...base, action: 'restart_operation' }), '#3 training_failed → operation restarted (operation_restarted)');
-    assert.equal(decisionText({ ...base, action: 'wait', skipReason: 'waiting_for_batch', detail: 'msgbatch_1' }), '#3 training_failed → waiting (waiting_for_batch) · msgbatch_1');
+    assert.equal(
+      decisionText({ ...base, action: 'wait', skipReason: 'waiting_for_batch', detail: 'msgbatch_1' }),
+      '#3 training_failed → waiting (waiting_for_batch) · msgbatch_1',
+    );
     assert.equal(decisionText({ ...base, action: 'teleport', skipReason: null }), '#3 training_failed → teleport');
   });
 
   test('a running tick is described as running, not by a finish it has not had', () => {
     const described = describeTick(
-      { id: 't', startedAt: '2026-01-15T14:29:00.000Z', finishedAt: null, secondsAgo: 60, host: 'h', status: 'running', errorMessage: null, decisions: [], sessionsCreated: [] },
+      {
+        id: 't',
+        startedAt: '2026-01-15T14:29:00.000Z',
+        finishedAt: null,
+        secondsAgo: 60,
+        host: 'h',
+        status: 'running',
+        errorMessage: null,
+        decisions: [],
+        sessionsCreated: [],
+      },
       NOW,
     );
     assert.equal(described.headline, 'running since 1 minute ago (on h)');
@@ -229,7 +284,12 @@ describe('session facts', () => {
 
   test('the failed gate is the first gate that did not pass', () => {
     const passed = { gate: 'training', passed: true, reason: null, checks: [] };
-    const failed = { gate: 'backtest', passed: false, reason: 'win_rate 41.2% < 45%', checks: [{ metric: 'win_rate', value: 0.412, threshold: 0.45, comparison: '>=', passed: false }] };
+    const failed = {
+      gate: 'backtest',
+      passed: false,
+      reason: 'win_rate 41.2% < 45%',
+      checks: [{ metric: 'win_rate', value: 0.412, threshold: 0.45, comparison: '>=', passed: false }],
+    };
     assert.deepEqual(failedGate(passed, failed), { gate: 'backtest', reason: 'win_rate 41.2% < 45%' });
     assert.equal(failedGate(passed, null), null);
     assert.equal(gateEvaluation({ gate: 'other', passed: true }), null);
@@ -277,7 +337,10 @@ describe('status text', () => {
 
   test('opens with the pause banner and reads like the reference', () => {
     const text = renderStatusText(view, { color: false });
-    assert.match(text.split('\n')[0]!, /^⚠️ {2}Automatic triggering is PAUSED \(since 2026-01-15 14:20:00 UTC, 10 minutes ago\)\. Run `ktrdr-agent resume` to restart\.$/);
+    assert.match(
+      text.split('\n')[0]!,
+      /^⚠️ {2}Automatic triggering is PAUSED \(since 2026-01-15 14:20:00 UTC, 10 minutes ago\)\. Run `ktrdr-agent resume` to restart\.$/,
+    );
     assert.match(text, /=== Today's Budget ===\nUsed: \$1\.24 \/ \$5\.00 \(24\.8%\)\nRemaining: \$3\.76\nInvocations: 18\nCycles: 3 completed, 0 active/);
     assert.match(text, /No tick has run yet/);
     assert.doesNotMatch(text, /\u001b\[/, 'no escape codes without colour');
@@ -301,7 +364,16 @@ describe('status text', () => {
             phaseStartedAt: '2026-01-15T14:18:00.000Z',
             secondsInPhase: 720,
             secondsSinceStart: 900,
-            operation: { kind: 'training', id: 'op_abc123', status: 'running', percentage: 67, currentStep: null, seenAt: null, progressChangedAt: null, stalled: false },
+            operation: {
+              kind: 'training',
+              id: 'op_abc123',
+              status: 'running',
+              percentage: 67,
+              currentStep: null,
+              seenAt: null,
+              progressChangedAt: null,
+              stalled: false,
+            },
             invocation: null,
             costUsd: 0.04,
           },

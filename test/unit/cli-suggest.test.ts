@@ -3,7 +3,25 @@ import { describe, test } from 'node:test';
 import { closest, unknownCommandAdvice, unknownFlagAdvice } from '../../src/core/cli/suggest.ts';
 import { editDistance } from '../../src/core/kernel/edit-distance.ts';
 
-const commands = ['status', 'history', 'session', 'budget', 'budget:set', 'config', 'pause', 'resume', 'tick', 'trigger', 'db:migrate', 'sim:serve', 'strategy:validate', 'doctor', 'demo', 'schedule', 'cancel'];
+const commands = [
+  'status',
+  'history',
+  'session',
+  'budget',
+  'budget:set',
+  'config',
+  'pause',
+  'resume',
+  'tick',
+  'trigger',
+  'db:migrate',
+  'sim:serve',
+  'strategy:validate',
+  'doctor',
+  'demo',
+  'schedule',
+  'cancel',
+];
 
 describe('suggestions for what was probably meant', () => {
   test('edit distance counts a swap of neighbours as one edit', () => {
@@ -27,7 +45,10 @@ describe('suggestions for what was probably meant', () => {
   });
 
   test('an unknown flag: the closest flag of that command', () => {
-    assert.equal(unknownFlagAdvice('Nonexistent flag: --jsn\nSee more help with --help', 'status', ['json', 'watch', 'help']), 'Unknown flag --jsn. Did you mean --json? See `ktrdr-agent status --help`.');
+    assert.equal(
+      unknownFlagAdvice('Nonexistent flag: --jsn\nSee more help with --help', 'status', ['json', 'watch', 'help']),
+      'Unknown flag --jsn. Did you mean --json? See `ktrdr-agent status --help`.',
+    );
     assert.equal(unknownFlagAdvice('Nonexistent flag: --qqqq', 'status', ['json']), 'Unknown flag --qqqq. See `ktrdr-agent status --help`.');
     assert.equal(unknownFlagAdvice('something else', 'status', ['json']), 'something else');
   });
@@ -37,7 +58,13 @@ describe('money in --json', () => {
   test('every amount of dollars is kept to micro-dollars, at any depth; other numbers are left alone', async () => {
     const { roundMoney } = await import('../../src/core/cli/base-command.ts');
     assert.deepEqual(
-      roundMoney({ costUsd: 0.1 + 0.2, tokens: 0.1 + 0.2, budget: { remainingUsd: 4.869999999999999, days: [{ usedUsd: 1.00000049 }] }, pricesUsd: [3.0000001], at: 'x' }),
+      roundMoney({
+        costUsd: 0.1 + 0.2,
+        tokens: 0.1 + 0.2,
+        budget: { remainingUsd: 4.869999999999999, days: [{ usedUsd: 1.00000049 }] },
+        pricesUsd: [3.0000001],
+        at: 'x',
+      }),
       { costUsd: 0.3, tokens: 0.1 + 0.2, budget: { remainingUsd: 4.87, days: [{ usedUsd: 1 }] }, pricesUsd: [3], at: 'x' },
     );
   });

@@ -61,7 +61,9 @@ describe('env files are read safely and reported precisely', () => {
   });
 
   test('an unknown key is warned about with the setting it probably means, and ignored', () => {
-    const config = withEnvFile('AGENT_MAX_TURNS=7\nAGENT_BUGDET_DAILY_USD=3\nSOMETHING_ELSE=1\nOTEL_SERVICE_NAME=x\n', (envFile) => loadConfig({ env: base, envFile }));
+    const config = withEnvFile('AGENT_MAX_TURNS=7\nAGENT_BUGDET_DAILY_USD=3\nSOMETHING_ELSE=1\nOTEL_SERVICE_NAME=x\n', (envFile) =>
+      loadConfig({ env: base, envFile }),
+    );
     assert.equal(config.settings.AGENT_BUDGET_DAILY_USD, 5);
     assert.equal(config.warnings.length, 2);
     assert.match(config.warnings[0]!, /agent\.env:2: unknown setting AGENT_BUGDET_DAILY_USD, ignored \(did you mean AGENT_BUDGET_DAILY_USD\?\)/);
@@ -113,7 +115,12 @@ describe('one decimal number syntax everywhere', () => {
   });
 
   test('plain decimals are read the same by the settings and by budget set', () => {
-    for (const [given, value] of [['16', 16], ['2.5', 2.5], ['.5', 0.5], [' 3 ', 3]] as const) {
+    for (const [given, value] of [
+      ['16', 16],
+      ['2.5', 2.5],
+      ['.5', 0.5],
+      [' 3 ', 3],
+    ] as const) {
       assert.equal(loadConfig({ env: { ...base, AGENT_BUDGET_DAILY_USD: given } }).settings.AGENT_BUDGET_DAILY_USD, value);
       assert.equal(parseDailyLimit(given).limitUsd, value);
     }
@@ -126,7 +133,10 @@ describe('all-zero model prices', () => {
   test('are refused while the budget is enforced: they would switch it off', () => {
     const error = loadError({ env: { ...base, AGENT_MODEL_PRICES: zero } });
     assert.ok(error instanceof ConfigError);
-    assert.deepEqual(error.problems.map((p) => p.name), ['AGENT_MODEL_PRICES']);
+    assert.deepEqual(
+      error.problems.map((p) => p.name),
+      ['AGENT_MODEL_PRICES'],
+    );
     assert.match(error.message, /AGENT_BUDGET_ENFORCEMENT=false/);
   });
 
@@ -138,9 +148,12 @@ describe('all-zero model prices', () => {
 describe('the secret registry', () => {
   test('a key that only an env file holds, and URL passwords, are registered when the configuration loads', () => {
     const key = 'sk-ant-fileonly-0123456789abcdef';
-    withEnvFile(`ANTHROPIC_API_KEY=${key}\nPUSHGATEWAY_URL=http://push:pushpassword99@127.0.0.1:9091\nOTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20tok-0123456789\n`, (envFile) => {
-      loadConfig({ env: base, envFile });
-    });
+    withEnvFile(
+      `ANTHROPIC_API_KEY=${key}\nPUSHGATEWAY_URL=http://push:pushpassword99@127.0.0.1:9091\nOTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20tok-0123456789\n`,
+      (envFile) => {
+        loadConfig({ env: base, envFile });
+      },
+    );
     assert.equal(redactSecrets(`a ${key} b`), 'a **** b');
     assert.equal(redactSecrets('x pushpassword99 y'), 'x **** y');
     assert.doesNotMatch(redactSecrets('Bearer%20tok-0123456789'), /tok-0123456789/);

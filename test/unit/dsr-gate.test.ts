@@ -4,7 +4,15 @@ import { evaluateBacktestGate, type GateThresholds } from '../../src/core/engine
 import { loadConfig } from '../../src/core/config/load.ts';
 
 // Only the backtest thresholds matter here.
-const gates: GateThresholds = { trainingMinAccuracy: 0, trainingMaxLoss: 1, trainingMinLossReduction: 0, trainingMinDirectionalAccuracy: 0.51, backtestMinWinRate: 0.45, backtestMaxDrawdown: 0.4, backtestMinSharpe: -0.5 };
+const gates: GateThresholds = {
+  trainingMinAccuracy: 0,
+  trainingMaxLoss: 1,
+  trainingMinLossReduction: 0,
+  trainingMinDirectionalAccuracy: 0.51,
+  backtestMinWinRate: 0.45,
+  backtestMaxDrawdown: 0.4,
+  backtestMinSharpe: -0.5,
+};
 const good = { winRate: 0.5, maxDrawdown: 0.1, sharpe: 1.2 };
 
 describe('the optional deflated Sharpe gate (GATE_BACKTEST_MIN_DSR)', () => {
@@ -12,7 +20,10 @@ describe('the optional deflated Sharpe gate (GATE_BACKTEST_MIN_DSR)', () => {
     assert.equal(loadConfig({ env: { HOME: '/tmp' } }).settings.GATE_BACKTEST_MIN_DSR, undefined);
     const gate = evaluateBacktestGate({ ...good, deflatedSharpe: 0.01 }, gates);
     assert.equal(gate.passed, true);
-    assert.deepEqual(gate.checks.map((c) => c.metric), ['win_rate', 'max_drawdown', 'sharpe']);
+    assert.deepEqual(
+      gate.checks.map((c) => c.metric),
+      ['win_rate', 'max_drawdown', 'sharpe'],
+    );
   });
 
   test('on: a DSR below the threshold fails with a reason naming both; a missing DSR fails too', () => {

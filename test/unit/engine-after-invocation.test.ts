@@ -58,7 +58,10 @@ describe('afterInvocation: every purpose × status × fault × session state', (
             const outcome = { design: 'failed_design', backtest: 'failed_backtest', assess: 'failed_assessment' }[purpose];
             assert.equal(next.kind, 'fail');
             assert.equal(next.kind === 'fail' && next.outcome, outcome);
-            assert.match(next.kind === 'fail' ? next.reason : '', new RegExp(`the ${purpose} invocation ended without its effect \\(${status}: reason of ${status}\\)`));
+            assert.match(
+              next.kind === 'fail' ? next.reason : '',
+              new RegExp(`the ${purpose} invocation ended without its effect \\(${status}: reason of ${status}\\)`),
+            );
           }
         });
       }
@@ -103,24 +106,39 @@ describe('invocationHold: what a held fault keeps back', () => {
     const fault = held('anthropic_auth', 9, 600, keyFingerprint(key));
     const same = invocationHold({ fault, designerKind: 'claude', keyFingerprint: keyFingerprint(key), now, backoffMinutes: 5 });
     assert.equal(same.held && same.skipReason, 'anthropic_auth');
-    assert.deepEqual(invocationHold({ fault, designerKind: 'claude', keyFingerprint: keyFingerprint('sk-ant-test-two'), now, backoffMinutes: 5 }), { held: false });
+    assert.deepEqual(invocationHold({ fault, designerKind: 'claude', keyFingerprint: keyFingerprint('sk-ant-test-two'), now, backoffMinutes: 5 }), {
+      held: false,
+    });
     assert.deepEqual(invocationHold({ fault, designerKind: 'baseline', keyFingerprint: keyFingerprint(key), now, backoffMinutes: 5 }), { held: false });
   });
 
   test('other held faults back off: the next pass after the first, then 5, 10, 20, 40 and 60 minutes', () => {
-    assert.deepEqual([1, 2, 3, 4, 5, 6, 9].map((n) => retryDelayMs(n, 5) / 60_000), [0, 4.5, 9.5, 19.5, 39.5, 59.5, 59.5]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 5, 6, 9].map((n) => retryDelayMs(n, 5) / 60_000),
+      [0, 4.5, 9.5, 19.5, 39.5, 59.5, 59.5],
+    );
     for (const faultClass of ['anthropic_unreachable', 'anthropic_unbilled', 'anthropic_rate_limited', 'strategies_dir'] as const) {
-      assert.deepEqual(invocationHold({ fault: held(faultClass, 1, 0), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), { held: false });
+      assert.deepEqual(invocationHold({ fault: held(faultClass, 1, 0), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), {
+        held: false,
+      });
       const early = invocationHold({ fault: held(faultClass, 3, 9), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 });
       assert.equal(early.held && early.skipReason, 'fault_backoff', faultClass);
       assert.equal(early.held && early.skipReason === 'fault_backoff' && early.retryAt.toISOString(), '2026-12-01T12:00:30.000Z');
-      assert.deepEqual(invocationHold({ fault: held(faultClass, 3, 10), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), { held: false });
+      assert.deepEqual(invocationHold({ fault: held(faultClass, 3, 10), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), {
+        held: false,
+      });
     }
   });
 
   test('AGENT_FAULT_BACKOFF_MINUTES sets the base: it doubles to at most 12 times it, a tenth early (at most 30 s)', () => {
-    assert.deepEqual([1, 2, 3, 6].map((n) => retryDelayMs(n, 1) / 1000), [0, 54, 108, 690]);
-    assert.deepEqual([2, 3, 9].map((n) => Math.round(retryDelayMs(n, 0.05)) / 1000), [2.7, 5.4, 32.4]);
+    assert.deepEqual(
+      [1, 2, 3, 6].map((n) => retryDelayMs(n, 1) / 1000),
+      [0, 54, 108, 690],
+    );
+    assert.deepEqual(
+      [2, 3, 9].map((n) => Math.round(retryDelayMs(n, 0.05)) / 1000),
+      [2.7, 5.4, 32.4],
+    );
     assert.equal(retryDelayMs(4, 0), 0);
     const fault = held('anthropic_unreachable', 2, 0);
     const later = new Date(now.getTime() + 3_000);
@@ -134,7 +152,9 @@ describe('invocationHold: what a held fault keeps back', () => {
     const dir = invocationHold({ fault: held('strategies_dir', 5, 1), designerKind: 'baseline', keyFingerprint: null, now, backoffMinutes: 5 });
     assert.equal(dir.held, true);
     for (const faultClass of ['ktrdr_unreachable', 'ktrdr_auth', 'ktrdr_busy', 'database'] as const) {
-      assert.deepEqual(invocationHold({ fault: held(faultClass, 5, 1), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), { held: false });
+      assert.deepEqual(invocationHold({ fault: held(faultClass, 5, 1), designerKind: 'claude', keyFingerprint: null, now, backoffMinutes: 5 }), {
+        held: false,
+      });
     }
   });
 

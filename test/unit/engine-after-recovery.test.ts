@@ -118,7 +118,10 @@ describe('afterRecovery: every decision × phase × what KTRDR did', () => {
             assert.deepEqual(next, {
               kind: 'fail',
               outcome,
-              reason: restartReason === null ? `${kind} operation op_1 failed: ${resumeFailure} (resume refused: ${message})` : `why; starting it afresh failed: ${message}`,
+              reason:
+                restartReason === null
+                  ? `${kind} operation op_1 failed: ${resumeFailure} (resume refused: ${message})`
+                  : `why; starting it afresh failed: ${message}`,
             });
           });
         }
@@ -127,7 +130,12 @@ describe('afterRecovery: every decision × phase × what KTRDR did', () => {
   }
 
   test('a thrown value that is not an Error still says what it was', () => {
-    const next = afterRecovery({ decision: decisions[2]!.decision, session: { phase: 'training', resumeAttempts: 0 }, now, event: { step: 'threw', restartReason: 'why', error: 'odd' } });
+    const next = afterRecovery({
+      decision: decisions[2]!.decision,
+      session: { phase: 'training', resumeAttempts: 0 },
+      now,
+      event: { step: 'threw', restartReason: 'why', error: 'odd' },
+    });
     assert.deepEqual(next, { kind: 'fail', outcome: 'failed_training', reason: 'why; starting it afresh failed: odd' });
   });
 });

@@ -42,7 +42,13 @@ function input(options: {
       ? { kind: 'unreachable', error: 'ECONNREFUSED' }
       : options.status === 'not_found'
         ? { kind: 'not_found' }
-        : { kind: 'status', status: options.status, percentage: 40, currentStep: 'Epoch 20/50', errorMessage: options.status === 'failed' ? 'CUDA out of memory' : null };
+        : {
+            kind: 'status',
+            status: options.status,
+            percentage: 40,
+            currentStep: 'Epoch 20/50',
+            errorMessage: options.status === 'failed' ? 'CUDA out of memory' : null,
+          };
   return {
     session: {
       id: 7,
@@ -62,7 +68,12 @@ function input(options: {
     backtestResult: options.status === 'completed' && options.phase === 'backtesting' ? (options.gatePasses ? goodBacktest : badBacktest) : null,
     canInvoke: options.canInvoke,
     now,
-    config: { gates, resumeMaxAttempts: 2, stall: { queuedMs: 20 * 60_000, resumingMs: 10 * 60_000, runningAtZeroMs: 10 * 60_000, runningMs: 60 * 60_000 }, maxInvocationAttempts: 2 },
+    config: {
+      gates,
+      resumeMaxAttempts: 2,
+      stall: { queuedMs: 20 * 60_000, resumingMs: 10 * 60_000, runningAtZeroMs: 10 * 60_000, runningMs: 60 * 60_000 },
+      maxInvocationAttempts: 2,
+    },
   };
 }
 
@@ -78,7 +89,8 @@ describe("decide, and the pass's pause rule on top of it: every phase x operatio
                 const decision = paused ? whilePaused(decided) : decided;
                 if (paused) {
                   // A pause still watches running work (the no-progress clocks stay true) and starts or ends nothing.
-                  const watching = (phase === 'backtesting' || (phase === 'training' && lease !== 'live')) && ['pending', 'running', 'resuming'].includes(status);
+                  const watching =
+                    (phase === 'backtesting' || (phase === 'training' && lease !== 'live')) && ['pending', 'running', 'resuming'].includes(status);
                   if (watching) assert.equal(decision.action, 'record_progress');
                   else assert.deepEqual(decision, { action: 'skip', trigger: 'paused', skipReason: 'paused' });
                   return;
@@ -164,8 +176,13 @@ describe('decide: recovery rules', () => {
     const decision = decide(input({ phase: 'backtesting', status: 'running', gatePasses: true, canInvoke: true, lease: 'none', stalled: true }));
     assert.equal(decision.action, 'restart_operation');
     assert.equal(decision.action === 'restart_operation' && decision.stallCase, 'no_progress');
-    assert.match(decision.action === 'restart_operation' ? decision.reason : '', /made no progress: 'running' with progress unchanged for 120 min \(limit 60 min/);
-    const spent = decide(input({ phase: 'backtesting', status: 'running', gatePasses: true, canInvoke: true, lease: 'none', stalled: true, resumeAttempts: 2 }));
+    assert.match(
+      decision.action === 'restart_operation' ? decision.reason : '',
+      /made no progress: 'running' with progress unchanged for 120 min \(limit 60 min/,
+    );
+    const spent = decide(
+      input({ phase: 'backtesting', status: 'running', gatePasses: true, canInvoke: true, lease: 'none', stalled: true, resumeAttempts: 2 }),
+    );
     assert.equal(spent.action, 'fail');
     assert.equal(spent.action === 'fail' && spent.cancelOperationId, 'op_b');
     assert.match(spent.action === 'fail' ? spent.reason : '', /no fresh start left after 2/);
@@ -208,7 +225,11 @@ describe('decide: recovery rules', () => {
     const decision = decide({
       ...base,
       operation: { kind: 'status', status: 'running', percentage: 0, currentStep: null, errorMessage: null },
-      session: { ...base.session, progressChangedAt: minutesAgo(30), lastProgress: { percentage: 0, currentStep: null, seenAt: minutesAgo(3), status: 'resuming' } },
+      session: {
+        ...base.session,
+        progressChangedAt: minutesAgo(30),
+        lastProgress: { percentage: 0, currentStep: null, seenAt: minutesAgo(3), status: 'resuming' },
+      },
     });
     assert.equal(decision.action === 'record_progress' && decision.changed, true);
   });
@@ -284,14 +305,23 @@ describe('gates', () => {
 
 describe("training gate on KTRDR's metrics", () => {
   // KTRDR's defaults (ktrdr/agents/gates.py at 2c5c7173) as the agent's config now defaults them.
-  const ktrdrDefaults: GateThresholds = { ...gates, trainingMinAccuracy: 0.1, trainingMaxLoss: 0.8, trainingMinLossReduction: -0.5, trainingMinDirectionalAccuracy: 0.51 };
+  const ktrdrDefaults: GateThresholds = {
+    ...gates,
+    trainingMinAccuracy: 0.1,
+    trainingMaxLoss: 0.8,
+    trainingMinLossReduction: -0.5,
+    trainingMinDirectionalAccuracy: 0.51,
+  };
 
   test('the test loss is gated where KTRDR reports it, not the final training loss', () => {
     // A real run (v3_minimal on synthetic EURUSD): training loss 0.81 with dropout, test loss 0.71, reduction 10.8%.
     const real = { accuracy: 0.3468, finalLoss: 0.8068, testLoss: 0.713, lossReduction: 0.108 };
     const gate = evaluateTrainingGate(real, ktrdrDefaults);
     assert.equal(gate.passed, true, gate.reason ?? '');
-    assert.deepEqual(gate.checks.map((c) => c.metric), ['test_accuracy', 'test_loss', 'train_loss_reduction']);
+    assert.deepEqual(
+      gate.checks.map((c) => c.metric),
+      ['test_accuracy', 'test_loss', 'train_loss_reduction'],
+    );
     const noTest = evaluateTrainingGate({ ...real, testLoss: null }, ktrdrDefaults);
     assert.equal(noTest.passed, false);
     assert.equal(noTest.reason, 'final_train_loss 0.81 > 0.80');
@@ -302,14 +332,20 @@ describe("training gate on KTRDR's metrics", () => {
     const gate = evaluateTrainingGate(regression, ktrdrDefaults);
     assert.equal(gate.passed, false);
     assert.equal(gate.reason, 'directional_accuracy 49% < 51%');
-    assert.deepEqual(gate.checks.map((c) => c.metric), ['directional_accuracy', 'test_loss']);
+    assert.deepEqual(
+      gate.checks.map((c) => c.metric),
+      ['directional_accuracy', 'test_loss'],
+    );
     assert.equal(evaluateTrainingGate({ ...regression, directionalAccuracy: 0.56 }, ktrdrDefaults).passed, true);
   });
 });
 
 describe('gate reasons show the digits that make the comparison true', () => {
   test('a value that rounds onto its threshold gets more digits', () => {
-    assert.equal(evaluateTrainingGate({ accuracy: 0.4499, finalLoss: 0.8049, lossReduction: 0.35 }, gates).reason, 'test_accuracy 44.99% < 45%; final_train_loss 0.805 > 0.80');
+    assert.equal(
+      evaluateTrainingGate({ accuracy: 0.4499, finalLoss: 0.8049, lossReduction: 0.35 }, gates).reason,
+      'test_accuracy 44.99% < 45%; final_train_loss 0.805 > 0.80',
+    );
     assert.equal(
       evaluateBacktestGate({ winRate: 0.5, maxDrawdown: 0.40001, sharpe: -0.5000001 }, gates).reason,
       'max_drawdown 40.001% > 40%; sharpe -0.5000001 < -0.50',
@@ -317,7 +353,10 @@ describe('gate reasons show the digits that make the comparison true', () => {
   });
 
   test('a value far from its threshold keeps the short form', () => {
-    assert.equal(evaluateTrainingGate({ accuracy: 0.34, finalLoss: 1.09, lossReduction: 0.01 }, gates).reason, 'test_accuracy 34% < 45%; final_train_loss 1.09 > 0.80; train_loss_reduction 1% < 20%');
+    assert.equal(
+      evaluateTrainingGate({ accuracy: 0.34, finalLoss: 1.09, lossReduction: 0.01 }, gates).reason,
+      'test_accuracy 34% < 45%; final_train_loss 1.09 > 0.80; train_loss_reduction 1% < 20%',
+    );
     assert.equal(evaluateBacktestGate({ winRate: 0.412, maxDrawdown: 0.15, sharpe: 0.9 }, gates).reason, 'win_rate 41.2% < 45%');
   });
 

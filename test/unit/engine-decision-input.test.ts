@@ -170,7 +170,12 @@ describe('whilePaused: a paused pass only records progress', () => {
     });
   }
   test('record_progress stays, so the no-progress clocks stay true', () => {
-    const progress: Decision = { action: 'record_progress', trigger: 'operation_still_running', progress: { percentage: 3, currentStep: null, status: 'running' }, changed: true };
+    const progress: Decision = {
+      action: 'record_progress',
+      trigger: 'operation_still_running',
+      progress: { percentage: 3, currentStep: null, status: 'running' },
+      changed: true,
+    };
     assert.equal(whilePaused(progress), progress);
   });
 });

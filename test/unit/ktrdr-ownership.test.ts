@@ -76,7 +76,10 @@ describe('ownershipMismatch on what the real KTRDR records', () => {
   });
 
   test('another window is refused', () => {
-    assert.match(ownershipMismatch(realOperation(), { ...claim, startDate: '2020-01-01' }) ?? '', /its window is 2024-01-01\.\.2024-12-31, not 2020-01-01\.\.2024-12-31/);
+    assert.match(
+      ownershipMismatch(realOperation(), { ...claim, startDate: '2020-01-01' }) ?? '',
+      /its window is 2024-01-01\.\.2024-12-31, not 2020-01-01\.\.2024-12-31/,
+    );
   });
 
   test("the strategy is read from a `name:` line only when it is whole, and from a model's directory", () => {
@@ -91,12 +94,19 @@ describe('per-epoch metrics in the nesting KTRDR returns', () => {
   test('the nested list of GET /operations/{id}/metrics is accepted and read epoch by epoch', () => {
     const epoch = (n: number, loss: number) => ({ epoch: n, train_loss: loss, val_loss: loss + 0.3, train_accuracy: 0.67 });
     // Exactly the shape the real backend answered: [[[epochs...], cursor], cursor].
-    const body = { success: true, data: { operation_id: 'op', operation_type: 'training', metrics: [[[epoch(0, 0.9046), epoch(1, 0.8668), epoch(2, 0.8522)], 3], 2] } };
+    const body = {
+      success: true,
+      data: { operation_id: 'op', operation_type: 'training', metrics: [[[epoch(0, 0.9046), epoch(1, 0.8668), epoch(2, 0.8522)], 3], 2] },
+    };
     const parsed = operationMetricsResponseSchema.safeParse(body);
     assert.equal(parsed.success, true);
     assert.deepEqual(
       epochMetricsOf(parsed.data?.data.metrics).map((e) => [e.epoch, e.trainLoss]),
-      [[0, 0.9046], [1, 0.8668], [2, 0.8522]],
+      [
+        [0, 0.9046],
+        [1, 0.8668],
+        [2, 0.8522],
+      ],
     );
     // GET /operations/{id} nests them one level less, under `epochs`; a plain object form still reads.
     assert.equal(epochMetricsOf({ epochs: [[epoch(0, 0.9), epoch(1, 0.8)], 2] }).length, 2);

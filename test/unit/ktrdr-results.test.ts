@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  flattenBacktestResult,
-  flattenTrainingOperation,
-  flattenTrainingResult,
-  operationProgress,
-  parseServerTime,
-} from '../../src/core/ktrdr/index.ts';
+import { flattenBacktestResult, flattenTrainingOperation, flattenTrainingResult, operationProgress, parseServerTime } from '../../src/core/ktrdr/index.ts';
 
 /** A training `result_summary` shaped as in CONTRACT §3.1 (nested, with keys the agent does not read). */
 function trainingSummary() {

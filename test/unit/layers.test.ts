@@ -42,7 +42,9 @@ interface ImportEdge {
 /** Relative imports of every source file that land in src/ (static, dynamic, type-only and re-exports alike). */
 function importEdges(): ImportEdge[] {
   const edges: ImportEdge[] = [];
-  const files = readdirSync(src, { recursive: true }).map(String).filter((file) => file.endsWith('.ts'));
+  const files = readdirSync(src, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'));
   for (const file of files) {
     const text = readFileSync(join(src, file), 'utf8');
     for (const match of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)'(\.{1,2}\/[^']+)'/g)) {
@@ -55,7 +57,9 @@ function importEdges(): ImportEdge[] {
 }
 
 test('the layer table names every domain under src/core, each once', () => {
-  const domains = readdirSync(join(src, 'core'), { withFileTypes: true }).filter((entry) => entry.isDirectory()).map((entry) => entry.name);
+  const domains = readdirSync(join(src, 'core'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .map((entry) => entry.name);
   const named = LAYERS.flat();
   assert.deepEqual(new Set(named).size, named.length, 'a domain is named twice in LAYERS');
   const missing = domains.filter((domain) => !named.includes(domain));
@@ -66,7 +70,10 @@ test('the import scan sees the imports (a broken pattern would pass vacuously)',
   const edges = importEdges();
   assert.ok(edges.length > 400, `only ${edges.length} imports found`);
   assert.ok(edges.some((edge) => edge.file === join('commands', 'tick.ts') && edge.to === 'cli'));
-  assert.ok(edges.some((edge) => edge.from === 'db' && edge.to === 'research'), 'type-only imports are scanned');
+  assert.ok(
+    edges.some((edge) => edge.from === 'db' && edge.to === 'research'),
+    'type-only imports are scanned',
+  );
 });
 
 test('no import goes up a layer or across to a sibling', () => {

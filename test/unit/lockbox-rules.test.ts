@@ -3,7 +3,15 @@
 // formula (PSR(0) = Φ(SR·√(T−1) / √(1 + SR²/2)), SR = Sharpe/√252 per bar, T = bars − 1, normal returns).
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decidePromotion, lockboxStartFor, median, psrAgainstZero, reachesLockbox, robustnessWindows, searchPeriodEnd } from '../../src/core/research/lockbox.ts';
+import {
+  decidePromotion,
+  lockboxStartFor,
+  median,
+  psrAgainstZero,
+  reachesLockbox,
+  robustnessWindows,
+  searchPeriodEnd,
+} from '../../src/core/research/lockbox.ts';
 
 describe('lockbox boundary', () => {
   test('is the given months before the last day of data, clamped to the month end', () => {
@@ -35,7 +43,8 @@ describe('robustness windows', () => {
       { startDate: '2017-12-05', endDate: '2018-12-04' },
     ]);
     const all = [...windows, training, backtest];
-    for (const [i, a] of all.entries()) for (const b of all.slice(i + 1)) assert.ok(a.endDate < b.startDate || b.endDate < a.startDate, `${JSON.stringify(a)} overlaps ${JSON.stringify(b)}`);
+    for (const [i, a] of all.entries())
+      for (const b of all.slice(i + 1)) assert.ok(a.endDate < b.startDate || b.endDate < a.startDate, `${JSON.stringify(a)} overlaps ${JSON.stringify(b)}`);
   });
 
   test('shorter windows when a year does not fit, none when nothing does', () => {

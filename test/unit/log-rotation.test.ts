@@ -52,7 +52,11 @@ describe('tick log rotation', () => {
     assert.equal(appendedFileOf(appended), log);
     assert.equal(appendedFileOf(truncated), null);
     // A child whose stderr is a pipe finds no log to rotate.
-    const child = spawnSync(process.execPath, ['-e', `import('${new URL('../../src/core/cli/log-rotation.ts', import.meta.url).href}').then((m) => process.stdout.write(String(m.appendedFileOf(2))))`], { encoding: 'utf8' });
+    const child = spawnSync(
+      process.execPath,
+      ['-e', `import('${new URL('../../src/core/cli/log-rotation.ts', import.meta.url).href}').then((m) => process.stdout.write(String(m.appendedFileOf(2))))`],
+      { encoding: 'utf8' },
+    );
     assert.equal(child.stdout, 'null', child.stderr);
   });
 });

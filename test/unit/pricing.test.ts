@@ -73,12 +73,15 @@ describe('price table', () => {
 
   test('a retired model is refused with its replacement named, even with a price override', () => {
     for (const model of ['claude-sonnet-4-5', 'claude-sonnet-4-5-20250929']) {
-      assert.throws(() => priceFor(model), (error: unknown) => {
-        assert.ok(error instanceof RetiredModelError);
-        assert.match(error.message, /retired on 2026-11-30/);
-        assert.match(error.message, /"claude-sonnet-5-5"/);
-        return true;
-      });
+      assert.throws(
+        () => priceFor(model),
+        (error: unknown) => {
+          assert.ok(error instanceof RetiredModelError);
+          assert.match(error.message, /retired on 2026-11-30/);
+          assert.match(error.message, /"claude-sonnet-5-5"/);
+          return true;
+        },
+      );
     }
     assert.throws(() => priceFor('claude-sonnet-4-5', '{"claude-sonnet-4-5":{"input":3,"output":15}}'), RetiredModelError);
   });
@@ -235,7 +238,11 @@ describe('worstCaseCost', () => {
           cache_read_input_tokens: read,
           cache_creation: { ephemeral_5m_input_tokens: write5m, ephemeral_1h_input_tokens: write1h },
         };
-        const bound = { inputTokensUpperBound: input + write5m + write1h + read, maxTokens: 8_000, cacheWrite: write1h > 0 ? ('1h' as const) : ('5m' as const) };
+        const bound = {
+          inputTokensUpperBound: input + write5m + write1h + read,
+          maxTokens: 8_000,
+          cacheWrite: write1h > 0 ? ('1h' as const) : ('5m' as const),
+        };
         assert.ok(worstCaseCost(price, bound) >= costOfUsage(price, usage), `${model} ${JSON.stringify(usage)}`);
         assert.ok(worstCaseCost(price, bound) >= costOfUsage(price, { ...usage, inference_geo: 'us' }), `${model} in the US`);
       }

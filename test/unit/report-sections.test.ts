@@ -18,7 +18,10 @@ describe('report buckets', () => {
 
   test('every bucket of the span, quiet ones included, starting where date_trunc starts them', () => {
     const hours = bucketRange(at('2026-01-15T22:40:00Z'), at('2026-01-16T01:05:00Z'), 'hour');
-    assert.deepEqual(hours.map((h) => h.toISOString()), ['2026-01-15T22:00:00.000Z', '2026-01-15T23:00:00.000Z', '2026-01-16T00:00:00.000Z', '2026-01-16T01:00:00.000Z']);
+    assert.deepEqual(
+      hours.map((h) => h.toISOString()),
+      ['2026-01-15T22:00:00.000Z', '2026-01-15T23:00:00.000Z', '2026-01-16T00:00:00.000Z', '2026-01-16T01:00:00.000Z'],
+    );
     // 2026-01-15 is a Thursday: its week starts on Monday the 12th, as PostgreSQL's date_trunc('week') has it.
     assert.equal(bucketStart(at('2026-01-15T12:00:00Z'), 'week').toISOString(), '2026-01-12T00:00:00.000Z');
     assert.equal(bucketStart(at('2026-01-18T23:59:00Z'), 'week').toISOString(), '2026-01-12T00:00:00.000Z');
@@ -82,7 +85,10 @@ describe('report sections', () => {
       ],
     });
     assert.match(html, /<a href="#first">First &lt;one&gt;<\/a><a href="#second">Second<\/a>/);
-    assert.match(html, /<section id="first"><h2>First &lt;one&gt;<\/h2><p>one<\/p><\/section>\n<section id="second"><h2>Second<\/h2><p>its own data<\/p><\/section>/);
+    assert.match(
+      html,
+      /<section id="first"><h2>First &lt;one&gt;<\/h2><p>one<\/p><\/section>\n<section id="second"><h2>Second<\/h2><p>its own data<\/p><\/section>/,
+    );
     assert.match(html, /\.second\{color:red\}/);
     assert.doesNotMatch(html, /<script/);
   });

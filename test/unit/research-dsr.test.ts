@@ -65,7 +65,13 @@ describe('deflated Sharpe ratio (Bailey & López de Prado 2014)', () => {
   test('the observations are the returns KTRDR computed its Sharpe from: one per bar, so an hourly year counts its bars', () => {
     // One trial, so the benchmark is 0: DSR = PSR = Φ(SR·√(T−1) / √(1 − γ3·SR + (γ4−1)/4·SR²)) with SR = 0.2/√252,
     // T = 6,000 returns (6,001 bars), γ3 = 0, γ4 = 3: z = 0.975780, Φ(z) = 0.835413 (computed by hand from eq. 2).
-    const hourly = deflatedSharpeOfBacktest({ sharpe: 0.2, bars: 6001, startDate: '2024-01-01', endDate: '2024-12-31', family: { n: 1, sum: 0.2, sumSquares: 0.04 } })!;
+    const hourly = deflatedSharpeOfBacktest({
+      sharpe: 0.2,
+      bars: 6001,
+      startDate: '2024-01-01',
+      endDate: '2024-12-31',
+      family: { n: 1, sum: 0.2, sumSquares: 0.04 },
+    })!;
     close(hourly.dsr, 0.835413, 1e-6, 'DSR of an hourly backtest');
     // The same Sharpe over the window's 253 trading days (no bar count given): z = 0.2 / √(1 + SR²/2) = 0.199992, Φ = 0.579257.
     const windowOnly = deflatedSharpeOfBacktest({ sharpe: 0.2, startDate: '2024-01-01', endDate: '2024-12-31', family: { n: 1, sum: 0.2, sumSquares: 0.04 } })!;

@@ -47,7 +47,7 @@ describe('strategy fingerprint', () => {
     assert.equal(typeof features.architecture, 'string');
   });
 
-  test('coverage counts every pair of a design\'s indicator types, each once, in code-point order', () => {
+  test("coverage counts every pair of a design's indicator types, each once, in code-point order", () => {
     assert.deepEqual(indicatorPairs('adx+aroon+rsi'), ['adx+aroon', 'adx+rsi', 'aroon+rsi']);
     assert.deepEqual(indicatorPairs('rsi+adx+rsi'), ['adx+rsi']);
     assert.deepEqual(indicatorPairs('rsi'), []);

@@ -6,7 +6,13 @@ import { findNearCopy, isNearCopy } from '../../src/core/research/near-copy.ts';
 type Strategy = Record<string, any>;
 
 function design(name = 'near_a'): Strategy {
-  const pair = candidatePairs().find((candidate) => candidate.map((fact) => fact.type).sort().join('+') === 'adx+rsi')!;
+  const pair = candidatePairs().find(
+    (candidate) =>
+      candidate
+        .map((fact) => fact.type)
+        .sort()
+        .join('+') === 'adx+rsi',
+  )!;
   return buildStrategy(name, pair, 'EURUSD', '1h', 1) as Strategy;
 }
 
@@ -31,6 +37,17 @@ describe('near-copies', () => {
     labels.training.labels.source = 'triple_barrier';
     assert.equal(isNearCopy(network, base, 0.5), false);
     assert.equal(isNearCopy(labels, base, 0.5), false);
-    assert.equal(findNearCopy(base, [{ id: 7, strategy: null }, { id: 8, strategy: network }, { id: 9, strategy: design('near_c') }], 0.1)?.id, 9);
+    assert.equal(
+      findNearCopy(
+        base,
+        [
+          { id: 7, strategy: null },
+          { id: 8, strategy: network },
+          { id: 9, strategy: design('near_c') },
+        ],
+        0.1,
+      )?.id,
+      9,
+    );
   });
 });

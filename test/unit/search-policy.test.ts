@@ -3,7 +3,13 @@ import { describe, test } from 'node:test';
 import { decideSearch, describeRegion, regionOf, type SearchObservation, type SearchRegion } from '../../src/core/research/search-policy.ts';
 
 const PAIRS = ['adx+rsi', 'mfi+rsi', 'aroon+cmf', 'rvi+williamsr', 'adx+stochastic', 'cmf+mfi'];
-const catalogue = { indicators: PAIRS, labels: ['zigzag 0.015', 'zigzag 0.02', 'zigzag 0.025'], network: ['16x8', '32x16'], timeframe: ['1h'], symbol: ['EURUSD', 'GBPUSD'] };
+const catalogue = {
+  indicators: PAIRS,
+  labels: ['zigzag 0.015', 'zigzag 0.02', 'zigzag 0.025'],
+  network: ['16x8', '32x16'],
+  timeframe: ['1h'],
+  symbol: ['EURUSD', 'GBPUSD'],
+};
 
 function region(indicators: string): SearchRegion {
   return { indicators, labels: 'zigzag 0.02', network: '16x8', timeframe: '1h', symbol: 'EURUSD' };
@@ -38,12 +44,19 @@ describe('search policy', () => {
     const early = directives(lucky, 200);
     const explored = early.filter((d) => d.mode === 'explore' && d.region.indicators !== 'adx+rsi').length;
     assert.ok(explored >= 40, `untried regions explored in ${explored} of 200 cycles`);
-    assert.ok(early.some((d) => d.mode === 'exploit' && d.region.indicators === 'adx+rsi'), 'the lucky region is still refined sometimes');
+    assert.ok(
+      early.some((d) => d.mode === 'exploit' && d.region.indicators === 'adx+rsi'),
+      'the lucky region is still refined sometimes',
+    );
     // The same region after eight more tries that showed nothing: the untried regions win more often.
     const faded = directives([...lucky, ...tried('adx+rsi', [0, 0.05, -0.1, null, 0, 0.02, null, -0.05])], 200);
     const exploredLater = faded.filter((d) => d.mode === 'explore' && d.region.indicators !== 'adx+rsi').length;
     assert.ok(exploredLater > explored, `explored ${exploredLater} after the luck faded, against ${explored} before`);
-    for (const pair of PAIRS.slice(1)) assert.ok(faded.some((d) => d.region.indicators === pair), `${pair} is never chosen`);
+    for (const pair of PAIRS.slice(1))
+      assert.ok(
+        faded.some((d) => d.region.indicators === pair),
+        `${pair} is never chosen`,
+      );
   });
 
   test('a region with many passes is exploited, through its best experiment', () => {
@@ -56,7 +69,10 @@ describe('search policy', () => {
     for (const directive of exploits) assert.equal(directive.parentExperimentId, best.experimentId);
     assert.match(exploits[0]!.reason, new RegExp(`refine its best, experiment #${best.experimentId}`));
     // Every region keeps a chance: over many cycles some are explored even so.
-    assert.ok(decided.some((d) => d.mode === 'explore'), 'never explores');
+    assert.ok(
+      decided.some((d) => d.mode === 'explore'),
+      'never explores',
+    );
   });
 
   test('never names an experiment another session is refining: the next best, or exploration when none is left', () => {

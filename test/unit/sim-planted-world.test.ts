@@ -17,7 +17,13 @@ const defaultGates = {
 };
 
 function design(types: [string, string], threshold = 0.02): Record<string, unknown> {
-  const pair = candidatePairs().find((candidate) => candidate.map((fact) => fact.type).sort().join('+') === [...types].sort().join('+'));
+  const pair = candidatePairs().find(
+    (candidate) =>
+      candidate
+        .map((fact) => fact.type)
+        .sort()
+        .join('+') === [...types].sort().join('+'),
+  );
   assert.ok(pair, `no candidate pair ${types.join('+')}`);
   const config = buildStrategy('planted_test', pair, 'EURUSD', '1h', 0) as { training: { labels: { zigzag_threshold: number } } };
   config.training.labels.zigzag_threshold = threshold;
@@ -25,7 +31,12 @@ function design(types: [string, string], threshold = 0.02): Record<string, unkno
 }
 
 /** Backtests of one design, each on its own seeded draw: their Sharpe ratios and how many passed both gates. */
-function backtests(world: ReturnType<typeof resolveWorld>, config: Record<string, unknown>, runs: number, window = { startDate: '2023-01-01', endDate: '2024-01-01' }) {
+function backtests(
+  world: ReturnType<typeof resolveWorld>,
+  config: Record<string, unknown>,
+  runs: number,
+  window = { startDate: '2023-01-01', endDate: '2024-01-01' },
+) {
   const sharpes: number[] = [];
   let passedBoth = 0;
   for (let i = 0; i < runs; i++) {
@@ -35,7 +46,12 @@ function backtests(world: ReturnType<typeof resolveWorld>, config: Record<string
     const backtest = simulateBacktest(training, planted, request, new SeededRandom(5000 + i));
     sharpes.push(backtest.sharpe);
     const trainingGate = evaluateTrainingGate(
-      { accuracy: training.testAccuracy, finalLoss: training.finalTrainLoss, lossReduction: 1 - training.finalTrainLoss / training.initialLoss, testLoss: training.testLoss },
+      {
+        accuracy: training.testAccuracy,
+        finalLoss: training.finalTrainLoss,
+        lossReduction: 1 - training.finalTrainLoss / training.initialLoss,
+        testLoss: training.testLoss,
+      },
       defaultGates,
     );
     const backtestGate = evaluateBacktestGate({ winRate: backtest.winRate, maxDrawdown: backtest.maxDrawdownPct, sharpe: backtest.sharpe }, defaultGates);

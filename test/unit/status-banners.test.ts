@@ -37,7 +37,17 @@ function input(overrides: Partial<BannerInput> = {}): BannerInput {
     bufferUsd: 0.1,
     budgetBinds: true,
     faultBackoffMinutes: 5,
-    lastTick: { id: 't', startedAt: ago(2).toISOString(), finishedAt: ago(2).toISOString(), secondsAgo: 120, host: 'h', status: 'ok', errorMessage: null, decisions: [], sessionsCreated: [] },
+    lastTick: {
+      id: 't',
+      startedAt: ago(2).toISOString(),
+      finishedAt: ago(2).toISOString(),
+      secondsAgo: 120,
+      host: 'h',
+      status: 'ok',
+      errorMessage: null,
+      decisions: [],
+      sessionsCreated: [],
+    },
     ...overrides,
   };
 }
@@ -49,7 +59,16 @@ describe('status banners', () => {
 
   test('Anthropic authentication failing: since when, why, and both ways out', () => {
     const [banner] = statusBanners(
-      input({ fault: { faultClass: 'anthropic_auth', cause: 'the Anthropic API answered 401 authentication_error', since: ago(30), lastAt: ago(5), streak: 7, keyFingerprint: 'sha256:abc' } }),
+      input({
+        fault: {
+          faultClass: 'anthropic_auth',
+          cause: 'the Anthropic API answered 401 authentication_error',
+          since: ago(30),
+          lastAt: ago(5),
+          streak: 7,
+          keyFingerprint: 'sha256:abc',
+        },
+      }),
     );
     assert.equal(banner?.kind, 'anthropic_auth');
     assert.match(banner!.message, /^Anthropic authentication failing since 2026-12-01 14:00:00 UTC \(30 minutes ago\): the Anthropic API answered 401/);
@@ -57,24 +76,34 @@ describe('status banners', () => {
   });
 
   test('another held fault says when the next try is', () => {
-    const [banner] = statusBanners(input({ fault: { faultClass: 'strategies_dir', cause: 'the disk is full', since: ago(20), lastAt: ago(1), streak: 3, keyFingerprint: null } }));
+    const [banner] = statusBanners(
+      input({ fault: { faultClass: 'strategies_dir', cause: 'the disk is full', since: ago(20), lastAt: ago(1), streak: 3, keyFingerprint: null } }),
+    );
     assert.equal(banner?.kind, 'fault_held');
     assert.match(banner!.message, /strategies_dir, 3 in a row\): the disk is full/);
     assert.match(banner!.advice, /next try is after 2026-12-01 14:38:30 UTC/);
   });
 
   test('KTRDR unreachable since T', () => {
-    const [banner] = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: connect ECONNREFUSED 127.0.0.1:8000', faultClass: 'ktrdr_unreachable' } }));
+    const [banner] = statusBanners(
+      input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: connect ECONNREFUSED 127.0.0.1:8000', faultClass: 'ktrdr_unreachable' } }),
+    );
     assert.equal(banner?.kind, 'ktrdr_unreachable');
     assert.match(banner!.message, /^KTRDR unreachable since 2026-12-01 13:45:00 UTC \(45 minutes ago\): KTRDR: connect ECONNREFUSED 127\.0\.0\.1:8000\.$/);
     // A cause that ends its own sentence gets no second full stop.
-    const [own] = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: nothing listens at the URL, so check the process that points at it.', faultClass: 'ktrdr_unreachable' } }));
+    const [own] = statusBanners(
+      input({
+        ktrdrDown: { since: ago(45), cause: 'KTRDR: nothing listens at the URL, so check the process that points at it.', faultClass: 'ktrdr_unreachable' },
+      }),
+    );
     assert.match(own!.message, /points at it\.$/);
     assert.match(banner!.advice, /^Start KTRDR or fix KTRDR_API_URL/);
   });
 
   test('KTRDR refusing our credentials is not called unreachable, and the advice is about credentials', () => {
-    const [banner] = statusBanners(input({ ktrdrDown: { since: ago(10), cause: 'KTRDR: KTRDR answered GET /health with HTTP 401 (UNAUTHORIZED)', faultClass: 'ktrdr_auth' } }));
+    const [banner] = statusBanners(
+      input({ ktrdrDown: { since: ago(10), cause: 'KTRDR: KTRDR answered GET /health with HTTP 401 (UNAUTHORIZED)', faultClass: 'ktrdr_auth' } }),
+    );
     assert.match(banner!.message, /^KTRDR refusing our credentials since .*HTTP 401/);
     assert.match(banner!.advice, /^Fix the credentials in KTRDR_API_URL/);
   });
@@ -94,7 +123,10 @@ describe('status banners', () => {
       pausedAt: ago(60),
       lastTick: { ...input().lastTick!, finishedAt: ago(11).toISOString(), secondsAgo: 660 },
     });
-    assert.deepEqual(statusBanners(stale).map((b) => b.kind), ['paused', 'tick_stale']);
+    assert.deepEqual(
+      statusBanners(stale).map((b) => b.kind),
+      ['paused', 'tick_stale'],
+    );
     assert.match(statusBanners(stale)[1]!.message, /over twice the 5-minute schedule/);
     assert.deepEqual(statusBanners(input({ lastTick: { ...input().lastTick!, secondsAgo: 540 } })), []);
   });
@@ -102,7 +134,18 @@ describe('status banners', () => {
   test('status text opens with the banners; the TUI draws them in a box', () => {
     const banners = statusBanners(input({ ktrdrDown: { since: ago(45), cause: 'KTRDR: down', faultClass: 'ktrdr_unreachable' } }));
     const text = renderStatusText(
-      { generatedAt: NOW.toISOString(), paused: false, pausedAt: null, banners, active: [], activeTotal: 0, recent: [], budget, lastTick: null, bestExperiment: null },
+      {
+        generatedAt: NOW.toISOString(),
+        paused: false,
+        pausedAt: null,
+        banners,
+        active: [],
+        activeTotal: 0,
+        recent: [],
+        budget,
+        lastTick: null,
+        bestExperiment: null,
+      },
       { color: false },
     );
     assert.match(text.split('\n')[0]!, /^⚠️ {2}KTRDR unreachable since .* Start KTRDR or fix KTRDR_API_URL/);
@@ -125,7 +168,16 @@ describe('status banners', () => {
       phaseStartedAt: ago(12).toISOString(),
       secondsInPhase: 720,
       secondsSinceStart: 900,
-      operation: { kind: 'training', id: 'op_1', status: 'running', percentage: 26, currentStep: null, seenAt: ago(2).toISOString(), progressChangedAt: ago(2).toISOString(), stalled: false },
+      operation: {
+        kind: 'training',
+        id: 'op_1',
+        status: 'running',
+        percentage: 26,
+        currentStep: null,
+        seenAt: ago(2).toISOString(),
+        progressChangedAt: ago(2).toISOString(),
+        stalled: false,
+      },
       invocation: null,
       costUsd: 0,
     };

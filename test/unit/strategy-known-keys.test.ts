@@ -8,10 +8,20 @@ import { validStrategy } from '../support/scripted-model.ts';
 
 /** The seven of ../shared/ktrdr/strategies/, identical to KTRDR's own at 2c5c7173 (test/fixtures/ktrdr-strategies/README.md). */
 const examplesDirectory = new URL('../fixtures/ktrdr-strategies/', import.meta.url);
-const sharedExamples = new Set(['regression_example_v3.yaml', 'v3_minimal.yaml', 'v3_multi_indicator.yaml', 'v3_multi_output_indicator.yaml', 'v3_multi_symbol.yaml', 'v3_multi_timeframe.yaml', 'v3_single_indicator.yaml']);
+const sharedExamples = new Set([
+  'regression_example_v3.yaml',
+  'v3_minimal.yaml',
+  'v3_multi_indicator.yaml',
+  'v3_multi_output_indicator.yaml',
+  'v3_multi_symbol.yaml',
+  'v3_multi_timeframe.yaml',
+  'v3_single_indicator.yaml',
+]);
 
 function errorPaths(config: unknown): string[] {
-  return validateStrategy(config).findings.filter((f) => f.severity === 'error').map((f) => f.path);
+  return validateStrategy(config)
+    .findings.filter((f) => f.severity === 'error')
+    .map((f) => f.path);
 }
 
 const ktrdrRepositoryStrategies = new URL('../fixtures/ktrdr-strategies/', import.meta.url);
@@ -34,12 +44,19 @@ describe('unknown keys: a warning where KTRDR ignores them, an error only where 
       assert.ok(parsed.ok, file);
       // KTRDR validates by file name and its own strategies do not all repeat it in `name:`: as `strategy validate` does.
       const result = validateStrategy(parsed.value, { expectedName: file.replace(/\.yaml$/, ''), nameMismatch: 'warning' });
-      assert.deepEqual(result.findings.filter((f) => f.severity === 'error'), [], file);
+      assert.deepEqual(
+        result.findings.filter((f) => f.severity === 'error'),
+        [],
+        file,
+      );
     }
     const lstm = parseStrategyYaml(readFileSync(new URL('experiment_h003_lstm.yaml', ktrdrRepositoryStrategies)));
     assert.ok(lstm.ok);
     // Read by KTRDR (ktrdr/neural/models/lstm.py `config["architecture"]["sequence_length"]`): no finding at all.
-    assert.deepEqual(validateStrategy(lstm.value).findings.filter((f) => f.path === 'model.architecture.sequence_length'), []);
+    assert.deepEqual(
+      validateStrategy(lstm.value).findings.filter((f) => f.path === 'model.architecture.sequence_length'),
+      [],
+    );
   });
 
   test('keys nothing reads are warnings naming where they are; path-like values under them are refused', () => {

@@ -16,7 +16,15 @@ import {
 
 /** The seven of ../shared/ktrdr/strategies/, identical to KTRDR's own at 2c5c7173 (test/fixtures/ktrdr-strategies/README.md). */
 const examplesDirectory = new URL('../fixtures/ktrdr-strategies/', import.meta.url);
-const sharedExamples = new Set(['regression_example_v3.yaml', 'v3_minimal.yaml', 'v3_multi_indicator.yaml', 'v3_multi_output_indicator.yaml', 'v3_multi_symbol.yaml', 'v3_multi_timeframe.yaml', 'v3_single_indicator.yaml']);
+const sharedExamples = new Set([
+  'regression_example_v3.yaml',
+  'v3_minimal.yaml',
+  'v3_multi_indicator.yaml',
+  'v3_multi_output_indicator.yaml',
+  'v3_multi_symbol.yaml',
+  'v3_multi_timeframe.yaml',
+  'v3_single_indicator.yaml',
+]);
 
 type Config = Record<string, any>;
 
@@ -126,12 +134,15 @@ describe('validateStrategy on a valid strategy', () => {
     assert.deepEqual(validateStrategy(config).findings, []);
   });
 
-  test("accepts `mode: single` with `list:` for symbols and timeframes, as KTRDR does", () => {
+  test('accepts `mode: single` with `list:` for symbols and timeframes, as KTRDR does', () => {
     const config = validStrategy();
     config.training_data.symbols = { mode: 'single', list: ['EURUSD'] };
     config.training_data.timeframes = { mode: 'single', list: ['1h'] };
     const result = validateStrategy(config);
-    assert.deepEqual(result.findings.filter((f) => f.severity === 'error'), []);
+    assert.deepEqual(
+      result.findings.filter((f) => f.severity === 'error'),
+      [],
+    );
     // With neither a symbol nor a list, the mode names nothing to train.
     config.training_data.symbols = { mode: 'single' };
     assert.match(formatFindings(validateStrategy(config).findings), /training_data\.symbols\.symbol: is required when mode is 'single'/);
@@ -145,7 +156,10 @@ describe('validateStrategy on a valid strategy', () => {
     config.fuzzy_sets.adline_roc = { indicator: 'adline.roc_10', falling: [-20, -5, 0], rising: [0, 5, 20] };
     config.nn_inputs.push({ fuzzy_set: 'cmf_signal', timeframes: 'all' }, { fuzzy_set: 'adline_roc', timeframes: 'all' });
     const result = validateStrategy(config);
-    assert.deepEqual(result.findings.filter((f) => f.severity === 'error'), []);
+    assert.deepEqual(
+      result.findings.filter((f) => f.severity === 'error'),
+      [],
+    );
     config.fuzzy_sets.cmf_signal.indicator = 'cmf_21.nope';
     assert.match(formatFindings(validateStrategy(config).findings), /has no output 'nope'; valid outputs: cmf, mf_multiplier/);
   });
@@ -157,7 +171,10 @@ describe('validateStrategy on a valid strategy', () => {
     assert.deepEqual(validateStrategy(config).findings, []);
     config.notes = { anything: [1, 2, 3] };
     // KTRDR's StrategyConfigurationV3 ignores extra keys (pydantic's default): no effect, so a warning, not an error.
-    assert.deepEqual(validateStrategy(config).findings.map((f) => [f.severity, f.path]), [['warning', 'notes']]);
+    assert.deepEqual(
+      validateStrategy(config).findings.map((f) => [f.severity, f.path]),
+      [['warning', 'notes']],
+    );
   });
 });
 
@@ -233,15 +250,13 @@ const invalidVariants: InvalidVariant[] = [
   },
   {
     title: 'multi_timeframe with one timeframe',
-    change: (config) =>
-      void (config.training_data.timeframes = { mode: 'multi_timeframe', list: ['1h'], base_timeframe: '1h' }),
+    change: (config) => void (config.training_data.timeframes = { mode: 'multi_timeframe', list: ['1h'], base_timeframe: '1h' }),
     path: 'training_data.timeframes.list',
     message: /at least 2/,
   },
   {
     title: 'base_timeframe outside the list',
-    change: (config) =>
-      void (config.training_data.timeframes = { mode: 'multi_timeframe', list: ['1h', '4h'], base_timeframe: '1d' }),
+    change: (config) => void (config.training_data.timeframes = { mode: 'multi_timeframe', list: ['1h', '4h'], base_timeframe: '1d' }),
     path: 'training_data.timeframes.base_timeframe',
   },
   {
@@ -338,8 +353,7 @@ const invalidVariants: InvalidVariant[] = [
   },
   {
     title: 'unordered trapezoidal membership',
-    change: (config) =>
-      void (config.fuzzy_sets.adx_trend.strong = { type: 'trapezoidal', parameters: [20, 60, 35, 100] }),
+    change: (config) => void (config.fuzzy_sets.adx_trend.strong = { type: 'trapezoidal', parameters: [20, 60, 35, 100] }),
     path: 'fuzzy_sets.adx_trend.strong.parameters',
   },
   {
@@ -384,8 +398,7 @@ const invalidVariants: InvalidVariant[] = [
   },
   {
     title: 'nn input with both fuzzy_set and raw_indicator',
-    change: (config) =>
-      void (config.nn_inputs[0] = { fuzzy_set: 'rsi_momentum', raw_indicator: 'rsi_14', timeframes: 'all' }),
+    change: (config) => void (config.nn_inputs[0] = { fuzzy_set: 'rsi_momentum', raw_indicator: 'rsi_14', timeframes: 'all' }),
     path: 'nn_inputs[0]',
     message: /exactly one/,
   },
@@ -403,8 +416,7 @@ const invalidVariants: InvalidVariant[] = [
   },
   {
     title: 'nn input referencing an unknown raw indicator',
-    change: (config) =>
-      void config.nn_inputs.push({ raw_indicator: 'atr_14', timeframes: 'all', normalization: 'zscore' }),
+    change: (config) => void config.nn_inputs.push({ raw_indicator: 'atr_14', timeframes: 'all', normalization: 'zscore' }),
     path: 'nn_inputs[2].raw_indicator',
     message: /unknown indicator 'atr_14'/,
   },
@@ -493,10 +505,7 @@ describe('validateStrategy on invalid variants', () => {
       const validation = validateStrategy(replaced ?? config, variant.options);
       assert.equal(validation.valid, false, `expected invalid:\n${formatFindings(validation.findings)}`);
       const atPath = errorsOf(validation).filter((finding) => finding.path === variant.path);
-      assert.ok(
-        atPath.length > 0,
-        `expected an error at '${variant.path}', got:\n${formatFindings(validation.findings)}`,
-      );
+      assert.ok(atPath.length > 0, `expected an error at '${variant.path}', got:\n${formatFindings(validation.findings)}`);
       if (variant.message) {
         assert.ok(
           atPath.some((finding) => variant.message?.test(finding.message)),
@@ -545,9 +554,7 @@ describe('validateStrategy warnings', () => {
   test('a membership far too narrow for its scale hints at a 0..1 mix-up', () => {
     const config = validStrategy();
     config.fuzzy_sets.rsi_momentum.oversold = [0.1, 0.2, 0.3];
-    const warning = validateStrategy(config).findings.find(
-      (finding) => finding.path === 'fuzzy_sets.rsi_momentum.oversold',
-    );
+    const warning = validateStrategy(config).findings.find((finding) => finding.path === 'fuzzy_sets.rsi_momentum.oversold');
     assert.equal(warning?.severity, 'warning');
     assert.match(warning?.message ?? '', /0\.\.100, not 0\.\.1/);
   });
@@ -570,12 +577,7 @@ describe('formatFindings', () => {
     config.fuzzy_sets.rsi_momentum.indicator = 'rsi_99';
     config.indicators.unused_ema = { type: 'ema', period: 50 };
     const lines = formatFindings(validateStrategy(config).findings).split('\n');
-    assert.ok(
-      lines.includes(
-        "error fuzzy_sets.rsi_momentum.indicator: unknown indicator 'rsi_99' (known: rsi_14, adx_14, unused_ema)",
-      ),
-      lines.join('\n'),
-    );
+    assert.ok(lines.includes("error fuzzy_sets.rsi_momentum.indicator: unknown indicator 'rsi_99' (known: rsi_14, adx_14, unused_ema)"), lines.join('\n'));
     assert.ok(lines.some((line) => line.startsWith('warning indicators.unused_ema: ')));
     assert.equal(formatFindings(validateStrategy('nope').findings).split('\n')[0]?.startsWith('error (root): '), true);
   });
@@ -612,9 +614,7 @@ describe('indicator registry', () => {
   });
 
   test('the bounded table lists the bounded indicators with their scales', () => {
-    const rows = new Map(
-      BOUNDED_INDICATORS.map((fact) => [`${fact.type}${fact.output ? `.${fact.output}` : ''}`, fact]),
-    );
+    const rows = new Map(BOUNDED_INDICATORS.map((fact) => [`${fact.type}${fact.output ? `.${fact.output}` : ''}`, fact]));
     for (const [key, min, max] of [
       ['rsi', 0, 100],
       ['stochastic.k', 0, 100],
@@ -716,7 +716,9 @@ describe('validateStrategy is no stricter than KTRDR where KTRDR trains the stra
     assert.deepEqual(errorsOf(validation), [], formatFindings(validation.findings));
     assert.equal(validation.valid, true);
     assert.deepEqual(
-      warningsOf(validation).filter((finding) => /zero width/.test(finding.message)).map((finding) => finding.path),
+      warningsOf(validation)
+        .filter((finding) => /zero width/.test(finding.message))
+        .map((finding) => finding.path),
       ['fuzzy_sets.rsi_momentum.neutral', 'fuzzy_sets.rsi_momentum.flat.parameters'],
     );
   });

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import {
-  DEFAULT_STRATEGY_YAML_LIMITS,
-  parseStrategyYaml,
-  stringifyStrategy,
-  type YamlParseResult,
-} from '../../src/core/strategy/index.ts';
+import { DEFAULT_STRATEGY_YAML_LIMITS, parseStrategyYaml, stringifyStrategy, type YamlParseResult } from '../../src/core/strategy/index.ts';
 
 const examplesDirectory = new URL('../../../shared/ktrdr/strategies/', import.meta.url);
 
@@ -51,18 +46,12 @@ describe('parseStrategyYaml', () => {
   test('allows a few aliases, within the limit', () => {
     const result = parseStrategyYaml('base: &zone [0, 20, 35]\nlow: *zone\nalso: *zone\n');
     assert.deepEqual(result, { ok: true, value: { base: [0, 20, 35], low: [0, 20, 35], also: [0, 20, 35] } });
-    expectRefused(
-      parseStrategyYaml('base: &zone [0, 20, 35]\nlow: *zone\nalso: *zone\n', { maxAliasCount: 1 }),
-      /aliases more than 1 times/,
-    );
+    expectRefused(parseStrategyYaml('base: &zone [0, 20, 35]\nlow: *zone\nalso: *zone\n', { maxAliasCount: 1 }), /aliases more than 1 times/);
   });
 
   test('refuses deep nesting of flow lists', () => {
     const depth = 200;
-    expectRefused(
-      parseStrategyYaml(`deep: ${'['.repeat(depth)}1${']'.repeat(depth)}\n`),
-      /nests deeper than 32 levels/,
-    );
+    expectRefused(parseStrategyYaml(`deep: ${'['.repeat(depth)}1${']'.repeat(depth)}\n`), /nests deeper than 32 levels/);
   });
 
   test('refuses deep nesting of block maps', () => {

@@ -8,9 +8,7 @@ import { emptyMetricsSnapshot } from '../support/metrics.ts';
 const DASHBOARD = new URL('../../deploy/grafana/ktrdr-agent-dashboard.json', import.meta.url);
 const ALERTS = new URL('../../deploy/prometheus/alerts.yml', import.meta.url);
 
-const PROMQL_KEYWORDS = new Set([
-  'and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'inf', 'nan',
-]);
+const PROMQL_KEYWORDS = new Set(['and', 'or', 'unless', 'by', 'without', 'on', 'ignoring', 'group_left', 'group_right', 'bool', 'offset', 'inf', 'nan']);
 
 /** Metric names a PromQL expression selects: identifiers that are not functions, keywords, labels or durations. */
 function metricNamesIn(expr: string): Set<string> {
@@ -116,7 +114,10 @@ describe('dashboard and alert queries use only metrics that metrics.ts emits', (
       panels: { datasource?: { uid: string } }[];
     };
     assert.ok(dashboard.schemaVersion >= 39);
-    assert.deepEqual(dashboard.__inputs.map((input) => [input.name, input.pluginId]), [['DS_PROMETHEUS', 'prometheus']]);
+    assert.deepEqual(
+      dashboard.__inputs.map((input) => [input.name, input.pluginId]),
+      [['DS_PROMETHEUS', 'prometheus']],
+    );
     for (const panel of dashboard.panels) {
       if (panel.datasource !== undefined) assert.equal(panel.datasource.uid, '${DS_PROMETHEUS}');
     }

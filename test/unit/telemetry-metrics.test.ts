@@ -41,9 +41,7 @@ function sampleSnapshot(): MetricsSnapshot {
       { tool: 'start_training', status: 'error', count: 2 },
     ],
     toolErrors: [{ tool: 'start_training', errorType: 'ktrdr_unavailable', count: 2 }],
-    toolDurations: [
-      { tool: 'start_training', ...histogramStateFromObservations(HISTOGRAM_BUCKETS.toolDurationSeconds, [0.2, 0.4, 7]) },
-    ],
+    toolDurations: [{ tool: 'start_training', ...histogramStateFromObservations(HISTOGRAM_BUCKETS.toolDurationSeconds, [0.2, 0.4, 7]) }],
     strategySharpe: histogramStateFromObservations(HISTOGRAM_BUCKETS.strategySharpe, [-0.2, 0.8, 1.7]),
     activeSessions: [
       { phase: 'designing', count: 0 },
@@ -88,18 +86,29 @@ describe('metrics registry built from database totals', () => {
   test('renders histograms as cumulative buckets with +Inf, sum and count', async () => {
     const samples = parsePrometheusText(await renderMetrics(sampleSnapshot()));
     const buckets = (name: string, labels: Record<string, string> = {}) =>
-      samples
-        .filter((s) => s.name === `${name}_bucket` && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-        .map((s) => [s.labels['le'], s.value]);
+      samples.filter((s) => s.name === `${name}_bucket` && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).map((s) => [s.labels['le'], s.value]);
 
     assert.deepEqual(buckets('agent_cycle_duration_seconds'), [
-      ['60', 0], ['300', 1], ['600', 1], ['1800', 2], ['3600', 2], ['7200', 3], ['+Inf', 4],
+      ['60', 0],
+      ['300', 1],
+      ['600', 1],
+      ['1800', 2],
+      ['3600', 2],
+      ['7200', 3],
+      ['+Inf', 4],
     ]);
     assert.equal(sampleValue(samples, 'agent_cycle_duration_seconds_sum', {}), 14020);
     assert.equal(sampleValue(samples, 'agent_cycle_duration_seconds_count', {}), 4);
 
     assert.deepEqual(buckets('agent_phase_duration_seconds', { phase: 'designing' }), [
-      ['10', 0], ['30', 1], ['60', 2], ['300', 2], ['600', 2], ['1800', 2], ['3600', 2], ['+Inf', 2],
+      ['10', 0],
+      ['30', 1],
+      ['60', 2],
+      ['300', 2],
+      ['600', 2],
+      ['1800', 2],
+      ['3600', 2],
+      ['+Inf', 2],
     ]);
     assert.equal(sampleValue(samples, 'agent_phase_duration_seconds_sum', { phase: 'training' }), 1500);
     assert.equal(sampleValue(samples, 'agent_tool_duration_seconds_count', { tool: 'start_training' }), 3);
@@ -178,13 +187,17 @@ describe('metrics registry built from database totals', () => {
 
   test('rejects snapshots that would publish wrong numbers', () => {
     assert.throws(
-      () => buildRegistry({ ...emptyMetricsSnapshot(), cycles: [{ outcome: 'success', count: 1 }, { outcome: 'success', count: 2 }] }),
+      () =>
+        buildRegistry({
+          ...emptyMetricsSnapshot(),
+          cycles: [
+            { outcome: 'success', count: 1 },
+            { outcome: 'success', count: 2 },
+          ],
+        }),
       /agent_cycle_total\{outcome="success"\} appears twice/,
     );
-    assert.throws(
-      () => buildRegistry({ ...emptyMetricsSnapshot(), costUsdTotal: -1 }),
-      /agent_cost_usd_total must be a finite total >= 0/,
-    );
+    assert.throws(() => buildRegistry({ ...emptyMetricsSnapshot(), costUsdTotal: -1 }), /agent_cost_usd_total must be a finite total >= 0/);
     assert.throws(
       () => buildRegistry({ ...emptyMetricsSnapshot(), cycleDurations: histogramStateFromObservations([60, 300], [1]) }),
       /agent_cycle_duration_seconds has buckets \[60, 300\], expected \[60, 300, 600, 1800, 3600, 7200\]/,
@@ -194,19 +207,16 @@ describe('metrics registry built from database totals', () => {
       sum: 0,
       count: 2,
     };
-    assert.throws(
-      () => buildRegistry({ ...emptyMetricsSnapshot(), strategySharpe: decreasing }),
-      /agent_strategy_sharpe bucket counts must be cumulative/,
-    );
-    assert.throws(
-      () => buildRegistry({ ...emptyMetricsSnapshot(), budgetRemainingUsd: Number.NaN }),
-      /agent_budget_remaining_usd must be a finite number/,
-    );
+    assert.throws(() => buildRegistry({ ...emptyMetricsSnapshot(), strategySharpe: decreasing }), /agent_strategy_sharpe bucket counts must be cumulative/);
+    assert.throws(() => buildRegistry({ ...emptyMetricsSnapshot(), budgetRemainingUsd: Number.NaN }), /agent_budget_remaining_usd must be a finite number/);
   });
 
   test('histogramStateFromObservations counts cumulatively', () => {
     assert.deepEqual(histogramStateFromObservations([1, 5], [0.5, 1, 3, 9]), {
-      buckets: [{ le: 1, count: 2 }, { le: 5, count: 3 }],
+      buckets: [
+        { le: 1, count: 2 },
+        { le: 5, count: 3 },
+      ],
       sum: 13.5,
       count: 4,
     });

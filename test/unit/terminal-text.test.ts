@@ -9,7 +9,12 @@ const HOSTILE = 'a\u001b[2J\u001b]0;t\u0007b\rc\nd\te\u009b1mf\u2028g\u202eh';
 describe('text that reaches a terminal', () => {
   test('data loses every control character; line breaks and tabs in it become spaces', () => {
     assert.equal(terminalLine(HOSTILE), 'a[2J]0;tb c d e1mf gh');
-    assert.deepEqual(terminalView({ list: [HOSTILE], n: 3, none: null, nested: { s: 'x\ny' } }), { list: ['a[2J]0;tb c d e1mf gh'], n: 3, none: null, nested: { s: 'x y' } });
+    assert.deepEqual(terminalView({ list: [HOSTILE], n: 3, none: null, nested: { s: 'x\ny' } }), {
+      list: ['a[2J]0;tb c d e1mf gh'],
+      n: 3,
+      none: null,
+      nested: { s: 'x y' },
+    });
   });
 
   test("a command's output keeps its own line breaks and colours, and nothing else", () => {

@@ -14,25 +14,68 @@ import { formatFindings } from '../../src/core/strategy/validate.ts';
 
 function experiment(overrides: Partial<Experiment>): Experiment {
   return {
-    id: 12, sessionId: 9, outcome: 'success', designer: 'claude', model: null, strategyName: 'rsi_a', strategy: null, fingerprint: 'a'.repeat(64),
-    indicatorTypes: ['rsi'], indicatorKey: 'rsi', labelSource: 'zigzag', labelThreshold: 0.02, architecture: '32x16', symbol: 'EURUSD', timeframe: '1h',
-    symbols: ['EURUSD'], timeframes: ['1h'], trainingWindow: { startDate: '2020-01-01', endDate: '2022-12-31' }, backtestWindow: { startDate: '2023-01-01', endDate: '2023-12-31' },
-    trainingGate: null, backtestGate: null, gateFailed: null, failedChecks: [], failureReason: null, trainingMetrics: null, backtestMetrics: null,
-    accuracy: 0.55, finalLoss: 0.6, lossReduction: null, sharpe: 1.2, winRate: 0.52, maxDrawdown: 0.1, totalTrades: 80, totalReturnPct: null,
-    deflatedSharpe: 1, dsrTrials: 1, score: 1.2, assessment: null, verdict: null, tokensInput: 0, tokensOutput: 0, costUsd: 0, hypothesisId: null,
-    exploration: false, parentExperimentId: null, startedAt: null, completedAt: new Date('2026-12-01T00:00:00Z'), designFailure: null,
+    id: 12,
+    sessionId: 9,
+    outcome: 'success',
+    designer: 'claude',
+    model: null,
+    strategyName: 'rsi_a',
+    strategy: null,
+    fingerprint: 'a'.repeat(64),
+    indicatorTypes: ['rsi'],
+    indicatorKey: 'rsi',
+    labelSource: 'zigzag',
+    labelThreshold: 0.02,
+    architecture: '32x16',
+    symbol: 'EURUSD',
+    timeframe: '1h',
+    symbols: ['EURUSD'],
+    timeframes: ['1h'],
+    trainingWindow: { startDate: '2020-01-01', endDate: '2022-12-31' },
+    backtestWindow: { startDate: '2023-01-01', endDate: '2023-12-31' },
+    trainingGate: null,
+    backtestGate: null,
+    gateFailed: null,
+    failedChecks: [],
+    failureReason: null,
+    trainingMetrics: null,
+    backtestMetrics: null,
+    accuracy: 0.55,
+    finalLoss: 0.6,
+    lossReduction: null,
+    sharpe: 1.2,
+    winRate: 0.52,
+    maxDrawdown: 0.1,
+    totalTrades: 80,
+    totalReturnPct: null,
+    deflatedSharpe: 1,
+    dsrTrials: 1,
+    score: 1.2,
+    assessment: null,
+    verdict: null,
+    tokensInput: 0,
+    tokensOutput: 0,
+    costUsd: 0,
+    hypothesisId: null,
+    exploration: false,
+    parentExperimentId: null,
+    startedAt: null,
+    completedAt: new Date('2026-12-01T00:00:00Z'),
+    designFailure: null,
     ...overrides,
   };
 }
 
-describe('why a design failed, from the design tools\' refusals', () => {
+describe("why a design failed, from the design tools' refusals", () => {
   test('a refused duplicate names the experiment it repeats', () => {
     const earlier = experiment({ id: 5, sessionId: 4, outcome: 'failed_training_gate', failureReason: 'training gate: final_loss 0.95 > 0.8' });
     const refusal = `strategy not saved: this design (fingerprint abcdef012345) was already run: ${describeRun(earlier)}. Change what it computes, or give a training_window not run yet; renaming it does not make it new.`;
     const failure = classifyDesignFailure(refusal, 'the design invocation ended without its effect (end_turn: done).');
     assert.equal(failure.kind, 'duplicate');
     assert.ok(
-      failure.detail.startsWith('repeats experiment #5 (session #4) on EURUSD 1h, training 2020-01-01..2022-12-31, backtest 2023-01-01..2023-12-31: failed_training_gate (training gate: final_loss 0.95 > 0.8); accuracy 55.0%'),
+      failure.detail.startsWith(
+        'repeats experiment #5 (session #4) on EURUSD 1h, training 2020-01-01..2022-12-31, backtest 2023-01-01..2023-12-31: failed_training_gate (training gate: final_loss 0.95 > 0.8); accuracy 55.0%',
+      ),
       failure.detail,
     );
     assert.ok(failure.detail.length <= 200 && !failure.detail.includes('Change what it computes'), failure.detail);
@@ -40,14 +83,20 @@ describe('why a design failed, from the design tools\' refusals', () => {
     assert.match(classifyDesignFailure(training, null).detail, /^repeats experiment #5 \(session #4\)/);
   });
 
-  test('an invalid design gives its first error; KTRDR\'s refusal its first problem; a claim the live session', () => {
+  test("an invalid design gives its first error; KTRDR's refusal its first problem; a claim the live session", () => {
     const findings = formatFindings([
       { severity: 'warning', path: 'description', message: 'is empty' },
       { severity: 'error', path: 'indicators.rsi_14.period', message: 'must be at least 2 (got 1)' },
       { severity: 'error', path: 'nn_inputs[0].fuzzy_set', message: 'names no fuzzy set' },
     ] as never);
-    assert.deepEqual(classifyDesignFailure(`strategy not saved:\n${findings}\nSee the registry.`, null), { kind: 'invalid', detail: 'first error: indicators.rsi_14.period: must be at least 2 (got 1)' });
-    assert.deepEqual(classifyDesignFailure('invalid input for save_strategy_config: name: Required; config: Required', null), { kind: 'invalid', detail: 'first error: name: Required' });
+    assert.deepEqual(classifyDesignFailure(`strategy not saved:\n${findings}\nSee the registry.`, null), {
+      kind: 'invalid',
+      detail: 'first error: indicators.rsi_14.period: must be at least 2 (got 1)',
+    });
+    assert.deepEqual(classifyDesignFailure('invalid input for save_strategy_config: name: Required; config: Required', null), {
+      kind: 'invalid',
+      detail: 'first error: name: Required',
+    });
     assert.deepEqual(classifyDesignFailure('KTRDR rejected the strategy (not saved):\n- unknown indicator type foo\n- second\nFix it and save again.', null), {
       kind: 'ktrdr_rejected',
       detail: 'KTRDR rejected it: unknown indicator type foo',
@@ -66,11 +115,27 @@ describe('why a design failed, from the design tools\' refusals', () => {
 describe('memory lines', () => {
   test('a failed design shows its reason, not "(unsaved) [(no indicators)] ? ?"', () => {
     const failed = experiment({
-      outcome: 'failed_design', strategyName: null, indicatorKey: null, indicatorTypes: [], symbol: null, timeframe: null, sharpe: null, accuracy: null,
+      outcome: 'failed_design',
+      strategyName: null,
+      indicatorKey: null,
+      indicatorTypes: [],
+      symbol: null,
+      timeframe: null,
+      sharpe: null,
+      accuracy: null,
       designFailure: { kind: 'duplicate', detail: 'repeats experiment #5 (session #4) on EURUSD 1h' },
     });
     assert.equal(experimentLine(failed), '- #12 design failed: repeats experiment #5 (session #4) on EURUSD 1h');
-    const old = experiment({ outcome: 'failed_design', strategyName: null, indicatorKey: null, symbol: null, timeframe: null, sharpe: null, accuracy: null, failureReason: 'the design invocation ended\nwithout its effect' });
+    const old = experiment({
+      outcome: 'failed_design',
+      strategyName: null,
+      indicatorKey: null,
+      symbol: null,
+      timeframe: null,
+      sharpe: null,
+      accuracy: null,
+      failureReason: 'the design invocation ended\nwithout its effect',
+    });
     assert.equal(experimentLine(old), '- #12 design failed: the design invocation ended without its effect');
   });
 
@@ -95,6 +160,9 @@ describe("the report's family line", () => {
       'EURUSD 1h: 3 trials; the best of 3 no-edge trials would be expected to reach Sharpe 0.47; best found 0.90 (#7)',
     );
     assert.match(trialsSection.render({} as never, []), /Nothing yet: no experiment has reached a backtest/);
-    assert.match(familyLine({ symbol: 'GBPUSD', timeframe: '4h', trials: 1, expectedMaxSharpe: 0, bestSharpe: 0.2, bestScore: 0.2, bestExperimentId: 2 }), /^GBPUSD 4h: 1 trial; too few trials .*; best that passed both gates 0\.20$/);
+    assert.match(
+      familyLine({ symbol: 'GBPUSD', timeframe: '4h', trials: 1, expectedMaxSharpe: 0, bestSharpe: 0.2, bestScore: 0.2, bestExperimentId: 2 }),
+      /^GBPUSD 4h: 1 trial; too few trials .*; best that passed both gates 0\.20$/,
+    );
   });
 });

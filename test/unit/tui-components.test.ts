@@ -96,7 +96,15 @@ function budget(overrides: Partial<TodayBudget> = {}): TodayBudget {
 }
 
 function progressDecision(sessionId: number) {
-  return { sessionId, trigger: 'operation_still_running', action: 'record_progress', invoked: false, skipReason: 'operation_still_running', outcome: null, detail: 'Epoch 34/50' };
+  return {
+    sessionId,
+    trigger: 'operation_still_running',
+    action: 'record_progress',
+    invoked: false,
+    skipReason: 'operation_still_running',
+    outcome: null,
+    detail: 'Epoch 34/50',
+  };
 }
 
 function tick(overrides: Partial<LastTickView> = {}): LastTickView {
@@ -271,7 +279,9 @@ describe('LastTick', () => {
 
   test('shows a failed tick with its error and counts decisions beyond the limit', () => {
     const decisions = Array.from({ length: 5 }, (_, i) => progressDecision(i + 1));
-    const frame = frameOf(h(LastTick, { tick: tick({ status: 'error', errorMessage: 'KTRDR unreachable\nstack', decisions }), now: NOW, color: false, maxDetails: 3 }));
+    const frame = frameOf(
+      h(LastTick, { tick: tick({ status: 'error', errorMessage: 'KTRDR unreachable\nstack', decisions }), now: NOW, color: false, maxDetails: 3 }),
+    );
     assert.match(frame, /\(error on host-1\)/);
     assert.match(frame, /… 3 more/);
     assert.doesNotMatch(frame, /stack/);
@@ -292,8 +302,15 @@ describe('Dashboard', () => {
   test('composes the pause banner, the session, recent outcomes, the budget and the last tick', () => {
     const frame = frameOf(h(Dashboard, { view: statusView({ paused: true, pausedAt: minutesAgo(5) }), now: NOW, width: 100, color: false }));
     const order = ['PAUSED', 'Current cycle', '#42 TRAINING', 'Recent cycles', 'Budget today', 'Last tick'].map((text) => frame.indexOf(text));
-    assert.ok(order.every((index) => index >= 0), frame);
-    assert.deepEqual([...order].sort((a, b) => a - b), order, 'sections in reading order');
+    assert.ok(
+      order.every((index) => index >= 0),
+      frame,
+    );
+    assert.deepEqual(
+      [...order].sort((a, b) => a - b),
+      order,
+      'sections in reading order',
+    );
   });
 
   test('switches to one line per session when the cards do not fit, and counts the rest', () => {
@@ -325,7 +342,10 @@ describe('Dashboard', () => {
       const frame = frameOf(h(Box, { width: 40 }, h(Dashboard, { view, now: NOW, width: 40, height: 12, color: false })));
       const lines = frame.split('\n');
       assert.ok(lines.length <= 12 - 3, `${lines.length} lines:\n${frame}`);
-      assert.ok(lines.every((line) => line.length <= 40), frame);
+      assert.ok(
+        lines.every((line) => line.length <= 40),
+        frame,
+      );
       assert.match(frame, /^#(42|60) +TRAINING/m, frame);
     }
   });

@@ -33,7 +33,7 @@ describe('KTRDR utilization in status', () => {
     ]);
   });
 
-  test('each limit in the operator\'s words', () => {
+  test("each limit in the operator's words", () => {
     assert.equal(describeLimit(utilization({ limitedBy: 'budget' })), 'the budget (pays for 40 more cycle(s) at $0.0360 per cycle)');
     assert.equal(describeLimit(utilization({ limitedBy: 'cap', maxActive: 8 })), 'AGENT_MAX_SESSIONS_CAP (8)');
     assert.equal(describeLimit(utilization({ limitedBy: 'setting', mode: 'fixed', maxActive: 1 })), 'AGENT_MAX_CONCURRENT_SESSIONS (1)');

@@ -9,7 +9,8 @@ import { withStore } from '../../core/cli/with-store.ts';
 
 export default class BudgetSet extends AgentCommand {
   static override summary = 'Set the daily LLM budget limit in USD (a database override of AGENT_BUDGET_DAILY_USD), or --clear it.';
-  static override description = `Takes effect at once, for today as well; it stays until set again or cleared. Amounts are kept to the cent (10.005 becomes 10.01, and the output says so).\n\n${exitCodesHelp}`;
+  static override description =
+    `Takes effect at once, for today as well; it stays until set again or cleared. Amounts are kept to the cent (10.005 becomes 10.01, and the output says so).\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override args = {
     usd: Args.string({ description: 'Dollars per UTC day: a positive amount up to 100000, e.g. 10 or 10.00.', required: false }),
@@ -18,7 +19,12 @@ export default class BudgetSet extends AgentCommand {
     clear: Flags.boolean({ description: 'Remove the override: AGENT_BUDGET_DAILY_USD applies again.' }),
     force: Flags.boolean({ description: 'Accept a limit at or below AGENT_BUDGET_BUFFER_USD (nothing can then be spent).' }),
   };
-  static override examples = ['<%= config.bin %> budget set 10.00', '<%= config.bin %> budget set 2.5 --json', '<%= config.bin %> budget set --clear', '<%= config.bin %> budget set 0.05 --force'];
+  static override examples = [
+    '<%= config.bin %> budget set 10.00',
+    '<%= config.bin %> budget set 2.5 --json',
+    '<%= config.bin %> budget set --clear',
+    '<%= config.bin %> budget set 0.05 --force',
+  ];
 
   async run(): Promise<BudgetSetResult> {
     const { args, flags } = await this.parse(BudgetSet);
@@ -26,7 +32,9 @@ export default class BudgetSet extends AgentCommand {
     const clear = flags.clear === true;
     if (clear === (args.usd !== undefined)) {
       throw new AgentError(
-        clear ? '`budget set --clear` takes no amount: it returns to AGENT_BUDGET_DAILY_USD.' : 'Give an amount, or --clear: `ktrdr-agent budget set 10.00`, or `ktrdr-agent budget set --clear` to return to AGENT_BUDGET_DAILY_USD. Nothing changed.',
+        clear
+          ? '`budget set --clear` takes no amount: it returns to AGENT_BUDGET_DAILY_USD.'
+          : 'Give an amount, or --clear: `ktrdr-agent budget set 10.00`, or `ktrdr-agent budget set --clear` to return to AGENT_BUDGET_DAILY_USD. Nothing changed.',
         ExitCode.Error,
         'usage',
       );
@@ -36,7 +44,12 @@ export default class BudgetSet extends AgentCommand {
     const bufferUsd = config.settings.AGENT_BUDGET_BUFFER_USD;
     if (parsed && parsed.limitUsd <= bufferUsd && config.settings.AGENT_BUDGET_ENFORCEMENT) {
       const warning = `a limit of $${parsed.limitUsd.toFixed(2)} is at or below the $${bufferUsd.toFixed(2)} buffer (AGENT_BUDGET_BUFFER_USD) that is never spent, so no model call could ever be made`;
-      if (!flags.force) throw new AgentError(`Refused: ${warning}. Give a larger amount, or add --force to set it anyway (to stop the agent, \`ktrdr-agent pause\` says so more plainly). Nothing changed.`, ExitCode.Error, 'budget_below_buffer');
+      if (!flags.force)
+        throw new AgentError(
+          `Refused: ${warning}. Give a larger amount, or add --force to set it anyway (to stop the agent, \`ktrdr-agent pause\` says so more plainly). Nothing changed.`,
+          ExitCode.Error,
+          'budget_below_buffer',
+        );
       process.stderr.write(`Warning: ${warning} (--force given: set anyway).\n`);
     }
     const result = await withStore(config, (db) =>

@@ -27,7 +27,8 @@ export default class DbMigrate extends AgentCommand {
         this.log(`Applied: ${after.applied.length} (${after.applied.join(', ') || 'none'})`);
         this.log(`Pending: ${after.pending.length}${after.pending.length ? ` (${after.pending.join(', ')})` : ''}`);
         // --status applies nothing, so it says what would happen instead of "applied now: none (up to date)".
-        if (flags.status) this.log(after.pending.length > 0 ? 'Nothing applied (--status). `ktrdr-agent db migrate` applies them, and so does the next tick.' : 'Up to date.');
+        if (flags.status)
+          this.log(after.pending.length > 0 ? 'Nothing applied (--status). `ktrdr-agent db migrate` applies them, and so does the next tick.' : 'Up to date.');
         else this.log(appliedNow.length > 0 ? `Applied now: ${appliedNow.join(', ')}` : 'Applied now: none (already up to date)');
       }
       return result;

@@ -5,7 +5,8 @@ import { withStore } from '../../core/cli/with-store.ts';
 
 export default class DbPrune extends AgentCommand {
   static override summary = 'Delete trigger rows and tick summaries older than the retention (AGENT_RETENTION_DAYS, default 90).';
-  static override description = `Every tick already does this a few batches at a time, at the end of its pass; this runs it to the end now, in batches of 1000 rows. Sessions, their actions, experiments, hypotheses and budget rows are never deleted.\n\n${exitCodesHelp}`;
+  static override description =
+    `Every tick already does this a few batches at a time, at the end of its pass; this runs it to the end now, in batches of 1000 rows. Sessions, their actions, experiments, hypotheses and budget rows are never deleted.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override flags = {
     'dry-run': Flags.boolean({ description: 'Only count what would be deleted.' }),

@@ -12,15 +12,23 @@ import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class Experiments extends AgentCommand {
   static override summary = 'List the research memory: one experiment per finished session, best or newest first.';
-  static override description = `--sort score ranks by the backtest Sharpe of experiments that passed both gates; completed_at (the default) lists the newest first. --indicator keeps experiments using every indicator type given (repeat it). dsr is the deflated Sharpe ratio among the backtests of the same symbol and timeframe.\n\n${exitCodesHelp}`;
+  static override description =
+    `--sort score ranks by the backtest Sharpe of experiments that passed both gates; completed_at (the default) lists the newest first. --indicator keeps experiments using every indicator type given (repeat it). dsr is the deflated Sharpe ratio among the backtests of the same symbol and timeframe.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override flags = {
-    outcome: Flags.string({ description: 'Only experiments with this outcome (`failed` = every failed_*).', options: [...outcomeFilterChoices], multiple: true }),
+    outcome: Flags.string({
+      description: 'Only experiments with this outcome (`failed` = every failed_*).',
+      options: [...outcomeFilterChoices],
+      multiple: true,
+    }),
     indicator: Flags.string({ description: 'Only experiments that use this indicator type (e.g. rsi).', multiple: true }),
     symbol: Flags.string({ description: 'Only experiments on this symbol.' }),
     sort: Flags.string({ description: 'Order by this metric, best first.', options: [...experimentSortKeys], default: 'completed_at' }),
     limit: Flags.integer({ char: 'n', description: 'Experiments to show.', default: 20, min: 1, max: 1000 }),
-    promoted: Flags.boolean({ description: 'Only strategies the promotion stage promoted (robustness and lockbox backtests held up), newest first.', default: false }),
+    promoted: Flags.boolean({
+      description: 'Only strategies the promotion stage promoted (robustness and lockbox backtests held up), newest first.',
+      default: false,
+    }),
   };
   static override examples = [
     '<%= config.bin %> experiments',

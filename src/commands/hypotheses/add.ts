@@ -11,7 +11,10 @@ export default class HypothesesAdd extends AgentCommand {
   static override enableJsonFlag = true;
   static override args = { text: Args.string({ description: 'What you expect, and where: e.g. "MFI with Aroon finds swings on GBPUSD 1h".', required: true }) };
   static override flags = { rationale: Flags.string({ description: 'Why you expect it.' }) };
-  static override examples = ['<%= config.bin %> hypotheses add "RSI with ADX generalises from EURUSD to GBPUSD"', '<%= config.bin %> hypotheses add "MFI adds money flow RSI lacks" --rationale "volume leads price" --json'];
+  static override examples = [
+    '<%= config.bin %> hypotheses add "RSI with ADX generalises from EURUSD to GBPUSD"',
+    '<%= config.bin %> hypotheses add "MFI adds money flow RSI lacks" --rationale "volume leads price" --json',
+  ];
 
   async run(): Promise<HypothesisEntry> {
     const { args, flags } = await this.parse(HypothesesAdd);

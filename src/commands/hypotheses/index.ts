@@ -10,13 +10,18 @@ import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class Hypotheses extends AgentCommand {
   static override summary = 'List the hypotheses the research tests, newest first.';
-  static override description = `Statuses: untested, testing (a design tests it), supported (an in-sample result agreed), validated (an experiment that tested it was promoted), refuted, inconclusive. They change through the designer's tools (save_strategy_config, save_assessment), the promotion stage (only it validates) or \`hypotheses set\`, and every change is kept (\`hypotheses show\`). A model's verdict made on a status the operator has since changed is kept as an event and does not move the status.\n\n${exitCodesHelp}`;
+  static override description =
+    `Statuses: untested, testing (a design tests it), supported (an in-sample result agreed), validated (an experiment that tested it was promoted), refuted, inconclusive. They change through the designer's tools (save_strategy_config, save_assessment), the promotion stage (only it validates) or \`hypotheses set\`, and every change is kept (\`hypotheses show\`). A model's verdict made on a status the operator has since changed is kept as an event and does not move the status.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override flags = {
     status: Flags.string({ description: 'Only hypotheses with this status.', options: [...hypothesisStatuses], multiple: true }),
     all: Flags.boolean({ description: 'Include retired hypotheses.', default: false }),
   };
-  static override examples = ['<%= config.bin %> hypotheses', '<%= config.bin %> hypotheses --status untested --status testing', '<%= config.bin %> hypotheses --all --json'];
+  static override examples = [
+    '<%= config.bin %> hypotheses',
+    '<%= config.bin %> hypotheses --status untested --status testing',
+    '<%= config.bin %> hypotheses --all --json',
+  ];
 
   async run(): Promise<HypothesesView> {
     const { flags } = await this.parse(Hypotheses);

@@ -6,7 +6,8 @@ import { withStore } from '../../core/cli/with-store.ts';
 
 export default class HypothesesSet extends AgentCommand {
   static override summary = 'Set the status of a hypothesis, or retire it (the designer stops seeing it).';
-  static override description = `The change is kept in the hypothesis's history as made by the operator. Exits with 4 when no hypothesis has that id.\n\n${exitCodesHelp}`;
+  static override description =
+    `The change is kept in the hypothesis's history as made by the operator. Exits with 4 when no hypothesis has that id.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override args = {
     id: Args.string({ description: 'Hypothesis id (3, #3 or H3).', required: true }),

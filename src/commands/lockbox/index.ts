@@ -7,7 +7,8 @@ import { withStore } from '../../core/cli/with-store.ts';
 
 export default class Lockbox extends AgentCommand {
   static override summary = 'Show each lockbox: the most recent data held back from every designer, and how often the promotion stage consulted it.';
-  static override description = `A boundary is fixed from KTRDR's data range the first time a symbol and timeframe are used (the most recent AGENT_LOCKBOX_MONTHS months) and never moves by itself. Every lockbox backtest is one consultation: the experiments that consulted it are listed. \`lockbox reset\` burns one deliberately.\n\n${exitCodesHelp}`;
+  static override description =
+    `A boundary is fixed from KTRDR's data range the first time a symbol and timeframe are used (the most recent AGENT_LOCKBOX_MONTHS months) and never moves by itself. Every lockbox backtest is one consultation: the experiments that consulted it are listed. \`lockbox reset\` burns one deliberately.\n\n${exitCodesHelp}`;
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> lockbox', '<%= config.bin %> lockbox --json'];
 

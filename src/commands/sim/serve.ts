@@ -6,7 +6,8 @@ import type { PlantedWorld } from '../../core/sim/index.ts';
 
 export default class SimServe extends AgentCommand {
   static override summary = 'Serve the KTRDR simulator: a stand-in for trying the agent without KTRDR or a GPU farm.';
-  static override description = `The simulator is NOT KTRDR. It speaks KTRDR's REST contract (trainings, backtests, operations, checkpoints, indicators, symbols, strategy validation) with deterministic outcomes for (seed, strategy content) on a compressed clock, and can inject faults. It reads strategies from KTRDR_STRATEGIES_DIR like KTRDR does.\n\n${exitCodesHelp}`;
+  static override description =
+    `The simulator is NOT KTRDR. It speaks KTRDR's REST contract (trainings, backtests, operations, checkpoints, indicators, symbols, strategy validation) with deterministic outcomes for (seed, strategy content) on a compressed clock, and can inject faults. It reads strategies from KTRDR_STRATEGIES_DIR like KTRDR does.\n\n${exitCodesHelp}`;
   static override flags = {
     port: Flags.integer({ description: 'Port on 127.0.0.1 (0 picks a free one).', default: 8000, min: 0, max: 65535 }),
     seed: Flags.integer({ description: 'Seed of the outcomes.', default: 1 }),
@@ -19,9 +20,15 @@ export default class SimServe extends AgentCommand {
     'stall-rate': Flags.string({ description: 'Share of operations whose progress stops (0..1).', default: '0' }),
     'no-workers': Flags.boolean({ description: 'Answer starts with 503 "no worker".', default: false }),
     world: Flags.string({
-      description: 'A planted world instead of the quality model, to measure a search against a known truth: no-edge, indicator[:<type>], pair[:<type>+<type>], label[:<source>[=<threshold>]], each optionally @<sharpe> (a class left out is drawn from the seed).',
+      description:
+        'A planted world instead of the quality model, to measure a search against a known truth: no-edge, indicator[:<type>], pair[:<type>+<type>], label[:<source>[=<threshold>]], each optionally @<sharpe> (a class left out is drawn from the seed).',
     }),
-    'clock-offset-seconds': Flags.integer({ description: "How far the simulator's clock runs ahead of this host's (negative: behind), like a KTRDR host with a skewed clock.", default: 0, min: -86_400, max: 86_400 }),
+    'clock-offset-seconds': Flags.integer({
+      description: "How far the simulator's clock runs ahead of this host's (negative: behind), like a KTRDR host with a skewed clock.",
+      default: 0,
+      min: -86_400,
+      max: 86_400,
+    }),
   };
   static override examples = [
     '<%= config.bin %> sim serve --port 8000 --time-scale 600',
@@ -63,7 +70,11 @@ export default class SimServe extends AgentCommand {
       log: (line) => this.log(line),
     }).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'EADDRINUSE') {
-        throw new AgentError(`Port ${flags.port} is already in use (another simulator, or KTRDR itself?). Stop that process, or pick a free port with --port.`, ExitCode.Error, 'port_in_use');
+        throw new AgentError(
+          `Port ${flags.port} is already in use (another simulator, or KTRDR itself?). Stop that process, or pick a free port with --port.`,
+          ExitCode.Error,
+          'port_in_use',
+        );
       }
       if (error.code === 'EACCES') {
         throw new AgentError(`Port ${flags.port} needs privileges this user does not have. Pick a port above 1023 with --port.`, ExitCode.Error, 'port_denied');

@@ -19,12 +19,15 @@ type FileReport = StrategyFileReport;
 
 export default class StrategyValidate extends AgentCommand {
   static override summary = 'Validate KTRDR v3 strategy files with the checks KTRDR makes at training start, and the ones it only makes hours later.';
-  static override description = `One line per problem (error or warning, by path). Exit 0 when every file is valid, 1 otherwise. --online also asks a running KTRDR (KTRDR_API_URL) for its indicator registry and, for a file in KTRDR's strategies directory, for its own verdict: KTRDR's verdict comes first and decides; where KTRDR says valid, our findings are warnings.\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'a file is invalid, or bad usage' })}`;
+  static override description =
+    `One line per problem (error or warning, by path). Exit 0 when every file is valid, 1 otherwise. --online also asks a running KTRDR (KTRDR_API_URL) for its indicator registry and, for a file in KTRDR's strategies directory, for its own verdict: KTRDR's verdict comes first and decides; where KTRDR says valid, our findings are warnings.\n\n${exitCodesHelpWith({ [ExitCode.Error]: 'a file is invalid, or bad usage' })}`;
   static override enableJsonFlag = true;
   static override strict = false;
   static override args = { files: Args.string({ description: 'Strategy YAML files', required: true }) };
   static override flags = {
-    online: Flags.boolean({ description: "Also ask the running KTRDR: its indicator registry, and its verdict, which decides, for files in its strategies directory." }),
+    online: Flags.boolean({
+      description: 'Also ask the running KTRDR: its indicator registry, and its verdict, which decides, for files in its strategies directory.',
+    }),
   };
   static override examples = ['<%= config.bin %> strategy validate strategies/*.yaml', '<%= config.bin %> strategy validate my.yaml --online --json'];
 
@@ -57,7 +60,11 @@ export default class StrategyValidate extends AgentCommand {
       for (const [index, report] of reports.entries()) {
         const name = basename(report.file, extname(report.file));
         if (dirname(realpathSync(report.file)) !== online.strategiesDir) {
-          report.findings.push({ severity: 'warning', path: '(ktrdr)', message: `not in KTRDR's strategies directory (${online.strategiesDir}), so KTRDR cannot validate it` });
+          report.findings.push({
+            severity: 'warning',
+            path: '(ktrdr)',
+            message: `not in KTRDR's strategies directory (${online.strategiesDir}), so KTRDR cannot validate it`,
+          });
           continue;
         }
         reports[index] = withKtrdrVerdict(report, await online.ktrdr.validateStrategy(name));

@@ -177,6 +177,9 @@ export function classifyAttemptFailure(error: unknown): AttemptFailure {
 
 /** An HTML error page says little in its first characters; keep a short, single-line excerpt. */
 function summarizeBody(message: string): string {
-  const flat = message.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const flat = message
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return flat.length > 160 ? `${flat.slice(0, 160)}...` : flat;
 }

@@ -51,7 +51,14 @@ export class BaselineDesigner implements Designer {
 
   protected async design(context: ToolContext, call: ToolCall): Promise<void> {
     const recent = await recentStrategies(context.db, 20);
-    const tried = new Set(recent.map((r) => r.indicators.map((i) => i.split(':')[1]).sort().join('+')));
+    const tried = new Set(
+      recent.map((r) =>
+        r.indicators
+          .map((i) => i.split(':')[1])
+          .sort()
+          .join('+'),
+      ),
+    );
     const symbols = (await call('get_available_symbols', {})) as { symbol: string; timeframes: string[] }[];
     const withHourly = symbols.filter((s) => s.timeframes.includes('1h'));
     const pool = withHourly.length > 0 ? withHourly : symbols;
@@ -99,7 +106,12 @@ export class BaselineDesigner implements Designer {
   protected async assess(context: ToolContext, call: ToolCall): Promise<void> {
     const session = await findSession(context.db, context.sessionId);
     const training = (session?.trainingResults ?? {}) as { accuracy?: number | null; lossReduction?: number | null };
-    const backtest = (session?.backtestResults ?? {}) as { sharpe?: number | null; winRate?: number | null; maxDrawdown?: number | null; totalTrades?: number | null };
+    const backtest = (session?.backtestResults ?? {}) as {
+      sharpe?: number | null;
+      winRate?: number | null;
+      maxDrawdown?: number | null;
+      totalTrades?: number | null;
+    };
     const sharpe = backtest.sharpe ?? 0;
     const drawdown = backtest.maxDrawdown ?? 1;
     const trades = backtest.totalTrades ?? 0;
@@ -110,7 +122,13 @@ export class BaselineDesigner implements Designer {
       verdict,
       explanation: `[baseline] Metric-derived assessment (no LLM). Sharpe ${sharpe.toFixed(2)}, win rate ${pct(backtest.winRate)}, max drawdown ${pct(backtest.maxDrawdown)}, ${trades} trades over ${bars ?? 'an unreported number of'} bars; test accuracy ${pct(training.accuracy)}, loss reduction ${pct(training.lossReduction)}.`,
       strengths: [sharpe > 0 ? `[baseline] positive risk-adjusted return (Sharpe ${sharpe.toFixed(2)})` : '[baseline] passed both quality gates'],
-      weaknesses: [drawdown > 0.2 ? `[baseline] drawdown ${pct(drawdown)} is high` : trades < 50 ? `[baseline] only ${trades} trades: weak statistical evidence` : '[baseline] single symbol and timeframe tested'],
+      weaknesses: [
+        drawdown > 0.2
+          ? `[baseline] drawdown ${pct(drawdown)} is high`
+          : trades < 50
+            ? `[baseline] only ${trades} trades: weak statistical evidence`
+            : '[baseline] single symbol and timeframe tested',
+      ],
       suggestions: ['[baseline] test the same indicator pair on another symbol out of sample'],
     });
   }
@@ -135,14 +153,16 @@ export interface TrainingWindow {
  */
 export async function availableRange(context: ToolContext, symbol: string, timeframe: string): Promise<{ start: Date; end: Date }> {
   const yesterday = shiftDays(context.now(), -1);
-  const lockboxEnd = await searchPeriodEndOf({ db: context.db, ktrdr: context.ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now }, symbol, timeframe).catch(
-    (error: unknown) => {
-      // A window cannot be chosen without the boundary: a KTRDR that does not answer is a fault of the world.
-      const fault = ktrdrFaultForDecision(error);
-      if (fault) throw new InfrastructureFaultError(fault.faultClass, fault.cause);
-      throw error;
-    },
-  );
+  const lockboxEnd = await searchPeriodEndOf(
+    { db: context.db, ktrdr: context.ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now },
+    symbol,
+    timeframe,
+  ).catch((error: unknown) => {
+    // A window cannot be chosen without the boundary: a KTRDR that does not answer is a fault of the world.
+    const fault = ktrdrFaultForDecision(error);
+    if (fault) throw new InfrastructureFaultError(fault.faultClass, fault.cause);
+    throw error;
+  });
   const before = lockboxEnd ? new Date(`${lockboxEnd}T00:00:00Z`) : yesterday;
   const limit = before < yesterday ? before : yesterday;
   const range = await context.ktrdr.getDataRange(symbol, timeframe).catch(() => null);
@@ -173,7 +193,10 @@ export function hash(text: string): number {
 }
 
 export function pairKey(pair: BoundedIndicatorFact[]): string {
-  return pair.map((f) => f.type).sort().join('+');
+  return pair
+    .map((f) => f.type)
+    .sort()
+    .join('+');
 }
 
 /** Two complementary bounded signals (different indicator types), never the same type twice. */
@@ -198,7 +221,11 @@ export function buildStrategy(name: string, pair: BoundedIndicatorFact[], symbol
     };
     nnInputs.push({ fuzzy_set: setName, timeframes: 'all' });
   }
-  const hidden = [[16, 8], [32, 16], [24, 12]][seed % 3]!;
+  const hidden = [
+    [16, 8],
+    [32, 16],
+    [24, 12],
+  ][seed % 3]!;
   return {
     name,
     version: '3.0',
@@ -223,7 +250,6 @@ export function buildStrategy(name: string, pair: BoundedIndicatorFact[], symbol
     },
   };
 }
-
 
 function shiftYears(date: Date, years: number): Date {
   const copy = new Date(date);

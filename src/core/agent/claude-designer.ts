@@ -57,21 +57,23 @@ export class ClaudeDesigner implements Designer {
       timeoutMs: settings.AGENT_INVOCATION_TIMEOUT_SECONDS * 1000,
     });
     const open = await findOpenBatch(db, request.sessionId);
-    const message = open?.firstMessage ?? await tracer.span('prepare_context', { 'agent.purpose': request.purpose }, async (span) => {
-      const text = await firstMessage({
-        db,
-        ktrdr,
-        sessionId: request.sessionId,
-        purpose: request.purpose,
-        recentCount: settings.AGENT_RECENT_STRATEGIES_COUNT,
-        memoryTokenBudget: settings.AGENT_MEMORY_TOKEN_BUDGET,
-        today: utcDay(now()),
-        lockboxMonths: settings.AGENT_LOCKBOX_MONTHS,
-        now,
-      });
-      span.setAttributes({ 'prompt.first_message_chars': text.length });
-      return text;
-    });
+    const message =
+      open?.firstMessage ??
+      (await tracer.span('prepare_context', { 'agent.purpose': request.purpose }, async (span) => {
+        const text = await firstMessage({
+          db,
+          ktrdr,
+          sessionId: request.sessionId,
+          purpose: request.purpose,
+          recentCount: settings.AGENT_RECENT_STRATEGIES_COUNT,
+          memoryTokenBudget: settings.AGENT_MEMORY_TOKEN_BUDGET,
+          today: utcDay(now()),
+          lockboxMonths: settings.AGENT_LOCKBOX_MONTHS,
+          now,
+        });
+        span.setAttributes({ 'prompt.first_message_chars': text.length });
+        return text;
+      }));
     let effectDone = false;
     const invocation: InvocationDeps = {
       client,
@@ -139,7 +141,9 @@ export class ClaudeDesigner implements Designer {
     let result: InvocationResult;
     if (open !== null || batching) {
       const batchDeps = { db, client, budget: invocation.budget, price: open ? priceFor(open.model, settings.AGENT_MODEL_PRICES) : price, now };
-      const step = await (open !== null ? this.collect(batchDeps, open, invocation) : this.submit(batchDeps, request, model, invocation)).catch(batchCallFailed);
+      const step = await (open !== null ? this.collect(batchDeps, open, invocation) : this.submit(batchDeps, request, model, invocation)).catch(
+        batchCallFailed,
+      );
       if (step.kind === 'report') return step.report;
       result = step.result;
     } else {
@@ -187,10 +191,20 @@ export class ClaudeDesigner implements Designer {
     if (stopped !== null) return report('operator_stopped', stopped);
     const { request: params, worstCaseUsd } = await firstCallOf(invocation, AbortSignal.timeout(invocation.timeoutMs));
     const reservedUsd = worstCaseUsd * BATCH_PRICE_FACTOR;
-    const submitted = await submitBatch(deps, { sessionId: request.sessionId, purpose: request.purpose, model, firstMessage: invocation.firstMessage, request: params, reservedUsd });
+    const submitted = await submitBatch(deps, {
+      sessionId: request.sessionId,
+      purpose: request.purpose,
+      model,
+      firstMessage: invocation.firstMessage,
+      request: params,
+      reservedUsd,
+    });
     switch (submitted.kind) {
       case 'submitted':
-        return report('batch_pending', `the first ${request.purpose} call went out as batch ${submitted.batchId} ($${reservedUsd.toFixed(4)} held at the batch price); its result is collected on a later pass`);
+        return report(
+          'batch_pending',
+          `the first ${request.purpose} call went out as batch ${submitted.batchId} ($${reservedUsd.toFixed(4)} held at the batch price); its result is collected on a later pass`,
+        );
       case 'budget_exhausted':
         return report('budget_exhausted', `the budget cannot cover the batch's worst case ($${reservedUsd.toFixed(4)}), so it was not sent`);
       case 'failed': {

@@ -49,7 +49,11 @@ async function symbolsSection(ktrdr: KtrdrClient, lockbox: LockboxContext | null
 
 /** The hypothesis the design tests and the experiment it builds on, so the verdict compares child to parent. */
 async function lineageSection(db: Kysely<Database>, sessionId: number): Promise<string> {
-  const row = await db.selectFrom('agent_sessions').select(['tests_hypothesis_id', 'exploration', 'parent_experiment_id']).where('id', '=', sessionId).executeTakeFirst();
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select(['tests_hypothesis_id', 'exploration', 'parent_experiment_id'])
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
   const hypothesis = row?.tests_hypothesis_id ? await findHypothesis(db, row.tests_hypothesis_id) : null;
   const parent = row?.parent_experiment_id ? await findExperiment(db, row.parent_experiment_id) : null;
   // The verdict is applied only if the status is still the one shown here (an operator may change it meanwhile).
@@ -77,28 +81,33 @@ async function searchPeriodLine(lockbox: LockboxContext | null, session: Session
   const timeframe = session.trainingParams?.timeframes[0];
   if (!lockbox || !symbol || !timeframe) return '';
   const end = await searchPeriodEndOf(lockbox, symbol, timeframe).catch(() => null);
-  return end ? `\nSearch period of ${symbol} ${timeframe} ends ${end}: the backtest window must end by then (later data is the lockbox, held back; a window reaching into it is refused).` : '';
+  return end
+    ? `\nSearch period of ${symbol} ${timeframe} ends ${end}: the backtest window must end by then (later data is the lockbox, held back; a window reaching into it is refused).`
+    : '';
 }
 
 export function systemPrompt(): string {
-  return renderPrompt('system', { bounded_indicators: formatBoundedIndicatorTable().split('\n').map((l) => `   ${l}`).join('\n') });
+  return renderPrompt('system', {
+    bounded_indicators: formatBoundedIndicatorTable()
+      .split('\n')
+      .map((l) => `   ${l}`)
+      .join('\n'),
+  });
 }
 
 /** Everything the phase needs, up front in the first message: no discovery round trips. */
-export async function firstMessage(
-  input: {
-    db: Kysely<Database>;
-    ktrdr: KtrdrClient;
-    sessionId: number;
-    purpose: InvocationPurpose;
-    recentCount: number;
-    today: string;
-    memoryTokenBudget?: number;
-    /** AGENT_LOCKBOX_MONTHS: the prompt states each symbol's search period, which ends before its lockbox. */
-    lockboxMonths?: number;
-    now?: () => Date;
-  },
-): Promise<string> {
+export async function firstMessage(input: {
+  db: Kysely<Database>;
+  ktrdr: KtrdrClient;
+  sessionId: number;
+  purpose: InvocationPurpose;
+  recentCount: number;
+  today: string;
+  memoryTokenBudget?: number;
+  /** AGENT_LOCKBOX_MONTHS: the prompt states each symbol's search period, which ends before its lockbox. */
+  lockboxMonths?: number;
+  now?: () => Date;
+}): Promise<string> {
   const session = await findSession(input.db, input.sessionId);
   if (!session) throw new Error(`session ${input.sessionId} not found`);
   const lockbox: LockboxContext | null =
@@ -121,7 +130,9 @@ export async function firstMessage(
         strategy: strategySection(session),
         training_params: `${compactJson(session.trainingParams)}${await searchPeriodLine(lockbox, session)}`,
         training_results: compactJson(session.trainingResults),
-        training_gate: session.trainingGate ? `passed (${session.trainingGate.checks.map((c) => `${c.metric} ${c.value} ${c.comparison} ${c.threshold}`).join(', ')})` : '(none)',
+        training_gate: session.trainingGate
+          ? `passed (${session.trainingGate.checks.map((c) => `${c.metric} ${c.value} ${c.comparison} ${c.threshold}`).join(', ')})`
+          : '(none)',
       });
     case 'assess':
       return renderPrompt(promptOfPurpose.assess, {

@@ -28,7 +28,6 @@ export function databaseBudget(options: DatabaseBudgetOptions): InvocationBudget
       await ensureBudgetDay(db, date, await effectiveDailyLimit(db, options.dailyLimitUsd));
       return reserveBudget(db, { date, amountUsd, bufferUsd: options.bufferUsd, enforce: options.enforce, sessionId });
     },
-    settle: (id, actualUsd, usage, details) =>
-      settleReservation(db, id, actualUsd, sessionId === null ? undefined : { id: sessionId, ...usage }, details),
+    settle: (id, actualUsd, usage, details) => settleReservation(db, id, actualUsd, sessionId === null ? undefined : { id: sessionId, ...usage }, details),
   };
 }

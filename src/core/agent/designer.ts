@@ -13,7 +13,20 @@ export interface InvocationRequest {
 export interface InvocationReport {
   /** `batch_pending`: the call went out as a Message Batch (or one is still processing); the session waits for it. */
   /** `completed` means the model (or the baseline) stopped on its own; whether it did its job is read from the session. */
-  status: 'completed' | 'budget_exhausted' | 'ktrdr_unreachable' | 'max_turns' | 'max_tokens' | 'refusal' | 'timeout' | 'api_error' | 'tool_error_limit' | 'infrastructure_fault' | 'batch_pending' | 'operator_stopped' | 'error';
+  status:
+    | 'completed'
+    | 'budget_exhausted'
+    | 'ktrdr_unreachable'
+    | 'max_turns'
+    | 'max_tokens'
+    | 'refusal'
+    | 'timeout'
+    | 'api_error'
+    | 'tool_error_limit'
+    | 'infrastructure_fault'
+    | 'batch_pending'
+    | 'operator_stopped'
+    | 'error';
   reason: string;
   lastText: string;
   costUsd: number;

@@ -76,9 +76,24 @@ export async function endSession(
           now,
         });
       }
-      if (verdict) await applyModelVerdict(trx, verdict.id, { status: verdict.status, shownStatus: verdict.shownStatus, evidence: verdict.evidence, experimentId, via, now });
+      if (verdict)
+        await applyModelVerdict(trx, verdict.id, {
+          status: verdict.status,
+          shownStatus: verdict.shownStatus,
+          evidence: verdict.evidence,
+          experimentId,
+          via,
+          now,
+        });
     }
-    await releaseUnjudgedTest(trx, { sessionId, outcome: input.outcome, reason: input.reason, judgedId: input.hypotheses?.verdict?.id ?? null, experimentId, now });
+    await releaseUnjudgedTest(trx, {
+      sessionId,
+      outcome: input.outcome,
+      reason: input.reason,
+      judgedId: input.hypotheses?.verdict?.id ?? null,
+      experimentId,
+      now,
+    });
     await incrementBudgetCounters(trx, utcDay(now), { cyclesCompleted: 1 });
     return true;
   });

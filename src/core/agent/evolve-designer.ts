@@ -4,7 +4,18 @@ import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bound
 import { validateStrategy } from '../strategy/validate.ts';
 import { SeededRandom } from '../kernel/random.ts';
 import { installationId } from '../db/repositories/installation.ts';
-import { availableRange, BaselineDesigner, buildStrategy, candidatePairs, hash, isRefusedAsKnown, pairKey, startTraining, trainingWindow, type ToolCall } from './baseline-designer.ts';
+import {
+  availableRange,
+  BaselineDesigner,
+  buildStrategy,
+  candidatePairs,
+  hash,
+  isRefusedAsKnown,
+  pairKey,
+  startTraining,
+  trainingWindow,
+  type ToolCall,
+} from './baseline-designer.ts';
 import { directiveInForce, SEARCH_ARCHITECTURES, SEARCH_LABEL_THRESHOLDS } from './search-directive.ts';
 import type { SearchRegion } from '../research/search-policy.ts';
 import type { DesignerKind } from './designer.ts';
@@ -75,7 +86,11 @@ export function mutate(parent: Strategy, kind: MutationKind, random: () => numbe
   switch (kind) {
     case 'parameter': {
       const entries = Object.values((child.indicators ?? {}) as Record<string, Record<string, unknown>>);
-      const candidates = entries.flatMap((indicator) => Object.entries(indicator).filter(([key, v]) => key !== 'type' && typeof v === 'number' && Number.isInteger(v)).map(([key]) => ({ indicator, key })));
+      const candidates = entries.flatMap((indicator) =>
+        Object.entries(indicator)
+          .filter(([key, v]) => key !== 'type' && typeof v === 'number' && Number.isInteger(v))
+          .map(([key]) => ({ indicator, key })),
+      );
       if (candidates.length === 0) return null;
       const { indicator, key } = pick(candidates, random);
       const value = indicator[key] as number;
@@ -164,7 +179,11 @@ export class EvolveDesigner extends BaselineDesigner {
     for (const candidate of pool.slice(0, 40)) {
       const features = strategyFeatures(candidate.config);
       if (!validateStrategy(candidate.config).valid) continue;
-      const runs = await earlierRunsOfDesign(context.db, { fingerprint: strategyFingerprint(candidate.config), symbol: features.symbol, timeframe: features.timeframe });
+      const runs = await earlierRunsOfDesign(context.db, {
+        fingerprint: strategyFingerprint(candidate.config),
+        symbol: features.symbol,
+        timeframe: features.timeframe,
+      });
       if (runs.length > 0) continue;
       const window = trainingWindow(await availableRange(context, features.symbol ?? 'EURUSD', features.timeframe ?? '1h'));
       // The installation id keeps a recreated database's session N from reusing another run's strategy (and model) name.
@@ -192,7 +211,12 @@ export class EvolveDesigner extends BaselineDesigner {
    * The directed region's design first, then the same pair with other labels and networks, then the least-tried
    * pairs (fewest tries first), each with a drawn network size and label threshold.
    */
-  private async explorations(context: ToolContext, call: ToolCall, random: () => number, region: SearchRegion | null): Promise<{ config: Strategy; parent: Experiment | null }[]> {
+  private async explorations(
+    context: ToolContext,
+    call: ToolCall,
+    random: () => number,
+    region: SearchRegion | null,
+  ): Promise<{ config: Strategy; parent: Experiment | null }[]> {
     const counts = await indicatorKeyCounts(context.db);
     const symbols = (await call('get_available_symbols', {})) as { symbol: string; timeframes: string[] }[];
     const pool = symbols.filter((s) => s.timeframes.includes('1h'));
@@ -216,7 +240,10 @@ export class EvolveDesigner extends BaselineDesigner {
       return { config: relabel(config, name, `[evolve] exploration of ${pair.map((f) => f.displayName).join(' + ')}`), parent: null };
     };
     const threshold = Number.isFinite(directedThreshold) && directedThreshold > 0 ? directedThreshold : pick(LABEL_THRESHOLDS, random);
-    const layers = directedLayers.length > 0 && directedLayers.every((units) => Number.isInteger(units) && units > 0) ? directedLayers : [...pick(ARCHITECTURES.slice(0, 4), random)];
+    const layers =
+      directedLayers.length > 0 && directedLayers.every((units) => Number.isInteger(units) && units > 0)
+        ? directedLayers
+        : [...pick(ARCHITECTURES.slice(0, 4), random)];
     const out: { config: Strategy; parent: Experiment | null }[] = [];
     if (directedPair) {
       out.push(build(directedPair, 0, threshold, layers));
@@ -294,4 +321,3 @@ const EXPLORATION_BONUS = 0.1;
 function relabel(config: Strategy, name: string, description: string): Strategy {
   return { ...config, name, description, hypothesis: `${description}: a small change to a design that passed both gates may improve it.` };
 }
-

@@ -260,8 +260,7 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       default:
         return end(
           'api_error',
-          `the API returned an unrecognised stop_reason ${JSON.stringify(message.stop_reason)}; ` +
-            'the agent stops rather than guess what it means',
+          `the API returned an unrecognised stop_reason ${JSON.stringify(message.stop_reason)}; ` + 'the agent stops rather than guess what it means',
         );
     }
 
@@ -298,10 +297,7 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
     conversation.push({ role: 'user', content: results });
 
     if (!deps.isDone?.() && consecutiveToolErrors >= maxToolErrors) {
-      return end(
-        'tool_error_limit',
-        `${consecutiveToolErrors} tool calls in a row failed (limit ${maxToolErrors}); last: ${lastToolError}`,
-      );
+      return end('tool_error_limit', `${consecutiveToolErrors} tool calls in a row failed (limit ${maxToolErrors}); last: ${lastToolError}`);
     }
     return null;
   };
@@ -354,10 +350,7 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       for (let attempt = 1; answered === null; attempt += 1) {
         const reservation = await deps.budget.reserve(reservedUsd);
         if (reservation === null) {
-          return end(
-            'budget_exhausted',
-            `the budget cannot cover the next request (worst case $${reservedUsd.toFixed(4)}), so it was not sent`,
-          );
+          return end('budget_exhausted', `the budget cannot cover the next request (worst case $${reservedUsd.toFixed(4)}), so it was not sent`);
         }
         // A turn counts as an API call once its first attempt is sent.
         turns = turn;
@@ -426,7 +419,14 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
       if (booked.unpriced !== null) {
         return end('api_error', `${booked.unpriced}; the reservation of $${reservedUsd.toFixed(4)} was kept as spent and the agent stops`);
       }
-      const turnUsage = await recordAnswer(message, { turn, costUsd: booked.usd, durationMs, attempts: answered.attempts, requestId, inputCounted: counted !== null });
+      const turnUsage = await recordAnswer(message, {
+        turn,
+        costUsd: booked.usd,
+        durationMs,
+        attempts: answered.attempts,
+        requestId,
+        inputCounted: counted !== null,
+      });
       const next = await afterAnswer(message, turnUsage, turn);
       if (next !== null) return next;
     }
@@ -456,11 +456,7 @@ export function messageProblem(message: unknown): string | null {
   return malformationOf(message);
 }
 
-function buildRequest(
-  deps: InvocationDeps,
-  conversation: readonly ConversationTurn[],
-  turn: number,
-): MessageCreateParamsNonStreaming {
+function buildRequest(deps: InvocationDeps, conversation: readonly ConversationTurn[], turn: number): MessageCreateParamsNonStreaming {
   // Breakpoints only where a later call reads them: the system block (tools and system form the prefix every call
   // of the phase shares) and the newest user message (the conversation so far, read by the next call; earlier
   // entries are found again by the API's lookback). No breakpoint on the tools alone: below the minimum cacheable
@@ -617,11 +613,7 @@ function isToolUse(block: ContentBlock): block is ToolUseBlock {
   return block.type === 'tool_use';
 }
 
-async function runTool(
-  toolsByName: ReadonlyMap<string, ToolDefinition>,
-  call: ToolUseBlock,
-  signal: AbortSignal,
-): Promise<ToolOutcome> {
+async function runTool(toolsByName: ReadonlyMap<string, ToolDefinition>, call: ToolUseBlock, signal: AbortSignal): Promise<ToolOutcome> {
   const tool = toolsByName.get(call.name);
   if (tool === undefined) {
     return { ok: false, error: `Unknown tool "${call.name}". Available tools: ${[...toolsByName.keys()].join(', ')}.` };

@@ -34,13 +34,19 @@ function num(value: number | null, digits = 2): string {
  * there are DSR_MEANINGFUL_TRIALS of them.
  */
 export function experimentLine(e: Experiment, dsrNow: DeflatedSharpeNow | null = null): string {
-  const lineage = [e.hypothesisId !== null ? `tests H${e.hypothesisId}` : null, e.parentExperimentId !== null ? `child of #${e.parentExperimentId}` : null].filter(Boolean).join(', ');
+  const lineage = [e.hypothesisId !== null ? `tests H${e.hypothesisId}` : null, e.parentExperimentId !== null ? `child of #${e.parentExperimentId}` : null]
+    .filter(Boolean)
+    .join(', ');
   if (e.designFailure || (e.outcome === 'failed_design' && e.indicatorKey === null)) {
     const why = e.designFailure?.detail ?? e.failureReason?.replace(/\s+/g, ' ').slice(0, 200) ?? 'no reason recorded';
     const what = e.indicatorKey ? ` [${e.indicatorKey}] ${e.symbol ?? '?'} ${e.timeframe ?? '?'}` : '';
     return `- #${e.id} design failed${what}: ${why}${lineage ? ` {${lineage}}` : ''}`;
   }
-  const design = [e.indicatorKey ?? '(no indicators)', e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null, e.architecture ? `mlp ${e.architecture}` : null]
+  const design = [
+    e.indicatorKey ?? '(no indicators)',
+    e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null,
+    e.architecture ? `mlp ${e.architecture}` : null,
+  ]
     .filter(Boolean)
     .join(', ');
   const dsr = dsrNow && dsrNow.trials >= DSR_MEANINGFUL_TRIALS ? `, DSR ${num(dsrNow.dsr)} of ${dsrNow.trials} trials` : '';
@@ -81,7 +87,9 @@ async function coverage(db: Kysely<Database>): Promise<string[]> {
       ['labels', labels],
       ['architecture', architecture],
     ] as const
-  ).map(([dimension, entries]) => entries.map((e) => `- ${dimension} ${e.value}: ${e.passed}/${e.tried} passed${e.best !== null ? ` (best ${e.best.toFixed(2)})` : ''}`));
+  ).map(([dimension, entries]) =>
+    entries.map((e) => `- ${dimension} ${e.value}: ${e.passed}/${e.tried} passed${e.best !== null ? ` (best ${e.best.toFixed(2)})` : ''}`),
+  );
   const lines: string[] = [];
   for (let rank = 0; ranked.some((list) => rank < list.length); rank++) for (const list of ranked) if (rank < list.length) lines.push(list[rank]!);
   return lines;

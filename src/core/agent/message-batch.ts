@@ -95,7 +95,9 @@ export interface BatchDeps {
 export async function submitBatch(
   deps: BatchDeps,
   input: { sessionId: number; purpose: InvocationPurpose; model: string; firstMessage: string; request: MessageCreateParamsNonStreaming; reservedUsd: number },
-): Promise<{ kind: 'submitted'; batchId: string; expiresAt: Date } | { kind: 'budget_exhausted' } | { kind: 'failed'; error: unknown; billing: 'not_billed' | 'unknown' }> {
+): Promise<
+  { kind: 'submitted'; batchId: string; expiresAt: Date } | { kind: 'budget_exhausted' } | { kind: 'failed'; error: unknown; billing: 'not_billed' | 'unknown' }
+> {
   const reservation = await deps.budget.reserve(input.reservedUsd);
   if (reservation === null) return { kind: 'budget_exhausted' };
   const customId = newCustomId(input.sessionId, input.purpose);
@@ -207,7 +209,10 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
   if (batchId === null) {
     const lookup = await lookUpLostBatch(deps, batch);
     if (lookup.kind === 'undetermined') {
-      return { kind: 'pending', reason: `the create call of ${batch.customId} was cut off; a batch created then is still processing, so whether it is ours is read once it ends` };
+      return {
+        kind: 'pending',
+        reason: `the create call of ${batch.customId} was cut off; a batch created then is still processing, so whether it is ours is read once it ends`,
+      };
     }
     if (lookup.kind === 'absent') {
       const reason = `the create call of ${batch.customId} was cut off and no batch holds it: it was never created`;
@@ -215,7 +220,11 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
       return { kind: 'unanswered', reason, retryDirect: false };
     }
     batchId = lookup.batchId;
-    await deps.db.updateTable('agent_message_batches').set({ batch_id: batchId, status: 'in_progress', submitted_at: batch.createdAt }).where('id', '=', batch.id).execute();
+    await deps.db
+      .updateTable('agent_message_batches')
+      .set({ batch_id: batchId, status: 'in_progress', submitted_at: batch.createdAt })
+      .where('id', '=', batch.id)
+      .execute();
   }
   const state = await deps.client.messages.batches.retrieve(batchId, {}, { maxRetries: 0 }).catch(async (error: unknown) => {
     const { NotFoundError } = await import('@anthropic-ai/sdk');
@@ -267,7 +276,12 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
         await endBatchRow(deps, batch, 'lost', batch.reservedUsd, reason, { estimated: true });
         return { kind: 'unpriced', reason };
       }
-      const usage = { input: message.usage.input_tokens, output: message.usage.output_tokens, cacheRead: message.usage.cache_read_input_tokens ?? 0, cacheWrite: message.usage.cache_creation_input_tokens ?? 0 };
+      const usage = {
+        input: message.usage.input_tokens,
+        output: message.usage.output_tokens,
+        cacheRead: message.usage.cache_read_input_tokens ?? 0,
+        cacheWrite: message.usage.cache_creation_input_tokens ?? 0,
+      };
       try {
         const costUsd = costOfBatchUsage(deps.price, message.usage);
         await endBatchRow(deps, batch, 'succeeded', costUsd, `batch ${batchId} succeeded`, { usage, requestId: message.id, ranAt: message.usage });
@@ -288,7 +302,10 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
     }
     case 'expired':
     case 'canceled': {
-      const reason = outcome.type === 'expired' ? `batch ${batchId} expired before the request was processed (24 hours)` : `batch ${batchId} was canceled before the request was processed`;
+      const reason =
+        outcome.type === 'expired'
+          ? `batch ${batchId} expired before the request was processed (24 hours)`
+          : `batch ${batchId} was canceled before the request was processed`;
       await endBatchRow(deps, batch, outcome.type, 0, reason);
       return { kind: 'unanswered', reason, retryDirect: true };
     }
@@ -304,7 +321,11 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
 export async function requestBatchCancel(deps: Pick<BatchDeps, 'db' | 'client'>, batch: OpenBatch): Promise<string> {
   if (batch.batchId === null) return `batch ${batch.customId} not cancelled: its id is not known yet`;
   const state = await deps.client.messages.batches.cancel(batch.batchId, {}, { maxRetries: 0 });
-  await deps.db.updateTable('agent_message_batches').set({ status: state.processing_status === 'ended' ? 'in_progress' : 'canceling' }).where('id', '=', batch.id).execute();
+  await deps.db
+    .updateTable('agent_message_batches')
+    .set({ status: state.processing_status === 'ended' ? 'in_progress' : 'canceling' })
+    .where('id', '=', batch.id)
+    .execute();
   return `batch ${batch.batchId} ${state.processing_status === 'ended' ? 'had already ended' : 'cancellation requested'}`;
 }
 

@@ -20,7 +20,8 @@ export async function operatorStop(db: Db, sessionId: number, options: { lock: b
   if (options.lock) session = session.forUpdate();
   const row = await session.executeTakeFirst();
   if (!row) return `session #${sessionId} no longer exists; nothing was done`;
-  if (row.outcome !== null) return `session #${sessionId} ended (${row.outcome}${row.outcome === 'cancelled' ? ' by the operator' : ''}); nothing was done and nothing more is to be done`;
+  if (row.outcome !== null)
+    return `session #${sessionId} ended (${row.outcome}${row.outcome === 'cancelled' ? ' by the operator' : ''}); nothing was done and nothing more is to be done`;
   if (paused) return 'the operator paused the agent (`ktrdr-agent pause`); nothing was done: stop now, the session resumes after `ktrdr-agent resume`';
   return null;
 }

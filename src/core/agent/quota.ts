@@ -5,7 +5,11 @@ import { rateLimitShortage, type RateLimitState } from './invoke.ts';
 
 /** The last quota the API reported, kept so that the next pass can tell before it invokes. */
 export async function saveQuota(db: Kysely<Database>, state: RateLimitState, at: Date): Promise<void> {
-  await db.updateTable('agent_control').set({ anthropic_quota: JSON.stringify({ ...state, seenAt: at.toISOString() }) }).where('id', '=', 1).execute();
+  await db
+    .updateTable('agent_control')
+    .set({ anthropic_quota: JSON.stringify({ ...state, seenAt: at.toISOString() }) })
+    .where('id', '=', 1)
+    .execute();
 }
 
 /**

@@ -42,7 +42,11 @@ export function searchCatalogue(symbols: readonly string[]): Partial<Record<Sear
  * Decides and records the new cycle's directive. Runs inside the cycle-creation transaction (its advisory lock
  * serialises racing ticks), so the claimed targets it reads are every other active session's.
  */
-export async function assignSearchDirective(trx: Transaction<Database>, sessionId: number, input: { designer: DesignerKind; symbols: readonly string[] }): Promise<SearchDirective> {
+export async function assignSearchDirective(
+  trx: Transaction<Database>,
+  sessionId: number,
+  input: { designer: DesignerKind; symbols: readonly string[] },
+): Promise<SearchDirective> {
   const [history, claimed] = await Promise.all([loadSearchHistory(trx), claimedSearchTargets(trx)]);
   const directive = decideSearch({
     history,
@@ -74,7 +78,12 @@ export async function directiveInForce(db: Kysely<Database>, sessionId: number):
  * an earlier experiment (same indicators, labels and network, every number within `tolerance`), naming it; an exploit
  * directive allows it. A stated decline is recorded first (never an error) and lifts the refusal.
  */
-export async function searchRefusal(db: Kysely<Database>, sessionId: number, config: Record<string, unknown>, options: { tolerance: number; declined?: string | undefined }): Promise<string | null> {
+export async function searchRefusal(
+  db: Kysely<Database>,
+  sessionId: number,
+  config: Record<string, unknown>,
+  options: { tolerance: number; declined?: string | undefined },
+): Promise<string | null> {
   if (options.declined) await recordSearchDecline(db, sessionId, options.declined);
   const search = await findSessionSearch(db, sessionId);
   if (!search || search.mode !== 'explore' || options.declined) return null;
@@ -87,7 +96,10 @@ export async function searchRefusal(db: Kysely<Database>, sessionId: number, con
     .orderBy('id', 'desc')
     .limit(200)
     .execute();
-  const earlier = rows.map((row) => ({ ...row, strategy: (typeof row.strategy === 'string' ? JSON.parse(row.strategy) : row.strategy) as Record<string, unknown> | null }));
+  const earlier = rows.map((row) => ({
+    ...row,
+    strategy: (typeof row.strategy === 'string' ? JSON.parse(row.strategy) : row.strategy) as Record<string, unknown> | null,
+  }));
   const copy = findNearCopy(config, earlier, options.tolerance);
   if (!copy) return null;
   return `strategy not saved: this cycle explores, and the design is a near-copy of experiment #${copy.id} (${copy.strategy_name ?? 'unnamed'}${copy.score === null ? '' : `, score ${Number(copy.score).toFixed(2)}`}): same indicators, labels and network, every number within ${Math.round(options.tolerance * 100)}%. Explore elsewhere (the directive names a region), or, if refining #${copy.id} is the better use of the cycle, say why in declines_directive.`;
@@ -106,7 +118,9 @@ export async function directiveSection(db: Kysely<Database>, sessionId: number):
       `This cycle refines experiment #${parent.id} (${parent.strategyName ?? 'unnamed'}, score ${parent.score === null ? 'n/a' : parent.score.toFixed(2)}): change a few of its settings and pass parent_experiment ${parent.id}.${weakness ? ` Its weakness was: ${weakness}` : ''}`,
     );
   } else {
-    lines.push(`This cycle explores: ${describeRegion(directive.region)}. Design something in this region that the memory shows was not tried; a near-copy of an earlier experiment is refused.`);
+    lines.push(
+      `This cycle explores: ${describeRegion(directive.region)}. Design something in this region that the memory shows was not tried; a near-copy of an earlier experiment is refused.`,
+    );
   }
   if (directive.fallback) lines.push(`(${directive.fallback}.)`);
   lines.push(`Why: ${directive.reason}.`);
@@ -121,10 +135,15 @@ export async function regionCoverageLines(db: Kysely<Database>, symbols: readonl
   const lines: string[] = [];
   for (const dimension of ['indicators', 'labels', 'network'] as const) {
     const posteriors = regionPosteriors({ history, catalogue, seed: 'coverage' }, dimension);
-    const untried = posteriors.filter((p) => p.tried === 0).map((p) => p.value).sort();
+    const untried = posteriors
+      .filter((p) => p.tried === 0)
+      .map((p) => p.value)
+      .sort();
     const tried = posteriors.length - untried.length;
     const shown = untried.slice(0, 8).join(', ');
-    lines.push(`- ${dimension}: ${tried} of ${posteriors.length} regions tried${untried.length > 0 ? `; never tried: ${shown}${untried.length > 8 ? `, and ${untried.length - 8} more` : ''}` : ''}`);
+    lines.push(
+      `- ${dimension}: ${tried} of ${posteriors.length} regions tried${untried.length > 0 ? `; never tried: ${shown}${untried.length > 8 ? `, and ${untried.length - 8} more` : ''}` : ''}`,
+    );
   }
   return lines;
 }

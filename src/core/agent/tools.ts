@@ -50,7 +50,6 @@ import { phaseModel } from '../config/model-checks.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { searchRefusal } from './search-directive.ts';
 
-
 export interface ToolDefinition {
   name: string;
   description: string;
@@ -217,12 +216,16 @@ const sameWindow = (a: { startDate: string; endDate: string } | null, b: { start
 /** Ids a tool may be given, listed when it was given another. */
 async function validHypothesisIds(context: ToolContext): Promise<string> {
   const open = await openHypotheses(context.db, 20);
-  return open.length === 0 ? 'there are no open hypotheses (propose one in save_assessment, or use "exploration")' : `open hypotheses: ${open.map((h) => `#${h.id} ${h.text.slice(0, 60)}`).join('; ')}`;
+  return open.length === 0
+    ? 'there are no open hypotheses (propose one in save_assessment, or use "exploration")'
+    : `open hypotheses: ${open.map((h) => `#${h.id} ${h.text.slice(0, 60)}`).join('; ')}`;
 }
 
 async function validExperimentIds(context: ToolContext): Promise<string> {
   const ids = await someExperimentIds(context.db);
-  return ids.length === 0 ? 'there are no experiments yet (leave parent_experiment out)' : `known experiments include ${ids.map((id) => `#${id}`).join(', ')} (query_experiments lists more)`;
+  return ids.length === 0
+    ? 'there are no experiments yet (leave parent_experiment out)'
+    : `known experiments include ${ids.map((id) => `#${id}`).join(', ')} (query_experiments lists more)`;
 }
 
 function queryExperimentsTool(context: ToolContext): ToolDefinition {
@@ -307,13 +310,15 @@ function designTools(context: ToolContext): ToolDefinition[] {
       // RECENT_STRATEGIES_MAX entries, each text shown to RECENT_TEXT_MAX characters.
       run: async (input) => ({
         ok: true,
-        content: (await recentStrategies(context.db, Math.min(RECENT_STRATEGIES_MAX, input.n ?? context.config.settings.AGENT_RECENT_STRATEGIES_COUNT))).map((r) => ({
-          ...r,
-          strategyName: clipped(r.strategyName, RECENT_TEXT_MAX),
-          hypothesis: clipped(r.hypothesis, RECENT_TEXT_MAX),
-          failureReason: clipped(r.failureReason, RECENT_TEXT_MAX),
-          indicators: r.indicators.slice(0, 12).map((i) => clipped(i, 80)),
-        })),
+        content: (await recentStrategies(context.db, Math.min(RECENT_STRATEGIES_MAX, input.n ?? context.config.settings.AGENT_RECENT_STRATEGIES_COUNT))).map(
+          (r) => ({
+            ...r,
+            strategyName: clipped(r.strategyName, RECENT_TEXT_MAX),
+            hypothesis: clipped(r.hypothesis, RECENT_TEXT_MAX),
+            failureReason: clipped(r.failureReason, RECENT_TEXT_MAX),
+            indicators: r.indicators.slice(0, 12).map((i) => clipped(i, 80)),
+          }),
+        ),
       }),
     }),
     queryExperimentsTool(context),
@@ -348,7 +353,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
       name: 'save_strategy_config',
       effect: true,
       description:
-        'Validate and save the strategy into the strategies directory KTRDR reads. `name` must match ^[A-Za-z0-9][A-Za-z0-9_-]*$ and equal config.name. A name already used by a different strategy is refused. When this cycle explores, a near-copy of an earlier experiment is refused; `declines_directive` states why you do not follow the cycle\'s directive (recorded, never an error).',
+        "Validate and save the strategy into the strategies directory KTRDR reads. `name` must match ^[A-Za-z0-9][A-Za-z0-9_-]*$ and equal config.name. A name already used by a different strategy is refused. When this cycle explores, a near-copy of an earlier experiment is refused; `declines_directive` states why you do not follow the cycle's directive (recorded, never an error).",
       input: z
         .object({
           name: z.string().min(1).max(100),
@@ -388,10 +393,18 @@ function designTools(context: ToolContext): ToolDefinition[] {
           };
         }
         // The same design in flight in another session: refused before anything is written (and again, race-free, below).
-        const claim: DesignClaim = { fingerprint, symbol: features.symbol, timeframe: features.timeframe, window: window ? { startDate: window.start_date, endDate: window.end_date } : null };
+        const claim: DesignClaim = {
+          fingerprint,
+          symbol: features.symbol,
+          timeframe: features.timeframe,
+          window: window ? { startDate: window.start_date, endDate: window.end_date } : null,
+        };
         const inFlight = await liveHolder(context.db, session.id, claim);
         if (inFlight) return { ok: false, error: `strategy not saved: ${describeClaimRefusal(inFlight, claim)}` };
-        const refusal = await searchRefusal(context.db, session.id, config, { tolerance: context.config.settings.AGENT_NEAR_DUPLICATE_TOLERANCE, declined: input.declines_directive });
+        const refusal = await searchRefusal(context.db, session.id, config, {
+          tolerance: context.config.settings.AGENT_NEAR_DUPLICATE_TOLERANCE,
+          declined: input.declines_directive,
+        });
         if (refusal) return { ok: false, error: refusal };
         let saved;
         try {
@@ -410,7 +423,10 @@ function designTools(context: ToolContext): ToolDefinition[] {
         if (ktrdrCheck.valid === false) {
           // Only a strategy KTRDR accepts becomes the session's: start_training cannot pick up a rejected one.
           if (saved.written) rmSync(saved.path, { force: true });
-          const problems = ktrdrCheck.issues.filter((i) => i.severity === 'error').map((i) => `- ${i.message}`).join('\n');
+          const problems = ktrdrCheck.issues
+            .filter((i) => i.severity === 'error')
+            .map((i) => `- ${i.message}`)
+            .join('\n');
           return { ok: false, error: `KTRDR rejected the strategy (not saved):\n${problems}\nFix it and save again.`, kind: 'ktrdr_rejected' };
         }
         const holder = await inTransaction(context.db, async (trx) => {
@@ -424,7 +440,13 @@ function designTools(context: ToolContext): ToolDefinition[] {
             parentExperimentId: input.parent_experiment ?? null,
           });
           if (hypothesis && hypothesis.status === 'untested') {
-            await setHypothesisStatus(trx, hypothesis.id, { status: 'testing', evidence: `session #${session.id} designs ${input.name} to test it`, experimentId: null, via: 'save_strategy_config', now: context.now() });
+            await setHypothesisStatus(trx, hypothesis.id, {
+              status: 'testing',
+              evidence: `session #${session.id} designs ${input.name} to test it`,
+              experimentId: null,
+              via: 'save_strategy_config',
+              now: context.now(),
+            });
           }
           return null;
         });
@@ -451,7 +473,7 @@ function designTools(context: ToolContext): ToolDefinition[] {
       name: 'start_training',
       effect: true,
       description:
-        'Start training the saved strategy in KTRDR. Choose a training window that leaves later data for an out-of-sample backtest, inside the search period: a window reaching into a symbol\'s lockbox (its most recent data, held back for promotion) is refused. The session moves to TRAINING.',
+        "Start training the saved strategy in KTRDR. Choose a training window that leaves later data for an out-of-sample backtest, inside the search period: a window reaching into a symbol's lockbox (its most recent data, held back for promotion) is refused. The session moves to TRAINING.",
       input: z
         .object({
           strategy_name: z.string().min(1).max(100),
@@ -482,7 +504,10 @@ function designTools(context: ToolContext): ToolDefinition[] {
         const timeframes = input.timeframes ?? trainingData.timeframes?.list ?? (trainingData.timeframes?.timeframe ? [trainingData.timeframes.timeframe] : []);
         const uncovered = await coverageProblem(context.ktrdr, { symbols, timeframes, startDate: input.start_date, endDate: input.end_date });
         if (uncovered) return { ok: false, error: `training not started: ${uncovered}` };
-        const lockboxHit = await lockboxRefusal({ db: context.db, ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now }, { symbols, timeframes, startDate: input.start_date, endDate: input.end_date });
+        const lockboxHit = await lockboxRefusal(
+          { db: context.db, ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now },
+          { symbols, timeframes, startDate: input.start_date, endDate: input.end_date },
+        );
         if (lockboxHit) return { ok: false, error: `training not started: ${lockboxHit}` };
         if (session.strategyConfig) {
           const runs = await earlierRunsOfDesign(context.db, {
@@ -491,7 +516,11 @@ function designTools(context: ToolContext): ToolDefinition[] {
             timeframe: timeframes[0] ?? null,
           });
           const duplicate = runs.find((e) => sameWindow(e.trainingWindow, input));
-          if (duplicate) return { ok: false, error: `this design was already trained on this window: ${describeRun(duplicate)}. Choose another window, or go back and change the design.` };
+          if (duplicate)
+            return {
+              ok: false,
+              error: `this design was already trained on this window: ${describeRun(duplicate)}. Choose another window, or go back and change the design.`,
+            };
           // The claim narrows to the window now chosen; another session running it on this window refuses the start.
           const claim: DesignClaim = {
             fingerprint: strategyFingerprint(session.strategyConfig),
@@ -534,7 +563,11 @@ function designTools(context: ToolContext): ToolDefinition[] {
         if (!recorded) return abandon(context, operationId);
         return {
           ok: true,
-          content: { operation_id: operationId, phase: 'training', message: 'Training started. The trigger will call you back when it completes and passes its gate.' },
+          content: {
+            operation_id: operationId,
+            phase: 'training',
+            message: 'Training started. The trigger will call you back when it completes and passes its gate.',
+          },
         };
       },
     }),
@@ -547,7 +580,7 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
       name: 'start_backtest',
       effect: true,
       description:
-        'Backtest the trained model on data it was not trained on. The strategy and model come from the session. A window overlapping the training window on the same symbol, or reaching into the symbol\'s lockbox (its most recent data, held back for promotion), is refused.',
+        "Backtest the trained model on data it was not trained on. The strategy and model come from the session. A window overlapping the training window on the same symbol, or reaching into the symbol's lockbox (its most recent data, held back for promotion), is refused.",
       input: z
         .object({
           start_date: isoDate,
@@ -557,7 +590,8 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
         })
         .strict(),
       run: async (input, session, ktrdr) => {
-        if (session.phase !== 'training') return { ok: false, error: `start_backtest is only allowed after training passed its gate (phase is ${session.phase})` };
+        if (session.phase !== 'training')
+          return { ok: false, error: `start_backtest is only allowed after training passed its gate (phase is ${session.phase})` };
         const training = session.trainingResults as { modelPath?: string | null } | null;
         const params = session.trainingParams;
         if (!training?.modelPath || !params || !session.strategyName) {
@@ -578,7 +612,10 @@ function backtestTools(context: ToolContext): ToolDefinition[] {
         }
         const uncovered = await coverageProblem(ktrdr, { symbols: [symbol], timeframes: [timeframe], startDate: input.start_date, endDate: input.end_date });
         if (uncovered) return { ok: false, error: `backtest not started: ${uncovered}` };
-        const lockboxHit = await lockboxRefusal({ db: context.db, ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now }, { symbols: [symbol], timeframes: [timeframe], startDate: input.start_date, endDate: input.end_date });
+        const lockboxHit = await lockboxRefusal(
+          { db: context.db, ktrdr, months: context.config.settings.AGENT_LOCKBOX_MONTHS, now: context.now },
+          { symbols: [symbol], timeframes: [timeframe], startDate: input.start_date, endDate: input.end_date },
+        );
         if (lockboxHit) return { ok: false, error: `backtest not started: ${lockboxHit}` };
         const response = await ktrdr.startBacktest({
           strategyName: session.strategyName,
@@ -624,7 +661,10 @@ function assessTools(context: ToolContext): ToolDefinition[] {
           suggestions: listOfPoints,
           hypotheses_proposed: z
             .array(z.object({ text: z.string().min(10).max(HYPOTHESIS_TEXT_MAX), rationale: z.string().max(HYPOTHESIS_RATIONALE_MAX).optional() }).strict())
-            .max(HYPOTHESES_PER_CALL_MAX, `propose at most ${HYPOTHESES_PER_CALL_MAX} hypotheses per assessment: keep the ones this result most directly suggests`)
+            .max(
+              HYPOTHESES_PER_CALL_MAX,
+              `propose at most ${HYPOTHESES_PER_CALL_MAX} hypotheses per assessment: keep the ones this result most directly suggests`,
+            )
             .optional(),
           hypothesis_verdict: z
             .object({
@@ -643,7 +683,8 @@ function assessTools(context: ToolContext): ToolDefinition[] {
         let shownStatus: HypothesisStatus | null = null;
         if (verdict) {
           const hypothesis = await findHypothesis(context.db, verdict.id);
-          if (!hypothesis || hypothesis.retiredAt) return { ok: false, error: `hypothesis_verdict names #${verdict.id}, which is not an open hypothesis; ${await validHypothesisIds(context)}` };
+          if (!hypothesis || hypothesis.retiredAt)
+            return { ok: false, error: `hypothesis_verdict names #${verdict.id}, which is not an open hypothesis; ${await validHypothesisIds(context)}` };
           shownStatus = (await statusVerdictWasMadeOn(context.db, session.id, verdict.id)) ?? hypothesis.status;
         }
         await completeAssessment(
@@ -658,7 +699,15 @@ function assessTools(context: ToolContext): ToolDefinition[] {
             via: 'save_assessment',
           },
         );
-        return { ok: true, content: { saved: true, outcome: 'success', hypotheses_proposed: proposed?.length ?? 0, hypothesis_verdict: verdict ? `#${verdict.id} ${verdict.status}` : null } };
+        return {
+          ok: true,
+          content: {
+            saved: true,
+            outcome: 'success',
+            hypotheses_proposed: proposed?.length ?? 0,
+            hypothesis_verdict: verdict ? `#${verdict.id} ${verdict.status}` : null,
+          },
+        };
       },
     }),
   ];

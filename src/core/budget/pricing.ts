@@ -340,7 +340,6 @@ export function billableTokens(usage: BillableUsage): UsageCost {
   };
 }
 
-
 function microRate(ratePerMTok: number): bigint {
   return BigInt(Math.round(ratePerMTok * MICRO));
 }
@@ -467,4 +466,3 @@ export function estimateInputTokensUpperBound(requestBody: unknown): number {
   const bytes = Buffer.byteLength(JSON.stringify(requestBody) ?? '', 'utf8');
   return Math.ceil(bytes / BYTES_PER_TOKEN_FLOOR) + API_FRAMING_TOKENS;
 }
-

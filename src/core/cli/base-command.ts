@@ -89,9 +89,7 @@ export abstract class AgentCommand extends Command {
     // Loading the configuration registers its secrets for redaction.
     const envFile = this.envFileFlag();
     const config = loadConfig({ envFile });
-    this.loadedConfig = this.baseFlagValues.demo
-      ? loadConfig({ env: { ...process.env, ...demoEnvironment(config.dataDir) }, ignoreEnvFiles: true })
-      : config;
+    this.loadedConfig = this.baseFlagValues.demo ? loadConfig({ env: { ...process.env, ...demoEnvironment(config.dataDir) }, ignoreEnvFiles: true }) : config;
     for (const warning of this.loadedConfig.warnings) process.stderr.write(`Warning: ${warning}\n`);
     return this.loadedConfig;
   }
@@ -106,12 +104,17 @@ export abstract class AgentCommand extends Command {
     const extra = /Unexpected arguments?: (.+)/.exec(message);
     if (extra) {
       const args = Object.keys(ctor.args ?? {});
-      const takes = args.length === 0 ? 'takes no arguments' : `takes ${args.length === 1 ? 'one argument' : `${args.length} arguments`} (${args.map((a) => `<${a}>`).join(' ')})`;
+      const takes =
+        args.length === 0
+          ? 'takes no arguments'
+          : `takes ${args.length === 1 ? 'one argument' : `${args.length} arguments`} (${args.map((a) => `<${a}>`).join(' ')})`;
       return `\`${command}\` ${takes}; got an extra ${extra[1]!.split('\n')[0]}. See \`ktrdr-agent ${command} --help\`.`;
     }
     const missing = /^Missing (\d+) required args?:\n(\S+)/.exec(message);
     if (missing) {
-      const args = Object.keys(ctor.args ?? {}).map((a) => `<${a}>`).join(' ');
+      const args = Object.keys(ctor.args ?? {})
+        .map((a) => `<${a}>`)
+        .join(' ');
       return `\`${command}\` needs ${args || `<${missing[2]}>`}: e.g. \`ktrdr-agent ${command} 12\`. See \`ktrdr-agent ${command} --help\`.`;
     }
     return message.replace(/\nSee more help with --help$/, '');
@@ -133,7 +136,8 @@ export abstract class AgentCommand extends Command {
       return;
     }
     // oclif's own usage errors (bad flags) are errors of the documented kind 1, not its default 2 ("not configured").
-    const reported = error instanceof Errors.CLIError && !(error instanceof AgentError) ? new AgentError(this.usageAdvice(error.message), ExitCode.Error, 'usage') : error;
+    const reported =
+      error instanceof Errors.CLIError && !(error instanceof AgentError) ? new AgentError(this.usageAdvice(error.message), ExitCode.Error, 'usage') : error;
     process.exitCode = reportError(reported, { json: this.jsonEnabled() });
   }
 }

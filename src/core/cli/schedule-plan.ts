@@ -58,7 +58,10 @@ export function findNodeOnPath(env: NodeJS.ProcessEnv, execPath: string): NodeOn
     return { dir, warning: versionedDir(dir) };
   }
   const dir = dirname(execPath);
-  return { dir, warning: `there is no \`node\` on PATH, so the line names ${dir}${versionedDir(dir) ? ', a per-version directory' : ''}; put a stable node on PATH (e.g. /usr/local/bin/node) and run \`ktrdr-agent schedule\` again` };
+  return {
+    dir,
+    warning: `there is no \`node\` on PATH, so the line names ${dir}${versionedDir(dir) ? ', a per-version directory' : ''}; put a stable node on PATH (e.g. /usr/local/bin/node) and run \`ktrdr-agent schedule\` again`,
+  };
 }
 
 function versionedDir(dir: string): string | null {

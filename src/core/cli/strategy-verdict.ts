@@ -25,10 +25,11 @@ export function withKtrdrVerdict(ours: StrategyFileReport, ktrdr: StrategyValida
     path: '(ktrdr)',
     message: ktrdr.message ?? (ktrdrValid ? 'KTRDR says the strategy is valid' : 'KTRDR says the strategy is invalid'),
   };
-  const ourFindings = ours.findings.map((finding): StrategyFinding =>
-    ktrdrValid && finding.severity === 'error'
-      ? { severity: 'warning', path: finding.path, message: `${finding.message} (KTRDR's validate accepts this; ktrdr-agent would refuse to save it)` }
-      : finding,
+  const ourFindings = ours.findings.map(
+    (finding): StrategyFinding =>
+      ktrdrValid && finding.severity === 'error'
+        ? { severity: 'warning', path: finding.path, message: `${finding.message} (KTRDR's validate accepts this; ktrdr-agent would refuse to save it)` }
+        : finding,
   );
   // KTRDR's own verdict line only when it has something to say beyond "valid".
   const head = ktrdrValid && ktrdrFindings.length === 0 ? [] : [verdict];

@@ -26,9 +26,16 @@ export function unknownCommandAdvice(id: string, commandIds: readonly string[], 
     if (command === 'budget' && /^\d+(\.\d+)?$/.test(extra[0] ?? '')) {
       return `\`budget\` takes no arguments. Did you mean \`ktrdr-agent budget set ${extra[0]}\`?`;
     }
-    const subcommand = closest(extra[0] ?? '', commandIds.filter((c) => c.startsWith(`${command}:`)).map((c) => c.slice(command.length + 1)));
-    const rest = extra.slice(1).map((word) => ` ${word}`).join('');
-    if (subcommand) return `'${spaced(command)} ${extra[0]}' is not a ktrdr-agent command. Did you mean \`ktrdr-agent ${spaced(command)} ${subcommand}${rest}\`?`;
+    const subcommand = closest(
+      extra[0] ?? '',
+      commandIds.filter((c) => c.startsWith(`${command}:`)).map((c) => c.slice(command.length + 1)),
+    );
+    const rest = extra
+      .slice(1)
+      .map((word) => ` ${word}`)
+      .join('');
+    if (subcommand)
+      return `'${spaced(command)} ${extra[0]}' is not a ktrdr-agent command. Did you mean \`ktrdr-agent ${spaced(command)} ${subcommand}${rest}\`?`;
     return `\`${spaced(command)}\` takes no arguments (got ${extra.map((word) => `'${word}'`).join(' ')}). See \`ktrdr-agent ${spaced(command)} --help\`.`;
   }
   const suggestion = closest(spaced(id), commandIds.map(spaced));

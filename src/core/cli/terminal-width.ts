@@ -81,7 +81,12 @@ export function fitLine(line: string, width: number | null): string {
 
 /** Every line of a text cut to `width` (no limit: unchanged). */
 export function fitText(text: string, width: number | null): string {
-  return width === null ? text : text.split('\n').map((line) => fitLine(line, width)).join('\n');
+  return width === null
+    ? text
+    : text
+        .split('\n')
+        .map((line) => fitLine(line, width))
+        .join('\n');
 }
 
 /**

@@ -33,7 +33,10 @@ export async function main(argv: string[]): Promise<number> {
     return reportTickFailure(new AgentError('Give the env file once: --agent-env (--env-file is its old name).', ExitCode.Error, 'usage'));
   }
   // Cron lines written before the rename still say --env-file: they keep working, and the log says what to change.
-  if (values['env-file'] !== undefined) writeTickLog('warn', 'config_warning', { warning: `--env-file is deprecated (Node.js owns that name); use --agent-env ${values['env-file']} (\`ktrdr-agent schedule\` writes the new line)` });
+  if (values['env-file'] !== undefined)
+    writeTickLog('warn', 'config_warning', {
+      warning: `--env-file is deprecated (Node.js owns that name); use --agent-env ${values['env-file']} (\`ktrdr-agent schedule\` writes the new line)`,
+    });
   const envFile = values['agent-env'] ?? values['env-file'];
   try {
     return await executeTick({

@@ -36,7 +36,11 @@ function readBounded(path: string): Buffer {
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) {
-      throw new EnvFileError(path, 'it is not a regular file (a directory, FIFO or device). Point --agent-env / KTRDR_AGENT_ENV_FILE at a plain text file.', 'env_file_invalid');
+      throw new EnvFileError(
+        path,
+        'it is not a regular file (a directory, FIFO or device). Point --agent-env / KTRDR_AGENT_ENV_FILE at a plain text file.',
+        'env_file_invalid',
+      );
     }
     if (stat.size > MAX_ENV_FILE_BYTES) {
       throw new EnvFileError(path, `it is ${stat.size} bytes; an env file may hold at most ${MAX_ENV_FILE_BYTES} bytes.`, 'env_file_invalid');
@@ -90,7 +94,10 @@ export function parseEnvText(text: string): { entries: Map<string, EnvEntry>; pr
       problems.push({ line: lineNumber, message: `"${line.slice(0, 40)}" is not KEY=value` });
       continue;
     }
-    const key = line.slice(0, equals).trim().replace(/^export\s+/, '');
+    const key = line
+      .slice(0, equals)
+      .trim()
+      .replace(/^export\s+/, '');
     if (!keyPattern.test(key)) {
       problems.push({ line: lineNumber, message: `"${key.slice(0, 40)}" is not a variable name (letters, digits and _, not starting with a digit)` });
       continue;

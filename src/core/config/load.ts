@@ -4,15 +4,7 @@ import { parsePriceOverrides } from '../budget/pricing.ts';
 import { modelProblems } from './model-checks.ts';
 import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { maskSecret, maskUrlCredentials, registerSecret } from '../kernel/secrets.ts';
-import {
-  defaultConfigDir,
-  defaultDataDir,
-  isSecretSetting,
-  settingDefinitions,
-  settingNames,
-  type SettingName,
-  type Settings,
-} from './schema.ts';
+import { defaultConfigDir, defaultDataDir, isSecretSetting, settingDefinitions, settingNames, type SettingName, type Settings } from './schema.ts';
 import { closestName, readEnvFile } from './env-file.ts';
 
 export type SettingSource = { kind: 'environment' } | { kind: 'file'; path: string; line: number } | { kind: 'default' };

@@ -1,12 +1,4 @@
-import {
-  PRICE_TABLE,
-  RetiredModelError,
-  UnknownModelPriceError,
-  deprecationWarning,
-  maxTokensProblem,
-  priceFor,
-  type ModelPrice,
-} from '../budget/pricing.ts';
+import { PRICE_TABLE, RetiredModelError, UnknownModelPriceError, deprecationWarning, maxTokensProblem, priceFor, type ModelPrice } from '../budget/pricing.ts';
 import type { InvocationPurpose } from '../research/vocabulary.ts';
 import type { Effort, Settings } from './schema.ts';
 
@@ -72,13 +64,20 @@ export function modelProblems(settings: ModelSettings): { name: string; given: s
       problems.push({
         name: names[0]!,
         given: JSON.stringify(model),
-        expected: `a model with a known price (${[...PRICE_TABLE.values()].filter((p) => p.lifecycle !== 'retired').map((p) => p.model).join(', ')}), or set its price in AGENT_MODEL_PRICES`,
+        expected: `a model with a known price (${[...PRICE_TABLE.values()]
+          .filter((p) => p.lifecycle !== 'retired')
+          .map((p) => p.model)
+          .join(', ')}), or set its price in AGENT_MODEL_PRICES`,
       });
       continue;
     }
     const tooMany = maxTokensProblem(price, settings.AGENT_MAX_TOKENS);
     if (tooMany !== null) {
-      problems.push({ name: 'AGENT_MAX_TOKENS', given: String(settings.AGENT_MAX_TOKENS), expected: `at most the model's output limit: ${tooMany} (${names.join(', ')})` });
+      problems.push({
+        name: 'AGENT_MAX_TOKENS',
+        given: String(settings.AGENT_MAX_TOKENS),
+        expected: `at most the model's output limit: ${tooMany} (${names.join(', ')})`,
+      });
     }
   }
   return problems;

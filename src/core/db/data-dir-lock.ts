@@ -38,10 +38,7 @@ function isAlive(owner: LockOwner): boolean {
   return now === null || now === owner.startTime;
 }
 
-export type LockState =
-  | { kind: 'acquired'; release: () => void }
-  | { kind: 'held'; owner: LockOwner | null };
-
+export type LockState = { kind: 'acquired'; release: () => void } | { kind: 'held'; owner: LockOwner | null };
 
 function readOwner(path: string): LockOwner | null | 'missing' {
   let text: string;

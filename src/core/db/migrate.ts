@@ -48,11 +48,7 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<MigrationRe
   const { error, results } = await (await migrator(db)).migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new AgentError(
-      `Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`,
-      1,
-      'migration_failed',
-    );
+    throw new AgentError(`Database migration ${failed?.migrationName ?? ''} failed: ${(error as Error).message ?? String(error)}`, 1, 'migration_failed');
   }
   await afterMigrations(db, results ?? []);
   return results ?? [];

@@ -49,7 +49,10 @@ export function afterRecovery(input: AfterRecoveryInput): AfterRecovery {
     case 'resume': {
       const resumed = event.result;
       if (resumed === null) {
-        return { kind: 'restart', reason: `${kind} operation ${decision.operationId} failed (${failure ?? 'no message'}) and has no checkpoint to resume from` };
+        return {
+          kind: 'restart',
+          reason: `${kind} operation ${decision.operationId} failed (${failure ?? 'no message'}) and has no checkpoint to resume from`,
+        };
       }
       if (resumed.kind === 'foreign') {
         return {

@@ -1,4 +1,11 @@
-import { phaseOperationId, type GateEvaluation, type InvocationPurpose, type SessionOutcome, type SessionPhase, type TriggerReason } from '../research/vocabulary.ts';
+import {
+  phaseOperationId,
+  type GateEvaluation,
+  type InvocationPurpose,
+  type SessionOutcome,
+  type SessionPhase,
+  type TriggerReason,
+} from '../research/vocabulary.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from './gates.ts';
 
 export type SkipReason =
@@ -121,12 +128,7 @@ export const invocationFailure: Record<InvocationPurpose, 'failed_design' | 'fai
  * An invocation is due: the first one, a retry of one that died with its process (expired lease), or nothing
  * when one is still running or the retry was already used.
  */
-function invocationDecision(
-  input: DecisionInput,
-  purpose: InvocationPurpose,
-  trigger: TriggerReason,
-  gate?: GateEvaluation,
-): Decision {
+function invocationDecision(input: DecisionInput, purpose: InvocationPurpose, trigger: TriggerReason, gate?: GateEvaluation): Decision {
   const lease = leaseState(input.session, input.now);
   if (lease === 'live') return { action: 'skip', trigger, skipReason: 'invocation_in_progress' };
   const attempts = input.session.invocationAttempts;
@@ -226,7 +228,12 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
     case 'completed':
       return null;
     default:
-      return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `${kind} operation ${operationId} has an unknown status '${op.status}'` };
+      return {
+        action: 'fail',
+        trigger: failedTrigger,
+        outcome: failedOutcome,
+        reason: `${kind} operation ${operationId} has an unknown status '${op.status}'`,
+      };
   }
 }
 
@@ -262,7 +269,10 @@ const stallDescription: Record<StallCase, string> = {
  */
 const unresumablePatterns: { pattern: RegExp; why: string }[] = [
   { pattern: /no data|data not (found|available)|insufficient data|not enough data|no .*bars/i, why: 'missing data' },
-  { pattern: /validation|invalid|configuration|config error|not supported|unknown indicator|is required|missing required/i, why: 'a validation or configuration error' },
+  {
+    pattern: /validation|invalid|configuration|config error|not supported|unknown indicator|is required|missing required/i,
+    why: 'a validation or configuration error',
+  },
   { pattern: /strategy file not found|model not found|not found: .*\.ya?ml/i, why: 'a missing strategy or model' },
 ];
 
@@ -288,9 +298,16 @@ export function decide(input: DecisionInput): Decision {
         return { action: 'fail', trigger: 'training_completed', outcome: 'failed_training', reason: 'training completed but KTRDR returned no results' };
       }
       const gate = evaluateTrainingGate(input.trainingResult, input.config.gates);
-      if (!gate.passed) return { action: 'fail', trigger: 'training_completed', outcome: 'failed_training_gate', reason: `training gate: ${gate.reason}`, gate };
+      if (!gate.passed)
+        return { action: 'fail', trigger: 'training_completed', outcome: 'failed_training_gate', reason: `training gate: ${gate.reason}`, gate };
       if (input.trainingResult.modelPath === null) {
-        return { action: 'fail', trigger: 'training_completed', outcome: 'failed_training', reason: 'training completed without a model_path: there is no model to backtest', gate };
+        return {
+          action: 'fail',
+          trigger: 'training_completed',
+          outcome: 'failed_training',
+          reason: 'training completed without a model_path: there is no model to backtest',
+          gate,
+        };
       }
       return invocationDecision(input, 'backtest', 'training_completed', gate);
     }
@@ -301,7 +318,8 @@ export function decide(input: DecisionInput): Decision {
         return { action: 'fail', trigger: 'backtest_completed', outcome: 'failed_backtest', reason: 'backtest completed but KTRDR returned no results' };
       }
       const gate = evaluateBacktestGate(input.backtestResult, input.config.gates);
-      if (!gate.passed) return { action: 'fail', trigger: 'backtest_completed', outcome: 'failed_backtest_gate', reason: `backtest gate: ${gate.reason}`, gate };
+      if (!gate.passed)
+        return { action: 'fail', trigger: 'backtest_completed', outcome: 'failed_backtest_gate', reason: `backtest gate: ${gate.reason}`, gate };
       return { action: 'enter_assessing', trigger: 'backtest_completed', gate, invoke: input.canInvoke };
     }
     case 'idle':

@@ -96,7 +96,8 @@ function explanation(record: DecisionRecord, facts: ExplainFacts): string | null
     }
     case 'resume_operation':
     case 'restart_operation': {
-      if (fault) return `${session}: KTRDR did not take the ${record.action === 'resume_operation' ? 'resume' : 'fresh start'} (${fault.faultClass}: ${fault.cause}); it is tried again on a later pass.`;
+      if (fault)
+        return `${session}: KTRDR did not take the ${record.action === 'resume_operation' ? 'resume' : 'fresh start'} (${fault.faultClass}: ${fault.cause}); it is tried again on a later pass.`;
       const recovery = facts.recovery;
       if (record.skipReason === 'operation_resumed') {
         const at = recovery?.resumedAtEpoch != null ? ` at epoch ${recovery.resumedAtEpoch}` : '';

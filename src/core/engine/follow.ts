@@ -26,11 +26,7 @@ export function followKey(session: Pick<Session, 'id' | 'phase' | 'trainingOpera
  * one whose pace so far (its progress over the time since its phase began) ends it within `windowMs`. A session with a
  * live invocation lease belongs to that invocation.
  */
-export function finishesSoon(
-  session: Pick<Session, 'phase' | 'operationProgress' | 'leaseExpiresAt' | 'phaseStartedAt'>,
-  now: Date,
-  windowMs = 0,
-): boolean {
+export function finishesSoon(session: Pick<Session, 'phase' | 'operationProgress' | 'leaseExpiresAt' | 'phaseStartedAt'>, now: Date, windowMs = 0): boolean {
   if (session.leaseExpiresAt && session.leaseExpiresAt.getTime() > now.getTime()) return false;
   const progress = session.operationProgress;
   if (progress && !activeStatuses.has(progress.status)) return false;

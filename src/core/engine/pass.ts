@@ -3,7 +3,14 @@ import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
 import { recordKtrdrClock } from '../db/repositories/ktrdr-clock.ts';
-import { effectiveDailyLimit, ensureBudgetDay, expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
+import {
+  effectiveDailyLimit,
+  ensureBudgetDay,
+  expireStaleReservations,
+  incrementBudgetCounters,
+  findBudgetDay,
+  type BudgetDay,
+} from '../db/repositories/budget.ts';
 import { dailyLimitInForce, remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
 import { findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
@@ -30,7 +37,16 @@ import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
-import { afterInvocation, holdsInvocations, meansKtrdrDown, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured, type InvocationHold } from './after-invocation.ts';
+import {
+  afterInvocation,
+  holdsInvocations,
+  meansKtrdrDown,
+  provesTheWorldWorks,
+  invocationHold,
+  faultRetryAt,
+  stopsUntilReconfigured,
+  type InvocationHold,
+} from './after-invocation.ts';
 import { locate } from './tick-location.ts';
 import { runValidationLane, type ValidationLaneSummary } from './validation-lane.ts';
 import { pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
@@ -80,14 +96,12 @@ export interface PassSummary {
   capacity: CapacityReport | null;
 }
 
-
 interface Polled {
   session: Session;
   observation: OperationObservation;
   training: TrainingResult | null;
   backtest: BacktestResult | null;
 }
-
 
 function isNotFound(error: unknown): boolean {
   return error instanceof KtrdrError && error.status === 404;
@@ -149,8 +163,7 @@ export class TriggerPass {
     const date = utcDay(this.env.now());
     if (this.cachedDay?.date === date) return this.cachedDay;
     const day =
-      (await findBudgetDay(this.db, date)) ??
-      (await ensureBudgetDay(this.db, date, await effectiveDailyLimit(this.db, this.settings.AGENT_BUDGET_DAILY_USD)));
+      (await findBudgetDay(this.db, date)) ?? (await ensureBudgetDay(this.db, date, await effectiveDailyLimit(this.db, this.settings.AGENT_BUDGET_DAILY_USD)));
     this.cachedDay = day;
     return day;
   }
@@ -321,7 +334,11 @@ export class TriggerPass {
           },
           training:
             completed && session.phase === 'training'
-              ? flattenTrainingOperation(operation, { epochsConfigured: epochsConfigured(session), outputFormat: outputFormat(session), priorRun: priorRunOf(session) })
+              ? flattenTrainingOperation(operation, {
+                  epochsConfigured: epochsConfigured(session),
+                  outputFormat: outputFormat(session),
+                  priorRun: priorRunOf(session),
+                })
               : null,
           backtest: completed && session.phase === 'backtesting' ? flattenBacktestResult(operation.result_summary) : null,
         };
@@ -599,7 +616,12 @@ export class TriggerPass {
     };
     this.hold = stopsUntilReconfigured(fault.faultClass)
       ? { held: true, skipReason: 'anthropic_auth', fault: held }
-      : { held: true, skipReason: 'fault_backoff', fault: held, retryAt: faultRetryAt({ lastAt: now, streak: held.streak }, this.settings.AGENT_FAULT_BACKOFF_MINUTES) };
+      : {
+          held: true,
+          skipReason: 'fault_backoff',
+          fault: held,
+          retryAt: faultRetryAt({ lastAt: now, streak: held.streak }, this.settings.AGENT_FAULT_BACKOFF_MINUTES),
+        };
   }
 
   private async gateSpan(gate: GateEvaluation | undefined): Promise<void> {
@@ -683,7 +705,8 @@ export class TriggerPass {
       },
       settled,
     });
-    if (followed.rounds > 0) this.explain(`Followed short work for ${followed.rounds} poll(s): ${followed.finished} operation(s) ended and went on in this pass.`);
+    if (followed.rounds > 0)
+      this.explain(`Followed short work for ${followed.rounds} poll(s): ${followed.finished} operation(s) ended and went on in this pass.`);
   }
 
   /** KTRDR's training workers, the active sessions and the budget, read once for the new cycles of this pass. */
@@ -766,7 +789,12 @@ export class TriggerPass {
       });
       if (!this.canInvoke(day)) {
         this.budgetExceeded = true;
-        const budget = { activeSessions: active, usedUsd: day.usedUsd + day.reservedUsd, limitUsd: day.limitUsd, bufferUsd: this.settings.AGENT_BUDGET_BUFFER_USD };
+        const budget = {
+          activeSessions: active,
+          usedUsd: day.usedUsd + day.reservedUsd,
+          limitUsd: day.limitUsd,
+          bufferUsd: this.settings.AGENT_BUDGET_BUFFER_USD,
+        };
         await this.record({ sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded' }, { budget });
         return;
       }
@@ -793,13 +821,7 @@ export class TriggerPass {
 
   /** Takes the lease (so a process killed mid-invocation is found later), then runs the designer. */
   /** One transaction: what the pass learnt (results, gate, a phase change), the lease, and the invocation count. */
-  private async invoke(
-    decidedOn: Session,
-    purpose: InvocationPurpose,
-    trigger: TriggerReason,
-    retry: boolean,
-    changes: SessionChanges = {},
-  ): Promise<void> {
+  private async invoke(decidedOn: Session, purpose: InvocationPurpose, trigger: TriggerReason, retry: boolean, changes: SessionChanges = {}): Promise<void> {
     const sessionId = decidedOn.id;
     if (await this.pausedSince(sessionId, trigger)) return;
     if (await this.quotaHeld(sessionId, trigger)) return;
@@ -833,7 +855,13 @@ export class TriggerPass {
       this.designerInstance ??= await this.env.designer();
       report = await this.env.tracer.span(
         'invoke_agent',
-        { 'trigger.reason': trigger, 'trigger.session_id': sessionId, 'trigger.agent_invoked': true, 'trigger.budget_remaining_usd': remainingUsd(day), 'agent.purpose': purpose },
+        {
+          'trigger.reason': trigger,
+          'trigger.session_id': sessionId,
+          'trigger.agent_invoked': true,
+          'trigger.budget_remaining_usd': remainingUsd(day),
+          'agent.purpose': purpose,
+        },
         () => this.designerInstance!.invoke({ sessionId, purpose, trigger }),
       );
     } catch (error) {

@@ -19,7 +19,15 @@ export function sessionClaim(session: Session): OperationClaim | null {
   const notBeforeMs = session.createdAt.getTime();
   if (session.phase === 'training' && session.trainingParams) {
     const p = session.trainingParams;
-    return { kind: 'training', strategyName: p.strategyName, symbols: p.symbols, timeframes: p.timeframes, startDate: p.startDate, endDate: p.endDate, notBeforeMs };
+    return {
+      kind: 'training',
+      strategyName: p.strategyName,
+      symbols: p.symbols,
+      timeframes: p.timeframes,
+      startDate: p.startDate,
+      endDate: p.endDate,
+      notBeforeMs,
+    };
   }
   if (session.phase === 'backtesting' && session.backtestParams && session.strategyName) {
     const p = session.backtestParams;

@@ -25,21 +25,26 @@ export interface TickLogger {
 }
 
 export function newTickId(now: Date): string {
-  return `tick_${now.toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}_${randomBytes(4).toString('hex')}`;
+  return `tick_${now
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}_${randomBytes(4).toString('hex')}`;
 }
 
 /** Builds the designer only when an invocation is due: the Anthropic SDK loads on that path alone. */
 function designerFactory(config: AgentConfig, store: Store, ktrdr: KtrdrClient, now: () => Date, tracer: Tracer): () => Promise<Designer> {
-  const toolContext = (strategies: StrategyStore) => (sessionId: number): ToolContext => ({
-    db: store.db,
-    sessionId,
-    ktrdr,
-    strategies,
-    config,
-    now,
-    turn: { index: 0, tokensInput: null, tokensOutput: null },
-    ktrdrUnreachable: false,
-  });
+  const toolContext =
+    (strategies: StrategyStore) =>
+    (sessionId: number): ToolContext => ({
+      db: store.db,
+      sessionId,
+      ktrdr,
+      strategies,
+      config,
+      now,
+      turn: { index: 0, tokensInput: null, tokensOutput: null },
+      ktrdrUnreachable: false,
+    });
   return async () => {
     // The default strategies dir is ours to create; one that was configured is KTRDR's and must already exist.
     if (!config.settings.KTRDR_STRATEGIES_DIR) mkdirSync(config.strategiesDir, { recursive: true });
@@ -83,9 +88,7 @@ function locatingTracer(tracer: Tracer): Tracer {
   };
 }
 
-export type TickOutcome =
-  | { kind: 'ran'; summary: PassSummary; tickId: string; durationMs: number }
-  | { kind: 'locked'; message: string };
+export type TickOutcome = { kind: 'ran'; summary: PassSummary; tickId: string; durationMs: number } | { kind: 'locked'; message: string };
 
 export interface RunTickOptions {
   config: AgentConfig;

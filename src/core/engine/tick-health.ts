@@ -50,7 +50,9 @@ function isDatabaseFailure(error: unknown): boolean {
   if (typeof code === 'string' && (/^08/.test(code) || /^57P0[1-3]$/.test(code) || code === 'ECONNREFUSED' || code === 'ECONNRESET')) return true;
   return (
     error instanceof Error &&
-    /Connection terminated|connection to the database|Client has encountered a connection error|not queryable|not currently accepting connections|database system is (starting up|shutting down)/i.test(error.message)
+    /Connection terminated|connection to the database|Client has encountered a connection error|not queryable|not currently accepting connections|database system is (starting up|shutting down)/i.test(
+      error.message,
+    )
   );
 }
 

@@ -134,7 +134,11 @@ class ValidationLane {
     const lastFull = shiftDay(range.end_date.slice(0, 10), -1);
     const lockboxEnd = lastFull < yesterday ? lastFull : yesterday;
     if (lockboxEnd <= lockbox.startDate) {
-      await notePromotion(this.db, promotion.id, `waiting: the lockbox of ${promotion.symbol} ${promotion.timeframe} (from ${lockbox.startDate}) has no full day of data yet`);
+      await notePromotion(
+        this.db,
+        promotion.id,
+        `waiting: the lockbox of ${promotion.symbol} ${promotion.timeframe} (from ${lockbox.startDate}) has no full day of data yet`,
+      );
       return;
     }
     const searchStart = shiftDay((lockbox.dataStart ?? range.start_date).slice(0, 10), 1);
@@ -153,7 +157,14 @@ class ValidationLane {
       this.db,
       promotion.id,
       [
-        ...windows.map((w, index) => ({ ...base, kind: 'robustness' as const, ordinal: index + 1, startDate: w.startDate, endDate: w.endDate, lockboxId: null })),
+        ...windows.map((w, index) => ({
+          ...base,
+          kind: 'robustness' as const,
+          ordinal: index + 1,
+          startDate: w.startDate,
+          endDate: w.endDate,
+          lockboxId: null,
+        })),
         { ...base, kind: 'lockbox' as const, ordinal: 1, startDate: lockbox.startDate, endDate: lockboxEnd, lockboxId: lockbox.id },
       ],
       lockbox.id,
@@ -189,7 +200,8 @@ class ValidationLane {
     if (!promotion?.modelPath || !promotion.strategyName) return;
     await this.env.verifyTickLock?.();
     const startedAt = validation.status === 'starting' && validation.startedAt ? validation.startedAt : this.env.now();
-    if (validation.status !== 'starting') await updateValidation(this.db, validation.id, { status: 'starting', startedAt, operationId: null, progress: null, progressChangedAt: null });
+    if (validation.status !== 'starting')
+      await updateValidation(this.db, validation.id, { status: 'starting', startedAt, operationId: null, progress: null, progressChangedAt: null });
     try {
       // Never beside a live run of the same model: KTRDR's active backtests are read first. One that is this very
       // request (a start whose answer was lost, a clock that makes it look older) is adopted; any other is waited for.
@@ -213,7 +225,9 @@ class ValidationLane {
       });
       await updateValidation(this.db, validation.id, { status: 'running', operationId: started.operationId, progressChangedAt: this.env.now() });
       this.summary.started += 1;
-      this.env.explain?.(`Promotion: ${validation.kind} backtest ${validation.startDate}..${validation.endDate} of experiment #${promotion.experimentId} started (${started.operationId}).`);
+      this.env.explain?.(
+        `Promotion: ${validation.kind} backtest ${validation.startDate}..${validation.endDate} of experiment #${promotion.experimentId} started (${started.operationId}).`,
+      );
     } catch (error) {
       if (this.fault(error)) return;
       if (!(error instanceof KtrdrError)) throw error;
@@ -257,15 +271,30 @@ class ValidationLane {
   private async retryOrHold(validation: ValidationBacktest, reason: string): Promise<void> {
     const attempts = validation.attempts + 1;
     if (attempts <= this.env.settings.AGENT_RESUME_MAX_ATTEMPTS) {
-      await updateValidation(this.db, validation.id, { status: 'planned', attempts, lastError: reason, operationId: null, startedAt: null, progress: null, progressChangedAt: null });
+      await updateValidation(this.db, validation.id, {
+        status: 'planned',
+        attempts,
+        lastError: reason,
+        operationId: null,
+        startedAt: null,
+        progress: null,
+        progressChangedAt: null,
+      });
       return;
     }
     // Not the strategy's verdict: the promotion stays pending (a fault never rejects), and says what holds it.
     await updateValidation(this.db, validation.id, { status: 'held', attempts, lastError: reason });
-    await notePromotion(this.db, validation.promotionId, `held: the ${validation.kind} backtest ${validation.startDate}..${validation.endDate} could not run after ${attempts} tries (${reason})`);
+    await notePromotion(
+      this.db,
+      validation.promotionId,
+      `held: the ${validation.kind} backtest ${validation.startDate}..${validation.endDate} could not run after ${attempts} tries (${reason})`,
+    );
   }
 
-  private async observe(validation: ValidationBacktest, promotion: Promotion): Promise<{ observation: OperationObservation; operation: Awaited<ReturnType<KtrdrClient['getOperation']>> | null }> {
+  private async observe(
+    validation: ValidationBacktest,
+    promotion: Promotion,
+  ): Promise<{ observation: OperationObservation; operation: Awaited<ReturnType<KtrdrClient['getOperation']>> | null }> {
     try {
       const operation = await this.env.ktrdr.getOperation(validation.operationId!);
       const mismatch = ownershipMismatch(operation, {
@@ -281,12 +310,19 @@ class ValidationLane {
       if (mismatch) return { observation: { kind: 'foreign', operationId: validation.operationId!, reason: mismatch }, operation: null };
       const progress = operationProgress(operation);
       return {
-        observation: { kind: 'status', status: operation.status, percentage: progress.percentage, currentStep: progress.currentStep, errorMessage: operation.error_message ?? null },
+        observation: {
+          kind: 'status',
+          status: operation.status,
+          percentage: progress.percentage,
+          currentStep: progress.currentStep,
+          errorMessage: operation.error_message ?? null,
+        },
         operation,
       };
     } catch (error) {
       if (error instanceof KtrdrError && error.isNotFound) return { observation: { kind: 'not_found' }, operation: null };
-      const fault = ktrdrFaultIn(error) ?? (error instanceof KtrdrError ? { faultClass: 'ktrdr_unreachable' as const, cause: `KTRDR: ${error.message}` } : null);
+      const fault =
+        ktrdrFaultIn(error) ?? (error instanceof KtrdrError ? { faultClass: 'ktrdr_unreachable' as const, cause: `KTRDR: ${error.message}` } : null);
       if (!fault) throw error;
       this.faulted = true;
       this.env.onFault(fault);
@@ -320,7 +356,9 @@ class ValidationLane {
         invocationAttempts: 0,
         leaseExpiresAt: null,
         progressChangedAt: validation.progressChangedAt ?? validation.startedAt,
-        lastProgress: progress ? { percentage: progress.percentage, currentStep: progress.currentStep, seenAt: new Date(progress.seenAt), status: progress.status } : null,
+        lastProgress: progress
+          ? { percentage: progress.percentage, currentStep: progress.currentStep, seenAt: new Date(progress.seenAt), status: progress.status }
+          : null,
       },
       operation: observation,
       trainingResult: null,
@@ -340,7 +378,10 @@ class ValidationLane {
       case 'resume_operation': {
         // A validation backtest is short: a stalled or failed one is started afresh rather than resumed.
         if (decision.action === 'restart_operation' && !(await this.cancelled(validation, decision.operationId, decision.reason))) return;
-        await this.retryOrHold(validation, decision.action === 'restart_operation' ? decision.reason : `operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no message'}`);
+        await this.retryOrHold(
+          validation,
+          decision.action === 'restart_operation' ? decision.reason : `operation ${decision.operationId} failed: ${decision.errorMessage ?? 'no message'}`,
+        );
         return;
       }
       case 'enter_assessing':
@@ -390,7 +431,11 @@ class ValidationLane {
     }
   }
 
-  private async complete(validation: ValidationBacktest, backtest: ReturnType<typeof flattenBacktestResult>, gate: { passed: boolean; reason: string | null }): Promise<void> {
+  private async complete(
+    validation: ValidationBacktest,
+    backtest: ReturnType<typeof flattenBacktestResult>,
+    gate: { passed: boolean; reason: string | null },
+  ): Promise<void> {
     const psr = psrAgainstZero({ sharpe: backtest.sharpe, bars: backtest.bars, startDate: validation.startDate, endDate: validation.endDate });
     await updateValidation(this.db, validation.id, { status: 'completed', results: backtest, gate, sharpe: backtest.sharpe, psr, completedAt: this.env.now() });
     this.summary.completed += 1;

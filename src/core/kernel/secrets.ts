@@ -34,7 +34,9 @@ export function maskUrlCredentials(value: string): string {
     url.password = MASK;
     return url.toString();
   } catch {
-    return value.replace(/\/\/([^:/@]*)(:[^@/]*)?@/, (_match, user: string, password: string | undefined) => (password === undefined ? `//${MASK}@` : `//${user}:${MASK}@`));
+    return value.replace(/\/\/([^:/@]*)(:[^@/]*)?@/, (_match, user: string, password: string | undefined) =>
+      password === undefined ? `//${MASK}@` : `//${user}:${MASK}@`,
+    );
   }
 }
 

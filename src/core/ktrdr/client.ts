@@ -289,10 +289,15 @@ export class KtrdrClient {
         detailed_analytics: params.detailedAnalytics,
       },
     };
-    return this.#startOnce(spec, trainingStartResponseSchema, (response) => response.task_id, async () => {
-      const existing = await this.#findOperation(taskId);
-      return existing ? existing.operation_id : null;
-    });
+    return this.#startOnce(
+      spec,
+      trainingStartResponseSchema,
+      (response) => response.task_id,
+      async () => {
+        const existing = await this.#findOperation(taskId);
+        return existing ? existing.operation_id : null;
+      },
+    );
   }
 
   /**
@@ -301,9 +306,7 @@ export class KtrdrClient {
    */
   async startBacktest(params: StartBacktestParams): Promise<StartedOperation<BacktestStartResponse>> {
     if (typeof params.modelPath !== 'string' || params.modelPath.trim() === '') {
-      throw new TypeError(
-        'startBacktest needs modelPath: pass result_summary.model_path of the training (KTRDR fails a backtest started without it)',
-      );
+      throw new TypeError('startBacktest needs modelPath: pass result_summary.model_path of the training (KTRDR fails a backtest started without it)');
     }
     if (params.adoptStartedSince !== undefined) {
       const existing = await this.#findStartedBacktest(params, params.adoptStartedSince);
@@ -433,10 +436,7 @@ export class KtrdrClient {
   }
 
   async getDataRange(symbol: string, timeframe: string): Promise<DataRange> {
-    const body = await this.#call(
-      { method: 'POST', route: '/data/range', path: '/data/range', body: { symbol, timeframe } },
-      dataRangeResponseSchema,
-    );
+    const body = await this.#call({ method: 'POST', route: '/data/range', path: '/data/range', body: { symbol, timeframe } }, dataRangeResponseSchema);
     return body.data;
   }
 
@@ -523,9 +523,7 @@ export class KtrdrClient {
       // On our clock: KTRDR's time less its measured offset.
       if (createdAt !== null && createdAt - (this.#clock.offsetMs ?? 0) >= firstAttemptAt - clockSkewAllowanceMs) candidates.set(summary.operation_id, summary);
     }
-    const newestFirst = [...candidates.values()].sort(
-      (a, b) => (parseServerTime(b.created_at) ?? 0) - (parseServerTime(a.created_at) ?? 0),
-    );
+    const newestFirst = [...candidates.values()].sort((a, b) => (parseServerTime(b.created_at) ?? 0) - (parseServerTime(a.created_at) ?? 0));
     for (const summary of newestFirst) {
       const operation = await this.#findOperation(summary.operation_id);
       if (operation && backtestMatches(operation, params)) return operation.operation_id;

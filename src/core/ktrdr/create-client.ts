@@ -20,20 +20,16 @@ export function createKtrdrClient(config: AgentConfig, tracer: Tracer, now?: () 
   return new KtrdrClient({
     ...options,
     around: (info, send) =>
-      tracer.span(
-        'ktrdr_request',
-        { 'http.request.method': info.method, 'http.route': info.route, 'ktrdr.attempt': info.attempt },
-        (span) => {
-          const holder = { status: null as number | null };
-          return attemptStatus.run(holder, async () => {
-            try {
-              return await send();
-            } finally {
-              if (holder.status !== null) span.setAttributes({ 'http.response.status_code': holder.status });
-            }
-          });
-        },
-      ),
+      tracer.span('ktrdr_request', { 'http.request.method': info.method, 'http.route': info.route, 'ktrdr.attempt': info.attempt }, (span) => {
+        const holder = { status: null as number | null };
+        return attemptStatus.run(holder, async () => {
+          try {
+            return await send();
+          } finally {
+            if (holder.status !== null) span.setAttributes({ 'http.response.status_code': holder.status });
+          }
+        });
+      }),
     onRequest: (info) => {
       const holder = attemptStatus.getStore();
       if (holder) holder.status = info.status;

@@ -89,7 +89,8 @@ export function ktrdrFaultIn(error: unknown): ReturnType<typeof ktrdrFaultOf> | 
 export function ktrdrFaultForDecision(error: unknown): ReturnType<typeof ktrdrFaultOf> | null {
   const fault = ktrdrFaultIn(error);
   if (fault) return fault;
-  if (error instanceof KtrdrError && error.kind === 'invalid_response') return { faultClass: 'ktrdr_unreachable', cause: `KTRDR answered out of contract: ${error.message}` };
+  if (error instanceof KtrdrError && error.kind === 'invalid_response')
+    return { faultClass: 'ktrdr_unreachable', cause: `KTRDR answered out of contract: ${error.message}` };
   return null;
 }
 
@@ -263,13 +264,7 @@ export function timeoutError(timeoutMs: number, context: RequestContext, cause: 
 }
 
 /** A 2xx whose body is not what the contract promises; `fieldPath` names the first field that is wrong. */
-export function invalidResponseError(
-  status: number,
-  fieldPath: string,
-  problem: string,
-  context: RequestContext,
-  details?: unknown,
-): KtrdrError {
+export function invalidResponseError(status: number, fieldPath: string, problem: string, context: RequestContext, details?: unknown): KtrdrError {
   return new KtrdrError({
     kind: 'invalid_response',
     status,

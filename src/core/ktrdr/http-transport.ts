@@ -4,8 +4,7 @@ import type http from 'node:http';
  * node:http is fetched when a request is made, not imported: an ES import of it builds its namespace, whose lazy
  * WebSocket/EventSource getters load undici (~25 ms of a cron tick's start-up, on every pass, polled or not).
  */
-const httpModule = (protocol: string): typeof http =>
-  process.getBuiltinModule(protocol === 'https:' ? 'node:https' : 'node:http') as typeof http;
+const httpModule = (protocol: string): typeof http => process.getBuiltinModule(protocol === 'https:' ? 'node:https' : 'node:http') as typeof http;
 
 export interface TransportInit {
   method: string;

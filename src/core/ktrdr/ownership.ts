@@ -95,7 +95,9 @@ export function ownershipCheck(
   if (createdOnOurClock !== null && createdOnOurClock < claim.notBeforeMs - clockSkewMs) {
     creationTimeProblem = true;
     const offset = clockOffsetMs === null ? "our clock (KTRDR's offset unknown)" : `our clock, KTRDR's measured ${formatOffset(clockOffsetMs)}`;
-    problems.push(`it was created at ${new Date(createdAt!).toISOString()}, before this session began (${new Date(claim.notBeforeMs).toISOString()}) by ${offset}`);
+    problems.push(
+      `it was created at ${new Date(createdAt!).toISOString()}, before this session began (${new Date(claim.notBeforeMs).toISOString()}) by ${offset}`,
+    );
   }
   const expectedType = claim.kind === 'training' ? 'training' : 'backtesting';
   if (operation.operation_type !== expectedType) problems.push(`it is a ${operation.operation_type} operation, not ${expectedType}`);

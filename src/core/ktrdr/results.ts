@@ -107,8 +107,7 @@ export function flattenTrainingResult(
   const finalLoss = numberOrNull(at(metrics, 'final_train_loss'));
   const lossReduction = initialLoss !== null && finalLoss !== null && initialLoss !== 0 ? (initialLoss - finalLoss) / initialLoss : null;
   // The per-epoch history has one entry per epoch trained: a fallback when the counter is missing.
-  const sliceEpochs =
-    integerOrNull(at(metrics, 'epochs_trained')) ?? (Array.isArray(history) && history.length > 0 ? history.length : null);
+  const sliceEpochs = integerOrNull(at(metrics, 'epochs_trained')) ?? (Array.isArray(history) && history.length > 0 ? history.length : null);
   const epochsTrained = sliceEpochs !== null && resumedAtEpoch !== null ? resumedAtEpoch + sliceEpochs : sliceEpochs;
   const epochsConfigured = integerOrNull(options.epochsConfigured);
   const modelPath = at(resultSummary, 'model_path');

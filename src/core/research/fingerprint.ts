@@ -95,7 +95,9 @@ export function canonicalStrategy(config: Record<string, unknown>): CanonicalStr
 
 /** SHA-256 of the canonical strategy, hex. */
 export function strategyFingerprint(config: Record<string, unknown>): string {
-  return createHash('sha256').update(stable(canonicalStrategy(config))).digest('hex');
+  return createHash('sha256')
+    .update(stable(canonicalStrategy(config)))
+    .digest('hex');
 }
 
 /** What an experiment is filtered and summarised by, read from a strategy once. */
@@ -124,7 +126,11 @@ export function strategyFeatures(config: Record<string, unknown> | null): Strate
   const symbols = isRecord(data.symbols) ? data.symbols : {};
   const timeframes = isRecord(data.timeframes) ? data.timeframes : {};
   const firstOf = (section: Record<string, unknown>, single: string): string | null =>
-    typeof section[single] === 'string' ? (section[single] as string) : Array.isArray(section.list) && typeof section.list[0] === 'string' ? section.list[0] : null;
+    typeof section[single] === 'string'
+      ? (section[single] as string)
+      : Array.isArray(section.list) && typeof section.list[0] === 'string'
+        ? section.list[0]
+        : null;
   const threshold = labels.zigzag_threshold ?? labels.threshold;
   return {
     indicatorTypes: types,

@@ -20,7 +20,12 @@ function numbersAndShape(config: Record<string, unknown>): { shape: string; numb
       return '#';
     }
     if (Array.isArray(value)) return value.map(walk);
-    if (isRecord(value)) return Object.fromEntries(Object.keys(value).sort().map((key) => [key, walk(value[key])]));
+    if (isRecord(value))
+      return Object.fromEntries(
+        Object.keys(value)
+          .sort()
+          .map((key) => [key, walk(value[key])]),
+      );
     if (typeof value === 'string') return value.replace(/\{[^}]*\}/g, '{}').replace(/-?\d+(\.\d+)?(e-?\d+)?/g, '#');
     return value;
   };
@@ -52,6 +57,10 @@ export function isNearCopy(design: Record<string, unknown>, earlier: Record<stri
 }
 
 /** The first earlier experiment the design nearly copies, or null. */
-export function findNearCopy<T extends { strategy: Record<string, unknown> | null }>(design: Record<string, unknown>, earlier: readonly T[], tolerance: number): T | null {
+export function findNearCopy<T extends { strategy: Record<string, unknown> | null }>(
+  design: Record<string, unknown>,
+  earlier: readonly T[],
+  tolerance: number,
+): T | null {
   return earlier.find((candidate) => candidate.strategy !== null && isNearCopy(design, candidate.strategy, tolerance)) ?? null;
 }

@@ -208,7 +208,10 @@ export function regionOf(features: {
   timeframe: string | null;
   symbol: string | null;
 }): SearchRegion {
-  const labels = features.labelSource === null && features.labelThreshold === null ? null : `${features.labelSource ?? 'zigzag'}${features.labelThreshold !== null ? ` ${features.labelThreshold}` : ''}`;
+  const labels =
+    features.labelSource === null && features.labelThreshold === null
+      ? null
+      : `${features.labelSource ?? 'zigzag'}${features.labelThreshold !== null ? ` ${features.labelThreshold}` : ''}`;
   return {
     indicators: features.indicatorKey === '' ? null : features.indicatorKey,
     labels,

@@ -71,7 +71,16 @@ export type HypothesisStatus = (typeof hypothesisStatuses)[number];
  * credentials), KTRDR rejected the request, KTRDR answered outside its contract, a fault of the world on our side
  * (the strategies directory), the tool itself threw, or the tool refused the call by its own rules.
  */
-export const toolErrorKinds = ['invalid_input', 'ktrdr_unavailable', 'ktrdr_rejected', 'ktrdr_invalid_response', 'infrastructure_fault', 'exception', 'rejected', 'operator_stopped'] as const;
+export const toolErrorKinds = [
+  'invalid_input',
+  'ktrdr_unavailable',
+  'ktrdr_rejected',
+  'ktrdr_invalid_response',
+  'infrastructure_fault',
+  'exception',
+  'rejected',
+  'operator_stopped',
+] as const;
 export type ToolErrorKind = (typeof toolErrorKinds)[number];
 
 /**
@@ -79,5 +88,7 @@ export type ToolErrorKind = (typeof toolErrorKinds)[number];
  * with the experiment (`failed_checks`), read by the memory's failure groups and the gate-failure metric.
  */
 export function gateFailureLabels(evaluation: GateEvaluation): string[] {
-  return evaluation.checks.filter((c) => !c.passed).map((c) => (c.value === null ? `${c.metric}_missing` : `${c.metric}_${c.comparison === '<=' ? 'high' : 'low'}`));
+  return evaluation.checks
+    .filter((c) => !c.passed)
+    .map((c) => (c.value === null ? `${c.metric}_missing` : `${c.metric}_${c.comparison === '<=' ? 'high' : 'low'}`));
 }

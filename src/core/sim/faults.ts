@@ -77,5 +77,6 @@ export function applyFaults(target: SimFaults, update: unknown): void {
   if (typeof update.orphaned === 'boolean') target.orphaned = update.orphaned;
   if (typeof update.cancelFails === 'boolean') target.cancelFails = update.cancelFails;
   if (typeof update.clockOffsetMs === 'number' && Number.isFinite(update.clockOffsetMs)) target.clockOffsetMs = Math.round(update.clockOffsetMs);
-  if (update.refuseStarts === null || (typeof update.refuseStarts === 'number' && update.refuseStarts >= 400 && update.refuseStarts <= 499)) target.refuseStarts = update.refuseStarts;
+  if (update.refuseStarts === null || (typeof update.refuseStarts === 'number' && update.refuseStarts >= 400 && update.refuseStarts <= 499))
+    target.refuseStarts = update.refuseStarts;
 }

@@ -68,7 +68,11 @@ async function handle(ctx: SimContext, request: IncomingMessage, response: Serve
   const failRequest = ctx.requestRandom.chance(faults.errorRate);
   const dropAnswer = ctx.requestRandom.chance(faults.dropRate);
   if (failRequest) {
-    send(ctx, response, globalError(500, 'INTERNAL_SERVER_ERROR', 'An unexpected error occurred', { type: 'SimulatedServerError', simulator: SIMULATOR_LABEL }));
+    send(
+      ctx,
+      response,
+      globalError(500, 'INTERNAL_SERVER_ERROR', 'An unexpected error occurred', { type: 'SimulatedServerError', simulator: SIMULATOR_LABEL }),
+    );
     return;
   }
   const reply = await routeApi(ctx, method, path, url.searchParams, body);

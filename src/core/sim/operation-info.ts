@@ -46,8 +46,7 @@ export function operationInfo(ctx: SimContext, operation: SimOperation, at: numb
     error_message: view.errorMessage,
     warnings: [],
     errors: view.errorMessage ? [view.errorMessage] : [],
-    result_summary:
-      view.status === 'completed' ? (training ? trainingSummary(operation) : backtestSummary(operation, view.endedAt ?? at)) : null,
+    result_summary: view.status === 'completed' ? (training ? trainingSummary(operation) : backtestSummary(operation, view.endedAt ?? at)) : null,
     metrics: null,
     is_backend_local: false,
   };
@@ -106,7 +105,12 @@ function trainingSummary(operation: SimOperation): Record<string, unknown> | nul
           recall: training.recall,
           f1_score: training.f1,
         },
-    model_info: { model_type: design.modelType, hidden_units: design.hiddenUnits, output_format: design.outputFormat, classes: regression ? null : design.classes },
+    model_info: {
+      model_type: design.modelType,
+      hidden_units: design.hiddenUnits,
+      output_format: design.outputFormat,
+      classes: regression ? null : design.classes,
+    },
     data_summary: {
       symbols: operation.symbols,
       timeframes: operation.timeframes,

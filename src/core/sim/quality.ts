@@ -576,17 +576,16 @@ export interface BacktestOutcome {
 const TRADES_PER_BAR: Record<string, number> = { '1m': 0.002, '5m': 0.004, '15m': 0.008, '30m': 0.01, '1h': 0.012, '4h': 0.03, '1d': 0.06 };
 
 /** Trading results follow the model's out-of-sample edge, plus a draw: some good models still lose. */
-export function simulateBacktest(
-  training: TrainingOutcome,
-  design: DesignAnalysis,
-  request: BacktestRequest,
-  random: SeededRandom,
-): BacktestOutcome {
+export function simulateBacktest(training: TrainingOutcome, design: DesignAnalysis, request: BacktestRequest, random: SeededRandom): BacktestOutcome {
   const chance = design.outputFormat === 'regression' ? 0.5 : 1 / design.classes;
   const truth = design.trueSharpe;
   // In a planted world the edge that sets the win rate and drawdown is the one the true Sharpe implies.
   const edge =
-    truth !== undefined ? Math.max(0, (truth + 0.5) / 6.5) : design.leak ? 0.01 : Math.max(0, training.testAccuracy - chance - 0.02) * (1 - 0.6 * training.overfit);
+    truth !== undefined
+      ? Math.max(0, (truth + 0.5) / 6.5)
+      : design.leak
+        ? 0.01
+        : Math.max(0, training.testAccuracy - chance - 0.02) * (1 - 0.6 * training.overfit);
   const symbol = findSymbol(request.symbol);
   const days = Math.max(1, dayCount(request.startDate, request.endDate));
   const bars = Math.round(days * (symbol ? barsPerDay(symbol, request.timeframe) : 17));
@@ -606,11 +605,7 @@ export function simulateBacktest(
   const annualizedReturn = sharpe * volatility;
   const totalReturnPct = totalTrades === 0 ? 0 : (1 + annualizedReturn) ** years - 1;
   const totalReturn = totalReturnPct * request.initialCapital;
-  const maxDrawdownPct = clamp(
-    0.16 + 0.25 * (1 - Math.min(1, edge / 0.2)) + 0.2 * training.overfit + Math.abs(random.normal(0, 0.08)),
-    0.01,
-    0.95,
-  );
+  const maxDrawdownPct = clamp(0.16 + 0.25 * (1 - Math.min(1, edge / 0.2)) + 0.2 * training.overfit + Math.abs(random.normal(0, 0.08)), 0.01, 0.95);
   const maxDrawdown = maxDrawdownPct * request.initialCapital;
 
   let avgLoss = request.initialCapital * 0.006;

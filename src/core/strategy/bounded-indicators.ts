@@ -43,10 +43,7 @@ export const BOUNDED_INDICATORS: readonly BoundedIndicatorFact[] = BUILTIN_INDIC
 
 /** The bounded-indicator table as Markdown, for prompts. */
 export function formatBoundedIndicatorTable(facts: readonly BoundedIndicatorFact[] = BOUNDED_INDICATORS): string {
-  const lines = [
-    '| type | reference | range | parameters (defaults) | fuzzy zones [left, peak, right] |',
-    '|---|---|---|---|---|',
-  ];
+  const lines = ['| type | reference | range | parameters (defaults) | fuzzy zones [left, peak, right] |', '|---|---|---|---|---|'];
   for (const fact of facts) {
     const reference = fact.output === undefined ? '<id>' : `<id>.${fact.output}`;
     const parameters = Object.entries(fact.defaultParameters)
@@ -59,6 +56,6 @@ export function formatBoundedIndicatorTable(facts: readonly BoundedIndicatorFact
 }
 
 /** Indicator types whose values are in the instrument's own units, so fixed fuzzy ranges do not transfer. */
-export const INSTRUMENT_SCALE_INDICATOR_TYPES: readonly string[] = BUILTIN_INDICATORS.filter(
-  (spec) => spec.scale.kind === 'instrument',
-).map((spec) => spec.canonicalType);
+export const INSTRUMENT_SCALE_INDICATOR_TYPES: readonly string[] = BUILTIN_INDICATORS.filter((spec) => spec.scale.kind === 'instrument').map(
+  (spec) => spec.canonicalType,
+);

@@ -47,7 +47,10 @@ export async function checkStrategiesDir(directory: string): Promise<Infrastruct
     if (fault) return fault;
     const code = errnoOf(error);
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      return { faultClass: 'strategies_dir', cause: `the strategies directory ${directory} does not exist or is not a directory; create it or set KTRDR_STRATEGIES_DIR` };
+      return {
+        faultClass: 'strategies_dir',
+        cause: `the strategies directory ${directory} does not exist or is not a directory; create it or set KTRDR_STRATEGIES_DIR`,
+      };
     }
     return { faultClass: 'strategies_dir', cause: `cannot write into the strategies directory ${directory}: ${(error as Error).message}` };
   }

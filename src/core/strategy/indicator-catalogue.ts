@@ -40,11 +40,7 @@ export function mergeKtrdrIndicators(base: IndicatorRegistry, catalogue: unknown
 }
 
 function readKtrdrListings(catalogue: unknown): KtrdrIndicatorListing[] {
-  const items = Array.isArray(catalogue)
-    ? catalogue
-    : isRecord(catalogue) && Array.isArray(catalogue['data'])
-      ? catalogue['data']
-      : [];
+  const items = Array.isArray(catalogue) ? catalogue : isRecord(catalogue) && Array.isArray(catalogue['data']) ? catalogue['data'] : [];
   const listings: KtrdrIndicatorListing[] = [];
   for (const item of items) {
     if (!isRecord(item)) continue;
@@ -60,4 +56,3 @@ function readKtrdrListings(catalogue: unknown): KtrdrIndicatorListing[] {
   }
   return listings;
 }
-

@@ -1,19 +1,8 @@
-import {
-  canonicalTypeOf,
-  type FuzzyZone,
-  type IndicatorParameter,
-  type IndicatorSpec,
-  type IndicatorValueScale,
-} from './indicator-spec.ts';
+import { canonicalTypeOf, type FuzzyZone, type IndicatorParameter, type IndicatorSpec, type IndicatorValueScale } from './indicator-spec.ts';
 
 const PRICE_SOURCES = ['open', 'high', 'low', 'close', 'volume'] as const;
 
-const period = (
-  defaultValue: number,
-  min: number,
-  max?: number,
-  description = 'lookback period in bars',
-): IndicatorParameter => ({
+const period = (defaultValue: number, min: number, max?: number, description = 'lookback period in bars'): IndicatorParameter => ({
   name: 'period',
   type: 'int',
   default: defaultValue,
@@ -199,10 +188,7 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     aliases: [],
     displayName: 'Relative Vigor Index (rvi, signal)',
     category: 'momentum',
-    parameters: [
-      period(10, 4, 100),
-      { name: 'signal_period', type: 'int', default: 4, min: 1, max: 50, description: 'SMA period of the signal line' },
-    ],
+    parameters: [period(10, 4, 100), { name: 'signal_period', type: 'int', default: 4, min: 1, max: 50, description: 'SMA period of the signal line' }],
     outputs: ['rvi', 'signal'],
     scale: {
       kind: 'bounded',
@@ -280,10 +266,7 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     aliases: [],
     displayName: 'Donchian Channels (upper, middle, lower)',
     category: 'volatility',
-    parameters: [
-      period(20, 2, 500),
-      { name: 'include_middle', type: 'bool', default: true, description: 'compute the middle line' },
-    ],
+    parameters: [period(20, 2, 500), { name: 'include_middle', type: 'bool', default: true, description: 'compute the middle line' }],
     outputs: ['upper', 'middle', 'lower'],
     scale: price,
   }),
@@ -310,11 +293,7 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     aliases: ['ema'],
     displayName: 'Exponential Moving Average',
     category: 'trend',
-    parameters: [
-      period(20, 1, 500),
-      priceSource,
-      { name: 'adjust', type: 'bool', default: true, description: 'use the adjusted EMA formula' },
-    ],
+    parameters: [period(20, 1, 500), priceSource, { name: 'adjust', type: 'bool', default: true, description: 'use the adjusted EMA formula' }],
     outputs: [],
     scale: price,
   }),
@@ -332,11 +311,7 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     aliases: [],
     displayName: 'Distance from Moving Average (%)',
     category: 'trend',
-    parameters: [
-      period(20, 2),
-      { name: 'ma_type', type: 'string', default: 'SMA', options: ['SMA', 'EMA'], description: 'moving average type' },
-      priceSource,
-    ],
+    parameters: [period(20, 2), { name: 'ma_type', type: 'string', default: 'SMA', options: ['SMA', 'EMA'], description: 'moving average type' }, priceSource],
     outputs: [],
     scale: { kind: 'unbounded', typicalMin: -5, typicalMax: 5, unit: 'percent distance from the moving average' },
   }),
@@ -432,10 +407,7 @@ export const BUILTIN_INDICATORS: readonly IndicatorSpec[] = [
     aliases: [],
     displayName: 'Fisher Transform (fisher, signal)',
     category: 'momentum',
-    parameters: [
-      period(10, 2, 100),
-      { name: 'smoothing', type: 'int', default: 3, min: 1, max: 20, description: 'EMA smoothing period' },
-    ],
+    parameters: [period(10, 2, 100), { name: 'smoothing', type: 'int', default: 3, min: 1, max: 20, description: 'EMA smoothing period' }],
     outputs: ['fisher', 'signal'],
     scale: { kind: 'unbounded', typicalMin: -3, typicalMax: 3, unit: 'Gaussian-like oscillator' },
   }),

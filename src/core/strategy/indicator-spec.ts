@@ -9,13 +9,7 @@
 
 export type IndicatorCategory = 'trend' | 'momentum' | 'volatility' | 'volume' | 'multi_purpose';
 
-export const INDICATOR_CATEGORIES: readonly IndicatorCategory[] = [
-  'trend',
-  'momentum',
-  'volatility',
-  'volume',
-  'multi_purpose',
-];
+export const INDICATOR_CATEGORIES: readonly IndicatorCategory[] = ['trend', 'momentum', 'volatility', 'volume', 'multi_purpose'];
 
 /** A suggested fuzzy membership on a bounded scale, as a triangular `[left, peak, right]`. */
 export interface FuzzyZone {
@@ -78,10 +72,7 @@ export interface IndicatorSpec {
 
 /** `RSIIndicator` → `rsi`, `SimpleMovingAverage` → `simplemovingaverage`, as KTRDR's registry derives it. */
 export function canonicalTypeOf(className: string): string {
-  const stem =
-    className.endsWith('Indicator') && className.length > 'Indicator'.length
-      ? className.slice(0, -'Indicator'.length)
-      : className;
+  const stem = className.endsWith('Indicator') && className.length > 'Indicator'.length ? className.slice(0, -'Indicator'.length) : className;
   return stem.toLowerCase();
 }
 

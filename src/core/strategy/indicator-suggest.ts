@@ -25,4 +25,3 @@ function squash(name: string): string {
     .replace(/[^a-z0-9]/g, '')
     .replace(/indicator$/, '');
 }
-

@@ -5,9 +5,7 @@ import type { IndicatorSpec } from './indicator-spec.ts';
 
 /** Every lowercase name KTRDR accepts for a class: canonical, full class name, and aliases. */
 function lookupKeysOf(spec: IndicatorSpec): string[] {
-  return [
-    ...new Set([spec.canonicalType, spec.className.toLowerCase(), ...spec.aliases.map((alias) => alias.toLowerCase())]),
-  ];
+  return [...new Set([spec.canonicalType, spec.className.toLowerCase(), ...spec.aliases.map((alias) => alias.toLowerCase())])];
 }
 
 export interface IndicatorRegistry {
@@ -25,10 +23,7 @@ export interface IndicatorRegistry {
 }
 
 /** Builds a registry from specs; later specs do not replace earlier ones under the same name. */
-export function createIndicatorRegistry(
-  specs: readonly IndicatorSpec[],
-  ktrdrClassNames?: ReadonlySet<string>,
-): IndicatorRegistry {
+export function createIndicatorRegistry(specs: readonly IndicatorSpec[], ktrdrClassNames?: ReadonlySet<string>): IndicatorRegistry {
   const byKey = new Map<string, IndicatorSpec>();
   for (const spec of specs) {
     for (const key of lookupKeysOf(spec)) {
@@ -48,9 +43,6 @@ export function createIndicatorRegistry(
 
 export const builtinIndicatorRegistry: IndicatorRegistry = createIndicatorRegistry(BUILTIN_INDICATORS);
 
-export function resolveIndicatorType(
-  type: string,
-  registry: IndicatorRegistry = builtinIndicatorRegistry,
-): IndicatorSpec | undefined {
+export function resolveIndicatorType(type: string, registry: IndicatorRegistry = builtinIndicatorRegistry): IndicatorSpec | undefined {
   return registry.resolve(type);
 }

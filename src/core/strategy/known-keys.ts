@@ -32,10 +32,27 @@ const fields = (keys: Record<string, Shape>): Shape => ({ fields: keys });
 const leaves = (...names: string[]): Shape => fields(Object.fromEntries(names.map((name) => [name, value])));
 
 const labels = leaves(
-  'source', 'horizon', 'zigzag_threshold', 'label_lookahead', 'atr_period', 'bearish_threshold', 'bullish_threshold',
-  'trending_threshold', 'compute_weights', 'cusum_multiplier', 'cusum_threshold', 'macro_atr_mult', 'micro_atr_mult',
-  'max_holding_period', 'progression_tolerance', 'pt_multiplier', 'sl_multiplier', 'vol_crisis_threshold',
-  'vol_lookback', 'vol_method', 'vol_span',
+  'source',
+  'horizon',
+  'zigzag_threshold',
+  'label_lookahead',
+  'atr_period',
+  'bearish_threshold',
+  'bullish_threshold',
+  'trending_threshold',
+  'compute_weights',
+  'cusum_multiplier',
+  'cusum_threshold',
+  'macro_atr_mult',
+  'micro_atr_mult',
+  'max_holding_period',
+  'progression_tolerance',
+  'pt_multiplier',
+  'sl_multiplier',
+  'vol_crisis_threshold',
+  'vol_lookback',
+  'vol_method',
+  'vol_span',
 );
 const earlyStopping = leaves('enabled', 'patience', 'min_delta', 'monitor');
 const lrScheduler = leaves('type', 'factor', 'gamma', 'patience', 'step_size');

@@ -86,8 +86,7 @@ function membershipShapeProblem(type: MembershipType, parameters: readonly numbe
   }
   for (let index = 1; index < parameters.length; index += 1) {
     if ((parameters[index - 1] ?? 0) > (parameters[index] ?? 0)) {
-      const order =
-        type === 'triangular' ? 'left <= peak <= right' : 'left_foot <= left_shoulder <= right_shoulder <= right_foot';
+      const order = type === 'triangular' ? 'left <= peak <= right' : 'left_foot <= left_shoulder <= right_shoulder <= right_foot';
       return `${type} ${MEMBERSHIP_PARAMETER_SHAPES[type]} must be ordered ${order} (got [${parameters.join(', ')}])`;
     }
   }
@@ -192,11 +191,7 @@ const symbolsSchema = z
         message: "is required when mode is 'single' (e.g. symbol: EURUSD), or give list: [EURUSD]",
       });
     }
-    if (
-      symbols.mode === 'multi_symbol' &&
-      (symbols.list ?? []).length === 0 &&
-      symbols.selection_criteria === undefined
-    ) {
+    if (symbols.mode === 'multi_symbol' && (symbols.list ?? []).length === 0 && symbols.selection_criteria === undefined) {
       context.addIssue({
         code: 'custom',
         path: ['list'],
@@ -335,11 +330,7 @@ const modelSchema = z.looseObject({
         .array(positiveInt('a positive layer size'), { error: 'must be a list of layer sizes such as [32, 16]' })
         .min(1, { error: 'must list at least one layer size' })
         .optional(),
-      dropout: z
-        .number({ error: 'must be a number in [0, 1)' })
-        .min(0, { error: 'must be in [0, 1)' })
-        .lt(1, { error: 'must be in [0, 1)' })
-        .optional(),
+      dropout: z.number({ error: 'must be a number in [0, 1)' }).min(0, { error: 'must be in [0, 1)' }).lt(1, { error: 'must be in [0, 1)' }).optional(),
     })
     .optional(),
   sequence_length: positiveInt('a positive whole number of bars').optional(),

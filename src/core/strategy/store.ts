@@ -3,13 +3,7 @@ import { constants as fsConstants, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { checkStrategyName } from './schema.ts';
 import { isRecord } from '../kernel/records.ts';
-import {
-  DEFAULT_STRATEGY_YAML_LIMITS,
-  parseStrategyYaml,
-  stringifyStrategy,
-  type StrategyYamlLimits,
-  type YamlParseResult,
-} from './yaml.ts';
+import { DEFAULT_STRATEGY_YAML_LIMITS, parseStrategyYaml, stringifyStrategy, type StrategyYamlLimits, type YamlParseResult } from './yaml.ts';
 
 export type StrategyStoreErrorCode = 'invalid_name' | 'outside_dir' | 'exists' | 'io';
 
@@ -92,10 +86,7 @@ export class StrategyStore {
     const sha256 = sha256Hex(yaml);
     const size = Buffer.byteLength(yaml, 'utf8');
     if (size > this.#maxBytes) {
-      throw new StrategyStoreError(
-        'io',
-        `strategy '${name}' renders to ${size} bytes of YAML, over the ${this.#maxBytes}-byte limit`,
-      );
+      throw new StrategyStoreError('io', `strategy '${name}' renders to ${size} bytes of YAML, over the ${this.#maxBytes}-byte limit`);
     }
 
     const directory = await this.#resolveDirectory();
@@ -116,10 +107,7 @@ export class StrategyStore {
     if (outcome === 'exists') {
       const winner = await readRegularFile(targetPath, size);
       if (winner.kind !== 'missing') return settleExisting(winner);
-      throw new StrategyStoreError(
-        'io',
-        `could not publish ${targetPath}: another writer created and removed it; try again`,
-      );
+      throw new StrategyStoreError('io', `could not publish ${targetPath}: another writer created and removed it; try again`);
     }
     await fsyncDirectory(directory);
     return { path: targetPath, yaml, sha256, written: true };
@@ -131,13 +119,9 @@ export class StrategyStore {
     const directory = await this.#resolveDirectory();
     const targetPath = targetPathIn(directory, name);
     const existing = await readRegularFile(targetPath, this.#maxBytes);
-    if (existing.kind === 'missing')
-      throw new StrategyStoreError('io', `there is no strategy named '${name}' in ${directory}`);
+    if (existing.kind === 'missing') throw new StrategyStoreError('io', `there is no strategy named '${name}' in ${directory}`);
     if (existing.kind === 'oversize') {
-      throw new StrategyStoreError(
-        'io',
-        `${targetPath} is ${existing.size} bytes, over the ${this.#maxBytes}-byte limit for strategy files`,
-      );
+      throw new StrategyStoreError('io', `${targetPath} is ${existing.size} bytes, over the ${this.#maxBytes}-byte limit for strategy files`);
     }
     const yaml = existing.content.toString('utf8');
     return {
@@ -188,8 +172,7 @@ export class StrategyStore {
         `the strategies directory ${this.directory} is a symbolic link to ${target}; configure the real directory instead, so writes cannot be redirected`,
       );
     }
-    if (!entry.isDirectory())
-      throw new StrategyStoreError('io', `the strategies path ${this.directory} is not a directory`);
+    if (!entry.isDirectory()) throw new StrategyStoreError('io', `the strategies path ${this.directory} is not a directory`);
     let realDirectory: string;
     try {
       realDirectory = await fs.realpath(this.directory);
@@ -209,15 +192,10 @@ export class StrategyStore {
 
   async #existsError(directory: string, name: string, sameContent: boolean): Promise<StrategyStoreError> {
     if (sameContent) {
-      return new StrategyStoreError(
-        'exists',
-        `strategy '${name}' already exists in ${directory} with the same content`,
-      );
+      return new StrategyStoreError('exists', `strategy '${name}' already exists in ${directory} with the same content`);
     }
     const suggestion = await suggestFreeName(directory, name);
-    const advice = suggestion
-      ? `save it under a new name such as '${suggestion}' (and set name: ${suggestion} in the YAML)`
-      : 'save it under a new name';
+    const advice = suggestion ? `save it under a new name such as '${suggestion}' (and set name: ${suggestion} in the YAML)` : 'save it under a new name';
     return new StrategyStoreError(
       'exists',
       `a different strategy named '${name}' already exists in ${directory}; strategies are never overwritten, so ${advice}`,
@@ -235,11 +213,7 @@ export async function stageStrategyFile(directory: string, name: string, yaml: s
   const tempPath = path.join(directory, `.${name}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   let handle;
   try {
-    handle = await fs.open(
-      tempPath,
-      fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | NO_FOLLOW,
-      0o644,
-    );
+    handle = await fs.open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | NO_FOLLOW, 0o644);
   } catch (error) {
     throw ioError(`could not create a temporary file in ${directory}`, error);
   }
@@ -305,10 +279,7 @@ function targetPathIn(directory: string, name: string): string {
   return targetPath;
 }
 
-type ExistingFile =
-  | { readonly kind: 'missing' }
-  | { readonly kind: 'oversize'; readonly size: number }
-  | { readonly kind: 'file'; readonly content: Buffer };
+type ExistingFile = { readonly kind: 'missing' } | { readonly kind: 'oversize'; readonly size: number } | { readonly kind: 'file'; readonly content: Buffer };
 
 /** Reads a file that must be a regular file reached without symlinks, unless it is larger than `limit` bytes. */
 async function readRegularFile(filePath: string, limit: number): Promise<ExistingFile> {
@@ -321,24 +292,16 @@ async function readRegularFile(filePath: string, limit: number): Promise<Existin
   }
   if (entry.isSymbolicLink()) {
     const target = await fs.readlink(filePath).catch(() => 'an unreadable target');
-    throw new StrategyStoreError(
-      'outside_dir',
-      `${filePath} is a symbolic link (to ${target}); refusing to follow it. Remove the link or use another name`,
-    );
+    throw new StrategyStoreError('outside_dir', `${filePath} is a symbolic link (to ${target}); refusing to follow it. Remove the link or use another name`);
   }
-  if (!entry.isFile())
-    throw new StrategyStoreError('io', `${filePath} exists but is not a regular file; remove it or use another name`);
+  if (!entry.isFile()) throw new StrategyStoreError('io', `${filePath} exists but is not a regular file; remove it or use another name`);
 
   let handle;
   try {
     handle = await fs.open(filePath, fsConstants.O_RDONLY | NO_FOLLOW);
   } catch (error) {
     if (errorCode(error) === 'ELOOP') {
-      throw new StrategyStoreError(
-        'outside_dir',
-        `${filePath} became a symbolic link while being read; refusing to follow it`,
-        { cause: error },
-      );
+      throw new StrategyStoreError('outside_dir', `${filePath} became a symbolic link while being read; refusing to follow it`, { cause: error });
     }
     if (errorCode(error) === 'ENOENT') return { kind: 'missing' };
     throw ioError(`could not open ${filePath}`, error);
@@ -392,9 +355,7 @@ function sha256Hex(text: string): string {
 }
 
 function errorCode(error: unknown): string | undefined {
-  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string'
-    ? error.code
-    : undefined;
+  return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
 function ioError(what: string, cause: unknown): StrategyStoreError {

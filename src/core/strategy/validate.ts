@@ -1,10 +1,5 @@
 import type { z } from 'zod';
-import {
-  scaleOfOutput,
-  type IndicatorParameter,
-  type IndicatorSpec,
-  type IndicatorValueScale,
-} from './indicator-spec.ts';
+import { scaleOfOutput, type IndicatorParameter, type IndicatorSpec, type IndicatorValueScale } from './indicator-spec.ts';
 import { builtinIndicatorRegistry, type IndicatorRegistry } from './indicators.ts';
 import {
   REQUIRED_SECTION_HINTS,
@@ -61,10 +56,7 @@ export function validateStrategy(config: unknown, options: ValidateStrategyOptio
   const registry = options.registry ?? builtinIndicatorRegistry;
 
   if (!isRecord(config)) {
-    findings.error(
-      '',
-      `a strategy must be a YAML mapping with name, training_data, indicators, fuzzy_sets and nn_inputs (got ${describeValue(config)})`,
-    );
+    findings.error('', `a strategy must be a YAML mapping with name, training_data, indicators, fuzzy_sets and nn_inputs (got ${describeValue(config)})`);
     return findings.result();
   }
   if (Array.isArray(config['indicators'])) {
@@ -96,15 +88,7 @@ export function validateStrategy(config: unknown, options: ValidateStrategyOptio
   const resolvedIndicators = checkIndicators(indicators, config, registry, findings);
   const usedIndicators = new Set<string>();
   checkFuzzySets(fuzzySets, indicators, resolvedIndicators, usedIndicators, findings);
-  const usedFuzzySets = checkNnInputs(
-    config['nn_inputs'],
-    fuzzySets,
-    indicators,
-    resolvedIndicators,
-    trainingTimeframes,
-    usedIndicators,
-    findings,
-  );
+  const usedFuzzySets = checkNnInputs(config['nn_inputs'], fuzzySets, indicators, resolvedIndicators, trainingTimeframes, usedIndicators, findings);
 
   for (const indicatorId of Object.keys(indicators ?? {})) {
     if (!usedIndicators.has(indicatorId)) {
@@ -137,16 +121,17 @@ function checkZeroWidthMemberships(fuzzySets: Record<string, unknown> | undefine
       const normalized = normalizeMembership(membership);
       if (!normalized || !zeroWidthMembership(normalized)) continue;
       const path = formatPath(normalized.shorthand ? ['fuzzy_sets', fuzzySetId, membershipName] : ['fuzzy_sets', fuzzySetId, membershipName, 'parameters']);
-      findings.warning(path, `${normalized.type} [${normalized.parameters.join(', ')}] has zero width: it is active at one value only, so the model learns little from it; widen it`);
+      findings.warning(
+        path,
+        `${normalized.type} [${normalized.parameters.join(', ')}] has zero width: it is active at one value only, so the model learns little from it; widen it`,
+      );
     }
   }
 }
 
 /** One line per finding: `error fuzzy_sets.rsi_zone.indicator: unknown indicator 'rsi_99' (known: rsi_14)`. */
 export function formatFindings(findings: readonly StrategyFinding[]): string {
-  return findings
-    .map((finding) => `${finding.severity} ${finding.path === '' ? '(root)' : finding.path}: ${finding.message}`)
-    .join('\n');
+  return findings.map((finding) => `${finding.severity} ${finding.path === '' ? '(root)' : finding.path}: ${finding.message}`).join('\n');
 }
 
 class FindingList {
@@ -189,9 +174,7 @@ function readTrainingTimeframes(trainingData: unknown): string[] | undefined {
   if (!isRecord(trainingData) || !isRecord(trainingData['timeframes'])) return undefined;
   const timeframes = trainingData['timeframes'];
   const single = typeof timeframes['timeframe'] === 'string' ? [timeframes['timeframe']] : [];
-  const list = Array.isArray(timeframes['list'])
-    ? timeframes['list'].filter((entry): entry is string => typeof entry === 'string')
-    : [];
+  const list = Array.isArray(timeframes['list']) ? timeframes['list'].filter((entry): entry is string => typeof entry === 'string') : [];
   if (timeframes['mode'] === 'single') return single.length > 0 ? single : list.length > 0 ? list : undefined;
   if (timeframes['mode'] === 'multi_timeframe') return list.length > 0 ? list : undefined;
   const all = [...single, ...list];
@@ -201,20 +184,13 @@ function readTrainingTimeframes(trainingData: unknown): string[] | undefined {
 function checkTimeframeSpelling(trainingData: unknown, findings: FindingList): void {
   if (!isRecord(trainingData) || !isRecord(trainingData['timeframes'])) return;
   const timeframes = trainingData['timeframes'];
-  const candidates: [string, unknown][] = [
-    [formatPath(['training_data', 'timeframes', 'timeframe']), timeframes['timeframe']],
-  ];
+  const candidates: [string, unknown][] = [[formatPath(['training_data', 'timeframes', 'timeframe']), timeframes['timeframe']]];
   if (Array.isArray(timeframes['list'])) {
-    timeframes['list'].forEach((entry, index) =>
-      candidates.push([formatPath(['training_data', 'timeframes', 'list', index]), entry]),
-    );
+    timeframes['list'].forEach((entry, index) => candidates.push([formatPath(['training_data', 'timeframes', 'list', index]), entry]));
   }
   for (const [path, timeframe] of candidates) {
     if (typeof timeframe === 'string' && timeframe !== '' && !COMMON_TIMEFRAMES.has(timeframe)) {
-      findings.warning(
-        path,
-        `'${timeframe}' is not a timeframe KTRDR usually has data for (${[...COMMON_TIMEFRAMES].join(', ')})`,
-      );
+      findings.warning(path, `'${timeframe}' is not a timeframe KTRDR usually has data for (${[...COMMON_TIMEFRAMES].join(', ')})`);
     }
   }
 }
@@ -223,26 +199,15 @@ function checkDates(trainingData: unknown, findings: FindingList): void {
   if (!isRecord(trainingData)) return;
   const dateRange = isRecord(trainingData['date_range']) ? trainingData['date_range'] : {};
   const pairs: [string, unknown, string, unknown][] = [
-    [
-      formatPath(['training_data', 'start_date']),
-      trainingData['start_date'],
-      formatPath(['training_data', 'end_date']),
-      trainingData['end_date'],
-    ],
-    [
-      formatPath(['training_data', 'date_range', 'start']),
-      dateRange['start'],
-      formatPath(['training_data', 'date_range', 'end']),
-      dateRange['end'],
-    ],
+    [formatPath(['training_data', 'start_date']), trainingData['start_date'], formatPath(['training_data', 'end_date']), trainingData['end_date']],
+    [formatPath(['training_data', 'date_range', 'start']), dateRange['start'], formatPath(['training_data', 'date_range', 'end']), dateRange['end']],
   ];
   for (const [startPath, start, endPath, end] of pairs) {
     for (const [path, value] of [
       [startPath, start],
       [endPath, end],
     ] as const) {
-      if (typeof value === 'string' && !isIsoDate(value))
-        findings.error(path, `'${value}' is not a date; write "YYYY-MM-DD"`);
+      if (typeof value === 'string' && !isIsoDate(value)) findings.error(path, `'${value}' is not a date; write "YYYY-MM-DD"`);
     }
     if (typeof start === 'string' && typeof end === 'string' && isIsoDate(start) && isIsoDate(end) && start >= end) {
       findings.error(endPath, `'${end}' must be after the start date '${start}'`);
@@ -267,20 +232,11 @@ function checkIndicators(
   for (const [indicatorId, definition] of Object.entries(indicators ?? {})) {
     const indicatorPath = formatPath(['indicators', indicatorId]);
     if (indicatorId.includes('.')) {
-      findings.error(
-        indicatorPath,
-        "indicator ids cannot contain '.', which KTRDR reads as id.output; use '_' instead",
-      );
+      findings.error(indicatorPath, "indicator ids cannot contain '.', which KTRDR reads as id.output; use '_' instead");
     } else if (PRICE_COLUMNS.has(indicatorId.toLowerCase())) {
-      findings.error(
-        indicatorPath,
-        `'${indicatorId}' would collide with the price column of the same name; choose an id such as ${indicatorId}_sma_20`,
-      );
+      findings.error(indicatorPath, `'${indicatorId}' would collide with the price column of the same name; choose an id such as ${indicatorId}_sma_20`);
     } else if (!SAFE_ID_PATTERN.test(indicatorId)) {
-      findings.warning(
-        indicatorPath,
-        "ids are safest as letters, digits, '_' and '-', starting with a letter (they become column and feature names)",
-      );
+      findings.warning(indicatorPath, "ids are safest as letters, digits, '_' and '-', starting with a letter (they become column and feature names)");
     }
     if (!isRecord(definition) || typeof definition['type'] !== 'string' || definition['type'] === '') continue;
 
@@ -289,20 +245,13 @@ function checkIndicators(
     const spec = registry.resolve(type);
     if (!spec) {
       const suggestions = registry.suggest(type);
-      const hint =
-        suggestions.length > 0 ? ` (did you mean ${suggestions.map((name) => `'${name}'`).join(' or ')}?)` : '';
-      findings.error(
-        typePath,
-        `unknown indicator type '${type}'${hint}; known types: ${registry.typeNames().join(', ')}`,
-      );
+      const hint = suggestions.length > 0 ? ` (did you mean ${suggestions.map((name) => `'${name}'`).join(' or ')}?)` : '';
+      findings.error(typePath, `unknown indicator type '${type}'${hint}; known types: ${registry.typeNames().join(', ')}`);
       continue;
     }
     resolved.set(indicatorId, spec);
     if (registry.hasKtrdrCatalogue && !registry.isListedByKtrdr(spec)) {
-      findings.warning(
-        typePath,
-        `'${type}' (${spec.className}) is not listed by this KTRDR's GET /indicators/, so its workers may not have it`,
-      );
+      findings.warning(typePath, `'${type}' (${spec.className}) is not listed by this KTRDR's GET /indicators/, so its workers may not have it`);
     }
     if (spec.caution) findings.warning(typePath, spec.caution);
     if (spec.parameters) checkIndicatorParameters(indicatorId, definition, spec, spec.parameters, findings);
@@ -346,10 +295,7 @@ function checkIndicatorParameters(
   const fast = definition['fast_period'];
   const slow = definition['slow_period'];
   if (spec.canonicalType === 'macd' && isFiniteNumber(fast) && isFiniteNumber(slow) && fast >= slow) {
-    findings.warning(
-      formatPath(['indicators', indicatorId, 'fast_period']),
-      `fast_period (${fast}) should be smaller than slow_period (${slow})`,
-    );
+    findings.warning(formatPath(['indicators', indicatorId, 'fast_period']), `fast_period (${fast}) should be smaller than slow_period (${slow})`);
   }
 }
 
@@ -401,9 +347,7 @@ interface IndicatorReference {
 
 function parseIndicatorReference(reference: string): IndicatorReference {
   const dot = reference.indexOf('.');
-  return dot === -1
-    ? { indicatorId: reference, output: undefined }
-    : { indicatorId: reference.slice(0, dot), output: reference.slice(dot + 1) };
+  return dot === -1 ? { indicatorId: reference, output: undefined } : { indicatorId: reference.slice(0, dot), output: reference.slice(dot + 1) };
 }
 
 /**
@@ -425,19 +369,11 @@ function checkIndicatorReference(
     const known = ids.length > 0 ? `known: ${ids.join(', ')}` : 'no indicators are defined';
     const typeOwner = ids.find((id) => {
       const definition = indicators[id];
-      return (
-        isRecord(definition) &&
-        typeof definition['type'] === 'string' &&
-        definition['type'].toLowerCase() === indicatorId.toLowerCase()
-      );
+      return isRecord(definition) && typeof definition['type'] === 'string' && definition['type'].toLowerCase() === indicatorId.toLowerCase();
     });
     const similar = ids.find((id) => id !== '' && (indicatorId.startsWith(id) || id.startsWith(indicatorId)));
     const hint =
-      typeOwner !== undefined
-        ? `; reference the indicator id ('${typeOwner}'), not its type`
-        : similar !== undefined
-          ? `; did you mean '${similar}'?`
-          : '';
+      typeOwner !== undefined ? `; reference the indicator id ('${typeOwner}'), not its type` : similar !== undefined ? `; did you mean '${similar}'?` : '';
     findings.error(path, `unknown indicator '${indicatorId}' (${known})${hint}`);
     return undefined;
   }
@@ -446,17 +382,11 @@ function checkIndicatorReference(
   if (!spec) return undefined;
   if (output === undefined) return { spec, output };
   if (spec.outputs === undefined) {
-    findings.warning(
-      path,
-      `cannot check output '${output}': the outputs of '${spec.canonicalType}' are not known locally, so KTRDR will check it`,
-    );
+    findings.warning(path, `cannot check output '${output}': the outputs of '${spec.canonicalType}' are not known locally, so KTRDR will check it`);
     return undefined;
   }
   if (spec.outputs.length === 0) {
-    findings.error(
-      path,
-      `'${indicatorId}' (${spec.canonicalType}) has a single output; reference it as '${indicatorId}' without '.${output}'`,
-    );
+    findings.error(path, `'${indicatorId}' (${spec.canonicalType}) has a single output; reference it as '${indicatorId}' without '.${output}'`);
     return undefined;
   }
   if (!spec.outputs.includes(output)) {
@@ -479,14 +409,7 @@ function checkFuzzySets(
   for (const [fuzzySetId, fuzzySet] of Object.entries(fuzzySets ?? {})) {
     if (!isRecord(fuzzySet)) continue;
     const indicatorPath = formatPath(['fuzzy_sets', fuzzySetId, 'indicator']);
-    const target = checkIndicatorReference(
-      fuzzySet['indicator'],
-      indicatorPath,
-      indicators,
-      resolved,
-      usedIndicators,
-      findings,
-    );
+    const target = checkIndicatorReference(fuzzySet['indicator'], indicatorPath, indicators, resolved, usedIndicators, findings);
     if (!target) continue;
     const scale = scaleOfOutput(target.spec, target.output);
     const subject = `${String(fuzzySet['indicator'])} (${describeOutput(target.spec, target.output)})`;
@@ -504,11 +427,7 @@ function checkFuzzySets(
       if (membershipName === 'indicator') continue;
       const normalized = normalizeMembership(membership);
       if (!normalized) continue;
-      const path = formatPath(
-        normalized.shorthand
-          ? ['fuzzy_sets', fuzzySetId, membershipName]
-          : ['fuzzy_sets', fuzzySetId, membershipName, 'parameters'],
-      );
+      const path = formatPath(normalized.shorthand ? ['fuzzy_sets', fuzzySetId, membershipName] : ['fuzzy_sets', fuzzySetId, membershipName, 'parameters']);
       checkMembershipAgainstScale(normalized, scale, subject, path, findings);
     }
   }
@@ -533,47 +452,26 @@ function checkMembershipAgainstScale(
   if (membership.type === 'gaussian') {
     const [mean = 0, sigma = 0] = membership.parameters;
     if (mean < min || mean > max) {
-      findings.error(
-        path,
-        `gaussian [mean, sigma] ${written} centres on ${mean}, outside ${subject}'s range ${range}; put the mean inside the range`,
-      );
+      findings.error(path, `gaussian [mean, sigma] ${written} centres on ${mean}, outside ${subject}'s range ${range}; put the mean inside the range`);
     } else if (sigma > span) {
-      findings.warning(
-        path,
-        `gaussian sigma ${sigma} is wider than ${subject}'s whole range ${range}, so membership is almost flat`,
-      );
+      findings.warning(path, `gaussian sigma ${sigma} is wider than ${subject}'s whole range ${range}, so membership is almost flat`);
     } else if (sigma > 0 && sigma < span * 0.005) {
-      findings.warning(
-        path,
-        `gaussian sigma ${sigma} is under 0.5% of ${subject}'s range ${range}, so it almost never activates`,
-      );
+      findings.warning(path, `gaussian sigma ${sigma} is under 0.5% of ${subject}'s range ${range}, so it almost never activates`);
     }
     return;
   }
   const first = membership.parameters[0] ?? 0;
   const last = membership.parameters[membership.parameters.length - 1] ?? 0;
-  const core =
-    membership.type === 'triangular'
-      ? [membership.parameters[1] ?? 0]
-      : [membership.parameters[1] ?? 0, membership.parameters[2] ?? 0];
+  const core = membership.type === 'triangular' ? [membership.parameters[1] ?? 0] : [membership.parameters[1] ?? 0, membership.parameters[2] ?? 0];
   const coreLow = Math.min(...core);
   const coreHigh = Math.max(...core);
   if (!(first < max && last > min)) {
-    findings.error(
-      path,
-      `${membership.type} ${written} lies outside ${subject}'s range ${range}, so it never activates; use values within ${range}`,
-    );
+    findings.error(path, `${membership.type} ${written} lies outside ${subject}'s range ${range}, so it never activates; use values within ${range}`);
   } else if (coreHigh < min || coreLow > max) {
     const peak = membership.type === 'triangular' ? `peak ${coreLow}` : `plateau ${coreLow}..${coreHigh}`;
-    findings.error(
-      path,
-      `${membership.type} ${written} has its ${peak} outside ${subject}'s range ${range}; keep the peak within ${range}`,
-    );
+    findings.error(path, `${membership.type} ${written} has its ${peak} outside ${subject}'s range ${range}; keep the peak within ${range}`);
   } else if (last - first < span * 0.01) {
-    findings.warning(
-      path,
-      `${membership.type} ${written} covers under 1% of ${subject}'s range ${range}; check the scale (${range}, not 0..1)`,
-    );
+    findings.warning(path, `${membership.type} ${written} covers under 1% of ${subject}'s range ${range}; check the scale (${range}, not 0..1)`);
   }
 }
 
@@ -600,30 +498,14 @@ function checkNnInputs(
         const ids = Object.keys(fuzzySets);
         const known = ids.length > 0 ? `known: ${ids.join(', ')}` : 'no fuzzy sets are defined';
         const hint =
-          indicators && fuzzySet in indicators
-            ? `; '${fuzzySet}' is an indicator: use raw_indicator for raw values, or a fuzzy set that interprets it`
-            : '';
-        findings.error(
-          formatPath(['nn_inputs', index, 'fuzzy_set']),
-          `unknown fuzzy set '${fuzzySet}' (${known})${hint}`,
-        );
+          indicators && fuzzySet in indicators ? `; '${fuzzySet}' is an indicator: use raw_indicator for raw values, or a fuzzy set that interprets it` : '';
+        findings.error(formatPath(['nn_inputs', index, 'fuzzy_set']), `unknown fuzzy set '${fuzzySet}' (${known})${hint}`);
       }
     }
     if (typeof rawIndicator === 'string') {
-      const target = checkIndicatorReference(
-        rawIndicator,
-        formatPath(['nn_inputs', index, 'raw_indicator']),
-        indicators,
-        resolved,
-        usedIndicators,
-        findings,
-      );
+      const target = checkIndicatorReference(rawIndicator, formatPath(['nn_inputs', index, 'raw_indicator']), indicators, resolved, usedIndicators, findings);
       const normalization = input['normalization'];
-      if (
-        target &&
-        scaleOfOutput(target.spec, target.output).kind === 'instrument' &&
-        (normalization === undefined || normalization === 'none')
-      ) {
+      if (target && scaleOfOutput(target.spec, target.output).kind === 'instrument' && (normalization === undefined || normalization === 'none')) {
         findings.warning(
           formatPath(['nn_inputs', index, 'raw_indicator']),
           `${rawIndicator} is in the instrument's own units; set normalization: zscore (or minmax) so the model sees a comparable scale`,
@@ -641,19 +523,11 @@ function checkNnInputs(
         }
       });
     }
-    const source =
-      typeof fuzzySet === 'string'
-        ? `fuzzy_set ${fuzzySet}`
-        : typeof rawIndicator === 'string'
-          ? `raw_indicator ${rawIndicator}`
-          : undefined;
+    const source = typeof fuzzySet === 'string' ? `fuzzy_set ${fuzzySet}` : typeof rawIndicator === 'string' ? `raw_indicator ${rawIndicator}` : undefined;
     if (source !== undefined) {
       const earlier = seenSources.get(source);
       if (earlier !== undefined && timeframesOverlap(nnInputs[earlier], timeframes)) {
-        findings.warning(
-          formatPath(['nn_inputs', index]),
-          `repeats ${source} from nn_inputs[${earlier}], which duplicates features`,
-        );
+        findings.warning(formatPath(['nn_inputs', index]), `repeats ${source} from nn_inputs[${earlier}], which duplicates features`);
       } else if (earlier === undefined) {
         seenSources.set(source, index);
       }
@@ -685,17 +559,13 @@ function checkOutputFormatAgainstTraining(decisions: unknown, training: unknown,
 }
 
 function messageForIssue(issue: z.core.$ZodIssue): string {
-  const missing =
-    issue.input === undefined &&
-    (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union');
+  const missing = issue.input === undefined && (issue.code === 'invalid_type' || issue.code === 'invalid_value' || issue.code === 'invalid_union');
   if (missing) {
     const section = issue.path.length === 1 ? REQUIRED_SECTION_HINTS[String(issue.path[0])] : undefined;
     return section ? `is required: ${section}` : `is required (${issue.message})`;
   }
   if (issue.code === 'custom' || !issue.message.startsWith('Invalid')) {
-    return issue.input === undefined || issue.code === 'custom'
-      ? issue.message
-      : `${issue.message} (got ${describeValue(issue.input)})`;
+    return issue.input === undefined || issue.code === 'custom' ? issue.message : `${issue.message} (got ${describeValue(issue.input)})`;
   }
   if (issue.code === 'invalid_type') return `must be ${articleFor(issue.expected)} (got ${describeValue(issue.input)})`;
   return `${issue.message.replace(/^Invalid input: /, '')} (got ${describeValue(issue.input)})`;

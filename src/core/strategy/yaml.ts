@@ -30,13 +30,10 @@ export const DEFAULT_STRATEGY_YAML_LIMITS: Required<StrategyYamlLimits> = {
   maxDepth: 32,
 };
 
-export type YamlParseResult =
-  { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
+export type YamlParseResult = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly error: string };
 
 /** The only explicit tags allowed: those of the YAML 1.2 core schema. */
-const CORE_TAGS = new Set(
-  ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((name) => `tag:yaml.org,2002:${name}`),
-);
+const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((name) => `tag:yaml.org,2002:${name}`));
 
 /*
  * KTRDR reads strategies with PyYAML (YAML 1.1), which resolves some plain scalars differently from YAML 1.2:
@@ -44,8 +41,7 @@ const CORE_TAGS = new Set(
  * differently is refused, so what this parser sees is what KTRDR sees.
  */
 const PYYAML_BOOL = /^(?:yes|Yes|YES|no|No|NO|on|On|ON|off|Off|OFF)$/;
-const PYYAML_INT =
-  /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
+const PYYAML_INT = /^(?:[-+]?0b[0-1_]+|[-+]?0[0-7_]+|[-+]?(?:0|[1-9][0-9_]*)|[-+]?0x[0-9a-fA-F_]+|[-+]?[1-9][0-9_]*(?::[0-5]?[0-9])+)$/;
 const PYYAML_FLOAT =
   /^(?:[-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+][0-9]+)?|\.[0-9_]+(?:[eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$/;
 const PYYAML_TIMESTAMP =
@@ -60,9 +56,7 @@ export function parseStrategyYaml(source: string | Uint8Array, limits: StrategyY
   const { maxBytes, maxAliasCount, maxDepth } = { ...DEFAULT_STRATEGY_YAML_LIMITS, ...limits };
   const byteLength = typeof source === 'string' ? Buffer.byteLength(source, 'utf8') : source.byteLength;
   if (byteLength > maxBytes) {
-    return failure(
-      `YAML document is ${formatBytes(byteLength)}, over the ${formatBytes(maxBytes)} limit; a strategy needs far less`,
-    );
+    return failure(`YAML document is ${formatBytes(byteLength)}, over the ${formatBytes(maxBytes)} limit; a strategy needs far less`);
   }
   let text: string;
   try {
@@ -93,8 +87,7 @@ export function parseStrategyYaml(source: string | Uint8Array, limits: StrategyY
   const firstProblem = problems[0];
   if (firstProblem) {
     const position = firstProblem.linePos?.[0];
-    const message =
-      firstProblem.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? firstProblem.message;
+    const message = firstProblem.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? firstProblem.message;
     if (/call stack/i.test(message)) return failure(tooDeep(maxDepth));
     return failure(`${position ? `line ${position.line}, column ${position.col}: ` : ''}${message}`);
   }
@@ -122,9 +115,7 @@ function findStructureProblem(root: ParsedNode | null, maxDepth: number, lineCou
     const position = lineCounter.linePos(offset);
     return `line ${position.line}, column ${position.col}: `;
   };
-  const pending: { node: unknown; depth: number; isKey: boolean }[] = root
-    ? [{ node: root, depth: 1, isKey: false }]
-    : [];
+  const pending: { node: unknown; depth: number; isKey: boolean }[] = root ? [{ node: root, depth: 1, isKey: false }] : [];
   while (pending.length > 0) {
     const next = pending.pop();
     if (!next) break;
@@ -141,8 +132,7 @@ function findStructureProblem(root: ParsedNode | null, maxDepth: number, lineCou
     }
     if (depth > maxDepth) return `${at(node)}${tooDeep(maxDepth)}`;
     if (isSeq(node)) {
-      for (let index = node.items.length - 1; index >= 0; index -= 1)
-        pending.push({ node: node.items[index], depth: depth + 1, isKey: false });
+      for (let index = node.items.length - 1; index >= 0; index -= 1) pending.push({ node: node.items[index], depth: depth + 1, isKey: false });
       continue;
     }
     for (let index = node.items.length - 1; index >= 0; index -= 1) {
@@ -169,17 +159,14 @@ function pyyamlDisagreement(node: Scalar, isKey: boolean): string | undefined {
   const value: unknown = node.value;
   if (isKey && text === '<<') return "merge keys ('<<') are not supported; write the values out";
   if (typeof value === 'string') {
-    if (PYYAML_BOOL.test(text))
-      return `KTRDR's YAML 1.1 reader takes unquoted '${text}' as a boolean; quote it ("${text}") or write true/false`;
-    if (PYYAML_TIMESTAMP.test(text))
-      return `KTRDR's YAML 1.1 reader takes unquoted ${text} as a date object, not a string; quote it ("${text}")`;
+    if (PYYAML_BOOL.test(text)) return `KTRDR's YAML 1.1 reader takes unquoted '${text}' as a boolean; quote it ("${text}") or write true/false`;
+    if (PYYAML_TIMESTAMP.test(text)) return `KTRDR's YAML 1.1 reader takes unquoted ${text} as a date object, not a string; quote it ("${text}")`;
     if (PYYAML_INT.test(text) || PYYAML_FLOAT.test(text)) {
       return `KTRDR's YAML 1.1 reader takes unquoted '${text}' as a number; quote it ("${text}") if it is text, or write a plain number`;
     }
   }
   if (typeof value === 'number') {
-    if (LEADING_ZERO_OCTAL.test(text))
-      return `KTRDR's YAML 1.1 reader takes ${text} as an octal number; drop the leading zero`;
+    if (LEADING_ZERO_OCTAL.test(text)) return `KTRDR's YAML 1.1 reader takes ${text} as an octal number; drop the leading zero`;
     if (!PYYAML_INT.test(text) && !PYYAML_FLOAT.test(text)) {
       return `KTRDR's YAML 1.1 reader takes ${text} as a string, not a number; write it with a decimal point and a signed exponent (e.g. 0.001 or 1.0e-3)`;
     }
@@ -199,8 +186,7 @@ export function stringifyStrategy(config: unknown): string {
   });
   visit(document, {
     Seq(_key, node) {
-      if (node.items.length > 0 && node.items.length <= 12 && node.items.every((item) => isScalar(item)))
-        node.flow = true;
+      if (node.items.length > 0 && node.items.length <= 12 && node.items.every((item) => isScalar(item))) node.flow = true;
     },
   });
   return document.toString({ indent: 2, lineWidth: 100, minContentWidth: 40, flowCollectionPadding: false });
@@ -293,11 +279,7 @@ function failure(error: string): YamlParseResult {
 }
 
 function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024
-    ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
-    : bytes >= 1024
-      ? `${Math.round(bytes / 1024)} KiB`
-      : `${bytes} bytes`;
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB` : bytes >= 1024 ? `${Math.round(bytes / 1024)} KiB` : `${bytes} bytes`;
 }
 
 function errorMessage(error: unknown): string {

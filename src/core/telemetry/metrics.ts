@@ -52,7 +52,6 @@ export function emptyHistogramState(bounds: readonly number[]): HistogramState {
   return { buckets: bounds.map((le) => ({ le, count: 0 })), sum: 0, count: 0 };
 }
 
-
 type Labels = Record<string, string>;
 
 interface Series<T> {
@@ -64,43 +63,101 @@ interface Series<T> {
 export function buildRegistry(snapshot: MetricsSnapshot): Registry {
   const registry = new Registry();
 
-  addCounter(registry, 'agent_trigger_total', 'Trigger checks by reason and whether the agent was invoked', ['reason', 'invoked'],
-    snapshot.triggers.map((row) => series({ reason: row.reason, invoked: String(row.invoked) }, row.count)));
-  addCounter(registry, 'agent_gate_evaluations_total', 'Quality gate evaluations by gate and result', ['gate_type', 'result'],
-    snapshot.gateEvaluations.map((row) => series({ gate_type: row.gateType, result: row.result }, row.count)));
-  addCounter(registry, 'agent_gate_failure_reasons_total', 'Quality gate failures by gate and reason', ['gate_type', 'reason'],
-    snapshot.gateFailureReasons.map((row) => series({ gate_type: row.gateType, reason: row.reason }, row.count)));
-  addCounter(registry, 'agent_cycle_total', 'Completed research cycles by outcome', ['outcome'],
-    snapshot.cycles.map((row) => series({ outcome: row.outcome }, row.count)));
-  addHistogram(registry, 'agent_cycle_duration_seconds', 'Duration of completed cycles', HISTOGRAM_BUCKETS.cycleDurationSeconds,
-    [series({}, snapshot.cycleDurations)]);
-  addHistogram(registry, 'agent_phase_duration_seconds', 'Duration of completed phases', HISTOGRAM_BUCKETS.phaseDurationSeconds,
-    snapshot.phaseDurations.map((row) => series({ phase: row.phase }, row)));
-  addCounter(registry, 'agent_tokens_total', 'LLM tokens by direction', ['direction'],
-    snapshot.tokens.map((row) => series({ direction: row.direction }, row.count)));
+  addCounter(
+    registry,
+    'agent_trigger_total',
+    'Trigger checks by reason and whether the agent was invoked',
+    ['reason', 'invoked'],
+    snapshot.triggers.map((row) => series({ reason: row.reason, invoked: String(row.invoked) }, row.count)),
+  );
+  addCounter(
+    registry,
+    'agent_gate_evaluations_total',
+    'Quality gate evaluations by gate and result',
+    ['gate_type', 'result'],
+    snapshot.gateEvaluations.map((row) => series({ gate_type: row.gateType, result: row.result }, row.count)),
+  );
+  addCounter(
+    registry,
+    'agent_gate_failure_reasons_total',
+    'Quality gate failures by gate and reason',
+    ['gate_type', 'reason'],
+    snapshot.gateFailureReasons.map((row) => series({ gate_type: row.gateType, reason: row.reason }, row.count)),
+  );
+  addCounter(
+    registry,
+    'agent_cycle_total',
+    'Completed research cycles by outcome',
+    ['outcome'],
+    snapshot.cycles.map((row) => series({ outcome: row.outcome }, row.count)),
+  );
+  addHistogram(registry, 'agent_cycle_duration_seconds', 'Duration of completed cycles', HISTOGRAM_BUCKETS.cycleDurationSeconds, [
+    series({}, snapshot.cycleDurations),
+  ]);
+  addHistogram(
+    registry,
+    'agent_phase_duration_seconds',
+    'Duration of completed phases',
+    HISTOGRAM_BUCKETS.phaseDurationSeconds,
+    snapshot.phaseDurations.map((row) => series({ phase: row.phase }, row)),
+  );
+  addCounter(
+    registry,
+    'agent_tokens_total',
+    'LLM tokens by direction',
+    ['direction'],
+    snapshot.tokens.map((row) => series({ direction: row.direction }, row.count)),
+  );
   addCounter(registry, 'agent_cost_usd_total', 'Estimated LLM cost in USD', [], [series({}, snapshot.costUsdTotal)]);
-  addGauge(registry, 'agent_budget_daily_limit_usd', "Today's LLM budget in USD", [],
-    [series({}, snapshot.budgetDailyLimitUsd)]);
-  addGauge(registry, 'agent_budget_remaining_usd', 'Remaining LLM budget for today in USD', [],
-    [series({}, snapshot.budgetRemainingUsd)]);
-  addGauge(registry, 'agent_budget_utilization_ratio', "Today's spend over today's budget", [],
-    [series({}, snapshot.budgetUtilization)]);
-  addCounter(registry, 'agent_tool_calls_total', 'Agent tool calls by tool and status', ['tool', 'status'],
-    snapshot.toolCalls.map((row) => series({ tool: row.tool, status: row.status }, row.count)));
-  addCounter(registry, 'agent_tool_errors_total', 'Agent tool errors by tool and error type', ['tool', 'error_type'],
-    snapshot.toolErrors.map((row) => series({ tool: row.tool, error_type: row.errorType }, row.count)));
-  addHistogram(registry, 'agent_tool_duration_seconds', 'Agent tool call duration', HISTOGRAM_BUCKETS.toolDurationSeconds,
-    snapshot.toolDurations.map((row) => series({ tool: row.tool }, row)));
-  addHistogram(registry, 'agent_strategy_sharpe', 'Sharpe ratio of successful strategies', HISTOGRAM_BUCKETS.strategySharpe,
-    [series({}, snapshot.strategySharpe)]);
-  addGauge(registry, 'agent_active_sessions', 'Research sessions in progress by phase', ['phase'],
-    snapshot.activeSessions.map((row) => series({ phase: row.phase }, row.count)));
-  addGauge(registry, 'agent_session_oldest_phase_age_seconds', 'Time the longest-waiting session has spent in its phase',
-    ['phase'], snapshot.oldestPhaseAge.map((row) => series({ phase: row.phase }, row.seconds)));
-  addGauge(registry, 'agent_tick_last_success_timestamp_seconds', 'Unix time of the last completed tick', [],
-    [series({}, snapshot.tickLastSuccessUnixSeconds ?? 0)]);
-  addGauge(registry, 'agent_tick_duration_seconds', 'Duration of the tick that produced this push', [],
-    [series({}, snapshot.tickDurationSeconds)]);
+  addGauge(registry, 'agent_budget_daily_limit_usd', "Today's LLM budget in USD", [], [series({}, snapshot.budgetDailyLimitUsd)]);
+  addGauge(registry, 'agent_budget_remaining_usd', 'Remaining LLM budget for today in USD', [], [series({}, snapshot.budgetRemainingUsd)]);
+  addGauge(registry, 'agent_budget_utilization_ratio', "Today's spend over today's budget", [], [series({}, snapshot.budgetUtilization)]);
+  addCounter(
+    registry,
+    'agent_tool_calls_total',
+    'Agent tool calls by tool and status',
+    ['tool', 'status'],
+    snapshot.toolCalls.map((row) => series({ tool: row.tool, status: row.status }, row.count)),
+  );
+  addCounter(
+    registry,
+    'agent_tool_errors_total',
+    'Agent tool errors by tool and error type',
+    ['tool', 'error_type'],
+    snapshot.toolErrors.map((row) => series({ tool: row.tool, error_type: row.errorType }, row.count)),
+  );
+  addHistogram(
+    registry,
+    'agent_tool_duration_seconds',
+    'Agent tool call duration',
+    HISTOGRAM_BUCKETS.toolDurationSeconds,
+    snapshot.toolDurations.map((row) => series({ tool: row.tool }, row)),
+  );
+  addHistogram(registry, 'agent_strategy_sharpe', 'Sharpe ratio of successful strategies', HISTOGRAM_BUCKETS.strategySharpe, [
+    series({}, snapshot.strategySharpe),
+  ]);
+  addGauge(
+    registry,
+    'agent_active_sessions',
+    'Research sessions in progress by phase',
+    ['phase'],
+    snapshot.activeSessions.map((row) => series({ phase: row.phase }, row.count)),
+  );
+  addGauge(
+    registry,
+    'agent_session_oldest_phase_age_seconds',
+    'Time the longest-waiting session has spent in its phase',
+    ['phase'],
+    snapshot.oldestPhaseAge.map((row) => series({ phase: row.phase }, row.seconds)),
+  );
+  addGauge(
+    registry,
+    'agent_tick_last_success_timestamp_seconds',
+    'Unix time of the last completed tick',
+    [],
+    [series({}, snapshot.tickLastSuccessUnixSeconds ?? 0)],
+  );
+  addGauge(registry, 'agent_tick_duration_seconds', 'Duration of the tick that produced this push', [], [series({}, snapshot.tickDurationSeconds)]);
 
   return registry;
 }
@@ -109,13 +166,7 @@ function series<T>(labels: Labels, value: T): Series<T> {
   return { labels, value };
 }
 
-function addCounter(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly string[],
-  rows: readonly Series<number>[],
-): void {
+function addCounter(registry: Registry, name: string, help: string, labelNames: readonly string[], rows: readonly Series<number>[]): void {
   const counter = new Counter({ name, help, labelNames: [...labelNames], registers: [registry] });
   for (const row of uniqueSeries(name, rows)) {
     requireValue(name, row, (value) => Number.isFinite(value) && value >= 0, 'a finite total >= 0');
@@ -124,13 +175,7 @@ function addCounter(
   }
 }
 
-function addGauge(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly string[],
-  rows: readonly Series<number>[],
-): void {
+function addGauge(registry: Registry, name: string, help: string, labelNames: readonly string[], rows: readonly Series<number>[]): void {
   const gauge = new Gauge({ name, help, labelNames: [...labelNames], registers: [registry] });
   for (const row of uniqueSeries(name, rows)) {
     requireValue(name, row, Number.isFinite, 'a finite number');
@@ -138,13 +183,7 @@ function addGauge(
   }
 }
 
-function addHistogram(
-  registry: Registry,
-  name: string,
-  help: string,
-  bounds: readonly number[],
-  rows: readonly Series<HistogramState>[],
-): void {
+function addHistogram(registry: Registry, name: string, help: string, bounds: readonly number[], rows: readonly Series<HistogramState>[]): void {
   const histogram = new BucketedHistogram(name, help, bounds);
   for (const row of uniqueSeries(name, rows)) histogram.set(row.labels, row.value);
   // prom-client's Metric type lists its own classes only; the registry needs just name, type, get() and reset().
@@ -181,9 +220,7 @@ class BucketedHistogram {
     let previous = 0;
     for (const bucket of state.buckets) {
       if (!Number.isInteger(bucket.count) || bucket.count < previous || bucket.count > state.count) {
-        throw new Error(
-          `metrics snapshot: ${where} bucket counts must be cumulative integers, non-decreasing and at most count`,
-        );
+        throw new Error(`metrics snapshot: ${where} bucket counts must be cumulative integers, non-decreasing and at most count`);
       }
       previous = bucket.count;
     }

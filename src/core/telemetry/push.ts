@@ -80,4 +80,3 @@ function describeFetchError(err: unknown): string {
   }
   return err.message;
 }
-

@@ -92,9 +92,7 @@ export async function buildMetricsSnapshot(db: Kysely<Database>, now: Date, opti
     strategySharpe: cycles.find((row) => row.outcome === 'success')?.backtestSharpe ?? emptyHistogramState(HISTOGRAM_BUCKETS.strategySharpe),
     activeSessions: sessionPhases.map((phase) => ({ phase, count: active.find((row) => row.phase === phase)?.count ?? 0 })),
     oldestPhaseAge: active.flatMap((row) =>
-      row.earliestPhaseStart === null
-        ? []
-        : [{ phase: row.phase, seconds: Math.max(0, (now.getTime() - row.earliestPhaseStart.getTime()) / 1000) }],
+      row.earliestPhaseStart === null ? [] : [{ phase: row.phase, seconds: Math.max(0, (now.getTime() - row.earliestPhaseStart.getTime()) / 1000) }],
     ),
     tickLastSuccessUnixSeconds: tick ? tick.finishedAt.getTime() / 1000 : null,
     tickDurationSeconds,
@@ -147,7 +145,11 @@ function toolDurationsOf(tools: readonly ToolCallCounts[]): MetricsSnapshot['too
  * Today's (UTC) budget. Spend counts open reservations, as the triggers' `budget_used_today_usd` does, so
  * remaining = limit - spend and the two gauges agree. Without a row yet, the limit in force and nothing spent.
  */
-async function readBudget(db: Kysely<Database>, now: Date, configuredDailyLimitUsd: number): Promise<{
+async function readBudget(
+  db: Kysely<Database>,
+  now: Date,
+  configuredDailyLimitUsd: number,
+): Promise<{
   limitUsd: number;
   remainingUsd: number;
   utilization: number;

@@ -92,17 +92,10 @@ export function App({ load, intervalMs, color, clock = systemClock }: AppProps) 
   return h(
     Box,
     { flexDirection: 'column', width: '100%' },
-    h(
-      Text,
-      { wrap: 'truncate-end' },
-      h(Text, { bold: true }, 'ktrdr-agent status'),
-      h(Text, { dimColor: color }, `  ${clockTime(now)}`),
-    ),
+    h(Text, { wrap: 'truncate-end' }, h(Text, { bold: true }, 'ktrdr-agent status'), h(Text, { dimColor: color }, `  ${clockTime(now)}`)),
     // The error line, when shown, takes a row from the dashboard.
     view ? h(Dashboard, { view, now, width, height: rows - (error ? 1 : 0), color }) : null,
-    error
-      ? h(Text, { wrap: 'truncate-end', color: tone(color, 'red') }, `Refresh failed${view ? ' (showing the last good data)' : ''}: ${error}`)
-      : null,
+    error ? h(Text, { wrap: 'truncate-end', color: tone(color, 'red') }, `Refresh failed${view ? ' (showing the last good data)' : ''}: ${error}`) : null,
     h(Box, { marginTop: 1 }, h(Text, { wrap: 'truncate-end', dimColor: color }, footer)),
   );
 }

@@ -40,7 +40,8 @@ function faultRows(view: StatusView, width: number, compact: boolean): number {
 
 /** The layout for a terminal of `height` rows (undefined: no limit, everything shows) and `width` columns. */
 export function dashboardLayout(view: StatusView, width: number, height: number | undefined): DashboardLayout {
-  if (height === undefined) return { compactBanners: false, compact: false, cycles: view.active.length, recent: view.recent.length, budget: true, tickDetails: TICK_DETAILS_MAX };
+  if (height === undefined)
+    return { compactBanners: false, compact: false, cycles: view.active.length, recent: view.recent.length, budget: true, tickDetails: TICK_DETAILS_MAX };
   const pauseRows = view.paused ? 4 : 0;
   // The title and the workers' utilization line under it.
   const titleRows = 2;

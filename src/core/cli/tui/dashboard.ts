@@ -41,7 +41,13 @@ export function Dashboard({ view, now, width, height, color }: DashboardProps) {
     h(Text, { wrap: 'truncate-end', dimColor: color }, utilizationSummary(view.utilization ?? null, view.activeTotal)),
     ...cards.map((cycle) => h(SessionCard, { key: cycle.id, cycle, now, width, color, compact, nameWidth })),
     ...(view.activeTotal === 0
-      ? [h(Text, { key: 'idle', dimColor: color, wrap: 'truncate-end' }, view.paused ? 'Paused: no new cycle will start.' : 'The next tick starts a cycle if the budget allows.')]
+      ? [
+          h(
+            Text,
+            { key: 'idle', dimColor: color, wrap: 'truncate-end' },
+            view.paused ? 'Paused: no new cycle will start.' : 'The next tick starts a cycle if the budget allows.',
+          ),
+        ]
       : []),
     ...(hidden > 0 ? [h(Text, { key: 'hidden', dimColor: color, wrap: 'truncate-end' }, `+ ${hidden} more active (ktrdr-agent history)`)] : []),
     layout.recent !== null ? h(Box, { marginTop: 1 }, h(RecentOutcomes, { cycles: view.recent.slice(0, layout.recent), now, width, color })) : null,

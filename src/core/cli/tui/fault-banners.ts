@@ -21,14 +21,24 @@ export function FaultBanners({ banners, color, compact = false }: FaultBannersPr
     return h(
       Box,
       { borderStyle: 'double', borderColor: tone(color, 'red'), paddingX: 1, width: '100%', flexDirection: 'column' },
-      ...shown.map((banner) => h(Text, { key: banner.kind, bold: true, color: tone(color, banner.kind === 'budget_exhausted' ? 'yellow' : 'red'), wrap: 'truncate-end' }, `⚠  ${banner.message}`)),
+      ...shown.map((banner) =>
+        h(
+          Text,
+          { key: banner.kind, bold: true, color: tone(color, banner.kind === 'budget_exhausted' ? 'yellow' : 'red'), wrap: 'truncate-end' },
+          `⚠  ${banner.message}`,
+        ),
+      ),
     );
   }
   return h(
     Box,
     { borderStyle: 'double', borderColor: tone(color, 'red'), paddingX: 1, width: '100%', flexDirection: 'column' },
     ...shown.flatMap((banner) => [
-      h(Text, { key: `${banner.kind}-message`, bold: true, color: tone(color, banner.kind === 'budget_exhausted' ? 'yellow' : 'red'), wrap: 'wrap' }, `⚠  ${banner.message}`),
+      h(
+        Text,
+        { key: `${banner.kind}-message`, bold: true, color: tone(color, banner.kind === 'budget_exhausted' ? 'yellow' : 'red'), wrap: 'wrap' },
+        `⚠  ${banner.message}`,
+      ),
       h(Text, { key: `${banner.kind}-advice`, wrap: 'wrap' }, `   ${banner.advice}`),
     ]),
   );

@@ -49,21 +49,22 @@ export function SessionCard({ cycle, now, width, color, compact = false, nameWid
   ];
   if (operation) {
     rows.push(
-      h(Text, { key: 'operation', wrap: 'truncate-end' }, `${operation.kind === 'training' ? 'Training' : 'Backtest'} ${describeOperation(operation, now)}${asOf(operation.seenAt, now)}`),
+      h(
+        Text,
+        { key: 'operation', wrap: 'truncate-end' },
+        `${operation.kind === 'training' ? 'Training' : 'Backtest'} ${describeOperation(operation, now)}${asOf(operation.seenAt, now)}`,
+      ),
       h(ProgressBar, { key: 'bar', percentage: operation.percentage, width: inner, color }),
     );
-    if (operation.stalled) rows.push(h(Text, { key: 'stalled', color: tone(color, 'yellow'), wrap: 'truncate-end' }, 'Stalled: the next tick will resume or fail it.'));
+    if (operation.stalled)
+      rows.push(h(Text, { key: 'stalled', color: tone(color, 'yellow'), wrap: 'truncate-end' }, 'Stalled: the next tick will resume or fail it.'));
   }
   if (cycle.invocation) {
     rows.push(h(Text, { key: 'agent', wrap: 'truncate-end', color: tone(color, 'magenta') }, `Agent working (${cycle.invocation.owner})`));
   } else if (!operation && cycle.phase !== 'assessing') {
     rows.push(h(Text, { key: 'waiting', wrap: 'truncate-end', dimColor: color }, 'Waiting for the next tick'));
   }
-  return h(
-    Box,
-    { flexDirection: 'column', borderStyle: 'round', borderColor: tone(color, phaseColors[cycle.phase]), paddingX: 1, width: '100%' },
-    ...rows,
-  );
+  return h(Box, { flexDirection: 'column', borderStyle: 'round', borderColor: tone(color, phaseColors[cycle.phase]), paddingX: 1, width: '100%' }, ...rows);
 }
 
 /** A percentage is only as fresh as the last poll: `· as of 2 minutes ago`. */

@@ -86,7 +86,7 @@ export function statusBanners(input: BannerInput): Banner[] {
       message:
         `Today's budget is spent: ${formatUsd(input.budget.usedUsd + input.budget.reservedUsd)} of ${formatUsd(input.budget.limitUsd)} used` +
         `${input.bufferUsd > 0 ? `, and the last ${formatUsd(input.bufferUsd)} is the buffer that is never spent` : ''}. No model is invoked until ${formatTimestamp(reset)} (${relativeTime(reset, now)}).`,
-      advice: 'Raise today\'s limit with `ktrdr-agent budget set <usd>` if you mean to.',
+      advice: "Raise today's limit with `ktrdr-agent budget set <usd>` if you mean to.",
     });
   }
   const tick = input.lastTick;

@@ -53,9 +53,7 @@ export function renderBudgetSetText(result: BudgetSetResult, options: TextOption
       : [`Budget override cleared: the limit is AGENT_BUDGET_DAILY_USD, ${formatUsd(result.limitUsd)}/day.`];
   if (result.previousLimitUsd !== result.limitUsd) lines.push(paint(`(was ${formatUsd(result.previousLimitUsd)}/day)`, 'gray', options.color));
   if (result.usedTodayUsd >= result.limitUsd) {
-    lines.push(
-      paint(`Today's spend ${formatUsd(result.usedTodayUsd)} already reaches it: no more model calls until tomorrow (UTC).`, 'yellow', options.color),
-    );
+    lines.push(paint(`Today's spend ${formatUsd(result.usedTodayUsd)} already reaches it: no more model calls until tomorrow (UTC).`, 'yellow', options.color));
   }
   return lines.join('\n');
 }

@@ -96,4 +96,3 @@ export async function loadBudgetView(db: Db, options: BudgetViewOptions): Promis
     },
   };
 }
-

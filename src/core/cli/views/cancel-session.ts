@@ -25,7 +25,11 @@ async function sessionToCancel(db: Kysely<Database>, sessionId: number | undefin
   const active = await listActiveSessions(db);
   if (active.length === 0) throw new AgentError('No active session to cancel.', ExitCode.NotFound, 'no_active_session');
   if (active.length > 1) {
-    throw new AgentError(`${active.length} sessions are active (${active.map((s) => `#${s.id}`).join(', ')}): name one, e.g. \`ktrdr-agent cancel ${active[0]!.id}\`.`, ExitCode.Error, 'ambiguous');
+    throw new AgentError(
+      `${active.length} sessions are active (${active.map((s) => `#${s.id}`).join(', ')}): name one, e.g. \`ktrdr-agent cancel ${active[0]!.id}\`.`,
+      ExitCode.Error,
+      'ambiguous',
+    );
   }
   return active[0]!;
 }

@@ -22,6 +22,6 @@ export function clockSkewBanner(reading: KtrdrClockReading | null): Banner | nul
     kind: 'ktrdr_clock_skew',
     since: reading.measuredAt.toISOString(),
     message: `${describeKtrdrClock(reading.offsetMs)} (measured from its Date header at ${formatTimestamp(reading.measuredAt)}); the agent corrects KTRDR's times by this offset.`,
-    advice: 'Synchronise both hosts\' clocks (NTP, e.g. `timedatectl set-ntp true`); `ktrdr-agent doctor` measures it again.',
+    advice: "Synchronise both hosts' clocks (NTP, e.g. `timedatectl set-ntp true`); `ktrdr-agent doctor` measures it again.",
   };
 }

@@ -33,8 +33,10 @@ const DIAGNOSIS_TIMEOUT_MS = 2000;
 /** Advice that fits how KTRDR failed: nothing listening, no answer, refused credentials, a wrong path, or a fault of its own. */
 export function ktrdrAdvice(error: unknown, url: string): string {
   if (!(error instanceof KtrdrError)) return 'start KTRDR or set KTRDR_API_URL (try `ktrdr-agent sim serve` for the simulator)';
-  if (error.kind === 'transport') return `network: nothing answers at ${url}; start KTRDR, or fix the host and port in KTRDR_API_URL (try \`ktrdr-agent sim serve\` for the simulator)`;
-  if (error.kind === 'timeout') return `network: ${url} did not answer within ${DIAGNOSIS_TIMEOUT_MS / 1000} s; check that the host is up and no firewall drops the connection`;
+  if (error.kind === 'transport')
+    return `network: nothing answers at ${url}; start KTRDR, or fix the host and port in KTRDR_API_URL (try \`ktrdr-agent sim serve\` for the simulator)`;
+  if (error.kind === 'timeout')
+    return `network: ${url} did not answer within ${DIAGNOSIS_TIMEOUT_MS / 1000} s; check that the host is up and no firewall drops the connection`;
   if (error.status === 401 || error.status === 403) return 'credentials: KTRDR refused the request; check the user and password in KTRDR_API_URL';
   if (error.status === 404) return 'address: KTRDR answered 404; KTRDR_API_URL must end with the API prefix, e.g. http://host:8000/api/v1';
   if (error.status !== null && error.status >= 500) return 'KTRDR is up but failing (5xx); look at its logs';
@@ -102,10 +104,21 @@ function checkConfiguration(envFile: string | undefined): { config: AgentConfig 
   try {
     const config = loadConfig(envFile ? { envFile } : {});
     const warnings = config.warnings.length ? `; ${config.warnings.join('; ')}` : '';
-    return { config, check: { name: 'configuration', ok: true, detail: `${config.envFiles.length ? `valid (env files: ${config.envFiles.join(', ')})` : 'valid'}${warnings}` } };
+    return {
+      config,
+      check: { name: 'configuration', ok: true, detail: `${config.envFiles.length ? `valid (env files: ${config.envFiles.join(', ')})` : 'valid'}${warnings}` },
+    };
   } catch (error) {
     if (error instanceof ConfigError) {
-      return { config: null, check: { name: 'configuration', ok: false, detail: configurationDetail(error.message), fix: 'fix the listed variables; `ktrdr-agent config` shows the effective settings' } };
+      return {
+        config: null,
+        check: {
+          name: 'configuration',
+          ok: false,
+          detail: configurationDetail(error.message),
+          fix: 'fix the listed variables; `ktrdr-agent config` shows the effective settings',
+        },
+      };
     }
     throw error;
   }
@@ -121,7 +134,12 @@ async function checkTelemetryEndpoint(name: string, url: string | undefined): Pr
   if (!url) return { name, ok: true, detail: 'not configured (optional)', optional: true };
   const problem = await probe(url, DIAGNOSIS_TIMEOUT_MS);
   const shown = maskUrlCredentials(url);
-  return { name, ok: problem === null, detail: problem === null ? `${shown} reachable` : `${shown}: ${problem}`, fix: 'network: start it, fix the URL, or unset the variable (it is optional)' };
+  return {
+    name,
+    ok: problem === null,
+    detail: problem === null ? `${shown} reachable` : `${shown}: ${problem}`,
+    fix: 'network: start it, fix the URL, or unset the variable (it is optional)',
+  };
 }
 
 /** The database and its migrations, then, once it is up to date, a fault that holds invocations back. */
@@ -129,7 +147,13 @@ async function checkDatabase(config: AgentConfig): Promise<DoctorCheck[]> {
   const target = storeTarget(config);
   if (target.kind === 'pglite' && target.dataDir && !existsSync(join(target.dataDir, 'PG_VERSION'))) {
     // A diagnosis changes nothing, so it does not create the embedded database either (that takes seconds).
-    return [{ name: 'database', ok: true, detail: `${describeTarget(target)}; not created yet: the first \`ktrdr-agent tick\` (or \`ktrdr-agent db migrate\`) creates it` }];
+    return [
+      {
+        name: 'database',
+        ok: true,
+        detail: `${describeTarget(target)}; not created yet: the first \`ktrdr-agent tick\` (or \`ktrdr-agent db migrate\`) creates it`,
+      },
+    ];
   }
   let heldFault: HeldFault | null = null;
   let database: DoctorCheck;
@@ -140,7 +164,8 @@ async function checkDatabase(config: AgentConfig): Promise<DoctorCheck[]> {
     heldFault = status.pending.length === 0 ? (await readControl(store.db)).fault : null;
     await store.close();
     // Pending migrations are not a fault: the next tick applies them by itself, under the migration lock.
-    const pending = status.pending.length === 0 ? '' : `, ${status.pending.length} pending (the next tick applies them; \`ktrdr-agent db migrate\` does it now)`;
+    const pending =
+      status.pending.length === 0 ? '' : `, ${status.pending.length} pending (the next tick applies them; \`ktrdr-agent db migrate\` does it now)`;
     database = { name: 'database', ok: true, detail: `${describeTarget(target)}; ${status.applied.length} migration(s) applied${pending || ', none pending'}` };
   } catch (error) {
     database = { name: 'database', ok: false, detail: (error as Error).message, fix: 'check DATABASE_URL (or the data dir for PGlite)' };
@@ -156,18 +181,22 @@ async function checkStrategiesDirectory(config: AgentConfig, reachableKtrdr: Ktr
   try {
     if (!config.settings.KTRDR_STRATEGIES_DIR) mkdirSync(config.strategiesDir, { recursive: true });
     const store = new StrategyStore(config.strategiesDir);
-    const saved = await store.save(probeName, {
-      name: probeName,
-      version: '3.0',
-      description: 'ktrdr-agent doctor probe (deleted right away)',
-      training_data: { symbols: { mode: 'single', symbol: 'EURUSD' }, timeframes: { mode: 'single', timeframe: '1h' }, history_required: 100 },
-      indicators: { rsi_14: { type: 'rsi', period: 14 } },
-      fuzzy_sets: { rsi_zones: { indicator: 'rsi_14', oversold: [0, 25, 40], overbought: [60, 75, 100] } },
-      nn_inputs: [{ fuzzy_set: 'rsi_zones', timeframes: 'all' }],
-      model: { type: 'mlp', architecture: { hidden_layers: [8] } },
-      decisions: { output_format: 'classification' },
-      training: { epochs: 1 },
-    }, { allowOverwriteSame: true });
+    const saved = await store.save(
+      probeName,
+      {
+        name: probeName,
+        version: '3.0',
+        description: 'ktrdr-agent doctor probe (deleted right away)',
+        training_data: { symbols: { mode: 'single', symbol: 'EURUSD' }, timeframes: { mode: 'single', timeframe: '1h' }, history_required: 100 },
+        indicators: { rsi_14: { type: 'rsi', period: 14 } },
+        fuzzy_sets: { rsi_zones: { indicator: 'rsi_14', oversold: [0, 25, 40], overbought: [60, 75, 100] } },
+        nn_inputs: [{ fuzzy_set: 'rsi_zones', timeframes: 'all' }],
+        model: { type: 'mlp', architecture: { hidden_layers: [8] } },
+        decisions: { output_format: 'classification' },
+        training: { epochs: 1 },
+      },
+      { allowOverwriteSame: true },
+    );
     let detail = `${config.strategiesDir} writable`;
     let ok = true;
     if (reachableKtrdr) {
@@ -181,7 +210,12 @@ async function checkStrategiesDirectory(config: AgentConfig, reachableKtrdr: Ktr
     return { name: 'strategies directory', ok, detail, fix: "set KTRDR_STRATEGIES_DIR to KTRDR's strategies folder" };
   } catch (error) {
     rmSync(join(config.strategiesDir, `${probeName}.yaml`), { force: true });
-    return { name: 'strategies directory', ok: false, detail: (error as Error).message, fix: "create it, or set KTRDR_STRATEGIES_DIR to KTRDR's strategies folder" };
+    return {
+      name: 'strategies directory',
+      ok: false,
+      detail: (error as Error).message,
+      fix: "create it, or set KTRDR_STRATEGIES_DIR to KTRDR's strategies folder",
+    };
   }
 }
 
@@ -196,7 +230,12 @@ async function checkAnthropic(s: AgentConfig['settings'], online: boolean): Prom
   } else if (online) {
     try {
       const { createAnthropicClient } = await import('../../agent/anthropic-client.ts');
-      const client = createAnthropicClient({ apiKey: s.ANTHROPIC_API_KEY, ...(s.ANTHROPIC_BASE_URL ? { baseURL: s.ANTHROPIC_BASE_URL } : {}), maxRetries: 1, timeoutMs: 10_000 });
+      const client = createAnthropicClient({
+        apiKey: s.ANTHROPIC_API_KEY,
+        ...(s.ANTHROPIC_BASE_URL ? { baseURL: s.ANTHROPIC_BASE_URL } : {}),
+        maxRetries: 1,
+        timeoutMs: 10_000,
+      });
       await client.models.retrieve(s.AGENT_MODEL);
       checks.push({ name: 'Anthropic API key', ok: true, detail: `authenticated; model ${s.AGENT_MODEL} available` });
     } catch (error) {

@@ -13,6 +13,9 @@ export function dsrCell(now: DsrNow): string {
 /** The sentence the detail views print. */
 export function dsrSentence(now: DsrNow, stored: { dsr: number | null; trials: number | null }, family: string): string {
   if (!now) return stored.dsr === null ? '—' : `${formatNumber(stored.dsr)} at its end (among ${stored.trials ?? '?'} backtests)`;
-  const history = stored.dsr !== null && (stored.trials !== now.trials || Math.abs(stored.dsr - now.dsr) >= 0.005) ? `; ${formatNumber(stored.dsr)} at its end, among ${stored.trials ?? '?'}` : '';
+  const history =
+    stored.dsr !== null && (stored.trials !== now.trials || Math.abs(stored.dsr - now.dsr) >= 0.005)
+      ? `; ${formatNumber(stored.dsr)} at its end, among ${stored.trials ?? '?'}`
+      : '';
   return `${formatNumber(now.dsr)} over the ${now.trials} backtests of ${family} now (luck alone would reach Sharpe ${formatNumber(now.expectedMaxSharpe)} among them${history})`;
 }

@@ -15,11 +15,7 @@ export function trainingLine(figures: TrainingFigures): string {
 }
 
 export function backtestLine(figures: BacktestFigures): string {
-  const parts = [
-    `sharpe=${formatNumber(figures.sharpe)}`,
-    `win_rate=${formatPercent(figures.winRate)}`,
-    `drawdown=${formatPercent(figures.maxDrawdown)}`,
-  ];
+  const parts = [`sharpe=${formatNumber(figures.sharpe)}`, `win_rate=${formatPercent(figures.winRate)}`, `drawdown=${formatPercent(figures.maxDrawdown)}`];
   if (figures.totalTrades !== null) parts.push(`trades=${figures.totalTrades}`);
   return parts.join(', ');
 }
@@ -39,7 +35,10 @@ function entryLines(entry: HistoryEntry, now: Date, color: boolean): string[] {
     lines.push(`  Duration: ${formatDuration(entry.durationSeconds)}`);
   }
   if (entry.training) lines.push(`  Training: ${trainingLine(entry.training)}`);
-  if (entry.backtest) lines.push(`  Backtest: ${backtestLine(entry.backtest)}${entry.dsrNow ? `, dsr=${formatNumber(entry.dsrNow.dsr)} over ${entry.dsrNow.trials} trials now` : entry.deflatedSharpe !== null ? `, dsr=${formatNumber(entry.deflatedSharpe)} at its end` : ''}`);
+  if (entry.backtest)
+    lines.push(
+      `  Backtest: ${backtestLine(entry.backtest)}${entry.dsrNow ? `, dsr=${formatNumber(entry.dsrNow.dsr)} over ${entry.dsrNow.trials} trials now` : entry.deflatedSharpe !== null ? `, dsr=${formatNumber(entry.deflatedSharpe)} at its end` : ''}`,
+    );
   // The running operation comes after the figures it will add to: training figures, then `Backtest: op_… (running)`.
   if (entry.operation) lines.push(`  ${entry.operation.kind === 'training' ? 'Training' : 'Backtest'}: ${describeOperation(entry.operation, now)}`);
   if (entry.failedGate) lines.push(`  Gate Reason: ${entry.failedGate.gate} gate, ${entry.failedGate.reason}`);
@@ -88,8 +87,11 @@ export function renderHistoryText(view: HistoryView, options: HistoryTextOptions
   const blocks = view.sessions.map((entry) => entryLines(entry, now, options.color).join('\n'));
   if (view.nextCursor) {
     const flags = [`--limit ${view.filters.limit}`, options.filterFlags ?? '', `--cursor ${view.nextCursor}`].filter(Boolean).join(' ');
-    blocks.push(nextPageLines(flags, options.width ?? null).map((line) => paint(line, 'gray', options.color)).join('\n'));
+    blocks.push(
+      nextPageLines(flags, options.width ?? null)
+        .map((line) => paint(line, 'gray', options.color))
+        .join('\n'),
+    );
   }
   return fitText(blocks.join('\n\n'), options.width ?? null);
 }
-

@@ -9,15 +9,7 @@ import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import type { HistoryEntry, HistoryView } from './schemas.ts';
 import { toExperiment } from '../../db/repositories/experiments.ts';
 import { deflatedSharpesNow } from '../../db/repositories/trials.ts';
-import {
-  assessmentOf,
-  backtestFigures,
-  currentOperation,
-  failedGate,
-  firstSentence,
-  secondsBetween,
-  trainingFigures,
-} from './session-facts.ts';
+import { assessmentOf, backtestFigures, currentOperation, failedGate, firstSentence, secondsBetween, trainingFigures } from './session-facts.ts';
 import { startOfUtcDay } from '../../kernel/utc-day.ts';
 
 type Db = Kysely<Database>;
@@ -119,19 +111,13 @@ async function finishedPage(
   db: Db,
   input: { outcome: SessionOutcome | null; since: Date | null; after: Extract<Cursor, { kind: 'finished' }> | null; limit: number },
 ): Promise<ListRow[]> {
-  let query = db
-    .selectFrom('agent_sessions')
-    .select(listColumns)
-    .select(completedMicros.as('completed_micros'))
-    .where('completed_at', 'is not', null);
+  let query = db.selectFrom('agent_sessions').select(listColumns).select(completedMicros.as('completed_micros')).where('completed_at', 'is not', null);
   if (input.outcome !== null) query = query.where('outcome', '=', input.outcome);
   if (input.since !== null) query = query.where('completed_at', '>=', input.since);
   const after = input.after;
   if (after !== null) {
     const boundary = fromMicros(after.completedMicros);
-    query = query
-      .where('completed_at', '<=', boundary)
-      .where((eb) => eb.or([eb('completed_at', '<', boundary), eb('id', '<', after.id)]));
+    query = query.where('completed_at', '<=', boundary).where((eb) => eb.or([eb('completed_at', '<', boundary), eb('id', '<', after.id)]));
   }
   return query.orderBy('completed_at', 'desc').orderBy('id', 'desc').limit(input.limit).execute();
 }
@@ -209,9 +195,7 @@ export async function loadHistoryView(db: Db, options: HistoryOptions): Promise<
     const after = cursor?.kind === 'finished' ? cursor : null;
     const remaining = want - rows.length;
     const outcomes = options.outcomes ?? [null];
-    const pages = await Promise.all(
-      outcomes.map((outcome) => finishedPage(db, { outcome, since: options.since, after, limit: remaining })),
-    );
+    const pages = await Promise.all(outcomes.map((outcome) => finishedPage(db, { outcome, since: options.since, after, limit: remaining })));
     rows.push(...pages.flat().sort(compareFinishedDesc).slice(0, remaining));
   }
   const page = rows.slice(0, options.limit);
@@ -223,7 +207,10 @@ export async function loadHistoryView(db: Db, options: HistoryOptions): Promise<
       outcomes: options.outcomes,
       since: options.since ? options.since.toISOString() : null,
     },
-    sessions: await withDeflatedSharpe(db, page.map((row) => toHistoryEntry(row, options.now, options.stallAfterSeconds))),
+    sessions: await withDeflatedSharpe(
+      db,
+      page.map((row) => toHistoryEntry(row, options.now, options.stallAfterSeconds)),
+    ),
     nextCursor: rows.length > options.limit && last ? encodeCursor(cursorAfter(last)) : null,
   };
 }

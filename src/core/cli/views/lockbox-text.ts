@@ -6,7 +6,15 @@ export function renderLockboxText(view: LockboxView, options: TextOptions): stri
   if (view.lockboxes.length === 0) {
     return `No lockbox yet: each symbol and timeframe gets one (its most recent ${view.lockboxMonths} months) the first time a designer uses it.`;
   }
-  const experiments = (ids: number[]) => (ids.length === 0 ? '—' : ids.length > 8 ? `${ids.slice(0, 8).map((id) => `#${id}`).join(' ')} …` : ids.map((id) => `#${id}`).join(' '));
+  const experiments = (ids: number[]) =>
+    ids.length === 0
+      ? '—'
+      : ids.length > 8
+        ? `${ids
+            .slice(0, 8)
+            .map((id) => `#${id}`)
+            .join(' ')} …`
+        : ids.map((id) => `#${id}`).join(' ');
   return [
     heading(`Lockboxes (${view.lockboxes.filter((l) => l.burnedAt === null).length} in force)`, options.color),
     renderTable(

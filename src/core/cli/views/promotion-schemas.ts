@@ -18,7 +18,14 @@ export const promotionSchema = z.object({
   robustness: z.array(z.object({ startDate: day, endDate: day, sharpe: z.number().nullable() })),
   /** Null until the lockbox backtest has run. */
   lockbox: z
-    .object({ startDate: day, endDate: day, sharpe: z.number().nullable(), psr: z.number().nullable(), trades: z.number().nullable(), maxDrawdown: z.number().nullable() })
+    .object({
+      startDate: day,
+      endDate: day,
+      sharpe: z.number().nullable(),
+      psr: z.number().nullable(),
+      trades: z.number().nullable(),
+      maxDrawdown: z.number().nullable(),
+    })
     .nullable(),
   decidedAt: isoTime.nullable(),
 });

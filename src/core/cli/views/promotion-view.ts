@@ -27,9 +27,18 @@ export function promotionEntry(promotion: Promotion, validations: ValidationBack
     dsrAtDecision: promotion.dsrAtDecision,
     trialsAtDecision: promotion.trialsAtDecision,
     searchSharpe: promotion.searchSharpe,
-    robustness: validations.filter((v) => v.kind === 'robustness').map((v) => ({ startDate: v.startDate, endDate: v.endDate, sharpe: v.status === 'completed' ? v.sharpe : null })),
+    robustness: validations
+      .filter((v) => v.kind === 'robustness')
+      .map((v) => ({ startDate: v.startDate, endDate: v.endDate, sharpe: v.status === 'completed' ? v.sharpe : null })),
     lockbox: lockbox
-      ? { startDate: lockbox.startDate, endDate: lockbox.endDate, sharpe: lockbox.sharpe, psr: lockbox.psr, trades: finiteOrNull(results.totalTrades), maxDrawdown: finiteOrNull(results.maxDrawdown) }
+      ? {
+          startDate: lockbox.startDate,
+          endDate: lockbox.endDate,
+          sharpe: lockbox.sharpe,
+          psr: lockbox.psr,
+          trades: finiteOrNull(results.totalTrades),
+          maxDrawdown: finiteOrNull(results.maxDrawdown),
+        }
       : null,
     decidedAt: promotion.decidedAt?.toISOString() ?? null,
   };
@@ -37,7 +46,10 @@ export function promotionEntry(promotion: Promotion, validations: ValidationBack
 
 /** Sets `promotion` on every row (null where there is none), in one read for the page. */
 export async function withPromotions<T extends ExperimentSummary>(db: Db, rows: T[]): Promise<T[]> {
-  const promotions = await promotionsOfExperiments(db, rows.map((r) => r.id));
+  const promotions = await promotionsOfExperiments(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((row) => {
     const found = promotions.get(row.id);
     return { ...row, promotion: found ? promotionEntry(found.promotion, found.validations) : null };
@@ -98,7 +110,12 @@ export async function resetLockbox(db: Db, input: { symbol: string; timeframe: s
       'confirmation_required',
     );
   }
-  const burned = await burnLockbox(db, { symbol: input.symbol, timeframe: input.timeframe, reason: 'reset by the operator (lockbox reset --confirm)', now: input.now });
+  const burned = await burnLockbox(db, {
+    symbol: input.symbol,
+    timeframe: input.timeframe,
+    reason: 'reset by the operator (lockbox reset --confirm)',
+    now: input.now,
+  });
   const uses = (await listLockboxUses(db)).find((u) => u.id === burned!.id)!;
   return { symbol: input.symbol, timeframe: input.timeframe, burned: lockboxEntry(uses) };
 }
@@ -116,7 +133,9 @@ export function promotionLines(promotion: PromotionEntry | null | undefined): st
     `Promotion: ${promotion.status}${promotion.reason ? ` (${promotion.reason})` : ''}`,
     `  DSR at candidacy: ${promotion.dsrAtDecision === null ? '—' : promotion.dsrAtDecision.toFixed(3)} over ${promotion.trialsAtDecision ?? '?'} trials`,
     `  Sharpe: search ${sharpe(promotion.searchSharpe)}; robustness ${promotion.robustness.map((r) => `${r.startDate}..${r.endDate} ${sharpe(r.sharpe)}`).join(', ') || '—'}; lockbox ${
-      promotion.lockbox ? `${promotion.lockbox.startDate}..${promotion.lockbox.endDate} ${sharpe(promotion.lockbox.sharpe)} (PSR ${promotion.lockbox.psr === null ? '—' : promotion.lockbox.psr.toFixed(3)})` : 'not run yet'
+      promotion.lockbox
+        ? `${promotion.lockbox.startDate}..${promotion.lockbox.endDate} ${sharpe(promotion.lockbox.sharpe)} (PSR ${promotion.lockbox.psr === null ? '—' : promotion.lockbox.psr.toFixed(3)})`
+        : 'not run yet'
     }`,
   ];
 }

@@ -17,7 +17,11 @@ export interface Report {
   sections: { section: ReportSection<unknown>; own: unknown }[];
 }
 
-export async function readReport(db: Kysely<Database>, options: { now: Date; since: Date | null }, sections: readonly ReportSection<unknown>[] = reportSections): Promise<Report> {
+export async function readReport(
+  db: Kysely<Database>,
+  options: { now: Date; since: Date | null },
+  sections: readonly ReportSection<unknown>[] = reportSections,
+): Promise<Report> {
   const data = await readReportData(db, options);
   const context: ReportContext = { db, now: options.now, since: options.since };
   const loaded: Report['sections'] = [];

@@ -7,7 +7,9 @@ import { fitText } from '../terminal-width.ts';
 import { sessionSearchLines } from './search-view.ts';
 
 function design(e: ExperimentSummary): string {
-  return [e.indicators.join('+') || '—', e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null, e.architecture].filter(Boolean).join(', ');
+  return [e.indicators.join('+') || '—', e.labelSource ? `${e.labelSource}${e.labelThreshold !== null ? ` ${e.labelThreshold}` : ''}` : null, e.architecture]
+    .filter(Boolean)
+    .join(', ');
 }
 
 function result(e: ExperimentSummary): string {
@@ -36,11 +38,17 @@ const experimentHead = ['id', 'strategy', 'design', 'market', 'outcome', 'accura
 const experimentImportance = [0, 4, 1, 10, 6, 7, 3, 2, 5, 8, 9];
 
 export function renderExperimentsText(view: ExperimentsView, options: TextOptions): string {
-  if (view.experiments.length === 0) return view.total === 0 ? 'No experiments yet: every finished session becomes one.' : 'No experiment matches these filters.';
+  if (view.experiments.length === 0)
+    return view.total === 0 ? 'No experiments yet: every finished session becomes one.' : 'No experiment matches these filters.';
   return [
     heading(`Experiments (${view.experiments.length} of ${view.total}, by ${view.filters.sort})`, options.color),
-    renderTable(experimentHead, experimentRows(view.experiments), { importance: experimentImportance, ...(options.width !== undefined ? { width: options.width } : {}) }),
-  ].map((line) => fitText(line, options.width ?? null)).join('\n');
+    renderTable(experimentHead, experimentRows(view.experiments), {
+      importance: experimentImportance,
+      ...(options.width !== undefined ? { width: options.width } : {}),
+    }),
+  ]
+    .map((line) => fitText(line, options.width ?? null))
+    .join('\n');
 }
 
 export function renderExperimentDetailText(view: ExperimentDetailView, options: TextOptions): string {
@@ -70,7 +78,11 @@ export function renderExperimentDetailText(view: ExperimentDetailView, options: 
   lines.push(`Cost: ${formatUsd(e.costUsd)} (${e.tokensInput} in, ${e.tokensOutput} out)`, `Finished: ${formatTimestamp(new Date(e.completedAt))}`);
   if (view.search) lines.push('', heading('Search', color), ...sessionSearchLines(view.search));
   lines.push('', heading('Parent', color), view.parent ? renderTable(experimentHead, experimentRows([view.parent])) : 'None.');
-  lines.push('', heading(`Children (${view.children.length})`, color), view.children.length > 0 ? renderTable(experimentHead, experimentRows(view.children)) : 'None.');
+  lines.push(
+    '',
+    heading(`Children (${view.children.length})`, color),
+    view.children.length > 0 ? renderTable(experimentHead, experimentRows(view.children)) : 'None.',
+  );
   return lines.join('\n');
 }
 
@@ -86,7 +98,13 @@ export function renderHypothesesText(view: HypothesesView, options: TextOptions)
     heading(`Hypotheses (${view.hypotheses.length})`, options.color),
     renderTable(
       ['id', 'status', 'text', 'source', 'proposed by'],
-      view.hypotheses.map((h) => [`H${h.id}`, statusWord(h, options.color), h.text.length > 100 ? `${h.text.slice(0, 99)}…` : h.text, h.source, h.proposedByExperimentId !== null ? `#${h.proposedByExperimentId}` : '—']),
+      view.hypotheses.map((h) => [
+        `H${h.id}`,
+        statusWord(h, options.color),
+        h.text.length > 100 ? `${h.text.slice(0, 99)}…` : h.text,
+        h.source,
+        h.proposedByExperimentId !== null ? `#${h.proposedByExperimentId}` : '—',
+      ]),
     ),
   ].join('\n');
 }
@@ -101,7 +119,10 @@ export function renderHypothesisDetailText(view: HypothesisDetailView, options: 
     `Source: ${h.source}${h.proposedByExperimentId !== null ? ` (experiment #${h.proposedByExperimentId})` : ''}`,
     '',
     heading('History', options.color),
-    ...view.events.map((e) => `${formatTimestamp(new Date(e.at))}  ${e.status.padEnd(12)} via ${e.via}${e.moved === false ? ' (recorded, status not moved)' : ''}${e.experimentId !== null ? ` (experiment #${e.experimentId})` : ''}${e.evidence ? `: ${e.evidence}` : ''}`),
+    ...view.events.map(
+      (e) =>
+        `${formatTimestamp(new Date(e.at))}  ${e.status.padEnd(12)} via ${e.via}${e.moved === false ? ' (recorded, status not moved)' : ''}${e.experimentId !== null ? ` (experiment #${e.experimentId})` : ''}${e.evidence ? `: ${e.evidence}` : ''}`,
+    ),
     '',
     heading(`Experiments that tested it (${view.experiments.length})`, options.color),
     view.experiments.length > 0 ? renderTable(experimentHead, experimentRows(view.experiments)) : 'None yet.',

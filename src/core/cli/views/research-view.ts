@@ -150,7 +150,10 @@ export function hypothesisEntry(h: Hypothesis): HypothesisEntry {
   };
 }
 
-export async function loadHypothesesView(db: Db, options: { now: Date; statuses: HypothesisStatus[] | null; includeRetired: boolean }): Promise<HypothesesView> {
+export async function loadHypothesesView(
+  db: Db,
+  options: { now: Date; statuses: HypothesisStatus[] | null; includeRetired: boolean },
+): Promise<HypothesesView> {
   const hypotheses = await listHypotheses(db, { statuses: options.statuses, includeRetired: options.includeRetired, limit: 1000 });
   return {
     generatedAt: options.now.toISOString(),
@@ -200,9 +203,11 @@ export async function setHypothesisByOperator(
       'invalid_evidence',
     );
   }
-  const changed = await db.transaction().execute(async (trx) =>
-    setHypothesisStatus(trx, input.id, { status: input.status, evidence: input.evidence, experimentId: null, via: 'operator', now: input.now }),
-  );
+  const changed = await db
+    .transaction()
+    .execute(async (trx) =>
+      setHypothesisStatus(trx, input.id, { status: input.status, evidence: input.evidence, experimentId: null, via: 'operator', now: input.now }),
+    );
   const hypothesis = changed ? await findHypothesis(db, input.id) : null;
   if (!hypothesis) throw new AgentError(`No hypothesis H${input.id}. \`ktrdr-agent hypotheses\` lists them.`, ExitCode.NotFound, 'hypothesis_not_found');
   return hypothesisEntry(hypothesis);
@@ -211,13 +216,23 @@ export async function setHypothesisByOperator(
 export async function addHypothesisByOperator(db: Db, input: { text: string; rationale: string | null; now: Date }): Promise<HypothesisEntry> {
   const text = input.text.trim();
   if (text.length < 10 || text.length > HYPOTHESIS_TEXT_MAX) {
-    throw new AgentError(`A hypothesis needs 10 to ${HYPOTHESIS_TEXT_MAX} characters (got ${text.length}): say what you expect and where.`, ExitCode.Error, 'invalid_hypothesis');
+    throw new AgentError(
+      `A hypothesis needs 10 to ${HYPOTHESIS_TEXT_MAX} characters (got ${text.length}): say what you expect and where.`,
+      ExitCode.Error,
+      'invalid_hypothesis',
+    );
   }
   if (input.rationale !== null && input.rationale.length > HYPOTHESIS_RATIONALE_MAX) {
-    throw new AgentError(`--rationale is ${input.rationale.length} characters; keep it under ${HYPOTHESIS_RATIONALE_MAX}.`, ExitCode.Error, 'invalid_hypothesis');
+    throw new AgentError(
+      `--rationale is ${input.rationale.length} characters; keep it under ${HYPOTHESIS_RATIONALE_MAX}.`,
+      ExitCode.Error,
+      'invalid_hypothesis',
+    );
   }
-  const hypothesis = await db.transaction().execute((trx) =>
-    addHypothesis(trx, { text, rationale: input.rationale, source: 'operator', proposedByExperimentId: null, via: 'operator', now: input.now }),
-  );
+  const hypothesis = await db
+    .transaction()
+    .execute((trx) =>
+      addHypothesis(trx, { text, rationale: input.rationale, source: 'operator', proposedByExperimentId: null, via: 'operator', now: input.now }),
+    );
   return hypothesisEntry(hypothesis);
 }

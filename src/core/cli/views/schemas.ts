@@ -1,7 +1,16 @@
 // The --json contract of the read commands. Scripts parse these documents, so every shape is a schema that the
 // tests check the real output against; the views' TypeScript types are inferred from here so the two cannot drift.
 import { z } from 'zod';
-import { gateComparisons, gateKinds, hypothesisStatuses, sessionOutcomes, sessionPhases, verdicts, type Assessment, type GateEvaluation } from '../../research/vocabulary.ts';
+import {
+  gateComparisons,
+  gateKinds,
+  hypothesisStatuses,
+  sessionOutcomes,
+  sessionPhases,
+  verdicts,
+  type Assessment,
+  type GateEvaluation,
+} from '../../research/vocabulary.ts';
 import { tickStatuses } from '../../db/database-schema.ts';
 import { promotionCountsSchema, promotionSchema } from './promotion-schemas.ts';
 import { utilizationSchema } from './utilization.ts';

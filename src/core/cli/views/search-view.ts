@@ -10,7 +10,12 @@ import { cell, emptyState, note, scrollTable } from './report/html.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-const regionSchema = z.object(Object.fromEntries(searchDimensions.map((dimension) => [dimension, z.string().nullable()])) as Record<(typeof searchDimensions)[number], z.ZodNullable<z.ZodString>>);
+const regionSchema = z.object(
+  Object.fromEntries(searchDimensions.map((dimension) => [dimension, z.string().nullable()])) as Record<
+    (typeof searchDimensions)[number],
+    z.ZodNullable<z.ZodString>
+  >,
+);
 
 /** A cycle's directive as `session --json` and `experiments show --json` give it. */
 export const sessionSearchSchema = z.object({
@@ -35,7 +40,9 @@ export const searchSummarySchema = z.object({
   exploringShare: z.number().nullable(),
   declined: z.int(),
   fallbacks: z.int(),
-  regions: z.array(z.object({ dimension: z.string(), tried: z.int(), passed: z.int(), best: z.array(z.object({ value: z.string(), best: z.number(), tried: z.int() })) })),
+  regions: z.array(
+    z.object({ dimension: z.string(), tried: z.int(), passed: z.int(), best: z.array(z.object({ value: z.string(), best: z.number(), tried: z.int() })) }),
+  ),
   last: z.object({ sessionId: z.int(), mode: z.enum(['explore', 'exploit']), reason: z.string(), posterior: z.array(posteriorSchema) }).nullable(),
 });
 export type SearchSummaryView = z.infer<typeof searchSummarySchema>;
@@ -60,7 +67,10 @@ export async function loadSearchSummaryView(db: Db): Promise<SearchSummaryView> 
     ...summary,
     exploringShare: summary.cycles === 0 ? null : summary.exploring / summary.cycles,
     last: summary.last
-      ? { ...summary.last, posterior: summary.last.posterior.map(({ value, tried, passed, mean, deviation, draw }) => ({ value, tried, passed, mean, deviation, draw })) }
+      ? {
+          ...summary.last,
+          posterior: summary.last.posterior.map(({ value, tried, passed, mean, deviation, draw }) => ({ value, tried, passed, mean, deviation, draw })),
+        }
       : null,
   };
 }
@@ -85,14 +95,19 @@ function share(summary: SearchSummaryView): string {
 /** Lines under a `Search` heading of `status`. */
 export function searchStatusLines(summary: SearchSummaryView | null | undefined): string[] {
   if (!summary || summary.cycles === 0) return ['No cycle has had a search directive yet.'];
-  const lines = [`Cycles: ${summary.cycles}, exploring ${share(summary)}${summary.declined > 0 ? `, ${summary.declined} declined` : ''}${summary.fallbacks > 0 ? `, ${summary.fallbacks} fell back to exploring` : ''}`];
+  const lines = [
+    `Cycles: ${summary.cycles}, exploring ${share(summary)}${summary.declined > 0 ? `, ${summary.declined} declined` : ''}${summary.fallbacks > 0 ? `, ${summary.fallbacks} fell back to exploring` : ''}`,
+  ];
   for (const region of summary.regions) {
     if (region.tried === 0) continue;
     const best = region.best.map((b) => `${b.value} ${b.best.toFixed(2)}`).join(', ');
     lines.push(`${region.dimension}: ${region.tried} tried, ${region.passed} passed${best ? `; best ${best}` : ''}`);
   }
   if (summary.last) {
-    const top = summary.last.posterior.slice(0, 3).map((p) => `${p.value} ${p.mean.toFixed(2)}±${p.deviation.toFixed(2)} (${p.tried})`).join(', ');
+    const top = summary.last.posterior
+      .slice(0, 3)
+      .map((p) => `${p.value} ${p.mean.toFixed(2)}±${p.deviation.toFixed(2)} (${p.tried})`)
+      .join(', ');
     lines.push(`Last: session #${summary.last.sessionId} ${summary.last.mode}; posterior ${top}`);
   }
   return lines;
@@ -104,16 +119,20 @@ export function renderSearchReport(summary: SearchSummaryView | null | undefined
     return emptyState('Nothing yet: no cycle has had a search directive. Each new cycle gets one (explore or exploit), see docs/search.md.');
   }
   const regionRows = summary.regions.map(
-    (r) => `<tr>${cell(r.dimension)}${cell(r.tried, { numeric: true })}${cell(r.passed, { numeric: true })}${cell(r.best.map((b) => `${b.value} (${b.best.toFixed(2)}, ${b.tried} tried)`).join(' · ') || null)}</tr>`,
+    (r) =>
+      `<tr>${cell(r.dimension)}${cell(r.tried, { numeric: true })}${cell(r.passed, { numeric: true })}${cell(r.best.map((b) => `${b.value} (${b.best.toFixed(2)}, ${b.tried} tried)`).join(' · ') || null)}</tr>`,
   );
   const posteriorRows = (summary.last?.posterior ?? []).map(
-    (p) => `<tr>${cell(p.value)}${cell(p.tried, { numeric: true })}${cell(p.passed, { numeric: true })}${cell(`${p.mean.toFixed(2)} ± ${p.deviation.toFixed(2)}`)}${cell(p.draw.toFixed(2), { numeric: true })}</tr>`,
+    (p) =>
+      `<tr>${cell(p.value)}${cell(p.tried, { numeric: true })}${cell(p.passed, { numeric: true })}${cell(`${p.mean.toFixed(2)} ± ${p.deviation.toFixed(2)}`)}${cell(p.draw.toFixed(2), { numeric: true })}</tr>`,
   );
   const counts = `${summary.cycles} cycles with a directive, ${share(summary)} exploring${summary.declined > 0 ? `, ${summary.declined} declined by the designer` : ''}${summary.fallbacks > 0 ? `, ${summary.fallbacks} fell back to exploring` : ''}.`;
   const last = summary.last ? ` Last directive (session #${summary.last.sessionId}): ${summary.last.mode}: ${summary.last.reason}.` : '';
   return [
     note(counts + last),
     scrollTable('search-regions', ['dimension', 'regions tried', 'with a pass', 'best per region'], regionRows, { numericColumns: [1, 2] }),
-    scrollTable('search-posterior', ['indicators (last posterior)', 'tried', 'passed', 'reward mean ± sd', 'draw'], posteriorRows, { numericColumns: [1, 2, 4] }),
+    scrollTable('search-posterior', ['indicators (last posterior)', 'tried', 'passed', 'reward mean ± sd', 'draw'], posteriorRows, {
+      numericColumns: [1, 2, 4],
+    }),
   ].join('\n');
 }

@@ -117,9 +117,7 @@ export function currentOperation(row: OperationColumns, now: Date, stallAfterSec
   const percentage = finite(progress?.percentage);
   const changedAt = row.progress_changed_at;
   const stalled =
-    (status === null || status === 'running' || status === 'pending') &&
-    changedAt !== null &&
-    (now.getTime() - changedAt.getTime()) / 1000 > stallAfterSeconds;
+    (status === null || status === 'running' || status === 'pending') && changedAt !== null && (now.getTime() - changedAt.getTime()) / 1000 > stallAfterSeconds;
   const seenAt = text(progress?.seenAt);
   return {
     kind,

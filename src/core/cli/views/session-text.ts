@@ -1,13 +1,5 @@
 import { describeBatchWait } from './status-text.ts';
-import {
-  formatDuration,
-  formatInteger,
-  formatNumber,
-  formatPercent,
-  formatTimestamp,
-  formatUsd,
-  paint,
-} from '../format.ts';
+import { formatDuration, formatInteger, formatNumber, formatPercent, formatTimestamp, formatUsd, paint } from '../format.ts';
 import { describeOperation, formatMetric, outcomeWord, truncate } from './phrases.ts';
 import type { SessionAction, SessionView } from './schemas.ts';
 import { outcomeLabel } from './session-facts.ts';
@@ -54,7 +46,11 @@ function wrap(text: string, width: number, indent: string): string[] {
 
 function statusText(view: SessionView, color: boolean): string {
   if (view.outcome === null) return paint(`${view.phase.toUpperCase()} (in progress)`, 'cyan', color);
-  return paint(outcomeLabel(view.outcome), outcomeColor(outcomeWord(view.outcome), { verdict: view.assessment?.verdict, sharpe: view.backtest.figures?.sharpe }), color);
+  return paint(
+    outcomeLabel(view.outcome),
+    outcomeColor(outcomeWord(view.outcome), { verdict: view.assessment?.verdict, sharpe: view.backtest.figures?.sharpe }),
+    color,
+  );
 }
 
 function overview(view: SessionView, now: Date, color: boolean): string[] {
@@ -81,7 +77,9 @@ function strategySection(view: SessionView, color: boolean): string[] {
   if (strategy.hypothesis) lines.push(`Hypothesis: "${strategy.hypothesis}"`);
   if (strategy.description && strategy.description !== strategy.hypothesis) lines.push(`Description: ${strategy.description}`);
   if (strategy.indicators.length > 0) {
-    lines.push(`Indicators: ${strategy.indicators.map((i) => (i.type && i.type.toLowerCase() !== i.id.toLowerCase() ? `${i.id} (${i.type})` : i.id)).join(', ')}`);
+    lines.push(
+      `Indicators: ${strategy.indicators.map((i) => (i.type && i.type.toLowerCase() !== i.id.toLowerCase() ? `${i.id} (${i.type})` : i.id)).join(', ')}`,
+    );
   }
   const backtestSymbol = view.backtest.params?.symbol;
   const symbols = strategy.symbols.length > 0 ? `${strategy.symbols.join(', ')} (training)` : '';
@@ -147,7 +145,8 @@ function experimentSection(view: SessionView, color: boolean): string[] {
   if (e.parentExperimentId !== null) lines.push(`Parent: experiment #${e.parentExperimentId}`);
   if (e.fingerprint) lines.push(`Fingerprint: ${e.fingerprint.slice(0, 16)}`);
   // The memory's view of the result: the DSR over the family's trials now, with the one stored at the end as history.
-  if (e.dsrNow || e.deflatedSharpe !== null) lines.push(`Deflated Sharpe: ${dsrSentence(e.dsrNow, { dsr: e.deflatedSharpe, trials: e.dsrTrials }, `${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}`);
+  if (e.dsrNow || e.deflatedSharpe !== null)
+    lines.push(`Deflated Sharpe: ${dsrSentence(e.dsrNow, { dsr: e.deflatedSharpe, trials: e.dsrTrials }, `${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}`);
   return lines;
 }
 

@@ -1,12 +1,5 @@
 import { formatDuration, formatPercent, formatTimestamp, formatUsd, paint, relativeTime, type Color } from '../format.ts';
-import {
-  cycleDetail,
-  describeOperation,
-  describeTick,
-  operationHeading,
-  outcomeWord,
-  truncate,
-} from './phrases.ts';
+import { cycleDetail, describeOperation, describeTick, operationHeading, outcomeWord, truncate } from './phrases.ts';
 import { utilizationLines } from './utilization.ts';
 import type { ActiveCycle, Banner, LastTick, RecentCycle, StatusView, TodayBudget } from './schemas.ts';
 import { fitText, wrapPlain } from '../terminal-width.ts';
@@ -43,7 +36,9 @@ export function outcomeColor(word: 'SUCCESS' | 'FAILED' | 'CANCELLED', result: R
 /** A banner's advice is how to fix it: wrapped to the width rather than cut. */
 export function bannerLines(banners: Banner[], color: boolean, width: number | null = null): string[] {
   return banners.flatMap((banner) =>
-    wrapPlain(`⚠️  ${banner.message} ${banner.advice}`, width, 4).map((line) => paint(line, banner.kind === 'paused' || banner.kind === 'budget_exhausted' ? 'yellow' : 'red', color)),
+    wrapPlain(`⚠️  ${banner.message} ${banner.advice}`, width, 4).map((line) =>
+      paint(line, banner.kind === 'paused' || banner.kind === 'budget_exhausted' ? 'yellow' : 'red', color),
+    ),
   );
 }
 
@@ -74,10 +69,10 @@ function activeCycleRows(cycles: ActiveCycle[], now: Date, color: boolean): stri
     const doing = cycle.batch
       ? `waiting for batch ${cycle.batch.batchId ?? cycle.batch.customId}`
       : cycle.operation
-      ? describeOperation(cycle.operation, now)
-      : cycle.invocation
-        ? `agent working (${cycle.invocation.owner})`
-        : 'waiting for the next tick';
+        ? describeOperation(cycle.operation, now)
+        : cycle.invocation
+          ? `agent working (${cycle.invocation.owner})`
+          : 'waiting for the next tick';
     return [
       `#${cycle.id}`.padEnd(idWidth),
       paint(cycle.phase.toUpperCase().padEnd(11), 'cyan', color),

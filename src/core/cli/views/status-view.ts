@@ -17,15 +17,7 @@ import { readKtrdrClock } from '../../db/repositories/ktrdr-clock.ts';
 import { loadUtilization } from './utilization.ts';
 import { loadSearchSummaryView } from './search-view.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
-import {
-  assessmentOf,
-  backtestFigures,
-  currentInvocation,
-  currentOperation,
-  failedGate,
-  roundUsd,
-  secondsBetween,
-} from './session-facts.ts';
+import { assessmentOf, backtestFigures, currentInvocation, currentOperation, failedGate, roundUsd, secondsBetween } from './session-facts.ts';
 import { loadPromotionCounts } from './promotion-view.ts';
 
 export interface StatusViewOptions {

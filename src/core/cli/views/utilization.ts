@@ -86,7 +86,9 @@ export function describeLimit(utilization: Utilization): string {
     case 'cap':
       return `AGENT_MAX_SESSIONS_CAP (${utilization.maxActive})`;
     case 'setting':
-      return utilization.mode === 'auto' ? `the fallback of ${utilization.maxActive} session(s): KTRDR's worker list could not be read` : `AGENT_MAX_CONCURRENT_SESSIONS (${utilization.maxActive})`;
+      return utilization.mode === 'auto'
+        ? `the fallback of ${utilization.maxActive} session(s): KTRDR's worker list could not be read`
+        : `AGENT_MAX_CONCURRENT_SESSIONS (${utilization.maxActive})`;
     case 'paused':
       return 'paused (ktrdr-agent resume)';
     case 'ktrdr_unreachable':
@@ -98,7 +100,7 @@ export function describeLimit(utilization: Utilization): string {
 
 export function utilizationLines(utilization: Utilization | null, activeTotal: number, now: Date, color: boolean): string[] {
   const lines = [paint('=== KTRDR Utilization ===', 'bold', color)];
-  if (!utilization) return [...lines, 'Not known yet: the next tick reads KTRDR\'s workers.'];
+  if (!utilization) return [...lines, "Not known yet: the next tick reads KTRDR's workers."];
   const mode = utilization.mode === 'auto' ? `auto, at most ${utilization.maxActive} now` : `at most ${utilization.maxActive}`;
   lines.push(
     `Training workers: ${describeWorkers(utilization)}, as of ${relativeTime(new Date(utilization.asOf), now)}`,

@@ -1,7 +1,13 @@
 import type { AgentConfig } from '../../config/load.ts';
 
 /** The view options every read command takes from the configuration. */
-export function viewSettings(config: AgentConfig): { configuredLimitUsd: number; stallAfterSeconds: number; bufferUsd: number; budgetBinds: boolean; faultBackoffMinutes: number } {
+export function viewSettings(config: AgentConfig): {
+  configuredLimitUsd: number;
+  stallAfterSeconds: number;
+  bufferUsd: number;
+  budgetBinds: boolean;
+  faultBackoffMinutes: number;
+} {
   return {
     configuredLimitUsd: config.settings.AGENT_BUDGET_DAILY_USD,
     stallAfterSeconds: config.settings.AGENT_STALL_TIMEOUT_MINUTES * 60,

@@ -191,15 +191,16 @@ export async function readControl(db: Db): Promise<Control> {
 }
 
 /** Records a fault: a new class starts a new streak, the same class lengthens it (and its backoff). */
-export async function holdFault(
-  db: Db,
-  fault: { faultClass: FaultClass; cause: string; keyFingerprint: string | null },
-  now: Date,
-): Promise<void> {
+export async function holdFault(db: Db, fault: { faultClass: FaultClass; cause: string; keyFingerprint: string | null }, now: Date): Promise<void> {
   await db
     .updateTable('agent_control')
     .set((eb) => ({
-      fault_streak: eb.case().when('fault_class', '=', fault.faultClass).then(eb('fault_streak', '+', 1)).else(1).end(),
+      fault_streak: eb
+        .case()
+        .when('fault_class', '=', fault.faultClass)
+        .then(eb('fault_streak', '+', 1))
+        .else(1)
+        .end(),
       fault_since: eb.case().when('fault_class', '=', fault.faultClass).then(eb.ref('fault_since')).else(now).end(),
       fault_class: fault.faultClass,
       fault_cause: withoutNul(fault.cause),
@@ -261,7 +262,12 @@ export async function finishTick(
 ): Promise<void> {
   await db
     .updateTable('agent_ticks')
-    .set({ finished_at: tick.finishedAt, status: tick.status, summary: toJson(tick.summary), error_message: tick.errorMessage ? withoutNul(tick.errorMessage) : null })
+    .set({
+      finished_at: tick.finishedAt,
+      status: tick.status,
+      summary: toJson(tick.summary),
+      error_message: tick.errorMessage ? withoutNul(tick.errorMessage) : null,
+    })
     .where('id', '=', tick.id)
     .execute();
 }

@@ -43,7 +43,10 @@ export async function ensureBudgetDay(db: Db, date: string, limitUsd: number): P
     .insertInto('agent_budget')
     .values({ date, budget_limit_usd: limitUsd })
     .onConflict((oc) =>
-      oc.column('date').doUpdateSet({ budget_limit_usd: limitUsd, updated_at: sql`CASE WHEN agent_budget.budget_limit_usd = ${limitUsd} THEN agent_budget.updated_at ELSE NOW() END` }),
+      oc.column('date').doUpdateSet({
+        budget_limit_usd: limitUsd,
+        updated_at: sql`CASE WHEN agent_budget.budget_limit_usd = ${limitUsd} THEN agent_budget.updated_at ELSE NOW() END`,
+      }),
     )
     .returningAll()
     .executeTakeFirstOrThrow();
@@ -90,9 +93,7 @@ export async function reserveBudget(
       .set({ budget_reserved_usd: sql`budget_reserved_usd + ${input.amountUsd}`, updated_at: sql`NOW()` })
       .where('date', '=', input.date)
       .where((eb) =>
-        input.enforce
-          ? eb(sql`budget_used_usd + budget_reserved_usd + ${input.amountUsd}`, '<=', sql`budget_limit_usd - ${input.bufferUsd}`)
-          : eb.val(true),
+        input.enforce ? eb(sql`budget_used_usd + budget_reserved_usd + ${input.amountUsd}`, '<=', sql`budget_limit_usd - ${input.bufferUsd}`) : eb.val(true),
       )
       .returning('date')
       .executeTakeFirst();
@@ -160,7 +161,14 @@ export async function expireStaleReservations(db: Kysely<Database>, olderThan: D
     .where('created_at', '<', olderThan)
     // A Message Batch holds its reservation for up to 24 hours; its result settles it, not this sweep.
     .where(({ not, exists, selectFrom }) =>
-      not(exists(selectFrom('agent_message_batches').select('agent_message_batches.id').whereRef('agent_message_batches.reservation_id', '=', 'agent_budget_reservations.id').where('agent_message_batches.status', '<>', 'ended'))),
+      not(
+        exists(
+          selectFrom('agent_message_batches')
+            .select('agent_message_batches.id')
+            .whereRef('agent_message_batches.reservation_id', '=', 'agent_budget_reservations.id')
+            .where('agent_message_batches.status', '<>', 'ended'),
+        ),
+      ),
     )
     .execute();
   for (const reservation of stale) {
@@ -206,6 +214,10 @@ export async function incrementBudgetCounters(
 export async function setBudgetLimitOverride(db: Kysely<Database>, limitUsd: number | null, configuredLimitUsd: number, now: Date): Promise<void> {
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('agent_control').set({ budget_limit_usd: limitUsd, updated_at: now }).where('id', '=', 1).execute();
-    await trx.updateTable('agent_budget').set({ budget_limit_usd: dailyLimitInForce(limitUsd, configuredLimitUsd), updated_at: now }).where('date', '=', utcDay(now)).execute();
+    await trx
+      .updateTable('agent_budget')
+      .set({ budget_limit_usd: dailyLimitInForce(limitUsd, configuredLimitUsd), updated_at: now })
+      .where('date', '=', utcDay(now))
+      .execute();
   });
 }

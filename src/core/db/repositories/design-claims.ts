@@ -60,7 +60,9 @@ export async function liveHolder(db: Transaction<Database> | Kysely<Database>, s
     .where(sql<boolean>`c.timeframe IS NOT DISTINCT FROM ${claim.timeframe}`);
   if (claim.window) {
     const { startDate, endDate } = claim.window;
-    query = query.where((eb) => eb.or([eb('c.training_start', 'is', null), eb.and([eb('c.training_start', '=', startDate), eb('c.training_end', '=', endDate)])]));
+    query = query.where((eb) =>
+      eb.or([eb('c.training_start', 'is', null), eb.and([eb('c.training_start', '=', startDate), eb('c.training_end', '=', endDate)])]),
+    );
   }
   const row = await query.orderBy('c.session_id').limit(1).executeTakeFirst();
   if (!row) return null;

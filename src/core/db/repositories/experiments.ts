@@ -300,7 +300,10 @@ export async function recordExperiment(db: Db, sessionId: number): Promise<numbe
 }
 
 function talliesOf(
-  e: Pick<Insertable<AgentExperimentsTable>, 'fingerprint' | 'indicator_key' | 'label_source' | 'architecture' | 'gate_failed' | 'failed_checks' | 'design_failure_kind'>,
+  e: Pick<
+    Insertable<AgentExperimentsTable>,
+    'fingerprint' | 'indicator_key' | 'label_source' | 'architecture' | 'gate_failed' | 'failed_checks' | 'design_failure_kind'
+  >,
 ): { dimension: string; value: string }[] {
   const out = [{ dimension: 'total', value: '' }];
   if (e.fingerprint) {
@@ -363,7 +366,9 @@ export async function rebuildTallies(db: Kysely<any>): Promise<void> {
     UNION ALL SELECT 'architecture', architecture, count(*), count(score), max(score) FROM agent_experiments WHERE fingerprint IS NOT NULL AND architecture IS NOT NULL GROUP BY architecture
     UNION ALL SELECT 'failure', left(gate_failed || '|' || array_to_string(failed_checks, ',') || '|' || coalesce(indicator_key, ''), 400), count(*), 0, NULL
       FROM agent_experiments WHERE gate_failed IS NOT NULL GROUP BY 2
-    UNION ALL SELECT 'failure', 'design|' || design_failure_kind || '|', count(*), 0, NULL FROM agent_experiments WHERE design_failure_kind IS NOT NULL GROUP BY design_failure_kind`.execute(db);
+    UNION ALL SELECT 'failure', 'design|' || design_failure_kind || '|', count(*), 0, NULL FROM agent_experiments WHERE design_failure_kind IS NOT NULL GROUP BY design_failure_kind`.execute(
+    db,
+  );
 }
 
 export interface Tally {
@@ -405,7 +410,9 @@ export async function backfillExperiments(db: Kysely<any>): Promise<number> {
       .selectFrom('agent_sessions')
       .selectAll()
       .where('outcome', 'is not', null)
-      .where(({ not, exists, selectFrom }) => not(exists(selectFrom('agent_experiments').select('id').whereRef('agent_experiments.session_id', '=', 'agent_sessions.id'))))
+      .where(({ not, exists, selectFrom }) =>
+        not(exists(selectFrom('agent_experiments').select('id').whereRef('agent_experiments.session_id', '=', 'agent_sessions.id'))),
+      )
       .orderBy('completed_at')
       .orderBy('id')
       .limit(500)
@@ -414,15 +421,25 @@ export async function backfillExperiments(db: Kysely<any>): Promise<number> {
     const rows: Insertable<AgentExperimentsTable>[] = [];
     for (const raw of missing) {
       const session = toSession(raw);
-      const lineage = { model: raw.design_model ?? null, testsHypothesisId: raw.tests_hypothesis_id ?? null, exploration: raw.exploration ?? false, parentExperimentId: raw.parent_experiment_id ?? null };
+      const lineage = {
+        model: raw.design_model ?? null,
+        testsHypothesisId: raw.tests_hypothesis_id ?? null,
+        exploration: raw.exploration ?? false,
+        parentExperimentId: raw.parent_experiment_id ?? null,
+      };
       const symbol = session.backtestParams?.symbol ?? session.trainingParams?.symbols[0] ?? null;
       const timeframe = session.backtestParams?.timeframe ?? session.trainingParams?.timeframes[0] ?? null;
       const moments = symbol && timeframe ? await family(symbol, timeframe) : { n: 0, sum: 0, sumSquares: 0 };
       const row = experimentRow(session, lineage, () => moments);
-      if (row.sharpe !== null && row.sharpe !== undefined && symbol && timeframe) families.set(`${symbol}\u0000${timeframe}`, withCandidate(moments, row.sharpe));
+      if (row.sharpe !== null && row.sharpe !== undefined && symbol && timeframe)
+        families.set(`${symbol}\u0000${timeframe}`, withCandidate(moments, row.sharpe));
       rows.push(row);
     }
-    await typed.insertInto('agent_experiments').values(rows).onConflict((oc) => oc.column('session_id').doNothing()).execute();
+    await typed
+      .insertInto('agent_experiments')
+      .values(rows)
+      .onConflict((oc) => oc.column('session_id').doNothing())
+      .execute();
     written += rows.length;
   }
   if (written > 0) await rebuildTallies(typed);
@@ -454,10 +471,7 @@ export async function childrenOf(db: Db, id: number): Promise<Experiment[]> {
  * finished and met its gate, for better or worse), newest first. A run that never got that far (a design, a KTRDR
  * or a process failure, a cancel) taught nothing about the design, so it does not forbid running it again.
  */
-export async function earlierRunsOfDesign(
-  db: Db,
-  input: { fingerprint: string; symbol: string | null; timeframe: string | null },
-): Promise<Experiment[]> {
+export async function earlierRunsOfDesign(db: Db, input: { fingerprint: string; symbol: string | null; timeframe: string | null }): Promise<Experiment[]> {
   let query = db.selectFrom('agent_experiments').selectAll().where('fingerprint', '=', input.fingerprint).where('training_gate', 'is not', null);
   query = input.symbol === null ? query.where('symbol', 'is', null) : query.where('symbol', '=', input.symbol);
   query = input.timeframe === null ? query.where('timeframe', 'is', null) : query.where('timeframe', '=', input.timeframe);
@@ -489,7 +503,8 @@ export interface ExperimentQuery {
 export async function queryExperiments(db: Db, query: ExperimentQuery): Promise<{ experiments: Experiment[]; total: number | null }> {
   let q = db.selectFrom('agent_experiments');
   if (query.outcomes && query.outcomes.length > 0) q = q.where('outcome', 'in', query.outcomes);
-  if (query.indicators && query.indicators.length > 0) q = q.where(sql<boolean>`indicator_types @> ${sql.val(query.indicators.map((i) => i.toLowerCase()))}::text[]`);
+  if (query.indicators && query.indicators.length > 0)
+    q = q.where(sql<boolean>`indicator_types @> ${sql.val(query.indicators.map((i) => i.toLowerCase()))}::text[]`);
   if (query.symbol) q = q.where('symbol', '=', query.symbol);
   if (query.timeframe) q = q.where('timeframe', '=', query.timeframe);
   if (query.hypothesisId !== undefined && query.hypothesisId !== null) q = q.where('hypothesis_id', '=', query.hypothesisId);
@@ -508,12 +523,22 @@ export async function queryExperiments(db: Db, query: ExperimentQuery): Promise<
     // Experiments without the metric sort last; the score sort walks idx_experiments_score.
     page = page.where(sql.ref(sort), 'is not', null).orderBy(sql.ref(sort), 'desc').orderBy('id', 'desc');
   }
-  const rows = await page.limit(query.limit).offset(query.offset ?? 0).execute();
+  const rows = await page
+    .limit(query.limit)
+    .offset(query.offset ?? 0)
+    .execute();
   return { experiments: rows.map(toExperiment), total: null };
 }
 
 export async function bestExperiment(db: Db): Promise<Experiment | null> {
-  const row = await db.selectFrom('agent_experiments').selectAll().where('score', 'is not', null).orderBy('score', 'desc').orderBy('id', 'desc').limit(1).executeTakeFirst();
+  const row = await db
+    .selectFrom('agent_experiments')
+    .selectAll()
+    .where('score', 'is not', null)
+    .orderBy('score', 'desc')
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst();
   return row ? toExperiment(row) : null;
 }
 

@@ -153,18 +153,37 @@ export async function applyModelVerdict(
   input: { status: ModelVerdictStatus; shownStatus: HypothesisStatus; evidence: string; experimentId: number | null; via: string; now: Date },
 ): Promise<boolean> {
   const changes = { status: input.status, updated_at: input.now };
-  const result = await db.updateTable('agent_hypotheses').set(changes).where('id', '=', id).where('status', '=', input.shownStatus).where('retired_at', 'is', null).executeTakeFirst();
+  const result = await db
+    .updateTable('agent_hypotheses')
+    .set(changes)
+    .where('id', '=', id)
+    .where('status', '=', input.shownStatus)
+    .where('retired_at', 'is', null)
+    .executeTakeFirst();
   if (Number(result.numUpdatedRows) > 0) {
     await db
       .insertInto('agent_hypothesis_events')
-      .values({ hypothesis_id: id, status: input.status, evidence: bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX), experiment_id: input.experimentId, via: input.via, at: input.now })
+      .values({
+        hypothesis_id: id,
+        status: input.status,
+        evidence: bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
+        experiment_id: input.experimentId,
+        via: input.via,
+        at: input.now,
+      })
       .execute();
     return true;
   }
   const current = await findHypothesis(db, id);
   if (!current) return false;
   const why = `verdict not applied: it was made on status ${input.shownStatus}, and the hypothesis is now ${current.retiredAt ? 'retired' : current.status}`;
-  await noteHypothesisEvent(db, id, { status: input.status, evidence: `${why}. ${input.evidence}`, experimentId: input.experimentId, via: input.via, now: input.now });
+  await noteHypothesisEvent(db, id, {
+    status: input.status,
+    evidence: `${why}. ${input.evidence}`,
+    experimentId: input.experimentId,
+    via: input.via,
+    now: input.now,
+  });
   return false;
 }
 
@@ -194,10 +213,7 @@ export async function statusVerdictWasMadeOn(db: Db, sessionId: number, id: numb
  *   was rejected (`reason`, e.g. "lockbox PSR 0.62 < 0.90").
  * Returns the ids of the hypotheses it wrote an event for (none when the experiment tested no hypothesis).
  */
-export async function recordPromotionForHypotheses(
-  db: Db,
-  input: { experimentId: number; promoted: boolean; reason: string; now: Date },
-): Promise<number[]> {
+export async function recordPromotionForHypotheses(db: Db, input: { experimentId: number; promoted: boolean; reason: string; now: Date }): Promise<number[]> {
   const rows = await db
     .selectFrom('agent_experiments')
     .innerJoin('agent_hypotheses', 'agent_hypotheses.id', 'agent_experiments.hypothesis_id')
@@ -209,7 +225,13 @@ export async function recordPromotionForHypotheses(
     if (input.promoted && row.retiredAt === null) {
       await setHypothesisStatus(db, row.id, { status: 'validated', evidence, experimentId: input.experimentId, via: 'promotion', now: input.now });
     } else {
-      await noteHypothesisEvent(db, row.id, { status: row.retiredAt === null ? row.status : 'retired', evidence, experimentId: input.experimentId, via: 'promotion', now: input.now });
+      await noteHypothesisEvent(db, row.id, {
+        status: row.retiredAt === null ? row.status : 'retired',
+        evidence,
+        experimentId: input.experimentId,
+        via: 'promotion',
+        now: input.now,
+      });
     }
   }
   return rows.map((r) => r.id);

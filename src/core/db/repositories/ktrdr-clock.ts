@@ -9,7 +9,11 @@ export interface KtrdrClockReading {
 }
 
 export async function recordKtrdrClock(db: Kysely<Database>, offsetMs: number, now: Date): Promise<void> {
-  await db.updateTable('agent_control').set({ ktrdr_clock_offset_ms: Math.round(offsetMs), ktrdr_clock_measured_at: now }).where('id', '=', 1).execute();
+  await db
+    .updateTable('agent_control')
+    .set({ ktrdr_clock_offset_ms: Math.round(offsetMs), ktrdr_clock_measured_at: now })
+    .where('id', '=', 1)
+    .execute();
 }
 
 export async function readKtrdrClock(db: Kysely<Database>): Promise<KtrdrClockReading | null> {

@@ -36,7 +36,13 @@ function toLockbox(row: Selectable<AgentLockboxesTable>): Lockbox {
 
 /** The boundary in force for a symbol and timeframe, or null when none was needed yet (or the last was burned). */
 export async function findLockbox(db: Db, symbol: string, timeframe: string): Promise<Lockbox | null> {
-  const row = await db.selectFrom('agent_lockboxes').selectAll().where('symbol', '=', symbol).where('timeframe', '=', timeframe).where('burned_at', 'is', null).executeTakeFirst();
+  const row = await db
+    .selectFrom('agent_lockboxes')
+    .selectAll()
+    .where('symbol', '=', symbol)
+    .where('timeframe', '=', timeframe)
+    .where('burned_at', 'is', null)
+    .executeTakeFirst();
   return row ? toLockbox(row) : null;
 }
 

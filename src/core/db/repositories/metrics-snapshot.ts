@@ -23,11 +23,7 @@ function bucketColumns(value: RawBuilder<unknown>, bounds: readonly number[], pr
     if (!Number.isFinite(le)) throw new Error(`histogram bound ${le} is not a finite number`);
     return sql`count(*) FILTER (WHERE ${value} <= ${sql.lit(le)}) AS ${sql.ref(`${prefix}_le${i}`)}`;
   });
-  return sql.join([
-    ...buckets,
-    sql`count(${value}) AS ${sql.ref(`${prefix}_count`)}`,
-    sql`coalesce(sum(${value}), 0) AS ${sql.ref(`${prefix}_sum`)}`,
-  ]);
+  return sql.join([...buckets, sql`count(${value}) AS ${sql.ref(`${prefix}_count`)}`, sql`coalesce(sum(${value}), 0) AS ${sql.ref(`${prefix}_sum`)}`]);
 }
 
 function bucketCountsOf(row: Row, bounds: readonly number[], prefix: string): BucketCounts {
@@ -48,9 +44,7 @@ export async function countTriggers(db: Kysely<Database>): Promise<{ reason: str
 }
 
 /** Gate results stored on the sessions: one evaluation per non-null training_gate / backtest_gate. */
-export async function countGateEvaluations(
-  db: Kysely<Database>,
-): Promise<{ gateType: string; passed: boolean; count: number }[]> {
+export async function countGateEvaluations(db: Kysely<Database>): Promise<{ gateType: string; passed: boolean; count: number }[]> {
   const { rows } = await sql<{ gate_type: string; passed: string; count: unknown }>`
     SELECT 'training' AS gate_type, training_gate ->> 'passed' AS passed, count(*) AS count
     FROM agent_sessions
@@ -69,9 +63,7 @@ export async function countGateEvaluations(
  * Gate failures by gate and label, from the labels each experiment stored when its session ended
  * (`failed_checks`, made by `gateFailureLabels`): one count per failing check.
  */
-export async function countGateFailureReasons(
-  db: Kysely<Database>,
-): Promise<{ gateType: string; reason: string; count: number }[]> {
+export async function countGateFailureReasons(db: Kysely<Database>): Promise<{ gateType: string; reason: string; count: number }[]> {
   const { rows } = await sql<{ gate_type: string; reason: string; count: unknown }>`
     SELECT gate_failed AS gate_type, label AS reason, count(*) AS count
     FROM agent_experiments, unnest(failed_checks) AS label
@@ -109,10 +101,7 @@ export async function cycleTotalsByOutcome(
 }
 
 /** Durations of completed phases, per phase that has any. */
-export async function phaseDurationCounts(
-  db: Kysely<Database>,
-  boundsSeconds: readonly number[],
-): Promise<{ phase: string; seconds: BucketCounts }[]> {
+export async function phaseDurationCounts(db: Kysely<Database>, boundsSeconds: readonly number[]): Promise<{ phase: string; seconds: BucketCounts }[]> {
   const { rows } = await sql<Row & { phase: string }>`
     SELECT p.phase, ${bucketColumns(sql`p.seconds`, boundsSeconds, 'seconds')}
     FROM agent_metrics m
@@ -167,10 +156,7 @@ export interface ToolCallCounts {
  * Calls of every tool by success, with their durations in whole milliseconds (the column's unit, so integer bounds
  * avoid NUMERIC arithmetic per row): one scan of agent_actions.
  */
-export async function toolCallCounts(
-  db: Kysely<Database>,
-  boundsMs: readonly number[],
-): Promise<ToolCallCounts[]> {
+export async function toolCallCounts(db: Kysely<Database>, boundsMs: readonly number[]): Promise<ToolCallCounts[]> {
   const { rows } = await sql<Row & { tool: string; success: boolean; calls: unknown }>`
     SELECT tool_name AS tool, success, count(*) AS calls, ${bucketColumns(sql`duration_ms`, boundsMs, 'ms')}
     FROM agent_actions
@@ -185,9 +171,7 @@ export async function toolCallCounts(
 }
 
 /** Failed tool calls by tool and the kind stored when each was recorded (`agent_actions.error_kind`). */
-export async function countToolErrors(
-  db: Kysely<Database>,
-): Promise<{ tool: string; errorType: string; count: number }[]> {
+export async function countToolErrors(db: Kysely<Database>): Promise<{ tool: string; errorType: string; count: number }[]> {
   const rows = await db
     .selectFrom('agent_actions')
     .select((eb) => ['tool_name', 'error_kind', eb.fn.countAll().as('count')])
@@ -198,9 +182,7 @@ export async function countToolErrors(
 }
 
 /** Sessions still running, per phase, with when the earliest of them entered it. */
-export async function openSessionsByPhase(
-  db: Kysely<Database>,
-): Promise<{ phase: string; count: number; earliestPhaseStart: Date | null }[]> {
+export async function openSessionsByPhase(db: Kysely<Database>): Promise<{ phase: string; count: number; earliestPhaseStart: Date | null }[]> {
   const rows = await db
     .selectFrom('agent_sessions')
     .select((eb) => ['phase', eb.fn.countAll().as('count'), eb.fn.min('phase_started_at').as('oldest')])

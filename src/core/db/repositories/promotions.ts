@@ -123,7 +123,8 @@ export async function screenCandidates(db: Kysely<Database>, input: { minDsr: nu
   const values = experiments.map((e) => {
     const dsr = dsrs.get(e.id) ?? null;
     const candidate = dsr !== null && dsr.dsr >= input.minDsr;
-    const reason = dsr === null ? 'no deflated Sharpe could be computed' : `DSR ${dsr.dsr.toFixed(3)} over ${dsr.trials} trials ${candidate ? '>=' : '<'} ${input.minDsr}`;
+    const reason =
+      dsr === null ? 'no deflated Sharpe could be computed' : `DSR ${dsr.dsr.toFixed(3)} over ${dsr.trials} trials ${candidate ? '>=' : '<'} ${input.minDsr}`;
     const modelPath = e.trainingMetrics?.modelPath;
     return {
       experiment_id: e.id,
@@ -147,11 +148,20 @@ export async function screenCandidates(db: Kysely<Database>, input: { minDsr: nu
     .onConflict((oc) => oc.column('experiment_id').doNothing())
     .returningAll()
     .execute();
-  return inserted.filter((row) => row.status === 'pending').map(toPromotion).sort((a, b) => a.experimentId - b.experimentId);
+  return inserted
+    .filter((row) => row.status === 'pending')
+    .map(toPromotion)
+    .sort((a, b) => a.experimentId - b.experimentId);
 }
 
 export async function listPromotions(db: Db, statuses: PromotionStatus[], limit = 1000, order: 'oldest' | 'newest' = 'oldest'): Promise<Promotion[]> {
-  const rows = await db.selectFrom('agent_promotions').selectAll().where('status', 'in', statuses).orderBy('id', order === 'oldest' ? 'asc' : 'desc').limit(limit).execute();
+  const rows = await db
+    .selectFrom('agent_promotions')
+    .selectAll()
+    .where('status', 'in', statuses)
+    .orderBy('id', order === 'oldest' ? 'asc' : 'desc')
+    .limit(limit)
+    .execute();
   return rows.map(toPromotion);
 }
 
@@ -161,12 +171,25 @@ export async function findPromotion(db: Db, id: number): Promise<Promotion | nul
 }
 
 /** The promotions of these experiments with their validation backtests (not_candidate rows included; views hide them). */
-export async function promotionsOfExperiments(db: Db, experimentIds: number[]): Promise<Map<number, { promotion: Promotion; validations: ValidationBacktest[] }>> {
+export async function promotionsOfExperiments(
+  db: Db,
+  experimentIds: number[],
+): Promise<Map<number, { promotion: Promotion; validations: ValidationBacktest[] }>> {
   const out = new Map<number, { promotion: Promotion; validations: ValidationBacktest[] }>();
   if (experimentIds.length === 0) return out;
   const rows = await db.selectFrom('agent_promotions').selectAll().where('experiment_id', 'in', experimentIds).execute();
   if (rows.length === 0) return out;
-  const validations = await db.selectFrom('agent_validation_backtests').selectAll().where('promotion_id', 'in', rows.map((r) => r.id)).orderBy('kind').orderBy('ordinal').execute();
+  const validations = await db
+    .selectFrom('agent_validation_backtests')
+    .selectAll()
+    .where(
+      'promotion_id',
+      'in',
+      rows.map((r) => r.id),
+    )
+    .orderBy('kind')
+    .orderBy('ordinal')
+    .execute();
   for (const row of rows) {
     out.set(row.experiment_id, { promotion: toPromotion(row), validations: validations.filter((v) => v.promotion_id === row.id).map(toValidation) });
   }
@@ -175,7 +198,13 @@ export async function promotionsOfExperiments(db: Db, experimentIds: number[]): 
 
 /** Experiment ids of promotions in these statuses, newest first (for `experiments --promoted`). */
 export async function promotedExperimentIds(db: Db, statuses: PromotionStatus[], limit: number): Promise<number[]> {
-  const rows = await db.selectFrom('agent_promotions').select('experiment_id').where('status', 'in', statuses).orderBy('experiment_id', 'desc').limit(limit).execute();
+  const rows = await db
+    .selectFrom('agent_promotions')
+    .select('experiment_id')
+    .where('status', 'in', statuses)
+    .orderBy('experiment_id', 'desc')
+    .limit(limit)
+    .execute();
   return rows.map((r) => r.experiment_id);
 }
 
@@ -188,14 +217,29 @@ export interface PromotionCounts {
 }
 
 export async function promotionCounts(db: Db): Promise<PromotionCounts> {
-  const rows = await db.selectFrom('agent_promotions').select(['status', sql<string | number>`count(*)`.as('n')]).where('status', '<>', 'not_candidate').groupBy('status').execute();
+  const rows = await db
+    .selectFrom('agent_promotions')
+    .select(['status', sql<string | number>`count(*)`.as('n')])
+    .where('status', '<>', 'not_candidate')
+    .groupBy('status')
+    .execute();
   const count = (status: string) => toNumber(rows.find((r) => r.status === status)?.n ?? 0);
-  const inFlight = await db.selectFrom('agent_validation_backtests').select(sql<string | number>`count(*)`.as('n')).where('status', 'in', ['starting', 'running']).executeTakeFirstOrThrow();
+  const inFlight = await db
+    .selectFrom('agent_validation_backtests')
+    .select(sql<string | number>`count(*)`.as('n'))
+    .where('status', 'in', ['starting', 'running'])
+    .executeTakeFirstOrThrow();
   return { promoted: count('promoted'), pending: count('pending'), rejected: count('rejected'), validationsInFlight: toNumber(inFlight.n) };
 }
 
 export async function validationsOf(db: Db, promotionId: number): Promise<ValidationBacktest[]> {
-  const rows = await db.selectFrom('agent_validation_backtests').selectAll().where('promotion_id', '=', promotionId).orderBy('kind', 'desc').orderBy('ordinal').execute();
+  const rows = await db
+    .selectFrom('agent_validation_backtests')
+    .selectAll()
+    .where('promotion_id', '=', promotionId)
+    .orderBy('kind', 'desc')
+    .orderBy('ordinal')
+    .execute();
   return rows.map(toValidation);
 }
 
@@ -231,7 +275,17 @@ export async function planValidations(
     for (const w of windows) {
       await trx
         .insertInto('agent_validation_backtests')
-        .values({ promotion_id: promotionId, kind: w.kind, ordinal: w.ordinal, symbol: w.symbol, timeframe: w.timeframe, start_date: w.startDate, end_date: w.endDate, lockbox_id: w.lockboxId, status: 'planned' })
+        .values({
+          promotion_id: promotionId,
+          kind: w.kind,
+          ordinal: w.ordinal,
+          symbol: w.symbol,
+          timeframe: w.timeframe,
+          start_date: w.startDate,
+          end_date: w.endDate,
+          lockbox_id: w.lockboxId,
+          status: 'planned',
+        })
         .onConflict((oc) => oc.columns(['promotion_id', 'kind', 'ordinal']).doNothing())
         .execute();
     }
@@ -285,5 +339,10 @@ export async function decidePromotionRow(db: Db, id: number, input: { status: 'p
 
 /** A pending promotion's note (what it waits for), the status unchanged. */
 export async function notePromotion(db: Db, id: number, reason: string): Promise<void> {
-  await db.updateTable('agent_promotions').set({ reason: withoutNul(reason) }).where('id', '=', id).where('status', '=', 'pending').execute();
+  await db
+    .updateTable('agent_promotions')
+    .set({ reason: withoutNul(reason) })
+    .where('id', '=', id)
+    .where('status', '=', 'pending')
+    .execute();
 }

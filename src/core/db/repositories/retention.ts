@@ -26,8 +26,16 @@ export function retentionCutoff(now: Date, days: number): Date {
 /** How many rows a prune with this cutoff would delete. */
 export async function countPrunable(db: Kysely<Database>, before: Date): Promise<PruneCounts> {
   const [triggers, ticks] = await Promise.all([
-    db.selectFrom('agent_triggers').select((eb) => eb.fn.countAll<string | number>().as('n')).where('triggered_at', '<', before).executeTakeFirstOrThrow(),
-    db.selectFrom('agent_ticks').select((eb) => eb.fn.countAll<string | number>().as('n')).where('started_at', '<', before).executeTakeFirstOrThrow(),
+    db
+      .selectFrom('agent_triggers')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('triggered_at', '<', before)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('agent_ticks')
+      .select((eb) => eb.fn.countAll<string | number>().as('n'))
+      .where('started_at', '<', before)
+      .executeTakeFirstOrThrow(),
   ]);
   return { triggers: Number(triggers.n), ticks: Number(ticks.n) };
 }

@@ -2,7 +2,15 @@
 // on its exploit target), a designer's fallback or decline, and the figures `status` and the report show.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
-import { regionOf, searchDimensions, type SearchDirective, type SearchObservation, type SearchDimension, type SearchMode, type RegionPosterior } from '../../research/search-policy.ts';
+import {
+  regionOf,
+  searchDimensions,
+  type SearchDirective,
+  type SearchObservation,
+  type SearchDimension,
+  type SearchMode,
+  type RegionPosterior,
+} from '../../research/search-policy.ts';
 import { fromJson, toJson, toNumber } from '../values.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -36,7 +44,12 @@ export async function loadSearchHistory(db: Db, limit = SEARCH_HISTORY_LIMIT): P
 
 /** Experiments active sessions were told to refine: a new cycle's exploit target must be another. */
 export async function claimedSearchTargets(db: Db): Promise<Set<number>> {
-  const rows = await db.selectFrom('agent_sessions').select('search_target_experiment_id').where('outcome', 'is', null).where('search_target_experiment_id', 'is not', null).execute();
+  const rows = await db
+    .selectFrom('agent_sessions')
+    .select('search_target_experiment_id')
+    .where('outcome', 'is', null)
+    .where('search_target_experiment_id', 'is not', null)
+    .execute();
   return new Set(rows.map((row) => row.search_target_experiment_id!));
 }
 
@@ -75,7 +88,13 @@ export async function findSessionSearch(db: Db, sessionId: number): Promise<Sess
 
 /** The directive's experiment is gone: the cycle explores instead, the reason kept with what was asked. */
 export async function recordSearchFallback(db: Db, sessionId: number, search: SessionSearch, reason: string): Promise<SessionSearch> {
-  const directive = { ...search.directive, mode: 'explore' as const, parentExperimentId: null, fallback: reason, asked: { mode: search.mode, parentExperimentId: search.targetExperimentId } };
+  const directive = {
+    ...search.directive,
+    mode: 'explore' as const,
+    parentExperimentId: null,
+    fallback: reason,
+    asked: { mode: search.mode, parentExperimentId: search.targetExperimentId },
+  };
   await db
     .updateTable('agent_sessions')
     .set({ search_mode: 'explore', search_target_experiment_id: null, search_directive: toJson(directive) })
@@ -153,6 +172,7 @@ export async function loadSearchSummary(db: Db, bestPerDimension = 3): Promise<S
     declined: toNumber(counts.declined as string | number),
     fallbacks: toNumber(counts.fallbacks as string | number),
     regions,
-    last: lastRow && lastDirective ? { sessionId: lastRow.id, mode: lastDirective.mode, reason: lastDirective.reason, posterior: lastDirective.posterior } : null,
+    last:
+      lastRow && lastDirective ? { sessionId: lastRow.id, mode: lastDirective.mode, reason: lastDirective.reason, posterior: lastDirective.posterior } : null,
   };
 }

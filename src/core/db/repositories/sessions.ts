@@ -211,30 +211,22 @@ export async function updateSession(db: Db, id: number, changes: SessionChanges,
  * compare-and-set in one statement, and only in the phase the caller decided on: two passes can never both hold it,
  * and a pass that decided on a phase another pass has since left does not invoke for it again.
  */
-export async function takeLease(
-  db: Db,
-  id: number,
-  lease: { owner: string; expiresAt: Date },
-  now: Date,
-  expected: { phase: SessionPhase },
-): Promise<boolean> {
+export async function takeLease(db: Db, id: number, lease: { owner: string; expiresAt: Date }, now: Date, expected: { phase: SessionPhase }): Promise<boolean> {
   const result = await db
     .updateTable('agent_sessions')
     .set({ lease_owner: lease.owner, lease_expires_at: lease.expiresAt, updated_at: now })
     .where('id', '=', id)
     .where('outcome', 'is', null)
     .where('phase', '=', expected.phase)
-    .where((eb) => eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', lease.owner), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]))
+    .where((eb) =>
+      eb.or([eb('lease_owner', 'is', null), eb('lease_owner', '=', lease.owner), eb('lease_expires_at', 'is', null), eb('lease_expires_at', '<=', now)]),
+    )
     .executeTakeFirst();
   return Number(result.numUpdatedRows) > 0;
 }
 
 /** Ends a session: IDLE with its outcome. Returns false when it had already ended. */
-export async function finishSession(
-  db: Db,
-  id: number,
-  input: { outcome: SessionOutcome; failureReason: string | null; now: Date },
-): Promise<boolean> {
+export async function finishSession(db: Db, id: number, input: { outcome: SessionOutcome; failureReason: string | null; now: Date }): Promise<boolean> {
   const result = await db
     .updateTable('agent_sessions')
     .set({
@@ -298,9 +290,10 @@ export async function recentStrategies(db: Db, limit: number): Promise<RecentStr
     .execute();
   return rows.map(toSession).map((s) => {
     const config = s.strategyConfig ?? {};
-    const indicators = config.indicators && typeof config.indicators === 'object' && !Array.isArray(config.indicators)
-      ? Object.entries(config.indicators as Record<string, { type?: string }>).map(([id, v]) => `${id}:${v?.type ?? '?'}`)
-      : [];
+    const indicators =
+      config.indicators && typeof config.indicators === 'object' && !Array.isArray(config.indicators)
+        ? Object.entries(config.indicators as Record<string, { type?: string }>).map(([id, v]) => `${id}:${v?.type ?? '?'}`)
+        : [];
     const training = s.trainingResults as { accuracy?: number | null } | null;
     const backtest = s.backtestResults as { sharpe?: number | null; winRate?: number | null } | null;
     return {

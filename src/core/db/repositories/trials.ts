@@ -25,7 +25,10 @@ export function familyKey(symbol: string, timeframe: string): string {
  * The DSR of an experiment that is already recorded (so already among its family's moments), over the family as it
  * is now. Pure: the moments come from familyMoments or familyMomentsFor.
  */
-export function deflatedSharpeAmong(experiment: Pick<Experiment, 'sharpe' | 'backtestMetrics' | 'backtestWindow'>, family: FamilyMoments): DeflatedSharpeNow | null {
+export function deflatedSharpeAmong(
+  experiment: Pick<Experiment, 'sharpe' | 'backtestMetrics' | 'backtestWindow'>,
+  family: FamilyMoments,
+): DeflatedSharpeNow | null {
   if (experiment.sharpe === null) return null;
   const bars = experiment.backtestMetrics?.bars;
   return deflatedSharpeOfBacktest({
@@ -71,7 +74,8 @@ export async function familyMomentsFor(db: Db, families: { symbol: string; timef
     .groupBy(['symbol', 'timeframe'])
     .execute();
   for (const r of rows) {
-    if (r.symbol && r.timeframe) out.set(familyKey(r.symbol, r.timeframe), { n: toNumber(r.n), sum: Number(r.sum ?? 0), sumSquares: Number(r.sum_squares ?? 0) });
+    if (r.symbol && r.timeframe)
+      out.set(familyKey(r.symbol, r.timeframe), { n: toNumber(r.n), sum: Number(r.sum ?? 0), sumSquares: Number(r.sum_squares ?? 0) });
   }
   return out;
 }

@@ -59,7 +59,8 @@ export async function startBacktest(ctx: SimContext, body: unknown): Promise<Rep
       )
     : undefined;
   if (!modelPath) designFailure = 'model_path is required';
-  else if (!trained?.training || !trained.design) designFailure = `Model not found at ${modelPath}: train the strategy first and pass result_summary.model_path`;
+  else if (!trained?.training || !trained.design)
+    designFailure = `Model not found at ${modelPath}: train the strategy first and pass result_summary.model_path`;
   const available = rangeOf(ctx, symbol, timeframe, at);
   if (!designFailure && !available) designFailure = `No data found in cache for ${symbol} ${timeframe}`;
   // Like KTRDR, a window the data covers only in part is backtested silently over the part it has.

@@ -18,7 +18,15 @@ export function listIndicators(): Reply {
       type: spec.category,
       parameters: [
         { name: 'period', type: 'int', description: 'Period for calculation', default: 14, min_value: 1, max_value: 200, options: null },
-        { name: 'source', type: 'str', description: 'Source price', default: 'close', min_value: null, max_value: null, options: ['open', 'high', 'low', 'close'] },
+        {
+          name: 'source',
+          type: 'str',
+          description: 'Source price',
+          default: 'close',
+          min_value: null,
+          max_value: null,
+          options: ['open', 'high', 'low', 'close'],
+        },
       ],
     })),
   });

@@ -37,9 +37,7 @@ export function listOperations(ctx: SimContext, query: URLSearchParams): Reply {
     .sort((a, b) => b.operation.createdAt - a.operation.createdAt || b.index - a.index);
   const matching = all.filter(
     (entry) =>
-      (status === null || entry.view.status === status) &&
-      (type === null || entry.operation.type === type) &&
-      (!activeOnly || isActive(entry.view.status)),
+      (status === null || entry.view.status === status) && (type === null || entry.operation.type === type) && (!activeOnly || isActive(entry.view.status)),
   );
   return json(200, {
     success: true,
@@ -61,7 +59,8 @@ export function operationChildren(ctx: SimContext, id: string): Reply {
 }
 
 export function cancelOperation(ctx: SimContext, id: string, body: unknown): Reply {
-  if (ctx.faults.cancelFails) return globalError(500, 'INTERNAL_SERVER_ERROR', 'Failed to cancel operation', { type: 'SimulatedCancelFailure', simulator: SIMULATOR_LABEL });
+  if (ctx.faults.cancelFails)
+    return globalError(500, 'INTERNAL_SERVER_ERROR', 'Failed to cancel operation', { type: 'SimulatedCancelFailure', simulator: SIMULATOR_LABEL });
   const at = ctx.now();
   const operation = visibleOperation(ctx, id, at);
   if (!operation) return notFound(id);

@@ -21,7 +21,7 @@ export async function validateStrategyReply(ctx: SimContext, name: string): Prom
     strategy_name: name,
     issues: findings.map((finding) => ({
       severity: finding.severity,
-      category: parsed.ok ? (finding.path.split(/[.[]/)[0] || 'structure') : 'syntax',
+      category: parsed.ok ? finding.path.split(/[.[]/)[0] || 'structure' : 'syntax',
       message: finding.message,
       details: { path: finding.path },
     })),

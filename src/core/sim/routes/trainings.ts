@@ -136,7 +136,8 @@ export async function startTraining(ctx: SimContext, body: unknown): Promise<Rep
     workSteps: designFailure ? design.epochsConfigured : outcome.epochsTrained,
     displaySteps: design.epochsConfigured,
     simMsPerStep:
-      drawnMsPerStep(ctx, 'training', designFailure ? design.epochsConfigured : outcome.epochsTrained) ?? 36_000 * sizeFactor * symbols.length * timeframes.length,
+      drawnMsPerStep(ctx, 'training', designFailure ? design.epochsConfigured : outcome.epochsTrained) ??
+      36_000 * sizeFactor * symbols.length * timeframes.length,
     design,
     training: outcome,
     backtest: null,

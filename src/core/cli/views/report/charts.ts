@@ -17,9 +17,10 @@ export interface LegendEntry {
 
 /** One chart with its caption, the plot, its legend beside it (below it on a narrow screen) and an optional note. */
 export function chartFigure(input: { id: string; caption: string; plot: string; legend?: LegendEntry[]; note?: string }): string {
-  const legend = input.legend && input.legend.length > 0
-    ? `<ul class="legend">${input.legend.map((e) => `<li><span class="swatch${e.dashed ? ' dashed' : ''}" style="--c:${e.color}"></span>${escapeHtml(e.name)}</li>`).join('')}</ul>`
-    : '';
+  const legend =
+    input.legend && input.legend.length > 0
+      ? `<ul class="legend">${input.legend.map((e) => `<li><span class="swatch${e.dashed ? ' dashed' : ''}" style="--c:${e.color}"></span>${escapeHtml(e.name)}</li>`).join('')}</ul>`
+      : '';
   const note = input.note ? `<p class="note">${input.note}</p>` : '';
   return `<figure class="chart" id="fig-${input.id}"><figcaption>${escapeHtml(input.caption)}</figcaption><div class="chart-body">${input.plot}${legend}</div>${note}</figure>`;
 }
@@ -150,7 +151,10 @@ export function columnChart(input: {
       );
       base += part.value;
     }
-    if (i % every === 0) labels.push(`<text x="${(PLOT.x0 + (i + 0.5) * width).toFixed(1)}" y="${PLOT.y0 + 14}" class="tick" text-anchor="middle">${escapeHtml(column.label)}</text>`);
+    if (i % every === 0)
+      labels.push(
+        `<text x="${(PLOT.x0 + (i + 0.5) * width).toFixed(1)}" y="${PLOT.y0 + 14}" class="tick" text-anchor="middle">${escapeHtml(column.label)}</text>`,
+      );
   });
   return svg(input.id, input.label, `${yAxis(ticks, y, (v) => format(v, digits))}${frame(input.xLabel)}${bars.join('')}${labels.join('')}`);
 }

@@ -14,7 +14,8 @@ function facts(pairs: [string, string | null][]): string {
   return `<dl class="facts">${pairs.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${v === null ? '—' : v}</dd>`).join('')}</dl>`;
 }
 
-const text = (value: string | number | null | undefined): string | null => (value === null || value === undefined || value === '' ? null : escapeHtml(String(value)));
+const text = (value: string | number | null | undefined): string | null =>
+  value === null || value === undefined || value === '' ? null : escapeHtml(String(value));
 
 export function windowText(window: Experiment['trainingWindow']): string | null {
   return window ? `${window.startDate} → ${window.endDate}` : null;
@@ -23,10 +24,14 @@ export function windowText(window: Experiment['trainingWindow']): string | null 
 function gateTable(label: string, gate: GateEvaluation | null): string {
   if (!gate) return `<p><strong>${escapeHtml(label)} gate:</strong> not reached.</p>`;
   const rows = gate.checks.map(
-    (c) => `<tr>${cell(c.metric)}${cell(c.value === null ? null : Number(c.value.toPrecision(4)), { numeric: true })}${cell(`${c.comparison} ${c.threshold}`)}${cell(c.passed ? '✓ passed' : '✗ failed')}</tr>`,
+    (c) =>
+      `<tr>${cell(c.metric)}${cell(c.value === null ? null : Number(c.value.toPrecision(4)), { numeric: true })}${cell(`${c.comparison} ${c.threshold}`)}${cell(c.passed ? '✓ passed' : '✗ failed')}</tr>`,
   );
   const verdict = gate.passed ? '<span class="ok">passed</span>' : `<span class="bad">failed</span>${gate.reason ? `: ${escapeHtml(gate.reason)}` : ''}`;
-  const table = rows.length > 0 ? `<div class="table-scroll"><table class="gate nowrap"><thead><tr><th>check</th><th class="num">value</th><th>threshold</th><th>result</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>` : '';
+  const table =
+    rows.length > 0
+      ? `<div class="table-scroll"><table class="gate nowrap"><thead><tr><th>check</th><th class="num">value</th><th>threshold</th><th>result</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`
+      : '';
   return `<p><strong>${escapeHtml(label)} gate:</strong> ${verdict}</p>${table}`;
 }
 
@@ -71,7 +76,14 @@ export function renderExperimentArticle(detail: TopExperimentDetail, rank: numbe
     ['final loss', text(fixed(e.finalLoss, 3))],
     ['Sharpe', text(fixed(e.sharpe))],
     ['DSR now', text(dsrNow)],
-    ['DSR at its end', text(e.deflatedSharpe === null ? null : `${e.deflatedSharpe.toFixed(2)}${e.dsrTrials !== null ? ` among ${e.dsrTrials} backtest${e.dsrTrials === 1 ? '' : 's'}` : ''}`)],
+    [
+      'DSR at its end',
+      text(
+        e.deflatedSharpe === null
+          ? null
+          : `${e.deflatedSharpe.toFixed(2)}${e.dsrTrials !== null ? ` among ${e.dsrTrials} backtest${e.dsrTrials === 1 ? '' : 's'}` : ''}`,
+      ),
+    ],
     ['trades', text(e.totalTrades)],
     ['return', text(percent(e.totalReturnPct))],
     ['max drawdown', text(percent(e.maxDrawdown))],

@@ -84,7 +84,9 @@ export async function readReportData(db: Kysely<Database>, options: { now: Date;
     byDesigner.set(row.designer, own);
   });
   // The span from one aggregate: parsing a timestamp per experiment doubled the read at 100,000 of them.
-  let spanQuery = db.selectFrom('agent_experiments').select([sql<Date | string | null>`min(completed_at)`.as('first'), sql<Date | string | null>`max(completed_at)`.as('last')]);
+  let spanQuery = db
+    .selectFrom('agent_experiments')
+    .select([sql<Date | string | null>`min(completed_at)`.as('first'), sql<Date | string | null>`max(completed_at)`.as('last')]);
   if (since) spanQuery = spanQuery.where('completed_at', '>=', since);
   const bounds = await spanQuery.executeTakeFirst();
   const span = rows.length > 0 && bounds?.first && bounds.last ? { first: toDate(bounds.first), last: toDate(bounds.last) } : null;

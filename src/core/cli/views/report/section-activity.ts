@@ -15,27 +15,34 @@ function render(report: ReportData): string {
   const columns = (value: (row: ReportData['buckets']['rows'][number]) => { key: string; value: number }[]) =>
     rows.map((row) => ({ label: bucketLabel(row.start, unit, crossesDays), title: bucketTitle(row.start, unit), parts: value(row) }));
   const seen = outcomeOrder.filter((o) => rows.some((r) => (r.outcomes[o] ?? 0) > 0));
-  const outcomesPlot = rows.length > 0
-    ? columnChart({
-        id: 'chart-outcomes',
-        label: `Experiments per ${unit} by outcome`,
-        columns: columns((row) => seen.map((o) => ({ key: o, value: row.outcomes[o] ?? 0 }))),
-        colors: outcomeColors,
-        xLabel: `${unit} (UTC)`,
-        format: (v) => v.toFixed(0),
-      })
-    : emptyPlot('chart-outcomes', 'Nothing yet: no experiment has finished.');
+  const outcomesPlot =
+    rows.length > 0
+      ? columnChart({
+          id: 'chart-outcomes',
+          label: `Experiments per ${unit} by outcome`,
+          columns: columns((row) => seen.map((o) => ({ key: o, value: row.outcomes[o] ?? 0 }))),
+          colors: outcomeColors,
+          xLabel: `${unit} (UTC)`,
+          format: (v) => v.toFixed(0),
+        })
+      : emptyPlot('chart-outcomes', 'Nothing yet: no experiment has finished.');
   const spent = rows.reduce((a, r) => a + r.costUsd, 0);
-  const spendPlot = spent > 0
-    ? columnChart({
-        id: 'chart-spend',
-        label: `Model spend per ${unit}`,
-        columns: columns((row) => [{ key: 'spend', value: row.costUsd }]),
-        colors: { spend: SPEND },
-        xLabel: `${unit} (UTC)`,
-        format: (v, digits) => `$${v.toFixed(digits)}`,
-      })
-    : emptyPlot('chart-spend', rows.length === 0 ? 'Nothing yet: no experiment has finished.' : 'Nothing spent yet: these experiments made no paid model calls (the baseline and evolve designers call no model).');
+  const spendPlot =
+    spent > 0
+      ? columnChart({
+          id: 'chart-spend',
+          label: `Model spend per ${unit}`,
+          columns: columns((row) => [{ key: 'spend', value: row.costUsd }]),
+          colors: { spend: SPEND },
+          xLabel: `${unit} (UTC)`,
+          format: (v, digits) => `$${v.toFixed(digits)}`,
+        })
+      : emptyPlot(
+          'chart-spend',
+          rows.length === 0
+            ? 'Nothing yet: no experiment has finished.'
+            : 'Nothing spent yet: these experiments made no paid model calls (the baseline and evolve designers call no model).',
+        );
   return `<div class="grid">${chartFigure({
     id: 'outcomes',
     caption: `Outcomes per ${unit}`,
@@ -46,17 +53,22 @@ function render(report: ReportData): string {
     caption: `Model spend per ${unit} (USD)`,
     plot: spendPlot,
     legend: spent > 0 ? [{ name: 'cost of the experiments that finished', color: SPEND }] : [],
-    note: spent > 0 ? `Total $${spent.toFixed(spent < 1 ? 4 : 2)}; the budget ledger's days in this window: $${report.ledgerSpendUsd.toFixed(report.ledgerSpendUsd < 1 ? 4 : 2)} (it includes cycles still running).` : undefined,
+    note:
+      spent > 0
+        ? `Total $${spent.toFixed(spent < 1 ? 4 : 2)}; the budget ledger's days in this window: $${report.ledgerSpendUsd.toFixed(report.ledgerSpendUsd < 1 ? 4 : 2)} (it includes cycles still running).`
+        : undefined,
   })}</div>${gateFailures(report)}`;
 }
 
 /** Gate failures as labelled bars in HTML: the reasons are long, and read better as text than under an axis. */
 function gateFailures(report: ReportData): string {
   const title = '<h3>Gate failures by reason</h3>';
-  if (report.gateFailures.length === 0) return `${title}${emptyState(report.experimentCount === 0 ? 'Nothing yet: no experiment has finished.' : 'Nothing yet: no experiment has failed a gate.')}`;
+  if (report.gateFailures.length === 0)
+    return `${title}${emptyState(report.experimentCount === 0 ? 'Nothing yet: no experiment has finished.' : 'Nothing yet: no experiment has failed a gate.')}`;
   const max = Math.max(...report.gateFailures.map((f) => f.count));
   const rows = report.gateFailures.map(
-    (f) => `<li><span class="hbar-label">${escapeHtml(f.reason)}</span><span class="hbar"><span style="width:${((f.count / max) * 100).toFixed(1)}%"></span></span><span class="hbar-value">${f.count}</span></li>`,
+    (f) =>
+      `<li><span class="hbar-label">${escapeHtml(f.reason)}</span><span class="hbar"><span style="width:${((f.count / max) * 100).toFixed(1)}%"></span></span><span class="hbar-value">${f.count}</span></li>`,
   );
   return `${title}<ul class="hbars" id="gate-failures">${rows.join('')}</ul>`;
 }

@@ -19,7 +19,12 @@ function render(report: ReportData): string {
     (d) =>
       `<tr>${cell(d.designer === CONTROL ? `${d.designer} (control)` : d.designer)}${cell(d.experiments, { numeric: true })}${cell(`${d.passed} (${percent(d.passed / d.experiments)})`, { numeric: true })}${cell(fixed(d.bestScore), { numeric: true })}${cell(fixed(d.medianSharpe), { numeric: true })}${cell(fixed(d.meanDeflatedSharpe), { numeric: true })}${cell(usd(d.costUsd, 3), { numeric: true })}${cell(d.passed > 0 ? usd(d.costUsd / d.passed, 3) : null, { numeric: true })}</tr>`,
   );
-  const table = scrollTable('designers', ['designer', 'experiments', 'passed both gates', 'best score', 'median Sharpe', 'mean DSR', 'spend', 'spend per pass'], rows, { numericColumns: [1, 2, 3, 4, 5, 6, 7], nowrap: true });
+  const table = scrollTable(
+    'designers',
+    ['designer', 'experiments', 'passed both gates', 'best score', 'median Sharpe', 'mean DSR', 'spend', 'spend per pass'],
+    rows,
+    { numericColumns: [1, 2, 3, 4, 5, 6, 7], nowrap: true },
+  );
   const control = report.designers.find((d) => d.designer === CONTROL);
   const others = report.designers.filter((d) => d.designer !== CONTROL);
   if (!control || others.length === 0) {
@@ -35,9 +40,10 @@ function render(report: ReportData): string {
   const chart = chartFigure({
     id: 'designers',
     caption: "Best score so far, by each designer's own experiment count",
-    plot: series.length > 0
-      ? lineChart({ id: 'chart-designers', label: 'Best score so far per designer', series, xLabel: "the designer's experiments, in completion order" })
-      : `<div class="plot plot-empty" id="chart-designers">${emptyState('Nothing yet: no designer has an experiment that passed both gates.')}</div>`,
+    plot:
+      series.length > 0
+        ? lineChart({ id: 'chart-designers', label: 'Best score so far per designer', series, xLabel: "the designer's experiments, in completion order" })
+        : `<div class="plot plot-empty" id="chart-designers">${emptyState('Nothing yet: no designer has an experiment that passed both gates.')}</div>`,
     legend: series.map((s) => ({ name: s.name, color: s.color })),
     note: 'Same number of experiments, same gates: a curve above the control arm is a designer finding more than chance does.',
   });

@@ -18,7 +18,10 @@ function render(report: ReportData): string {
     (e) =>
       `<tr>${cell(`#${e.id}`)}${cell(isoMinute(e.completedAt).slice(0, 16))}${cell(e.strategyName)}${cell(`${e.symbol ?? '?'} ${e.timeframe ?? '?'}`)}${cell(windows(e), { html: true })}${cell(outcomeBadge(e.outcome), { html: true })}${cell(e.totalTrades, { numeric: true })}${cell(percent(e.totalReturnPct), { numeric: true })}${cell(percent(e.maxDrawdown), { numeric: true })}${cell(fixed(e.sharpe), { numeric: true })}${cell(dsrNowText(report, e.id), { numeric: true })}${cell(e.designer)}</tr>`,
   );
-  const shown = report.recent.length < report.experimentCount ? note(`The newest ${RECENT_LIMIT} of ${report.experimentCount.toLocaleString('en-US')}; \`ktrdr-agent experiments --limit 1000 --json\` lists more.`) : '';
+  const shown =
+    report.recent.length < report.experimentCount
+      ? note(`The newest ${RECENT_LIMIT} of ${report.experimentCount.toLocaleString('en-US')}; \`ktrdr-agent experiments --limit 1000 --json\` lists more.`)
+      : '';
   return `${scrollTable('all-experiments', ['id', 'finished (UTC)', 'strategy', 'market', 'windows (training, backtest)', 'outcome', 'trades', 'return', 'drawdown', 'Sharpe', 'DSR now (trials)', 'designer'], rows, { numericColumns: [6, 7, 8, 9, 10], nowrap: true })}${shown}`;
 }
 

@@ -33,7 +33,10 @@ const ROWS_SHOWN = 50;
 
 export async function readHeldUpData(db: Kysely<Database>): Promise<HeldUpData> {
   const promotions = await listPromotions(db, ['promoted', 'pending', 'rejected'], ROWS_SHOWN, 'newest');
-  const details = await promotionsOfExperiments(db, promotions.map((p) => p.experimentId));
+  const details = await promotionsOfExperiments(
+    db,
+    promotions.map((p) => p.experimentId),
+  );
   const rows = promotions.map((p): HeldUpRow => {
     const validations = details.get(p.experimentId)?.validations ?? [];
     const robustness = validations.filter((v) => v.kind === 'robustness').map((v) => (v.status === 'completed' ? v.sharpe : null));
@@ -75,15 +78,26 @@ function render(_report: unknown, data: HeldUpData): string {
       `<tr>${cell(`${f.symbol} ${f.timeframe}`)}${cell(f.trials, { numeric: true })}${cell(fixed(f.expectedMaxSharpe), { numeric: true })}${cell(fixed(f.bestSharpe), { numeric: true })}${cell(fixed(f.bestScore), { numeric: true })}</tr>`,
   );
   const promotions = data.rows.length
-    ? scrollTable('held-up', ['id', 'strategy', 'market', 'promotion', 'search Sharpe', 'robustness Sharpe', 'lockbox Sharpe', 'lockbox PSR', 'DSR at candidacy', 'reason'], rows, { numericColumns: [4, 5, 6, 7] })
-    : emptyState('Nothing yet: no candidate. An experiment becomes one when it passes both gates with a deflated Sharpe, over every trial of its family, at or above AGENT_PROMOTION_MIN_DSR.');
+    ? scrollTable(
+        'held-up',
+        ['id', 'strategy', 'market', 'promotion', 'search Sharpe', 'robustness Sharpe', 'lockbox Sharpe', 'lockbox PSR', 'DSR at candidacy', 'reason'],
+        rows,
+        { numericColumns: [4, 5, 6, 7] },
+      )
+    : emptyState(
+        'Nothing yet: no candidate. An experiment becomes one when it passes both gates with a deflated Sharpe, over every trial of its family, at or above AGENT_PROMOTION_MIN_DSR.',
+      );
   return [
     note(
       `${promoted} promoted. A candidate (both gates passed, deflated Sharpe over its family's trials at or above the bar) is backtested, without any model, on further windows of the search period and once on the lockbox, the most recent data no designer ever saw. The fall from search Sharpe to lockbox Sharpe is what selection among many trials costs.`,
     ),
     promotions,
     '<h3>Trials per family</h3>',
-    data.families.length === 0 ? emptyState('Nothing yet: no backtest has a Sharpe ratio.') : scrollTable('held-up-families', ['family', 'trials', 'expected best Sharpe of that many no-edge trials', 'best Sharpe found', 'best score'], families, { numericColumns: [1, 2, 3, 4] }),
+    data.families.length === 0
+      ? emptyState('Nothing yet: no backtest has a Sharpe ratio.')
+      : scrollTable('held-up-families', ['family', 'trials', 'expected best Sharpe of that many no-edge trials', 'best Sharpe found', 'best score'], families, {
+          numericColumns: [1, 2, 3, 4],
+        }),
   ].join('\n');
 }
 

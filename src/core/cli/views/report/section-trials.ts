@@ -14,8 +14,12 @@ export function dsrNowText(report: Pick<ReportData, 'dsrNow'>, experimentId: num
 
 /** One line per family, in plain words: the expected best of luck next to the best found is the point. */
 export function familyLine(f: FamilyTrials): string {
-  const luck = f.trials < 2 ? 'too few trials to say what luck alone would reach' : `the best of ${f.trials} no-edge trials would be expected to reach Sharpe ${f.expectedMaxSharpe.toFixed(2)}`;
-  const best = f.bestSharpe === null ? 'no backtest Sharpe yet' : `best found ${f.bestSharpe.toFixed(2)}${f.bestExperimentId !== null ? ` (#${f.bestExperimentId})` : ''}`;
+  const luck =
+    f.trials < 2
+      ? 'too few trials to say what luck alone would reach'
+      : `the best of ${f.trials} no-edge trials would be expected to reach Sharpe ${f.expectedMaxSharpe.toFixed(2)}`;
+  const best =
+    f.bestSharpe === null ? 'no backtest Sharpe yet' : `best found ${f.bestSharpe.toFixed(2)}${f.bestExperimentId !== null ? ` (#${f.bestExperimentId})` : ''}`;
   const passed = f.bestScore === null ? '' : `; best that passed both gates ${f.bestScore.toFixed(2)}`;
   return `${f.symbol} ${f.timeframe}: ${f.trials} trial${f.trials === 1 ? '' : 's'}; ${luck}; ${best}${passed}`;
 }
