@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import { printReport, runChaos } from './harness.ts';
 
 // Out of `npm test` for now (run it with `npm run test:chaos`): on the merged round-3 code it finds live double starts
-// in about three runs of four (the validation lane starting a model's robustness and lockbox backtests beside each
+// in four runs of six (the validation lane starting a model's robustness and lockbox backtests beside each
 // other; a fresh training start beside a live first run). Those are real defects under injected faults, to be fixed
 // before this run returns to the CI lane; see docs/chaos.md, "Open".
 
