@@ -474,7 +474,8 @@ export async function checkInvariants(client: pg.Client, strategiesDir: string, 
     for (let i = 1; i < ordered.length; i++) {
       const later = ordered[i]!;
       const live = ordered.slice(0, i).filter((earlier) => isActive(viewAt(earlier, later.createdAt, CHAOS_TIME_SCALE).status));
-      if (live.length > 0) found.push(`KTRDR operation started twice: ${key} (${[...live, later].map((o) => `${o.id} ${o.startDate}..${o.endDate}`).join(', ')})`);
+      if (live.length > 0)
+        found.push(`KTRDR operation started twice: ${key} (${[...live, later].map((o) => `${o.id} ${o.startDate}..${o.endDate}`).join(', ')})`);
     }
   }
   for (const file of readdirSync(strategiesDir)) {
