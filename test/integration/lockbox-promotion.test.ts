@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { endSession } from '../../src/core/agent/effects.ts';
 import { firstMessage } from '../../src/core/agent/context.ts';
-import { toolsFor, type ToolContext, type ToolDefinition } from '../../src/core/agent/tools.ts';
+import type { ToolDefinition } from '../../src/core/agent/tools.ts';
+import { toolsByName } from '../support/tools.ts';
 import { resetLockbox, loadLockboxView } from '../../src/core/cli/views/promotion-view.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
@@ -22,7 +23,6 @@ import { runTick } from '../../src/core/engine/runtime.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { decidePromotion, psrAgainstZero } from '../../src/core/research/lockbox.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
-import { StrategyStore } from '../../src/core/strategy/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
 import { validStrategy } from '../support/scripted-model.ts';
 
@@ -203,17 +203,7 @@ describe('the lockbox against designers and tools (PostgreSQL, simulator)', () =
   });
 
   function toolsOf(purpose: 'design' | 'backtest', sessionId: number): Map<string, ToolDefinition> {
-    const context: ToolContext = {
-      db: store.db,
-      sessionId,
-      ktrdr: new KtrdrClient({ baseUrl: simulator.url }),
-      strategies: new StrategyStore(strategiesDir),
-      ktrdrUnreachable: false,
-      config,
-      now: () => new Date(),
-      turn: { index: 1, tokensInput: null, tokensOutput: null },
-    };
-    return new Map(toolsFor(purpose, context).map((t) => [t.name, t]));
+    return toolsByName(purpose, { db: store.db, sessionId, ktrdrUrl: simulator.url, strategiesDir, config: config });
   }
 
   test('start_training and start_backtest refuse a window reaching into the lockbox, naming the boundary; a window before it runs', async () => {

@@ -8,7 +8,8 @@ import { after, before, describe, test } from 'node:test';
 import { endSession } from '../../src/core/agent/effects.ts';
 import { firstMessage } from '../../src/core/agent/context.ts';
 import { buildMemorySection } from '../../src/core/agent/memory-section.ts';
-import { toolsFor, type ToolContext, type ToolDefinition } from '../../src/core/agent/tools.ts';
+import type { ToolDefinition } from '../../src/core/agent/tools.ts';
+import { toolsByName } from '../support/tools.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
 import { recordLineage } from '../../src/core/db/repositories/experiments.ts';
@@ -16,7 +17,6 @@ import { addHypothesis } from '../../src/core/db/repositories/hypotheses.ts';
 import { createSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
-import { StrategyStore } from '../../src/core/strategy/index.ts';
 import { openTestStore, tempDir } from '../support/databases.ts';
 import { validStrategy } from '../support/scripted-model.ts';
 
@@ -47,17 +47,7 @@ describe('model-written text (PostgreSQL, simulator)', () => {
   const newSession = () => createSession(store.db, { designer: 'claude', now: new Date(), leaseOwner: 't', leaseExpiresAt: new Date(Date.now() + 600_000) });
 
   function toolsOf(purpose: 'design' | 'assess', sessionId: number): Map<string, ToolDefinition> {
-    const context: ToolContext = {
-      db: store.db,
-      sessionId,
-      ktrdr: new KtrdrClient({ baseUrl: simulator.url }),
-      strategies: new StrategyStore(strategiesDir),
-      ktrdrUnreachable: false,
-      config,
-      now: () => new Date(),
-      turn: { index: 1, tokensInput: null, tokensOutput: null },
-    };
-    return new Map(toolsFor(purpose, context).map((t) => [t.name, t]));
+    return toolsByName(purpose, { db: store.db, sessionId, ktrdrUrl: simulator.url, strategiesDir, config: config });
   }
 
   test('a hypothesis or a strategy field with newlines cannot forge a section of the assessment prompt', async () => {

@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
 import { endSession } from '../../src/core/agent/effects.ts';
-import { toolsFor, type ToolContext, type ToolDefinition } from '../../src/core/agent/tools.ts';
+import type { ToolDefinition } from '../../src/core/agent/tools.ts';
+import { toolsByName } from '../support/tools.ts';
 import { firstMessage } from '../../src/core/agent/context.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
@@ -17,7 +18,6 @@ import { createSession, findSession, finishSession, updateSession } from '../../
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { buildMemorySection } from '../../src/core/agent/memory-section.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
-import { StrategyStore } from '../../src/core/strategy/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
 import { validStrategy } from '../support/scripted-model.ts';
 import { seedExperiments } from '../support/seed-experiments.ts';
@@ -217,17 +217,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
   });
 
   async function toolsOf(purpose: 'design' | 'assess', sessionId: number, settingsOf = config): Promise<Map<string, ToolDefinition>> {
-    const context: ToolContext = {
-      db: store.db,
-      sessionId,
-      ktrdr: new KtrdrClient({ baseUrl: simulator.url }),
-      strategies: new StrategyStore(strategiesDir),
-      ktrdrUnreachable: false,
-      config: settingsOf,
-      now: () => new Date(),
-      turn: { index: 1, tokensInput: null, tokensOutput: null },
-    };
-    return new Map(toolsFor(purpose, context).map((t) => [t.name, t]));
+    return toolsByName(purpose, { db: store.db, sessionId, ktrdrUrl: simulator.url, strategiesDir, config: settingsOf });
   }
 
   async function newSession() {
