@@ -6,7 +6,7 @@ import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { loadConfig } from '../core/config/load.ts';
 import { runTick } from '../core/engine/runtime.ts';
 import type { Kysely } from 'kysely';
-import { endSession } from '../core/agent/effects.ts';
+import { endSession } from '../core/session/end.ts';
 import { lendStore } from '../core/cli/with-store.ts';
 import type { Database } from '../core/db/database-schema.ts';
 import { listActiveSessions, releaseAllLeases } from '../core/db/repositories/sessions.ts';

@@ -2,7 +2,7 @@
 // it was, and every bad flag value is named with the form it takes, exit 1, without SQL text.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { endSession } from '../../src/core/agent/effects.ts';
+import { endSession } from '../../src/core/session/end.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';
 import { holdFault, recordAction } from '../../src/core/db/repositories/activity.ts';
 import { addHypothesis } from '../../src/core/db/repositories/hypotheses.ts';

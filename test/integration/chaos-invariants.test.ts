@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import pg from 'pg';
-import { endSession } from '../../src/core/agent/effects.ts';
+import { endSession } from '../../src/core/session/end.ts';
 import { addHypothesis, setHypothesisStatus } from '../../src/core/db/repositories/hypotheses.ts';
 import { createSession } from '../../src/core/db/repositories/sessions.ts';
 import type { Store } from '../../src/core/db/connect.ts';

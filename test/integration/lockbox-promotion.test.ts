@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { endSession } from '../../src/core/agent/effects.ts';
+import { endSession } from '../../src/core/session/end.ts';
 import { firstMessage } from '../../src/core/agent/context.ts';
 import type { ToolDefinition } from '../../src/core/agent/tools.ts';
 import { toolsByName } from '../support/tools.ts';

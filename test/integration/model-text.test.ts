@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { endSession } from '../../src/core/agent/effects.ts';
+import { endSession } from '../../src/core/session/end.ts';
 import { firstMessage } from '../../src/core/agent/context.ts';
 import { buildMemorySection } from '../../src/core/agent/memory-section.ts';
 import type { ToolDefinition } from '../../src/core/agent/tools.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { endSession } from '../../src/core/agent/effects.ts';
+import { endSession } from '../../src/core/session/end.ts';
 import { toolsFor, type ToolContext } from '../../src/core/agent/tools.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';

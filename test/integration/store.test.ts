@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { migrateToLatest, migrationStatus } from '../../src/core/db/migrate.ts';
 import { openStore } from '../../src/core/db/connect.ts';
 import { ensureBudgetDay, expireStaleReservations, findBudgetDay, reserveBudget, settleReservation } from '../../src/core/db/repositories/budget.ts';
-import { endSession } from '../../src/core/agent/effects.ts';
+import { endSession } from '../../src/core/session/end.ts';
 import { createSession, findSession, listActiveSessions, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { createTestDatabase, openTestStore, storeKinds } from '../support/databases.ts';
 

@@ -4,7 +4,7 @@
 // 1M actions take seconds. Everything derives from `seed`, so two runs with the same options write the same rows.
 import { sql, type Insertable, type Kysely } from 'kysely';
 import type { AgentSessionsTable, Database } from '../../src/core/db/database-schema.ts';
-import { type SessionOutcome, sessionOutcomes } from '../../src/core/research/vocabulary.ts';
+import { type SessionOutcome, sessionOutcomes } from '../../src/core/session/model.ts';
 
 export type ActivePhase = 'designing' | 'training' | 'backtesting' | 'assessing';
 export const activePhases: readonly ActivePhase[] = ['designing', 'training', 'backtesting', 'assessing'];

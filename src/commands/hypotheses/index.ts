@@ -5,7 +5,7 @@ import { loadHypothesesView } from '../../core/cli/views/research-view.ts';
 import { renderHypothesesText } from '../../core/cli/views/research-text.ts';
 import type { HypothesesView } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
-import { hypothesisStatuses, type HypothesisStatus } from '../../core/research/vocabulary.ts';
+import { hypothesisStatuses, type HypothesisStatus } from '../../core/session/model.ts';
 import { terminalView } from '../../core/cli/terminal-text.ts';
 
 export default class Hypotheses extends AgentCommand {

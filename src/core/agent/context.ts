@@ -6,7 +6,7 @@ import { findHypothesis, recordStatusShown } from '../db/repositories/hypotheses
 import { buildMemorySection, experimentLine } from './memory-section.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { stringifyStrategy } from '../strategy/yaml.ts';
-import type { InvocationPurpose } from '../research/vocabulary.ts';
+import type { InvocationPurpose } from '../session/model.ts';
 import { formatBoundedIndicatorTable } from '../strategy/bounded-indicators.ts';
 import { renderPrompt } from './prompts.ts';
 import { searchPeriodEndOf, type LockboxContext } from './lockbox-boundary.ts';

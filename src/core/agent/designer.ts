@@ -1,5 +1,5 @@
 import type { InfrastructureFault } from '../kernel/faults.ts';
-import type { InvocationPurpose, TriggerReason } from '../research/vocabulary.ts';
+import type { InvocationPurpose, TriggerReason } from '../session/model.ts';
 
 /** claude costs money; baseline and evolve are the no-LLM control arms. */
 export type DesignerKind = 'claude' | 'baseline' | 'evolve';

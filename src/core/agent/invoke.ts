@@ -1,5 +1,5 @@
 import type Anthropic from '@anthropic-ai/sdk';
-import type { ToolErrorKind } from '../research/vocabulary.ts';
+import type { ToolErrorKind } from '../session/model.ts';
 import type {
   ContentBlock,
   ContentBlockParam,

@@ -6,7 +6,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AgentMessageBatchesTable, Database } from '../db/database-schema.ts';
 import { toDate, toDateOrNull, toNumber } from '../db/values.ts';
 import { toBookedUsd } from '../db/repositories/budget.ts';
-import type { InvocationPurpose } from '../research/vocabulary.ts';
+import type { InvocationPurpose } from '../session/model.ts';
 import { messageProblem, type InvocationBudget } from './invoke.ts';
 import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from '../budget/pricing.ts';
 

@@ -16,7 +16,7 @@ import { StrategyStore, StrategyStoreError } from '../strategy/store.ts';
 import { InfrastructureFaultError, isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { strategiesDirFaultOf } from '../strategy/dir-health.ts';
 import { boundedIndicatorSummary } from './indicator-summary.ts';
-import { completeAssessment } from './effects.ts';
+import { completeAssessment } from '../session/end.ts';
 import { lockboxRefusal } from './lockbox-boundary.ts';
 import { runEffect } from './operator-control.ts';
 import { clipped, storedToolInput, strategySizeProblem } from './model-text.ts';
@@ -42,7 +42,7 @@ import {
   setHypothesisStatus,
   statusVerdictWasMadeOn,
 } from '../db/repositories/hypotheses.ts';
-import { sessionOutcomes, verdicts, type HypothesisStatus, type InvocationPurpose, type ToolErrorKind } from '../research/vocabulary.ts';
+import { sessionOutcomes, verdicts, type HypothesisStatus, type InvocationPurpose, type ToolErrorKind } from '../session/model.ts';
 import type { ToolOutcome } from './invoke.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { claimDesign, describeClaimRefusal, liveHolder, type DesignClaim } from '../db/repositories/design-claims.ts';

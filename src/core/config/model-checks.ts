@@ -1,5 +1,5 @@
 import { PRICE_TABLE, RetiredModelError, UnknownModelPriceError, deprecationWarning, maxTokensProblem, priceFor, type ModelPrice } from '../budget/pricing.ts';
-import type { InvocationPurpose } from '../research/vocabulary.ts';
+import type { InvocationPurpose } from '../session/model.ts';
 import type { Effort, Settings } from './schema.ts';
 
 const PHASE_MODEL_SETTING = {

@@ -1,5 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
-import type { HypothesisStatus, SessionOutcome, SessionPhase, ToolErrorKind } from '../research/vocabulary.ts';
+import type { HypothesisStatus, SessionOutcome, SessionPhase, ToolErrorKind } from '../session/model.ts';
 import type { DesignFailureKind } from '../research/design-failure.ts';
 
 /** pg returns NUMERIC and INT8 as strings, PGlite returns INT8 as numbers: repositories normalise both. */

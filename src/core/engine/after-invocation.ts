@@ -1,4 +1,4 @@
-import type { SessionOutcome, SessionPhase, InvocationPurpose } from '../research/vocabulary.ts';
+import type { SessionOutcome, SessionPhase, InvocationPurpose } from '../session/model.ts';
 import type { HeldFault } from '../db/repositories/activity.ts';
 import type { DesignerKind, InvocationReport } from '../agent/designer.ts';
 import type { FaultClass, InfrastructureFault } from '../kernel/faults.ts';

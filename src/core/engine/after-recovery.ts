@@ -1,4 +1,4 @@
-import type { SessionOutcome } from '../research/vocabulary.ts';
+import type { SessionOutcome } from '../session/model.ts';
 import type { Session, SessionChanges } from '../db/repositories/sessions.ts';
 import { ktrdrFaultIn } from '../ktrdr/errors.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';

@@ -1,11 +1,4 @@
-import {
-  phaseOperationId,
-  type GateEvaluation,
-  type InvocationPurpose,
-  type SessionOutcome,
-  type SessionPhase,
-  type TriggerReason,
-} from '../research/vocabulary.ts';
+import { phaseOperationId, type GateEvaluation, type InvocationPurpose, type SessionOutcome, type SessionPhase, type TriggerReason } from '../session/model.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from './gates.ts';
 
 export type SkipReason =

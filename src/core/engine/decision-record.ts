@@ -1,4 +1,4 @@
-import type { SessionOutcome, SessionPhase, TriggerReason } from '../research/vocabulary.ts';
+import type { SessionOutcome, SessionPhase, TriggerReason } from '../session/model.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import type { Decision, SkipReason } from './decide.ts';
 

@@ -1,7 +1,7 @@
 // A pass follows short work to its end: an operation KTRDR expects to finish soon is polled until it ends (within
 // AGENT_PASS_FOLLOW_SECONDS of the pass's start) so its next step is taken in the same pass, not five minutes later.
 // Waiting spends no tokens: only KTRDR is asked, and an invocation happens only as the step a later pass would take.
-import { phaseOperationId } from '../research/vocabulary.ts';
+import { phaseOperationId } from '../session/model.ts';
 import type { Session } from '../db/repositories/sessions.ts';
 
 /** A training this far along ends within about a minute of the ones we run (60–75 s for 50 epochs on the real KTRDR). */

@@ -1,4 +1,4 @@
-import type { GateEvaluation } from '../research/vocabulary.ts';
+import type { GateEvaluation } from '../session/model.ts';
 
 export interface GateThresholds {
   trainingMinAccuracy: number;

@@ -14,7 +14,7 @@ import {
 import { dailyLimitInForce, remainingUsd } from '../budget/daily-limit.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
 import { findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
-import { phaseOperationId, type GateEvaluation, type SessionOutcome, type InvocationPurpose, type TriggerReason } from '../research/vocabulary.ts';
+import { phaseOperationId, type GateEvaluation, type SessionOutcome, type InvocationPurpose, type TriggerReason } from '../session/model.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { KtrdrError, ktrdrFaultOf } from '../ktrdr/errors.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
@@ -22,7 +22,7 @@ import { ownershipMismatch } from '../ktrdr/ownership.ts';
 import { priorRunOf, restartAfresh, resumeAndVerify, sessionClaim } from './recovery.ts';
 import { flattenBacktestResult, flattenTrainingOperation, operationProgress, type BacktestResult, type TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../kernel/tracer.ts';
-import { endSession } from '../agent/effects.ts';
+import { endSession } from '../session/end.ts';
 import { assignSearchDirective } from '../agent/search-directive.ts';
 import { listOpenBatches } from '../agent/message-batch.ts';
 import { quotaShortage } from '../agent/quota.ts';

@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { Kysely } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
-import { sessionPhases } from '../research/vocabulary.ts';
+import { sessionPhases } from '../session/model.ts';
 import { effectiveDailyLimit, findBudgetDay } from '../db/repositories/budget.ts';
 import {
   countGateEvaluations,

@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import { endSession } from '../../agent/effects.ts';
+import { endSession } from '../../session/end.ts';
 import { cancelSessionBatch } from '../../agent/message-batch-cancel.ts';
 import type { AgentConfig } from '../../config/load.ts';
 import type { Database } from '../../db/database-schema.ts';
-import { phaseOperationId, type SessionOutcome } from '../../research/vocabulary.ts';
+import { phaseOperationId, type SessionOutcome } from '../../session/model.ts';
 import { findSession, listActiveSessions, type Session } from '../../db/repositories/sessions.ts';
 import { createKtrdrClient } from '../../ktrdr/create-client.ts';
 import { noopTracer } from '../../kernel/tracer.ts';

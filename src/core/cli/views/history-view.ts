@@ -4,7 +4,7 @@
 import { sql, type Kysely, type Selectable } from 'kysely';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { AgentSessionsTable, Database } from '../../db/database-schema.ts';
-import { type SessionOutcome, sessionOutcomes } from '../../research/vocabulary.ts';
+import { type SessionOutcome, sessionOutcomes } from '../../session/model.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import type { HistoryEntry, HistoryView } from './schemas.ts';
 import { toExperiment } from '../../db/repositories/experiments.ts';

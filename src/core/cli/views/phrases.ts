@@ -1,5 +1,5 @@
 // How the text views and the live dashboard word the same facts, so `status` and `status --watch` read alike.
-import type { SessionOutcome } from '../../research/vocabulary.ts';
+import type { SessionOutcome } from '../../session/model.ts';
 import { formatDuration, formatNumber, formatPercent, relativeTime } from '../format.ts';
 import type { LastTick, Operation, RecentCycle, TickDecision } from './schemas.ts';
 import { TICK_SCHEDULE_SECONDS } from './banners.ts';

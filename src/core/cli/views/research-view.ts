@@ -2,7 +2,7 @@
 // experiment on `status`: plain projections of the research memory's repositories.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
-import { type HypothesisStatus, type SessionOutcome, hypothesisStatuses } from '../../research/vocabulary.ts';
+import { type HypothesisStatus, type SessionOutcome, hypothesisStatuses } from '../../session/model.ts';
 import {
   bestExperiment,
   childrenOf,

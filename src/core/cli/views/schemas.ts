@@ -10,7 +10,7 @@ import {
   verdicts,
   type Assessment,
   type GateEvaluation,
-} from '../../research/vocabulary.ts';
+} from '../../session/model.ts';
 import { tickStatuses } from '../../db/database-schema.ts';
 import { promotionCountsSchema, promotionSchema } from './promotion-schemas.ts';
 import { utilizationSchema } from './utilization.ts';

@@ -1,6 +1,6 @@
 // What the read views derive from one session row: the figures, the failed gate, the running operation. Stored
 // JSON is written by other versions of the engine too, so every field is read defensively and missing is null.
-import type { SessionOutcome, SessionPhase, Assessment, GateEvaluation } from '../../research/vocabulary.ts';
+import type { SessionOutcome, SessionPhase, Assessment, GateEvaluation } from '../../session/model.ts';
 import type { OperationProgress } from '../../db/repositories/sessions.ts';
 import type { BacktestFigures, FailedGate, Invocation, Operation, TrainingFigures } from './schemas.ts';
 

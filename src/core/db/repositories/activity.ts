@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
-import type { SessionOutcome, ToolErrorKind } from '../../research/vocabulary.ts';
+import type { SessionOutcome, ToolErrorKind } from '../../session/model.ts';
 import { faultClasses, type FaultClass } from '../../kernel/faults.ts';
 import { toDateOrNull, toJson, toNumberOrNull, withoutNul } from '../values.ts';
 import type { Session } from './sessions.ts';

@@ -4,7 +4,7 @@
 // transaction-scoped advisory lock on the design so two sessions saving it at once queue and the second sees the first.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
-import type { SessionPhase } from '../../research/vocabulary.ts';
+import type { SessionPhase } from '../../session/model.ts';
 
 export interface DesignClaim {
   fingerprint: string;

@@ -2,7 +2,7 @@ import { sql, type Insertable, type Kysely, type Selectable, type Transaction } 
 import { canonicalStrategy, strategyFeatures, strategyFingerprint } from '../../research/fingerprint.ts';
 import { deflatedSharpeOfBacktest, type FamilyMoments } from '../../research/deflated-sharpe.ts';
 import type { AgentExperimentsTable, Database } from '../database-schema.ts';
-import { gateFailureLabels, type SessionOutcome, type Assessment, type GateEvaluation } from '../../research/vocabulary.ts';
+import { gateFailureLabels, type SessionOutcome, type Assessment, type GateEvaluation } from '../../session/model.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 import { findSession, toSession, type Session } from './sessions.ts';
 import { designFailureOfSession } from './design-failures.ts';

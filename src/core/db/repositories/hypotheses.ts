@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentHypothesesTable, Database } from '../database-schema.ts';
-import { type HypothesisStatus, hypothesisStatuses } from '../../research/vocabulary.ts';
+import { type HypothesisStatus, hypothesisStatuses } from '../../session/model.ts';
 import { toDate, toDateOrNull, withoutNul } from '../values.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;

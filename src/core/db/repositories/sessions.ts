@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentSessionsTable, Database, PhaseChange } from '../database-schema.ts';
-import type { Assessment, GateEvaluation, SessionOutcome, SessionPhase } from '../../research/vocabulary.ts';
+import type { Assessment, GateEvaluation, SessionOutcome, SessionPhase } from '../../session/model.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 
 export interface OperationProgress {

@@ -1,7 +1,7 @@
 // One top experiment on its own: what was designed, how each gate judged it, what the assessment said, what it
 // tested and where it came from. Anchored as #experiment-<id> so the tables link to it without a script.
 import type { Experiment } from '../../../db/repositories/experiments.ts';
-import type { GateEvaluation } from '../../../research/vocabulary.ts';
+import type { GateEvaluation } from '../../../session/model.ts';
 import { cell, escapeHtml, fixed, percent, usd } from './html.ts';
 import { outcomeBadge } from './outcome-colors.ts';
 import type { TopExperimentDetail } from './report-data.ts';

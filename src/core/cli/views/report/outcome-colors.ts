@@ -1,4 +1,4 @@
-import { sessionOutcomes, type SessionOutcome } from '../../../research/vocabulary.ts';
+import { sessionOutcomes, type SessionOutcome } from '../../../session/model.ts';
 import { escapeHtml } from './html.ts';
 
 /** One colour per outcome, the same in every chart and badge: green passed, red and orange the gates, grey the rest. */

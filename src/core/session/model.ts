@@ -1,4 +1,4 @@
-// The research's vocabulary, shared by the store (db), the agent and the engine: what a session's phases and
+// The session model, shared by the store (db), the settings, the agent and the engine: what a session's phases and
 // outcomes are, why a pass looks at a session, what an invocation is for, and what gates and assessments say.
 export const sessionPhases = ['idle', 'designing', 'training', 'backtesting', 'assessing'] as const;
 export type SessionPhase = (typeof sessionPhases)[number];

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { phaseOperationId, sessionPhases } from '../../src/core/research/vocabulary.ts';
+import { phaseOperationId, sessionPhases } from '../../src/core/session/model.ts';
 
 test('the operation a phase waits on: training in training, backtest in backtesting, none in any other phase', () => {
   const ids = { trainingOperationId: 'op_train', backtestOperationId: 'op_backtest' };

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import type { SessionOutcome, Assessment, GateEvaluation, HypothesisStatus } from '../research/vocabulary.ts';
+import type { SessionOutcome, Assessment, GateEvaluation, HypothesisStatus } from './model.ts';
 import { recordSessionMetrics } from '../db/repositories/activity.ts';
 import { incrementBudgetCounters } from '../db/repositories/budget.ts';
 import { findSession, finishSession, updateSession } from '../db/repositories/sessions.ts';
