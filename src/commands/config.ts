@@ -5,7 +5,7 @@ import { formatUsd, renderTable } from '../core/cli/format.ts';
 import { withStore } from '../core/cli/with-store.ts';
 import { existsSync } from 'node:fs';
 import { storeTarget } from '../core/db/connect.ts';
-import { readControl } from '../core/db/repositories/activity.ts';
+import { readControl } from '../core/db/repositories/control.ts';
 
 interface EffectiveDailyLimit {
   usd: number | null;

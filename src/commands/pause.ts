@@ -1,6 +1,6 @@
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { withStore } from '../core/cli/with-store.ts';
-import { setPaused } from '../core/db/repositories/activity.ts';
+import { setPaused } from '../core/db/repositories/control.ts';
 
 export default class Pause extends AgentCommand {
   static override summary = 'Pause automatic triggering (every tick honours it until `resume`).';

@@ -1,6 +1,6 @@
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { withStore } from '../core/cli/with-store.ts';
-import { clearFault, readControl, setPaused } from '../core/db/repositories/activity.ts';
+import { clearFault, readControl, setPaused } from '../core/db/repositories/control.ts';
 import { terminalLine } from '../core/cli/terminal-text.ts';
 
 export default class Resume extends AgentCommand {

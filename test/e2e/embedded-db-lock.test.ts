@@ -15,7 +15,7 @@ function startHolder(dataDir: string): {
 } {
   const script = `
     import { openStore } from './src/core/db/connect.ts';
-    import { finishTick, startTick } from './src/core/db/repositories/activity.ts';
+    import { finishTick, startTick } from './src/core/db/repositories/ticks.ts';
     const store = await openStore({ kind: 'pglite', dataDir: process.argv[1] });
     process.stdout.write('open\\n');
     await new Promise((resolve) => process.stdin.once('data', resolve));

@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/core/config/load.ts';
 import { runTick } from '../../src/core/engine/runtime.ts';
 import { openStore } from '../../src/core/db/connect.ts';
 import { ensureMigrated } from '../../src/core/db/migrate.ts';
-import { setPaused } from '../../src/core/db/repositories/activity.ts';
+import { setPaused } from '../../src/core/db/repositories/control.ts';
 import { loadSessionView } from '../../src/core/cli/views/session-view.ts';
 import { renderSessionText } from '../../src/core/cli/views/session-text.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';

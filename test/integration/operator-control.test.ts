@@ -12,7 +12,7 @@ import { endSession } from '../../src/core/session/end.ts';
 import { toolsFor, type ToolContext } from '../../src/core/agent/tools.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';
-import { setPaused } from '../../src/core/db/repositories/activity.ts';
+import { setPaused } from '../../src/core/db/repositories/control.ts';
 import { createSession, findSession } from '../../src/core/db/repositories/sessions.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import type { Designer, InvocationReport } from '../../src/core/agent/designer.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';
-import { readControl } from '../../src/core/db/repositories/activity.ts';
+import { readControl } from '../../src/core/db/repositories/control.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { TriggerPass, type PassSummary } from '../../src/core/engine/pass.ts';
 import { tickHealth } from '../../src/core/engine/tick-health.ts';

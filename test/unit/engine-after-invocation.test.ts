@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { InvocationReport } from '../../src/core/agent/designer.ts';
-import type { HeldFault } from '../../src/core/db/repositories/activity.ts';
+import type { HeldFault } from '../../src/core/db/repositories/control.ts';
 import { sessionPhases, type SessionPhase, type InvocationPurpose } from '../../src/core/session/model.ts';
 import { afterInvocation, invocationHold, provesTheWorldWorks, retryDelayMs } from '../../src/core/engine/after-invocation.ts';
 import { faultClasses, type FaultClass } from '../../src/core/kernel/faults.ts';

@@ -5,7 +5,8 @@
 // the invocation asks the same question without locks, so it stops before its next paid call.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { findSession, type Session } from '../db/repositories/sessions.ts';
+import { readPaused } from '../db/repositories/control.ts';
+import { findSession, readSessionOutcome, type Session } from '../db/repositories/sessions.ts';
 import type { ToolOutcome } from './invoke.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -13,12 +14,8 @@ type Db = Kysely<Database> | Transaction<Database>;
 /** Why an operator keeps this session's invocation from going on, or null when nothing does. */
 export async function operatorStop(db: Db, sessionId: number, options: { lock: boolean } = { lock: false }): Promise<string | null> {
   // Control row first, session row second, always: pause locks only the first, cancel only the second, so no cycle.
-  let control = db.selectFrom('agent_control').select('paused').where('id', '=', 1);
-  if (options.lock) control = control.forShare();
-  const paused = (await control.executeTakeFirst())?.paused ?? false;
-  let session = db.selectFrom('agent_sessions').select('outcome').where('id', '=', sessionId);
-  if (options.lock) session = session.forUpdate();
-  const row = await session.executeTakeFirst();
+  const paused = await readPaused(db, options);
+  const row = await readSessionOutcome(db, sessionId, options);
   if (!row) return `session #${sessionId} no longer exists; nothing was done`;
   if (row.outcome !== null)
     return `session #${sessionId} ended (${row.outcome}${row.outcome === 'cancelled' ? ' by the operator' : ''}); nothing was done and nothing more is to be done`;

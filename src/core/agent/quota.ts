@@ -1,15 +1,11 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { fromJson } from '../db/values.ts';
+import { readAnthropicQuota, saveAnthropicQuota } from '../db/repositories/control.ts';
 import { rateLimitShortage, type RateLimitState } from './invoke.ts';
 
 /** The last quota the API reported, kept so that the next pass can tell before it invokes. */
 export async function saveQuota(db: Kysely<Database>, state: RateLimitState, at: Date): Promise<void> {
-  await db
-    .updateTable('agent_control')
-    .set({ anthropic_quota: JSON.stringify({ ...state, seenAt: at.toISOString() }) })
-    .where('id', '=', 1)
-    .execute();
+  await saveAnthropicQuota(db, { ...state, seenAt: at.toISOString() });
 }
 
 /**
@@ -17,8 +13,7 @@ export async function saveQuota(db: Kysely<Database>, state: RateLimitState, at:
  * the reset it named is still ahead. Without a reset time the quota is not trusted beyond one minute.
  */
 export async function quotaShortage(db: Kysely<Database>, now: Date): Promise<string | null> {
-  const row = await db.selectFrom('agent_control').select('anthropic_quota').where('id', '=', 1).executeTakeFirst();
-  const saved = fromJson(row?.anthropic_quota ?? null) as (RateLimitState & { seenAt?: string }) | null;
+  const saved = (await readAnthropicQuota(db)) as (RateLimitState & { seenAt?: string }) | null;
   if (saved === null || typeof saved !== 'object') return null;
   const resetAt = saved.resetAt ? Date.parse(saved.resetAt) : Number.NaN;
   const until = Number.isFinite(resetAt) ? resetAt : Date.parse(saved.seenAt ?? '') + 60_000;

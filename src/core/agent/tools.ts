@@ -3,7 +3,7 @@ import { rmSync } from 'node:fs';
 import { z } from 'zod';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
-import { recordAction } from '../db/repositories/activity.ts';
+import { recordAction } from '../db/repositories/actions.ts';
 import { findSession, recentStrategies, updateSession, type Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError, ktrdrFaultIn } from '../ktrdr/errors.ts';

@@ -1,5 +1,5 @@
 import type { SessionOutcome, SessionPhase, InvocationPurpose } from '../session/model.ts';
-import type { HeldFault } from '../db/repositories/activity.ts';
+import type { HeldFault } from '../db/repositories/control.ts';
 import type { DesignerKind, InvocationReport } from '../agent/designer.ts';
 import type { FaultClass, InfrastructureFault } from '../kernel/faults.ts';
 import { invocationFailure } from './decide.ts';

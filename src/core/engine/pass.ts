@@ -1,8 +1,8 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
-import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
-import { recordKtrdrClock } from '../db/repositories/ktrdr-clock.ts';
+import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordKtrdrClock, type HeldFault } from '../db/repositories/control.ts';
+import { recordTrigger } from '../db/repositories/triggers.ts';
 import {
   effectiveDailyLimit,
   ensureBudgetDay,

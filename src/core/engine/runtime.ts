@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import type { AgentConfig } from '../config/load.ts';
 import { modelWarnings } from '../config/model-checks.ts';
 import { openStore, storeTarget, DatabaseBusyError, type Store } from '../db/connect.ts';
-import { finishTick, startTick } from '../db/repositories/activity.ts';
+import { finishTick, startTick } from '../db/repositories/ticks.ts';
 import { TickLockGuard, tryAcquireTickLock } from '../db/tick-lock.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { createKtrdrClient } from '../ktrdr/create-client.ts';

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import type { SessionOutcome, Assessment, GateEvaluation, HypothesisStatus } from './model.ts';
-import { recordSessionMetrics } from '../db/repositories/activity.ts';
+import { recordSessionMetrics } from '../db/repositories/metrics.ts';
 import { incrementBudgetCounters } from '../db/repositories/budget.ts';
 import { findSession, finishSession, updateSession } from '../db/repositories/sessions.ts';
 import { utcDay } from '../kernel/utc-day.ts';

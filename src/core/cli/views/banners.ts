@@ -1,4 +1,4 @@
-import type { Control, HeldFault } from '../../db/repositories/activity.ts';
+import type { Control, HeldFault } from '../../db/repositories/control.ts';
 import { faultRetryAt } from '../../engine/after-invocation.ts';
 import { formatTimestamp, formatUsd, relativeTime } from '../format.ts';
 import type { Banner, LastTick, TodayBudget } from './schemas.ts';

@@ -3,7 +3,7 @@
 // of idx_sessions_completed and idx_sessions_outcome.
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
-import { readControl } from '../../db/repositories/activity.ts';
+import { readControl } from '../../db/repositories/control.ts';
 import { budgetHistory, estimatedSpendUsd } from '../../db/repositories/budget.ts';
 import { toNumber } from '../../db/values.ts';
 import { utcDay } from '../../kernel/utc-day.ts';

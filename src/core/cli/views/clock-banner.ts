@@ -1,4 +1,4 @@
-import type { KtrdrClockReading } from '../../db/repositories/ktrdr-clock.ts';
+import type { KtrdrClockReading } from '../../db/repositories/control.ts';
 import { formatOffset } from '../../ktrdr/ownership.ts';
 import { formatTimestamp } from '../format.ts';
 import type { Banner } from './schemas.ts';

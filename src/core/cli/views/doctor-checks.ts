@@ -4,7 +4,7 @@ import { modelWarnings } from '../../config/model-checks.ts';
 import { ConfigError, loadConfig, type AgentConfig } from '../../config/load.ts';
 import { describeTarget, openStore, storeTarget } from '../../db/connect.ts';
 import { migrationStatus } from '../../db/migrate.ts';
-import { readControl, type HeldFault } from '../../db/repositories/activity.ts';
+import { readControl, type HeldFault } from '../../db/repositories/control.ts';
 import { KtrdrClient } from '../../ktrdr/client.ts';
 import { KtrdrError } from '../../ktrdr/errors.ts';
 import { StrategyStore } from '../../strategy/store.ts';

@@ -3,6 +3,7 @@ import type { AgentBudgetTable, Database } from '../database-schema.ts';
 import { dayString, toDate, toNumber, toNumberOrNull } from '../values.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
 import { addSessionUsage } from './sessions.ts';
+import { setBudgetLimitOverrideRow } from './control.ts';
 import { dailyLimitInForce } from '../../budget/daily-limit.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
@@ -213,7 +214,7 @@ export async function incrementBudgetCounters(
 /** Sets the override, or clears it (null) so the configured limit applies again; today's row follows at once. */
 export async function setBudgetLimitOverride(db: Kysely<Database>, limitUsd: number | null, configuredLimitUsd: number, now: Date): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await trx.updateTable('agent_control').set({ budget_limit_usd: limitUsd, updated_at: now }).where('id', '=', 1).execute();
+    await setBudgetLimitOverrideRow(trx, limitUsd, now);
     await trx
       .updateTable('agent_budget')
       .set({ budget_limit_usd: dailyLimitInForce(limitUsd, configuredLimitUsd), updated_at: now })

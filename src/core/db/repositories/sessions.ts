@@ -107,6 +107,16 @@ export async function findSession(db: Db, id: number): Promise<Session | null> {
   return row ? toSession(row) : null;
 }
 
+/**
+ * The session's outcome (null while it runs), or undefined when it does not exist. With `lock`, the row is read FOR
+ * UPDATE: `cancel` (an UPDATE of this row) waits for the caller's transaction (agent/operator-control.ts).
+ */
+export async function readSessionOutcome(db: Db, id: number, options: { lock: boolean }): Promise<{ outcome: SessionOutcome | null } | undefined> {
+  let query = db.selectFrom('agent_sessions').select('outcome').where('id', '=', id);
+  if (options.lock) query = query.forUpdate();
+  return query.executeTakeFirst();
+}
+
 export async function listActiveSessions(db: Db): Promise<Session[]> {
   const rows = await db.selectFrom('agent_sessions').selectAll().where('outcome', 'is', null).orderBy('id').execute();
   return rows.map(toSession);
