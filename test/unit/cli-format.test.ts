@@ -9,7 +9,7 @@ import { actionCall } from '../../src/core/cli/views/session-text.ts';
 import { failedGate, firstSentence, gateEvaluation, outcomeLabel, trainingFigures } from '../../src/core/cli/views/session-facts.ts';
 import { parseSessionId } from '../../src/core/cli/views/session-view.ts';
 import { renderStatusText } from '../../src/core/cli/views/status-text.ts';
-import { tickDecisions } from '../../src/core/cli/views/status-view.ts';
+import { tickDecisions } from '../../src/core/db/repositories/ticks.ts';
 import type { Operation, StatusView } from '../../src/core/cli/views/schemas.ts';
 
 const NOW = new Date('2026-01-15T14:30:00.000Z');

@@ -202,7 +202,8 @@ export interface AgentControlTable {
   ktrdr_clock_measured_at: NullableTimestamp;
 }
 
-export const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped', 'degraded'] as const;
+/** The statuses a tick is written with (db/repositories/ticks.ts): `running` until it finishes, then one of the others. */
+export const tickStatuses = ['running', 'ok', 'error', 'paused', 'degraded'] as const;
 export type TickStatus = (typeof tickStatuses)[number];
 
 export interface AgentTicksTable {

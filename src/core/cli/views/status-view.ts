@@ -6,6 +6,7 @@ import { loadBestExperiment } from './research-view.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl, readKtrdrClock } from '../../db/repositories/control.ts';
+import { readLastTick } from '../../db/repositories/ticks.ts';
 import { countActiveSessions } from '../../db/repositories/sessions.ts';
 import { findBudgetDay } from '../../db/repositories/budget.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
@@ -175,49 +176,19 @@ export async function loadTodayBudget(
   };
 }
 
-function nullableString(value: unknown): string | null {
-  return typeof value === 'string' && value !== '' ? value : null;
-}
-
-/** The tick summary is the engine's free-form JSON; only the parts a person reads are picked out. */
-export function tickDecisions(summary: unknown): { decisions: TickDecision[]; sessionsCreated: number[] } {
-  const object = summary !== null && typeof summary === 'object' ? (summary as Record<string, unknown>) : {};
-  const decisions = Array.isArray(object.decisions)
-    ? object.decisions
-        .filter((d): d is Record<string, unknown> => d !== null && typeof d === 'object')
-        .map((d) => ({
-          sessionId: typeof d.sessionId === 'number' && Number.isInteger(d.sessionId) ? d.sessionId : null,
-          trigger: nullableString(d.trigger),
-          action: nullableString(d.action),
-          invoked: d.invoked === true,
-          skipReason: nullableString(d.skipReason),
-          outcome: nullableString(d.outcome),
-          detail: nullableString(d.detail),
-        }))
-    : [];
-  const sessionsCreated = Array.isArray(object.sessionsCreated)
-    ? object.sessionsCreated.filter((id): id is number => typeof id === 'number' && Number.isInteger(id))
-    : [];
-  return { decisions, sessionsCreated };
-}
-
-const tickStatuses = ['running', 'ok', 'error', 'paused', 'skipped', 'degraded'] as const;
-
 export async function loadLastTick(db: Db, now: Date): Promise<LastTick | null> {
-  const row = await db.selectFrom('agent_ticks').selectAll().orderBy('started_at', 'desc').limit(1).executeTakeFirst();
-  if (!row) return null;
-  const startedAt = toDate(row.started_at);
-  const finishedAt = toDateOrNull(row.finished_at);
-  const status = tickStatuses.find((s) => s === row.status) ?? 'error';
+  const tick = await readLastTick(db);
+  if (!tick) return null;
   return {
-    id: row.id,
-    startedAt: startedAt.toISOString(),
-    finishedAt: finishedAt ? finishedAt.toISOString() : null,
-    secondsAgo: secondsBetween(finishedAt ?? startedAt, now),
-    host: row.host,
-    status,
-    errorMessage: row.error_message,
-    ...tickDecisions(fromJson(row.summary)),
+    id: tick.id,
+    startedAt: tick.startedAt.toISOString(),
+    finishedAt: tick.finishedAt ? tick.finishedAt.toISOString() : null,
+    secondsAgo: secondsBetween(tick.finishedAt ?? tick.startedAt, now),
+    host: tick.host,
+    status: tick.status,
+    errorMessage: tick.errorMessage,
+    decisions: tick.decisions,
+    sessionsCreated: tick.sessionsCreated,
   };
 }
 

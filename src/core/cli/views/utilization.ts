@@ -4,10 +4,8 @@
 import { z } from 'zod';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
-import { fromJson, toDate } from '../../db/values.ts';
-import { isRecord } from '../../kernel/records.ts';
+import { readLastCapacity } from '../../db/repositories/ticks.ts';
 import { formatPercent, formatUsd, paint, relativeTime } from '../format.ts';
-import type { CapacityReport } from '../../engine/capacity.ts';
 
 const count = z.int().nonnegative();
 
@@ -37,20 +35,13 @@ export type Utilization = z.infer<typeof utilizationSchema>;
 
 /** The capacity part of the last tick that reached it (a tick that stopped before it has none). */
 export async function loadUtilization(db: Kysely<Database>): Promise<Utilization | null> {
-  const row = await db
-    .selectFrom('agent_ticks')
-    .select(['id', 'started_at', 'summary'])
-    .where('summary', 'is not', null)
-    .orderBy('started_at', 'desc')
-    .limit(1)
-    .executeTakeFirst();
-  const summary = row ? fromJson<unknown>(row.summary) : null;
-  const capacity = isRecord(summary) && isRecord(summary.capacity) ? (summary.capacity as unknown as CapacityReport) : null;
-  if (!row || !capacity) return null;
+  const last = await readLastCapacity(db);
+  if (!last) return null;
+  const { capacity } = last;
   const workers = capacity.trainingWorkers;
   const parsed = utilizationSchema.safeParse({
-    asOf: toDate(row.started_at).toISOString(),
-    tickId: row.id,
+    asOf: last.startedAt.toISOString(),
+    tickId: last.tickId,
     mode: capacity.mode,
     trainingWorkers: workers,
     busyFraction: workers && workers.total > 0 ? workers.busy / workers.total : null,

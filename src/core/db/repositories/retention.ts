@@ -2,8 +2,10 @@
 // retention are deleted, a small batch per statement, so no delete holds a lock or a transaction for long. Nothing
 // else is ever deleted here: sessions, their actions, experiments, hypotheses and budget rows are the research and
 // the money, kept for good.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../database-schema.ts';
+import { countTicksBefore, deleteTickBatch } from './ticks.ts';
+import { countTriggersBefore, deleteTriggerBatch } from './triggers.ts';
 
 /** What one prune deletes (or, dry, would delete). */
 export interface PruneCounts {
@@ -25,39 +27,14 @@ export function retentionCutoff(now: Date, days: number): Date {
 
 /** How many rows a prune with this cutoff would delete. */
 export async function countPrunable(db: Kysely<Database>, before: Date): Promise<PruneCounts> {
-  const [triggers, ticks] = await Promise.all([
-    db
-      .selectFrom('agent_triggers')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('triggered_at', '<', before)
-      .executeTakeFirstOrThrow(),
-    db
-      .selectFrom('agent_ticks')
-      .select((eb) => eb.fn.countAll<string | number>().as('n'))
-      .where('started_at', '<', before)
-      .executeTakeFirstOrThrow(),
-  ]);
-  return { triggers: Number(triggers.n), ticks: Number(ticks.n) };
+  const [triggers, ticks] = await Promise.all([countTriggersBefore(db, before), countTicksBefore(db, before)]);
+  return { triggers, ticks };
 }
 
-/**
- * One batch of the oldest trigger rows before `before`, walked on idx_triggers_date; returns how many went. The ids
- * go through an array (`id = ANY (ARRAY(...))`), not `id IN (...)`: PostgreSQL plans the IN as a hash semi-join over
- * a sequential scan of the whole table (50 ms on 100,000 rows for a batch that deletes nothing), the array as a
- * primary-key lookup (0.5 ms); see bench/prune.ts.
- */
-async function deleteTriggerBatch(db: Kysely<Database>, before: Date, batchSize: number): Promise<number> {
-  const oldest = db.selectFrom('agent_triggers').select('id').where('triggered_at', '<', before).orderBy('triggered_at').limit(batchSize);
-  const result = await db.deleteFrom('agent_triggers').where(sql<boolean>`id = ANY (ARRAY(${oldest}))`).executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
-
-/** One batch of the oldest tick rows before `before`, walked on idx_ticks_started. */
-async function deleteTickBatch(db: Kysely<Database>, before: Date, batchSize: number): Promise<number> {
-  const oldest = db.selectFrom('agent_ticks').select('id').where('started_at', '<', before).orderBy('started_at').limit(batchSize);
-  const result = await db.deleteFrom('agent_ticks').where(sql<boolean>`id = ANY (ARRAY(${oldest}))`).executeTakeFirst();
-  return Number(result.numDeletedRows);
-}
+// Each batch deletes the oldest rows before the cutoff, walked on the table's time index. The ids go through an
+// array (`id = ANY (ARRAY(...))`), not `id IN (...)`: PostgreSQL plans the IN as a hash semi-join over a sequential
+// scan of the whole table (50 ms on 100,000 rows for a batch that deletes nothing), the array as a primary-key
+// lookup (0.5 ms); see bench/prune.ts.
 
 /**
  * Deletes trigger and tick rows older than `before`, `batchSize` rows a statement, at most `maxBatches` statements

@@ -1,5 +1,5 @@
 // agent_triggers: one row for each decision a pass takes about a session or a new cycle; only this file writes it.
-import type { Kysely, Transaction } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
 import { toJson } from '../values.ts';
 
@@ -32,4 +32,21 @@ export async function recordTrigger(db: Db, trigger: TriggerRecord): Promise<voi
       triggered_at: trigger.at,
     })
     .execute();
+}
+
+/** Trigger rows written before `before` (what a prune would delete). */
+export async function countTriggersBefore(db: Db, before: Date): Promise<number> {
+  const row = await db
+    .selectFrom('agent_triggers')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .where('triggered_at', '<', before)
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** One batch of the oldest trigger rows before `before`, walked on idx_triggers_date (why an id array: retention.ts). */
+export async function deleteTriggerBatch(db: Db, before: Date, batchSize: number): Promise<number> {
+  const oldest = db.selectFrom('agent_triggers').select('id').where('triggered_at', '<', before).orderBy('triggered_at').limit(batchSize);
+  const result = await db.deleteFrom('agent_triggers').where(sql<boolean>`id = ANY (ARRAY(${oldest}))`).executeTakeFirst();
+  return Number(result.numDeletedRows);
 }
