@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { findSession, type Session } from '../db/repositories/sessions.ts';
+import { findLineage, findSession, recordStatusShown, type Session } from '../db/repositories/sessions.ts';
 import { findExperiment } from '../db/repositories/experiments.ts';
-import { findHypothesis, recordStatusShown } from '../db/repositories/hypotheses.ts';
+import { findHypothesis } from '../db/repositories/hypotheses.ts';
 import { buildMemorySection, experimentLine } from './memory-section.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { stringifyStrategy } from '../strategy/yaml.ts';
@@ -49,19 +49,15 @@ async function symbolsSection(ktrdr: KtrdrClient, lockbox: LockboxContext | null
 
 /** The hypothesis the design tests and the experiment it builds on, so the verdict compares child to parent. */
 async function lineageSection(db: Kysely<Database>, sessionId: number): Promise<string> {
-  const row = await db
-    .selectFrom('agent_sessions')
-    .select(['tests_hypothesis_id', 'exploration', 'parent_experiment_id'])
-    .where('id', '=', sessionId)
-    .executeTakeFirst();
-  const hypothesis = row?.tests_hypothesis_id ? await findHypothesis(db, row.tests_hypothesis_id) : null;
-  const parent = row?.parent_experiment_id ? await findExperiment(db, row.parent_experiment_id) : null;
+  const lineage = await findLineage(db, sessionId);
+  const hypothesis = lineage.testsHypothesisId ? await findHypothesis(db, lineage.testsHypothesisId) : null;
+  const parent = lineage.parentExperimentId ? await findExperiment(db, lineage.parentExperimentId) : null;
   // The verdict is applied only if the status is still the one shown here (an operator may change it meanwhile).
   if (hypothesis) await recordStatusShown(db, sessionId, hypothesis.status);
   const lines = [
     hypothesis
       ? `- Hypothesis under test: H${hypothesis.id} [${hypothesis.status}] ${promptLine(hypothesis.text)}. Give your verdict on it in \`hypothesis_verdict\`.`
-      : row?.exploration
+      : lineage.exploration
         ? '- Hypothesis under test: none (exploration).'
         : '- Hypothesis under test: none named.',
     parent ? `- Parent experiment (compare this result with it):\n  ${promptLine(experimentLine(parent))}` : '- Parent experiment: none.',

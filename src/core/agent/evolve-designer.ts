@@ -1,4 +1,4 @@
-import { indicatorKeyCounts, earlierRunsOfDesign, type Experiment } from '../db/repositories/experiments.ts';
+import { indicatorKeyCounts, earlierRunsOfDesign, recentGatedDesigns, type Experiment } from '../db/repositories/experiments.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bounded-indicators.ts';
 import { validateStrategy } from '../strategy/validate.ts';
@@ -286,17 +286,11 @@ function designParts(config: Strategy): string[] {
  * ((passed + 1) / (tried + 2)), plus a small bonus for parts seldom tried. Read from the latest 2,000 experiments.
  */
 async function featureMemory(context: ToolContext): Promise<{ estimate(config: Strategy): number }> {
-  const rows = await context.db
-    .selectFrom('agent_experiments')
-    .select(['strategy', 'score'])
-    .where('training_gate', 'is not', null)
-    .orderBy('id', 'desc')
-    .limit(2000)
-    .execute();
+  const rows = await recentGatedDesigns(context.db, 2000);
   const stats = new Map<string, { tried: number; passed: number }>();
   for (const row of rows) {
     if (!row.strategy) continue;
-    const config = (typeof row.strategy === 'string' ? JSON.parse(row.strategy) : row.strategy) as Strategy;
+    const config = row.strategy as Strategy;
     for (const part of designParts(config)) {
       const entry = stats.get(part) ?? { tried: 0, passed: 0 };
       entry.tried += 1;

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
-import { findOpenBatch, requestBatchCancel } from './message-batch.ts';
+import { requestBatchCancel } from './message-batch.ts';
+import { findOpenBatch } from '../db/repositories/message-batches.ts';
 
 /**
  * `cancel` of a session waiting for a Message Batch asks the API to cancel it. Its reservation stays held: a

@@ -2,71 +2,27 @@ import { randomBytes } from 'node:crypto';
 import type Anthropic from '@anthropic-ai/sdk';
 import type { Message, MessageCreateParamsNonStreaming } from '@anthropic-ai/sdk/resources/messages';
 import type { MessageBatchIndividualResponse } from '@anthropic-ai/sdk/resources/messages/batches';
-import type { Kysely, Selectable } from 'kysely';
-import type { AgentMessageBatchesTable, Database } from '../db/database-schema.ts';
-import { toDate, toDateOrNull, toNumber } from '../db/values.ts';
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/database-schema.ts';
+import {
+  insertSubmittingBatch,
+  markBatchEnded,
+  markBatchInProgress,
+  setBatchStatus,
+  type BatchResultType,
+  type OpenBatch,
+} from '../db/repositories/message-batches.ts';
 import { toBookedUsd } from '../db/repositories/budget.ts';
 import type { InvocationPurpose } from '../session/model.ts';
 import { messageProblem, type InvocationBudget } from './invoke.ts';
 import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from '../budget/pricing.ts';
 
-/**
- * Message Batches (https://platform.claude.com/docs/build-with-claude/batch-processing, checked 2026-12-01): a
- * batch is billed at 50% of the standard price, most end within an hour, one that has not ended after 24 hours
- * expires, and results stay downloadable for 29 days. The agent batches only the first call of an invocation: a
- * tool-use loop needs each answer before it can ask the next question, so every later call would cost another
- * tick (5 minutes or more) per turn. Backtest and assessment usually take that one call; design's later calls go
- * out directly once the batched first answer is in.
- */
-export interface OpenBatch {
-  id: string;
-  sessionId: number;
-  purpose: InvocationPurpose;
-  customId: string;
-  batchId: string | null;
-  status: 'submitting' | 'in_progress' | 'canceling';
-  model: string;
-  firstMessage: string;
-  reservationId: string;
-  reservedUsd: number;
-  createdAt: Date;
-  submittedAt: Date | null;
-  expiresAt: Date | null;
-}
-
-function toOpenBatch(row: Selectable<AgentMessageBatchesTable>): OpenBatch {
-  return {
-    id: String(row.id),
-    sessionId: row.session_id,
-    purpose: row.purpose,
-    customId: row.custom_id,
-    batchId: row.batch_id,
-    status: row.status as OpenBatch['status'],
-    model: row.model,
-    firstMessage: row.first_message,
-    reservationId: String(row.reservation_id),
-    reservedUsd: toNumber(row.reserved_usd),
-    createdAt: toDate(row.created_at),
-    submittedAt: toDateOrNull(row.submitted_at),
-    expiresAt: toDateOrNull(row.expires_at),
-  };
-}
-
-/** The batch a session is waiting for, if any (at most one is open per session). */
-export async function findOpenBatch(db: Kysely<Database>, sessionId: number): Promise<OpenBatch | null> {
-  const row = await db.selectFrom('agent_message_batches').selectAll().where('session_id', '=', sessionId).where('status', '<>', 'ended').executeTakeFirst();
-  return row ? toOpenBatch(row) : null;
-}
-
-/** Open batches of every session, or of ended sessions only (a `cancel` leaves them to be settled by a pass). */
-export async function listOpenBatches(db: Kysely<Database>, options: { endedSessionsOnly?: boolean } = {}): Promise<OpenBatch[]> {
-  let query = db.selectFrom('agent_message_batches').selectAll('agent_message_batches').where('agent_message_batches.status', '<>', 'ended');
-  if (options.endedSessionsOnly) {
-    query = query.innerJoin('agent_sessions', 'agent_sessions.id', 'agent_message_batches.session_id').where('agent_sessions.outcome', 'is not', null);
-  }
-  const rows = await query.orderBy('agent_message_batches.id').execute();
-  return rows.map(toOpenBatch);
-}
+// Message Batches (https://platform.claude.com/docs/build-with-claude/batch-processing, checked 2026-12-01): a
+// batch is billed at 50% of the standard price, most end within an hour, one that has not ended after 24 hours
+// expires, and results stay downloadable for 29 days. The agent batches only the first call of an invocation: a
+// tool-use loop needs each answer before it can ask the next question, so every later call would cost another
+// tick (5 minutes or more) per turn. Backtest and assessment usually take that one call; design's later calls go
+// out directly once the batched first answer is in. The rows are db/repositories/message-batches.ts.
 
 /** custom_id: `^[a-zA-Z0-9_-]{1,64}$` (Create a Message Batch reference); the random part makes it provably ours. */
 export function newCustomId(sessionId: number, purpose: InvocationPurpose): string {
@@ -101,32 +57,20 @@ export async function submitBatch(
   const reservation = await deps.budget.reserve(input.reservedUsd);
   if (reservation === null) return { kind: 'budget_exhausted' };
   const customId = newCustomId(input.sessionId, input.purpose);
-  const row = await deps.db
-    .insertInto('agent_message_batches')
-    .values({
-      session_id: input.sessionId,
-      purpose: input.purpose,
-      custom_id: customId,
-      batch_id: null,
-      status: 'submitting',
-      model: input.model,
-      first_message: input.firstMessage,
-      reservation_id: reservation.id,
-      reserved_usd: input.reservedUsd,
-      created_at: deps.now(),
-      result_type: null,
-      detail: null,
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow();
+  const rowId = await insertSubmittingBatch(deps.db, {
+    sessionId: input.sessionId,
+    purpose: input.purpose,
+    customId,
+    model: input.model,
+    firstMessage: input.firstMessage,
+    reservationId: reservation.id,
+    reservedUsd: input.reservedUsd,
+    createdAt: deps.now(),
+  });
   try {
     const batch = await deps.client.messages.batches.create({ requests: [{ custom_id: customId, params: input.request }] }, { maxRetries: 0 });
     const expiresAt = new Date(batch.expires_at);
-    await deps.db
-      .updateTable('agent_message_batches')
-      .set({ batch_id: batch.id, status: 'in_progress', submitted_at: deps.now(), expires_at: expiresAt })
-      .where('id', '=', String(row.id))
-      .execute();
+    await markBatchInProgress(deps.db, rowId, { batchId: batch.id, submittedAt: deps.now(), expiresAt });
     return { kind: 'submitted', batchId: batch.id, expiresAt };
   } catch (error) {
     const { classifyAttemptFailure } = await import('./anthropic-client.ts');
@@ -137,7 +81,7 @@ export async function submitBatch(
       const detail = unsupported
         ? `warning: the Message Batches endpoint is not available here (${failure.reason}); this pass sends the calls directly`
         : failure.reason;
-      await endBatchRow(deps, { id: String(row.id), reservationId: reservation.id, sessionId: input.sessionId }, 'lost', 0, detail);
+      await endBatchRow(deps, { id: rowId, reservationId: reservation.id, sessionId: input.sessionId }, 'lost', 0, detail);
     }
     // Otherwise the row stays `submitting`: the batch may exist, and the next pass looks it up by custom_id.
     return { kind: 'failed', error, billing: failure.billing };
@@ -147,7 +91,7 @@ export async function submitBatch(
 async function endBatchRow(
   deps: BatchDeps,
   batch: Pick<OpenBatch, 'id' | 'reservationId' | 'sessionId'>,
-  resultType: NonNullable<AgentMessageBatchesTable['result_type']>,
+  resultType: BatchResultType,
   settledUsd: number,
   detail: string,
   settlement: {
@@ -163,12 +107,8 @@ async function endBatchRow(
     ...(settlement.ranAt?.inference_geo ? { inferenceGeo: settlement.ranAt.inference_geo } : {}),
     ...(settlement.ranAt?.service_tier ? { serviceTier: settlement.ranAt.service_tier } : {}),
   });
-  await deps.db
-    .updateTable('agent_message_batches')
-    // The amount the reservation was settled at (rounded up to the micro-dollar), so the row and the budget agree.
-    .set({ status: 'ended', ended_at: deps.now(), result_type: resultType, settled_usd: toBookedUsd(settledUsd), detail })
-    .where('id', '=', batch.id)
-    .execute();
+  // The amount the reservation was settled at (rounded up to the micro-dollar), so the row and the budget agree.
+  await markBatchEnded(deps.db, batch.id, { endedAt: deps.now(), resultType, settledUsd: toBookedUsd(settledUsd), detail });
 }
 
 /** How long past its expires_at a batch the API left open is waited for before it is cancelled and settled. */
@@ -220,11 +160,7 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
       return { kind: 'unanswered', reason, retryDirect: false };
     }
     batchId = lookup.batchId;
-    await deps.db
-      .updateTable('agent_message_batches')
-      .set({ batch_id: batchId, status: 'in_progress', submitted_at: batch.createdAt })
-      .where('id', '=', batch.id)
-      .execute();
+    await markBatchInProgress(deps.db, batch.id, { batchId, submittedAt: batch.createdAt });
   }
   const state = await deps.client.messages.batches.retrieve(batchId, {}, { maxRetries: 0 }).catch(async (error: unknown) => {
     const { NotFoundError } = await import('@anthropic-ai/sdk');
@@ -321,11 +257,7 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
 export async function requestBatchCancel(deps: Pick<BatchDeps, 'db' | 'client'>, batch: OpenBatch): Promise<string> {
   if (batch.batchId === null) return `batch ${batch.customId} not cancelled: its id is not known yet`;
   const state = await deps.client.messages.batches.cancel(batch.batchId, {}, { maxRetries: 0 });
-  await deps.db
-    .updateTable('agent_message_batches')
-    .set({ status: state.processing_status === 'ended' ? 'in_progress' : 'canceling' })
-    .where('id', '=', batch.id)
-    .execute();
+  await setBatchStatus(deps.db, batch.id, state.processing_status === 'ended' ? 'in_progress' : 'canceling');
   return `batch ${batch.batchId} ${state.processing_status === 'ended' ? 'had already ended' : 'cancellation requested'}`;
 }
 

@@ -4,16 +4,16 @@
 // short section of its design message, and enforced on near-copies at save time.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { findExperiment, type Experiment } from '../db/repositories/experiments.ts';
+import { designsWithIndicators, findExperiment, type Experiment } from '../db/repositories/experiments.ts';
+import { loadSearchHistory } from '../db/repositories/search.ts';
 import {
   claimedSearchTargets,
   findSessionSearch,
-  loadSearchHistory,
   recordSearchDecline,
   recordSearchDirective,
   recordSearchFallback,
   type SessionSearch,
-} from '../db/repositories/search.ts';
+} from '../db/repositories/sessions.ts';
 import { decideSearch, describeRegion, regionPosteriors, type SearchDimension, type SearchDirective } from '../research/search-policy.ts';
 import { findNearCopy } from '../research/near-copy.ts';
 import { strategyFeatures } from '../research/fingerprint.ts';
@@ -88,21 +88,10 @@ export async function searchRefusal(
   const search = await findSessionSearch(db, sessionId);
   if (!search || search.mode !== 'explore' || options.declined) return null;
   const features = strategyFeatures(config);
-  const rows = await db
-    .selectFrom('agent_experiments')
-    .select(['id', 'strategy_name', 'strategy', 'score'])
-    .where('indicator_key', '=', features.indicatorKey)
-    .where('session_id', '!=', sessionId)
-    .orderBy('id', 'desc')
-    .limit(200)
-    .execute();
-  const earlier = rows.map((row) => ({
-    ...row,
-    strategy: (typeof row.strategy === 'string' ? JSON.parse(row.strategy) : row.strategy) as Record<string, unknown> | null,
-  }));
+  const earlier = await designsWithIndicators(db, { indicatorKey: features.indicatorKey, exceptSessionId: sessionId, limit: 200 });
   const copy = findNearCopy(config, earlier, options.tolerance);
   if (!copy) return null;
-  return `strategy not saved: this cycle explores, and the design is a near-copy of experiment #${copy.id} (${copy.strategy_name ?? 'unnamed'}${copy.score === null ? '' : `, score ${Number(copy.score).toFixed(2)}`}): same indicators, labels and network, every number within ${Math.round(options.tolerance * 100)}%. Explore elsewhere (the directive names a region), or, if refining #${copy.id} is the better use of the cycle, say why in declines_directive.`;
+  return `strategy not saved: this cycle explores, and the design is a near-copy of experiment #${copy.id} (${copy.strategyName ?? 'unnamed'}${copy.score === null ? '' : `, score ${Number(copy.score).toFixed(2)}`}): same indicators, labels and network, every number within ${Math.round(options.tolerance * 100)}%. Explore elsewhere (the directive names a region), or, if refining #${copy.id} is the better use of the cycle, say why in declines_directive.`;
 }
 
 /** The directive as one short section of Claude's design message. */

@@ -24,7 +24,7 @@ import { flattenBacktestResult, flattenTrainingOperation, operationProgress, typ
 import type { Tracer } from '../kernel/tracer.ts';
 import { endSession } from '../session/end.ts';
 import { assignSearchDirective } from '../agent/search-directive.ts';
-import { listOpenBatches } from '../agent/message-batch.ts';
+import { listOpenBatches } from '../db/repositories/message-batches.ts';
 import { quotaShortage } from '../agent/quota.ts';
 import { deflatedSharpeInFamily } from '../db/repositories/experiments.ts';
 import type { Designer, DesignerKind, InvocationReport } from '../agent/designer.ts';

@@ -1,4 +1,5 @@
-import { batchWaitOf, findOpenBatch } from '../../agent/message-batch.ts';
+import { batchWaitOf } from '../../agent/message-batch.ts';
+import { findOpenBatch } from '../../db/repositories/message-batches.ts';
 // The read model behind `session <id>`: one session by primary key, its actions through idx_actions_session
 // (bounded; tool results, which can be large, are not read), and the action count from the same index.
 import { findExperimentOfSession } from '../../db/repositories/experiments.ts';

@@ -1,4 +1,5 @@
-import { batchWaitOf, listOpenBatches } from '../../agent/message-batch.ts';
+import { batchWaitOf } from '../../agent/message-batch.ts';
+import { listOpenBatches } from '../../db/repositories/message-batches.ts';
 // The read model behind `status` and `status --watch`. Every query is bounded and index-backed (the active
 // partial index, completed/created indexes, the budget day key, the ticks' started_at index), so the view costs the
 // same on a fresh install and after a year of sessions.

@@ -4,7 +4,7 @@ import { deflatedSharpeOfBacktest, type FamilyMoments } from '../../research/def
 import type { AgentExperimentsTable, Database } from '../database-schema.ts';
 import { gateFailureLabels, type SessionOutcome, type Assessment, type GateEvaluation } from '../../session/model.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
-import { findSession, toSession, type Session } from './sessions.ts';
+import { findLineage, findSession, toSession, type Lineage, type Session } from './sessions.ts';
 import { designFailureOfSession } from './design-failures.ts';
 import type { DesignFailure } from '../../research/design-failure.ts';
 
@@ -126,40 +126,8 @@ function finite(value: unknown): number | null {
   return typeof value === 'number' && Number.isFinite(value) ? value : null;
 }
 
-export interface Lineage {
-  model: string | null;
-  testsHypothesisId: number | null;
-  exploration: boolean;
-  parentExperimentId: number | null;
-}
-
-async function lineageOf(db: Db, sessionId: number): Promise<Lineage> {
-  const row = await db
-    .selectFrom('agent_sessions')
-    .select(['design_model', 'tests_hypothesis_id', 'exploration', 'parent_experiment_id'])
-    .where('id', '=', sessionId)
-    .executeTakeFirst();
-  return {
-    model: row?.design_model ?? null,
-    testsHypothesisId: row?.tests_hypothesis_id ?? null,
-    exploration: row?.exploration ?? false,
-    parentExperimentId: row?.parent_experiment_id ?? null,
-  };
-}
-
-/** Written by save_strategy_config with the strategy: what the design tests and what it builds on. */
-export async function recordLineage(db: Db, sessionId: number, lineage: Lineage): Promise<void> {
-  await db
-    .updateTable('agent_sessions')
-    .set({
-      design_model: lineage.model,
-      tests_hypothesis_id: lineage.testsHypothesisId,
-      exploration: lineage.exploration,
-      parent_experiment_id: lineage.parentExperimentId,
-    })
-    .where('id', '=', sessionId)
-    .execute();
-}
+// The lineage is the session's (sessions.ts): save_strategy_config writes it there, and the experiment copies it.
+export { recordLineage, type Lineage } from './sessions.ts';
 
 function withCandidate(family: FamilyMoments, sharpe: number): FamilyMoments {
   return { n: family.n + 1, sum: family.sum + sharpe, sumSquares: family.sumSquares + sharpe * sharpe };
@@ -284,7 +252,7 @@ export async function recordExperiment(db: Db, sessionId: number): Promise<numbe
   if (!session?.outcome) return null;
   const existing = await experimentIdOfSession(db, sessionId);
   if (existing !== null) return existing;
-  const lineage = await lineageOf(db, session.id);
+  const lineage = await findLineage(db, session.id);
   const symbol = session.backtestParams?.symbol ?? session.trainingParams?.symbols[0] ?? null;
   const timeframe = session.backtestParams?.timeframe ?? session.trainingParams?.timeframes[0] ?? null;
   const moments = symbol && timeframe ? await familyMoments(db, symbol, timeframe) : { n: 0, sum: 0, sumSquares: 0 };
@@ -559,4 +527,41 @@ export async function someExperimentIds(db: Db): Promise<number[]> {
 export async function indicatorKeyCounts(db: Db): Promise<Map<string, { tried: number; passed: number }>> {
   const rows = await topTallies(db, 'indicators', 10_000);
   return new Map(rows.map((r) => [r.value, { tried: r.tried, passed: r.passed }]));
+}
+
+/** A design the memory holds, and its score (null unless it passed both gates). */
+export interface ScoredDesign {
+  id: number;
+  strategyName: string | null;
+  strategy: Record<string, unknown> | null;
+  score: number | null;
+}
+
+function toScoredDesign(row: { id: number; strategy_name: string | null; strategy: unknown; score: number | null }): ScoredDesign {
+  return { id: row.id, strategyName: row.strategy_name, strategy: fromJson<Record<string, unknown>>(row.strategy), score: row.score };
+}
+
+/** The designs of the latest experiments that reached the training gate, newest first. */
+export async function recentGatedDesigns(db: Db, limit: number): Promise<ScoredDesign[]> {
+  const rows = await db
+    .selectFrom('agent_experiments')
+    .select(['id', 'strategy_name', 'strategy', 'score'])
+    .where('training_gate', 'is not', null)
+    .orderBy('id', 'desc')
+    .limit(limit)
+    .execute();
+  return rows.map(toScoredDesign);
+}
+
+/** The latest designs with these indicators made by other sessions, newest first (the near-copy check reads them). */
+export async function designsWithIndicators(db: Db, input: { indicatorKey: string; exceptSessionId: number; limit: number }): Promise<ScoredDesign[]> {
+  const rows = await db
+    .selectFrom('agent_experiments')
+    .select(['id', 'strategy_name', 'strategy', 'score'])
+    .where('indicator_key', '=', input.indicatorKey)
+    .where('session_id', '!=', input.exceptSessionId)
+    .orderBy('id', 'desc')
+    .limit(input.limit)
+    .execute();
+  return rows.map(toScoredDesign);
 }

@@ -187,11 +187,6 @@ export async function applyModelVerdict(
   return false;
 }
 
-/** Remembers the status the assessing model is being shown for the hypothesis its session tests (see applyModelVerdict). */
-export async function recordStatusShown(db: Db, sessionId: number, status: HypothesisStatus): Promise<void> {
-  await db.updateTable('agent_sessions').set({ hypothesis_status_shown: status }).where('id', '=', sessionId).execute();
-}
-
 /**
  * The status a verdict on hypothesis `id` was made on: what the session's assessing model was shown, when the
  * verdict is on the hypothesis it tests and its message said; otherwise the status now (no race to lose).

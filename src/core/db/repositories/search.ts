@@ -1,5 +1,5 @@
-// The search's bookkeeping: the history the allocation policy reads, the directive each cycle records (and the claim
-// on its exploit target), a designer's fallback or decline, and the figures `status` and the report show.
+// The search's reads: the history the allocation policy reads and the figures `status` and the report show. What each
+// cycle was told (the directive, the claim on its exploit target, a fallback or decline) is the session's: sessions.ts.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
 import {
@@ -40,72 +40,6 @@ export async function loadSearchHistory(db: Db, limit = SEARCH_HISTORY_LIMIT): P
     passed: row.score !== null,
     score: row.score === null ? null : Number(row.score),
   }));
-}
-
-/** Experiments active sessions were told to refine: a new cycle's exploit target must be another. */
-export async function claimedSearchTargets(db: Db): Promise<Set<number>> {
-  const rows = await db
-    .selectFrom('agent_sessions')
-    .select('search_target_experiment_id')
-    .where('outcome', 'is', null)
-    .where('search_target_experiment_id', 'is not', null)
-    .execute();
-  return new Set(rows.map((row) => row.search_target_experiment_id!));
-}
-
-/** What a session was told, and what became of it. */
-export interface SessionSearch {
-  mode: SearchMode;
-  targetExperimentId: number | null;
-  directive: SearchDirective & {
-    /** Set when the directive could not be followed as given (its experiment is gone): why it fell back to exploring. */
-    fallback?: string;
-    /** What the policy asked before a fallback. */
-    asked?: { mode: SearchMode; parentExperimentId: number | null };
-  };
-  declined: string | null;
-}
-
-/** Records the cycle's directive; the exploit target's claim is the session's `search_target_experiment_id`. */
-export async function recordSearchDirective(db: Db, sessionId: number, directive: SearchDirective): Promise<void> {
-  await db
-    .updateTable('agent_sessions')
-    .set({ search_mode: directive.mode, search_target_experiment_id: directive.parentExperimentId, search_directive: toJson(directive) })
-    .where('id', '=', sessionId)
-    .execute();
-}
-
-export async function findSessionSearch(db: Db, sessionId: number): Promise<SessionSearch | null> {
-  const row = await db
-    .selectFrom('agent_sessions')
-    .select(['search_mode', 'search_target_experiment_id', 'search_directive', 'search_declined'])
-    .where('id', '=', sessionId)
-    .executeTakeFirst();
-  const directive = fromJson<SessionSearch['directive']>(row?.search_directive ?? null);
-  if (!row || !directive || (row.search_mode !== 'explore' && row.search_mode !== 'exploit')) return null;
-  return { mode: row.search_mode, targetExperimentId: row.search_target_experiment_id, directive, declined: row.search_declined };
-}
-
-/** The directive's experiment is gone: the cycle explores instead, the reason kept with what was asked. */
-export async function recordSearchFallback(db: Db, sessionId: number, search: SessionSearch, reason: string): Promise<SessionSearch> {
-  const directive = {
-    ...search.directive,
-    mode: 'explore' as const,
-    parentExperimentId: null,
-    fallback: reason,
-    asked: { mode: search.mode, parentExperimentId: search.targetExperimentId },
-  };
-  await db
-    .updateTable('agent_sessions')
-    .set({ search_mode: 'explore', search_target_experiment_id: null, search_directive: toJson(directive) })
-    .where('id', '=', sessionId)
-    .execute();
-  return { ...search, mode: 'explore', targetExperimentId: null, directive };
-}
-
-/** A designer's stated reason for not following the directive: recorded, never an error. */
-export async function recordSearchDecline(db: Db, sessionId: number, reason: string): Promise<void> {
-  await db.updateTable('agent_sessions').set({ search_declined: reason }).where('id', '=', sessionId).execute();
 }
 
 /** The search's figures for `status` and the report. */

@@ -1,6 +1,7 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentSessionsTable, Database, PhaseChange } from '../database-schema.ts';
-import type { Assessment, GateEvaluation, SessionOutcome, SessionPhase } from '../../session/model.ts';
+import type { Assessment, GateEvaluation, HypothesisStatus, SessionOutcome, SessionPhase } from '../../session/model.ts';
+import type { SearchDirective, SearchMode } from '../../research/search-policy.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 
 export interface OperationProgress {
@@ -335,4 +336,110 @@ export async function releaseAllLeases(db: Db, now: Date): Promise<number[]> {
     .returning('id')
     .execute();
   return rows.map((row) => row.id);
+}
+
+export interface Lineage {
+  model: string | null;
+  testsHypothesisId: number | null;
+  exploration: boolean;
+  parentExperimentId: number | null;
+}
+
+export async function findLineage(db: Db, sessionId: number): Promise<Lineage> {
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select(['design_model', 'tests_hypothesis_id', 'exploration', 'parent_experiment_id'])
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
+  return {
+    model: row?.design_model ?? null,
+    testsHypothesisId: row?.tests_hypothesis_id ?? null,
+    exploration: row?.exploration ?? false,
+    parentExperimentId: row?.parent_experiment_id ?? null,
+  };
+}
+
+/** Written by save_strategy_config with the strategy: what the design tests and what it builds on. */
+export async function recordLineage(db: Db, sessionId: number, lineage: Lineage): Promise<void> {
+  await db
+    .updateTable('agent_sessions')
+    .set({
+      design_model: lineage.model,
+      tests_hypothesis_id: lineage.testsHypothesisId,
+      exploration: lineage.exploration,
+      parent_experiment_id: lineage.parentExperimentId,
+    })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+/** Remembers the status the assessing model is being shown for the hypothesis its session tests (see applyModelVerdict). */
+export async function recordStatusShown(db: Db, sessionId: number, status: HypothesisStatus): Promise<void> {
+  await db.updateTable('agent_sessions').set({ hypothesis_status_shown: status }).where('id', '=', sessionId).execute();
+}
+
+/** Experiments active sessions were told to refine: a new cycle's exploit target must be another. */
+export async function claimedSearchTargets(db: Db): Promise<Set<number>> {
+  const rows = await db
+    .selectFrom('agent_sessions')
+    .select('search_target_experiment_id')
+    .where('outcome', 'is', null)
+    .where('search_target_experiment_id', 'is not', null)
+    .execute();
+  return new Set(rows.map((row) => row.search_target_experiment_id!));
+}
+
+/** What a session was told, and what became of it. */
+export interface SessionSearch {
+  mode: SearchMode;
+  targetExperimentId: number | null;
+  directive: SearchDirective & {
+    /** Set when the directive could not be followed as given (its experiment is gone): why it fell back to exploring. */
+    fallback?: string;
+    /** What the policy asked before a fallback. */
+    asked?: { mode: SearchMode; parentExperimentId: number | null };
+  };
+  declined: string | null;
+}
+
+/** Records the cycle's directive; the exploit target's claim is the session's `search_target_experiment_id`. */
+export async function recordSearchDirective(db: Db, sessionId: number, directive: SearchDirective): Promise<void> {
+  await db
+    .updateTable('agent_sessions')
+    .set({ search_mode: directive.mode, search_target_experiment_id: directive.parentExperimentId, search_directive: toJson(directive) })
+    .where('id', '=', sessionId)
+    .execute();
+}
+
+export async function findSessionSearch(db: Db, sessionId: number): Promise<SessionSearch | null> {
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select(['search_mode', 'search_target_experiment_id', 'search_directive', 'search_declined'])
+    .where('id', '=', sessionId)
+    .executeTakeFirst();
+  const directive = fromJson<SessionSearch['directive']>(row?.search_directive ?? null);
+  if (!row || !directive || (row.search_mode !== 'explore' && row.search_mode !== 'exploit')) return null;
+  return { mode: row.search_mode, targetExperimentId: row.search_target_experiment_id, directive, declined: row.search_declined };
+}
+
+/** The directive's experiment is gone: the cycle explores instead, the reason kept with what was asked. */
+export async function recordSearchFallback(db: Db, sessionId: number, search: SessionSearch, reason: string): Promise<SessionSearch> {
+  const directive = {
+    ...search.directive,
+    mode: 'explore' as const,
+    parentExperimentId: null,
+    fallback: reason,
+    asked: { mode: search.mode, parentExperimentId: search.targetExperimentId },
+  };
+  await db
+    .updateTable('agent_sessions')
+    .set({ search_mode: 'explore', search_target_experiment_id: null, search_directive: toJson(directive) })
+    .where('id', '=', sessionId)
+    .execute();
+  return { ...search, mode: 'explore', targetExperimentId: null, directive };
+}
+
+/** A designer's stated reason for not following the directive: recorded, never an error. */
+export async function recordSearchDecline(db: Db, sessionId: number, reason: string): Promise<void> {
+  await db.updateTable('agent_sessions').set({ search_declined: reason }).where('id', '=', sessionId).execute();
 }
