@@ -1,11 +1,11 @@
 // The read model behind `budget`: today's figures, and one entry per UTC day of the window (days without a budget
 // row show as zero). Budget rows are read by their date key; per-day cycle counts come from index-only range scans
 // of idx_sessions_completed and idx_sessions_outcome.
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl } from '../../db/repositories/control.ts';
 import { budgetHistory, estimatedSpendUsd } from '../../db/repositories/budget.ts';
-import { toNumber } from '../../db/values.ts';
+import { sessionsCompletedPerDay } from '../../db/read-models/budget.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
 import type { BudgetDayEntry, BudgetView } from './schemas.ts';
 import { roundUsd } from './session-facts.ts';
@@ -27,18 +27,6 @@ export interface BudgetViewOptions {
 const weekdays = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const DAY_MS = 86_400_000;
 
-const completedDay = sql<string>`to_char(completed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
-
-async function completedPerDay(db: Db, from: Date, onlySuccess: boolean): Promise<Map<string, number>> {
-  let query = db
-    .selectFrom('agent_sessions')
-    .select([completedDay.as('day'), (eb) => eb.fn.countAll().as('count')])
-    .where('completed_at', '>=', from);
-  if (onlySuccess) query = query.where('outcome', '=', 'success');
-  const rows = await query.groupBy(completedDay).execute();
-  return new Map(rows.map((row) => [row.day, toNumber(row.count as string | number)]));
-}
-
 export async function loadBudgetView(db: Db, options: BudgetViewOptions): Promise<BudgetView> {
   const todayStart = startOfUtcDay(options.now);
   const firstDay = new Date(todayStart.getTime() - Math.max(0, options.days - 1) * DAY_MS);
@@ -46,8 +34,8 @@ export async function loadBudgetView(db: Db, options: BudgetViewOptions): Promis
     readControl(db),
     countActiveSessions(db),
     budgetHistory(db, utcDay(firstDay)),
-    completedPerDay(db, firstDay, false),
-    completedPerDay(db, firstDay, true),
+    sessionsCompletedPerDay(db, firstDay, false),
+    sessionsCompletedPerDay(db, firstDay, true),
     estimatedSpendUsd(db, { date: utcDay(todayStart) }),
   ]);
   const today = await loadTodayBudget(db, {

@@ -1,13 +1,14 @@
 // The read model behind `history`: active sessions first (newest first), then finished sessions by completion time,
 // newest first. Pages are keyset-paginated on (completed_at, id) so page 500 costs what page 1 costs; an outcome
 // filter walks idx_sessions_outcome once per outcome and merges, so a rare outcome never scans the table.
-import { sql, type Kysely, type Selectable } from 'kysely';
+import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
-import type { AgentSessionsTable, Database } from '../../db/database-schema.ts';
+import type { Database } from '../../db/database-schema.ts';
 import { type SessionOutcome, sessionOutcomes } from '../../session/model.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import type { HistoryEntry, HistoryView } from './schemas.ts';
-import { toExperiment } from '../../db/repositories/experiments.ts';
+import { findExperimentsOfSessions } from '../../db/repositories/experiments.ts';
+import { activeHistoryPage, finishedHistoryPage, type HistoryRow } from '../../db/read-models/history.ts';
 import { deflatedSharpesNow } from '../../db/repositories/trials.ts';
 import { assessmentOf, backtestFigures, currentOperation, failedGate, firstSentence, secondsBetween, trainingFigures } from './session-facts.ts';
 import { startOfUtcDay } from '../../kernel/utc-day.ts';
@@ -72,70 +73,20 @@ export interface HistoryOptions {
   stallAfterSeconds: number;
 }
 
-const listColumns = [
-  'id',
-  'phase',
-  'strategy_name',
-  'outcome',
-  'created_at',
-  'completed_at',
-  'training_operation_id',
-  'backtest_operation_id',
-  'operation_progress',
-  'progress_changed_at',
-  'training_results',
-  'backtest_results',
-  'training_gate',
-  'backtest_gate',
-  'failure_reason',
-  'assessment',
-  'cost_usd',
-  'tokens_input',
-  'tokens_output',
-] as const;
-
-type ListRow = Pick<Selectable<AgentSessionsTable>, (typeof listColumns)[number]> & { completed_micros?: string | number | bigint | null };
-
-// Microseconds since the epoch, exact in PostgreSQL and as a JS string: a cursor built from a JS Date would lose
-// the sub-millisecond part and skip or repeat rows that finished within the same millisecond.
-const completedMicros = sql<string>`(extract(epoch from completed_at) * 1000000)::int8`;
-const fromMicros = (micros: string) => sql<Date>`(timestamptz 'epoch' + ${micros}::int8 * interval '1 microsecond')`;
-
-async function activePage(db: Db, beforeId: number | null, limit: number): Promise<ListRow[]> {
-  let query = db.selectFrom('agent_sessions').select(listColumns).where('outcome', 'is', null);
-  if (beforeId !== null) query = query.where('id', '<', beforeId);
-  return query.orderBy('id', 'desc').limit(limit).execute();
-}
-
-async function finishedPage(
-  db: Db,
-  input: { outcome: SessionOutcome | null; since: Date | null; after: Extract<Cursor, { kind: 'finished' }> | null; limit: number },
-): Promise<ListRow[]> {
-  let query = db.selectFrom('agent_sessions').select(listColumns).select(completedMicros.as('completed_micros')).where('completed_at', 'is not', null);
-  if (input.outcome !== null) query = query.where('outcome', '=', input.outcome);
-  if (input.since !== null) query = query.where('completed_at', '>=', input.since);
-  const after = input.after;
-  if (after !== null) {
-    const boundary = fromMicros(after.completedMicros);
-    query = query.where('completed_at', '<=', boundary).where((eb) => eb.or([eb('completed_at', '<', boundary), eb('id', '<', after.id)]));
-  }
-  return query.orderBy('completed_at', 'desc').orderBy('id', 'desc').limit(input.limit).execute();
-}
-
-function compareFinishedDesc(a: ListRow, b: ListRow): number {
+function compareFinishedDesc(a: HistoryRow, b: HistoryRow): number {
   const am = BigInt(a.completed_micros ?? 0);
   const bm = BigInt(b.completed_micros ?? 0);
   if (am !== bm) return am > bm ? -1 : 1;
   return b.id - a.id;
 }
 
-function cursorAfter(row: ListRow): Cursor {
+function cursorAfter(row: HistoryRow): Cursor {
   return row.completed_at === null || row.completed_micros === null || row.completed_micros === undefined
     ? { kind: 'active', id: row.id }
     : { kind: 'finished', completedMicros: String(row.completed_micros), id: row.id };
 }
 
-export function toHistoryEntry(row: ListRow, now: Date, stallAfterSeconds: number): HistoryEntry {
+export function toHistoryEntry(row: HistoryRow, now: Date, stallAfterSeconds: number): HistoryEntry {
   const createdAt = toDate(row.created_at);
   const completedAt = toDateOrNull(row.completed_at);
   const assessment = assessmentOf(fromJson(row.assessment));
@@ -176,8 +127,7 @@ export function toHistoryEntry(row: ListRow, now: Date, stallAfterSeconds: numbe
 async function withDeflatedSharpe(db: Db, entries: HistoryEntry[]): Promise<HistoryEntry[]> {
   const finished = entries.filter((e) => !e.active).map((e) => e.id);
   if (finished.length === 0) return entries;
-  const rows = await db.selectFrom('agent_experiments').selectAll().where('session_id', 'in', finished).execute();
-  const experiments = rows.map(toExperiment);
+  const experiments = await findExperimentsOfSessions(db, finished);
   const now = await deflatedSharpesNow(db, experiments);
   const bySession = new Map(experiments.map((e) => [e.sessionId, { stored: e.deflatedSharpe, now: now.get(e.id) ?? null }]));
   return entries.map((e) => ({ ...e, deflatedSharpe: bySession.get(e.id)?.stored ?? null, dsrNow: bySession.get(e.id)?.now ?? null }));
@@ -187,15 +137,15 @@ export async function loadHistoryView(db: Db, options: HistoryOptions): Promise<
   const cursor = options.cursor === null ? null : decodeCursor(options.cursor);
   // One row more than the page tells whether another page follows.
   const want = options.limit + 1;
-  const rows: ListRow[] = [];
+  const rows: HistoryRow[] = [];
   if (options.outcomes === null && (cursor === null || cursor.kind === 'active')) {
-    rows.push(...(await activePage(db, cursor?.kind === 'active' ? cursor.id : null, want)));
+    rows.push(...(await activeHistoryPage(db, cursor?.kind === 'active' ? cursor.id : null, want)));
   }
   if (rows.length < want) {
     const after = cursor?.kind === 'finished' ? cursor : null;
     const remaining = want - rows.length;
     const outcomes = options.outcomes ?? [null];
-    const pages = await Promise.all(outcomes.map((outcome) => finishedPage(db, { outcome, since: options.since, after, limit: remaining })));
+    const pages = await Promise.all(outcomes.map((outcome) => finishedHistoryPage(db, { outcome, since: options.since, after, limit: remaining })));
     rows.push(...pages.flat().sort(compareFinishedDesc).slice(0, remaining));
   }
   const page = rows.slice(0, options.limit);

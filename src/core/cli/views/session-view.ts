@@ -1,5 +1,6 @@
 import { batchWaitOf } from '../../agent/message-batch.ts';
 import { findOpenBatch } from '../../db/repositories/message-batches.ts';
+import { sessionActionRows } from '../../db/repositories/actions.ts';
 // The read model behind `session <id>`: one session by primary key, its actions through idx_actions_session
 // (bounded; tool results, which can be large, are not read), and the action count from the same index.
 import { findExperimentOfSession } from '../../db/repositories/experiments.ts';
@@ -88,23 +89,9 @@ export function strategySummary(session: Session): StrategySummary | null {
 }
 
 async function loadActions(db: Db, sessionId: number, limit: number): Promise<{ total: number; items: SessionAction[] }> {
-  const [rows, countRow] = await Promise.all([
-    db
-      .selectFrom('agent_actions')
-      .select(['id', 'action_at', 'phase', 'tool_name', 'tool_args', 'success', 'error_message', 'duration_ms', 'turn', 'tokens_input', 'tokens_output'])
-      .where('session_id', '=', sessionId)
-      .orderBy('action_at')
-      .orderBy('id')
-      .limit(limit)
-      .execute(),
-    db
-      .selectFrom('agent_actions')
-      .select((eb) => eb.fn.countAll().as('count'))
-      .where('session_id', '=', sessionId)
-      .executeTakeFirstOrThrow(),
-  ]);
+  const { rows, total } = await sessionActionRows(db, sessionId, limit);
   return {
-    total: toNumber(countRow.count as string | number),
+    total,
     items: rows.map((row) => ({
       id: toNumber(row.id),
       at: toDate(row.action_at).toISOString(),

@@ -8,6 +8,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl, readKtrdrClock } from '../../db/repositories/control.ts';
 import { readLastTick } from '../../db/repositories/ticks.ts';
+import { activeSessionRows, countSessionsSince, recentlyCompletedSessionRows } from '../../db/read-models/status.ts';
 import { countActiveSessions } from '../../db/repositories/sessions.ts';
 import { findBudgetDay } from '../../db/repositories/budget.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
@@ -43,27 +44,7 @@ type Db = Kysely<Database>;
 
 async function loadActive(db: Db, options: StatusViewOptions): Promise<{ cycles: ActiveCycle[]; total: number }> {
   const limit = options.activeLimit ?? DEFAULT_ACTIVE_LIMIT;
-  const rows = await db
-    .selectFrom('agent_sessions')
-    .select([
-      'id',
-      'phase',
-      'designer',
-      'strategy_name',
-      'training_operation_id',
-      'backtest_operation_id',
-      'operation_progress',
-      'progress_changed_at',
-      'lease_owner',
-      'lease_expires_at',
-      'cost_usd',
-      'phase_started_at',
-      'created_at',
-    ])
-    .where('outcome', 'is', null)
-    .orderBy('id')
-    .limit(limit)
-    .execute();
+  const rows = await activeSessionRows(db, limit);
   const batches = new Map((await listOpenBatches(db)).map((batch) => [batch.sessionId, batchWaitOf(batch)]));
   const cycles = rows.flatMap((row): ActiveCycle[] => {
     if (row.phase === 'idle') return [];
@@ -96,26 +77,7 @@ async function loadActive(db: Db, options: StatusViewOptions): Promise<{ cycles:
 
 export async function loadRecentCycles(db: Db, limit: number): Promise<RecentCycle[]> {
   if (limit <= 0) return [];
-  const rows = await db
-    .selectFrom('agent_sessions')
-    .select([
-      'id',
-      'strategy_name',
-      'outcome',
-      'created_at',
-      'completed_at',
-      'backtest_results',
-      'training_gate',
-      'backtest_gate',
-      'failure_reason',
-      'assessment',
-      'cost_usd',
-    ])
-    .where('completed_at', 'is not', null)
-    .orderBy('completed_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(limit)
-    .execute();
+  const rows = await recentlyCompletedSessionRows(db, limit);
   return rows.flatMap((row): RecentCycle[] => {
     if (!row.outcome || !row.completed_at) return [];
     const createdAt = toDate(row.created_at);
@@ -138,15 +100,6 @@ export async function loadRecentCycles(db: Db, limit: number): Promise<RecentCyc
   });
 }
 
-async function countSince(db: Db, column: 'created_at' | 'completed_at', since: Date): Promise<number> {
-  const row = await db
-    .selectFrom('agent_sessions')
-    .select((eb) => eb.fn.countAll().as('count'))
-    .where(column, '>=', since)
-    .executeTakeFirstOrThrow();
-  return toNumber(row.count as string | number);
-}
-
 /** Today's budget without writing: the tick creates the day's row, a read command must not. */
 export async function loadTodayBudget(
   db: Db,
@@ -156,8 +109,8 @@ export async function loadTodayBudget(
   const dayStart = startOfUtcDay(input.now);
   const [row, cyclesStarted, cyclesCompleted] = await Promise.all([
     findBudgetDay(db, date),
-    countSince(db, 'created_at', dayStart),
-    countSince(db, 'completed_at', dayStart),
+    countSessionsSince(db, 'created_at', dayStart),
+    countSessionsSince(db, 'completed_at', dayStart),
   ]);
   const limitUsd = dailyLimitInForce(input.overrideLimitUsd, input.configuredLimitUsd);
   const usedUsd = row?.usedUsd ?? 0;

@@ -1,8 +1,8 @@
 // agent_actions: one row for each tool call the model made; only this file writes it.
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../database-schema.ts';
+import type { Kysely, Selectable, Transaction } from 'kysely';
+import type { AgentActionsTable, Database } from '../database-schema.ts';
 import type { ToolErrorKind } from '../../session/model.ts';
-import { toJson, withoutNul } from '../values.ts';
+import { toJson, toNumber, withoutNul } from '../values.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -47,4 +47,33 @@ export async function recordAction(db: Db, action: ActionRecord): Promise<void> 
       action_at: action.at,
     })
     .execute();
+}
+
+const listedColumns = [
+  'id',
+  'action_at',
+  'phase',
+  'tool_name',
+  'tool_args',
+  'success',
+  'error_message',
+  'duration_ms',
+  'turn',
+  'tokens_input',
+  'tokens_output',
+] as const;
+
+export type ActionRow = Pick<Selectable<AgentActionsTable>, (typeof listedColumns)[number]>;
+
+/** A session's first `limit` tool calls in the order they were made, and how many it made in all. */
+export async function sessionActionRows(db: Db, sessionId: number, limit: number): Promise<{ rows: ActionRow[]; total: number }> {
+  const [rows, countRow] = await Promise.all([
+    db.selectFrom('agent_actions').select(listedColumns).where('session_id', '=', sessionId).orderBy('action_at').orderBy('id').limit(limit).execute(),
+    db
+      .selectFrom('agent_actions')
+      .select((eb) => eb.fn.countAll().as('count'))
+      .where('session_id', '=', sessionId)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return { rows, total: toNumber(countRow.count as string | number) };
 }

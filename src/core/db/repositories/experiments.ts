@@ -424,6 +424,13 @@ export async function findExperiment(db: Db, id: number): Promise<Experiment | n
   return row ? toExperiment(row) : null;
 }
 
+/** The experiments of these sessions (one indexed lookup for a page of them). */
+export async function findExperimentsOfSessions(db: Db, sessionIds: readonly number[]): Promise<Experiment[]> {
+  if (sessionIds.length === 0) return [];
+  const rows = await db.selectFrom('agent_experiments').selectAll().where('session_id', 'in', sessionIds).execute();
+  return rows.map(toExperiment);
+}
+
 export async function findExperimentOfSession(db: Db, sessionId: number): Promise<Experiment | null> {
   const row = await db.selectFrom('agent_experiments').selectAll().where('session_id', '=', sessionId).executeTakeFirst();
   return row ? toExperiment(row) : null;
