@@ -11,7 +11,8 @@ import { toolsFor, type ToolContext, type ToolDefinition } from '../../src/core/
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
 import { claimDesign, type DesignClaim } from '../../src/core/db/repositories/design-claims.ts';
-import { findExperimentOfSession, rebuildTallies } from '../../src/core/db/repositories/experiments.ts';
+import { findExperimentOfSession } from '../../src/core/db/repositories/experiments.ts';
+import { rebuildTallies } from '../../src/core/db/repositories/experiment-tallies.ts';
 import { createSession, findSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { buildMemorySection } from '../../src/core/agent/memory-section.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';

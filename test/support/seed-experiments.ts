@@ -3,7 +3,7 @@
 // from the row number. Used by the memory-section tests (10, 1,000) and the bench (100,000).
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../src/core/db/database-schema.ts';
-import { rebuildTallies } from '../../src/core/db/repositories/experiments.ts';
+import { rebuildTallies } from '../../src/core/db/repositories/experiment-tallies.ts';
 
 const indicatorPairs = ['adx+rsi', 'aroon+mfi', 'rsi+williamsr', 'adx+stochastic', 'mfi+rsi', 'aroon+rsi', 'adx+aroon', 'cmf+rsi'];
 const outcomes = [

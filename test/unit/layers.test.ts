@@ -107,3 +107,81 @@ test('a migration imports only kysely (and node built-ins), never live code: it 
   }
   assert.deepEqual(violations, [], `a migration must carry its own SQL:\n${violations.join('\n')}`);
 });
+
+// The store's rule: every query is built in src/core/db/, and each table is written by one repository, named after
+// it (`agent_message_batches` → `repositories/message-batches.ts`). Views and the engine read through repositories
+// and read models (`db/read-models/`); a query built anywhere else is a table with a second owner.
+const QUERY_BUILDERS = /\.(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)\(\s*'?([a-z_]*)/g;
+/** Raw SQL through kysely's `sql` tag (sql`...`, sql<T>`...`, sql.raw/lit/ref/id/table/join) or its value import. */
+const RAW_SQL = /\bsql\s*(?:<[^`;]*?>)?\s*`|\bsql\.(?:raw|lit|ref|id|table|join|val)\(|import\s*\{[^}]*\bsql\b[^}]*\}\s*from\s*'kysely'/g;
+const WRITES = new Set(['insertInto', 'updateTable', 'deleteFrom', 'replaceInto', 'mergeInto']);
+/** Raw writes inside db/ name their table too (a data step in SQL text). */
+const RAW_WRITES = /\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(agent_[a-z_]+)/g;
+
+/** Tables whose writer is not (yet) the file named after them; each entry says why. */
+const OWNER_EXCEPTIONS: Record<string, string> = {
+  // The reservation ledger stays with the budget's day rows until budget/ owns money (#25 item 2).
+  agent_budget_reservations: 'budget.ts',
+};
+
+function ownerOf(table: string): string {
+  return OWNER_EXCEPTIONS[table] ?? `${table.replace(/^agent_/, '').replaceAll('_', '-')}.ts`;
+}
+
+interface QueryUse {
+  file: string;
+  kind: string;
+  table: string;
+}
+
+function queryUses(): QueryUse[] {
+  const uses: QueryUse[] = [];
+  const files = readdirSync(src, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'));
+  for (const file of files) {
+    const text = readFileSync(join(src, file), 'utf8');
+    for (const match of text.matchAll(QUERY_BUILDERS)) uses.push({ file, kind: match[1]!, table: match[2] ?? '' });
+    for (const match of text.matchAll(RAW_SQL)) uses.push({ file, kind: 'sql', table: '' });
+    for (const match of text.matchAll(RAW_WRITES)) uses.push({ file, kind: 'raw write', table: match[1]! });
+  }
+  return uses;
+}
+
+const dbDir = join('core', 'db') + sep;
+const repositoriesDir = join('core', 'db', 'repositories') + sep;
+
+test('the query scan sees the queries inside db/ (a broken pattern would pass vacuously)', () => {
+  const inDb = queryUses().filter((use) => use.file.startsWith(dbDir));
+  for (const kind of ['selectFrom', 'insertInto', 'updateTable', 'deleteFrom', 'sql', 'raw write']) {
+    assert.ok(
+      inDb.some((use) => use.kind === kind),
+      `no ${kind} found under src/core/db/`,
+    );
+  }
+  assert.ok(inDb.length > 150, `only ${inDb.length} queries found under src/core/db/`);
+  assert.ok(inDb.some((use) => use.file === join('core', 'db', 'repositories', 'sessions.ts') && use.kind === 'updateTable' && use.table === 'agent_sessions'));
+});
+
+test('no query is built outside src/core/db/: views, the engine and the agent read through repositories and read models', () => {
+  const violations = queryUses()
+    .filter((use) => !use.file.startsWith(dbDir))
+    .map((use) => `${join('src', use.file)}: ${use.kind}${use.table ? `('${use.table}')` : ''}`);
+  assert.deepEqual(violations, [], `move these queries into a repository or a read model under src/core/db/:\n${violations.join('\n')}`);
+});
+
+test('each table is written by one repository, the file named after it', () => {
+  const schema = readFileSync(join(src, 'core', 'db', 'database-schema.ts'), 'utf8');
+  const database = /export interface Database \{([^}]*)\}/.exec(schema)?.[1] ?? '';
+  const tables = [...database.matchAll(/^\s*(agent_[a-z_]+):/gm)].map((match) => match[1]!);
+  assert.ok(tables.length >= 15, `only ${tables.length} tables read from database-schema.ts`);
+  const repositories = readdirSync(join(src, 'core', 'db', 'repositories'));
+  const missing = tables.filter((table) => !repositories.includes(ownerOf(table)));
+  assert.deepEqual(missing, [], `each table needs its repository, db/repositories/<table>.ts:\n${missing.join('\n')}`);
+  const violations = queryUses()
+    .filter((use) => (WRITES.has(use.kind) || use.kind === 'raw write') && use.table !== '')
+    .filter((use) => use.file !== join('core', 'db', 'repositories', ownerOf(use.table)))
+    .filter((use) => !use.file.startsWith(join('core', 'db', 'migrate')))
+    .map((use) => `${join('src', use.file)} writes ${use.table} (${use.kind}); its repository is ${join('src', repositoriesDir, ownerOf(use.table))}`);
+  assert.deepEqual(violations, [], `a table has one writer:\n${violations.join('\n')}`);
+});

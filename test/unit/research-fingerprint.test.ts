@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { indicatorPairs } from '../../src/core/db/repositories/experiments.ts';
+import { indicatorPairs } from '../../src/core/db/repositories/experiment-tallies.ts';
 import { strategyFeatures, strategyFingerprint } from '../../src/core/research/fingerprint.ts';
 import { validStrategy } from '../support/scripted-model.ts';
 

@@ -1,4 +1,5 @@
-import { indicatorKeyCounts, earlierRunsOfDesign, recentGatedDesigns, type Experiment } from '../db/repositories/experiments.ts';
+import { earlierRunsOfDesign, recentGatedDesigns, type Experiment } from '../db/repositories/experiments.ts';
+import { indicatorKeyCounts } from '../db/repositories/experiment-tallies.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bounded-indicators.ts';
 import { validateStrategy } from '../strategy/validate.ts';

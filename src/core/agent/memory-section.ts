@@ -4,7 +4,8 @@
 // dozen rows.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { countExperiments, queryExperiments, SCORE_DESCRIPTION, topTallies, type Experiment } from '../db/repositories/experiments.ts';
+import { countExperiments, queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../db/repositories/experiments.ts';
+import { topTallies } from '../db/repositories/experiment-tallies.ts';
 import { openHypotheses } from '../db/repositories/hypotheses.ts';
 import { deflatedSharpesNow, type DeflatedSharpeNow } from '../db/repositories/trials.ts';
 import { DSR_MEANINGFUL_TRIALS } from '../research/deflated-sharpe.ts';

@@ -2,6 +2,7 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentHypothesesTable, Database } from '../database-schema.ts';
 import { type HypothesisStatus, hypothesisStatuses } from '../../session/model.ts';
 import { toDate, toDateOrNull, withoutNul } from '../values.ts';
+import { recordHypothesisEvent } from './hypothesis-events.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -91,10 +92,14 @@ export async function addHypothesis(
     })
     .returningAll()
     .executeTakeFirstOrThrow();
-  await db
-    .insertInto('agent_hypothesis_events')
-    .values({ hypothesis_id: row.id, status: 'untested', evidence: null, experiment_id: input.proposedByExperimentId, via: input.via, at: input.now })
-    .execute();
+  await recordHypothesisEvent(db, {
+    hypothesisId: row.id,
+    status: 'untested',
+    evidence: null,
+    experimentId: input.proposedByExperimentId,
+    via: input.via,
+    at: input.now,
+  });
   return toHypothesis(row);
 }
 
@@ -108,17 +113,14 @@ export async function setHypothesisStatus(
     input.status === 'retired' ? { retired_at: input.now, updated_at: input.now } : { status: input.status, retired_at: null, updated_at: input.now };
   const result = await db.updateTable('agent_hypotheses').set(changes).where('id', '=', id).executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) return false;
-  await db
-    .insertInto('agent_hypothesis_events')
-    .values({
-      hypothesis_id: id,
-      status: input.status,
-      evidence: input.evidence === null ? null : bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
-      experiment_id: input.experimentId,
-      via: input.via,
-      at: input.now,
-    })
-    .execute();
+  await recordHypothesisEvent(db, {
+    hypothesisId: id,
+    status: input.status,
+    evidence: input.evidence === null ? null : bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
+    experimentId: input.experimentId,
+    via: input.via,
+    at: input.now,
+  });
   return true;
 }
 
@@ -128,18 +130,15 @@ export async function noteHypothesisEvent(
   id: number,
   input: { status: HypothesisStatus | 'retired'; evidence: string; experimentId: number | null; via: string; now: Date },
 ): Promise<void> {
-  await db
-    .insertInto('agent_hypothesis_events')
-    .values({
-      hypothesis_id: id,
-      status: input.status,
-      evidence: bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
-      experiment_id: input.experimentId,
-      via: input.via,
-      at: input.now,
-      moved: false,
-    })
-    .execute();
+  await recordHypothesisEvent(db, {
+    hypothesisId: id,
+    status: input.status,
+    evidence: bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
+    experimentId: input.experimentId,
+    via: input.via,
+    at: input.now,
+    moved: false,
+  });
 }
 
 /**
@@ -161,17 +160,14 @@ export async function applyModelVerdict(
     .where('retired_at', 'is', null)
     .executeTakeFirst();
   if (Number(result.numUpdatedRows) > 0) {
-    await db
-      .insertInto('agent_hypothesis_events')
-      .values({
-        hypothesis_id: id,
-        status: input.status,
-        evidence: bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
-        experiment_id: input.experimentId,
-        via: input.via,
-        at: input.now,
-      })
-      .execute();
+    await recordHypothesisEvent(db, {
+      hypothesisId: id,
+      status: input.status,
+      evidence: bounded(input.evidence, HYPOTHESIS_EVIDENCE_MAX),
+      experimentId: input.experimentId,
+      via: input.via,
+      at: input.now,
+    });
     return true;
   }
   const current = await findHypothesis(db, id);

@@ -2,7 +2,11 @@ import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentPromotionsTable, AgentValidationBacktestsTable, Database } from '../database-schema.ts';
 import { deflatedSharpesNow } from './trials.ts';
 import { toExperiment } from './experiments.ts';
-import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
+import { fromJson, toDate, toDateOrNull, toNumber, withoutNul } from '../values.ts';
+import { planValidation, type ValidationWindow } from './validation-backtests.ts';
+
+// The validation backtests are written by their repository; the lane and the tests change them through here too.
+export { updateValidation, type ValidationChanges } from './validation-backtests.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -265,65 +269,13 @@ export async function plannedValidations(db: Db, limit: number): Promise<Validat
   return rows.map(toValidation);
 }
 
-export async function planValidations(
-  db: Kysely<Database>,
-  promotionId: number,
-  windows: { kind: ValidationKind; ordinal: number; symbol: string; timeframe: string; startDate: string; endDate: string; lockboxId: number | null }[],
-  lockboxId: number | null,
-): Promise<void> {
+export async function planValidations(db: Kysely<Database>, promotionId: number, windows: ValidationWindow[], lockboxId: number | null): Promise<void> {
   await db.transaction().execute(async (trx) => {
     for (const w of windows) {
-      await trx
-        .insertInto('agent_validation_backtests')
-        .values({
-          promotion_id: promotionId,
-          kind: w.kind,
-          ordinal: w.ordinal,
-          symbol: w.symbol,
-          timeframe: w.timeframe,
-          start_date: w.startDate,
-          end_date: w.endDate,
-          lockbox_id: w.lockboxId,
-          status: 'planned',
-        })
-        .onConflict((oc) => oc.columns(['promotion_id', 'kind', 'ordinal']).doNothing())
-        .execute();
+      await planValidation(trx, promotionId, w);
     }
     await trx.updateTable('agent_promotions').set({ lockbox_id: lockboxId }).where('id', '=', promotionId).execute();
   });
-}
-
-export interface ValidationChanges {
-  status?: ValidationStatus;
-  operationId?: string | null;
-  startedAt?: Date | null;
-  progress?: ValidationBacktest['progress'];
-  progressChangedAt?: Date | null;
-  attempts?: number;
-  lastError?: string | null;
-  results?: unknown;
-  gate?: { passed: boolean; reason: string | null } | null;
-  sharpe?: number | null;
-  psr?: number | null;
-  completedAt?: Date | null;
-}
-
-export async function updateValidation(db: Db, id: number, changes: ValidationChanges): Promise<void> {
-  const set: Record<string, unknown> = {};
-  if (changes.status !== undefined) set.status = changes.status;
-  if (changes.operationId !== undefined) set.operation_id = changes.operationId;
-  if (changes.startedAt !== undefined) set.started_at = changes.startedAt;
-  if (changes.progress !== undefined) set.progress = toJson(changes.progress);
-  if (changes.progressChangedAt !== undefined) set.progress_changed_at = changes.progressChangedAt;
-  if (changes.attempts !== undefined) set.attempts = changes.attempts;
-  if (changes.lastError !== undefined) set.last_error = changes.lastError === null ? null : withoutNul(changes.lastError).slice(0, 2000);
-  if (changes.results !== undefined) set.results = toJson(changes.results);
-  if (changes.gate !== undefined) set.gate = toJson(changes.gate);
-  if (changes.sharpe !== undefined) set.sharpe = changes.sharpe;
-  if (changes.psr !== undefined) set.psr = changes.psr;
-  if (changes.completedAt !== undefined) set.completed_at = changes.completedAt;
-  if (Object.keys(set).length === 0) return;
-  await db.updateTable('agent_validation_backtests').set(set).where('id', '=', id).execute();
 }
 
 /** Decides a pending promotion once (a second decider finds it decided and changes nothing). */
