@@ -18,7 +18,7 @@ import {
   recordPromotionForHypotheses,
   setHypothesisStatus,
 } from '../../src/core/db/repositories/hypotheses.ts';
-import { deflatedSharpeNow, familyTrials } from '../../src/core/db/repositories/trials.ts';
+import { deflatedSharpeNow, familyTrials } from '../../src/core/db/read-models/trials.ts';
 import { deflatedSharpeOfBacktest } from '../../src/core/research/deflated-sharpe.ts';
 import { createTestDatabase, openTestStore, storeKinds } from '../support/databases.ts';
 import { insertTrial } from '../support/trial-rows.ts';

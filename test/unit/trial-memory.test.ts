@@ -7,7 +7,7 @@ import { experimentLine } from '../../src/core/agent/memory-section.ts';
 import { describeClaimRefusal } from '../../src/core/db/repositories/design-claims.ts';
 import type { Experiment } from '../../src/core/db/repositories/experiments.ts';
 import { familyLine, trialsSection } from '../../src/core/cli/views/report/section-trials.ts';
-import { expectedMaxOfFamily } from '../../src/core/db/repositories/trials.ts';
+import { expectedMaxOfFamily } from '../../src/core/db/read-models/trials.ts';
 import { DSR_MEANINGFUL_TRIALS, expectedMaxSharpe, KTRDR_ANNUALISATION } from '../../src/core/research/deflated-sharpe.ts';
 import { classifyDesignFailure } from '../../src/core/research/design-failure.ts';
 import { formatFindings } from '../../src/core/strategy/validate.ts';

@@ -7,7 +7,7 @@ import type { Database } from '../db/database-schema.ts';
 import { countExperiments, queryExperiments, SCORE_DESCRIPTION, type Experiment } from '../db/repositories/experiments.ts';
 import { topTallies } from '../db/repositories/experiment-tallies.ts';
 import { openHypotheses } from '../db/repositories/hypotheses.ts';
-import { deflatedSharpesNow, type DeflatedSharpeNow } from '../db/repositories/trials.ts';
+import { deflatedSharpesNow, type DeflatedSharpeNow } from '../db/read-models/trials.ts';
 import { DSR_MEANINGFUL_TRIALS } from '../research/deflated-sharpe.ts';
 import { DESIGN_FAILURE_WORDS, designFailureKinds, type DesignFailureKind } from '../research/design-failure.ts';
 import { promptLine } from './model-text.ts';

@@ -5,7 +5,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { designsWithIndicators, findExperiment, type Experiment } from '../db/repositories/experiments.ts';
-import { loadSearchHistory } from '../db/repositories/search.ts';
+import { loadSearchHistory } from '../db/read-models/search.ts';
 import {
   claimedSearchTargets,
   findSessionSearch,

@@ -2,7 +2,7 @@
 // says in the pass summary (read by `status` and the TUI) how busy KTRDR is and what limits new cycles now.
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { activeResearchLoad, recentCostPerCycle } from '../db/repositories/cycle-costs.ts';
+import { activeResearchLoad, recentCostPerCycle } from '../db/read-models/cycle-costs.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
 import { researchSlots, type CycleLimit, type ResearchSlots, type TrainingWorkers } from './research-slots.ts';

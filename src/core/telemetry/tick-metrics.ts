@@ -20,7 +20,7 @@ import {
   type CycleTotals,
   type SessionTotals,
   type ToolCallCounts,
-} from '../db/repositories/metrics-snapshot.ts';
+} from '../db/read-models/metrics-snapshot.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { HISTOGRAM_BUCKETS, buildRegistry, emptyHistogramState, type HistogramState, type MetricsSnapshot } from './metrics.ts';
 import { pushMetrics } from './push.ts';

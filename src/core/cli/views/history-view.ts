@@ -9,7 +9,7 @@ import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import type { HistoryEntry, HistoryView } from './schemas.ts';
 import { findExperimentsOfSessions } from '../../db/repositories/experiments.ts';
 import { activeHistoryPage, finishedHistoryPage, type HistoryRow } from '../../db/read-models/history.ts';
-import { deflatedSharpesNow } from '../../db/repositories/trials.ts';
+import { deflatedSharpesNow } from '../../db/read-models/trials.ts';
 import { assessmentOf, backtestFigures, currentOperation, failedGate, firstSentence, secondsBetween, trainingFigures } from './session-facts.ts';
 import { startOfUtcDay } from '../../kernel/utc-day.ts';
 

@@ -23,7 +23,7 @@ import {
   setHypothesisStatus,
   type Hypothesis,
 } from '../../db/repositories/hypotheses.ts';
-import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../db/repositories/trials.ts';
+import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../db/read-models/trials.ts';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import { promotedExperiments, withPromotions } from './promotion-view.ts';
 import type { ExperimentDetailView, ExperimentSummary, ExperimentsView, HypothesesView, HypothesisDetailView, HypothesisEntry } from './schemas.ts';

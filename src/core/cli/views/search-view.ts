@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
-import { loadSearchSummary, type SearchSummary } from '../../db/repositories/search.ts';
+import { loadSearchSummary, type SearchSummary } from '../../db/read-models/search.ts';
 import { findSessionSearch } from '../../db/repositories/sessions.ts';
 import { describeRegion, searchDimensions } from '../../research/search-policy.ts';
 import { cell, emptyState, note, scrollTable } from './report/html.ts';

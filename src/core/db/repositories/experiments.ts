@@ -5,7 +5,7 @@ import type { AgentExperimentsTable, Database } from '../database-schema.ts';
 import { gateFailureLabels, type SessionOutcome, type Assessment, type GateEvaluation } from '../../session/model.ts';
 import { fromJson, toDate, toDateOrNull, toJson, toNumber, withoutNul } from '../values.ts';
 import { findLineage, findSession, toSession, type Lineage, type Session } from './sessions.ts';
-import { designFailureOfSession } from './design-failures.ts';
+import { designFailureOfSession } from './actions.ts';
 import { rebuildTallies, tally } from './experiment-tallies.ts';
 import type { DesignFailure } from '../../research/design-failure.ts';
 

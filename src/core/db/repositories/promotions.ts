@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentPromotionsTable, AgentValidationBacktestsTable, Database } from '../database-schema.ts';
-import { deflatedSharpesNow } from './trials.ts';
+import { deflatedSharpesNow } from '../read-models/trials.ts';
 import { toExperiment } from './experiments.ts';
 import { fromJson, toDate, toDateOrNull, toNumber, withoutNul } from '../values.ts';
 import { planValidation, type ValidationWindow } from './validation-backtests.ts';

@@ -13,7 +13,7 @@ import {
   ledgerSpendSince,
   outcomeBuckets,
 } from '../../../db/read-models/report.ts';
-import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../../db/repositories/trials.ts';
+import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../../db/read-models/trials.ts';
 import { utcDay } from '../../../kernel/utc-day.ts';
 import { bucketRange, bucketUnitFor, type BucketUnit } from './buckets.ts';
 

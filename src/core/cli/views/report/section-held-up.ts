@@ -4,7 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/database-schema.ts';
 import { listPromotions, promotionsOfExperiments } from '../../../db/repositories/promotions.ts';
-import { familyTrials, type FamilyTrials } from '../../../db/repositories/trials.ts';
+import { familyTrials, type FamilyTrials } from '../../../db/read-models/trials.ts';
 import { median } from '../../../research/lockbox.ts';
 import { cell, emptyState, fixed, note, scrollTable } from './html.ts';
 import { defineSection } from './section.ts';

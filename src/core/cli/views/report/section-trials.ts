@@ -1,7 +1,7 @@
 // Trial accounting in the report: one line per family (symbol, timeframe) with its trials, the Sharpe the best of that
 // many no-edge trials would be expected to reach, and the best found; and how every section writes a DSR: over the
 // family's trials now, with their count. Search-wide whatever `--since` says: every trial ever run counts.
-import { familyTrials, type DeflatedSharpeNow, type FamilyTrials } from '../../../db/repositories/trials.ts';
+import { familyTrials, type DeflatedSharpeNow, type FamilyTrials } from '../../../db/read-models/trials.ts';
 import { emptyState, escapeHtml, note } from './html.ts';
 import type { ReportData } from './report-data.ts';
 import { defineSection } from './section.ts';

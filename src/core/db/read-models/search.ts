@@ -1,5 +1,5 @@
 // The search's reads: the history the allocation policy reads and the figures `status` and the report show. What each
-// cycle was told (the directive, the claim on its exploit target, a fallback or decline) is the session's: sessions.ts.
+// cycle was told (the directive, the claim on its exploit target, a fallback or decline) is the session's: repositories/sessions.ts.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
 import {

@@ -5,7 +5,7 @@ import { sql, type Kysely, type Transaction } from 'kysely';
 import { deflatedSharpeOfBacktest, expectedMaxSharpe, KTRDR_ANNUALISATION, type FamilyMoments } from '../../research/deflated-sharpe.ts';
 import type { Database } from '../database-schema.ts';
 import { toNumber } from '../values.ts';
-import { familyMoments, findExperiment, type Experiment } from './experiments.ts';
+import { familyMoments, findExperiment, type Experiment } from '../repositories/experiments.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
