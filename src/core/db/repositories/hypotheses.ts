@@ -3,6 +3,7 @@ import type { AgentHypothesesTable, Database } from '../database-schema.ts';
 import { type HypothesisStatus, hypothesisStatuses } from '../../session/model.ts';
 import { toDate, toDateOrNull, withoutNul } from '../values.ts';
 import { recordHypothesisEvent } from './hypothesis-events.ts';
+import { anotherLiveSessionTests, findHypothesisTest } from './sessions.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -188,8 +189,8 @@ export async function applyModelVerdict(
  * verdict is on the hypothesis it tests and its message said; otherwise the status now (no race to lose).
  */
 export async function statusVerdictWasMadeOn(db: Db, sessionId: number, id: number): Promise<HypothesisStatus | null> {
-  const row = await db.selectFrom('agent_sessions').select(['tests_hypothesis_id', 'hypothesis_status_shown']).where('id', '=', sessionId).executeTakeFirst();
-  if (row?.tests_hypothesis_id === id && row.hypothesis_status_shown) return row.hypothesis_status_shown;
+  const test = await findHypothesisTest(db, sessionId);
+  if (test?.hypothesisId === id && test.statusShown) return test.statusShown;
   return (await findHypothesis(db, id))?.status ?? null;
 }
 
@@ -274,16 +275,9 @@ export async function releaseUnjudgedTest(
   db: Db,
   input: { sessionId: number; outcome: string; reason: string | null; judgedId: number | null; experimentId: number | null; now: Date },
 ): Promise<void> {
-  const row = await db.selectFrom('agent_sessions').select('tests_hypothesis_id').where('id', '=', input.sessionId).executeTakeFirst();
-  const id = row?.tests_hypothesis_id ?? null;
+  const id = (await findHypothesisTest(db, input.sessionId))?.hypothesisId ?? null;
   if (id === null || id === input.judgedId) return;
-  const stillTested = await db
-    .selectFrom('agent_sessions')
-    .select('id')
-    .where('tests_hypothesis_id', '=', id)
-    .where('outcome', 'is', null)
-    .where('id', '!=', input.sessionId)
-    .executeTakeFirst();
+  const stillTested = await anotherLiveSessionTests(db, id, input.sessionId);
   if (stillTested || (await findHypothesis(db, id))?.status !== 'testing') return;
   const why = `session #${input.sessionId} ended ${input.outcome} before a verdict${input.reason ? `: ${input.reason}` : ''}`;
   await setHypothesisStatus(db, id, { status: 'untested', evidence: why, experimentId: input.experimentId, via: 'session_end', now: input.now });

@@ -378,6 +378,27 @@ export async function recordStatusShown(db: Db, sessionId: number, status: Hypot
   await db.updateTable('agent_sessions').set({ hypothesis_status_shown: status }).where('id', '=', sessionId).execute();
 }
 
+/** The hypothesis a session tests (null: none) and the status its assessing model was shown; undefined without the session. */
+export async function findHypothesisTest(
+  db: Db,
+  sessionId: number,
+): Promise<{ hypothesisId: number | null; statusShown: HypothesisStatus | null } | undefined> {
+  const row = await db.selectFrom('agent_sessions').select(['tests_hypothesis_id', 'hypothesis_status_shown']).where('id', '=', sessionId).executeTakeFirst();
+  return row ? { hypothesisId: row.tests_hypothesis_id, statusShown: row.hypothesis_status_shown } : undefined;
+}
+
+/** Whether a live session other than `exceptSessionId` tests the hypothesis. */
+export async function anotherLiveSessionTests(db: Db, hypothesisId: number, exceptSessionId: number): Promise<boolean> {
+  const row = await db
+    .selectFrom('agent_sessions')
+    .select('id')
+    .where('tests_hypothesis_id', '=', hypothesisId)
+    .where('outcome', 'is', null)
+    .where('id', '!=', exceptSessionId)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 /** Experiments active sessions were told to refine: a new cycle's exploit target must be another. */
 export async function claimedSearchTargets(db: Db): Promise<Set<number>> {
   const rows = await db
