@@ -6,6 +6,7 @@ import { openStore } from '../../src/core/db/connect.ts';
 import { ensureBudgetDay, expireStaleReservations, findBudgetDay, reserveBudget, settleReservation } from '../../src/core/db/repositories/budget.ts';
 import { endSession } from '../../src/core/session/end.ts';
 import { createSession, findSession, listActiveSessions, updateSession } from '../../src/core/db/repositories/sessions.ts';
+import { finishTick, readLastCapacity, readLastTick, startTick, type TickSummary } from '../../src/core/db/repositories/ticks.ts';
 import { createTestDatabase, openTestStore, storeKinds } from '../support/databases.ts';
 
 for (const kind of storeKinds) {
@@ -96,6 +97,43 @@ for (const kind of storeKinds) {
       const day = await findBudgetDay(harness.store.db, date);
       assert.equal(day?.reservedUsd, 0);
       assert.equal(day?.usedUsd, 0.3);
+    });
+
+    test('a tick summary is read back as it was written (the one TickSummary type); a running tick has none', async () => {
+      const startedAt = new Date('2026-11-27T10:00:00Z');
+      const capacity = {
+        mode: 'auto' as const,
+        trainingWorkers: { total: 4, busy: 3, idle: 1 },
+        workersError: null,
+        activeSessions: 3,
+        maxActive: 4,
+        newCyclesAllowed: 1,
+        newCyclesStarted: 1,
+        limitedBy: 'workers',
+        costPerCycleUsd: 0.12,
+        affordableCycles: 30,
+      };
+      const summary: TickSummary = {
+        decisions: [
+          { sessionId: 7, trigger: 'operation_still_running', action: 'record_progress', invoked: false, skipReason: null, detail: 'Epoch 3/50' },
+          { sessionId: null, trigger: 'start_new_cycle', action: 'skip', invoked: false, skipReason: 'budget_exceeded' },
+        ],
+        sessionsCreated: [8],
+        capacity,
+      };
+      await startTick(harness.store.db, { id: 'tick-summary-1', startedAt, host: 'h' });
+      const running = await readLastTick(harness.store.db);
+      assert.equal(running?.status, 'running');
+      assert.deepEqual(running?.decisions, []);
+      await finishTick(harness.store.db, { id: 'tick-summary-1', finishedAt: new Date(startedAt.getTime() + 1000), status: 'degraded', summary });
+      const tick = await readLastTick(harness.store.db);
+      assert.equal(tick?.status, 'degraded');
+      assert.deepEqual(tick?.sessionsCreated, [8]);
+      assert.deepEqual(
+        tick?.decisions,
+        summary.decisions.map((d) => ({ outcome: null, detail: null, ...d })),
+      );
+      assert.deepEqual(await readLastCapacity(harness.store.db), { tickId: 'tick-summary-1', startedAt, capacity });
     });
   });
 }

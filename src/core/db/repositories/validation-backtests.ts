@@ -2,20 +2,13 @@
 // planned with the promotion (promotions.ts) and driven by the validation lane. Only this file writes it.
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
-import type { ValidationBacktest, ValidationKind, ValidationStatus } from './promotions.ts';
+import type { ValidationBacktest, ValidationStatus } from './promotions.ts';
 import { toJson, withoutNul } from '../values.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export interface ValidationWindow {
-  kind: ValidationKind;
-  ordinal: number;
-  symbol: string;
-  timeframe: string;
-  startDate: string;
-  endDate: string;
-  lockboxId: number | null;
-}
+/** What a planned backtest is: its place in the promotion's plan and its window. */
+export type ValidationWindow = Pick<ValidationBacktest, 'kind' | 'ordinal' | 'symbol' | 'timeframe' | 'startDate' | 'endDate' | 'lockboxId'>;
 
 /** One planned backtest of a promotion; planning the same window twice changes nothing. */
 export async function planValidation(db: Db, promotionId: number, w: ValidationWindow): Promise<void> {

@@ -7,6 +7,7 @@ import { childrenOf, findExperiment, queryExperiments, type Experiment } from '.
 import { findHypothesis, listHypotheses, type Hypothesis } from '../../../db/repositories/hypotheses.ts';
 import {
   designerTotals,
+  type DesignerTotals,
   experimentScoresInOrder,
   experimentSpan,
   gateFailureCounts,
@@ -17,16 +18,7 @@ import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../../db/read-mod
 import { utcDay } from '../../../kernel/utc-day.ts';
 import { bucketRange, bucketUnitFor, type BucketUnit } from './buckets.ts';
 
-export interface DesignerSummary {
-  designer: string;
-  experiments: number;
-  /** Passed both gates (has a score). */
-  passed: number;
-  backtested: number;
-  bestScore: number | null;
-  medianSharpe: number | null;
-  meanDeflatedSharpe: number | null;
-  costUsd: number;
+export interface DesignerSummary extends DesignerTotals {
   /** Running best score by the designer's own experiment count, thinned to at most MAX_POINTS points. */
   bestSoFar: [number, number][];
 }
