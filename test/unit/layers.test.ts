@@ -45,14 +45,18 @@ interface ImportEdge {
   to: string;
 }
 
+/** Every TypeScript file under src/, by its path in src/, with its text. */
+function sourceFiles(): { file: string; text: string }[] {
+  return readdirSync(src, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => ({ file, text: readFileSync(join(src, file), 'utf8') }));
+}
+
 /** Relative imports of every source file that land in src/ (static, dynamic, type-only and re-exports alike). */
 function importEdges(): ImportEdge[] {
   const edges: ImportEdge[] = [];
-  const files = readdirSync(src, { recursive: true })
-    .map(String)
-    .filter((file) => file.endsWith('.ts'));
-  for (const file of files) {
-    const text = readFileSync(join(src, file), 'utf8');
+  for (const { file, text } of sourceFiles()) {
     for (const match of text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)'(\.{1,2}\/[^']+)'/g)) {
       const target = relative(src, resolve(dirname(join(src, file)), match[1]!));
       if (target.startsWith('..')) continue; // migrations/ and prompts/ are outside the layers
@@ -143,11 +147,7 @@ interface QueryUse {
 
 function queryUses(): QueryUse[] {
   const uses: QueryUse[] = [];
-  const files = readdirSync(src, { recursive: true })
-    .map(String)
-    .filter((file) => file.endsWith('.ts'));
-  for (const file of files) {
-    const text = readFileSync(join(src, file), 'utf8');
+  for (const { file, text } of sourceFiles()) {
     for (const match of text.matchAll(QUERY_BUILDERS)) uses.push({ file, kind: match[1]!, table: match[2] ?? '' });
     for (const match of text.matchAll(RAW_SQL)) uses.push({ file, kind: 'sql', table: '' });
     for (const match of text.matchAll(RAW_WRITES)) uses.push({ file, kind: 'raw write', table: match[1]! });
