@@ -6,13 +6,13 @@ import {
   canInvoke,
   decisionConfig,
   decisionInputFor,
-  FIRST_REQUEST_INPUT_TOKENS,
   MAX_INVOCATION_ATTEMPTS,
   minimumCallUsd,
   whilePaused,
   type DecisionSettings,
   type InvocationBudgetSettings,
 } from '../../src/core/engine/decision-input.ts';
+import { FIRST_REQUEST_INPUT_TOKENS } from '../../src/core/budget/can-invoke.ts';
 
 const settings: DecisionSettings = {
   GATE_TRAINING_MIN_ACCURACY: 0.11,

@@ -5,7 +5,7 @@ import type { MessageBatchIndividualResponse } from '@anthropic-ai/sdk/resources
 import type { Kysely, Selectable } from 'kysely';
 import type { AgentMessageBatchesTable, Database } from '../db/database-schema.ts';
 import { toDate, toDateOrNull, toNumber } from '../db/values.ts';
-import { toBookedUsd } from '../db/repositories/budget.ts';
+import { bookedUsd, formatUsd } from '../budget/money.ts';
 import type { InvocationPurpose } from '../session/model.ts';
 import { messageProblem, type InvocationBudget } from './invoke.ts';
 import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from '../budget/pricing.ts';
@@ -112,7 +112,8 @@ export async function submitBatch(
       model: input.model,
       first_message: input.firstMessage,
       reservation_id: reservation.id,
-      reserved_usd: input.reservedUsd,
+      // As the ledger booked it (rounded up), so a reservation kept as the estimate settles at what was held.
+      reserved_usd: bookedUsd(input.reservedUsd),
       created_at: deps.now(),
       result_type: null,
       detail: null,
@@ -166,7 +167,7 @@ async function endBatchRow(
   await deps.db
     .updateTable('agent_message_batches')
     // The amount the reservation was settled at (rounded up to the micro-dollar), so the row and the budget agree.
-    .set({ status: 'ended', ended_at: deps.now(), result_type: resultType, settled_usd: toBookedUsd(settledUsd), detail })
+    .set({ status: 'ended', ended_at: deps.now(), result_type: resultType, settled_usd: bookedUsd(settledUsd), detail })
     .where('id', '=', batch.id)
     .execute();
 }
@@ -289,7 +290,7 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
       } catch (error) {
         if (!(error instanceof UnpricedUsageError)) throw error;
         await endBatchRow(deps, batch, 'succeeded', batch.reservedUsd, error.message, { usage, estimated: true, ranAt: message.usage });
-        return { kind: 'unpriced', reason: `${error.message}; the reservation of $${batch.reservedUsd.toFixed(4)} was kept as spent` };
+        return { kind: 'unpriced', reason: `${error.message}; the reservation of ${formatUsd(batch.reservedUsd, 4)} was kept as spent` };
       }
     }
     case 'errored': {

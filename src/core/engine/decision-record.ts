@@ -1,6 +1,7 @@
 import type { SessionOutcome, SessionPhase, TriggerReason } from '../session/model.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import type { Decision, SkipReason } from './decide.ts';
+import { formatUsd } from '../budget/money.ts';
 
 /** What the pass did: decide()'s actions, and what it notes after an invocation. */
 export type DecisionAction =
@@ -43,10 +44,6 @@ export interface ExplainFacts {
   newCycle?: { activeBefore: number };
 }
 
-function money(usd: number): string {
-  return `$${usd.toFixed(2)}`;
-}
-
 function activeText(active: number, unit: string): string {
   return active === 0 ? 'no active session' : `${active} active${unit}`;
 }
@@ -85,7 +82,7 @@ function explanation(record: DecisionRecord, facts: ExplainFacts): string | null
         case 'budget_exceeded': {
           const budget = facts.budget;
           if (!budget) return 'Found: a free slot, but the budget is spent.';
-          return `Found: ${activeText(budget.activeSessions, '')}, but the budget is spent (${money(budget.usedUsd)} of ${money(budget.limitUsd)}, buffer ${money(budget.bufferUsd)}).`;
+          return `Found: ${activeText(budget.activeSessions, '')}, but the budget is spent (${formatUsd(budget.usedUsd)} of ${formatUsd(budget.limitUsd)}, buffer ${formatUsd(budget.bufferUsd)}).`;
         }
         default:
           return `Not starting a new cycle (${record.skipReason}).`;

@@ -3,15 +3,9 @@ import type { AgentConfig } from '../config/load.ts';
 import type { Store } from '../db/connect.ts';
 import { clearFault, holdFault, markKtrdrDown, markKtrdrReached, readControl, recordTrigger, type HeldFault } from '../db/repositories/activity.ts';
 import { recordKtrdrClock } from '../db/repositories/ktrdr-clock.ts';
-import {
-  effectiveDailyLimit,
-  ensureBudgetDay,
-  expireStaleReservations,
-  incrementBudgetCounters,
-  findBudgetDay,
-  type BudgetDay,
-} from '../db/repositories/budget.ts';
-import { dailyLimitInForce, remainingUsd } from '../budget/daily-limit.ts';
+import { expireStaleReservations, incrementBudgetCounters, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
+import { remainingUsd } from '../budget/daily-limit.ts';
+import { openBudgetDay } from '../db/budget-ledger.ts';
 import { createSessionWithinCap } from '../db/repositories/cycles.ts';
 import { findSession, listActiveSessions, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
 import { phaseOperationId, type GateEvaluation, type SessionOutcome, type InvocationPurpose, type TriggerReason } from '../session/model.ts';
@@ -160,10 +154,10 @@ export class TriggerPass {
 
   /** Today's budget row, read once and again only after something spent or counted (an invocation, a new cycle). */
   private async budgetDay(): Promise<BudgetDay> {
-    const date = utcDay(this.env.now());
+    const now = this.env.now();
+    const date = utcDay(now);
     if (this.cachedDay?.date === date) return this.cachedDay;
-    const day =
-      (await findBudgetDay(this.db, date)) ?? (await ensureBudgetDay(this.db, date, await effectiveDailyLimit(this.db, this.settings.AGENT_BUDGET_DAILY_USD)));
+    const day = (await findBudgetDay(this.db, date)) ?? (await openBudgetDay(this.db, this.settings.AGENT_BUDGET_DAILY_USD, now));
     this.cachedDay = day;
     return day;
   }
@@ -209,7 +203,7 @@ export class TriggerPass {
     const { tracer } = this.env;
     const now = this.env.now();
     const control = await readControl(this.db);
-    this.cachedDay = await ensureBudgetDay(this.db, utcDay(now), dailyLimitInForce(control.budgetLimitUsd, this.settings.AGENT_BUDGET_DAILY_USD));
+    this.cachedDay = await openBudgetDay(this.db, this.settings.AGENT_BUDGET_DAILY_USD, now);
     const expired = await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
     if (expired > 0) this.budgetChanged();
 

@@ -5,7 +5,8 @@ import type { Kysely } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
 import { sessionPhases } from '../session/model.ts';
-import { effectiveDailyLimit, findBudgetDay } from '../db/repositories/budget.ts';
+import { findBudgetDay } from '../db/repositories/budget.ts';
+import { readLimitInForce } from '../db/budget-ledger.ts';
 import {
   countGateEvaluations,
   countGateFailureReasons,
@@ -155,7 +156,7 @@ async function readBudget(
   utilization: number;
 }> {
   const day = await findBudgetDay(db, utcDay(now));
-  const limitUsd = day ? day.limitUsd : await effectiveDailyLimit(db, configuredDailyLimitUsd);
+  const limitUsd = day ? day.limitUsd : (await readLimitInForce(db, configuredDailyLimitUsd, now)).limitUsd;
   const spentUsd = day ? day.usedUsd + day.reservedUsd : 0;
   return {
     limitUsd,
