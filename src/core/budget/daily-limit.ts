@@ -24,6 +24,11 @@ export function limitInForce(input: { settingUsd: number; overrideUsd: number | 
   };
 }
 
+/** What the day has cost so far: what is spent and what is reserved for calls in flight. */
+export function spentTodayUsd(day: { usedUsd: number; reservedUsd: number }): number {
+  return (microUsdOf(day.usedUsd) + microUsdOf(day.reservedUsd)) / MICRO_USD_PER_USD;
+}
+
 /** What is left to spend today: the limit less what is spent and what is reserved for calls in flight. */
 export function remainingUsd(day: { limitUsd: number; usedUsd: number; reservedUsd: number }): number {
   const micros = microUsdOf(day.limitUsd) - microUsdOf(day.usedUsd) - microUsdOf(day.reservedUsd);

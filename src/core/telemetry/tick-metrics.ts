@@ -7,6 +7,7 @@ import type { Database } from '../db/database-schema.ts';
 import { sessionPhases } from '../session/model.ts';
 import { findBudgetDay } from '../db/repositories/budget.ts';
 import { readLimitInForce } from '../db/budget-ledger.ts';
+import { remainingUsd, spentTodayUsd } from '../budget/daily-limit.ts';
 import {
   countGateEvaluations,
   countGateFailureReasons,
@@ -157,10 +158,11 @@ async function readBudget(
 }> {
   const day = await findBudgetDay(db, utcDay(now));
   const limitUsd = day ? day.limitUsd : (await readLimitInForce(db, configuredDailyLimitUsd, now)).limitUsd;
-  const spentUsd = day ? day.usedUsd + day.reservedUsd : 0;
+  const booked = day ?? { usedUsd: 0, reservedUsd: 0 };
+  const spentUsd = spentTodayUsd(booked);
   return {
     limitUsd,
-    remainingUsd: Math.max(0, limitUsd - spentUsd),
+    remainingUsd: remainingUsd({ limitUsd, ...booked }),
     // A zero limit with spend is fully used, not infinitely.
     utilization: limitUsd > 0 ? spentUsd / limitUsd : spentUsd > 0 ? 1 : 0,
   };
