@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { effectiveDailyLimit, ensureBudgetDay, reserveBudget, settleReservation } from '../db/repositories/budget.ts';
 import { utcDay } from '../kernel/utc-day.ts';
-import type { InvocationBudget } from './invoke.ts';
+import type { InvocationBudget } from './budgeted-call.ts';
 
 export interface DatabaseBudgetOptions {
   db: Kysely<Database>;

@@ -43,7 +43,7 @@ import {
   statusVerdictWasMadeOn,
 } from '../db/repositories/hypotheses.ts';
 import { sessionOutcomes, verdicts, type HypothesisStatus, type InvocationPurpose, type ToolErrorKind } from '../session/model.ts';
-import type { ToolOutcome } from './invoke.ts';
+import type { ToolOutcome } from './tool-dispatch.ts';
 import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.ts';
 import { claimDesign, describeClaimRefusal, liveHolder, type DesignClaim } from '../db/repositories/design-claims.ts';
 import { phaseModel } from '../config/model-checks.ts';
