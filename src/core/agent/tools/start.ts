@@ -8,7 +8,7 @@ import { trainingTaskId } from '../../ktrdr/task-id.ts';
 import { coverageProblem } from '../../ktrdr/coverage.ts';
 import { strategyFingerprint } from '../../research/fingerprint.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
-import { confirmStartOwnership } from '../start-ownership.ts';
+import { confirmStartOwnership } from './start-ownership.ts';
 import { lockboxRefusal } from '../lockbox-boundary.ts';
 import type { ToolDefinition, ToolOutcome } from '../tool-dispatch.ts';
 import { defineTool, isoDate, type ToolContext } from './define.ts';
