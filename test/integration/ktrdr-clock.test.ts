@@ -14,7 +14,7 @@ import { loadStatusView } from '../../src/core/cli/views/status-view.ts';
 import { renderStatusText } from '../../src/core/cli/views/status-text.ts';
 import { runDoctor } from '../../src/core/cli/views/doctor-checks.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/client.ts';
-import { confirmStartOwnership } from '../../src/core/agent/start-ownership.ts';
+import { confirmStartOwnership } from '../../src/core/agent/tools/start-ownership.ts';
 import { isInfrastructureFault } from '../../src/core/kernel/faults.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';

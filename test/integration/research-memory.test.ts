@@ -136,7 +136,7 @@ for (const kind of storeKinds) {
         rationale: null,
         source: 'operator',
         proposedByExperimentId: null,
-        via: 'test',
+        via: 'operator',
         now: new Date(),
       });
       await seedExperiments(store.db, 10);
@@ -296,7 +296,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: 'seen twice',
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const session = await newSession();
@@ -315,7 +315,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: null,
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const session = await newSession();
@@ -361,7 +361,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.deepEqual(
       events.map((e) => [e.status, e.via]),
       [
-        ['untested', 'test'],
+        ['untested', 'operator'],
         ['testing', 'save_strategy_config'],
         ['refuted', 'save_assessment'],
       ],
@@ -379,7 +379,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: null,
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const session = await newSession();
@@ -416,7 +416,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.deepEqual(
       events.map((e) => [e.status, e.via, e.moved]),
       [
-        ['untested', 'test', true],
+        ['untested', 'operator', true],
         ['testing', 'save_strategy_config', true],
         ['refuted', 'operator', true],
         ['supported', 'save_assessment', false],
@@ -431,7 +431,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: null,
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const designs = ['release_a', 'release_b'].map((name, i) => {
@@ -502,7 +502,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: null,
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const parent = (await queryExperiments(store.db, { sort: 'id', limit: 1 })).experiments[0]!;

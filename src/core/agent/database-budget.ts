@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { databaseLedger } from '../db/budget-ledger.ts';
 import { openDayInForce, type BudgetLedger } from '../budget/ledger.ts';
-import type { InvocationBudget } from './invoke.ts';
+import type { InvocationBudget } from './budgeted-call.ts';
 
 export interface DatabaseBudgetOptions {
   db: Kysely<Database>;

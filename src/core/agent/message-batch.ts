@@ -7,7 +7,7 @@ import type { AgentMessageBatchesTable, Database } from '../db/database-schema.t
 import { toDate, toDateOrNull, toNumber } from '../db/values.ts';
 import { bookedUsd, formatUsd } from '../budget/money.ts';
 import type { InvocationPurpose } from '../session/model.ts';
-import { messageProblem, type InvocationBudget } from './invoke.ts';
+import { messageProblem, type InvocationBudget } from './budgeted-call.ts';
 import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from '../budget/pricing.ts';
 
 /**

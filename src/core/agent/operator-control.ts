@@ -6,7 +6,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { findSession, type Session } from '../db/repositories/sessions.ts';
-import type { ToolOutcome } from './invoke.ts';
+import type { ToolOutcome } from './tool-dispatch.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
