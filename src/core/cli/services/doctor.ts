@@ -9,8 +9,8 @@ import { KtrdrClient } from '../../ktrdr/client.ts';
 import { KtrdrError } from '../../ktrdr/errors.ts';
 import { StrategyStore } from '../../strategy/store.ts';
 import { basicAuthOf, maskUrlCredentials, redactSecrets } from '../../kernel/secrets.ts';
-import { heldFaultBanner } from './banners.ts';
-import { CLOCK_SKEW_WARN_MS, describeKtrdrClock } from './clock-banner.ts';
+import { heldFaultBanner } from '../views/banners.ts';
+import { CLOCK_SKEW_WARN_MS, describeKtrdrClock } from '../views/clock-banner.ts';
 
 export interface DoctorCheck {
   name: string;

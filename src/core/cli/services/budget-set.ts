@@ -5,8 +5,8 @@ import type { Database } from '../../db/database-schema.ts';
 import { effectiveDailyLimit, findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
 import { dailyLimitInForce, remainingUsd } from '../../budget/daily-limit.ts';
-import type { BudgetSetResult } from './schemas.ts';
-import { roundUsd } from './session-facts.ts';
+import type { BudgetSetResult } from '../views/schemas.ts';
+import { roundUsd } from '../views/session-facts.ts';
 
 export const MAX_DAILY_LIMIT_USD = 100_000;
 

@@ -61,9 +61,3 @@ export async function cancelSession(db: Kysely<Database>, config: AgentConfig, s
   if (batch !== null) operation = operation === 'none' ? batch : `${operation}; ${batch}`;
   return { sessionId: session.id, cancelled: true, operation };
 }
-
-export function renderCancelText(result: CancelResult): string {
-  return result.cancelled
-    ? `Session #${result.sessionId} cancelled (operation: ${result.operation}).`
-    : `Session #${result.sessionId} had just ended (${result.outcome ?? 'unknown'}) before the cancel; nothing to cancel.`;
-}
