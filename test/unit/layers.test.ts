@@ -116,6 +116,9 @@ function withoutComments(text: string): string {
 const WRITES =
   /\.(?:insertInto|updateTable|deleteFrom|mergeInto|transaction)\(|\binTransaction\(|\b(?:INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|TRUNCATE\s+\w+)\b/;
 
+/** Opening the store, migrating it and its locks: how a command gets a store, not a write of the research record. */
+const STORE_INFRASTRUCTURE = ['connect.ts', 'migrate.ts', 'data-dir-lock.ts', 'tick-lock.ts'];
+
 /**
  * The functions of `src/core/db/` that write: an INSERT, UPDATE or DELETE (kysely's or raw SQL) or a transaction
  * in their body, or a call to another such function. By name, over the whole store: a name written anywhere counts.
@@ -125,7 +128,7 @@ function storeWriteFunctions(): { writes: Set<string>; all: Set<string> } {
   const bodies = new Map<string, string>();
   for (const file of readdirSync(dir, { recursive: true })
     .map(String)
-    .filter((f) => f.endsWith('.ts'))) {
+    .filter((f) => f.endsWith('.ts') && !STORE_INFRASTRUCTURE.includes(f))) {
     const text = withoutComments(readFileSync(join(dir, file), 'utf8'));
     const starts = [...text.matchAll(/^(?:export\s+)?(?:async\s+)?(?:function\*?|const|let|class|interface|type)\s+(\w+)/gm)];
     starts.forEach((start, i) => {
@@ -148,13 +151,14 @@ function storeWriteFunctions(): { writes: Set<string>; all: Set<string> } {
 }
 
 /**
- * What a file under `cli/views/` must not do: import a value from `cli/services/` (actions), from `session/` other
- * than its model (the transaction that ends a session), or a store function that writes; or write itself.
+ * What a file that only reads must not do: import a value from `cli/services/` (actions, unless `services` allows
+ * them), from `session/` other than its model (the transaction that ends a session), or a store function that
+ * writes; or write itself.
  */
-function viewWriteViolations(file: string, text: string, storeWrites: Set<string>): string[] {
+function writeViolations(file: string, text: string, storeWrites: Set<string>, services: 'allowed' | 'refused' = 'refused'): string[] {
   const violations: string[] = [];
   const code = withoutComments(text);
-  for (const match of code.matchAll(/\bimport\s+(type\s+)?([\s\S]*?)\s+from\s+'(\.{1,2}\/[^']+)'/g)) {
+  for (const match of code.matchAll(/\bimport\s+(type\s+)?([^;'"]*?)\s+from\s+'(\.{1,2}\/[^']+)'/g)) {
     if (match[1]) continue; // `import type`: erased, it calls nothing
     const target = relative(src, resolve(dirname(join(src, file)), match[3]!))
       .split(sep)
@@ -165,7 +169,7 @@ function viewWriteViolations(file: string, text: string, storeWrites: Set<string
       .map((name) => name.split(/\s+as\s+/)[0]!);
     const namespace = /\*\s+as\s+\w+/.test(match[2]!) || /^\w+/.test(match[2]!.trim());
     const where = `${join('src', file)} imports`;
-    if (target.startsWith('core/cli/services/') && (names.length > 0 || namespace))
+    if (target.startsWith('core/cli/services/') && services === 'refused' && (names.length > 0 || namespace))
       violations.push(`${where} ${names.join(', ') || '*'} from ${target} (an action)`);
     else if (target.startsWith('core/session/') && target !== 'core/session/model.ts' && (names.length > 0 || namespace))
       violations.push(`${where} ${names.join(', ') || '*'} from ${target} (the transaction that ends a session)`);
@@ -190,7 +194,7 @@ test('a view only reads: cli/views/ imports no action, no transaction and no sto
     "import { endSession } from '../../session/end.ts';",
     'await db.transaction().execute(() => null);',
   ].join('\n');
-  assert.equal(viewWriteViolations(join('core', 'cli', 'views', 'planted.ts'), planted, writes).length, 4, 'the planted writes are not all found');
+  assert.equal(writeViolations(join('core', 'cli', 'views', 'planted.ts'), planted, writes).length, 4, 'the planted writes are not all found');
 
   const dir = join(src, 'core', 'cli', 'views');
   const files = readdirSync(dir, { recursive: true })
@@ -199,7 +203,20 @@ test('a view only reads: cli/views/ imports no action, no transaction and no sto
   assert.ok(files.length > 20, `only ${files.length} view files found`);
   const violations = files.flatMap((file) => {
     const path = join('core', 'cli', 'views', file);
-    return viewWriteViolations(path, readFileSync(join(src, path), 'utf8'), writes);
+    return writeViolations(path, readFileSync(join(src, path), 'utf8'), writes);
   });
   assert.deepEqual(violations, [], `a view reads and renders; move the write to src/core/cli/services/:\n${violations.join('\n')}`);
+});
+
+test('a command parses, calls a service or a view, and prints: it imports no store function that writes, nor the transaction that ends a session', () => {
+  const { writes } = storeWriteFunctions();
+  const planted = "import { setPaused } from '../core/db/repositories/activity.ts';\nimport { pauseTriggering } from '../core/cli/services/pause.ts';";
+  assert.equal(writeViolations(join('commands', 'planted.ts'), planted, writes, 'allowed').length, 1, 'the planted write is not found');
+  const dir = join(src, 'commands');
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'));
+  assert.ok(files.length > 20, `only ${files.length} commands found`);
+  const violations = files.flatMap((file) => writeViolations(join('commands', file), readFileSync(join(dir, file), 'utf8'), writes, 'allowed'));
+  assert.deepEqual(violations, [], `move the write into a service under src/core/cli/services/:\n${violations.join('\n')}`);
 });
