@@ -1,3 +1,4 @@
+// `cancel`: the operator ends a session, then its KTRDR operation and its open Message Batch are asked to stop.
 import type { Kysely } from 'kysely';
 import { endSession } from '../../session/end.ts';
 import { cancelSessionBatch } from '../../agent/message-batch-cancel.ts';

@@ -1,3 +1,5 @@
+// `doctor`: the installation checked, one probe each (configuration, database, KTRDR, strategies directory, the
+// Anthropic key, telemetry endpoints), secrets masked. Its checklist is rendered by views/doctor-text.ts.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelWarnings } from '../../config/model-checks.ts';

@@ -1,3 +1,4 @@
+// How `cancel` says what it did.
 import type { CancelResult } from '../services/cancel.ts';
 
 export function renderCancelText(result: CancelResult): string {

@@ -1,3 +1,4 @@
+// The `db prune --json` contract (checked in as schemas/db-prune.json).
 import { z } from 'zod';
 
 /** `db prune --json`: what went (or, with --dry-run, would go). */

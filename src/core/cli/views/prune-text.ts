@@ -1,3 +1,4 @@
+// How `db prune` says what went, or with --dry-run what would go.
 import type { PruneReport } from './prune-schema.ts';
 
 export function renderPruneText(report: PruneReport): string {
