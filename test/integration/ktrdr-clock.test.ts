@@ -12,7 +12,7 @@ import { runTick } from '../../src/core/engine/runtime.ts';
 import { openStore } from '../../src/core/db/connect.ts';
 import { loadStatusView } from '../../src/core/cli/views/status-view.ts';
 import { renderStatusText } from '../../src/core/cli/views/status-text.ts';
-import { runDoctor } from '../../src/core/cli/views/doctor-checks.ts';
+import { runDoctor } from '../../src/core/cli/services/doctor.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/client.ts';
 import { confirmStartOwnership } from '../../src/core/agent/tools/start-ownership.ts';
 import { isInfrastructureFault } from '../../src/core/kernel/faults.ts';

@@ -21,7 +21,7 @@ import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
 import { validStrategy } from '../support/scripted-model.ts';
 import { seedExperiments } from '../support/seed-experiments.ts';
-import { setHypothesisByOperator } from '../../src/core/cli/views/research-view.ts';
+import { setHypothesisByOperator } from '../../src/core/cli/services/hypotheses-set.ts';
 
 const trainingGate = {
   gate: 'training' as const,

@@ -2,7 +2,7 @@ import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../../core/kernel/errors.ts';
 import { formatUsd, useColor } from '../../core/cli/format.ts';
-import { setDailyLimit, parseDailyLimit } from '../../core/cli/views/budget-set.ts';
+import { setDailyLimit, parseDailyLimit } from '../../core/cli/services/budget-set.ts';
 import { renderBudgetSetText } from '../../core/cli/views/budget-text.ts';
 import type { BudgetSetResult } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';

@@ -18,7 +18,7 @@ export function databaseLedger(db: Kysely<Database>): BudgetLedger {
 
 /** The daily limit in force now, with the override the store holds (budget/daily-limit.ts `limitInForce`). */
 export function readLimitInForce(db: Kysely<Database>, settingUsd: number, now: Date): Promise<LimitInForce> {
-  return limitFromLedger(databaseLedger(db), settingUsd, now);
+  return limitFromLedger({ limitOverrideUsd: () => readLimitOverride(db) }, settingUsd, now);
 }
 
 /** Today's budget row, opened at (or brought to) the limit in force. */

@@ -5,7 +5,7 @@ import type { Database } from '../../db/database-schema.ts';
 import { findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';
 import { readLimitInForce } from '../../db/budget-ledger.ts';
 import { limitInForce, remainingUsd } from '../../budget/daily-limit.ts';
-import type { BudgetSetResult } from './schemas.ts';
+import type { BudgetSetResult } from '../views/schemas.ts';
 import { shownUsd } from '../../budget/money.ts';
 
 export const MAX_DAILY_LIMIT_USD = 100_000;
