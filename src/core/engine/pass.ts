@@ -37,25 +37,17 @@ import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { checkStrategiesDir } from '../strategy/dir-health.ts';
-import {
-  afterInvocation,
-  holdsInvocations,
-  meansKtrdrDown,
-  provesTheWorldWorks,
-  invocationHold,
-  faultRetryAt,
-  stopsUntilReconfigured,
-  type InvocationHold,
-} from './after-invocation.ts';
+import { afterInvocation, holdsInvocations, provesTheWorldWorks, invocationHold, faultRetryAt, stopsUntilReconfigured } from './after-invocation.ts';
 import { locate } from './tick-location.ts';
-import { runValidationLane, type ValidationLaneSummary } from './validation-lane.ts';
+import { ktrdrHealth, mayFollow, mayStartCycles, noteFault, openLedger, passSummary, type PassLedger, type PassSummary } from './pass-ledger.ts';
+import { runValidationLane } from './validation-lane.ts';
 import { pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
 
 /** Rows per delete, and deletes per pass, of the retention rule: at most 10,000 rows a pass, in short statements. */
 const PASS_PRUNE_BATCH_ROWS = 1000;
 const PASS_PRUNE_BATCHES = 10;
 import { followKey, followShortWork, stillUnderWay } from './follow.ts';
-import { afterNewCycles, capacityReport, readResearchSlots, workersWarning, type CapacityReport, type SlotsReading } from './capacity.ts';
+import { afterNewCycles, capacityReport, readResearchSlots, workersWarning, type SlotsReading } from './capacity.ts';
 
 export interface PassEnvironment {
   store: Store;
@@ -79,22 +71,7 @@ export interface PassEnvironment {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export interface PassSummary {
-  status: 'ok' | 'paused';
-  decisions: DecisionRecord[];
-  sessionsCreated: number[];
-  budget: { date: string; limitUsd: number; usedUsd: number; remainingUsd: number; invocations: number };
-  ktrdrUnreachable: boolean;
-  budgetExceeded: boolean;
-  /** Every fault of the world met this pass (none is a research result). */
-  faults: InfrastructureFault[];
-  /** Why invocations were held back at the end of the pass, if they were. */
-  invocationsHeld: { reason: 'anthropic_auth' | 'fault_backoff'; fault: InfrastructureFault; since: string; retryAt: string | null } | null;
-  /** What the validation lane did this pass (promotion backtests beside the sessions). */
-  validation?: ValidationLaneSummary;
-  /** KTRDR's training workers and what limits new cycles, as this pass left them (null when it never got that far). */
-  capacity: CapacityReport | null;
-}
+export type { PassSummary } from './pass-ledger.ts';
 
 interface Polled {
   session: Session;
@@ -120,22 +97,12 @@ function epochsConfigured(session: Session): number | null {
 /** One trigger pass: poll, decide, act, record. Every state change is its own transaction. */
 export class TriggerPass {
   private readonly env: PassEnvironment;
-  private readonly decisions: DecisionRecord[] = [];
-  private readonly created: number[] = [];
-  private ktrdrUnreachable = false;
-  private budgetExceeded = false;
   private designerInstance: Designer | null = null;
   private cachedDay: BudgetDay | null = null;
-  private readonly faults: InfrastructureFault[] = [];
-  private hold: InvocationHold = { held: false };
-  private faultThisPass = false;
-  private ktrdrReached = false;
-  /** An operator paused the agent during this pass: nothing more is invoked or started. */
-  private pausedMidPass = false;
+  /** What this pass did, met and will report. */
+  private ledger: PassLedger = openLedger({ held: false });
   /** Sessions with an open Message Batch, read once per pass. */
   private batchWaiting = new Set<number>();
-  private validation: ValidationLaneSummary | undefined;
-  private capacity: CapacityReport | null = null;
 
   constructor(env: PassEnvironment) {
     this.env = env;
@@ -179,7 +146,7 @@ export class TriggerPass {
   /** What an invocation came to, for the log and the summary (its trigger row was written when it started). */
   private noteResult(sessionId: number, trigger: TriggerReason, outcome: NonNullable<DecisionRecord['outcome']>, detail: string): void {
     const decision: DecisionRecord = { sessionId, trigger, action: 'invocation_result', invoked: false, skipReason: null, outcome, detail };
-    this.decisions.push(decision);
+    this.ledger.decisions.push(decision);
     this.env.onDecision?.(decision);
   }
 
@@ -188,7 +155,7 @@ export class TriggerPass {
     const day = await this.budgetDay();
     const { context, ...decision } = input;
     this.explainRecord(decision, facts);
-    this.decisions.push(decision);
+    this.ledger.decisions.push(decision);
     this.env.onDecision?.(decision);
     const faultContext = input.fault ? { faultClass: input.fault.faultClass, cause: input.fault.cause } : {};
     const detailContext = input.detail ? { detail: input.detail } : {};
@@ -213,13 +180,15 @@ export class TriggerPass {
     const expired = await expireStaleReservations(this.db, new Date(now.getTime() - this.settings.AGENT_LEASE_SECONDS * 1000));
     if (expired > 0) this.budgetChanged();
 
-    this.hold = invocationHold({
-      fault: control.fault,
-      designerKind: this.env.designerKind,
-      keyFingerprint: keyFingerprint(this.settings.ANTHROPIC_API_KEY),
-      now,
-      backoffMinutes: this.settings.AGENT_FAULT_BACKOFF_MINUTES,
-    });
+    this.ledger = openLedger(
+      invocationHold({
+        fault: control.fault,
+        designerKind: this.env.designerKind,
+        keyFingerprint: keyFingerprint(this.settings.ANTHROPIC_API_KEY),
+        now,
+        backoffMinutes: this.settings.AGENT_FAULT_BACKOFF_MINUTES,
+      }),
+    );
 
     const openBatches = await listOpenBatches(this.db);
     this.batchWaiting = new Set(openBatches.map((batch) => batch.sessionId));
@@ -243,7 +212,7 @@ export class TriggerPass {
       for (const item of polled) await this.advanceLocated(item, { pollOnly: true });
       await this.validationLane({ startNew: false });
       await this.record({ sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
-      this.capacity = capacityReport(await this.readSlots(), { started: 0, paused: true, budgetExceeded: false, ktrdrUnreachable: false, held: false });
+      this.ledger.capacity = capacityReport(await this.readSlots(), { started: 0, paused: true, budgetExceeded: false, ktrdrUnreachable: false, held: false });
       await this.pruneExpired(now);
       return this.summary('paused');
     }
@@ -253,9 +222,9 @@ export class TriggerPass {
     // Before following short work, so the validation backtests run while the pass follows.
     await this.validationLane({ startNew: true });
     await this.followShortWork(now, polled);
-    const ktrdrFault = this.faults.find((fault) => meansKtrdrDown(fault.faultClass));
-    if (ktrdrFault) await markKtrdrDown(this.db, ktrdrFault, now);
-    else if (this.ktrdrReached) await markKtrdrReached(this.db);
+    const health = ktrdrHealth(this.ledger);
+    if (health.kind === 'down') await markKtrdrDown(this.db, health.fault, now);
+    else if (health.kind === 'reached') await markKtrdrReached(this.db);
     const clockOffsetMs = this.env.ktrdr.clockOffsetMs();
     if (clockOffsetMs !== null) await recordKtrdrClock(this.db, clockOffsetMs, now);
     await this.pruneExpired(now);
@@ -264,7 +233,7 @@ export class TriggerPass {
 
   /** Promotion backtests, beside the sessions and not in their slots (validation-lane.ts); paused, nothing new starts. */
   private async validationLane(options: { startNew: boolean }): Promise<void> {
-    this.validation = await runValidationLane(
+    this.ledger.validation = await runValidationLane(
       {
         db: this.db,
         settings: this.settings,
@@ -274,7 +243,7 @@ export class TriggerPass {
         explain: (line) => this.explain(line),
         onFault: (fault) => this.metFault(fault),
       },
-      { startNew: options.startNew, ktrdrDown: this.ktrdrUnreachable },
+      { startNew: options.startNew, ktrdrDown: this.ledger.ktrdrUnreachable },
     );
   }
 
@@ -288,26 +257,8 @@ export class TriggerPass {
     await pruneOldRows(this.db, { before: retentionCutoff(now, days), batchSize: PASS_PRUNE_BATCH_ROWS, maxBatches: PASS_PRUNE_BATCHES });
   }
 
-  private summary(status: PassSummary['status']): Promise<PassSummary> {
-    return this.budgetDay().then((day) => ({
-      status,
-      decisions: this.decisions,
-      sessionsCreated: this.created,
-      budget: { date: day.date, limitUsd: day.limitUsd, usedUsd: day.usedUsd, remainingUsd: remainingUsd(day), invocations: day.invocations },
-      ktrdrUnreachable: this.ktrdrUnreachable,
-      budgetExceeded: this.budgetExceeded,
-      faults: this.faults,
-      ...(this.validation ? { validation: this.validation } : {}),
-      capacity: this.capacity,
-      invocationsHeld: this.hold.held
-        ? {
-            reason: this.hold.skipReason,
-            fault: { faultClass: this.hold.fault.faultClass, cause: this.hold.fault.cause },
-            since: this.hold.fault.since.toISOString(),
-            retryAt: this.hold.skipReason === 'fault_backoff' ? this.hold.retryAt.toISOString() : null,
-          }
-        : null,
-    }));
+  private async summary(status: PassSummary['status']): Promise<PassSummary> {
+    return passSummary(this.ledger, status, await this.budgetDay());
   }
 
   private async poll(session: Session): Promise<Polled> {
@@ -316,7 +267,7 @@ export class TriggerPass {
     return this.env.tracer.span('check_operation_status', { 'trigger.session_id': session.id, 'ktrdr.operation_id': operationId }, async (span) => {
       try {
         const operation = await this.env.ktrdr.getOperation(operationId);
-        this.ktrdrReached = true;
+        this.ledger.ktrdrReached = true;
         const progress = operationProgress(operation);
         span.setAttributes({ 'ktrdr.operation_status': operation.status });
         const claim = sessionClaim(session);
@@ -343,7 +294,7 @@ export class TriggerPass {
           backtest: completed && session.phase === 'backtesting' ? flattenBacktestResult(operation.result_summary) : null,
         };
       } catch (error) {
-        if (isNotFound(error)) this.ktrdrReached = true;
+        if (isNotFound(error)) this.ledger.ktrdrReached = true;
         if (isNotFound(error)) return { session, observation: { kind: 'not_found' }, training: null, backtest: null };
         // Any other KTRDR failure (down, 429, a malformed answer) leaves this session as it is until the next pass;
         // it must not stop the pass for the other sessions.
@@ -408,7 +359,7 @@ export class TriggerPass {
     const facts: ExplainFacts = { phase: session.phase };
     switch (decision.action) {
       case 'skip': {
-        if (decision.skipReason === 'budget_exceeded') this.budgetExceeded = true;
+        if (decision.skipReason === 'budget_exceeded') this.ledger.budgetExceeded = true;
         const fault =
           (decision.skipReason === 'ktrdr_unreachable' || decision.skipReason === 'ktrdr_busy') && item.observation.kind === 'unreachable'
             ? this.metFault({ faultClass: item.observation.faultClass ?? 'ktrdr_unreachable', cause: item.observation.error })
@@ -456,12 +407,12 @@ export class TriggerPass {
         const changes: SessionChanges = { backtestResults: item.backtest, backtestGate: decision.gate, phase: 'assessing' };
         if (!decision.invoke) {
           await updateSession(this.db, session.id, changes, now);
-          this.budgetExceeded = true;
+          this.ledger.budgetExceeded = true;
           await this.record({ ...base, invoked: false, skipReason: 'budget_exceeded' });
           return;
         }
         this.explainRecord({ ...base, invoked: false, skipReason: null });
-        if (this.hold.held) {
+        if (this.ledger.hold.held) {
           await updateSession(this.db, session.id, changes, now);
           await this.recordHold(session.id, 'backtest_completed');
           return;
@@ -473,7 +424,7 @@ export class TriggerPass {
         await this.gateSpan(decision.gate);
         const changes: SessionChanges =
           decision.purpose === 'backtest' && item.training ? { trainingResults: item.training, ...(decision.gate ? { trainingGate: decision.gate } : {}) } : {};
-        if (this.hold.held) {
+        if (this.ledger.hold.held) {
           await this.recordHold(session.id, decision.trigger);
           return;
         }
@@ -546,33 +497,30 @@ export class TriggerPass {
 
   /** An operator paused the agent after this pass began: it invokes and starts nothing more (recorded once per session). */
   private async pausedSince(sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
-    if (!this.pausedMidPass && !(await readControl(this.db)).paused) return false;
-    this.pausedMidPass = true;
+    if (!this.ledger.pausedMidPass && !(await readControl(this.db)).paused) return false;
+    this.ledger.pausedMidPass = true;
     await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused' });
     return true;
   }
 
   /** Notes a fault met this pass (for the summary and the exit code) and returns it. */
   private metFault(fault: InfrastructureFault): InfrastructureFault {
-    this.faults.push(fault);
-    this.faultThisPass = true;
-    if (meansKtrdrDown(fault.faultClass)) this.ktrdrUnreachable = true;
-    return fault;
+    return noteFault(this.ledger, fault);
   }
 
   private async recordHold(sessionId: number | null, trigger: TriggerReason): Promise<void> {
-    if (!this.hold.held) return;
-    const { fault } = this.hold;
+    if (!this.ledger.hold.held) return;
+    const { fault } = this.ledger.hold;
     const detail =
-      this.hold.skipReason === 'anthropic_auth'
+      this.ledger.hold.skipReason === 'anthropic_auth'
         ? 'invocations are stopped until ANTHROPIC_API_KEY changes or an operator runs `ktrdr-agent resume`'
-        : `retrying after ${this.hold.retryAt.toISOString()} (fault ${fault.streak} in a row)`;
+        : `retrying after ${this.ledger.hold.retryAt.toISOString()} (fault ${fault.streak} in a row)`;
     await this.record({
       sessionId,
       trigger,
       action: 'skip',
       invoked: false,
-      skipReason: this.hold.skipReason,
+      skipReason: this.ledger.hold.skipReason,
       fault: { faultClass: fault.faultClass, cause: fault.cause },
       detail,
     });
@@ -614,7 +562,7 @@ export class TriggerPass {
       streak: sameStreak ? previous.streak + 1 : 1,
       keyFingerprint: fingerprint,
     };
-    this.hold = stopsUntilReconfigured(fault.faultClass)
+    this.ledger.hold = stopsUntilReconfigured(fault.faultClass)
       ? { held: true, skipReason: 'anthropic_auth', fault: held }
       : {
           held: true,
@@ -688,9 +636,8 @@ export class TriggerPass {
    */
   private async followShortWork(startedAt: Date, polled: Polled[]): Promise<void> {
     const seconds = this.settings.AGENT_PASS_FOLLOW_SECONDS;
-    if (seconds <= 0 || this.ktrdrUnreachable || this.faultThisPass) return;
+    if (seconds <= 0 || !mayFollow(this.ledger)) return;
     const settled = new Set(polled.filter((item) => !stillUnderWay(item.observation)).flatMap((item) => followKey(item.session) ?? []));
-    const canStartCycles = () => !this.budgetExceeded && !this.faultThisPass && !this.hold.held;
     const followed = await followShortWork<Polled>({
       deadline: startedAt.getTime() + seconds * 1000,
       now: this.env.now,
@@ -701,7 +648,7 @@ export class TriggerPass {
       paused: async () => (await readControl(this.db)).paused,
       takeNextStep: (item) => this.advanceLocated(item),
       trainingEnded: async () => {
-        if (canStartCycles()) await this.startNewCycles();
+        if (mayStartCycles(this.ledger)) await this.startNewCycles();
       },
       settled,
     });
@@ -719,7 +666,7 @@ export class TriggerPass {
       cap: this.settings.AGENT_MAX_SESSIONS_CAP,
       budgetBinds: this.env.designerKind === 'claude' && this.settings.AGENT_BUDGET_ENFORCEMENT,
       spendableUsd: Math.max(0, remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD),
-      ktrdrKnownDown: this.ktrdrUnreachable,
+      ktrdrKnownDown: this.ledger.ktrdrUnreachable,
     });
     const warning = workersWarning(reading);
     if (warning) {
@@ -731,16 +678,16 @@ export class TriggerPass {
 
   private async startNewCycles(): Promise<void> {
     const reading = await this.readSlots();
-    const before = this.created.length;
+    const before = this.ledger.sessionsCreated.length;
     await this.startCyclesWithin(reading.active, reading.slots.maxActive);
-    const seen = this.created.length > before ? await afterNewCycles(reading, this.env.ktrdr) : reading;
-    this.capacity = capacityReport(seen, {
-      started: this.created.length - before,
-      startedThisPass: this.created.length,
+    const seen = this.ledger.sessionsCreated.length > before ? await afterNewCycles(reading, this.env.ktrdr) : reading;
+    this.ledger.capacity = capacityReport(seen, {
+      started: this.ledger.sessionsCreated.length - before,
+      startedThisPass: this.ledger.sessionsCreated.length,
       paused: false,
-      budgetExceeded: this.budgetExceeded,
-      ktrdrUnreachable: this.ktrdrUnreachable,
-      held: this.hold.held || this.faultThisPass,
+      budgetExceeded: this.ledger.budgetExceeded,
+      ktrdrUnreachable: this.ledger.ktrdrUnreachable,
+      held: this.ledger.hold.held || this.ledger.faultThisPass,
     });
   }
 
@@ -756,16 +703,16 @@ export class TriggerPass {
     }
     // A new cycle needs KTRDR: when it is down, wait rather than create a session bound to fail.
     let healthFault: InfrastructureFault | null = null;
-    if (!this.ktrdrUnreachable) {
+    if (!this.ledger.ktrdrUnreachable) {
       healthFault = await this.env.ktrdr.health().then(
         () => {
-          this.ktrdrReached = true;
+          this.ledger.ktrdrReached = true;
           return null;
         },
         (error: unknown) => ktrdrFaultOf(error),
       );
     }
-    if (this.ktrdrUnreachable || healthFault) {
+    if (this.ledger.ktrdrUnreachable || healthFault) {
       if (healthFault) this.metFault(healthFault);
       await this.record({
         sessionId: null,
@@ -777,18 +724,18 @@ export class TriggerPass {
       });
       return;
     }
-    if (this.hold.held) {
+    if (this.ledger.hold.held) {
       await this.recordHold(null, 'start_new_cycle');
       return;
     }
-    while (active < max && !this.budgetExceeded && !this.faultThisPass) {
+    while (active < max && !this.ledger.budgetExceeded && !this.ledger.faultThisPass) {
       const day = await this.env.tracer.span('check_budget', {}, async (span) => {
         const current = await this.budgetDay();
         span.setAttributes({ 'trigger.budget_remaining_usd': remainingUsd(current), 'budget.limit_usd': current.limitUsd });
         return current;
       });
       if (!this.canInvoke(day)) {
-        this.budgetExceeded = true;
+        this.ledger.budgetExceeded = true;
         const budget = {
           activeSessions: active,
           usedUsd: day.usedUsd + day.reservedUsd,
@@ -813,7 +760,7 @@ export class TriggerPass {
       });
       if (!session) return;
       this.budgetChanged();
-      this.created.push(session.id);
+      this.ledger.sessionsCreated.push(session.id);
       await this.runInvocation(session.id, 'design', 'start_new_cycle', { newCycle: { activeBefore: active } });
       active += 1;
     }
@@ -873,7 +820,7 @@ export class TriggerPass {
     const session = await findSession(this.db, sessionId);
     const next = afterInvocation({ purpose, session: session ? { phase: session.phase, outcome: session.outcome } : null, report });
     const now = this.env.now();
-    const previousHold = this.hold.held ? this.hold.fault : (await readControl(this.db)).fault;
+    const previousHold = this.ledger.hold.held ? this.ledger.hold.fault : (await readControl(this.db)).fault;
     const clearHeld = async (): Promise<void> => {
       if (previousHold && provesTheWorldWorks(next, report)) await clearFault(this.db, now);
     };
@@ -896,7 +843,7 @@ export class TriggerPass {
         // Not the design's fault: the attempt does not count and the session waits in its phase for a later pass.
         await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
         if (next.cause === 'budget_exhausted') {
-          this.budgetExceeded = true;
+          this.ledger.budgetExceeded = true;
           // Told, not recorded: the session waits as if this invocation had not started.
           this.explainRecord({ sessionId, trigger, action: 'refund', invoked: false, skipReason: 'budget_exceeded', detail: purpose });
           return;
@@ -912,7 +859,7 @@ export class TriggerPass {
         return;
       case 'stopped':
         // Paused mid-invocation: not an attempt, and nothing more this pass (operator-control.ts).
-        this.pausedMidPass = true;
+        this.ledger.pausedMidPass = true;
         await updateSession(this.db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
         await this.record({ sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused', detail: next.reason }, { phase: session!.phase });
         return;
