@@ -1,0 +1,122 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { loadConfig } from '../../src/core/config/load.ts';
+import { openStore, type Store } from '../../src/core/db/connect.ts';
+import { setPaused } from '../../src/core/db/repositories/activity.ts';
+import { ensureBudgetDay, incrementBudgetCounters, reserveBudget } from '../../src/core/db/repositories/budget.ts';
+import type { KtrdrClient } from '../../src/core/ktrdr/client.ts';
+import { noopTracer } from '../../src/core/kernel/tracer.ts';
+import { utcDay } from '../../src/core/kernel/utc-day.ts';
+import { pausedSince } from '../../src/core/engine/invocation-guards.ts';
+import { openPassBudget } from '../../src/core/engine/pass-budget.ts';
+import type { PassContext } from '../../src/core/engine/pass-context.ts';
+import { openLedger } from '../../src/core/engine/pass-ledger.ts';
+import { searchSymbolsOnce } from '../../src/core/engine/start-cycles.ts';
+import { createTestDatabase, tempDir } from '../support/databases.ts';
+
+describe('the pieces of a pass against a store', () => {
+  const work = tempDir('ktrdr-agent-pass-pieces-');
+  let database: Awaited<ReturnType<typeof createTestDatabase>>;
+  let store: Store;
+
+  before(async () => {
+    database = await createTestDatabase();
+    store = await openStore({ kind: 'postgres', url: database.url });
+  });
+  after(async () => {
+    await store.close();
+    await database.drop();
+    work.remove();
+  });
+
+  const config = () =>
+    loadConfig({
+      env: { HOME: work.path, DATABASE_URL: database.url, KTRDR_STRATEGIES_DIR: work.path, AGENT_BUDGET_DAILY_USD: '10', AGENT_BUDGET_BUFFER_USD: '1' },
+    });
+
+  test("the pass's budget: the operator's limit at open, a dead process's reservation counted, one read until something changed", async () => {
+    // The pass's clock runs two hours ahead of the database's, so a reservation made now is past any lease.
+    let clock = new Date(Date.now() + 2 * 3600_000);
+    const date = utcDay(clock);
+    await ensureBudgetDay(store.db, date, 10);
+    await reserveBudget(store.db, { date, amountUsd: 0.5, bufferUsd: 0, enforce: false, sessionId: null });
+    const { settings } = config();
+    const budget = await openPassBudget({ db: store.db, settings, designerKind: 'claude', now: () => clock, operatorLimitUsd: 4 });
+
+    const opened = await budget.day();
+    assert.deepEqual([opened.date, opened.limitUsd, opened.usedUsd, opened.reservedUsd], [date, 4, 0.5, 0]);
+    assert.equal(budget.spendableUsd(opened), 2.5);
+    assert.equal(budget.canInvoke({ ...opened, usedUsd: 3, reservedUsd: 0 }), false);
+    const baseline = await openPassBudget({ db: store.db, settings, designerKind: 'baseline', now: () => clock, operatorLimitUsd: 4 });
+    assert.equal(baseline.canInvoke({ ...opened, usedUsd: 4 }), true);
+
+    await incrementBudgetCounters(store.db, date, { invocations: 1 });
+    assert.equal((await budget.day()).invocations, opened.invocations, 'read once, until something spent or counted');
+    budget.changed();
+    assert.equal((await budget.day()).invocations, opened.invocations + 1);
+
+    clock = new Date(clock.getTime() + 24 * 3600_000);
+    const next = await budget.day();
+    assert.equal(next.date, utcDay(clock), 'a pass that crosses midnight reads the new day');
+    assert.equal(next.usedUsd, 0);
+  });
+
+  test('a pause met mid-pass stops the rest of the pass, recorded each time it stops something', async () => {
+    const { settings } = config();
+    const now = () => new Date();
+    const lines: string[] = [];
+    const ledger = openLedger({ held: false });
+    const context: PassContext = {
+      env: {
+        store,
+        config: config(),
+        ktrdr: {} as KtrdrClient,
+        designer: async () => assert.fail('no designer is needed'),
+        designerKind: 'baseline',
+        now,
+        tickId: 'tick_pieces',
+        tracer: noopTracer,
+        explain: (line) => lines.push(line),
+      },
+      ledger,
+      budget: await openPassBudget({ db: store.db, settings, designerKind: 'baseline', now, operatorLimitUsd: null }),
+      designer: async () => assert.fail('no designer is needed'),
+      batchWaiting: new Set(),
+      searchSymbols: async () => [],
+    };
+
+    assert.equal(await pausedSince(context, null, 'start_new_cycle'), false);
+    assert.equal(ledger.decisions.length, 0);
+    await setPaused(store.db, true, now());
+    assert.equal(await pausedSince(context, null, 'invocation_check'), true);
+    assert.equal(ledger.pausedMidPass, true);
+    await setPaused(store.db, false, now());
+    // Resumed meanwhile: this pass still starts nothing more (the next one will).
+    assert.equal(await pausedSince(context, null, 'start_new_cycle'), true);
+    assert.deepEqual(
+      ledger.decisions.map((d) => [d.sessionId, d.trigger, d.action, d.skipReason]),
+      [
+        [null, 'invocation_check', 'skip', 'paused'],
+        [null, 'start_new_cycle', 'skip', 'paused'],
+      ],
+    );
+    const rows = await store.db.selectFrom('agent_triggers').select(['session_id', 'skip_reason']).where('tick_id', '=', 'tick_pieces').execute();
+    assert.equal(rows.length, 2);
+    assert.ok(lines.length > 0, 'each recorded decision is explained to `trigger`');
+  });
+
+  test("the search's symbols are asked of KTRDR once a pass, only those with hourly data, none when KTRDR cannot list them", async () => {
+    let asked = 0;
+    const listing = searchSymbolsOnce({
+      listSymbols: async () => {
+        asked += 1;
+        return [{ symbol: 'EURUSD', available_timeframes: ['1h', '1d'] }, { symbol: 'GBPUSD', available_timeframes: ['1d'] }, { symbol: 'USDJPY' }];
+      },
+    } as unknown as KtrdrClient);
+    assert.deepEqual(await listing(), ['EURUSD']);
+    assert.deepEqual(await listing(), ['EURUSD']);
+    assert.equal(asked, 1);
+    const failing = searchSymbolsOnce({ listSymbols: async () => Promise.reject(new Error('down')) } as unknown as KtrdrClient);
+    assert.deepEqual(await failing(), []);
+  });
+});
