@@ -7,6 +7,9 @@ import { ensureBudgetDay, incrementBudgetCounters, reserveBudget } from '../../s
 import type { KtrdrClient } from '../../src/core/ktrdr/client.ts';
 import { noopTracer } from '../../src/core/kernel/tracer.ts';
 import { utcDay } from '../../src/core/kernel/utc-day.ts';
+import { createSessionWithinCap } from '../../src/core/db/repositories/cycles.ts';
+import { findSession } from '../../src/core/db/repositories/sessions.ts';
+import { advanceSession } from '../../src/core/engine/advance-session.ts';
 import { pausedSince } from '../../src/core/engine/invocation-guards.ts';
 import { openPassBudget } from '../../src/core/engine/pass-budget.ts';
 import type { PassContext } from '../../src/core/engine/pass-context.ts';
@@ -89,7 +92,7 @@ describe('the pieces of a pass against a store', () => {
     assert.equal(ledger.decisions.length, 0);
     await setPaused(store.db, true, now());
     assert.equal(await pausedSince(context, null, 'invocation_check'), true);
-    assert.equal(ledger.pausedMidPass, true);
+    assert.equal(ledger.paused, true);
     await setPaused(store.db, false, now());
     // Resumed meanwhile: this pass still starts nothing more (the next one will).
     assert.equal(await pausedSince(context, null, 'start_new_cycle'), true);
@@ -103,6 +106,37 @@ describe('the pieces of a pass against a store', () => {
     const rows = await store.db.selectFrom('agent_triggers').select(['session_id', 'skip_reason']).where('tick_id', '=', 'tick_pieces').execute();
     assert.equal(rows.length, 2);
     assert.ok(lines.length > 0, 'each recorded decision is explained to `trigger`');
+  });
+
+  test('once the pass knows of a pause, a session due an invocation goes through the one pause rule: skipped as paused, nothing invoked', async () => {
+    const now = () => new Date();
+    const { settings } = config();
+    const session = await createSessionWithinCap(store.db, { maxActive: 5, designer: 'baseline', now: now(), leaseOwner: 'other', leaseExpiresAt: now() });
+    assert.ok(session);
+    const ledger = openLedger({ held: false }, true);
+    const context: PassContext = {
+      env: {
+        store,
+        config: config(),
+        ktrdr: {} as KtrdrClient,
+        designer: async () => assert.fail('a paused pass invokes nothing'),
+        designerKind: 'baseline',
+        now,
+        tickId: 'tick_paused_rule',
+        tracer: noopTracer,
+      },
+      ledger,
+      budget: await openPassBudget({ db: store.db, settings, designerKind: 'baseline', now, operatorLimitUsd: null }),
+      designer: async () => assert.fail('a paused pass invokes nothing'),
+      batchWaiting: new Set(),
+      searchSymbols: async () => [],
+    };
+    await advanceSession(context, { session, observation: { kind: 'none' }, training: null, backtest: null });
+    assert.deepEqual(
+      ledger.decisions.map((d) => [d.sessionId, d.trigger, d.action, d.skipReason]),
+      [[session.id, 'paused', 'skip', 'paused']],
+    );
+    assert.equal((await findSession(store.db, session.id))?.invocationAttempts, session.invocationAttempts, 'no attempt counted');
   });
 
   test("the search's symbols are asked of KTRDR once a pass, only those with hourly data, none when KTRDR cannot list them", async () => {

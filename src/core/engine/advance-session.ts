@@ -15,12 +15,13 @@ import { locate } from './tick-location.ts';
 
 /**
  * Takes a polled session's next step: decide() says what it is, this carries it out (progress, a recovery, a gate
- * that ends the session, an invocation). Paused, only progress is recorded (whilePaused, the one rule of a pause).
- * An error that escapes is located at its session: its own writes sit in no span that would say so.
+ * that ends the session, an invocation). Once the pass knows of a pause (the ledger), only progress is recorded
+ * (whilePaused, the one rule of a pause). An error that escapes is located at its session: its own writes sit in no
+ * span that would say so.
  */
-export async function advanceSession(context: PassContext, item: Polled, options: { paused?: boolean } = {}): Promise<void> {
+export async function advanceSession(context: PassContext, item: Polled): Promise<void> {
   try {
-    await advance(context, item, options.paused ?? false);
+    await advance(context, item);
   } catch (error) {
     locate(error, { stage: 'pass', step: 'advance_session', sessionId: item.session.id });
     throw error;
@@ -64,12 +65,12 @@ async function withDeflatedSharpe(
   return { ...backtest, deflatedSharpe: dsr?.dsr ?? null };
 }
 
-async function advance(context: PassContext, item: Polled, paused: boolean): Promise<void> {
+async function advance(context: PassContext, item: Polled): Promise<void> {
   const { env, ledger } = context;
   const db = env.store.db;
   const { session } = item;
   const decided = await decideFor(context, item);
-  const decision: Decision = paused ? whilePaused(decided) : decided;
+  const decision: Decision = ledger.paused ? whilePaused(decided) : decided;
   const now = env.now();
   const base = { sessionId: session.id, trigger: decision.trigger, action: decision.action };
   const facts: ExplainFacts = { phase: session.phase };

@@ -6,11 +6,11 @@ import type { TriggerReason } from '../session/model.ts';
 import { record, type PassContext } from './pass-context.ts';
 import { noteFault } from './pass-ledger.ts';
 
-/** An operator paused the agent after this pass began: it invokes and starts nothing more (recorded once per session). */
+/** An operator paused the agent (the ledger knows, or the store says so now): nothing more is invoked or started. */
 export async function pausedSince(context: PassContext, sessionId: number | null, trigger: TriggerReason): Promise<boolean> {
   const { ledger } = context;
-  if (!ledger.pausedMidPass && !(await readControl(context.env.store.db)).paused) return false;
-  ledger.pausedMidPass = true;
+  if (!ledger.paused && !(await readControl(context.env.store.db)).paused) return false;
+  ledger.paused = true;
   await record(context, { sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused' });
   return true;
 }

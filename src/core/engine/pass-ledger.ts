@@ -43,8 +43,11 @@ export interface PassLedger {
   faultThisPass: boolean;
   /** The budget could not pay for another call: no new cycle starts. */
   budgetExceeded: boolean;
-  /** An operator paused the agent during this pass: nothing more is invoked or started. */
-  pausedMidPass: boolean;
+  /**
+   * An operator paused the agent, before the pass began or during it: from then on the pass starts and invokes
+   * nothing, and every session's decision goes through the one rule of a pause (whilePaused).
+   */
+  paused: boolean;
   /** Why invocations are held back (a held fault), as the pass began or as an invocation left it. */
   hold: InvocationHold;
   /** What the validation lane did, once it ran. */
@@ -53,7 +56,7 @@ export interface PassLedger {
   capacity: CapacityReport | null;
 }
 
-export function openLedger(hold: InvocationHold): PassLedger {
+export function openLedger(hold: InvocationHold, paused = false): PassLedger {
   return {
     decisions: [],
     sessionsCreated: [],
@@ -62,7 +65,7 @@ export function openLedger(hold: InvocationHold): PassLedger {
     ktrdrReached: false,
     faultThisPass: false,
     budgetExceeded: false,
-    pausedMidPass: false,
+    paused,
     hold,
     capacity: null,
   };

@@ -52,6 +52,7 @@ export class TriggerPass {
         now,
         backoffMinutes: settings.AGENT_FAULT_BACKOFF_MINUTES,
       }),
+      control.paused,
     );
     // Created on first use and kept only once created: a designer that failed to load is tried again.
     let designer: Designer | undefined;
@@ -78,10 +79,10 @@ export class TriggerPass {
 
     const poll = (session: (typeof sessions)[number]) => pollSession({ ktrdr: env.ktrdr, tracer: env.tracer, ledger }, session);
     const polled = await mapWithConcurrency(sessions, settings.AGENT_POLL_CONCURRENCY, poll);
-    if (control.paused) {
+    if (ledger.paused) {
       // Pause stops new cycles, invocations and every change of a session; polling costs nothing and keeps the
       // progress (and the no-progress clocks) true, so running operations are still watched.
-      for (const item of polled) await advanceSession(context, item, { paused: true });
+      for (const item of polled) await advanceSession(context, item);
       await this.validationLane(context, { startNew: false });
       await record(context, { sessionId: null, trigger: 'paused', action: 'skip', invoked: false, skipReason: 'paused' });
       ledger.capacity = capacityReport(await readSlots(context), { started: 0, paused: true, budgetExceeded: false, ktrdrUnreachable: false, held: false });
@@ -91,8 +92,9 @@ export class TriggerPass {
     for (const item of polled) await advanceSession(context, item);
     await startNewCycles(context);
     // After the research: a validation backtest that finds KTRDR busy must not hold back this pass's new cycles.
-    // Before following short work, so the validation backtests run while the pass follows.
-    await this.validationLane(context, { startNew: true });
+    // Before following short work, so the validation backtests run while the pass follows. A pause met since the pass
+    // began starts none, as a pause before it.
+    await this.validationLane(context, { startNew: !ledger.paused });
     await this.followShortWork(context, now, polled, poll);
     const health = ktrdrHealth(ledger);
     if (health.kind === 'down') await markKtrdrDown(db, health.fault, now);
@@ -136,7 +138,7 @@ export class TriggerPass {
       activeSessions: () => listActiveSessions(env.store.db),
       poll,
       proveLock: async () => env.verifyTickLock?.(),
-      paused: async () => (await readControl(env.store.db)).paused,
+      paused: async () => ledger.paused || (await readControl(env.store.db)).paused,
       takeNextStep: (item) => advanceSession(context, item),
       trainingEnded: async () => {
         if (mayStartCycles(ledger)) await startNewCycles(context);

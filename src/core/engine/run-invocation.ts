@@ -126,7 +126,7 @@ export async function runInvocation(
       return;
     case 'stopped':
       // Paused mid-invocation: not an attempt, and nothing more this pass (operator-control.ts).
-      ledger.pausedMidPass = true;
+      ledger.paused = true;
       await updateSession(db, sessionId, { lease: null, invocationAttempts: Math.max(0, session!.invocationAttempts - 1) }, now);
       await record(context, { sessionId, trigger, action: 'skip', invoked: false, skipReason: 'paused', detail: next.reason }, { phase: session!.phase });
       return;
