@@ -5,6 +5,7 @@ import { AgentCommand, demoEnvironment, exitCodesHelp } from '../core/cli/base-c
 import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { loadConfig } from '../core/config/load.ts';
 import { runTick } from '../core/engine/runtime.ts';
+import { decisionNote } from '../core/engine/decision-record.ts';
 import type { Kysely } from 'kysely';
 import { endSession } from '../core/session/end.ts';
 import { lendStore } from '../core/cli/with-store.ts';
@@ -131,12 +132,7 @@ export default class Demo extends AgentCommand {
           ticks = tick;
           const outcome = await runTick({ config, log: () => {}, lockWaitMs: 30_000, store });
           if (outcome.kind === 'locked') continue;
-          const notes = outcome.summary.decisions.map((d) => {
-            if (d.outcome === 'achieved') return `#${d.sessionId} ${d.detail ?? 'moved on'}`;
-            if (d.outcome) return `#${d.sessionId} ${d.outcome}${d.detail ? ` (${d.detail.slice(0, 70)})` : ''}`;
-            if (d.invoked) return `#${d.sessionId ?? outcome.summary.sessionsCreated.at(-1)} ${d.trigger}`;
-            return `#${d.sessionId} ${d.skipReason ?? d.action}`;
-          });
+          const notes = outcome.summary.decisions.map((d) => decisionNote(d, outcome.summary.sessionsCreated.at(-1)));
           const ended = outcome.summary.decisions.filter((d) => d.outcome && d.outcome !== 'achieved');
           finished += ended.length;
           succeeded += ended.filter((d) => d.outcome === 'success').length;
