@@ -13,7 +13,7 @@ import { advanceSession } from '../../src/core/engine/advance-session.ts';
 import { pausedSince } from '../../src/core/engine/invocation-guards.ts';
 import { openPassBudget } from '../../src/core/engine/pass-budget.ts';
 import type { PassContext } from '../../src/core/engine/pass-context.ts';
-import { openLedger } from '../../src/core/engine/pass-ledger.ts';
+import { openLedger, type PassLedger } from '../../src/core/engine/pass-ledger.ts';
 import { searchSymbolsOnce } from '../../src/core/engine/start-cycles.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 
@@ -36,6 +36,30 @@ describe('the pieces of a pass against a store', () => {
     loadConfig({
       env: { HOME: work.path, DATABASE_URL: database.url, KTRDR_STRATEGIES_DIR: work.path, AGENT_BUDGET_DAILY_USD: '10', AGENT_BUDGET_BUFFER_USD: '1' },
     });
+
+  /** What a piece of a baseline pass is handed; it never needs the designer or KTRDR here. */
+  const baselineContext = async (input: { tickId: string; ledger: PassLedger; now: () => Date; explain?: (line: string) => void }): Promise<PassContext> => {
+    const loaded = config();
+    const noDesigner = async () => assert.fail('no designer is needed');
+    return {
+      env: {
+        store,
+        config: loaded,
+        ktrdr: {} as KtrdrClient,
+        designer: noDesigner,
+        designerKind: 'baseline',
+        now: input.now,
+        tickId: input.tickId,
+        tracer: noopTracer,
+        ...(input.explain ? { explain: input.explain } : {}),
+      },
+      ledger: input.ledger,
+      budget: await openPassBudget({ db: store.db, settings: loaded.settings, designerKind: 'baseline', now: input.now, operatorLimitUsd: null }),
+      designer: noDesigner,
+      batchWaiting: new Set(),
+      searchSymbols: async () => [],
+    };
+  };
 
   test("the pass's budget: the operator's limit at open, a dead process's reservation counted, one read until something changed", async () => {
     // The pass's clock runs two hours ahead of the database's, so a reservation made now is past any lease.
@@ -65,28 +89,10 @@ describe('the pieces of a pass against a store', () => {
   });
 
   test('a pause met mid-pass stops the rest of the pass, recorded each time it stops something', async () => {
-    const { settings } = config();
     const now = () => new Date();
     const lines: string[] = [];
     const ledger = openLedger({ held: false });
-    const context: PassContext = {
-      env: {
-        store,
-        config: config(),
-        ktrdr: {} as KtrdrClient,
-        designer: async () => assert.fail('no designer is needed'),
-        designerKind: 'baseline',
-        now,
-        tickId: 'tick_pieces',
-        tracer: noopTracer,
-        explain: (line) => lines.push(line),
-      },
-      ledger,
-      budget: await openPassBudget({ db: store.db, settings, designerKind: 'baseline', now, operatorLimitUsd: null }),
-      designer: async () => assert.fail('no designer is needed'),
-      batchWaiting: new Set(),
-      searchSymbols: async () => [],
-    };
+    const context = await baselineContext({ tickId: 'tick_pieces', ledger, now, explain: (line) => lines.push(line) });
 
     assert.equal(await pausedSince(context, null, 'start_new_cycle'), false);
     assert.equal(ledger.decisions.length, 0);
@@ -110,27 +116,10 @@ describe('the pieces of a pass against a store', () => {
 
   test('once the pass knows of a pause, a session due an invocation goes through the one pause rule: skipped as paused, nothing invoked', async () => {
     const now = () => new Date();
-    const { settings } = config();
     const session = await createSessionWithinCap(store.db, { maxActive: 5, designer: 'baseline', now: now(), leaseOwner: 'other', leaseExpiresAt: now() });
     assert.ok(session);
     const ledger = openLedger({ held: false }, true);
-    const context: PassContext = {
-      env: {
-        store,
-        config: config(),
-        ktrdr: {} as KtrdrClient,
-        designer: async () => assert.fail('a paused pass invokes nothing'),
-        designerKind: 'baseline',
-        now,
-        tickId: 'tick_paused_rule',
-        tracer: noopTracer,
-      },
-      ledger,
-      budget: await openPassBudget({ db: store.db, settings, designerKind: 'baseline', now, operatorLimitUsd: null }),
-      designer: async () => assert.fail('a paused pass invokes nothing'),
-      batchWaiting: new Set(),
-      searchSymbols: async () => [],
-    };
+    const context = await baselineContext({ tickId: 'tick_paused_rule', ledger, now });
     await advanceSession(context, { session, observation: { kind: 'none' }, training: null, backtest: null });
     assert.deepEqual(
       ledger.decisions.map((d) => [d.sessionId, d.trigger, d.action, d.skipReason]),
