@@ -108,6 +108,10 @@ describe('decisionInputFor: a polled session as decide() sees it', () => {
     settings,
   };
 
+  test('an ended (idle) session has no next step: decide() is never asked about one', () => {
+    assert.throws(() => decisionInputFor({ ...base, session: session({ phase: 'idle', outcome: 'success' }) }), /has ended/);
+  });
+
   test('the session snapshot copies what decide() reads, and the pass never tells decide() of a pause', () => {
     const lease = new Date('2026-03-01T12:05:00Z');
     const input = decisionInputFor({ ...base, session: session({ leaseExpiresAt: lease, invocationAttempts: 1 }), waitingForBatch: true, canInvoke: false });

@@ -50,9 +50,12 @@ export function decisionConfig(settings: DecisionSettings): DecisionInput['confi
 /** The session as decide() sees it; a session whose progress never changed counts from the start of its phase. */
 export function sessionSnapshot(session: Session, waitingForBatch: boolean): DecisionInput['session'] {
   const progress = session.operationProgress;
+  const { phase } = session;
+  // The pass decides only for active sessions, and the store holds no active session idle (`finished_is_idle`).
+  if (phase === 'idle') throw new Error(`session ${session.id} has ended: there is no next step to decide for it`);
   return {
     id: session.id,
-    phase: session.phase,
+    phase,
     trainingOperationId: session.trainingOperationId,
     backtestOperationId: session.backtestOperationId,
     resumeAttempts: session.resumeAttempts,

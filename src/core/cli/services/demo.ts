@@ -4,6 +4,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { listActiveSessions, releaseAllLeases } from '../../db/repositories/sessions.ts';
 import type { TickOutcome } from '../../engine/runtime.ts';
+import { decisionNote } from '../../engine/decision-record.ts';
 import { endSession } from '../../session/end.ts';
 
 /** Sessions that were waiting on operations of the previous demo's simulator: those operations died with it. */
@@ -33,12 +34,7 @@ export interface DemoTick {
 }
 
 export function demoTick(summary: Extract<TickOutcome, { kind: 'ran' }>['summary']): DemoTick {
-  const notes = summary.decisions.map((d) => {
-    if (d.outcome === 'achieved') return `#${d.sessionId} ${d.detail ?? 'moved on'}`;
-    if (d.outcome) return `#${d.sessionId} ${d.outcome}${d.detail ? ` (${d.detail.slice(0, 70)})` : ''}`;
-    if (d.invoked) return `#${d.sessionId ?? summary.sessionsCreated.at(-1)} ${d.trigger}`;
-    return `#${d.sessionId} ${d.skipReason ?? d.action}`;
-  });
+  const notes = summary.decisions.map((d) => decisionNote(d, summary.sessionsCreated.at(-1)));
   const ended = summary.decisions.filter((d) => d.outcome && d.outcome !== 'achieved');
   return {
     notes,
