@@ -220,3 +220,15 @@ test('a command parses, calls a service or a view, and prints: it imports no sto
   const violations = files.flatMap((file) => writeViolations(join('commands', file), readFileSync(join(dir, file), 'utf8'), writes, 'allowed'));
   assert.deepEqual(violations, [], `move the write into a service under src/core/cli/services/:\n${violations.join('\n')}`);
 });
+
+test('no source file is over 600 lines: a file that grows past it holds more than one job', () => {
+  const files = readdirSync(src, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'));
+  assert.ok(files.length > 200, `only ${files.length} source files found`);
+  const long = files
+    .map((file) => ({ file, lines: readFileSync(join(src, file), 'utf8').split('\n').length - 1 }))
+    .filter(({ lines }) => lines > 600)
+    .map(({ file, lines }) => `src/${file}: ${lines} lines`);
+  assert.deepEqual(long, [], 'split these by job (CONVENTIONS.md)');
+});
