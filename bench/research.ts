@@ -184,7 +184,7 @@ export async function researchMemory(helpers: BenchHelpers, options: { sizes: nu
           rationale: null,
           source: 'operator',
           proposedByExperimentId: null,
-          via: 'bench',
+          via: 'operator',
           now: new Date(),
         });
       await seedExperiments(store.db, size);

@@ -1,7 +1,8 @@
 import { Args } from '@oclif/core';
 import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
 import { ExitCode } from '../core/kernel/errors.ts';
-import { cancelSession, renderCancelText } from '../core/cli/views/cancel-session.ts';
+import { cancelSession } from '../core/cli/services/cancel.ts';
+import { renderCancelText } from '../core/cli/views/cancel-text.ts';
 import { withStore } from '../core/cli/with-store.ts';
 import { MAX_SESSION_ID } from '../core/cli/views/session-view.ts';
 import { terminalView } from '../core/cli/terminal-text.ts';

@@ -5,7 +5,7 @@ import { formatUsd, renderTable } from '../core/cli/format.ts';
 import { withStore } from '../core/cli/with-store.ts';
 import { existsSync } from 'node:fs';
 import { storeTarget } from '../core/db/connect.ts';
-import { readControl } from '../core/db/repositories/control.ts';
+import { readLimitInForce } from '../core/db/budget-ledger.ts';
 
 interface EffectiveDailyLimit {
   usd: number | null;
@@ -25,10 +25,10 @@ async function effectiveLimit(config: AgentConfig): Promise<EffectiveDailyLimit>
   // A fresh install has no embedded database yet, so no override: `config` must not create one to find out.
   if (target.kind === 'pglite' && target.dataDir && !existsSync(target.dataDir)) return setting;
   try {
-    const usd = (await withStore(config, (db) => readControl(db), 1000)).budgetLimitUsd;
-    if (usd === null) return setting;
+    const limit = await withStore(config, (db) => readLimitInForce(db, settingUsd, new Date()), 1000);
+    if (limit.source === 'setting') return setting;
     return {
-      usd,
+      usd: limit.limitUsd,
       source: 'override',
       settingUsd,
       note: `database override from \`budget set\`, wins over AGENT_BUDGET_DAILY_USD=${formatUsd(settingUsd)} (${from}); \`budget set --clear\` removes it`,

@@ -5,23 +5,11 @@ import { AgentCommand, demoEnvironment, exitCodesHelp } from '../core/cli/base-c
 import { AgentError, ExitCode } from '../core/kernel/errors.ts';
 import { loadConfig } from '../core/config/load.ts';
 import { runTick } from '../core/engine/runtime.ts';
-import type { Kysely } from 'kysely';
-import { endSession } from '../core/session/end.ts';
 import { lendStore } from '../core/cli/with-store.ts';
-import type { Database } from '../core/db/database-schema.ts';
-import { listActiveSessions, releaseAllLeases } from '../core/db/repositories/sessions.ts';
+import { cancelOrphanedOperations, demoTick, releaseDemoLeases } from '../core/cli/services/demo.ts';
 import { openStore, storeTarget } from '../core/db/connect.ts';
 import { createSimulator } from '../core/sim/index.ts';
 import { cliName, shellWord } from '../core/cli/cli-name.ts';
-
-/** Sessions that were waiting on operations of the previous demo's simulator: those operations died with it. */
-async function cancelOrphanedOperations(db: Kysely<Database>, now: Date): Promise<number[]> {
-  const orphaned = (await listActiveSessions(db)).filter((s) => s.phase === 'training' || s.phase === 'backtesting');
-  for (const session of orphaned) {
-    await endSession(db, session.id, { outcome: 'cancelled', reason: 'demo --keep: the previous demo simulator, which ran its operation, is gone' }, now);
-  }
-  return orphaned.map((s) => s.id);
-}
 
 /** What to run next: every `$` line works as printed (the newcomer test runs each one); the rest is prose. */
 function nextSteps(demoDir: string, sessionId: number | null): string {
@@ -131,18 +119,12 @@ export default class Demo extends AgentCommand {
           ticks = tick;
           const outcome = await runTick({ config, log: () => {}, lockWaitMs: 30_000, store });
           if (outcome.kind === 'locked') continue;
-          const notes = outcome.summary.decisions.map((d) => {
-            if (d.outcome === 'achieved') return `#${d.sessionId} ${d.detail ?? 'moved on'}`;
-            if (d.outcome) return `#${d.sessionId} ${d.outcome}${d.detail ? ` (${d.detail.slice(0, 70)})` : ''}`;
-            if (d.invoked) return `#${d.sessionId ?? outcome.summary.sessionsCreated.at(-1)} ${d.trigger}`;
-            return `#${d.sessionId} ${d.skipReason ?? d.action}`;
-          });
-          const ended = outcome.summary.decisions.filter((d) => d.outcome && d.outcome !== 'achieved');
-          finished += ended.length;
-          succeeded += ended.filter((d) => d.outcome === 'success').length;
-          shownSession = ended.find((d) => d.outcome === 'success')?.sessionId ?? shownSession ?? ended[0]?.sessionId ?? null;
-          gateFailures += ended.filter((d) => d.outcome === 'failed_training_gate' || d.outcome === 'failed_backtest_gate').length;
-          this.log(`tick ${String(tick).padStart(2)}: ${notes.join('; ') || 'nothing to do'}`);
+          const thisTick = demoTick(outcome.summary);
+          finished += thisTick.finished;
+          succeeded += thisTick.succeeded;
+          gateFailures += thisTick.gateFailures;
+          shownSession = thisTick.successSession ?? shownSession ?? thisTick.endedSession;
+          this.log(`tick ${String(tick).padStart(2)}: ${thisTick.notes.join('; ') || 'nothing to do'}`);
           // Let the simulator's compressed clock move the operations along between ticks.
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
@@ -151,8 +133,7 @@ export default class Demo extends AgentCommand {
         await simulator.close();
       }
       if (interrupted) {
-        // The demo's database is its own: a lease left held would show "Agent: working" for 15 minutes.
-        const released = await releaseAllLeases(store.db, new Date());
+        const released = await releaseDemoLeases(store.db, new Date());
         this.log(
           `Interrupted after ${ticks} tick(s): ${released.length > 0 ? `released the invocation lease of cycle(s) ${released.map((id) => `#${id}`).join(', ')}` : 'no invocation lease was held'}. The data stays in ${demoDir}: \`${cliName()} status --demo\` shows it, \`${cliName()} demo --keep\` goes on.`,
         );

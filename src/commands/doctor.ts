@@ -2,7 +2,7 @@ import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelpWith } from '../core/cli/base-command.ts';
 import { ExitCode } from '../core/kernel/errors.ts';
 import { useColor } from '../core/cli/format.ts';
-import { runDoctor } from '../core/cli/views/doctor-checks.ts';
+import { runDoctor } from '../core/cli/services/doctor.ts';
 import { renderDoctorText } from '../core/cli/views/doctor-text.ts';
 import { terminalView } from '../core/cli/terminal-text.ts';
 

@@ -1,6 +1,6 @@
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { withStore } from '../core/cli/with-store.ts';
-import { setPaused } from '../core/db/repositories/control.ts';
+import { pauseTriggering, type PauseResult } from '../core/cli/services/pause.ts';
 
 export default class Pause extends AgentCommand {
   static override summary = 'Pause automatic triggering (every tick honours it until `resume`).';
@@ -8,11 +8,11 @@ export default class Pause extends AgentCommand {
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> pause'];
 
-  async run() {
+  async run(): Promise<PauseResult> {
     const { flags } = await this.parse(Pause);
     const config = this.loadAgentConfig();
-    await withStore(config, (db) => setPaused(db, true, new Date()));
+    const result = await withStore(config, (db) => pauseTriggering(db, new Date()));
     if (!this.jsonEnabled()) this.log("Agent triggering paused. Use 'ktrdr-agent resume' to restart.");
-    return { paused: true };
+    return result;
   }
 }

@@ -1,6 +1,6 @@
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
 import { withStore } from '../core/cli/with-store.ts';
-import { clearFault, readControl, setPaused } from '../core/db/repositories/control.ts';
+import { resumeTriggering, type ResumeResult } from '../core/cli/services/pause.ts';
 import { terminalLine } from '../core/cli/terminal-text.ts';
 
 export default class Resume extends AgentCommand {
@@ -10,20 +10,15 @@ export default class Resume extends AgentCommand {
   static override enableJsonFlag = true;
   static override examples = ['<%= config.bin %> resume'];
 
-  async run() {
+  async run(): Promise<ResumeResult> {
     const { flags } = await this.parse(Resume);
     const config = this.loadAgentConfig();
-    const cleared = await withStore(config, async (db) => {
-      const now = new Date();
-      const { fault } = await readControl(db);
-      await setPaused(db, false, now);
-      await clearFault(db, now);
-      return fault;
-    });
+    const result = await withStore(config, (db) => resumeTriggering(db, new Date()));
+    const cleared = result.clearedFault;
     if (!this.jsonEnabled()) {
       this.log('Agent triggering resumed.');
       if (cleared) this.log(`Cleared the held fault (${cleared.faultClass}: ${terminalLine(cleared.cause)}); the next tick invokes the designer again.`);
     }
-    return { paused: false, clearedFault: cleared ? { faultClass: cleared.faultClass, cause: cleared.cause, since: cleared.since.toISOString() } : null };
+    return result;
   }
 }

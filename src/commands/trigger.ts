@@ -4,6 +4,7 @@ import { redactSecrets } from '../core/kernel/secrets.ts';
 import { runTick } from '../core/engine/runtime.ts';
 import { tickHealth } from '../core/engine/tick-health.ts';
 import { terminalLine } from '../core/cli/terminal-text.ts';
+import { formatUsd } from '../core/budget/money.ts';
 
 export default class Trigger extends AgentCommand {
   static override summary = 'Run a trigger pass now and explain what it checked and did.';
@@ -29,12 +30,12 @@ export default class Trigger extends AgentCommand {
     if (!json) {
       const invoked = summary.decisions.filter((d) => d.invoked).length;
       this.log(
-        `Done: ${summary.decisions.length} decision(s), ${invoked} invocation(s); budget $${summary.budget.usedUsd.toFixed(2)} / $${summary.budget.limitUsd.toFixed(2)} used today.`,
+        `Done: ${summary.decisions.length} decision(s), ${invoked} invocation(s); budget ${formatUsd(summary.budget.usedUsd)} / ${formatUsd(summary.budget.limitUsd)} used today.`,
       );
     }
     const stoppedByBudget = summary.budgetExceeded && !summary.decisions.some((d) => d.invoked);
     if (stoppedByBudget) {
-      const message = `The daily budget is spent ($${summary.budget.usedUsd.toFixed(2)} of $${summary.budget.limitUsd.toFixed(2)}, keeping a $${config.settings.AGENT_BUDGET_BUFFER_USD.toFixed(2)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`;
+      const message = `The daily budget is spent (${formatUsd(summary.budget.usedUsd)} of ${formatUsd(summary.budget.limitUsd)}, keeping a ${formatUsd(config.settings.AGENT_BUDGET_BUFFER_USD)} buffer). Raise it with \`ktrdr-agent budget set <usd>\` or wait for the next UTC day.`;
       if (!json) throw new AgentError(message, ExitCode.BudgetExceeded, 'budget_exceeded');
       // One JSON document: what the pass did, and why it stopped; its status and exit code are the process's.
       this.logJson(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { toBookedUsd } from '../../src/core/db/repositories/budget.ts';
+import { bookedUsd } from '../../src/core/budget/money.ts';
 import { runCli } from '../support/cli.ts';
 import { listPriceUsd } from '../support/list-prices.ts';
 import { startEngineRig, toolNamesOf, type EngineRig } from '../support/scripted-model.ts';
@@ -32,7 +32,7 @@ function batchCostOf(rig: EngineRig, batchId: string): number {
   const message = line.result.message as { model: string; usage: Record<string, unknown> };
   assert.equal(message.usage.service_tier, 'batch');
   // Message Batches bill every token at half the standard price.
-  return toBookedUsd(listPriceUsd(message.model, message.usage) / 2);
+  return bookedUsd(listPriceUsd(message.model, message.usage) / 2);
 }
 
 async function ticksUntil(rig: EngineRig, done: () => Promise<boolean>, maxTicks = 20): Promise<number[]> {

@@ -66,7 +66,7 @@ describe('report (built CLI, headless chromium)', () => {
       status: 'validated',
       evidence: 'three passes',
       experimentId: 5,
-      via: 'save_assessment',
+      via: 'promotion',
       now: new Date(),
     });
     await addHypothesis(store.db, {

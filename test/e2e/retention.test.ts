@@ -6,7 +6,7 @@ import { closeSync, existsSync, openSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { sql } from 'kysely';
-import { pruneResultSchema } from '../../src/core/cli/prune.ts';
+import { pruneResultSchema } from '../../src/core/cli/views/prune-schema.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';
 import { binRun, repoRoot, runCli } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';

@@ -4,15 +4,9 @@ import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { describe, test, type TestContext } from 'node:test';
 import type Anthropic from '@anthropic-ai/sdk';
 import { createAnthropicClient } from '../../src/core/agent/anthropic-client.ts';
-import {
-  invokeAgent,
-  type InvocationBudget,
-  type InvocationDeps,
-  type ResponseInfo,
-  type SettlementDetails,
-  type ToolCallInfo,
-  type ToolDefinition,
-} from '../../src/core/agent/invoke.ts';
+import type { InvocationBudget, SettlementDetails } from '../../src/core/agent/budgeted-call.ts';
+import { invokeAgent, type InvocationDeps, type ResponseInfo, type ToolCallInfo } from '../../src/core/agent/invoke.ts';
+import type { ToolDefinition } from '../../src/core/agent/tool-dispatch.ts';
 import { costOfUsage, priceFor } from '../../src/core/budget/pricing.ts';
 import {
   redactedThinking,

@@ -22,7 +22,7 @@ import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
 import { validStrategy } from '../support/scripted-model.ts';
 import { seedExperiments } from '../support/seed-experiments.ts';
-import { setHypothesisByOperator } from '../../src/core/cli/views/research-view.ts';
+import { setHypothesisByOperator } from '../../src/core/cli/services/hypotheses-set.ts';
 
 const trainingGate = {
   gate: 'training' as const,
@@ -137,7 +137,7 @@ for (const kind of storeKinds) {
         rationale: null,
         source: 'operator',
         proposedByExperimentId: null,
-        via: 'test',
+        via: 'operator',
         now: new Date(),
       });
       await seedExperiments(store.db, 10);
@@ -297,7 +297,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: 'seen twice',
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const session = await newSession();
@@ -316,7 +316,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: null,
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const session = await newSession();
@@ -362,7 +362,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.deepEqual(
       events.map((e) => [e.status, e.via]),
       [
-        ['untested', 'test'],
+        ['untested', 'operator'],
         ['testing', 'save_strategy_config'],
         ['refuted', 'save_assessment'],
       ],
@@ -380,7 +380,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: null,
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const session = await newSession();
@@ -417,7 +417,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
     assert.deepEqual(
       events.map((e) => [e.status, e.via, e.moved]),
       [
-        ['untested', 'test', true],
+        ['untested', 'operator', true],
         ['testing', 'save_strategy_config', true],
         ['refuted', 'operator', true],
         ['supported', 'save_assessment', false],
@@ -432,7 +432,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: null,
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const designs = ['release_a', 'release_b'].map((name, i) => {
@@ -503,7 +503,7 @@ describe('design and assessment tools with the memory (PostgreSQL, simulator)', 
       rationale: null,
       source: 'operator',
       proposedByExperimentId: null,
-      via: 'test',
+      via: 'operator',
       now: new Date(),
     });
     const parent = (await queryExperiments(store.db, { sort: 'id', limit: 1 })).experiments[0]!;

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { anthropicAdvice, ktrdrAdvice, type DoctorReport } from '../../src/core/cli/views/doctor-checks.ts';
+import { anthropicAdvice, ktrdrAdvice, type DoctorReport } from '../../src/core/cli/services/doctor.ts';
 import { renderDoctorText } from '../../src/core/cli/views/doctor-text.ts';
-import { renderCancelText } from '../../src/core/cli/views/cancel-session.ts';
+import { renderCancelText } from '../../src/core/cli/views/cancel-text.ts';
 import { KtrdrError, type KtrdrErrorKind } from '../../src/core/ktrdr/errors.ts';
 
 const KTRDR_URL = 'http://ktrdr.test:8000/api/v1';

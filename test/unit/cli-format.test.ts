@@ -1,10 +1,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { AgentError } from '../../src/core/kernel/errors.ts';
-import { parseDailyLimit } from '../../src/core/cli/views/budget-set.ts';
+import { parseDailyLimit } from '../../src/core/cli/services/budget-set.ts';
 import { renderBudgetSetText } from '../../src/core/cli/views/budget-text.ts';
 import { decodeCursor, encodeCursor, expandOutcomeFilter, parseSince } from '../../src/core/cli/views/history-view.ts';
-import { cycleDetail, decisionText, describeOperation, describeTick, formatMetric, truncate } from '../../src/core/cli/views/phrases.ts';
+import { decisionText } from '../../src/core/engine/decision-record.ts';
+import { cycleDetail, describeOperation, describeTick, formatMetric, truncate } from '../../src/core/cli/views/phrases.ts';
 import { actionCall } from '../../src/core/cli/views/session-text.ts';
 import { failedGate, firstSentence, gateEvaluation, outcomeLabel, trainingFigures } from '../../src/core/cli/views/session-facts.ts';
 import { parseSessionId } from '../../src/core/cli/views/session-view.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { parseDailyLimit } from '../../src/core/cli/views/budget-set.ts';
+import { parseDailyLimit } from '../../src/core/cli/services/budget-set.ts';
 import { redactSecrets } from '../../src/core/kernel/secrets.ts';
 import { ConfigError, loadConfig } from '../../src/core/config/load.ts';
 import { MAX_ENV_FILE_BYTES } from '../../src/core/config/env-file.ts';

@@ -77,70 +77,74 @@ function input(options: {
   };
 }
 
-describe("decide, and the pass's pause rule on top of it: every phase x operation status x gate x budget x paused x lease", () => {
-  for (const phase of phases)
-    for (const status of statuses)
-      for (const gatePasses of [true, false])
-        for (const canInvoke of [true, false])
-          for (const paused of [true, false])
-            for (const lease of leases) {
-              test(`${phase} ${status} gate=${gatePasses} budget=${canInvoke} paused=${paused} lease=${lease}`, () => {
-                const decided = decide(input({ phase, status, gatePasses, canInvoke, lease }));
-                const decision = paused ? whilePaused(decided) : decided;
-                if (paused) {
-                  // A pause still watches running work (the no-progress clocks stay true) and starts or ends nothing.
-                  const watching =
-                    (phase === 'backtesting' || (phase === 'training' && lease !== 'live')) && ['pending', 'running', 'resuming'].includes(status);
-                  if (watching) assert.equal(decision.action, 'record_progress');
-                  else assert.deepEqual(decision, { action: 'skip', trigger: 'paused', skipReason: 'paused' });
-                  return;
-                }
-                if (phase === 'designing' || phase === 'assessing') {
-                  // These phases poll nothing: only the lease and the budget matter.
-                  if (lease === 'live') assert.equal(decision.action === 'skip' && decision.skipReason, 'invocation_in_progress');
-                  else if (!canInvoke) assert.equal(decision.action === 'skip' && decision.skipReason, 'budget_exceeded');
-                  else assert.equal(decision.action, 'invoke');
-                  return;
-                }
-                if (phase === 'training' && lease === 'live') {
-                  assert.equal(decision.action === 'skip' && decision.skipReason, 'invocation_in_progress');
-                  return;
-                }
-                const failedOutcome = phase === 'training' ? 'failed_training' : 'failed_backtest';
-                switch (status) {
-                  case 'unreachable':
-                    assert.equal(decision.action === 'skip' && decision.skipReason, 'ktrdr_unreachable');
-                    return;
-                  case 'not_found':
-                    assert.equal(decision.action, 'fail');
-                    assert.equal(decision.action === 'fail' && decision.outcome, failedOutcome);
-                    return;
-                  case 'cancelled':
-                  case 'failed':
-                    assert.equal(decision.action, 'resume_operation');
-                    return;
-                  case 'pending':
-                  case 'running':
-                  case 'resuming':
-                    assert.equal(decision.action, 'record_progress');
-                    return;
-                  case 'completed':
-                    if (!gatePasses) {
-                      assert.equal(decision.action, 'fail');
-                      assert.equal(decision.action === 'fail' && decision.outcome, phase === 'training' ? 'failed_training_gate' : 'failed_backtest_gate');
-                      return;
-                    }
-                    if (phase === 'backtesting') {
-                      assert.equal(decision.action, 'enter_assessing');
-                      assert.equal(decision.action === 'enter_assessing' && decision.invoke, canInvoke);
-                      return;
-                    }
-                    if (!canInvoke) assert.equal(decision.action === 'skip' && decision.skipReason, 'budget_exceeded');
-                    else assert.equal(decision.action === 'invoke' && decision.purpose, 'backtest');
-                    return;
-                }
-              });
-            }
+const every = phases.flatMap((phase) =>
+  statuses.flatMap((status) =>
+    [true, false].flatMap((gatePasses) => [true, false].flatMap((canInvoke) => leases.map((lease) => ({ phase, status, gatePasses, canInvoke, lease })))),
+  ),
+);
+
+describe('decide: every phase x operation status x gate x budget x lease', () => {
+  for (const { phase, status, gatePasses, canInvoke, lease } of every) {
+    test(`${phase} ${status} gate=${gatePasses} budget=${canInvoke} lease=${lease}`, () => {
+      const decision = decide(input({ phase, status, gatePasses, canInvoke, lease }));
+      if (phase === 'designing' || phase === 'assessing') {
+        // These phases poll nothing: only the lease and the budget matter.
+        if (lease === 'live') assert.equal(decision.action === 'skip' && decision.skipReason, 'invocation_in_progress');
+        else if (!canInvoke) assert.equal(decision.action === 'skip' && decision.skipReason, 'budget_exceeded');
+        else assert.equal(decision.action, 'invoke');
+        return;
+      }
+      if (phase === 'training' && lease === 'live') {
+        assert.equal(decision.action === 'skip' && decision.skipReason, 'invocation_in_progress');
+        return;
+      }
+      const failedOutcome = phase === 'training' ? 'failed_training' : 'failed_backtest';
+      switch (status) {
+        case 'unreachable':
+          assert.equal(decision.action === 'skip' && decision.skipReason, 'ktrdr_unreachable');
+          return;
+        case 'not_found':
+          assert.equal(decision.action, 'fail');
+          assert.equal(decision.action === 'fail' && decision.outcome, failedOutcome);
+          return;
+        case 'cancelled':
+        case 'failed':
+          assert.equal(decision.action, 'resume_operation');
+          return;
+        case 'pending':
+        case 'running':
+        case 'resuming':
+          assert.equal(decision.action, 'record_progress');
+          return;
+        case 'completed':
+          if (!gatePasses) {
+            assert.equal(decision.action, 'fail');
+            assert.equal(decision.action === 'fail' && decision.outcome, phase === 'training' ? 'failed_training_gate' : 'failed_backtest_gate');
+            return;
+          }
+          if (phase === 'backtesting') {
+            assert.equal(decision.action, 'enter_assessing');
+            assert.equal(decision.action === 'enter_assessing' && decision.invoke, canInvoke);
+            return;
+          }
+          if (!canInvoke) assert.equal(decision.action === 'skip' && decision.skipReason, 'budget_exceeded');
+          else assert.equal(decision.action === 'invoke' && decision.purpose, 'backtest');
+          return;
+      }
+    });
+  }
+});
+
+describe("the pass's pause rule (whilePaused) on every decision of decide()", () => {
+  test('a pause still watches running work (the no-progress clocks stay true) and starts or ends nothing', () => {
+    for (const { phase, status, gatePasses, canInvoke, lease } of every) {
+      const decision = whilePaused(decide(input({ phase, status, gatePasses, canInvoke, lease })));
+      const watching = (phase === 'backtesting' || (phase === 'training' && lease !== 'live')) && ['pending', 'running', 'resuming'].includes(status);
+      const label = `${phase} ${status} gate=${gatePasses} budget=${canInvoke} lease=${lease}`;
+      if (watching) assert.equal(decision.action, 'record_progress', label);
+      else assert.deepEqual(decision, { action: 'skip', trigger: 'paused', skipReason: 'paused' }, label);
+    }
+  });
 });
 
 describe('decide: recovery rules', () => {
@@ -196,7 +200,7 @@ describe('decide: recovery rules', () => {
   });
 
   test('each no-progress case has its own, shorter limit and is named', () => {
-    const at = (status: string, percentage: number, minutes: number) => {
+    const at = (status: 'pending' | 'running' | 'resuming', percentage: number, minutes: number) => {
       const base = input({ phase: 'training', status: 'running', gatePasses: true, canInvoke: true, lease: 'none' });
       return decide({
         ...base,
@@ -270,6 +274,15 @@ describe('decide: recovery rules', () => {
     const base = input({ phase: 'training', status: 'completed', gatePasses: true, canInvoke: true, lease: 'none' });
     const decision = decide({ ...base, trainingResult: { ...goodTraining, modelPath: null } });
     assert.equal(decision.action === 'fail' && decision.outcome, 'failed_training');
+  });
+
+  test('a training or backtest phase with no operation to poll fails the session in its phase', () => {
+    for (const phase of ['training', 'backtesting'] as const) {
+      const base = input({ phase, status: 'running', gatePasses: true, canInvoke: true, lease: 'none' });
+      const decision = decide({ ...base, session: { ...base.session, trainingOperationId: null, backtestOperationId: null }, operation: { kind: 'none' } });
+      assert.equal(decision.action, 'fail');
+      assert.equal(decision.action === 'fail' && decision.outcome, phase === 'training' ? 'failed_training' : 'failed_backtest');
+    }
   });
 
   test('progress that moved is recorded as a change', () => {

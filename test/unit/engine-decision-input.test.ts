@@ -6,13 +6,13 @@ import {
   canInvoke,
   decisionConfig,
   decisionInputFor,
-  FIRST_REQUEST_INPUT_TOKENS,
   MAX_INVOCATION_ATTEMPTS,
   minimumCallUsd,
   whilePaused,
   type DecisionSettings,
   type InvocationBudgetSettings,
 } from '../../src/core/engine/decision-input.ts';
+import { FIRST_REQUEST_INPUT_TOKENS } from '../../src/core/budget/can-invoke.ts';
 
 const settings: DecisionSettings = {
   GATE_TRAINING_MIN_ACCURACY: 0.11,
@@ -107,6 +107,10 @@ describe('decisionInputFor: a polled session as decide() sees it', () => {
     now,
     settings,
   };
+
+  test('an ended (idle) session has no next step: decide() is never asked about one', () => {
+    assert.throws(() => decisionInputFor({ ...base, session: session({ phase: 'idle', outcome: 'success' }) }), /has ended/);
+  });
 
   test('the session snapshot copies what decide() reads, and the pass never tells decide() of a pause', () => {
     const lease = new Date('2026-03-01T12:05:00Z');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { explainDecision, type DecisionAction, type DecisionRecord, type RecordedSkipReason } from '../../src/core/engine/decision-record.ts';
+import { decisionNote, explainDecision, type DecisionAction, type DecisionRecord, type RecordedSkipReason } from '../../src/core/engine/decision-record.ts';
 
 /** Every action and skip reason: the compiler rejects these lists when one is added or removed. */
 const actions = Object.keys({
@@ -162,5 +162,21 @@ describe('explainDecision: the one wording of what the pass decided', () => {
     assert.deepEqual(explainDecision(record({ action: 'enter_assessing', trigger: 'backtest_completed' })), [
       'Session #4: backtest passed its gate; assessing.',
     ]);
+  });
+});
+
+describe("decisionNote: the demo's short note of a decision", () => {
+  test('a session that moved on or ended says so; an invocation names its trigger (a new cycle by its id); a skip its reason', () => {
+    assert.equal(
+      decisionNote(record({ action: 'invocation_result', outcome: 'achieved', detail: 'the design invocation moved the session to training' }), undefined),
+      '#4 the design invocation moved the session to training',
+    );
+    assert.equal(
+      decisionNote(record({ action: 'fail', outcome: 'failed_backtest_gate', detail: `backtest gate: ${'x'.repeat(100)}` }), undefined),
+      `#4 failed_backtest_gate (backtest gate: ${'x'.repeat(55)})`,
+    );
+    assert.equal(decisionNote(record({ sessionId: null, action: 'invoke', invoked: true, trigger: 'start_new_cycle' }), 9), '#9 start_new_cycle');
+    assert.equal(decisionNote(record({ skipReason: 'budget_exceeded' }), undefined), '#4 budget_exceeded');
+    assert.equal(decisionNote(record({ action: 'wait' }), undefined), '#4 wait');
   });
 });

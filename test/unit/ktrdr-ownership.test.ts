@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { modelStrategy, operationStrategy, ownershipCheck, ownershipMismatch, type OperationClaim } from '../../src/core/ktrdr/ownership.ts';
-import { parseServerTime } from '../../src/core/ktrdr/client.ts';
+import { parseServerTime } from '../../src/core/ktrdr/starts.ts';
 import { epochMetricsOf } from '../../src/core/ktrdr/results.ts';
 import { operationMetricsResponseSchema, type OperationInfo } from '../../src/core/ktrdr/schemas.ts';
 

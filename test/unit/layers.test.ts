@@ -118,7 +118,7 @@ test('a migration imports only kysely (and node built-ins), never live code: it 
 const QUERY_BUILDERS = /\.(selectFrom|insertInto|updateTable|deleteFrom|replaceInto|mergeInto)\(\s*'?([a-z_]*)/g;
 /** Raw SQL through kysely's `sql` tag (sql`...`, sql<T>`...`, sql.raw/lit/ref/id/table/join) or its value import. */
 const RAW_SQL = /\bsql\s*(?:<[^`;]*?>)?\s*`|\bsql\.(?:raw|lit|ref|id|table|join|val)\(|import\s*\{[^}]*\bsql\b[^}]*\}\s*from\s*'kysely'/g;
-const WRITES = new Set(['insertInto', 'updateTable', 'deleteFrom', 'replaceInto', 'mergeInto']);
+const WRITE_BUILDERS = new Set(['insertInto', 'updateTable', 'deleteFrom', 'replaceInto', 'mergeInto']);
 /** Raw writes inside db/ name their table too (a data step in SQL text). */
 const RAW_WRITES = /\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(agent_[a-z_]+)/g;
 
@@ -188,9 +188,134 @@ test('each table is written by one repository, the file named after it', () => {
   const strays = repositories.filter((file) => !tables.some((table) => ownerOf(table) === file) && !(file in NOT_A_TABLE_REPOSITORY));
   assert.deepEqual(strays, [], `db/repositories/ holds one file per table; reads across tables go in db/read-models/:\n${strays.join('\n')}`);
   const violations = queryUses()
-    .filter((use) => (WRITES.has(use.kind) || use.kind === 'raw write') && use.table !== '')
+    .filter((use) => (WRITE_BUILDERS.has(use.kind) || use.kind === 'raw write') && use.table !== '')
     .filter((use) => use.file !== join('core', 'db', 'repositories', ownerOf(use.table)))
     .filter((use) => !use.file.startsWith(join('core', 'db', 'migrate')))
     .map((use) => `${join('src', use.file)} writes ${use.table} (${use.kind}); its repository is ${join('src', repositoriesDir, ownerOf(use.table))}`);
   assert.deepEqual(violations, [], `a table has one writer:\n${violations.join('\n')}`);
+});
+
+/** Source without its comments, so a comment that says "DELETE FROM" or names a write does not count as one. */
+function withoutComments(text: string): string {
+  return text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '');
+}
+
+const WRITES =
+  /\.(?:insertInto|updateTable|deleteFrom|mergeInto|transaction)\(|\binTransaction\(|\b(?:INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|TRUNCATE\s+\w+)\b/;
+
+/** Opening the store, migrating it and its locks: how a command gets a store, not a write of the research record. */
+const STORE_INFRASTRUCTURE = ['connect.ts', 'migrate.ts', 'data-dir-lock.ts', 'tick-lock.ts'];
+
+/**
+ * The functions of `src/core/db/` that write: an INSERT, UPDATE or DELETE (kysely's or raw SQL) or a transaction
+ * in their body, or a call to another such function. By name, over the whole store: a name written anywhere counts.
+ */
+function storeWriteFunctions(): { writes: Set<string>; all: Set<string> } {
+  const dir = join(src, 'core', 'db');
+  const bodies = new Map<string, string>();
+  for (const file of readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((f) => f.endsWith('.ts') && !STORE_INFRASTRUCTURE.includes(f))) {
+    const text = withoutComments(readFileSync(join(dir, file), 'utf8'));
+    const starts = [...text.matchAll(/^(?:export\s+)?(?:async\s+)?(?:function\*?|const|let|class|interface|type)\s+(\w+)/gm)];
+    starts.forEach((start, i) => {
+      const body = text.slice(start.index, starts[i + 1]?.index ?? text.length);
+      bodies.set(start[1]!, `${bodies.get(start[1]!) ?? ''}${body}`);
+    });
+  }
+  const writes = new Set([...bodies].filter(([, body]) => WRITES.test(body)).map(([name]) => name));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [name, body] of bodies) {
+      if (writes.has(name)) continue;
+      if ([...writes].some((write) => new RegExp(`\\b${write}\\(`).test(body))) {
+        writes.add(name);
+        grew = true;
+      }
+    }
+  }
+  return { writes, all: new Set(bodies.keys()) };
+}
+
+/**
+ * What a file that only reads must not do: import a value from `cli/services/` (actions, unless `services` allows
+ * them), from `session/` other than its model (the transaction that ends a session), or a store function that
+ * writes; or write itself.
+ */
+function writeViolations(file: string, text: string, storeWrites: Set<string>, services: 'allowed' | 'refused' = 'refused'): string[] {
+  const violations: string[] = [];
+  const code = withoutComments(text);
+  for (const match of code.matchAll(/\bimport\s+(type\s+)?([^;'"]*?)\s+from\s+'(\.{1,2}\/[^']+)'/g)) {
+    if (match[1]) continue; // `import type`: erased, it calls nothing
+    const target = relative(src, resolve(dirname(join(src, file)), match[3]!))
+      .split(sep)
+      .join('/');
+    const names = [...(match[2]!.match(/\{([\s\S]*)\}/)?.[1] ?? '').split(',')]
+      .map((name) => name.trim())
+      .filter((name) => name !== '' && !name.startsWith('type '))
+      .map((name) => name.split(/\s+as\s+/)[0]!);
+    const namespace = /\*\s+as\s+\w+/.test(match[2]!) || /^\w+/.test(match[2]!.trim());
+    const where = `${join('src', file)} imports`;
+    if (target.startsWith('core/cli/services/') && services === 'refused' && (names.length > 0 || namespace))
+      violations.push(`${where} ${names.join(', ') || '*'} from ${target} (an action)`);
+    else if (target.startsWith('core/session/') && target !== 'core/session/model.ts' && (names.length > 0 || namespace))
+      violations.push(`${where} ${names.join(', ') || '*'} from ${target} (the transaction that ends a session)`);
+    else if (target.startsWith('core/db/')) {
+      if (namespace) violations.push(`${where} * from ${target} (name the read functions instead)`);
+      for (const name of names.filter((n) => storeWrites.has(n))) violations.push(`${where} ${name} from ${target} (it writes)`);
+    }
+  }
+  if (WRITES.test(code)) violations.push(`${join('src', file)} writes itself (${code.match(WRITES)![0]})`);
+  return violations;
+}
+
+test('a view only reads: cli/views/ imports no action, no transaction and no store function that writes', () => {
+  const { writes, all } = storeWriteFunctions();
+  // The scan sees both kinds (a broken pattern would find no write, or call everything one, and pass vacuously).
+  for (const write of ['setHypothesisStatus', 'addHypothesis', 'burnLockbox', 'setPaused']) assert.ok(writes.has(write), `${write} not seen as a write`);
+  for (const read of ['findHypothesis', 'listLockboxUses', 'readControl']) assert.ok(all.has(read) && !writes.has(read), `${read} not seen as a read`);
+  const planted = [
+    "import { burnLockbox, listLockboxUses } from '../../db/repositories/lockboxes.ts';",
+    "import { cancelSession } from '../services/cancel.ts';",
+    "import type { CancelResult } from '../services/cancel.ts';",
+    "import { endSession } from '../../session/end.ts';",
+    'await db.transaction().execute(() => null);',
+  ].join('\n');
+  assert.equal(writeViolations(join('core', 'cli', 'views', 'planted.ts'), planted, writes).length, 4, 'the planted writes are not all found');
+
+  const dir = join(src, 'core', 'cli', 'views');
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'));
+  assert.ok(files.length > 20, `only ${files.length} view files found`);
+  const violations = files.flatMap((file) => {
+    const path = join('core', 'cli', 'views', file);
+    return writeViolations(path, readFileSync(join(src, path), 'utf8'), writes);
+  });
+  assert.deepEqual(violations, [], `a view reads and renders; move the write to src/core/cli/services/:\n${violations.join('\n')}`);
+});
+
+test('a command parses, calls a service or a view, and prints: it imports no store function that writes, nor the transaction that ends a session', () => {
+  const { writes } = storeWriteFunctions();
+  const planted = "import { setPaused } from '../core/db/repositories/activity.ts';\nimport { pauseTriggering } from '../core/cli/services/pause.ts';";
+  assert.equal(writeViolations(join('commands', 'planted.ts'), planted, writes, 'allowed').length, 1, 'the planted write is not found');
+  const dir = join(src, 'commands');
+  const files = readdirSync(dir, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'));
+  assert.ok(files.length > 20, `only ${files.length} commands found`);
+  const violations = files.flatMap((file) => writeViolations(join('commands', file), readFileSync(join(dir, file), 'utf8'), writes, 'allowed'));
+  assert.deepEqual(violations, [], `move the write into a service under src/core/cli/services/:\n${violations.join('\n')}`);
+});
+
+test('no source file is over 600 lines: a file that grows past it holds more than one job', () => {
+  const files = readdirSync(src, { recursive: true })
+    .map(String)
+    .filter((file) => file.endsWith('.ts'));
+  assert.ok(files.length > 200, `only ${files.length} source files found`);
+  const long = files
+    .map((file) => ({ file, lines: readFileSync(join(src, file), 'utf8').split('\n').length - 1 }))
+    .filter(({ lines }) => lines > 600)
+    .map(({ file, lines }) => `src/${file}: ${lines} lines`);
+  assert.deepEqual(long, [], 'split these by job (CONVENTIONS.md)');
 });

@@ -2,7 +2,7 @@
 // the design tools' own refusals (built here by the same functions the tools use), and experimentLine renders them.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { describeRun } from '../../src/core/agent/tools.ts';
+import { describeRun } from '../../src/core/agent/tools/design.ts';
 import { experimentLine } from '../../src/core/agent/memory-section.ts';
 import { describeClaimRefusal } from '../../src/core/db/repositories/design-claims.ts';
 import type { Experiment } from '../../src/core/db/repositories/experiments.ts';

@@ -1,8 +1,8 @@
 import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
 import { AgentError, ExitCode } from '../../core/kernel/errors.ts';
-import { useColor } from '../../core/cli/format.ts';
-import { setDailyLimit, parseDailyLimit } from '../../core/cli/views/budget-set.ts';
+import { formatUsd, useColor } from '../../core/cli/format.ts';
+import { setDailyLimit, parseDailyLimit } from '../../core/cli/services/budget-set.ts';
 import { renderBudgetSetText } from '../../core/cli/views/budget-text.ts';
 import type { BudgetSetResult } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
@@ -43,7 +43,7 @@ export default class BudgetSet extends AgentCommand {
     const config = this.loadAgentConfig(flags);
     const bufferUsd = config.settings.AGENT_BUDGET_BUFFER_USD;
     if (parsed && parsed.limitUsd <= bufferUsd && config.settings.AGENT_BUDGET_ENFORCEMENT) {
-      const warning = `a limit of $${parsed.limitUsd.toFixed(2)} is at or below the $${bufferUsd.toFixed(2)} buffer (AGENT_BUDGET_BUFFER_USD) that is never spent, so no model call could ever be made`;
+      const warning = `a limit of ${formatUsd(parsed.limitUsd)} is at or below the ${formatUsd(bufferUsd)} buffer (AGENT_BUDGET_BUFFER_USD) that is never spent, so no model call could ever be made`;
       if (!flags.force)
         throw new AgentError(
           `Refused: ${warning}. Give a larger amount, or add --force to set it anyway (to stop the agent, \`ktrdr-agent pause\` says so more plainly). Nothing changed.`,

@@ -1,6 +1,8 @@
 import { Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
-import { pruneDatabase, renderPruneText, type PruneReport } from '../../core/cli/prune.ts';
+import { pruneDatabase } from '../../core/cli/services/db-prune.ts';
+import { renderPruneText } from '../../core/cli/views/prune-text.ts';
+import type { PruneReport } from '../../core/cli/views/prune-schema.ts';
 import { withStore } from '../../core/cli/with-store.ts';
 
 export default class DbPrune extends AgentCommand {

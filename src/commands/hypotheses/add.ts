@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
-import { addHypothesisByOperator } from '../../core/cli/views/research-view.ts';
+import { addHypothesisByOperator } from '../../core/cli/services/hypotheses-add.ts';
 import type { HypothesisEntry } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
 import { terminalLine } from '../../core/cli/terminal-text.ts';

@@ -1,6 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
-import { hypothesisSetChoices, parseResearchId, setHypothesisByOperator } from '../../core/cli/views/research-view.ts';
+import { hypothesisSetChoices, setHypothesisByOperator } from '../../core/cli/services/hypotheses-set.ts';
+import { parseResearchId } from '../../core/cli/views/research-view.ts';
 import type { HypothesisEntry } from '../../core/cli/views/schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
 

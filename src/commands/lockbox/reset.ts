@@ -1,6 +1,6 @@
 import { Args, Flags } from '@oclif/core';
 import { AgentCommand, exitCodesHelp } from '../../core/cli/base-command.ts';
-import { resetLockbox } from '../../core/cli/views/promotion-view.ts';
+import { resetLockbox } from '../../core/cli/services/lockbox-reset.ts';
 import type { LockboxResetResult } from '../../core/cli/views/promotion-schemas.ts';
 import { withStore } from '../../core/cli/with-store.ts';
 

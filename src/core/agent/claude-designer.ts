@@ -15,6 +15,7 @@ import { findOpenBatch, listOpenBatches, type OpenBatch } from '../db/repositori
 import { BATCH_PRICE_FACTOR } from '../budget/pricing.ts';
 import { saveQuota } from './quota.ts';
 import { priceFor } from '../budget/pricing.ts';
+import { formatUsd } from '../budget/money.ts';
 import { phaseEffort, phaseModel } from '../config/model-checks.ts';
 import { toolsFor, type ToolContext } from './tools.ts';
 import { operatorStop } from './operator-control.ts';
@@ -204,10 +205,10 @@ export class ClaudeDesigner implements Designer {
       case 'submitted':
         return report(
           'batch_pending',
-          `the first ${request.purpose} call went out as batch ${submitted.batchId} ($${reservedUsd.toFixed(4)} held at the batch price); its result is collected on a later pass`,
+          `the first ${request.purpose} call went out as batch ${submitted.batchId} (${formatUsd(reservedUsd, 4)} held at the batch price); its result is collected on a later pass`,
         );
       case 'budget_exhausted':
-        return report('budget_exhausted', `the budget cannot cover the batch's worst case ($${reservedUsd.toFixed(4)}), so it was not sent`);
+        return report('budget_exhausted', `the budget cannot cover the batch's worst case (${formatUsd(reservedUsd, 4)}), so it was not sent`);
       case 'failed': {
         const { classifyAttemptFailure } = await import('./anthropic-client.ts');
         const failure = classifyAttemptFailure(submitted.error);

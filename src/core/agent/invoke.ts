@@ -1,5 +1,3 @@
-import type Anthropic from '@anthropic-ai/sdk';
-import type { ToolErrorKind } from '../session/model.ts';
 import type {
   ContentBlock,
   ContentBlockParam,
@@ -9,60 +7,11 @@ import type {
   TextBlockParam,
   Tool,
   ToolResultBlockParam,
-  ToolUseBlock,
-  Usage,
 } from '@anthropic-ai/sdk/resources/messages';
-import type { AttemptFailure } from './anthropic-client.ts';
-import { costOfUsage, estimateInputTokensUpperBound, UnpricedUsageError, worstCaseCost, type ModelPrice } from '../budget/pricing.ts';
-import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
+import type { InfrastructureFault } from '../kernel/faults.ts';
 import type { Effort } from '../config/schema.ts';
-
-/** A refused call may say its kind (`ktrdr_rejected`); without one it is the tool's own refusal, `rejected`. */
-export type ToolOutcome = { ok: true; content: unknown } | { ok: false; error: string; fault?: InfrastructureFault; kind?: ToolErrorKind };
-
-export interface ToolRunContext {
-  /** Aborted when the invocation's time limit is reached. */
-  signal: AbortSignal;
-}
-
-export interface ToolDefinition {
-  name: string;
-  description: string;
-  /** JSON schema of the input, `{ type: 'object', ... }`; sent to the API as the tool's input_schema. */
-  inputSchema: Readonly<Record<string, unknown>>;
-  /** Validates its own input; an invalid input is `{ ok: false, error }` with a message the model can act on. */
-  run(input: unknown, context: ToolRunContext): Promise<ToolOutcome>;
-}
-
-export interface TokenUsage {
-  input: number;
-  output: number;
-  cacheWrite: number;
-  cacheRead: number;
-}
-
-export interface SettlementDetails {
-  /**
-   * True when the amount is the reservation kept for an attempt of unknown outcome (cut off after it was sent, or
-   * answered with usage that has no price): an estimate, not a confirmed charge.
-   */
-  estimated: boolean;
-  /** The API's request id, when the attempt was answered. */
-  requestId?: string;
-  /** Where the answered call ran (`usage.inference_geo`) and its service tier (`usage.service_tier`), as reported. */
-  inferenceGeo?: string;
-  serviceTier?: string;
-}
-
-export interface InvocationBudget {
-  /** Holds `amountUsd` against the limit, or returns null when the limit cannot cover it. */
-  reserve(amountUsd: number): Promise<{ id: string } | null>;
-  /**
-   * Replaces the held amount with what was actually spent, with the tokens behind it (zero for a call that failed),
-   * so the spend and the session's own usage can be recorded together.
-   */
-  settle(reservationId: string, actualUsd: number, usage: TokenUsage, details: SettlementDetails): Promise<void>;
-}
+import { budgetedCall, sizeCall, tokenUsageOf, type CallBudgetDeps, type RateLimitState, type TokenUsage } from './budgeted-call.ts';
+import { isToolUse, runTool, toolResultBlock, type ToolDefinition, type ToolOutcome } from './tool-dispatch.ts';
 
 export interface ResponseInfo {
   turn: number;
@@ -81,15 +30,6 @@ export interface ResponseInfo {
   inputCounted: boolean;
 }
 
-export interface RetryPolicy {
-  /** HTTP attempts per API call, the first included (AGENT_RETRY_MAX_ATTEMPTS). */
-  maxAttempts: number;
-  /** First wait when the server names none; doubled per retry up to 8 s, with up to 25% jitter (the SDK's rule). */
-  initialDelayMs?: number;
-  /** For tests: how a wait is made. */
-  sleep?(ms: number, signal: AbortSignal): Promise<void>;
-}
-
 export interface ToolCallInfo {
   turn: number;
   name: string;
@@ -100,15 +40,13 @@ export interface ToolCallInfo {
   usage: TokenUsage;
 }
 
-export interface InvocationDeps {
-  client: Anthropic;
+/** The call's budget, price, retries and quota come from `CallBudgetDeps` (budgeted-call.ts). */
+export interface InvocationDeps extends CallBudgetDeps {
   model: string;
-  maxTokens: number;
   /** Cap on API calls, pause_turn continuations included. */
   maxTurns: number;
   /** Wall time for the whole invocation, retries and tool runs included. */
   timeoutMs: number;
-  price: ModelPrice;
   system: string;
   tools: ToolDefinition[];
   firstMessage: string;
@@ -123,15 +61,8 @@ export interface InvocationDeps {
   effort?: Effort;
   /** Sent as `inference_geo` when the model supports it; `global` also lets the reservation drop the 1.1x US rate. */
   inferenceGeo?: 'us' | 'global';
-  /** Defaults to one attempt per call. */
-  retry?: RetryPolicy;
-  /** Reserve from `messages.countTokens` (default true); the byte heuristic is the fallback. */
-  countTokens?: boolean;
-  budget: InvocationBudget;
   onResponse?(info: ResponseInfo): Promise<void> | void;
   onToolCall?(info: ToolCallInfo): Promise<void> | void;
-  /** Told what each answer's `anthropic-ratelimit-*` headers say is left (not called when it sent none). */
-  onRateLimit?(state: RateLimitState): Promise<void> | void;
   /**
    * Why an operator stops the invocation (a `pause`, or a `cancel` that ended the session), else null: asked before
    * every paid call, so the conversation stops before its next one.
@@ -184,13 +115,14 @@ function addUsage(total: TokenUsage, turn: TokenUsage): void {
   total.cacheRead += turn.cacheRead;
 }
 
-function noTokens(): TokenUsage {
-  return { input: 0, output: 0, cacheWrite: 0, cacheRead: 0 };
-}
-
 type UserBlock = TextBlockParam | ToolResultBlockParam;
 type ConversationTurn = { role: 'user'; content: UserBlock[] } | { role: 'assistant'; content: ContentBlock[] };
 
+/**
+ * The tool round: the conversation with the model, one budgeted call per turn (budgeted-call.ts), the tools each
+ * answer asks for run in order (tool-dispatch.ts), until the model ends its turn, the phase's effect happens, or a
+ * limit (turns, time, budget, failed tools, an operator) stops it.
+ */
 export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResult> {
   const maxToolErrors = deps.maxToolErrors ?? DEFAULT_MAX_TOOL_ERRORS;
   const toolsByName = new Map(deps.tools.map((tool) => [tool.name, tool]));
@@ -202,8 +134,6 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
   let consecutiveToolErrors = 0;
   let lastToolError = '';
 
-  const retry = deps.retry ?? { maxAttempts: 1 };
-  const maxAttempts = Math.max(1, Math.floor(retry.maxAttempts));
   let rateLimit: RateLimitState | null = null;
   const deadline = Date.now() + deps.timeoutMs;
   const timeLimit = new AbortController();
@@ -236,34 +166,8 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
     return turnUsage;
   };
 
-  /** What follows an answered call: null to send the next call, or how the invocation ends. */
-  const afterAnswer = async (message: Message, turnUsage: TokenUsage, turn: number): Promise<InvocationResult | null> => {
-    appendAssistantContent(conversation, message.content);
-    lastText = lastWordsOf(message.content) ?? lastText;
-
-    switch (message.stop_reason) {
-      case 'tool_use':
-        break;
-      case 'pause_turn':
-        // The API paused a long turn; sending the conversation back as it is lets the model resume.
-        return null;
-      case 'end_turn':
-        return end('completed', 'the model ended its turn');
-      case 'stop_sequence':
-        return end('completed', `the model produced the stop sequence ${JSON.stringify(message.stop_sequence)}`);
-      case 'max_tokens':
-        return end('max_tokens', maxTokensReason(message.content, deps.maxTokens));
-      case 'model_context_window_exceeded':
-        return end('max_tokens', "the conversation filled the model's context window before the model finished");
-      case 'refusal':
-        return end('refusal', refusalReason(message));
-      default:
-        return end(
-          'api_error',
-          `the API returned an unrecognised stop_reason ${JSON.stringify(message.stop_reason)}; ` + 'the agent stops rather than guess what it means',
-        );
-    }
-
+  /** Runs the tools an answer asked for, in order; null to send the results back, or how the invocation ends. */
+  const runToolCalls = async (message: Message, turnUsage: TokenUsage, turn: number): Promise<InvocationResult | null> => {
     const toolCalls = message.content.filter(isToolUse);
     if (toolCalls.length === 0) {
       return end('api_error', 'the API returned stop_reason "tool_use" without any tool_use block');
@@ -302,6 +206,17 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
     return null;
   };
 
+  /** What follows an answered call: null to send the next call, or how the invocation ends. */
+  const afterAnswer = async (message: Message, turnUsage: TokenUsage, turn: number): Promise<InvocationResult | null> => {
+    appendAssistantContent(conversation, message.content);
+    lastText = lastWordsOf(message.content) ?? lastText;
+    const stopped = stopOf(message, deps.maxTokens);
+    if (stopped === 'tools') return runToolCalls(message, turnUsage, turn);
+    // The API paused a long turn; sending the conversation back as it is lets the model resume.
+    if (stopped === 'resume') return null;
+    return end(stopped.status, stopped.reason);
+  };
+
   try {
     for (;;) {
       if (deps.isDone?.()) return end('completed', "the phase's required effect happened");
@@ -322,116 +237,58 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
         if (next !== null) return next;
         continue;
       }
-      const request = buildRequest(deps, conversation, turn);
-      const counted = deps.countTokens === false ? null : await countInputTokens(deps.client, request, timeLimit.signal);
-      const inputTokensUpperBound = counted ?? estimateInputTokensUpperBound(request);
-      if (rateLimit !== null) {
-        // The last answer said how much quota is left: a call it cannot cover would only come back as a 429.
-        const shortage = rateLimitShortage(rateLimit, counted ?? 0);
-        if (shortage !== null) {
-          return end('infrastructure_fault', shortage, { faultClass: 'anthropic_rate_limited', cause: shortage });
-        }
-      }
-      const reservedUsd = worstCaseCost(deps.price, {
-        inputTokensUpperBound,
-        maxTokens: deps.maxTokens,
-        cacheWrite: hasBreakpoint(request) ? '5m' : 'none',
-        mayRunInUs: deps.inferenceGeo !== 'global',
+      const call = await budgetedCall(deps, buildRequest(deps, conversation, turn), {
+        signal: timeLimit.signal,
+        deadline,
+        timeoutMs: deps.timeoutMs,
+        rateLimit,
       });
-
-      let answered: {
-        message: Message;
-        requestId: string | null;
-        headers: Headers;
-        attempts: number;
-        durationMs: number;
-        reservationId: string;
-      } | null = null;
-      for (let attempt = 1; answered === null; attempt += 1) {
-        const reservation = await deps.budget.reserve(reservedUsd);
-        if (reservation === null) {
-          return end('budget_exhausted', `the budget cannot cover the next request (worst case $${reservedUsd.toFixed(4)}), so it was not sent`);
-        }
-        // A turn counts as an API call once its first attempt is sent.
-        turns = turn;
-        const attemptStartedAt = Date.now();
-        try {
-          const { data, response, request_id } = await deps.client.messages
-            .create(request, { signal: timeLimit.signal, timeout: Math.max(1, deadline - Date.now()), maxRetries: 0 })
-            .withResponse();
-          // The reservation stays open until the usage is priced below.
-          answered = {
-            message: data,
-            requestId: request_id ?? null,
-            headers: response.headers,
-            attempts: attempt,
-            durationMs: Date.now() - attemptStartedAt,
-            reservationId: reservation.id,
-          };
-        } catch (error) {
-          const failure = await classify(error);
-          const timedOut = timeLimit.signal.aborted || Date.now() >= deadline;
-          // Nothing reached the API, or it answered without usage: $0. Cut off after sending: the reservation stays.
-          const settledUsd = failure.billing === 'not_billed' ? 0 : reservedUsd;
-          await deps.budget.settle(reservation.id, settledUsd, noTokens(), {
-            estimated: failure.billing !== 'not_billed',
-            ...(failure.requestId ? { requestId: failure.requestId } : {}),
-          });
-          costUsd += settledUsd;
-          if (timedOut || failure.kind === 'aborted') {
-            return end('timeout', `the invocation reached its time limit of ${deps.timeoutMs} ms while waiting for the API`);
-          }
-          const wait = failure.retryable && attempt < maxAttempts ? retryDelayMs(failure, attempt, retry) : null;
-          if (wait !== null && Date.now() + wait < deadline) {
-            try {
-              await (retry.sleep ?? sleep)(wait, timeLimit.signal);
-            } catch {
-              return end('timeout', `the invocation reached its time limit of ${deps.timeoutMs} ms while waiting to retry`);
-            }
-            continue;
-          }
-          const tried = attempt > 1 ? ` (after ${attempt} attempts)` : '';
-          const reason = `${failure.reason}${tried}`;
-          if (failure.faultClass !== undefined) return end('infrastructure_fault', reason, { faultClass: failure.faultClass, cause: reason });
-          return end('api_error', reason);
-        }
+      costUsd += call.costUsd;
+      rateLimit = call.rateLimit;
+      // A turn counts as an API call once its first attempt is sent.
+      if (call.kind === 'stopped') {
+        if (call.sent) turns = turn;
+        return end(call.status, call.reason, call.fault);
       }
-      const { message, requestId, headers, durationMs, reservationId } = answered;
-      rateLimit = rateLimitOf(headers);
-      if (rateLimit !== null) await deps.onRateLimit?.(rateLimit);
-
-      const malformation = malformationOf(message);
-      if (malformation !== null) {
-        if (hasUsage(message)) {
-          // Billed (it carries usage) but unusable: book what the usage says, then stop.
-          const booked = await settleAnsweredUsage(deps, reservationId, reservedUsd, message.usage, requestId);
-          costUsd += booked.usd;
-          return end('api_error', `the API returned a malformed message (${malformation}); its usage was booked ($${booked.usd.toFixed(6)})`);
-        }
-        // An answer without usage was not billed (an HTML page from a proxy, a body that is not a message).
-        await deps.budget.settle(reservationId, 0, noTokens(), { estimated: false, ...(requestId ? { requestId } : {}) });
-        const reason = `the Anthropic API answered with something that is not a message (${malformation}); it carries no usage, so nothing was booked`;
-        return end('infrastructure_fault', reason, { faultClass: 'anthropic_unbilled', cause: reason });
-      }
-
-      const booked = await settleAnsweredUsage(deps, reservationId, reservedUsd, message.usage, requestId);
-      costUsd += booked.usd;
-      if (booked.unpriced !== null) {
-        return end('api_error', `${booked.unpriced}; the reservation of $${reservedUsd.toFixed(4)} was kept as spent and the agent stops`);
-      }
-      const turnUsage = await recordAnswer(message, {
+      turns = turn;
+      const turnUsage = await recordAnswer(call.message, {
         turn,
-        costUsd: booked.usd,
-        durationMs,
-        attempts: answered.attempts,
-        requestId,
-        inputCounted: counted !== null,
+        costUsd: call.answerUsd,
+        durationMs: call.durationMs,
+        attempts: call.attempts,
+        requestId: call.requestId,
+        inputCounted: call.inputCounted,
       });
-      const next = await afterAnswer(message, turnUsage, turn);
+      const next = await afterAnswer(call.message, turnUsage, turn);
       if (next !== null) return next;
     }
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** How an answer's stop_reason moves the conversation on: run its tools, resume a paused turn, or end. */
+function stopOf(message: Message, maxTokens: number): 'tools' | 'resume' | { status: InvocationStatus; reason: string } {
+  switch (message.stop_reason) {
+    case 'tool_use':
+      return 'tools';
+    case 'pause_turn':
+      return 'resume';
+    case 'end_turn':
+      return { status: 'completed', reason: 'the model ended its turn' };
+    case 'stop_sequence':
+      return { status: 'completed', reason: `the model produced the stop sequence ${JSON.stringify(message.stop_sequence)}` };
+    case 'max_tokens':
+      return { status: 'max_tokens', reason: maxTokensReason(message.content, maxTokens) };
+    case 'model_context_window_exceeded':
+      return { status: 'max_tokens', reason: "the conversation filled the model's context window before the model finished" };
+    case 'refusal':
+      return { status: 'refusal', reason: refusalReason(message) };
+    default:
+      return {
+        status: 'api_error',
+        reason: `the API returned an unrecognised stop_reason ${JSON.stringify(message.stop_reason)}; the agent stops rather than guess what it means`,
+      };
   }
 }
 
@@ -441,19 +298,8 @@ export async function invokeAgent(deps: InvocationDeps): Promise<InvocationResul
  */
 export async function firstCallOf(deps: InvocationDeps, signal: AbortSignal): Promise<{ request: MessageCreateParamsNonStreaming; worstCaseUsd: number }> {
   const request = buildRequest(deps, [{ role: 'user', content: [{ type: 'text', text: deps.firstMessage }] }], 1);
-  const counted = deps.countTokens === false ? null : await countInputTokens(deps.client, request, signal);
-  const worstCaseUsd = worstCaseCost(deps.price, {
-    inputTokensUpperBound: counted ?? estimateInputTokensUpperBound(request),
-    maxTokens: deps.maxTokens,
-    cacheWrite: hasBreakpoint(request) ? '5m' : 'none',
-    mayRunInUs: deps.inferenceGeo !== 'global',
-  });
+  const { worstCaseUsd } = await sizeCall(deps, request, signal);
   return { request, worstCaseUsd };
-}
-
-/** Why a message cannot be used (null when it can): the checks a direct answer gets. */
-export function messageProblem(message: unknown): string | null {
-  return malformationOf(message);
 }
 
 function buildRequest(deps: InvocationDeps, conversation: readonly ConversationTurn[], turn: number): MessageCreateParamsNonStreaming {
@@ -498,107 +344,6 @@ function toMessageParams(conversation: readonly ConversationTurn[], caching: boo
   });
 }
 
-function hasBreakpoint(request: MessageCreateParamsNonStreaming): boolean {
-  const marked = (blocks: unknown): boolean =>
-    Array.isArray(blocks) && blocks.some((block) => typeof block === 'object' && block !== null && 'cache_control' in block);
-  return marked(request.system) || marked(request.tools) || request.messages.some((message) => marked(message.content));
-}
-
-/**
- * The exact input tokens of the request (same shape, tools included), plus a margin for what the count may leave
- * out; null when counting failed, so that the caller falls back to the byte heuristic.
- */
-async function countInputTokens(client: Anthropic, request: MessageCreateParamsNonStreaming, signal: AbortSignal): Promise<number | null> {
-  try {
-    const { model, messages, system, tools, output_config: outputConfig } = request;
-    const counted = await client.messages.countTokens(
-      { model, messages, ...(system ? { system } : {}), ...(tools ? { tools } : {}), ...(outputConfig ? { output_config: outputConfig } : {}) },
-      { signal, maxRetries: 0 },
-    );
-    if (!Number.isInteger(counted.input_tokens) || counted.input_tokens < 0) return null;
-    return Math.ceil(counted.input_tokens * (1 + COUNT_MARGIN)) + COUNT_MARGIN_TOKENS;
-  } catch {
-    return null;
-  }
-}
-
-/** The count is documented as an estimate: 5% and 256 tokens on top keep the reservation an upper bound. */
-const COUNT_MARGIN = 0.05;
-const COUNT_MARGIN_TOKENS = 256;
-
-async function classify(error: unknown): Promise<AttemptFailure> {
-  // Loaded on failure only: the client module (and the SDK) is already loaded by then.
-  const { classifyAttemptFailure } = await import('./anthropic-client.ts');
-  return classifyAttemptFailure(error);
-}
-
-/** The server's wait when it named one, else the SDK's backoff: 0.5 s doubling per retry, at most 8 s, 25% jitter. */
-function retryDelayMs(failure: AttemptFailure, attempt: number, retry: RetryPolicy): number {
-  if (failure.retryAfterMs !== undefined) return failure.retryAfterMs;
-  const initial = retry.initialDelayMs ?? 500;
-  return Math.min(initial * 2 ** (attempt - 1), 8_000) * (1 - Math.random() * 0.25);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new Error('aborted'));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(new Error('aborted'));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-/** What the last answer's `anthropic-ratelimit-*` headers said is left (rate limits docs). */
-export interface RateLimitState {
-  requestsRemaining: number | null;
-  inputTokensRemaining: number | null;
-  outputTokensRemaining: number | null;
-  resetAt: string | null;
-}
-
-function rateLimitOf(headers: Headers): RateLimitState | null {
-  const number = (name: string): number | null => {
-    const value = headers.get(name);
-    if (value === null || value.trim() === '') return null;
-    const parsed = Number(value);
-    return Number.isFinite(parsed) ? parsed : null;
-  };
-  const state: RateLimitState = {
-    requestsRemaining: number('anthropic-ratelimit-requests-remaining'),
-    inputTokensRemaining: number('anthropic-ratelimit-input-tokens-remaining'),
-    outputTokensRemaining: number('anthropic-ratelimit-output-tokens-remaining'),
-    resetAt: headers.get('anthropic-ratelimit-requests-reset') ?? headers.get('anthropic-ratelimit-input-tokens-reset'),
-  };
-  return state.requestsRemaining === null && state.inputTokensRemaining === null && state.outputTokensRemaining === null ? null : state;
-}
-
-/**
- * Why the next call would be refused for quota (so it is not sent), or null when the quota covers it: no request
- * left, no output tokens left, or fewer input tokens left than the call's counted input.
- */
-export function rateLimitShortage(state: RateLimitState, inputTokens: number): string | null {
-  const until = state.resetAt ? ` until ${state.resetAt}` : '';
-  if (state.requestsRemaining !== null && state.requestsRemaining < 1) {
-    return `the API rate limit has no request left${until} (anthropic-ratelimit-requests-remaining: 0)`;
-  }
-  if (state.outputTokensRemaining !== null && state.outputTokensRemaining < 1) {
-    return `the API rate limit has no output tokens left${until} (anthropic-ratelimit-output-tokens-remaining: 0)`;
-  }
-  if (state.inputTokensRemaining !== null && state.inputTokensRemaining < Math.max(1, inputTokens)) {
-    return (
-      `the API rate limit has ${state.inputTokensRemaining} input tokens left${until}, fewer than the next call's ` +
-      `${inputTokens} (anthropic-ratelimit-input-tokens-remaining)`
-    );
-  }
-  return null;
-}
-
 /** A pause_turn continuation extends the paused assistant turn rather than starting a second one in a row. */
 function appendAssistantContent(conversation: ConversationTurn[], content: ContentBlock[]): void {
   const last = conversation.at(-1);
@@ -607,110 +352,6 @@ function appendAssistantContent(conversation: ConversationTurn[], content: Conte
   } else {
     conversation.push({ role: 'assistant', content: [...content] });
   }
-}
-
-function isToolUse(block: ContentBlock): block is ToolUseBlock {
-  return block.type === 'tool_use';
-}
-
-async function runTool(toolsByName: ReadonlyMap<string, ToolDefinition>, call: ToolUseBlock, signal: AbortSignal): Promise<ToolOutcome> {
-  const tool = toolsByName.get(call.name);
-  if (tool === undefined) {
-    return { ok: false, error: `Unknown tool "${call.name}". Available tools: ${[...toolsByName.keys()].join(', ')}.` };
-  }
-  try {
-    const outcome: unknown = await tool.run(call.input, { signal });
-    if (isToolOutcome(outcome)) return outcome;
-    return { ok: false, error: `Tool "${call.name}" returned no valid outcome; this is a defect in the agent, not in the input.` };
-  } catch (error) {
-    if (isInfrastructureFault(error)) {
-      return { ok: false, error: `Tool "${call.name}" could not run: ${error.fault.cause}`, fault: error.fault };
-    }
-    return { ok: false, error: `Tool "${call.name}" failed: ${error instanceof Error ? error.message : String(error)}` };
-  }
-}
-
-function isToolOutcome(value: unknown): value is ToolOutcome {
-  if (typeof value !== 'object' || value === null) return false;
-  const candidate = value as { ok?: unknown; error?: unknown };
-  if (candidate.ok === true) return 'content' in candidate;
-  return candidate.ok === false && typeof candidate.error === 'string';
-}
-
-function toolResultBlock(toolUseId: string, outcome: ToolOutcome): ToolResultBlockParam {
-  if (!outcome.ok) {
-    return {
-      type: 'tool_result',
-      tool_use_id: toolUseId,
-      content: outcome.error.trim() === '' ? 'The tool failed without saying why.' : outcome.error,
-      is_error: true,
-    };
-  }
-  return { type: 'tool_result', tool_use_id: toolUseId, content: renderToolContent(outcome.content) };
-}
-
-function renderToolContent(content: unknown): string {
-  if (typeof content === 'string') return content === '' ? '(empty result)' : content;
-  if (content === undefined) return '(no result)';
-  try {
-    return JSON.stringify(content) ?? String(content);
-  } catch {
-    return String(content);
-  }
-}
-
-/**
- * Books an answered attempt from its usage. Usage without a known price (fast mode, an unknown tier) fails closed:
- * the whole reservation is kept, marked estimated, and `unpriced` says why.
- */
-async function settleAnsweredUsage(
-  deps: InvocationDeps,
-  reservationId: string,
-  reservedUsd: number,
-  usage: Usage,
-  requestId: string | null,
-): Promise<{ usd: number; unpriced: string | null }> {
-  const ids = {
-    ...(requestId ? { requestId } : {}),
-    ...(usage.inference_geo ? { inferenceGeo: usage.inference_geo } : {}),
-    ...(usage.service_tier ? { serviceTier: usage.service_tier } : {}),
-  };
-  try {
-    const usd = costOfUsage(deps.price, usage);
-    await deps.budget.settle(reservationId, usd, tokenUsageOf(usage), { estimated: false, ...ids });
-    return { usd, unpriced: null };
-  } catch (error) {
-    if (!(error instanceof UnpricedUsageError)) throw error;
-    await deps.budget.settle(reservationId, reservedUsd, tokenUsageOf(usage), { estimated: true, ...ids });
-    return { usd: reservedUsd, unpriced: error.message };
-  }
-}
-
-function hasUsage(message: unknown): message is { usage: Usage } {
-  const usage = (message as { usage?: { input_tokens?: unknown; output_tokens?: unknown } | null } | null)?.usage;
-  return typeof usage?.input_tokens === 'number' && typeof usage.output_tokens === 'number';
-}
-
-function tokenUsageOf(usage: Usage): TokenUsage {
-  return {
-    input: usage.input_tokens,
-    output: usage.output_tokens,
-    cacheWrite: usage.cache_creation_input_tokens ?? 0,
-    cacheRead: usage.cache_read_input_tokens ?? 0,
-  };
-}
-
-function malformationOf(message: unknown): string | null {
-  if (typeof message !== 'object' || message === null) return 'the body is not an object';
-  const candidate = message as { content?: unknown; usage?: { input_tokens?: unknown; output_tokens?: unknown } | null };
-  if (!Array.isArray(candidate.content)) return 'content is not a list of blocks';
-  if (!candidate.content.every((block) => typeof block === 'object' && block !== null && typeof block.type === 'string')) {
-    return 'a content block has no type';
-  }
-  if (typeof candidate.usage?.input_tokens !== 'number' || typeof candidate.usage.output_tokens !== 'number') {
-    return 'usage is missing';
-  }
-  return null;
 }
 
 function lastWordsOf(content: readonly ContentBlock[]): string | undefined {

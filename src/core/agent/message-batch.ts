@@ -12,9 +12,9 @@ import {
   type BatchResultType,
   type OpenBatch,
 } from '../db/repositories/message-batches.ts';
-import { toBookedUsd } from '../db/repositories/budget.ts';
+import { bookedUsd, formatUsd } from '../budget/money.ts';
 import type { InvocationPurpose } from '../session/model.ts';
-import { messageProblem, type InvocationBudget } from './invoke.ts';
+import { messageProblem, type InvocationBudget } from './budgeted-call.ts';
 import { costOfBatchUsage, UnpricedUsageError, type ModelPrice } from '../budget/pricing.ts';
 
 // Message Batches (https://platform.claude.com/docs/build-with-claude/batch-processing, checked 2026-12-01): a
@@ -64,7 +64,8 @@ export async function submitBatch(
     model: input.model,
     firstMessage: input.firstMessage,
     reservationId: reservation.id,
-    reservedUsd: input.reservedUsd,
+    // As the ledger booked it (rounded up), so a reservation kept as the estimate settles at what was held.
+    reservedUsd: bookedUsd(input.reservedUsd),
     createdAt: deps.now(),
   });
   try {
@@ -108,7 +109,7 @@ async function endBatchRow(
     ...(settlement.ranAt?.service_tier ? { serviceTier: settlement.ranAt.service_tier } : {}),
   });
   // The amount the reservation was settled at (rounded up to the micro-dollar), so the row and the budget agree.
-  await markBatchEnded(deps.db, batch.id, { endedAt: deps.now(), resultType, settledUsd: toBookedUsd(settledUsd), detail });
+  await markBatchEnded(deps.db, batch.id, { endedAt: deps.now(), resultType, settledUsd: bookedUsd(settledUsd), detail });
 }
 
 /** How long past its expires_at a batch the API left open is waited for before it is cancelled and settled. */
@@ -225,7 +226,7 @@ export async function collectBatch(deps: BatchDeps, batch: OpenBatch): Promise<B
       } catch (error) {
         if (!(error instanceof UnpricedUsageError)) throw error;
         await endBatchRow(deps, batch, 'succeeded', batch.reservedUsd, error.message, { usage, estimated: true, ranAt: message.usage });
-        return { kind: 'unpriced', reason: `${error.message}; the reservation of $${batch.reservedUsd.toFixed(4)} was kept as spent` };
+        return { kind: 'unpriced', reason: `${error.message}; the reservation of ${formatUsd(batch.reservedUsd, 4)} was kept as spent` };
       }
     }
     case 'errored': {

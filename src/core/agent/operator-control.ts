@@ -7,7 +7,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { readPaused } from '../db/repositories/control.ts';
 import { findSession, readSessionOutcome, type Session } from '../db/repositories/sessions.ts';
-import type { ToolOutcome } from './invoke.ts';
+import type { ToolOutcome } from './tool-dispatch.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { readAnthropicQuota, saveAnthropicQuota } from '../db/repositories/control.ts';
-import { rateLimitShortage, type RateLimitState } from './invoke.ts';
+import { rateLimitShortage, type RateLimitState } from './budgeted-call.ts';
 
 /** The last quota the API reported, kept so that the next pass can tell before it invokes. */
 export async function saveQuota(db: Kysely<Database>, state: RateLimitState, at: Date): Promise<void> {

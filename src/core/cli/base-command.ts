@@ -5,6 +5,7 @@ import { AgentError, ExitCode } from '../kernel/errors.ts';
 import { reportError } from './report-error.ts';
 import { terminalOutput } from './terminal-text.ts';
 import { unknownFlagAdvice } from './suggest.ts';
+import { shownUsd } from '../budget/money.ts';
 
 /** The codes every command can return; a command adds its own (see `exitCodesHelpWith`). */
 const commonExitCodes: Partial<Record<ExitCode, string>> = {
@@ -31,11 +32,9 @@ export function demoEnvironment(dataDir: string): Record<string, string> {
 }
 
 /** Micro-dollars: the precision of the database's NUMERIC(14, 6) money columns. */
-export const MONEY_DECIMALS = 6;
-
 /** Rounds every number under a key that names an amount of dollars (`costUsd`, `remainingUsd`, ...), at any depth. */
 export function roundMoney(value: unknown, key = ''): unknown {
-  if (typeof value === 'number') return /usd$/i.test(key) && Number.isFinite(value) ? Number(value.toFixed(MONEY_DECIMALS)) : value;
+  if (typeof value === 'number') return /usd$/i.test(key) && Number.isFinite(value) ? shownUsd(value) : value;
   if (Array.isArray(value)) return value.map((item) => roundMoney(item, key));
   if (value !== null && typeof value === 'object' && !(value instanceof Date)) {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, roundMoney(v, k)]));

@@ -37,10 +37,8 @@ export function renderTable(head: string[], rows: (string | number)[][], options
   return table.toString();
 }
 
-export function formatUsd(value: number | null | undefined, digits = 2): string {
-  if (value === null || value === undefined) return '—';
-  return `$${value.toFixed(digits)}`;
-}
+// Shown amounts follow the budget's one display rule.
+export { formatUsd } from '../budget/money.ts';
 
 export function formatPercent(value: number | null | undefined, digits = 1): string {
   if (value === null || value === undefined || Number.isNaN(value)) return '—';

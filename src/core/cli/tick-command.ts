@@ -6,6 +6,7 @@ import { locationOf, runTick, type TickLogger } from '../engine/runtime.ts';
 import { rotateOwnLogs } from './log-rotation.ts';
 import { decisionLevel, decisionLogFields, tickFailure, tickHealth } from '../engine/tick-health.ts';
 import type { PassSummary } from '../engine/pass.ts';
+import { shownUsd } from '../budget/money.ts';
 
 /** One JSON line on stderr: every tick line, errors included, so a log shipper never meets plain text. */
 export const writeTickLog: TickLogger = (level, event, fields = {}) => {
@@ -71,7 +72,7 @@ export async function executeTick(options: { envFile?: string | undefined; verbo
     ...(summary.faults.length > 0 ? { faults: summary.faults.map((fault) => fault.faultClass) } : {}),
     ...(summary.invocationsHeld ? { invocationsHeld: summary.invocationsHeld } : {}),
     ...(validationWorth(summary.validation) ? { validation: summary.validation } : {}),
-    budgetRemainingUsd: Number(summary.budget.remainingUsd.toFixed(6)),
+    budgetRemainingUsd: shownUsd(summary.budget.remainingUsd),
   });
   return health.exitCode;
 }

@@ -1,4 +1,5 @@
 import { phaseOperationId, type GateEvaluation, type InvocationPurpose, type SessionOutcome, type SessionPhase, type TriggerReason } from '../session/model.ts';
+import type { OperationStatus } from '../ktrdr/schemas.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from './gates.ts';
 
 export type SkipReason =
@@ -23,15 +24,18 @@ export type OperationObservation =
   | { kind: 'foreign'; operationId: string; reason: string }
   | {
       kind: 'status';
-      status: string;
+      status: OperationStatus;
       percentage: number | null;
       currentStep: string | null;
       errorMessage: string | null;
     };
 
+/** The phases of an active session: an ended one is idle (the store's `finished_is_idle` constraint) and has no next step. */
+export type ActivePhase = Exclude<SessionPhase, 'idle'>;
+
 export interface SessionSnapshot {
   id: number;
-  phase: SessionPhase;
+  phase: ActivePhase;
   trainingOperationId: string | null;
   backtestOperationId: string | null;
   resumeAttempts: number;
@@ -143,10 +147,11 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
   const failedTrigger: TriggerReason = kind === 'training' ? 'training_failed' : 'backtest_failed';
   const failedOutcome: SessionOutcome = kind === 'training' ? 'failed_training' : 'failed_backtest';
   const op = input.operation;
-  if (!operationId) return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `no ${kind} operation id on the session` };
+  // The poll finds nothing to ask about exactly when the phase has no operation id (poll-session.ts).
+  if (!operationId || op.kind === 'none') {
+    return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `no ${kind} operation id on the session` };
+  }
   switch (op.kind) {
-    case 'none':
-      return { action: 'fail', trigger: failedTrigger, outcome: failedOutcome, reason: `the ${kind} operation ${operationId} was not polled` };
     case 'unreachable':
       return { action: 'skip', trigger: 'operation_still_running', skipReason: ktrdrSkipReason(op.faultClass) };
     case 'not_found':
@@ -220,17 +225,10 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
       };
     case 'completed':
       return null;
-    default:
-      return {
-        action: 'fail',
-        trigger: failedTrigger,
-        outcome: failedOutcome,
-        reason: `${kind} operation ${operationId} has an unknown status '${op.status}'`,
-      };
   }
 }
 
-function stallCaseOf(status: string, percentage: number | null): StallCase {
+function stallCaseOf(status: 'pending' | 'running' | 'resuming', percentage: number | null): StallCase {
   if (status === 'pending') return 'queued';
   if (status === 'resuming') return 'resuming';
   return (percentage ?? 0) <= 0 ? 'running_at_zero' : 'no_progress';
@@ -315,8 +313,6 @@ export function decide(input: DecisionInput): Decision {
         return { action: 'fail', trigger: 'backtest_completed', outcome: 'failed_backtest_gate', reason: `backtest gate: ${gate.reason}`, gate };
       return { action: 'enter_assessing', trigger: 'backtest_completed', gate, invoke: input.canInvoke };
     }
-    case 'idle':
-      return { action: 'skip', trigger: 'invocation_check', skipReason: 'operation_still_running' };
   }
 }
 

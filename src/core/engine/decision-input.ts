@@ -1,17 +1,11 @@
 import type { Settings } from '../config/schema.ts';
 import type { Session } from '../db/repositories/sessions.ts';
 import type { DesignerKind } from '../agent/designer.ts';
-import { priceFor, worstCaseCost } from '../budget/pricing.ts';
+import { canInvoke as budgetVerdict, cheapestCallUsd, type InvokeVerdict } from '../budget/can-invoke.ts';
 import type { Decision, DecisionInput, OperationObservation } from './decide.ts';
 
 /** An invocation that died with its process (its lease expired) is retried once: two attempts in all. */
 export const MAX_INVOCATION_ATTEMPTS = 2;
-
-/**
- * The most a first request sends (system prompt, tools and the session's context): it bounds the worst case of the
- * cheapest call, below which the budget buys nothing.
- */
-export const FIRST_REQUEST_INPUT_TOKENS = 6_000;
 
 export type DecisionSettings = Pick<
   Settings,
@@ -56,9 +50,12 @@ export function decisionConfig(settings: DecisionSettings): DecisionInput['confi
 /** The session as decide() sees it; a session whose progress never changed counts from the start of its phase. */
 export function sessionSnapshot(session: Session, waitingForBatch: boolean): DecisionInput['session'] {
   const progress = session.operationProgress;
+  const { phase } = session;
+  // The pass decides only for active sessions, and the store holds no active session idle (`finished_is_idle`).
+  if (phase === 'idle') throw new Error(`session ${session.id} has ended: there is no next step to decide for it`);
   return {
     id: session.id,
-    phase: session.phase,
+    phase,
     trainingOperationId: session.trainingOperationId,
     backtestOperationId: session.backtestOperationId,
     resumeAttempts: session.resumeAttempts,
@@ -112,16 +109,26 @@ export type InvocationBudgetSettings = Pick<
   'AGENT_BUDGET_ENFORCEMENT' | 'AGENT_BUDGET_BUFFER_USD' | 'AGENT_MODEL' | 'AGENT_MODEL_PRICES' | 'AGENT_MAX_TOKENS'
 >;
 
-/** The worst case of a first request: less than this left above the buffer buys no call. */
+/** The worst case of a first request with the configured model (budget/can-invoke.ts `cheapestCallUsd`). */
 export function minimumCallUsd(settings: InvocationBudgetSettings): number {
-  const price = priceFor(settings.AGENT_MODEL, settings.AGENT_MODEL_PRICES);
-  return worstCaseCost(price, { inputTokensUpperBound: FIRST_REQUEST_INPUT_TOKENS, maxTokens: settings.AGENT_MAX_TOKENS });
+  return cheapestCallUsd({ model: settings.AGENT_MODEL, priceOverrides: settings.AGENT_MODEL_PRICES, maxTokens: settings.AGENT_MAX_TOKENS });
 }
 
-/** An invocation may start: the baseline costs nothing; otherwise what is left above the buffer must pay for a call. */
-export function canInvoke(input: { designerKind: DesignerKind; remainingUsd: number; settings: InvocationBudgetSettings }): boolean {
+/** The budget's go/no-go (budget/can-invoke.ts) for the pass's designer under the settings, with its reason. */
+export function invokeVerdict(input: { designerKind: DesignerKind; remainingUsd: number; settings: InvocationBudgetSettings }): InvokeVerdict {
   const { settings } = input;
-  if (input.designerKind !== 'claude' || !settings.AGENT_BUDGET_ENFORCEMENT) return true;
-  const spendable = input.remainingUsd - settings.AGENT_BUDGET_BUFFER_USD;
-  return spendable > 0 && spendable >= minimumCallUsd(settings);
+  const metered = input.designerKind === 'claude';
+  return budgetVerdict({
+    metered,
+    enforce: settings.AGENT_BUDGET_ENFORCEMENT,
+    remainingUsd: input.remainingUsd,
+    bufferUsd: settings.AGENT_BUDGET_BUFFER_USD,
+    // Only a metered, enforced budget needs the price (an unpriced model must not fail the baseline's pass).
+    cheapestCallUsd: metered && settings.AGENT_BUDGET_ENFORCEMENT ? minimumCallUsd(settings) : 0,
+  });
+}
+
+/** Whether an invocation may start (`invokeVerdict` without its reason), as decide() takes it. */
+export function canInvoke(input: { designerKind: DesignerKind; remainingUsd: number; settings: InvocationBudgetSettings }): boolean {
+  return invokeVerdict(input).ok;
 }

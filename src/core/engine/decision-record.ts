@@ -1,6 +1,7 @@
 import type { SessionOutcome, SessionPhase, TriggerReason } from '../session/model.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import type { Decision, SkipReason } from './decide.ts';
+import { formatUsd } from '../budget/money.ts';
 
 /** What the pass did: decide()'s actions, and what it notes after an invocation. */
 export type DecisionAction =
@@ -43,12 +44,58 @@ export interface ExplainFacts {
   newCycle?: { activeBefore: number };
 }
 
-function money(usd: number): string {
-  return `$${usd.toFixed(2)}`;
-}
-
 function activeText(active: number, unit: string): string {
   return active === 0 ? 'no active session' : `${active} active${unit}`;
+}
+
+/**
+ * A decision as a tick summary stores it and a view reads it back: plain strings, since a summary written by another
+ * version may hold a trigger or an action this one does not know.
+ */
+export interface StoredDecision {
+  sessionId: number | null;
+  trigger: string | null;
+  action: string | null;
+  skipReason: string | null;
+  outcome: string | null;
+  detail: string | null;
+}
+
+/** Every action the pass records has its phrase: a new action does not compile without one. */
+const actionWords: Record<DecisionAction, string> = {
+  skip: 'skipped',
+  record_progress: 'progress recorded',
+  resume_operation: 'operation resumed',
+  restart_operation: 'operation restarted',
+  fail: 'failed',
+  enter_assessing: 'assessing',
+  invoke: 'agent invoked',
+  invocation_result: 'agent finished',
+  refund: 'attempt refunded',
+  wait: 'waiting',
+};
+
+function isDecisionAction(action: string): action is DecisionAction {
+  return Object.hasOwn(actionWords, action);
+}
+
+/** The line `status` and the dashboard show for a decision of the last tick: `#42 operation_still_running → progress recorded · Epoch 34/50`, `start_new_cycle → skipped (budget_exceeded)`. */
+export function decisionText(decision: StoredDecision): string {
+  const subject = decision.sessionId === null ? '' : `#${decision.sessionId} `;
+  // Stored summaries are read back as text: an action from another version shows as it was written.
+  const action = decision.action ? (isDecisionAction(decision.action) ? actionWords[decision.action] : decision.action) : 'nothing to do';
+  // A skip reason that only repeats the trigger (operation_still_running twice) says nothing new.
+  const why = decision.outcome ?? (decision.skipReason && decision.skipReason !== decision.trigger ? decision.skipReason : null);
+  const detail = decision.detail ? ` · ${decision.detail}` : '';
+  return `${subject}${decision.trigger ?? 'check'} → ${action}${why ? ` (${why})` : ''}${detail}`;
+}
+
+/** The demo's note of a decision on its tick line: `#12 success (the assess invocation ended the session)`. */
+export function decisionNote(decision: DecisionRecord, createdThisPass: number | undefined): string {
+  if (decision.outcome === 'achieved') return `#${decision.sessionId} ${decision.detail ?? 'moved on'}`;
+  if (decision.outcome) return `#${decision.sessionId} ${decision.outcome}${decision.detail ? ` (${decision.detail.slice(0, 70)})` : ''}`;
+  if (decision.invoked) return `#${decision.sessionId ?? createdThisPass} ${decision.trigger}`;
+  return `#${decision.sessionId} ${decision.skipReason ?? decision.action}`;
 }
 
 /** The lines `trigger` prints for a decision: the one place its explanation is worded. */
@@ -85,7 +132,7 @@ function explanation(record: DecisionRecord, facts: ExplainFacts): string | null
         case 'budget_exceeded': {
           const budget = facts.budget;
           if (!budget) return 'Found: a free slot, but the budget is spent.';
-          return `Found: ${activeText(budget.activeSessions, '')}, but the budget is spent (${money(budget.usedUsd)} of ${money(budget.limitUsd)}, buffer ${money(budget.bufferUsd)}).`;
+          return `Found: ${activeText(budget.activeSessions, '')}, but the budget is spent (${formatUsd(budget.usedUsd)} of ${formatUsd(budget.limitUsd)}, buffer ${formatUsd(budget.bufferUsd)}).`;
         }
         default:
           return `Not starting a new cycle (${record.skipReason}).`;

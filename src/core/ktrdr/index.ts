@@ -1,4 +1,5 @@
-export { KtrdrClient, newTrainingTaskId, parseServerTime } from './client.ts';
+export { KtrdrClient } from './client.ts';
+export { newTrainingTaskId, parseServerTime } from './starts.ts';
 export { nodeHttpTransport } from './http-transport.ts';
 export type { KtrdrTransport, TransportInit, TransportResponse } from './http-transport.ts';
 export type {

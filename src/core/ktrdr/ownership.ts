@@ -3,7 +3,7 @@
  * `training_started` while `GET /operations/{id}` returns the OLD operation, and a resumed operation can train
  * the request held in a worker's checkpoint: neither may be read as this session's result.
  */
-import { parseServerTime } from './client.ts';
+import { parseServerTime } from './starts.ts';
 import type { OperationInfo } from './schemas.ts';
 import { isRecord } from '../kernel/records.ts';
 

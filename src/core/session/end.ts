@@ -7,14 +7,15 @@ import { findSession, finishSession, updateSession } from '../db/repositories/se
 import { utcDay } from '../kernel/utc-day.ts';
 import { inTransaction } from '../db/in-transaction.ts';
 import { recordExperiment } from '../db/repositories/experiments.ts';
-import { addHypothesis, applyModelVerdict, releaseUnjudgedTest, type ModelVerdictStatus } from '../db/repositories/hypotheses.ts';
+import { addHypothesis, applyModelVerdict, releaseUnjudgedTest, type HypothesisProposer, type ModelVerdictStatus } from '../db/repositories/hypotheses.ts';
 
 /** What an assessment says about hypotheses: new ones it proposes, and its verdict on the one the design tested. */
 export interface HypothesisFindings {
   proposed: { text: string; rationale: string | null }[];
   /** `shownStatus`: the status the model judged (compare-and-set: a hypothesis moved since keeps its status). */
   verdict: { id: number; status: ModelVerdictStatus; evidence: string; shownStatus: HypothesisStatus } | null;
-  via: string;
+  /** Who proposes and judges: the assessment tool (HYPOTHESIS_MOVES). */
+  via: HypothesisProposer;
 }
 
 /**

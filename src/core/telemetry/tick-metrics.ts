@@ -5,7 +5,9 @@ import type { Kysely } from 'kysely';
 import type { AgentConfig } from '../config/load.ts';
 import type { Database } from '../db/database-schema.ts';
 import { sessionPhases } from '../session/model.ts';
-import { effectiveDailyLimit, findBudgetDay } from '../db/repositories/budget.ts';
+import { findBudgetDay } from '../db/repositories/budget.ts';
+import { readLimitInForce } from '../db/budget-ledger.ts';
+import { remainingUsd, spentTodayUsd } from '../budget/daily-limit.ts';
 import {
   countGateEvaluations,
   countGateFailureReasons,
@@ -155,11 +157,12 @@ async function readBudget(
   utilization: number;
 }> {
   const day = await findBudgetDay(db, utcDay(now));
-  const limitUsd = day ? day.limitUsd : await effectiveDailyLimit(db, configuredDailyLimitUsd);
-  const spentUsd = day ? day.usedUsd + day.reservedUsd : 0;
+  const limitUsd = day ? day.limitUsd : (await readLimitInForce(db, configuredDailyLimitUsd, now)).limitUsd;
+  const booked = day ?? { usedUsd: 0, reservedUsd: 0 };
+  const spentUsd = spentTodayUsd(booked);
   return {
     limitUsd,
-    remainingUsd: Math.max(0, limitUsd - spentUsd),
+    remainingUsd: remainingUsd({ limitUsd, ...booked }),
     // A zero limit with spend is fully used, not infinitely.
     utilization: limitUsd > 0 ? spentUsd / limitUsd : spentUsd > 0 ? 1 : 0,
   };

@@ -1,6 +1,7 @@
 import type { Control, HeldFault } from '../../db/repositories/control.ts';
 import { faultRetryAt } from '../../engine/after-invocation.ts';
 import { formatTimestamp, formatUsd, relativeTime } from '../format.ts';
+import { spentTodayUsd } from '../../budget/daily-limit.ts';
 import type { Banner, LastTick, TodayBudget } from './schemas.ts';
 
 /** `schedule` installs a tick every 5 minutes; a last tick older than twice that means the schedule stopped. */
@@ -84,7 +85,7 @@ export function statusBanners(input: BannerInput): Banner[] {
       kind: 'budget_exhausted',
       since: null,
       message:
-        `Today's budget is spent: ${formatUsd(input.budget.usedUsd + input.budget.reservedUsd)} of ${formatUsd(input.budget.limitUsd)} used` +
+        `Today's budget is spent: ${formatUsd(spentTodayUsd(input.budget))} of ${formatUsd(input.budget.limitUsd)} used` +
         `${input.bufferUsd > 0 ? `, and the last ${formatUsd(input.bufferUsd)} is the buffer that is never spent` : ''}. No model is invoked until ${formatTimestamp(reset)} (${relativeTime(reset, now)}).`,
       advice: "Raise today's limit with `ktrdr-agent budget set <usd>` if you mean to.",
     });

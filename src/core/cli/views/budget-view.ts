@@ -8,7 +8,7 @@ import { budgetHistory, estimatedSpendUsd } from '../../db/repositories/budget.t
 import { sessionsCompletedPerDay } from '../../db/read-models/budget.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
 import type { BudgetDayEntry, BudgetView } from './schemas.ts';
-import { roundUsd } from './session-facts.ts';
+import { shownUsd } from '../../budget/money.ts';
 import { countActiveSessions } from '../../db/repositories/sessions.ts';
 import { loadTodayBudget } from './status-view.ts';
 import { startOfUtcDay } from '../../kernel/utc-day.ts';
@@ -69,15 +69,15 @@ export async function loadBudgetView(db: Db, options: BudgetViewOptions): Promis
     today: {
       ...today,
       successful: todaySuccessful,
-      avgCostPerInvocationUsd: today.invocations > 0 ? roundUsd(today.usedUsd / today.invocations) : null,
-      estimatedUsd: roundUsd(estimatedToday),
+      avgCostPerInvocationUsd: today.invocations > 0 ? shownUsd(today.usedUsd / today.invocations) : null,
+      estimatedUsd: shownUsd(estimatedToday),
     },
     configuredLimitUsd: options.configuredLimitUsd,
     bufferUsd: options.bufferUsd,
     enforcement: options.enforcement,
     days,
     totals: {
-      usedUsd: roundUsd(days.reduce((sum, d) => sum + d.usedUsd, 0)),
+      usedUsd: shownUsd(days.reduce((sum, d) => sum + d.usedUsd, 0)),
       invocations: days.reduce((sum, d) => sum + d.invocations, 0),
       cyclesCompleted: days.reduce((sum, d) => sum + d.cyclesCompleted, 0),
       successful: days.reduce((sum, d) => sum + d.successful, 0),

@@ -1,5 +1,5 @@
 import { paint } from '../format.ts';
-import type { DoctorReport } from './doctor-checks.ts';
+import type { DoctorReport } from '../services/doctor.ts';
 import type { TextOptions } from './status-text.ts';
 
 export function renderDoctorText(report: DoctorReport, options: TextOptions): string {

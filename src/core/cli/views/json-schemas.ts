@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import * as schemas from './schemas.ts';
 import { lockboxResetSchema, lockboxViewSchema } from './promotion-schemas.ts';
-import { pruneResultSchema } from '../prune.ts';
+import { pruneResultSchema } from './prune-schema.ts';
 
 /**
  * The `--json` documents by file name, each with the zod schema the command's output is checked against. A view

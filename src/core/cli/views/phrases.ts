@@ -1,10 +1,10 @@
 // How the text views and the live dashboard word the same facts, so `status` and `status --watch` read alike.
 import type { SessionOutcome } from '../../session/model.ts';
 import { formatDuration, formatNumber, formatPercent, relativeTime } from '../format.ts';
-import type { LastTick, Operation, RecentCycle, TickDecision } from './schemas.ts';
+import type { LastTick, Operation, RecentCycle } from './schemas.ts';
 import { TICK_SCHEDULE_SECONDS } from './banners.ts';
 import { metricFormat } from '../../engine/gates.ts';
-import type { DecisionAction } from '../../engine/decision-record.ts';
+import { decisionText } from '../../engine/decision-record.ts';
 
 /** `op_abc123 (running, 67% complete)`, plus the current step and a stall warning when there is one. */
 export function describeOperation(operation: Operation, now: Date): string {
@@ -50,35 +50,6 @@ export function cycleDetail(cycle: Pick<RecentCycle, 'outcome' | 'sharpe' | 'fai
   const stage = stageOfOutcome[cycle.outcome] ?? cycle.outcome;
   const reason = cycle.failureReason?.split('\n')[0]?.trim();
   return reason ? `${stage}: ${reason}` : stage;
-}
-
-/** Every action the pass records has its phrase: a new action does not compile without one. */
-const actionWords: Record<DecisionAction, string> = {
-  skip: 'skipped',
-  record_progress: 'progress recorded',
-  resume_operation: 'operation resumed',
-  restart_operation: 'operation restarted',
-  fail: 'failed',
-  enter_assessing: 'assessing',
-  invoke: 'agent invoked',
-  invocation_result: 'agent finished',
-  refund: 'attempt refunded',
-  wait: 'waiting',
-};
-
-function isDecisionAction(action: string): action is DecisionAction {
-  return Object.hasOwn(actionWords, action);
-}
-
-/** `#42 operation_still_running → progress recorded · Epoch 34/50`, `start_new_cycle → skipped (budget_exceeded)`. */
-export function decisionText(decision: TickDecision): string {
-  const subject = decision.sessionId === null ? '' : `#${decision.sessionId} `;
-  // Stored summaries are read back as text: an action from another version shows as it was written.
-  const action = decision.action ? (isDecisionAction(decision.action) ? actionWords[decision.action] : decision.action) : 'nothing to do';
-  // A skip reason that only repeats the trigger (operation_still_running twice) says nothing new.
-  const why = decision.outcome ?? (decision.skipReason && decision.skipReason !== decision.trigger ? decision.skipReason : null);
-  const detail = decision.detail ? ` · ${decision.detail}` : '';
-  return `${subject}${decision.trigger ?? 'check'} → ${action}${why ? ` (${why})` : ''}${detail}`;
 }
 
 /** Cron runs a tick every 5 minutes; twice that without one means the schedule stopped. */

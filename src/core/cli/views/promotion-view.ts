@@ -1,13 +1,12 @@
 // The read models of the promotion stage and the lockbox: `promotion` on each experiment row, `experiments
-// --promoted`, the counts on `status`, `lockbox` and `lockbox reset`.
+// --promoted`, the counts on `status`, `lockbox`, and the burned boundary `lockbox reset` shows.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { findExperiment, type Experiment } from '../../db/repositories/experiments.ts';
-import { burnLockbox, findLockbox, listLockboxUses, type LockboxUse } from '../../db/repositories/lockboxes.ts';
+import { listLockboxUses, type LockboxUse } from '../../db/repositories/lockboxes.ts';
 import { promotedExperimentIds, promotionCounts, promotionsOfExperiments, type Promotion, type ValidationBacktest } from '../../db/repositories/promotions.ts';
-import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import { searchPeriodEnd } from '../../research/lockbox.ts';
-import type { LockboxEntry, LockboxResetResult, LockboxView, PromotionCountsEntry, PromotionEntry } from './promotion-schemas.ts';
+import type { LockboxEntry, LockboxView, PromotionCountsEntry, PromotionEntry } from './promotion-schemas.ts';
 import type { ExperimentSummary } from './schemas.ts';
 
 type Db = Kysely<Database>;
@@ -67,7 +66,7 @@ export function loadPromotionCounts(db: Db): Promise<PromotionCountsEntry> {
   return promotionCounts(db);
 }
 
-function lockboxEntry(use: LockboxUse): LockboxEntry {
+export function lockboxEntry(use: LockboxUse): LockboxEntry {
   return {
     symbol: use.symbol,
     timeframe: use.timeframe,
@@ -86,38 +85,6 @@ function lockboxEntry(use: LockboxUse): LockboxEntry {
 export async function loadLockboxView(db: Db, input: { now: Date; lockboxMonths: number }): Promise<LockboxView> {
   const uses = await listLockboxUses(db);
   return { generatedAt: input.now.toISOString(), lockboxMonths: input.lockboxMonths, lockboxes: uses.map(lockboxEntry) };
-}
-
-/**
- * An operator's deliberate move of a boundary. Without `confirm` nothing changes and the error says why (exit 1);
- * a pair with no boundary in force exits 4. The burned boundary stays listed with its consultations.
- */
-export async function resetLockbox(db: Db, input: { symbol: string; timeframe: string; confirm: boolean; now: Date }): Promise<LockboxResetResult> {
-  const current = await findLockbox(db, input.symbol, input.timeframe);
-  if (!current) {
-    throw new AgentError(
-      `No lockbox is in force for ${input.symbol} ${input.timeframe}: nothing to reset. \`ktrdr-agent lockbox\` lists the boundaries (symbol and timeframe as shown there).`,
-      ExitCode.NotFound,
-      'not_found',
-    );
-  }
-  if (!input.confirm) {
-    const uses = (await listLockboxUses(db)).find((u) => u.id === current.id);
-    throw new AgentError(
-      `Nothing changed: resetting the lockbox of ${input.symbol} ${input.timeframe} (from ${current.startDate}, consulted ${uses?.consultations ?? 0} time(s)) burns it: ` +
-        'its data becomes part of the search period, and the next need fixes a new boundary from the most recent data. Run it again with --confirm to do so.',
-      ExitCode.Error,
-      'confirmation_required',
-    );
-  }
-  const burned = await burnLockbox(db, {
-    symbol: input.symbol,
-    timeframe: input.timeframe,
-    reason: 'reset by the operator (lockbox reset --confirm)',
-    now: input.now,
-  });
-  const uses = (await listLockboxUses(db)).find((u) => u.id === burned!.id)!;
-  return { symbol: input.symbol, timeframe: input.timeframe, burned: lockboxEntry(uses) };
 }
 
 /** A short word for the experiments table: blank when never a candidate. */

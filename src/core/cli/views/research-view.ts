@@ -2,7 +2,7 @@
 // experiment on `status`: plain projections of the research memory's repositories.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
-import { type HypothesisStatus, type SessionOutcome, hypothesisStatuses } from '../../session/model.ts';
+import type { HypothesisStatus, SessionOutcome } from '../../session/model.ts';
 import {
   bestExperiment,
   childrenOf,
@@ -12,17 +12,7 @@ import {
   type Experiment,
   type ExperimentSortKey,
 } from '../../db/repositories/experiments.ts';
-import {
-  addHypothesis,
-  findHypothesis,
-  HYPOTHESIS_EVIDENCE_MAX,
-  HYPOTHESIS_RATIONALE_MAX,
-  HYPOTHESIS_TEXT_MAX,
-  hypothesisEvents,
-  listHypotheses,
-  setHypothesisStatus,
-  type Hypothesis,
-} from '../../db/repositories/hypotheses.ts';
+import { findHypothesis, hypothesisEvents, listHypotheses, type Hypothesis } from '../../db/repositories/hypotheses.ts';
 import { deflatedSharpesNow, type DeflatedSharpeNow } from '../../db/read-models/trials.ts';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import { promotedExperiments, withPromotions } from './promotion-view.ts';
@@ -187,52 +177,4 @@ export function parseResearchId(text: string, kind: 'experiment' | 'hypothesis')
     throw new AgentError(`Invalid ${kind} id '${text}': give the number ${list} shows, e.g. 42.`, ExitCode.Error, `invalid_${kind}_id`);
   }
   return Number(trimmed);
-}
-
-export const hypothesisSetChoices = [...hypothesisStatuses, 'retired'] as const;
-
-/** An operator's change: recorded as an event like a tool's, so the history says who moved it and why. */
-export async function setHypothesisByOperator(
-  db: Db,
-  input: { id: number; status: (typeof hypothesisSetChoices)[number]; evidence: string | null; now: Date },
-): Promise<HypothesisEntry> {
-  if (input.evidence !== null && input.evidence.length > HYPOTHESIS_EVIDENCE_MAX) {
-    throw new AgentError(
-      `--evidence is ${input.evidence.length} characters; it may have at most ${HYPOTHESIS_EVIDENCE_MAX}. Say what you saw in a paragraph and point to the rest (an experiment id, a file).`,
-      ExitCode.Error,
-      'invalid_evidence',
-    );
-  }
-  const changed = await db
-    .transaction()
-    .execute(async (trx) =>
-      setHypothesisStatus(trx, input.id, { status: input.status, evidence: input.evidence, experimentId: null, via: 'operator', now: input.now }),
-    );
-  const hypothesis = changed ? await findHypothesis(db, input.id) : null;
-  if (!hypothesis) throw new AgentError(`No hypothesis H${input.id}. \`ktrdr-agent hypotheses\` lists them.`, ExitCode.NotFound, 'hypothesis_not_found');
-  return hypothesisEntry(hypothesis);
-}
-
-export async function addHypothesisByOperator(db: Db, input: { text: string; rationale: string | null; now: Date }): Promise<HypothesisEntry> {
-  const text = input.text.trim();
-  if (text.length < 10 || text.length > HYPOTHESIS_TEXT_MAX) {
-    throw new AgentError(
-      `A hypothesis needs 10 to ${HYPOTHESIS_TEXT_MAX} characters (got ${text.length}): say what you expect and where.`,
-      ExitCode.Error,
-      'invalid_hypothesis',
-    );
-  }
-  if (input.rationale !== null && input.rationale.length > HYPOTHESIS_RATIONALE_MAX) {
-    throw new AgentError(
-      `--rationale is ${input.rationale.length} characters; keep it under ${HYPOTHESIS_RATIONALE_MAX}.`,
-      ExitCode.Error,
-      'invalid_hypothesis',
-    );
-  }
-  const hypothesis = await db
-    .transaction()
-    .execute((trx) =>
-      addHypothesis(trx, { text, rationale: input.rationale, source: 'operator', proposedByExperimentId: null, via: 'operator', now: input.now }),
-    );
-  return hypothesisEntry(hypothesis);
 }

@@ -137,11 +137,6 @@ export function currentInvocation(owner: string | null, expiresAt: Date | null, 
   return { owner, expiresAt: expiresAt.toISOString() };
 }
 
-/** Dollars to the database's precision (NUMERIC(14, 6)), so sums and ratios carry no float noise into --json. */
-export function roundUsd(value: number): number {
-  return Math.round(value * 1e6) / 1e6;
-}
-
 export function secondsBetween(from: Date, to: Date): number {
   return Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
 }

@@ -9,20 +9,12 @@ import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { Database } from '../../db/database-schema.ts';
 import { estimatedSpendUsd } from '../../db/repositories/budget.ts';
+import { shownUsd } from '../../budget/money.ts';
 import { findSession, type Session } from '../../db/repositories/sessions.ts';
 import { fromJson, toDate, toNumber } from '../../db/values.ts';
 import type { SessionAction, SessionView, StrategySummary } from './schemas.ts';
 import { loadSessionSearchView } from './search-view.ts';
-import {
-  assessmentOf,
-  backtestFigures,
-  currentInvocation,
-  currentOperation,
-  gateEvaluation,
-  roundUsd,
-  secondsBetween,
-  trainingFigures,
-} from './session-facts.ts';
+import { assessmentOf, backtestFigures, currentInvocation, currentOperation, gateEvaluation, secondsBetween, trainingFigures } from './session-facts.ts';
 
 type Db = Kysely<Database>;
 
@@ -197,7 +189,7 @@ export async function loadSessionView(db: Db, id: number, options: SessionViewOp
       tokensCacheRead: session.tokensCacheRead,
       tokensCacheWrite: session.tokensCacheWrite,
       costUsd: session.costUsd,
-      estimatedUsd: roundUsd(estimatedUsd),
+      estimatedUsd: shownUsd(estimatedUsd),
     },
     phases: phaseSpans(session, ended),
     actions: { total: actions.total, shown: actions.items.length, items: actions.items },

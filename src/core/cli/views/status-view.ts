@@ -13,13 +13,14 @@ import { countActiveSessions } from '../../db/repositories/sessions.ts';
 import { findBudgetDay } from '../../db/repositories/budget.ts';
 import { fromJson, toDate, toDateOrNull, toNumber } from '../../db/values.ts';
 import { startOfUtcDay, utcDay } from '../../kernel/utc-day.ts';
-import { dailyLimitInForce, remainingUsd } from '../../budget/daily-limit.ts';
+import { limitInForce, remainingUsd } from '../../budget/daily-limit.ts';
+import { shownUsd } from '../../budget/money.ts';
 import { statusBanners } from './banners.ts';
 import { clockSkewBanner } from './clock-banner.ts';
 import { loadUtilization } from './utilization.ts';
 import { loadSearchSummaryView } from './search-view.ts';
 import type { ActiveCycle, LastTick, RecentCycle, StatusView, TickDecision, TodayBudget } from './schemas.ts';
-import { assessmentOf, backtestFigures, currentInvocation, currentOperation, failedGate, roundUsd, secondsBetween } from './session-facts.ts';
+import { assessmentOf, backtestFigures, currentInvocation, currentOperation, failedGate, secondsBetween } from './session-facts.ts';
 import { loadPromotionCounts } from './promotion-view.ts';
 
 export interface StatusViewOptions {
@@ -112,17 +113,19 @@ export async function loadTodayBudget(
     countSessionsSince(db, 'created_at', dayStart),
     countSessionsSince(db, 'completed_at', dayStart),
   ]);
-  const limitUsd = dailyLimitInForce(input.overrideLimitUsd, input.configuredLimitUsd);
+  const limit = limitInForce({ settingUsd: input.configuredLimitUsd, overrideUsd: input.overrideLimitUsd, now: input.now });
+  const limitUsd = limit.limitUsd;
   const usedUsd = row?.usedUsd ?? 0;
   const reservedUsd = row?.reservedUsd ?? 0;
   return {
     date,
     limitUsd,
-    limitSource: input.overrideLimitUsd === null ? 'config' : 'override',
+    limitSource: limit.source === 'setting' ? 'config' : 'override',
     usedUsd,
     reservedUsd,
-    remainingUsd: roundUsd(remainingUsd({ limitUsd, usedUsd, reservedUsd })),
-    usedFraction: limitUsd > 0 ? roundUsd(usedUsd / limitUsd) : null,
+    remainingUsd: shownUsd(remainingUsd({ limitUsd, usedUsd, reservedUsd })),
+    // A fraction, kept to the six digits of the amounts it divides.
+    usedFraction: limitUsd > 0 ? shownUsd(usedUsd / limitUsd) : null,
     invocations: row?.invocations ?? 0,
     cyclesStarted,
     cyclesCompleted,

@@ -1,23 +1,15 @@
 import { sql, type Kysely, type Selectable, type Transaction } from 'kysely';
 import type { AgentBudgetTable, Database } from '../database-schema.ts';
 import { dayString, toDate, toNumber, toNumberOrNull } from '../values.ts';
-import { utcDay } from '../../kernel/utc-day.ts';
 import { addSessionUsage } from './sessions.ts';
 import { setBudgetLimitOverrideRow } from './control.ts';
-import { dailyLimitInForce } from '../../budget/daily-limit.ts';
+import { limitInForce } from '../../budget/daily-limit.ts';
+import type { BudgetDay, Reservation, ReservationRequest, SessionCharge, SettlementFacts } from '../../budget/ledger.ts';
+import { bookedUsd } from '../../budget/money.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
-export interface BudgetDay {
-  date: string;
-  limitUsd: number;
-  usedUsd: number;
-  reservedUsd: number;
-  invocations: number;
-  cyclesStarted: number;
-  cyclesCompleted: number;
-  updatedAt: Date;
-}
+export type { BudgetDay, Reservation } from '../../budget/ledger.ts';
 
 function toBudgetDay(row: Selectable<AgentBudgetTable>): BudgetDay {
   return {
@@ -32,10 +24,10 @@ function toBudgetDay(row: Selectable<AgentBudgetTable>): BudgetDay {
   };
 }
 
-/** The daily limit in force: `budget set` overrides the configured default. */
-export async function effectiveDailyLimit(db: Db, configured: number): Promise<number> {
+/** The operator's override of the daily limit (`budget set`), or null when AGENT_BUDGET_DAILY_USD applies. */
+export async function readLimitOverride(db: Db): Promise<number | null> {
   const row = await db.selectFrom('agent_control').select('budget_limit_usd').where('id', '=', 1).executeTakeFirst();
-  return dailyLimitInForce(toNumberOrNull(row?.budget_limit_usd), configured);
+  return toNumberOrNull(row?.budget_limit_usd);
 }
 
 /** Today's row, created (or brought to the current limit) in one statement. */
@@ -64,30 +56,15 @@ export async function budgetHistory(db: Db, fromDate: string): Promise<BudgetDay
   return rows.map(toBudgetDay);
 }
 
-/**
- * Amounts are stored in NUMERIC(14, 6): rounded up to the micro-dollar, so that neither a reservation nor a spend
- * is ever booked below the exact amount (rounding to nearest could under-book by half a micro-dollar per call).
- */
-export function toBookedUsd(usd: number): number {
-  return Math.ceil(Math.round(usd * 1e12) / 1e6) / 1e6;
-}
-
-export interface Reservation {
-  id: string;
-  date: string;
-  amountUsd: number;
-}
+// Amounts are stored in NUMERIC(14, 6) as booked (budget/money.ts `bookedUsd`): rounded up to the micro-dollar.
 
 /**
  * Reserves a call's worst-case cost against the day's budget in one atomic statement: the row is updated only
  * when used + reserved + amount still fits under limit - buffer, so concurrent ticks can never overshoot.
  * Returns null when the reservation is refused.
  */
-export async function reserveBudget(
-  db: Kysely<Database>,
-  input: { date: string; amountUsd: number; bufferUsd: number; enforce: boolean; sessionId: number | null },
-): Promise<Reservation | null> {
-  input = { ...input, amountUsd: toBookedUsd(input.amountUsd) };
+export async function reserveBudget(db: Kysely<Database>, request: ReservationRequest): Promise<Reservation | null> {
+  const input = { ...request, amountUsd: bookedUsd(request.amountUsd) };
   return db.transaction().execute(async (trx) => {
     const updated = await trx
       .updateTable('agent_budget')
@@ -115,11 +92,11 @@ export async function reserveBudget(
 export async function settleReservation(
   db: Kysely<Database>,
   reservationId: string,
-  actualUsd: number,
-  session?: { id: number; input: number; output: number; cacheRead: number; cacheWrite: number },
-  details: { estimated?: boolean; requestId?: string; inferenceGeo?: string; serviceTier?: string } = {},
+  spentUsd: number,
+  session?: SessionCharge,
+  details: SettlementFacts = {},
 ): Promise<void> {
-  actualUsd = toBookedUsd(actualUsd);
+  const actualUsd = bookedUsd(spentUsd);
   await db.transaction().execute(async (trx) => {
     const reservation = await trx
       .updateTable('agent_budget_reservations')
@@ -213,12 +190,9 @@ export async function incrementBudgetCounters(
 
 /** Sets the override, or clears it (null) so the configured limit applies again; today's row follows at once. */
 export async function setBudgetLimitOverride(db: Kysely<Database>, limitUsd: number | null, configuredLimitUsd: number, now: Date): Promise<void> {
+  const limit = limitInForce({ settingUsd: configuredLimitUsd, overrideUsd: limitUsd, now });
   await db.transaction().execute(async (trx) => {
     await setBudgetLimitOverrideRow(trx, limitUsd, now);
-    await trx
-      .updateTable('agent_budget')
-      .set({ budget_limit_usd: dailyLimitInForce(limitUsd, configuredLimitUsd), updated_at: now })
-      .where('date', '=', utcDay(now))
-      .execute();
+    await trx.updateTable('agent_budget').set({ budget_limit_usd: limit.limitUsd, updated_at: now }).where('date', '=', limit.date).execute();
   });
 }

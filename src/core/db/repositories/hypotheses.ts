@@ -30,6 +30,24 @@ export const HYPOTHESIS_MOVES = {
   migration: ['supported', 'retired'],
 } as const satisfies Record<string, readonly (HypothesisStatus | 'retired')[]>;
 
+/** Who moves a hypothesis (an event's `via`). */
+export type HypothesisMover = keyof typeof HYPOTHESIS_MOVES;
+/** The statuses `V` may move a hypothesis to. */
+export type MoveBy<V extends HypothesisMover> = (typeof HYPOTHESIS_MOVES)[V][number];
+/** Who may propose a hypothesis: its first event is `untested`. */
+export type HypothesisProposer = { [V in HypothesisMover]: 'untested' extends MoveBy<V> ? V : never }[HypothesisMover];
+
+/**
+ * Refuses a move HYPOTHESIS_MOVES does not allow. The types refuse it where `via` is a literal; this refuses it
+ * whatever the caller holds, before anything is written, so the caller's transaction rolls back.
+ */
+function assertMove(via: string, status: HypothesisStatus | 'retired'): void {
+  const allowed: readonly string[] = Object.hasOwn(HYPOTHESIS_MOVES, via) ? HYPOTHESIS_MOVES[via as HypothesisMover] : [];
+  if (!allowed.includes(status)) {
+    throw new Error(`${JSON.stringify(via)} may not move a hypothesis to ${status} (HYPOTHESIS_MOVES allows: ${allowed.join(', ') || 'nothing'})`);
+  }
+}
+
 /** The statuses a model's verdict on an in-sample result may give (save_assessment's `hypothesis_verdict`). */
 export const MODEL_VERDICT_STATUSES = ['supported', 'refuted', 'inconclusive'] as const satisfies readonly HypothesisStatus[];
 export type ModelVerdictStatus = (typeof MODEL_VERDICT_STATUSES)[number];
@@ -78,8 +96,9 @@ function bounded(text: string, max: number): string {
 /** Adds a hypothesis and its first event; every status it ever has is an event, so the history is complete. */
 export async function addHypothesis(
   db: Db,
-  input: { text: string; rationale: string | null; source: Hypothesis['source']; proposedByExperimentId: number | null; via: string; now: Date },
+  input: { text: string; rationale: string | null; source: Hypothesis['source']; proposedByExperimentId: number | null; via: HypothesisProposer; now: Date },
 ): Promise<Hypothesis> {
+  assertMove(input.via, 'untested');
   const row = await db
     .insertInto('agent_hypotheses')
     .values({
@@ -105,13 +124,14 @@ export async function addHypothesis(
 }
 
 /** Moves a hypothesis to a status (or retires it) and records why, in the caller's transaction. */
-export async function setHypothesisStatus(
+export async function setHypothesisStatus<V extends HypothesisMover>(
   db: Db,
   id: number,
-  input: { status: HypothesisStatus | 'retired'; evidence: string | null; experimentId: number | null; via: string; now: Date },
+  input: { status: MoveBy<V>; evidence: string | null; experimentId: number | null; via: V; now: Date },
 ): Promise<boolean> {
-  const changes =
-    input.status === 'retired' ? { retired_at: input.now, updated_at: input.now } : { status: input.status, retired_at: null, updated_at: input.now };
+  const status: HypothesisStatus | 'retired' = input.status;
+  assertMove(input.via, status);
+  const changes = status === 'retired' ? { retired_at: input.now, updated_at: input.now } : { status, retired_at: null, updated_at: input.now };
   const result = await db.updateTable('agent_hypotheses').set(changes).where('id', '=', id).executeTakeFirst();
   if (Number(result.numUpdatedRows) === 0) return false;
   await recordHypothesisEvent(db, {
@@ -129,7 +149,7 @@ export async function setHypothesisStatus(
 export async function noteHypothesisEvent(
   db: Db,
   id: number,
-  input: { status: HypothesisStatus | 'retired'; evidence: string; experimentId: number | null; via: string; now: Date },
+  input: { status: HypothesisStatus | 'retired'; evidence: string; experimentId: number | null; via: HypothesisMover; now: Date },
 ): Promise<void> {
   await recordHypothesisEvent(db, {
     hypothesisId: id,
@@ -150,8 +170,9 @@ export async function noteHypothesisEvent(
 export async function applyModelVerdict(
   db: Db,
   id: number,
-  input: { status: ModelVerdictStatus; shownStatus: HypothesisStatus; evidence: string; experimentId: number | null; via: string; now: Date },
+  input: { status: ModelVerdictStatus; shownStatus: HypothesisStatus; evidence: string; experimentId: number | null; via: HypothesisMover; now: Date },
 ): Promise<boolean> {
+  assertMove(input.via, input.status);
   const changes = { status: input.status, updated_at: input.now };
   const result = await db
     .updateTable('agent_hypotheses')

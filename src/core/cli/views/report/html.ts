@@ -1,4 +1,5 @@
 // Small HTML helpers every report section shares: escaping, table cells, number formats and the empty state.
+import { formatUsd } from '../../../budget/money.ts';
 
 /** Text for HTML: every character that could open markup is escaped, whatever a model or an operator wrote. */
 export function escapeHtml(text: string): string {
@@ -23,8 +24,9 @@ export function percent(value: number | null, digits = 1): string | null {
   return value === null || !Number.isFinite(value) ? null : `${(value * 100).toFixed(digits)}%`;
 }
 
+/** An amount to `digits` decimals, by the budget's one display rule. */
 export function usd(value: number, digits = 2): string {
-  return `$${value.toFixed(digits)}`;
+  return formatUsd(value, digits);
 }
 
 /** Escaped text in which `backticked` words (commands, settings) show as code. */

@@ -2,7 +2,7 @@
 // which gate checks stopped them.
 import { bucketLabel, bucketTitle } from './buckets.ts';
 import { chartFigure, columnChart, emptyPlot } from './charts.ts';
-import { emptyState, escapeHtml } from './html.ts';
+import { emptyState, escapeHtml, usd } from './html.ts';
 import { outcomeColors, outcomeOrder } from './outcome-colors.ts';
 import type { ReportData } from './report-data.ts';
 import { defineSection } from './section.ts';
@@ -35,7 +35,7 @@ function render(report: ReportData): string {
           columns: columns((row) => [{ key: 'spend', value: row.costUsd }]),
           colors: { spend: SPEND },
           xLabel: `${unit} (UTC)`,
-          format: (v, digits) => `$${v.toFixed(digits)}`,
+          format: (v, digits) => usd(v, digits),
         })
       : emptyPlot(
           'chart-spend',
@@ -55,7 +55,7 @@ function render(report: ReportData): string {
     legend: spent > 0 ? [{ name: 'cost of the experiments that finished', color: SPEND }] : [],
     note:
       spent > 0
-        ? `Total $${spent.toFixed(spent < 1 ? 4 : 2)}; the budget ledger's days in this window: $${report.ledgerSpendUsd.toFixed(report.ledgerSpendUsd < 1 ? 4 : 2)} (it includes cycles still running).`
+        ? `Total ${usd(spent, spent < 1 ? 4 : 2)}; the budget ledger's days in this window: ${usd(report.ledgerSpendUsd, report.ledgerSpendUsd < 1 ? 4 : 2)} (it includes cycles still running).`
         : undefined,
   })}</div>${gateFailures(report)}`;
 }

@@ -1,8 +1,8 @@
-import type { KtrdrClient } from '../ktrdr/client.ts';
-import { KtrdrError } from '../ktrdr/errors.ts';
-import { ownershipCheck, type OperationClaim } from '../ktrdr/ownership.ts';
-import { isTerminalStatus } from '../ktrdr/schemas.ts';
-import { InfrastructureFaultError } from '../kernel/faults.ts';
+import type { KtrdrClient } from '../../ktrdr/client.ts';
+import { KtrdrError } from '../../ktrdr/errors.ts';
+import { ownershipCheck, type OperationClaim } from '../../ktrdr/ownership.ts';
+import { isTerminalStatus } from '../../ktrdr/schemas.ts';
+import { InfrastructureFaultError } from '../../kernel/faults.ts';
 
 /**
  * Reads the operation a start answered with; one that is not this session's is refused, never adopted, and

@@ -2,11 +2,11 @@ import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import { parseDecimal } from '../../config/decimal.ts';
 import type { Database } from '../../db/database-schema.ts';
-import { effectiveDailyLimit, findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';
-import { utcDay } from '../../kernel/utc-day.ts';
-import { dailyLimitInForce, remainingUsd } from '../../budget/daily-limit.ts';
-import type { BudgetSetResult } from './schemas.ts';
-import { roundUsd } from './session-facts.ts';
+import { findBudgetDay, setBudgetLimitOverride } from '../../db/repositories/budget.ts';
+import { readLimitInForce } from '../../db/budget-ledger.ts';
+import { limitInForce, remainingUsd } from '../../budget/daily-limit.ts';
+import type { BudgetSetResult } from '../views/schemas.ts';
+import { shownUsd } from '../../budget/money.ts';
 
 export const MAX_DAILY_LIMIT_USD = 100_000;
 
@@ -38,11 +38,10 @@ export async function setDailyLimit(
   db: Kysely<Database>,
   input: { limitUsd: number | null; roundedFrom?: string | null; configuredLimitUsd: number; now: Date },
 ): Promise<BudgetSetResult> {
-  const previousLimitUsd = await effectiveDailyLimit(db, input.configuredLimitUsd);
+  const previousLimitUsd = (await readLimitInForce(db, input.configuredLimitUsd, input.now)).limitUsd;
   // null clears the override: the configured AGENT_BUDGET_DAILY_USD applies again, from today.
   await setBudgetLimitOverride(db, input.limitUsd, input.configuredLimitUsd, input.now);
-  const limitUsd = dailyLimitInForce(input.limitUsd, input.configuredLimitUsd);
-  const date = utcDay(input.now);
+  const { limitUsd, date } = limitInForce({ settingUsd: input.configuredLimitUsd, overrideUsd: input.limitUsd, now: input.now });
   const today = await findBudgetDay(db, date);
   const usedTodayUsd = today?.usedUsd ?? 0;
   const reservedUsd = today?.reservedUsd ?? 0;
@@ -53,7 +52,7 @@ export async function setDailyLimit(
     configuredLimitUsd: input.configuredLimitUsd,
     roundedFrom: input.roundedFrom ?? null,
     date,
-    usedTodayUsd: roundUsd(usedTodayUsd),
-    remainingTodayUsd: roundUsd(remainingUsd({ limitUsd, usedUsd: usedTodayUsd, reservedUsd })),
+    usedTodayUsd: shownUsd(usedTodayUsd),
+    remainingTodayUsd: shownUsd(remainingUsd({ limitUsd, usedUsd: usedTodayUsd, reservedUsd })),
   };
 }

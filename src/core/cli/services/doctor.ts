@@ -1,3 +1,5 @@
+// `doctor`: the installation checked, one probe each (configuration, database, KTRDR, strategies directory, the
+// Anthropic key, telemetry endpoints), secrets masked. Its checklist is rendered by views/doctor-text.ts.
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { modelWarnings } from '../../config/model-checks.ts';
@@ -9,8 +11,8 @@ import { KtrdrClient } from '../../ktrdr/client.ts';
 import { KtrdrError } from '../../ktrdr/errors.ts';
 import { StrategyStore } from '../../strategy/store.ts';
 import { basicAuthOf, maskUrlCredentials, redactSecrets } from '../../kernel/secrets.ts';
-import { heldFaultBanner } from './banners.ts';
-import { CLOCK_SKEW_WARN_MS, describeKtrdrClock } from './clock-banner.ts';
+import { heldFaultBanner } from '../views/banners.ts';
+import { CLOCK_SKEW_WARN_MS, describeKtrdrClock } from '../views/clock-banner.ts';
 
 export interface DoctorCheck {
   name: string;

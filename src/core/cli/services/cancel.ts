@@ -1,3 +1,4 @@
+// `cancel`: the operator ends a session, then its KTRDR operation and its open Message Batch are asked to stop.
 import type { Kysely } from 'kysely';
 import { endSession } from '../../session/end.ts';
 import { cancelSessionBatch } from '../../agent/message-batch-cancel.ts';
@@ -60,10 +61,4 @@ export async function cancelSession(db: Kysely<Database>, config: AgentConfig, s
   const batch = await cancelSessionBatch(db, config, session.id);
   if (batch !== null) operation = operation === 'none' ? batch : `${operation}; ${batch}`;
   return { sessionId: session.id, cancelled: true, operation };
-}
-
-export function renderCancelText(result: CancelResult): string {
-  return result.cancelled
-    ? `Session #${result.sessionId} cancelled (operation: ${result.operation}).`
-    : `Session #${result.sessionId} had just ended (${result.outcome ?? 'unknown'}) before the cancel; nothing to cancel.`;
 }
