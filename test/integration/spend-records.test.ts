@@ -6,7 +6,9 @@ import { invokeAgent, type InvocationDeps } from '../../src/core/agent/invoke.ts
 import { priceFor } from '../../src/core/budget/pricing.ts';
 import { renderBudgetText } from '../../src/core/cli/views/budget-text.ts';
 import { loadBudgetView } from '../../src/core/cli/views/budget-view.ts';
-import { estimatedSpendUsd, expireStaleReservations, findBudgetDay, reserveBudget } from '../../src/core/db/repositories/budget.ts';
+import { findBudgetDay } from '../../src/core/db/repositories/budget.ts';
+import { estimatedSpendUsd } from '../../src/core/db/repositories/budget-reservations.ts';
+import { expireStaleReservations, reserveBudget } from '../../src/core/db/budget-ledger.ts';
 import { toNumber, toNumberOrNull } from '../../src/core/db/values.ts';
 import { startFakeAnthropic, text, thinking, toolUse, type FakeAnthropic, type ScriptStep } from '../support/fake-anthropic.ts';
 import { openTestStore, storeKinds } from '../support/databases.ts';

@@ -122,12 +122,6 @@ const WRITE_BUILDERS = new Set(['insertInto', 'updateTable', 'deleteFrom', 'repl
 /** Raw writes inside db/ name their table too (a data step in SQL text). */
 const RAW_WRITES = /\b(?:INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(agent_[a-z_]+)/g;
 
-/** Tables whose writer is not (yet) the file named after them; each entry says why. */
-const OWNER_EXCEPTIONS: Record<string, string> = {
-  // The reservation ledger stays with the budget's day rows until budget/ owns money (#25 item 2).
-  agent_budget_reservations: 'budget.ts',
-};
-
 /** Files in repositories/ that are not a table's repository; each entry says what it is. */
 const NOT_A_TABLE_REPOSITORY: Record<string, string> = {
   'installation.ts': "agent_installation, the installation's id made by a migration and only read (raw SQL, outside the typed schema)",
@@ -136,7 +130,7 @@ const NOT_A_TABLE_REPOSITORY: Record<string, string> = {
 };
 
 function ownerOf(table: string): string {
-  return OWNER_EXCEPTIONS[table] ?? `${table.replace(/^agent_/, '').replaceAll('_', '-')}.ts`;
+  return `${table.replace(/^agent_/, '').replaceAll('_', '-')}.ts`;
 }
 
 interface QueryUse {

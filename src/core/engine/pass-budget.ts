@@ -1,8 +1,8 @@
 import type { Settings } from '../config/schema.ts';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { expireStaleReservations, findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
-import { openBudgetDay } from '../db/budget-ledger.ts';
+import { findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
+import { expireStaleReservations, openBudgetDay } from '../db/budget-ledger.ts';
 import { remainingUsd } from '../budget/daily-limit.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import type { DesignerKind } from '../agent/designer.ts';

@@ -4,7 +4,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import { readControl } from '../../db/repositories/control.ts';
-import { budgetHistory, estimatedSpendUsd } from '../../db/repositories/budget.ts';
+import { budgetHistory } from '../../db/repositories/budget.ts';
+import { estimatedSpendUsd } from '../../db/repositories/budget-reservations.ts';
 import { sessionsCompletedPerDay } from '../../db/read-models/budget.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
 import type { BudgetDayEntry, BudgetView } from './schemas.ts';

@@ -8,7 +8,7 @@ import { experimentSummariesNow } from './research-view.ts';
 import type { Kysely } from 'kysely';
 import { AgentError, ExitCode } from '../../kernel/errors.ts';
 import type { Database } from '../../db/database-schema.ts';
-import { estimatedSpendUsd } from '../../db/repositories/budget.ts';
+import { estimatedSpendUsd } from '../../db/repositories/budget-reservations.ts';
 import { shownUsd } from '../../budget/money.ts';
 import { findSession, type Session } from '../../db/repositories/sessions.ts';
 import { fromJson, toDate, toNumber } from '../../db/values.ts';

@@ -164,6 +164,12 @@ export async function readPaused(db: Db, options: { lock: boolean }): Promise<bo
   return (await query.executeTakeFirst())?.paused ?? false;
 }
 
+/** The operator's override of the daily limit (`budget set`), or null when AGENT_BUDGET_DAILY_USD applies. */
+export async function readBudgetLimitOverride(db: Db): Promise<number | null> {
+  const row = await db.selectFrom('agent_control').select('budget_limit_usd').where('id', '=', 1).executeTakeFirst();
+  return toNumberOrNull(row?.budget_limit_usd);
+}
+
 /** `budget set`'s override of the configured daily limit, or null to clear it (budget/ says what is in force). */
 export async function setBudgetLimitOverrideRow(db: Db, limitUsd: number | null, now: Date): Promise<void> {
   await db.updateTable('agent_control').set({ budget_limit_usd: limitUsd, updated_at: now }).where('id', '=', 1).execute();
