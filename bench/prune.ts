@@ -4,7 +4,7 @@
 import { sql, type Kysely } from 'kysely';
 import { openStore, type Store } from '../src/core/db/connect.ts';
 import type { Database } from '../src/core/db/database-schema.ts';
-import { pruneOldRows } from '../src/core/db/repositories/retention.ts';
+import { pruneOldRows } from '../src/core/db/retention.ts';
 import { PRUNE_BATCH_ROWS } from '../src/core/cli/services/db-prune.ts';
 import { createTestDatabase } from '../test/support/databases.ts';
 import type { BenchHelpers } from './research.ts';

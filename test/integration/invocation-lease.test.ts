@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { ensureBudgetDay, findBudgetDay } from '../../src/core/db/repositories/budget.ts';
-import { createSessionWithinCap } from '../../src/core/db/repositories/cycles.ts';
+import { createSessionWithinCap } from '../../src/core/db/transactions/create-cycle.ts';
 import { countActiveSessions, createSession, findSession, takeLease, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { openTestStore, storeKinds } from '../support/databases.ts';
 

@@ -8,7 +8,7 @@ import { reserveBudget } from '../../src/core/db/budget-ledger.ts';
 import type { KtrdrClient } from '../../src/core/ktrdr/client.ts';
 import { noopTracer } from '../../src/core/kernel/tracer.ts';
 import { utcDay } from '../../src/core/kernel/utc-day.ts';
-import { createSessionWithinCap } from '../../src/core/db/repositories/cycles.ts';
+import { createSessionWithinCap } from '../../src/core/db/transactions/create-cycle.ts';
 import { findSession } from '../../src/core/db/repositories/sessions.ts';
 import { advanceSession } from '../../src/core/engine/advance-session.ts';
 import { pausedSince } from '../../src/core/engine/invocation-guards.ts';

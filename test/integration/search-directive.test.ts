@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { assignSearchDirective, directiveInForce, directiveSection, searchRefusal } from '../../src/core/agent/search-directive.ts';
 import type { Store } from '../../src/core/db/connect.ts';
-import { createSessionWithinCap } from '../../src/core/db/repositories/cycles.ts';
+import { createSessionWithinCap } from '../../src/core/db/transactions/create-cycle.ts';
 import { loadSearchSummary } from '../../src/core/db/read-models/search.ts';
 import { findSessionSearch, recordSearchDirective } from '../../src/core/db/repositories/sessions.ts';
 import { createSession } from '../../src/core/db/repositories/sessions.ts';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { recentStrategies, findSession } from '../db/repositories/sessions.ts';
-import { installationId } from '../db/repositories/installation.ts';
+import { installationId } from '../db/installation.ts';
 import { InfrastructureFaultError, isInfrastructureFault } from '../kernel/faults.ts';
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bounded-indicators.ts';
 import type { Designer, DesignerKind, InvocationReport, InvocationRequest } from './designer.ts';

@@ -4,7 +4,7 @@ import { strategyFeatures, strategyFingerprint } from '../research/fingerprint.t
 import { BOUNDED_INDICATORS, type BoundedIndicatorFact } from '../strategy/bounded-indicators.ts';
 import { validateStrategy } from '../strategy/validate.ts';
 import { SeededRandom } from '../kernel/random.ts';
-import { installationId } from '../db/repositories/installation.ts';
+import { installationId } from '../db/installation.ts';
 import {
   availableRange,
   BaselineDesigner,

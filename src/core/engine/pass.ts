@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { markKtrdrDown, markKtrdrReached, readControl, recordKtrdrClock } from '../db/repositories/control.ts';
 import { listActiveSessions } from '../db/repositories/sessions.ts';
-import { pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
+import { pruneOldRows, retentionCutoff } from '../db/retention.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
 import { listOpenBatches } from '../db/repositories/message-batches.ts';
 import type { Designer } from '../agent/designer.ts';

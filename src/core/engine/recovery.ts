@@ -5,7 +5,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
-import { installationId } from '../db/repositories/installation.ts';
+import { installationId } from '../db/installation.ts';
 import type { Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError, ktrdrFaultIn } from '../ktrdr/errors.ts';

@@ -1,4 +1,4 @@
-import { createSessionWithinCap } from '../db/repositories/cycles.ts';
+import { createSessionWithinCap } from '../db/transactions/create-cycle.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { ktrdrFaultOf } from '../ktrdr/errors.ts';
 import { remainingUsd } from '../budget/daily-limit.ts';

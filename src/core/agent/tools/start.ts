@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { updateSession } from '../../db/repositories/sessions.ts';
-import { installationId } from '../../db/repositories/installation.ts';
+import { installationId } from '../../db/installation.ts';
 import { earlierRunsOfDesign } from '../../db/repositories/experiments.ts';
 import { claimDesign, describeClaimRefusal, type DesignClaim } from '../../db/repositories/design-claims.ts';
 import { inTransaction } from '../../db/in-transaction.ts';

@@ -2,7 +2,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/database-schema.ts';
 import type { PruneReport } from '../views/prune-schema.ts';
-import { countPrunable, pruneOldRows, retentionCutoff } from '../../db/repositories/retention.ts';
+import { countPrunable, pruneOldRows, retentionCutoff } from '../../db/retention.ts';
 
 /** Rows per DELETE: short statements, so a tick running meanwhile never waits long for a lock. */
 export const PRUNE_BATCH_ROWS = 1000;

@@ -3,9 +3,9 @@
 // else is ever deleted here: sessions, their actions, experiments, hypotheses and budget rows are the research and
 // the money, kept for good.
 import type { Kysely } from 'kysely';
-import type { Database } from '../database-schema.ts';
-import { countTicksBefore, deleteTickBatch } from './ticks.ts';
-import { countTriggersBefore, deleteTriggerBatch } from './triggers.ts';
+import type { Database } from './database-schema.ts';
+import { countTicksBefore, deleteTickBatch } from './repositories/ticks.ts';
+import { countTriggersBefore, deleteTriggerBatch } from './repositories/triggers.ts';
 
 /** What one prune deletes (or, dry, would delete). */
 export interface PruneCounts {

@@ -1,9 +1,10 @@
+// A transaction across tables (agent_sessions and agent_budget), so it belongs to neither table's repository.
 import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Database } from '../database-schema.ts';
 import { CYCLE_CREATION_LOCK_KEY } from '../tick-lock.ts';
 import { utcDay } from '../../kernel/utc-day.ts';
-import { incrementBudgetCounters } from './budget.ts';
-import { countActiveSessions, createSession, type Session } from './sessions.ts';
+import { incrementBudgetCounters } from '../repositories/budget.ts';
+import { countActiveSessions, createSession, type Session } from '../repositories/sessions.ts';
 
 /**
  * Creates a cycle's session, leased to the pass that designs it, and counts the cycle and its first invocation, unless

@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../database-schema.ts';
+import type { Database } from './database-schema.ts';
 
 /**
  * This installation's id, made with the database (migration 20261201T081500000Z-installation). Names the agent gives
