@@ -1,47 +1,8 @@
 import { AgentCommand, exitCodesHelp } from '../core/cli/base-command.ts';
-import { describeConfig, type AgentConfig } from '../core/config/load.ts';
+import { describeConfig } from '../core/config/load.ts';
 import { modelWarnings } from '../core/config/model-checks.ts';
 import { formatUsd, renderTable } from '../core/cli/format.ts';
-import { withStore } from '../core/cli/with-store.ts';
-import { existsSync } from 'node:fs';
-import { storeTarget } from '../core/db/connect.ts';
-import { readLimitInForce } from '../core/db/budget-ledger.ts';
-
-interface EffectiveDailyLimit {
-  usd: number | null;
-  /** `override`: set with `budget set`, it wins over the setting; `setting`: AGENT_BUDGET_DAILY_USD; `unknown`: no database. */
-  source: 'override' | 'setting' | 'unknown';
-  settingUsd: number;
-  note: string;
-}
-
-/** The limit a tick would use today: a `budget set` override in the database wins over AGENT_BUDGET_DAILY_USD. */
-async function effectiveLimit(config: AgentConfig): Promise<EffectiveDailyLimit> {
-  const settingUsd = config.settings.AGENT_BUDGET_DAILY_USD;
-  const settingSource = config.sources.AGENT_BUDGET_DAILY_USD;
-  const from = settingSource.kind === 'file' ? `file ${settingSource.path}` : settingSource.kind;
-  const setting: EffectiveDailyLimit = { usd: settingUsd, source: 'setting', settingUsd, note: `AGENT_BUDGET_DAILY_USD (${from})` };
-  const target = storeTarget(config);
-  // A fresh install has no embedded database yet, so no override: `config` must not create one to find out.
-  if (target.kind === 'pglite' && target.dataDir && !existsSync(target.dataDir)) return setting;
-  try {
-    const limit = await withStore(config, (db) => readLimitInForce(db, settingUsd, new Date()), 1000);
-    if (limit.source === 'setting') return setting;
-    return {
-      usd: limit.limitUsd,
-      source: 'override',
-      settingUsd,
-      note: `database override from \`budget set\`, wins over AGENT_BUDGET_DAILY_USD=${formatUsd(settingUsd)} (${from}); \`budget set --clear\` removes it`,
-    };
-  } catch (error) {
-    return {
-      usd: null,
-      source: 'unknown',
-      settingUsd,
-      note: `AGENT_BUDGET_DAILY_USD is ${formatUsd(settingUsd)} (${from}), but the database could not be read to see a \`budget set\` override: ${(error as Error).message}`,
-    };
-  }
-}
+import { readEffectiveDailyLimit } from '../core/cli/views/config-view.ts';
 
 export default class Config extends AgentCommand {
   static override summary = 'Show the effective settings and where each came from (secrets masked).';
@@ -56,7 +17,7 @@ export default class Config extends AgentCommand {
     const settings = describeConfig(config);
     const warnings = config.settings.AGENT_DESIGNER === 'claude' ? modelWarnings(config.settings) : [];
     for (const warning of warnings) this.warn(warning);
-    const effectiveDailyLimitUsd = await effectiveLimit(config);
+    const effectiveDailyLimitUsd = await readEffectiveDailyLimit(config, new Date());
     const result = { dataDir: config.dataDir, strategiesDir: config.strategiesDir, envFiles: config.envFiles, settings, warnings, effectiveDailyLimitUsd };
     if (!this.jsonEnabled()) {
       this.log(
