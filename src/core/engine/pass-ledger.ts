@@ -1,4 +1,5 @@
 import type { BudgetDay } from '../db/repositories/budget.ts';
+import type { TickSummary } from '../db/repositories/ticks.ts';
 import { remainingUsd } from '../budget/daily-limit.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import { meansKtrdrDown, type InvocationHold } from './after-invocation.ts';
@@ -6,7 +7,8 @@ import type { CapacityReport } from './capacity.ts';
 import type { DecisionRecord } from './decision-record.ts';
 import type { ValidationLaneSummary } from './validation-lane.ts';
 
-export interface PassSummary {
+/** The tick summary the pass writes whole (`finishTick`): the parts the store reads back are declared by `TickSummary`. */
+export interface PassSummary extends TickSummary {
   status: 'ok' | 'paused';
   decisions: DecisionRecord[];
   sessionsCreated: number[];

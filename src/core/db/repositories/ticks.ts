@@ -36,7 +36,7 @@ export interface TickCapacity {
 }
 
 /**
- * agent_ticks.summary: the pass's summary, written whole (the engine's pass summary has more parts than these);
+ * agent_ticks.summary: the pass's summary, written whole (the engine's `PassSummary` extends this with more parts);
  * `status`, the TUI and the night bench read these back.
  */
 export interface TickSummary {
