@@ -2,6 +2,7 @@ import { phaseOperationId, type GateEvaluation, type InvocationPurpose, type Ses
 import type { OperationStatus } from '../ktrdr/schemas.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from './gates.ts';
 
+/** Why decide() (or the pause rule, whilePaused) skips a session; the pass records more (decision-record.ts `RecordedSkipReason`). */
 export type SkipReason =
   | 'paused'
   | 'ktrdr_unreachable'
@@ -9,11 +10,7 @@ export type SkipReason =
   | 'ktrdr_busy'
   | 'operation_still_running'
   | 'invocation_in_progress'
-  | 'budget_exceeded'
-  | 'infrastructure_fault'
-  | 'anthropic_auth'
-  | 'fault_backoff'
-  | 'waiting_for_batch';
+  | 'budget_exceeded';
 
 /** What one poll of the session's KTRDR operation found. */
 export type OperationObservation =

@@ -13,8 +13,20 @@ export type DecisionAction =
   /** The invocation went out as a Message Batch: the session waits for it. */
   | 'wait';
 
-/** Why nothing (more) was invoked: decide()'s skip reasons, and what a recovery or a failure records. */
-export type RecordedSkipReason = SkipReason | 'operation_resumed' | 'operation_restarted' | 'gate_failed' | 'session_failed';
+/**
+ * Why nothing (more) was invoked: decide()'s skip reasons, and what the pass records around an invocation (a fault
+ * met, a held fault, a batch waited for), a recovery or a failure.
+ */
+export type RecordedSkipReason =
+  | SkipReason
+  | 'infrastructure_fault'
+  | 'anthropic_auth'
+  | 'fault_backoff'
+  | 'waiting_for_batch'
+  | 'operation_resumed'
+  | 'operation_restarted'
+  | 'gate_failed'
+  | 'session_failed';
 
 export interface DecisionRecord {
   sessionId: number | null;
