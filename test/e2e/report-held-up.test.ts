@@ -46,7 +46,7 @@ describe('report: strategies that held up (built CLI, headless chromium)', () =>
     work.remove();
   });
 
-  test("comes first, with each promotion's search, robustness and lockbox Sharpe and one line per family", async () => {
+  test("comes first, with each promotion's search, robustness and lockbox Sharpe, and a link to the trials per family (shown once, in their own section)", async () => {
     const result = await runCli(['report', '--out', out], { HOME: work.path, DATABASE_URL: database.url });
     assert.equal(result.code, 0, result.stderr);
     const page = await browser.newPage({ viewport: { width: 1400, height: 1100 } });
@@ -71,14 +71,17 @@ describe('report: strategies that held up (built CLI, headless chromium)', () =>
     assert.equal(rows.at(-1)![0], `#${seeded.rejected}`);
     assert.equal(rows.at(-1)![3], 'rejected');
     assert.ok(rows.slice(1, -1).every((r) => r[3] === 'pending' && r[6] === '—'));
-    const families = await page.$$eval('#held-up-families tbody tr', (trs) => trs.map((r) => [...r.querySelectorAll('td')].map((c) => c.textContent)));
-    assert.deepEqual(families.map((f) => f[0]).sort(), ['EURUSD 1h', 'GBPUSD 1h', 'USDJPY 1h']);
+    // Trials per family are shown once, in their own section; this one links to it.
+    assert.equal(await page.locator('#strategies-that-held-up a[href="#trials"]').count(), 1);
+    assert.equal(await page.locator('#held-up-families').count(), 0);
+    const families = await page.$$eval('#family-trials li', (items) => items.map((li) => li.textContent ?? ''));
+    assert.deepEqual(families.map((line) => line.split(':')[0]).sort(), ['EURUSD 1h', 'GBPUSD 1h', 'USDJPY 1h']);
     assert.ok(
-      families.every((f) => Number(f[1]) > 0 && Number.isFinite(Number(f[2]))),
+      families.every((line) => /: [1-9]\d* trials?; /.test(line)),
       JSON.stringify(families),
     );
 
-    for (const selector of ['#held-up', '#held-up-families', '#strategies-that-held-up']) {
+    for (const selector of ['#held-up', '#strategies-that-held-up']) {
       const box = await page.locator(selector).boundingBox();
       assert.ok(box && box.width > 300 && box.width <= 1400 && box.height > 20, `${selector} laid out: ${JSON.stringify(box)}`);
     }

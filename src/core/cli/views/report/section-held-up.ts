@@ -1,10 +1,9 @@
 // The report's first section, "Strategies that held up" (issue #20): each promotion's search Sharpe beside its
-// robustness and lockbox Sharpe (the decay from one to the next is the point), and one line per family with its trial
-// count and the Sharpe that luck alone would reach among that many trials. Its own read, then a pure renderer.
+// robustness and lockbox Sharpe (the decay from one to the next is the point). The trials of each family, which the
+// DSR at candidacy is deflated by, have their own section (section-trials.ts). Its own read, then a pure renderer.
 import type { Kysely } from 'kysely';
 import type { Database } from '../../../db/database-schema.ts';
 import { listPromotions, promotionsOfExperiments } from '../../../db/repositories/promotions.ts';
-import { familyTrials, type FamilyTrials } from '../../../db/read-models/trials.ts';
 import { median } from '../../../research/lockbox.ts';
 import { cell, emptyState, fixed, note, scrollTable } from './html.ts';
 import { defineSection } from './section.ts';
@@ -26,7 +25,6 @@ export interface HeldUpRow {
 
 export interface HeldUpData {
   rows: HeldUpRow[];
-  families: FamilyTrials[];
 }
 
 const ROWS_SHOWN = 50;
@@ -59,7 +57,7 @@ export async function readHeldUpData(db: Kysely<Database>): Promise<HeldUpData> 
   // Promoted first: they are what the section is about; the rest show what did not hold up, and why.
   const rank = { promoted: 0, pending: 1, rejected: 2 } as const;
   rows.sort((a, b) => rank[a.status] - rank[b.status] || b.experimentId - a.experimentId);
-  return { rows, families: await familyTrials(db, 20) };
+  return { rows };
 }
 
 function render(_report: unknown, data: HeldUpData): string {
@@ -72,10 +70,6 @@ function render(_report: unknown, data: HeldUpData): string {
       )}${cell(fixed(r.lockboxSharpe), { numeric: true })}${cell(fixed(r.lockboxPsr, 3), { numeric: true })}${cell(
         r.dsrAtDecision === null ? null : `${r.dsrAtDecision.toFixed(3)} (${r.trialsAtDecision ?? '?'} trials)`,
       )}${cell(r.reason)}</tr>`,
-  );
-  const families = data.families.map(
-    (f) =>
-      `<tr>${cell(`${f.symbol} ${f.timeframe}`)}${cell(f.trials, { numeric: true })}${cell(fixed(f.expectedMaxSharpe), { numeric: true })}${cell(fixed(f.bestSharpe), { numeric: true })}${cell(fixed(f.bestScore), { numeric: true })}</tr>`,
   );
   const promotions = data.rows.length
     ? scrollTable(
@@ -92,12 +86,7 @@ function render(_report: unknown, data: HeldUpData): string {
       `${promoted} promoted. A candidate (both gates passed, deflated Sharpe over its family's trials at or above the bar) is backtested, without any model, on further windows of the search period and once on the lockbox, the most recent data no designer ever saw. The fall from search Sharpe to lockbox Sharpe is what selection among many trials costs.`,
     ),
     promotions,
-    '<h3>Trials per family</h3>',
-    data.families.length === 0
-      ? emptyState('Nothing yet: no backtest has a Sharpe ratio.')
-      : scrollTable('held-up-families', ['family', 'trials', 'expected best Sharpe of that many no-edge trials', 'best Sharpe found', 'best score'], families, {
-          numericColumns: [1, 2, 3, 4],
-        }),
+    '<p class="note">How many trials each family holds, and the Sharpe luck alone would reach among them: <a href="#trials">Trials per family</a>.</p>',
   ].join('\n');
 }
 
