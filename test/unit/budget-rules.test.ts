@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { canInvoke, type CanInvokeInput } from '../../src/core/budget/can-invoke.ts';
-import { limitInForce, remainingUsd, spentTodayUsd } from '../../src/core/budget/daily-limit.ts';
+import { limitInForce, remainingUsd, spendableUsd, spentTodayUsd } from '../../src/core/budget/daily-limit.ts';
 import type { BudgetDay, BudgetLedger, Reservation, ReservationRequest } from '../../src/core/budget/ledger.ts';
 import { bookedMicroUsd, bookedUsd, formatUsd, shownUsd } from '../../src/core/budget/money.ts';
 import { ledgerBudget } from '../../src/core/agent/database-budget.ts';
@@ -35,6 +35,13 @@ describe('the limit in force', () => {
     assert.equal(remainingUsd({ limitUsd: 10, usedUsd: 9.99, reservedUsd: 0.01 }), 0);
     assert.equal(remainingUsd({ limitUsd: 1, usedUsd: 0.75, reservedUsd: 0.5 }), 0);
     assert.equal(spentTodayUsd({ usedUsd: 0.1, reservedUsd: 0.2 }), 0.3);
+  });
+
+  test('what new cycles may spend is what is left above the buffer, in micro-dollars, never below zero', () => {
+    // What is left, 0.3, less a buffer of 0.1 is 0.19999999999999998 in binary floats.
+    assert.equal(spendableUsd({ limitUsd: 0.5, usedUsd: 0.1, reservedUsd: 0.1 }, 0.1), 0.2);
+    assert.equal(spendableUsd({ limitUsd: 0.3, usedUsd: 0.1, reservedUsd: 0.1 }, 0.1), 0);
+    assert.equal(spendableUsd({ limitUsd: 1, usedUsd: 0.75, reservedUsd: 0.5 }, 0.1), 0);
   });
 });
 

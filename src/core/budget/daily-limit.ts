@@ -34,3 +34,8 @@ export function remainingUsd(day: { limitUsd: number; usedUsd: number; reservedU
   const micros = microUsdOf(day.limitUsd) - microUsdOf(day.usedUsd) - microUsdOf(day.reservedUsd);
   return Math.max(0, micros) / MICRO_USD_PER_USD;
 }
+
+/** What is left above the buffer (AGENT_BUDGET_BUFFER_USD, never spent), counted in whole micro-dollars. */
+export function spendableUsd(day: { limitUsd: number; usedUsd: number; reservedUsd: number }, bufferUsd: number): number {
+  return Math.max(0, microUsdOf(remainingUsd(day)) - microUsdOf(bufferUsd)) / MICRO_USD_PER_USD;
+}

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/database-schema.ts';
 import { findBudgetDay, type BudgetDay } from '../db/repositories/budget.ts';
 import { expireStaleReservations, openBudgetDay } from '../db/budget-ledger.ts';
-import { remainingUsd } from '../budget/daily-limit.ts';
+import { remainingUsd, spendableUsd } from '../budget/daily-limit.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import type { DesignerKind } from '../agent/designer.ts';
 import { canInvoke } from './decision-input.ts';
@@ -60,7 +60,7 @@ export async function openPassBudget(input: {
       return canInvoke({ designerKind, remainingUsd: remainingUsd(day), settings });
     },
     spendableUsd(day) {
-      return Math.max(0, remainingUsd(day) - settings.AGENT_BUDGET_BUFFER_USD);
+      return spendableUsd(day, settings.AGENT_BUDGET_BUFFER_USD);
     },
   };
 }

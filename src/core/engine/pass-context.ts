@@ -5,7 +5,7 @@ import type { Session } from '../db/repositories/sessions.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import type { BacktestResult, TrainingResult } from '../ktrdr/results.ts';
 import type { Tracer } from '../kernel/tracer.ts';
-import { remainingUsd } from '../budget/daily-limit.ts';
+import { remainingUsd, spentTodayUsd } from '../budget/daily-limit.ts';
 import { endSession } from '../session/end.ts';
 import type { GateEvaluation, SessionOutcome, TriggerReason } from '../session/model.ts';
 import type { Designer, DesignerKind } from '../agent/designer.ts';
@@ -78,7 +78,7 @@ export async function record(context: PassContext, input: DecisionRecord & { con
     context: triggerContext ?? (input.fault || input.detail ? { ...faultContext, ...detailContext } : null),
     agentInvoked: input.invoked,
     skipReason: input.skipReason,
-    budgetUsedTodayUsd: day.usedUsd + day.reservedUsd,
+    budgetUsedTodayUsd: spentTodayUsd(day),
     budgetRemainingUsd: remainingUsd(day),
     at: env.now(),
   });

@@ -1,7 +1,7 @@
 import { createSessionWithinCap } from '../db/transactions/create-cycle.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { ktrdrFaultOf } from '../ktrdr/errors.ts';
-import { remainingUsd } from '../budget/daily-limit.ts';
+import { remainingUsd, spentTodayUsd } from '../budget/daily-limit.ts';
 import { AgentError, ExitCode } from '../kernel/errors.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import { assignSearchDirective } from '../agent/search-directive.ts';
@@ -111,7 +111,7 @@ async function startCyclesWithin(context: PassContext, activeNow: number, max: n
       ledger.budgetExceeded = true;
       const budget = {
         activeSessions: active,
-        usedUsd: day.usedUsd + day.reservedUsd,
+        usedUsd: spentTodayUsd(day),
         limitUsd: day.limitUsd,
         bufferUsd: settings.AGENT_BUDGET_BUFFER_USD,
       };
