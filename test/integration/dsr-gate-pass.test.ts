@@ -17,7 +17,7 @@ let simulator: Simulator;
 
 before(async () => {
   mkdirSync(strategiesDir);
-  database = await createTestDatabase();
+  database = await createTestDatabase('ktrdr_agent_test', { migrated: true });
   simulator = await createSimulator({ strategiesDir, seed: 1, timeScale: 1_000_000 });
 });
 after(async () => {

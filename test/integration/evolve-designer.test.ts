@@ -49,7 +49,7 @@ describe('AGENT_DESIGNER=evolve on the simulator', () => {
 
   before(async () => {
     mkdirSync(strategiesDir);
-    database = await createTestDatabase();
+    database = await createTestDatabase('ktrdr_agent_test', { migrated: true });
     simulator = await createSimulator({ strategiesDir, seed: 2, timeScale: 1_000_000 });
     client = new pg.Client({ connectionString: database.url });
   });

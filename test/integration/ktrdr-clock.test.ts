@@ -24,7 +24,7 @@ const MINUTE = 60_000;
 async function world(clockOffsetMs: number) {
   const strategies = tempDir('ktrdr-agent-clock-');
   const sim = await createSimulator({ strategiesDir: strategies.path, seed: 3, timeScale: 600, faults: { clockOffsetMs } });
-  const database = await createTestDatabase('ktrdr_agent_clock');
+  const database = await createTestDatabase('ktrdr_agent_clock', { migrated: true });
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   pool.on('error', () => {});
   const env = {
