@@ -103,6 +103,9 @@ export async function createTestDatabase(prefix = 'ktrdr_agent_test', options: {
   const name = `${prefix}_${randomBytes(5).toString('hex')}`;
   const template = options.migrated ? ` TEMPLATE ${await migratedPostgresTemplate()}` : '';
   await adminQuery(`CREATE DATABASE ${name}${template}`);
+  // A commit need not wait for its WAL to reach the disk: a test database outlives no server crash, and a pass makes
+  // dozens of commits.
+  await adminQuery(`ALTER DATABASE ${name} SET synchronous_commit = off`);
   if (options.migrated) {
     const client = new pg.Client({ connectionString: databaseUrl(name) });
     await client.connect();
