@@ -292,6 +292,9 @@ export class SimClock {
     else this.offset += ms;
   }
 
+  /** A pass's wait (`runTick`'s `sleep`: following short work) moves this clock on instead of taking real time. */
+  readonly sleep = async (ms: number): Promise<void> => this.advance(ms);
+
   run(): void {
     if (this.frozenAt === null) return;
     this.offset = this.frozenAt - Date.now();
