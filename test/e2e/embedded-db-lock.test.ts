@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, utimesSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { openStore } from '../../src/core/db/connect.ts';
@@ -149,19 +149,68 @@ describe('the embedded database has one writer, and a live holder never loses it
       await new Promise((resolve) => setTimeout(resolve, 300));
       child.kill('SIGKILL');
       await exited;
-      // Either the kill came before the rename (no data dir, perhaps a temporary one beside it) or after it (a whole
-      // database): never a data dir without PG_VERSION. Each branch is checked for what it must leave.
+      // Either the kill came after the rename (a whole database) or before it (no data dir): never a data dir without
+      // PG_VERSION. Each branch is checked for what it must leave; both are also made on purpose in the tests below.
       const leftovers = () => readdirSync(dir.path).filter((entry) => entry.startsWith('pgdata.creating-'));
       if (existsSync(dataDir)) {
         assert.ok(existsSync(join(dataDir, 'PG_VERSION')), 'a data dir exists, so it must be whole');
         assert.deepEqual(leftovers(), [], 'the rename consumed the temporary directory');
       } else {
-        assert.equal(existsSync(join(dataDir, 'PG_VERSION')), false);
+        // Killed before the rename: the lock it took is still there, and anything else is its own temporary directory.
+        assert.ok(existsSync(`${dataDir}.lock`), 'the killed open had taken the lock');
+        const others = readdirSync(dir.path).filter((entry) => entry !== 'pgdata.lock' && !entry.startsWith(`pgdata.creating-${child.pid}-`));
+        assert.deepEqual(others, [], 'nothing but the lock and its own temporary directory');
       }
       const status = await runCli(['status', '--json'], env);
       assert.equal(status.code, 0, status.stderr);
       assert.ok(existsSync(join(dataDir, 'PG_VERSION')));
       assert.deepEqual(leftovers(), [], 'the next first open removed any interrupted temporary directory');
+      assert.deepEqual(await tickIds(dataDir), []);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('an open killed before its rename: the next command removes the temporary directory and the data dir without PG_VERSION, and creates a whole one', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, 'pgdata');
+    try {
+      // What an interrupted first open leaves (a half-copied temporary directory) and what an older version's left (a
+      // data dir without PG_VERSION).
+      mkdirSync(join(dir.path, 'pgdata.creating-999999-0badf00d', 'base'), { recursive: true });
+      writeFileSync(join(dir.path, 'pgdata.creating-999999-0badf00d', 'postgresql.conf'), '');
+      mkdirSync(join(dataDir, 'base'), { recursive: true });
+      const env = baseEnv(dir.path);
+      const status = await runCli(['status', '--json'], env);
+      assert.equal(status.code, 0, status.stderr);
+      assert.ok(existsSync(join(dataDir, 'PG_VERSION')));
+      assert.deepEqual(
+        readdirSync(dir.path).filter((entry) => entry.startsWith('pgdata.creating-')),
+        [],
+      );
+      const migrations = JSON.parse((await runCli(['db', 'migrate', '--status', '--json'], env)).stdout) as { pending: string[] };
+      assert.deepEqual(migrations.pending, []);
+      assert.deepEqual(await tickIds(dataDir), []);
+    } finally {
+      dir.remove();
+    }
+  });
+
+  test('an open killed after its rename: the whole but unmigrated database is migrated by the next command', async () => {
+    const dir = tempDir();
+    const dataDir = join(dir.path, 'pgdata');
+    try {
+      // What the built CLI renames into place is a copy of the build's empty database: a kill right after the rename
+      // leaves exactly that, nothing applied.
+      cpSync(join(repoRoot, 'dist', 'pgdata-template'), dataDir, { recursive: true });
+      assert.ok(existsSync(join(dataDir, 'PG_VERSION')));
+      const env = baseEnv(dir.path);
+      const before = JSON.parse((await runCli(['db', 'migrate', '--status', '--json'], env)).stdout) as { applied: string[] };
+      assert.deepEqual(before.applied, [], 'nothing applied yet');
+      const status = await runCli(['status', '--json'], env);
+      assert.equal(status.code, 0, status.stderr);
+      const after = JSON.parse((await runCli(['db', 'migrate', '--status', '--json'], env)).stdout) as { pending: string[] };
+      assert.deepEqual(after.pending, []);
       assert.deepEqual(await tickIds(dataDir), []);
     } finally {
       dir.remove();

@@ -41,7 +41,6 @@ async function ticksUntil(rig: EngineRig, done: () => Promise<boolean>, maxTicks
     codes.push((await rig.tickAllowingFailure()).code ?? -1);
     if (await done()) return codes;
     rig.clock.advance(60_000);
-    await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`not done after ${maxTicks} ticks: ${JSON.stringify(await rig.sessions())}`);
 }

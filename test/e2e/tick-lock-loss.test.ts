@@ -33,13 +33,17 @@ async function admin(statement: string): Promise<void> {
   }
 }
 
-/** Waits until KTRDR has been asked about an operation since `since` requests: the pass is polling. */
-async function pollStarted(rig: EngineRig, since: number): Promise<void> {
+/**
+ * Waits until the pass has asked KTRDR something since `since` requests. With the simulator held, the pass is then
+ * inside that call, its tick recorded (the tick row is written before the pass's first KTRDR call), and it stays
+ * there until the test releases it.
+ */
+async function passWaitingOnKtrdr(rig: EngineRig, since: number): Promise<void> {
   for (let waited = 0; waited < 30_000; waited += 20) {
-    if (rig.sim.state.requests.slice(since).some((r) => r.method === 'GET' && r.path.includes('/operations/'))) return;
+    if (rig.sim.state.requests.length > since) return;
     await delay(20);
   }
-  throw new Error('the tick did not poll KTRDR within 30 s');
+  throw new Error('the tick did not ask KTRDR anything within 30 s');
 }
 
 async function triggerCount(rig: EngineRig): Promise<number> {
@@ -60,10 +64,15 @@ describe('on PostgreSQL a pass runs only while it holds the tick lock', () => {
     const rig = await rigWithTraining();
     try {
       const before = await triggerCount(rig);
-      rig.sim.faults.latencyMs = 3_000;
+      const asked = rig.sim.state.requests.length;
+      const release = rig.sim.hold();
       const tick = runCli(['tick'], rig.env);
+      // Cut once the pass is under way: a cut before its tick row is written stops the tick before it has one.
+      await passWaitingOnKtrdr(rig, asked);
       const pid = await lockHolderPid(rig);
-      await rig.pool.query('SELECT pg_terminate_backend($1)', [pid]);
+      // With a timeout, pg_terminate_backend returns once the backend has gone (its FATAL message sent to the tick).
+      await rig.pool.query('SELECT pg_terminate_backend($1, 10000)', [pid]);
+      release();
       const result = await tick;
       assert.equal(result.code, 6, result.stderr);
       const line = result.stderr.split('\n').find((l) => l.includes('"tick_aborted"'));
@@ -77,7 +86,6 @@ describe('on PostgreSQL a pass runs only while it holds the tick lock', () => {
       const ticks = await rig.pool.query<{ status: string }>(`SELECT status FROM agent_ticks ORDER BY started_at DESC LIMIT 1`);
       assert.equal(ticks.rows[0]?.status, 'error');
       // The next tick carries on normally.
-      rig.sim.faults.latencyMs = 0;
       await rig.tick();
       assert.equal(await triggerCount(rig), before + 1);
     } finally {
@@ -89,19 +97,20 @@ describe('on PostgreSQL a pass runs only while it holds the tick lock', () => {
     const rig = await rigWithTraining();
     const database = new URL(rig.env.DATABASE_URL!).pathname.slice(1);
     try {
-      rig.sim.faults.latencyMs = 3_000;
-      const polledBefore = rig.sim.state.requests.length;
+      const asked = rig.sim.state.requests.length;
+      const release = rig.sim.hold();
       const tick = runCli(['tick'], rig.env);
       const lockPid = await lockHolderPid(rig);
-      // Cut only once the pass is under way (its slow KTRDR poll has been asked): holding the lock alone is still the
-      // 'open' stage, and a cut there is the other case this line reports.
-      await pollStarted(rig, polledBefore);
+      // Cut only once the pass is under way (waiting on KTRDR): holding the lock alone is still the 'open' stage, and
+      // a cut there is the other case this line reports.
+      await passWaitingOnKtrdr(rig, asked);
       // The database refuses new connections and drops the pass's pooled ones; the tick lock's session lives on.
       await admin(`ALTER DATABASE ${database} WITH ALLOW_CONNECTIONS false`);
       await rig.pool.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND pid <> $2`, [
         database,
         lockPid,
       ]);
+      release();
       const result = await tick;
       // A database gone mid-pass is a fault of the world: degraded (exit 5), with what it interrupted.
       assert.equal(result.code, 5, result.stderr);
@@ -123,14 +132,23 @@ describe('on PostgreSQL a pass runs only while it holds the tick lock', () => {
     try {
       const database = new URL(rig.env.DATABASE_URL!).pathname.slice(1);
       await rig.pool.query(`ALTER DATABASE ${database} SET idle_session_timeout = '1500ms'`);
-      rig.sim.faults.latencyMs = 6_000;
+      const asked = rig.sim.state.requests.length;
+      const release = rig.sim.hold();
       const first = runCli(['tick'], rig.env);
       await lockHolderPid(rig);
-      // The lock's connection has now been idle longer than the server allows an idle session.
-      await delay(2_500);
+      await passWaitingOnKtrdr(rig, asked);
+      // A connection that goes idle now is closed by the server once the timeout has passed; by then the lock's
+      // connection, idle since before it, has been idle longer than the server allows an idle session.
+      const probe = new pg.Client({ connectionString: rig.env.DATABASE_URL });
+      probe.on('error', () => {});
+      const closedByServer = new Promise((resolve) => probe.once('end', resolve));
+      await probe.connect();
+      await probe.query('SELECT 1');
+      await closedByServer;
       const second = await runCli(['tick'], rig.env);
       assert.equal(second.code, 0, second.stderr);
       assert.match(second.stderr, /tick_skipped/);
+      release();
       const result = await first;
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /tick_finished/);

@@ -373,7 +373,12 @@ for (const backend of [postgresBackend(), pgliteBackend()]) {
       } finally {
         await setPaused(false);
       }
-      assert.doesNotMatch((await cli('status')).stdout, /PAUSED/);
+      const resumed = parseJson(statusViewSchema, await cli('status', '--json'));
+      assert.equal(resumed.paused, false);
+      assert.equal(
+        resumed.banners.some((banner) => banner.kind === 'paused'),
+        false,
+      );
     });
 
     test('status --watch cannot be combined with --json', async () => {

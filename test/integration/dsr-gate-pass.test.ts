@@ -9,16 +9,18 @@ import { loadConfig } from '../../src/core/config/load.ts';
 import { runTick } from '../../src/core/engine/runtime.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
+import { SimClock } from '../support/scripted-model.ts';
 
 const work = tempDir('ktrdr-agent-dsr-gate-');
 const strategiesDir = join(work.path, 'strategies');
 let database: { url: string; drop(): Promise<void> };
 let simulator: Simulator;
+const clock = new SimClock();
 
 before(async () => {
   mkdirSync(strategiesDir);
-  database = await createTestDatabase();
-  simulator = await createSimulator({ strategiesDir, seed: 1, timeScale: 1_000_000 });
+  database = await createTestDatabase('ktrdr_agent_test', { migrated: true });
+  simulator = await createSimulator({ strategiesDir, seed: 1, timeScale: 1_000_000, now: clock.now });
 });
 after(async () => {
   await simulator.close();
@@ -48,7 +50,7 @@ test('a backtest whose deflated Sharpe is under GATE_BACKTEST_MIN_DSR fails its 
     deflated_sharpe: number | null;
   }[] = [];
   for (let tick = 0; tick < 60; tick++) {
-    await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
+    await runTick({ config, log: () => undefined, lockWaitMs: 5000, sleep: clock.sleep });
     if (tick === 0) await client.connect();
     rows = (
       await client.query(

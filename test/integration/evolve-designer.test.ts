@@ -13,6 +13,7 @@ import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { validateStrategy } from '../../src/core/strategy/validate.ts';
 import { buildStrategy, candidatePairs } from '../../src/core/agent/baseline-designer.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
+import { SimClock } from '../support/scripted-model.ts';
 import { openStore } from '../../src/core/db/connect.ts';
 import { loadSessionView } from '../../src/core/cli/views/session-view.ts';
 import { renderSessionText } from '../../src/core/cli/views/session-text.ts';
@@ -46,11 +47,12 @@ describe('AGENT_DESIGNER=evolve on the simulator', () => {
   let database: { url: string; drop(): Promise<void> };
   let simulator: Simulator;
   let client: pg.Client;
+  const clock = new SimClock();
 
   before(async () => {
     mkdirSync(strategiesDir);
-    database = await createTestDatabase();
-    simulator = await createSimulator({ strategiesDir, seed: 2, timeScale: 1_000_000 });
+    database = await createTestDatabase('ktrdr_agent_test', { migrated: true });
+    simulator = await createSimulator({ strategiesDir, seed: 2, timeScale: 1_000_000, now: clock.now });
     client = new pg.Client({ connectionString: database.url });
   });
   after(async () => {
@@ -66,7 +68,7 @@ describe('AGENT_DESIGNER=evolve on the simulator', () => {
     });
     let connected = false;
     for (let tick = 0; tick < 120; tick++) {
-      await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
+      await runTick({ config, log: () => undefined, lockWaitMs: 5000, sleep: clock.sleep });
       if (!connected) {
         await client.connect();
         connected = true;

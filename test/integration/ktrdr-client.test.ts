@@ -6,8 +6,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { flattenTrainingOperation, KtrdrClient, KtrdrError } from '../../src/core/ktrdr/index.ts';
-import type { KtrdrClientOptions, KtrdrRequestInfo } from '../../src/core/ktrdr/index.ts';
+import { flattenTrainingOperation, KtrdrClient, KtrdrError, nodeHttpTransport } from '../../src/core/ktrdr/index.ts';
+import type { KtrdrClientOptions, KtrdrRequestInfo, KtrdrTransport } from '../../src/core/ktrdr/index.ts';
 import { createSimulator } from '../../src/core/sim/index.ts';
 import { ktrdrRoutes } from '../support/ktrdr-routes.ts';
 import type { SimulatorOptions } from '../../src/core/sim/index.ts';
@@ -343,18 +343,30 @@ describe('KtrdrClient against the simulator', () => {
   });
 
   test('a backtest start that timed out is not sent again while KTRDR may still carry it out; the next call adopts it', async () => {
-    await withSimulator({}, { timeoutMs: 500 }, async ({ sim, client, advance, hooks }) => {
+    // The first start is held in a transport between the client and KTRDR: the client hears its timeout (the error
+    // its AbortSignal.timeout gives) at once, and KTRDR gets the request only after the client's list, when the test
+    // lets it through. No real time passes for either.
+    let heldStart: (() => Promise<unknown>) | null = null;
+    const transport: KtrdrTransport = (url, init) => {
+      if (heldStart === null && init.method === 'POST' && url.endsWith('/backtests/start')) {
+        heldStart = () => nodeHttpTransport(url, { ...init, signal: AbortSignal.timeout(60_000) });
+        return Promise.reject(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
+      }
+      return nodeHttpTransport(url, init);
+    };
+    await withSimulator({}, { fetch: transport }, async ({ sim, client, advance }) => {
       const training = await client.startTraining({ strategyName: 'rsi_adx' });
       advance(24 * HOUR);
       const modelPath = flattenTrainingOperation(await client.getOperation(training.operationId)).modelPath!;
       const params = { strategyName: 'rsi_adx', modelPath, startDate: '2024-07-01', endDate: '2024-12-31' };
       const since = Date.now();
-      // The first start sits in KTRDR for 1.5 s (longer than the client waits) and is carried out after the list.
-      sim.faults.latencyMs = 1_500;
-      hooks.afterAttempt = () => (sim.faults.latencyMs = 0);
-      await assert.rejects(client.startBacktest(params), (error: unknown) => error instanceof KtrdrError && error.kind === 'timeout');
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
       const backtests = () => [...sim.state.operations.values()].filter((operation) => operation.type === 'backtesting');
+      await assert.rejects(client.startBacktest(params), (error: unknown) => error instanceof KtrdrError && error.kind === 'timeout');
+      const paths = sim.state.requests.map((request) => request.path);
+      assert.equal(paths.filter((path) => path === '/backtests/start').length, 0, 'not sent again after the timeout');
+      assert.ok(paths.includes('/operations'), 'looked for a started backtest first');
+      assert.ok(heldStart, 'the first start was held');
+      await (heldStart as () => Promise<unknown>)();
       assert.equal(backtests().length, 1, 'one backtest, carried out late');
       const adopted = await client.startBacktest({ ...params, adoptStartedSince: since });
       assert.equal(adopted.recovered, true);

@@ -21,10 +21,16 @@ import { createTestDatabase, tempDir } from '../support/databases.ts';
 
 const MINUTE = 60_000;
 
-async function world(clockOffsetMs: number) {
+/**
+ * The simulator and the agent on one clock: the real one, or with `held` one that starts at the real time and moves
+ * only when the test moves it (KTRDR's skew is `clockOffsetMs` on top of it either way).
+ */
+async function world(clockOffsetMs: number, options: { held?: boolean } = {}) {
   const strategies = tempDir('ktrdr-agent-clock-');
-  const sim = await createSimulator({ strategiesDir: strategies.path, seed: 3, timeScale: 600, faults: { clockOffsetMs } });
-  const database = await createTestDatabase('ktrdr_agent_clock');
+  let heldAt = Date.now();
+  const now = options.held ? () => heldAt : Date.now;
+  const sim = await createSimulator({ strategiesDir: strategies.path, seed: 3, timeScale: 600, now, faults: { clockOffsetMs } });
+  const database = await createTestDatabase('ktrdr_agent_clock', { migrated: true });
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   pool.on('error', () => {});
   const env = {
@@ -45,7 +51,17 @@ async function world(clockOffsetMs: number) {
     pool,
     env,
     config: () => loadConfig({ env, ignoreEnvFiles: true }),
-    tick: () => runTick({ config: loadConfig({ env, ignoreEnvFiles: true }), log: () => {}, lockWaitMs: 5_000 }),
+    // A pass following short work waits on the same clock: with it held, a wait moves it instead of taking real time.
+    tick: () =>
+      runTick({
+        config: loadConfig({ env, ignoreEnvFiles: true }),
+        log: () => {},
+        lockWaitMs: 5_000,
+        now: () => new Date(now()),
+        ...(options.held ? { sleep: async (ms: number) => void (heldAt += ms) } : {}),
+      }),
+    advance: (ms: number) => (heldAt += ms),
+    now,
     session: async (id: number) => (await pool.query('SELECT * FROM agent_sessions WHERE id = $1', [id])).rows[0],
     async close() {
       await pool.end();
@@ -62,7 +78,7 @@ function cancels(sim: Simulator): number {
 
 describe("KTRDR's clock is measured from its Date header", () => {
   test('a KTRDR 5 minutes behind: the training started is adopted (no failed_design), nothing cancelled, skew shown by status and doctor', async () => {
-    const w = await world(-5 * MINUTE);
+    const w = await world(-5 * MINUTE, { held: true });
     try {
       await w.tick();
       const started = await w.session(1);
@@ -82,14 +98,15 @@ describe("KTRDR's clock is measured from its Date header", () => {
       // Poll on until the session ends: every poll checks ownership again, with the measured offset.
       for (let i = 0; i < 30 && (await w.session(1)).outcome === null; i++) {
         await w.tick();
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        w.advance(1_000);
       }
       const done = await w.session(1);
+      assert.ok(w.sim.state.requests.filter((r) => r.method === 'GET' && r.path.startsWith('/operations/')).length > 1, 'polled more than once');
       assert.notEqual(done.outcome, 'failed_design', done.failure_reason ?? '');
       assert.equal(done.outcome, 'success', done.failure_reason ?? '');
 
       const store = await openStore({ kind: 'postgres', url: w.env.DATABASE_URL });
-      const view = await loadStatusView(store.db, { now: new Date(), configuredLimitUsd: 5, stallAfterSeconds: 3600, faultBackoffMinutes: 5 });
+      const view = await loadStatusView(store.db, { now: new Date(w.now()), configuredLimitUsd: 5, stallAfterSeconds: 3600, faultBackoffMinutes: 5 });
       await store.close();
       const banner = view.banners.find((b) => b.kind === 'ktrdr_clock_skew');
       assert.ok(banner, JSON.stringify(view.banners));

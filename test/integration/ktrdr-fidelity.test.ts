@@ -40,7 +40,7 @@ interface Installation {
 }
 
 async function installation(sim: Simulator, strategiesDir: string, clock: Clock, baseEnv: Record<string, string> = {}): Promise<Installation> {
-  const database = await createTestDatabase('ktrdr_agent_fidelity');
+  const database = await createTestDatabase('ktrdr_agent_fidelity', { migrated: true });
   const pool = new pg.Pool({ connectionString: database.url, max: 2 });
   pool.on('error', () => {});
   const explained: string[] = [];

@@ -25,7 +25,7 @@ import { KtrdrClient } from '../../src/core/ktrdr/index.ts';
 import { decidePromotion, psrAgainstZero } from '../../src/core/research/lockbox.ts';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { openTestStore, storeKinds, tempDir } from '../support/databases.ts';
-import { validStrategy } from '../support/scripted-model.ts';
+import { SimClock, validStrategy } from '../support/scripted-model.ts';
 
 const passedGate = (gate: 'training' | 'backtest') => ({ gate, passed: true, reason: null, checks: [] });
 
@@ -321,6 +321,7 @@ for (const designer of ['baseline', 'evolve'] as const) {
     let cleanup: () => Promise<void>;
     let url: string;
     let simulator: Simulator;
+    const clock = new SimClock();
 
     before(async () => {
       mkdirSync(strategiesDir);
@@ -329,7 +330,7 @@ for (const designer of ['baseline', 'evolve'] as const) {
       url = (target as { url: string }).url;
       // A world where one indicator earns, so candidates come quickly; the bar is lowered to make every two-gate
       // experiment a candidate, and one validation backtest at a time.
-      simulator = await createSimulator({ strategiesDir, seed: 3, timeScale: 1_000_000, world: { kind: 'indicator', sharpe: 1.5 } });
+      simulator = await createSimulator({ strategiesDir, seed: 3, timeScale: 1_000_000, world: { kind: 'indicator', sharpe: 1.5 }, now: clock.now });
     });
     after(async () => {
       await cleanup();
@@ -354,7 +355,7 @@ for (const designer of ['baseline', 'evolve'] as const) {
         (await store.db.selectFrom('agent_validation_backtests').select('id').where('status', 'in', ['starting', 'running']).execute()).length;
       let faulted: { promotionId: number; validationId: number } | null = null;
       for (let tick = 0; tick < 120 && !faulted; tick++) {
-        await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
+        await runTick({ config, log: () => undefined, lockWaitMs: 5000, sleep: clock.sleep });
         assert.ok((await inFlight()) <= 1, 'never more validation backtests in flight than AGENT_VALIDATION_CONCURRENCY');
         const running = await store.db
           .selectFrom('agent_validation_backtests')
@@ -368,7 +369,7 @@ for (const designer of ['baseline', 'evolve'] as const) {
 
       // KTRDR fails every request while the lockbox backtest is in flight: the promotion waits, it is never rejected.
       simulator.faults.errorRate = 1;
-      for (let tick = 0; tick < 3; tick++) await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
+      for (let tick = 0; tick < 3; tick++) await runTick({ config, log: () => undefined, lockWaitMs: 5000, sleep: clock.sleep });
       const during = await store.db.selectFrom('agent_promotions').select(['status']).where('id', '=', faulted.promotionId).executeTakeFirstOrThrow();
       assert.equal(during.status, 'pending');
       const lockboxRow = await store.db
@@ -380,7 +381,7 @@ for (const designer of ['baseline', 'evolve'] as const) {
       simulator.faults.errorRate = 0;
 
       for (let tick = 0; tick < 20; tick++) {
-        await runTick({ config, log: () => undefined, lockWaitMs: 5000 });
+        await runTick({ config, log: () => undefined, lockWaitMs: 5000, sleep: clock.sleep });
         const row = await store.db.selectFrom('agent_promotions').select('status').where('id', '=', faulted.promotionId).executeTakeFirstOrThrow();
         if (row.status !== 'pending') break;
       }

@@ -28,7 +28,7 @@ describe('a pass meeting an Anthropic fault: one session kept, retried with back
   let simulator: Simulator;
 
   before(async () => {
-    database = await createTestDatabase();
+    database = await createTestDatabase('ktrdr_agent_test', { migrated: true });
     store = await openStore({ kind: 'postgres', url: database.url });
     simulator = await createSimulator({ strategiesDir: work.path, seed: 2 });
   });

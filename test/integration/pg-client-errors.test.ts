@@ -34,10 +34,12 @@ describe('a PostgreSQL connection terminated while in use', () => {
       await store.db.connection().execute(async (conn) => {
         const { rows } = await sql\`SELECT pg_backend_pid() AS pid\`.execute(conn);
         const admin = await openStore({ kind: 'postgres', url: process.argv[1] }, { migrate: false });
-        await sql\`SELECT pg_terminate_backend(\${rows[0].pid})\`.execute(admin.db);
+        // With a timeout, pg_terminate_backend returns once the backend has gone, after it sent its FATAL message.
+        await sql\`SELECT pg_terminate_backend(\${rows[0].pid}, 10000)\`.execute(admin.db);
         await admin.close();
-        // The client sits checked out, between two queries, when its connection dies.
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        // The client sits checked out, between two queries, when its connection dies: a turn of the event loop
+        // delivers the message that came before the admin's answer.
+        await new Promise((resolve) => setImmediate(resolve));
         failure = await sql\`SELECT 1\`.execute(conn).then(() => 'none', (error) => error.message);
       });
       const after = await sql\`SELECT 1 AS one\`.execute(store.db);

@@ -32,7 +32,7 @@ describe('the strategies directory: checked before a design, and a failed save i
 
   before(async () => {
     mkdirSync(strategiesDir);
-    database = await createTestDatabase();
+    database = await createTestDatabase('ktrdr_agent_test', { migrated: true });
     store = await openStore({ kind: 'postgres', url: database.url });
     simulator = await createSimulator({ strategiesDir, seed: 3 });
     fake = await startFakeAnthropic();

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import pg from 'pg';
 import { createSimulator, type Simulator } from '../../src/core/sim/index.ts';
 import { runCli, type CliResult } from './cli.ts';
@@ -293,6 +292,9 @@ export class SimClock {
     else this.offset += ms;
   }
 
+  /** A pass's wait (`runTick`'s `sleep`: following short work) moves this clock on instead of taking real time. */
+  readonly sleep = async (ms: number): Promise<void> => this.advance(ms);
+
   run(): void {
     if (this.frozenAt === null) return;
     this.offset = this.frozenAt - Date.now();
@@ -335,7 +337,7 @@ export interface EngineRig {
   tick(extraEnv?: Record<string, string>): Promise<CliResult>;
   /** One tick whatever its exit code (for ticks that are meant to report a fault). */
   tickAllowingFailure(extraEnv?: Record<string, string>): Promise<CliResult>;
-  /** Ticks (~200 ms apart, the simulator clock moving `advanceMs` each time) until `done` holds; fails after maxTicks. */
+  /** Ticks, the simulator clock moving `advanceMs` after each, until `done` holds; fails after maxTicks. */
   tickUntil(done: () => Promise<boolean>, options?: { maxTicks?: number; advanceMs?: number; env?: Record<string, string> }): Promise<number>;
   sessions(): Promise<SessionRow[]>;
   session(id: number): Promise<SessionRow>;
@@ -409,7 +411,6 @@ export async function startEngineRig(options: {
         await tick(extraEnv);
         if (await done()) return count;
         clock.advance(advanceMs);
-        await delay(200);
       }
       throw new Error(`the condition did not hold after ${maxTicks} ticks; sessions: ${JSON.stringify(await sessions(), null, 1)}`);
     },

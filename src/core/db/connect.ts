@@ -55,6 +55,8 @@ export interface OpenStoreOptions {
   lockWaitMs?: number;
   migrate?: boolean;
   poolSize?: number;
+  /** An in-memory PGlite starts from this dump of a data dir (`PGlite.dumpDataDir`): tests copy one migrated database. */
+  loadDataDir?: Blob;
 }
 
 async function openPostgres(url: string, poolSize: number): Promise<Store> {
@@ -98,8 +100,8 @@ async function lockDataDir(dataDir: string, waitMs: number): Promise<() => void>
 type PgliteModule = typeof import('@electric-sql/pglite');
 
 /** DATE columns come back as their text, as from pg. Options go in one object: PGlite(undefined, options) drops them. */
-function newPglite(module: PgliteModule, dataDir: string | undefined) {
-  return new module.PGlite({ ...(dataDir ? { dataDir } : {}), parsers: { [DATE_OID]: (value: string) => value } });
+function newPglite(module: PgliteModule, dataDir: string | undefined, loadDataDir?: Blob) {
+  return new module.PGlite({ ...(dataDir ? { dataDir } : {}), ...(loadDataDir ? { loadDataDir } : {}), parsers: { [DATE_OID]: (value: string) => value } });
 }
 
 /**
@@ -160,12 +162,12 @@ async function initDataDir(module: PgliteModule, temporary: string, migrate: boo
   }
 }
 
-async function openPglite(dataDir: string | null, lockWaitMs: number, migrate: boolean): Promise<Store> {
+async function openPglite(dataDir: string | null, lockWaitMs: number, migrate: boolean, loadDataDir?: Blob): Promise<Store> {
   const release = dataDir ? await lockDataDir(dataDir, lockWaitMs) : () => {};
   try {
     const [module, { PGliteDialect }] = await Promise.all([import('@electric-sql/pglite'), import('kysely-pglite-dialect')]);
     if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await createDataDir(module, dataDir, migrate);
-    const pglite = newPglite(module, dataDir ?? undefined);
+    const pglite = newPglite(module, dataDir ?? undefined, dataDir ? undefined : loadDataDir);
     await pglite.waitReady;
     const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
     return {
@@ -200,7 +202,7 @@ export async function openStore(target: StoreTarget, options: OpenStoreOptions =
     store =
       target.kind === 'postgres'
         ? await openPostgres(target.url, options.poolSize ?? 4)
-        : await openPglite(target.dataDir, options.lockWaitMs ?? 30_000, options.migrate !== false);
+        : await openPglite(target.dataDir, options.lockWaitMs ?? 30_000, options.migrate !== false, options.loadDataDir);
   } catch (error) {
     if (error instanceof AgentError) throw error;
     throw connectionFailure(target, error);

@@ -64,6 +64,7 @@ async function handle(ctx: SimContext, request: IncomingMessage, response: Serve
   if (requests.length > 10_000) requests.splice(0, requests.length - 10_000);
   const faults = ctx.faults;
   if (faults.latencyMs > 0) await delay(faults.latencyMs);
+  if (ctx.held) await ctx.held;
   // Both draws happen on every request so that one fault setting does not shift the other's sequence.
   const failRequest = ctx.requestRandom.chance(faults.errorRate);
   const dropAnswer = ctx.requestRandom.chance(faults.dropRate);

@@ -26,6 +26,11 @@ export interface Simulator {
   state: SimulatorState;
   /** What the planted world planted (its class resolved from the seed), or `null` for the default quality model. */
   world: ResolvedWorld | null;
+  /**
+   * Holds every API request from now on (each is recorded, then waits) until the returned function releases them
+   * all: a test keeps a pass inside a KTRDR call for exactly as long as it needs, where `latencyMs` takes real time.
+   */
+  hold(): () => void;
   close(): Promise<void>;
 }
 
@@ -46,6 +51,15 @@ export async function createSimulator(options: SimulatorOptions): Promise<Simula
     },
     state: ctx.state,
     world: ctx.world,
+    hold: () => {
+      let release = () => {};
+      const held = new Promise<void>((resolve) => (release = resolve));
+      ctx.held = held;
+      return () => {
+        if (ctx.held === held) ctx.held = null;
+        release();
+      };
+    },
     close: server.close,
   };
 }

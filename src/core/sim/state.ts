@@ -89,6 +89,8 @@ export interface SimContext {
   designFailures: Map<string, string | null>;
   /** The planted world with its class fixed by the seed, or `null` for the quality model. */
   world: ResolvedWorld | null;
+  /** While set, API requests wait for it after being recorded (`Simulator.hold`): a slow KTRDR with no real wait. */
+  held: Promise<void> | null;
 }
 
 export function createSimContext(options: SimulatorOptions): SimContext {
@@ -118,6 +120,7 @@ export function createSimContext(options: SimulatorOptions): SimContext {
     modelVersions: new Map(),
     designFailures: new Map(),
     world: options.world ? resolveWorld(options.world, seed) : null,
+    held: null,
   };
 }
 
