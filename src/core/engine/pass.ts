@@ -55,7 +55,16 @@ import { pruneOldRows, retentionCutoff } from '../db/repositories/retention.ts';
 const PASS_PRUNE_BATCH_ROWS = 1000;
 const PASS_PRUNE_BATCHES = 10;
 import { followKey, followShortWork, stillUnderWay } from './follow.ts';
-import { afterNewCycles, capacityReport, readResearchSlots, workersWarning, type CapacityReport, type SlotsReading } from './capacity.ts';
+import {
+  afterNewCycles,
+  capacityReport,
+  readResearchSlots,
+  stopsTrainingWork,
+  workersWarning,
+  type CapacityReport,
+  type FaultedWork,
+  type SlotsReading,
+} from './capacity.ts';
 
 export interface PassEnvironment {
   store: Store;
@@ -272,7 +281,7 @@ export class TriggerPass {
         now: this.env.now,
         ...(this.env.verifyTickLock ? { verifyTickLock: this.env.verifyTickLock } : {}),
         explain: (line) => this.explain(line),
-        onFault: (fault) => this.metFault(fault),
+        onFault: (fault) => this.metFault(fault, 'backtest'),
       },
       { startNew: options.startNew, ktrdrDown: this.ktrdrUnreachable },
     );
@@ -553,9 +562,9 @@ export class TriggerPass {
   }
 
   /** Notes a fault met this pass (for the summary and the exit code) and returns it. */
-  private metFault(fault: InfrastructureFault): InfrastructureFault {
+  private metFault(fault: InfrastructureFault, work: FaultedWork = 'any'): InfrastructureFault {
     this.faults.push(fault);
-    this.faultThisPass = true;
+    if (stopsTrainingWork(fault, work)) this.faultThisPass = true;
     if (meansKtrdrDown(fault.faultClass)) this.ktrdrUnreachable = true;
     return fault;
   }
@@ -901,7 +910,7 @@ export class TriggerPass {
           this.explainRecord({ sessionId, trigger, action: 'refund', invoked: false, skipReason: 'budget_exceeded', detail: purpose });
           return;
         }
-        const fault = this.metFault(next.fault);
+        const fault = this.metFault(next.fault, purpose === 'backtest' ? 'backtest' : 'any');
         await this.holdBack(fault, previousHold);
         await this.record({ sessionId, trigger, action: 'refund', invoked: false, skipReason: 'infrastructure_fault', fault, detail: purpose });
         return;
