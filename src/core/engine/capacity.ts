@@ -89,6 +89,15 @@ export async function afterNewCycles(reading: SlotsReading, ktrdr: KtrdrClient):
   return 'workers' in read ? { ...reading, trainingWorkers: read.workers } : reading;
 }
 
+/**
+ * Whether a pass starts new cycles before moving its sessions on: under `auto`, when KTRDR listed an idle training
+ * worker the slots let a cycle take. The sessions' own steps (a backtest or an assessment invocation) need no training
+ * worker, so a worker freed since the last pass is refilled first instead of idling through their model calls.
+ */
+export function refillsFirst(reading: SlotsReading): boolean {
+  return reading.slots.mode === 'auto' && !reading.slots.fellBack && (reading.trainingWorkers?.idle ?? 0) > 0 && reading.slots.newCycles > 0;
+}
+
 /** What the work that met a fault asked KTRDR for: a backtest worker only (a research or a promotion backtest), or anything. */
 export type FaultedWork = 'backtest' | 'any';
 

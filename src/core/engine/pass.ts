@@ -59,6 +59,7 @@ import {
   afterNewCycles,
   capacityReport,
   readResearchSlots,
+  refillsFirst,
   stopsTrainingWork,
   workersWarning,
   type CapacityReport,
@@ -256,6 +257,7 @@ export class TriggerPass {
       await this.pruneExpired(now);
       return this.summary('paused');
     }
+    await this.refillIdleWorkers();
     for (const item of polled) await this.advanceLocated(item);
     await this.startNewCycles();
     // After the research: a validation backtest that finds KTRDR busy must not hold back this pass's new cycles.
@@ -701,6 +703,7 @@ export class TriggerPass {
     const settled = new Set(polled.filter((item) => !stillUnderWay(item.observation)).flatMap((item) => followKey(item.session) ?? []));
     const canStartCycles = () => !this.budgetExceeded && !this.faultThisPass && !this.hold.held;
     const followed = await followShortWork<Polled>({
+      passStartedAt: startedAt,
       deadline: startedAt.getTime() + seconds * 1000,
       now: this.env.now,
       sleep: this.env.sleep ?? ((ms) => delay(ms)),
@@ -709,7 +712,7 @@ export class TriggerPass {
       proveLock: async () => this.env.verifyTickLock?.(),
       paused: async () => (await readControl(this.db)).paused,
       takeNextStep: (item) => this.advanceLocated(item),
-      trainingEnded: async () => {
+      refill: async () => {
         if (canStartCycles()) await this.startNewCycles();
       },
       settled,
@@ -719,7 +722,7 @@ export class TriggerPass {
   }
 
   /** KTRDR's training workers, the active sessions and the budget, read once for the new cycles of this pass. */
-  private async readSlots(): Promise<SlotsReading> {
+  private async readSlots(options: { quiet?: boolean } = {}): Promise<SlotsReading> {
     const day = await this.budgetDay();
     const reading = await readResearchSlots({
       db: this.db,
@@ -730,7 +733,7 @@ export class TriggerPass {
       spendableUsd: Math.max(0, remainingUsd(day) - this.settings.AGENT_BUDGET_BUFFER_USD),
       ktrdrKnownDown: this.ktrdrUnreachable,
     });
-    const warning = workersWarning(reading);
+    const warning = options.quiet ? null : workersWarning(reading);
     if (warning) {
       this.env.warn?.('workers_unreadable', { warning });
       this.explain(warning);
@@ -738,8 +741,19 @@ export class TriggerPass {
     return reading;
   }
 
-  private async startNewCycles(): Promise<void> {
-    const reading = await this.readSlots();
+  /**
+   * `auto`: a training worker KTRDR lists idle takes its new cycle before the sessions' own steps, whose invocations
+   * need no training worker (capacity.ts, refillsFirst). Quiet unless a cycle starts: the pass's usual look for new
+   * cycles, after the sessions' steps, records and warns as before.
+   */
+  private async refillIdleWorkers(): Promise<void> {
+    if (this.settings.AGENT_MAX_CONCURRENT_SESSIONS !== 'auto' || this.hold.held) return;
+    const reading = await this.readSlots({ quiet: true });
+    if (refillsFirst(reading)) await this.startNewCycles(reading);
+  }
+
+  private async startNewCycles(given?: SlotsReading): Promise<void> {
+    const reading = given ?? (await this.readSlots());
     const before = this.created.length;
     await this.startCyclesWithin(reading.active, reading.slots.maxActive);
     const seen = this.created.length > before ? await afterNewCycles(reading, this.env.ktrdr) : reading;
