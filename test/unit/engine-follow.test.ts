@@ -25,7 +25,7 @@ describe('which faults stop a pass starting cycles and following', () => {
     assert.equal(stopsTrainingWork({ faultClass: 'ktrdr_busy', cause: 'no backtesting worker' }, 'backtest'), false);
     assert.equal(stopsTrainingWork({ faultClass: 'ktrdr_busy', cause: 'no training worker' }, 'any'), true);
     assert.equal(stopsTrainingWork({ faultClass: 'ktrdr_unreachable', cause: 'down' }, 'backtest'), true);
-    assert.equal(stopsTrainingWork({ faultClass: 'anthropic_overloaded', cause: '529' }, 'backtest'), true);
+    assert.equal(stopsTrainingWork({ faultClass: 'anthropic_rate_limited', cause: '429' }, 'backtest'), true);
   });
 });
 
