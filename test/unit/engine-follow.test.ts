@@ -74,6 +74,8 @@ describe("a training's pace", () => {
   test('a training this pass started is followed until its pace is known, then only if it ends within the window', () => {
     const fresh = session(1, 'training', { phaseStartedAt: at(5) });
     assert.equal(finishesSoon(fresh, at(10), 60_000, { probeSince: passStart }), true);
+    // Started while following (a refill): not probed, so a pass chains at most one training's end to the next cycle.
+    assert.equal(finishesSoon(fresh, at(10), 60_000, { probeSince: passStart, probeUntil: at(1) }), false);
     // Started before this pass, nothing known: not followed.
     assert.equal(finishesSoon(session(2, 'training', { phaseStartedAt: at(-5) }), at(10), 60_000, { probeSince: passStart }), false);
     const slow = notePace(notePace(undefined, 2, at(10).getTime()), 2 + PACE_MIN_POINTS, at(60).getTime());

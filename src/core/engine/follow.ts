@@ -66,15 +66,15 @@ export function trainingEndEstimate(session: Pick<Session, 'operationProgress' |
 
 /**
  * Work KTRDR expects to finish soon: any backtest (seconds of compute), a training this pass saw at 95% or more, or
- * one whose pace ends it within `windowMs`. A training this pass started (its phase began at or after `probeSince`)
- * whose pace nothing says yet is followed too, to learn it: a training that ends inside the window is caught whether
- * it started before this pass or in it. A session with a live invocation lease belongs to that invocation.
+ * one whose pace ends it within `windowMs`. A training this pass started before following began (its phase began
+ * between `probeSince` and `probeUntil`) whose pace nothing says yet is followed too, to learn it: a training that ends
+ * inside the window is caught whether it started before this pass or in it. A session with a live invocation lease belongs to that invocation.
  */
 export function finishesSoon(
   session: Pick<Session, 'phase' | 'operationProgress' | 'leaseExpiresAt' | 'phaseStartedAt'>,
   now: Date,
   windowMs = 0,
-  learn: { pace?: TrainingPace; probeSince?: Date } = {},
+  learn: { pace?: TrainingPace; probeSince?: Date; probeUntil?: Date } = {},
 ): boolean {
   if (session.leaseExpiresAt && session.leaseExpiresAt.getTime() > now.getTime()) return false;
   const progress = session.operationProgress;
@@ -83,10 +83,13 @@ export function finishesSoon(
   if (session.phase !== 'training') return false;
   const percentage = learn.pace?.last.percentage ?? progress?.percentage ?? 0;
   if (percentage >= TRAINING_NEARLY_DONE_PERCENT) return true;
-  // Started in this pass: the pace since its phase began is mostly KTRDR's queue and data loading, so it is polled
-  // until its own readings say how fast it goes.
-  const startedThisPass = learn.probeSince !== undefined && session.phaseStartedAt.getTime() >= learn.probeSince.getTime();
-  if (startedThisPass && !paceKnown(learn.pace)) return true;
+  // Started in this pass before following began: the pace since its phase began is mostly KTRDR's queue and data
+  // loading, so it is polled until its own readings say how fast it goes. One started while following (a refill) is
+  // not: a pass never chains more than one training's end to the next cycle, however short the trainings.
+  const started = session.phaseStartedAt.getTime();
+  const probed =
+    learn.probeSince !== undefined && started >= learn.probeSince.getTime() && started <= (learn.probeUntil?.getTime() ?? Number.POSITIVE_INFINITY);
+  if (probed && !paceKnown(learn.pace)) return true;
   const endsAt = trainingEndEstimate(session, learn.pace);
   return endsAt !== null && endsAt - now.getTime() <= windowMs;
 }
@@ -140,6 +143,7 @@ export async function followShortWork<Polled extends { session: Session; observa
   let rounds = 0;
   let finished = 0;
   const paces = new Map<string, TrainingPace>();
+  const followingFrom = steps.now();
   // Also bounded in rounds: a clock that does not move (a test's, a frozen one) must not keep a pass polling forever.
   const maxRounds = Math.ceil(Math.max(0, steps.deadline - steps.now().getTime()) / FOLLOW_POLL_MS) + 1;
   while (rounds < maxRounds) {
@@ -148,7 +152,11 @@ export async function followShortWork<Polled extends { session: Session; observa
     if (remaining <= 0) break;
     const followed = (await steps.activeSessions()).filter((session) => {
       const key = followKey(session);
-      return key !== null && !steps.settled.has(key) && finishesSoon(session, now, remaining, { pace: paces.get(key), probeSince: steps.passStartedAt });
+      return (
+        key !== null &&
+        !steps.settled.has(key) &&
+        finishesSoon(session, now, remaining, { pace: paces.get(key), probeSince: steps.passStartedAt, probeUntil: followingFrom })
+      );
     });
     if (followed.length === 0) break;
     // The first look is at once (a backtest started this pass may already be done); later ones wait between polls.
