@@ -28,20 +28,17 @@ class VirtualClock {
   }
 }
 
-interface Arm {
+export interface Arm {
   name: string;
   env: Record<string, string>;
   /** Worker counts the arm runs on (all when absent). */
   only?: number[];
 }
 
-const arms: Arm[] = [
-  { name: "today's defaults (1 session, no following)", env: { AGENT_MAX_CONCURRENT_SESSIONS: '1', AGENT_PASS_FOLLOW_SECONDS: '0' } },
-  { name: '1 session, following 60 s (new default)', env: { AGENT_MAX_CONCURRENT_SESSIONS: '1', AGENT_PASS_FOLLOW_SECONDS: '60' } },
-  { name: 'auto (cap 8), following 60 s', env: { AGENT_MAX_CONCURRENT_SESSIONS: 'auto', AGENT_PASS_FOLLOW_SECONDS: '60' } },
-  // The lever left to an operator: a pass that follows most of its interval catches nearly every training's end. Run
-  // on one worker only: with more, the $5 budget ends the night's research before the night ends, whatever the setting.
-  { name: 'auto (cap 8), following 240 s', env: { AGENT_MAX_CONCURRENT_SESSIONS: 'auto', AGENT_PASS_FOLLOW_SECONDS: '240' }, only: [1] },
+export const arms: Arm[] = [
+  { name: 'the previous defaults (1 session, following 60 s)', env: { AGENT_MAX_CONCURRENT_SESSIONS: '1', AGENT_PASS_FOLLOW_SECONDS: '60' } },
+  // The defaults themselves: nothing set.
+  { name: 'the defaults (auto, following 150 s)', env: {} },
 ];
 
 export interface NightFigures {
@@ -61,11 +58,79 @@ export interface NightFigures {
   spentUsd: number;
   ticks: number;
   realSeconds: number;
+  idle: IdleBreakdown;
+}
+
+interface ModelCall {
+  sessionId: number;
+  from: number;
+  to: number;
+}
+
+/** Where the training workers' idle time went, in worker-hours (the categories are checked in this order). */
+export interface IdleBreakdown {
+  /** After the budget first limited new cycles. */
+  budget: number;
+  /** No pass running: waiting for the next tick. */
+  betweenPasses: number;
+  /** A pass running a design invocation (the next training starts when it ends). */
+  design: number;
+  /** A pass running another session's backtest or assessment invocation. */
+  otherInvocation: number;
+  /** A pass running and no model call under way (following, polling, starting). */
+  passNoCall: number;
+}
+
+/** Idle worker time, second by second: what the agent was doing while a training worker had nothing to do. */
+function idleBreakdown(
+  input: { operations: Iterable<SimOperationLike>; trainingStart: Map<number, number>; calls: ModelCall[]; passes: { from: number; to: number }[] },
+  workers: number,
+  end: number,
+  budgetBoundAt: number | null,
+): IdleBreakdown {
+  const stepMs = 1000;
+  const slots = Math.ceil((end - NIGHT_START) / stepMs);
+  const busy = new Int16Array(slots);
+  for (const operation of input.operations) {
+    if (operation.type !== 'training') continue;
+    const from = Math.max(0, Math.floor((operation.createdAt - NIGHT_START) / stepMs));
+    const to = Math.min(slots, Math.ceil(((operation.endedAt ?? end) - NIGHT_START) / stepMs));
+    for (let i = from; i < to; i++) busy[i]! += 1;
+  }
+  const mark = (intervals: { from: number; to: number }[]) => {
+    const marks = new Uint8Array(slots);
+    for (const { from, to } of intervals)
+      for (let i = Math.max(0, Math.floor((from - NIGHT_START) / stepMs)); i < Math.min(slots, Math.ceil((to - NIGHT_START) / stepMs)); i++) marks[i] = 1;
+    return marks;
+  };
+  const designCalls = input.calls.filter((call) => call.from < (input.trainingStart.get(call.sessionId) ?? Number.POSITIVE_INFINITY));
+  const inPass = mark(input.passes);
+  const inDesign = mark(designCalls);
+  const inCall = mark(input.calls);
+  const breakdown: IdleBreakdown = { budget: 0, betweenPasses: 0, design: 0, otherInvocation: 0, passNoCall: 0 };
+  for (let i = 0; i < slots; i++) {
+    const idle = Math.max(0, workers - busy[i]!) * (stepMs / 3_600_000);
+    if (idle === 0) continue;
+    const at = NIGHT_START + i * stepMs;
+    if (budgetBoundAt !== null && at >= budgetBoundAt) breakdown.budget += idle;
+    else if (!inPass[i]) breakdown.betweenPasses += idle;
+    else if (inDesign[i]) breakdown.design += idle;
+    else if (inCall[i]) breakdown.otherInvocation += idle;
+    else breakdown.passNoCall += idle;
+  }
+  return breakdown;
+}
+
+interface SimOperationLike {
+  type: string;
+  createdAt: number;
+  endedAt: number | null;
 }
 
 /** The scripted model, with a design each session that no earlier one ran (the research memory refuses repeats). */
-function nightModel(clock: VirtualClock): ScriptReaction {
+function nightModel(clock: VirtualClock, calls: ModelCall[]): ScriptReaction {
   return (request: RecordedRequest) => {
+    calls.push({ sessionId: sessionIdOf(request), from: clock.ms, to: clock.ms + MODEL_CALL_SECONDS * 1000 });
     clock.advance(MODEL_CALL_SECONDS * 1000);
     const turn = modelTurn(request);
     const call = turn.content.find((block) => block.type === 'tool_use') as
@@ -81,7 +146,7 @@ function nightModel(clock: VirtualClock): ScriptReaction {
   };
 }
 
-async function runNight(arm: Arm, workers: number, hours: number, seed: number): Promise<NightFigures> {
+export async function runNight(arm: Arm, workers: number, hours: number, seed: number): Promise<NightFigures> {
   const started = Date.now();
   const work = tempDir('ktrdr-agent-bench-night-');
   const strategiesDir = join(work.path, 'strategies');
@@ -97,7 +162,9 @@ async function runNight(arm: Arm, workers: number, hours: number, seed: number):
     durations: { trainingSeconds: [60, 600], backtestSeconds: [2, 30] },
   });
   const fake = await startFakeAnthropic();
-  fake.script(Array.from({ length: 50_000 }, () => nightModel(clock)));
+  const calls: ModelCall[] = [];
+  const passes: { from: number; to: number }[] = [];
+  fake.script(Array.from({ length: 50_000 }, () => nightModel(clock, calls)));
   const config = loadConfig({
     env: {
       HOME: work.path,
@@ -118,8 +185,20 @@ async function runNight(arm: Arm, workers: number, hours: number, seed: number):
   try {
     for (let at = NIGHT_START; at < end; ) {
       clock.ms = Math.max(clock.ms, at);
-      await runTick({ config, log: () => undefined, lockWaitMs: 5000, now: () => new Date(clock.now()), sleep: async (ms) => clock.advance(ms) });
+      const passStart = clock.ms;
+      const outcome = await runTick({
+        config,
+        log: () => undefined,
+        lockWaitMs: 5000,
+        now: () => new Date(clock.now()),
+        sleep: async (ms) => clock.advance(ms),
+      });
       ticks += 1;
+      passes.push({ from: passStart, to: clock.ms });
+      if (process.env.NIGHT_TIMELINE && outcome.kind === 'ran')
+        console.log(
+          `pass ${(passStart - NIGHT_START) / 1000}-${(clock.ms - NIGHT_START) / 1000}: faults ${JSON.stringify(outcome.summary.faults)} validation ${JSON.stringify(outcome.summary.validation)} capacity ${JSON.stringify(outcome.summary.capacity)}`,
+        );
       // cron's next run after this pass ended: a pass longer than the interval makes the next one skip (the tick lock).
       at += TICK_MS;
       while (at < clock.ms) at += TICK_MS;
@@ -159,7 +238,47 @@ async function runNight(arm: Arm, workers: number, hours: number, seed: number):
       )
       .sort((a, b) => a - b);
     const finished = rows.length;
+    const trainingStart = new Map<number, number>();
+    for (const row of (await client.query(`SELECT id, training_operation_id FROM agent_sessions WHERE training_operation_id IS NOT NULL`)).rows as {
+      id: number;
+      training_operation_id: string;
+    }[]) {
+      const operation = operations.get(row.training_operation_id);
+      if (operation) trainingStart.set(row.id, operation.createdAt);
+    }
+    if (process.env.NIGHT_TIMELINE) {
+      const t = (ms: number | null | undefined) => (ms == null ? '-' : ((ms - NIGHT_START) / 1000).toFixed(0));
+      const all = (
+        await client.query(
+          `SELECT id, created_at, completed_at, outcome, training_operation_id, backtest_operation_id, cost_usd::float AS cost FROM agent_sessions ORDER BY id`,
+        )
+      ).rows;
+      for (const row of all) {
+        const tr = row.training_operation_id ? operations.get(row.training_operation_id) : undefined;
+        const bt = row.backtest_operation_id ? operations.get(row.backtest_operation_id) : undefined;
+        console.log(
+          `#${row.id} created ${t(row.created_at.getTime())} train ${t(tr?.createdAt)}-${t(tr ? viewAt(tr, end, 1).endedAt : null)} bt ${t(bt?.createdAt)}-${t(bt ? viewAt(bt, end, 1).endedAt : null)} done ${t(row.completed_at?.getTime())} ${row.outcome} $${row.cost.toFixed(3)}`,
+        );
+      }
+      for (const pass of passes) console.log(`pass ${t(pass.from)}-${t(pass.to)}`);
+    }
+    const idle = idleBreakdown(
+      {
+        operations: [...operations.values()].map((operation) => ({
+          type: operation.type,
+          createdAt: operation.createdAt,
+          endedAt: viewAt(operation, end, 1).endedAt,
+        })),
+        trainingStart,
+        calls,
+        passes,
+      },
+      workers,
+      end,
+      bound ? bound.getTime() : null,
+    );
     return {
+      idle,
       arm: arm.name,
       workers,
       cyclesFinished: finished,
@@ -197,7 +316,7 @@ export async function nightBench(helpers: BenchHelpers, options: { hours: number
     }
   }
   // The virtual clock makes a night deterministic; what this machine changes is only how long it takes to run.
-  const repeat = await runNight(arms[2]!, options.workerCounts[0]!, options.hours, options.seed);
+  const repeat = await runNight(arms[1]!, options.workerCounts[0]!, options.hours, options.seed);
   const first = figures.find((f) => f.arm === repeat.arm && f.workers === repeat.workers)!;
   const noise = { cyclesFinished: repeat.cyclesFinished - first.cyclesFinished, utilizationPoints: round(100 * (repeat.utilization - first.utilization), 2) };
   helpers.results.night = {
@@ -209,7 +328,7 @@ export async function nightBench(helpers: BenchHelpers, options: { hours: number
     repeatDifference: noise,
   };
   helpers.table(
-    `night: ${options.hours} simulated hours, a tick every 5 min, budget $5/day (repeat of the first auto night differs by ${noise.cyclesFinished} cycle(s), ${noise.utilizationPoints} utilization points)`,
+    `night: ${options.hours} simulated hours, a tick every 5 min, budget $5/day (repeat of the first night at the defaults differs by ${noise.cyclesFinished} cycle(s), ${noise.utilizationPoints} utilization points)`,
     [
       'training workers',
       'settings',

@@ -75,6 +75,9 @@ export default class Demo extends AgentCommand {
       KTRDR_STRATEGIES_DIR: strategiesDir,
       AGENT_DESIGNER: flags.designer,
       AGENT_RETRY_BACKOFF_BASE: '0.05',
+      // Following is in real seconds, and a real second is hours on the demo's compressed clock: one second still sees
+      // a backtest to its end in the tick that started it, where the default would run dozens of cycles in one tick.
+      AGENT_PASS_FOLLOW_SECONDS: '1',
       DATABASE_URL: '',
       PUSHGATEWAY_URL: '',
       OTEL_EXPORTER_OTLP_ENDPOINT: '',

@@ -90,6 +90,10 @@ describe('the API key never leaves the Anthropic auth header', () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
       PUSHGATEWAY_URL: pushgateway.url,
       AGENT_RETRY_BACKOFF_BASE: '0.01',
+      // One session and one step a tick, as before auto and following became the defaults: the scripted model below
+      // is sized for that (60 answers over 10 ticks).
+      AGENT_MAX_CONCURRENT_SESSIONS: '1',
+      AGENT_PASS_FOLLOW_SECONDS: '0',
     };
     const baseline = { ...env, AGENT_DESIGNER: 'baseline' };
     for (let i = 0; i < 12; i++) {

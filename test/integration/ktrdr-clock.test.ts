@@ -40,6 +40,9 @@ async function world(clockOffsetMs: number, options: { held?: boolean } = {}) {
     AGENT_DESIGNER: 'baseline',
     AGENT_RETRY_BACKOFF_BASE: '0',
     AGENT_RETRY_MAX_ATTEMPTS: '1',
+    // One step a tick, as the checks below read the session between ticks: following would see the compressed
+    // training to its end in the tick that started it.
+    AGENT_PASS_FOLLOW_SECONDS: '0',
     GATE_BACKTEST_MIN_WIN_RATE: '0',
     GATE_BACKTEST_MAX_DRAWDOWN: '1',
     GATE_BACKTEST_MIN_SHARPE: '-100',

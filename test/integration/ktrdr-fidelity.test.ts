@@ -58,6 +58,9 @@ async function installation(sim: Simulator, strategiesDir: string, clock: Clock,
     GATE_TRAINING_MAX_LOSS: '100',
     // These passes are stepped one at a time on a clock the test holds; following is tested in test/e2e/pass-follow.test.ts.
     AGENT_PASS_FOLLOW_SECONDS: '0',
+    // One session, as these checks of KTRDR's answers read session 1; `auto` (the default) starts none while KTRDR
+    // lists no worker, and has tests of its own (test/e2e/throughput.test.ts).
+    AGENT_MAX_CONCURRENT_SESSIONS: '1',
     ...baseEnv,
   };
   return {

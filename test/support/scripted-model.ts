@@ -376,6 +376,8 @@ export async function startEngineRig(options: {
     // These tests step the engine one pass at a time; a pass following work to its end is tested on its own
     // (test/e2e/pass-follow.test.ts), and a frozen clock would keep a followed backtest running for the whole wait.
     AGENT_PASS_FOLLOW_SECONDS: '0',
+    // One session at a time, as these tests count them; `auto` (the default) has tests of its own (test/e2e/throughput.test.ts).
+    AGENT_MAX_CONCURRENT_SESSIONS: '1',
     ...GATES_ALWAYS_PASS,
     ...options.env,
   };

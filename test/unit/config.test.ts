@@ -26,9 +26,9 @@ describe('configuration', () => {
     const s = config.settings;
     assert.equal(s.KTRDR_API_URL, 'http://127.0.0.1:8000/api/v1');
     assert.equal(s.AGENT_MODEL, 'claude-opus-5-5');
-    assert.equal(s.AGENT_MAX_CONCURRENT_SESSIONS, 1);
+    assert.equal(s.AGENT_MAX_CONCURRENT_SESSIONS, 'auto');
     assert.equal(s.AGENT_MAX_SESSIONS_CAP, 8);
-    assert.equal(s.AGENT_PASS_FOLLOW_SECONDS, 60);
+    assert.equal(s.AGENT_PASS_FOLLOW_SECONDS, 150);
     assert.equal(s.AGENT_RECENT_STRATEGIES_COUNT, 5);
     assert.equal(s.AGENT_BUDGET_DAILY_USD, 5);
     assert.equal(s.AGENT_BUDGET_BUFFER_USD, 0.1);

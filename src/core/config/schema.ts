@@ -150,7 +150,7 @@ export const settingDefinitions = {
     description: 'claude (LLM), baseline (no LLM, random) or evolve (no LLM, mutates the best experiments)',
   },
   AGENT_MAX_CONCURRENT_SESSIONS: {
-    schema: z._default(sessionLimit, 1),
+    schema: z._default(sessionLimit, 'auto'),
     description:
       "Research sessions active at once: an integer, or 'auto' (a new cycle while KTRDR reports an idle training worker, within AGENT_MAX_SESSIONS_CAP and the budget)",
   },
@@ -159,9 +159,9 @@ export const settingDefinitions = {
     description: 'Most research sessions active at once under AGENT_MAX_CONCURRENT_SESSIONS=auto',
   },
   AGENT_PASS_FOLLOW_SECONDS: {
-    schema: z._default(number({ min: 0, max: 240, expected: 'seconds between 0 and 240 (0 turns following off)' }), 60),
+    schema: z._default(number({ min: 0, max: 240, expected: 'seconds between 0 and 240 (0 turns following off)' }), 150),
     description:
-      'How long a pass keeps polling work KTRDR expects to finish soon (a backtest, a training at 95% or more) to take the next step in the same pass; 0 = off',
+      'How long a pass keeps polling work KTRDR expects to finish within it (a backtest, a training by its pace) to take the next step in the same pass; 0 = off',
   },
   AGENT_RECENT_STRATEGIES_COUNT: {
     schema: z._default(number({ min: 0, max: 50, int: true, expected: 'an integer from 0 to 50' }), 5),

@@ -5,6 +5,7 @@ import type { Database } from '../db/database-schema.ts';
 import { activeResearchLoad, recentCostPerCycle } from '../db/read-models/cycle-costs.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError } from '../ktrdr/errors.ts';
+import type { InfrastructureFault } from '../kernel/faults.ts';
 import { researchSlots, type CycleLimit, type ResearchSlots, type TrainingWorkers } from './research-slots.ts';
 
 /** What limits new cycles, as the pass ends: the slots' bound, or what stopped the pass before it (KTRDR, a fault hold). */
@@ -86,6 +87,28 @@ export async function afterNewCycles(reading: SlotsReading, ktrdr: KtrdrClient):
   if (reading.trainingWorkers === null) return reading;
   const read = await readTrainingWorkers(ktrdr);
   return 'workers' in read ? { ...reading, trainingWorkers: read.workers } : reading;
+}
+
+/**
+ * Whether a pass starts new cycles before moving its sessions on: under `auto`, when KTRDR listed an idle training
+ * worker the slots let a cycle take. The sessions' own steps (a backtest or an assessment invocation) need no training
+ * worker, so a worker freed since the last pass is refilled first instead of idling through their model calls.
+ */
+export function refillsFirst(reading: SlotsReading): boolean {
+  return reading.slots.mode === 'auto' && !reading.slots.fellBack && (reading.trainingWorkers?.idle ?? 0) > 0 && reading.slots.newCycles > 0;
+}
+
+/** What the work that met a fault asked KTRDR for: a backtest worker only (a research or a promotion backtest), or anything. */
+export type FaultedWork = 'backtest' | 'any';
+
+/**
+ * Whether a fault met this pass stops its training work (new cycles, and following short work) for the rest of the
+ * pass. KTRDR busy (a 503 with no free worker, or a 429) answering work that needs a backtest worker says nothing of
+ * its training workers, which a new cycle needs, and following only polls: a promotion backtest refused because the
+ * backtest workers are taken must not leave a training worker idle until the next tick. Any other fault stops both.
+ */
+export function stopsTrainingWork(fault: InfrastructureFault, work: FaultedWork): boolean {
+  return !(work === 'backtest' && fault.faultClass === 'ktrdr_busy');
 }
 
 /** The operator's warning when `auto` could not read KTRDR's worker list and ran at its fallback. */

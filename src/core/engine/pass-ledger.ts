@@ -3,7 +3,7 @@ import type { TickSummary } from '../db/repositories/ticks.ts';
 import { remainingUsd } from '../budget/daily-limit.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import { meansKtrdrDown, type InvocationHold } from './after-invocation.ts';
-import type { CapacityReport } from './capacity.ts';
+import { stopsTrainingWork, type CapacityReport, type FaultedWork } from './capacity.ts';
 import type { DecisionRecord } from './decision-record.ts';
 import type { ValidationLaneSummary } from './validation-lane.ts';
 
@@ -73,10 +73,13 @@ export function openLedger(hold: InvocationHold, paused = false): PassLedger {
   };
 }
 
-/** Notes a fault met this pass (for the summary and the exit code) and returns it. */
-export function noteFault(ledger: PassLedger, fault: InfrastructureFault): InfrastructureFault {
+/**
+ * Notes a fault met this pass (for the summary and the exit code) and returns it. A fault met by backtest work
+ * (KTRDR's backtest workers busy) does not stop training work: new cycles and following go on (capacity.ts).
+ */
+export function noteFault(ledger: PassLedger, fault: InfrastructureFault, work: FaultedWork = 'any'): InfrastructureFault {
   ledger.faults.push(fault);
-  ledger.faultThisPass = true;
+  if (stopsTrainingWork(fault, work)) ledger.faultThisPass = true;
   if (meansKtrdrDown(fault.faultClass)) ledger.ktrdrUnreachable = true;
   return fault;
 }

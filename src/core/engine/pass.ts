@@ -14,7 +14,7 @@ import { openPassBudget } from './pass-budget.ts';
 import { explain, record, type PassContext, type PassEnvironment } from './pass-context.ts';
 import { ktrdrHealth, mayFollow, mayStartCycles, noteFault, openLedger, passSummary, type PassSummary } from './pass-ledger.ts';
 import { pollSession, type Polled } from './poll-session.ts';
-import { readSlots, searchSymbolsOnce, startNewCycles } from './start-cycles.ts';
+import { readSlots, refillIdleWorkers, searchSymbolsOnce, startNewCycles } from './start-cycles.ts';
 import { runValidationLane } from './validation-lane.ts';
 
 export type { PassEnvironment } from './pass-context.ts';
@@ -88,6 +88,7 @@ export class TriggerPass {
       await this.pruneExpired(now);
       return passSummary(ledger, 'paused', await budget.day());
     }
+    await refillIdleWorkers(context);
     for (const item of polled) await advanceSession(context, item);
     await startNewCycles(context);
     // After the research: a validation backtest that finds KTRDR busy must not hold back this pass's new cycles.
@@ -115,7 +116,7 @@ export class TriggerPass {
         now: env.now,
         ...(env.verifyTickLock ? { verifyTickLock: env.verifyTickLock } : {}),
         explain: (line) => explain(context, line),
-        onFault: (fault) => noteFault(ledger, fault),
+        onFault: (fault) => noteFault(ledger, fault, 'backtest'),
       },
       { startNew: options.startNew, ktrdrDown: ledger.ktrdrUnreachable },
     );
@@ -131,6 +132,7 @@ export class TriggerPass {
     if (seconds <= 0 || !mayFollow(ledger)) return;
     const settled = new Set(polled.filter((item) => !stillUnderWay(item.observation)).flatMap((item) => followKey(item.session) ?? []));
     const followed = await followShortWork<Polled>({
+      passStartedAt: startedAt,
       deadline: startedAt.getTime() + seconds * 1000,
       now: env.now,
       sleep: env.sleep ?? ((ms) => delay(ms)),
@@ -139,7 +141,7 @@ export class TriggerPass {
       proveLock: async () => env.verifyTickLock?.(),
       paused: async () => ledger.paused || (await readControl(env.store.db)).paused,
       takeNextStep: (item) => advanceSession(context, item),
-      trainingEnded: async () => {
+      refill: async () => {
         if (mayStartCycles(ledger)) await startNewCycles(context);
       },
       settled,

@@ -115,7 +115,7 @@ export async function runInvocation(
         explainRecord(context, { sessionId, trigger, action: 'refund', invoked: false, skipReason: 'budget_exceeded', detail: purpose });
         return;
       }
-      const fault = noteFault(ledger, next.fault);
+      const fault = noteFault(ledger, next.fault, purpose === 'backtest' ? 'backtest' : 'any');
       await holdBack(context, fault, previousHold);
       await record(context, { sessionId, trigger, action: 'refund', invoked: false, skipReason: 'infrastructure_fault', fault, detail: purpose });
       return;

@@ -5,14 +5,14 @@ import { remainingUsd, spentTodayUsd } from '../budget/daily-limit.ts';
 import { AgentError, ExitCode } from '../kernel/errors.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import { assignSearchDirective } from '../agent/search-directive.ts';
-import { afterNewCycles, capacityReport, readResearchSlots, workersWarning, type SlotsReading } from './capacity.ts';
+import { afterNewCycles, capacityReport, readResearchSlots, refillsFirst, workersWarning, type SlotsReading } from './capacity.ts';
 import { pausedSince, quotaHeld, recordHold, strategiesDirFaulted } from './invocation-guards.ts';
 import { explain, record, type PassContext } from './pass-context.ts';
 import { noteFault } from './pass-ledger.ts';
 import { runInvocation } from './run-invocation.ts';
 
 /** KTRDR's training workers, the active sessions and the budget, read once for the new cycles of this pass. */
-export async function readSlots(context: PassContext): Promise<SlotsReading> {
+export async function readSlots(context: PassContext, options: { quiet?: boolean } = {}): Promise<SlotsReading> {
   const { env } = context;
   const { settings } = env.config;
   const day = await context.budget.day();
@@ -25,7 +25,7 @@ export async function readSlots(context: PassContext): Promise<SlotsReading> {
     spendableUsd: context.budget.spendableUsd(day),
     ktrdrKnownDown: context.ledger.ktrdrUnreachable,
   });
-  const warning = workersWarning(reading);
+  const warning = options.quiet ? null : workersWarning(reading);
   if (warning) {
     env.warn?.('workers_unreadable', { warning });
     explain(context, warning);
@@ -34,9 +34,9 @@ export async function readSlots(context: PassContext): Promise<SlotsReading> {
 }
 
 /** Starts as many new cycles as the slots allow and notes in the ledger what limits new cycles now. */
-export async function startNewCycles(context: PassContext): Promise<void> {
+export async function startNewCycles(context: PassContext, given?: SlotsReading): Promise<void> {
   const { ledger } = context;
-  const reading = await readSlots(context);
+  const reading = given ?? (await readSlots(context));
   const before = ledger.sessionsCreated.length;
   await startCyclesWithin(context, reading.active, reading.slots.maxActive);
   const seen = ledger.sessionsCreated.length > before ? await afterNewCycles(reading, context.env.ktrdr) : reading;
@@ -48,6 +48,17 @@ export async function startNewCycles(context: PassContext): Promise<void> {
     ktrdrUnreachable: ledger.ktrdrUnreachable,
     held: ledger.hold.held || ledger.faultThisPass,
   });
+}
+
+/**
+ * `auto`: a training worker KTRDR lists idle takes its new cycle before the sessions' own steps, whose invocations
+ * need no training worker (capacity.ts, refillsFirst). Quiet unless a cycle starts: the pass's usual look for new
+ * cycles, after the sessions' steps, records and warns as before.
+ */
+export async function refillIdleWorkers(context: PassContext): Promise<void> {
+  if (context.env.config.settings.AGENT_MAX_CONCURRENT_SESSIONS !== 'auto' || context.ledger.hold.held) return;
+  const reading = await readSlots(context, { quiet: true });
+  if (refillsFirst(reading)) await startNewCycles(context, reading);
 }
 
 /** Symbols with hourly data, the search's symbol regions; none when KTRDR does not list them (the history still counts). */
