@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { printReport, runChaos } from './harness.ts';
+import { printReport, runChaos } from '../chaos/harness.ts';
 
-// Out of `npm test` for now (run it with `npm run test:chaos`): on the merged round-3 code it finds live double starts
-// in four runs of six (the validation lane starting a model's robustness and lockbox backtests beside each
-// other; a fresh training start beside a live first run). Those are real defects under injected faults, to be fixed
-// before this run returns to the CI lane; see docs/chaos.md, "Open".
-
-test('a short seeded chaos run keeps every invariant', async () => {
+// In `npm test` (issue #25: the chaos-short run stays in the full suite). CHAOS_SEED runs another seed; a run is not
+// repeatable to the tick (processes are killed and paused on real time), so each seed is a family of runs.
+// CHAOS_DUMP_DIR keeps the rows and simulator runs of the first rounds that break an invariant (docs/chaos.md).
+// Its own timeout: 4 to 7 minutes on a shared 2-core machine under load (the ticks are processes), above the suite's 5.
+test('a short seeded chaos run keeps every invariant', { timeout: 15 * 60_000 }, async () => {
   const seed = Number(process.env.CHAOS_SEED ?? 7);
   const report = await runChaos({
     seed,
