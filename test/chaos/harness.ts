@@ -329,27 +329,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         cuts.push(cutLater(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`));
       }
       const forcePause = forced(options.pauseRate, pauses, 1 / 2);
-      // Batch faults: one kind per faulty round, each forced once if the draws have not made it by its round.
+      // Batch faults: one kind per faulty round. Each is injected at least once: the 404 is forced from a fifth of the
+      // rounds on until a tick meets it; the two faults of open batches are made at the first rounds that end with a
+      // batch open (a fixed round could come after the last one, the day's budget spent: a run failed that way).
       let batchFault: keyof typeof batchFaults | null = null;
-      let forcedBatchFault = false;
       if ((options.batchFaultRate ?? 0) > 0) {
         const kinds = ['unsupported', 'missingLine', 'overstayed'] as const;
-        // Forced by the 20th, 40th and 60th percent of the rounds, while the day's budget still lets Claude ticks open
-        // batches (forced later, none may be open in any round left: a run failed that way).
-        const forcedKind = kinds.find((kind, index) => forced(options.batchFaultRate, batchFaults[kind], (index + 1) / 5));
-        if (forcedKind) {
-          batchFault = forcedKind;
-          forcedBatchFault = true;
-        } else if (random.next() < options.batchFaultRate!) batchFault = kinds[Math.floor(random.next() * kinds.length)]!;
+        if (forced(options.batchFaultRate, batchFaults.unsupported, 1 / 5)) batchFault = 'unsupported';
+        else if (random.next() < options.batchFaultRate!) batchFault = kinds[Math.floor(random.next() * kinds.length)]!;
       }
-      // A forced batch fault needs batches: its round's ticks design with Claude (once a template exists).
-      const designer = forcedBatchFault && templates.length > 0 ? 'claude' : drawnDesigner;
+      // A forced 404 needs batch requests: its round's ticks design with Claude (once a template exists).
+      const designer = batchFault === 'unsupported' && batchFaults.unsupported === 0 && templates.length > 0 ? 'claude' : drawnDesigner;
       if (batchFault === 'unsupported') fake.batchesAnswer(404);
       const batchCallsBefore = fake.batchRequests.length;
       await Promise.all([...Array.from({ length: count }, (_, i) => launch(designer, cuts.length > 0, forcePause && i === 0)), ...cuts]);
       fake.batchesAnswer(null);
       // Counted only when it met something: a 404 a tick was answered, a batch that was open.
       const openBatches = [...fake.batches.values()].some((batch) => batch.processing_status !== 'ended');
+      if (openBatches && batchFault === null && (options.batchFaultRate ?? 0) > 0)
+        batchFault = batchFaults.missingLine === 0 ? 'missingLine' : batchFaults.overstayed === 0 ? 'overstayed' : null;
       if (batchFault === 'unsupported' ? fake.batchRequests.length > batchCallsBefore : batchFault !== null && openBatches) batchFaults[batchFault!]++;
       if (batchFault === 'missingLine') await fake.endBatchesWithoutResults({ billed: random.next() < 0.5 });
       else if (batchFault === 'overstayed') fake.overstayBatches(BATCH_EXPIRY_GRACE_MS + 60_000);
