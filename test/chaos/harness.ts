@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -54,15 +54,21 @@ export interface ChaosOptions {
   batchFaultRate?: number;
 }
 
-/** Stands between the ticks and the simulator, replacing some answers with a body larger than a tick accepts. */
+/**
+ * Stands between the ticks and the simulator, replacing some answers with a body larger than a tick accepts, and
+ * noting every operation id a tick named in a request (what the agent knew of, for the double-start invariant).
+ */
 async function hugeBodyProxy(
   target: string,
   shouldReplace: (seen: number) => boolean,
-): Promise<{ url: string; replaced: () => number; close(): Promise<void> }> {
+): Promise<{ url: string; replaced: () => number; named: ReadonlySet<string>; close(): Promise<void> }> {
   const upstream = new URL(target);
   let replaced = 0;
   let seen = 0;
+  const named = new Set<string>();
   const server = createServer((req, res) => {
+    const id = /\/operations\/([^/?]+)/.exec(req.url ?? '')?.[1];
+    if (id) named.add(decodeURIComponent(id));
     if (shouldReplace(++seen)) {
       replaced++;
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -91,6 +97,7 @@ async function hugeBodyProxy(
   return {
     url,
     replaced: () => replaced,
+    named,
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
@@ -244,6 +251,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   let terminations = 0;
   let aborted = 0;
   const violations: string[] = [];
+  let dumps = 0;
   const failedTicks: string[] = [];
   const client = new pg.Client({ connectionString: database.url });
   const launch = (designer: string, connectionsCut: boolean, forcePause = false): Promise<void> =>
@@ -294,7 +302,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     await client.connect();
     for (let round = 0; round < options.rounds; round++) {
       const count = 1 + Math.floor(random.next() * options.maxConcurrent);
-      const designer = templates.length === 0 || random.next() < 0.5 ? 'baseline' : 'claude';
+      const drawnDesigner = templates.length === 0 || random.next() < 0.5 ? 'baseline' : 'claude';
       const cuts: Promise<void>[] = [];
       const cutLater = (statement: string) => {
         const after = 50 + Math.floor(random.next() * 700);
@@ -321,20 +329,25 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         cuts.push(cutLater(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()`));
       }
       const forcePause = forced(options.pauseRate, pauses, 1 / 2);
-      // Batch faults: one kind per faulty round, each forced once if the draws have not made it by its round.
+      // Batch faults: one kind per faulty round. Each is injected at least once: the 404 is forced from a fifth of the
+      // rounds on until a tick meets it; the two faults of open batches are made at the first rounds that end with a
+      // batch open (a fixed round could come after the last one, the day's budget spent: a run failed that way).
       let batchFault: keyof typeof batchFaults | null = null;
       if ((options.batchFaultRate ?? 0) > 0) {
         const kinds = ['unsupported', 'missingLine', 'overstayed'] as const;
-        const forcedKind = kinds.find((kind, index) => forced(options.batchFaultRate, batchFaults[kind], (index + 1) / 4));
-        if (forcedKind) batchFault = forcedKind;
+        if (forced(options.batchFaultRate, batchFaults.unsupported, 1 / 5)) batchFault = 'unsupported';
         else if (random.next() < options.batchFaultRate!) batchFault = kinds[Math.floor(random.next() * kinds.length)]!;
       }
+      // A forced 404 needs batch requests: its round's ticks design with Claude (once a template exists).
+      const designer = batchFault === 'unsupported' && batchFaults.unsupported === 0 && templates.length > 0 ? 'claude' : drawnDesigner;
       if (batchFault === 'unsupported') fake.batchesAnswer(404);
       const batchCallsBefore = fake.batchRequests.length;
       await Promise.all([...Array.from({ length: count }, (_, i) => launch(designer, cuts.length > 0, forcePause && i === 0)), ...cuts]);
       fake.batchesAnswer(null);
       // Counted only when it met something: a 404 a tick was answered, a batch that was open.
       const openBatches = [...fake.batches.values()].some((batch) => batch.processing_status !== 'ended');
+      if (openBatches && batchFault === null && (options.batchFaultRate ?? 0) > 0)
+        batchFault = batchFaults.missingLine === 0 ? 'missingLine' : batchFaults.overstayed === 0 ? 'overstayed' : null;
       if (batchFault === 'unsupported' ? fake.batchRequests.length > batchCallsBefore : batchFault !== null && openBatches) batchFaults[batchFault!]++;
       if (batchFault === 'missingLine') await fake.endBatchesWithoutResults({ billed: random.next() < 0.5 });
       else if (batchFault === 'overstayed') fake.overstayBatches(BATCH_EXPIRY_GRACE_MS + 60_000);
@@ -346,9 +359,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         if (row) templates.push({ config: row.strategy_config, params: row.training_params });
       }
       violations.push(...failedTicks.splice(0).map((f) => `round ${round}: ${f}`));
-      violations.push(
-        ...(await checkInvariants(client, strategiesDir, [...simulator.state.operations.values()]).then((found) => found.map((v) => `round ${round}: ${v}`))),
-      );
+      const foundNow = await checkInvariants(client, strategiesDir, [...simulator.state.operations.values()], proxy.named);
+      violations.push(...foundNow.map((v) => `round ${round}: ${v}`));
+      // For the post-mortem (CHAOS_DUMP_DIR): the agent's rows and the simulator's runs (fates, cancels) at the first
+      // few rounds that broke an invariant, which the violation line alone cannot tell.
+      if (process.env.CHAOS_DUMP_DIR && foundNow.length > 0 && dumps++ < 5)
+        await dumpRound(client, simulator.state, join(process.env.CHAOS_DUMP_DIR, `chaos-${options.seed}-round-${round}.json`));
       await new Promise((r) => setTimeout(r, 30));
     }
     const sessions = Object.fromEntries(
@@ -386,13 +402,47 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   }
 }
 
+async function dumpRound(client: pg.Client, state: { operations: Map<string, SimOperation>; requests: unknown[] }, file: string): Promise<void> {
+  const rows = async (table: string) => (await client.query(`SELECT * FROM ${table} ORDER BY id`)).rows;
+  const dump = {
+    sessions: await rows('agent_sessions'),
+    triggers: await rows('agent_triggers'),
+    actions: await rows('agent_actions'),
+    promotions: await rows('agent_promotions'),
+    validations: await rows('agent_validation_backtests'),
+    operations: [...state.operations.values()].map((o) => ({ ...o, design: null, training: null, backtest: null })),
+    requests: state.requests,
+  };
+  writeFileSync(file, JSON.stringify(dump, null, 1));
+}
+
 /** The template with its confidence threshold nudged per design: a new fingerprint each time. */
 function varied(config: Record<string, unknown>, name: string, index: number): Record<string, unknown> {
   const decisions = (config.decisions ?? {}) as Record<string, unknown>;
   return { ...config, name, decisions: { ...decisions, confidence_threshold: Math.round((0.5 + (index % 45) / 100) * 100) / 100 } };
 }
 
-export async function checkInvariants(client: pg.Client, strategiesDir: string, operations: SimOperation[]): Promise<string[]> {
+/**
+ * Whether an operation still ran at `at` as far as any client of KTRDR could know. A run the simulator lost (404 and
+ * out of every listing from then on) may still run unseen: once the agent has named it in a request it knew the run,
+ * and nothing may start beside it. One lost before the agent ever named it (the tick that started it was killed
+ * before it recorded the id) is invisible to every client, so a start after its loss is the adoption finding nothing,
+ * not a double start. KTRDR itself does not lose a started operation: it is written to its database before it is
+ * dispatched (`OperationsService.create_operation`, ktrdr/api/services/operations_service.py at 2c5c7173).
+ */
+function liveAt(operation: SimOperation, at: number, named: ReadonlySet<string> | null): boolean {
+  const view = viewAt(operation, at, CHAOS_TIME_SCALE);
+  if (!isActive(view.status)) return false;
+  return !view.lost || named === null || named.has(operation.id);
+}
+
+/** `named`: the operation ids the agent named in its requests to KTRDR; null counts every lost run as live. */
+export async function checkInvariants(
+  client: pg.Client,
+  strategiesDir: string,
+  operations: SimOperation[],
+  named: ReadonlySet<string> | null = null,
+): Promise<string[]> {
   const found: string[] = [];
   const count = async (label: string, query: string) => {
     const rows = (await client.query(query)).rows as { id: unknown }[];
@@ -473,7 +523,7 @@ export async function checkInvariants(client: pg.Client, strategiesDir: string, 
     const ordered = [...ops].sort((a, b) => a.createdAt - b.createdAt);
     for (let i = 1; i < ordered.length; i++) {
       const later = ordered[i]!;
-      const live = ordered.slice(0, i).filter((earlier) => isActive(viewAt(earlier, later.createdAt, CHAOS_TIME_SCALE).status));
+      const live = ordered.slice(0, i).filter((earlier) => liveAt(earlier, later.createdAt, named));
       if (live.length > 0)
         found.push(`KTRDR operation started twice: ${key} (${[...live, later].map((o) => `${o.id} ${o.startDate}..${o.endDate}`).join(', ')})`);
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { decide, type DecisionInput, type OperationObservation } from '../../src/core/engine/decide.ts';
+import { decide, FRESH_START_CANCEL_PREFIX, type DecisionInput, type OperationObservation } from '../../src/core/engine/decide.ts';
 import { whilePaused } from '../../src/core/engine/decision-input.ts';
 import { evaluateBacktestGate, evaluateTrainingGate, type GateThresholds } from '../../src/core/engine/gates.ts';
 
@@ -259,6 +259,23 @@ describe('decide: recovery rules', () => {
     assert.equal(resumed.action === 'resume_operation' && resumed.errorMessage, 'cancelled in KTRDR, not by this agent');
     const spent = decide(input({ phase: 'training', status: 'cancelled', gatePasses: true, canInvoke: true, lease: 'none', resumeAttempts: 2 }));
     assert.equal(spent.action === 'fail' && spent.reason, 'training operation op_t was cancelled in KTRDR after 2 resume(s) or restart(s)');
+  });
+
+  test('an operation this agent cancelled for a fresh start is started afresh again, never resumed beside that fresh start', () => {
+    const base = input({ phase: 'backtesting', status: 'cancelled', gatePasses: true, canInvoke: true, lease: 'none' });
+    const cancelled = {
+      kind: 'status' as const,
+      status: 'cancelled',
+      percentage: 40,
+      currentStep: null,
+      errorMessage: `${FRESH_START_CANCEL_PREFIX}no progress`,
+    };
+    const decision = decide({ ...base, operation: cancelled });
+    assert.deepEqual(decision.action === 'restart_operation' && [decision.operationId, decision.stallCase, decision.reason], [
+      'op_b',
+      'unrecorded_fresh_start',
+      'backtest operation op_b was cancelled by this agent for a fresh start that was not recorded (no progress)',
+    ]);
   });
 
   test("an operation that is not this session's fails it and is never read as a result", () => {

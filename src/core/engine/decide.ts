@@ -44,6 +44,13 @@ export interface SessionSnapshot {
   waitingForBatch?: boolean;
 }
 
+/**
+ * Where the reason this agent gives KTRDR for cancelling a run before its fresh start begins. KTRDR keeps a cancel's
+ * reason as the operation's `error_message` (`OperationsService.cancel_operation`, operations_service.py at
+ * 2c5c7173), so a pass that finds its session's run cancelled with it knows the fresh start may have gone out.
+ */
+export const FRESH_START_CANCEL_PREFIX = 'ktrdr-agent: cancelled for a fresh start: ';
+
 /** Which kind of "no progress": each has its own limit, since a queue or a resume that hangs is noticed sooner. */
 export type StallCase = 'queued' | 'resuming' | 'running_at_zero' | 'no_progress';
 
@@ -90,7 +97,8 @@ export type Decision =
       action: 'restart_operation';
       trigger: 'training_failed' | 'backtest_failed';
       operationId: string;
-      stallCase: StallCase;
+      /** The stall seen, or a fresh start already under way whose pass died before recording it. */
+      stallCase: StallCase | 'unrecorded_fresh_start';
       /** What was seen, for the operator: "resuming for 12 min". */
       reason: string;
     }
@@ -208,8 +216,20 @@ function operationDecision(input: DecisionInput, kind: 'training' | 'backtest'):
       };
     }
     case 'cancelled':
-      // The agent cancels only operations whose session it ends (and the operator's `cancel` ends it too), so an
-      // active session's operation cancelled in KTRDR was cancelled by the world: a killed training worker does that
+      // This agent cancelled it to start it afresh, and the pass died before it recorded the new run: resuming it would
+      // run it beside that fresh start. The fresh start is made again, which takes up the one that went out (a
+      // training's task id names it; a backtest's live run of the same request is adopted, recovery.ts).
+      if (op.errorMessage?.startsWith(FRESH_START_CANCEL_PREFIX) && input.session.resumeAttempts < input.config.resumeMaxAttempts) {
+        return {
+          action: 'restart_operation',
+          trigger: failedTrigger,
+          operationId,
+          stallCase: 'unrecorded_fresh_start',
+          reason: `${kind} operation ${operationId} was cancelled by this agent for a fresh start that was not recorded (${op.errorMessage.slice(FRESH_START_CANCEL_PREFIX.length)})`,
+        };
+      }
+      // Otherwise the agent cancels only operations whose session it ends (and the operator's `cancel` ends it too), so
+      // an active session's operation cancelled in KTRDR was cancelled by the world: a killed training worker does that
       // (seen with test:real on 2c5c7173). It is resumed from its cancellation checkpoint, or started afresh.
       if (input.session.resumeAttempts < input.config.resumeMaxAttempts) {
         return { action: 'resume_operation', trigger: failedTrigger, operationId, errorMessage: 'cancelled in KTRDR, not by this agent' };

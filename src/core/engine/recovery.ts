@@ -13,6 +13,7 @@ import { isTerminalStatus, type OperationStatus } from '../ktrdr/schemas.ts';
 import { ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
 import type { PriorRun } from '../ktrdr/results.ts';
 import { trainingTaskId } from '../ktrdr/task-id.ts';
+import { FRESH_START_CANCEL_PREFIX } from './decide.ts';
 
 /** What the session asked KTRDR for, to check that an operation is the one it started. */
 export function sessionClaim(session: Session): OperationClaim | null {
@@ -120,10 +121,29 @@ export async function stillLiveAfterFailedCancel(ktrdr: KtrdrClient, operationId
   return `operation ${operationId} could not be cancelled (${cause}) and is still ${status}; the fresh start waits for a pass that can cancel it`;
 }
 
+/**
+ * A live backtest of the session's request other than `operationId`: the fresh start of a pass that died before it
+ * recorded it (a backtest has no task id that KTRDR would answer with the run it already started).
+ */
+async function liveFreshBacktest(ktrdr: KtrdrClient, claim: OperationClaim, operationId: string): Promise<string | null> {
+  const { operations } = await ktrdr.listOperations({ operationType: 'backtesting', activeOnly: true, limit: 100 });
+  for (const summary of operations) {
+    if (summary.operation_id === operationId) continue;
+    const operation = await ktrdr.getOperation(summary.operation_id).catch((error: unknown) => {
+      if (error instanceof KtrdrError && error.isNotFound) return null;
+      throw error;
+    });
+    if (operation && !isTerminalStatus(operation.status) && ownershipMismatch(operation, claim, ktrdr.clockOffsetMs()) === null) return operation.operation_id;
+  }
+  return null;
+}
+
 /** Cancels the stalled operation and starts the same request afresh under a new id, never beside a live old run. */
 export async function restartAfresh(db: Kysely<Database>, ktrdr: KtrdrClient, session: Session, operationId: string, reason: string): Promise<RecoveryOutcome> {
-  // Two live runs of one request must never be: the fresh start waits while the old run cannot be cancelled.
-  const live = await ktrdr.cancelOperation(operationId, { reason, force: true }).then(
+  // Two live runs of one request must never be: the fresh start waits while the old run cannot be cancelled. The
+  // cancel says why, so a pass that finds it cancelled knows a fresh start may be out (decide.ts).
+  const cancelReason = `${FRESH_START_CANCEL_PREFIX}${reason}`.slice(0, 500);
+  const live = await ktrdr.cancelOperation(operationId, { reason: cancelReason, force: true }).then(
     () => null,
     (error: unknown) => stillLiveAfterFailedCancel(ktrdr, operationId, error),
   );
@@ -144,6 +164,8 @@ export async function restartAfresh(db: Kysely<Database>, ktrdr: KtrdrClient, se
   }
   if (session.phase === 'backtesting' && session.backtestParams && session.strategyName) {
     const p = session.backtestParams;
+    const adopted = claim ? await liveFreshBacktest(ktrdr, claim, operationId) : null;
+    if (adopted) return { kind: 'restarted', operationId: adopted };
     const started = await ktrdr.startBacktest({
       strategyName: session.strategyName,
       modelPath: p.modelPath,

@@ -297,16 +297,21 @@ class ValidationLane {
   ): Promise<{ observation: OperationObservation; operation: Awaited<ReturnType<KtrdrClient['getOperation']>> | null }> {
     try {
       const operation = await this.env.ktrdr.getOperation(validation.operationId!);
-      const mismatch = ownershipMismatch(operation, {
-        kind: 'backtest',
-        strategyName: promotion.strategyName ?? '',
-        symbols: [validation.symbol],
-        timeframes: [validation.timeframe],
-        startDate: validation.startDate,
-        endDate: validation.endDate,
-        notBeforeMs: (validation.startedAt ?? this.env.now()).getTime(),
-        ...(promotion.modelPath ? { modelPath: promotion.modelPath } : {}),
-      });
+      // KTRDR's creation time is on its own clock: its measured offset comes off first, as in a session's poll.
+      const mismatch = ownershipMismatch(
+        operation,
+        {
+          kind: 'backtest',
+          strategyName: promotion.strategyName ?? '',
+          symbols: [validation.symbol],
+          timeframes: [validation.timeframe],
+          startDate: validation.startDate,
+          endDate: validation.endDate,
+          notBeforeMs: (validation.startedAt ?? this.env.now()).getTime(),
+          ...(promotion.modelPath ? { modelPath: promotion.modelPath } : {}),
+        },
+        this.env.ktrdr.clockOffsetMs(),
+      );
       if (mismatch) return { observation: { kind: 'foreign', operationId: validation.operationId!, reason: mismatch }, operation: null };
       const progress = operationProgress(operation);
       return {

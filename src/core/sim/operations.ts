@@ -87,7 +87,9 @@ export function viewAt(operation: SimOperation, now: number, timeScale: number):
   const startedAt = firstStart + PENDING_SIM_MS / timeScale;
   const elapsedSim = (now - run.startedAt) * timeScale;
   if (run.cancelled && run.cancelled.at <= now) {
-    return { status: 'cancelled', step: run.cancelled.step, startedAt, endedAt: run.cancelled.at, lost: false, errorMessage: null };
+    // KTRDR keeps the cancel's reason as the error message (OperationsService.cancel_operation at 2c5c7173).
+    const errorMessage = run.cancelled.reason ?? 'Operation cancelled by user';
+    return { status: 'cancelled', step: run.cancelled.step, startedAt, endedAt: run.cancelled.at, lost: false, errorMessage };
   }
   if (elapsedSim < PENDING_SIM_MS || run.staleResume) {
     return { status: run.resumed ? 'resuming' : 'pending', step: run.fromStep, startedAt, endedAt: null, lost: false, errorMessage: null };

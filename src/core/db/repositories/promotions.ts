@@ -253,7 +253,11 @@ export async function validationsInFlight(db: Db): Promise<ValidationBacktest[]>
   return rows.map(toValidation);
 }
 
-/** Planned validation backtests, robustness before lockbox within a promotion, oldest promotion first. */
+/**
+ * Planned validation backtests, robustness before lockbox within a promotion, oldest promotion first. None of a
+ * promotion with a `held` backtest: a held run may still live unseen in KTRDR (lost, or answered for with another
+ * operation), and the promotion cannot be decided while one of its windows is held anyway.
+ */
 export async function plannedValidations(db: Db, limit: number): Promise<ValidationBacktest[]> {
   const rows = await db
     .selectFrom('agent_validation_backtests as v')
@@ -261,6 +265,11 @@ export async function plannedValidations(db: Db, limit: number): Promise<Validat
     .selectAll('v')
     .where('v.status', '=', 'planned')
     .where('p.status', '=', 'pending')
+    .where(({ exists, not, selectFrom }) =>
+      not(
+        exists(selectFrom('agent_validation_backtests as h').select('h.id').whereRef('h.promotion_id', '=', 'v.promotion_id').where('h.status', '=', 'held')),
+      ),
+    )
     .orderBy('v.promotion_id')
     .orderBy('v.kind', 'desc')
     .orderBy('v.ordinal')
