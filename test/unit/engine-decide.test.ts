@@ -265,7 +265,7 @@ describe('decide: recovery rules', () => {
     const base = input({ phase: 'backtesting', status: 'cancelled', gatePasses: true, canInvoke: true, lease: 'none' });
     const cancelled = {
       kind: 'status' as const,
-      status: 'cancelled',
+      status: 'cancelled' as const,
       percentage: 40,
       currentStep: null,
       errorMessage: `${FRESH_START_CANCEL_PREFIX}no progress`,
