@@ -43,8 +43,10 @@ describe('demo', () => {
       const underWay = left.active.filter((cycle) => cycle.operation !== null);
       const kept = await runCli(['demo', '--keep', '--max-ticks', '1'], { HOME: home.path }, { timeoutMs: 120_000 });
       assert.equal(kept.code, 0, kept.stderr);
-      const keptLine = /Kept data: cycle\(s\) #\d+ had operations on the previous simulator, which are gone with it: cancelled \(not failed\)\./;
-      if (underWay.length > 0) assert.match(kept.stdout, keptLine);
+      // Under `auto` several cycles may have been under way: the line names each of them.
+      const keptLine = /Kept data: cycle\(s\) (#\d+(?:, #\d+)*) had operations on the previous simulator, which are gone with it: cancelled \(not failed\)\./;
+      const named = (keptLine.exec(kept.stdout)?.[1] ?? '').split(', ').filter(Boolean).sort();
+      if (underWay.length > 0) assert.deepEqual(named, underWay.map((cycle) => `#${cycle.id}`).sort());
       else assert.doesNotMatch(kept.stdout, keptLine);
       assert.match(kept.stdout, /Stopped short after 1 tick\(s\) \(--max-ticks 1\)/);
       const history = JSON.parse(
