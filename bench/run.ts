@@ -723,7 +723,13 @@ const memory = () => researchMemory(helpers, { sizes: quick ? [10, 1_000, 10_000
 const report = () => reportBench(helpers, { sizes: quick ? [100, 10_000] : [100, 10_000, 100_000], runs: quick ? 3 : 7 });
 
 const integrity = () =>
-  integrityBench(helpers, { seeds: quick ? [1, 2] : [1, 2, 3, 4, 5], cycles: quick ? 30 : 60, designers: ['baseline', 'evolve'], edge: { kind: 'indicator' } });
+  integrityBench(helpers, {
+    // BENCH_INTEGRITY_SEEDS=20: more seeds, for a false-promotion rate the five default seeds cannot resolve.
+    seeds: Array.from({ length: quick ? 2 : Number(process.env.BENCH_INTEGRITY_SEEDS ?? 5) }, (_, i) => i + 1),
+    cycles: quick ? 30 : 60,
+    designers: ['baseline', 'evolve'],
+    edge: { kind: 'indicator' },
+  });
 const search = () => searchWorlds(helpers, quick ? { seeds: [1, 2], cycles: 30 } : { seeds: [1, 2, 3, 4, 5], cycles: 60 });
 
 const only = process.argv

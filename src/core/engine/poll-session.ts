@@ -43,7 +43,6 @@ export async function pollSession(deps: { ktrdr: KtrdrClient; tracer: Tracer; le
     try {
       const operation = await ktrdr.getOperation(operationId);
       ledger.ktrdrReached = true;
-      const progress = operationProgress(operation);
       span.setAttributes({ 'ktrdr.operation_status': operation.status });
       const claim = sessionClaim(session);
       const mismatch = claim ? ownershipMismatch(operation, claim, ktrdr.clockOffsetMs()) : null;
@@ -51,13 +50,7 @@ export async function pollSession(deps: { ktrdr: KtrdrClient; tracer: Tracer; le
       const completed = operation.status === 'completed';
       return {
         session,
-        observation: {
-          kind: 'status',
-          status: operation.status,
-          percentage: progress.percentage,
-          currentStep: progress.currentStep,
-          errorMessage: operation.error_message ?? null,
-        },
+        observation: statusObservation(operation),
         training:
           completed && session.phase === 'training'
             ? flattenTrainingOperation(operation, {
@@ -83,4 +76,16 @@ export async function pollSession(deps: { ktrdr: KtrdrClient; tracer: Tracer; le
       throw error;
     }
   });
+}
+
+/** What an operation KTRDR returned says for a decision: its status, progress and error (decide.ts). */
+export function statusObservation(operation: Awaited<ReturnType<KtrdrClient['getOperation']>>): OperationObservation {
+  const progress = operationProgress(operation);
+  return {
+    kind: 'status',
+    status: operation.status,
+    percentage: progress.percentage,
+    currentStep: progress.currentStep,
+    errorMessage: operation.error_message ?? null,
+  };
 }

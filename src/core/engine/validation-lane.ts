@@ -19,8 +19,9 @@ import {
 import { lockboxOf } from '../agent/lockbox-boundary.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError, ktrdrFaultForDecision, ktrdrFaultIn } from '../ktrdr/errors.ts';
-import { operationStrategy, ownershipMismatch } from '../ktrdr/ownership.ts';
-import { flattenBacktestResult, operationProgress } from '../ktrdr/results.ts';
+import { operationStrategy, ownershipMismatch, type OperationClaim } from '../ktrdr/ownership.ts';
+import { flattenBacktestResult } from '../ktrdr/results.ts';
+import { statusObservation } from './poll-session.ts';
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import { utcDay } from '../kernel/utc-day.ts';
 import { decidePromotion, psrAgainstZero, robustnessWindows, searchPeriodEnd, shiftDay } from '../research/lockbox.ts';
@@ -253,16 +254,7 @@ class ValidationLane {
         throw error;
       });
       if (!operation || operationStrategy(operation) !== promotion.strategyName) continue;
-      const mismatch = ownershipMismatch(operation, {
-        kind: 'backtest',
-        strategyName: promotion.strategyName ?? '',
-        symbols: [validation.symbol],
-        timeframes: [validation.timeframe],
-        startDate: validation.startDate,
-        endDate: validation.endDate,
-        notBeforeMs: 0,
-        ...(promotion.modelPath ? { modelPath: promotion.modelPath } : {}),
-      });
+      const mismatch = ownershipMismatch(operation, validationClaim(validation, promotion, 0));
       return { operationId: operation.operation_id, ours: validation.status === 'starting' && mismatch === null };
     }
     return null;
@@ -300,28 +292,12 @@ class ValidationLane {
       // KTRDR's creation time is on its own clock: its measured offset comes off first, as in a session's poll.
       const mismatch = ownershipMismatch(
         operation,
-        {
-          kind: 'backtest',
-          strategyName: promotion.strategyName ?? '',
-          symbols: [validation.symbol],
-          timeframes: [validation.timeframe],
-          startDate: validation.startDate,
-          endDate: validation.endDate,
-          notBeforeMs: (validation.startedAt ?? this.env.now()).getTime(),
-          ...(promotion.modelPath ? { modelPath: promotion.modelPath } : {}),
-        },
+        validationClaim(validation, promotion, (validation.startedAt ?? this.env.now()).getTime()),
         this.env.ktrdr.clockOffsetMs(),
       );
       if (mismatch) return { observation: { kind: 'foreign', operationId: validation.operationId!, reason: mismatch }, operation: null };
-      const progress = operationProgress(operation);
       return {
-        observation: {
-          kind: 'status',
-          status: operation.status,
-          percentage: progress.percentage,
-          currentStep: progress.currentStep,
-          errorMessage: operation.error_message ?? null,
-        },
+        observation: statusObservation(operation),
         operation,
       };
     } catch (error) {
@@ -476,4 +452,18 @@ class ValidationLane {
     this.summary.decided.push({ experimentId: promotion.experimentId, status, reason });
     this.env.explain?.(`Promotion: experiment #${promotion.experimentId} ${status}: ${reason}.`);
   }
+}
+
+/** What a validation backtest of ours looks like in KTRDR (ktrdr/ownership.ts), started no earlier than `notBeforeMs`. */
+function validationClaim(validation: ValidationBacktest, promotion: Promotion, notBeforeMs: number): OperationClaim {
+  return {
+    kind: 'backtest',
+    strategyName: promotion.strategyName ?? '',
+    symbols: [validation.symbol],
+    timeframes: [validation.timeframe],
+    startDate: validation.startDate,
+    endDate: validation.endDate,
+    notBeforeMs,
+    ...(promotion.modelPath ? { modelPath: promotion.modelPath } : {}),
+  };
 }
