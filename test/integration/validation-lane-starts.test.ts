@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
+import { retryHeldValidations } from '../../src/core/cli/services/lockbox-retry.ts';
+import { AgentError } from '../../src/core/kernel/errors.ts';
 import { listPromotions, planValidations, screenCandidates, validationsOf } from '../../src/core/db/repositories/promotions.ts';
 import { createSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { runValidationLane } from '../../src/core/engine/validation-lane.ts';
@@ -137,6 +139,48 @@ for (const kind of storeKinds) {
       assert.equal(startsOf('lane_lost').length, 1, 'nothing started beside the lost run');
       const [promotion] = (await listPromotions(store.db, ['pending'])).filter((p) => p.id === promotionId);
       assert.match(promotion?.reason ?? '', /^held: /);
+    });
+
+    test('lockbox retry plans a held window again (tries and operation cleared, the retry noted) and a later pass decides the promotion', async () => {
+      const promotionId = await plannedPromotion('lane_retry');
+      const settings = settingsOf();
+      simulator.faults.lostRate = 1;
+      await pass(settings);
+      simulator.faults.lostRate = 0;
+      await pass(settings);
+      const [held] = await validationsOf(store.db, promotionId);
+      assert.equal(held?.status, 'held');
+      const [promotion] = (await listPromotions(store.db, ['pending'])).filter((p) => p.id === promotionId);
+      const now = new Date('2026-12-07T05:00:00Z');
+      const result = await retryHeldValidations(store.db, { experimentId: promotion!.experimentId, now });
+      assert.deepEqual(
+        result.retried.map((w) => [w.kind, w.ordinal, w.startDate]),
+        [['robustness', 1, '2018-12-05']],
+      );
+      assert.match(result.retried[0]!.heldFor ?? '', /unknown to KTRDR \(404\)/);
+      const [replanned] = await validationsOf(store.db, promotionId);
+      assert.deepEqual([replanned!.status, replanned!.attempts, replanned!.operationId, replanned!.startedAt], ['planned', 0, null, null]);
+      const [noted] = (await listPromotions(store.db, ['pending'])).filter((p) => p.id === promotionId);
+      assert.equal(noted?.reason, 'retried by the operator at 2026-12-07T05:00:00.000Z (lockbox retry): 1 held backtest(s) planned again');
+      await assert.rejects(
+        retryHeldValidations(store.db, { experimentId: promotion!.experimentId, now }),
+        (e: unknown) => e instanceof AgentError && e.code === 'nothing_held',
+      );
+      for (let i = 0; i < 12; i++) {
+        await pass(settings);
+        if ((await listPromotions(store.db, ['pending'])).every((p) => p.id !== promotionId)) break;
+      }
+      const validations = await validationsOf(store.db, promotionId);
+      assert.deepEqual(
+        validations.map((v) => v.status),
+        ['completed', 'completed', 'completed'],
+      );
+      const [decided] = (await listPromotions(store.db, ['promoted', 'rejected'])).filter((p) => p.id === promotionId);
+      assert.ok(decided, 'the promotion is decided');
+      await assert.rejects(
+        retryHeldValidations(store.db, { experimentId: promotion!.experimentId, now }),
+        (e: unknown) => e instanceof AgentError && e.code === 'promotion_decided' && e.exitCode === 1,
+      );
     });
   });
 }

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import * as schemas from './schemas.ts';
-import { lockboxResetSchema, lockboxViewSchema } from './promotion-schemas.ts';
+import { lockboxResetSchema, lockboxRetrySchema, lockboxViewSchema } from './promotion-schemas.ts';
 import { pruneResultSchema } from './prune-schema.ts';
 
 /**
@@ -19,6 +19,7 @@ export const jsonDocuments = {
   'hypotheses-show': schemas.hypothesisDetailViewSchema,
   lockbox: lockboxViewSchema,
   'lockbox-reset': lockboxResetSchema,
+  'lockbox-retry': lockboxRetrySchema,
   error: schemas.errorResultSchema,
   'db-prune': pruneResultSchema,
 } as const;

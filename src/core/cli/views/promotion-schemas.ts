@@ -66,8 +66,26 @@ export const lockboxResetSchema = z.object({
   burned: lockboxEntrySchema,
 });
 
+export const lockboxRetrySchema = z.object({
+  experimentId: z.int().positive(),
+  /** The validation backtests planned again: each had been held, with the error that held it. */
+  retried: z.array(
+    z.object({
+      kind: z.enum(['robustness', 'lockbox']),
+      ordinal: z.int().positive(),
+      startDate: day,
+      endDate: day,
+      heldFor: z.string().nullable(),
+    }),
+  ),
+  /** The promotion's note from now on (what it waits for). */
+  reason: z.string(),
+  retriedAt: isoTime,
+});
+
 export type PromotionEntry = z.infer<typeof promotionSchema>;
 export type PromotionCountsEntry = z.infer<typeof promotionCountsSchema>;
 export type LockboxEntry = z.infer<typeof lockboxEntrySchema>;
 export type LockboxView = z.infer<typeof lockboxViewSchema>;
 export type LockboxResetResult = z.infer<typeof lockboxResetSchema>;
+export type LockboxRetryResult = z.infer<typeof lockboxRetrySchema>;

@@ -3,7 +3,7 @@ import type { AgentPromotionsTable, AgentValidationBacktestsTable, Database } fr
 import { deflatedSharpesNow } from '../read-models/trials.ts';
 import { toExperiment } from './experiments.ts';
 import { fromJson, toDate, toDateOrNull, toNumber, withoutNul } from '../values.ts';
-import { planValidation, type ValidationWindow } from './validation-backtests.ts';
+import { planValidation, replanHeldValidations, type ValidationWindow } from './validation-backtests.ts';
 
 // The validation backtests are written by their repository; the lane and the tests change them through here too.
 export { updateValidation, type ValidationChanges } from './validation-backtests.ts';
@@ -306,4 +306,21 @@ export async function notePromotion(db: Db, id: number, reason: string): Promise
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .execute();
+}
+
+/**
+ * An operator's retry of a pending promotion's held backtests, in one transaction: they are planned again (no tries
+ * counted, no operation) and the promotion's note says so. A promotion decided meanwhile changes nothing (false).
+ */
+export async function retryHeldPromotion(db: Kysely<Database>, id: number, note: string): Promise<boolean> {
+  return db.transaction().execute(async (trx) => {
+    const noted = await trx
+      .updateTable('agent_promotions')
+      .set({ reason: withoutNul(note) })
+      .where('id', '=', id)
+      .where('status', '=', 'pending')
+      .executeTakeFirst();
+    if (Number(noted.numUpdatedRows) === 0) return false;
+    return (await replanHeldValidations(trx, id)) > 0;
+  });
 }

@@ -61,3 +61,17 @@ export async function updateValidation(db: Db, id: number, changes: ValidationCh
   if (Object.keys(set).length === 0) return;
   await db.updateTable('agent_validation_backtests').set(set).where('id', '=', id).execute();
 }
+
+/**
+ * A promotion's `held` backtests planned again from scratch (an operator's retry): no tries counted, no operation,
+ * no start time. Returns the windows moved. The lane reads KTRDR's active backtests before it starts a planned one.
+ */
+export async function replanHeldValidations(db: Db, promotionId: number): Promise<number> {
+  const result = await db
+    .updateTable('agent_validation_backtests')
+    .set({ status: 'planned', attempts: 0, operation_id: null, started_at: null, progress: null, progress_changed_at: null, last_error: null })
+    .where('promotion_id', '=', promotionId)
+    .where('status', '=', 'held')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
