@@ -1,12 +1,14 @@
 // The promotion stage and the lockbox through the built CLI on PostgreSQL: `promotion` on `experiments --json` rows
 // (the issue's contract names), `experiments --promoted`, the counts on `status`, `lockbox`, `lockbox reset` without
-// and with --confirm, and the new settings out of range (exit 2, naming the variable).
+// and with --confirm, `lockbox retry` (its refusals and a held window planned again), and the new settings out of
+// range (exit 2, naming the variable).
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { z } from 'zod';
-import { lockboxResetSchema, lockboxViewSchema } from '../../src/core/cli/views/promotion-schemas.ts';
-import { experimentDetailViewSchema, experimentsViewSchema, statusViewSchema } from '../../src/core/cli/views/schemas.ts';
+import { lockboxResetSchema, lockboxRetrySchema, lockboxViewSchema } from '../../src/core/cli/views/promotion-schemas.ts';
+import { errorResultSchema, experimentDetailViewSchema, experimentsViewSchema, statusViewSchema } from '../../src/core/cli/views/schemas.ts';
 import { openStore, type Store } from '../../src/core/db/connect.ts';
+import { listPromotions, planValidations, promotionsOfExperiments, updateValidation, validationsOf } from '../../src/core/db/repositories/promotions.ts';
 import { runCli, type CliResult } from '../support/cli.ts';
 import { createTestDatabase, tempDir } from '../support/databases.ts';
 import { seedExperiments } from '../support/seed-experiments.ts';
@@ -134,6 +136,52 @@ describe('promotion and lockbox commands (built CLI, PostgreSQL)', () => {
     const after = parsed(lockboxViewSchema, await runCli(['lockbox', '--json'], env));
     assert.equal(after.lockboxes[0]!.burnedReason, 'reset by the operator (lockbox reset --confirm)');
     assert.equal(after.lockboxes[0]!.burnedAt, burned.burned.burnedAt);
+  });
+
+  test('lockbox retry: unknown experiment or no promotion exit 4, decided or nothing held exit 1 (unchanged); held windows are planned again', async () => {
+    const retry = (id: number | string, json = false) => runCli(['lockbox', 'retry', String(id), ...(json ? ['--json'] : [])], env);
+    const unknown = await retry(999999);
+    assert.equal(unknown.code, 4);
+    assert.match(unknown.stderr, /No experiment #999999\. `ktrdr-agent experiments` lists them/);
+    assert.equal((await retry('abc')).code, 1);
+
+    const promotions = await promotionsOfExperiments(
+      store.db,
+      Array.from({ length: 40 }, (_, i) => i + 1),
+    );
+    const noPromotion = Array.from({ length: 40 }, (_, i) => i + 1).find((id) => (promotions.get(id)?.promotion.status ?? 'not_candidate') === 'not_candidate');
+    assert.ok(noPromotion, 'the seed has an experiment that never became a candidate');
+    const none = await retry(noPromotion);
+    assert.equal(none.code, 4);
+    assert.match(none.stderr, new RegExp(`Experiment #${noPromotion} has no promotion`));
+
+    const settled = await promotionsOfExperiments(store.db, [seeded.promoted]);
+    const decided = errorResultSchema.parse(JSON.parse((await retry(seeded.promoted, true)).stdout));
+    assert.deepEqual(await promotionsOfExperiments(store.db, [seeded.promoted]), settled, 'a decided promotion is unchanged');
+    assert.deepEqual([decided.error.code, decided.error.exitCode], ['promotion_decided', 1]);
+    assert.match(decided.error.message, /already promoted/);
+
+    const [waiting, heldOne] = seeded.pending;
+    const nothing = await retry(waiting!);
+    assert.equal(nothing.code, 1);
+    assert.match(nothing.stderr, /Nothing changed: no validation backtest of experiment #\d+ is held/);
+    assert.doesNotMatch(nothing.stderr, /at .*\.(ts|js):\d+/, 'no stack trace');
+
+    const promotion = (await listPromotions(store.db, ['pending'])).find((p) => p.experimentId === heldOne)!;
+    await planValidations(
+      store.db,
+      promotion.id,
+      [{ kind: 'robustness', ordinal: 1, symbol: 'EURUSD', timeframe: '1h', startDate: '2018-12-05', endDate: '2019-12-04', lockboxId: null }],
+      null,
+    );
+    const [window] = await validationsOf(store.db, promotion.id);
+    await updateValidation(store.db, window!.id, { status: 'held', attempts: 3, operationId: 'op_lost', lastError: 'unknown to KTRDR (404)' });
+    const result = parsed(lockboxRetrySchema, await retry(heldOne!, true));
+    assert.deepEqual(result.retried, [{ kind: 'robustness', ordinal: 1, startDate: '2018-12-05', endDate: '2019-12-04', heldFor: 'unknown to KTRDR (404)' }]);
+    assert.match(result.reason, /^retried by the operator at .* \(lockbox retry\)/);
+    const [replanned] = await validationsOf(store.db, promotion.id);
+    assert.deepEqual([replanned!.status, replanned!.attempts, replanned!.operationId], ['planned', 0, null]);
+    assert.equal((await retry(heldOne!)).code, 1, 'a second retry finds nothing held');
   });
 
   test('the new settings out of range exit 2 and name the variable', async () => {
