@@ -12,7 +12,7 @@ import type { ToolDefinition } from '../../src/core/agent/tools.ts';
 import { toolsByName } from '../support/tools.ts';
 import { loadConfig } from '../../src/core/config/load.ts';
 import type { Store } from '../../src/core/db/connect.ts';
-import { recordLineage } from '../../src/core/db/repositories/experiments.ts';
+import { recordLineage } from '../../src/core/db/repositories/sessions.ts';
 import { addHypothesis } from '../../src/core/db/repositories/hypotheses.ts';
 import { createSession, updateSession } from '../../src/core/db/repositories/sessions.ts';
 import { KtrdrClient } from '../../src/core/ktrdr/index.ts';

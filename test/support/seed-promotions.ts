@@ -3,14 +3,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../src/core/db/database-schema.ts';
 import { fixLockbox } from '../../src/core/db/repositories/lockboxes.ts';
-import {
-  decidePromotionRow,
-  listPromotions,
-  planValidations,
-  screenCandidates,
-  updateValidation,
-  validationsOf,
-} from '../../src/core/db/repositories/promotions.ts';
+import { decidePromotionRow, listPromotions, planValidations, screenCandidates, validationsOf } from '../../src/core/db/repositories/promotions.ts';
+import { updateValidation } from '../../src/core/db/repositories/validation-backtests.ts';
 
 export async function seedPromotions(db: Kysely<Database>, now = new Date()): Promise<{ promoted: number; rejected: number; pending: number[] }> {
   const lockbox = await fixLockbox(db, {

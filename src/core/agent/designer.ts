@@ -1,5 +1,6 @@
 import type { InfrastructureFault } from '../kernel/faults.ts';
 import type { InvocationPurpose, TriggerReason } from '../session/model.ts';
+import type { InvocationStatus } from './invoke.ts';
 
 /** claude costs money; baseline and evolve are the no-LLM control arms. */
 export type DesignerKind = 'claude' | 'baseline' | 'evolve';
@@ -11,22 +12,13 @@ export interface InvocationRequest {
 }
 
 export interface InvocationReport {
-  /** `batch_pending`: the call went out as a Message Batch (or one is still processing); the session waits for it. */
-  /** `completed` means the model (or the baseline) stopped on its own; whether it did its job is read from the session. */
-  status:
-    | 'completed'
-    | 'budget_exhausted'
-    | 'ktrdr_unreachable'
-    | 'max_turns'
-    | 'max_tokens'
-    | 'refusal'
-    | 'timeout'
-    | 'api_error'
-    | 'tool_error_limit'
-    | 'infrastructure_fault'
-    | 'batch_pending'
-    | 'operator_stopped'
-    | 'error';
+  /**
+   * An invocation's own statuses (invoke.ts), and those only a designer reports: `ktrdr_unreachable` (KTRDR down
+   * before a call), `batch_pending` (the call went out as a Message Batch, or one is still processing; the session
+   * waits for it) and `error`. `completed` means the model (or the baseline) stopped on its own; whether it did its
+   * job is read from the session.
+   */
+  status: InvocationStatus | 'ktrdr_unreachable' | 'batch_pending' | 'error';
   reason: string;
   lastText: string;
   costUsd: number;

@@ -10,12 +10,12 @@ import {
   planValidations,
   plannedValidations,
   screenCandidates,
-  updateValidation,
   validationsInFlight,
   validationsOf,
   type Promotion,
   type ValidationBacktest,
 } from '../db/repositories/promotions.ts';
+import { updateValidation } from '../db/repositories/validation-backtests.ts';
 import { lockboxOf } from '../agent/lockbox-boundary.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError, ktrdrFaultForDecision, ktrdrFaultIn } from '../ktrdr/errors.ts';

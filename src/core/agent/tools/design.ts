@@ -12,11 +12,11 @@ import {
   experimentSortKeys,
   findExperiment,
   queryExperiments,
-  recordLineage,
   someExperimentIds,
   type Experiment,
 } from '../../db/repositories/experiments.ts';
 import { findHypothesis, setHypothesisStatus } from '../../db/repositories/hypotheses.ts';
+import { recordLineage } from '../../db/repositories/sessions.ts';
 import { sessionOutcomes } from '../../session/model.ts';
 import { strategyFeatures, strategyFingerprint } from '../../research/fingerprint.ts';
 import { claimDesign, describeClaimRefusal, liveHolder, type DesignClaim } from '../../db/repositories/design-claims.ts';

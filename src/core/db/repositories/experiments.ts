@@ -128,7 +128,6 @@ function finite(value: unknown): number | null {
 }
 
 // The lineage is the session's (sessions.ts): save_strategy_config writes it there, and the experiment copies it.
-export { recordLineage, type Lineage } from './sessions.ts';
 
 function withCandidate(family: FamilyMoments, sharpe: number): FamilyMoments {
   return { n: family.n + 1, sum: family.sum + sharpe, sumSquares: family.sumSquares + sharpe * sharpe };

@@ -6,7 +6,6 @@ import { fromJson, toDate, toDateOrNull, toNumber, withoutNul } from '../values.
 import { planValidation, replanHeldValidations, type ValidationWindow } from './validation-backtests.ts';
 
 // The validation backtests are written by their repository; the lane and the tests change them through here too.
-export { updateValidation, type ValidationChanges } from './validation-backtests.ts';
 
 type Db = Kysely<Database> | Transaction<Database>;
 
