@@ -1,10 +1,9 @@
 import { clearFault, holdFault, readControl, type HeldFault } from '../db/repositories/control.ts';
-import { incrementBudgetCounters } from '../db/repositories/budget.ts';
-import { findSession, takeLease, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
+import { findSession, updateSession, type Session, type SessionChanges } from '../db/repositories/sessions.ts';
+import { leaseForInvocation } from '../db/transactions/lease-invocation.ts';
 import { remainingUsd } from '../budget/daily-limit.ts';
 import { isInfrastructureFault, type InfrastructureFault } from '../kernel/faults.ts';
 import { keyFingerprint } from '../kernel/key-fingerprint.ts';
-import { utcDay } from '../kernel/utc-day.ts';
 import type { InvocationPurpose, TriggerReason } from '../session/model.ts';
 import type { InvocationReport } from '../agent/designer.ts';
 import { afterInvocation, faultRetryAt, holdsInvocations, provesTheWorldWorks, stopsUntilReconfigured } from './after-invocation.ts';
@@ -31,16 +30,12 @@ export async function invokeSession(
   if (await quotaHeld(context, sessionId, trigger)) return;
   const now = env.now();
   const leaseSeconds = env.config.settings.AGENT_LEASE_SECONDS;
-  const leased = await env.store.db.transaction().execute(async (trx) => {
-    const session = await findSession(trx, sessionId);
-    if (!session) return false;
-    const lease = { owner: env.tickId, expiresAt: new Date(now.getTime() + leaseSeconds * 1000) };
-    // Only in the phase this decision was made for: another pass may have invoked and moved the session on.
-    if (!(await takeLease(trx, sessionId, lease, now, { phase: decidedOn.phase }))) return false;
-    // A phase change starts the count afresh.
-    await updateSession(trx, sessionId, { ...changes, invocationAttempts: changes.phase ? 1 : session.invocationAttempts + 1 }, now);
-    await incrementBudgetCounters(trx, utcDay(now), { invocations: 1 });
-    return true;
+  const leased = await leaseForInvocation(env.store.db, {
+    sessionId,
+    phase: decidedOn.phase,
+    lease: { owner: env.tickId, expiresAt: new Date(now.getTime() + leaseSeconds * 1000) },
+    changes,
+    now,
   });
   if (!leased) {
     // Another pass took the lease between this pass's read and its write: it invokes, this one does not.

@@ -2,9 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Settings } from '../config/schema.ts';
 import type { Database } from '../db/database-schema.ts';
 import { findExperiment } from '../db/repositories/experiments.ts';
-import { recordPromotionForHypotheses } from '../db/repositories/hypotheses.ts';
 import {
-  decidePromotionRow,
   listPromotions,
   notePromotion,
   planValidations,
@@ -16,6 +14,7 @@ import {
   type ValidationBacktest,
 } from '../db/repositories/promotions.ts';
 import { updateValidation } from '../db/repositories/validation-backtests.ts';
+import { settlePromotion } from '../db/transactions/settle-promotion.ts';
 import { lockboxOf } from '../agent/lockbox-boundary.ts';
 import type { KtrdrClient } from '../ktrdr/client.ts';
 import { KtrdrError, ktrdrFaultForDecision, ktrdrFaultIn } from '../ktrdr/errors.ts';
@@ -443,11 +442,7 @@ class ValidationLane {
   /** The decision and what it says of the hypotheses the experiment tested, in one transaction. */
   private async settle(promotion: Promotion, status: 'promoted' | 'rejected', reason: string): Promise<void> {
     const now = this.env.now();
-    const decided = await this.db.transaction().execute(async (trx) => {
-      if (!(await decidePromotionRow(trx, promotion.id, { status, reason, now }))) return false;
-      await recordPromotionForHypotheses(trx, { experimentId: promotion.experimentId, promoted: status === 'promoted', reason, now });
-      return true;
-    });
+    const decided = await settlePromotion(this.db, { promotionId: promotion.id, experimentId: promotion.experimentId, status, reason, now });
     if (!decided) return;
     this.summary.decided.push({ experimentId: promotion.experimentId, status, reason });
     this.env.explain?.(`Promotion: experiment #${promotion.experimentId} ${status}: ${reason}.`);
